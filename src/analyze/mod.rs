@@ -1,0 +1,49 @@
+//! Analyzers: what the packets mean together, on packet time only.
+//!
+//! An analyzer sees each decoded [`Packet`] in capture order, may emit [`Event`]s (shown as they
+//! happen), and at the end writes its part of the [`Report`]. Analyzers never print and never read
+//! the clock: every timer runs on packet timestamps, so a replay and a live run agree.
+
+pub mod stats;
+
+use crate::decode::Packet;
+use crate::report::{Event, Report};
+
+/// One analysis over the packet stream.
+pub trait Analyzer {
+    /// Sees one packet; pushes anything worth showing now onto `events`.
+    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
+    /// The stream ended: flush every pending state into `report` (and final events).
+    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
+}
+
+/// The analyzers of a run, fed in order.
+pub struct Pipeline {
+    stats: stats::StatsAnalyzer,
+    analyzers: Vec<Box<dyn Analyzer + Send>>,
+}
+
+impl Pipeline {
+    /// A pipeline with the statistics counter plus `analyzers`.
+    pub fn new(analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
+        Pipeline { stats: stats::StatsAnalyzer::default(), analyzers }
+    }
+
+    /// Feeds one packet to every analyzer.
+    pub fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
+        self.stats.packet(p, events);
+        for a in &mut self.analyzers {
+            a.packet(p, events);
+        }
+    }
+
+    /// Ends the run and builds the report.
+    pub fn finish(&mut self, events: &mut Vec<Event>) -> Report {
+        let mut report = Report::default();
+        self.stats.finish(&mut report, events);
+        for a in &mut self.analyzers {
+            a.finish(&mut report, events);
+        }
+        report
+    }
+}

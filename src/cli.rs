@@ -1,0 +1,61 @@
+//! The command line (clap derive). Nothing else in the program sees raw flags: `run` turns these
+//! into validated options in one place.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+
+/// inspect: a packet-level network protocol inspector.
+#[derive(Debug, Parser)]
+#[command(name = "inspect", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read pcap/pcapng files and decode every frame, layer by layer.
+    Read(ReadArgs),
+}
+
+/// How packets are shown.
+#[derive(Debug, Clone, Args)]
+pub struct ViewArgs {
+    /// Output format: text lines and tables, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Show the five-layer view: every header field with its meaning and byte offset.
+    #[arg(short = 'V', long = "verbose")]
+    pub verbose: bool,
+    /// Add a hex and ASCII dump of each frame.
+    #[arg(short = 'x')]
+    pub hex: bool,
+    /// Print the link-layer header on each line.
+    #[arg(short = 'e')]
+    pub link: bool,
+    /// Print absolute TCP sequence numbers instead of relative ones.
+    #[arg(short = 'S', long = "absolute-tcp-sequence-numbers")]
+    pub absolute: bool,
+    /// Print no packets, only the summary.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't resolve addresses (the default already; accepted for tcpdump habits).
+    #[arg(short = 'n', hide = true)]
+    pub numeric: bool,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+}
+
+/// `inspect read FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// pcap or pcapng files to read; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}

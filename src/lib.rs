@@ -1,0 +1,28 @@
+//! `inspect`: a packet-level network protocol inspector.
+//!
+//! One way through the program, as the five-layer model reads a frame from the wire up:
+//!
+//! ```text
+//! source ──frames──▶ decode ──Packet──▶ analyzers ──Report──▶ output
+//! (file, live)       (etherparse)       (stats, tcp, flood,    (lines, layers, tables,
+//!                                        arp)                   json)
+//! ```
+//!
+//! - [`source`] yields raw frames (timestamp, link type, bytes) from pcap/pcapng files or a live
+//!   interface, and never decodes.
+//! - [`decode`] turns a frame into a borrowed [`decode::Packet`]: every layer that decoded, and
+//!   where and why decoding stopped.
+//! - [`analyze`] runs the analyzers on packet time (never the wall clock) and builds the
+//!   [`report::Report`].
+//! - [`output`] renders packets, events and the report as text, tables or JSON.
+//! - [`run`] wires a command line to that pipeline; [`cli`] defines the command line.
+
+#![forbid(unsafe_code)]
+
+pub mod analyze;
+pub mod cli;
+pub mod decode;
+pub mod output;
+pub mod report;
+pub mod run;
+pub mod source;

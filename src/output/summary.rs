@@ -1,0 +1,97 @@
+//! The end-of-run summary and event rendering, as text tables (comfy-table) or JSON lines.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use crate::decode::names;
+use crate::output::json;
+use crate::report::{Event, Report};
+
+/// A table in the house style.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.iter().map(Cell::new));
+    t
+}
+
+/// A right-aligned numeric cell.
+pub fn num_cell(v: impl std::fmt::Display) -> Cell {
+    Cell::new(v).set_alignment(CellAlignment::Right)
+}
+
+/// One event as a text line.
+pub fn event_text(e: &Event) -> String {
+    match e {
+        Event::InputError(err) => format!("inspect: {}", err.message),
+    }
+}
+
+/// One event as a JSON line: its kind and the text.
+pub fn event_json(e: &Event) -> (&'static str, String) {
+    match e {
+        Event::InputError(err) => ("error", json::event("error", err)),
+    }
+}
+
+/// The text summary: totals, protocols, link types.
+pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    let s = &r.stats;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "Summary: {} packets, {} bytes on the wire ({} captured), {} malformed{}",
+        s.packets,
+        s.bytes,
+        s.captured_bytes,
+        s.malformed,
+        if s.snapped > 0 { format!(", {} cut by the snap length", s.snapped) } else { String::new() }
+    )?;
+    if let (Some(a), Some(b)) = (s.first, s.last) {
+        writeln!(w, "Time span: {a} to {b} UTC ({:.6} s)", s.duration())?;
+    }
+    if !s.protocols.is_empty() {
+        let mut t = table(&["protocol", "packets", "share"]);
+        for (name, c) in &s.protocols {
+            let share = if s.packets > 0 { *c as f64 * 100.0 / s.packets as f64 } else { 0.0 };
+            t.add_row(vec![Cell::new(name), num_cell(c), num_cell(format!("{share:.1}%"))]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    if s.linktypes.len() > 1 || s.linktypes.iter().any(|(l, _)| names::linktype(*l) == "unsupported") {
+        let mut t = table(&["link type", "packets"]);
+        for (l, c) in &s.linktypes {
+            t.add_row(vec![Cell::new(format!("{l} ({})", names::linktype(*l))), num_cell(c)]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    for e in &r.errors {
+        writeln!(w, "Input ended early: {}", e.message)?;
+    }
+    Ok(())
+}
+
+/// The JSON summary: one `stats` object (and the other report parts as their own objects).
+pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    let s = &r.stats;
+    let protocols: serde_json::Map<String, serde_json::Value> =
+        s.protocols.iter().map(|(n, c)| (n.clone(), serde_json::Value::from(*c))).collect();
+    let linktypes: serde_json::Map<String, serde_json::Value> =
+        s.linktypes.iter().map(|(l, c)| (l.to_string(), serde_json::Value::from(*c))).collect();
+    let v = serde_json::json!({
+        "event_type": "stats",
+        "packets": s.packets,
+        "bytes": s.bytes,
+        "captured_bytes": s.captured_bytes,
+        "malformed": s.malformed,
+        "snapped": s.snapped,
+        "protocols": protocols,
+        "linktypes": linktypes,
+        "first_ts": s.first.map(|t| t.as_secs_f64()),
+        "last_ts": s.last.map(|t| t.as_secs_f64()),
+        "duration": s.duration(),
+        "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
+    });
+    writeln!(w, "{v}")
+}

@@ -1,0 +1,34 @@
+//! The report model: plain data that every renderer (text, tables, JSON) reads.
+//!
+//! Analyzers fill it; renderers never see packets' bytes or analyzer internals, so a new
+//! output format is a new reader of these structs and nothing else.
+
+pub mod stats;
+
+pub use stats::Stats;
+
+/// Something an analyzer noticed that is shown as it happens (and again in the summary).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum Event {
+    /// A problem with an input that ended its reading early (shown in the summary too).
+    InputError(InputError),
+}
+
+/// An input that could not be read to its end.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputError {
+    /// The input's name.
+    pub input: String,
+    /// The one-line message.
+    pub message: String,
+}
+
+/// Everything known at the end of a run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    /// Counters over all packets.
+    pub stats: Stats,
+    /// Inputs that ended early, with why.
+    pub errors: Vec<InputError>,
+}
