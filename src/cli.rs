@@ -58,4 +58,10 @@ pub struct ReadArgs {
     pub files: Vec<String>,
     #[command(flatten)]
     pub view: ViewArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
+
+/// Settings of the analyzers (timeouts, thresholds, caps), shared by `read` and `capture`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AnalysisArgs {}

@@ -5,11 +5,12 @@ use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
 use crate::analyze::{Analyzer, Pipeline};
-use crate::cli::{Cli, Command, ReadArgs, ViewArgs};
+use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
 use crate::output::{Printer, ViewOptions};
-use crate::report::{Event, InputError};
+use crate::report::{Event, InputError, Report};
 use crate::source::file::FileSource;
+use crate::source::Frame;
 
 /// How a run failed. The binary maps each to an exit status.
 #[derive(Debug, thiserror::Error)]
@@ -59,21 +60,70 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
     }
 }
 
-/// The analyzers every file and live run uses.
-pub fn analyzers(_args: &ReadArgs) -> Vec<Box<dyn Analyzer + Send>> {
+/// The analyzers every file and live run uses, configured from the command line.
+pub fn analyzers(_args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
     Vec::new()
+}
+
+/// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so
+/// they give the same results for the same packets.
+pub struct Session<W: Write> {
+    printer: Printer<W>,
+    pipeline: Pipeline,
+    events: Vec<Event>,
+    seen: u64,
+}
+
+impl<W: Write> Session<W> {
+    /// A session writing to `out` with the given view and analyzers.
+    pub fn new(out: W, view: ViewOptions, analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
+        Session { printer: Printer::new(out, view), pipeline: Pipeline::new(analyzers), events: Vec::new(), seen: 0 }
+    }
+
+    /// Frames handled so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// Decodes one frame, feeds the analyzers, prints the packet and any events it raised.
+    pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+        let p = decode(frame);
+        self.pipeline.packet(&p, &mut self.events);
+        self.seen += 1;
+        let mut r = self.printer.packet(&p);
+        for e in self.events.drain(..) {
+            if r.is_ok() {
+                r = self.printer.event(&e);
+            }
+        }
+        r
+    }
+
+    /// Flushes printed output (live capture calls this as packets trickle in).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.printer.flush()
+    }
+
+    /// Ends the run: final events, then the report; returns the report.
+    pub fn finish(mut self, errors: &[InputError]) -> io::Result<Report> {
+        let mut report = self.pipeline.finish(&mut self.events);
+        for e in self.events.drain(..) {
+            self.printer.event(&e)?;
+        }
+        report.errors = errors.to_vec();
+        self.printer.report(&report)?;
+        self.printer.flush()?;
+        Ok(report)
+    }
 }
 
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
-    let mut printer = Printer::new(out, view_options(&args.view));
-    let mut pipeline = Pipeline::new(analyzers(args));
-    let mut events: Vec<Event> = Vec::new();
+    let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
     let mut errors: Vec<InputError> = Vec::new();
-    let mut seen: u64 = 0;
     let limit = args.view.count.unwrap_or(u64::MAX);
     for path in &args.files {
-        if seen >= limit {
+        if session.seen() >= limit {
             break;
         }
         let mut src = match FileSource::open(path) {
@@ -84,40 +134,24 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
             }
         };
         let mut write_err: Option<io::Error> = None;
-        let res = src.for_each(|frame| {
-            let p = decode(&frame);
-            pipeline.packet(&p, &mut events);
-            let mut r = printer.packet(&p);
-            for e in events.drain(..) {
-                if r.is_ok() {
-                    r = printer.event(&e);
-                }
+        let res = src.for_each(|frame| match session.frame(&frame) {
+            Err(e) => {
+                write_err = Some(e);
+                ControlFlow::Break(())
             }
-            seen += 1;
-            match r {
-                Err(e) => {
-                    write_err = Some(e);
-                    ControlFlow::Break(())
-                }
-                Ok(()) if seen >= limit => ControlFlow::Break(()),
-                Ok(()) => ControlFlow::Continue(()),
-            }
+            Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
+            Ok(()) => ControlFlow::Continue(()),
         });
         if let Some(e) = write_err {
             return Err(RunError::Output(e));
         }
         if let Err(e) = res {
-            let message = e.to_string();
-            errors.push(InputError { input: src.input().to_string(), message });
+            errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
         }
     }
-    let mut report = pipeline.finish(&mut events);
-    for e in events.drain(..) {
-        printer.event(&e)?;
+    if session.seen() > 0 || errors.len() < args.files.len() {
+        session.finish(&errors)?;
     }
-    report.errors.clone_from(&errors);
-    printer.report(&report)?;
-    printer.flush()?;
     if errors.is_empty() {
         Ok(())
     } else {

@@ -132,7 +132,7 @@ fn describe_magic(head: &[u8]) -> String {
         [b'P', b'K', 3, 4, ..] => " (a zip archive)",
         [0x7f, b'E', b'L', b'F', ..] => " (an ELF executable)",
         [0x25, 0x50, 0x44, 0x46, ..] => " (a PDF document)",
-        [b'{', ..] | [b'[', ..] => " (looks like JSON text)",
+        [b'{', b'"', ..] | [b'{', b'\n', ..] | [b'[', b'{', ..] | [b'[', b'"', ..] => " (looks like JSON text)",
         _ if head.iter().take(16).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) => " (looks like text)",
         _ => "",
     };
