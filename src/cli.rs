@@ -19,6 +19,18 @@ pub struct Cli {
 pub enum Command {
     /// Read pcap/pcapng files and decode every frame, layer by layer.
     Read(ReadArgs),
+    /// IP subnet calculator: network, broadcast, hosts, binary view, two-host check, splitting.
+    Subnet(SubnetCmd),
+}
+
+/// `inspect subnet ...`
+#[derive(Debug, Clone, Args)]
+pub struct SubnetCmd {
+    #[command(flatten)]
+    pub args: crate::subnet::SubnetArgs,
+    /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// How packets are shown.

@@ -16,6 +16,7 @@
 //!   [`report::Report`].
 //! - [`output`] renders packets, events and the report as text, tables or JSON.
 //! - [`run`] wires a command line to that pipeline; [`cli`] defines the command line.
+//! - [`subnet`] is the IP/subnet calculator, which needs no packets at all.
 
 #![forbid(unsafe_code)]
 
@@ -26,3 +27,4 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod subnet;

@@ -45,6 +45,17 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.command {
         Command::Read(args) => read(&args, out),
+        Command::Subnet(cmd) => subnet(&cmd, out),
+    }
+}
+
+/// `inspect subnet`: the calculator; bad input is a usage error (exit 2).
+pub fn subnet<W: Write>(cmd: &crate::cli::SubnetCmd, mut out: W) -> Result<(), RunError> {
+    let json = cmd.format == crate::output::Format::Json;
+    match crate::subnet::run(&cmd.args, json, &mut out) {
+        Ok(()) => Ok(out.flush()?),
+        Err(crate::subnet::SubnetError::Input(msg)) => Err(RunError::Usage(msg)),
+        Err(crate::subnet::SubnetError::Io(e)) => Err(RunError::Output(e)),
     }
 }
 
