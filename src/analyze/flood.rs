@@ -404,6 +404,7 @@ struct Target {
     /// begins, even when a completed handshake shares its rate window.
     backlog_since: Ts,
     backlog_syns: u64,
+    backlog_base: Counters,
     c: Counters,
     sk: Box<Sketches>,
     alert: Option<OpenAlert>,
@@ -423,6 +424,7 @@ impl Target {
             pending_synack: 0,
             backlog_since: Ts::default(),
             backlog_syns: 0,
+            backlog_base: Counters::default(),
             c: Counters::default(),
             sk: Box::new(Sketches::new(now_ms)),
             alert: None,
@@ -441,6 +443,7 @@ impl Target {
         self.pending_synack = 0;
         self.backlog_since = Ts::default();
         self.backlog_syns = 0;
+        self.backlog_base = Counters::default();
         self.c = Counters::default();
         self.sk.clear(now_ms);
         self.alert = None;
@@ -725,6 +728,7 @@ impl FloodAnalyzer {
                 if t.pending == 0 {
                     t.backlog_since = now;
                     t.backlog_syns = 0;
+                    t.backlog_base = t.c;
                 }
             }
             self.insert(h, ST_SYN, ti, now_ms);
@@ -762,8 +766,11 @@ impl FloodAnalyzer {
                 // The flood began at the later of the rate window's first SYN and the first SYN of
                 // the current backlog; its SYNs are counted from there.
                 let window_start = t.window_start(now);
-                let (start, syns) =
-                    if t.backlog_since >= window_start { (t.backlog_since, t.backlog_syns) } else { (window_start, rate) };
+                let (start, syns, base) = if t.backlog_since >= window_start {
+                    (t.backlog_since, t.backlog_syns, t.backlog_base)
+                } else {
+                    (window_start, rate, c)
+                };
                 t.alert = Some(OpenAlert {
                     start,
                     detected: now,
@@ -772,7 +779,7 @@ impl FloodAnalyzer {
                     syns,
                     peak_rate: rate,
                     peak_outstanding: pending,
-                    base: c,
+                    base,
                 });
                 self.open.push(ti as u32);
                 self.stats.alerts += 1;
