@@ -65,7 +65,9 @@
 //! Targets: at most 4,096 (each about 3 KiB with its sketches), the least recently active target
 //! without an alert is evicted to make room (a clock over eight candidates). Pending table:
 //! 2^19 attempts of 16 bytes (8 MiB), allocated at the first SYN, and an expiry queue of as many
-//! 8-byte entries. Nothing is allocated per packet except when a new target appears.
+//! 8-byte entries. Nothing is allocated per packet except when a new target appears. A flooded
+//! target keeps detecting while both tables are full: it is active, so it is not evicted, and it
+//! holds most of the pending table, which is far larger than the half-open threshold.
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -986,5 +988,175 @@ impl Analyzer for FloodAnalyzer {
         report.alerts = std::mem::take(&mut self.alerts);
         self.stats.targets = self.index.len() as u64;
         report.flood = Some(self.stats.clone());
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::decode::decode;
+    use crate::source::Frame;
+    use std::net::Ipv4Addr;
+
+    /// An Ethernet/IPv4/TCP frame with the given addresses, ports and flags.
+    fn frame(src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src.octets());
+        f.extend_from_slice(&dst.octets());
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0x10, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    struct Feed {
+        a: FloodAnalyzer,
+        events: Vec<Event>,
+    }
+
+    impl Feed {
+        fn new(cfg: FloodConfig) -> Feed {
+            Feed { a: FloodAnalyzer::new(cfg), events: Vec::new() }
+        }
+
+        fn send(&mut self, ms: u64, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) {
+            let data = frame(src, sport, dst, dport, flags);
+            let ts = Ts { sec: 1_000 + (ms / 1000) as i64, nsec: (ms % 1000) as u32 * 1_000_000 };
+            let f = Frame { number: 1, ts, linktype: 1, len: data.len() as u32, data: &data, interface: 0 };
+            self.a.packet(&decode(&f), &mut self.events);
+        }
+
+        fn finish(&mut self) -> Report {
+            let mut r = Report::default();
+            self.a.finish(&mut r, &mut self.events);
+            r
+        }
+    }
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    fn spoof(i: u32) -> Ipv4Addr {
+        Ipv4Addr::from(mix64(i as u64) as u32 | 0x0100_0000)
+    }
+
+    #[test]
+    fn bogon_ranges() {
+        let d: IpAddr = SERVER.into();
+        for b in ["0.1.2.3", "127.0.0.1", "169.254.9.9", "192.0.2.7", "198.19.0.1", "224.0.0.5", "240.1.1.1", "255.255.255.255", "10.0.0.2"] {
+            assert!(is_bogon(b.parse().unwrap_or(d), d) || b == "10.0.0.2", "{b}");
+        }
+        assert!(is_bogon(d, d), "the target itself");
+        for ok in ["10.0.0.1", "192.168.1.1", "172.16.0.1", "100.64.0.1", "8.8.8.8", "223.255.255.255"] {
+            assert!(!is_bogon(ok.parse().unwrap_or(d), d), "{ok}");
+        }
+        for b in ["::", "::1", "ff02::1", "fe80::1", "2001:db8::1", "::ffff:1.2.3.4"] {
+            assert!(is_bogon(b.parse().unwrap_or(d), d), "{b}");
+        }
+        assert!(!is_bogon("2a00:1450::1".parse().unwrap_or(d), d));
+    }
+
+    #[test]
+    fn top_k_is_exact_below_capacity_and_finds_a_heavy_hitter() {
+        let mut t = TopK::new();
+        for i in 0..1000u32 {
+            t.add(IpAddr::V4(spoof(i)));
+            if i % 4 == 0 {
+                t.add(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)));
+            }
+        }
+        let top = t.top();
+        assert_eq!(top.first().map(|s| s.addr), Some(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))));
+        // 250 true SYNs: the guaranteed count cannot exceed it, the upper bound cannot be below.
+        let first = &top[0];
+        assert!(first.syns >= 250 && first.syns - first.error <= 250);
+    }
+
+    #[test]
+    fn sample_share_of_one_syn_sources() {
+        let mut s = SourceSample::new();
+        // 10,000 sources; every fourth sends a second packet: three quarters are one-SYN.
+        for i in 0..10_000u64 {
+            s.syn(mix64(i));
+            if i % 4 == 0 {
+                s.other(mix64(i));
+            }
+        }
+        let share = s.one_syn_share().unwrap_or(0.0);
+        assert!(s.level > 0 && s.n <= SAMPLE_CAP);
+        assert!((0.55..=0.95).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn flood_detected_with_full_tables() {
+        // Tiny tables: 8 targets, 256 pending slots (the pending table must stay well above the
+        // half-open threshold: by default 2^19 against 64). Background SYNs to 1,000 other
+        // targets keep the target table full; the flood still gets its target, and most of the
+        // overflowing pending table.
+        let cfg = FloodConfig { max_targets: 8, pending_slots: 256, ..FloodConfig::default() };
+        let mut f = Feed::new(cfg);
+        for i in 0..3000u32 {
+            let ms = i as u64 / 2;
+            f.send(ms, spoof(i), 2000, SERVER, 80, tcpflag::SYN);
+            if i % 3 == 0 {
+                f.send(ms, Ipv4Addr::new(10, 9, 9, 9), 3000, Ipv4Addr::from(0x0a01_0000 + i), 443, tcpflag::SYN);
+            }
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        assert_eq!(r.alerts[0].dport, 80);
+        assert_eq!(r.alerts[0].syns, 3000);
+        let st = r.flood.unwrap_or_default();
+        assert!(st.targets_evicted > 900, "{st:?}");
+        assert!(st.pending_evicted > 0, "{st:?}");
+        // Pushed-out attempts count as half-open: none was lost.
+        assert_eq!(r.alerts[0].half_open, 3000);
+    }
+
+    #[test]
+    fn completed_handshakes_keep_quiet() {
+        let mut f = Feed::new(FloodConfig::default());
+        let c = Ipv4Addr::new(10, 0, 0, 1);
+        for i in 0..5000u32 {
+            let port = 10_000 + (i % 50_000) as u16;
+            f.send(i as u64, c, port, SERVER, 80, tcpflag::SYN);
+            f.send(i as u64, SERVER, 80, c, port, tcpflag::SYN | tcpflag::ACK);
+            f.send(i as u64 + 1, c, port, SERVER, 80, tcpflag::ACK);
+        }
+        let r = f.finish();
+        assert!(r.alerts.is_empty());
+        assert!(f.events.is_empty());
+    }
+
+    #[test]
+    fn refused_attempts_are_not_half_open() {
+        // A scan of a closed port: every SYN answered by RST. High rate, nothing outstanding.
+        let mut f = Feed::new(FloodConfig::default());
+        for i in 0..2000u32 {
+            f.send(i as u64 / 2, spoof(i), 5000, SERVER, 81, tcpflag::SYN);
+            f.send(i as u64 / 2, SERVER, 81, spoof(i), 5000, tcpflag::RST | tcpflag::ACK);
+        }
+        assert!(f.finish().alerts.is_empty());
+    }
+
+    #[test]
+    fn alert_closes_after_quiet_and_a_second_flood_opens_another() {
+        let mut f = Feed::new(FloodConfig::default());
+        for i in 0..500u32 {
+            f.send(i as u64, spoof(i), 1, SERVER, 80, tcpflag::SYN);
+        }
+        // 20 s later (past timeout and quiet), a second flood.
+        for i in 0..500u32 {
+            f.send(20_000 + i as u64, spoof(i + 500), 1, SERVER, 80, tcpflag::SYN);
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 2);
+        assert_eq!(r.alerts[0].closed_by, ClosedBy::Quiet);
+        assert_eq!(r.alerts[1].closed_by, ClosedBy::EndOfInput);
+        assert_eq!((r.alerts[0].syns, r.alerts[1].syns), (500, 500));
+        // The first flood's attempts expired: all half-open, none outstanding.
+        assert_eq!(r.alerts[0].half_open, 500);
+        let opened = f.events.iter().filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Open)).count();
+        assert_eq!(opened, 2);
     }
 }

@@ -141,9 +141,19 @@ mod test {
 
     #[test]
     fn small_counts_are_near_exact() {
-        // Linear counting: with 1024 registers, 100 items rarely collide.
-        let c = fill(10, 100).count();
-        assert!((97..=103).contains(&c), "{c}");
+        // Linear counting: 100 items in 1024 registers has a standard deviation of about 2.2;
+        // allow 3.5 of them per set and one for the mean of four disjoint sets.
+        let mut total = 0.0;
+        for off in [0u64, 1000, 5000, 77_777] {
+            let mut h = Hll::new(10);
+            for i in off..off + 100 {
+                h.add_hash(mix64(i));
+            }
+            let c = h.estimate();
+            assert!((92.0..=108.0).contains(&c), "{c}");
+            total += c;
+        }
+        assert!((total / 4.0 - 100.0).abs() < 2.5, "{}", total / 4.0);
     }
 
     #[test]
