@@ -76,7 +76,7 @@ use rustc_hash::FxHashMap;
 
 use super::hll::{hash_ip, mix64, Hll};
 use super::Analyzer;
-use crate::decode::{tcpflag, Packet};
+use crate::decode::{tcpflag, Packet, TcpInfo};
 use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -151,6 +151,23 @@ impl Default for FloodConfig {
     }
 }
 
+/// IPv4 ranges no real client sends from, as (network, prefix length).
+const BOGONS_V4: [(std::net::Ipv4Addr, u32); 10] = {
+    use std::net::Ipv4Addr as A;
+    [
+        (A::new(0, 0, 0, 0), 8),
+        (A::new(127, 0, 0, 0), 8),
+        (A::new(169, 254, 0, 0), 16),
+        (A::new(192, 0, 0, 0), 24),
+        (A::new(192, 0, 2, 0), 24),
+        (A::new(198, 18, 0, 0), 15),
+        (A::new(198, 51, 100, 0), 24),
+        (A::new(203, 0, 113, 0), 24),
+        (A::new(224, 0, 0, 0), 4),
+        (A::new(240, 0, 0, 0), 4),
+    ]
+};
+
 /// Whether `src` is an address no real client sends a SYN from (see the module doc), or the
 /// target itself.
 pub fn is_bogon(src: IpAddr, dst: IpAddr) -> bool {
@@ -159,17 +176,8 @@ pub fn is_bogon(src: IpAddr, dst: IpAddr) -> bool {
     }
     match src {
         IpAddr::V4(a) => {
-            let o = a.octets();
             let v = u32::from(a);
-            o[0] == 0
-                || o[0] == 127
-                || (o[0] == 169 && o[1] == 254)
-                || v >> 8 == 0xc000_00 // 192.0.0.0/24
-                || v >> 8 == 0xc000_02 // 192.0.2.0/24
-                || v >> 17 == 0xc612 >> 1 // 198.18.0.0/15
-                || v >> 8 == 0xc633_64 // 198.51.100.0/24
-                || v >> 8 == 0xcb00_71 // 203.0.113.0/24
-                || o[0] >= 224 // 224/4 multicast, 240/4 reserved, broadcast
+            BOGONS_V4.iter().any(|&(net, len)| v >> (32 - len) == u32::from(net) >> (32 - len))
         }
         IpAddr::V6(a) => {
             let s = a.segments();
@@ -722,7 +730,8 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_syn(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, tcp: &TcpInfo, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+        let (sport, dport) = (tcp.sport, tcp.dport);
         let Some(ti) = self.target((dst, dport), now_ms) else { return };
         let h = key_hash(src, sport, dst, dport);
         if self.find(h).is_none() {
@@ -971,7 +980,7 @@ impl Analyzer for FloodAnalyzer {
             if f & tcpflag::ACK != 0 {
                 self.on_synack(src, tcp.sport, dst, tcp.dport, now_ms);
             } else {
-                self.on_syn(src, tcp.sport, dst, tcp.dport, p.ts, now_ms, events);
+                self.on_syn(src, dst, &tcp, p.ts, now_ms, events);
             }
         } else if f & tcpflag::ACK != 0 {
             self.on_ack(src, tcp.sport, dst, tcp.dport);
