@@ -76,4 +76,28 @@ pub struct ReadArgs {
 
 /// Settings of the analyzers (timeouts, thresholds, caps), shared by `read` and `capture`.
 #[derive(Debug, Clone, Default, Args)]
-pub struct AnalysisArgs {}
+pub struct AnalysisArgs {
+    /// SYN flood: SYNs per second to one address and port that, together with
+    /// --flood-half-open, open an alert [default: 100; 0 = half-open count alone].
+    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
+    pub flood_syn_rate: Option<u64>,
+    /// SYN flood: connection attempts to one address and port still without a completing ACK
+    /// that, together with --flood-syn-rate, open an alert [default: 64].
+    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
+    pub flood_half_open: Option<u64>,
+    /// SYN flood: seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt
+    /// counts as half-open [default: 3].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
+    pub flood_timeout: Option<f64>,
+    /// SYN flood: seconds without crossed thresholds before an alert closes [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
+    pub flood_quiet: Option<f64>,
+}
+
+/// A number of seconds: finite and above zero.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above zero")),
+    }
+}

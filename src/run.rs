@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
+use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
@@ -72,8 +73,20 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
 }
 
 /// The analyzers every file and live run uses, configured from the command line.
-pub fn analyzers(_args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    Vec::new()
+pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
+    vec![Box::new(FloodAnalyzer::new(flood_config(args)))]
+}
+
+/// The SYN-flood detector's settings: the command line's, or the documented defaults.
+pub fn flood_config(args: &AnalysisArgs) -> FloodConfig {
+    let d = FloodConfig::default();
+    FloodConfig {
+        syn_rate: args.flood_syn_rate.unwrap_or(d.syn_rate),
+        half_open: args.flood_half_open.unwrap_or(d.half_open),
+        timeout: args.flood_timeout.unwrap_or(d.timeout),
+        quiet: args.flood_quiet.unwrap_or(d.quiet),
+        ..d
+    }
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so

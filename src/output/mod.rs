@@ -3,6 +3,7 @@
 //! Everything goes through one buffered writer; a closed pipe surfaces as an
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
+pub mod alert;
 pub mod json;
 pub mod layers;
 pub mod line;

@@ -6,7 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::decode::names;
-use crate::output::json;
+use crate::output::{alert, json};
 use crate::report::{Event, Report};
 
 /// A table in the house style.
@@ -25,6 +25,7 @@ pub fn num_cell(v: impl std::fmt::Display) -> Cell {
 pub fn event_text(e: &Event) -> String {
     match e {
         Event::InputError(err) => format!("inspect: {}", err.message),
+        Event::Alert(a) => alert::line(a),
     }
 }
 
@@ -32,6 +33,7 @@ pub fn event_text(e: &Event) -> String {
 pub fn event_json(e: &Event) -> (&'static str, String) {
     match e {
         Event::InputError(err) => ("error", json::event("error", err)),
+        Event::Alert(a) => ("alert", json::event("alert", a)),
     }
 }
 
@@ -66,6 +68,7 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(w, "{t}")?;
     }
+    alert::summary_text(w, &r.alerts, r.flood.as_ref())?;
     for e in &r.errors {
         writeln!(w, "Input ended early: {}", e.message)?;
     }
@@ -93,5 +96,6 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "duration": s.duration(),
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
-    writeln!(w, "{v}")
+    writeln!(w, "{v}")?;
+    alert::summary_json(w, r.flood.as_ref())
 }

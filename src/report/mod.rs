@@ -3,8 +3,10 @@
 //! Analyzers fill it; renderers never see packets' bytes or analyzer internals, so a new
 //! output format is a new reader of these structs and nothing else.
 
+pub mod alert;
 pub mod stats;
 
+pub use alert::{Alert, FloodStats};
 pub use stats::Stats;
 
 /// Something an analyzer noticed that is shown as it happens (and again in the summary).
@@ -13,6 +15,8 @@ pub use stats::Stats;
 pub enum Event {
     /// A problem with an input that ended its reading early (shown in the summary too).
     InputError(InputError),
+    /// A SYN-flood alert opened or closed.
+    Alert(Alert),
 }
 
 /// An input that could not be read to its end.
@@ -31,4 +35,8 @@ pub struct Report {
     pub stats: Stats,
     /// Inputs that ended early, with why.
     pub errors: Vec<InputError>,
+    /// SYN-flood alerts, closed, in order of start.
+    pub alerts: Vec<Alert>,
+    /// What the flood detector's bounded tables had to forget (None when it did not run).
+    pub flood: Option<FloodStats>,
 }
