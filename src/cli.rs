@@ -19,6 +19,10 @@ pub struct Cli {
 pub enum Command {
     /// Read pcap/pcapng files and decode every frame, layer by layer.
     Read(ReadArgs),
+    /// Capture live from a network interface (needs root or CAP_NET_RAW).
+    Capture(CaptureArgs),
+    /// List network interfaces: index, MAC, addresses, state.
+    Interfaces(InterfacesArgs),
 }
 
 /// How packets are shown.
@@ -56,6 +60,9 @@ pub struct ReadArgs {
     /// pcap or pcapng files to read; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+    /// Show only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -65,3 +72,48 @@ pub struct ReadArgs {
 /// Settings of the analyzers (timeouts, thresholds, caps), shared by `read` and `capture`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AnalysisArgs {}
+
+/// `inspect capture -i IFACE`
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on (see `inspect interfaces`).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    /// Write every captured frame to this pcap file as it arrives.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<String>,
+    /// Capture filter, a BPF expression in tcpdump syntax (libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes kept of each frame.
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144)]
+    pub snaplen: u32,
+    /// Don't put the interface in promiscuous mode.
+    #[arg(long = "no-promisc")]
+    pub no_promisc: bool,
+    /// After opening the capture (and -w file), run as this user. Default when started as
+    /// root: $SUDO_USER, else `nobody`; `-Z root` keeps root.
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
+    /// Redraw the connection table every second.
+    #[arg(long)]
+    pub conns: bool,
+    /// Redraw the ARP table every second.
+    #[arg(long)]
+    pub arp: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// `inspect interfaces`
+#[derive(Debug, Clone, Args)]
+pub struct InterfacesArgs {
+    /// Output format: a text table, or JSON Lines (one object per interface).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}

@@ -6,6 +6,7 @@
 pub mod json;
 pub mod layers;
 pub mod line;
+pub mod live;
 pub mod summary;
 
 use std::io::{self, Write};
@@ -52,7 +53,12 @@ impl<W: Write> Printer<W> {
     /// A printer writing to `w` (wrap it in a `BufWriter` for files and pipes).
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::new(opts.absolute, opts.link);
-        Printer { w, opts, line, buf: String::with_capacity(4096) }
+        Printer {
+            w,
+            opts,
+            line,
+            buf: String::with_capacity(4096),
+        }
     }
 
     /// The options in force.
@@ -100,6 +106,14 @@ impl<W: Write> Printer<W> {
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text => summary::report_text(&mut self.w, r),
+        }
+    }
+
+    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
+    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
+        match self.opts.format {
+            Format::Json => live::redraw_json(&mut self.w, r, tables),
+            Format::Text => live::redraw_text(&mut self.w, r, tables, clear),
         }
     }
 
