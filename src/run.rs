@@ -84,12 +84,7 @@ pub struct Session<W: Write> {
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
-        Session {
-            printer: Printer::new(out, view),
-            pipeline: Pipeline::new(analyzers),
-            events: Vec::new(),
-            seen: 0,
-        }
+        Session { printer: Printer::new(out, view), pipeline: Pipeline::new(analyzers), events: Vec::new(), seen: 0 }
     }
 
     /// Frames handled so far.
@@ -139,8 +134,7 @@ impl<W: Write> Session<W> {
 
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
-    let mut filter = crate::source::filter::compile(args.filter.as_deref())
-        .map_err(|e| RunError::Usage(e.to_string()))?;
+    let mut filter = crate::source::filter::compile(args.filter.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
     let mut errors: Vec<InputError> = Vec::new();
     let limit = args.view.count.unwrap_or(u64::MAX);
@@ -151,46 +145,35 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
         let mut src = match FileSource::open(path) {
             Ok(s) => s,
             Err(e) => {
-                errors.push(InputError {
-                    input: path.clone(),
-                    message: e.to_string(),
-                });
+                errors.push(InputError { input: path.clone(), message: e.to_string() });
                 continue;
             }
         };
         let mut write_err: Option<io::Error> = None;
         let mut filter_err: Option<String> = None;
-        let res = src.for_each(
-            |frame| match crate::source::filter::passes(&mut filter, &frame) {
-                Ok(false) => ControlFlow::Continue(()),
+        let res = src.for_each(|frame| match crate::source::filter::passes(&mut filter, &frame) {
+            Ok(false) => ControlFlow::Continue(()),
+            Err(e) => {
+                filter_err = Some(e.to_string());
+                ControlFlow::Break(())
+            }
+            Ok(true) => match session.frame(&frame) {
                 Err(e) => {
-                    filter_err = Some(e.to_string());
+                    write_err = Some(e);
                     ControlFlow::Break(())
                 }
-                Ok(true) => match session.frame(&frame) {
-                    Err(e) => {
-                        write_err = Some(e);
-                        ControlFlow::Break(())
-                    }
-                    Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
-                    Ok(()) => ControlFlow::Continue(()),
-                },
+                Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
+                Ok(()) => ControlFlow::Continue(()),
             },
-        );
+        });
         if let Some(e) = filter_err {
-            errors.push(InputError {
-                input: src.input().to_string(),
-                message: format!("{}: {e}", src.input()),
-            });
+            errors.push(InputError { input: src.input().to_string(), message: format!("{}: {e}", src.input()) });
         }
         if let Some(e) = write_err {
             return Err(RunError::Output(e));
         }
         if let Err(e) = res {
-            errors.push(InputError {
-                input: src.input().to_string(),
-                message: e.to_string(),
-            });
+            errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
         }
     }
     if session.seen() > 0 || errors.len() < args.files.len() {
@@ -199,12 +182,6 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(RunError::Input(
-            errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join("\ninspect: "),
-        ))
+        Err(RunError::Input(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("\ninspect: ")))
     }
 }

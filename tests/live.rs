@@ -115,6 +115,44 @@ impl Netns {
                 sh(&["ip", "-n", ns, "link", "set", "lo", "up"])?;
                 sh(&["ip", "-n", ns, "link", "set", dev, "up"])?;
             }
+            // Permanent neighbour entries: the kernels never ARP by themselves (no refresh
+            // probe can land between the two captures' ends); arping's ARP still gets answers.
+            let mac = |ns: &str, dev: &str| -> Result<String, String> {
+                let line = sh(&["ip", "-n", ns, "-br", "link", "show", dev])?;
+                line.split_whitespace()
+                    .nth(2)
+                    .map(str::to_string)
+                    .ok_or(format!("no MAC in {line:?}"))
+            };
+            let (mac_a, mac_b) = (mac(&n.a, "veth-a")?, mac(&n.b, "veth-b")?);
+            sh(&[
+                "ip",
+                "-n",
+                &n.a,
+                "neigh",
+                "replace",
+                &n.ip_b,
+                "lladdr",
+                &mac_b,
+                "dev",
+                "veth-a",
+                "nud",
+                "permanent",
+            ])?;
+            sh(&[
+                "ip",
+                "-n",
+                &n.b,
+                "neigh",
+                "replace",
+                &n.ip_a,
+                "lladdr",
+                &mac_a,
+                "dev",
+                "veth-b",
+                "nud",
+                "permanent",
+            ])?;
             Ok(())
         };
         if let Err(e) = setup() {

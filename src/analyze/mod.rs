@@ -29,10 +29,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline with the statistics counter plus `analyzers`.
     pub fn new(analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
-        Pipeline {
-            stats: stats::StatsAnalyzer::default(),
-            analyzers,
-        }
+        Pipeline { stats: stats::StatsAnalyzer::default(), analyzers }
     }
 
     /// Feeds one packet to every analyzer.

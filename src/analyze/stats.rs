@@ -68,12 +68,8 @@ impl Analyzer for StatsAnalyzer {
 
     fn snapshot(&self, report: &mut Report) {
         let mut s = self.stats.clone();
-        s.protocols = PROTOCOLS
-            .iter()
-            .zip(self.counts.iter())
-            .filter(|(_, c)| **c > 0)
-            .map(|(n, c)| (n.to_string(), *c))
-            .collect();
+        s.protocols =
+            PROTOCOLS.iter().zip(self.counts.iter()).filter(|(_, c)| **c > 0).map(|(n, c)| (n.to_string(), *c)).collect();
         s.linktypes = self.linktypes.clone();
         report.stats = s;
     }

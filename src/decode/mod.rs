@@ -12,9 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::err::packet::SliceError;
 use etherparse::err::Layer as EpLayer;
-use etherparse::{
-    EtherType, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice,
-};
+use etherparse::{EtherType, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use crate::source::{Frame, Ts};
 
@@ -42,21 +40,9 @@ pub mod linktype {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Link {
     /// Ethernet II: destination, source, and the EtherType (or 802.3 length) after any tags.
-    Ethernet {
-        dst: [u8; 6],
-        src: [u8; 6],
-        ethertype: u16,
-    },
+    Ethernet { dst: [u8; 6], src: [u8; 6], ethertype: u16 },
     /// Linux cooked capture (v1 or v2): direction, hardware type, link-layer source, protocol.
-    Sll {
-        version: u8,
-        pkttype: u16,
-        hatype: u16,
-        addr: [u8; 8],
-        addr_len: u8,
-        protocol: u16,
-        ifindex: u32,
-    },
+    Sll { version: u8, pkttype: u16, hatype: u16, addr: [u8; 8], addr_len: u8, protocol: u16, ifindex: u32 },
     /// BSD NULL or LOOP header with its address family.
     Loopback { family: u32 },
     /// No link header: the frame starts with an IP header.
@@ -116,19 +102,10 @@ pub struct Stop {
 
 impl std::fmt::Display for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} layer: {} at offset {}: ",
-            self.layer.name(),
-            self.header,
-            self.offset
-        )?;
+        write!(f, "{} layer: {} at offset {}: ", self.layer.name(), self.header, self.offset)?;
         match &self.cause {
             Cause::Short { needed, present } => {
-                write!(
-                    f,
-                    "not enough data: {needed} bytes required, {present} present"
-                )
+                write!(f, "not enough data: {needed} bytes required, {present} present")
             }
             Cause::Invalid(e) => match e {
                 SliceError::Len(l) => write!(
@@ -212,9 +189,7 @@ pub struct Packet<'a> {
 
 /// Byte offset of `inner` within `outer` (both slices of one frame).
 pub fn offset_of(outer: &[u8], inner: &[u8]) -> usize {
-    (inner.as_ptr() as usize)
-        .wrapping_sub(outer.as_ptr() as usize)
-        .min(outer.len())
+    (inner.as_ptr() as usize).wrapping_sub(outer.as_ptr() as usize).min(outer.len())
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -246,20 +221,13 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
         layer: Layer::DataLink,
         header,
         offset: 0,
-        cause: Cause::Short {
-            needed,
-            present: data.len(),
-        },
+        cause: Cause::Short { needed, present: data.len() },
     };
     match frame.linktype {
         linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
             Ok(s) => {
                 if let Some(etherparse::LinkSlice::Ethernet2(eth)) = &s.link {
-                    p.link = Link::Ethernet {
-                        dst: eth.destination(),
-                        src: eth.source(),
-                        ethertype: eth.ether_type().0,
-                    };
+                    p.link = Link::Ethernet { dst: eth.destination(), src: eth.source(), ethertype: eth.ether_type().0 };
                 }
                 let mut inner_type = None;
                 for ext in s.link_exts.iter() {
@@ -292,14 +260,7 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
             let v2 = frame.linktype == linktype::LINUX_SLL2;
             let hlen = if v2 { 20 } else { 16 };
             if data.len() < hlen {
-                p.stop = Some(short(
-                    if v2 {
-                        "Linux cooked v2 header"
-                    } else {
-                        "Linux cooked header"
-                    },
-                    hlen,
-                ));
+                p.stop = Some(short(if v2 { "Linux cooked v2 header" } else { "Linux cooked header" }, hlen));
                 return p;
             }
             let mut addr = [0u8; 8];
@@ -326,15 +287,7 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
                     0,
                 )
             };
-            p.link = Link::Sll {
-                version: if v2 { 2 } else { 1 },
-                pkttype,
-                hatype,
-                addr,
-                addr_len,
-                protocol,
-                ifindex,
-            };
+            p.link = Link::Sll { version: if v2 { 2 } else { 1 }, pkttype, hatype, addr, addr_len, protocol, ifindex };
             let rest = data.get(hlen..).unwrap_or(&[]);
             // Protocol values below 0x0600 are Linux's own (802.3, 802.2 LLC, CAN, ...): not IP.
             if protocol >= 0x0600 {
@@ -354,32 +307,15 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
                 // NULL is in the capturing host's order: a family number is small, so the
                 // order in which it is small is the right one.
                 let le = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-                if be & 0xffff_0000 == 0 {
-                    be
-                } else {
-                    le
-                }
+                if be & 0xffff_0000 == 0 { be } else { le }
             };
             p.link = Link::Loopback { family };
             let rest = data.get(4..).unwrap_or(&[]);
             match family {
-                2 => fill_from_lax(
-                    &mut p,
-                    LaxSlicedPacket::from_ether_type(EtherType::IPV4, rest),
-                    4,
-                ),
-                10 | 24 | 28 | 30 => fill_from_lax(
-                    &mut p,
-                    LaxSlicedPacket::from_ether_type(EtherType::IPV6, rest),
-                    4,
-                ),
+                2 => fill_from_lax(&mut p, LaxSlicedPacket::from_ether_type(EtherType::IPV4, rest), 4),
+                10 | 24 | 28 | 30 => fill_from_lax(&mut p, LaxSlicedPacket::from_ether_type(EtherType::IPV6, rest), 4),
                 other => {
-                    p.stop = Some(Stop {
-                        layer: Layer::DataLink,
-                        header: "loopback header",
-                        offset: 0,
-                        cause: Cause::UnknownFamily(other),
-                    })
+                    p.stop = Some(Stop { layer: Layer::DataLink, header: "loopback header", offset: 0, cause: Cause::UnknownFamily(other) })
                 }
             }
         }
@@ -393,12 +329,7 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
             fill_from_lax(&mut p, LaxSlicedPacket::from_ether_type(et, data), 0);
         }
         _ => {
-            p.stop = Some(Stop {
-                layer: Layer::DataLink,
-                header: "frame",
-                offset: 0,
-                cause: Cause::UnsupportedLinkType,
-            });
+            p.stop = Some(Stop { layer: Layer::DataLink, header: "frame", offset: 0, cause: Cause::UnsupportedLinkType });
         }
     }
     p
@@ -437,18 +368,10 @@ fn fill_from_lax<'a>(p: &mut Packet<'a>, s: LaxSlicedPacket<'a>, base: usize) {
             },
         };
         let cause = match &err {
-            SliceError::Len(l) => Cause::Short {
-                needed: l.required_len,
-                present: l.len,
-            },
+            SliceError::Len(l) => Cause::Short { needed: l.required_len, present: l.len },
             _ => Cause::Invalid(err.clone()),
         };
-        p.stop = Some(Stop {
-            layer: lyr,
-            header,
-            offset,
-            cause,
-        });
+        p.stop = Some(Stop { layer: lyr, header, offset, cause });
     }
     p.net = s.net;
     p.transport = s.transport;
@@ -456,16 +379,8 @@ fn fill_from_lax<'a>(p: &mut Packet<'a>, s: LaxSlicedPacket<'a>, base: usize) {
 
 fn last_link_end(p: &Packet<'_>, base: usize) -> usize {
     match p.vlan_count {
-        0 => base.max(if matches!(p.link, Link::Ethernet { .. }) {
-            14
-        } else {
-            base
-        }),
-        n => p
-            .vlans
-            .get(n as usize - 1)
-            .map(|v| v.offset + 4)
-            .unwrap_or(base),
+        0 => base.max(if matches!(p.link, Link::Ethernet { .. }) { 14 } else { base }),
+        n => p.vlans.get(n as usize - 1).map(|v| v.offset + 4).unwrap_or(base),
     }
 }
 
@@ -570,17 +485,11 @@ impl<'a> Packet<'a> {
         match &self.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
-                Some((
-                    IpAddr::V4(h.source_addr()),
-                    IpAddr::V4(h.destination_addr()),
-                ))
+                Some((IpAddr::V4(h.source_addr()), IpAddr::V4(h.destination_addr())))
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 let h = v6.header();
-                Some((
-                    IpAddr::V6(Ipv6Addr::from(h.source())),
-                    IpAddr::V6(Ipv6Addr::from(h.destination())),
-                ))
+                Some((IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination()))))
             }
             _ => None,
         }
@@ -597,9 +506,7 @@ impl<'a> Packet<'a> {
 
     /// TCP fields, if this is a TCP segment whose header decoded.
     pub fn tcp(&self) -> Option<TcpInfo> {
-        let Some(TransportSlice::Tcp(t)) = &self.transport else {
-            return None;
-        };
+        let Some(TransportSlice::Tcp(t)) = &self.transport else { return None };
         let hdr = t.header_slice();
         let flags = hdr.get(13).copied().unwrap_or(0);
         Some(TcpInfo {
@@ -616,60 +523,38 @@ impl<'a> Packet<'a> {
     /// Payload length of the transport layer per the IP length fields (not the captured bytes),
     /// so that snap-length truncation does not shrink byte counts.
     fn transport_payload_len(&self, header_len: usize) -> u32 {
-        let ip_payload = self
-            .net
-            .as_ref()
-            .and_then(|n| n.ip_payload_ref())
-            .map(|pl| {
-                let claimed = match &self.net {
-                    Some(LaxNetSlice::Ipv4(v4)) => {
-                        let h = v4.header();
-                        (h.total_len() as usize).saturating_sub(h.slice().len())
-                    }
-                    _ => pl.payload.len(),
-                };
-                if pl.incomplete {
-                    claimed.max(pl.payload.len())
-                } else {
-                    pl.payload.len()
+        let ip_payload = self.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| {
+            let claimed = match &self.net {
+                Some(LaxNetSlice::Ipv4(v4)) => {
+                    let h = v4.header();
+                    (h.total_len() as usize).saturating_sub(h.slice().len())
                 }
-            });
+                _ => pl.payload.len(),
+            };
+            if pl.incomplete { claimed.max(pl.payload.len()) } else { pl.payload.len() }
+        });
         ip_payload.unwrap_or(0).saturating_sub(header_len) as u32
     }
 
     /// UDP source port, destination port and payload length, if this is UDP.
     pub fn udp(&self) -> Option<(u16, u16, u32)> {
-        let Some(TransportSlice::Udp(u)) = &self.transport else {
-            return None;
-        };
-        Some((
-            u.source_port(),
-            u.destination_port(),
-            u.length().saturating_sub(8) as u32,
-        ))
+        let Some(TransportSlice::Udp(u)) = &self.transport else { return None };
+        Some((u.source_port(), u.destination_port(), u.length().saturating_sub(8) as u32))
     }
 
     /// The transport protocol and ports (0 for ICMP), if any.
     pub fn ports(&self) -> Option<(Proto, u16, u16)> {
         match &self.transport {
-            Some(TransportSlice::Tcp(t)) => {
-                Some((Proto::Tcp, t.source_port(), t.destination_port()))
-            }
-            Some(TransportSlice::Udp(u)) => {
-                Some((Proto::Udp, u.source_port(), u.destination_port()))
-            }
-            Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => {
-                Some((Proto::Icmp, 0, 0))
-            }
+            Some(TransportSlice::Tcp(t)) => Some((Proto::Tcp, t.source_port(), t.destination_port())),
+            Some(TransportSlice::Udp(u)) => Some((Proto::Udp, u.source_port(), u.destination_port())),
+            Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => Some((Proto::Icmp, 0, 0)),
             _ => None,
         }
     }
 
     /// ARP fields, for Ethernet/IPv4 ARP.
     pub fn arp(&self) -> Option<ArpInfo> {
-        let Some(LaxNetSlice::Arp(a)) = &self.net else {
-            return None;
-        };
+        let Some(LaxNetSlice::Arp(a)) = &self.net else { return None };
         let sm: [u8; 6] = a.sender_hw_addr().try_into().ok()?;
         let si: [u8; 4] = a.sender_protocol_addr().try_into().ok()?;
         let tm: [u8; 6] = a.target_hw_addr().try_into().ok()?;
@@ -702,9 +587,7 @@ impl<'a> Packet<'a> {
 
     /// Whether the IPv4 header checksum is right (None without IPv4).
     pub fn ipv4_checksum_ok(&self) -> Option<bool> {
-        let Some(LaxNetSlice::Ipv4(v4)) = &self.net else {
-            return None;
-        };
+        let Some(LaxNetSlice::Ipv4(v4)) = &self.net else { return None };
         Some(internet_checksum(v4.header().slice()) == 0)
     }
 
@@ -749,42 +632,25 @@ mod test {
 
     /// A real SYN from captures/web.pcap style traffic: Ethernet, IPv4, TCP with options.
     const SYN: [u8; 74] = [
-        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
-        0x00, 0x00, 0x3c, 0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0x0a, 0x74, 0x0a, 0x00, 0x00, 0x01,
-        0x0a, 0x00, 0x00, 0x02, 0xa2, 0x2e, 0x00, 0x50, 0x5e, 0x6a, 0x7f, 0x01, 0x00, 0x00, 0x00,
-        0x00, 0xa0, 0x02, 0xfa, 0xf0, 0x14, 0x28, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02,
-        0x08, 0x0a, 0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45, 0x00, 0x00, 0x3c,
+        0x1c, 0x46, 0x40, 0x00, 0x40, 0x06, 0x0a, 0x74, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0xa2, 0x2e,
+        0x00, 0x50, 0x5e, 0x6a, 0x7f, 0x01, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02, 0xfa, 0xf0, 0x14, 0x28, 0x00, 0x00,
+        0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x01, 0x02, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03,
+        0x03, 0x07,
     ];
 
     fn frame(data: &[u8], linktype: u32) -> Frame<'_> {
-        Frame {
-            number: 1,
-            ts: Ts::default(),
-            linktype,
-            len: data.len() as u32,
-            data,
-            interface: 0,
-        }
+        Frame { number: 1, ts: Ts::default(), linktype, len: data.len() as u32, data, interface: 0 }
     }
 
     #[test]
     fn deconstruct_syn() {
         let p = decode(&frame(&SYN, linktype::ETHERNET));
         assert_eq!(p.stop, None);
-        assert_eq!(
-            p.link,
-            Link::Ethernet {
-                dst: [2, 0, 0, 0, 0, 2],
-                src: [2, 0, 0, 0, 0, 1],
-                ethertype: 0x0800
-            }
-        );
+        assert_eq!(p.link, Link::Ethernet { dst: [2, 0, 0, 0, 0, 2], src: [2, 0, 0, 0, 0, 1], ethertype: 0x0800 });
         assert_eq!(p.net_offset, 14);
         let t = p.tcp().expect("tcp");
-        assert_eq!(
-            (t.sport, t.dport, t.flags, t.payload_len),
-            (41518, 80, tcpflag::SYN, 0)
-        );
+        assert_eq!((t.sport, t.dport, t.flags, t.payload_len), (41518, 80, tcpflag::SYN, 0));
         assert_eq!(t.seq, 0x5e6a7f01);
         assert_eq!(p.ipv4_checksum_ok(), Some(true));
         assert_eq!(p.top_protocol(), "tcp");

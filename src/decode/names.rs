@@ -150,11 +150,7 @@ pub fn app_for_port(port: u16) -> Option<&'static str> {
 
 /// Application hint for a flow: the well-known side of the two ports wins.
 pub fn app_for_ports(sport: u16, dport: u16) -> Option<&'static str> {
-    let (lo, hi) = if sport <= dport {
-        (sport, dport)
-    } else {
-        (dport, sport)
-    };
+    let (lo, hi) = if sport <= dport { (sport, dport) } else { (dport, sport) };
     app_for_port(lo).or_else(|| app_for_port(hi))
 }
 

@@ -82,32 +82,18 @@ mod test {
 
     #[test]
     fn parse_linux_syn_options() {
-        let raw = [
-            2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
-        ];
+        let raw = [2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
         let v: Vec<_> = TcpOpts::new(&raw).collect();
         assert_eq!(
             v,
-            vec![
-                TcpOpt::Mss(1460),
-                TcpOpt::SackPermitted,
-                TcpOpt::Timestamps(1, 0),
-                TcpOpt::Nop,
-                TcpOpt::WindowScale(7)
-            ]
+            vec![TcpOpt::Mss(1460), TcpOpt::SackPermitted, TcpOpt::Timestamps(1, 0), TcpOpt::Nop, TcpOpt::WindowScale(7)]
         );
     }
 
     #[test]
     fn garbage_stops() {
         assert_eq!(TcpOpts::new(&[2]).collect::<Vec<_>>(), vec![TcpOpt::Bad]);
-        assert_eq!(
-            TcpOpts::new(&[2, 0, 1]).collect::<Vec<_>>(),
-            vec![TcpOpt::Bad]
-        );
-        assert_eq!(
-            TcpOpts::new(&[2, 40, 1]).collect::<Vec<_>>(),
-            vec![TcpOpt::Bad]
-        );
+        assert_eq!(TcpOpts::new(&[2, 0, 1]).collect::<Vec<_>>(), vec![TcpOpt::Bad]);
+        assert_eq!(TcpOpts::new(&[2, 40, 1]).collect::<Vec<_>>(), vec![TcpOpt::Bad]);
     }
 }

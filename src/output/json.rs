@@ -51,18 +51,10 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
     num(out, "frame.cap_len", p.data.len());
     num(out, "frame.linktype", p.linktype);
     match p.link {
-        Link::Ethernet {
-            dst,
-            src,
-            ethertype,
-        } => {
+        Link::Ethernet { dst, src, ethertype } => {
             mac_field(out, "eth.dst", &dst);
             mac_field(out, "eth.src", &src);
-            let outer = if p.vlan_count > 0 {
-                p.vlans[0].tpid
-            } else {
-                ethertype
-            };
+            let outer = if p.vlan_count > 0 { p.vlans[0].tpid } else { ethertype };
             num(out, "eth.type", outer);
             if p.vlan_count > 0 {
                 key(out, "vlan.id");
@@ -77,14 +69,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
                 num(out, "vlan.etype", ethertype);
             }
         }
-        Link::Sll {
-            pkttype,
-            hatype,
-            addr,
-            addr_len,
-            protocol,
-            ..
-        } => {
+        Link::Sll { pkttype, hatype, addr, addr_len, protocol, .. } => {
             num(out, "sll.pkttype", pkttype);
             num(out, "sll.hatype", hatype);
             if addr_len == 6 {
@@ -105,11 +90,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             num(out, "ip.id", h.identification());
             boolean(out, "ip.flags.df", h.dont_fragment());
             boolean(out, "ip.flags.mf", h.more_fragments());
-            num(
-                out,
-                "ip.frag_offset",
-                h.fragments_offset().value() as u32 * 8,
-            );
+            num(out, "ip.frag_offset", h.fragments_offset().value() as u32 * 8);
             num(out, "ip.ttl", h.ttl());
             num(out, "ip.proto", h.protocol().0);
             num(out, "ip.checksum", h.header_checksum());
@@ -202,10 +183,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
 pub fn event<T: serde::Serialize>(event_type: &str, value: &T) -> String {
     let mut v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
     let mut map = serde_json::Map::new();
-    map.insert(
-        "event_type".into(),
-        serde_json::Value::String(event_type.into()),
-    );
+    map.insert("event_type".into(), serde_json::Value::String(event_type.into()));
     if let serde_json::Value::Object(o) = &mut v {
         for (k, val) in std::mem::take(o) {
             map.insert(k, val);

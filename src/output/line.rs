@@ -86,11 +86,7 @@ pub struct LineFormatter {
 impl LineFormatter {
     /// A formatter; `absolute` for `-S`, `link` for `-e`.
     pub fn new(absolute: bool, link: bool) -> Self {
-        LineFormatter {
-            absolute,
-            link,
-            seqs: HashMap::new(),
-        }
+        LineFormatter { absolute, link, seqs: HashMap::new() }
     }
 
     /// Appends the line for `p` (without a newline) to `out`.
@@ -111,38 +107,24 @@ impl LineFormatter {
     }
 
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
-        let Some((src, dst)) = p.ip_addrs() else {
-            return;
-        };
+        let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
         out.push_str(if v6 { "IP6 " } else { "IP " });
         let fragment = match &p.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
-                (h.more_fragments() || h.fragments_offset().value() != 0).then(|| {
-                    (
-                        h.identification(),
-                        h.fragments_offset().value() as u32 * 8,
-                        h.more_fragments(),
-                    )
-                })
+                (h.more_fragments() || h.fragments_offset().value() != 0)
+                    .then(|| (h.identification(), h.fragments_offset().value() as u32 * 8, h.more_fragments()))
             }
             _ => None,
         };
         match &p.transport {
             Some(TransportSlice::Tcp(t)) => {
-                let _ = write!(
-                    out,
-                    "{src}.{} > {dst}.{}: Flags [",
-                    t.source_port(),
-                    t.destination_port()
-                );
+                let _ = write!(out, "{src}.{} > {dst}.{}: Flags [", t.source_port(), t.destination_port());
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
                 out.push(']');
-                let (seq, ack) = self.relative(
-                    src, dst, info.sport, info.dport, info.seq, info.ack, info.flags,
-                );
+                let (seq, ack) = self.relative(src, dst, info.sport, info.dport, info.seq, info.ack, info.flags);
                 let len = info.payload_len;
                 if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 {
                     if len > 0 {
@@ -210,30 +192,16 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(
-                    out,
-                    "{src} > {dst}: ICMP6, {}, length {}",
-                    names::icmpv6(i.type_u8(), i.code_u8()),
-                    i.slice().len()
-                );
+                let _ = write!(out, "{src} > {dst}: ICMP6, {}, length {}", names::icmpv6(i.type_u8(), i.code_u8()), i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
             }
             None => {
-                let proto = p
-                    .net
-                    .as_ref()
-                    .and_then(|n| n.ip_payload_ref())
-                    .map(|pl| pl.ip_number.0)
-                    .unwrap_or(0);
+                let proto = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| pl.ip_number.0).unwrap_or(0);
                 let _ = write!(out, "{src} > {dst}: ");
                 if let Some((id, off, mf)) = fragment {
-                    let _ = write!(
-                        out,
-                        "fragment id {id}, offset {off}{}, ",
-                        if mf { ", more" } else { "" }
-                    );
+                    let _ = write!(out, "fragment id {id}, offset {off}{}, ", if mf { ", more" } else { "" });
                 }
                 match names::ip_proto(proto) {
                     Some(n) => {
@@ -249,27 +217,14 @@ impl LineFormatter {
 
     /// tcpdump's relative numbering: only ACK segments are rebased; a SYN restarts the base.
     #[allow(clippy::too_many_arguments)]
-    fn relative(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        sport: u16,
-        dport: u16,
-        seq: u32,
-        ack: u32,
-        flags: u8,
-    ) -> (u32, u32) {
+    fn relative(&mut self, src: IpAddr, dst: IpAddr, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8) -> (u32, u32) {
         if self.absolute || flags & tcpflag::ACK == 0 {
             return (seq, ack);
         }
         let a = (src, sport);
         let b = (dst, dport);
         let rev = a > b;
-        let key = if rev {
-            SeqKey { lo: b, hi: a }
-        } else {
-            SeqKey { lo: a, hi: b }
-        };
+        let key = if rev { SeqKey { lo: b, hi: a } } else { SeqKey { lo: a, hi: b } };
         match self.seqs.get(&key) {
             Some(base) if flags & tcpflag::SYN == 0 => {
                 if rev {
@@ -283,15 +238,9 @@ impl LineFormatter {
                     self.seqs.clear();
                 }
                 let base = if rev {
-                    SeqBase {
-                        rev: seq,
-                        fwd: ack.wrapping_sub(1),
-                    }
+                    SeqBase { rev: seq, fwd: ack.wrapping_sub(1) }
                 } else {
-                    SeqBase {
-                        fwd: seq,
-                        rev: ack.wrapping_sub(1),
-                    }
+                    SeqBase { fwd: seq, rev: ack.wrapping_sub(1) }
                 };
                 self.seqs.insert(key, base);
                 (seq, ack)
@@ -307,23 +256,10 @@ fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
             let h = ip.header();
             let proto = h.protocol().0;
             let body = ip.payload().payload;
-            if let (Some(p), Some(hi), Some(lo)) = (
-                if proto == 17 {
-                    Some("udp")
-                } else if proto == 6 {
-                    Some("tcp")
-                } else {
-                    None
-                },
-                body.get(2),
-                body.get(3),
-            ) {
-                let _ = write!(
-                    out,
-                    "{} {p} port {} unreachable",
-                    h.destination_addr(),
-                    u16::from_be_bytes([*hi, *lo])
-                );
+            if let (Some(p), Some(hi), Some(lo)) =
+                (if proto == 17 { Some("udp") } else if proto == 6 { Some("tcp") } else { None }, body.get(2), body.get(3))
+            {
+                let _ = write!(out, "{} {p} port {} unreachable", h.destination_addr(), u16::from_be_bytes([*hi, *lo]));
                 return;
             }
         }
@@ -338,11 +274,7 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
     };
     match a.op {
         1 => {
-            let _ = write!(
-                out,
-                "ARP, Request who-has {} tell {}",
-                a.target_ip, a.sender_ip
-            );
+            let _ = write!(out, "ARP, Request who-has {} tell {}", a.target_ip, a.sender_ip);
             if a.target_mac != [0; 6] && a.target_mac != [0xff; 6] {
                 out.push_str(" (");
                 push_mac(out, &a.target_mac);
@@ -354,20 +286,10 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
             push_mac(out, &a.sender_mac);
         }
         op => {
-            let _ = write!(
-                out,
-                "ARP, {} ({op}) {} > {}",
-                names::arp_op(op),
-                a.sender_ip,
-                a.target_ip
-            );
+            let _ = write!(out, "ARP, {} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
         }
     }
-    let _ = write!(
-        out,
-        ", length {}",
-        p.data.len().saturating_sub(p.net_offset)
-    );
+    let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset));
 }
 
 fn other_line(out: &mut String, p: &Packet<'_>) {
@@ -376,28 +298,13 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
             let _ = write!(out, "802.3, length {ethertype}");
         }
         Link::Ethernet { ethertype, .. } => {
-            let _ = write!(
-                out,
-                "ethertype {} ({ethertype:#06x}), length {}",
-                names::ethertype(ethertype).unwrap_or("Unknown"),
-                p.len
-            );
+            let _ = write!(out, "ethertype {} ({ethertype:#06x}), length {}", names::ethertype(ethertype).unwrap_or("Unknown"), p.len);
         }
         Link::Sll { protocol, .. } => {
-            let _ = write!(
-                out,
-                "Linux cooked, protocol {protocol:#06x}, length {}",
-                p.len
-            );
+            let _ = write!(out, "Linux cooked, protocol {protocol:#06x}, length {}", p.len);
         }
         Link::Unsupported => {
-            let _ = write!(
-                out,
-                "[link type {} ({}) not decoded], length {}",
-                p.linktype,
-                names::linktype(p.linktype),
-                p.len
-            );
+            let _ = write!(out, "[link type {} ({}) not decoded], length {}", p.linktype, names::linktype(p.linktype), p.len);
         }
         _ => {
             let _ = write!(out, "length {}", p.len);
@@ -407,38 +314,16 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
 
 fn link_prefix(out: &mut String, p: &Packet<'_>) {
     match p.link {
-        Link::Ethernet {
-            dst,
-            src,
-            ethertype,
-        } => {
+        Link::Ethernet { dst, src, ethertype } => {
             push_mac(out, &src);
             out.push_str(" > ");
             push_mac(out, &dst);
             for v in p.vlans.iter().take(p.vlan_count as usize) {
-                let _ = write!(
-                    out,
-                    ", ethertype {} ({:#06x}), vlan {}, p {}",
-                    names::ethertype(v.tpid).unwrap_or("802.1Q"),
-                    v.tpid,
-                    v.id,
-                    v.pcp
-                );
+                let _ = write!(out, ", ethertype {} ({:#06x}), vlan {}, p {}", names::ethertype(v.tpid).unwrap_or("802.1Q"), v.tpid, v.id, v.pcp);
             }
-            let _ = write!(
-                out,
-                ", ethertype {} ({ethertype:#06x}), length {}: ",
-                names::ethertype(ethertype).unwrap_or("Unknown"),
-                p.len
-            );
+            let _ = write!(out, ", ethertype {} ({ethertype:#06x}), length {}: ", names::ethertype(ethertype).unwrap_or("Unknown"), p.len);
         }
-        Link::Sll {
-            pkttype,
-            addr,
-            addr_len,
-            protocol,
-            ..
-        } => {
+        Link::Sll { pkttype, addr, addr_len, protocol, .. } => {
             let dir = match pkttype {
                 0 => "In",
                 1 => "B",
@@ -449,12 +334,7 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
             };
             let _ = write!(out, "{dir} ");
             push_mac(out, addr.get(..addr_len as usize).unwrap_or(&[]));
-            let _ = write!(
-                out,
-                " ethertype {} ({protocol:#06x}), length {}: ",
-                names::ethertype(protocol).unwrap_or("Unknown"),
-                p.len
-            );
+            let _ = write!(out, " ethertype {} ({protocol:#06x}), length {}: ", names::ethertype(protocol).unwrap_or("Unknown"), p.len);
         }
         Link::Loopback { family } => {
             let _ = write!(out, "AF {family}, length {}: ", p.len);

@@ -53,12 +53,7 @@ impl<W: Write> Printer<W> {
     /// A printer writing to `w` (wrap it in a `BufWriter` for files and pipes).
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::new(opts.absolute, opts.link);
-        Printer {
-            w,
-            opts,
-            line,
-            buf: String::with_capacity(4096),
-        }
+        Printer { w, opts, line, buf: String::with_capacity(4096) }
     }
 
     /// The options in force.

@@ -12,9 +12,7 @@ use crate::report::{Event, Report};
 /// A table in the house style.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(Cell::new));
+    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.iter().map(Cell::new));
     t
 }
 
@@ -48,11 +46,7 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         s.bytes,
         s.captured_bytes,
         s.malformed,
-        if s.snapped > 0 {
-            format!(", {} cut by the snap length", s.snapped)
-        } else {
-            String::new()
-        }
+        if s.snapped > 0 { format!(", {} cut by the snap length", s.snapped) } else { String::new() }
     )?;
     if let (Some(a), Some(b)) = (s.first, s.last) {
         writeln!(w, "Time span: {a} to {b} UTC ({:.6} s)", s.duration())?;
@@ -60,30 +54,15 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     if !s.protocols.is_empty() {
         let mut t = table(&["protocol", "packets", "share"]);
         for (name, c) in &s.protocols {
-            let share = if s.packets > 0 {
-                *c as f64 * 100.0 / s.packets as f64
-            } else {
-                0.0
-            };
-            t.add_row(vec![
-                Cell::new(name),
-                num_cell(c),
-                num_cell(format!("{share:.1}%")),
-            ]);
+            let share = if s.packets > 0 { *c as f64 * 100.0 / s.packets as f64 } else { 0.0 };
+            t.add_row(vec![Cell::new(name), num_cell(c), num_cell(format!("{share:.1}%"))]);
         }
         writeln!(w, "{t}")?;
     }
-    if s.linktypes.len() > 1
-        || s.linktypes
-            .iter()
-            .any(|(l, _)| names::linktype(*l) == "unsupported")
-    {
+    if s.linktypes.len() > 1 || s.linktypes.iter().any(|(l, _)| names::linktype(*l) == "unsupported") {
         let mut t = table(&["link type", "packets"]);
         for (l, c) in &s.linktypes {
-            t.add_row(vec![
-                Cell::new(format!("{l} ({})", names::linktype(*l))),
-                num_cell(c),
-            ]);
+            t.add_row(vec![Cell::new(format!("{l} ({})", names::linktype(*l))), num_cell(c)]);
         }
         writeln!(w, "{t}")?;
     }
@@ -96,16 +75,10 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
 /// The JSON summary: one `stats` object (and the other report parts as their own objects).
 pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     let s = &r.stats;
-    let protocols: serde_json::Map<String, serde_json::Value> = s
-        .protocols
-        .iter()
-        .map(|(n, c)| (n.clone(), serde_json::Value::from(*c)))
-        .collect();
-    let linktypes: serde_json::Map<String, serde_json::Value> = s
-        .linktypes
-        .iter()
-        .map(|(l, c)| (l.to_string(), serde_json::Value::from(*c)))
-        .collect();
+    let protocols: serde_json::Map<String, serde_json::Value> =
+        s.protocols.iter().map(|(n, c)| (n.clone(), serde_json::Value::from(*c))).collect();
+    let linktypes: serde_json::Map<String, serde_json::Value> =
+        s.linktypes.iter().map(|(l, c)| (l.to_string(), serde_json::Value::from(*c))).collect();
     let v = serde_json::json!({
         "event_type": "stats",
         "packets": s.packets,

@@ -3,20 +3,8 @@
 use crate::source::Ts;
 
 /// Names of the protocol counters, in display order.
-pub const PROTOCOLS: [&str; 12] = [
-    "arp",
-    "ipv4",
-    "ipv6",
-    "tcp",
-    "udp",
-    "icmp",
-    "icmpv6",
-    "igmp",
-    "other",
-    "undecoded",
-    "vlan",
-    "fragments",
-];
+pub const PROTOCOLS: [&str; 12] =
+    ["arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "igmp", "other", "undecoded", "vlan", "fragments"];
 
 /// Counters over every packet of the run.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -52,10 +40,6 @@ impl Stats {
 
     /// Count for one protocol name (0 when never seen).
     pub fn protocol(&self, name: &str) -> u64 {
-        self.protocols
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, c)| *c)
-            .unwrap_or(0)
+        self.protocols.iter().find(|(n, _)| n == name).map(|(_, c)| *c).unwrap_or(0)
     }
 }

@@ -29,40 +29,19 @@ const BUFFER: usize = 1024 * 1024;
 pub enum SourceError {
     /// The file could not be opened or read.
     #[error("{input}: {what}: {err}")]
-    Io {
-        input: String,
-        what: &'static str,
-        err: io::Error,
-    },
+    Io { input: String, what: &'static str, err: io::Error },
     /// The first bytes are not a pcap or pcapng magic number.
     #[error("{input}: not a pcap or pcapng file: {found}")]
     NotCapture { input: String, found: String },
     /// The file ends in the middle of a record or block.
     #[error("{input}: truncated {what} at byte offset {offset}: {needed} bytes needed, {present} present")]
-    Truncated {
-        input: String,
-        what: String,
-        offset: u64,
-        needed: u64,
-        present: u64,
-    },
+    Truncated { input: String, what: String, offset: u64, needed: u64, present: u64 },
     /// A record is larger than allowed.
     #[error("{input}: record {record} at byte offset {offset}: captured length {caplen} exceeds {limit}")]
-    TooLong {
-        input: String,
-        record: u64,
-        offset: u64,
-        caplen: u64,
-        limit: String,
-    },
+    TooLong { input: String, record: u64, offset: u64, caplen: u64, limit: String },
     /// The file structure is broken in some other way.
     #[error("{input}: malformed {format} at byte offset {offset}: {why}")]
-    Malformed {
-        input: String,
-        format: &'static str,
-        offset: u64,
-        why: String,
-    },
+    Malformed { input: String, format: &'static str, offset: u64, why: String },
 }
 
 /// The two container formats.
@@ -101,10 +80,7 @@ pub struct FileSource {
 
 impl fmt::Debug for FileSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FileSource")
-            .field("input", &self.input)
-            .field("format", &self.format)
-            .finish()
+        f.debug_struct("FileSource").field("input", &self.input).field("format", &self.format).finish()
     }
 }
 
@@ -156,16 +132,8 @@ fn describe_magic(head: &[u8]) -> String {
         [b'P', b'K', 3, 4, ..] => " (a zip archive)",
         [0x7f, b'E', b'L', b'F', ..] => " (an ELF executable)",
         [0x25, 0x50, 0x44, 0x46, ..] => " (a PDF document)",
-        [b'{', b'"', ..] | [b'{', b'\n', ..] | [b'[', b'{', ..] | [b'[', b'"', ..] => {
-            " (looks like JSON text)"
-        }
-        _ if head
-            .iter()
-            .take(16)
-            .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
-        {
-            " (looks like text)"
-        }
+        [b'{', b'"', ..] | [b'{', b'\n', ..] | [b'[', b'{', ..] | [b'[', b'"', ..] => " (looks like JSON text)",
+        _ if head.iter().take(16).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) => " (looks like text)",
         _ => "",
     };
     format!("first bytes are {}{what}", hex.join(" "))
@@ -189,30 +157,18 @@ fn read_head(r: &mut dyn Read, want: usize) -> io::Result<Vec<u8>> {
 
 fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(if big {
-        u32::from_be_bytes(s)
-    } else {
-        u32::from_le_bytes(s)
-    })
+    Some(if big { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
 }
 
 fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {
     let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-    Some(if big {
-        u16::from_be_bytes(s)
-    } else {
-        u16::from_le_bytes(s)
-    })
+    Some(if big { u16::from_be_bytes(s) } else { u16::from_le_bytes(s) })
 }
 
 impl FileSource {
     /// Opens a capture file, or standard input when `path` is `-`.
     pub fn open(path: &str) -> Result<FileSource, SourceError> {
-        let input = if path == "-" {
-            "<stdin>".to_string()
-        } else {
-            path.to_string()
-        };
+        let input = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
         let inner: Box<dyn Read + Send> = if path == "-" {
             Box::new(io::stdin())
         } else {
@@ -224,37 +180,19 @@ impl FileSource {
                     err: io::Error::other("it is a directory"),
                 });
             }
-            Box::new(File::open(p).map_err(|err| SourceError::Io {
-                input: input.clone(),
-                what: "cannot open",
-                err,
-            })?)
+            Box::new(File::open(p).map_err(|err| SourceError::Io { input: input.clone(), what: "cannot open", err })?)
         };
         Self::from_reader(input, inner)
     }
 
     /// Wraps any byte stream holding a pcap or pcapng capture; `input` names it in errors.
-    pub fn from_reader(
-        input: String,
-        mut inner: Box<dyn Read + Send>,
-    ) -> Result<FileSource, SourceError> {
-        let head = read_head(&mut inner, 24).map_err(|err| SourceError::Io {
-            input: input.clone(),
-            what: "cannot read",
-            err,
-        })?;
+    pub fn from_reader(input: String, mut inner: Box<dyn Read + Send>) -> Result<FileSource, SourceError> {
+        let head = read_head(&mut inner, 24).map_err(|err| SourceError::Io { input: input.clone(), what: "cannot read", err })?;
         let magic = u32_at(&head, 0, false);
         let format = match magic {
-            Some(
-                0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0xa1b2_cd34 | 0x34cd_b2a1,
-            ) => Format::Pcap,
+            Some(0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0xa1b2_cd34 | 0x34cd_b2a1) => Format::Pcap,
             Some(0x0a0d_0d0a) => Format::PcapNg,
-            _ => {
-                return Err(SourceError::NotCapture {
-                    input,
-                    found: describe_magic(&head),
-                })
-            }
+            _ => return Err(SourceError::NotCapture { input, found: describe_magic(&head) }),
         };
         let min = if format == Format::Pcap { 24 } else { 28 };
         if head.len() < min {
@@ -277,35 +215,24 @@ impl FileSource {
         } else {
             (0, 0, 1_000_000)
         };
-        let stream = Prefixed {
-            head,
-            pos: 0,
-            inner,
+        let stream = Prefixed { head, pos: 0, inner };
+        let reader: Box<dyn PcapReaderIterator + Send> = match format {
+            Format::Pcap => Box::new(LegacyPcapReader::new(BUFFER, stream).map_err(|e| SourceError::Malformed {
+                input: input.clone(),
+                format: "pcap file header",
+                offset: 0,
+                why: format!("{e:?}"),
+            })?),
+            Format::PcapNg => Box::new(PcapNGReader::new(BUFFER, stream).map_err(|e| SourceError::Malformed {
+                input: input.clone(),
+                format: "pcapng section header",
+                offset: 0,
+                why: match e {
+                    PcapError::Incomplete(_) | PcapError::UnexpectedEof => "section header block is cut short".into(),
+                    other => format!("{other:?}"),
+                },
+            })?),
         };
-        let reader: Box<dyn PcapReaderIterator + Send> =
-            match format {
-                Format::Pcap => Box::new(LegacyPcapReader::new(BUFFER, stream).map_err(|e| {
-                    SourceError::Malformed {
-                        input: input.clone(),
-                        format: "pcap file header",
-                        offset: 0,
-                        why: format!("{e:?}"),
-                    }
-                })?),
-                Format::PcapNg => Box::new(PcapNGReader::new(BUFFER, stream).map_err(|e| {
-                    SourceError::Malformed {
-                        input: input.clone(),
-                        format: "pcapng section header",
-                        offset: 0,
-                        why: match e {
-                            PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
-                                "section header block is cut short".into()
-                            }
-                            other => format!("{other:?}"),
-                        },
-                    }
-                })?),
-            };
         Ok(FileSource {
             input,
             format,
@@ -348,9 +275,7 @@ impl FileSource {
                         PcapBlockOwned::LegacyHeader(_) => Ok(ControlFlow::Continue(())),
                         PcapBlockOwned::Legacy(b) => {
                             self.number += 1;
-                            if b.caplen > MAX_RECORD
-                                || (self.snaplen > 0 && b.caplen > self.snaplen.max(MAX_RECORD))
-                            {
+                            if b.caplen > MAX_RECORD || (self.snaplen > 0 && b.caplen > self.snaplen.max(MAX_RECORD)) {
                                 Err(SourceError::TooLong {
                                     input: self.input.clone(),
                                     record: self.number,
@@ -359,11 +284,7 @@ impl FileSource {
                                     limit: format!("the {MAX_RECORD}-byte maximum"),
                                 })
                             } else {
-                                let ts = Ts::from_parts(
-                                    b.ts_sec as i64,
-                                    b.ts_usec as u64,
-                                    self.units_per_sec,
-                                );
+                                let ts = Ts::from_parts(b.ts_sec as i64, b.ts_usec as u64, self.units_per_sec);
                                 Ok(f(Frame {
                                     number: self.number,
                                     ts,
@@ -401,11 +322,7 @@ impl FileSource {
                     if let Some(err) = self.check_too_long(consumed, need) {
                         return Err(err);
                     }
-                    let grown = need
-                        .map(|n| n as usize + 64)
-                        .unwrap_or(MAX_BLOCK)
-                        .min(MAX_BLOCK)
-                        .max(BUFFER * 2);
+                    let grown = need.map(|n| n as usize + 64).unwrap_or(MAX_BLOCK).min(MAX_BLOCK).max(BUFFER * 2);
                     if !self.reader.grow(grown) {
                         return Err(SourceError::Malformed {
                             input: self.input.clone(),
@@ -428,12 +345,7 @@ impl FileSource {
                         PcapError::HeaderNotRecognized => "header not recognized".into(),
                         other => format!("{other:?}"),
                     };
-                    return Err(SourceError::Malformed {
-                        input: self.input.clone(),
-                        format: self.format_name(),
-                        offset: consumed,
-                        why,
-                    });
+                    return Err(SourceError::Malformed { input: self.input.clone(), format: self.format_name(), offset: consumed, why });
                 }
             }
         }
@@ -454,11 +366,7 @@ impl FileSource {
     }
 
     fn read_error(&self) -> SourceError {
-        SourceError::Io {
-            input: self.input.clone(),
-            what: "read failed",
-            err: io::Error::other("I/O error while reading"),
-        }
+        SourceError::Io { input: self.input.clone(), what: "read failed", err: io::Error::other("I/O error while reading") }
     }
 
     /// Total length of the record or block at the front of the buffer, when its header is there.
@@ -498,23 +406,11 @@ impl FileSource {
         let present = self.reader.data().len() as u64;
         let (what, needed) = match self.format {
             Format::Pcap if present < 16 => ("record header".to_string(), 16),
-            Format::Pcap => (
-                format!("record {}", self.number + 1),
-                self.pending_len().unwrap_or(present + 1),
-            ),
+            Format::Pcap => (format!("record {}", self.number + 1), self.pending_len().unwrap_or(present + 1)),
             Format::PcapNg if present < 12 => ("block header".to_string(), 12),
-            Format::PcapNg => (
-                "block".to_string(),
-                self.pending_len().unwrap_or(present + 1),
-            ),
+            Format::PcapNg => ("block".to_string(), self.pending_len().unwrap_or(present + 1)),
         };
-        SourceError::Truncated {
-            input: self.input.clone(),
-            what,
-            offset,
-            needed,
-            present,
-        }
+        SourceError::Truncated { input: self.input.clone(), what, offset, needed, present }
     }
 
     /// Handles one pcapng block: interface bookkeeping, or a packet handed to `f`.
@@ -532,18 +428,12 @@ impl FileSource {
         F: FnMut(Frame<'_>) -> ControlFlow<()>,
     {
         let lookup = |interfaces: &Vec<Interface>, id: u32| -> Result<Interface, SourceError> {
-            interfaces
-                .get(id as usize)
-                .copied()
-                .ok_or_else(|| SourceError::Malformed {
-                    input: input.to_string(),
-                    format: "pcapng",
-                    offset,
-                    why: format!(
-                        "packet names interface {id}, but the section describes {}",
-                        interfaces.len()
-                    ),
-                })
+            interfaces.get(id as usize).copied().ok_or_else(|| SourceError::Malformed {
+                input: input.to_string(),
+                format: "pcapng",
+                offset,
+                why: format!("packet names interface {id}, but the section describes {}", interfaces.len()),
+            })
         };
         match block {
             Block::SectionHeader(shb) => {
@@ -555,11 +445,7 @@ impl FileSource {
                     input: input.to_string(),
                     format: "pcapng",
                     offset,
-                    why: format!(
-                        "interface {} has an invalid if_tsresol {:#x}",
-                        interfaces.len(),
-                        idb.if_tsresol
-                    ),
+                    why: format!("interface {} has an invalid if_tsresol {:#x}", interfaces.len(), idb.if_tsresol),
                 })?;
                 interfaces.push(Interface {
                     linktype: idb.linktype.0 as u32,
@@ -580,35 +466,16 @@ impl FileSource {
                         limit: format!("the {MAX_RECORD}-byte maximum"),
                     });
                 }
-                let data =
-                    epb.data
-                        .get(..epb.caplen as usize)
-                        .ok_or_else(|| SourceError::Malformed {
-                            input: input.to_string(),
-                            format: "pcapng",
-                            offset,
-                            why: format!(
-                                "packet {} claims {} captured bytes but its block holds {}",
-                                number,
-                                epb.caplen,
-                                epb.data.len()
-                            ),
-                        })?;
+                let data = epb.data.get(..epb.caplen as usize).ok_or_else(|| SourceError::Malformed {
+                    input: input.to_string(),
+                    format: "pcapng",
+                    offset,
+                    why: format!("packet {} claims {} captured bytes but its block holds {}", number, epb.caplen, epb.data.len()),
+                })?;
                 let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
                 let units = itf.units_per_sec.max(1);
-                let ts = Ts::from_parts(
-                    itf.offset_secs.saturating_add((raw / units) as i64),
-                    raw % units,
-                    units,
-                );
-                return Ok(f(Frame {
-                    number: *number,
-                    ts,
-                    linktype: itf.linktype,
-                    len: epb.origlen,
-                    data,
-                    interface: epb.if_id,
-                }));
+                let ts = Ts::from_parts(itf.offset_secs.saturating_add((raw / units) as i64), raw % units, units);
+                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len: epb.origlen, data, interface: epb.if_id }));
             }
             Block::SimplePacket(spb) => {
                 let itf = lookup(interfaces, 0)?;
@@ -618,14 +485,7 @@ impl FileSource {
                     cap = cap.min(itf.snaplen as usize);
                 }
                 let data = spb.data.get(..cap).unwrap_or(spb.data);
-                return Ok(f(Frame {
-                    number: *number,
-                    ts: Ts::default(),
-                    linktype: itf.linktype,
-                    len: spb.origlen,
-                    data,
-                    interface: 0,
-                }));
+                return Ok(f(Frame { number: *number, ts: Ts::default(), linktype: itf.linktype, len: spb.origlen, data, interface: 0 }));
             }
             Block::Unknown(ub) if ub.block_type == 2 || ub.block_type == 0x0200_0000 => {
                 // The obsolete Packet Block: if_id u16, drops u16, ts high/low, caplen, len, data.
@@ -647,19 +507,8 @@ impl FileSource {
                 let data = d.get(20..20 + caplen as usize).ok_or_else(truncated)?;
                 let raw = (hi << 32) | lo;
                 let units = itf.units_per_sec.max(1);
-                let ts = Ts::from_parts(
-                    itf.offset_secs.saturating_add((raw / units) as i64),
-                    raw % units,
-                    units,
-                );
-                return Ok(f(Frame {
-                    number: *number,
-                    ts,
-                    linktype: itf.linktype,
-                    len,
-                    data,
-                    interface: if_id,
-                }));
+                let ts = Ts::from_parts(itf.offset_secs.saturating_add((raw / units) as i64), raw % units, units);
+                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len, data, interface: if_id }));
             }
             // Statistics, name resolution, custom and unknown blocks carry no packets: skipped.
             _ => {}

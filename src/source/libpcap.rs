@@ -5,6 +5,9 @@
 //! what tcpdump accepts.
 
 use std::io;
+use std::os::fd::AsFd;
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use pcap::{Active, BpfProgram, Capture, Linktype};
 
@@ -15,6 +18,8 @@ use super::{Frame, Ts};
 pub struct PcapBackend {
     cap: Capture<Active>,
     linktype: u32,
+    /// The last read found nothing: wait on the descriptor before the next one.
+    idle: bool,
 }
 
 /// Opens `opts.interface` through libpcap, with the filter if one was given.
@@ -28,6 +33,7 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         .timeout(POLL.as_millis() as i32)
         .immediate_mode(true)
         .open()
+        .and_then(|c| c.setnonblock())
         .map_err(fail)?;
     if let Some(expr) = &opts.filter {
         cap.filter(expr, true).map_err(|e| LiveError::Filter {
@@ -36,7 +42,7 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         })?;
     }
     let linktype = cap.get_datalink().0 as u32;
-    Ok(Box::new(PcapBackend { cap, linktype }))
+    Ok(Box::new(PcapBackend { cap, linktype, idle: false }))
 }
 
 /// libpcap reports a missing permission as text ("... Operation not permitted").
@@ -61,8 +67,19 @@ impl Backend for PcapBackend {
     }
 
     fn next(&mut self) -> io::Result<Option<RawFrame<'_>>> {
+        // libpcap's own read timeout does not fire on an idle Linux interface, so the handle is
+        // non-blocking and we wait on its descriptor, bounded by POLL.
+        if self.idle {
+            let mut fds = [PollFd::new(self.cap.as_fd(), PollFlags::POLLIN)];
+            let wait = PollTimeout::try_from(POLL).unwrap_or(PollTimeout::MAX);
+            match poll(&mut fds, wait) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(io::Error::from(e)),
+            }
+        }
         match self.cap.next_packet() {
             Ok(p) => {
+                self.idle = false;
                 let ts = Ts::from_parts(
                     p.header.ts.tv_sec,
                     p.header.ts.tv_usec.max(0) as u64,
@@ -74,7 +91,10 @@ impl Backend for PcapBackend {
                     data: p.data,
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(None),
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
+                self.idle = true;
+                Ok(None)
+            }
             Err(e) => Err(io::Error::other(e.to_string())),
         }
     }

@@ -10,6 +10,9 @@ pub mod libpcap;
 pub mod live;
 pub mod pcapwrite;
 
+
+
+
 use std::fmt;
 
 /// A capture timestamp: seconds since the Unix epoch and nanoseconds within the second.
@@ -28,10 +31,7 @@ impl Ts {
         let extra = (frac / units) as i64;
         let rem = frac % units;
         let nsec = ((rem as u128 * 1_000_000_000u128) / units as u128) as u32;
-        Ts {
-            sec: sec.saturating_add(extra),
-            nsec,
-        }
+        Ts { sec: sec.saturating_add(extra), nsec }
     }
 
     /// Nanoseconds since the epoch, as a wide integer that cannot overflow.
@@ -52,10 +52,7 @@ impl Ts {
     /// This timestamp moved forward by `secs` seconds (fractions allowed).
     pub fn plus_secs(self, secs: f64) -> Ts {
         let total = self.as_nanos() + (secs * 1e9) as i128;
-        Ts {
-            sec: total.div_euclid(1_000_000_000) as i64,
-            nsec: total.rem_euclid(1_000_000_000) as u32,
-        }
+        Ts { sec: total.div_euclid(1_000_000_000) as i64, nsec: total.rem_euclid(1_000_000_000) as u32 }
     }
 
     /// Broken-down UTC civil time: (year, month, day, hour, minute, second).
@@ -81,11 +78,7 @@ impl fmt::Display for Ts {
     /// ISO 8601 in UTC with microseconds, as `2024-01-31 12:00:00.123456`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, mo, d, h, mi, s) = self.civil();
-        write!(
-            f,
-            "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:06}",
-            self.nsec / 1000
-        )
+        write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:06}", self.nsec / 1000)
     }
 }
 
