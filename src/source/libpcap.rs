@@ -14,6 +14,9 @@ use pcap::{Active, BpfProgram, Capture, Linktype};
 use super::live::{open_error, Backend, LiveError, LiveOptions, RawFrame, POLL};
 use super::{Frame, Ts};
 
+/// Kernel ring buffer size asked of libpcap.
+const RING_BYTES: i32 = 16 << 20;
+
 /// A libpcap live capture.
 pub struct PcapBackend {
     cap: Capture<Active>,
@@ -32,6 +35,8 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         .snaplen(opts.snaplen.min(i32::MAX as u32) as i32)
         .timeout(POLL.as_millis() as i32)
         .immediate_mode(true)
+        // A larger ring than libpcap's 2 MiB default rides out bursts while the thread copies.
+        .buffer_size(RING_BYTES)
         .open()
         .and_then(|c| c.setnonblock())
         .map_err(fail)?;

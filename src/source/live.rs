@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pnet::datalink::{self, Channel, DataLinkReceiver, NetworkInterface};
 
@@ -279,7 +279,13 @@ pub struct LiveCapture {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<CaptureEnd>>,
     linktype: u32,
+    /// Frames have been flowing: poll the queue in short naps instead of blocking on it, so the
+    /// capture thread does not pay a wake-up per frame.
+    busy: bool,
 }
+
+/// The nap between two looks at the queue while frames are flowing.
+const BUSY_NAP: Duration = Duration::from_micros(500);
 
 impl LiveCapture {
     /// Starts the capture thread on `backend`.
@@ -301,6 +307,7 @@ impl LiveCapture {
             stop,
             thread: Some(thread),
             linktype,
+            busy: false,
         })
     }
 
@@ -310,11 +317,29 @@ impl LiveCapture {
     }
 
     /// Waits up to `wait` for the next frame.
-    pub fn next(&self, wait: Duration) -> Next {
-        match self.frames.recv_timeout(wait) {
-            Ok(c) => Next::Frame(c),
-            Err(RecvTimeoutError::Timeout) => Next::Idle,
-            Err(RecvTimeoutError::Disconnected) => Next::Ended,
+    pub fn next(&mut self, wait: Duration) -> Next {
+        if !self.busy {
+            return match self.frames.recv_timeout(wait) {
+                Ok(c) => {
+                    self.busy = true;
+                    Next::Frame(c)
+                }
+                Err(RecvTimeoutError::Timeout) => Next::Idle,
+                Err(RecvTimeoutError::Disconnected) => Next::Ended,
+            };
+        }
+        let until = Instant::now() + wait;
+        loop {
+            match self.frames.try_recv() {
+                Ok(c) => return Next::Frame(c),
+                Err(TryRecvError::Disconnected) => return Next::Ended,
+                Err(TryRecvError::Empty) if Instant::now() >= until => {
+                    // A whole wait without a frame: back to blocking.
+                    self.busy = false;
+                    return Next::Idle;
+                }
+                Err(TryRecvError::Empty) => std::thread::sleep(BUSY_NAP),
+            }
         }
     }
 
