@@ -21,6 +21,10 @@ pub enum Command {
     Read(ReadArgs),
     /// IP subnet calculator: network, broadcast, hosts, binary view, two-host check, splitting.
     Subnet(SubnetCmd),
+    /// Capture live from a network interface (needs root or CAP_NET_RAW).
+    Capture(CaptureArgs),
+    /// List network interfaces: index, MAC, addresses, state.
+    Interfaces(InterfacesArgs),
 }
 
 /// `inspect subnet ...`
@@ -68,6 +72,9 @@ pub struct ReadArgs {
     /// pcap or pcapng files to read; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+    /// Show only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -100,4 +107,49 @@ fn positive_secs(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
         _ => Err(format!("'{s}' is not a number of seconds above zero")),
     }
+}
+
+/// `inspect capture -i IFACE`
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on (see `inspect interfaces`).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    /// Write every captured frame to this pcap file as it arrives.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<String>,
+    /// Capture filter, a BPF expression in tcpdump syntax (libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes kept of each frame.
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144)]
+    pub snaplen: u32,
+    /// Don't put the interface in promiscuous mode.
+    #[arg(long = "no-promisc")]
+    pub no_promisc: bool,
+    /// After opening the capture (and -w file), run as this user. Default when started as
+    /// root: $SUDO_USER, else `nobody`; `-Z root` keeps root.
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
+    /// Redraw the connection table every second.
+    #[arg(long)]
+    pub conns: bool,
+    /// Redraw the ARP table every second.
+    #[arg(long)]
+    pub arp: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// `inspect interfaces`
+#[derive(Debug, Clone, Args)]
+pub struct InterfacesArgs {
+    /// Output format: a text table, or JSON Lines (one object per interface).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }

@@ -8,6 +8,7 @@ use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
+use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
 use crate::report::{Event, InputError, Report};
 use crate::source::file::FileSource;
@@ -47,6 +48,12 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
     match cli.command {
         Command::Read(args) => read(&args, out),
         Command::Subnet(cmd) => subnet(&cmd, out),
+        Command::Capture(args) => crate::capture::capture(&args, out),
+        Command::Interfaces(args) => {
+            let mut out = out;
+            crate::interfaces::render(&mut out, &crate::interfaces::list(), args.format)?;
+            Ok(out.flush()?)
+        }
     }
 }
 
@@ -128,6 +135,14 @@ impl<W: Write> Session<W> {
         self.printer.flush()
     }
 
+    /// Redraws the live tables from the analyzers' current state. Called once per second of
+    /// wall time by `capture` (display only: the analysis never sees the clock).
+    pub fn redraw(&mut self, tables: LiveTables, clear: bool) -> io::Result<()> {
+        let report = self.pipeline.snapshot();
+        self.printer.redraw(&report, tables, clear)?;
+        self.printer.flush()
+    }
+
     /// Ends the run: final events, then the report; returns the report.
     pub fn finish(mut self, errors: &[InputError]) -> io::Result<Report> {
         let mut report = self.pipeline.finish(&mut self.events);
@@ -143,6 +158,7 @@ impl<W: Write> Session<W> {
 
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
+    let mut filter = crate::source::filter::compile(args.filter.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
     let mut errors: Vec<InputError> = Vec::new();
     let limit = args.view.count.unwrap_or(u64::MAX);
@@ -158,14 +174,25 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
             }
         };
         let mut write_err: Option<io::Error> = None;
-        let res = src.for_each(|frame| match session.frame(&frame) {
+        let mut filter_err: Option<String> = None;
+        let res = src.for_each(|frame| match crate::source::filter::passes(&mut filter, &frame) {
+            Ok(false) => ControlFlow::Continue(()),
             Err(e) => {
-                write_err = Some(e);
+                filter_err = Some(e.to_string());
                 ControlFlow::Break(())
             }
-            Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
-            Ok(()) => ControlFlow::Continue(()),
+            Ok(true) => match session.frame(&frame) {
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
+                }
+                Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
+                Ok(()) => ControlFlow::Continue(()),
+            },
         });
+        if let Some(e) = filter_err {
+            errors.push(InputError { input: src.input().to_string(), message: format!("{}: {e}", src.input()) });
+        }
         if let Some(e) = write_err {
             return Err(RunError::Output(e));
         }

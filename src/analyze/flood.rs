@@ -1032,7 +1032,7 @@ mod test {
         fn send(&mut self, ms: u64, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) {
             let data = frame(src, sport, dst, dport, flags);
             let ts = Ts { sec: 1_000 + (ms / 1000) as i64, nsec: (ms % 1000) as u32 * 1_000_000 };
-            let f = Frame { number: 1, ts, linktype: 1, len: data.len() as u32, data: &data, interface: 0 };
+            let f = Frame { number: 1, ts, linktype: 1, len: data.len() as u32, data: &data, interface: 0, ts_known: true };
             self.a.packet(&decode(&f), &mut self.events);
         }
 

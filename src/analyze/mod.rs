@@ -17,6 +17,9 @@ pub trait Analyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
     /// The stream ended: flush every pending state into `report` (and final events).
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
+    /// Writes the current partial state into `report` for a live redraw (`capture --conns`);
+    /// must not change the analysis. The default shows nothing.
+    fn snapshot(&self, _report: &mut Report) {}
 }
 
 /// The analyzers of a run, fed in order.
@@ -37,6 +40,16 @@ impl Pipeline {
         for a in &mut self.analyzers {
             a.packet(p, events);
         }
+    }
+
+    /// The report as it stands now, for a live redraw; the run goes on unchanged.
+    pub fn snapshot(&self) -> Report {
+        let mut report = Report::default();
+        self.stats.snapshot(&mut report);
+        for a in &self.analyzers {
+            a.snapshot(&mut report);
+        }
+        report
     }
 
     /// Ends the run and builds the report.

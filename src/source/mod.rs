@@ -4,6 +4,11 @@
 //! out of here means a file replay and a live capture feed the exact same pipeline.
 
 pub mod file;
+pub mod filter;
+#[cfg(feature = "libpcap")]
+pub mod libpcap;
+pub mod live;
+pub mod pcapwrite;
 
 
 
