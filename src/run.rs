@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
+use crate::analyze::conn::{ConnAnalyzer, ConnConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
@@ -45,6 +46,11 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.command {
         Command::Read(args) => read(&args, out),
+        Command::Conns(mut args) => {
+            args.view.quiet = true;
+            args.view.conns_only = true;
+            read(&args, out)
+        }
     }
 }
 
@@ -57,12 +63,30 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
         link: v.link,
         absolute: v.absolute,
         quiet: v.quiet,
+        conns_only: v.conns_only,
     }
 }
 
 /// The analyzers every file and live run uses, configured from the command line.
-pub fn analyzers(_args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    Vec::new()
+pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
+    vec![Box::new(ConnAnalyzer::new(conn_config(args)))]
+}
+
+/// The connection tracker's settings from the command line.
+pub fn conn_config(args: &AnalysisArgs) -> ConnConfig {
+    ConnConfig {
+        max_conns: usize::try_from(args.max_conns).unwrap_or(usize::MAX),
+        time_wait: args.time_wait,
+        syn_timeout: args.syn_timeout,
+        half_open_timeout: args.half_open_timeout,
+        idle_timeout: args.idle_timeout,
+        udp_timeout: args.udp_timeout,
+        timeline: args.timeline,
+        max_rows: args.max_rows,
+        state: args.state.clone(),
+        port: args.port,
+        host: args.host,
+    }
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so
@@ -119,7 +143,9 @@ impl<W: Write> Session<W> {
 
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
-    let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
+    let mut analysis = args.analysis.clone();
+    analysis.timeline = args.view.verbose;
+    let mut session = Session::new(out, view_options(&args.view), analyzers(&analysis));
     let mut errors: Vec<InputError> = Vec::new();
     let limit = args.view.count.unwrap_or(u64::MAX);
     for path in &args.files {

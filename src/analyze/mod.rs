@@ -4,7 +4,10 @@
 //! happen), and at the end writes its part of the [`Report`]. Analyzers never print and never read
 //! the clock: every timer runs on packet timestamps, so a replay and a live run agree.
 
+pub mod conn;
+pub mod flow;
 pub mod stats;
+pub mod tcp;
 
 use crate::decode::Packet;
 use crate::report::{Event, Report};
