@@ -7,6 +7,7 @@ use inspect::analyze::Analyzer;
 use inspect::decode::decode;
 use inspect::source::{Frame, Ts};
 
+#[allow(clippy::too_many_arguments)]
 fn frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
     let total = 40 + len;

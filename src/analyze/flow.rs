@@ -8,7 +8,7 @@
 //! scans the table. The tails of all lists together give the longest-idle flow to evict when the
 //! table is full. Nothing here allocates once the table has grown to its cap.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hashbrown::HashTable;
@@ -102,9 +102,7 @@ impl FlowKey {
 
     /// A fast 64-bit hash of the key (FxHash): the table's hash and a seed for connection ids.
     pub fn hash64(&self) -> u64 {
-        let mut h = FxBuildHasher.build_hasher();
-        self.hash(&mut h);
-        h.finish()
+        FxBuildHasher.hash_one(self)
     }
 }
 

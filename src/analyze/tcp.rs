@@ -191,6 +191,9 @@ pub fn udp_conn_state(orig_sent: bool, resp_sent: bool) -> &'static str {
 /// Longest history kept; later letters are dropped (Zeek's rules keep real histories short).
 pub const HISTORY_MAX: usize = 14;
 
+/// One recorded state change: time (ns), whether it is the responder's, from, to.
+pub type Step = (i64, bool, TcpState, TcpState);
+
 /// One tracked connection (TCP) or flow (UDP): both endpoints and the connection's history.
 #[derive(Debug, Clone, Default)]
 pub struct Conn {
@@ -214,7 +217,7 @@ pub struct Conn {
     /// Whether this is a UDP flow.
     pub udp: bool,
     /// State changes, kept only when asked for (`-V`).
-    pub timeline: Option<Box<Vec<(i64, bool, TcpState, TcpState)>>>,
+    pub timeline: Option<Box<Vec<Step>>>,
 }
 
 fn us_since(start: i64, now: i64) -> u32 {
