@@ -130,6 +130,11 @@ impl<W: Write> Session<W> {
 
     /// Ends the run: final events, then the report; returns the report.
     pub fn finish(mut self, errors: &[InputError]) -> io::Result<Report> {
+        while self.pipeline.drain(&mut self.events) {
+            for e in self.events.drain(..) {
+                self.printer.event(&e)?;
+            }
+        }
         let mut report = self.pipeline.finish(&mut self.events);
         for e in self.events.drain(..) {
             self.printer.event(&e)?;

@@ -174,6 +174,9 @@ pub struct ConnAnalyzer {
     rows: Vec<ConnRecord>,
 }
 
+/// Connections reported per `drain` call at the end of a run.
+const DRAIN_BATCH: usize = 4096;
+
 /// How often (packet time) the table's expired connections are collected.
 const SWEEP_NS: i64 = 1_000_000_000;
 
@@ -369,15 +372,26 @@ impl Analyzer for ConnAnalyzer {
         self.table.touch(slot, now, class);
     }
 
-    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
+    fn drain(&mut self, events: &mut Vec<Event>) -> bool {
         // What had expired by the last packet's time is reported as expired; the rest is
-        // still open at the end of the input.
-        if self.last_ns != i64::MIN {
-            self.sweep(self.last_ns, events);
-        }
-        while let Some(g) = self.table.pop_any() {
+        // still open at the end of the input. A batch at a time: JSON streams it out.
+        for _ in 0..DRAIN_BATCH {
+            let g = match self.table.pop_expired(self.last_ns) {
+                Some(g) => {
+                    let end = expiry_end(g.class);
+                    self.emit(g, end, events);
+                    continue;
+                }
+                None => self.table.pop_any(),
+            };
+            let Some(g) = g else { return false };
             self.emit(g, "end_of_input", events);
         }
+        !self.table.is_empty()
+    }
+
+    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
+        while self.drain(events) {}
         self.trim_rows();
         report.conns = Some(ConnSummary {
             tcp: self.tcp,

@@ -18,6 +18,12 @@ pub trait Analyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
     /// The stream ended: flush every pending state into `report` (and final events).
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
+    /// The stream ended: moves a bounded batch of pending end-of-run events into `events`
+    /// (called before `finish` until it returns false), so the caller can write them out
+    /// batch by batch and memory stays flat however much state is left at the end.
+    fn drain(&mut self, _events: &mut Vec<Event>) -> bool {
+        false
+    }
 }
 
 /// The analyzers of a run, fed in order.
@@ -38,6 +44,15 @@ impl Pipeline {
         for a in &mut self.analyzers {
             a.packet(p, events);
         }
+    }
+
+    /// Moves a bounded batch of end-of-run events into `events`; true while more remain.
+    pub fn drain(&mut self, events: &mut Vec<Event>) -> bool {
+        let mut more = false;
+        for a in &mut self.analyzers {
+            more |= a.drain(events);
+        }
+        more
     }
 
     /// Ends the run and builds the report.
