@@ -319,8 +319,9 @@ impl Conn {
     }
 
     /// Whether a SYN from the originator-or-responder side `from_resp` starts a new connection
-    /// on these ports: the old one was closed (RST, or FINs both ways) and this is not a
-    /// retransmission of the SYN that opened it.
+    /// on these ports: the old one was closed (RST, or FINs both ways), or was an attempt the
+    /// peer never answered, and this SYN is not a retransmission of the one that opened it
+    /// (retransmitted SYNs keep their ISN; a new ISN is a new attempt).
     pub fn reused_by(&self, from_resp: bool, seg: &Seg) -> bool {
         if seg.flags & (SYN | ACK) != SYN || self.udp {
             return false;
@@ -330,7 +331,8 @@ impl Conn {
             || peer.has(SENT_RST)
             || (me.has(SENT_FIN) && peer.has(SENT_FIN))
             || matches!((me.state, peer.state), (TcpState::TimeWait | TcpState::Closed, TcpState::TimeWait | TcpState::Closed));
-        closed && !(me.has(SYN_KNOWN) && me.syn_seq == seg.seq)
+        let unanswered = me.has(SENT_SYN) && peer.pkts == 0;
+        (closed || unanswered) && !(me.has(SYN_KNOWN) && me.syn_seq == seg.seq)
     }
 
     /// Applies one UDP datagram.
@@ -918,6 +920,14 @@ mod test {
         assert!(!s.c.as_ref().unwrap().reused_by(false, &retrans), "same ISN: a retransmission");
         let fresh = Seg { flags: S, seq: 777, ..Seg::default() };
         assert!(s.c.as_ref().unwrap().reused_by(false, &fresh));
+        // An unanswered attempt followed by a SYN with a new ISN: a new attempt.
+        let mut s = Script::new();
+        s.send(false, S, 0);
+        assert!(s.c.as_ref().unwrap().reused_by(false, &fresh));
+        // Once answered and open, a stray SYN is part of the connection.
+        s.send(true, SA, 0);
+        s.send(false, A, 0);
+        assert!(!s.c.as_ref().unwrap().reused_by(false, &fresh));
     }
 
     #[test]
