@@ -25,6 +25,8 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List network interfaces: index, MAC, addresses, state.
     Interfaces(InterfacesArgs),
+    /// Read pcap/pcapng files and show only the table of TCP connections and UDP flows.
+    Conns(ReadArgs),
 }
 
 /// `inspect subnet ...`
@@ -64,6 +66,9 @@ pub struct ViewArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Only the connection table in the summary (set by `inspect conns`, not a flag).
+    #[arg(skip)]
+    pub conns_only: bool,
 }
 
 /// `inspect read FILE...`
@@ -82,8 +87,45 @@ pub struct ReadArgs {
 }
 
 /// Settings of the analyzers (timeouts, thresholds, caps), shared by `read` and `capture`.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AnalysisArgs {
+    /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
+    /// About 230 bytes each, so the default cap is about 115 MB.
+    #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_conns: u64,
+    /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub time_wait: f64,
+    /// Seconds an unanswered SYN is kept (Linux gives up connecting after about 127 s; its SYN
+    /// retries come 1, 3, 7, 15, 31 s after the first, so 60 s keeps them in one connection).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub syn_timeout: f64,
+    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle
+    /// (Linux: SYN-ACK retries span about 63 s, tcp_fin_timeout is 60 s).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub half_open_timeout: f64,
+    /// Seconds an established TCP connection may stay idle (Zeek's tcp_inactivity_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
+    pub idle_timeout: f64,
+    /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub udp_timeout: f64,
+    /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
+    /// or with this Zeek conn_state (e.g. REJ).
+    #[arg(long, value_name = "STATE", value_parser = crate::analyze::conn::parse_state_filter)]
+    pub state: Option<crate::analyze::conn::StateFilter>,
+    /// Connection table: only connections with this port at either end.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// Connection table: only connections with this address at either end.
+    #[arg(long, value_name = "ADDR")]
+    pub host: Option<std::net::IpAddr>,
+    /// Connection table: at most this many rows, the earliest by start (totals count all).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_rows: usize,
+    /// Keep each connection's state timeline (set from `-V`, not a flag).
+    #[arg(skip)]
+    pub timeline: bool,
     /// SYN flood: SYNs per second to one address and port that, together with
     /// --flood-half-open, open an alert [default: 100; 0 = half-open count alone].
     #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
@@ -99,6 +141,29 @@ pub struct AnalysisArgs {
     /// SYN flood: seconds without crossed thresholds before an alert closes [default: 5].
     #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
     pub flood_quiet: Option<f64>,
+}
+
+impl Default for AnalysisArgs {
+    fn default() -> Self {
+        let d = crate::analyze::conn::ConnConfig::default();
+        AnalysisArgs {
+            max_conns: d.max_conns as u64,
+            time_wait: d.time_wait,
+            syn_timeout: d.syn_timeout,
+            half_open_timeout: d.half_open_timeout,
+            idle_timeout: d.idle_timeout,
+            udp_timeout: d.udp_timeout,
+            state: None,
+            port: None,
+            host: None,
+            max_rows: d.max_rows,
+            timeline: false,
+            flood_syn_rate: None,
+            flood_half_open: None,
+            flood_timeout: None,
+            flood_quiet: None,
+        }
+    }
 }
 
 /// A number of seconds: finite and above zero.

@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
+use crate::analyze::conn::{ConnAnalyzer, ConnConfig};
 use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
@@ -54,6 +55,11 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
             crate::interfaces::render(&mut out, &crate::interfaces::list(), args.format)?;
             Ok(out.flush()?)
         }
+        Command::Conns(mut args) => {
+            args.view.quiet = true;
+            args.view.conns_only = true;
+            read(&args, out)
+        }
     }
 }
 
@@ -76,12 +82,13 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
         link: v.link,
         absolute: v.absolute,
         quiet: v.quiet,
+        conns_only: v.conns_only,
     }
 }
 
 /// The analyzers every file and live run uses, configured from the command line.
 pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    vec![Box::new(FloodAnalyzer::new(flood_config(args)))]
+    vec![Box::new(ConnAnalyzer::new(conn_config(args))), Box::new(FloodAnalyzer::new(flood_config(args)))]
 }
 
 /// The SYN-flood detector's settings: the command line's, or the documented defaults.
@@ -93,6 +100,23 @@ pub fn flood_config(args: &AnalysisArgs) -> FloodConfig {
         timeout: args.flood_timeout.unwrap_or(d.timeout),
         quiet: args.flood_quiet.unwrap_or(d.quiet),
         ..d
+    }
+}
+
+/// The connection tracker's settings from the command line.
+pub fn conn_config(args: &AnalysisArgs) -> ConnConfig {
+    ConnConfig {
+        max_conns: usize::try_from(args.max_conns).unwrap_or(usize::MAX),
+        time_wait: args.time_wait,
+        syn_timeout: args.syn_timeout,
+        half_open_timeout: args.half_open_timeout,
+        idle_timeout: args.idle_timeout,
+        udp_timeout: args.udp_timeout,
+        timeline: args.timeline,
+        max_rows: args.max_rows,
+        state: args.state.clone(),
+        port: args.port,
+        host: args.host,
     }
 }
 
@@ -145,6 +169,11 @@ impl<W: Write> Session<W> {
 
     /// Ends the run: final events, then the report; returns the report.
     pub fn finish(mut self, errors: &[InputError]) -> io::Result<Report> {
+        while self.pipeline.drain(&mut self.events) {
+            for e in self.events.drain(..) {
+                self.printer.event(&e)?;
+            }
+        }
         let mut report = self.pipeline.finish(&mut self.events);
         for e in self.events.drain(..) {
             self.printer.event(&e)?;
@@ -159,7 +188,9 @@ impl<W: Write> Session<W> {
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
     let mut filter = crate::source::filter::compile(args.filter.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
-    let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
+    let mut analysis = args.analysis.clone();
+    analysis.timeline = args.view.verbose;
+    let mut session = Session::new(out, view_options(&args.view), analyzers(&analysis));
     let mut errors: Vec<InputError> = Vec::new();
     let limit = args.view.count.unwrap_or(u64::MAX);
     for path in &args.files {

@@ -6,7 +6,10 @@
 
 pub mod flood;
 pub mod hll;
+pub mod conn;
+pub mod flow;
 pub mod stats;
+pub mod tcp;
 
 use crate::decode::Packet;
 use crate::report::{Event, Report};
@@ -20,6 +23,12 @@ pub trait Analyzer {
     /// Writes the current partial state into `report` for a live redraw (`capture --conns`);
     /// must not change the analysis. The default shows nothing.
     fn snapshot(&self, _report: &mut Report) {}
+    /// The stream ended: moves a bounded batch of pending end-of-run events into `events`
+    /// (called before `finish` until it returns false), so the caller can write them out
+    /// batch by batch and memory stays flat however much state is left at the end.
+    fn drain(&mut self, _events: &mut Vec<Event>) -> bool {
+        false
+    }
 }
 
 /// The analyzers of a run, fed in order.
@@ -50,6 +59,15 @@ impl Pipeline {
             a.snapshot(&mut report);
         }
         report
+    }
+
+    /// Moves a bounded batch of end-of-run events into `events`; true while more remain.
+    pub fn drain(&mut self, events: &mut Vec<Event>) -> bool {
+        let mut more = false;
+        for a in &mut self.analyzers {
+            more |= a.drain(events);
+        }
+        more
     }
 
     /// Ends the run and builds the report.

@@ -4,6 +4,7 @@
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
 pub mod alert;
+pub mod conns;
 pub mod json;
 pub mod layers;
 pub mod line;
@@ -40,6 +41,8 @@ pub struct ViewOptions {
     pub absolute: bool,
     /// No per-packet output, only the summary (`-q`).
     pub quiet: bool,
+    /// Only the connection table in the summary (`inspect conns`).
+    pub conns_only: bool,
 }
 
 /// The sink every run writes to.
@@ -93,7 +96,10 @@ impl<W: Write> Printer<W> {
                 let _ = kind;
                 writeln!(self.w, "{line}")
             }
-            Format::Text => writeln!(self.w, "{}", summary::event_text(e)),
+            Format::Text => match summary::event_text(e) {
+                Some(line) => writeln!(self.w, "{line}"),
+                None => Ok(()),
+            },
         }
     }
 
@@ -101,7 +107,17 @@ impl<W: Write> Printer<W> {
     pub fn report(&mut self, r: &Report) -> io::Result<()> {
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
-            Format::Text => summary::report_text(&mut self.w, r),
+            Format::Text if self.opts.conns_only => match &r.conns {
+                Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                None => Ok(()),
+            },
+            Format::Text => {
+                summary::report_text(&mut self.w, r)?;
+                match &r.conns {
+                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                    None => Ok(()),
+                }
+            }
         }
     }
 

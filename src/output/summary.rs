@@ -21,11 +21,13 @@ pub fn num_cell(v: impl std::fmt::Display) -> Cell {
     Cell::new(v).set_alignment(CellAlignment::Right)
 }
 
-/// One event as a text line.
-pub fn event_text(e: &Event) -> String {
+/// One event as a text line (None: nothing to show in text as it happens, e.g. a finished
+/// connection, which the connection table shows at the end).
+pub fn event_text(e: &Event) -> Option<String> {
     match e {
-        Event::InputError(err) => format!("inspect: {}", err.message),
-        Event::Alert(a) => alert::line(a),
+        Event::InputError(err) => Some(format!("inspect: {}", err.message)),
+        Event::Alert(a) => Some(alert::line(a)),
+        Event::Conn(_) => None,
     }
 }
 
@@ -34,6 +36,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
     match e {
         Event::InputError(err) => ("error", json::event("error", err)),
         Event::Alert(a) => ("alert", json::event("alert", a)),
+        Event::Conn(c) => ("conn", json::event("conn", c)),
     }
 }
 
@@ -97,5 +100,8 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
     writeln!(w, "{v}")?;
+    if let Some(c) = &r.conns {
+        crate::output::conns::json(w, c)?;
+    }
     alert::summary_json(w, r.flood.as_ref())
 }

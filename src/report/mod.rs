@@ -4,6 +4,7 @@
 //! output format is a new reader of these structs and nothing else.
 
 pub mod alert;
+pub mod conn;
 pub mod stats;
 
 pub use alert::{Alert, FloodStats};
@@ -17,6 +18,8 @@ pub enum Event {
     InputError(InputError),
     /// A SYN-flood alert opened or closed.
     Alert(Alert),
+    /// A connection left the tracker's table (Zeek conn.log record).
+    Conn(Box<conn::ConnRecord>),
 }
 
 /// An input that could not be read to its end.
@@ -39,4 +42,6 @@ pub struct Report {
     pub alerts: Vec<Alert>,
     /// What the flood detector's bounded tables had to forget (None when it did not run).
     pub flood: Option<FloodStats>,
+    /// Connection totals and table (when the tracker ran).
+    pub conns: Option<conn::ConnSummary>,
 }

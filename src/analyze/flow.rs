@@ -1,0 +1,408 @@
+//! Flows: the 5-tuple key, its canonical both-direction form, and the bounded flow table.
+//!
+//! A connection is one entry however its packets face, so the key is stored with its two
+//! endpoints in a fixed order (lower address/port first) and each packet says which way it went.
+//! The table is a slab of nodes indexed by a hash table of slot numbers (the key lives once, in
+//! the node). Every node sits on one of a few recency lists, one per timeout class; within a list
+//! all nodes share one timeout, so the list's tail is always the next to expire and expiry never
+//! scans the table. The tails of all lists together give the longest-idle flow to evict when the
+//! table is full. Nothing here allocates once the table has grown to its cap.
+
+use std::hash::{BuildHasher, Hash};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+use crate::decode::{Packet, Proto};
+
+/// IP protocol number of TCP.
+pub const IPPROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const IPPROTO_UDP: u8 = 17;
+
+/// A canonical 5-tuple: endpoint `a` is the lower (address, port) pair, `b` the higher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FlowKey {
+    /// Lower endpoint's address (IPv4 in the first 4 bytes when `v6` is false).
+    pub a_addr: [u8; 16],
+    /// Higher endpoint's address.
+    pub b_addr: [u8; 16],
+    /// Lower endpoint's port.
+    pub a_port: u16,
+    /// Higher endpoint's port.
+    pub b_port: u16,
+    /// IP protocol number (6 TCP, 17 UDP).
+    pub proto: u8,
+    /// Whether the addresses are IPv6.
+    pub v6: bool,
+}
+
+/// Which way a packet went relative to a [`FlowKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// From endpoint `a` to endpoint `b`.
+    AtoB,
+    /// From endpoint `b` to endpoint `a`.
+    BtoA,
+}
+
+fn addr_bytes(ip: IpAddr) -> ([u8; 16], bool) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&v4.octets());
+            (b, false)
+        }
+        IpAddr::V6(v6) => (v6.octets(), true),
+    }
+}
+
+impl FlowKey {
+    /// The canonical key of a packet going from `src` to `dst`, and its direction.
+    pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
+        let (s, v6) = addr_bytes(src);
+        let (d, _) = addr_bytes(dst);
+        if (s, sport) <= (d, dport) {
+            (FlowKey { a_addr: s, b_addr: d, a_port: sport, b_port: dport, proto, v6 }, Dir::AtoB)
+        } else {
+            (FlowKey { a_addr: d, b_addr: s, a_port: dport, b_port: sport, proto, v6 }, Dir::BtoA)
+        }
+    }
+
+    /// The key of a TCP or UDP packet (None for anything else, or without an IP layer).
+    pub fn of_packet(p: &Packet<'_>) -> Option<(FlowKey, Dir)> {
+        let (src, dst) = p.ip_addrs()?;
+        let (proto, sport, dport) = p.ports()?;
+        let n = match proto {
+            Proto::Tcp => IPPROTO_TCP,
+            Proto::Udp => IPPROTO_UDP,
+            Proto::Icmp => return None,
+        };
+        Some(FlowKey::new(n, src, sport, dst, dport))
+    }
+
+    fn ip(&self, b: &[u8; 16]) -> IpAddr {
+        if self.v6 {
+            IpAddr::V6(Ipv6Addr::from(*b))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
+        }
+    }
+
+    /// Endpoint `a` as address and port.
+    pub fn a(&self) -> (IpAddr, u16) {
+        (self.ip(&self.a_addr), self.a_port)
+    }
+
+    /// Endpoint `b` as address and port.
+    pub fn b(&self) -> (IpAddr, u16) {
+        (self.ip(&self.b_addr), self.b_port)
+    }
+
+    /// A fast 64-bit hash of the key (FxHash): the table's hash and a seed for connection ids.
+    pub fn hash64(&self) -> u64 {
+        FxBuildHasher.hash_one(self)
+    }
+}
+
+/// Sentinel for "no node" in the intrusive lists.
+const NIL: u32 = u32::MAX;
+
+/// Number of timeout classes (recency lists) a table keeps.
+pub const CLASSES: usize = 5;
+
+struct Node<V> {
+    key: FlowKey,
+    prev: u32,
+    next: u32,
+    class: u8,
+    last_ns: i64,
+    val: Option<V>,
+}
+
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+/// A flow taken out of the table.
+#[derive(Debug)]
+pub struct Gone<V> {
+    /// Its key.
+    pub key: FlowKey,
+    /// Its value.
+    pub val: V,
+    /// Time of its last packet (ns).
+    pub last_ns: i64,
+    /// Its timeout class when it left.
+    pub class: u8,
+}
+
+/// A bounded table of flows with per-class idle timeouts, on packet time.
+pub struct FlowTable<V> {
+    nodes: Vec<Node<V>>,
+    free: Vec<u32>,
+    index: HashTable<u32>,
+    lists: [List; CLASSES],
+    timeouts_ns: [i64; CLASSES],
+    cap: usize,
+    len: usize,
+}
+
+impl<V> FlowTable<V> {
+    /// An empty table holding at most `cap` flows, with one idle timeout (ns) per class.
+    pub fn new(cap: usize, timeouts_ns: [i64; CLASSES]) -> Self {
+        FlowTable {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            index: HashTable::new(),
+            lists: [List { head: NIL, tail: NIL }; CLASSES],
+            timeouts_ns,
+            cap: cap.max(1),
+            len: 0,
+        }
+    }
+
+    /// Flows in the table.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table holds no flow.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The slot of `key`, if tracked.
+    pub fn find(&self, key: &FlowKey) -> Option<u32> {
+        let nodes = &self.nodes;
+        self.index.find(key.hash64(), |&i| nodes.get(i as usize).is_some_and(|n| n.key == *key)).copied()
+    }
+
+    /// Whether the flow in `slot` has outlived its class's timeout at `now_ns`.
+    pub fn is_stale(&self, slot: u32, now_ns: i64) -> bool {
+        self.nodes.get(slot as usize).is_some_and(|n| {
+            let t = self.timeouts_ns.get(n.class as usize).copied().unwrap_or(i64::MAX);
+            now_ns.saturating_sub(n.last_ns) > t
+        })
+    }
+
+    /// The key and value in `slot`.
+    pub fn get_mut(&mut self, slot: u32) -> Option<(&FlowKey, &mut V)> {
+        let n = self.nodes.get_mut(slot as usize)?;
+        Some((&n.key, n.val.as_mut()?))
+    }
+
+    /// Whether a new flow needs an eviction first.
+    pub fn is_full(&self) -> bool {
+        self.len >= self.cap
+    }
+
+    /// Inserts a new flow (the caller has checked it is absent and made room); returns its slot.
+    pub fn insert(&mut self, key: FlowKey, val: V, now_ns: i64, class: u8) -> u32 {
+        let node = Node { key, prev: NIL, next: NIL, class, last_ns: now_ns, val: Some(val) };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                if let Some(n) = self.nodes.get_mut(s as usize) {
+                    *n = node;
+                }
+                s
+            }
+            None => {
+                if self.nodes.len() == self.nodes.capacity() {
+                    // Grow by doubling, but never past the cap: memory stays flat at the cap.
+                    let extra = self.nodes.len().max(64).min(self.cap.saturating_sub(self.nodes.len()).max(1));
+                    self.nodes.reserve_exact(extra);
+                }
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        let nodes = &self.nodes;
+        self.index.insert_unique(key.hash64(), slot, |&i| nodes.get(i as usize).map(|n| n.key.hash64()).unwrap_or(0));
+        self.push_head(slot, class);
+        self.len += 1;
+        slot
+    }
+
+    /// Marks the flow in `slot` active at `now_ns` in timeout class `class`.
+    pub fn touch(&mut self, slot: u32, now_ns: i64, class: u8) {
+        let Some(n) = self.nodes.get_mut(slot as usize) else { return };
+        // Out-of-order timestamps never move a flow's activity backwards.
+        n.last_ns = n.last_ns.max(now_ns);
+        if self.lists.get(class as usize).is_some_and(|l| l.head == slot) {
+            return;
+        }
+        self.unlink(slot);
+        self.push_head(slot, class);
+    }
+
+    /// The idle timeout (ns) of a class.
+    pub fn timeout(&self, class: u8) -> i64 {
+        self.timeouts_ns.get(class as usize).copied().unwrap_or(i64::MAX)
+    }
+
+    /// Takes the flow in `slot` out of the table.
+    pub fn remove(&mut self, slot: u32) -> Option<Gone<V>> {
+        let n = self.nodes.get(slot as usize)?;
+        let (key, last_ns, class) = (n.key, n.last_ns, n.class);
+        let hash = key.hash64();
+        if let Ok(e) = self.index.find_entry(hash, |&i| i == slot) {
+            e.remove();
+        }
+        self.unlink(slot);
+        let val = self.nodes.get_mut(slot as usize)?.val.take()?;
+        self.free.push(slot);
+        self.len -= 1;
+        Some(Gone { key, val, last_ns, class })
+    }
+
+    /// Removes the longest-idle flow of all classes, if any.
+    pub fn evict_oldest(&mut self) -> Option<Gone<V>> {
+        let slot = self
+            .lists
+            .iter()
+            .filter_map(|l| self.nodes.get(l.tail as usize).map(|n| (n.last_ns, l.tail)))
+            .min()
+            .map(|(_, s)| s)?;
+        self.remove(slot)
+    }
+
+    /// Removes one flow whose timeout has passed at `now_ns`. Call until None.
+    pub fn pop_expired(&mut self, now_ns: i64) -> Option<Gone<V>> {
+        for c in 0..CLASSES {
+            let tail = self.lists.get(c)?.tail;
+            let Some(n) = self.nodes.get(tail as usize) else { continue };
+            if now_ns.saturating_sub(n.last_ns) > self.timeout(c as u8) {
+                return self.remove(tail);
+            }
+        }
+        None
+    }
+
+    /// Removes any one flow (the oldest of the first non-empty class); for draining at the end.
+    pub fn pop_any(&mut self) -> Option<Gone<V>> {
+        let tail = self.lists.iter().map(|l| l.tail).find(|&t| t != NIL)?;
+        self.remove(tail)
+    }
+
+    fn push_head(&mut self, slot: u32, class: u8) {
+        let Some(list) = self.lists.get_mut(class as usize) else { return };
+        let old = list.head;
+        list.head = slot;
+        if list.tail == NIL {
+            list.tail = slot;
+        }
+        if let Some(n) = self.nodes.get_mut(slot as usize) {
+            n.prev = NIL;
+            n.next = old;
+            n.class = class;
+        }
+        if let Some(o) = self.nodes.get_mut(old as usize) {
+            o.prev = slot;
+        }
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let Some(n) = self.nodes.get(slot as usize) else { return };
+        let (prev, next, class) = (n.prev, n.next, n.class as usize);
+        match self.nodes.get_mut(prev as usize) {
+            Some(p) => p.next = next,
+            None => {
+                if let Some(l) = self.lists.get_mut(class) {
+                    if l.head == slot {
+                        l.head = next;
+                    }
+                }
+            }
+        }
+        match self.nodes.get_mut(next as usize) {
+            Some(nx) => nx.prev = prev,
+            None => {
+                if let Some(l) = self.lists.get_mut(class) {
+                    if l.tail == slot {
+                        l.tail = prev;
+                    }
+                }
+            }
+        }
+        if let Some(n) = self.nodes.get_mut(slot as usize) {
+            n.prev = NIL;
+            n.next = NIL;
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    fn key(port: u16) -> FlowKey {
+        FlowKey::new(IPPROTO_TCP, "10.0.0.1".parse().unwrap(), port, "10.0.0.2".parse().unwrap(), 80).0
+    }
+
+    #[test]
+    fn both_directions_share_one_key() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let (k1, d1) = FlowKey::new(IPPROTO_TCP, a, 40000, b, 80);
+        let (k2, d2) = FlowKey::new(IPPROTO_TCP, b, 80, a, 40000);
+        assert_eq!(k1, k2);
+        assert_ne!(d1, d2);
+        assert_eq!(k1.a(), (a, 40000));
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let (k3, _) = FlowKey::new(IPPROTO_UDP, v6, 53, b, 53);
+        assert!(k3.v6 || k3.a().0 == b);
+    }
+
+    #[test]
+    fn expiry_follows_each_class_timeout() {
+        let mut t: FlowTable<u32> = FlowTable::new(10, [100, 1000, 1000, 1000, 1000]);
+        let s1 = t.insert(key(1), 1, 0, 0);
+        let _s2 = t.insert(key(2), 2, 10, 1);
+        assert!(t.pop_expired(100).is_none(), "a timeout is exceeded only after it has fully passed");
+        let g = t.pop_expired(101).expect("class 0 expired");
+        assert_eq!((g.key, g.val, g.last_ns, g.class), (key(1), 1, 0, 0));
+        assert!(t.find(&key(1)).is_none());
+        assert!(t.pop_expired(500).is_none());
+        assert_eq!(t.len(), 1);
+        // A freed slot is reused.
+        assert_eq!(t.insert(key(3), 3, 600, 0), s1);
+    }
+
+    #[test]
+    fn eviction_takes_longest_idle_across_classes() {
+        let mut t: FlowTable<u32> = FlowTable::new(3, [1 << 40; CLASSES]);
+        let a = t.insert(key(1), 1, 0, 0);
+        t.insert(key(2), 2, 5, 2);
+        t.insert(key(3), 3, 7, 1);
+        t.touch(a, 9, 3);
+        assert!(t.is_full());
+        let g = t.evict_oldest().expect("evicted");
+        assert_eq!((g.key, g.last_ns), (key(2), 5));
+        assert_eq!(t.find(&key(1)), Some(a));
+        let mut n = 0;
+        while t.pop_any().is_some() {
+            n += 1;
+        }
+        assert_eq!((n, t.len()), (2, 0));
+    }
+
+    #[test]
+    fn touch_moves_within_and_between_lists() {
+        let mut t: FlowTable<u32> = FlowTable::new(10, [100; CLASSES]);
+        let a = t.insert(key(1), 1, 0, 0);
+        let b = t.insert(key(2), 2, 1, 0);
+        t.touch(a, 50, 0);
+        // b is now the oldest of class 0.
+        let g = t.pop_expired(102).expect("b expires");
+        assert_eq!(g.key, key(2));
+        let _ = b;
+        t.touch(a, 60, 4);
+        assert!(t.pop_expired(159).is_none());
+        assert_eq!(t.pop_expired(161).map(|g| g.key), Some(key(1)));
+        assert!(t.is_empty());
+    }
+}

@@ -1,0 +1,134 @@
+//! The connection view: totals per Zeek conn_state and per way of leaving the table, then a
+//! comfy-table of connections sorted by start, and with `-V` each connection's state timeline.
+//!
+//! The table is bounded (`--max-rows`); the totals above it always cover every connection, and
+//! the view says how many matching connections it did not list.
+
+use std::io::{self, Write};
+
+use comfy_table::Cell;
+
+use crate::output::summary::{num_cell, table};
+use crate::report::conn::{ConnRecord, ConnSummary, CONN_STATES};
+
+fn endpoint(h: std::net::IpAddr, p: u16) -> String {
+    match h {
+        std::net::IpAddr::V6(_) => format!("[{h}]:{p}"),
+        std::net::IpAddr::V4(_) => format!("{h}:{p}"),
+    }
+}
+
+fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
+    let s = if orig { r.orig_state } else { r.resp_state };
+    s.map(|s| s.name()).unwrap_or("-")
+}
+
+/// Writes the connection summary and table as text.
+pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(
+        w,
+        "Connections: {} TCP, {} UDP; at most {} tracked at once (cap {}), {} evicted",
+        s.tcp, s.udp, s.peak, s.max_conns, s.evicted
+    )?;
+    if !s.by_state.is_empty() {
+        let mut t = table(&["conn_state", "connections", "meaning"]);
+        for (state, n) in &s.by_state {
+            let meaning = CONN_STATES.iter().find(|(c, _)| c == state).map(|(_, m)| *m).unwrap_or("");
+            t.add_row(vec![Cell::new(state), num_cell(n), Cell::new(meaning)]);
+        }
+        writeln!(w, "{t}")?;
+    }
+    if !s.by_end.is_empty() {
+        let parts: Vec<String> = s.by_end.iter().map(|(e, n)| format!("{e} {n}")).collect();
+        writeln!(w, "Left the table: {}", parts.join(", "))?;
+    }
+    let total = s.tcp + s.udp;
+    if total == 0 {
+        return Ok(());
+    }
+    if !s.filter.is_empty() {
+        writeln!(w, "Filter: {} ({} of {} connections match)", s.filter, s.matched, total)?;
+    }
+    if s.rows.is_empty() {
+        return Ok(());
+    }
+    let mut t = table(&[
+        "start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r",
+        "bytes o/r", "duration",
+    ]);
+    for r in &s.rows {
+        let (_, _, _, h, m, sec) = r.start.civil();
+        t.add_row(vec![
+            Cell::new(format!("{h:02}:{m:02}:{sec:02}.{:06}{}", r.start.nsec / 1000, if r.mid_stream { " *" } else { "" })),
+            Cell::new(r.proto),
+            Cell::new(endpoint(r.orig_h, r.orig_p)),
+            Cell::new(endpoint(r.resp_h, r.resp_p)),
+            Cell::new(state_name(r, true)),
+            Cell::new(state_name(r, false)),
+            Cell::new(r.conn_state),
+            Cell::new(&r.history),
+            num_cell(format!("{}/{}", r.orig_pkts, r.resp_pkts)),
+            num_cell(format!("{}/{}", r.orig_bytes, r.resp_bytes)),
+            num_cell(format!("{:.6}", r.duration)),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    if s.rows.iter().any(|r| r.mid_stream) {
+        writeln!(w, "* already open when the capture began: the originator is the first sender seen")?;
+    }
+    let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
+    if unlisted > 0 {
+        writeln!(w, "{unlisted} more connections not listed (the table shows the first {} by start; --max-rows)", s.max_rows)?;
+    }
+    if verbose {
+        for r in &s.rows {
+            if r.timeline.is_empty() {
+                continue;
+            }
+            writeln!(w)?;
+            let rtt = match (r.rtt_syn_synack, r.rtt_synack_ack) {
+                (Some(a), Some(b)) => format!(", handshake {:.6} s + {:.6} s", a, b),
+                (Some(a), None) => format!(", SYN to SYN-ACK {:.6} s", a),
+                _ => String::new(),
+            };
+            writeln!(
+                w,
+                "{} {} {} -> {} {} ({}, retransmissions {}/{}{rtt}, {})",
+                r.uid,
+                r.proto,
+                endpoint(r.orig_h, r.orig_p),
+                endpoint(r.resp_h, r.resp_p),
+                r.conn_state,
+                r.history,
+                r.orig_retrans,
+                r.resp_retrans,
+                r.end.replace('_', " ")
+            )?;
+            for tr in &r.timeline {
+                writeln!(w, "  +{:>12.6} s  {:<4}  {:<11} -> {}", tr.t, tr.end, tr.from.name(), tr.to.name())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the connection totals as one `conn_summary` JSON object (the connections themselves
+/// were streamed as `conn` events).
+pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
+    let map = |v: &[(String, u64)]| -> serde_json::Map<String, serde_json::Value> {
+        v.iter().map(|(k, n)| (k.clone(), serde_json::Value::from(*n))).collect()
+    };
+    let v = serde_json::json!({
+        "event_type": "conn_summary",
+        "tcp": s.tcp,
+        "udp": s.udp,
+        "conn_states": map(&s.by_state),
+        "ends": map(&s.by_end),
+        "evicted": s.evicted,
+        "max_conns": s.max_conns,
+        "peak": s.peak,
+        "matched": s.matched,
+    });
+    writeln!(w, "{v}")
+}

@@ -1,0 +1,227 @@
+//! Connections as reported: one [`ConnRecord`] per TCP connection or UDP flow, in Zeek's
+//! conn.log vocabulary, and the [`ConnSummary`] every run ends with.
+//!
+//! Field names follow Zeek's conn.log (`id.orig_h`, `conn_state`, `history`, ...) so that JSON
+//! output can be read by tools that know conn.log; the extra fields (`orig_state`, `resp_state`,
+//! handshake round trips, retransmissions, why the connection left the table) come after them.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::source::Ts;
+
+/// An RFC 793 connection state of one endpoint, as an observer on the wire infers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum TcpState {
+    /// No connection (nothing sent yet, or reset, or fully closed).
+    #[default]
+    #[serde(rename = "CLOSED")]
+    Closed,
+    /// Sent a SYN, waiting for the peer's SYN.
+    #[serde(rename = "SYN_SENT")]
+    SynSent,
+    /// Answered a SYN with SYN-ACK, waiting for the ACK of it.
+    #[serde(rename = "SYN_RCVD")]
+    SynRcvd,
+    /// Handshake done, data may flow both ways.
+    #[serde(rename = "ESTABLISHED")]
+    Established,
+    /// Sent a FIN, not yet acknowledged.
+    #[serde(rename = "FIN_WAIT_1")]
+    FinWait1,
+    /// Its FIN was acknowledged; waiting for the peer's FIN.
+    #[serde(rename = "FIN_WAIT_2")]
+    FinWait2,
+    /// Acknowledged the peer's FIN; has not sent its own.
+    #[serde(rename = "CLOSE_WAIT")]
+    CloseWait,
+    /// Both FINs crossed; waiting for the ACK of its own.
+    #[serde(rename = "CLOSING")]
+    Closing,
+    /// Sent its FIN after the peer's; waiting for the last ACK.
+    #[serde(rename = "LAST_ACK")]
+    LastAck,
+    /// Closed first and saw the peer's FIN: waits 2×MSL before forgetting the connection.
+    #[serde(rename = "TIME_WAIT")]
+    TimeWait,
+}
+
+impl TcpState {
+    /// Every state, in RFC 793 order.
+    pub const ALL: [TcpState; 10] = [
+        TcpState::Closed,
+        TcpState::SynSent,
+        TcpState::SynRcvd,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+    ];
+
+    /// The RFC 793 name, as `SYN_RCVD`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::SynSent => "SYN_SENT",
+            TcpState::SynRcvd => "SYN_RCVD",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN_WAIT_1",
+            TcpState::FinWait2 => "FIN_WAIT_2",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST_ACK",
+            TcpState::TimeWait => "TIME_WAIT",
+        }
+    }
+
+    /// The state named `s` (case-insensitive; `-` may stand for `_`, `SYN_RECEIVED` for `SYN_RCVD`).
+    pub fn parse(s: &str) -> Option<TcpState> {
+        let up = s.trim().to_ascii_uppercase().replace('-', "_");
+        let up = match up.as_str() {
+            "SYN_RECEIVED" => "SYN_RCVD".to_string(),
+            "FIN_WAIT1" => "FIN_WAIT_1".to_string(),
+            "FIN_WAIT2" => "FIN_WAIT_2".to_string(),
+            _ => up,
+        };
+        TcpState::ALL.into_iter().find(|t| t.name() == up)
+    }
+}
+
+impl std::fmt::Display for TcpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Zeek's `conn_state` values, in Zeek's documentation order, with their meanings.
+pub const CONN_STATES: [(&str, &str); 13] = [
+    ("S0", "connection attempt seen, no reply"),
+    ("S1", "connection established, not terminated"),
+    ("SF", "normal establishment and termination"),
+    ("REJ", "connection attempt rejected"),
+    ("S2", "established, close attempt by originator seen (no reply from responder)"),
+    ("S3", "established, close attempt by responder seen (no reply from originator)"),
+    ("RSTO", "established, originator aborted (sent a RST)"),
+    ("RSTR", "responder sent a RST"),
+    ("RSTOS0", "originator sent a SYN followed by a RST, no SYN-ACK seen"),
+    ("RSTRH", "responder sent a SYN-ACK followed by a RST, no SYN seen from the originator"),
+    ("SH", "originator sent a SYN followed by a FIN, no SYN-ACK seen (half open)"),
+    ("SHR", "responder sent a SYN-ACK followed by a FIN, no SYN seen from the originator"),
+    ("OTH", "no SYN seen, just midstream traffic"),
+];
+
+/// One state change of one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Transition {
+    /// Seconds since the connection's first packet.
+    pub t: f64,
+    /// `orig` or `resp`.
+    pub end: &'static str,
+    /// The state left.
+    pub from: TcpState,
+    /// The state entered.
+    pub to: TcpState,
+}
+
+/// One connection (TCP) or flow (UDP), with Zeek conn.log field names.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnRecord {
+    /// Time of the first packet (seconds since the epoch).
+    pub ts: f64,
+    /// Deterministic connection id: the same packets always give the same uid.
+    pub uid: String,
+    /// Originator's address.
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: IpAddr,
+    /// Originator's port.
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    /// Responder's address.
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: IpAddr,
+    /// Responder's port.
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+    /// `tcp` or `udp`.
+    pub proto: &'static str,
+    /// Seconds from the first to the last packet.
+    pub duration: f64,
+    /// Payload bytes the originator sent (retransmitted segments not counted again).
+    pub orig_bytes: u64,
+    /// Payload bytes the responder sent (retransmitted segments not counted again).
+    pub resp_bytes: u64,
+    /// Zeek's summary of the connection (see [`CONN_STATES`]).
+    pub conn_state: &'static str,
+    /// Zeek's history letters: upper case from the originator, lower case from the responder.
+    pub history: String,
+    /// Packets from the originator.
+    pub orig_pkts: u64,
+    /// IP-level bytes from the originator (IP header included).
+    pub orig_ip_bytes: u64,
+    /// Packets from the responder.
+    pub resp_pkts: u64,
+    /// IP-level bytes from the responder.
+    pub resp_ip_bytes: u64,
+    /// Originator's RFC 793 state at the end (TCP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orig_state: Option<TcpState>,
+    /// Responder's RFC 793 state at the end (TCP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resp_state: Option<TcpState>,
+    /// Frame bytes on the wire from the originator (what tshark's conversations count).
+    pub orig_frame_bytes: u64,
+    /// Frame bytes on the wire from the responder.
+    pub resp_frame_bytes: u64,
+    /// Retransmitted segments from the originator (TCP).
+    pub orig_retrans: u32,
+    /// Retransmitted segments from the responder (TCP).
+    pub resp_retrans: u32,
+    /// Seconds from the SYN to the SYN-ACK, when both were seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_syn_synack: Option<f64>,
+    /// Seconds from the SYN-ACK to the originator's ACK of it, when both were seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_synack_ack: Option<f64>,
+    /// The connection was already open when the capture began: the originator is a guess.
+    pub mid_stream: bool,
+    /// Why the connection left the table: `end_of_input`, `time_wait_expired`, `syn_timeout`,
+    /// `half_open_timeout`, `idle_timeout`, `evicted` or `reused` (a new SYN on the same ports).
+    pub end: &'static str,
+    /// Each endpoint's state changes (kept with `-V`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<Transition>,
+    /// Start time, for sorting and display.
+    #[serde(skip)]
+    pub start: Ts,
+}
+
+/// Connection totals and the table of connections at the end of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConnSummary {
+    /// TCP connections reported.
+    pub tcp: u64,
+    /// UDP flows reported.
+    pub udp: u64,
+    /// Connections per `conn_state`, over all connections (filters do not apply).
+    pub by_state: Vec<(String, u64)>,
+    /// Connections that left the table per reason (`end` values).
+    pub by_end: Vec<(String, u64)>,
+    /// Connections evicted because the table was full.
+    pub evicted: u64,
+    /// The table's cap.
+    pub max_conns: usize,
+    /// Most connections tracked at once.
+    pub peak: usize,
+    /// Connections that passed the table filters.
+    pub matched: u64,
+    /// Rows kept for the table (the earliest-starting `max_rows` of the matched), by start.
+    pub rows: Vec<ConnRecord>,
+    /// The row cap.
+    pub max_rows: usize,
+    /// The filters in force, as the user gave them (empty when none).
+    pub filter: String,
+}

@@ -1,0 +1,399 @@
+//! Connection tracking as a user sees it: the `inspect` binary on real captures (against
+//! tshark's conversation table, kept as golden files by `scripts/golden_conv.sh`), on the
+//! recorded captures of `captures/` (expected values from their README), and on hand-built
+//! packet sequences written to temporary pcap files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `inspect ARGS` in the crate root; returns stdout (panics with stderr on failure).
+fn inspect(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(args).current_dir(crate_root()).output().expect("run inspect");
+    assert!(out.status.success(), "inspect {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The `conn` objects and the `conn_summary` of `inspect conns --format json ARGS`.
+fn conns(args: &[&str]) -> (Vec<Value>, Value) {
+    let mut a = vec!["conns", "--format", "json"];
+    a.extend_from_slice(args);
+    let mut list = Vec::new();
+    let mut summary = Value::Null;
+    for line in inspect(&a).lines() {
+        let v: Value = serde_json::from_str(line).expect("json line");
+        match v["event_type"].as_str() {
+            Some("conn") => list.push(v),
+            Some("conn_summary") => summary = v,
+            _ => {}
+        }
+    }
+    (list, summary)
+}
+
+/// Skips (with a reason on stderr) when a capture is not present.
+fn have(path: &str) -> bool {
+    let ok = crate_root().join(path).exists();
+    if !ok {
+        eprintln!("skipping: {path} not present (captures/ comes from main)");
+    }
+    ok
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn n(v: &Value) -> u64 {
+    v.as_u64().unwrap_or(u64::MAX)
+}
+
+// ---- golden data: tshark -z conv,tcp ---------------------------------------------------------
+
+/// A tshark byte cell ("574 bytes", "12 kB") agrees with an exact count.
+fn bytes_agree(cell: &str, exact: u64) -> bool {
+    let mut it = cell.split_whitespace();
+    let (Some(num), Some(unit)) = (it.next().and_then(|x| x.parse::<u64>().ok()), it.next()) else { return false };
+    let scale = match unit {
+        "bytes" => return num == exact,
+        "kB" => 1000,
+        "MB" => 1_000_000,
+        _ => return false,
+    };
+    exact / scale == num || (exact + scale / 2) / scale == num
+}
+
+type Side = (String, u64);
+
+#[test]
+fn matches_tshark_conversations() {
+    let dir = crate_root().join("tests/golden/conv");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("golden dir") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("golden file");
+        let header = text.lines().next().unwrap_or("");
+        let input = header.rsplit(" -r ").next().unwrap_or("").trim();
+        if !have(input) {
+            continue;
+        }
+        // Ours, per unordered endpoint pair (tshark keeps a reused 5-tuple as one row only
+        // sometimes; summing both sides per pair compares the same packets either way).
+        let (list, _) = conns(&["--max-rows", "0", input]);
+        let mut ours: BTreeMap<(Side, Side), [u64; 4]> = BTreeMap::new();
+        for c in list.iter().filter(|c| c["proto"] == "tcp") {
+            let o = (s(&c["id.orig_h"]).to_string(), n(&c["id.orig_p"]));
+            let r = (s(&c["id.resp_h"]).to_string(), n(&c["id.resp_p"]));
+            let (key, flip) = if o <= r { ((o, r), false) } else { ((r, o), true) };
+            let e = ours.entry(key).or_default();
+            let (of, ob, rf, rb) = (n(&c["orig_pkts"]), n(&c["orig_frame_bytes"]), n(&c["resp_pkts"]), n(&c["resp_frame_bytes"]));
+            let add = if flip { [rf, rb, of, ob] } else { [of, ob, rf, rb] };
+            for (x, y) in e.iter_mut().zip(add) {
+                *x += y;
+            }
+        }
+        let mut theirs = 0;
+        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 8, "{}: {line}", path.display());
+            let a = (f[0].to_string(), f[1].parse::<u64>().unwrap_or(0));
+            let b = (f[2].to_string(), f[3].parse::<u64>().unwrap_or(0));
+            let (b_to_a_frames, b_to_a_bytes, a_to_b_frames, a_to_b_bytes) = (f[4], f[5], f[6], f[7]);
+            let (key, flip) = if a <= b { ((a, b), false) } else { ((b, a), true) };
+            let Some(e) = ours.get(&key) else { panic!("{input}: tshark's conversation {key:?} is missing from ours") };
+            // e = [lo→hi frames, lo→hi bytes, hi→lo frames, hi→lo bytes]
+            let (ab_f, ab_b, ba_f, ba_b) = if flip { (e[2], e[3], e[0], e[1]) } else { (e[0], e[1], e[2], e[3]) };
+            assert_eq!(ab_f.to_string(), a_to_b_frames, "{input} {key:?}: frames A to B");
+            assert_eq!(ba_f.to_string(), b_to_a_frames, "{input} {key:?}: frames B to A");
+            assert!(bytes_agree(a_to_b_bytes, ab_b), "{input} {key:?}: bytes A to B {ab_b} vs tshark {a_to_b_bytes}");
+            assert!(bytes_agree(b_to_a_bytes, ba_b), "{input} {key:?}: bytes B to A {ba_b} vs tshark {b_to_a_bytes}");
+            theirs += 1;
+        }
+        assert_eq!(ours.len(), theirs, "{input}: number of conversations");
+        checked += 1;
+    }
+    eprintln!("checked {checked} golden conversation tables");
+    assert!(checked >= 5, "the corpus files at least must be present");
+}
+
+// ---- the recorded captures ---------------------------------------------------------------------
+
+#[test]
+fn web_capture_both_close_orders() {
+    if !have("captures/web.pcap") {
+        return;
+    }
+    let (list, summary) = conns(&["captures/web.pcap"]);
+    assert_eq!(list.len(), 2);
+    // Frames 3–14: curl to port 80, the client closes first (12 frames).
+    let c = &list[0];
+    assert_eq!((s(&c["id.resp_h"]), n(&c["id.resp_p"]), s(&c["id.orig_h"])), ("10.0.0.2", 80, "10.0.0.1"));
+    assert_eq!(n(&c["orig_pkts"]) + n(&c["resp_pkts"]), 12);
+    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"]), s(&c["conn_state"])), ("TIME_WAIT", "CLOSED", "SF"));
+    assert!(s(&c["history"]).starts_with("ShA") && s(&c["history"]).ends_with("Ff"), "{}", c["history"]);
+    // The 50-byte body plus headers came back; the request went out.
+    assert!(n(&c["resp_bytes"]) > 50 && n(&c["orig_bytes"]) > 0);
+    assert!(c["rtt_syn_synack"].as_f64().is_some());
+    // Frames 15–24: nc to port 8080, the server closes first (10 frames).
+    let c = &list[1];
+    assert_eq!(n(&c["id.resp_p"]), 8080);
+    assert_eq!(n(&c["orig_pkts"]) + n(&c["resp_pkts"]), 10);
+    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"]), s(&c["conn_state"])), ("CLOSED", "TIME_WAIT", "SF"));
+    assert!(s(&c["history"]).ends_with("fF"), "{}", c["history"]);
+    assert_eq!(summary["conn_states"]["SF"], 2);
+    // Zeek conn.log names are all there.
+    for k in [
+        "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration", "orig_bytes", "resp_bytes",
+        "conn_state", "history", "orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "orig_state", "resp_state",
+    ] {
+        assert!(!c[k].is_null(), "field {k}");
+    }
+}
+
+#[test]
+fn time_wait_expires_on_packet_time() {
+    if !have("captures/web.pcap") {
+        return;
+    }
+    // The first connection ends 0.012 s in and the capture 0.32 s in: a 0.1 s TIME_WAIT runs out.
+    let (list, _) = conns(&["--time-wait", "0.1", "captures/web.pcap"]);
+    assert_eq!((s(&list[0]["end"]), s(&list[0]["orig_state"])), ("time_wait_expired", "CLOSED"));
+    assert_eq!((s(&list[1]["end"]), s(&list[1]["resp_state"])), ("end_of_input", "TIME_WAIT"));
+    let text = inspect(&["conns", "-V", "--time-wait", "0.1", "captures/web.pcap"]);
+    assert!(text.contains("TIME_WAIT   -> CLOSED"), "{text}");
+}
+
+#[test]
+fn refused_connections_are_rej() {
+    if !have("captures/refused.pcap") {
+        return;
+    }
+    let (list, _) = conns(&["captures/refused.pcap"]);
+    let ports: Vec<u64> = list.iter().map(|c| n(&c["id.resp_p"])).collect();
+    assert_eq!(ports, vec![81, 8081]);
+    for c in &list {
+        assert_eq!((s(&c["conn_state"]), s(&c["history"])), ("REJ", "Sr"));
+        assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("CLOSED", "CLOSED"));
+    }
+}
+
+#[test]
+fn udp_flows_s0_and_sf() {
+    if !have("captures/udp-unreach.pcap") {
+        return;
+    }
+    let (list, summary) = conns(&["captures/udp-unreach.pcap"]);
+    let udp: Vec<&Value> = list.iter().filter(|c| c["proto"] == "udp").collect();
+    assert_eq!(udp.len(), 4);
+    let states: Vec<(u64, &str)> = udp.iter().map(|c| (n(&c["id.resp_p"]), s(&c["conn_state"]))).collect();
+    assert_eq!(states, vec![(9999, "S0"), (10000, "S0"), (33434, "S0"), (7, "SF")]);
+    let echo = udp[3];
+    assert_eq!((n(&echo["orig_bytes"]), n(&echo["resp_bytes"])), (11, 11), "'hello echo\\n' both ways");
+    assert!(echo["orig_state"].is_null(), "no TCP states for UDP");
+    assert_eq!(summary["udp"], 4);
+}
+
+#[test]
+fn synflood_filters_and_totals() {
+    if !have("captures/synflood.pcap") {
+        return;
+    }
+    let (list, summary) = conns(&["captures/synflood.pcap"]);
+    assert_eq!(list.len(), 303);
+    assert_eq!((summary["conn_states"]["SF"].as_u64(), summary["conn_states"]["S0"].as_u64()), (Some(3), Some(300)));
+    let (half, summary) = conns(&["--state", "SYN_SENT", "captures/synflood.pcap"]);
+    assert_eq!((half.len(), n(&summary["matched"])), (300, 300));
+    let (mine, _) = conns(&["--host", "10.0.0.1", "captures/synflood.pcap"]);
+    assert_eq!(mine.len(), 3);
+    let (sf, _) = conns(&["--state", "sf", "--port", "80", "captures/synflood.pcap"]);
+    assert_eq!(sf.len(), 3);
+    let text = inspect(&["conns", "--max-rows", "10", "captures/synflood.pcap"]);
+    assert!(text.contains("293 more connections not listed"), "{text}");
+}
+
+#[test]
+fn eviction_keeps_every_packet_accounted() {
+    if !have("captures/synflood.pcap") {
+        return;
+    }
+    let (list, summary) = conns(&["--max-conns", "10", "captures/synflood.pcap"]);
+    let tcp_frames: u64 = 336;
+    let pkts: u64 = list.iter().map(|c| n(&c["orig_pkts"]) + n(&c["resp_pkts"])).sum();
+    assert_eq!(pkts, tcp_frames, "each TCP packet in exactly one reported connection");
+    let evicted = list.iter().filter(|c| c["end"] == "evicted").count() as u64;
+    assert!(evicted >= 290, "{evicted}");
+    assert_eq!(n(&summary["evicted"]), evicted);
+    assert!(n(&summary["peak"]) <= 10);
+    let text = inspect(&["read", "-q", "--max-conns", "10", "captures/synflood.pcap"]);
+    assert!(text.contains(&format!("{evicted} evicted")), "{text}");
+}
+
+#[test]
+fn replays_give_identical_output() {
+    if !have("captures/synflood.pcap") {
+        return;
+    }
+    let a = inspect(&["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
+    let b = inspect(&["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
+    assert_eq!(a, b);
+}
+
+// ---- hand-built packet sequences ---------------------------------------------------------------
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+const PSH: u8 = 0x08;
+
+/// An Ethernet/IPv4/TCP frame (checksums left zero: the tracker does not check them).
+#[allow(clippy::too_many_arguments)]
+fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+    let total = 40 + len;
+    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&dport.to_be_bytes());
+    f.extend_from_slice(&seq.to_be_bytes());
+    f.extend_from_slice(&ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, flags, 0x10, 0, 0, 0, 0, 0]);
+    f.resize(f.len() + len, b'x');
+    f
+}
+
+/// Writes a classic microsecond pcap of `(seconds, frame)` records.
+fn write_pcap(name: &str, frames: &[(f64, Vec<u8>)]) -> PathBuf {
+    let mut b = Vec::new();
+    for x in [0xa1b2c3d4u32.to_le_bytes(), [2, 0, 4, 0], 0u32.to_le_bytes(), 0u32.to_le_bytes(), 65535u32.to_le_bytes(), 1u32.to_le_bytes()] {
+        b.extend_from_slice(&x);
+    }
+    for (t, f) in frames {
+        let sec = t.floor() as u32;
+        let usec = ((t - t.floor()) * 1e6).round() as u32;
+        for x in [sec, usec, f.len() as u32, f.len() as u32] {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+        b.extend_from_slice(f);
+    }
+    let dir = std::env::temp_dir().join(format!("inspect-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, b).expect("write pcap");
+    p
+}
+
+const C: [u8; 4] = [192, 0, 2, 1];
+const S: [u8; 4] = [192, 0, 2, 2];
+
+fn run_file(p: &Path, extra: &[&str]) -> Vec<Value> {
+    let path = p.to_string_lossy().to_string();
+    let mut args: Vec<&str> = extra.to_vec();
+    args.push(&path);
+    conns(&args).0
+}
+
+#[test]
+fn half_open_expires_and_filters_as_syn_rcvd() {
+    // SYN, SYN-ACK, no ACK; then 10 s later an unrelated connection attempt.
+    let p = write_pcap(
+        "halfopen.pcap",
+        &[
+            (100.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (100.001, tcp(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
+            (110.0, tcp(C, S, 40001, 80, 7000, 0, SYN, 0)),
+        ],
+    );
+    let list = run_file(&p, &["--half-open-timeout", "5", "--syn-timeout", "30", "--state", "SYN_RCVD"]);
+    assert_eq!(list.len(), 1);
+    let c = &list[0];
+    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("ESTABLISHED", "SYN_RCVD"));
+    assert_eq!((s(&c["end"]), s(&c["history"])), ("half_open_timeout", "Sh"));
+    // Without the filter the lone SYN is still open at the end (30 s SYN timeout): S0.
+    let all = run_file(&p, &["--half-open-timeout", "5", "--syn-timeout", "30"]);
+    let states: Vec<&str> = all.iter().map(|c| s(&c["conn_state"])).collect();
+    assert_eq!(states, vec!["S1", "S0"]);
+    // A 5 s SYN timeout and a later packet: the unanswered SYN expires.
+    let p = write_pcap(
+        "syn.pcap",
+        &[(1.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)), (9.0, tcp(C, S, 40001, 81, 1, 0, SYN, 0))],
+    );
+    let list = run_file(&p, &["--syn-timeout", "5"]);
+    assert_eq!((s(&list[0]["end"]), s(&list[0]["conn_state"])), ("syn_timeout", "S0"));
+    assert_eq!(s(&list[1]["end"]), "end_of_input");
+}
+
+#[test]
+fn idle_connection_expires() {
+    let p = write_pcap(
+        "idle.pcap",
+        &[
+            (0.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (0.1, tcp(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
+            (0.2, tcp(C, S, 40000, 80, 1001, 5001, ACK, 0)),
+            (20.0, tcp(C, S, 40001, 80, 1, 0, SYN, 0)),
+            // Back on the first connection after it expired: a new, mid-stream connection.
+            (21.0, tcp(C, S, 40000, 80, 1001, 5001, PSH | ACK, 10)),
+        ],
+    );
+    let list = run_file(&p, &["--idle-timeout", "10"]);
+    assert_eq!(list.len(), 3);
+    assert_eq!((s(&list[0]["end"]), s(&list[0]["conn_state"])), ("idle_timeout", "S1"));
+    let again = list.iter().find(|c| c["mid_stream"] == true).expect("mid-stream connection");
+    assert_eq!((n(&again["id.orig_p"]), s(&again["conn_state"]), s(&again["history"])), (40000, "OTH", "D"));
+}
+
+#[test]
+fn new_syn_after_close_starts_a_new_connection() {
+    let p = write_pcap(
+        "reuse.pcap",
+        &[
+            (1.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (1.1, tcp(S, C, 80, 40000, 0, 1001, RST | ACK, 0)),
+            (2.0, tcp(C, S, 40000, 80, 9000, 0, SYN, 0)),
+            (2.1, tcp(S, C, 80, 40000, 5000, 9001, SYN | ACK, 0)),
+            (2.2, tcp(C, S, 40000, 80, 9001, 5001, ACK, 0)),
+        ],
+    );
+    let list = run_file(&p, &[]);
+    let got: Vec<(&str, &str, &str)> = list.iter().map(|c| (s(&c["conn_state"]), s(&c["history"]), s(&c["end"]))).collect();
+    assert_eq!(got, vec![("REJ", "Sr", "reused"), ("S1", "ShA", "end_of_input")]);
+    assert_ne!(list[0]["uid"], list[1]["uid"]);
+}
+
+#[test]
+fn mid_stream_start_uses_first_sender() {
+    // Data from the server first, then the client answers and both close.
+    let p = write_pcap(
+        "mid.pcap",
+        &[
+            (1.0, tcp(S, C, 80, 40000, 5000, 1000, PSH | ACK, 100)),
+            (1.1, tcp(C, S, 40000, 80, 1000, 5100, ACK, 0)),
+            (1.2, tcp(C, S, 40000, 80, 1000, 5100, FIN | ACK, 0)),
+            (1.3, tcp(S, C, 80, 40000, 5100, 1001, FIN | ACK, 0)),
+            (1.4, tcp(C, S, 40000, 80, 1001, 5101, ACK, 0)),
+        ],
+    );
+    let list = run_file(&p, &[]);
+    let c = &list[0];
+    assert_eq!(c["mid_stream"], true);
+    assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"])), ("192.0.2.2", 80));
+    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("CLOSED", "TIME_WAIT"));
+    assert_eq!(s(&c["history"]), "DafF");
+    let text = inspect(&["conns", &p.to_string_lossy()]);
+    assert!(text.contains("already open when the capture began"), "{text}");
+}
+
+#[test]
+fn bad_state_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(["conns", "--state", "NOPE", "x.pcap"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown state 'NOPE'"));
+}
