@@ -1,0 +1,39 @@
+//! The floor that issue 8 measures against: read a classic pcap file whole, slice every frame's
+//! headers with etherparse and insert every TCP 5-tuple into a fast hash set. Nothing else: no
+//! output, no state machine. `cargo run --release --example minimal_pass -- FILE`
+
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use rustc_hash::FxHasher;
+
+fn main() {
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: minimal_pass FILE.pcap");
+        std::process::exit(2);
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("minimal_pass: {path}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut set: HashSet<([u8; 4], [u8; 4], u16, u16), BuildHasherDefault<FxHasher>> = HashSet::default();
+    let mut at = 24usize;
+    let mut frames = 0u64;
+    while let Some(hdr) = bytes.get(at..at + 16) {
+        let caplen = u32::from_le_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]) as usize;
+        let Some(data) = bytes.get(at + 16..at + 16 + caplen) else { break };
+        at += 16 + caplen;
+        frames += 1;
+        if let Ok(p) = SlicedPacket::from_ethernet(data) {
+            if let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(t))) = (&p.net, &p.transport) {
+                let h = ip.header();
+                set.insert((h.source(), h.destination(), t.source_port(), t.destination_port()));
+            }
+        }
+    }
+    println!("{frames} frames, {} TCP 5-tuples", set.len());
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs inspect, tcpdump and tshark on the same generated capture, one run each, and prints wall
+# time, peak memory and the ratios that issues 2, 4 and 8 ask for.
+#   scripts/bench_compare.sh [PACKETS] [--no-tshark]
+# The file is ../shared/bench/gen_bench_pcap.py's (default 2,000,000 packets, about 675 MB), kept
+# in bench-data/ (git-ignored) and read from page cache (one warm-up read first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-2000000}
+TSHARK=1; [ "${2:-}" = "--no-tshark" ] && TSHARK=0
+mkdir -p bench-data
+F=bench-data/bench-$N.pcap
+[ -f "$F" ] || python3 ../shared/bench/gen_bench_pcap.py "$F" "$N"
+cargo build --release --quiet --bin inspect --example minimal_pass
+cat "$F" > /dev/null
+INSPECT=target/release/inspect
+MIN=target/release/examples/minimal_pass
+declare -A T M
+run() { # name, command...
+  local name=$1; shift
+  local tf; tf=$(mktemp)
+  /usr/bin/time -o "$tf" -f "%e %M" "$@" > /dev/null 2>/dev/null || true
+  local out; out=$(tail -1 "$tf"); rm -f "$tf"
+  T[$name]=${out% *}; M[$name]=${out#* }
+  printf '%-34s %8.2f s %9d KB   %s\n' "$name" "${T[$name]}" "${M[$name]}" "$*"
+}
+echo "file: $F ($(du -hL "$F" | cut -f1), $N packets); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+run minimal_pass            $MIN "$F"
+run "inspect read -q"       $INSPECT read -q "$F"
+run "inspect read (lines)"  $INSPECT read "$F"
+run "inspect read --format json" $INSPECT read --format json "$F"
+run "tcpdump -r -w /dev/null" tcpdump -r "$F" -w /dev/null
+run "tcpdump -n -r"         tcpdump -n -r "$F"
+if [ $TSHARK = 1 ]; then
+  run "tshark -q -z conv,tcp" tshark -q -z conv,tcp -r "$F"
+  run "tshark -n -r"          tshark -n -r "$F"
+fi
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo
+echo "ratios (>1 means inspect is faster / smaller):"
+echo "  tcpdump -w /dev/null time / inspect read -q time:  $(ratio "${T[tcpdump -r -w /dev/null]}" "${T[inspect read -q]}")"
+echo "  tcpdump -n -r time / inspect lines time:           $(ratio "${T[tcpdump -n -r]}" "${T[inspect read (lines)]}")"
+echo "  inspect read -q time / minimal pass time:          $(ratio "${T[inspect read -q]}" "${T[minimal_pass]}") (goal <= 1.5)"
+if [ $TSHARK = 1 ]; then
+  echo "  tshark conv,tcp time / inspect read -q time:       $(ratio "${T[tshark -q -z conv,tcp]}" "${T[inspect read -q]}") (goal >= 80)"
+  echo "  tshark conv,tcp memory / inspect read -q memory:   $(ratio "${M[tshark -q -z conv,tcp]}" "${M[inspect read -q]}") (goal >= 10)"
+  echo "  tshark -n -r time / inspect lines time:            $(ratio "${T[tshark -n -r]}" "${T[inspect read (lines)]}")"
+fi
