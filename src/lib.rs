@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod arpscan;
 pub mod cli;
 pub mod decode;
 pub mod output;

@@ -4,8 +4,9 @@
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
+use crate::analyze::arp::{ArpAnalyzer, ArpConfig};
 use crate::analyze::{Analyzer, Pipeline};
-use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
+use crate::cli::{AnalysisArgs, ArpArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
 use crate::output::{Printer, ViewOptions};
 use crate::report::{Event, InputError, Report};
@@ -45,6 +46,8 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.command {
         Command::Read(args) => read(&args, out),
+        Command::Arp(args) => arp(&args, out),
+        Command::ArpScan(args) => crate::arpscan::run(&args, out),
     }
 }
 
@@ -57,12 +60,44 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
         link: v.link,
         absolute: v.absolute,
         quiet: v.quiet,
+        arp_only: v.arp_only,
     }
 }
 
 /// The analyzers every file and live run uses, configured from the command line.
-pub fn analyzers(_args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    Vec::new()
+pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
+    vec![Box::new(ArpAnalyzer::new(arp_config(args)))]
+}
+
+/// The ARP analyzer's settings from the command line (defaults where a flag is absent).
+pub fn arp_config(a: &AnalysisArgs) -> ArpConfig {
+    let d = ArpConfig::default();
+    ArpConfig {
+        reachable: a.arp_reachable.unwrap_or(d.reachable),
+        timeout: a.arp_timeout.unwrap_or(d.timeout),
+        gc: a.arp_gc.unwrap_or(d.gc),
+        net: a.net.or(d.net),
+        storm_rate: a.arp_storm_rate.unwrap_or(d.storm_rate),
+        dup_window: a.arp_dup_window.unwrap_or(d.dup_window),
+        max_entries: a.arp_max_entries.unwrap_or(d.max_entries),
+        max_events: d.max_events,
+    }
+}
+
+/// `inspect arp`: `read` with packets off, showing only the ARP table and its events.
+pub fn arp<W: Write>(args: &ArpArgs, out: W) -> Result<(), RunError> {
+    let view = ViewArgs {
+        format: args.format,
+        verbose: false,
+        hex: false,
+        link: false,
+        absolute: false,
+        quiet: true,
+        numeric: false,
+        count: args.count,
+        arp_only: true,
+    };
+    read(&ReadArgs { files: args.files.clone(), view, analysis: args.analysis.clone() }, out)
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so

@@ -3,6 +3,7 @@
 //! Everything goes through one buffered writer; a closed pipe surfaces as an
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
+pub mod arp;
 pub mod json;
 pub mod layers;
 pub mod line;
@@ -38,6 +39,8 @@ pub struct ViewOptions {
     pub absolute: bool,
     /// No per-packet output, only the summary (`-q`).
     pub quiet: bool,
+    /// Show only the ARP table and its events (`inspect arp`).
+    pub arp_only: bool,
 }
 
 /// The sink every run writes to.
@@ -85,6 +88,13 @@ impl<W: Write> Printer<W> {
 
     /// Writes an event as it happens.
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
+        if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
+            return Ok(());
+        }
+        if self.opts.arp_only && self.opts.format == Format::Text {
+            // `inspect arp` lists the events once, with the table at the end.
+            return Ok(());
+        }
         match self.opts.format {
             Format::Json => {
                 let (kind, line) = summary::event_json(e);
@@ -97,6 +107,12 @@ impl<W: Write> Printer<W> {
 
     /// Writes the end-of-run report.
     pub fn report(&mut self, r: &Report) -> io::Result<()> {
+        if self.opts.arp_only {
+            return match self.opts.format {
+                Format::Json => arp::report_only_json(&mut self.w, r),
+                Format::Text => arp::report_only_text(&mut self.w, r),
+            };
+        }
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text => summary::report_text(&mut self.w, r),

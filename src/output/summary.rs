@@ -25,6 +25,7 @@ pub fn num_cell(v: impl std::fmt::Display) -> Cell {
 pub fn event_text(e: &Event) -> String {
     match e {
         Event::InputError(err) => format!("inspect: {}", err.message),
+        Event::Arp(ev) => crate::output::arp::event_line(ev),
     }
 }
 
@@ -32,6 +33,7 @@ pub fn event_text(e: &Event) -> String {
 pub fn event_json(e: &Event) -> (&'static str, String) {
     match e {
         Event::InputError(err) => ("error", json::event("error", err)),
+        Event::Arp(ev) => ("arp_event", json::event("arp_event", ev)),
     }
 }
 
@@ -66,6 +68,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(w, "{t}")?;
     }
+    if let Some(a) = &r.arp {
+        crate::output::arp::report_text(w, a)?;
+    }
     for e in &r.errors {
         writeln!(w, "Input ended early: {}", e.message)?;
     }
@@ -93,5 +98,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "duration": s.duration(),
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
-    writeln!(w, "{v}")
+    writeln!(w, "{v}")?;
+    if let Some(a) = &r.arp {
+        crate::output::arp::report_json(w, a)?;
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! Analyzers fill it; renderers never see packets' bytes or analyzer internals, so a new
 //! output format is a new reader of these structs and nothing else.
 
+pub mod arp;
 pub mod stats;
 
 pub use stats::Stats;
@@ -13,6 +14,8 @@ pub use stats::Stats;
 pub enum Event {
     /// A problem with an input that ended its reading early (shown in the summary too).
     InputError(InputError),
+    /// A change or anomaly in the ARP table.
+    Arp(arp::ArpEvent),
 }
 
 /// An input that could not be read to its end.
@@ -31,4 +34,6 @@ pub struct Report {
     pub stats: Stats,
     /// Inputs that ended early, with why.
     pub errors: Vec<InputError>,
+    /// The ARP table and its events, when the ARP analyzer ran.
+    pub arp: Option<arp::ArpReport>,
 }
