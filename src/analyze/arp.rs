@@ -598,3 +598,361 @@ impl Analyzer for ArpAnalyzer {
         report.arp = Some(self.report());
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::decode::{decode, linktype};
+    use crate::report::arp::ArpEventKind as K;
+    use crate::source::Frame;
+
+    const A: Mac = Mac([2, 0, 0, 0, 0, 0xa]);
+    const B: Mac = Mac([2, 0, 0, 0, 0, 0xb]);
+    const B2: Mac = Mac([2, 0, 0, 0, 0, 0xb2]);
+    const B3: Mac = Mac([2, 0, 0, 0, 0, 0xb3]);
+    const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+    const IP_C: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
+
+    /// An Ethernet/IPv4 ARP frame as RFC 826 lays it out.
+    fn arp(eth_src: Mac, op: u16, sha: Mac, spa: Ipv4Addr, tha: Mac, tpa: Ipv4Addr) -> Vec<u8> {
+        let mut f = Vec::with_capacity(42);
+        f.extend_from_slice(&[0xff; 6]);
+        f.extend_from_slice(&eth_src.0);
+        f.extend_from_slice(&[0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4]);
+        f.extend_from_slice(&op.to_be_bytes());
+        f.extend_from_slice(&sha.0);
+        f.extend_from_slice(&spa.octets());
+        f.extend_from_slice(&tha.0);
+        f.extend_from_slice(&tpa.octets());
+        f
+    }
+
+    fn who_has(from: Mac, from_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+        arp(from, 1, from, from_ip, Mac::ZERO, target)
+    }
+
+    fn is_at(from: Mac, ip: Ipv4Addr, to_ip: Ipv4Addr) -> Vec<u8> {
+        arp(from, 2, from, ip, A, to_ip)
+    }
+
+    /// A frame that is not ARP: it only moves packet time forward.
+    fn other() -> Vec<u8> {
+        let mut f = vec![0xff; 6];
+        f.extend_from_slice(&A.0);
+        f.extend_from_slice(&[0x88, 0xb5, 0, 0]);
+        f
+    }
+
+    /// Feeds frames at the given times (seconds); returns the events raised.
+    struct Run {
+        a: ArpAnalyzer,
+        events: Vec<ArpEvent>,
+        n: u64,
+    }
+
+    impl Run {
+        fn new(cfg: ArpConfig) -> Run {
+            Run { a: ArpAnalyzer::new(cfg), events: Vec::new(), n: 0 }
+        }
+
+        fn at(&mut self, secs: f64, data: &[u8]) -> &mut Run {
+            self.n += 1;
+            let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
+            let frame = Frame { number: self.n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0 };
+            let mut out = Vec::new();
+            self.a.packet(&decode(&frame), &mut out);
+            self.take(out);
+            self
+        }
+
+        fn take(&mut self, out: Vec<Event>) {
+            for e in out {
+                if let Event::Arp(ev) = e {
+                    self.events.push(ev);
+                }
+            }
+        }
+
+        fn finish(&mut self) -> ArpReport {
+            let mut report = Report::default();
+            let mut out = Vec::new();
+            self.a.finish(&mut report, &mut out);
+            self.take(out);
+            report.arp.unwrap_or_default()
+        }
+
+        fn kinds(&self) -> Vec<K> {
+            self.events.iter().map(|e| e.event).collect()
+        }
+
+        fn of(&self, kind: K) -> Vec<ArpEvent> {
+            self.events.iter().filter(|e| e.event == kind).copied().collect()
+        }
+
+        fn entry(&self, ip: Ipv4Addr) -> ArpEntry {
+            let r = self.a.report();
+            r.entries.into_iter().find(|e| e.ip == ip).unwrap_or_else(|| panic!("no entry for {ip}"))
+        }
+    }
+
+    fn secs(t: f64) -> f64 {
+        1_000.0 + t
+    }
+
+    #[test]
+    fn reply_is_reachable_then_stale() {
+        let mut r = Run::new(ArpConfig { reachable: 5.0, ..ArpConfig::default() });
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.001, &is_at(B, IP_B, IP_A));
+        let b = r.entry(IP_B);
+        assert_eq!((b.mac, b.state, b.learned, b.packets), (Some(B), ArpState::Reachable, Learned::Reply, 1));
+        r.at(4.9, &other());
+        assert_eq!(r.entry(IP_B).state, ArpState::Reachable);
+        r.at(5.002, &other());
+        assert_eq!(r.entry(IP_B).state, ArpState::Stale);
+        assert_eq!(r.kinds(), vec![K::NewStation, K::NewStation]);
+    }
+
+    #[test]
+    fn request_sender_is_stale_at_once() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_B));
+        let a = r.entry(IP_A);
+        assert_eq!((a.mac, a.state, a.learned), (Some(A), ArpState::Stale, Learned::Request));
+        // The target is asked for, not known.
+        let b = r.entry(IP_B);
+        assert_eq!((b.mac, b.state, b.learned), (None, ArpState::Incomplete, Learned::Target));
+        // A request from a station confirmed by a reply does not make it stale again.
+        r.at(0.1, &who_has(B, IP_B, IP_A)).at(0.2, &is_at(A, IP_A, IP_B)).at(0.3, &who_has(A, IP_A, IP_C));
+        assert_eq!(r.entry(IP_A).state, ArpState::Reachable);
+    }
+
+    #[test]
+    fn new_station_once_per_address() {
+        let mut r = Run::new(ArpConfig::default());
+        for i in 0..3 {
+            r.at(i as f64 * 0.1, &who_has(A, IP_A, IP_B));
+            r.at(i as f64 * 0.1 + 0.01, &is_at(B, IP_B, IP_A));
+        }
+        let new = r.of(K::NewStation);
+        assert_eq!(new.len(), 2);
+        assert_eq!((new[0].ip, new[0].mac, new[0].old_mac, new[0].frame), (IP_A, Some(A), None, 1));
+        assert_eq!((new[1].ip, new[1].mac, new[1].frame), (IP_B, Some(B), 2));
+        assert_eq!(new[1].ts, secs(0.01));
+    }
+
+    #[test]
+    fn changed_ethernet_address_then_flip_flop() {
+        let mut r = Run::new(ArpConfig { dup_window: 0.0, ..ArpConfig::default() });
+        r.at(0.0, &is_at(B, IP_B, IP_A))
+            .at(10.0, &is_at(B2, IP_B, IP_A))
+            .at(20.0, &is_at(B, IP_B, IP_A))
+            .at(30.0, &is_at(B3, IP_B, IP_A))
+            .at(40.0, &is_at(B2, IP_B, IP_A));
+        let got: Vec<(K, Option<Mac>, Option<Mac>)> = r.events.iter().map(|e| (e.event, e.mac, e.old_mac)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (K::NewStation, Some(B), None),
+                (K::ChangedEthernetAddress, Some(B2), Some(B)),
+                (K::FlipFlop, Some(B), Some(B2)),
+                (K::ChangedEthernetAddress, Some(B3), Some(B)),
+                (K::FlipFlop, Some(B2), Some(B3)),
+            ]
+        );
+        let e = r.entry(IP_B);
+        assert_eq!(e.changes, 4);
+        assert_eq!(e.previous_macs, vec![B3, B]);
+    }
+
+    #[test]
+    fn ethernet_mismatch_names_the_frame_source() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &arp(B2, 2, B, IP_B, A, IP_A));
+        let m = r.of(K::EthernetMismatch);
+        assert_eq!(m.len(), 1);
+        assert_eq!((m[0].ip, m[0].mac, m[0].eth_src), (IP_B, Some(B), Some(B2)));
+        // The ARP body is still what a host learns from.
+        assert_eq!(r.entry(IP_B).mac, Some(B));
+        r.at(1.0, &is_at(B, IP_B, IP_A));
+        assert_eq!(r.of(K::EthernetMismatch).len(), 1);
+    }
+
+    #[test]
+    fn bogon_is_a_sender_outside_the_net() {
+        let net: Ipv4Network = "10.0.0.0/24".parse().expect("cidr");
+        let mut r = Run::new(ArpConfig { net: Some(net), ..ArpConfig::default() });
+        let outside = Ipv4Addr::new(192, 168, 1, 5);
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.1, &who_has(B, outside, IP_A));
+        let b = r.of(K::Bogon);
+        assert_eq!(b.len(), 1);
+        assert_eq!((b[0].ip, b[0].mac), (outside, Some(B)));
+        // Without --net nothing is a bogon but a multicast, broadcast or loopback sender.
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(B, outside, IP_A)).at(0.1, &who_has(B, Ipv4Addr::new(224, 0, 0, 1), IP_A));
+        assert_eq!(r.of(K::Bogon).iter().map(|e| e.ip).collect::<Vec<_>>(), vec![Ipv4Addr::new(224, 0, 0, 1)]);
+    }
+
+    #[test]
+    fn ethernet_broadcast_sender_is_reported_not_learned() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &arp(A, 2, Mac::BROADCAST, IP_B, A, IP_A)).at(0.1, &arp(A, 1, Mac::ZERO, IP_C, A, IP_A));
+        let e = r.of(K::EthernetBroadcast);
+        assert_eq!(e.iter().map(|e| (e.ip, e.mac)).collect::<Vec<_>>(), vec![(IP_B, Some(Mac::BROADCAST)), (IP_C, Some(Mac::ZERO))]);
+        assert!(r.a.report().entries.iter().all(|e| e.ip != IP_B && e.ip != IP_C));
+    }
+
+    #[test]
+    fn gratuitous_in_both_forms_and_a_probe_learns_nothing() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &arp(B, 1, B, IP_B, Mac::BROADCAST, IP_B)).at(1.0, &arp(B, 2, B, IP_B, Mac::BROADCAST, IP_B));
+        assert_eq!(r.kinds(), vec![K::NewStation, K::Gratuitous, K::Gratuitous]);
+        let b = r.entry(IP_B);
+        assert_eq!((b.learned, b.state), (Learned::Gratuitous, ArpState::Stale));
+        // An announcement expects no answer: no timeout runs for it.
+        r.at(10.0, &other());
+        assert!(r.of(K::UnansweredRequest).is_empty());
+        // RFC 5227 probe: sender 0.0.0.0 asking for C.
+        r.at(11.0, &arp(A, 1, A, Ipv4Addr::UNSPECIFIED, Mac::ZERO, IP_C)).at(20.0, &other());
+        let rep = r.finish();
+        assert_eq!(rep.probes, 1);
+        assert!(rep.entries.iter().all(|e| e.ip != IP_C && !e.ip.is_unspecified()));
+        assert!(r.of(K::UnansweredRequest).is_empty());
+    }
+
+    #[test]
+    fn duplicate_address_is_two_answers_within_the_window() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.001, &is_at(B, IP_B, IP_A)).at(0.002, &is_at(B2, IP_B, IP_A));
+        let d = r.of(K::DuplicateAddress);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].ip, d[0].mac, d[0].old_mac, d[0].frame), (IP_B, Some(B2), Some(B), 3));
+        // Answers further apart than the window are a change, not a duplicate.
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &is_at(B, IP_B, IP_A)).at(1.5, &is_at(B2, IP_B, IP_A));
+        assert_eq!(r.kinds(), vec![K::NewStation, K::ChangedEthernetAddress]);
+        // A takeover announced in between is a change, not a duplicate.
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &is_at(B, IP_B, IP_A)).at(0.2, &arp(B2, 1, B2, IP_B, Mac::ZERO, IP_B)).at(0.5, &is_at(B2, IP_B, IP_A));
+        assert_eq!(r.kinds(), vec![K::NewStation, K::ChangedEthernetAddress, K::Gratuitous]);
+    }
+
+    #[test]
+    fn unanswered_request_fails_at_the_timeout() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_C)).at(1.0, &who_has(A, IP_A, IP_C)).at(2.0, &who_has(A, IP_A, IP_C));
+        r.at(2.9, &other());
+        assert!(r.of(K::UnansweredRequest).is_empty());
+        assert_eq!(r.entry(IP_C).state, ArpState::Incomplete);
+        r.at(3.5, &other());
+        let u = r.of(K::UnansweredRequest);
+        assert_eq!(u.len(), 1);
+        assert_eq!((u[0].ip, u[0].mac, u[0].count, u[0].ts), (IP_C, None, Some(3), secs(3.0)));
+        assert_eq!(r.entry(IP_C).state, ArpState::Failed);
+        // More requests for a failed address raise nothing new; an answer revives it.
+        r.at(4.0, &who_has(A, IP_A, IP_C)).at(10.0, &other());
+        assert_eq!(r.of(K::UnansweredRequest).len(), 1);
+        r.at(11.0, &is_at(B3, IP_C, IP_A));
+        let c = r.entry(IP_C);
+        assert_eq!((c.mac, c.state), (Some(B3), ArpState::Reachable));
+    }
+
+    #[test]
+    fn a_late_answer_still_counts_the_timeout() {
+        // No packet between the request and an answer 5 s later: the timeout is reported first,
+        // at its deadline, whatever the sweeps did.
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(5.0, &is_at(B, IP_B, IP_A));
+        assert_eq!(r.kinds(), vec![K::NewStation, K::UnansweredRequest, K::NewStation]);
+        assert_eq!(r.of(K::UnansweredRequest)[0].ts, secs(3.0));
+        // Answered in time: nothing.
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(2.5, &is_at(B, IP_B, IP_A)).at(60.0, &other());
+        assert!(r.of(K::UnansweredRequest).is_empty());
+    }
+
+    #[test]
+    fn finish_fails_only_requests_past_their_timeout() {
+        let mut r = Run::new(ArpConfig::default());
+        r.at(0.0, &who_has(A, IP_A, IP_B)).at(4.0, &who_has(A, IP_A, IP_C));
+        let rep = r.finish();
+        assert_eq!(r.of(K::UnansweredRequest).iter().map(|e| e.ip).collect::<Vec<_>>(), vec![IP_B]);
+        let state = |ip| rep.entries.iter().find(|e| e.ip == ip).map(|e| e.state);
+        assert_eq!(state(IP_B), Some(ArpState::Failed));
+        assert_eq!(state(IP_C), Some(ArpState::Incomplete));
+    }
+
+    #[test]
+    fn arp_storm_once_per_burst() {
+        let mut r = Run::new(ArpConfig { storm_rate: 20, ..ArpConfig::default() });
+        // 20 requests in a second is the limit, not over it.
+        for i in 0..20 {
+            r.at(i as f64 * 0.04, &who_has(A, IP_A, Ipv4Addr::new(10, 0, 1, i as u8)));
+        }
+        assert!(r.of(K::ArpStorm).is_empty());
+        r.at(0.81, &who_has(A, IP_A, IP_B));
+        let s = r.of(K::ArpStorm);
+        assert_eq!((s.len(), s[0].ip, s[0].count, s[0].frame), (1, IP_A, Some(21), 21));
+        // The storm goes on for two more seconds: still one event.
+        for i in 0..100 {
+            r.at(1.0 + i as f64 * 0.02, &who_has(A, IP_A, IP_B));
+        }
+        assert_eq!(r.of(K::ArpStorm).len(), 1);
+        // A quiet second, then a new burst: a new storm.
+        r.at(4.0, &who_has(A, IP_A, IP_B));
+        for i in 0..30 {
+            r.at(6.0 + i as f64 * 0.01, &who_has(A, IP_A, IP_B));
+        }
+        assert_eq!(r.of(K::ArpStorm).len(), 2);
+    }
+
+    #[test]
+    fn cap_evicts_the_oldest_and_counts() {
+        let mut r = Run::new(ArpConfig { max_entries: 8, ..ArpConfig::default() });
+        for i in 0..20u8 {
+            r.at(i as f64, &is_at(Mac([2, 0, 0, 0, 1, i]), Ipv4Addr::new(10, 0, 2, i), IP_A));
+        }
+        let rep = r.finish();
+        assert!(rep.entries.len() <= 8);
+        assert_eq!(rep.evicted, 20 - rep.entries.len() as u64);
+        // The newest survive.
+        assert!(rep.entries.iter().any(|e| e.ip == Ipv4Addr::new(10, 0, 2, 19)));
+        assert!(rep.entries.iter().all(|e| e.ip != Ipv4Addr::new(10, 0, 2, 0)));
+    }
+
+    #[test]
+    fn silent_entries_expire_after_gc() {
+        let mut r = Run::new(ArpConfig { gc: 60.0, ..ArpConfig::default() });
+        r.at(0.0, &is_at(B, IP_B, IP_A)).at(50.0, &is_at(B2, IP_C, IP_A)).at(100.0, &other());
+        let rep = r.finish();
+        assert_eq!(rep.entries.iter().map(|e| e.ip).collect::<Vec<_>>(), vec![IP_C]);
+        assert_eq!(rep.expired, 1);
+        // Back after expiry: a new station again, as for a host that forgot it.
+        r.at(101.0, &is_at(B, IP_B, IP_A));
+        assert_eq!(r.of(K::NewStation).len(), 3);
+    }
+
+    #[test]
+    fn events_kept_are_bounded_and_all_counted() {
+        let mut r = Run::new(ArpConfig { max_events: 2, ..ArpConfig::default() });
+        for i in 0..5u8 {
+            r.at(i as f64, &is_at(Mac([2, 0, 0, 0, 1, i]), Ipv4Addr::new(10, 0, 2, i), IP_A));
+        }
+        let rep = r.finish();
+        assert_eq!(rep.events_total, 5);
+        assert_eq!(rep.events.iter().map(|e| e.frame).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(rep.event_counts, vec![("new station".to_string(), 5)]);
+    }
+
+    #[test]
+    fn malformed_arp_is_counted_not_learned() {
+        let mut r = Run::new(ArpConfig::default());
+        let f = who_has(A, IP_A, IP_B);
+        for n in 14..f.len() {
+            r.at(0.0, &f[..n]);
+        }
+        let rep = r.finish();
+        assert!(rep.entries.is_empty());
+        assert!(r.events.is_empty());
+    }
+}

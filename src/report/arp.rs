@@ -263,3 +263,24 @@ pub struct ArpReport {
     /// The time the states are given at (last packet seen, epoch seconds).
     pub as_of: Option<f64>,
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn vendor_from_the_registry_or_the_address_bits() {
+        // 00:00:0c is Cisco's oldest MA-L block.
+        let cisco = Mac([0x00, 0x00, 0x0c, 1, 2, 3]).vendor().unwrap_or_default();
+        assert!(cisco.to_lowercase().starts_with("cisco"), "{cisco}");
+        assert_eq!(Mac([0x02, 0, 0, 0, 0, 1]).vendor().as_deref(), Some("(locally administered)"));
+        assert_eq!(Mac([0x01, 0x00, 0x5e, 0, 0, 1]).vendor().as_deref(), Some("(multicast)"));
+        assert_eq!(Mac::BROADCAST.vendor().as_deref(), Some("(broadcast)"));
+    }
+
+    #[test]
+    fn mac_serializes_as_text() {
+        let j = serde_json::to_string(&Mac([0xde, 0xad, 0xbe, 0xef, 0, 1])).unwrap_or_default();
+        assert_eq!(j, "\"de:ad:be:ef:00:01\"");
+    }
+}
