@@ -137,15 +137,15 @@ fn channel_error(iface: &str, e: io::Error) -> RunError {
 /// Runs `inspect arp-scan`: sends the requests, gathers the answers, prints the table.
 pub fn run<W: Write>(args: &ArpScanArgs, mut out: W) -> Result<(), RunError> {
     let iface = find_interface(&args.interface)?;
-    let mac = match iface.mac.map(|m| Mac(m.octets())) {
-        Some(m) if m != Mac::ZERO && !m.is_multicast() => m,
-        _ => return Err(RunError::Usage(format!("arp-scan: interface {} has no Ethernet address", iface.name))),
-    };
     let own = iface.ips.iter().find_map(|n| match n {
         pnet::ipnetwork::IpNetwork::V4(v4) => Ipv4Network::new(v4.ip(), v4.prefix()).ok(),
         _ => None,
     });
     let net = scan_network(args.cidr, &iface.name, own)?;
+    let mac = match iface.mac.map(|m| Mac(m.octets())) {
+        Some(m) if m != Mac::ZERO && !m.is_multicast() => m,
+        _ => return Err(RunError::Usage(format!("arp-scan: interface {} has no Ethernet address", iface.name))),
+    };
     let sender_ip = own.map(|n| n.ip()).unwrap_or(Ipv4Addr::UNSPECIFIED);
     let interval = Duration::from_secs_f64(1.0 / args.rate.max(1) as f64);
     let config = datalink::Config {
