@@ -162,6 +162,7 @@ impl LineFormatter {
                     out.push(']');
                 }
                 let _ = write!(out, ", length {len}");
+                http_first_line(out, info.sport, info.dport, t.payload());
             }
             Some(TransportSlice::Udp(u)) => {
                 let _ = write!(
@@ -249,6 +250,32 @@ impl LineFormatter {
     }
 }
 
+/// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
+const HTTP_PORTS: [u16; 4] = [80, 3128, 8000, 8080];
+
+/// Appends `: HTTP: GET / HTTP/1.1` when the segment starts an HTTP request or response, and
+/// `: HTTP` for other data on an HTTP port.
+fn http_first_line(out: &mut String, sport: u16, dport: u16, payload: &[u8]) {
+    if !HTTP_PORTS.contains(&sport) && !HTTP_PORTS.contains(&dport) {
+        return;
+    }
+    const STARTS: [&[u8]; 10] =
+        [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE ", b"HTTP/"];
+    if payload.is_empty() {
+        return;
+    }
+    if !STARTS.iter().any(|s| payload.starts_with(s)) {
+        // Continuation data: tcpdump names the protocol without a first line.
+        out.push_str(": HTTP");
+        return;
+    }
+    let line = payload.split(|b| *b == b'\r' || *b == b'\n').next().unwrap_or(&[]);
+    out.push_str(": HTTP: ");
+    for b in line.iter().take(200) {
+        out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+    }
+}
+
 /// "10.0.0.2 udp port 9999 unreachable", read from the datagram quoted in the ICMP error.
 fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
     if code == 3 {
@@ -274,12 +301,13 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
     };
     match a.op {
         1 => {
-            let _ = write!(out, "ARP, Request who-has {} tell {}", a.target_ip, a.sender_ip);
-            if a.target_mac != [0; 6] && a.target_mac != [0xff; 6] {
+            let _ = write!(out, "ARP, Request who-has {}", a.target_ip);
+            if a.target_mac != [0; 6] {
                 out.push_str(" (");
                 push_mac(out, &a.target_mac);
                 out.push(')');
             }
+            let _ = write!(out, " tell {}", a.sender_ip);
         }
         2 => {
             let _ = write!(out, "ARP, Reply {} is-at ", a.sender_ip);

@@ -187,7 +187,7 @@ impl FileSource {
 
     /// Wraps any byte stream holding a pcap or pcapng capture; `input` names it in errors.
     pub fn from_reader(input: String, mut inner: Box<dyn Read + Send>) -> Result<FileSource, SourceError> {
-        let head = read_head(&mut inner, 24).map_err(|err| SourceError::Io { input: input.clone(), what: "cannot read", err })?;
+        let head = read_head(&mut inner, 28).map_err(|err| SourceError::Io { input: input.clone(), what: "cannot read", err })?;
         let magic = u32_at(&head, 0, false);
         let format = match magic {
             Some(0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0xa1b2_cd34 | 0x34cd_b2a1) => Format::Pcap,

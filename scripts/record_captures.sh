@@ -1,0 +1,459 @@
+#!/usr/bin/env bash
+# Record the sample captures in captures/ for `inspect`.
+#
+# All traffic stays inside two (or three) network namespaces that this script
+# creates and deletes again; nothing is sent on the host's own interfaces.
+#
+#   insp-cli  veth-cli 02:00:00:00:00:01 10.0.0.1/24
+#   insp-srv  veth-srv 02:00:00:00:00:02 10.0.0.2/24
+#   insp-br   (mixed.pcapng only) bridge br0 with ports br-cli 02:00:00:00:01:01
+#             and br-srv 02:00:00:00:01:02 between the two namespaces above
+#
+# Usage: sudo scripts/record_captures.sh [OUTDIR]     (default: captures/)
+# Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, hping3, arping
+#        (Thomas Habets' arping, Debian package "arping"), ping, curl,
+#        nc (netcat-openbsd), python3, timeout.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DEST="${1:-$HERE/../captures}"
+mkdir -p "$DEST"
+DEST="$(cd "$DEST" && pwd)"
+
+CLI=insp-cli
+SRV=insp-srv
+BR=insp-br
+CLI_IF=veth-cli
+SRV_IF=veth-srv
+CLI_IP=10.0.0.1
+SRV_IP=10.0.0.2
+CLI_MAC=02:00:00:00:00:01
+SRV_MAC=02:00:00:00:00:02
+SRV_MAC_NEW=02:00:00:00:00:03
+SNAPLEN=262144
+
+die() { echo "record_captures: ERROR: $*" >&2; exit 1; }
+log() { echo "record_captures: $*" >&2; }
+
+# ---------------------------------------------------------------- preflight
+[ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
+missing=()
+for t in ip ss tcpdump dumpcap tshark reordercap hping3 arping ping curl nc python3 timeout; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils)"
+arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
+nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
+PY="$(command -v python3)"
+
+TMP="$(mktemp -d /tmp/record_captures.XXXXXX)"
+chmod 755 "$TMP"
+OUT="$TMP/out"          # captures are staged here and copied to $DEST only
+mkdir "$OUT"            # when every one of them passed the checks below
+PIDS=()
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]:-}"; do
+        [ -n "$p" ] && kill "$p" 2>/dev/null || true
+    done
+    for p in "${PIDS[@]:-}"; do
+        [ -n "$p" ] && wait "$p" 2>/dev/null || true
+    done
+    for ns in "$CLI" "$SRV" "$BR"; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Small web root: keeps every capture small.
+mkdir -p "$TMP/www"
+cat >"$TMP/www/index.html" <<'EOF'
+<!doctype html>
+<html><head><title>inspect sample</title></head>
+<body><p>Hello from the server namespace.</p></body></html>
+EOF
+printf 'small file served for the inspect sample captures\n' >"$TMP/www/hello.txt"
+
+# Helper servers (each bounded: they exit by themselves after a few seconds).
+cat >"$TMP/closefirst.py" <<'EOF'
+# One-shot TCP server: read one HTTP request, answer with an HTTP/1.0
+# response without Content-Length, then close its side FIRST (FIN from the
+# server), then wait for the client's FIN.
+import socket, sys, signal
+signal.alarm(30)
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((host, port)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(5)
+buf = b""
+while b"\r\n\r\n" not in buf:
+    d = c.recv(4096)
+    if not d: break
+    buf += d
+c.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+          b"server closes this connection first\n")
+c.shutdown(socket.SHUT_WR)
+try:
+    while c.recv(4096): pass
+except socket.timeout:
+    pass
+c.close(); s.close()
+EOF
+cat >"$TMP/udpecho.py" <<'EOF'
+# UDP echo server: echoes up to N datagrams, then exits.
+import socket, sys, signal
+signal.alarm(30)
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((host, port)); s.settimeout(20)
+for _ in range(n):
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+EOF
+
+# ---------------------------------------------------------------- topology
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+ns_new() {
+    local ns=$1
+    ip netns del "$ns" 2>/dev/null || true
+    ip netns add "$ns"
+    # No IPv6 (no router solicitations / MLD / ND noise in the captures).
+    nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    # Answer every datagram to a closed port with ICMP, without rate limiting.
+    nsx "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+    nsx "$ns" ip link set lo up
+}
+
+teardown() {
+    for ns in "$CLI" "$SRV" "$BR"; do ip netns del "$ns" 2>/dev/null || true; done
+}
+
+# Fresh client and server namespaces joined by one veth pair.
+setup_pair() {
+    teardown
+    ns_new "$CLI"; ns_new "$SRV"
+    ip link add "$CLI_IF" netns "$CLI" address "$CLI_MAC" type veth \
+        peer name "$SRV_IF" netns "$SRV" address "$SRV_MAC"
+    nsx "$CLI" ip addr add "$CLI_IP/24" dev "$CLI_IF"
+    nsx "$SRV" ip addr add "$SRV_IP/24" dev "$SRV_IF"
+    nsx "$CLI" ip link set "$CLI_IF" up
+    nsx "$SRV" ip link set "$SRV_IF" up
+    flush_neigh
+}
+
+# Client and server namespaces joined through a bridge in a third namespace.
+setup_bridged() {
+    teardown
+    ns_new "$CLI"; ns_new "$SRV"; ns_new "$BR"
+    ip link add "$CLI_IF" netns "$CLI" address "$CLI_MAC" type veth \
+        peer name br-cli netns "$BR" address 02:00:00:00:01:01
+    ip link add "$SRV_IF" netns "$SRV" address "$SRV_MAC" type veth \
+        peer name br-srv netns "$BR" address 02:00:00:00:01:02
+    nsx "$BR" ip link add br0 address 02:00:00:00:01:00 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    nsx "$BR" ip link set br-cli master br0
+    nsx "$BR" ip link set br-srv master br0
+    nsx "$BR" ip link set br-cli up
+    nsx "$BR" ip link set br-srv up
+    nsx "$BR" ip link set br0 up
+    nsx "$CLI" ip addr add "$CLI_IP/24" dev "$CLI_IF"
+    nsx "$SRV" ip addr add "$SRV_IP/24" dev "$SRV_IF"
+    nsx "$CLI" ip link set "$CLI_IF" up
+    nsx "$SRV" ip link set "$SRV_IF" up
+    flush_neigh
+}
+
+flush_neigh() {
+    nsx "$CLI" ip neigh flush all
+    nsx "$SRV" ip neigh flush all
+}
+
+# wait_listen NS tcp|udp PORT: wait (max 5 s) until something listens there.
+wait_listen() {
+    local ns=$1 proto=$2 port=$3 i flag=-ltnH
+    [ "$proto" = udp ] && flag=-lunH
+    for i in $(seq 1 50); do
+        if nsx "$ns" ss $flag "sport = :$port" | grep -q .; then return 0; fi
+        sleep 0.1
+    done
+    die "nothing listening on $proto port $port in $ns"
+}
+
+# bg NS CMD...: start a background process inside a namespace, remember pid.
+BGPID=
+bg() {
+    local ns=$1; shift
+    ip netns exec "$ns" "$@" >>"$TMP/bg.log" 2>&1 &
+    BGPID=$!
+    PIDS+=("$BGPID")
+}
+
+stop_bg() {
+    local p=$1
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- capturing
+CAP_PID=
+CAP_ERR=
+CAP_FILE=
+# cap_start NS FILE TOOL ARGS...: start a capture, wait until it is ready.
+cap_start() {
+    local ns=$1 file=$2; shift 2
+    CAP_FILE="$OUT/$file"
+    CAP_ERR="$TMP/$file.stderr"
+    rm -f "$CAP_FILE"
+    ip netns exec "$ns" "$@" >"$TMP/$file.stdout" 2>"$CAP_ERR" &
+    CAP_PID=$!
+    PIDS+=("$CAP_PID")
+    local i
+    for i in $(seq 1 100); do
+        if grep -q -E 'listening on|Capturing on' "$CAP_ERR" 2>/dev/null; then
+            sleep 0.3   # let the capture settle before any traffic
+            return 0
+        fi
+        kill -0 "$CAP_PID" 2>/dev/null || { cat "$CAP_ERR" >&2; die "capture for $file exited early"; }
+        sleep 0.1
+    done
+    cat "$CAP_ERR" >&2
+    die "capture for $file did not become ready"
+}
+
+tcpdump_start() {  # tcpdump_start NS IFACE FILE [extra tcpdump args]
+    local ns=$1 ifc=$2 file=$3; shift 3
+    cap_start "$ns" "$file" tcpdump -i "$ifc" -U --immediate-mode -s "$SNAPLEN" -n -Z root "$@" -w "$OUT/$file"
+}
+
+cap_stop() {
+    sleep 0.5      # let the last packets (final ACKs) arrive
+    kill -INT "$CAP_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 50); do
+        kill -0 "$CAP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$CAP_PID" 2>/dev/null && { kill -KILL "$CAP_PID"; die "capture did not stop on SIGINT"; }
+    wait "$CAP_PID" 2>/dev/null || true
+    [ -s "$CAP_FILE" ] || { cat "$CAP_ERR" >&2; die "capture $CAP_FILE is empty"; }
+    chmod 644 "$CAP_FILE"
+    log "wrote $(basename "$CAP_FILE"): $(count "$CAP_FILE") packets, $(stat -c %s "$CAP_FILE") bytes"
+}
+
+count() { tshark -r "$1" 2>/dev/null | wc -l; }
+
+C() { nsx "$CLI" timeout 15 "$@"; }   # run a bounded client command
+S() { nsx "$SRV" timeout 15 "$@"; }   # run a bounded server-side command
+
+# ---------------------------------------------------------------- 1. web.pcap
+record_web() {
+    setup_pair
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    bg "$SRV" "$PY" "$TMP/closefirst.py" "$SRV_IP" 8080;                     local cf=$BGPID
+    wait_listen "$SRV" tcp 80; wait_listen "$SRV" tcp 8080
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" web.pcap
+    # Connection 1: HTTP/1.1 keep-alive, curl closes first (client FIN first).
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    sleep 0.3
+    # Connection 2: HTTP/1.0 via nc, server answers and closes first.
+    printf 'GET /closefirst HTTP/1.0\r\nHost: %s:8080\r\nUser-Agent: nc\r\n\r\n' "$SRV_IP" \
+        | C nc "$SRV_IP" 8080 >/dev/null
+    cap_stop
+    stop_bg "$http"; stop_bg "$cf"
+}
+
+# ---------------------------------------------------------------- 2. refused.pcap
+record_refused() {
+    setup_pair
+    tcpdump_start "$CLI" "$CLI_IF" refused.pcap
+    C nc -z -w 2 "$SRV_IP" 81 && die "port 81 unexpectedly open" || true
+    C curl -sS -o /dev/null "http://$SRV_IP:8081/" 2>/dev/null && die "port 8081 unexpectedly open" || true
+    cap_stop
+}
+
+# ---------------------------------------------------------------- 3. udp-unreach.pcap
+record_udp() {
+    setup_pair
+    bg "$SRV" "$PY" "$TMP/udpecho.py" "$SRV_IP" 7 2; local echo=$BGPID
+    wait_listen "$SRV" udp 7
+    tcpdump_start "$CLI" "$CLI_IF" udp-unreach.pcap
+    local port
+    for port in 9999 10000 33434; do
+        printf 'probe to closed port %s\n' "$port" | C nc -u -w 1 "$SRV_IP" "$port" >/dev/null 2>&1 || true
+    done
+    printf 'hello echo\n' | C nc -u -w 1 "$SRV_IP" 7 >/dev/null 2>&1 || true
+    cap_stop
+    stop_bg "$echo"
+}
+
+# ---------------------------------------------------------------- 4. arp.pcap
+record_arp() {
+    setup_pair
+    tcpdump_start "$CLI" "$CLI_IF" arp.pcap
+    # Plain who-has / is-at: client asks for the server's address (twice).
+    C arping -q -c 2 -W 0.2 -i "$CLI_IF" "$SRV_IP" || true
+    # Gratuitous ARP from the server: request form, then reply form.
+    S arping -q -U -c 1 -i "$SRV_IF" "$SRV_IP" || true
+    S arping -q -U -P -c 1 -i "$SRV_IF" "$SRV_IP" || true
+    C ping -q -c 1 -W 1 "$SRV_IP" >/dev/null
+    # The server's MAC changes; it announces the new MAC (gratuitous ARP),
+    # traffic then flows to the new MAC.
+    nsx "$SRV" ip link set dev "$SRV_IF" address "$SRV_MAC_NEW"
+    S arping -q -U -c 2 -W 0.2 -i "$SRV_IF" "$SRV_IP" || true
+    C ping -q -c 2 -i 0.2 -W 1 "$SRV_IP" >/dev/null
+    # Who-has for the new MAC, asked explicitly by the client.
+    C arping -q -c 1 -i "$CLI_IF" "$SRV_IP" || true
+    cap_stop
+}
+
+# ---------------------------------------------------------------- 5. synflood.pcap
+record_synflood() {
+    setup_pair
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    tcpdump_start "$SRV" "$SRV_IF" synflood.pcap
+    C curl -sS -o /dev/null "http://$SRV_IP/"
+    nsx "$CLI" timeout 30 hping3 -q -I "$CLI_IF" -S --rand-source -p 80 -c 300 -i u2000 "$SRV_IP" \
+        >>"$TMP/hping3.log" 2>&1 &
+    local hp=$!; PIDS+=("$hp")
+    sleep 0.2
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    wait "$hp" || true
+    C curl -sS -o /dev/null "http://$SRV_IP/index.html"
+    cap_stop
+    stop_bg "$http"
+}
+
+# ---------------------------------------------------------------- 6. web.pcapng
+record_web_pcapng() {
+    setup_pair
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    cap_start "$CLI" web.pcapng dumpcap -i "$CLI_IF" -s "$SNAPLEN" -n -w "$OUT/web.pcapng"
+    C curl -sS -o /dev/null "http://$SRV_IP/"
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    cap_stop
+    stop_bg "$http"
+}
+
+# ---------------------------------------------------------------- 6b. mixed.pcapng
+record_mixed() {
+    setup_bridged
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    # One dumpcap, two interfaces (both bridge ports): every frame appears
+    # once per interface, with interface ids 0 (br-cli) and 1 (br-srv).
+    cap_start "$BR" mixed.pcapng dumpcap -i br-cli -i br-srv -s "$SNAPLEN" -n -w "$OUT/mixed.pcapng"
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    cap_stop
+    stop_bg "$http"
+    # dumpcap hands over each interface's packets in batches, so the raw file
+    # is not in time order; sort it (keeps the two interface blocks).
+    reordercap "$OUT/mixed.pcapng" "$TMP/mixed-sorted.pcapng" >/dev/null
+    mv "$TMP/mixed-sorted.pcapng" "$OUT/mixed.pcapng"
+    chmod 644 "$OUT/mixed.pcapng"
+    log "sorted mixed.pcapng by time with reordercap: $(count "$OUT/mixed.pcapng") packets, $(stat -c %s "$OUT/mixed.pcapng") bytes"
+}
+
+# ---------------------------------------------------------------- 7. handshake-nano.pcap
+record_nano() {
+    setup_pair
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    tcpdump_start "$CLI" "$CLI_IF" handshake-nano.pcap --time-stamp-precision=nano
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    cap_stop
+    stop_bg "$http"
+}
+
+# ---------------------------------------------------------------- checks
+# expect FILE MIN MAX DISPLAY-FILTER: number of matching packets in [MIN, MAX].
+FAILED=0
+expect() {
+    local f=$1 min=$2 max=$3 filter=$4 n
+    n=$(tshark -r "$OUT/$f" -Y "$filter" 2>/dev/null | wc -l)
+    if [ "$n" -lt "$min" ] || [ "$n" -gt "$max" ]; then
+        echo "record_captures: CHECK FAILED: $f: '$filter' matched $n packets, expected $min..$max" >&2
+        FAILED=1
+    fi
+}
+# expect_fields FILE MIN MAX FILTER FIELD: number of distinct FIELD values.
+expect_distinct() {
+    local f=$1 min=$2 max=$3 filter=$4 field=$5 n
+    n=$(tshark -r "$OUT/$f" -Y "$filter" -T fields -e "$field" 2>/dev/null | sort -u | grep -c . || true)
+    if [ "$n" -lt "$min" ] || [ "$n" -gt "$max" ]; then
+        echo "record_captures: CHECK FAILED: $f: distinct $field for '$filter' = $n, expected $min..$max" >&2
+        FAILED=1
+    fi
+}
+first_fin_from() {  # first_fin_from FILE PORT: source address of the first FIN on that port
+    tshark -r "$OUT/$1" -Y "tcp.port == $2 && tcp.flags.fin == 1" -T fields -e ip.src 2>/dev/null | head -1
+}
+check_all() {
+    local f
+    for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng; do
+        [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
+        [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
+    done
+    # web.pcap: ARP resolution, two handshakes, two GETs, both close orders.
+    expect web.pcap 1 1 'arp.opcode == 1'
+    expect web.pcap 1 1 'arp.opcode == 2'
+    expect web.pcap 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect web.pcap 2 2 'http.request.method == "GET"'
+    expect web.pcap 2 2 'http.response.code == 200'
+    [ "$(first_fin_from web.pcap 80)" = "$CLI_IP" ]   || { echo "record_captures: CHECK FAILED: web.pcap: client should close port 80 first" >&2; FAILED=1; }
+    [ "$(first_fin_from web.pcap 8080)" = "$SRV_IP" ] || { echo "record_captures: CHECK FAILED: web.pcap: server should close port 8080 first" >&2; FAILED=1; }
+    # refused.pcap: two SYNs, each answered by RST-ACK.
+    expect refused.pcap 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect refused.pcap 2 2 'tcp.flags.reset == 1 && tcp.flags.ack == 1'
+    # udp-unreach.pcap: three port unreachables, one echo exchange.
+    expect udp-unreach.pcap 3 3 'icmp.type == 3 && icmp.code == 3'
+    expect udp-unreach.pcap 1 1 'udp.dstport == 7'
+    expect udp-unreach.pcap 1 1 'udp.srcport == 7'
+    # arp.pcap: requests, replies, gratuitous ARP, the MAC change.
+    expect arp.pcap 3 99 'arp.opcode == 1 && !arp.isgratuitous'
+    expect arp.pcap 3 99 'arp.opcode == 2 && !arp.isgratuitous'
+    expect arp.pcap 4 4 'arp.isgratuitous'
+    expect arp.pcap 1 99 "arp.src.proto_ipv4 == $SRV_IP && arp.src.hw_mac == $SRV_MAC"
+    expect arp.pcap 1 99 "arp.src.proto_ipv4 == $SRV_IP && arp.src.hw_mac == $SRV_MAC_NEW"
+    expect arp.pcap 1 99 'arp.duplicate-address-detected'
+    expect arp.pcap 2 99 "icmp.type == 0 && eth.src == $SRV_MAC_NEW"
+    # synflood.pcap: 300 spoofed SYNs (hping3 uses window 512) from many sources,
+    # plus three complete HTTP exchanges.
+    expect synflood.pcap 300 300 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.window_size_value == 512'
+    expect_distinct synflood.pcap 250 300 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.window_size_value == 512' ip.src
+    expect synflood.pcap 3 3 'http.response.code == 200'
+    # handshake-nano.pcap: nanosecond pcap with one HTTP exchange.
+    capinfos -t "$OUT/handshake-nano.pcap" | grep -q 'nanosecond pcap' || { echo "record_captures: CHECK FAILED: handshake-nano.pcap is not nanosecond pcap" >&2; FAILED=1; }
+    expect handshake-nano.pcap 1 1 'http.response.code == 200'
+    # pcapng files.
+    capinfos -t "$OUT/web.pcapng" | grep -q 'pcapng' || { echo "record_captures: CHECK FAILED: web.pcapng is not pcapng" >&2; FAILED=1; }
+    expect web.pcapng 2 2 'http.response.code == 200'
+    capinfos -t "$OUT/mixed.pcapng" | grep -q 'pcapng' || { echo "record_captures: CHECK FAILED: mixed.pcapng is not pcapng" >&2; FAILED=1; }
+    # Every frame is seen on both bridge ports (tshark calls the second copy a
+    # retransmission, so HTTP is dissected once).
+    expect mixed.pcapng 1 1 'http.response.code == 200'
+    expect mixed.pcapng 12 20 'frame.interface_name == "br-cli" && (arp || tcp)'
+    expect mixed.pcapng 12 20 'frame.interface_name == "br-srv" && (arp || tcp)'
+    expect mixed.pcapng 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect mixed.pcapng 0 0 '!(arp || tcp)'
+    [ "$FAILED" -eq 0 ] || die "some captures do not hold what they should; $DEST left unchanged"
+}
+
+start=$SECONDS
+record_web
+record_refused
+record_udp
+record_arp
+record_synflood
+record_web_pcapng
+record_mixed
+record_nano
+teardown
+check_all
+cp -p "$OUT"/*.pcap "$OUT"/*.pcapng "$DEST"/
+log "all checks passed; done in $((SECONDS - start)) s; files in $DEST"
