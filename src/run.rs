@@ -134,6 +134,11 @@ impl<W: Write> Session<W> {
         r
     }
 
+    /// The analyzers' report as things stand (the ARP table for a live redraw); ends nothing.
+    pub fn snapshot(&self) -> Report {
+        self.pipeline.snapshot()
+    }
+
     /// Flushes printed output (live capture calls this as packets trickle in).
     pub fn flush(&mut self) -> io::Result<()> {
         self.printer.flush()

@@ -189,9 +189,10 @@ fn read_ends_with_the_arp_table_and_shows_events_as_they_happen() {
     let (code, out, err) = inspect(&["read", &path]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    // The change is reported right after frame 11's line (the 15th line: 10 frames, 4 events).
+    // The change is reported right after frame 11's line, the first announcement from :03.
     let at = lines.iter().position(|l| l.contains("arp: changed ethernet address 10.0.0.2")).expect("event line");
-    assert!(lines[at - 1].contains("Request who-has 10.0.0.2 tell 10.0.0.2"), "{}", lines[at - 1]);
+    let before = lines[at - 1];
+    assert!(before.starts_with("11:20:33.567482 ARP, Request who-has 10.0.0.2") && before.ends_with("tell 10.0.0.2, length 44"), "{before}");
     let table = lines.iter().position(|l| l.starts_with("ARP table:")).expect("table");
     assert!(table > lines.iter().position(|l| l.starts_with("Summary:")).unwrap_or(usize::MAX), "table after the summary");
     assert!(lines[table..].iter().any(|l| l.starts_with("ARP events: 7")), "{out}");

@@ -597,6 +597,10 @@ impl Analyzer for ArpAnalyzer {
         }
         report.arp = Some(self.report());
     }
+
+    fn snapshot(&self, report: &mut Report) {
+        report.arp = Some(self.report());
+    }
 }
 
 #[cfg(test)]
@@ -954,5 +958,23 @@ mod test {
         let rep = r.finish();
         assert!(rep.entries.is_empty());
         assert!(r.events.is_empty());
+    }
+
+    #[test]
+    fn snapshot_through_the_pipeline_ends_nothing() {
+        let mut pipe = crate::analyze::Pipeline::new(vec![Box::new(ArpAnalyzer::new(ArpConfig::default()))]);
+        let mut out = Vec::new();
+        let feed = |pipe: &mut crate::analyze::Pipeline, out: &mut Vec<Event>, n: u64, secs: f64, data: &[u8]| {
+            let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
+            let frame = Frame { number: n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0 };
+            pipe.packet(&decode(&frame), out);
+        };
+        feed(&mut pipe, &mut out, 1, 0.0, &who_has(A, IP_A, IP_B));
+        let snap = pipe.snapshot().arp.unwrap_or_default();
+        assert_eq!(snap.entries.iter().map(|e| (e.ip, e.state)).collect::<Vec<_>>(), vec![(IP_A, ArpState::Stale), (IP_B, ArpState::Incomplete)]);
+        feed(&mut pipe, &mut out, 2, 0.5, &is_at(B, IP_B, IP_A));
+        let end = pipe.finish(&mut out).arp.unwrap_or_default();
+        assert_eq!(end.entries.iter().map(|e| e.state).collect::<Vec<_>>(), vec![ArpState::Stale, ArpState::Reachable]);
+        assert_eq!(end.events_total, 2);
     }
 }

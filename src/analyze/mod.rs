@@ -16,6 +16,9 @@ pub trait Analyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
     /// The stream ended: flush every pending state into `report` (and final events).
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
+    /// Writes its part of `report` as things stand, ending nothing (live capture redraws from
+    /// it). Analyzers without a live view keep the default, which writes nothing.
+    fn snapshot(&self, _report: &mut Report) {}
 }
 
 /// The analyzers of a run, fed in order.
@@ -36,6 +39,15 @@ impl Pipeline {
         for a in &mut self.analyzers {
             a.packet(p, events);
         }
+    }
+
+    /// The report as things stand, for a live redraw; the run goes on.
+    pub fn snapshot(&self) -> Report {
+        let mut report = Report::default();
+        for a in &self.analyzers {
+            a.snapshot(&mut report);
+        }
+        report
     }
 
     /// Ends the run and builds the report.
