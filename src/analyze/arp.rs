@@ -25,6 +25,9 @@ use crate::report::arp::{ArpEntry, ArpEvent, ArpEventKind, ArpReport, ArpState, 
 use crate::report::{Event, Report};
 use crate::source::Ts;
 
+/// Entries sampled to estimate the age cut when the table is full.
+const EVICT_SAMPLE: usize = 4096;
+
 /// How many earlier MACs an entry remembers, to tell a flip flop from a change.
 const HISTORY: usize = 3;
 
@@ -135,6 +138,11 @@ impl Entry {
         }
     }
 
+    /// Silent for `gc` seconds with no request of its own still running: dropped.
+    fn gone(&self, now: Ts, gc: f64) -> bool {
+        gc > 0.0 && now.secs_since(self.last_seen) >= gc && (self.pending.is_none() || self.failed)
+    }
+
     fn previous(&self) -> &[Mac] {
         self.prev.get(..self.nprev as usize).unwrap_or(&[])
     }
@@ -179,6 +187,8 @@ pub struct ArpAnalyzer {
     other: u64,
     evicted: u64,
     expired: u64,
+    /// Reused when the table is full, so eviction does not allocate each time.
+    scratch: Vec<Ts>,
 }
 
 /// What one ARP packet says, as the table reads it.
@@ -211,6 +221,7 @@ impl ArpAnalyzer {
             other: 0,
             evicted: 0,
             expired: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -295,9 +306,19 @@ impl ArpAnalyzer {
         self.sweep(now, out);
     }
 
-    /// Fails every request whose timeout has run out by `now`, in order of the timeouts, and
-    /// drops entries silent for longer than `gc`.
+    /// Fails the requests that timed out and drops entries silent for longer than `gc`.
     fn sweep(&mut self, now: Ts, out: &mut Vec<Event>) {
+        self.fail_due(now, out);
+        if self.cfg.gc > 0.0 {
+            let gc = self.cfg.gc;
+            let before = self.table.len();
+            self.table.retain(|_, e| !e.gone(now, gc));
+            self.expired += (before - self.table.len()) as u64;
+        }
+    }
+
+    /// Fails every request whose timeout has run out by `now`, earliest deadline first.
+    fn fail_due(&mut self, now: Ts, out: &mut Vec<Event>) {
         let timeout = self.cfg.timeout;
         let mut due: Vec<(Ts, Ipv4Addr)> = self
             .table
@@ -307,12 +328,6 @@ impl ArpAnalyzer {
         due.sort();
         for (_, ip) in due {
             self.fail(ip, out);
-        }
-        if self.cfg.gc > 0.0 {
-            let gc = self.cfg.gc;
-            let before = self.table.len();
-            self.table.retain(|_, e| now.secs_since(e.last_seen) < gc || (e.pending.is_some() && !e.failed));
-            self.expired += (before - self.table.len()) as u64;
         }
     }
 
@@ -329,45 +344,60 @@ impl ArpAnalyzer {
 
     /// Makes room for one more entry: silent entries go first, then the oldest eighth.
     fn make_room(&mut self, now: Ts) {
-        if self.table.len() < self.cfg.max_entries {
+        if self.table.len() < self.cfg.max_entries || self.table.is_empty() {
             return;
         }
-        if self.cfg.gc > 0.0 {
-            let gc = self.cfg.gc;
-            let before = self.table.len();
-            self.table.retain(|_, e| now.secs_since(e.last_seen) < gc);
-            self.expired += (before - self.table.len()) as u64;
-        }
-        if self.table.len() < self.cfg.max_entries {
-            return;
-        }
-        // Dropping the oldest eighth at once keeps a full table at O(1) per new entry.
-        let mut seen: Vec<Ts> = self.table.values().map(|e| e.last_seen).collect();
-        let k = (seen.len() / 8).max(1);
-        if seen.is_empty() {
-            return;
-        }
-        let idx = k.min(seen.len() - 1);
+        // Dropping the oldest quarter at once keeps a full table at O(1) per new entry. The cut
+        // is estimated from a sample (hash order is unrelated to time), so one pass drops both
+        // the oldest and the silent; a second runs only when the estimate fell short.
+        let mut seen = std::mem::take(&mut self.scratch);
+        seen.clear();
+        seen.extend(self.table.values().take(EVICT_SAMPLE).map(|e| e.last_seen));
+        let k = (self.table.len() / 4).max(1);
+        let idx = (seen.len() / 4).min(seen.len() - 1);
         let cut = *seen.select_nth_unstable(idx).1;
-        let before = self.table.len();
-        let mut budget = k;
+        self.scratch = seen;
+        let gc = self.cfg.gc;
+        let (mut budget, mut expired, mut evicted) = (k, 0u64, 0u64);
         self.table.retain(|_, e| {
-            let drop = budget > 0 && e.last_seen < cut;
-            budget -= drop as usize;
-            !drop
+            if e.gone(now, gc) {
+                expired += 1;
+                false
+            } else if budget > 0 && e.last_seen < cut {
+                budget -= 1;
+                evicted += 1;
+                false
+            } else {
+                true
+            }
         });
-        self.table.retain(|_, e| {
-            let drop = budget > 0 && e.last_seen == cut;
-            budget -= drop as usize;
-            !drop
-        });
-        self.evicted += (before - self.table.len()) as u64;
+        if self.table.len() >= self.cfg.max_entries {
+            // The sample's cut was too early, or many entries share its timestamp.
+            self.table.retain(|_, e| {
+                let drop = budget > 0 && e.last_seen <= cut;
+                budget -= drop as usize;
+                evicted += drop as u64;
+                !drop
+            });
+        }
+        if self.table.len() >= self.cfg.max_entries {
+            // Still full (a tiny cap, or one timestamp everywhere): drop any to stay under it.
+            let mut extra = self.table.len() + 1 - self.cfg.max_entries;
+            self.table.retain(|_, _| {
+                let drop = extra > 0;
+                extra -= drop as usize;
+                evicted += drop as u64;
+                !drop
+            });
+        }
+        self.expired += expired;
+        self.evicted += evicted;
     }
 
     /// The entry for `ip`, created if there is room; entries silent past `gc` start over.
     fn entry(&mut self, ip: Ipv4Addr, ts: Ts) -> Option<(&mut Entry, bool)> {
         let gc = self.cfg.gc;
-        let stale_gone = self.table.get(&ip).map(|e| gc > 0.0 && ts.secs_since(e.last_seen) >= gc && e.pending.is_none());
+        let stale_gone = self.table.get(&ip).map(|e| e.gone(ts, gc));
         match stale_gone {
             Some(true) => {
                 // Gone by the gc rule even if no sweep has run yet, so results do not depend on
@@ -584,16 +614,8 @@ impl Analyzer for ArpAnalyzer {
 
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
         if let Some(now) = self.now {
-            let timeout = self.cfg.timeout;
-            let mut due: Vec<(Ts, Ipv4Addr)> = self
-                .table
-                .iter()
-                .filter_map(|(ip, e)| e.pending.filter(|p| !e.failed && now.secs_since(*p) >= timeout).map(|p| (p, *ip)))
-                .collect();
-            due.sort();
-            for (_, ip) in due {
-                self.fail(ip, events);
-            }
+            // Requests still within their timeout stay incomplete: the capture ended, not them.
+            self.fail_due(now, events);
         }
         report.arp = Some(self.report());
     }
@@ -976,5 +998,19 @@ mod test {
         let end = pipe.finish(&mut out).arp.unwrap_or_default();
         assert_eq!(end.entries.iter().map(|e| e.state).collect::<Vec<_>>(), vec![ArpState::Stale, ArpState::Reachable]);
         assert_eq!(end.events_total, 2);
+    }
+
+    #[test]
+    fn cap_holds_when_every_entry_has_one_timestamp() {
+        for cap in [1usize, 2, 3, 100] {
+            let mut r = Run::new(ArpConfig { max_entries: cap, ..ArpConfig::default() });
+            for i in 0..300u32 {
+                let ip = Ipv4Addr::from(0x0a00_0000 + i);
+                r.at(0.0, &is_at(Mac([2, 0, 0, 0, (i >> 8) as u8, i as u8]), ip, IP_A));
+                assert!(r.a.table.len() <= cap, "cap {cap}: {} entries", r.a.table.len());
+            }
+            let rep = r.finish();
+            assert_eq!(rep.evicted + rep.entries.len() as u64, 300, "cap {cap}");
+        }
     }
 }
