@@ -43,6 +43,11 @@ fn cannot_run() -> Option<String> {
 
 /// Three hosts 10.201.0.1-3/24 with known MACs, each `eth0`, on one bridge.
 fn lab(tag: &str) -> Lab {
+    lab_with(tag, [1, 2, 3])
+}
+
+/// Three hosts with the given last address bytes in 10.201.0.0/24 (MACs end in 1, 2, 3).
+fn lab_with(tag: &str, hosts: [u8; 3]) -> Lab {
     let id = format!("{}-{tag}", std::process::id());
     let lab = Lab { bridge: format!("insp-scan-br-{id}"), hosts: (1..=3).map(|i| format!("insp-scan-{i}-{id}")).collect() };
     sh(&["ip", "netns", "add", &lab.bridge]);
@@ -56,7 +61,7 @@ fn lab(tag: &str) -> Lab {
         sh(&["ip", "-n", &lab.bridge, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", ns]);
         sh(&["ip", "-n", &lab.bridge, "link", "set", &port, "master", "br0", "up"]);
         sh(&["ip", "-n", ns, "link", "set", "eth0", "address", &mac(n)]);
-        sh(&["ip", "-n", ns, "addr", "add", &format!("10.201.0.{n}/24"), "dev", "eth0"]);
+        sh(&["ip", "-n", ns, "addr", "add", &format!("10.201.0.{}/24", hosts[i]), "dev", "eth0"]);
         sh(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
         sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
     }
@@ -101,7 +106,29 @@ fn scan_finds_the_two_other_hosts() {
     assert_eq!(summary["answered"], 2);
     assert_eq!(summary["sender_ip"], "10.201.0.1");
     assert_eq!(summary["sender_mac"], mac(1).as_str());
+    // Bounded rate: 253 requests at 1000/s take a quarter second, then the 1 s wait.
+    let took = summary["duration"].as_f64().unwrap_or(0.0);
+    assert!((1.25..10.0).contains(&took), "took {took} s");
     assert!(objs.iter().all(|o| o["event"] != "duplicate address"));
+}
+
+#[test]
+fn two_hosts_on_one_address_are_a_duplicate() {
+    if let Some(why) = cannot_run() {
+        eprintln!("skipping arp-scan namespace test: {why}");
+        return;
+    }
+    // Hosts 2 and 3 both hold 10.201.0.2: both answer the one who-has.
+    let lab = lab_with("dup", [1, 2, 2]);
+    let out = scan_in(&lab.hosts[0], &["-i", "eth0", "10.201.0.0/30", "--wait", "0.5", "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}{stdout}", String::from_utf8_lossy(&out.stderr));
+    let objs: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let dup: Vec<&Value> = objs.iter().filter(|o| o["event"] == "duplicate address").collect();
+    assert_eq!(dup.len(), 1, "{stdout}");
+    assert_eq!(dup[0]["ip"], "10.201.0.2");
+    let pair = [dup[0]["mac"].as_str().unwrap_or(""), dup[0]["old_mac"].as_str().unwrap_or("")];
+    assert!(pair.contains(&mac(2).as_str()) && pair.contains(&mac(3).as_str()), "{pair:?}");
 }
 
 #[test]
