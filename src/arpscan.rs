@@ -196,7 +196,7 @@ pub fn run<W: Write>(args: &ArpScanArgs, mut out: W) -> Result<(), RunError> {
                 }
                 received += 1;
                 let frame =
-                    Frame { number: received, ts: wall_clock(), linktype: linktype::ETHERNET, len: bytes.len() as u32, data: bytes, interface: 0 };
+                    Frame { number: received, ts: wall_clock(), linktype: linktype::ETHERNET, len: bytes.len() as u32, data: bytes, interface: 0, ts_known: true };
                 analyzer.packet(&decode(&frame), &mut events);
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) => {}
@@ -253,7 +253,7 @@ mod test {
     fn request_frame_decodes_as_who_has() {
         let me = Mac([2, 0, 0, 0, 0, 9]);
         let f = request(me, Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(10, 1, 0, 7));
-        let frame = Frame { number: 1, ts: Ts::default(), linktype: linktype::ETHERNET, len: 42, data: &f, interface: 0 };
+        let frame = Frame { number: 1, ts: Ts::default(), linktype: linktype::ETHERNET, len: 42, data: &f, interface: 0, ts_known: true };
         let p = decode(&frame);
         assert_eq!(p.stop, None);
         assert_eq!(p.eth_src(), Some(me.0));

@@ -23,6 +23,22 @@ pub enum Command {
     Arp(ArpArgs),
     /// Ask every address of a subnet who-has on an interface, and show who answered.
     ArpScan(ArpScanArgs),
+    /// IP subnet calculator: network, broadcast, hosts, binary view, two-host check, splitting.
+    Subnet(SubnetCmd),
+    /// Capture live from a network interface (needs root or CAP_NET_RAW).
+    Capture(CaptureArgs),
+    /// List network interfaces: index, MAC, addresses, state.
+    Interfaces(InterfacesArgs),
+}
+
+/// `inspect subnet ...`
+#[derive(Debug, Clone, Args)]
+pub struct SubnetCmd {
+    #[command(flatten)]
+    pub args: crate::subnet::SubnetArgs,
+    /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// How packets are shown.
@@ -63,6 +79,9 @@ pub struct ReadArgs {
     /// pcap or pcapng files to read; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
+    /// Show only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -93,6 +112,21 @@ pub struct AnalysisArgs {
     /// Most addresses in the ARP table; the oldest are evicted past it [default: 65536].
     #[arg(long, value_name = "N", help_heading = "ARP")]
     pub arp_max_entries: Option<usize>,
+    /// SYN flood: SYNs per second to one address and port that, together with
+    /// --flood-half-open, open an alert [default: 100; 0 = half-open count alone].
+    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
+    pub flood_syn_rate: Option<u64>,
+    /// SYN flood: connection attempts to one address and port still without a completing ACK
+    /// that, together with --flood-syn-rate, open an alert [default: 64].
+    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
+    pub flood_half_open: Option<u64>,
+    /// SYN flood: seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt
+    /// counts as half-open [default: 3].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
+    pub flood_timeout: Option<f64>,
+    /// SYN flood: seconds without crossed thresholds before an alert closes [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
+    pub flood_quiet: Option<f64>,
 }
 
 /// A duration in seconds: a finite, non-negative number.
@@ -119,6 +153,51 @@ pub struct ArpArgs {
     pub analysis: AnalysisArgs,
 }
 
+/// A number of seconds: finite and above zero.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above zero")),
+    }
+}
+
+/// `inspect capture -i IFACE`
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on (see `inspect interfaces`).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    /// Write every captured frame to this pcap file as it arrives.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<String>,
+    /// Capture filter, a BPF expression in tcpdump syntax (libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes kept of each frame.
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144)]
+    pub snaplen: u32,
+    /// Don't put the interface in promiscuous mode.
+    #[arg(long = "no-promisc")]
+    pub no_promisc: bool,
+    /// After opening the capture (and -w file), run as this user. Default when started as
+    /// root: $SUDO_USER, else `nobody`; `-Z root` keeps root.
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub user: Option<String>,
+    /// Redraw the connection table every second.
+    #[arg(long)]
+    pub conns: bool,
+    /// Redraw the ARP table every second.
+    #[arg(long)]
+    pub arp: bool,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
 /// `inspect arp-scan -i IFACE [CIDR]`
 #[derive(Debug, Clone, Args)]
 pub struct ArpScanArgs {
@@ -135,6 +214,14 @@ pub struct ArpScanArgs {
     #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = secs)]
     pub wait: f64,
     /// Output format: the table as text, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `inspect interfaces`
+#[derive(Debug, Clone, Args)]
+pub struct InterfacesArgs {
+    /// Output format: a text table, or JSON Lines (one object per interface).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -15,15 +15,21 @@
 //! - [`analyze`] runs the analyzers on packet time (never the wall clock) and builds the
 //!   [`report::Report`].
 //! - [`output`] renders packets, events and the report as text, tables or JSON.
+//! - [`capture`] is the live counterpart of `read`: a capture thread feeding the same session.
 //! - [`run`] wires a command line to that pipeline; [`cli`] defines the command line.
+//! - [`subnet`] is the IP/subnet calculator, which needs no packets at all.
 
 #![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod arpscan;
+pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod interfaces;
 pub mod output;
+pub mod privdrop;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod subnet;

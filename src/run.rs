@@ -5,9 +5,11 @@ use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
 use crate::analyze::arp::{ArpAnalyzer, ArpConfig};
+use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, ArpArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
+use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
 use crate::report::{Event, InputError, Report};
 use crate::source::file::FileSource;
@@ -48,6 +50,23 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
         Command::Read(args) => read(&args, out),
         Command::Arp(args) => arp(&args, out),
         Command::ArpScan(args) => crate::arpscan::run(&args, out),
+        Command::Subnet(cmd) => subnet(&cmd, out),
+        Command::Capture(args) => crate::capture::capture(&args, out),
+        Command::Interfaces(args) => {
+            let mut out = out;
+            crate::interfaces::render(&mut out, &crate::interfaces::list(), args.format)?;
+            Ok(out.flush()?)
+        }
+    }
+}
+
+/// `inspect subnet`: the calculator; bad input is a usage error (exit 2).
+pub fn subnet<W: Write>(cmd: &crate::cli::SubnetCmd, mut out: W) -> Result<(), RunError> {
+    let json = cmd.format == crate::output::Format::Json;
+    match crate::subnet::run(&cmd.args, json, &mut out) {
+        Ok(()) => Ok(out.flush()?),
+        Err(crate::subnet::SubnetError::Input(msg)) => Err(RunError::Usage(msg)),
+        Err(crate::subnet::SubnetError::Io(e)) => Err(RunError::Output(e)),
     }
 }
 
@@ -66,7 +85,19 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
 
 /// The analyzers every file and live run uses, configured from the command line.
 pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    vec![Box::new(ArpAnalyzer::new(arp_config(args)))]
+    vec![Box::new(FloodAnalyzer::new(flood_config(args))), Box::new(ArpAnalyzer::new(arp_config(args)))]
+}
+
+/// The SYN-flood detector's settings: the command line's, or the documented defaults.
+pub fn flood_config(args: &AnalysisArgs) -> FloodConfig {
+    let d = FloodConfig::default();
+    FloodConfig {
+        syn_rate: args.flood_syn_rate.unwrap_or(d.syn_rate),
+        half_open: args.flood_half_open.unwrap_or(d.half_open),
+        timeout: args.flood_timeout.unwrap_or(d.timeout),
+        quiet: args.flood_quiet.unwrap_or(d.quiet),
+        ..d
+    }
 }
 
 /// The ARP analyzer's settings from the command line (defaults where a flag is absent).
@@ -97,7 +128,7 @@ pub fn arp<W: Write>(args: &ArpArgs, out: W) -> Result<(), RunError> {
         count: args.count,
         arp_only: true,
     };
-    read(&ReadArgs { files: args.files.clone(), view, analysis: args.analysis.clone() }, out)
+    read(&ReadArgs { files: args.files.clone(), filter: None, view, analysis: args.analysis.clone() }, out)
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so
@@ -144,6 +175,14 @@ impl<W: Write> Session<W> {
         self.printer.flush()
     }
 
+    /// Redraws the live tables from the analyzers' current state. Called once per second of
+    /// wall time by `capture` (display only: the analysis never sees the clock).
+    pub fn redraw(&mut self, tables: LiveTables, clear: bool) -> io::Result<()> {
+        let report = self.pipeline.snapshot();
+        self.printer.redraw(&report, tables, clear)?;
+        self.printer.flush()
+    }
+
     /// Ends the run: final events, then the report; returns the report.
     pub fn finish(mut self, errors: &[InputError]) -> io::Result<Report> {
         let mut report = self.pipeline.finish(&mut self.events);
@@ -159,6 +198,7 @@ impl<W: Write> Session<W> {
 
 /// `inspect read`: every file in turn through one pipeline, then the report.
 pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
+    let mut filter = crate::source::filter::compile(args.filter.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let mut session = Session::new(out, view_options(&args.view), analyzers(&args.analysis));
     let mut errors: Vec<InputError> = Vec::new();
     let limit = args.view.count.unwrap_or(u64::MAX);
@@ -174,14 +214,25 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
             }
         };
         let mut write_err: Option<io::Error> = None;
-        let res = src.for_each(|frame| match session.frame(&frame) {
+        let mut filter_err: Option<String> = None;
+        let res = src.for_each(|frame| match crate::source::filter::passes(&mut filter, &frame) {
+            Ok(false) => ControlFlow::Continue(()),
             Err(e) => {
-                write_err = Some(e);
+                filter_err = Some(e.to_string());
                 ControlFlow::Break(())
             }
-            Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
-            Ok(()) => ControlFlow::Continue(()),
+            Ok(true) => match session.frame(&frame) {
+                Err(e) => {
+                    write_err = Some(e);
+                    ControlFlow::Break(())
+                }
+                Ok(()) if session.seen() >= limit => ControlFlow::Break(()),
+                Ok(()) => ControlFlow::Continue(()),
+            },
         });
+        if let Some(e) = filter_err {
+            errors.push(InputError { input: src.input().to_string(), message: format!("{}: {e}", src.input()) });
+        }
         if let Some(e) = write_err {
             return Err(RunError::Output(e));
         }

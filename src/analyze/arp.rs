@@ -685,7 +685,7 @@ mod test {
         fn at(&mut self, secs: f64, data: &[u8]) -> &mut Run {
             self.n += 1;
             let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
-            let frame = Frame { number: self.n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0 };
+            let frame = Frame { number: self.n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0, ts_known: true };
             let mut out = Vec::new();
             self.a.packet(&decode(&frame), &mut out);
             self.take(out);
@@ -988,7 +988,7 @@ mod test {
         let mut out = Vec::new();
         let feed = |pipe: &mut crate::analyze::Pipeline, out: &mut Vec<Event>, n: u64, secs: f64, data: &[u8]| {
             let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
-            let frame = Frame { number: n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0 };
+            let frame = Frame { number: n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0, ts_known: true };
             pipe.packet(&decode(&frame), out);
         };
         feed(&mut pipe, &mut out, 1, 0.0, &who_has(A, IP_A, IP_B));

@@ -5,6 +5,8 @@
 //! the clock: every timer runs on packet timestamps, so a replay and a live run agree.
 
 pub mod arp;
+pub mod flood;
+pub mod hll;
 pub mod stats;
 
 use crate::decode::Packet;
@@ -16,8 +18,8 @@ pub trait Analyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
     /// The stream ended: flush every pending state into `report` (and final events).
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
-    /// Writes its part of `report` as things stand, ending nothing (live capture redraws from
-    /// it). Analyzers without a live view keep the default, which writes nothing.
+    /// Writes the current partial state into `report` for a live redraw (`capture --conns`);
+    /// must not change the analysis. The default shows nothing.
     fn snapshot(&self, _report: &mut Report) {}
 }
 
@@ -41,9 +43,10 @@ impl Pipeline {
         }
     }
 
-    /// The report as things stand, for a live redraw; the run goes on.
+    /// The report as it stands now, for a live redraw; the run goes on unchanged.
     pub fn snapshot(&self) -> Report {
         let mut report = Report::default();
+        self.stats.snapshot(&mut report);
         for a in &self.analyzers {
             a.snapshot(&mut report);
         }

@@ -63,6 +63,10 @@ impl Analyzer for StatsAnalyzer {
     }
 
     fn finish(&mut self, report: &mut Report, _events: &mut Vec<Event>) {
+        self.snapshot(report);
+    }
+
+    fn snapshot(&self, report: &mut Report) {
         let mut s = self.stats.clone();
         s.protocols =
             PROTOCOLS.iter().zip(self.counts.iter()).filter(|(_, c)| **c > 0).map(|(n, c)| (n.to_string(), *c)).collect();

@@ -165,6 +165,8 @@ pub struct Packet<'a> {
     pub number: u64,
     /// Capture time.
     pub ts: Ts,
+    /// False when the record had no time of its own (see `Frame::ts_known`).
+    pub ts_known: bool,
     /// LINKTYPE_ of the frame.
     pub linktype: u32,
     /// Length on the wire.
@@ -206,6 +208,7 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
     let mut p = Packet {
         number: frame.number,
         ts: frame.ts,
+        ts_known: frame.ts_known,
         linktype: frame.linktype,
         len: frame.len,
         data,
@@ -640,7 +643,7 @@ mod test {
     ];
 
     fn frame(data: &[u8], linktype: u32) -> Frame<'_> {
-        Frame { number: 1, ts: Ts::default(), linktype, len: data.len() as u32, data, interface: 0 }
+        Frame { number: 1, ts: Ts::default(), linktype, len: data.len() as u32, data, interface: 0, ts_known: true }
     }
 
     #[test]

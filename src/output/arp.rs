@@ -174,6 +174,21 @@ pub fn report_text(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
     Ok(())
 }
 
+/// Events a live redraw shows under the table.
+const LIVE_EVENTS: usize = 8;
+
+/// The live redraw (`capture --arp`): the counters, the table, and the latest events as lines.
+pub fn live_text(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
+    writeln!(w, "{}", headline(r))?;
+    if !r.entries.is_empty() {
+        writeln!(w, "{}", entries_table(r))?;
+    }
+    for e in r.events.iter().skip(r.events.len().saturating_sub(LIVE_EVENTS)) {
+        writeln!(w, "{}", event_line(e))?;
+    }
+    Ok(())
+}
+
 /// The ARP part of the JSON summary: one `arp` object per entry and one `arp_summary`. The
 /// `arp_event` objects were written as the events happened.
 pub fn report_json(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
@@ -247,5 +262,26 @@ mod test {
         let t = ts_of(1_700_000_000.935746);
         assert_eq!((t.sec, t.nsec), (1_700_000_000, 935_746_000));
         assert_eq!(ts_of(-0.5), Ts { sec: -1, nsec: 500_000_000 });
+    }
+
+    #[test]
+    fn live_redraw_shows_the_table_and_the_latest_events() {
+        let ev = |i: u8| ArpEvent {
+            event: ArpEventKind::NewStation,
+            ts: 1_700_000_000.0 + i as f64,
+            ip: Ipv4Addr::new(10, 0, 0, i),
+            mac: Some(Mac([2, 0, 0, 0, 0, i])),
+            old_mac: None,
+            eth_src: None,
+            count: None,
+            frame: i as u64,
+        };
+        let r = ArpReport { events: (1..=10).map(ev).collect(), events_total: 10, packets: 10, ..ArpReport::default() };
+        let mut out = Vec::new();
+        live_text(&mut out, &r).unwrap_or_default();
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("ARP table: 0 entries from 10 ARP packets"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.contains(" arp: new station ")).count(), LIVE_EVENTS);
+        assert!(text.contains("10.0.0.10 ") && !text.contains("10.0.0.2 "), "{text}");
     }
 }

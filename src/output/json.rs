@@ -46,7 +46,9 @@ fn mac_field(out: &mut String, k: &str, m: &[u8]) {
 pub fn packet(out: &mut String, p: &Packet<'_>) {
     out.push_str("{\"event_type\":\"packet\"");
     num(out, "frame.number", p.number);
-    let _ = write!(out, ",\"frame.time_epoch\":{}.{:09}", p.ts.sec, p.ts.nsec);
+    if p.ts_known {
+        let _ = write!(out, ",\"frame.time_epoch\":{}.{:09}", p.ts.sec, p.ts.nsec);
+    }
     num(out, "frame.len", p.len);
     num(out, "frame.cap_len", p.data.len());
     num(out, "frame.linktype", p.linktype);
@@ -54,18 +56,24 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         Link::Ethernet { dst, src, ethertype } => {
             mac_field(out, "eth.dst", &dst);
             mac_field(out, "eth.src", &src);
-            let outer = if p.vlan_count > 0 { p.vlans[0].tpid } else { ethertype };
-            num(out, "eth.type", outer);
-            if p.vlan_count > 0 {
-                key(out, "vlan.id");
-                out.push('[');
-                for (i, v) in p.vlans.iter().take(p.vlan_count as usize).enumerate() {
-                    if i > 0 {
-                        out.push(',');
+            let tags = p.vlans.get(..p.vlan_count as usize).unwrap_or(&[]);
+            num(out, "eth.type", tags.first().map_or(ethertype, |v| v.tpid));
+            // Wireshark names 802.1Q C-tags `vlan.*` and 802.1ad S-tags `ieee8021ad.*`.
+            for (name, s_tag) in [("ieee8021ad.id", true), ("vlan.id", false)] {
+                let mut ids = tags.iter().filter(|v| (v.tpid == 0x88a8) == s_tag).peekable();
+                if ids.peek().is_some() {
+                    key(out, name);
+                    out.push('[');
+                    for (i, v) in ids.enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "{}", v.id);
                     }
-                    let _ = write!(out, "{}", v.id);
+                    out.push(']');
                 }
-                out.push(']');
+            }
+            if !tags.is_empty() {
                 num(out, "vlan.etype", ethertype);
             }
         }
@@ -103,7 +111,8 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         }
         Some(LaxNetSlice::Ipv6(v6)) => {
             let h = v6.header();
-            num(out, "ipv6.version", h.version());
+            // Wireshark gives IPv6 packets `ip.version` too; filters like `ip.version == 6` work.
+            num(out, "ip.version", h.version());
             string(out, "ipv6.src", std::net::Ipv6Addr::from(h.source()));
             string(out, "ipv6.dst", std::net::Ipv6Addr::from(h.destination()));
             num(out, "ipv6.nxt", h.next_header().0);

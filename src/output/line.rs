@@ -91,8 +91,12 @@ impl LineFormatter {
 
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
-        let (_, _, _, h, mi, s) = p.ts.civil();
-        let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{:06} ", p.ts.nsec / 1000);
+        if p.ts_known {
+            let (_, _, _, h, mi, s) = p.ts.civil();
+            let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{:06} ", p.ts.nsec / 1000);
+        } else {
+            out.push_str("--:--:--.------ ");
+        }
         if self.link {
             link_prefix(out, p);
         }

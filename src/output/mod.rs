@@ -3,10 +3,12 @@
 //! Everything goes through one buffered writer; a closed pipe surfaces as an
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
+pub mod alert;
 pub mod arp;
 pub mod json;
 pub mod layers;
 pub mod line;
+pub mod live;
 pub mod summary;
 
 use std::io::{self, Write};
@@ -116,6 +118,14 @@ impl<W: Write> Printer<W> {
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text => summary::report_text(&mut self.w, r),
+        }
+    }
+
+    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
+    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
+        match self.opts.format {
+            Format::Json => live::redraw_json(&mut self.w, r, tables),
+            Format::Text => live::redraw_text(&mut self.w, r, tables, clear),
         }
     }
 

@@ -6,7 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::decode::names;
-use crate::output::json;
+use crate::output::{alert, json};
 use crate::report::{Event, Report};
 
 /// A table in the house style.
@@ -26,6 +26,7 @@ pub fn event_text(e: &Event) -> String {
     match e {
         Event::InputError(err) => format!("inspect: {}", err.message),
         Event::Arp(ev) => crate::output::arp::event_line(ev),
+        Event::Alert(a) => alert::line(a),
     }
 }
 
@@ -34,6 +35,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
     match e {
         Event::InputError(err) => ("error", json::event("error", err)),
         Event::Arp(ev) => ("arp_event", json::event("arp_event", ev)),
+        Event::Alert(a) => ("alert", json::event("alert", a)),
     }
 }
 
@@ -68,6 +70,7 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(w, "{t}")?;
     }
+    alert::summary_text(w, &r.alerts, r.flood.as_ref())?;
     if let Some(a) = &r.arp {
         crate::output::arp::report_text(w, a)?;
     }
@@ -99,6 +102,7 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
     writeln!(w, "{v}")?;
+    alert::summary_json(w, r.flood.as_ref())?;
     if let Some(a) = &r.arp {
         crate::output::arp::report_json(w, a)?;
     }

@@ -3,9 +3,11 @@
 //! Analyzers fill it; renderers never see packets' bytes or analyzer internals, so a new
 //! output format is a new reader of these structs and nothing else.
 
+pub mod alert;
 pub mod arp;
 pub mod stats;
 
+pub use alert::{Alert, FloodStats};
 pub use stats::Stats;
 
 /// Something an analyzer noticed that is shown as it happens (and again in the summary).
@@ -16,6 +18,8 @@ pub enum Event {
     InputError(InputError),
     /// A change or anomaly in the ARP table.
     Arp(arp::ArpEvent),
+    /// A SYN-flood alert opened or closed.
+    Alert(Alert),
 }
 
 /// An input that could not be read to its end.
@@ -36,4 +40,8 @@ pub struct Report {
     pub errors: Vec<InputError>,
     /// The ARP table and its events, when the ARP analyzer ran.
     pub arp: Option<arp::ArpReport>,
+    /// SYN-flood alerts, closed, in order of start.
+    pub alerts: Vec<Alert>,
+    /// What the flood detector's bounded tables had to forget (None when it did not run).
+    pub flood: Option<FloodStats>,
 }

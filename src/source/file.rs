@@ -21,8 +21,8 @@ use super::{Frame, Ts};
 pub const MAX_RECORD: u32 = 262_144;
 /// Largest pcapng block of any kind we are willing to buffer.
 const MAX_BLOCK: usize = 16 * 1024 * 1024;
-/// Initial read buffer: room for a few maximal records.
-const BUFFER: usize = 1024 * 1024;
+/// Initial read buffer; it grows when a record or block does not fit.
+const BUFFER: usize = 128 * 1024;
 
 /// What went wrong with an input file. `Display` is one line that names the input.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,8 @@ pub struct FileSource {
     // Byte order of the pcap file, or of the current pcapng section.
     big_endian: bool,
     number: u64,
+    // Time of the last timestamped frame, lent to records that carry none.
+    last_ts: Ts,
 }
 
 impl fmt::Debug for FileSource {
@@ -243,6 +245,7 @@ impl FileSource {
             interfaces: Vec::new(),
             big_endian,
             number: 0,
+            last_ts: Ts::default(),
         })
     }
 
@@ -292,6 +295,7 @@ impl FileSource {
                                     len: b.origlen,
                                     data: b.data,
                                     interface: 0,
+                                    ts_known: true,
                                 }))
                             }
                         }
@@ -300,6 +304,7 @@ impl FileSource {
                             &mut self.interfaces,
                             &mut self.big_endian,
                             &mut self.number,
+                            &mut self.last_ts,
                             consumed,
                             block,
                             &mut f,
@@ -322,7 +327,7 @@ impl FileSource {
                     if let Some(err) = self.check_too_long(consumed, need) {
                         return Err(err);
                     }
-                    let grown = need.map(|n| n as usize + 64).unwrap_or(MAX_BLOCK).clamp(BUFFER * 2, MAX_BLOCK);
+                    let grown = need.map(|n| n as usize + 64).unwrap_or(MAX_BLOCK).clamp(BUFFER * 2, MAX_BLOCK + 64);
                     if !self.reader.grow(grown) {
                         return Err(SourceError::Malformed {
                             input: self.input.clone(),
@@ -420,6 +425,7 @@ impl FileSource {
         interfaces: &mut Vec<Interface>,
         big_endian: &mut bool,
         number: &mut u64,
+        last_ts: &mut Ts,
         offset: u64,
         block: Block<'_>,
         f: &mut F,
@@ -475,7 +481,8 @@ impl FileSource {
                 let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
                 let units = itf.units_per_sec.max(1);
                 let ts = Ts::from_parts(itf.offset_secs.saturating_add((raw / units) as i64), raw % units, units);
-                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len: epb.origlen, data, interface: epb.if_id }));
+                *last_ts = ts;
+                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len: epb.origlen, data, interface: epb.if_id, ts_known: true }));
             }
             Block::SimplePacket(spb) => {
                 let itf = lookup(interfaces, 0)?;
@@ -485,7 +492,7 @@ impl FileSource {
                     cap = cap.min(itf.snaplen as usize);
                 }
                 let data = spb.data.get(..cap).unwrap_or(spb.data);
-                return Ok(f(Frame { number: *number, ts: Ts::default(), linktype: itf.linktype, len: spb.origlen, data, interface: 0 }));
+                return Ok(f(Frame { number: *number, ts: *last_ts, linktype: itf.linktype, len: spb.origlen, data, interface: 0, ts_known: false }));
             }
             Block::Unknown(ub) if ub.block_type == 2 || ub.block_type == 0x0200_0000 => {
                 // The obsolete Packet Block: if_id u16, drops u16, ts high/low, caplen, len, data.
@@ -508,9 +515,13 @@ impl FileSource {
                 let raw = (hi << 32) | lo;
                 let units = itf.units_per_sec.max(1);
                 let ts = Ts::from_parts(itf.offset_secs.saturating_add((raw / units) as i64), raw % units, units);
-                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len, data, interface: if_id }));
+                *last_ts = ts;
+                return Ok(f(Frame { number: *number, ts, linktype: itf.linktype, len, data, interface: if_id, ts_known: true }));
             }
-            // Statistics, name resolution, custom and unknown blocks carry no packets: skipped.
+            // Wireshark numbers custom and journal-export blocks as records; numbering them too
+            // keeps our frame numbers equal to Wireshark's, though they carry no packet.
+            Block::Custom(_) | Block::SystemdJournalExport(_) => *number += 1,
+            // Statistics, name resolution, secrets and unknown blocks carry no packets: skipped.
             _ => {}
         }
         Ok(ControlFlow::Continue(()))

@@ -4,6 +4,11 @@
 //! out of here means a file replay and a live capture feed the exact same pipeline.
 
 pub mod file;
+pub mod filter;
+#[cfg(feature = "libpcap")]
+pub mod libpcap;
+pub mod live;
+pub mod pcapwrite;
 
 
 
@@ -92,6 +97,9 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// Which interface (pcapng) captured it; 0 for classic pcap and live capture.
     pub interface: u32,
+    /// False when the record carries no time (a pcapng Simple Packet Block): `ts` is then the
+    /// previous frame's time, so timers still run, but no time is shown.
+    pub ts_known: bool,
 }
 
 impl Frame<'_> {

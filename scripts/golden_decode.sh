@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Writes the decoding golden files that `cargo test` compares against, from real tools:
+#   tests/golden/decode/NAME.tsv  tshark's value of every field inspect decodes, frame by frame
+#   tests/golden/lines/NAME.txt   tcpdump -n's line for every frame (TZ=UTC, so times compare)
+# Needs tshark and tcpdump (Debian packages). Run from anywhere: scripts/golden_decode.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v tshark >/dev/null || { echo "golden_decode.sh: tshark is not installed (apt-get install tshark)" >&2; exit 1; }
+command -v tcpdump >/dev/null || { echo "golden_decode.sh: tcpdump is not installed (apt-get install tcpdump)" >&2; exit 1; }
+
+FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
+  eth.src eth.dst eth.type vlan.id ieee8021ad.id
+  arp.opcode arp.src.hw_mac arp.src.proto_ipv4 arp.dst.hw_mac arp.dst.proto_ipv4
+  ip.version ip.hdr_len ip.dsfield ip.len ip.id ip.flags.df ip.flags.mf ip.frag_offset ip.ttl ip.proto
+  ip.checksum ip.src ip.dst
+  ipv6.src ipv6.dst ipv6.nxt ipv6.hlim
+  tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.flags tcp.window_size_value tcp.hdr_len tcp.len
+  tcp.options.mss_val tcp.options.wscale.shift
+  udp.srcport udp.dstport udp.length
+  icmp.type icmp.code icmpv6.type icmpv6.code)
+
+CORPUS=../shared/corpus
+# Real captures of the link types and protocols inspect decodes, plus malformed ones.
+FILES=(captures/*.pcap captures/*.pcapng
+  $CORPUS/tcpdump/tcp-handshake-nano.pcap $CORPUS/tcpdump/tcp_rst_data.pcap
+  $CORPUS/tcpdump/mptcp-fclose.pcap $CORPUS/tcpdump/mptcp-aa-echo.pcap $CORPUS/tcpdump/mptcp-tcprst.pcap
+  $CORPUS/tcpdump/mptcp-v0.pcap
+  $CORPUS/tcpdump/LINKTYPE_IPV4.pcap $CORPUS/tcpdump/LINKTYPE_IPV6.pcap $CORPUS/tcpdump/LINKTYPE_RAW_ipv4.pcap
+  $CORPUS/tcpdump/tcp_rst_diag_payload.pcap $CORPUS/tcpdump/quic_vn.pcap $CORPUS/tcpdump/loopback.pcap
+  $CORPUS/tcpdump/802.1ad_QinQ.pcap $CORPUS/tcpdump/dns_udp.pcap $CORPUS/tcpdump/icmpv6.pcap
+  $CORPUS/tcpdump/icmp-rfc8335.pcap $CORPUS/tcpdump/ipv4_tcp_http_xml.pcap $CORPUS/tcpdump/ntp-time.pcap
+  $CORPUS/tcpdump/syslog_udp.pcap $CORPUS/tcpdump/IGMP_V1.pcap $CORPUS/tcpdump/ipv6-bad-version.pcap
+  $CORPUS/tcpdump/ipv4_invalid_hdr_length.pcap $CORPUS/tcpdump/ipv4_invalid_length.pcap
+  $CORPUS/tcpdump/udp-length-heapoverflow.pcap $CORPUS/tcpdump/tcp_header_heapoverflow.pcap
+  $CORPUS/tcpdump/time_2106_max.pcap $CORPUS/tcpdump/OSPFv2_Capture_FINAL.pcapng
+  $CORPUS/tcpdump/bgp-shutdown-communication.pcapng $CORPUS/tcpdump/vxlan.pcap
+  $CORPUS/pcapng-le/basic/*.pcapng $CORPUS/pcapng-le/advanced/*.pcapng $CORPUS/pcapng-le/difficult/*.pcapng)
+
+args=()
+for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
+mkdir -p tests/golden/decode tests/golden/lines
+rm -f tests/golden/decode/*.tsv tests/golden/lines/*.txt
+list=tests/golden/decode/FILES
+: > "$list"
+for f in "${FILES[@]}"; do
+  [ -f "$f" ] || { echo "golden_decode.sh: missing $f" >&2; exit 1; }
+  name=$(echo "${f#../shared/corpus/}" | tr '/' '_')
+  echo "$f" >> "$list"
+  tshark -n -r "$f" -T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=, \
+    "${args[@]}" > "tests/golden/decode/$name.tsv" 2>/dev/null
+  TZ=UTC tcpdump -n -r "$f" > "tests/golden/lines/$name.txt" 2>/dev/null || true
+done
+{ tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/decode/VERSIONS
+echo "wrote $(wc -l < "$list") files' golden data into tests/golden/{decode,lines}"

@@ -1,0 +1,1171 @@
+//! SYN-flood detection: which address and port is being flooded, since when, how hard, and
+//! whether the sources are spoofed.
+//!
+//! A SYN flood holds a server's backlog full of half-open connections (SYN_RCVD) from addresses
+//! that never finish the handshake. This analyzer watches handshakes on its own, in bounded
+//! memory, and does not depend on the TCP connection tracker: a flood is the moment that
+//! tracker's table is full, so the detector must not need room in it.
+//!
+//! ## What is measured, per target (destination address and port)
+//!
+//! - **SYN rate**: SYNs (without ACK) in a sliding one-second window, kept as ten 100 ms buckets
+//!   on packet time. The peak rate of an alert is the highest such count.
+//! - **Outstanding attempts**: a SYN, or a SYN-ACK whose SYN was not seen, with no completing ACK
+//!   and no RST yet, younger than `timeout`. Attempts are kept in one shared pending table of
+//!   fixed size (4-way buckets keyed by a hash of the four-tuple, with the packet time in ms) and
+//!   expired in arrival order from a bounded queue. An attempt that times out without an ACK is
+//!   **half-open**; if the server had answered it with a SYN-ACK, that SYN-ACK was **never
+//!   answered** (what a server using SYN cookies shows: it keeps no state, so it answers every
+//!   SYN and nobody replies). When the table is full the oldest attempt of a bucket is pushed
+//!   out and counted half-open (`pending_evicted` in the report): under a big flood this is
+//!   almost always right, and the counts only grow.
+//! - **Completion share**: completed handshakes over resolved attempts (completed, half-open,
+//!   reset).
+//! - **Distinct sources**: a HyperLogLog of SYN sources (2^10 registers, ~3 % error), see
+//!   [`super::hll`].
+//! - **One-SYN sources**: the share of sources that sent one SYN and nothing else, estimated on a
+//!   distinct sample of at most 64 sources (Gibbons' distinct sampling: a source is sampled when
+//!   its hash has `level` leading zero bits; the level rises when the sample is full). A sampled
+//!   source that retransmits its SYN, opens a second connection, completes a handshake or sends a
+//!   RST is not "one SYN only". Random spoofed sources send one SYN each; real clients retry.
+//! - **Bogon sources**: a small HyperLogLog of sources in ranges a real client cannot send from:
+//!   IPv4 0/8, 127/8, 169.254/16 (link-local, unroutable), 192.0.0/24, 192.0.2/24,
+//!   198.18/15, 198.51.100/24, 203.0.113/24, 224/4 (multicast), 240/4 (reserved, with
+//!   255.255.255.255); IPv6 ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8, 2001:db8::/32; and the
+//!   target's own address (a LAND attack). Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10,
+//!   fc00::/7) are *not* bogons: they are normal on a LAN.
+//! - **Top sources**: Space-Saving with 16 counters (Metwally et al. 2005): exact when fewer than
+//!   16 sources, otherwise each count is an upper bound with a known error.
+//!
+//! Source sketches cover the target's recent past: they are cleared when an alert closes and, on
+//! a target with no alert, every 10 s while its SYN rate is below half the threshold, so an alert
+//! describes the flood and not hours of normal clients before it.
+//!
+//! ## When an alert opens and closes
+//!
+//! An alert opens on a target when, at one of its SYNs, both
+//! - its SYN rate is at least `--flood-syn-rate` (default **100 SYN/s**), and
+//! - its outstanding attempts number at least `--flood-half-open` (default **64**, half of
+//!   Linux's smallest `tcp_max_syn_backlog` of 128 and far below `somaxconn`'s 4096, so the alert
+//!   comes before a small server's backlog is full).
+//!
+//! Busy normal traffic has a high SYN rate but few outstanding attempts (rate × round trip: 100
+//! connections per second at a 50 ms round trip keep five outstanding), so it raises nothing. A
+//! server taking 1,000 new connections a second over 100 ms round trips keeps about 100
+//! outstanding and needs a higher `--flood-half-open`. `--flood-syn-rate 0` alerts on
+//! outstanding attempts alone (slow floods).
+//!
+//! `--flood-timeout` (default **3 s**: Linux retransmits an unanswered SYN-ACK first after 1 s and
+//! again after 3 s) is how long an attempt may wait for its ACK. The alert closes after
+//! `--flood-quiet` seconds (default **5 s**) in which the thresholds were never crossed; its `end`
+//! is the last moment they were. Alerts still open when the input ends are closed then.
+//!
+//! ## Memory
+//!
+//! Targets: at most 4,096 (each about 3 KiB with its sketches), the least recently active target
+//! without an alert is evicted to make room (a clock over eight candidates). Pending table:
+//! 2^19 attempts of 16 bytes (8 MiB), allocated at the first SYN, and an expiry queue of as many
+//! 8-byte entries. Nothing is allocated per packet except when a new target appears. A flooded
+//! target keeps detecting while both tables are full: it is active, so it is not evicted, and it
+//! holds most of the pending table, which is far larger than the half-open threshold.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use super::hll::{hash_ip, mix64, Hll};
+use super::Analyzer;
+use crate::decode::{tcpflag, Packet, TcpInfo};
+use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
+use crate::report::{Event, Report};
+use crate::source::Ts;
+
+/// Default SYNs per second to one target that (with enough outstanding attempts) open an alert.
+pub const DEFAULT_SYN_RATE: u64 = 100;
+/// Default outstanding attempts to one target that (with the SYN rate) open an alert.
+pub const DEFAULT_HALF_OPEN: u64 = 64;
+/// Default seconds an attempt may wait for its completing ACK.
+pub const DEFAULT_TIMEOUT: f64 = 3.0;
+/// Default seconds without crossed thresholds before an alert closes.
+pub const DEFAULT_QUIET: f64 = 5.0;
+/// Default number of targets tracked at once.
+pub const DEFAULT_MAX_TARGETS: usize = 4096;
+/// Default size of the pending-attempt table.
+pub const DEFAULT_PENDING_SLOTS: usize = 1 << 19;
+
+/// Buckets in the one-second rate window.
+const BUCKETS: usize = 10;
+/// Width of one rate bucket, in ms.
+const BUCKET_MS: u32 = 100;
+/// Slots per bucket of the pending table.
+const WAYS: usize = 4;
+/// Space-Saving counters per target.
+const TOP_K: usize = 16;
+/// Top sources shown in an alert.
+const TOP_SHOWN: usize = 10;
+/// Sources kept in the one-SYN sample.
+const SAMPLE_CAP: usize = 64;
+/// Slots of the sample's hash table (twice the cap, so probes stay short).
+const SAMPLE_SLOTS: usize = 2 * SAMPLE_CAP;
+/// Registers of the source HyperLogLog (2^10).
+const SOURCES_P: u8 = 10;
+/// Registers of the bogon-source HyperLogLog (2^8).
+const BOGONS_P: u8 = 8;
+/// How long a calm target's sketches may run before they are cleared, in ms.
+const SKETCH_WINDOW_MS: u32 = 10_000;
+/// Target candidates examined per eviction.
+const CLOCK_SAMPLE: usize = 8;
+/// Alerts kept in the report (all are shown as they happen).
+const MAX_ALERTS: usize = 1024;
+/// Bits of a slot's target reference that hold the index (the rest hold its generation).
+const IDX_BITS: u32 = 20;
+
+/// Thresholds and table sizes of the detector.
+#[derive(Debug, Clone)]
+pub struct FloodConfig {
+    /// SYNs per second to one target, at least (0: rate not required).
+    pub syn_rate: u64,
+    /// Outstanding attempts to one target, at least.
+    pub half_open: u64,
+    /// Seconds an attempt may wait for its completing ACK.
+    pub timeout: f64,
+    /// Seconds without crossed thresholds before an alert closes.
+    pub quiet: f64,
+    /// Targets tracked at once (at most 2^20).
+    pub max_targets: usize,
+    /// Pending-attempt table size (rounded up to a power of two, at least 4).
+    pub pending_slots: usize,
+}
+
+impl Default for FloodConfig {
+    fn default() -> Self {
+        FloodConfig {
+            syn_rate: DEFAULT_SYN_RATE,
+            half_open: DEFAULT_HALF_OPEN,
+            timeout: DEFAULT_TIMEOUT,
+            quiet: DEFAULT_QUIET,
+            max_targets: DEFAULT_MAX_TARGETS,
+            pending_slots: DEFAULT_PENDING_SLOTS,
+        }
+    }
+}
+
+/// IPv4 ranges no real client sends from, as (network, prefix length).
+const BOGONS_V4: [(std::net::Ipv4Addr, u32); 10] = {
+    use std::net::Ipv4Addr as A;
+    [
+        (A::new(0, 0, 0, 0), 8),
+        (A::new(127, 0, 0, 0), 8),
+        (A::new(169, 254, 0, 0), 16),
+        (A::new(192, 0, 0, 0), 24),
+        (A::new(192, 0, 2, 0), 24),
+        (A::new(198, 18, 0, 0), 15),
+        (A::new(198, 51, 100, 0), 24),
+        (A::new(203, 0, 113, 0), 24),
+        (A::new(224, 0, 0, 0), 4),
+        (A::new(240, 0, 0, 0), 4),
+    ]
+};
+
+/// Whether `src` is an address no real client sends a SYN from (see the module doc), or the
+/// target itself.
+pub fn is_bogon(src: IpAddr, dst: IpAddr) -> bool {
+    if src == dst {
+        return true;
+    }
+    match src {
+        IpAddr::V4(a) => {
+            let v = u32::from(a);
+            BOGONS_V4.iter().any(|&(net, len)| v >> (32 - len) == u32::from(net) >> (32 - len))
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            a.is_unspecified()
+                || a.is_loopback()
+                || s[0] & 0xff00 == 0xff00
+                || s[0] & 0xffc0 == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff)
+        }
+    }
+}
+
+/// Hash of a connection attempt: client address and port, server address and port.
+#[inline]
+fn key_hash(client: IpAddr, cport: u16, server: IpAddr, sport: u16) -> u64 {
+    let ports = ((cport as u64) << 16) | sport as u64;
+    mix64(hash_ip(client) ^ mix64(hash_ip(server).wrapping_add(ports)))
+}
+
+/// Space-Saving: the heaviest sources in `TOP_K` counters.
+#[derive(Debug, Clone)]
+struct TopK {
+    items: Vec<(IpAddr, u64, u64)>,
+}
+
+impl TopK {
+    fn new() -> TopK {
+        TopK { items: Vec::with_capacity(TOP_K) }
+    }
+
+    fn add(&mut self, ip: IpAddr) {
+        if let Some(e) = self.items.iter_mut().find(|e| e.0 == ip) {
+            e.1 += 1;
+            return;
+        }
+        if self.items.len() < TOP_K {
+            self.items.push((ip, 1, 0));
+            return;
+        }
+        // Replace the smallest counter; its count becomes the newcomer's possible overcount.
+        if let Some(min) = self.items.iter_mut().min_by_key(|e| e.1) {
+            let c = min.1;
+            *min = (ip, c + 1, c);
+        }
+    }
+
+    fn top(&self) -> Vec<TopSource> {
+        let mut v: Vec<TopSource> =
+            self.items.iter().map(|&(addr, syns, error)| TopSource { addr, syns, error }).collect();
+        v.sort_by(|a, b| (b.syns - b.error, b.syns).cmp(&(a.syns - a.error, a.syns)).then(a.addr.cmp(&b.addr)));
+        v.truncate(TOP_SHOWN);
+        v
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+/// One sampled source: its hash, SYNs sent, and whether it sent anything else.
+#[derive(Debug, Clone, Copy, Default)]
+struct SampleEntry {
+    h: u64,
+    syns: u32,
+    other: bool,
+}
+
+/// Distinct sample of sources, to estimate the share that sent one SYN and nothing else.
+#[derive(Debug, Clone)]
+struct SourceSample {
+    level: u32,
+    n: usize,
+    slots: [SampleEntry; SAMPLE_SLOTS],
+}
+
+impl SourceSample {
+    fn new() -> SourceSample {
+        SourceSample { level: 0, n: 0, slots: [SampleEntry::default(); SAMPLE_SLOTS] }
+    }
+
+    /// The sample's own hash of a source hash (independent of the HyperLogLog's register bits);
+    /// never 0, which marks an empty slot.
+    fn rehash(h: u64) -> u64 {
+        mix64(h ^ 0x5bd1_e995_5bd1_e995) | 1
+    }
+
+    fn find(&mut self, s: u64) -> Option<&mut SampleEntry> {
+        let mut i = (s >> 1) as usize % SAMPLE_SLOTS;
+        for _ in 0..SAMPLE_SLOTS {
+            let e = self.slots.get(i)?;
+            if e.h == s || e.h == 0 {
+                return self.slots.get_mut(i);
+            }
+            i = (i + 1) % SAMPLE_SLOTS;
+        }
+        None
+    }
+
+    fn syn(&mut self, h: u64) {
+        let s = Self::rehash(h);
+        if s.leading_zeros() < self.level {
+            return;
+        }
+        let inserted = match self.find(s) {
+            Some(e) if e.h == s => {
+                e.syns = e.syns.saturating_add(1);
+                false
+            }
+            Some(e) => {
+                *e = SampleEntry { h: s, syns: 1, other: false };
+                true
+            }
+            None => false,
+        };
+        if inserted {
+            self.n += 1;
+            if self.n > SAMPLE_CAP {
+                self.raise_level();
+            }
+        }
+    }
+
+    fn other(&mut self, h: u64) {
+        let s = Self::rehash(h);
+        if s.leading_zeros() < self.level {
+            return;
+        }
+        if let Some(e) = self.find(s) {
+            if e.h == s {
+                e.other = true;
+            }
+        }
+    }
+
+    /// Halves the sampling rate until the sample fits again.
+    fn raise_level(&mut self) {
+        while self.n > SAMPLE_CAP && self.level < 64 {
+            self.level += 1;
+            let old = self.slots;
+            self.slots = [SampleEntry::default(); SAMPLE_SLOTS];
+            self.n = 0;
+            let level = self.level;
+            for e in old.iter().filter(|e| e.h != 0 && e.h.leading_zeros() >= level) {
+                if let Some(slot) = self.find(e.h) {
+                    *slot = *e;
+                    self.n += 1;
+                }
+            }
+        }
+    }
+
+    /// Share of sampled sources that sent one SYN and nothing else (None when empty).
+    fn one_syn_share(&self) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let one = self.slots.iter().filter(|e| e.h != 0 && e.syns == 1 && !e.other).count();
+        Some(one as f64 / self.n as f64)
+    }
+
+    fn clear(&mut self) {
+        *self = SourceSample::new();
+    }
+}
+
+/// What is known about a target's sources since the sketches were last cleared.
+#[derive(Debug, Clone)]
+struct Sketches {
+    sources: Hll,
+    bogons: Hll,
+    sample: SourceSample,
+    top: TopK,
+    since_ms: u32,
+}
+
+impl Sketches {
+    fn new(now_ms: u32) -> Sketches {
+        Sketches {
+            sources: Hll::new(SOURCES_P),
+            bogons: Hll::new(BOGONS_P),
+            sample: SourceSample::new(),
+            top: TopK::new(),
+            since_ms: now_ms,
+        }
+    }
+
+    fn clear(&mut self, now_ms: u32) {
+        self.sources.clear();
+        self.bogons.clear();
+        self.sample.clear();
+        self.top.clear();
+        self.since_ms = now_ms;
+    }
+}
+
+/// Cumulative counts of one target; an alert's counts are differences of two of these.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    syns: u64,
+    completed: u64,
+    reset: u64,
+    half_open: u64,
+    synacks: u64,
+    synacks_unanswered: u64,
+}
+
+/// An alert in progress on a target.
+#[derive(Debug, Clone)]
+struct OpenAlert {
+    start: Ts,
+    detected: Ts,
+    last_hot: Ts,
+    last_hot_ms: u32,
+    syns: u64,
+    peak_rate: u64,
+    peak_outstanding: u64,
+    base: Counters,
+}
+
+/// One destination address and port.
+#[derive(Debug, Clone)]
+struct Target {
+    key: (IpAddr, u16),
+    gen: u32,
+    last_ms: u32,
+    ring: [u32; BUCKETS],
+    ring_first: [Ts; BUCKETS],
+    ring_tick: u32,
+    rate: u64,
+    pending: u64,
+    pending_synack: u64,
+    /// First SYN since the outstanding count was last zero, and SYNs since then: where a flood
+    /// begins, even when a completed handshake shares its rate window.
+    backlog_since: Ts,
+    backlog_syns: u64,
+    backlog_base: Counters,
+    c: Counters,
+    sk: Box<Sketches>,
+    alert: Option<OpenAlert>,
+}
+
+impl Target {
+    fn new(key: (IpAddr, u16), gen: u32, now_ms: u32) -> Target {
+        Target {
+            key,
+            gen,
+            last_ms: now_ms,
+            ring: [0; BUCKETS],
+            ring_first: [Ts::default(); BUCKETS],
+            ring_tick: now_ms / BUCKET_MS,
+            rate: 0,
+            pending: 0,
+            pending_synack: 0,
+            backlog_since: Ts::default(),
+            backlog_syns: 0,
+            backlog_base: Counters::default(),
+            c: Counters::default(),
+            sk: Box::new(Sketches::new(now_ms)),
+            alert: None,
+        }
+    }
+
+    /// Reuses an evicted target's memory for a new key.
+    fn reset(&mut self, key: (IpAddr, u16), now_ms: u32) {
+        self.key = key;
+        self.gen = self.gen.wrapping_add(1) & ((1 << (32 - IDX_BITS)) - 1);
+        self.last_ms = now_ms;
+        self.ring = [0; BUCKETS];
+        self.ring_tick = now_ms / BUCKET_MS;
+        self.rate = 0;
+        self.pending = 0;
+        self.pending_synack = 0;
+        self.backlog_since = Ts::default();
+        self.backlog_syns = 0;
+        self.backlog_base = Counters::default();
+        self.c = Counters::default();
+        self.sk.clear(now_ms);
+        self.alert = None;
+    }
+
+    /// Moves the rate window forward to `now_ms`, emptying the buckets that fell out of it.
+    fn roll(&mut self, now_ms: u32) {
+        let tick = now_ms / BUCKET_MS;
+        if tick <= self.ring_tick {
+            return;
+        }
+        let n = (tick - self.ring_tick).min(BUCKETS as u32);
+        for k in 1..=n {
+            let b = ((self.ring_tick + k) as usize) % BUCKETS;
+            if let Some(c) = self.ring.get_mut(b) {
+                self.rate -= *c as u64;
+                *c = 0;
+            }
+        }
+        self.ring_tick = tick;
+    }
+
+    fn add_syn(&mut self, now: Ts) {
+        let b = self.ring_tick as usize % BUCKETS;
+        if let (Some(c), Some(f)) = (self.ring.get_mut(b), self.ring_first.get_mut(b)) {
+            if *c == 0 {
+                *f = now;
+            }
+            *c += 1;
+            self.rate += 1;
+        }
+    }
+
+    /// The first SYN in the rate window.
+    fn window_start(&self, now: Ts) -> Ts {
+        for k in (0..BUCKETS as u32).rev() {
+            let Some(tick) = self.ring_tick.checked_sub(k) else { continue };
+            let b = tick as usize % BUCKETS;
+            if self.ring.get(b).is_some_and(|c| *c > 0) {
+                return self.ring_first.get(b).copied().unwrap_or(now);
+            }
+        }
+        now
+    }
+}
+
+/// State of a pending attempt.
+const ST_SYN: u64 = 1;
+const ST_SYNACK: u64 = 2;
+
+/// One pending attempt: four-tuple hash with the state in its low two bits (0: empty), the time
+/// of its first packet in ms since the run's first packet, and its target (index and generation).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    fp: u64,
+    ts: u32,
+    tgt: u32,
+}
+
+impl Slot {
+    fn matches(&self, h: u64) -> bool {
+        self.fp != 0 && self.fp & !3 == h & !3
+    }
+    fn state(&self) -> u64 {
+        self.fp & 3
+    }
+}
+
+/// How a pending attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Completed,
+    Reset,
+    Expired,
+}
+
+/// The SYN-flood detector (see the module documentation).
+#[derive(Debug)]
+pub struct FloodAnalyzer {
+    cfg: FloodConfig,
+    timeout_ms: u32,
+    quiet_ms: u32,
+    base: Option<Ts>,
+    last: Ts,
+    targets: Vec<Target>,
+    index: FxHashMap<(IpAddr, u16), u32>,
+    hand: usize,
+    slots: Vec<Slot>,
+    slot_cap: usize,
+    queue: VecDeque<(u32, u32)>,
+    outstanding: u64,
+    open: Vec<u32>,
+    alerts: Vec<Alert>,
+    stats: FloodStats,
+}
+
+impl FloodAnalyzer {
+    /// A detector with the given thresholds.
+    pub fn new(cfg: FloodConfig) -> FloodAnalyzer {
+        let slot_cap = cfg.pending_slots.max(WAYS).next_power_of_two();
+        let max_targets = cfg.max_targets.clamp(1, 1 << IDX_BITS);
+        let cfg = FloodConfig { max_targets, pending_slots: slot_cap, ..cfg };
+        FloodAnalyzer {
+            timeout_ms: secs_to_ms(cfg.timeout).max(1),
+            quiet_ms: secs_to_ms(cfg.quiet),
+            cfg,
+            base: None,
+            last: Ts::default(),
+            targets: Vec::new(),
+            index: FxHashMap::default(),
+            hand: 0,
+            slots: Vec::new(),
+            slot_cap,
+            queue: VecDeque::new(),
+            outstanding: 0,
+            open: Vec::new(),
+            alerts: Vec::new(),
+            stats: FloodStats::default(),
+        }
+    }
+
+    /// Milliseconds from the run's first TCP packet to `t` (0 for earlier packets).
+    fn ms(&self, t: Ts) -> u32 {
+        let Some(b) = self.base else { return 0 };
+        let ms = (t.sec - b.sec).saturating_mul(1000) + (t.nsec as i64 - b.nsec as i64) / 1_000_000;
+        ms.clamp(0, u32::MAX as i64) as u32
+    }
+
+    fn target_ref(&self, ti: usize) -> u32 {
+        let g = self.targets.get(ti).map(|t| t.gen).unwrap_or(0);
+        (g << IDX_BITS) | ti as u32
+    }
+
+    /// The live target a slot refers to, if it was not evicted since.
+    fn slot_target(&self, tgt: u32) -> Option<usize> {
+        let ti = (tgt & ((1 << IDX_BITS) - 1)) as usize;
+        let t = self.targets.get(ti)?;
+        (t.gen == tgt >> IDX_BITS).then_some(ti)
+    }
+
+    /// The target for `key`, created (or recycled from a cold one) when new.
+    fn target(&mut self, key: (IpAddr, u16), now_ms: u32) -> Option<usize> {
+        if let Some(&i) = self.index.get(&key) {
+            return Some(i as usize);
+        }
+        let ti = if self.targets.len() < self.cfg.max_targets {
+            self.targets.push(Target::new(key, 0, now_ms));
+            self.targets.len() - 1
+        } else {
+            let ti = self.victim()?;
+            let old = self.targets.get(ti)?.key;
+            self.index.remove(&old);
+            self.targets.get_mut(ti)?.reset(key, now_ms);
+            self.stats.targets_evicted += 1;
+            ti
+        };
+        self.index.insert(key, ti as u32);
+        Some(ti)
+    }
+
+    /// The least recently active of a few targets after the clock hand, never one with an alert.
+    fn victim(&mut self) -> Option<usize> {
+        let n = self.targets.len();
+        let mut best: Option<(u32, usize)> = None;
+        let mut looked = 0;
+        let mut i = 0;
+        while looked < CLOCK_SAMPLE && i < n {
+            let ti = (self.hand + i) % n;
+            i += 1;
+            let Some(t) = self.targets.get(ti) else { continue };
+            if t.alert.is_some() {
+                continue;
+            }
+            looked += 1;
+            if best.is_none_or(|(ms, _)| t.last_ms < ms) {
+                best = Some((t.last_ms, ti));
+            }
+        }
+        self.hand = (self.hand + i) % n.max(1);
+        best.map(|(_, ti)| ti)
+    }
+
+    /// Index of the pending attempt with hash `h`.
+    fn find(&self, h: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let base = ((h >> 24) as usize & (self.slot_cap / WAYS - 1)) * WAYS;
+        (base..base + WAYS).find(|&i| self.slots.get(i).is_some_and(|s| s.matches(h)))
+    }
+
+    /// Records a new pending attempt, pushing out the oldest of its bucket when full.
+    fn insert(&mut self, h: u64, state: u64, ti: usize, now_ms: u32) {
+        if self.slots.is_empty() {
+            self.slots = vec![Slot::default(); self.slot_cap];
+            self.queue = VecDeque::with_capacity(self.slot_cap);
+        }
+        let base = ((h >> 24) as usize & (self.slot_cap / WAYS - 1)) * WAYS;
+        let mut pick = base;
+        let mut oldest = u32::MAX;
+        for i in base..base + WAYS {
+            let Some(s) = self.slots.get(i) else { return };
+            if s.fp == 0 {
+                pick = i;
+                break;
+            }
+            if s.ts < oldest {
+                oldest = s.ts;
+                pick = i;
+            }
+        }
+        if self.slots.get(pick).is_some_and(|s| s.fp != 0) {
+            self.stats.pending_evicted += 1;
+            self.resolve(pick, Outcome::Expired);
+        }
+        if self.queue.len() >= self.slot_cap {
+            if let Some((i, ts)) = self.queue.pop_front() {
+                if self.slots.get(i as usize).is_some_and(|s| s.fp != 0 && s.ts == ts) {
+                    self.stats.pending_evicted += 1;
+                    self.resolve(i as usize, Outcome::Expired);
+                }
+            }
+        }
+        let tgt = self.target_ref(ti);
+        if let Some(s) = self.slots.get_mut(pick) {
+            *s = Slot { fp: (h & !3) | state, ts: now_ms, tgt };
+        }
+        self.queue.push_back((pick as u32, now_ms));
+        self.outstanding += 1;
+        if let Some(t) = self.targets.get_mut(ti) {
+            t.pending += 1;
+        }
+    }
+
+    /// Ends pending attempt `i` and counts how it ended on its target.
+    fn resolve(&mut self, i: usize, how: Outcome) -> Option<usize> {
+        let s = *self.slots.get(i)?;
+        if s.fp == 0 {
+            return None;
+        }
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = Slot::default();
+        }
+        self.outstanding = self.outstanding.saturating_sub(1);
+        let ti = self.slot_target(s.tgt)?;
+        let t = self.targets.get_mut(ti)?;
+        t.pending = t.pending.saturating_sub(1);
+        if s.state() == ST_SYNACK {
+            t.pending_synack = t.pending_synack.saturating_sub(1);
+        }
+        match how {
+            Outcome::Completed => t.c.completed += 1,
+            Outcome::Reset => t.c.reset += 1,
+            Outcome::Expired => {
+                t.c.half_open += 1;
+                if s.state() == ST_SYNACK {
+                    t.c.synacks_unanswered += 1;
+                }
+            }
+        }
+        Some(ti)
+    }
+
+    /// Times out the attempts older than the timeout, oldest first.
+    fn expire(&mut self, now_ms: u32) {
+        while let Some(&(i, ts)) = self.queue.front() {
+            if now_ms.saturating_sub(ts) < self.timeout_ms {
+                break;
+            }
+            self.queue.pop_front();
+            if self.slots.get(i as usize).is_some_and(|s| s.fp != 0 && s.ts == ts) {
+                self.resolve(i as usize, Outcome::Expired);
+            }
+        }
+    }
+
+    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, tcp: &TcpInfo, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+        let (sport, dport) = (tcp.sport, tcp.dport);
+        let Some(ti) = self.target((dst, dport), now_ms) else { return };
+        let h = key_hash(src, sport, dst, dport);
+        if self.find(h).is_none() {
+            if let Some(t) = self.targets.get_mut(ti) {
+                if t.pending == 0 {
+                    t.backlog_since = now;
+                    t.backlog_syns = 0;
+                    t.backlog_base = t.c;
+                }
+            }
+            self.insert(h, ST_SYN, ti, now_ms);
+        }
+        let hs = hash_ip(src);
+        let syn_rate = self.cfg.syn_rate;
+        let Some(t) = self.targets.get_mut(ti) else { return };
+        t.last_ms = now_ms;
+        t.roll(now_ms);
+        t.add_syn(now);
+        t.c.syns += 1;
+        t.backlog_syns += 1;
+        if t.alert.is_none() && now_ms.saturating_sub(t.sk.since_ms) >= SKETCH_WINDOW_MS && t.rate * 2 < syn_rate.max(1) {
+            t.sk.clear(now_ms);
+        }
+        t.sk.sources.add_hash(hs);
+        t.sk.sample.syn(hs);
+        t.sk.top.add(src);
+        if is_bogon(src, dst) {
+            t.sk.bogons.add_hash(hs);
+        }
+        let hot = t.rate >= self.cfg.syn_rate && t.pending >= self.cfg.half_open;
+        let (rate, pending, c) = (t.rate, t.pending, t.c);
+        match &mut t.alert {
+            Some(a) => {
+                a.syns += 1;
+                a.peak_rate = a.peak_rate.max(rate);
+                a.peak_outstanding = a.peak_outstanding.max(pending);
+                if hot {
+                    a.last_hot = now;
+                    a.last_hot_ms = now_ms;
+                }
+            }
+            None if hot => {
+                // The flood began at the later of the rate window's first SYN and the first SYN of
+                // the current backlog; its SYNs are counted from there.
+                let window_start = t.window_start(now);
+                let (start, syns, base) = if t.backlog_since >= window_start {
+                    (t.backlog_since, t.backlog_syns, t.backlog_base)
+                } else {
+                    (window_start, rate, c)
+                };
+                t.alert = Some(OpenAlert {
+                    start,
+                    detected: now,
+                    last_hot: now,
+                    last_hot_ms: now_ms,
+                    syns,
+                    peak_rate: rate,
+                    peak_outstanding: pending,
+                    base,
+                });
+                self.open.push(ti as u32);
+                self.stats.alerts += 1;
+                if let Some(a) = self.alert(ti, AlertState::Open, ClosedBy::None) {
+                    events.push(Event::Alert(a));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn on_synack(&mut self, server: IpAddr, sport: u16, client: IpAddr, cport: u16, now_ms: u32) {
+        let h = key_hash(client, cport, server, sport);
+        match self.find(h) {
+            Some(i) => {
+                let Some(s) = self.slots.get(i).copied() else { return };
+                if s.state() == ST_SYN {
+                    if let Some(slot) = self.slots.get_mut(i) {
+                        slot.fp = (slot.fp & !3) | ST_SYNACK;
+                    }
+                    if let Some(t) = self.slot_target(s.tgt).and_then(|ti| self.targets.get_mut(ti)) {
+                        t.c.synacks += 1;
+                        t.pending_synack += 1;
+                    }
+                }
+            }
+            None => {
+                // The SYN was not seen (one-way capture, or it was pushed out): the SYN-ACK alone
+                // starts the attempt.
+                let Some(ti) = self.target((server, sport), now_ms) else { return };
+                self.insert(h, ST_SYNACK, ti, now_ms);
+                if let Some(t) = self.targets.get_mut(ti) {
+                    t.last_ms = now_ms;
+                    t.c.synacks += 1;
+                    t.pending_synack += 1;
+                }
+            }
+        }
+    }
+
+    /// The client sent something else: its source is not a one-SYN source.
+    fn client_spoke(&mut self, ti: Option<usize>, client: IpAddr) {
+        if let Some(t) = ti.and_then(|ti| self.targets.get_mut(ti)) {
+            t.sk.sample.other(hash_ip(client));
+        }
+    }
+
+    fn on_ack(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) {
+        if self.outstanding == 0 {
+            return;
+        }
+        if let Some(i) = self.find(key_hash(src, sport, dst, dport)) {
+            let ti = self.resolve(i, Outcome::Completed);
+            self.client_spoke(ti, src);
+        }
+    }
+
+    fn on_rst(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) {
+        if self.outstanding == 0 {
+            return;
+        }
+        if let Some(i) = self.find(key_hash(src, sport, dst, dport)) {
+            let ti = self.resolve(i, Outcome::Reset);
+            self.client_spoke(ti, src);
+        } else if let Some(i) = self.find(key_hash(dst, dport, src, sport)) {
+            self.resolve(i, Outcome::Reset);
+        }
+    }
+
+    /// Closes the alerts whose thresholds have not been crossed for the quiet period.
+    fn check_close(&mut self, now_ms: u32, events: &mut Vec<Event>) {
+        let mut k = 0;
+        while k < self.open.len() {
+            let ti = self.open.get(k).copied().unwrap_or(0) as usize;
+            let quiet = self
+                .targets
+                .get(ti)
+                .and_then(|t| t.alert.as_ref())
+                .is_none_or(|a| now_ms.saturating_sub(a.last_hot_ms) >= self.quiet_ms);
+            if quiet {
+                self.open.swap_remove(k);
+                self.close(ti, ClosedBy::Quiet, events);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    fn close(&mut self, ti: usize, by: ClosedBy, events: &mut Vec<Event>) {
+        if let Some(a) = self.alert(ti, AlertState::Closed, by) {
+            events.push(Event::Alert(a.clone()));
+            if self.alerts.len() < MAX_ALERTS {
+                self.alerts.push(a);
+            } else {
+                self.stats.alerts_dropped += 1;
+            }
+        }
+        if let Some(t) = self.targets.get_mut(ti) {
+            t.alert = None;
+            t.sk.clear(t.last_ms);
+        }
+    }
+
+    /// The alert of target `ti` as the report shows it now.
+    fn alert(&self, ti: usize, state: AlertState, closed_by: ClosedBy) -> Option<Alert> {
+        let t = self.targets.get(ti)?;
+        let a = t.alert.as_ref()?;
+        let d = |now: u64, then: u64| now.saturating_sub(then);
+        let completed = d(t.c.completed, a.base.completed);
+        let reset = d(t.c.reset, a.base.reset);
+        let half_open = d(t.c.half_open, a.base.half_open) + t.pending;
+        let synacks = d(t.c.synacks, a.base.synacks);
+        // Attempts still waiting at a SYN-ACK count as unanswered, as they count as half-open.
+        let synacks_unanswered = d(t.c.synacks_unanswered, a.base.synacks_unanswered) + t.pending_synack;
+        let resolved = completed + reset + half_open;
+        let sources = t.sk.sources.count().max(1);
+        let bogon_sources = if t.sk.bogons.estimate() > 0.0 { t.sk.bogons.count().max(1) } else { 0 };
+        let one_syn_share = t.sk.sample.one_syn_share().unwrap_or(0.0);
+        let mut spoof_signs = Vec::new();
+        if one_syn_share >= 0.5 {
+            spoof_signs.push("one_syn_sources");
+        }
+        if bogon_sources > 0 {
+            spoof_signs.push("bogon_sources");
+        }
+        if synacks > 0 && synacks_unanswered * 2 >= synacks {
+            spoof_signs.push("unanswered_synacks");
+        }
+        Some(Alert {
+            alert: "syn_flood",
+            state,
+            closed_by,
+            dst: t.key.0,
+            dport: t.key.1,
+            start: a.start,
+            detected: a.detected,
+            end: a.last_hot,
+            duration: a.last_hot.secs_since(a.start).max(0.0),
+            syns: a.syns,
+            peak_syn_rate: a.peak_rate,
+            half_open,
+            peak_outstanding: a.peak_outstanding,
+            completed,
+            reset,
+            completion_share: if resolved > 0 { completed as f64 / resolved as f64 } else { 0.0 },
+            synacks,
+            synacks_unanswered,
+            sources,
+            one_syn_share,
+            bogon_sources,
+            // Unanswered SYN-ACKs alone do not prove spoofing: real attackers that drop their own
+            // kernel's RSTs look the same. They are listed as a sign only.
+            spoofed: one_syn_share >= 0.5 || bogon_sources > 0,
+            spoof_signs,
+            top_sources: t.sk.top.top(),
+        })
+    }
+}
+
+fn secs_to_ms(s: f64) -> u32 {
+    if s.is_finite() && s > 0.0 {
+        (s * 1000.0).round().min(u32::MAX as f64) as u32
+    } else {
+        0
+    }
+}
+
+impl Analyzer for FloodAnalyzer {
+    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
+        let Some(tcp) = p.tcp() else { return };
+        let Some((src, dst)) = p.ip_addrs() else { return };
+        if self.base.is_none() {
+            self.base = Some(p.ts);
+        }
+        if p.ts > self.last {
+            self.last = p.ts;
+        }
+        let now_ms = self.ms(p.ts);
+        self.expire(now_ms);
+        if !self.open.is_empty() {
+            self.check_close(now_ms, events);
+        }
+        let f = tcp.flags;
+        if f & tcpflag::RST != 0 {
+            self.on_rst(src, tcp.sport, dst, tcp.dport);
+        } else if f & tcpflag::SYN != 0 {
+            if f & tcpflag::ACK != 0 {
+                self.on_synack(src, tcp.sport, dst, tcp.dport, now_ms);
+            } else {
+                self.on_syn(src, dst, &tcp, p.ts, now_ms, events);
+            }
+        } else if f & tcpflag::ACK != 0 {
+            self.on_ack(src, tcp.sport, dst, tcp.dport);
+        }
+    }
+
+    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
+        let mut open = std::mem::take(&mut self.open);
+        open.sort_unstable();
+        for ti in open {
+            self.close(ti as usize, ClosedBy::EndOfInput, events);
+        }
+        self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)));
+        report.alerts = std::mem::take(&mut self.alerts);
+        self.stats.targets = self.index.len() as u64;
+        report.flood = Some(self.stats.clone());
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::decode::decode;
+    use crate::source::Frame;
+    use std::net::Ipv4Addr;
+
+    /// An Ethernet/IPv4/TCP frame with the given addresses, ports and flags.
+    fn frame(src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src.octets());
+        f.extend_from_slice(&dst.octets());
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0x10, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    struct Feed {
+        a: FloodAnalyzer,
+        events: Vec<Event>,
+    }
+
+    impl Feed {
+        fn new(cfg: FloodConfig) -> Feed {
+            Feed { a: FloodAnalyzer::new(cfg), events: Vec::new() }
+        }
+
+        fn send(&mut self, ms: u64, src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) {
+            let data = frame(src, sport, dst, dport, flags);
+            let ts = Ts { sec: 1_000 + (ms / 1000) as i64, nsec: (ms % 1000) as u32 * 1_000_000 };
+            let f = Frame { number: 1, ts, linktype: 1, len: data.len() as u32, data: &data, interface: 0, ts_known: true };
+            self.a.packet(&decode(&f), &mut self.events);
+        }
+
+        fn finish(&mut self) -> Report {
+            let mut r = Report::default();
+            self.a.finish(&mut r, &mut self.events);
+            r
+        }
+    }
+
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    fn spoof(i: u32) -> Ipv4Addr {
+        Ipv4Addr::from(mix64(i as u64) as u32 | 0x0100_0000)
+    }
+
+    #[test]
+    fn bogon_ranges() {
+        let d: IpAddr = SERVER.into();
+        for b in ["0.1.2.3", "127.0.0.1", "169.254.9.9", "192.0.2.7", "198.19.0.1", "224.0.0.5", "240.1.1.1", "255.255.255.255", "10.0.0.2"] {
+            assert!(is_bogon(b.parse().unwrap_or(d), d) || b == "10.0.0.2", "{b}");
+        }
+        assert!(is_bogon(d, d), "the target itself");
+        for ok in ["10.0.0.1", "192.168.1.1", "172.16.0.1", "100.64.0.1", "8.8.8.8", "223.255.255.255"] {
+            assert!(!is_bogon(ok.parse().unwrap_or(d), d), "{ok}");
+        }
+        for b in ["::", "::1", "ff02::1", "fe80::1", "2001:db8::1", "::ffff:1.2.3.4"] {
+            assert!(is_bogon(b.parse().unwrap_or(d), d), "{b}");
+        }
+        assert!(!is_bogon("2a00:1450::1".parse().unwrap_or(d), d));
+    }
+
+    #[test]
+    fn top_k_is_exact_below_capacity_and_finds_a_heavy_hitter() {
+        let mut t = TopK::new();
+        for i in 0..1000u32 {
+            t.add(IpAddr::V4(spoof(i)));
+            if i % 4 == 0 {
+                t.add(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)));
+            }
+        }
+        let top = t.top();
+        assert_eq!(top.first().map(|s| s.addr), Some(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))));
+        // 250 true SYNs: the guaranteed count cannot exceed it, the upper bound cannot be below.
+        let first = &top[0];
+        assert!(first.syns >= 250 && first.syns - first.error <= 250);
+    }
+
+    #[test]
+    fn sample_share_of_one_syn_sources() {
+        let mut s = SourceSample::new();
+        // 10,000 sources; every fourth sends a second packet: three quarters are one-SYN.
+        for i in 0..10_000u64 {
+            s.syn(mix64(i));
+            if i % 4 == 0 {
+                s.other(mix64(i));
+            }
+        }
+        let share = s.one_syn_share().unwrap_or(0.0);
+        assert!(s.level > 0 && s.n <= SAMPLE_CAP);
+        assert!((0.55..=0.95).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn flood_detected_with_full_tables() {
+        // Tiny tables: 8 targets, 256 pending slots (the pending table must stay well above the
+        // half-open threshold: by default 2^19 against 64). Background SYNs to 1,000 other
+        // targets keep the target table full; the flood still gets its target, and most of the
+        // overflowing pending table.
+        let cfg = FloodConfig { max_targets: 8, pending_slots: 256, ..FloodConfig::default() };
+        let mut f = Feed::new(cfg);
+        for i in 0..3000u32 {
+            let ms = i as u64 / 2;
+            f.send(ms, spoof(i), 2000, SERVER, 80, tcpflag::SYN);
+            if i % 3 == 0 {
+                f.send(ms, Ipv4Addr::new(10, 9, 9, 9), 3000, Ipv4Addr::from(0x0a01_0000 + i), 443, tcpflag::SYN);
+            }
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        assert_eq!(r.alerts[0].dport, 80);
+        assert_eq!(r.alerts[0].syns, 3000);
+        let st = r.flood.unwrap_or_default();
+        assert!(st.targets_evicted > 900, "{st:?}");
+        assert!(st.pending_evicted > 0, "{st:?}");
+        // Pushed-out attempts count as half-open: none was lost.
+        assert_eq!(r.alerts[0].half_open, 3000);
+    }
+
+    #[test]
+    fn completed_handshakes_keep_quiet() {
+        let mut f = Feed::new(FloodConfig::default());
+        let c = Ipv4Addr::new(10, 0, 0, 1);
+        for i in 0..5000u32 {
+            let port = 10_000 + (i % 50_000) as u16;
+            f.send(i as u64, c, port, SERVER, 80, tcpflag::SYN);
+            f.send(i as u64, SERVER, 80, c, port, tcpflag::SYN | tcpflag::ACK);
+            f.send(i as u64 + 1, c, port, SERVER, 80, tcpflag::ACK);
+        }
+        let r = f.finish();
+        assert!(r.alerts.is_empty());
+        assert!(f.events.is_empty());
+    }
+
+    #[test]
+    fn refused_attempts_are_not_half_open() {
+        // A scan of a closed port: every SYN answered by RST. High rate, nothing outstanding.
+        let mut f = Feed::new(FloodConfig::default());
+        for i in 0..2000u32 {
+            f.send(i as u64 / 2, spoof(i), 5000, SERVER, 81, tcpflag::SYN);
+            f.send(i as u64 / 2, SERVER, 81, spoof(i), 5000, tcpflag::RST | tcpflag::ACK);
+        }
+        assert!(f.finish().alerts.is_empty());
+    }
+
+    #[test]
+    fn alert_closes_after_quiet_and_a_second_flood_opens_another() {
+        let mut f = Feed::new(FloodConfig::default());
+        for i in 0..500u32 {
+            f.send(i as u64, spoof(i), 1, SERVER, 80, tcpflag::SYN);
+        }
+        // 20 s later (past timeout and quiet), a second flood.
+        for i in 0..500u32 {
+            f.send(20_000 + i as u64, spoof(i + 500), 1, SERVER, 80, tcpflag::SYN);
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 2);
+        assert_eq!(r.alerts[0].closed_by, ClosedBy::Quiet);
+        assert_eq!(r.alerts[1].closed_by, ClosedBy::EndOfInput);
+        assert_eq!((r.alerts[0].syns, r.alerts[1].syns), (500, 500));
+        // The first flood's attempts expired: all half-open, none outstanding.
+        assert_eq!(r.alerts[0].half_open, 500);
+        let opened = f.events.iter().filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Open)).count();
+        assert_eq!(opened, 2);
+    }
+}
