@@ -19,6 +19,10 @@ pub struct Cli {
 pub enum Command {
     /// Read pcap/pcapng files and decode every frame, layer by layer.
     Read(ReadArgs),
+    /// Show the ARP table learned from capture files, and what changed in it (arpwatch style).
+    Arp(ArpArgs),
+    /// Ask every address of a subnet who-has on an interface, and show who answered.
+    ArpScan(ArpScanArgs),
     /// IP subnet calculator: network, broadcast, hosts, binary view, two-host check, splitting.
     Subnet(SubnetCmd),
     /// Capture live from a network interface (needs root or CAP_NET_RAW).
@@ -69,6 +73,9 @@ pub struct ViewArgs {
     /// Only the connection table in the summary (set by `inspect conns`, not a flag).
     #[arg(skip)]
     pub conns_only: bool,
+    /// Show only the ARP table and its events (set by `inspect arp`, not a flag).
+    #[arg(skip)]
+    pub arp_only: bool,
 }
 
 /// `inspect read FILE...`
@@ -126,6 +133,27 @@ pub struct AnalysisArgs {
     /// Keep each connection's state timeline (set from `-V`, not a flag).
     #[arg(skip)]
     pub timeline: bool,
+    /// The local IPv4 network: ARP senders outside it are reported as bogons.
+    #[arg(long, value_name = "CIDR", help_heading = "ARP")]
+    pub net: Option<ipnetwork::Ipv4Network>,
+    /// Seconds an ARP entry stays reachable after a reply [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
+    pub arp_reachable: Option<f64>,
+    /// Seconds a who-has may go unanswered before the address is failed [default: 3].
+    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
+    pub arp_timeout: Option<f64>,
+    /// Seconds of silence after which an ARP entry is dropped; 0 never [default: 600].
+    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
+    pub arp_gc: Option<f64>,
+    /// Requests per second from one sender above which an ARP storm is reported [default: 20].
+    #[arg(long, value_name = "N", help_heading = "ARP")]
+    pub arp_storm_rate: Option<u32>,
+    /// Seconds within which answers from two MACs for one address are a duplicate [default: 1].
+    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
+    pub arp_dup_window: Option<f64>,
+    /// Most addresses in the ARP table; the oldest are evicted past it [default: 65536].
+    #[arg(long, value_name = "N", help_heading = "ARP")]
+    pub arp_max_entries: Option<usize>,
     /// SYN flood: SYNs per second to one address and port that, together with
     /// --flood-half-open, open an alert [default: 100; 0 = half-open count alone].
     #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
@@ -162,8 +190,39 @@ impl Default for AnalysisArgs {
             flood_half_open: None,
             flood_timeout: None,
             flood_quiet: None,
+            net: None,
+            arp_reachable: None,
+            arp_timeout: None,
+            arp_gc: None,
+            arp_storm_rate: None,
+            arp_dup_window: None,
+            arp_max_entries: None,
         }
     }
+}
+
+/// A duration in seconds: a finite, non-negative number.
+pub fn secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds (0 or more)")),
+    }
+}
+
+/// `inspect arp FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct ArpArgs {
+    /// pcap or pcapng files to read; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Output format: the table and events as text, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 /// A number of seconds: finite and above zero.
@@ -209,6 +268,26 @@ pub struct CaptureArgs {
     pub view: ViewArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+/// `inspect arp-scan -i IFACE [CIDR]`
+#[derive(Debug, Clone, Args)]
+pub struct ArpScanArgs {
+    /// The interface to send the requests on.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: String,
+    /// The addresses to ask for (at most a /16); the interface's own subnet when left out.
+    #[arg(value_name = "CIDR")]
+    pub cidr: Option<ipnetwork::Ipv4Network>,
+    /// Requests per second.
+    #[arg(long, value_name = "PPS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rate: u32,
+    /// Seconds to wait for replies after the last request.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = secs)]
+    pub wait: f64,
+    /// Output format: the table as text, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `inspect interfaces`

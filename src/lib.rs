@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod arpscan;
 pub mod capture;
 pub mod cli;
 pub mod decode;

@@ -5,9 +5,10 @@ use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
 
 use crate::analyze::conn::{ConnAnalyzer, ConnConfig};
+use crate::analyze::arp::{ArpAnalyzer, ArpConfig};
 use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
-use crate::cli::{AnalysisArgs, Cli, Command, ReadArgs, ViewArgs};
+use crate::cli::{AnalysisArgs, ArpArgs, Cli, Command, ReadArgs, ViewArgs};
 use crate::decode::decode;
 use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
@@ -48,6 +49,8 @@ pub fn run(cli: Cli) -> Result<(), RunError> {
     let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.command {
         Command::Read(args) => read(&args, out),
+        Command::Arp(args) => arp(&args, out),
+        Command::ArpScan(args) => crate::arpscan::run(&args, out),
         Command::Subnet(cmd) => subnet(&cmd, out),
         Command::Capture(args) => crate::capture::capture(&args, out),
         Command::Interfaces(args) => {
@@ -83,12 +86,17 @@ pub fn view_options(v: &ViewArgs) -> ViewOptions {
         absolute: v.absolute,
         quiet: v.quiet,
         conns_only: v.conns_only,
+        arp_only: v.arp_only,
     }
 }
 
 /// The analyzers every file and live run uses, configured from the command line.
 pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
-    vec![Box::new(ConnAnalyzer::new(conn_config(args))), Box::new(FloodAnalyzer::new(flood_config(args)))]
+    vec![
+        Box::new(ConnAnalyzer::new(conn_config(args))),
+        Box::new(FloodAnalyzer::new(flood_config(args))),
+        Box::new(ArpAnalyzer::new(arp_config(args))),
+    ]
 }
 
 /// The SYN-flood detector's settings: the command line's, or the documented defaults.
@@ -118,6 +126,38 @@ pub fn conn_config(args: &AnalysisArgs) -> ConnConfig {
         port: args.port,
         host: args.host,
     }
+}
+
+/// The ARP analyzer's settings from the command line (defaults where a flag is absent).
+pub fn arp_config(a: &AnalysisArgs) -> ArpConfig {
+    let d = ArpConfig::default();
+    ArpConfig {
+        reachable: a.arp_reachable.unwrap_or(d.reachable),
+        timeout: a.arp_timeout.unwrap_or(d.timeout),
+        gc: a.arp_gc.unwrap_or(d.gc),
+        net: a.net.or(d.net),
+        storm_rate: a.arp_storm_rate.unwrap_or(d.storm_rate),
+        dup_window: a.arp_dup_window.unwrap_or(d.dup_window),
+        max_entries: a.arp_max_entries.unwrap_or(d.max_entries),
+        max_events: d.max_events,
+    }
+}
+
+/// `inspect arp`: `read` with packets off, showing only the ARP table and its events.
+pub fn arp<W: Write>(args: &ArpArgs, out: W) -> Result<(), RunError> {
+    let view = ViewArgs {
+        format: args.format,
+        verbose: false,
+        hex: false,
+        link: false,
+        absolute: false,
+        quiet: true,
+        numeric: false,
+        count: args.count,
+        conns_only: false,
+        arp_only: true,
+    };
+    read(&ReadArgs { files: args.files.clone(), filter: None, view, analysis: args.analysis.clone() }, out)
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so
@@ -152,6 +192,11 @@ impl<W: Write> Session<W> {
             }
         }
         r
+    }
+
+    /// The analyzers' report as things stand (the ARP table for a live redraw); ends nothing.
+    pub fn snapshot(&self) -> Report {
+        self.pipeline.snapshot()
     }
 
     /// Flushes printed output (live capture calls this as packets trickle in).

@@ -4,6 +4,7 @@
 //! happen), and at the end writes its part of the [`Report`]. Analyzers never print and never read
 //! the clock: every timer runs on packet timestamps, so a replay and a live run agree.
 
+pub mod arp;
 pub mod flood;
 pub mod hll;
 pub mod conn;

@@ -128,7 +128,7 @@ pub fn app_for_port(port: u16) -> Option<&'static str> {
         80 | 8000 | 8080 => "HTTP",
         110 => "POP3",
         123 => "NTP",
-        137 | 138 | 139 => "NetBIOS",
+        137..=139 => "NetBIOS",
         143 => "IMAP",
         161 | 162 => "SNMP",
         179 => "BGP",

@@ -70,8 +70,11 @@ pub fn conns_text(w: &mut dyn Write, _r: &Report) -> io::Result<()> {
 }
 
 /// The ARP table of `r` as text.
-pub fn arp_text(w: &mut dyn Write, _r: &Report) -> io::Result<()> {
-    writeln!(w, "(ARP table: not in this build)")
+pub fn arp_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    match &r.arp {
+        Some(a) => crate::output::arp::live_text(w, a),
+        None => writeln!(w, "(ARP table: the ARP analyzer is not running)"),
+    }
 }
 
 /// The connection table of `r` as JSON lines.
@@ -80,8 +83,11 @@ pub fn conns_json(_w: &mut dyn Write, _r: &Report) -> io::Result<()> {
 }
 
 /// The ARP table of `r` as JSON lines.
-pub fn arp_json(_w: &mut dyn Write, _r: &Report) -> io::Result<()> {
-    Ok(())
+pub fn arp_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    match &r.arp {
+        Some(a) => crate::output::arp::report_json(w, a),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod conns;
+pub mod arp;
 pub mod json;
 pub mod layers;
 pub mod line;
@@ -43,6 +44,8 @@ pub struct ViewOptions {
     pub quiet: bool,
     /// Only the connection table in the summary (`inspect conns`).
     pub conns_only: bool,
+    /// Show only the ARP table and its events (`inspect arp`).
+    pub arp_only: bool,
 }
 
 /// The sink every run writes to.
@@ -90,6 +93,13 @@ impl<W: Write> Printer<W> {
 
     /// Writes an event as it happens.
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
+        if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
+            return Ok(());
+        }
+        if self.opts.arp_only && self.opts.format == Format::Text {
+            // `inspect arp` lists the events once, with the table at the end.
+            return Ok(());
+        }
         match self.opts.format {
             Format::Json => {
                 let (kind, line) = summary::event_json(e);
@@ -105,6 +115,12 @@ impl<W: Write> Printer<W> {
 
     /// Writes the end-of-run report.
     pub fn report(&mut self, r: &Report) -> io::Result<()> {
+        if self.opts.arp_only {
+            return match self.opts.format {
+                Format::Json => arp::report_only_json(&mut self.w, r),
+                Format::Text => arp::report_only_text(&mut self.w, r),
+            };
+        }
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text if self.opts.conns_only => match &r.conns {

@@ -28,6 +28,7 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::InputError(err) => Some(format!("inspect: {}", err.message)),
         Event::Alert(a) => Some(alert::line(a)),
         Event::Conn(_) => None,
+        Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
     }
 }
 
@@ -35,6 +36,7 @@ pub fn event_text(e: &Event) -> Option<String> {
 pub fn event_json(e: &Event) -> (&'static str, String) {
     match e {
         Event::InputError(err) => ("error", json::event("error", err)),
+        Event::Arp(ev) => ("arp_event", json::event("arp_event", ev)),
         Event::Alert(a) => ("alert", json::event("alert", a)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
     }
@@ -72,6 +74,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(w, "{t}")?;
     }
     alert::summary_text(w, &r.alerts, r.flood.as_ref())?;
+    if let Some(a) = &r.arp {
+        crate::output::arp::report_text(w, a)?;
+    }
     for e in &r.errors {
         writeln!(w, "Input ended early: {}", e.message)?;
     }
@@ -103,5 +108,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     if let Some(c) = &r.conns {
         crate::output::conns::json(w, c)?;
     }
-    alert::summary_json(w, r.flood.as_ref())
+    alert::summary_json(w, r.flood.as_ref())?;
+    if let Some(a) = &r.arp {
+        crate::output::arp::report_json(w, a)?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod conn;
+pub mod arp;
 pub mod stats;
 
 pub use alert::{Alert, FloodStats};
@@ -16,6 +17,8 @@ pub use stats::Stats;
 pub enum Event {
     /// A problem with an input that ended its reading early (shown in the summary too).
     InputError(InputError),
+    /// A change or anomaly in the ARP table.
+    Arp(arp::ArpEvent),
     /// A SYN-flood alert opened or closed.
     Alert(Alert),
     /// A connection left the tracker's table (Zeek conn.log record).
@@ -38,6 +41,8 @@ pub struct Report {
     pub stats: Stats,
     /// Inputs that ended early, with why.
     pub errors: Vec<InputError>,
+    /// The ARP table and its events, when the ARP analyzer ran.
+    pub arp: Option<arp::ArpReport>,
     /// SYN-flood alerts, closed, in order of start.
     pub alerts: Vec<Alert>,
     /// What the flood detector's bounded tables had to forget (None when it did not run).

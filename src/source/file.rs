@@ -327,7 +327,7 @@ impl FileSource {
                     if let Some(err) = self.check_too_long(consumed, need) {
                         return Err(err);
                     }
-                    let grown = need.map(|n| n as usize + 64).unwrap_or(MAX_BLOCK).min(MAX_BLOCK + 64).max(BUFFER * 2);
+                    let grown = need.map(|n| n as usize + 64).unwrap_or(MAX_BLOCK).clamp(BUFFER * 2, MAX_BLOCK + 64);
                     if !self.reader.grow(grown) {
                         return Err(SourceError::Malformed {
                             input: self.input.clone(),
