@@ -96,14 +96,14 @@ impl<W: Write> Printer<W> {
         if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
             return Ok(());
         }
-        if self.opts.arp_only && self.opts.format == Format::Text {
-            // `inspect arp` lists the events once, with the table at the end.
+        if (self.opts.arp_only || self.opts.quiet) && self.opts.format == Format::Text && matches!(e, Event::Arp(_)) {
+            // `inspect arp` and `-q` list ARP events once, with the table at the end; alerts
+            // still print as they happen.
             return Ok(());
         }
         match self.opts.format {
             Format::Json => {
-                let (kind, line) = summary::event_json(e);
-                let _ = kind;
+                let (_, line) = summary::event_json(e);
                 writeln!(self.w, "{line}")
             }
             Format::Text => match summary::event_text(e) {
