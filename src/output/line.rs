@@ -4,9 +4,10 @@
 //! segments carrying ACK are rebased, and a SYN (re)starts the conversation's base, so the
 //! handshake shows absolute numbers and the data that follows counts from 1.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
 
 use etherparse::{LaxNetSlice, TransportSlice};
 
@@ -31,11 +32,45 @@ pub fn mac(m: &[u8]) -> String {
 
 /// Appends a MAC address to `out` without allocating.
 pub fn push_mac(out: &mut String, m: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in m.iter().enumerate() {
         if i > 0 {
             out.push(':');
         }
-        let _ = write!(out, "{b:02x}");
+        out.push(HEX.get((b >> 4) as usize).copied().unwrap_or(b'0') as char);
+        out.push(HEX.get((b & 15) as usize).copied().unwrap_or(b'0') as char);
+    }
+}
+
+/// Appends an unsigned integer in decimal. `write!` goes through `fmt::Formatter`, which the
+/// profile of line output showed as the largest cost; itoa writes the digits directly.
+pub fn push_uint(out: &mut String, v: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(v));
+}
+
+/// Appends an address as `Display` does (dotted quad by hand for IPv4, the hot case).
+pub fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_uint(out, o);
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Appends `n` as exactly `width` digits (zero-padded; `n` must fit).
+fn push_padded(out: &mut String, n: u32, width: u32) {
+    let mut div = 10u32.pow(width.saturating_sub(1));
+    while div > 0 {
+        out.push((b'0' + (n / div % 10) as u8) as char);
+        div /= 10;
     }
 }
 
@@ -80,20 +115,38 @@ pub struct LineFormatter {
     pub absolute: bool,
     /// Print the link-layer header (`-e`).
     pub link: bool,
-    seqs: HashMap<SeqKey, SeqBase>,
+    seqs: FxHashMap<SeqKey, SeqBase>,
+    /// The second of the last timestamp and its `HH:MM:SS.` text: the civil-time computation
+    /// runs once per second of capture, not once per packet.
+    clock: Option<(i64, [u8; 9])>,
 }
 
 impl LineFormatter {
     /// A formatter; `absolute` for `-S`, `link` for `-e`.
     pub fn new(absolute: bool, link: bool) -> Self {
-        LineFormatter { absolute, link, seqs: HashMap::new() }
+        LineFormatter { absolute, link, seqs: FxHashMap::default(), clock: None }
     }
 
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
         if p.ts_known {
-            let (_, _, _, h, mi, s) = p.ts.civil();
-            let _ = write!(out, "{h:02}:{mi:02}:{s:02}.{:06} ", p.ts.nsec / 1000);
+            let hms = match self.clock {
+                Some((sec, text)) if sec == p.ts.sec => text,
+                _ => {
+                    let (_, _, _, h, mi, s) = p.ts.civil();
+                    let mut t = *b"00:00:00.";
+                    for (i, v) in [h, mi, s].into_iter().enumerate() {
+                        if let Some(d) = t.get_mut(i * 3..i * 3 + 2) {
+                            d.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+                        }
+                    }
+                    self.clock = Some((p.ts.sec, t));
+                    t
+                }
+            };
+            out.push_str(std::str::from_utf8(&hms).unwrap_or("??:??:??."));
+            push_padded(out, p.ts.nsec / 1000, 6);
+            out.push(' ');
         } else {
             out.push_str("--:--:--.------ ");
         }
@@ -124,23 +177,33 @@ impl LineFormatter {
         };
         match &p.transport {
             Some(TransportSlice::Tcp(t)) => {
-                let _ = write!(out, "{src}.{} > {dst}.{}: Flags [", t.source_port(), t.destination_port());
+                push_ip(out, src);
+                out.push('.');
+                push_uint(out, t.source_port());
+                out.push_str(" > ");
+                push_ip(out, dst);
+                out.push('.');
+                push_uint(out, t.destination_port());
+                out.push_str(": Flags [");
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
                 out.push(']');
                 let (seq, ack) = self.relative(src, dst, info.sport, info.dport, info.seq, info.ack, info.flags);
                 let len = info.payload_len;
                 if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 {
+                    out.push_str(", seq ");
+                    push_uint(out, seq);
                     if len > 0 {
-                        let _ = write!(out, ", seq {seq}:{}", seq.wrapping_add(len));
-                    } else {
-                        let _ = write!(out, ", seq {seq}");
+                        out.push(':');
+                        push_uint(out, seq.wrapping_add(len));
                     }
                 }
                 if info.flags & tcpflag::ACK != 0 {
-                    let _ = write!(out, ", ack {ack}");
+                    out.push_str(", ack ");
+                    push_uint(out, ack);
                 }
-                let _ = write!(out, ", win {}", info.window);
+                out.push_str(", win ");
+                push_uint(out, info.window);
                 if info.flags & tcpflag::URG != 0 {
                     let _ = write!(out, ", urg {}", t.urgent_pointer());
                 }
@@ -165,17 +228,20 @@ impl LineFormatter {
                     }
                     out.push(']');
                 }
-                let _ = write!(out, ", length {len}");
+                out.push_str(", length ");
+                push_uint(out, len);
                 http_first_line(out, info.sport, info.dport, t.payload());
             }
             Some(TransportSlice::Udp(u)) => {
-                let _ = write!(
-                    out,
-                    "{src}.{} > {dst}.{}: UDP, length {}",
-                    u.source_port(),
-                    u.destination_port(),
-                    u.length().saturating_sub(8)
-                );
+                push_ip(out, src);
+                out.push('.');
+                push_uint(out, u.source_port());
+                out.push_str(" > ");
+                push_ip(out, dst);
+                out.push('.');
+                push_uint(out, u.destination_port());
+                out.push_str(": UDP, length ");
+                push_uint(out, u.length().saturating_sub(8));
             }
             Some(TransportSlice::Icmpv4(i)) => {
                 let _ = write!(out, "{src} > {dst}: ICMP ");
