@@ -9,7 +9,7 @@ use crate::analyze::arp::{ArpAnalyzer, ArpConfig};
 use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::{Analyzer, Pipeline};
 use crate::cli::{AnalysisArgs, ArpArgs, Cli, Command, ReadArgs, ViewArgs};
-use crate::decode::decode;
+use crate::decode::{decode, Packet};
 use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
 use crate::report::{Event, InputError, Report};
@@ -157,7 +157,7 @@ pub fn arp<W: Write>(args: &ArpArgs, out: W) -> Result<(), RunError> {
         conns_only: false,
         arp_only: true,
     };
-    read(&ReadArgs { files: args.files.clone(), filter: None, view, analysis: args.analysis.clone() }, out)
+    read(&ReadArgs { files: args.files.clone(), filter: None, threads: 2, view, analysis: args.analysis.clone() }, out)
 }
 
 /// One run of the pipeline: decode, analyze, print. Files and live capture both drive it, so
@@ -192,6 +192,24 @@ impl<W: Write> Session<W> {
             }
         }
         r
+    }
+
+    /// Prints a packet the analyzers have already seen elsewhere, then `events` (drained), in
+    /// the order `frame` would (the two-thread `read`).
+    pub fn packet_and_events(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) -> io::Result<()> {
+        self.seen += 1;
+        let mut r = self.printer.packet(p);
+        for e in events.drain(..) {
+            if r.is_ok() {
+                r = self.printer.event(&e);
+            }
+        }
+        r
+    }
+
+    /// Replaces the pipeline (the two-thread `read` hands its analyzers back before `finish`).
+    pub fn set_pipeline(&mut self, pipeline: Pipeline) {
+        self.pipeline = pipeline;
     }
 
     /// The analyzers' report as things stand (the ARP table for a live redraw); ends nothing.
@@ -235,9 +253,13 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
     let mut filter = crate::source::filter::compile(args.filter.as_deref()).map_err(|e| RunError::Usage(e.to_string()))?;
     let mut analysis = args.analysis.clone();
     analysis.timeline = args.view.verbose;
+    let limit = args.view.count.unwrap_or(u64::MAX);
+    if args.threads > 1 && args.filter.is_none() {
+        let session = Session::new(out, view_options(&args.view), Vec::new());
+        return crate::parallel::read(&args.files, limit, session, analyzers(&analysis));
+    }
     let mut session = Session::new(out, view_options(&args.view), analyzers(&analysis));
     let mut errors: Vec<InputError> = Vec::new();
-    let limit = args.view.count.unwrap_or(u64::MAX);
     for path in &args.files {
         if session.seen() >= limit {
             break;

@@ -52,6 +52,12 @@ impl Pipeline {
         }
     }
 
+    /// A pipeline from a statistics counter that has already counted and `analyzers` in their
+    /// usual order (the two-thread `read` reassembles its analyzers this way for the report).
+    pub fn from_parts(stats: stats::StatsAnalyzer, analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
+        Pipeline { stats, analyzers }
+    }
+
     /// The report as it stands now, for a live redraw; the run goes on unchanged.
     pub fn snapshot(&self) -> Report {
         let mut report = Report::default();

@@ -1,0 +1,281 @@
+//! `read` on two cores: one thread reads and decodes frames and runs the statistics, the flood
+//! detector and the ARP analyzer; the other runs the connection tracker and writes the output.
+//!
+//! The profile of a one-thread run put the connection tracker (with its end-of-run reports)
+//! and the output on one side and reading, decoding, the flood detector and the ARP table on
+//! the other at roughly equal weight, and the analyzers are independent of each other, so this
+//! split needs no locking and no shared state. Frames borrow the file reader's buffer, so the
+//! reading thread copies each batch of frames into an arena it owns and sends the whole batch
+//! over a bounded channel; spent batches come back to be refilled, so memory stays flat. Each
+//! batch also carries the events its analyzers raised, tagged with the frame and the analyzer's
+//! place in the pipeline; the writing thread merges them with its own in that order, so the
+//! output is byte for byte the one-thread output (`--threads 1`, checked by `tests/threads.rs`).
+//! At the end the analyzers come back to one [`Pipeline`] in their usual order for the report.
+
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+use std::sync::mpsc;
+
+use crate::analyze::stats::StatsAnalyzer;
+use crate::analyze::{Analyzer, Pipeline};
+use crate::decode::decode;
+use crate::report::{Event, InputError};
+use crate::run::{RunError, Session};
+use crate::source::file::FileSource;
+use crate::source::{Frame, Ts};
+
+/// Frames per batch: large enough that channel hand-offs cost nothing per frame.
+const BATCH_FRAMES: usize = 4096;
+/// Bytes of frame data after which a batch is sent even if it has fewer frames.
+const BATCH_BYTES: usize = 4 << 20;
+/// Batches in flight between the threads (the bound on the extra memory).
+const IN_FLIGHT: usize = 4;
+
+/// Where an analyzer's events go in a frame's output: 0 is the statistics counter, then the
+/// analyzers in `run::analyzers` order from 1.
+type Pos = u8;
+
+/// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
+struct Meta {
+    start: usize,
+    caplen: u32,
+    number: u64,
+    ts: Ts,
+    linktype: u32,
+    len: u32,
+    interface: u32,
+    ts_known: bool,
+}
+
+/// Frames copied out of the reader, with the events the reading thread's analyzers raised.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    frames: Vec<Meta>,
+    /// (frame index in the batch, analyzer position, event), in frame then position order.
+    events: Vec<(u32, Pos, Event)>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            bytes: Vec::with_capacity(BATCH_BYTES + 65_536),
+            frames: Vec::with_capacity(BATCH_FRAMES),
+            events: Vec::new(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.frames.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn frame<'a>(bytes: &'a [u8], m: &Meta) -> Frame<'a> {
+        Frame {
+            number: m.number,
+            ts: m.ts,
+            linktype: m.linktype,
+            len: m.len,
+            data: bytes.get(m.start..m.start + m.caplen as usize).unwrap_or(&[]),
+            interface: m.interface,
+            ts_known: m.ts_known,
+        }
+    }
+}
+
+/// What the reading thread hands back when the input is done.
+struct Front {
+    stats: StatsAnalyzer,
+    analyzers: Vec<(Pos, Box<dyn Analyzer + Send>)>,
+    errors: Vec<InputError>,
+}
+
+/// Splits the analyzers of `run::analyzers` between the threads: the connection tracker (first)
+/// stays with the output, the others go to the reading thread. Positions keep the event order.
+type Split = (Vec<(Pos, Box<dyn Analyzer + Send>)>, Vec<(Pos, Box<dyn Analyzer + Send>)>);
+
+fn split(analyzers: Vec<Box<dyn Analyzer + Send>>) -> Split {
+    let mut back = Vec::new();
+    let mut front = Vec::new();
+    for (i, a) in analyzers.into_iter().enumerate() {
+        let pos = Pos::try_from(i + 1).unwrap_or(Pos::MAX);
+        if i == 0 {
+            back.push((pos, a));
+        } else {
+            front.push((pos, a));
+        }
+    }
+    (back, front)
+}
+
+/// The reading thread: every file in turn, at most `limit` frames, into batches.
+fn produce(
+    files: &[String],
+    limit: u64,
+    mut front: Vec<(Pos, Box<dyn Analyzer + Send>)>,
+    tx: mpsc::SyncSender<Batch>,
+    spent: mpsc::Receiver<Batch>,
+) -> Front {
+    let mut stats = StatsAnalyzer::default();
+    let mut errors = Vec::new();
+    let mut seen = 0u64;
+    let mut batch = Batch::new();
+    let mut evs = Vec::new();
+    let mut closed = false;
+    for path in files {
+        if seen >= limit || closed {
+            break;
+        }
+        let mut src = match FileSource::open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(InputError { input: path.clone(), message: e.to_string() });
+                continue;
+            }
+        };
+        let res = src.for_each(|frame| {
+            let idx = batch.frames.len() as u32;
+            let start = batch.bytes.len();
+            batch.bytes.extend_from_slice(frame.data);
+            batch.frames.push(Meta {
+                start,
+                caplen: frame.caplen(),
+                number: frame.number,
+                ts: frame.ts,
+                linktype: frame.linktype,
+                len: frame.len,
+                interface: frame.interface,
+                ts_known: frame.ts_known,
+            });
+            let p = decode(&frame);
+            stats.packet(&p, &mut evs);
+            if !evs.is_empty() {
+                batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
+            }
+            for (pos, a) in front.iter_mut() {
+                a.packet(&p, &mut evs);
+                if !evs.is_empty() {
+                    batch.events.extend(evs.drain(..).map(|e| (idx, *pos, e)));
+                }
+            }
+            seen += 1;
+            if batch.is_full() {
+                let next = match spent.try_recv() {
+                    Ok(mut b) => {
+                        b.bytes.clear();
+                        b.frames.clear();
+                        b.events.clear();
+                        b
+                    }
+                    Err(_) => Batch::new(),
+                };
+                if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    // The writer stopped (a write error): nothing more is wanted.
+                    closed = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            if seen >= limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        });
+        if let Err(e) = res {
+            errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
+        }
+    }
+    if !closed && !batch.frames.is_empty() {
+        let _ = tx.send(batch);
+    }
+    Front { stats, analyzers: front, errors }
+}
+
+/// Writes one batch: decodes each frame again (a `Packet` borrows its bytes, and decoding is
+/// cheaper than shipping decoded packets), runs the tracker, merges the events, prints.
+fn consume<W: Write>(
+    session: &mut Session<W>,
+    back: &mut [(Pos, Box<dyn Analyzer + Send>)],
+    batch: &mut Batch,
+    back_evs: &mut Vec<(Pos, Event)>,
+    merged: &mut Vec<Event>,
+) -> io::Result<()> {
+    let mut scratch = Vec::new();
+    let mut front_evs = batch.events.drain(..).peekable();
+    for (i, m) in batch.frames.iter().enumerate() {
+        let p = decode(&Batch::frame(&batch.bytes, m));
+        for (pos, a) in back.iter_mut() {
+            a.packet(&p, &mut scratch);
+            if !scratch.is_empty() {
+                back_evs.extend(scratch.drain(..).map(|e| (*pos, e)));
+            }
+        }
+        if back_evs.is_empty() && front_evs.peek().is_none_or(|(fi, _, _)| *fi as usize != i) {
+            session.packet_and_events(&p, merged)?;
+            continue;
+        }
+        // Both lists are in position order: merge them into the one-thread order.
+        let mut b = back_evs.drain(..).peekable();
+        loop {
+            let take_front = match (front_evs.peek(), b.peek()) {
+                (Some((fi, fp, _)), Some((bp, _))) if *fi as usize == i => fp <= bp,
+                (Some((fi, _, _)), None) if *fi as usize == i => true,
+                (_, Some(_)) => false,
+                _ => break,
+            };
+            let next = if take_front { front_evs.next().map(|(_, _, e)| e) } else { b.next().map(|(_, e)| e) };
+            let Some(e) = next else { break };
+            merged.push(e);
+        }
+        drop(b);
+        session.packet_and_events(&p, merged)?;
+    }
+    Ok(())
+}
+
+/// `read` with the reading and the tracking on two threads; same output as the one-thread run.
+pub fn read<W: Write>(
+    files: &[String],
+    limit: u64,
+    mut session: Session<W>,
+    analyzers: Vec<Box<dyn Analyzer + Send>>,
+) -> Result<(), RunError> {
+    let (mut back, front) = split(analyzers);
+    let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
+    let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
+    let (front, write_result) = std::thread::scope(|s| {
+        let reader = match std::thread::Builder::new()
+            .name("inspect-reader".into())
+            .spawn_scoped(s, move || produce(files, limit, front, tx, spent_rx))
+        {
+            Ok(h) => h,
+            Err(e) => return (None, Err(e)),
+        };
+        let mut back_evs = Vec::new();
+        let mut merged = Vec::new();
+        let mut result = Ok(());
+        for mut batch in rx.iter() {
+            result = consume(&mut session, &mut back, &mut batch, &mut back_evs, &mut merged);
+            if result.is_err() {
+                break;
+            }
+            let _ = spent_tx.send(batch);
+        }
+        // Dropping the receiver stops a reader still sending after a write error.
+        drop(rx);
+        let front = match reader.join() {
+            Ok(f) => f,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (Some(front), result)
+    });
+    write_result?;
+    let Some(front) = front else { return Err(RunError::Output(io::Error::other("cannot start the reading thread"))) };
+    let Front { stats, analyzers: front, errors } = front;
+    let mut all: Vec<(Pos, Box<dyn Analyzer + Send>)> = back.into_iter().chain(front).collect();
+    all.sort_by_key(|(pos, _)| *pos);
+    session.set_pipeline(Pipeline::from_parts(stats, all.into_iter().map(|(_, a)| a).collect()));
+    if session.seen() > 0 || errors.len() < files.len() {
+        session.finish(&errors)?;
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RunError::Input(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("\ninspect: ")))
+    }
+}
