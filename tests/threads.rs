@@ -80,8 +80,11 @@ fn several_files_a_count_and_a_missing_file_are_the_same() {
     same(&counted);
 }
 
-/// A classic pcap of Ethernet/IPv4/TCP frames: `(seconds, µs, src, sport, dst, dport, flags)`.
-fn pcap(frames: &[(u32, u32, [u8; 4], u16, [u8; 4], u16, u8)]) -> Vec<u8> {
+/// One TCP frame: `(seconds, µs, src, sport, dst, dport, flags)`.
+type Seg = (u32, u32, [u8; 4], u16, [u8; 4], u16, u8);
+
+/// A classic pcap of Ethernet/IPv4/TCP frames.
+fn pcap(frames: &[Seg]) -> Vec<u8> {
     let mut out = Vec::new();
     for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65_535, 1] {
         if v == 0x0004_0002 {
@@ -120,7 +123,7 @@ fn events_from_both_threads_keep_their_order_across_batches() {
         let (sec, usec) = (i / 1000 + if i >= 20_000 { 10 } else { 0 }, (i % 1000) * 1000);
         let client = [192, 168, (i >> 8) as u8, i as u8];
         let port = 1024 + (i % 50_000) as u16;
-        if sec >= 10 && sec < 20 && i % 2 == 0 {
+        if (10..20).contains(&sec) && i % 2 == 0 {
             frames.push((sec, usec, [172, 16, (i >> 8) as u8, i as u8], port, server, 443, 0x02));
             continue;
         }
