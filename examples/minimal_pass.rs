@@ -8,6 +8,9 @@ use std::hash::BuildHasherDefault;
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use rustc_hash::FxHasher;
 
+/// An IPv4 TCP connection's addresses and ports, as the set stores it.
+type FourTuple = ([u8; 4], [u8; 4], u16, u16);
+
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: minimal_pass FILE.pcap");
@@ -20,7 +23,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let mut set: HashSet<([u8; 4], [u8; 4], u16, u16), BuildHasherDefault<FxHasher>> = HashSet::default();
+    let mut set: HashSet<FourTuple, BuildHasherDefault<FxHasher>> = HashSet::default();
     let mut at = 24usize;
     let mut frames = 0u64;
     while let Some(hdr) = bytes.get(at..at + 16) {
