@@ -96,14 +96,14 @@ impl<W: Write> Printer<W> {
         if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
             return Ok(());
         }
-        if self.opts.arp_only && self.opts.format == Format::Text {
-            // `inspect arp` lists the events once, with the table at the end.
+        if (self.opts.arp_only || self.opts.quiet) && self.opts.format == Format::Text && matches!(e, Event::Arp(_)) {
+            // `inspect arp` and `-q` list ARP events once, with the table at the end; alerts
+            // still print as they happen.
             return Ok(());
         }
         match self.opts.format {
             Format::Json => {
-                let (kind, line) = summary::event_json(e);
-                let _ = kind;
+                let (_, line) = summary::event_json(e);
                 writeln!(self.w, "{line}")
             }
             Format::Text => match summary::event_text(e) {
@@ -124,13 +124,14 @@ impl<W: Write> Printer<W> {
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text if self.opts.conns_only => match &r.conns {
-                Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                Some(c) => conns::text(&mut self.w, c, self.opts.verbose, true),
                 None => Ok(()),
             },
             Format::Text => {
                 summary::report_text(&mut self.w, r)?;
                 match &r.conns {
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                    // `-q` keeps the totals; the rows only when a filter asked for them.
+                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, !self.opts.quiet || !c.filter.is_empty()),
                     None => Ok(()),
                 }
             }
