@@ -8,8 +8,8 @@ use std::hash::BuildHasherDefault;
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use rustc_hash::FxHasher;
 
-/// A TCP 5-tuple without the protocol: source, destination, ports.
-type Tuple = ([u8; 4], [u8; 4], u16, u16);
+/// An IPv4 TCP connection's addresses and ports, as the set stores it.
+type FourTuple = ([u8; 4], [u8; 4], u16, u16);
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
@@ -23,7 +23,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let mut set: HashSet<Tuple, BuildHasherDefault<FxHasher>> = HashSet::default();
+    let mut set: HashSet<FourTuple, BuildHasherDefault<FxHasher>> = HashSet::default();
     let mut at = 24usize;
     let mut frames = 0u64;
     while let Some(hdr) = bytes.get(at..at + 16) {

@@ -9,13 +9,16 @@
 # tshark's "<-" columns are B to A, "->" A to B. Bytes are kept as tshark prints them
 # ("574 bytes", "12 kB"): above 9999 bytes tshark shows whole kB (or MB), which the test
 # compares as such. The first line is a comment naming the tshark version and the input.
-# (captures/*.pcapng are left out for now: the file reader rejects their section header,
-# "28 bytes needed, 24 present", a source bug reported to the lead; add them back once fixed.)
+# captures/mixed.pcapng holds every frame twice (once per bridge port, interface ids 0 and 1):
+# tshark keeps both copies in one conversation (the second as a retransmission or dup ACK), and
+# so does `inspect` (one connection, every copy counted in its frames and frame bytes), so the
+# golden counts are twice those of one interface; tests/tcp.rs checks that too.
 set -eu
 out=tests/golden/conv
 mkdir -p "$out"
 if [ "$#" -eq 0 ]; then
     set -- captures/web.pcap captures/refused.pcap captures/synflood.pcap captures/handshake-nano.pcap \
+        captures/web.pcapng captures/mixed.pcapng \
         ../shared/corpus/tcpdump/mptcp-v0.pcap ../shared/corpus/tcpdump/mptcp-fclose.pcap \
         ../shared/corpus/tcpdump/mptcp-tcprst.pcap ../shared/corpus/tcpdump/mptcp-aa-echo.pcap \
         ../shared/corpus/tcpdump/tcp-handshake-nano.pcap ../shared/corpus/tcpdump/ipv4_tcp_http_xml.pcap \

@@ -9,7 +9,7 @@ command -v tshark >/dev/null || { echo "golden_decode.sh: tshark is not installe
 command -v tcpdump >/dev/null || { echo "golden_decode.sh: tcpdump is not installed (apt-get install tcpdump)" >&2; exit 1; }
 
 FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
-  eth.src eth.dst eth.type vlan.id ieee8021ad.id
+  eth.src eth.dst eth.type eth.len vlan.id ieee8021ad.id
   arp.opcode arp.src.hw_mac arp.src.proto_ipv4 arp.dst.hw_mac arp.dst.proto_ipv4
   ip.version ip.hdr_len ip.dsfield ip.len ip.id ip.flags.df ip.flags.mf ip.frag_offset ip.ttl ip.proto
   ip.checksum ip.src ip.dst
@@ -34,6 +34,12 @@ FILES=(captures/*.pcap captures/*.pcapng
   $CORPUS/tcpdump/udp-length-heapoverflow.pcap $CORPUS/tcpdump/tcp_header_heapoverflow.pcap
   $CORPUS/tcpdump/time_2106_max.pcap $CORPUS/tcpdump/OSPFv2_Capture_FINAL.pcapng
   $CORPUS/tcpdump/bgp-shutdown-communication.pcapng $CORPUS/tcpdump/vxlan.pcap
+  $CORPUS/tcpdump/pim-packet-assortment.pcap $CORPUS/tcpdump/ptp_ethernet.pcap $CORPUS/tcpdump/resp_1_benchmark.pcap
+  $CORPUS/tcpdump/babel_rfc6126bis.pcap $CORPUS/tcpdump/dhcp-rfc4388.pcap $CORPUS/tcpdump/HSRP_coup.pcap
+  $CORPUS/tcpdump/isakmp4500.pcap $CORPUS/tcpdump/bfd-raw-auth-md5.pcap $CORPUS/tcpdump/sflow_multiple_counter_30_pdus.pcap
+  $CORPUS/tcpdump/ntp-control.pcap $CORPUS/tcpdump/pptp.pcap $CORPUS/tcpdump/ldp-common-session.pcap
+  $CORPUS/tcpdump/of10_p3295.pcap $CORPUS/tcpdump/of13_ericsson.pcapng $CORPUS/tcpdump/OSPFv3_NBMA_adjacencies.pcap
+  $CORPUS/tcpdump/rpvstp-trunk-native-vid5.pcap $CORPUS/tcpdump/bgp-lu-multiple-labels.pcap
   $CORPUS/pcapng-le/basic/*.pcapng $CORPUS/pcapng-le/advanced/*.pcapng $CORPUS/pcapng-le/difficult/*.pcapng)
 
 args=()

@@ -156,6 +156,45 @@ fn web_capture_both_close_orders() {
     }
 }
 
+/// `mixed.pcapng` holds one `curl http://10.0.0.2/hello.txt` seen on both ports of a bridge:
+/// every frame twice, with interface ids 0 and 1, microseconds apart (captures/README.md).
+///
+/// How it is counted, by tshark and by us alike: the interface id is not part of a connection's
+/// key, so both copies belong to one connection (tshark's conversation table has one row, with
+/// twice the frames and frame bytes of one port; `matches_tshark_conversations` checks ours
+/// against it through `tests/golden/conv/mixed.pcapng.tsv`). Each second copy is, on the wire,
+/// a retransmission (a segment that occupies sequence space: SYN, data, FIN) or a duplicate ACK
+/// (a pure ACK), as Wireshark marks them too; so packets and frame bytes double, while payload
+/// bytes count each byte once. The same request, recorded on one interface, is the second
+/// connection of `web.pcapng` (same curl, same server, same path).
+#[test]
+fn mixed_pcapng_counts_each_copy_once_as_data() {
+    if !have("captures/mixed.pcapng") || !have("captures/web.pcapng") {
+        return;
+    }
+    let (mixed, summary) = conns(&["captures/mixed.pcapng"]);
+    assert_eq!(mixed.len(), 1, "one connection over both interfaces");
+    assert_eq!(summary["tcp"], 1);
+    let (web, _) = conns(&["captures/web.pcapng"]);
+    let one = web.iter().find(|c| c["history"] == "ShADadFf" && n(&c["orig_bytes"]) == n(&mixed[0]["orig_bytes"]));
+    let Some(one) = one else { panic!("web.pcapng has no single-interface twin of {}", mixed[0]) };
+    let c = &mixed[0];
+    for k in ["orig_pkts", "resp_pkts", "orig_frame_bytes", "resp_frame_bytes", "orig_ip_bytes", "resp_ip_bytes"] {
+        assert_eq!(n(&c[k]), 2 * n(&one[k]), "{k}: twice the one-interface count");
+    }
+    for k in ["orig_bytes", "resp_bytes"] {
+        assert_eq!(n(&c[k]), n(&one[k]), "{k}: payload counted once");
+    }
+    // The client's copied SYN, request and FIN are retransmissions; its other copies (4 pure
+    // ACKs) are duplicate ACKs. The server sent one pure ACK; its other 4 segments (SYN-ACK, the
+    // response's two segments, FIN) are retransmitted by the copy.
+    assert_eq!((n(&c["orig_retrans"]), n(&c["resp_retrans"])), (3, n(&one["resp_pkts"]) - 1));
+    assert_eq!((s(&c["conn_state"]), s(&c["orig_state"]), s(&c["resp_state"])), ("SF", "TIME_WAIT", "CLOSED"));
+    // Zeek's history notes the retransmissions once per direction (T from the client, t from
+    // the server).
+    assert_eq!(s(&c["history"]), "SThtADadFf");
+}
+
 #[test]
 fn time_wait_expires_on_packet_time() {
     if !have("captures/web.pcap") {

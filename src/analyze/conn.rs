@@ -420,4 +420,269 @@ impl Analyzer for ConnAnalyzer {
             filter: self.cfg.describe(),
         });
     }
+
+    fn snapshot(&self, report: &mut Report) {
+        report.conns = Some(self.open_summary());
+    }
+}
+
+/// The live view (`capture --conns`): read-only, so a redraw never changes the analysis.
+impl ConnAnalyzer {
+    /// The summary as it stands now: totals over every connection so far (those that left the
+    /// table, and those still in it by their state now; `by_end` counts only the former), and
+    /// as rows the connections still in the table that pass the filters, by start, with `end`
+    /// set to `open`.
+    fn open_summary(&self) -> ConnSummary {
+        let (mut tcp, mut udp) = (self.tcp, self.udp);
+        let mut by_state = self.by_state;
+        let mut open: Vec<(i64, u64, &FlowKey, &Conn, i64)> = Vec::with_capacity(self.table.len());
+        for (key, c, last_ns) in self.table.iter() {
+            if key.proto == IPPROTO_TCP {
+                tcp += 1;
+            } else {
+                udp += 1;
+            }
+            let state = c.conn_state();
+            if let Some(n) = CONN_STATES.iter().position(|(n, _)| *n == state).and_then(|i| by_state.get_mut(i)) {
+                *n += 1;
+            }
+            open.push((c.start_ns, key.hash64(), key, c, last_ns));
+        }
+        open.sort_unstable_by_key(|&(start, hash, ..)| (start, hash));
+        // Without filters every open connection matches: build only the rows that are shown.
+        let filtered = self.cfg.state.is_some() || self.cfg.port.is_some() || self.cfg.host.is_some();
+        let mut matched = 0u64;
+        let mut rows = Vec::new();
+        for &(_, _, key, c, last_ns) in &open {
+            if !filtered && rows.len() >= self.cfg.max_rows {
+                matched = open.len() as u64;
+                break;
+            }
+            let rec = self.open_record(key, c, last_ns);
+            if !self.cfg.matches(&rec) {
+                continue;
+            }
+            matched += 1;
+            if rows.len() < self.cfg.max_rows {
+                rows.push(rec);
+            }
+        }
+        rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        ConnSummary {
+            tcp,
+            udp,
+            by_state: CONN_STATES
+                .iter()
+                .zip(by_state.iter())
+                .filter(|(_, n)| **n > 0)
+                .map(|((s, _), n)| (s.to_string(), *n))
+                .collect(),
+            by_end: ENDS.iter().zip(self.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
+            evicted: self.by_end.get(6).copied().unwrap_or(0),
+            max_conns: self.cfg.max_conns,
+            peak: self.peak,
+            matched,
+            rows,
+            max_rows: self.cfg.max_rows,
+            filter: self.cfg.describe(),
+        }
+    }
+
+    /// The record of a connection still in the table, as it stands after its last packet.
+    fn open_record(&self, key: &FlowKey, c: &Conn, last_ns: i64) -> ConnRecord {
+        let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+        let (rtt1, rtt2) = c.handshake_rtt();
+        let tcp = key.proto == IPPROTO_TCP;
+        ConnRecord {
+            ts: ns_ts(c.start_ns).as_secs_f64(),
+            uid: uid(key, c.start_ns),
+            orig_h: oh,
+            orig_p: op,
+            resp_h: rh,
+            resp_p: rp,
+            proto: if tcp { "tcp" } else { "udp" },
+            duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
+            orig_bytes: c.orig.bytes,
+            resp_bytes: c.resp.bytes,
+            conn_state: c.conn_state(),
+            history: c.history(),
+            orig_pkts: c.orig.pkts as u64,
+            orig_ip_bytes: c.orig.ip_bytes,
+            resp_pkts: c.resp.pkts as u64,
+            resp_ip_bytes: c.resp.ip_bytes,
+            orig_state: tcp.then_some(c.orig.state),
+            resp_state: tcp.then_some(c.resp.state),
+            orig_frame_bytes: c.orig.frame_bytes,
+            resp_frame_bytes: c.resp.frame_bytes,
+            orig_retrans: c.orig.retrans,
+            resp_retrans: c.resp.retrans,
+            rtt_syn_synack: rtt1,
+            rtt_synack_ack: rtt2,
+            mid_stream: c.mid_stream(),
+            end: "open",
+            timeline: Vec::new(),
+            start: ns_ts(c.start_ns),
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::decode::decode;
+    use crate::decode::tcpflag::{ACK, FIN, PSH, SYN};
+    use crate::source::Frame;
+    use std::net::Ipv4Addr;
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    /// An Ethernet/IPv4 frame carrying a TCP segment (RFC 793 header, no options) or, with
+    /// `flags` None, a UDP datagram (RFC 768), with `len` payload bytes.
+    fn frame(src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, tcp: Option<(u8, u32, u32)>, len: u16) -> Vec<u8> {
+        let l4 = if tcp.is_some() { 20 } else { 8 };
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&(20 + l4 + len).to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0, 0, 64, if tcp.is_some() { 6 } else { 17 }, 0, 0]);
+        f.extend_from_slice(&src.octets());
+        f.extend_from_slice(&dst.octets());
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        match tcp {
+            Some((flags, seq, ack)) => {
+                f.extend_from_slice(&seq.to_be_bytes());
+                f.extend_from_slice(&ack.to_be_bytes());
+                f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            }
+            None => {
+                f.extend_from_slice(&(8 + len).to_be_bytes());
+                f.extend_from_slice(&[0, 0]);
+            }
+        }
+        f.resize(f.len() + len as usize, b'x');
+        f
+    }
+
+    /// A packet at `ms` milliseconds into the run.
+    struct Pkt {
+        ms: u64,
+        data: Vec<u8>,
+    }
+
+    fn tcp(ms: u64, from_client: bool, flags: u8, seq: u32, ack: u32, len: u16) -> Pkt {
+        let (s, sp, d, dp) = if from_client { (CLIENT, 40000, SERVER, 80) } else { (SERVER, 80, CLIENT, 40000) };
+        Pkt { ms, data: frame(s, sp, d, dp, Some((flags, seq, ack)), len) }
+    }
+
+    fn udp(ms: u64, len: u16) -> Pkt {
+        Pkt { ms, data: frame(CLIENT, 5353, SERVER, 53, None, len) }
+    }
+
+    /// A handshake, 5 bytes each way, a close from the client (ISNs 100 and 900), then a UDP
+    /// query at 1 s and, past TIME_WAIT (60 s) but within the UDP timeout (60 s), another one
+    /// that sweeps the closed connection.
+    fn script() -> Vec<Pkt> {
+        vec![
+            tcp(0, true, SYN, 100, 0, 0),
+            tcp(1, false, SYN | ACK, 900, 101, 0),
+            tcp(2, true, ACK, 101, 901, 0),
+            tcp(3, true, PSH | ACK, 101, 901, 5),
+            tcp(4, false, PSH | ACK, 901, 106, 5),
+            tcp(5, true, FIN | ACK, 106, 906, 0),
+            tcp(6, false, FIN | ACK, 906, 107, 0),
+            tcp(7, true, ACK, 107, 907, 0),
+            udp(1_000, 30),
+            udp(60_500, 30),
+        ]
+    }
+
+    fn feed(a: &mut ConnAnalyzer, p: &Pkt, events: &mut Vec<Event>) {
+        let ts = Ts { sec: 1_000 + (p.ms / 1000) as i64, nsec: (p.ms % 1000) as u32 * 1_000_000 };
+        let f = Frame { number: 1, ts, linktype: 1, len: p.data.len() as u32, data: &p.data, interface: 0, ts_known: true };
+        a.packet(&decode(&f), events);
+    }
+
+    fn snap(a: &ConnAnalyzer) -> ConnSummary {
+        let mut r = Report::default();
+        a.snapshot(&mut r);
+        r.conns.unwrap_or_default()
+    }
+
+    /// Events and final summary of a run, as JSON, taking a snapshot after every packet or not.
+    fn run(snapshots: bool) -> (Vec<String>, String) {
+        let mut a = ConnAnalyzer::new(ConnConfig::default());
+        let mut events = Vec::new();
+        for p in script() {
+            feed(&mut a, &p, &mut events);
+            if snapshots {
+                let _ = snap(&a);
+            }
+        }
+        let mut r = Report::default();
+        a.finish(&mut r, &mut events);
+        let ev = events.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
+        (ev, serde_json::to_string(&r.conns).unwrap_or_default())
+    }
+
+    #[test]
+    fn snapshots_leave_the_analysis_unchanged() {
+        let (plain_events, plain_report) = run(false);
+        let (snap_events, snap_report) = run(true);
+        // Sanity: the run itself reported both connections.
+        assert_eq!(plain_events.len(), 2);
+        assert_eq!(snap_events, plain_events);
+        assert_eq!(snap_report, plain_report);
+    }
+
+    #[test]
+    fn snapshot_lists_open_connections_as_they_stand() {
+        let mut a = ConnAnalyzer::new(ConnConfig::default());
+        let mut events = Vec::new();
+        let pkts = script();
+        for p in pkts.iter().take(3) {
+            feed(&mut a, p, &mut events);
+        }
+        let s = snap(&a);
+        assert_eq!((s.tcp, s.udp, s.matched), (1, 0, 1));
+        let row = &s.rows[0];
+        assert_eq!((row.orig_h, row.orig_p, row.resp_p), (IpAddr::from(CLIENT), 40000, 80));
+        assert_eq!((row.orig_state, row.resp_state), (Some(TcpState::Established), Some(TcpState::Established)));
+        assert_eq!((row.conn_state, row.end, row.orig_pkts, row.resp_pkts), ("S1", "open", 2, 1));
+        assert!(s.by_end.is_empty());
+
+        // Closed by the client (it waits in TIME_WAIT), and a UDP query with no answer yet.
+        for p in pkts.iter().take(9).skip(3) {
+            feed(&mut a, p, &mut events);
+        }
+        let s = snap(&a);
+        assert_eq!((s.tcp, s.udp, s.rows.len()), (1, 1, 2));
+        let row = &s.rows[0];
+        assert_eq!((row.orig_state, row.resp_state), (Some(TcpState::TimeWait), Some(TcpState::Closed)));
+        assert_eq!((row.conn_state, row.orig_bytes, row.resp_bytes), ("SF", 5, 5));
+        assert_eq!((s.rows[1].proto, s.rows[1].conn_state), ("udp", "S0"));
+        assert!(events.is_empty(), "nothing has left the table yet");
+
+        // Past TIME_WAIT the TCP connection leaves: counted in the totals, no longer a row.
+        feed(&mut a, &pkts[9], &mut events);
+        let s = snap(&a);
+        assert_eq!(events.len(), 1);
+        assert_eq!((s.tcp, s.udp, s.rows.len(), s.rows[0].proto), (1, 1, 1, "udp"));
+        assert_eq!(s.by_end, vec![("time_wait_expired".to_string(), 1)]);
+        assert_eq!(s.by_state, vec![("S0".to_string(), 1), ("SF".to_string(), 1)]);
+    }
+
+    #[test]
+    fn snapshot_applies_the_table_filters() {
+        let cfg = ConnConfig { port: Some(53), max_rows: 5, ..ConnConfig::default() };
+        let mut a = ConnAnalyzer::new(cfg);
+        let mut events = Vec::new();
+        for p in script().iter().take(9) {
+            feed(&mut a, p, &mut events);
+        }
+        let s = snap(&a);
+        assert_eq!((s.tcp, s.udp, s.matched, s.rows.len()), (1, 1, 1, 1));
+        assert_eq!(s.rows[0].resp_p, 53);
+        assert_eq!(s.filter, "port 53");
+    }
 }

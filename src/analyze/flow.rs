@@ -351,6 +351,14 @@ impl<V> FlowTable<V> {
     }
 }
 
+/// Read-only walks, for snapshots (a live redraw): the table and its timers are not changed.
+impl<V> FlowTable<V> {
+    /// Every flow in the table: its key, value and last packet time (ns), in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (&FlowKey, &V, i64)> + '_ {
+        self.nodes.iter().filter_map(|n| n.val.as_ref().map(|v| (&n.key, v, n.last_ns)))
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;

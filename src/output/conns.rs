@@ -23,8 +23,8 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
     s.map(|s| s.name()).unwrap_or("-")
 }
 
-/// Writes the connection summary and table as text.
-pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool) -> io::Result<()> {
+/// Writes the connection summary as text, and the table of connections when `rows`.
+pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
@@ -50,7 +50,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool) -> io::Result<()>
     if !s.filter.is_empty() {
         writeln!(w, "Filter: {} ({} of {} connections match)", s.filter, s.matched, total)?;
     }
-    if s.rows.is_empty() {
+    if s.rows.is_empty() || !rows {
         return Ok(());
     }
     let mut t = table(&[

@@ -57,7 +57,12 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             mac_field(out, "eth.dst", &dst);
             mac_field(out, "eth.src", &src);
             let tags = p.vlans.get(..p.vlan_count as usize).unwrap_or(&[]);
-            num(out, "eth.type", tags.first().map_or(ethertype, |v| v.tpid));
+            match tags.first() {
+                Some(v) => num(out, "eth.type", v.tpid),
+                // Below 0x0600 the field is an IEEE 802.3 length, which Wireshark calls eth.len.
+                None if ethertype < 0x0600 => num(out, "eth.len", ethertype),
+                None => num(out, "eth.type", ethertype),
+            }
             // Wireshark names 802.1Q C-tags `vlan.*` and 802.1ad S-tags `ieee8021ad.*`.
             for (name, s_tag) in [("ieee8021ad.id", true), ("vlan.id", false)] {
                 let mut ids = tags.iter().filter(|v| (v.tpid == 0x88a8) == s_tag).peekable();

@@ -60,13 +60,21 @@ pub fn redraw_json(w: &mut dyn Write, r: &Report, t: LiveTables) -> io::Result<(
     Ok(())
 }
 
-// MERGE SEAM: point these four at the connection (issue 4) and ARP (issue 6) table renderers
-// of output/summary.rs once those analyzers fill `Report` (and implement
-// `Analyzer::snapshot`). Until then the redraw says the table is not in this build.
+// The tables come from each analyzer's `Analyzer::snapshot`: the connection tracker lists the
+// connections still in its table (with totals over every connection so far), the ARP
+// analyzer its whole table.
 
-/// The connection table of `r` as text.
-pub fn conns_text(w: &mut dyn Write, _r: &Report) -> io::Result<()> {
-    writeln!(w, "(connection table: not in this build)")
+/// The connection table of `r` as text: the open connections, under the run's totals so far.
+pub fn conns_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    match &r.conns {
+        Some(c) => {
+            let closed: u64 = c.by_end.iter().map(|(_, n)| n).sum();
+            let open = (c.tcp + c.udp).saturating_sub(closed);
+            writeln!(w, "Connections open now: {open} (listed below), closed so far: {closed}")?;
+            crate::output::conns::text(w, c, false, true)
+        }
+        None => writeln!(w, "(connection table: the connection tracker is not running)"),
+    }
 }
 
 /// The ARP table of `r` as text.
@@ -77,9 +85,18 @@ pub fn arp_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     }
 }
 
-/// The connection table of `r` as JSON lines.
-pub fn conns_json(_w: &mut dyn Write, _r: &Report) -> io::Result<()> {
-    Ok(())
+/// The connection table of `r` as JSON lines: one `conn_open` object per open connection
+/// listed (Zeek field names, `end` is `open`), then the `conn_summary` totals so far.
+pub fn conns_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+    match &r.conns {
+        Some(c) => {
+            for row in &c.rows {
+                writeln!(w, "{}", crate::output::json::event("conn_open", row))?;
+            }
+            crate::output::conns::json(w, c)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The ARP table of `r` as JSON lines.

@@ -124,13 +124,14 @@ impl<W: Write> Printer<W> {
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r),
             Format::Text if self.opts.conns_only => match &r.conns {
-                Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                Some(c) => conns::text(&mut self.w, c, self.opts.verbose, true),
                 None => Ok(()),
             },
             Format::Text => {
                 summary::report_text(&mut self.w, r)?;
                 match &r.conns {
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose),
+                    // `-q` keeps the totals; the rows only when a filter asked for them.
+                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, !self.opts.quiet || !c.filter.is_empty()),
                     None => Ok(()),
                 }
             }

@@ -189,7 +189,8 @@ pub struct ConnRecord {
     /// The connection was already open when the capture began: the originator is a guess.
     pub mid_stream: bool,
     /// Why the connection left the table: `end_of_input`, `time_wait_expired`, `syn_timeout`,
-    /// `half_open_timeout`, `idle_timeout`, `evicted` or `reused` (a new SYN on the same ports).
+    /// `half_open_timeout`, `idle_timeout`, `evicted` or `reused` (a new SYN on the same ports);
+    /// `open` in a live snapshot, for a connection still in the table.
     pub end: &'static str,
     /// Each endpoint's state changes (kept with `-V`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
