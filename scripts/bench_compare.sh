@@ -26,6 +26,7 @@ run() { # name, command...
 }
 echo "file: $F ($(du -hL "$F" | cut -f1), $N packets); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 run minimal_pass            $MIN "$F"
+run "minimal_pass --read"   $MIN "$F" --read
 run "inspect read -q"       $INSPECT read -q "$F"
 run "inspect read -q --threads 1" $INSPECT read -q --threads 1 "$F"
 run "inspect read (lines)"  $INSPECT read "$F"
@@ -43,6 +44,7 @@ echo "  tcpdump -w /dev/null time / inspect read -q time:  $(ratio "${T[tcpdump 
 echo "  tcpdump -n -r time / inspect lines time:           $(ratio "${T[tcpdump -n -r]}" "${T[inspect read (lines)]}")"
 echo "  inspect read -q time / minimal pass time:          $(ratio "${T[inspect read -q]}" "${T[minimal_pass]}") (goal <= 1.5)"
 echo "  same, one thread:                                  $(ratio "${T[inspect read -q --threads 1]}" "${T[minimal_pass]}")"
+echo "  inspect read -q time / minimal pass (read, no map): $(ratio "${T[inspect read -q]}" "${T[minimal_pass --read]}")"
 echo "  load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $TSHARK = 1 ]; then
   echo "  tshark conv,tcp time / inspect read -q time:       $(ratio "${T[tshark -q -z conv,tcp]}" "${T[inspect read -q]}") (goal >= 80)"
