@@ -14,7 +14,7 @@ use super::flow::{FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
 use crate::decode::Packet;
-use crate::report::conn::{ConnRecord, ConnSummary, TcpState, CONN_STATES};
+use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
 
@@ -219,40 +219,9 @@ impl ConnAnalyzer {
         if end == "time_wait_expired" {
             c.time_wait_over(last_ns.saturating_add(self.table.timeout(class)));
         }
-        let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
-        let conn_state = c.conn_state();
-        let (rtt1, rtt2) = c.handshake_rtt();
+        let rec = record(&key, &c, last_ns, end, c.transitions());
+        let conn_state = rec.conn_state;
         let tcp = key.proto == IPPROTO_TCP;
-        let rec = ConnRecord {
-            ts: ns_ts(c.start_ns).as_secs_f64(),
-            uid: uid(&key, c.start_ns),
-            orig_h: oh,
-            orig_p: op,
-            resp_h: rh,
-            resp_p: rp,
-            proto: if tcp { "tcp" } else { "udp" },
-            duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
-            orig_bytes: c.orig.bytes,
-            resp_bytes: c.resp.bytes,
-            conn_state,
-            history: c.history(),
-            orig_pkts: c.orig.pkts as u64,
-            orig_ip_bytes: c.orig.ip_bytes,
-            resp_pkts: c.resp.pkts as u64,
-            resp_ip_bytes: c.resp.ip_bytes,
-            orig_state: tcp.then_some(c.orig.state),
-            resp_state: tcp.then_some(c.resp.state),
-            orig_frame_bytes: c.orig.frame_bytes,
-            resp_frame_bytes: c.resp.frame_bytes,
-            orig_retrans: c.orig.retrans,
-            resp_retrans: c.resp.retrans,
-            rtt_syn_synack: rtt1,
-            rtt_synack_ack: rtt2,
-            mid_stream: c.mid_stream(),
-            end,
-            timeline: c.transitions(),
-            start: ns_ts(c.start_ns),
-        };
         if tcp {
             self.tcp += 1;
         } else {
@@ -490,39 +459,45 @@ impl ConnAnalyzer {
 
     /// The record of a connection still in the table, as it stands after its last packet.
     fn open_record(&self, key: &FlowKey, c: &Conn, last_ns: i64) -> ConnRecord {
-        let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
-        let (rtt1, rtt2) = c.handshake_rtt();
-        let tcp = key.proto == IPPROTO_TCP;
-        ConnRecord {
-            ts: ns_ts(c.start_ns).as_secs_f64(),
-            uid: uid(key, c.start_ns),
-            orig_h: oh,
-            orig_p: op,
-            resp_h: rh,
-            resp_p: rp,
-            proto: if tcp { "tcp" } else { "udp" },
-            duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
-            orig_bytes: c.orig.bytes,
-            resp_bytes: c.resp.bytes,
-            conn_state: c.conn_state(),
-            history: c.history(),
-            orig_pkts: c.orig.pkts as u64,
-            orig_ip_bytes: c.orig.ip_bytes,
-            resp_pkts: c.resp.pkts as u64,
-            resp_ip_bytes: c.resp.ip_bytes,
-            orig_state: tcp.then_some(c.orig.state),
-            resp_state: tcp.then_some(c.resp.state),
-            orig_frame_bytes: c.orig.frame_bytes,
-            resp_frame_bytes: c.resp.frame_bytes,
-            orig_retrans: c.orig.retrans,
-            resp_retrans: c.resp.retrans,
-            rtt_syn_synack: rtt1,
-            rtt_synack_ack: rtt2,
-            mid_stream: c.mid_stream(),
-            end: "open",
-            timeline: Vec::new(),
-            start: ns_ts(c.start_ns),
-        }
+        record(key, c, last_ns, "open", Vec::new())
+    }
+}
+
+/// The conn.log record of connection `c`, as it stands at `last_ns`; `end` says why it is
+/// reported (it left the table, or `open` for a live snapshot).
+fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: &'static str, timeline: Vec<Transition>) -> ConnRecord {
+    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+    let (rtt1, rtt2) = c.handshake_rtt();
+    let tcp = key.proto == IPPROTO_TCP;
+    ConnRecord {
+        ts: ns_ts(c.start_ns).as_secs_f64(),
+        uid: uid(key, c.start_ns),
+        orig_h: oh,
+        orig_p: op,
+        resp_h: rh,
+        resp_p: rp,
+        proto: if tcp { "tcp" } else { "udp" },
+        duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
+        orig_bytes: c.orig.bytes,
+        resp_bytes: c.resp.bytes,
+        conn_state: c.conn_state(),
+        history: c.history(),
+        orig_pkts: c.orig.pkts as u64,
+        orig_ip_bytes: c.orig.ip_bytes,
+        resp_pkts: c.resp.pkts as u64,
+        resp_ip_bytes: c.resp.ip_bytes,
+        orig_state: tcp.then_some(c.orig.state),
+        resp_state: tcp.then_some(c.resp.state),
+        orig_frame_bytes: c.orig.frame_bytes,
+        resp_frame_bytes: c.resp.frame_bytes,
+        orig_retrans: c.orig.retrans,
+        resp_retrans: c.resp.retrans,
+        rtt_syn_synack: rtt1,
+        rtt_synack_ack: rtt2,
+        mid_stream: c.mid_stream(),
+        end,
+        timeline,
+        start: ns_ts(c.start_ns),
     }
 }
 
