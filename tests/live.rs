@@ -581,7 +581,35 @@ fn capture_matches_tcpdump_and_decodes_traffic() {
     if CHECK_ANALYZERS {
         check_analyzers(&net, &objs, &packets);
     }
+    live_equals_replay(&objs, &ours);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Live and offline give the same results for the same packets: reading the `-w` file back
+/// yields exactly the packets, connections, alerts and ARP objects the live run printed.
+fn live_equals_replay(live: &[serde_json::Value], written: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inspect"))
+        .args(["read", "--format", "json"])
+        .arg(written)
+        .output()
+        .expect("run inspect read");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let replay: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    let kinds = ["packet", "conn", "alert", "arp", "arp_event", "stats"];
+    let pick = |v: &[serde_json::Value], k: &str| -> Vec<serde_json::Value> {
+        v.iter().filter(|o| o["event_type"] == k).cloned().collect()
+    };
+    for k in kinds {
+        let (a, b) = (pick(live, k), pick(&replay, k));
+        assert!(!a.is_empty() || k == "arp_event", "live run printed no {k} objects");
+        assert_eq!(a.len(), b.len(), "{k}: live {} objects, replay {}", a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y, "{k} differs between the live run and the replay of its -w file");
+        }
+    }
 }
 
 /// What the analyzers made of the traffic of `capture_matches_tcpdump_and_decodes_traffic`: the

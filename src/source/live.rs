@@ -191,9 +191,11 @@ pub fn now() -> Ts {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    // Microseconds, as libpcap stamps packets and as `-w` stores them: a replay of the `-w`
+    // file then gives exactly the live run's results.
     Ts {
         sec: d.as_secs() as i64,
-        nsec: d.subsec_nanos(),
+        nsec: d.subsec_micros() * 1000,
     }
 }
 
