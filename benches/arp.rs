@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let frames: Vec<Frame<'_>> = data
         .iter()
         .enumerate()
-        .map(|(n, d)| Frame { number: n as u64 + 1, ts: Ts::default(), linktype: 1, len: d.len() as u32, data: d, interface: 0, ts_known: true })
+        .map(|(n, d)| inspect::testkit::frame(n as u64 + 1, Ts::default(), d))
         .collect();
     let mut packets: Vec<Packet<'_>> = frames.iter().map(decode).collect();
     assert!(packets.iter().all(|p| p.arp().is_some()), "every frame is ARP");

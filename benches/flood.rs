@@ -10,14 +10,7 @@ use inspect::decode::{decode, Packet};
 use inspect::source::{Frame, Ts};
 
 fn frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flags: u8) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    f.extend_from_slice(&[0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    f
+    inspect::testkit::tcp_frame(src, dst, sport, dport, 1, 1, flags, 0xffff, 0)
 }
 
 /// 1000 normal connections (5 packets each) interleaved with 5000 spoofed SYNs, over 1 s.
@@ -45,7 +38,7 @@ fn bench(c: &mut Criterion) {
     let frames: Vec<Frame<'_>> = data
         .iter()
         .enumerate()
-        .map(|(n, d)| Frame { number: n as u64 + 1, ts: Ts::default(), linktype: 1, len: d.len() as u32, data: d, interface: 0, ts_known: true })
+        .map(|(n, d)| inspect::testkit::frame(n as u64 + 1, Ts::default(), d))
         .collect();
     let mut packets: Vec<Packet<'_>> = frames.iter().map(decode).collect();
     let n = packets.len();

@@ -5,22 +5,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use inspect::analyze::conn::{ConnAnalyzer, ConnConfig};
 use inspect::analyze::Analyzer;
 use inspect::decode::decode;
-use inspect::source::{Frame, Ts};
+use inspect::source::Ts;
 
 #[allow(clippy::too_many_arguments)]
 fn frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    let total = 40 + len;
-    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 6, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&seq.to_be_bytes());
-    f.extend_from_slice(&ack.to_be_bytes());
-    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    f.resize(f.len() + len, b'x');
-    f
+    inspect::testkit::tcp_frame(src, dst, sport, dport, seq, ack, flags, 0xffff, len)
 }
 
 /// 1000 connections of 8 packets each, interleaved in packet order per connection.
@@ -53,7 +42,7 @@ fn bench(c: &mut Criterion) {
             let mut a = ConnAnalyzer::new(ConnConfig { max_conns: 2000, ..ConnConfig::default() });
             let mut events = Vec::new();
             for (n, data) in frames.iter().enumerate() {
-                let f = Frame { number: n as u64 + 1, ts: Ts { sec: 1, nsec: n as u32 * 1000 }, linktype: 1, len: data.len() as u32, data, interface: 0, ts_known: true };
+                let f = inspect::testkit::frame(n as u64 + 1, Ts { sec: 1, nsec: n as u32 * 1000 }, data);
                 a.packet(&decode(&f), &mut events);
                 events.clear();
             }

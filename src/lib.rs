@@ -35,3 +35,5 @@ pub mod report;
 pub mod run;
 pub mod source;
 pub mod subnet;
+#[doc(hidden)]
+pub mod testkit;

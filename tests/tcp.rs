@@ -294,18 +294,7 @@ const PSH: u8 = 0x08;
 /// An Ethernet/IPv4/TCP frame (checksums left zero: the tracker does not check them).
 #[allow(clippy::too_many_arguments)]
 fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-    let total = 40 + len;
-    f.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 6, 0, 0]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&seq.to_be_bytes());
-    f.extend_from_slice(&ack.to_be_bytes());
-    f.extend_from_slice(&[0x50, flags, 0x10, 0, 0, 0, 0, 0]);
-    f.resize(f.len() + len, b'x');
-    f
+    inspect::testkit::tcp_frame(src, dst, sport, dport, seq, ack, flags, 0x1000, len)
 }
 
 /// Writes a classic microsecond pcap of `(seconds, frame)` records.
