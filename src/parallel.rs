@@ -11,11 +11,16 @@
 //! place in the pipeline; the writing thread merges them with its own in that order, so the
 //! output is byte for byte the one-thread output (`--threads 1`, checked by `tests/threads.rs`).
 //! At the end the analyzers come back to one [`Pipeline`] in their usual order for the report.
+//!
+//! With `-q` the writing thread prints no packets, so it needs no frame at all: the reading
+//! thread then ships, instead of the frame bytes, the tracker's small [`ConnInput`] per frame
+//! (the second decode and the copy of every frame were a fifth of the writing thread's time).
 
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::sync::mpsc;
 
+use crate::analyze::conn::ConnInput;
 use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::{Analyzer, Pipeline};
 use crate::decode::decode;
@@ -52,6 +57,8 @@ struct Meta {
 struct Batch {
     bytes: Vec<u8>,
     frames: Vec<Meta>,
+    /// Instead of `bytes` and `frames` when packets are not shown: each frame's tracker input.
+    conns: Vec<ConnInput>,
     /// (frame index in the batch, analyzer position, event), in frame then position order.
     events: Vec<(u32, Pos, Event)>,
 }
@@ -61,12 +68,18 @@ impl Batch {
         Batch {
             bytes: Vec::with_capacity(BATCH_BYTES + 65_536),
             frames: Vec::with_capacity(BATCH_FRAMES),
+            conns: Vec::new(),
             events: Vec::new(),
         }
     }
 
     fn is_full(&self) -> bool {
-        self.frames.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+        self.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+    }
+
+    /// Frames in the batch (in `frames` or in `conns`, never both).
+    fn len(&self) -> usize {
+        self.frames.len() + self.conns.len()
     }
 
     fn frame<'a>(bytes: &'a [u8], m: &Meta) -> Frame<'a> {
@@ -107,10 +120,12 @@ fn split(analyzers: Vec<Box<dyn Analyzer + Send>>) -> Split {
     (back, front)
 }
 
-/// The reading thread: every file in turn, at most `limit` frames, into batches.
+/// The reading thread: every file in turn, at most `limit` frames, into batches; `compact`
+/// sends each frame's [`ConnInput`] instead of the frame.
 fn produce(
     files: &[String],
     limit: u64,
+    compact: bool,
     mut front: Vec<(Pos, Box<dyn Analyzer + Send>)>,
     tx: mpsc::SyncSender<Batch>,
     spent: mpsc::Receiver<Batch>,
@@ -133,20 +148,24 @@ fn produce(
             }
         };
         let res = src.for_each(|frame| {
-            let idx = batch.frames.len() as u32;
-            let start = batch.bytes.len();
-            batch.bytes.extend_from_slice(frame.data);
-            batch.frames.push(Meta {
-                start,
-                caplen: frame.caplen(),
-                number: frame.number,
-                ts: frame.ts,
-                linktype: frame.linktype,
-                len: frame.len,
-                interface: frame.interface,
-                ts_known: frame.ts_known,
-            });
+            let idx = batch.len() as u32;
             let p = decode(&frame);
+            if compact {
+                batch.conns.push(ConnInput::of_packet(&p));
+            } else {
+                let start = batch.bytes.len();
+                batch.bytes.extend_from_slice(frame.data);
+                batch.frames.push(Meta {
+                    start,
+                    caplen: frame.caplen(),
+                    number: frame.number,
+                    ts: frame.ts,
+                    linktype: frame.linktype,
+                    len: frame.len,
+                    interface: frame.interface,
+                    ts_known: frame.ts_known,
+                });
+            }
             stats.packet(&p, &mut evs);
             if !evs.is_empty() {
                 batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
@@ -163,6 +182,7 @@ fn produce(
                     Ok(mut b) => {
                         b.bytes.clear();
                         b.frames.clear();
+                        b.conns.clear();
                         b.events.clear();
                         b
                     }
@@ -180,14 +200,15 @@ fn produce(
             errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
         }
     }
-    if !closed && !batch.frames.is_empty() {
+    if !closed && batch.len() > 0 {
         let _ = tx.send(batch);
     }
     Front { stats, analyzers: front, errors }
 }
 
 /// Writes one batch: decodes each frame again (a `Packet` borrows its bytes, and decoding is
-/// cheaper than shipping decoded packets), runs the tracker, merges the events, prints.
+/// cheaper than shipping decoded packets), or takes its [`ConnInput`], runs the tracker, merges
+/// the events, prints.
 fn consume<W: Write>(
     session: &mut Session<W>,
     back: &mut [(Pos, Box<dyn Analyzer + Send>)],
@@ -197,6 +218,16 @@ fn consume<W: Write>(
 ) -> io::Result<()> {
     let mut scratch = Vec::new();
     let mut front_evs = batch.events.drain(..).peekable();
+    for (i, x) in batch.conns.iter().enumerate() {
+        for (pos, a) in back.iter_mut() {
+            a.conn_input(x, &mut scratch);
+            if !scratch.is_empty() {
+                back_evs.extend(scratch.drain(..).map(|e| (*pos, e)));
+            }
+        }
+        merge(i, &mut front_evs, back_evs, merged);
+        session.events_only(merged)?;
+    }
     for (i, m) in batch.frames.iter().enumerate() {
         let p = decode(&Batch::frame(&batch.bytes, m));
         for (pos, a) in back.iter_mut() {
@@ -205,27 +236,35 @@ fn consume<W: Write>(
                 back_evs.extend(scratch.drain(..).map(|e| (*pos, e)));
             }
         }
-        if back_evs.is_empty() && front_evs.peek().is_none_or(|(fi, _, _)| *fi as usize != i) {
-            session.packet_and_events(&p, merged)?;
-            continue;
-        }
-        // Both lists are in position order: merge them into the one-thread order.
-        let mut b = back_evs.drain(..).peekable();
-        loop {
-            let take_front = match (front_evs.peek(), b.peek()) {
-                (Some((fi, fp, _)), Some((bp, _))) if *fi as usize == i => fp <= bp,
-                (Some((fi, _, _)), None) if *fi as usize == i => true,
-                (_, Some(_)) => false,
-                _ => break,
-            };
-            let next = if take_front { front_evs.next().map(|(_, _, e)| e) } else { b.next().map(|(_, e)| e) };
-            let Some(e) = next else { break };
-            merged.push(e);
-        }
-        drop(b);
+        merge(i, &mut front_evs, back_evs, merged);
         session.packet_and_events(&p, merged)?;
     }
     Ok(())
+}
+
+/// Moves frame `i`'s events from both threads into `merged` in the one-thread order: both
+/// lists are in position order.
+fn merge(
+    i: usize,
+    front_evs: &mut std::iter::Peekable<impl Iterator<Item = (u32, Pos, Event)>>,
+    back_evs: &mut Vec<(Pos, Event)>,
+    merged: &mut Vec<Event>,
+) {
+    if back_evs.is_empty() && front_evs.peek().is_none_or(|(fi, _, _)| *fi as usize != i) {
+        return;
+    }
+    let mut b = back_evs.drain(..).peekable();
+    loop {
+        let take_front = match (front_evs.peek(), b.peek()) {
+            (Some((fi, fp, _)), Some((bp, _))) if *fi as usize == i => fp <= bp,
+            (Some((fi, _, _)), None) if *fi as usize == i => true,
+            (_, Some(_)) => false,
+            _ => break,
+        };
+        let next = if take_front { front_evs.next().map(|(_, _, e)| e) } else { b.next().map(|(_, e)| e) };
+        let Some(e) = next else { break };
+        merged.push(e);
+    }
 }
 
 /// `read` with the reading and the tracking on two threads; same output as the one-thread run.
@@ -236,12 +275,13 @@ pub fn read<W: Write>(
     analyzers: Vec<Box<dyn Analyzer + Send>>,
 ) -> Result<(), RunError> {
     let (mut back, front) = split(analyzers);
+    let compact = !session.shows_packets() && back.iter().all(|(_, a)| a.takes_conn_input());
     let (tx, rx) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
     let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
     let (front, write_result) = std::thread::scope(|s| {
         let reader = match std::thread::Builder::new()
             .name("inspect-reader".into())
-            .spawn_scoped(s, move || produce(files, limit, front, tx, spent_rx))
+            .spawn_scoped(s, move || produce(files, limit, compact, front, tx, spent_rx))
         {
             Ok(h) => h,
             Err(e) => return (None, Err(e)),

@@ -99,6 +99,19 @@ pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
     ]
 }
 
+/// The analyzers of a `read` run with `view`: as [`analyzers`], but the connection tracker
+/// builds no per-connection records when the view shows none (quiet text, no table filter).
+pub fn read_analyzers(args: &AnalysisArgs, view: &ViewArgs) -> Vec<Box<dyn Analyzer + Send>> {
+    let mut conn = conn_config(args);
+    let filtered = conn.state.is_some() || conn.port.is_some() || conn.host.is_some();
+    conn.records = view.format != crate::output::Format::Text || !view.quiet || view.conns_only || filtered;
+    vec![
+        Box::new(ConnAnalyzer::new(conn)),
+        Box::new(FloodAnalyzer::new(flood_config(args))),
+        Box::new(ArpAnalyzer::new(arp_config(args))),
+    ]
+}
+
 /// The SYN-flood detector's settings: the command line's, or the documented defaults.
 pub fn flood_config(args: &AnalysisArgs) -> FloodConfig {
     let d = FloodConfig::default();
@@ -125,6 +138,7 @@ pub fn conn_config(args: &AnalysisArgs) -> ConnConfig {
         state: args.state.clone(),
         port: args.port,
         host: args.host,
+        records: true,
     }
 }
 
@@ -207,6 +221,21 @@ impl<W: Write> Session<W> {
         r
     }
 
+    /// Whether packets are printed at all (not with `-q`).
+    pub fn shows_packets(&self) -> bool {
+        !self.printer.options().quiet
+    }
+
+    /// Counts a frame whose packet is not shown (`-q`) and prints `events` (drained), as
+    /// `packet_and_events` would, without needing the decoded packet.
+    pub fn events_only(&mut self, events: &mut Vec<Event>) -> io::Result<()> {
+        self.seen += 1;
+        for e in events.drain(..) {
+            self.printer.event(&e)?;
+        }
+        Ok(())
+    }
+
     /// Replaces the pipeline (the two-thread `read` hands its analyzers back before `finish`).
     pub fn set_pipeline(&mut self, pipeline: Pipeline) {
         self.pipeline = pipeline;
@@ -256,9 +285,9 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
     let limit = args.view.count.unwrap_or(u64::MAX);
     if args.threads > 1 && args.filter.is_none() {
         let session = Session::new(out, view_options(&args.view), Vec::new());
-        return crate::parallel::read(&args.files, limit, session, analyzers(&analysis));
+        return crate::parallel::read(&args.files, limit, session, read_analyzers(&analysis, &args.view));
     }
-    let mut session = Session::new(out, view_options(&args.view), analyzers(&analysis));
+    let mut session = Session::new(out, view_options(&args.view), read_analyzers(&analysis, &args.view));
     let mut errors: Vec<InputError> = Vec::new();
     for path in &args.files {
         if session.seen() >= limit {

@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 
-use super::flow::{FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
+use super::flow::{Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
 use crate::decode::Packet;
@@ -68,6 +68,10 @@ pub struct ConnConfig {
     pub port: Option<u16>,
     /// `--host`: either endpoint's address.
     pub host: Option<IpAddr>,
+    /// Build each leaving connection's record (uid, history, timeline) for the events and the
+    /// table. Off only when no output shows them (quiet text without filters): the totals
+    /// and conn_state counts are kept either way, and records are then not built at all.
+    pub records: bool,
 }
 
 impl Default for ConnConfig {
@@ -84,6 +88,7 @@ impl Default for ConnConfig {
             state: None,
             port: None,
             host: None,
+            records: true,
         }
     }
 }
@@ -98,6 +103,10 @@ impl ConnConfig {
         state_ok
             && self.port.is_none_or(|p| r.orig_p == p || r.resp_p == p)
             && self.host.is_none_or(|h| r.orig_h == h || r.resp_h == h)
+    }
+
+    fn filtered(&self) -> bool {
+        self.state.is_some() || self.port.is_some() || self.host.is_some()
     }
 
     fn describe(&self) -> String {
@@ -157,6 +166,45 @@ pub fn uid(key: &FlowKey, start_ns: i64) -> String {
         v /= 62;
     }
     s
+}
+
+/// All the tracker reads of one packet: its time and, for a TCP segment or a UDP datagram, the
+/// flow, the direction, the segment and whether it is TCP. Small and `Copy`, so the two-thread
+/// `read` computes it on the reading thread instead of decoding each frame a second time.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInput {
+    /// Packet time.
+    pub ts: Ts,
+    /// Flow key, direction, segment and TCP-ness; None for anything but TCP and UDP over IP.
+    pub flow: Option<(FlowKey, Dir, Seg, bool)>,
+}
+
+impl ConnInput {
+    /// The tracker's input from one decoded packet.
+    pub fn of_packet(p: &Packet<'_>) -> ConnInput {
+        ConnInput { ts: p.ts, flow: flow_of(p) }
+    }
+}
+
+fn flow_of(p: &Packet<'_>) -> Option<(FlowKey, Dir, Seg, bool)> {
+    let (key, dir) = FlowKey::of_packet(p)?;
+    let seg = match (p.tcp(), p.udp()) {
+        (Some(t), _) => {
+            let seg = Seg {
+                flags: t.flags,
+                seq: t.seq,
+                ack: t.ack,
+                len: t.payload_len,
+                window: t.window,
+                ip_len: p.ip_len(),
+                frame_len: p.len,
+            };
+            return Some((key, dir, seg, true));
+        }
+        (None, Some((_, _, len))) => Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() },
+        (None, None) => return None,
+    };
+    Some((key, dir, seg, false))
 }
 
 /// Tracks connections; see the module documentation.
@@ -219,8 +267,7 @@ impl ConnAnalyzer {
         if end == "time_wait_expired" {
             c.time_wait_over(last_ns.saturating_add(self.table.timeout(class)));
         }
-        let rec = record(&key, &c, last_ns, end, c.transitions());
-        let conn_state = rec.conn_state;
+        let conn_state = c.conn_state();
         let tcp = key.proto == IPPROTO_TCP;
         if tcp {
             self.tcp += 1;
@@ -237,6 +284,12 @@ impl ConnAnalyzer {
                 *n += 1;
             }
         }
+        if !self.cfg.records && !self.cfg.filtered() {
+            // Every connection matches, and nothing would show the record.
+            self.matched += 1;
+            return;
+        }
+        let rec = record(&key, &c, last_ns, end, c.transitions());
         if !self.cfg.matches(&rec) {
             return;
         }
@@ -266,11 +319,10 @@ impl ConnAnalyzer {
             self.emit(g, end, events);
         }
     }
-}
 
-impl Analyzer for ConnAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        let now = ts_ns(p.ts);
+    /// Sees one packet's input (what [`Analyzer::packet`] does after taking it from the packet).
+    pub fn input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
+        let now = ts_ns(x.ts);
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
@@ -279,23 +331,8 @@ impl Analyzer for ConnAnalyzer {
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        let Some((key, dir)) = FlowKey::of_packet(p) else { return };
-        let tcp_info = p.tcp();
-        let seg = match (&tcp_info, p.udp()) {
-            (Some(t), _) => Seg {
-                flags: t.flags,
-                seq: t.seq,
-                ack: t.ack,
-                len: t.payload_len,
-                window: t.window,
-                ip_len: p.ip_len(),
-                frame_len: p.len,
-            },
-            (None, Some((_, _, len))) => Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() },
-            (None, None) => return,
-        };
-        let is_tcp = tcp_info.is_some();
-        let from_a = matches!(dir, super::flow::Dir::AtoB);
+        let Some((key, dir, seg, is_tcp)) = x.flow else { return };
+        let from_a = matches!(dir, Dir::AtoB);
 
         let mut slot = self.table.find(&key);
         if let Some(s) = slot {
@@ -347,6 +384,20 @@ impl Analyzer for ConnAnalyzer {
         }
         let class = c.class();
         self.table.touch(slot, now, class);
+    }
+}
+
+impl Analyzer for ConnAnalyzer {
+    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
+        self.input(&ConnInput::of_packet(p), events);
+    }
+
+    fn takes_conn_input(&self) -> bool {
+        true
+    }
+
+    fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
+        self.input(x, events);
     }
 
     fn drain(&mut self, events: &mut Vec<Event>) -> bool {
@@ -419,7 +470,7 @@ impl ConnAnalyzer {
         }
         open.sort_unstable_by_key(|&(start, hash, ..)| (start, hash));
         // Without filters every open connection matches: build only the rows that are shown.
-        let filtered = self.cfg.state.is_some() || self.cfg.port.is_some() || self.cfg.host.is_some();
+        let filtered = self.cfg.filtered();
         let mut matched = 0u64;
         let mut rows = Vec::new();
         for &(_, _, key, c, last_ns) in &open {

@@ -30,6 +30,14 @@ pub trait Analyzer {
     fn drain(&mut self, _events: &mut Vec<Event>) -> bool {
         false
     }
+    /// Whether [`Analyzer::conn_input`] can stand in for [`Analyzer::packet`] (the connection
+    /// tracker only): the two-thread `read` then need not decode frames a second time.
+    fn takes_conn_input(&self) -> bool {
+        false
+    }
+    /// Sees one packet as the connection tracker's compact input; only called when
+    /// [`Analyzer::takes_conn_input`] is true.
+    fn conn_input(&mut self, _x: &conn::ConnInput, _events: &mut Vec<Event>) {}
 }
 
 /// The analyzers of a run, fed in order.
