@@ -711,4 +711,29 @@ mod test {
         assert_eq!(s.rows[0].resp_p, 53);
         assert_eq!(s.filter, "port 53");
     }
+
+    #[test]
+    fn without_records_the_totals_stay_and_no_record_is_emitted() {
+        let run = |records: bool| {
+            let mut a = ConnAnalyzer::new(ConnConfig { records, ..ConnConfig::default() });
+            let mut events = Vec::new();
+            for p in script() {
+                feed(&mut a, &p, &mut events);
+            }
+            let mut r = Report::default();
+            a.finish(&mut r, &mut events);
+            (events.len(), r.conns.unwrap_or_default())
+        };
+        let (with_events, with) = run(true);
+        let (without_events, without) = run(false);
+        assert_eq!((with_events, without_events), (2, 0));
+        // The closed TCP connection (SF, swept after TIME_WAIT) and the unanswered UDP flow
+        // (S0, still open at the end).
+        let by_state = vec![("S0".to_string(), 1), ("SF".to_string(), 1)];
+        let by_end = vec![("end_of_input".to_string(), 1), ("time_wait_expired".to_string(), 1)];
+        assert_eq!((&with.by_state, &with.by_end), (&by_state, &by_end));
+        assert_eq!((&without.by_state, &without.by_end), (&by_state, &by_end));
+        assert_eq!((without.tcp, without.udp, without.matched, without.rows.len()), (1, 1, 2, 0));
+        assert_eq!(with.rows.len(), 2);
+    }
 }
