@@ -10,10 +10,10 @@
 
 use std::net::IpAddr;
 
-use super::flow::{Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
+use super::flow::{Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
-use crate::decode::Packet;
+use crate::decode::{Packet, Proto};
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -168,15 +168,31 @@ pub fn uid(key: &FlowKey, start_ns: i64) -> String {
     s
 }
 
-/// All the tracker reads of one packet: its time and, for a TCP segment or a UDP datagram, the
-/// flow, the direction, the segment and whether it is TCP. Small and `Copy`, so the two-thread
-/// `read` computes it on the reading thread instead of decoding each frame a second time.
+/// All the tracker reads of one packet: its time and, for a TCP segment or a UDP datagram, its
+/// endpoints and the segment. Small and `Copy`, so the two-thread `read` computes it on the
+/// reading thread instead of decoding each frame a second time.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnInput {
     /// Packet time.
     pub ts: Ts,
-    /// Flow key, direction, segment and TCP-ness; None for anything but TCP and UDP over IP.
-    pub flow: Option<(FlowKey, Dir, Seg, bool)>,
+    /// The segment or datagram; None for anything but TCP and UDP over IP.
+    pub flow: Option<ConnSeg>,
+}
+
+/// A TCP segment or UDP datagram as the tracker takes it. The endpoints are kept as sent: the
+/// flow key is made on the tracker's side (on two threads, the reading side is the busier).
+#[derive(Debug, Clone, Copy)]
+pub struct ConnSeg {
+    /// IP protocol number (6 TCP, 17 UDP).
+    pub proto: u8,
+    /// Source address and port.
+    pub src: (IpAddr, u16),
+    /// Destination address and port.
+    pub dst: (IpAddr, u16),
+    /// Flags, numbers and lengths.
+    pub seg: Seg,
+    /// Whether it is a TCP segment.
+    pub tcp: bool,
 }
 
 impl ConnInput {
@@ -186,8 +202,15 @@ impl ConnInput {
     }
 }
 
-fn flow_of(p: &Packet<'_>) -> Option<(FlowKey, Dir, Seg, bool)> {
-    let (key, dir) = FlowKey::of_packet(p)?;
+fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
+    let (src, dst) = p.ip_addrs()?;
+    let (proto, sport, dport) = p.ports()?;
+    let proto = match proto {
+        Proto::Tcp => IPPROTO_TCP,
+        Proto::Udp => IPPROTO_UDP,
+        Proto::Icmp => return None,
+    };
+    let (src, dst) = ((src, sport), (dst, dport));
     let seg = match (p.tcp(), p.udp()) {
         (Some(t), _) => {
             let seg = Seg {
@@ -199,12 +222,12 @@ fn flow_of(p: &Packet<'_>) -> Option<(FlowKey, Dir, Seg, bool)> {
                 ip_len: p.ip_len(),
                 frame_len: p.len,
             };
-            return Some((key, dir, seg, true));
+            return Some(ConnSeg { proto, src, dst, seg, tcp: true });
         }
         (None, Some((_, _, len))) => Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() },
         (None, None) => return None,
     };
-    Some((key, dir, seg, false))
+    Some(ConnSeg { proto, src, dst, seg, tcp: false })
 }
 
 /// Tracks connections; see the module documentation.
@@ -331,7 +354,8 @@ impl ConnAnalyzer {
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        let Some((key, dir, seg, is_tcp)) = x.flow else { return };
+        let Some(ConnSeg { proto, src, dst, seg, tcp: is_tcp }) = x.flow else { return };
+        let (key, dir) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
         let from_a = matches!(dir, Dir::AtoB);
 
         let mut slot = self.table.find(&key);
