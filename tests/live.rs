@@ -638,13 +638,6 @@ fn check_analyzers(net: &Netns, objs: &[serde_json::Value], packets: &[&serde_js
     for letter in ['D', 'd', 'F', 'f'] {
         assert!(history.contains(letter), "history {history} lacks {letter}");
     }
-    // Whichever side closed first waits in TIME_WAIT (the capture ends long before 2×MSL);
-    // the other side's last ACK was acknowledged, so it is CLOSED.
-    let states = (c["orig_state"].as_str().unwrap_or_default(), c["resp_state"].as_str().unwrap_or_default());
-    assert!(
-        states == ("TIME_WAIT", "CLOSED") || states == ("CLOSED", "TIME_WAIT"),
-        "endpoint states {states:?}"
-    );
     assert_eq!(c["end"], "end_of_input");
     // Its packets and payload bytes are those of the decoded packets on its four-tuple.
     let orig_p = c["id.orig_p"].as_u64().unwrap_or(0);
@@ -655,6 +648,29 @@ fn check_analyzers(net: &Netns, objs: &[serde_json::Value], packets: &[&serde_js
         p["ip.src"] == ip_b && p["tcp.srcport"] == 8080 && p["ip.dst"] == ip_a && p["tcp.dstport"] == orig_p
     };
     let payload = |p: &&serde_json::Value| p["tcp.len"].as_u64().unwrap_or(0);
+    // The end states follow from how the two FINs met on the wire. If the second FIN already
+    // acknowledges the first, the first closer waits in TIME_WAIT (the capture ends long before
+    // 2×MSL) and the other, whose last ACK was acknowledged, is CLOSED. If the FINs crossed
+    // (the second does not acknowledge the first: a simultaneous close), both end in TIME_WAIT.
+    let is_fin = |p: &&&serde_json::Value| p["tcp.flags"].as_u64().is_some_and(|f| f & 0x01 != 0);
+    let first_orig = packets.iter().filter(from_orig).find(is_fin).expect("client FIN");
+    let first_resp = packets.iter().filter(from_resp).find(is_fin).expect("server FIN");
+    let pos = |p: &&serde_json::Value| packets.iter().position(|q| std::ptr::eq(*q, *p)).unwrap_or(usize::MAX);
+    let (first, second, orig_first) = if pos(first_orig) < pos(first_resp) {
+        (first_orig, first_resp, true)
+    } else {
+        (first_resp, first_orig, false)
+    };
+    let fin_end = (first["tcp.seq_raw"].as_u64().unwrap_or(0) + payload(first) + 1) % (1 << 32);
+    let crossed = second["tcp.ack_raw"].as_u64() != Some(fin_end);
+    let want = match (crossed, orig_first) {
+        (true, _) => ("TIME_WAIT", "TIME_WAIT"),
+        (false, true) => ("TIME_WAIT", "CLOSED"),
+        (false, false) => ("CLOSED", "TIME_WAIT"),
+    };
+    let states = (c["orig_state"].as_str().unwrap_or_default(), c["resp_state"].as_str().unwrap_or_default());
+    assert_eq!(states, want, "endpoint states (FINs crossed: {crossed}) {c}");
+
     assert_eq!(c["orig_pkts"], packets.iter().filter(from_orig).count() as u64);
     assert_eq!(c["resp_pkts"], packets.iter().filter(from_resp).count() as u64);
     if c["orig_retrans"] == 0 && c["resp_retrans"] == 0 {
