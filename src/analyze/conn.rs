@@ -445,24 +445,8 @@ impl Analyzer for ConnAnalyzer {
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
         while self.drain(events) {}
         self.trim_rows();
-        report.conns = Some(ConnSummary {
-            tcp: self.tcp,
-            udp: self.udp,
-            by_state: CONN_STATES
-                .iter()
-                .zip(self.by_state.iter())
-                .filter(|(_, n)| **n > 0)
-                .map(|((s, _), n)| (s.to_string(), *n))
-                .collect(),
-            by_end: ENDS.iter().zip(self.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
-            evicted: self.by_end.get(6).copied().unwrap_or(0),
-            max_conns: self.cfg.max_conns,
-            peak: self.peak,
-            matched: self.matched,
-            rows: std::mem::take(&mut self.rows),
-            max_rows: self.cfg.max_rows,
-            filter: self.cfg.describe(),
-        });
+        let rows = std::mem::take(&mut self.rows);
+        report.conns = Some(self.summary(self.tcp, self.udp, &self.by_state, self.matched, rows));
     }
 
     fn snapshot(&self, report: &mut Report) {
@@ -512,6 +496,12 @@ impl ConnAnalyzer {
             }
         }
         rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        self.summary(tcp, udp, &by_state, matched, rows)
+    }
+
+    /// The summary from these totals and rows, with the table's own end counts, cap and filter;
+    /// shared by the end of the run and the live view.
+    fn summary(&self, tcp: u64, udp: u64, by_state: &[u64], matched: u64, rows: Vec<ConnRecord>) -> ConnSummary {
         ConnSummary {
             tcp,
             udp,
