@@ -64,8 +64,8 @@
 //!
 //! Targets: at most 4,096 (each about 3 KiB with its sketches), the least recently active target
 //! without an alert is evicted to make room (a clock over eight candidates). Pending table:
-//! 2^19 attempts of 16 bytes (8 MiB), allocated at the first SYN, and an expiry queue of as many
-//! 8-byte entries. Nothing is allocated per packet except when a new target appears. A flooded
+//! 2^19 attempts of 16 bytes (8 MiB) with a tag byte each (512 KiB), allocated at the first SYN,
+//! and an expiry queue of as many 8-byte entries. Nothing is allocated per packet except when a new target appears. A flooded
 //! target keeps detecting while both tables are full: it is active, so it is not evicted, and it
 //! holds most of the pending table, which is far larger than the half-open threshold.
 
@@ -522,6 +522,88 @@ impl Slot {
     }
 }
 
+/// One bucket of the pending table: its ways on one cache line.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+struct Bucket([Slot; WAYS]);
+
+/// The one-byte tag of a hash (never 0, which marks an empty way): the top byte, which the
+/// bucket index does not use.
+fn tag_of(h: u64) -> u8 {
+    ((h >> 56) as u8).max(1)
+}
+
+/// The pending table: 4-way buckets of [`Slot`]s, and beside them one tag byte per way.
+///
+/// Most packets are ACKs of established connections that were never pending; looking each up in
+/// the slots (8 MiB at the default size) cost a cache miss per packet, the largest single cost
+/// of a run in the profile. The tags (1/16 of the size) answer those lookups: a slot is read only
+/// when its tag matches (1 in 255 for a way holding another attempt).
+#[derive(Debug, Default)]
+struct Pending {
+    buckets: Vec<Bucket>,
+    tags: Vec<[u8; WAYS]>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    fn alloc(&mut self, slots: usize) {
+        let n = (slots / WAYS).max(1);
+        self.buckets = vec![Bucket::default(); n];
+        self.tags = vec![[0; WAYS]; n];
+    }
+
+    /// First slot index of `h`'s bucket.
+    fn base(&self, h: u64) -> usize {
+        ((h >> 24) as usize & (self.buckets.len().max(1) - 1)) * WAYS
+    }
+
+    fn get(&self, i: usize) -> Option<Slot> {
+        self.buckets.get(i / WAYS)?.0.get(i % WAYS).copied()
+    }
+
+    /// Whether slot `i` holds an attempt (read from the tags).
+    fn occupied(&self, i: usize) -> bool {
+        self.tags.get(i / WAYS).and_then(|t| t.get(i % WAYS)).is_some_and(|&t| t != 0)
+    }
+
+    fn set(&mut self, i: usize, s: Slot) {
+        let tag = if s.fp == 0 { 0 } else { tag_of(s.fp) };
+        if let Some(x) = self.buckets.get_mut(i / WAYS).and_then(|b| b.0.get_mut(i % WAYS)) {
+            *x = s;
+        }
+        if let Some(t) = self.tags.get_mut(i / WAYS).and_then(|t| t.get_mut(i % WAYS)) {
+            *t = tag;
+        }
+    }
+
+    /// Sets the state bits of the attempt in slot `i`.
+    fn set_state(&mut self, i: usize, state: u64) {
+        if let Some(x) = self.buckets.get_mut(i / WAYS).and_then(|b| b.0.get_mut(i % WAYS)) {
+            x.fp = (x.fp & !3) | state;
+        }
+    }
+
+    /// Index of the attempt with hash `h`.
+    fn find(&self, h: u64) -> Option<usize> {
+        let base = self.base(h);
+        let tags = self.tags.get(base / WAYS)?;
+        let tag = tag_of(h);
+        (0..WAYS)
+            .filter(|&w| tags.get(w) == Some(&tag))
+            .map(|w| base + w)
+            .find(|&i| self.get(i).is_some_and(|s| s.matches(h)))
+    }
+
+    /// Whether slot `i` still holds the attempt first seen at `ts`.
+    fn holds(&self, i: usize, ts: u32) -> bool {
+        self.occupied(i) && self.get(i).is_some_and(|s| s.fp != 0 && s.ts == ts)
+    }
+}
+
 /// How a pending attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -541,7 +623,7 @@ pub struct FloodAnalyzer {
     targets: Vec<Target>,
     index: FxHashMap<(IpAddr, u16), u32>,
     hand: usize,
-    slots: Vec<Slot>,
+    slots: Pending,
     slot_cap: usize,
     queue: VecDeque<(u32, u32)>,
     outstanding: u64,
@@ -565,7 +647,7 @@ impl FloodAnalyzer {
             targets: Vec::new(),
             index: FxHashMap::default(),
             hand: 0,
-            slots: Vec::new(),
+            slots: Pending::default(),
             slot_cap,
             queue: VecDeque::new(),
             outstanding: 0,
@@ -641,46 +723,43 @@ impl FloodAnalyzer {
         if self.slots.is_empty() {
             return None;
         }
-        let base = ((h >> 24) as usize & (self.slot_cap / WAYS - 1)) * WAYS;
-        (base..base + WAYS).find(|&i| self.slots.get(i).is_some_and(|s| s.matches(h)))
+        self.slots.find(h)
     }
 
     /// Records a new pending attempt, pushing out the oldest of its bucket when full.
     fn insert(&mut self, h: u64, state: u64, ti: usize, now_ms: u32) {
         if self.slots.is_empty() {
-            self.slots = vec![Slot::default(); self.slot_cap];
+            self.slots.alloc(self.slot_cap);
             self.queue = VecDeque::with_capacity(self.slot_cap);
         }
-        let base = ((h >> 24) as usize & (self.slot_cap / WAYS - 1)) * WAYS;
+        let base = self.slots.base(h);
         let mut pick = base;
         let mut oldest = u32::MAX;
         for i in base..base + WAYS {
-            let Some(s) = self.slots.get(i) else { return };
-            if s.fp == 0 {
+            if !self.slots.occupied(i) {
                 pick = i;
                 break;
             }
+            let Some(s) = self.slots.get(i) else { return };
             if s.ts < oldest {
                 oldest = s.ts;
                 pick = i;
             }
         }
-        if self.slots.get(pick).is_some_and(|s| s.fp != 0) {
+        if self.slots.occupied(pick) {
             self.stats.pending_evicted += 1;
             self.resolve(pick, Outcome::Expired);
         }
         if self.queue.len() >= self.slot_cap {
             if let Some((i, ts)) = self.queue.pop_front() {
-                if self.slots.get(i as usize).is_some_and(|s| s.fp != 0 && s.ts == ts) {
+                if self.slots.holds(i as usize, ts) {
                     self.stats.pending_evicted += 1;
                     self.resolve(i as usize, Outcome::Expired);
                 }
             }
         }
         let tgt = self.target_ref(ti);
-        if let Some(s) = self.slots.get_mut(pick) {
-            *s = Slot { fp: (h & !3) | state, ts: now_ms, tgt };
-        }
+        self.slots.set(pick, Slot { fp: (h & !3) | state, ts: now_ms, tgt });
         self.queue.push_back((pick as u32, now_ms));
         self.outstanding += 1;
         if let Some(t) = self.targets.get_mut(ti) {
@@ -690,13 +769,11 @@ impl FloodAnalyzer {
 
     /// Ends pending attempt `i` and counts how it ended on its target.
     fn resolve(&mut self, i: usize, how: Outcome) -> Option<usize> {
-        let s = *self.slots.get(i)?;
+        let s = self.slots.get(i)?;
         if s.fp == 0 {
             return None;
         }
-        if let Some(slot) = self.slots.get_mut(i) {
-            *slot = Slot::default();
-        }
+        self.slots.set(i, Slot::default());
         self.outstanding = self.outstanding.saturating_sub(1);
         let ti = self.slot_target(s.tgt)?;
         let t = self.targets.get_mut(ti)?;
@@ -724,7 +801,7 @@ impl FloodAnalyzer {
                 break;
             }
             self.queue.pop_front();
-            if self.slots.get(i as usize).is_some_and(|s| s.fp != 0 && s.ts == ts) {
+            if self.slots.holds(i as usize, ts) {
                 self.resolve(i as usize, Outcome::Expired);
             }
         }
@@ -806,11 +883,9 @@ impl FloodAnalyzer {
         let h = key_hash(client, cport, server, sport);
         match self.find(h) {
             Some(i) => {
-                let Some(s) = self.slots.get(i).copied() else { return };
+                let Some(s) = self.slots.get(i) else { return };
                 if s.state() == ST_SYN {
-                    if let Some(slot) = self.slots.get_mut(i) {
-                        slot.fp = (slot.fp & !3) | ST_SYNACK;
-                    }
+                    self.slots.set_state(i, ST_SYNACK);
                     if let Some(t) = self.slot_target(s.tgt).and_then(|ti| self.targets.get_mut(ti)) {
                         t.c.synacks += 1;
                         t.pending_synack += 1;
