@@ -191,3 +191,43 @@ fn lines_match_tcpdump_on_captures() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every frame of every capture in `captures/` and the corpus decodes to the same packet through
+/// `decode`'s fast path for Ethernet/IPv4/TCP-or-UDP as through the general path, down to the
+/// last field (compared through `Debug`); and the fast path is taken for some of them.
+#[test]
+fn fast_path_equals_general_path() {
+    use inspect::decode::{decode, decode_general};
+    use inspect::source::file::FileSource;
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("captures"), root().join("../shared/corpus")];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty());
+    let (mut frames, mut fast) = (0u64, 0u64);
+    for f in &files {
+        let Ok(mut src) = FileSource::open(&f.to_string_lossy()) else { continue };
+        let _ = src.for_each(|frame| {
+            let a = decode(&frame);
+            let b = decode_general(&frame);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{} frame {}", f.display(), frame.number);
+            frames += 1;
+            if frame.linktype == 1 && a.tcp().is_some() || a.udp().is_some() {
+                fast += 1;
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+    }
+    eprintln!("{} files, {frames} frames, {fast} TCP or UDP", files.len());
+    assert!(frames > 1000 && fast > 100, "{frames} frames, {fast} TCP/UDP");
+}
