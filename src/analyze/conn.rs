@@ -236,16 +236,40 @@ pub struct ConnAnalyzer {
     table: FlowTable<Conn>,
     next_sweep_ns: Option<i64>,
     last_ns: i64,
-    tcp: u64,
-    udp: u64,
-    by_state: [u64; CONN_STATES.len()],
-    by_end: [u64; ENDS.len()],
+    tally: Tally,
     peak: usize,
-    matched: u64,
     rows: Vec<ConnRecord>,
     /// Start and uid of the last row kept at the latest trim: a later record cannot make the
     /// table, so it is not copied (cloning and sorting every record was 6 % of a run).
     rows_bound: Option<(Ts, String)>,
+}
+
+/// What the tracker counts of the connections that left its table.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    tcp: u64,
+    udp: u64,
+    by_state: [u64; CONN_STATES.len()],
+    by_end: [u64; ENDS.len()],
+    /// Those that passed the filters.
+    matched: u64,
+}
+
+impl Tally {
+    /// Counts one connection of protocol `proto`, in state `conn_state`, that ended by `end`.
+    fn add(&mut self, proto: u8, conn_state: &str, end: &str) {
+        if proto == IPPROTO_TCP {
+            self.tcp += 1;
+        } else {
+            self.udp += 1;
+        }
+        if let Some(n) = CONN_STATES.iter().position(|(n, _)| *n == conn_state).and_then(|i| self.by_state.get_mut(i)) {
+            *n += 1;
+        }
+        if let Some(n) = ENDS.iter().position(|n| *n == end).and_then(|i| self.by_end.get_mut(i)) {
+            *n += 1;
+        }
+    }
 }
 
 /// Connections reported per `drain` call at the end of a run.
@@ -268,15 +292,17 @@ impl ConnAnalyzer {
             cfg,
             next_sweep_ns: None,
             last_ns: i64::MIN,
-            tcp: 0,
-            udp: 0,
-            by_state: [0; CONN_STATES.len()],
-            by_end: [0; ENDS.len()],
+            tally: Tally::default(),
             peak: 0,
-            matched: 0,
             rows: Vec::new(),
             rows_bound: None,
         }
+    }
+
+    /// Whether nothing would show a connection's record: no per-connection records are wanted
+    /// and no filter applies, so only the counts are kept.
+    fn counts_only(&self) -> bool {
+        !self.cfg.records && !self.cfg.filtered()
     }
 
     /// Connections currently tracked.
@@ -291,32 +317,17 @@ impl ConnAnalyzer {
             c.time_wait_over(last_ns.saturating_add(self.table.timeout(class)));
         }
         let conn_state = c.conn_state();
-        let tcp = key.proto == IPPROTO_TCP;
-        if tcp {
-            self.tcp += 1;
-        } else {
-            self.udp += 1;
-        }
-        if let Some(i) = CONN_STATES.iter().position(|(n, _)| *n == conn_state) {
-            if let Some(n) = self.by_state.get_mut(i) {
-                *n += 1;
-            }
-        }
-        if let Some(i) = ENDS.iter().position(|n| *n == end) {
-            if let Some(n) = self.by_end.get_mut(i) {
-                *n += 1;
-            }
-        }
-        if !self.cfg.records && !self.cfg.filtered() {
+        self.tally.add(key.proto, conn_state, end);
+        if self.counts_only() {
             // Every connection matches, and nothing would show the record.
-            self.matched += 1;
+            self.tally.matched += 1;
             return;
         }
         let rec = record(&key, &c, last_ns, end, c.transitions());
         if !self.cfg.matches(&rec) {
             return;
         }
-        self.matched += 1;
+        self.tally.matched += 1;
         let beyond = self.rows_bound.as_ref().is_some_and(|(ts, uid)| (rec.start, &rec.uid) > (*ts, uid));
         if self.cfg.max_rows > 0 && !beyond {
             self.rows.push(rec.clone());
@@ -427,6 +438,23 @@ impl Analyzer for ConnAnalyzer {
     fn drain(&mut self, events: &mut Vec<Event>) -> bool {
         // What had expired by the last packet's time is reported as expired; the rest is
         // still open at the end of the input. A batch at a time: JSON streams it out.
+        if self.counts_only() {
+            // Nothing shows a record, so the order does not matter: one sequential pass counts
+            // every connection left, each as expired (as `pop_expired` would find it) or open.
+            let now = self.last_ns;
+            let timeouts = self.table.timeouts();
+            let tally = &mut self.tally;
+            self.table.drain_unordered(|key, c, last_ns, class| {
+                let t = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
+                let end = if now.saturating_sub(last_ns) > t { expiry_end(class) } else { "end_of_input" };
+                if end == "time_wait_expired" {
+                    c.time_wait_over(last_ns.saturating_add(t));
+                }
+                tally.add(key.proto, c.conn_state(), end);
+                tally.matched += 1;
+            });
+            return false;
+        }
         for _ in 0..DRAIN_BATCH {
             let g = match self.table.pop_expired(self.last_ns) {
                 Some(g) => {
@@ -446,7 +474,7 @@ impl Analyzer for ConnAnalyzer {
         while self.drain(events) {}
         self.trim_rows();
         let rows = std::mem::take(&mut self.rows);
-        report.conns = Some(self.summary(self.tcp, self.udp, &self.by_state, self.matched, rows));
+        report.conns = Some(self.summary(self.tally.tcp, self.tally.udp, &self.tally.by_state, self.tally.matched, rows));
     }
 
     fn snapshot(&self, report: &mut Report) {
@@ -461,8 +489,8 @@ impl ConnAnalyzer {
     /// as rows the connections still in the table that pass the filters, by start, with `end`
     /// set to `open`.
     fn open_summary(&self) -> ConnSummary {
-        let (mut tcp, mut udp) = (self.tcp, self.udp);
-        let mut by_state = self.by_state;
+        let (mut tcp, mut udp) = (self.tally.tcp, self.tally.udp);
+        let mut by_state = self.tally.by_state;
         let mut open: Vec<(i64, u64, &FlowKey, &Conn, i64)> = Vec::with_capacity(self.table.len());
         for (key, c, last_ns) in self.table.iter() {
             if key.proto == IPPROTO_TCP {
@@ -511,8 +539,8 @@ impl ConnAnalyzer {
                 .filter(|(_, n)| **n > 0)
                 .map(|((s, _), n)| (s.to_string(), *n))
                 .collect(),
-            by_end: ENDS.iter().zip(self.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
-            evicted: self.by_end.get(6).copied().unwrap_or(0),
+            by_end: ENDS.iter().zip(self.tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
+            evicted: self.tally.by_end.get(6).copied().unwrap_or(0),
             max_conns: self.cfg.max_conns,
             peak: self.peak,
             matched,

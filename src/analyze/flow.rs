@@ -247,6 +247,11 @@ impl<V> FlowTable<V> {
         self.push_head(slot, class);
     }
 
+    /// The idle timeouts (ns) of all classes.
+    pub fn timeouts(&self) -> [i64; CLASSES] {
+        self.timeouts_ns
+    }
+
     /// The idle timeout (ns) of a class.
     pub fn timeout(&self, class: u8) -> i64 {
         self.timeouts_ns.get(class as usize).copied().unwrap_or(i64::MAX)
@@ -302,6 +307,23 @@ impl<V> FlowTable<V> {
         }
         let tail = self.lists.iter().map(|l| l.tail).find(|&t| t != NIL)?;
         self.remove(tail)
+    }
+
+    /// Empties the table, showing `f` every flow (key, value, time of its last packet, class)
+    /// in slot order rather than in any list order: a sequential pass over the nodes, for a caller
+    /// that only counts what it sees. At the end of a run with 600,000 flows left, taking them
+    /// out one by one in list order (a random access and a copy each) was most of the run's tail.
+    pub fn drain_unordered(&mut self, mut f: impl FnMut(&FlowKey, &mut V, i64, u8)) {
+        for n in &mut self.nodes {
+            if let Some(v) = &mut n.val {
+                f(&n.key, v, n.last_ns, n.class);
+            }
+        }
+        self.nodes.clear();
+        self.free.clear();
+        self.index.clear();
+        self.lists = [List { head: NIL, tail: NIL }; CLASSES];
+        self.len = 0;
     }
 
     fn push_head(&mut self, slot: u32, class: u8) {
