@@ -425,3 +425,67 @@ fn bad_state_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown state 'NOPE'"));
 }
+
+/// The totals of the "Connections" section of a text run (through its "Left the table" line,
+/// without the table of connections that follows when packets are shown).
+fn conn_section(out: &str) -> String {
+    let Some((_, s)) = out.split_once("\nConnections:") else { return String::new() };
+    let mut kept = String::new();
+    for line in s.lines() {
+        kept.push_str(line);
+        kept.push('\n');
+        if line.starts_with("Left the table:") {
+            break;
+        }
+    }
+    kept
+}
+
+/// `read -q` keeps only counts and, at the end, counts what is left in the table in one pass in
+/// table order; `read` builds every record and drains the table in expiry order. Both must give
+/// the same section, including for connections that expired after the last sweep (1 s of
+/// packet time) but before the last packet, with packet times out of order.
+#[test]
+fn counts_only_end_of_run_matches_the_records_path() {
+    let p = write_pcap(
+        "ends.pcap",
+        &[
+            // Established at 0 s, idle from then on: expires (idle 10 s) at the sweep at 90 s.
+            (0.0, tcp(C, S, 41000, 80, 1000, 0, SYN, 0)),
+            (0.1, tcp(S, C, 80, 41000, 5000, 1001, SYN | ACK, 0)),
+            (0.2, tcp(C, S, 41000, 80, 1001, 5001, ACK, 0)),
+            // Established and last seen at 80.4 s: expired by the last packet (90.9 s) but after
+            // the last sweep (90.0 s), so the end of the run finds it.
+            (80.2, tcp(C, S, 41001, 80, 1000, 0, SYN, 0)),
+            (80.3, tcp(S, C, 80, 41001, 5000, 1001, SYN | ACK, 0)),
+            (80.4, tcp(C, S, 41001, 80, 1001, 5001, ACK, 0)),
+            // A lone SYN at 85 s (syn timeout 5 s): expired at the end, not at a sweep.
+            (85.5, tcp(C, S, 41002, 80, 1, 0, SYN, 0)),
+            (90.0, tcp(C, S, 41003, 80, 1, 0, SYN, 0)),
+            // Out of order: older than the packet before it.
+            (89.0, tcp(C, S, 41004, 80, 1, 0, SYN, 0)),
+            // Closed both ways, then TIME_WAIT runs out before the end.
+            (86.0, tcp(C, S, 41005, 80, 1000, 0, SYN, 0)),
+            (86.1, tcp(S, C, 80, 41005, 5000, 1001, SYN | ACK, 0)),
+            (86.2, tcp(C, S, 41005, 80, 1001, 5001, ACK, 0)),
+            (86.3, tcp(C, S, 41005, 80, 1001, 5001, FIN | ACK, 0)),
+            (86.4, tcp(S, C, 80, 41005, 5001, 1002, FIN | ACK, 0)),
+            (86.5, tcp(C, S, 41005, 80, 1002, 5002, ACK, 0)),
+            (90.9, tcp(C, S, 41006, 80, 1, 0, SYN, 0)),
+        ],
+    );
+    let path = p.to_string_lossy().to_string();
+    let opts = ["--idle-timeout", "10", "--syn-timeout", "5", "--time-wait", "4"];
+    let mut quiet = vec!["read", "-q"];
+    quiet.extend(opts);
+    quiet.push(&path);
+    let mut full = vec!["read"];
+    full.extend(opts);
+    full.push(&path);
+    let (q, f) = (conn_section(&inspect(&quiet)), conn_section(&inspect(&full)));
+    assert!(!q.is_empty(), "no Connections section in:\n{q}");
+    assert_eq!(q, f);
+    for end in ["idle_timeout", "syn_timeout", "time_wait_expired", "end_of_input"] {
+        assert!(q.contains(end), "{end} missing from:\n{q}");
+    }
+}
