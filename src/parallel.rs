@@ -33,6 +33,8 @@ use crate::source::{Frame, Ts};
 const BATCH_FRAMES: usize = 4096;
 /// Bytes of frame data after which a batch is sent even if it has fewer frames.
 const BATCH_BYTES: usize = 4 << 20;
+/// Inputs the tracker looks ahead at (see [`Analyzer::warm`]).
+const WARM: usize = 16;
 /// Batches in flight between the threads (the bound on the extra memory).
 const IN_FLIGHT: usize = 4;
 
@@ -219,6 +221,13 @@ fn consume<W: Write>(
     let mut scratch = Vec::new();
     let mut front_evs = batch.events.drain(..).peekable();
     for (i, x) in batch.conns.iter().enumerate() {
+        if i % WARM == 0 {
+            let ahead = batch.conns.get(i..).unwrap_or(&[]);
+            let ahead = ahead.get(..WARM).unwrap_or(ahead);
+            for (_, a) in back.iter_mut() {
+                a.warm(ahead);
+            }
+        }
         for (pos, a) in back.iter_mut() {
             a.conn_input(x, &mut scratch);
             if !scratch.is_empty() {

@@ -322,8 +322,27 @@ impl<V> FlowTable<V> {
 
     /// The slot of `key`, if tracked.
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
+        self.find_hashed(key, key.hash64())
+    }
+
+    /// [`FlowTable::find`] with the key's [`FlowKey::hash64`] already computed.
+    pub fn find_hashed(&self, key: &FlowKey, hash: u64) -> Option<u32> {
         let nodes = &self.nodes;
-        self.index.find(key.hash64(), |i| nodes.get(i as usize).is_some_and(|n| n.key == *key))
+        self.index.find(hash, |i| nodes.get(i as usize).is_some_and(|n| n.key == *key))
+    }
+
+    /// Reads the index entry where a key with this hash is looked up first, so that a lookup
+    /// soon after finds it in the cache. Returns what it read, for `std::hint::black_box`.
+    /// Called for a run of upcoming packets, the reads overlap (one lookup at a time waits for
+    /// each miss in turn).
+    pub fn warm_index(&self, hash: u64) -> u64 {
+        let i = FlowIndex::bits(hash) as usize & self.index.mask();
+        self.index.entries.get(i).copied().unwrap_or(0)
+    }
+
+    /// Looks `key` up and reads its node, for the same purpose as [`FlowTable::warm_index`].
+    pub fn warm_node(&self, key: &FlowKey, hash: u64) -> u64 {
+        self.find_hashed(key, hash).and_then(|s| self.nodes.get(s as usize)).map_or(0, |n| n.last_ns as u64)
     }
 
     /// Whether the flow in `slot` has outlived its class's timeout at `now_ns`.
@@ -347,6 +366,11 @@ impl<V> FlowTable<V> {
 
     /// Inserts a new flow (the caller has checked it is absent and made room); returns its slot.
     pub fn insert(&mut self, key: FlowKey, val: V, now_ns: i64, class: u8) -> u32 {
+        self.insert_hashed(key, key.hash64(), val, now_ns, class)
+    }
+
+    /// [`FlowTable::insert`] with the key's [`FlowKey::hash64`] already computed.
+    pub fn insert_hashed(&mut self, key: FlowKey, hash: u64, val: V, now_ns: i64, class: u8) -> u32 {
         let node = Node { key, prev: NIL, next: NIL, class, last_ns: now_ns, val: Some(val) };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -365,7 +389,7 @@ impl<V> FlowTable<V> {
                 (self.nodes.len() - 1) as u32
             }
         };
-        self.index.insert(key.hash64(), slot);
+        self.index.insert(hash, slot);
         self.push_head(slot, class);
         self.len += 1;
         slot

@@ -38,6 +38,10 @@ pub trait Analyzer {
     /// Sees one packet as the connection tracker's compact input; only called when
     /// [`Analyzer::takes_conn_input`] is true.
     fn conn_input(&mut self, _x: &conn::ConnInput, _events: &mut Vec<Event>) {}
+    /// A hint that `xs` are the next inputs to [`Analyzer::conn_input`]: the analyzer may read
+    /// the state they will touch now, all at once, so that the cache misses overlap instead of
+    /// coming one packet at a time. Never changes a result.
+    fn warm(&mut self, _xs: &[conn::ConnInput]) {}
 }
 
 /// The analyzers of a run, fed in order.
