@@ -15,6 +15,9 @@
 //! With `-q` the writing thread prints no packets, so it needs no frame at all: the reading
 //! thread then ships, instead of the frame bytes, the tracker's small [`ConnInput`] per frame
 //! (the second decode and the copy of every frame were a fifth of the writing thread's time).
+//! The SYN-flood detector then also runs on those inputs, a whole batch at a time just before
+//! the batch is sent, and both it and the tracker look a few inputs ahead
+//! ([`Analyzer::warm`]) so that their cache misses on big tables overlap.
 
 use std::io::{self, Write};
 use std::ops::ControlFlow;
@@ -173,6 +176,9 @@ fn produce(
                 batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
             }
             for (pos, a) in front.iter_mut() {
+                if compact && a.takes_conn_input() {
+                    continue;
+                }
                 a.packet(&p, &mut evs);
                 if !evs.is_empty() {
                     batch.events.extend(evs.drain(..).map(|e| (idx, *pos, e)));
@@ -180,6 +186,9 @@ fn produce(
             }
             seen += 1;
             if batch.is_full() {
+                if compact {
+                    batch_inputs(&mut front, &mut batch, &mut evs);
+                }
                 let next = match spent.try_recv() {
                     Ok(mut b) => {
                         b.bytes.clear();
@@ -203,9 +212,37 @@ fn produce(
         }
     }
     if !closed && batch.len() > 0 {
+        if compact {
+            batch_inputs(&mut front, &mut batch, &mut evs);
+        }
         let _ = tx.send(batch);
     }
     Front { stats, analyzers: front, errors }
+}
+
+/// In compact mode, runs the reading thread's analyzers that take the tracker's input (the
+/// SYN-flood detector) over a whole batch at once, looking [`WARM`] inputs ahead (see
+/// [`Analyzer::warm`]), and puts their events in frame then position order among the others.
+/// They are independent of the analyzers that saw each frame as it was read, so running them
+/// later gives them the same results.
+fn batch_inputs(front: &mut [(Pos, Box<dyn Analyzer + Send>)], batch: &mut Batch, evs: &mut Vec<Event>) {
+    let before = batch.events.len();
+    for (pos, a) in front.iter_mut().filter(|(_, a)| a.takes_conn_input()) {
+        for (i, x) in batch.conns.iter().enumerate() {
+            if i % WARM == 0 {
+                let ahead = batch.conns.get(i..).unwrap_or(&[]);
+                a.warm(ahead.get(..WARM).unwrap_or(ahead));
+            }
+            a.conn_input(x, evs);
+            if !evs.is_empty() {
+                batch.events.extend(evs.drain(..).map(|e| (i as u32, *pos, e)));
+            }
+        }
+    }
+    if batch.events.len() > before {
+        // Stable: events of one frame and one analyzer keep their order.
+        batch.events.sort_by_key(|&(i, pos, _)| (i, pos));
+    }
 }
 
 /// Writes one batch: decodes each frame again (a `Packet` borrows its bytes, and decoding is

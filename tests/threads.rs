@@ -147,7 +147,7 @@ fn events_from_both_threads_keep_their_order_across_batches() {
     let close = lines.iter().position(|l| l.contains("\"event_type\":\"alert\"") && l.contains("\"closed\"") && l.contains("\"dport\":443"));
     let close = close.expect("the alert closes after the gap");
     assert!(lines.get(close - 1).is_some_and(|l| l.contains("\"event_type\":\"conn\"")), "conn reports precede the close");
-    for view in [&["--format", "json"][..], &[], &["-q"]] {
+    for view in [&["--format", "json"][..], &[], &["-q"], &["-q", "--format", "json"]] {
         let mut args: Vec<&str> = view.to_vec();
         args.extend_from_slice(&["--time-wait", "1", "--syn-timeout", "1", &p]);
         same(&args);

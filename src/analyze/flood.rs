@@ -76,7 +76,8 @@ use rustc_hash::FxHashMap;
 
 use super::hll::{hash_ip, mix64, Hll};
 use super::Analyzer;
-use crate::decode::{tcpflag, Packet, TcpInfo};
+use super::conn::ConnInput;
+use crate::decode::{tcpflag, Packet};
 use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -598,6 +599,18 @@ impl Pending {
             .find(|&i| self.get(i).is_some_and(|s| s.matches(h)))
     }
 
+    /// Reads the tags of `h`'s bucket and, for an attempt about to be recorded, the bucket
+    /// itself; returns what it read (see [`super::Analyzer::warm`]).
+    fn warm(&self, h: u64, slots_too: bool) -> u64 {
+        let b = self.base(h) / WAYS;
+        let t = self.tags.get(b).map_or(0, |t| u32::from_ne_bytes(*t) as u64);
+        if slots_too {
+            t ^ self.buckets.get(b).map_or(0, |x| x.0.first().map_or(0, |s| s.fp))
+        } else {
+            t
+        }
+    }
+
     /// Whether slot `i` still holds the attempt first seen at `ts`.
     fn holds(&self, i: usize, ts: u32) -> bool {
         self.occupied(i) && self.get(i).is_some_and(|s| s.fp != 0 && s.ts == ts)
@@ -807,8 +820,35 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, tcp: &TcpInfo, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
-        let (sport, dport) = (tcp.sport, tcp.dport);
+    /// One TCP segment from `src` to `dst` (address and port) with these flags.
+    fn segment(&mut self, ts: Ts, src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8, events: &mut Vec<Event>) {
+        if self.base.is_none() {
+            self.base = Some(ts);
+        }
+        if ts > self.last {
+            self.last = ts;
+        }
+        let now_ms = self.ms(ts);
+        self.expire(now_ms);
+        if !self.open.is_empty() {
+            self.check_close(now_ms, events);
+        }
+        let ((src, sport), (dst, dport)) = (src, dst);
+        if flags & tcpflag::RST != 0 {
+            self.on_rst(src, sport, dst, dport);
+        } else if flags & tcpflag::SYN != 0 {
+            if flags & tcpflag::ACK != 0 {
+                self.on_synack(src, sport, dst, dport, now_ms);
+            } else {
+                self.on_syn(src, sport, dst, dport, ts, now_ms, events);
+            }
+        } else if flags & tcpflag::ACK != 0 {
+            self.on_ack(src, sport, dst, dport);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_syn(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
         let Some(ti) = self.target((dst, dport), now_ms) else { return };
         let h = key_hash(src, sport, dst, dport);
         if self.find(h).is_none() {
@@ -1037,29 +1077,39 @@ impl Analyzer for FloodAnalyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
         let Some(tcp) = p.tcp() else { return };
         let Some((src, dst)) = p.ip_addrs() else { return };
-        if self.base.is_none() {
-            self.base = Some(p.ts);
+        self.segment(p.ts, (src, tcp.sport), (dst, tcp.dport), tcp.flags, events);
+    }
+
+    fn takes_conn_input(&self) -> bool {
+        true
+    }
+
+    fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
+        if let Some(f) = x.flow.as_ref().filter(|f| f.tcp) {
+            self.segment(x.ts, f.src, f.dst, f.seg.flags, events);
         }
-        if p.ts > self.last {
-            self.last = p.ts;
+    }
+
+    fn warm(&mut self, xs: &[ConnInput]) {
+        if self.slots.is_empty() {
+            return;
         }
-        let now_ms = self.ms(p.ts);
-        self.expire(now_ms);
-        if !self.open.is_empty() {
-            self.check_close(now_ms, events);
-        }
-        let f = tcp.flags;
-        if f & tcpflag::RST != 0 {
-            self.on_rst(src, tcp.sport, dst, tcp.dport);
-        } else if f & tcpflag::SYN != 0 {
-            if f & tcpflag::ACK != 0 {
-                self.on_synack(src, tcp.sport, dst, tcp.dport, now_ms);
+        // The tag words (and for a SYN the bucket it will go into) of the next segments, read
+        // together so that their misses overlap.
+        let mut acc = 0u64;
+        for x in xs {
+            let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
+            let (src, dst, fl) = (f.src, f.dst, f.seg.flags);
+            let h = if fl & tcpflag::SYN != 0 && fl & tcpflag::ACK != 0 {
+                key_hash(dst.0, dst.1, src.0, src.1)
+            } else if fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
+                key_hash(src.0, src.1, dst.0, dst.1)
             } else {
-                self.on_syn(src, dst, &tcp, p.ts, now_ms, events);
-            }
-        } else if f & tcpflag::ACK != 0 {
-            self.on_ack(src, tcp.sport, dst, tcp.dport);
+                continue;
+            };
+            acc ^= self.slots.warm(h, fl & tcpflag::SYN != 0);
         }
+        std::hint::black_box(acc);
     }
 
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {

@@ -31,7 +31,8 @@ pub trait Analyzer {
         false
     }
     /// Whether [`Analyzer::conn_input`] can stand in for [`Analyzer::packet`] (the connection
-    /// tracker only): the two-thread `read` then need not decode frames a second time.
+    /// tracker and the SYN-flood detector): the two-thread `read` then need not decode frames a
+    /// second time, and can feed the analyzer a batch at a time.
     fn takes_conn_input(&self) -> bool {
         false
     }
