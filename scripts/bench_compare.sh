@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs inspect, tcpdump and tshark on the same generated capture, one run each, and prints wall
-# time, peak memory and the ratios that issues 2, 4 and 8 ask for.
-#   scripts/bench_compare.sh [PACKETS] [--no-tshark]
+# Runs inspect, tcpdump and tshark on the same generated capture and prints wall time, peak
+# memory and the ratios that issues 2, 4 and 8 ask for. inspect and the minimal pass take the
+# median of REPS runs (default 5; single runs on a shared virtual machine vary by +-10 %), the
+# slow peers one run each.
+#   [REPS=5] scripts/bench_compare.sh [PACKETS] [--no-tshark]
 # The file is ../shared/bench/gen_bench_pcap.py's (default 2,000,000 packets, about 675 MB), kept
 # in bench-data/ (git-ignored) and read from page cache (one warm-up read first).
 set -euo pipefail
@@ -16,20 +18,33 @@ cat "$F" > /dev/null
 INSPECT=target/release/inspect
 MIN=target/release/examples/minimal_pass
 declare -A T M
-run() { # name, command...
-  local name=$1; shift
+REPS=${REPS:-5}
+run() { # name, command...: one run
+  runs 1 "$@"
+}
+med() { # name, command...: the median time of REPS runs, the largest peak memory
+  runs "$REPS" "$@"
+}
+runs() { # count, name, command...
+  local n=$1 name=$2; shift 2
   local tf; tf=$(mktemp)
-  /usr/bin/time -o "$tf" -f "%e %M" "$@" > /dev/null 2>/dev/null || true
-  local out; out=$(tail -1 "$tf"); rm -f "$tf"
-  T[$name]=${out% *}; M[$name]=${out#* }
-  printf '%-34s %8.2f s %9d KB   %s\n' "$name" "${T[$name]}" "${M[$name]}" "$*"
+  local times=() mem=0 i
+  for ((i = 0; i < n; i++)); do
+    /usr/bin/time -o "$tf" -f "%e %M" "$@" > /dev/null 2>/dev/null || true
+    local out; out=$(tail -1 "$tf")
+    times+=("${out% *}"); [ "${out#* }" -gt "$mem" ] && mem=${out#* }
+  done
+  rm -f "$tf"
+  T[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  M[$name]=$mem
+  printf '%-34s %8.2f s %9d KB  (%s run%s: %s)  %s\n' "$name" "${T[$name]}" "${M[$name]}" "$n" "$([ "$n" = 1 ] || echo s)" "${times[*]}" "$*"
 }
 echo "file: $F ($(du -hL "$F" | cut -f1), $N packets); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-run minimal_pass            $MIN "$F"
+med minimal_pass            $MIN "$F"
 run "minimal_pass --read"   $MIN "$F" --read
-run "inspect read -q"       $INSPECT read -q "$F"
+med "inspect read -q"       $INSPECT read -q "$F"
 run "inspect read -q --threads 1" $INSPECT read -q --threads 1 "$F"
-run "inspect read (lines)"  $INSPECT read "$F"
+med "inspect read (lines)"  $INSPECT read "$F"
 run "inspect read --format json" $INSPECT read --format json "$F"
 run "tcpdump -r -w /dev/null" tcpdump -r "$F" -w /dev/null
 run "tcpdump -n -r"         tcpdump -n -r "$F"
