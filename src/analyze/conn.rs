@@ -456,13 +456,16 @@ impl Analyzer for ConnAnalyzer {
         // all of them are read, then their nodes (each read needs the one before it).
         self.ahead.clear();
         self.ahead_next = 0;
-        let mut acc = 0u64;
+        // Three tight loops: the reads of one loop do not wait for each other, so they are all in
+        // flight at once (one loop doing everything had too many instructions between them).
         for x in xs {
             let Some(f) = &x.flow else { continue };
             let (key, dir) = FlowKey::new(f.proto, f.src.0, f.src.1, f.dst.0, f.dst.1);
-            let hash = key.hash64();
-            acc ^= self.table.warm_index(hash);
-            self.ahead.push((key, dir, hash, (f.proto, f.src, f.dst)));
+            self.ahead.push((key, dir, key.hash64(), (f.proto, f.src, f.dst)));
+        }
+        let mut acc = 0u64;
+        for (_, _, hash, _) in &self.ahead {
+            acc ^= self.table.warm_index(*hash);
         }
         for (key, _, hash, _) in &self.ahead {
             acc ^= self.table.warm_node(key, *hash);
