@@ -39,6 +39,22 @@ runs() { # count, name, command...
   M[$name]=$mem
   printf '%-34s %8.2f s %9d KB  (%s run%s: %s)  %s\n' "$name" "${T[$name]}" "${M[$name]}" "$n" "$([ "$n" = 1 ] || echo s)" "${times[*]}" "$*"
 }
+one() { # command...: wall seconds of one run
+  local s e
+  s=$(date +%s%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s%N)
+  awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'
+}
+PAIRS=${PAIRS:-15}
+paired() { # the minimal pass and inspect read -q in alternation, PAIRS times: the median ratio
+  # of each pair. The machine's speed drifts by tens of percent within minutes (a shared VM);
+  # neighbouring runs see the same machine, so their ratio is steadier than a ratio of medians.
+  local i a b rs=()
+  for ((i = 0; i < PAIRS; i++)); do
+    a=$(one $MIN "$F"); b=$(one $INSPECT read -q "$F")
+    rs+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
+  done
+  printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.2f (quartiles %.2f to %.2f)", a[int((NR+1)/2)], a[int(NR/4)+1], a[int(3*NR/4)+1]}'
+}
 echo "file: $F ($(du -hL "$F" | cut -f1), $N packets); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 med minimal_pass            $MIN "$F"
 run "minimal_pass --read"   $MIN "$F" --read
@@ -49,20 +65,27 @@ run "inspect read --format json" $INSPECT read --format json "$F"
 run "tcpdump -r -w /dev/null" tcpdump -r "$F" -w /dev/null
 run "tcpdump -n -r"         tcpdump -n -r "$F"
 if [ $TSHARK = 1 ]; then
+  # inspect read -q just before and just after tshark: the same machine as tshark's run.
+  before=$(one $INSPECT read -q "$F")
   run "tshark -q -z conv,tcp" tshark -q -z conv,tcp -r "$F"
+  after=$(one $INSPECT read -q "$F")
+  echo "inspect read -q around it: $before s before, $after s after"
   run "tshark -n -r"          tshark -n -r "$F"
 fi
+PAIRED=$(paired)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "ratios (>1 means inspect is faster / smaller):"
 echo "  tcpdump -w /dev/null time / inspect read -q time:  $(ratio "${T[tcpdump -r -w /dev/null]}" "${T[inspect read -q]}")"
 echo "  tcpdump -n -r time / inspect lines time:           $(ratio "${T[tcpdump -n -r]}" "${T[inspect read (lines)]}")"
 echo "  inspect read -q time / minimal pass time:          $(ratio "${T[inspect read -q]}" "${T[minimal_pass]}") (goal <= 1.5)"
+echo "  same, paired runs (median of $PAIRS alternating pairs): $PAIRED (goal <= 1.5)"
 echo "  same, one thread:                                  $(ratio "${T[inspect read -q --threads 1]}" "${T[minimal_pass]}")"
 echo "  inspect read -q time / minimal pass (read, no map): $(ratio "${T[inspect read -q]}" "${T[minimal_pass --read]}")"
 echo "  load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $TSHARK = 1 ]; then
   echo "  tshark conv,tcp time / inspect read -q time:       $(ratio "${T[tshark -q -z conv,tcp]}" "${T[inspect read -q]}") (goal >= 80)"
+  echo "  same, against inspect's runs just before and after: $(ratio "${T[tshark -q -z conv,tcp]}" "$(awk -v a="$before" -v b="$after" 'BEGIN { print (a + b) / 2 }')")"
   echo "  tshark conv,tcp memory / inspect read -q memory:   $(ratio "${M[tshark -q -z conv,tcp]}" "${M[inspect read -q]}") (goal >= 10)"
   echo "  tshark -n -r time / inspect lines time:            $(ratio "${T[tshark -n -r]}" "${T[inspect read (lines)]}")"
 fi
