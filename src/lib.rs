@@ -17,7 +17,7 @@
 //! - [`output`] renders packets, events and the report as text, tables or JSON.
 //! - [`capture`] is the live counterpart of `read`: a capture thread feeding the same session.
 //! - [`run`] wires a command line to that pipeline; [`cli`] defines the command line.
-//! - [`parallel`] runs `read` on two threads with the one-thread output.
+//! - [`parallel`] runs `read` on two threads (three with `-q`) with the one-thread output.
 //! - [`subnet`] is the IP/subnet calculator, which needs no packets at all.
 
 #![forbid(unsafe_code)]
