@@ -148,9 +148,9 @@ impl FlowIndex {
         (e as u32).wrapping_sub(1)
     }
 
-    /// The slot with these hash bits for which `is` holds.
-    fn find(&self, hash: u64, is: impl Fn(u32) -> bool) -> Option<u32> {
-        let bits = FlowIndex::bits(hash);
+    /// Where, on the probe sequence of these hash bits, the entry with these bits whose slot
+    /// satisfies `is` stands.
+    fn position(&self, bits: u32, is: impl Fn(u32) -> bool) -> Option<usize> {
         let mask = self.mask();
         let mut i = bits as usize & mask;
         for _ in 0..self.entries.len() {
@@ -159,11 +159,17 @@ impl FlowIndex {
                 return None;
             }
             if (e >> 32) as u32 == bits && is(Self::slot(e)) {
-                return Some(Self::slot(e));
+                return Some(i);
             }
             i = (i + 1) & mask;
         }
         None
+    }
+
+    /// The slot with this hash for which `is` holds.
+    fn find(&self, hash: u64, is: impl Fn(u32) -> bool) -> Option<u32> {
+        let i = self.position(Self::bits(hash), is)?;
+        self.entries.get(i).map(|&e| Self::slot(e))
     }
 
     fn insert(&mut self, hash: u64, slot: u32) {
@@ -201,24 +207,8 @@ impl FlowIndex {
 
     /// Removes the entry of `slot` (whose key has this hash).
     fn remove(&mut self, hash: u64, slot: u32) {
-        let bits = FlowIndex::bits(hash);
+        let Some(i) = self.position(Self::bits(hash), |s| s == slot) else { return };
         let mask = self.mask();
-        let want = Self::entry(bits, slot);
-        let mut i = bits as usize & mask;
-        let mut found = false;
-        for _ in 0..self.entries.len() {
-            match self.entries.get(i) {
-                Some(&e) if e == want => {
-                    found = true;
-                    break;
-                }
-                Some(&e) if e != EMPTY => i = (i + 1) & mask,
-                _ => return,
-            }
-        }
-        if !found {
-            return;
-        }
         // Backward shift: pull each later entry of the run into the hole unless its home lies
         // cyclically after the hole and at or before the entry's own place.
         let mut hole = i;
