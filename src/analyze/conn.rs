@@ -230,6 +230,12 @@ fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
     Some(ConnSeg { proto, src, dst, seg, tcp: false })
 }
 
+/// The flow key of a segment from `src` to `dst`, its direction, and the key's hash.
+fn keyed(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (FlowKey, Dir, u64) {
+    let (key, dir) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
+    (key, dir, key.hash64())
+}
+
 /// Tracks connections; see the module documentation.
 pub struct ConnAnalyzer {
     cfg: ConnConfig,
@@ -262,15 +268,20 @@ struct Tally {
 impl Tally {
     /// Counts one connection of protocol `proto`, in state `conn_state`, that ended by `end`.
     fn add(&mut self, proto: u8, conn_state: &str, end: &str) {
+        self.count(proto, conn_state);
+        if let Some(n) = ENDS.iter().position(|n| *n == end).and_then(|i| self.by_end.get_mut(i)) {
+            *n += 1;
+        }
+    }
+
+    /// Counts one connection by protocol and state only (the live view's open connections).
+    fn count(&mut self, proto: u8, conn_state: &str) {
         if proto == IPPROTO_TCP {
             self.tcp += 1;
         } else {
             self.udp += 1;
         }
         if let Some(n) = CONN_STATES.iter().position(|(n, _)| *n == conn_state).and_then(|i| self.by_state.get_mut(i)) {
-            *n += 1;
-        }
-        if let Some(n) = ENDS.iter().position(|n| *n == end).and_then(|i| self.by_end.get_mut(i)) {
             *n += 1;
         }
     }
@@ -378,10 +389,7 @@ impl ConnAnalyzer {
                 self.ahead_next += 1;
                 (k, d, h)
             }
-            _ => {
-                let (k, d) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
-                (k, d, k.hash64())
-            }
+            _ => keyed(proto, src, dst),
         };
         let from_a = matches!(dir, Dir::AtoB);
 
@@ -460,8 +468,8 @@ impl Analyzer for ConnAnalyzer {
         // flight at once (one loop doing everything had too many instructions between them).
         for x in xs {
             let Some(f) = &x.flow else { continue };
-            let (key, dir) = FlowKey::new(f.proto, f.src.0, f.src.1, f.dst.0, f.dst.1);
-            self.ahead.push((key, dir, key.hash64(), (f.proto, f.src, f.dst)));
+            let (key, dir, hash) = keyed(f.proto, f.src, f.dst);
+            self.ahead.push((key, dir, hash, (f.proto, f.src, f.dst)));
         }
         let mut acc = 0u64;
         for (_, _, hash, _) in &self.ahead {
@@ -512,7 +520,7 @@ impl Analyzer for ConnAnalyzer {
         while self.drain(events) {}
         self.trim_rows();
         let rows = std::mem::take(&mut self.rows);
-        report.conns = Some(self.summary(self.tally.tcp, self.tally.udp, &self.tally.by_state, self.tally.matched, rows));
+        report.conns = Some(self.summary(&self.tally, rows));
     }
 
     fn snapshot(&self, report: &mut Report) {
@@ -527,19 +535,10 @@ impl ConnAnalyzer {
     /// as rows the connections still in the table that pass the filters, by start, with `end`
     /// set to `open`.
     fn open_summary(&self) -> ConnSummary {
-        let (mut tcp, mut udp) = (self.tally.tcp, self.tally.udp);
-        let mut by_state = self.tally.by_state;
+        let mut tally = self.tally;
         let mut open: Vec<(i64, u64, &FlowKey, &Conn, i64)> = Vec::with_capacity(self.table.len());
         for (key, c, last_ns) in self.table.iter() {
-            if key.proto == IPPROTO_TCP {
-                tcp += 1;
-            } else {
-                udp += 1;
-            }
-            let state = c.conn_state();
-            if let Some(n) = CONN_STATES.iter().position(|(n, _)| *n == state).and_then(|i| by_state.get_mut(i)) {
-                *n += 1;
-            }
+            tally.count(key.proto, c.conn_state());
             open.push((c.start_ns, key.hash64(), key, c, last_ns));
         }
         open.sort_unstable_by_key(|&(start, hash, ..)| (start, hash));
@@ -562,26 +561,27 @@ impl ConnAnalyzer {
             }
         }
         rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
-        self.summary(tcp, udp, &by_state, matched, rows)
+        tally.matched = matched;
+        self.summary(&tally, rows)
     }
 
-    /// The summary from these totals and rows, with the table's own end counts, cap and filter;
-    /// shared by the end of the run and the live view.
-    fn summary(&self, tcp: u64, udp: u64, by_state: &[u64], matched: u64, rows: Vec<ConnRecord>) -> ConnSummary {
+    /// The summary from these totals and rows, with the table's cap and filter; shared by the
+    /// end of the run and the live view.
+    fn summary(&self, tally: &Tally, rows: Vec<ConnRecord>) -> ConnSummary {
         ConnSummary {
-            tcp,
-            udp,
+            tcp: tally.tcp,
+            udp: tally.udp,
             by_state: CONN_STATES
                 .iter()
-                .zip(by_state.iter())
+                .zip(tally.by_state.iter())
                 .filter(|(_, n)| **n > 0)
                 .map(|((s, _), n)| (s.to_string(), *n))
                 .collect(),
-            by_end: ENDS.iter().zip(self.tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
-            evicted: self.tally.by_end.get(6).copied().unwrap_or(0),
+            by_end: ENDS.iter().zip(tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
+            evicted: tally.by_end.get(6).copied().unwrap_or(0),
             max_conns: self.cfg.max_conns,
             peak: self.peak,
-            matched,
+            matched: tally.matched,
             rows,
             max_rows: self.cfg.max_rows,
             filter: self.cfg.describe(),
