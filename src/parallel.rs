@@ -15,8 +15,8 @@
 //! With `-q` the writing thread prints no packets, so it needs no frame at all: the reading
 //! thread then ships, instead of the frame bytes, the tracker's small [`ConnInput`] per frame
 //! (the second decode and the copy of every frame were a fifth of the writing thread's time).
-//! The SYN-flood detector then also runs on those inputs, a whole batch at a time just before
-//! the batch is sent, and both it and the tracker look a few inputs ahead
+//! The SYN-flood detector then also runs on those inputs, a whole batch at a time on a third
+//! thread between the other two, and both it and the tracker look a few inputs ahead
 //! ([`Analyzer::warm`]) so that their cache misses on big tables overlap.
 
 use std::io::{self, Write};
@@ -36,8 +36,18 @@ use crate::source::{Frame, Ts};
 const BATCH_FRAMES: usize = 4096;
 /// Bytes of frame data after which a batch is sent even if it has fewer frames.
 const BATCH_BYTES: usize = 4 << 20;
-/// Inputs the tracker looks ahead at (see [`Analyzer::warm`]).
+/// Inputs the analyzers that take them look ahead at (see [`Analyzer::warm`]).
 const WARM: usize = 16;
+
+/// The inputs to look ahead at before input `i` of `xs`: the next [`WARM`] at every
+/// [`WARM`]-th input, otherwise none.
+fn warm_window(xs: &[ConnInput], i: usize) -> Option<&[ConnInput]> {
+    if i % WARM != 0 {
+        return None;
+    }
+    let ahead = xs.get(i..)?;
+    Some(ahead.get(..WARM).unwrap_or(ahead))
+}
 /// Batches in flight between the threads (the bound on the extra memory).
 const IN_FLIGHT: usize = 4;
 
@@ -176,9 +186,6 @@ fn produce(
                 batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
             }
             for (pos, a) in front.iter_mut() {
-                if compact && a.takes_conn_input() {
-                    continue;
-                }
                 a.packet(&p, &mut evs);
                 if !evs.is_empty() {
                     batch.events.extend(evs.drain(..).map(|e| (idx, *pos, e)));
@@ -223,9 +230,8 @@ fn batch_inputs(mid: &mut [(Pos, Box<dyn Analyzer + Send>)], batch: &mut Batch, 
     let before = batch.events.len();
     for (pos, a) in mid.iter_mut() {
         for (i, x) in batch.conns.iter().enumerate() {
-            if i % WARM == 0 {
-                let ahead = batch.conns.get(i..).unwrap_or(&[]);
-                a.warm(ahead.get(..WARM).unwrap_or(ahead));
+            if let Some(ahead) = warm_window(&batch.conns, i) {
+                a.warm(ahead);
             }
             a.conn_input(x, evs);
             if !evs.is_empty() {
@@ -271,9 +277,7 @@ fn consume<W: Write>(
     let mut scratch = Vec::new();
     let mut front_evs = batch.events.drain(..).peekable();
     for (i, x) in batch.conns.iter().enumerate() {
-        if i % WARM == 0 {
-            let ahead = batch.conns.get(i..).unwrap_or(&[]);
-            let ahead = ahead.get(..WARM).unwrap_or(ahead);
+        if let Some(ahead) = warm_window(&batch.conns, i) {
             for (_, a) in back.iter_mut() {
                 a.warm(ahead);
             }

@@ -65,9 +65,10 @@
 //! Targets: at most 4,096 (each about 3 KiB with its sketches), the least recently active target
 //! without an alert is evicted to make room (a clock over eight candidates). Pending table:
 //! 2^19 attempts of 16 bytes (8 MiB) with a tag byte each (512 KiB), allocated at the first SYN,
-//! and an expiry queue of as many 8-byte entries. Nothing is allocated per packet except when a new target appears. A flooded
-//! target keeps detecting while both tables are full: it is active, so it is not evicted, and it
-//! holds most of the pending table, which is far larger than the half-open threshold.
+//! and an expiry queue of as many 8-byte entries. Nothing is allocated per packet except when a
+//! new target appears. A flooded target keeps detecting while both tables are full: it is
+//! active, so it is not evicted, and it holds most of the pending table, which is far larger
+//! than the half-open threshold.
 
 use std::collections::VecDeque;
 use std::net::IpAddr;

@@ -350,9 +350,6 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
     p
 }
 
-/// Copies the layers etherparse found into the packet and converts its stop reason. By
-/// reference: moving the whole sliced packet (link extensions and all) was a large memcpy per
-/// frame in the profile; only the two layers we keep are copied.
 /// The common case, Ethernet II carrying a whole, unfragmented IPv4 packet without options
 /// errors and a TCP or UDP header, sliced by the same etherparse calls the general path makes but
 /// without building a `LaxSlicedPacket` (whose size made copying it a tenth of the decoding
@@ -390,6 +387,9 @@ fn ethernet_ipv4_fast(p: &mut Packet<'_>) -> bool {
     true
 }
 
+/// Copies the layers etherparse found into the packet and converts its stop reason. By
+/// reference: moving the whole sliced packet (link extensions and all) was a large memcpy per
+/// frame in the profile; only the two layers we keep are copied.
 fn fill_from_lax<'a>(p: &mut Packet<'a>, s: &LaxSlicedPacket<'a>, base: usize) {
     if let Some(net) = &s.net {
         let hdr: &[u8] = match net {
