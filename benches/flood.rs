@@ -35,11 +35,7 @@ fn workload() -> Vec<Vec<u8>> {
 
 fn bench(c: &mut Criterion) {
     let data = workload();
-    let frames: Vec<Frame<'_>> = data
-        .iter()
-        .enumerate()
-        .map(|(n, d)| inspect::testkit::frame(n as u64 + 1, Ts::default(), d))
-        .collect();
+    let frames: Vec<Frame<'_>> = inspect::testkit::frames(&data);
     let mut packets: Vec<Packet<'_>> = frames.iter().map(decode).collect();
     let n = packets.len();
     let mut g = c.benchmark_group("flood");

@@ -31,6 +31,11 @@ pub fn frame(number: u64, ts: Ts, data: &[u8]) -> Frame<'_> {
     Frame { number, ts, linktype: 1, len: data.len() as u32, data, interface: 0, ts_known: true }
 }
 
+/// Ethernet frames over `data`, numbered from 1, all at time zero (the benches' workloads).
+pub fn frames(data: &[Vec<u8>]) -> Vec<Frame<'_>> {
+    data.iter().enumerate().map(|(n, d)| frame(n as u64 + 1, Ts::default(), d)).collect()
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
