@@ -39,14 +39,19 @@ const BATCH_BYTES: usize = 4 << 20;
 /// Inputs the analyzers that take them look ahead at (see [`Analyzer::warm`]).
 const WARM: usize = 16;
 
-/// The inputs to look ahead at before input `i` of `xs`: the next [`WARM`] at every
-/// [`WARM`]-th input, otherwise none.
-fn warm_window(xs: &[ConnInput], i: usize) -> Option<&[ConnInput]> {
-    if i % WARM != 0 {
-        return None;
-    }
-    let ahead = xs.get(i..)?;
-    Some(ahead.get(..WARM).unwrap_or(ahead))
+/// How many windows of [`WARM`] inputs the look-ahead runs before the inputs.
+const WARM_WINDOWS: usize = 2;
+
+/// The windows of inputs to announce to [`Analyzer::warm`] before input `i` of `xs`, in order:
+/// at every [`WARM`]-th input the window [`WARM_WINDOWS`] windows further on, and at the first
+/// input also the windows before that one (so every input is announced once, ahead of time).
+fn warm_windows(xs: &[ConnInput], i: usize) -> impl Iterator<Item = &[ConnInput]> {
+    let first = if i == 0 { 0 } else { i + WARM_WINDOWS * WARM };
+    let last = if i % WARM == 0 { i + WARM_WINDOWS * WARM } else { 0 };
+    (first..=last)
+        .step_by(WARM)
+        .filter_map(move |s| xs.get(s..).map(|rest| rest.get(..WARM).unwrap_or(rest)))
+        .filter(|w| !w.is_empty())
 }
 /// Batches in flight between the threads (the bound on the extra memory).
 const IN_FLIGHT: usize = 4;
@@ -230,7 +235,7 @@ fn batch_inputs(mid: &mut [(Pos, Box<dyn Analyzer + Send>)], batch: &mut Batch, 
     let before = batch.events.len();
     for (pos, a) in mid.iter_mut() {
         for (i, x) in batch.conns.iter().enumerate() {
-            if let Some(ahead) = warm_window(&batch.conns, i) {
+            for ahead in warm_windows(&batch.conns, i) {
                 a.warm(ahead);
             }
             a.conn_input(x, evs);
@@ -277,7 +282,7 @@ fn consume<W: Write>(
     let mut scratch = Vec::new();
     let mut front_evs = batch.events.drain(..).peekable();
     for (i, x) in batch.conns.iter().enumerate() {
-        if let Some(ahead) = warm_window(&batch.conns, i) {
+        for ahead in warm_windows(&batch.conns, i) {
             for (_, a) in back.iter_mut() {
                 a.warm(ahead);
             }

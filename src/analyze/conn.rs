@@ -8,6 +8,7 @@
 //! counted in exactly one reported connection. Records are pushed as events as they leave (JSON
 //! streams them like Zeek's conn.log) and a bounded, filtered set is kept for the text table.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use super::flow::{Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
@@ -243,10 +244,11 @@ pub struct ConnAnalyzer {
     next_sweep_ns: Option<i64>,
     last_ns: i64,
     tally: Tally,
-    /// Keys, directions and hashes of the next inputs, made by `warm`; the next to use.
+    /// Keys, directions and hashes of the next inputs, made by `warm`, in input order.
     #[allow(clippy::type_complexity)]
-    ahead: Vec<(FlowKey, Dir, u64, (u8, (IpAddr, u16), (IpAddr, u16)))>,
-    ahead_next: usize,
+    ahead: VecDeque<(FlowKey, Dir, u64, (u8, (IpAddr, u16), (IpAddr, u16)))>,
+    /// How many of `ahead`, from the front, have had their nodes asked for.
+    ahead_staged: usize,
     peak: usize,
     rows: Vec<ConnRecord>,
     /// Start and uid of the last row kept at the latest trim: a later record cannot make the
@@ -308,8 +310,8 @@ impl ConnAnalyzer {
             next_sweep_ns: None,
             last_ns: i64::MIN,
             tally: Tally::default(),
-            ahead: Vec::new(),
-            ahead_next: 0,
+            ahead: VecDeque::new(),
+            ahead_staged: 0,
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -383,13 +385,19 @@ impl ConnAnalyzer {
             }
         }
         let Some(ConnSeg { proto, src, dst, seg, tcp: is_tcp }) = x.flow else { return };
-        let (key, dir, hash) = match self.ahead.get(self.ahead_next) {
+        let (key, dir, hash) = match self.ahead.front() {
             // Made by `warm` from this very input (the inputs come in the order warm saw them).
             Some(&(k, d, h, ends)) if ends == (proto, src, dst) => {
-                self.ahead_next += 1;
+                self.ahead.pop_front();
+                self.ahead_staged = self.ahead_staged.saturating_sub(1);
                 (k, d, h)
             }
-            _ => keyed(proto, src, dst),
+            _ => {
+                // Not the input warm saw next: what it made is of no use.
+                self.ahead.clear();
+                self.ahead_staged = 0;
+                keyed(proto, src, dst)
+            }
         };
         let from_a = matches!(dir, Dir::AtoB);
 
@@ -460,25 +468,21 @@ impl Analyzer for ConnAnalyzer {
     }
 
     fn warm(&mut self, xs: &[ConnInput]) {
-        // Keys and hashes are made once, here, and kept for `input`; then the index entries of
-        // all of them are read, then their nodes (each read needs the one before it).
-        self.ahead.clear();
-        self.ahead_next = 0;
-        // Three tight loops: the reads of one loop do not wait for each other, so they are all in
-        // flight at once (one loop doing everything had too many instructions between them).
+        // A pipeline over the windows of inputs the calls announce, two windows ahead of the
+        // inputs: the nodes of the window before this one are asked for (their index entries,
+        // asked for one call ago, are in the cache by now), then the keys and hashes of this
+        // window are made, kept for `input`, and their index entries asked for. Prefetches do
+        // not wait, so the misses are in flight while earlier packets are handled.
+        for (_, _, hash, _) in self.ahead.iter().skip(self.ahead_staged) {
+            self.table.prefetch_node(*hash);
+        }
+        self.ahead_staged = self.ahead.len();
         for x in xs {
             let Some(f) = &x.flow else { continue };
             let (key, dir, hash) = keyed(f.proto, f.src, f.dst);
-            self.ahead.push((key, dir, hash, (f.proto, f.src, f.dst)));
+            self.table.prefetch_index(hash);
+            self.ahead.push_back((key, dir, hash, (f.proto, f.src, f.dst)));
         }
-        let mut acc = 0u64;
-        for (_, _, hash, _) in &self.ahead {
-            acc ^= self.table.warm_index(*hash);
-        }
-        for (key, _, hash, _) in &self.ahead {
-            acc ^= self.table.warm_node(key, *hash);
-        }
-        std::hint::black_box(acc);
     }
 
     fn drain(&mut self, events: &mut Vec<Event>) -> bool {

@@ -200,6 +200,18 @@ fn key_hash(client: IpAddr, cport: u16, server: IpAddr, sport: u16) -> u64 {
     mix64(hash_ip(client) ^ mix64(hash_ip(server).wrapping_add(ports)))
 }
 
+/// The hash of the attempt a segment from `src` to `dst` with these flags looks up first: a
+/// SYN-ACK goes from the server to the client, anything else is taken from the client (a RST
+/// is then also looked up the other way).
+#[inline]
+fn attempt_hash(src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8) -> u64 {
+    if flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0 {
+        key_hash(dst.0, dst.1, src.0, src.1)
+    } else {
+        key_hash(src.0, src.1, dst.0, dst.1)
+    }
+}
+
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
 #[derive(Debug, Clone)]
 struct TopK {
@@ -600,15 +612,27 @@ impl Pending {
             .find(|&i| self.get(i).is_some_and(|s| s.matches(h)))
     }
 
-    /// Reads the tags of `h`'s bucket and, for an attempt about to be recorded, the bucket
-    /// itself; returns what it read (see [`super::Analyzer::warm`]).
-    fn warm(&self, h: u64, slots_too: bool) -> u64 {
+    /// Asks for the tags of `h`'s bucket and, for an attempt about to be recorded, the bucket
+    /// itself, without waiting (see [`super::Analyzer::warm`]).
+    fn prefetch(&self, h: u64, slots_too: bool) {
         let b = self.base(h) / WAYS;
-        let t = self.tags.get(b).map_or(0, |t| u32::from_ne_bytes(*t) as u64);
+        if let Some(t) = self.tags.get(b) {
+            mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
+        }
         if slots_too {
-            t ^ self.buckets.get(b).map_or(0, |x| x.0.first().map_or(0, |s| s.fp))
-        } else {
-            t
+            if let Some(x) = self.buckets.get(b) {
+                mem_prefetch::prefetch_read_data::<Bucket, 3>(x);
+            }
+        }
+    }
+
+    /// Asks for slot `i` and its tag, without waiting.
+    fn prefetch_slot(&self, i: usize) {
+        if let Some(t) = self.tags.get(i / WAYS) {
+            mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
+        }
+        if let Some(x) = self.buckets.get(i / WAYS) {
+            mem_prefetch::prefetch_read_data::<Bucket, 3>(x);
         }
     }
 
@@ -640,6 +664,11 @@ pub struct FloodAnalyzer {
     slots: Pending,
     slot_cap: usize,
     queue: VecDeque<(u32, u32)>,
+    /// How many attempts at the front of `queue` have had their slots asked for (by `warm`).
+    queue_warmed: usize,
+    /// Hashes of the next segments, made by `warm`, in input order, with what they were made of.
+    #[allow(clippy::type_complexity)]
+    ahead: VecDeque<(u64, ((IpAddr, u16), (IpAddr, u16), u8))>,
     outstanding: u64,
     open: Vec<u32>,
     alerts: Vec<Alert>,
@@ -664,6 +693,8 @@ impl FloodAnalyzer {
             slots: Pending::default(),
             slot_cap,
             queue: VecDeque::new(),
+            queue_warmed: 0,
+            ahead: VecDeque::new(),
             outstanding: 0,
             open: Vec::new(),
             alerts: Vec::new(),
@@ -766,6 +797,7 @@ impl FloodAnalyzer {
         }
         if self.queue.len() >= self.slot_cap {
             if let Some((i, ts)) = self.queue.pop_front() {
+                self.queue_warmed = self.queue_warmed.saturating_sub(1);
                 if self.slots.holds(i as usize, ts) {
                     self.stats.pending_evicted += 1;
                     self.resolve(i as usize, Outcome::Expired);
@@ -815,14 +847,16 @@ impl FloodAnalyzer {
                 break;
             }
             self.queue.pop_front();
+            self.queue_warmed = self.queue_warmed.saturating_sub(1);
             if self.slots.holds(i as usize, ts) {
                 self.resolve(i as usize, Outcome::Expired);
             }
         }
     }
 
-    /// One TCP segment from `src` to `dst` (address and port) with these flags.
-    fn segment(&mut self, ts: Ts, src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8, events: &mut Vec<Event>) {
+    /// One TCP segment from `src` to `dst` (address and port) with these flags; `h` is its
+    /// [`attempt_hash`] when already made.
+    fn segment(&mut self, ts: Ts, src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8, h: Option<u64>, events: &mut Vec<Event>) {
         if self.base.is_none() {
             self.base = Some(ts);
         }
@@ -834,24 +868,24 @@ impl FloodAnalyzer {
         if !self.open.is_empty() {
             self.check_close(now_ms, events);
         }
+        let h = || h.unwrap_or_else(|| attempt_hash(src, dst, flags));
         let ((src, sport), (dst, dport)) = (src, dst);
         if flags & tcpflag::RST != 0 {
-            self.on_rst(src, sport, dst, dport);
+            self.on_rst(src, sport, dst, dport, h());
         } else if flags & tcpflag::SYN != 0 {
             if flags & tcpflag::ACK != 0 {
-                self.on_synack(src, sport, dst, dport, now_ms);
+                self.on_synack(src, sport, h(), now_ms);
             } else {
-                self.on_syn(src, sport, dst, dport, ts, now_ms, events);
+                self.on_syn(src, dst, dport, h(), ts, now_ms, events);
             }
         } else if flags & tcpflag::ACK != 0 {
-            self.on_ack(src, sport, dst, dport);
+            self.on_ack(src, h);
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn on_syn(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, dport: u16, h: u64, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
         let Some(ti) = self.target((dst, dport), now_ms) else { return };
-        let h = key_hash(src, sport, dst, dport);
         if self.find(h).is_none() {
             if let Some(t) = self.targets.get_mut(ti) {
                 if t.pending == 0 {
@@ -920,8 +954,7 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_synack(&mut self, server: IpAddr, sport: u16, client: IpAddr, cport: u16, now_ms: u32) {
-        let h = key_hash(client, cport, server, sport);
+    fn on_synack(&mut self, server: IpAddr, sport: u16, h: u64, now_ms: u32) {
         match self.find(h) {
             Some(i) => {
                 let Some(s) = self.slots.get(i) else { return };
@@ -954,21 +987,21 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_ack(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) {
+    fn on_ack(&mut self, src: IpAddr, h: impl Fn() -> u64) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(key_hash(src, sport, dst, dport)) {
+        if let Some(i) = self.find(h()) {
             let ti = self.resolve(i, Outcome::Completed);
             self.client_spoke(ti, src);
         }
     }
 
-    fn on_rst(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) {
+    fn on_rst(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, h: u64) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(key_hash(src, sport, dst, dport)) {
+        if let Some(i) = self.find(h) {
             let ti = self.resolve(i, Outcome::Reset);
             self.client_spoke(ti, src);
         } else if let Some(i) = self.find(key_hash(dst, dport, src, sport)) {
@@ -1078,7 +1111,7 @@ impl Analyzer for FloodAnalyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
         let Some(tcp) = p.tcp() else { return };
         let Some((src, dst)) = p.ip_addrs() else { return };
-        self.segment(p.ts, (src, tcp.sport), (dst, tcp.dport), tcp.flags, events);
+        self.segment(p.ts, (src, tcp.sport), (dst, tcp.dport), tcp.flags, None, events);
     }
 
     fn takes_conn_input(&self) -> bool {
@@ -1087,30 +1120,48 @@ impl Analyzer for FloodAnalyzer {
 
     fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
         if let Some(f) = x.flow.as_ref().filter(|f| f.tcp) {
-            self.segment(x.ts, f.src, f.dst, f.seg.flags, events);
+            let ends = (f.src, f.dst, f.seg.flags);
+            let h = match self.ahead.front() {
+                // Made by `warm` from this very segment.
+                Some(&(h, e)) if e == ends => {
+                    self.ahead.pop_front();
+                    Some(h)
+                }
+                _ => {
+                    self.ahead.clear();
+                    None
+                }
+            };
+            self.segment(x.ts, f.src, f.dst, f.seg.flags, h, events);
         }
     }
 
     fn warm(&mut self, xs: &[ConnInput]) {
-        if self.slots.is_empty() {
-            return;
-        }
-        // The tag words (and for a SYN the bucket it will go into) of the next segments, read
-        // together so that their misses overlap.
-        let mut acc = 0u64;
+        // The hashes of the next segments are made once, here, and kept for `conn_input`; the
+        // tag words they will read (and for a SYN the bucket it will go into) are asked for
+        // without waiting, as are the slots of the attempts that will time out by then.
+        let mut last = None;
         for x in xs {
             let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
             let (src, dst, fl) = (f.src, f.dst, f.seg.flags);
-            let h = if fl & tcpflag::SYN != 0 && fl & tcpflag::ACK != 0 {
-                key_hash(dst.0, dst.1, src.0, src.1)
-            } else if fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
-                key_hash(src.0, src.1, dst.0, dst.1)
-            } else {
-                continue;
-            };
-            acc ^= self.slots.warm(h, fl & tcpflag::SYN != 0);
+            let h = attempt_hash(src, dst, fl);
+            self.ahead.push_back((h, (src, dst, fl)));
+            last = Some(x.ts);
+            if !self.slots.is_empty() && fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
+                self.slots.prefetch(h, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
+            }
         }
-        std::hint::black_box(acc);
+        let (Some(last), Some(_)) = (last, self.base) else { return };
+        let horizon = self.ms(last);
+        let mut n = 0;
+        while let Some(&(i, ts)) = self.queue.get(self.queue_warmed) {
+            if horizon.saturating_sub(ts) < self.timeout_ms || n == 4 * xs.len() {
+                break;
+            }
+            self.slots.prefetch_slot(i as usize);
+            self.queue_warmed += 1;
+            n += 1;
+        }
     }
 
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {

@@ -166,6 +166,11 @@ impl FlowIndex {
         None
     }
 
+    /// The slot of the first entry with these hash bits: most likely the key's, unchecked.
+    fn candidate(&self, bits: u32) -> Option<u32> {
+        self.position(bits, |_| true).and_then(|i| self.entries.get(i)).map(|&e| Self::slot(e))
+    }
+
     /// The slot with this hash for which `is` holds.
     fn find(&self, hash: u64, is: impl Fn(u32) -> bool) -> Option<u32> {
         let i = self.position(Self::bits(hash), is)?;
@@ -340,6 +345,29 @@ impl<V> FlowTable<V> {
     /// Looks `key` up and reads its node, for the same purpose as [`FlowTable::warm_index`].
     pub fn warm_node(&self, key: &FlowKey, hash: u64) -> u64 {
         self.find_hashed(key, hash).and_then(|s| self.nodes.get(s as usize)).map_or(0, |n| n.last_ns as u64)
+    }
+
+    /// Asks the processor for the index entry where a key with this hash is looked up first,
+    /// without waiting for it (a prefetch: no result, never a fault).
+    pub fn prefetch_index(&self, hash: u64) {
+        let i = FlowIndex::bits(hash) as usize & self.index.mask();
+        if let Some(e) = self.index.entries.get(i) {
+            mem_prefetch::prefetch_read_data::<u64, 3>(e);
+        }
+    }
+
+    /// Asks for the node a key with this hash most likely has (the first index entry with its
+    /// hash bits; the key itself is not compared, which would wait for the node), without
+    /// waiting for it. Best after [`FlowTable::prefetch_index`] has had time to bring the entry.
+    pub fn prefetch_node(&self, hash: u64) {
+        let Some(slot) = self.index.candidate(FlowIndex::bits(hash)) else { return };
+        if let Some(n) = self.nodes.get(slot as usize) {
+            // The node spans several cache lines; these fields lie on its first and last ones
+            // and between them (the compiler orders the fields).
+            mem_prefetch::prefetch_read_data::<FlowKey, 3>(&n.key);
+            mem_prefetch::prefetch_read_data::<i64, 3>(&n.last_ns);
+            mem_prefetch::prefetch_read_data::<Option<V>, 3>(&n.val);
+        }
     }
 
     /// Whether the flow in `slot` has outlived its class's timeout at `now_ns`.

@@ -39,9 +39,12 @@ pub trait Analyzer {
     /// Sees one packet as the connection tracker's compact input; only called when
     /// [`Analyzer::takes_conn_input`] is true.
     fn conn_input(&mut self, _x: &conn::ConnInput, _events: &mut Vec<Event>) {}
-    /// A hint that `xs` are the next inputs to [`Analyzer::conn_input`]: the analyzer may read
-    /// the state they will touch now, all at once, so that the cache misses overlap instead of
-    /// coming one packet at a time. Never changes a result.
+    /// A hint that `xs` will be given to [`Analyzer::conn_input`], after the inputs of the earlier
+    /// calls (the two-thread `read` announces windows of inputs some way ahead of handing them
+    /// over): the analyzer may ask for the state they will touch now (prefetches that do not
+    /// wait), so that the cache misses are in flight while earlier inputs are handled instead of
+    /// coming one packet at a time. Never changes a result: an input that was not announced, or
+    /// not in the announced order, is handled from scratch.
     fn warm(&mut self, _xs: &[conn::ConnInput]) {}
 }
 
