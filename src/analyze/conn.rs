@@ -234,7 +234,7 @@ fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
 /// The flow key of a segment from `src` to `dst`, its direction, and the key's hash.
 fn keyed(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (FlowKey, Dir, u64) {
     let (key, dir) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
-    (key, dir, key.hash64())
+    (key, dir, key.table_hash())
 }
 
 /// Tracks connections; see the module documentation.
