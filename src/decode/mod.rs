@@ -203,34 +203,52 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Decodes one frame. Never fails: what cannot be decoded is described in `Packet::stop`.
+#[inline]
 pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
-    decode_with(frame, true)
+    // Inlined, so the packet is built where the caller keeps it (returning it from a function
+    // of its own was a copy of its 296 bytes per frame in the profile).
+    let mut p = Packet::blank(frame);
+    if !(frame.linktype == linktype::ETHERNET && ethernet_ipv4_fast(&mut p)) {
+        decode_rest(frame, &mut p);
+    }
+    p
 }
 
 /// [`decode`] without its fast path for Ethernet/IPv4/TCP-or-UDP frames: for tests that hold
 /// the two paths equal.
 #[doc(hidden)]
 pub fn decode_general<'a>(frame: &Frame<'a>) -> Packet<'a> {
-    decode_with(frame, false)
+    let mut p = Packet::blank(frame);
+    decode_rest(frame, &mut p);
+    p
 }
 
-fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
+impl<'a> Packet<'a> {
+    /// The packet of a frame before any header is read.
+    #[inline]
+    fn blank(frame: &Frame<'a>) -> Packet<'a> {
+        Packet {
+            number: frame.number,
+            ts: frame.ts,
+            ts_known: frame.ts_known,
+            linktype: frame.linktype,
+            len: frame.len,
+            data: frame.data,
+            link: Link::Unsupported,
+            vlans: [Vlan::default(); 3],
+            vlan_count: 0,
+            net: None,
+            transport: None,
+            net_offset: 0,
+            stop: None,
+        }
+    }
+}
+
+/// The general path of [`decode`]: every link type, every layer etherparse knows.
+#[inline(never)]
+fn decode_rest<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
     let data = frame.data;
-    let mut p = Packet {
-        number: frame.number,
-        ts: frame.ts,
-        ts_known: frame.ts_known,
-        linktype: frame.linktype,
-        len: frame.len,
-        data,
-        link: Link::Unsupported,
-        vlans: [Vlan::default(); 3],
-        vlan_count: 0,
-        net: None,
-        transport: None,
-        net_offset: 0,
-        stop: None,
-    };
     let short = |header: &'static str, needed: usize| Stop {
         layer: Layer::DataLink,
         header,
@@ -238,7 +256,6 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
         cause: Cause::Short { needed, present: data.len() },
     };
     match frame.linktype {
-        linktype::ETHERNET if fast && ethernet_ipv4_fast(&mut p) => {}
         linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
             Ok(s) => {
                 if let Some(etherparse::LinkSlice::Ethernet2(eth)) = &s.link {
@@ -267,7 +284,7 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
                     // Show the EtherType of the payload; the tags keep their own TPIDs.
                     *ethertype = t;
                 }
-                fill_from_lax(&mut p, &s, 0);
+                fill_from_lax(p, &s, 0);
             }
             Err(e) => p.stop = Some(short("Ethernet header", e.required_len)),
         },
@@ -276,7 +293,7 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             let hlen = if v2 { 20 } else { 16 };
             if data.len() < hlen {
                 p.stop = Some(short(if v2 { "Linux cooked v2 header" } else { "Linux cooked header" }, hlen));
-                return p;
+                return;
             }
             let mut addr = [0u8; 8];
             let (pkttype, hatype, addr_len, protocol, ifindex) = if v2 {
@@ -307,13 +324,13 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             // Protocol values below 0x0600 are Linux's own (802.3, 802.2 LLC, CAN, ...): not IP.
             if protocol >= 0x0600 {
                 let s = LaxSlicedPacket::from_ether_type(EtherType(protocol), rest);
-                fill_from_lax(&mut p, &s, hlen);
+                fill_from_lax(p, &s, hlen);
             }
         }
         linktype::NULL | linktype::LOOP => {
             let Some(raw) = data.get(0..4).and_then(|s| <[u8; 4]>::try_from(s).ok()) else {
                 p.stop = Some(short("loopback header", 4));
-                return p;
+                return;
             };
             let be = u32::from_be_bytes(raw);
             let family = if frame.linktype == linktype::LOOP {
@@ -327,8 +344,8 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
             p.link = Link::Loopback { family };
             let rest = data.get(4..).unwrap_or(&[]);
             match family {
-                2 => fill_from_lax(&mut p, &LaxSlicedPacket::from_ether_type(EtherType::IPV4, rest), 4),
-                10 | 24 | 28 | 30 => fill_from_lax(&mut p, &LaxSlicedPacket::from_ether_type(EtherType::IPV6, rest), 4),
+                2 => fill_from_lax(p, &LaxSlicedPacket::from_ether_type(EtherType::IPV4, rest), 4),
+                10 | 24 | 28 | 30 => fill_from_lax(p, &LaxSlicedPacket::from_ether_type(EtherType::IPV6, rest), 4),
                 other => {
                     p.stop = Some(Stop { layer: Layer::DataLink, header: "loopback header", offset: 0, cause: Cause::UnknownFamily(other) })
                 }
@@ -341,13 +358,12 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
                 _ if frame.linktype == linktype::IPV6 => EtherType::IPV6,
                 _ => EtherType::IPV4,
             };
-            fill_from_lax(&mut p, &LaxSlicedPacket::from_ether_type(et, data), 0);
+            fill_from_lax(p, &LaxSlicedPacket::from_ether_type(et, data), 0);
         }
         _ => {
             p.stop = Some(Stop { layer: Layer::DataLink, header: "frame", offset: 0, cause: Cause::UnsupportedLinkType });
         }
     }
-    p
 }
 
 /// The common case, Ethernet II carrying a whole, unfragmented IPv4 packet without options
@@ -356,6 +372,7 @@ fn decode_with<'a>(frame: &Frame<'a>, fast: bool) -> Packet<'a> {
 /// time). Anything else (VLAN tags, other EtherTypes, a stop anywhere) returns false and leaves
 /// `p` to the general path; `tests/decode.rs` (`fast_path_equals_general_path`) holds the two
 /// equal on every frame of the corpus.
+#[inline]
 fn ethernet_ipv4_fast(p: &mut Packet<'_>) -> bool {
     let data = p.data;
     let Ok(eth) = etherparse::Ethernet2Slice::from_slice_without_fcs(data) else { return false };
