@@ -213,9 +213,14 @@ fn attempt_hash(src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8) -> u64 {
 }
 
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
+///
+/// Each counter keeps its source's hash beside it: under a spoofed flood nearly every SYN comes
+/// from a new source and is compared with all counters, and comparing 64-bit hashes first is
+/// cheaper than comparing addresses.
 #[derive(Debug, Clone)]
 struct TopK {
-    items: Vec<(IpAddr, u64, u64)>,
+    /// (source, its hash, count, possible overcount), in the order the counters were taken.
+    items: Vec<(IpAddr, u64, u64, u64)>,
 }
 
 impl TopK {
@@ -223,25 +228,26 @@ impl TopK {
         TopK { items: Vec::with_capacity(TOP_K) }
     }
 
-    fn add(&mut self, ip: IpAddr) {
-        if let Some(e) = self.items.iter_mut().find(|e| e.0 == ip) {
-            e.1 += 1;
+    /// Counts a SYN from `ip`, whose [`hash_ip`] is `h`.
+    fn add(&mut self, ip: IpAddr, h: u64) {
+        if let Some(e) = self.items.iter_mut().find(|e| e.1 == h && e.0 == ip) {
+            e.2 += 1;
             return;
         }
         if self.items.len() < TOP_K {
-            self.items.push((ip, 1, 0));
+            self.items.push((ip, h, 1, 0));
             return;
         }
         // Replace the smallest counter; its count becomes the newcomer's possible overcount.
-        if let Some(min) = self.items.iter_mut().min_by_key(|e| e.1) {
-            let c = min.1;
-            *min = (ip, c + 1, c);
+        if let Some(min) = self.items.iter_mut().min_by_key(|e| e.2) {
+            let c = min.2;
+            *min = (ip, h, c + 1, c);
         }
     }
 
     fn top(&self) -> Vec<TopSource> {
         let mut v: Vec<TopSource> =
-            self.items.iter().map(|&(addr, syns, error)| TopSource { addr, syns, error }).collect();
+            self.items.iter().map(|&(addr, _, syns, error)| TopSource { addr, syns, error }).collect();
         v.sort_by(|a, b| (b.syns - b.error, b.syns).cmp(&(a.syns - a.error, a.syns)).then(a.addr.cmp(&b.addr)));
         v.truncate(TOP_SHOWN);
         v
@@ -660,6 +666,8 @@ pub struct FloodAnalyzer {
     last: Ts,
     targets: Vec<Target>,
     index: FxHashMap<(IpAddr, u16), u32>,
+    /// The target found last: a flood sends one target SYN after SYN, so it is tried first.
+    last_target: usize,
     hand: usize,
     slots: Pending,
     slot_cap: usize,
@@ -689,6 +697,7 @@ impl FloodAnalyzer {
             last: Ts::default(),
             targets: Vec::new(),
             index: FxHashMap::default(),
+            last_target: 0,
             hand: 0,
             slots: Pending::default(),
             slot_cap,
@@ -723,7 +732,11 @@ impl FloodAnalyzer {
 
     /// The target for `key`, created (or recycled from a cold one) when new.
     fn target(&mut self, key: (IpAddr, u16), now_ms: u32) -> Option<usize> {
+        if self.targets.get(self.last_target).is_some_and(|t| t.key == key) {
+            return Some(self.last_target);
+        }
         if let Some(&i) = self.index.get(&key) {
+            self.last_target = i as usize;
             return Some(i as usize);
         }
         let ti = if self.targets.len() < self.cfg.max_targets {
@@ -738,6 +751,7 @@ impl FloodAnalyzer {
             ti
         };
         self.index.insert(key, ti as u32);
+        self.last_target = ti;
         Some(ti)
     }
 
@@ -909,7 +923,7 @@ impl FloodAnalyzer {
         }
         t.sk.sources.add_hash(hs);
         t.sk.sample.syn(hs);
-        t.sk.top.add(src);
+        t.sk.top.add(src, hs);
         if is_bogon(src, dst) {
             t.sk.bogons.add_hash(hs);
         }
@@ -1246,9 +1260,11 @@ mod test {
     fn top_k_is_exact_below_capacity_and_finds_a_heavy_hitter() {
         let mut t = TopK::new();
         for i in 0..1000u32 {
-            t.add(IpAddr::V4(spoof(i)));
+            let a = IpAddr::V4(spoof(i));
+            t.add(a, hash_ip(a));
             if i % 4 == 0 {
-                t.add(IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)));
+                let g = IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8));
+                t.add(g, hash_ip(g));
             }
         }
         let top = t.top();
