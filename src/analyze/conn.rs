@@ -476,6 +476,9 @@ impl Analyzer for ConnAnalyzer {
         for (_, _, hash, _) in self.ahead.iter().skip(self.ahead_staged) {
             self.table.prefetch_node(*hash);
         }
+        if self.table.is_full() {
+            self.table.prefetch_oldest();
+        }
         self.ahead_staged = self.ahead.len();
         for x in xs {
             let Some(f) = &x.flow else { continue };

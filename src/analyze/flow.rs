@@ -387,6 +387,20 @@ impl<V> FlowTable<V> {
         }
     }
 
+    /// Asks, without waiting, for what taking out the oldest flow of each class will read: the
+    /// index entry of the oldest (its node is in the cache, read when it became the oldest) and
+    /// the node of the one after it. A full table takes one out for every new flow.
+    pub fn prefetch_oldest(&self) {
+        for l in &self.lists {
+            let Some(n) = self.nodes.get(l.tail as usize) else { continue };
+            self.prefetch_index(n.key.table_hash());
+            if let Some(next) = self.nodes.get(n.prev as usize) {
+                mem_prefetch::prefetch_read_data::<FlowKey, 3>(&next.key);
+                mem_prefetch::prefetch_read_data::<i64, 3>(&next.last_ns);
+            }
+        }
+    }
+
     /// Whether the flow in `slot` has outlived its class's timeout at `now_ns`.
     pub fn is_stale(&self, slot: u32, now_ns: i64) -> bool {
         self.nodes.get(slot as usize).is_some_and(|n| {
