@@ -64,7 +64,9 @@ impl FlowKey {
     pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
         let (s, v6) = addr_bytes(src);
         let (d, _) = addr_bytes(dst);
-        if (s, sport) <= (d, dport) {
+        // The byte arrays compared as big-endian numbers: the same order as comparing them byte
+        // by byte, in two instructions instead of a call to a slice comparison.
+        if (u128::from_be_bytes(s), sport) <= (u128::from_be_bytes(d), dport) {
             (FlowKey { a_addr: s, b_addr: d, a_port: sport, b_port: dport, proto, v6 }, Dir::AtoB)
         } else {
             (FlowKey { a_addr: d, b_addr: s, a_port: dport, b_port: sport, proto, v6 }, Dir::BtoA)
@@ -598,6 +600,44 @@ impl<V> FlowTable<V> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// The canonical order of a key's endpoints is the byte-by-byte order of (address, port),
+    /// IPv4 and IPv6, for addresses that share any prefix, or are equal.
+    #[test]
+    fn endpoint_order_is_byte_order() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..20_000 {
+            let mut a = [0u8; 16];
+            for b in a.iter_mut() {
+                *b = next() as u8;
+            }
+            // The same first k bytes, the rest drawn anew (every 17th pair: equal addresses).
+            let mut b = a;
+            if i % 17 != 0 {
+                let k = (next() % 16) as usize;
+                for byte in b.iter_mut().skip(k) {
+                    *byte = next() as u8;
+                }
+            }
+            let (pa, pb) = (next() as u16 % 4, next() as u16 % 4);
+            let (ia, ib) = if i % 2 == 0 {
+                (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))
+            } else {
+                let v4 = |x: [u8; 16]| IpAddr::V4(Ipv4Addr::new(x[0], x[1], x[2], x[3]));
+                (v4(a), v4(b))
+            };
+            let (_, dir) = FlowKey::new(6, ia, pa, ib, pb);
+            let bytes = |ip: IpAddr| addr_bytes(ip).0;
+            let want = if (bytes(ia), pa) <= (bytes(ib), pb) { Dir::AtoB } else { Dir::BtoA };
+            assert_eq!(dir, want, "{ia}:{pa} {ib}:{pb}");
+        }
+    }
 
     /// The index against a HashMap over a long random sequence of inserts and removes, with a
     /// small table (many collisions, runs that wrap around the end, several growths) and hashes
