@@ -5,7 +5,7 @@
 # slow peers one run each.
 #   [REPS=5] scripts/bench_compare.sh [PACKETS] [--no-tshark]
 # The file is ../shared/bench/gen_bench_pcap.py's (default 2,000,000 packets, about 675 MB), kept
-# in bench-data/ (git-ignored) and read from page cache (one warm-up read first).
+# in bench-data/ (git-ignored) and read from page cache (a warm-up read before each command).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
@@ -14,7 +14,6 @@ mkdir -p bench-data
 F=bench-data/bench-$N.pcap
 [ -f "$F" ] || python3 ../shared/bench/gen_bench_pcap.py "$F" "$N"
 cargo build --release --quiet --bin inspect --example minimal_pass
-cat "$F" > /dev/null
 INSPECT=target/release/inspect
 MIN=target/release/examples/minimal_pass
 declare -A T M
@@ -25,9 +24,14 @@ run() { # name, command...: one run
 med() { # name, command...: the median time of REPS runs, the largest peak memory
   runs "$REPS" "$@"
 }
+warm() { # reads the file into the page cache again: this VM's memory manager (DAMON) pages out
+  # what was not touched for about 30 s, such as the file during tshark's 3.9 GB run.
+  cat "$F" > /dev/null
+}
 runs() { # count, name, command...
   local n=$1 name=$2; shift 2
   local tf; tf=$(mktemp)
+  warm
   local times=() mem=0 i
   for ((i = 0; i < n; i++)); do
     /usr/bin/time -o "$tf" -f "%e %M" "$@" > /dev/null 2>/dev/null || true
@@ -49,6 +53,7 @@ paired() { # the minimal pass and inspect read -q in alternation, PAIRS times: t
   # of each pair. The machine's speed drifts by tens of percent within minutes (a shared VM);
   # neighbouring runs see the same machine, so their ratio is steadier than a ratio of medians.
   local i a b rs=()
+  warm
   for ((i = 0; i < PAIRS; i++)); do
     a=$(one $MIN "$F"); b=$(one $INSPECT read -q "$F")
     rs+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')")
@@ -66,8 +71,10 @@ run "tcpdump -r -w /dev/null" tcpdump -r "$F" -w /dev/null
 run "tcpdump -n -r"         tcpdump -n -r "$F"
 if [ $TSHARK = 1 ]; then
   # inspect read -q just before and just after tshark: the same machine as tshark's run.
+  warm
   before=$(one $INSPECT read -q "$F")
   run "tshark -q -z conv,tcp" tshark -q -z conv,tcp -r "$F"
+  warm
   after=$(one $INSPECT read -q "$F")
   echo "inspect read -q around it: $before s before, $after s after"
   run "tshark -n -r"          tshark -n -r "$F"
