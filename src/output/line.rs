@@ -65,6 +65,17 @@ pub fn push_ip(out: &mut String, ip: IpAddr) {
     }
 }
 
+/// Appends `src.sport > dst.dport`, as tcpdump shows a TCP or UDP packet's endpoints.
+fn push_ports(out: &mut String, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) {
+    push_ip(out, src);
+    out.push('.');
+    push_uint(out, sport);
+    out.push_str(" > ");
+    push_ip(out, dst);
+    out.push('.');
+    push_uint(out, dport);
+}
+
 /// Appends `n` as exactly `width` digits (zero-padded; `n` must fit).
 fn push_padded(out: &mut String, n: u32, width: u32) {
     let mut div = 10u32.pow(width.saturating_sub(1));
@@ -177,13 +188,7 @@ impl LineFormatter {
         };
         match &p.transport {
             Some(TransportSlice::Tcp(t)) => {
-                push_ip(out, src);
-                out.push('.');
-                push_uint(out, t.source_port());
-                out.push_str(" > ");
-                push_ip(out, dst);
-                out.push('.');
-                push_uint(out, t.destination_port());
+                push_ports(out, src, t.source_port(), dst, t.destination_port());
                 out.push_str(": Flags [");
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
@@ -233,13 +238,7 @@ impl LineFormatter {
                 http_first_line(out, info.sport, info.dport, t.payload());
             }
             Some(TransportSlice::Udp(u)) => {
-                push_ip(out, src);
-                out.push('.');
-                push_uint(out, u.source_port());
-                out.push_str(" > ");
-                push_ip(out, dst);
-                out.push('.');
-                push_uint(out, u.destination_port());
+                push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": UDP, length ");
                 push_uint(out, u.length().saturating_sub(8));
             }
