@@ -16,6 +16,7 @@ use inspect::analyze::conn::{ConnAnalyzer, ConnConfig, ConnInput};
 use inspect::analyze::flood::{FloodAnalyzer, FloodConfig};
 use inspect::analyze::Analyzer;
 use inspect::decode::decode;
+use inspect::parallel::look_ahead;
 use inspect::source::file::FileSource;
 
 fn env(name: &str, default: usize) -> usize {
@@ -25,16 +26,10 @@ fn env(name: &str, default: usize) -> usize {
 /// Feeds every input to `a` with the look-ahead; returns the seconds it took.
 fn run(a: &mut dyn Analyzer, xs: &[ConnInput], w: usize, d: usize) -> f64 {
     let mut evs = Vec::new();
-    let window = |k: usize| xs.get(k * w..).map(|r| r.get(..w).unwrap_or(r)).unwrap_or(&[]);
     let t = Instant::now();
     for (i, x) in xs.iter().enumerate() {
-        if w > 0 && i % w == 0 {
-            if i == 0 {
-                for k in 0..d {
-                    a.warm(window(k));
-                }
-            }
-            a.warm(window(i / w + d));
+        for ahead in look_ahead(xs, i, w, d) {
+            a.warm(ahead);
         }
         a.conn_input(x, &mut evs);
         evs.clear();

@@ -29,7 +29,6 @@ use crate::analyze::{Analyzer, Pipeline};
 use crate::decode::decode;
 use crate::report::{Event, InputError};
 use crate::run::{RunError, Session};
-use crate::source::file::FileSource;
 use crate::source::{Frame, Ts};
 
 /// Frames per batch: large enough that channel hand-offs cost nothing per frame.
@@ -46,13 +45,26 @@ const WARM_WINDOWS: usize = 2;
 /// at every [`WARM`]-th input the window [`WARM_WINDOWS`] windows further on, and at the first
 /// input also the windows before that one (so every input is announced once, ahead of time).
 fn warm_windows(xs: &[ConnInput], i: usize) -> impl Iterator<Item = &[ConnInput]> {
-    let first = if i == 0 { 0 } else { i + WARM_WINDOWS * WARM };
-    let last = if i % WARM == 0 { i + WARM_WINDOWS * WARM } else { 0 };
-    (first..=last)
-        .step_by(WARM)
-        .filter_map(move |s| xs.get(s..).map(|rest| rest.get(..WARM).unwrap_or(rest)))
-        .filter(|w| !w.is_empty())
+    look_ahead(xs, i, WARM, WARM_WINDOWS)
 }
+
+/// [`warm_windows`] with another window size and distance (`examples/stage_times.rs` tries
+/// others); a window of 0 announces nothing.
+pub fn look_ahead(xs: &[ConnInput], i: usize, window: usize, windows_ahead: usize) -> impl Iterator<Item = &[ConnInput]> {
+    let w = window.max(1);
+    // None when this input starts no window.
+    let starts = (window > 0 && i % w == 0).then(|| {
+        let last = i + windows_ahead * w;
+        if i == 0 { 0..=last } else { last..=last }
+    });
+    starts
+        .into_iter()
+        .flatten()
+        .step_by(w)
+        .filter_map(move |s| xs.get(s..).map(|rest| rest.get(..w).unwrap_or(rest)))
+        .filter(|ws| !ws.is_empty())
+}
+
 /// Batches in flight between the threads (the bound on the extra memory).
 const IN_FLIGHT: usize = 4;
 
@@ -160,13 +172,7 @@ fn produce(
         if seen >= limit || closed {
             break;
         }
-        let mut src = match FileSource::open(path) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(InputError { input: path.clone(), message: e.to_string() });
-                continue;
-            }
-        };
+        let Some(mut src) = crate::run::open_input(path, &mut errors) else { continue };
         let res = src.for_each(|frame| {
             let idx = batch.len() as u32;
             let p = decode(&frame);
@@ -395,12 +401,33 @@ pub fn read<W: Write>(
     let mut all: Vec<(Pos, Box<dyn Analyzer + Send>)> = back.into_iter().chain(front).collect();
     all.sort_by_key(|(pos, _)| *pos);
     session.set_pipeline(Pipeline::from_parts(stats, all.into_iter().map(|(_, a)| a).collect()));
-    if session.seen() > 0 || errors.len() < files.len() {
-        session.finish(&errors)?;
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(RunError::Input(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("\ninspect: ")))
+    crate::run::end_read(session, errors, files.len())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// Every input is announced once, in order, before it is handled, at most `(ahead + 1)`
+    /// windows early; a window of 0 announces nothing.
+    #[test]
+    fn look_ahead_announces_each_input_once_and_early() {
+        for n in [0usize, 1, 15, 16, 17, 100, 4096] {
+            let xs: Vec<ConnInput> = (0..n).map(|k| ConnInput { ts: Ts { sec: k as i64, nsec: 0 }, flow: None }).collect();
+            for (window, ahead) in [(16, 2), (1, 32), (8, 0), (5, 3), (0, 2)] {
+                let mut announced: Vec<i64> = Vec::new();
+                for i in 0..n {
+                    for ws in look_ahead(&xs, i, window, ahead) {
+                        announced.extend(ws.iter().map(|x| x.ts.sec));
+                    }
+                    if window > 0 {
+                        assert!(announced.len() > i, "input {i} handled before it was announced ({window}, {ahead})");
+                        assert!(announced.len() <= i + (ahead + 1) * window, "too early at {i}");
+                    }
+                }
+                let want: Vec<i64> = if window == 0 { Vec::new() } else { (0..n as i64).collect() };
+                assert_eq!(announced, want, "n {n}, window {window}, ahead {ahead}");
+            }
+        }
     }
 }

@@ -293,13 +293,7 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
         if session.seen() >= limit {
             break;
         }
-        let mut src = match FileSource::open(path) {
-            Ok(s) => s,
-            Err(e) => {
-                errors.push(InputError { input: path.clone(), message: e.to_string() });
-                continue;
-            }
-        };
+        let Some(mut src) = open_input(path, &mut errors) else { continue };
         let mut write_err: Option<io::Error> = None;
         let mut filter_err: Option<String> = None;
         let res = src.for_each(|frame| match crate::source::filter::passes(&mut filter, &frame) {
@@ -327,7 +321,20 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<(), RunError> {
             errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
         }
     }
-    if session.seen() > 0 || errors.len() < args.files.len() {
+    end_read(session, errors, args.files.len())
+}
+
+/// Opens one input of `read`; a file that cannot be opened is noted in `errors` and skipped.
+pub(crate) fn open_input(path: &str, errors: &mut Vec<InputError>) -> Option<FileSource> {
+    FileSource::open(path)
+        .map_err(|e| errors.push(InputError { input: path.to_string(), message: e.to_string() }))
+        .ok()
+}
+
+/// The end of `read` over `files` inputs: the report, unless no input could be read at all,
+/// then the inputs that failed, one line each.
+pub(crate) fn end_read<W: Write>(session: Session<W>, errors: Vec<InputError>, files: usize) -> Result<(), RunError> {
+    if session.seen() > 0 || errors.len() < files {
         session.finish(&errors)?;
     }
     if errors.is_empty() {
