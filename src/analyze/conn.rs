@@ -11,10 +11,10 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
-use super::flow::{Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
+use super::flow::{endpoints, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
-use crate::decode::{Packet, Proto};
+use crate::decode::Packet;
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -204,14 +204,7 @@ impl ConnInput {
 }
 
 fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
-    let (src, dst) = p.ip_addrs()?;
-    let (proto, sport, dport) = p.ports()?;
-    let proto = match proto {
-        Proto::Tcp => IPPROTO_TCP,
-        Proto::Udp => IPPROTO_UDP,
-        Proto::Icmp => return None,
-    };
-    let (src, dst) = ((src, sport), (dst, dport));
+    let (proto, src, dst) = endpoints(p)?;
     let seg = match (p.tcp(), p.udp()) {
         (Some(t), _) => {
             let seg = Seg {
@@ -245,8 +238,7 @@ pub struct ConnAnalyzer {
     last_ns: i64,
     tally: Tally,
     /// Keys, directions and hashes of the next inputs, made by `warm`, in input order.
-    #[allow(clippy::type_complexity)]
-    ahead: VecDeque<(FlowKey, Dir, u64, (u8, (IpAddr, u16), (IpAddr, u16)))>,
+    ahead: VecDeque<(FlowKey, Dir, u64, Endpoints)>,
     /// How many of `ahead`, from the front, have had their nodes asked for.
     ahead_staged: usize,
     peak: usize,

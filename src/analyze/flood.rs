@@ -621,7 +621,16 @@ impl Pending {
     /// Asks for the tags of `h`'s bucket and, for an attempt about to be recorded, the bucket
     /// itself, without waiting (see [`super::Analyzer::warm`]).
     fn prefetch(&self, h: u64, slots_too: bool) {
-        let b = self.base(h) / WAYS;
+        self.prefetch_bucket(self.base(h) / WAYS, slots_too);
+    }
+
+    /// Asks for slot `i` and its tag, without waiting.
+    fn prefetch_slot(&self, i: usize) {
+        self.prefetch_bucket(i / WAYS, true);
+    }
+
+    /// Asks for the tags of bucket `b` and, with `slots_too`, its slots.
+    fn prefetch_bucket(&self, b: usize, slots_too: bool) {
         if let Some(t) = self.tags.get(b) {
             mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
         }
@@ -629,16 +638,6 @@ impl Pending {
             if let Some(x) = self.buckets.get(b) {
                 mem_prefetch::prefetch_read_data::<Bucket, 3>(x);
             }
-        }
-    }
-
-    /// Asks for slot `i` and its tag, without waiting.
-    fn prefetch_slot(&self, i: usize) {
-        if let Some(t) = self.tags.get(i / WAYS) {
-            mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
-        }
-        if let Some(x) = self.buckets.get(i / WAYS) {
-            mem_prefetch::prefetch_read_data::<Bucket, 3>(x);
         }
     }
 

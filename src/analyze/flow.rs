@@ -59,6 +59,21 @@ fn addr_bytes(ip: IpAddr) -> ([u8; 16], bool) {
     }
 }
 
+/// An IP protocol number, then the source and the destination as (address, port).
+pub type Endpoints = (u8, (IpAddr, u16), (IpAddr, u16));
+
+/// A TCP or UDP packet's [`Endpoints`]; None for anything else, or without an IP layer.
+pub fn endpoints(p: &Packet<'_>) -> Option<Endpoints> {
+    let (src, dst) = p.ip_addrs()?;
+    let (proto, sport, dport) = p.ports()?;
+    let proto = match proto {
+        Proto::Tcp => IPPROTO_TCP,
+        Proto::Udp => IPPROTO_UDP,
+        Proto::Icmp => return None,
+    };
+    Some((proto, (src, sport), (dst, dport)))
+}
+
 impl FlowKey {
     /// The canonical key of a packet going from `src` to `dst`, and its direction.
     pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
@@ -75,14 +90,8 @@ impl FlowKey {
 
     /// The key of a TCP or UDP packet (None for anything else, or without an IP layer).
     pub fn of_packet(p: &Packet<'_>) -> Option<(FlowKey, Dir)> {
-        let (src, dst) = p.ip_addrs()?;
-        let (proto, sport, dport) = p.ports()?;
-        let n = match proto {
-            Proto::Tcp => IPPROTO_TCP,
-            Proto::Udp => IPPROTO_UDP,
-            Proto::Icmp => return None,
-        };
-        Some(FlowKey::new(n, src, sport, dst, dport))
+        let (proto, (src, sport), (dst, dport)) = endpoints(p)?;
+        Some(FlowKey::new(proto, src, sport, dst, dport))
     }
 
     fn ip(&self, b: &[u8; 16]) -> IpAddr {
@@ -350,20 +359,6 @@ impl<V> FlowTable<V> {
     pub fn find_hashed(&self, key: &FlowKey, hash: u64) -> Option<u32> {
         let nodes = &self.nodes;
         self.index.find(hash, |i| nodes.get(i as usize).is_some_and(|n| n.key == *key))
-    }
-
-    /// Reads the index entry where a key with this hash is looked up first, so that a lookup
-    /// soon after finds it in the cache. Returns what it read, for `std::hint::black_box`.
-    /// Called for a run of upcoming packets, the reads overlap (one lookup at a time waits for
-    /// each miss in turn).
-    pub fn warm_index(&self, hash: u64) -> u64 {
-        let i = FlowIndex::bits(hash) as usize & self.index.mask();
-        self.index.entries.get(i).copied().unwrap_or(0)
-    }
-
-    /// Looks `key` up and reads its node, for the same purpose as [`FlowTable::warm_index`].
-    pub fn warm_node(&self, key: &FlowKey, hash: u64) -> u64 {
-        self.find_hashed(key, hash).and_then(|s| self.nodes.get(s as usize)).map_or(0, |n| n.last_ns as u64)
     }
 
     /// Asks the processor for the index entry where a key with this hash is looked up first,
