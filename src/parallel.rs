@@ -52,16 +52,15 @@ fn warm_windows(xs: &[ConnInput], i: usize) -> impl Iterator<Item = &[ConnInput]
 /// others); a window of 0 announces nothing.
 pub fn look_ahead(xs: &[ConnInput], i: usize, window: usize, windows_ahead: usize) -> impl Iterator<Item = &[ConnInput]> {
     let w = window.max(1);
-    // None when this input starts no window.
-    let starts = (window > 0 && i % w == 0).then(|| {
-        let last = i + windows_ahead * w;
-        if i == 0 { 0..=last } else { last..=last }
-    });
-    starts
-        .into_iter()
-        .flatten()
-        .step_by(w)
-        .filter_map(move |s| xs.get(s..).map(|rest| rest.get(..w).unwrap_or(rest)))
+    // Windows are numbered by their first input over `w`; an empty range when input `i` starts
+    // no window. (A `step_by` over input numbers showed in the profile as a call per input.)
+    let (first, last) = match window > 0 && i % w == 0 {
+        true if i == 0 => (0, windows_ahead),
+        true => (i / w + windows_ahead, i / w + windows_ahead),
+        false => (1, 0),
+    };
+    (first..=last)
+        .filter_map(move |k| xs.get(k * w..).map(|rest| rest.get(..w).unwrap_or(rest)))
         .filter(|ws| !ws.is_empty())
 }
 

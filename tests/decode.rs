@@ -199,21 +199,7 @@ fn lines_match_tcpdump_on_captures() {
 fn fast_path_equals_general_path() {
     use inspect::decode::{decode, decode_general};
     use inspect::source::file::FileSource;
-    let mut files = Vec::new();
-    let mut dirs = vec![root().join("captures"), root().join("../shared/corpus")];
-    while let Some(d) = dirs.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
-        for e in rd.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(!files.is_empty());
+    let files = corpus_files();
     let (mut frames, mut fast) = (0u64, 0u64);
     for f in &files {
         let Ok(mut src) = FileSource::open(&f.to_string_lossy()) else { continue };
@@ -230,4 +216,57 @@ fn fast_path_equals_general_path() {
     }
     eprintln!("{} files, {frames} frames, {fast} Ethernet TCP or UDP", files.len());
     assert!(frames > 1000 && fast > 100, "{frames} frames, {fast} Ethernet TCP/UDP");
+}
+
+/// Every capture file in `captures/` and the corpus, in name order.
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("captures"), root().join("../shared/corpus")];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty());
+    files
+}
+
+/// The statistics count every frame of the corpus once under the name its packet gives as its
+/// top protocol (`Packet::top_protocol`), whatever way they find it.
+#[test]
+fn stats_count_each_frame_under_its_top_protocol() {
+    use inspect::analyze::stats::StatsAnalyzer;
+    use inspect::analyze::Analyzer;
+    use inspect::decode::decode;
+    use inspect::source::file::FileSource;
+    let mut names: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut frames = 0u64;
+    for f in corpus_files() {
+        let Ok(mut src) = FileSource::open(&f.to_string_lossy()) else { continue };
+        let _ = src.for_each(|frame| {
+            let p = decode(&frame);
+            let mut stats = StatsAnalyzer::default();
+            stats.packet(&p, &mut Vec::new());
+            let mut report = inspect::report::Report::default();
+            stats.finish(&mut report, &mut Vec::new());
+            let top = p.top_protocol();
+            let counted = report.stats.protocols.iter().find(|(n, _)| n == top).map(|(_, c)| *c);
+            assert_eq!(counted, Some(1), "{} frame {}: {top}", f.display(), frame.number);
+            *names.entry(top).or_default() += 1;
+            frames += 1;
+            std::ops::ControlFlow::Continue(())
+        });
+    }
+    eprintln!("{frames} frames: {names:?}");
+    // Every name a frame can have at the top occurs in the corpus, so each arm was checked.
+    for n in ["arp", "ipv4", "ipv6", "tcp", "udp", "icmp", "icmpv6", "igmp", "other", "undecoded"] {
+        assert!(names.contains_key(n), "no frame with {n} at the top: {names:?}");
+    }
 }

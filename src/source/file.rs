@@ -311,7 +311,7 @@ impl FileSource {
                             &mut f,
                         ),
                     };
-                    self.reader.consume(offset);
+                    self.reader.consume_noshift(offset);
                     match flow? {
                         ControlFlow::Continue(()) => {}
                         ControlFlow::Break(()) => return Ok(()),
