@@ -146,16 +146,25 @@ struct FlowIndex {
     len: usize,
 }
 
-/// An empty entry: entries hold the slot plus one, so none is 0, and a new index is zeroed
-/// memory the kernel hands out lazily (filling 8 MiB with a marker cost 5 ms before the first
-/// packet).
+/// An empty entry: entries hold the slot plus one, so none is 0.
 const EMPTY: u64 = 0;
 
 impl FlowIndex {
     fn with_capacity(n: usize) -> FlowIndex {
         // At most 3/4 full.
         let size = (n.max(8) * 4 / 3 + 1).next_power_of_two();
-        FlowIndex { entries: vec![EMPTY; size], len: 0 }
+        FlowIndex { entries: Self::empty_entries(size), len: 0 }
+    }
+
+    /// `size` empty entries, written now rather than left to the kernel as zeroed memory (which
+    /// the compiler would ask for, seeing zeros): a page of that is first read as the shared zero
+    /// page and copied on its first write, two faults and a TLB flush that interrupts the other
+    /// threads' core (`smp_call_function_many_cond`, 1-3 % of the tracker's thread in the
+    /// profile).
+    fn empty_entries(size: usize) -> Vec<u64> {
+        let mut entries = Vec::with_capacity(size);
+        entries.resize(size, std::hint::black_box(EMPTY));
+        entries
     }
 
     fn mask(&self) -> usize {
@@ -230,7 +239,7 @@ impl FlowIndex {
 
     fn grow(&mut self) {
         let size = (self.entries.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.entries, vec![EMPTY; size]);
+        let old = std::mem::replace(&mut self.entries, Self::empty_entries(size));
         for e in old {
             if e != EMPTY {
                 self.place(e);
