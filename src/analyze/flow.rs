@@ -144,6 +144,8 @@ impl FlowKey {
 struct FlowIndex {
     entries: Vec<u64>,
     len: usize,
+    /// Entries made at the first insertion (none before it).
+    first_size: usize,
 }
 
 /// An empty entry: entries hold the slot plus one, so none is 0.
@@ -152,8 +154,10 @@ const EMPTY: u64 = 0;
 impl FlowIndex {
     fn with_capacity(n: usize) -> FlowIndex {
         // At most 3/4 full.
+        // Made at the first insertion rather than now: writing 8 MiB takes a few milliseconds,
+        // which then overlap the reading thread's first batches instead of delaying its start.
         let size = (n.max(8) * 4 / 3 + 1).next_power_of_two();
-        FlowIndex { entries: Self::empty_entries(size), len: 0 }
+        FlowIndex { entries: Vec::new(), len: 0, first_size: size }
     }
 
     /// `size` empty entries, written now rather than left to the kernel as zeroed memory (which
@@ -238,7 +242,7 @@ impl FlowIndex {
     }
 
     fn grow(&mut self) {
-        let size = (self.entries.len() * 2).max(16);
+        let size = (self.entries.len() * 2).max(self.first_size).max(16);
         let old = std::mem::replace(&mut self.entries, Self::empty_entries(size));
         for e in old {
             if e != EMPTY {
