@@ -148,14 +148,16 @@ struct FlowIndex {
     first_size: usize,
 }
 
+/// Entries of a new index (512 KiB).
+const FIRST_ENTRIES: usize = 1 << 16;
+
 /// An empty entry: entries hold the slot plus one, so none is 0.
 const EMPTY: u64 = 0;
 
 impl FlowIndex {
     fn with_capacity(n: usize) -> FlowIndex {
         // At most 3/4 full.
-        // Made at the first insertion rather than now: writing 8 MiB takes a few milliseconds,
-        // which then overlap the reading thread's first batches instead of delaying its start.
+        // Nothing is made yet: the first insertion makes a small index (see `grow`).
         let size = (n.max(8) * 4 / 3 + 1).next_power_of_two();
         FlowIndex { entries: Vec::new(), len: 0, first_size: size }
     }
@@ -241,8 +243,17 @@ impl FlowIndex {
         }
     }
 
+    /// Makes the index larger: at the first insertion [`FIRST_ENTRIES`] entries (or fewer), when
+    /// those fill up the size planned for the cap at once, and then twice the size each time.
+    /// Writing the planned 8 MiB takes milliseconds, a delay before the first packet that a
+    /// small capture would notice; one early rehash of at most 48,000 entries costs less.
     fn grow(&mut self) {
-        let size = (self.entries.len() * 2).max(self.first_size).max(16);
+        let size = if self.entries.is_empty() {
+            self.first_size.min(FIRST_ENTRIES)
+        } else {
+            (self.entries.len() * 2).max(self.first_size)
+        }
+        .max(16);
         let old = std::mem::replace(&mut self.entries, Self::empty_entries(size));
         for e in old {
             if e != EMPTY {
@@ -691,6 +702,28 @@ mod test {
             map.remove(&s);
         }
         assert!(idx.entries.iter().all(|&e| e == EMPTY));
+    }
+
+    /// A new index holds nothing until the first insertion, then starts small and jumps to the
+    /// size planned for its capacity, keeping every entry on the way.
+    #[test]
+    fn index_starts_small_then_takes_its_planned_size() {
+        let mut idx = FlowIndex::with_capacity(150_000);
+        assert!(idx.entries.is_empty());
+        assert_eq!(idx.find(7, |_| true), None);
+        let hash = |s: u32| (s as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut sizes = Vec::new();
+        for s in 0..100_000u32 {
+            idx.insert(hash(s), s);
+            if sizes.last() != Some(&idx.entries.len()) {
+                sizes.push(idx.entries.len());
+            }
+        }
+        assert_eq!(sizes, vec![FIRST_ENTRIES, 262_144]);
+        for s in 0..100_000u32 {
+            assert_eq!(idx.find(hash(s), |t| t == s), Some(s));
+        }
+        assert_eq!(idx.find(hash(100_000), |t| t == 100_000), None);
     }
 
     fn key(port: u16) -> FlowKey {
