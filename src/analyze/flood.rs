@@ -542,10 +542,11 @@ impl Slot {
     }
 }
 
-/// One bucket of the pending table: its ways on one cache line.
-#[derive(Debug, Clone, Copy, Default)]
-#[repr(align(64))]
-struct Bucket([Slot; WAYS]);
+/// Words (u64) a slot takes in the pending table: the hash with the state, then the time (low
+/// half) and the target (high half). A bucket's ways take one 64-byte cache line.
+const SLOT_WORDS: usize = 2;
+/// Words of one bucket.
+const BUCKET_WORDS: usize = WAYS * SLOT_WORDS;
 
 /// The one-byte tag of a hash (never 0, which marks an empty way): the top byte, which the
 /// bucket index does not use.
@@ -559,30 +560,57 @@ fn tag_of(h: u64) -> u8 {
 /// the slots (8 MiB at the default size) cost a cache miss per packet, the largest single cost
 /// of a run in the profile. The tags (1/16 of the size) answer those lookups: a slot is read only
 /// when its tag matches (1 in 255 for a way holding another attempt).
+///
+/// The slots are zeroed memory, which the kernel hands out a page at a time as it is first
+/// written: a slot is read only after its tag says it was written, so every page is first
+/// written, once. Filling the table with empty slots instead wrote 8 MiB at the first SYN, 5 of
+/// the 10 ms a capture of a few packets took. Zeroed memory comes as a `Vec<u64>`, which is only
+/// 8-byte aligned, so it has one bucket more and the buckets start at its first 64-byte boundary.
 #[derive(Debug, Default)]
 struct Pending {
-    buckets: Vec<Bucket>,
+    words: Vec<u64>,
+    /// Index in `words` of the first bucket's first word.
+    first: usize,
+    buckets: usize,
     tags: Vec<[u8; WAYS]>,
 }
 
 impl Pending {
     fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.buckets == 0
     }
 
     fn alloc(&mut self, slots: usize) {
         let n = (slots / WAYS).max(1);
-        self.buckets = vec![Bucket::default(); n];
+        self.words = vec![0; (n + 1) * BUCKET_WORDS];
+        let off = (self.words.as_ptr() as usize / 8) % BUCKET_WORDS;
+        self.first = (BUCKET_WORDS - off) % BUCKET_WORDS;
+        self.buckets = n;
         self.tags = vec![[0; WAYS]; n];
     }
 
     /// First slot index of `h`'s bucket.
     fn base(&self, h: u64) -> usize {
-        ((h >> 24) as usize & (self.buckets.len().max(1) - 1)) * WAYS
+        ((h >> 24) as usize & (self.buckets.max(1) - 1)) * WAYS
+    }
+
+    /// The two words of slot `i`.
+    fn words(&self, i: usize) -> Option<&[u64]> {
+        let at = self.first + i.checked_mul(SLOT_WORDS)?;
+        self.words.get(at..at + SLOT_WORDS).filter(|_| i < self.buckets * WAYS)
     }
 
     fn get(&self, i: usize) -> Option<Slot> {
-        self.buckets.get(i / WAYS)?.0.get(i % WAYS).copied()
+        match *self.words(i)? {
+            [fp, rest] => Some(Slot { fp, ts: rest as u32, tgt: (rest >> 32) as u32 }),
+            _ => None,
+        }
+    }
+
+    fn words_mut(&mut self, i: usize) -> Option<&mut [u64]> {
+        let at = self.first + i.checked_mul(SLOT_WORDS)?;
+        let n = self.buckets * WAYS;
+        self.words.get_mut(at..at + SLOT_WORDS).filter(|_| i < n)
     }
 
     /// Whether slot `i` holds an attempt (read from the tags).
@@ -592,8 +620,9 @@ impl Pending {
 
     fn set(&mut self, i: usize, s: Slot) {
         let tag = if s.fp == 0 { 0 } else { tag_of(s.fp) };
-        if let Some(x) = self.buckets.get_mut(i / WAYS).and_then(|b| b.0.get_mut(i % WAYS)) {
-            *x = s;
+        if let Some([fp, rest]) = self.words_mut(i) {
+            *fp = s.fp;
+            *rest = s.ts as u64 | (s.tgt as u64) << 32;
         }
         if let Some(t) = self.tags.get_mut(i / WAYS).and_then(|t| t.get_mut(i % WAYS)) {
             *t = tag;
@@ -602,8 +631,8 @@ impl Pending {
 
     /// Sets the state bits of the attempt in slot `i`.
     fn set_state(&mut self, i: usize, state: u64) {
-        if let Some(x) = self.buckets.get_mut(i / WAYS).and_then(|b| b.0.get_mut(i % WAYS)) {
-            x.fp = (x.fp & !3) | state;
+        if let Some([fp, _]) = self.words_mut(i) {
+            *fp = (*fp & !3) | state;
         }
     }
 
@@ -635,8 +664,8 @@ impl Pending {
             mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
         }
         if slots_too {
-            if let Some(x) = self.buckets.get(b) {
-                mem_prefetch::prefetch_read_data::<Bucket, 3>(x);
+            if let Some(x) = b.checked_mul(BUCKET_WORDS).and_then(|w| self.words.get(self.first + w)) {
+                mem_prefetch::prefetch_read_data::<u64, 3>(x);
             }
         }
     }
@@ -1193,6 +1222,36 @@ impl Analyzer for FloodAnalyzer {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// The pending table's buckets each start a 64-byte line, slots keep every bit of what is
+    /// stored in them, and no index past the table reaches memory.
+    #[test]
+    fn pending_slots_are_aligned_and_keep_what_is_stored() {
+        for slots in [4usize, 64, 1000, 4096] {
+            let mut p = Pending::default();
+            p.alloc(slots);
+            let n = p.buckets * WAYS;
+            assert_eq!(n, (slots / WAYS).max(1) * WAYS);
+            for b in 0..p.buckets {
+                let w = p.words(b * WAYS).expect("first slot of a bucket");
+                assert_eq!(w.as_ptr() as usize % 64, 0, "bucket {b} of {slots}");
+            }
+            for i in 0..n {
+                assert!(!p.occupied(i));
+                let s = Slot { fp: (i as u64) << 8 | 0xf0 | ST_SYN, ts: u32::MAX - i as u32, tgt: 0x8000_0000 | i as u32 };
+                p.set(i, s);
+                p.set_state(i, ST_SYNACK);
+            }
+            for i in 0..n {
+                let g = p.get(i).expect("slot");
+                assert_eq!((g.fp, g.ts, g.tgt), ((i as u64) << 8 | 0xf0 | ST_SYNACK, u32::MAX - i as u32, 0x8000_0000 | i as u32));
+                assert!(p.occupied(i) && p.holds(i, u32::MAX - i as u32));
+            }
+            assert!(p.get(n).is_none() && p.words(n).is_none() && p.words(usize::MAX).is_none());
+            p.set(n, Slot { fp: 9, ts: 9, tgt: 9 });
+            assert!(p.get(n).is_none());
+        }
+    }
     use crate::decode::decode;
     use crate::source::Frame;
     use std::net::Ipv4Addr;
