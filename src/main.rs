@@ -4,11 +4,15 @@ use clap::Parser;
 
 fn main() {
     let cli = inspect::cli::Cli::parse();
-    if let Err(e) = inspect::run::run(cli) {
-        let code = e.exit_code();
-        if code != 0 {
-            eprintln!("inspect: {e}");
+    match inspect::run::run(cli) {
+        // Left to the kernel, which frees them at exit faster than dropping them (see `Tables`).
+        Ok(tables) => std::mem::forget(tables),
+        Err(e) => {
+            let code = e.exit_code();
+            if code != 0 {
+                eprintln!("inspect: {e}");
+            }
+            std::process::exit(code);
         }
-        std::process::exit(code);
     }
 }

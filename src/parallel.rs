@@ -346,7 +346,7 @@ pub fn read<W: Write>(
     limit: u64,
     mut session: Session<W>,
     analyzers: Vec<Box<dyn Analyzer + Send>>,
-) -> Result<(), RunError> {
+) -> Result<crate::run::Tables, RunError> {
     let (mut back, front) = split(analyzers);
     let compact = !session.shows_packets() && back.iter().all(|(_, a)| a.takes_conn_input());
     // Under -q the analyzers that take the compact input run on a middle thread.
