@@ -2,8 +2,10 @@
 # Runs inspect, tcpdump and tshark on the same generated capture and prints wall time, peak
 # memory and the ratios that issues 2, 4 and 8 ask for. inspect and the minimal pass take the
 # median of REPS runs (default 5; single runs on a shared virtual machine vary by +-10 %), the
-# slow peers one run each.
-#   [REPS=5] scripts/bench_compare.sh [PACKETS] [--no-tshark]
+# slow peers one run each, except `tshark -q -z conv,tcp`: TSHARK_REPS runs (default 3), each
+# between six runs of `inspect read -q`, so that each ratio compares runs on the same phase of
+# the host (its speed drifts by tens of percent over tshark's 40 s).
+#   [REPS=5] [PAIRS=15] [TSHARK_REPS=3] scripts/bench_compare.sh [PACKETS] [--no-tshark]
 # The file is ../shared/bench/gen_bench_pcap.py's (default 2,000,000 packets, about 675 MB), kept
 # in bench-data/ (git-ignored) and read from page cache (a warm-up read before each command).
 set -euo pipefail
@@ -60,6 +62,28 @@ paired() { # the minimal pass and inspect read -q in alternation, PAIRS times: t
   done
   printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.2f (quartiles %.2f to %.2f)", a[int((NR+1)/2)], a[int(NR/4)+1], a[int(3*NR/4)+1]}'
 }
+TREPS=${TSHARK_REPS:-3}
+tpaired() { # tshark -q -z conv,tcp TREPS times, each between three runs of inspect read -q just
+  # before and three just after, on the same phase of the host: for each, tshark's time over the
+  # median of those six. Sets T and M for tshark and prints each run; TPAIRED gets the median ratio
+  # and the range.
+  local i j tf out t m xs rs=() ts=() mem=0
+  tf=$(mktemp)
+  for ((i = 0; i < TREPS; i++)); do
+    xs=()
+    warm; for j in 1 2 3; do xs+=("$(one $INSPECT read -q "$F")"); done
+    warm; /usr/bin/time -o "$tf" -f "%e %M" tshark -q -z conv,tcp -r "$F" > /dev/null 2>&1 || true
+    out=$(tail -1 "$tf"); t=${out% *}; ts+=("$t"); [ "${out#* }" -gt "$mem" ] && mem=${out#* }
+    warm; for j in 1 2 3; do xs+=("$(one $INSPECT read -q "$F")"); done
+    m=$(printf '%s\n' "${xs[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", (a[3] + a[4]) / 2}')
+    rs+=("$(awk -v a="$t" -v b="$m" 'BEGIN { printf "%.1f", a / b }')")
+    printf '%-34s %8.2f s %9d KB  inspect read -q around it: %s (median %s s): %sx\n' "tshark -q -z conv,tcp, run $((i + 1))" "$t" "${out#* }" "${xs[*]}" "$m" "${rs[-1]}"
+  done
+  rm -f "$tf"
+  T[tshark -q -z conv,tcp]=$(printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  M[tshark -q -z conv,tcp]=$mem
+  TPAIRED=$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f (runs from %.1f to %.1f)", a[int((NR+1)/2)], a[1], a[NR]}')
+}
 echo "file: $F ($(du -hL "$F" | cut -f1), $N packets); $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 med minimal_pass            $MIN "$F"
 run "minimal_pass --read"   $MIN "$F" --read
@@ -70,13 +94,7 @@ run "inspect read --format json" $INSPECT read --format json "$F"
 run "tcpdump -r -w /dev/null" tcpdump -r "$F" -w /dev/null
 run "tcpdump -n -r"         tcpdump -n -r "$F"
 if [ $TSHARK = 1 ]; then
-  # inspect read -q just before and just after tshark: the same machine as tshark's run.
-  warm
-  before=$(one $INSPECT read -q "$F")
-  run "tshark -q -z conv,tcp" tshark -q -z conv,tcp -r "$F"
-  warm
-  after=$(one $INSPECT read -q "$F")
-  echo "inspect read -q around it: $before s before, $after s after"
+  tpaired
   run "tshark -n -r"          tshark -n -r "$F"
 fi
 PAIRED=$(paired)
@@ -92,7 +110,7 @@ echo "  inspect read -q time / minimal pass (read, no map): $(ratio "${T[inspect
 echo "  load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ $TSHARK = 1 ]; then
   echo "  tshark conv,tcp time / inspect read -q time:       $(ratio "${T[tshark -q -z conv,tcp]}" "${T[inspect read -q]}") (goal >= 80)"
-  echo "  same, against inspect's runs just before and after: $(ratio "${T[tshark -q -z conv,tcp]}" "$(awk -v a="$before" -v b="$after" 'BEGIN { print (a + b) / 2 }')")"
+  echo "  same, each tshark run against inspect's six around it: $TPAIRED (goal >= 80)"
   echo "  tshark conv,tcp memory / inspect read -q memory:   $(ratio "${M[tshark -q -z conv,tcp]}" "${M[inspect read -q]}") (goal >= 10)"
   echo "  tshark -n -r time / inspect lines time:            $(ratio "${T[tshark -n -r]}" "${T[inspect read (lines)]}")"
 fi
