@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
-use super::flow::{endpoints, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
+use super::flow::{endpoints, outlived, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
 use crate::decode::Packet;
@@ -224,6 +224,16 @@ fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
     Some(ConnSeg { proto, src, dst, seg, tcp: false })
 }
 
+/// The Zeek state of a connection that left the table for reason `end`, its last packet at
+/// `last_ns` in a timeout class of `timeout` ns: one whose TIME_WAIT ran out is closed at the
+/// end of that timer first.
+fn closing_state(c: &mut Conn, end: &str, last_ns: i64, timeout: i64) -> &'static str {
+    if end == "time_wait_expired" {
+        c.time_wait_over(last_ns.saturating_add(timeout));
+    }
+    c.conn_state()
+}
+
 /// The flow key of a segment from `src` to `dst`, its direction, and the key's hash.
 fn keyed(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (FlowKey, Dir, u64) {
     let (key, dir) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
@@ -324,10 +334,7 @@ impl ConnAnalyzer {
     /// Reports a connection that left the table for reason `end`.
     fn emit(&mut self, g: Gone<Conn>, end: &'static str, events: &mut Vec<Event>) {
         let Gone { key, val: mut c, last_ns, class } = g;
-        if end == "time_wait_expired" {
-            c.time_wait_over(last_ns.saturating_add(self.table.timeout(class)));
-        }
-        let conn_state = c.conn_state();
+        let conn_state = closing_state(&mut c, end, last_ns, self.table.timeout(class));
         self.tally.add(key.proto, conn_state, end);
         if self.counts_only() {
             // Every connection matches, and nothing would show the record.
@@ -491,11 +498,8 @@ impl Analyzer for ConnAnalyzer {
             let tally = &mut self.tally;
             self.table.drain_unordered(|key, c, last_ns, class| {
                 let t = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
-                let end = if now.saturating_sub(last_ns) > t { expiry_end(class) } else { "end_of_input" };
-                if end == "time_wait_expired" {
-                    c.time_wait_over(last_ns.saturating_add(t));
-                }
-                tally.add(key.proto, c.conn_state(), end);
+                let end = if outlived(now, last_ns, t) { expiry_end(class) } else { "end_of_input" };
+                tally.add(key.proto, closing_state(c, end, last_ns, t), end);
                 tally.matched += 1;
             });
             return false;

@@ -297,6 +297,12 @@ impl FlowIndex {
     }
 }
 
+/// Whether a flow whose last packet came at `last_ns` has outlived `timeout_ns` at `now_ns`: the
+/// one rule for a flow's expiry, wherever it is checked.
+pub fn outlived(now_ns: i64, last_ns: i64, timeout_ns: i64) -> bool {
+    now_ns.saturating_sub(last_ns) > timeout_ns
+}
+
 /// Sentinel for "no node" in the intrusive lists.
 const NIL: u32 = u32::MAX;
 
@@ -431,7 +437,7 @@ impl<V> FlowTable<V> {
     pub fn is_stale(&self, slot: u32, now_ns: i64) -> bool {
         self.nodes.get(slot as usize).is_some_and(|n| {
             let t = self.timeouts_ns.get(n.class as usize).copied().unwrap_or(i64::MAX);
-            now_ns.saturating_sub(n.last_ns) > t
+            outlived(now_ns, n.last_ns, t)
         })
     }
 
@@ -529,7 +535,7 @@ impl<V> FlowTable<V> {
         for c in 0..CLASSES {
             let tail = self.lists.get(c)?.tail;
             let Some(n) = self.nodes.get(tail as usize) else { continue };
-            if now_ns.saturating_sub(n.last_ns) > self.timeout(c as u8) {
+            if outlived(now_ns, n.last_ns, self.timeout(c as u8)) {
                 return self.remove(tail);
             }
         }
