@@ -8,12 +8,11 @@
 //! counted in exactly one reported connection. Records are pushed as events as they leave (JSON
 //! streams them like Zeek's conn.log) and a bounded, filtered set is kept for the text table.
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use super::flow::{endpoints, outlived, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
-use super::Analyzer;
+use super::{Analyzer, LookAhead};
 use crate::decode::Packet;
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
@@ -248,9 +247,8 @@ pub struct ConnAnalyzer {
     last_ns: i64,
     tally: Tally,
     /// Keys, directions and hashes of the next inputs, made by `warm`, in input order.
-    ahead: VecDeque<(FlowKey, Dir, u64, Endpoints)>,
-    /// How many of `ahead`, from the front, have had their nodes asked for.
-    ahead_staged: usize,
+    /// Staged: their nodes have been asked for.
+    ahead: LookAhead<Endpoints, (FlowKey, Dir, u64)>,
     peak: usize,
     rows: Vec<ConnRecord>,
     /// Start and uid of the last row kept at the latest trim: a later record cannot make the
@@ -312,8 +310,7 @@ impl ConnAnalyzer {
             next_sweep_ns: None,
             last_ns: i64::MIN,
             tally: Tally::default(),
-            ahead: VecDeque::new(),
-            ahead_staged: 0,
+            ahead: LookAhead::default(),
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -384,20 +381,8 @@ impl ConnAnalyzer {
             }
         }
         let Some(ConnSeg { proto, src, dst, seg, tcp: is_tcp }) = x.flow else { return };
-        let (key, dir, hash) = match self.ahead.front() {
-            // Made by `warm` from this very input (the inputs come in the order warm saw them).
-            Some(&(k, d, h, ends)) if ends == (proto, src, dst) => {
-                self.ahead.pop_front();
-                self.ahead_staged = self.ahead_staged.saturating_sub(1);
-                (k, d, h)
-            }
-            _ => {
-                // Not the input warm saw next: what it made is of no use.
-                self.ahead.clear();
-                self.ahead_staged = 0;
-                keyed(proto, src, dst)
-            }
-        };
+        // Made by `warm` from this very input, unless it is not the input warm saw next.
+        let (key, dir, hash) = self.ahead.take(&(proto, src, dst)).unwrap_or_else(|| keyed(proto, src, dst));
         let from_a = matches!(dir, Dir::AtoB);
 
         let mut slot = self.table.find_hashed(&key, hash);
@@ -472,18 +457,17 @@ impl Analyzer for ConnAnalyzer {
         // asked for one call ago, are in the cache by now), then the keys and hashes of this
         // window are made, kept for `input`, and their index entries asked for. Prefetches do
         // not wait, so the misses are in flight while earlier packets are handled.
-        for (_, _, hash, _) in self.ahead.iter().skip(self.ahead_staged) {
+        for (_, _, hash) in self.ahead.stage() {
             self.table.prefetch_node(*hash);
         }
         if self.table.is_full() {
             self.table.prefetch_oldest();
         }
-        self.ahead_staged = self.ahead.len();
         for x in xs {
             let Some(f) = &x.flow else { continue };
             let (key, dir, hash) = keyed(f.proto, f.src, f.dst);
             self.table.prefetch_index(hash);
-            self.ahead.push_back((key, dir, hash, (f.proto, f.src, f.dst)));
+            self.ahead.push((f.proto, f.src, f.dst), (key, dir, hash));
         }
     }
 

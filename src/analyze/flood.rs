@@ -76,7 +76,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::hll::{hash_ip, mix64, Hll};
-use super::Analyzer;
+use super::{Analyzer, LookAhead};
 use super::conn::ConnInput;
 use crate::decode::{tcpflag, Packet};
 use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
@@ -211,6 +211,9 @@ fn attempt_hash(src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8) -> u64 {
         key_hash(src.0, src.1, dst.0, dst.1)
     }
 }
+
+/// A TCP segment's source and destination (address and port) and its flags.
+type SegmentEnds = ((IpAddr, u16), (IpAddr, u16), u8);
 
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
 ///
@@ -702,9 +705,8 @@ pub struct FloodAnalyzer {
     queue: VecDeque<(u32, u32)>,
     /// How many attempts at the front of `queue` have had their slots asked for (by `warm`).
     queue_warmed: usize,
-    /// Hashes of the next segments, made by `warm`, in input order, with what they were made of.
-    #[allow(clippy::type_complexity)]
-    ahead: VecDeque<(u64, ((IpAddr, u16), (IpAddr, u16), u8))>,
+    /// Hashes of the next segments, made by `warm` from their endpoints and flags.
+    ahead: LookAhead<SegmentEnds, u64>,
     outstanding: u64,
     open: Vec<u32>,
     alerts: Vec<Alert>,
@@ -731,7 +733,7 @@ impl FloodAnalyzer {
             slot_cap,
             queue: VecDeque::new(),
             queue_warmed: 0,
-            ahead: VecDeque::new(),
+            ahead: LookAhead::default(),
             outstanding: 0,
             open: Vec::new(),
             alerts: Vec::new(),
@@ -1162,18 +1164,8 @@ impl Analyzer for FloodAnalyzer {
 
     fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
         if let Some(f) = x.flow.as_ref().filter(|f| f.tcp) {
-            let ends = (f.src, f.dst, f.seg.flags);
-            let h = match self.ahead.front() {
-                // Made by `warm` from this very segment.
-                Some(&(h, e)) if e == ends => {
-                    self.ahead.pop_front();
-                    Some(h)
-                }
-                _ => {
-                    self.ahead.clear();
-                    None
-                }
-            };
+            // Made by `warm` from this very segment, unless it is not the one warm saw next.
+            let h = self.ahead.take(&(f.src, f.dst, f.seg.flags));
             self.segment(x.ts, f.src, f.dst, f.seg.flags, h, events);
         }
     }
@@ -1187,7 +1179,7 @@ impl Analyzer for FloodAnalyzer {
             let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
             let (src, dst, fl) = (f.src, f.dst, f.seg.flags);
             let h = attempt_hash(src, dst, fl);
-            self.ahead.push_back((h, (src, dst, fl)));
+            self.ahead.push((src, dst, fl), h);
             last = Some(x.ts);
             if !self.slots.is_empty() && fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
                 self.slots.prefetch(h, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
