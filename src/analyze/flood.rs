@@ -597,10 +597,15 @@ impl Pending {
         ((h >> 24) as usize & (self.buckets.max(1) - 1)) * WAYS
     }
 
+    /// Where the words of slot `i` are in `words` (None past the last slot).
+    fn span(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let at = self.first + i.checked_mul(SLOT_WORDS)?;
+        (i < self.buckets * WAYS).then_some(at..at + SLOT_WORDS)
+    }
+
     /// The two words of slot `i`.
     fn words(&self, i: usize) -> Option<&[u64]> {
-        let at = self.first + i.checked_mul(SLOT_WORDS)?;
-        self.words.get(at..at + SLOT_WORDS).filter(|_| i < self.buckets * WAYS)
+        self.words.get(self.span(i)?)
     }
 
     fn get(&self, i: usize) -> Option<Slot> {
@@ -611,9 +616,8 @@ impl Pending {
     }
 
     fn words_mut(&mut self, i: usize) -> Option<&mut [u64]> {
-        let at = self.first + i.checked_mul(SLOT_WORDS)?;
-        let n = self.buckets * WAYS;
-        self.words.get_mut(at..at + SLOT_WORDS).filter(|_| i < n)
+        let span = self.span(i)?;
+        self.words.get_mut(span)
     }
 
     /// Whether slot `i` holds an attempt (read from the tags).
@@ -1214,6 +1218,9 @@ impl Analyzer for FloodAnalyzer {
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::decode::decode;
+    use crate::source::Frame;
+    use std::net::Ipv4Addr;
 
     /// The pending table's buckets each start a 64-byte line, slots keep every bit of what is
     /// stored in them, and no index past the table reaches memory.
@@ -1244,9 +1251,6 @@ mod test {
             assert!(p.get(n).is_none());
         }
     }
-    use crate::decode::decode;
-    use crate::source::Frame;
-    use std::net::Ipv4Addr;
 
     /// An Ethernet/IPv4/TCP frame with the given addresses, ports and flags.
     fn frame(src: Ipv4Addr, sport: u16, dst: Ipv4Addr, dport: u16, flags: u8) -> Vec<u8> {
