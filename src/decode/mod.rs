@@ -252,8 +252,8 @@ impl<'a> Packet<'a> {
     }
 }
 
-/// The general path of [`decode`]: every link type, every layer etherparse knows.
-#[inline(never)]
+/// The general path of [`decode`] (through [`decode_general`], kept out of line): every link
+/// type, every layer etherparse knows.
 fn decode_rest<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
     let data = frame.data;
     let short = |header: &'static str, needed: usize| Stop {
