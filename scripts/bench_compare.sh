@@ -20,6 +20,9 @@ INSPECT=target/release/inspect
 MIN=target/release/examples/minimal_pass
 declare -A T M
 REPS=${REPS:-5}
+median() { # numbers...: the middle one (the lower middle of an even count)
+  printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
 run() { # name, command...: one run
   runs 1 "$@"
 }
@@ -41,7 +44,7 @@ runs() { # count, name, command...
     times+=("${out% *}"); [ "${out#* }" -gt "$mem" ] && mem=${out#* }
   done
   rm -f "$tf"
-  T[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  T[$name]=$(median "${times[@]}")
   M[$name]=$mem
   printf '%-34s %8.2f s %9d KB  (%s run%s: %s)  %s\n' "$name" "${T[$name]}" "${M[$name]}" "$n" "$([ "$n" = 1 ] || echo s)" "${times[*]}" "$*"
 }
@@ -80,7 +83,7 @@ tpaired() { # tshark -q -z conv,tcp TREPS times, each between three runs of insp
     printf '%-34s %8.2f s %9d KB  inspect read -q around it: %s (median %s s): %sx\n' "tshark -q -z conv,tcp, run $((i + 1))" "$t" "${out#* }" "${xs[*]}" "$m" "${rs[-1]}"
   done
   rm -f "$tf"
-  T[tshark -q -z conv,tcp]=$(printf '%s\n' "${ts[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  T[tshark -q -z conv,tcp]=$(median "${ts[@]}")
   M[tshark -q -z conv,tcp]=$mem
   TPAIRED=$(printf '%s\n' "${rs[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.1f (runs from %.1f to %.1f)", a[int((NR+1)/2)], a[1], a[NR]}')
 }
