@@ -631,11 +631,12 @@ impl<V> FlowTable<V> {
 }
 
 #[cfg(test)]
-mod test {
+pub(crate) mod test {
     use super::*;
 
-    /// A xorshift64 sequence from `seed` (not 0): repeatable pseudo-random test data.
-    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    /// A xorshift64 sequence from `seed` (not 0): repeatable pseudo-random test data (also
+    /// for `parallel`'s tests).
+    pub(crate) fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
         move || {
             x ^= x << 13;
             x ^= x >> 7;
