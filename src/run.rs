@@ -111,10 +111,12 @@ pub fn analyzers(args: &AnalysisArgs) -> Vec<Box<dyn Analyzer + Send>> {
     ]
 }
 
-/// The analyzers of a `read` run with `view`: as [`analyzers`], but the connection tracker
-/// builds no per-connection records when the view shows none (quiet text, no table filter).
-pub fn read_analyzers(args: &AnalysisArgs, view: &ViewArgs) -> Vec<Box<dyn Analyzer + Send>> {
+/// The analyzers of a `read` run with `view` on `threads` threads: as [`analyzers`], but the
+/// connection tracker builds no per-connection records when the view shows none (quiet text,
+/// no table filter), and may then count what is left at the end on `threads` threads.
+pub fn read_analyzers(args: &AnalysisArgs, view: &ViewArgs, threads: usize) -> Vec<Box<dyn Analyzer + Send>> {
     let mut conn = conn_config(args);
+    conn.end_threads = threads;
     let filtered = conn.state.is_some() || conn.port.is_some() || conn.host.is_some();
     conn.records = view.format != crate::output::Format::Text || !view.quiet || view.conns_only || filtered;
     vec![
@@ -151,6 +153,7 @@ pub fn conn_config(args: &AnalysisArgs) -> ConnConfig {
         port: args.port,
         host: args.host,
         records: true,
+        end_threads: 1,
     }
 }
 
@@ -298,9 +301,9 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<Tables, RunError> {
     let limit = args.view.count.unwrap_or(u64::MAX);
     if args.threads > 1 && args.filter.is_none() {
         let session = Session::new(out, view_options(&args.view), Vec::new());
-        return crate::parallel::read(&args.files, limit, session, read_analyzers(&analysis, &args.view));
+        return crate::parallel::read(&args.files, limit, session, read_analyzers(&analysis, &args.view, usize::try_from(args.threads).unwrap_or(usize::MAX)));
     }
-    let mut session = Session::new(out, view_options(&args.view), read_analyzers(&analysis, &args.view));
+    let mut session = Session::new(out, view_options(&args.view), read_analyzers(&analysis, &args.view, usize::try_from(args.threads).unwrap_or(usize::MAX)));
     let mut errors: Vec<InputError> = Vec::new();
     for path in &args.files {
         if session.seen() >= limit {
