@@ -383,6 +383,9 @@ impl Pipe {
     /// writer, until nothing does (or the writer stopped).
     fn help_middle(&self) {
         loop {
+            if self.lock().closed {
+                return;
+            }
             if self.run_middle() {
                 continue;
             }
