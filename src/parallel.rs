@@ -436,11 +436,9 @@ impl Pipe {
                 }
                 continue;
             }
-            if q.read_done && q.to_mid.is_empty() && !q.mid_busy {
-                return None;
-            }
-            if q.read_done && q.mid_busy {
-                // The reading thread ended inside the middle stage (a panic): the batch is lost.
+            if q.read_done {
+                // Nothing waits for the middle stage, or the reading thread ended inside it (a
+                // panic, which its join reports): no batch will come any more.
                 return None;
             }
             q = self.wait(&self.work, q);
