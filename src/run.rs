@@ -48,7 +48,8 @@ impl RunError {
 /// takes a process's memory back at exit in one sweep. Not dropping them first (a pass over
 /// every connection node, then returning the pages one mapping at a time), with the drained
 /// connection table's nodes kept as well, took the time from the input's last read to exit from
-/// 35 to 22-26 ms of a 0.4 s run. Everything written has been flushed by then; dropping them instead is harmless, only slower.
+/// 35 to 22-26 ms of a 0.4 s run. Everything written has been flushed by then; dropping them
+/// instead is harmless, only slower.
 #[derive(Default)]
 pub struct Tables {
     _pipeline: Option<Pipeline>,
@@ -299,11 +300,12 @@ pub fn read<W: Write>(args: &ReadArgs, out: W) -> Result<Tables, RunError> {
     let mut analysis = args.analysis.clone();
     analysis.timeline = args.view.verbose;
     let limit = args.view.count.unwrap_or(u64::MAX);
+    let analyzers = read_analyzers(&analysis, &args.view, usize::try_from(args.threads).unwrap_or(usize::MAX));
     if args.threads > 1 && args.filter.is_none() {
         let session = Session::new(out, view_options(&args.view), Vec::new());
-        return crate::parallel::read(&args.files, limit, session, read_analyzers(&analysis, &args.view, usize::try_from(args.threads).unwrap_or(usize::MAX)));
+        return crate::parallel::read(&args.files, limit, session, analyzers);
     }
-    let mut session = Session::new(out, view_options(&args.view), read_analyzers(&analysis, &args.view, usize::try_from(args.threads).unwrap_or(usize::MAX)));
+    let mut session = Session::new(out, view_options(&args.view), analyzers);
     let mut errors: Vec<InputError> = Vec::new();
     for path in &args.files {
         if session.seen() >= limit {
