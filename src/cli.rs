@@ -88,9 +88,9 @@ pub struct ReadArgs {
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
     /// Threads: 2 reads, decodes and runs the flood and ARP analyzers on one thread while the
-    /// connection tracker and the output run on another (with -q the flood detector gets a third
-    /// thread between them); 1 does everything on one (same output). With -f the run uses one
-    /// thread.
+    /// connection tracker and the output run on another (with -q the flood detector runs on
+    /// whichever of the two is free); 1 does everything on one (same output). With -f the run
+    /// uses one thread.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
     pub threads: u64,
     #[command(flatten)]

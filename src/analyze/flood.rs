@@ -713,6 +713,10 @@ pub struct FloodAnalyzer {
     ahead: LookAhead<SegmentEnds, u64>,
     outstanding: u64,
     open: Vec<u32>,
+    /// No open alert can close before this time (ms): the earliest quiet end among them when
+    /// last looked at. Their ends only move later, so the alerts need not be looked at on every
+    /// packet.
+    close_check_ms: u32,
     alerts: Vec<Alert>,
     stats: FloodStats,
 }
@@ -740,6 +744,7 @@ impl FloodAnalyzer {
             ahead: LookAhead::default(),
             outstanding: 0,
             open: Vec::new(),
+            close_check_ms: 0,
             alerts: Vec::new(),
             stats: FloodStats::default(),
         }
@@ -913,7 +918,7 @@ impl FloodAnalyzer {
         }
         let now_ms = self.ms(ts);
         self.expire(now_ms);
-        if !self.open.is_empty() {
+        if !self.open.is_empty() && now_ms >= self.close_check_ms {
             self.check_close(now_ms, events);
         }
         let h = || h.unwrap_or_else(|| attempt_hash(src, dst, flags));
@@ -946,6 +951,7 @@ impl FloodAnalyzer {
         }
         let hs = hash_ip(src);
         let syn_rate = self.cfg.syn_rate;
+        let quiet_end = self.quiet_end(now_ms);
         let Some(t) = self.targets.get_mut(ti) else { return };
         t.last_ms = now_ms;
         t.roll(now_ms);
@@ -971,6 +977,8 @@ impl FloodAnalyzer {
                 if hot {
                     a.last_hot = now;
                     a.last_hot_ms = now_ms;
+                    // An out-of-order packet can move the moment back, and the quiet end with it.
+                    self.close_check_ms = self.close_check_ms.min(quiet_end);
                 }
             }
             None if hot => {
@@ -993,6 +1001,7 @@ impl FloodAnalyzer {
                     base,
                 });
                 self.open.push(ti as u32);
+                self.close_check_ms = self.close_check_ms.min(quiet_end);
                 self.stats.alerts += 1;
                 if let Some(a) = self.alert(ti, AlertState::Open, ClosedBy::None) {
                     events.push(Event::Alert(a));
@@ -1060,6 +1069,7 @@ impl FloodAnalyzer {
     /// Closes the alerts whose thresholds have not been crossed for the quiet period.
     fn check_close(&mut self, now_ms: u32, events: &mut Vec<Event>) {
         let mut k = 0;
+        let mut next = u32::MAX;
         while k < self.open.len() {
             let ti = self.open.get(k).copied().unwrap_or(0) as usize;
             let quiet = self
@@ -1071,9 +1081,18 @@ impl FloodAnalyzer {
                 self.open.swap_remove(k);
                 self.close(ti, ClosedBy::Quiet, events);
             } else {
+                let last_hot = self.targets.get(ti).and_then(|t| t.alert.as_ref()).map_or(0, |a| a.last_hot_ms);
+                next = next.min(self.quiet_end(last_hot));
                 k += 1;
             }
         }
+        self.close_check_ms = next;
+    }
+
+    /// The first time (ms) at which an alert last hot at `last_hot_ms` may close. With no quiet
+    /// period, any time: a packet older than the last hot moment closes it too.
+    fn quiet_end(&self, last_hot_ms: u32) -> u32 {
+        if self.quiet_ms == 0 { 0 } else { last_hot_ms.saturating_add(self.quiet_ms) }
     }
 
     fn close(&mut self, ti: usize, by: ClosedBy, events: &mut Vec<Event>) {
@@ -1414,5 +1433,37 @@ mod test {
         assert_eq!(r.alerts[0].half_open, 500);
         let opened = f.events.iter().filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Open)).count();
         assert_eq!(opened, 2);
+    }
+
+    /// An alert closes at the first packet at or after its last hot moment plus the quiet period
+    /// (5 s), however many packets come between; a hot SYN stamped earlier than the last (out of
+    /// order) moves that moment back, even after the alerts were last looked at. They are looked
+    /// at only when one may close.
+    #[test]
+    fn alert_closes_at_the_first_packet_after_its_quiet_end() {
+        let closed = |f: &Feed| f.events.iter().any(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Closed));
+        let client = Ipv4Addr::new(10, 0, 0, 9);
+        // Attempts outlive the test, so that the late SYN still finds the backlog full.
+        let cfg = FloodConfig { timeout: 30.0, ..FloodConfig::default() };
+        for (late_hot, quiet_end) in [(None, 5_499), (Some(300), 5_300)] {
+            let mut f = Feed::new(cfg.clone());
+            for i in 0..500u32 {
+                f.send(i as u64, spoof(i), 1, SERVER, 80, tcpflag::SYN);
+            }
+            assert!(f.events.iter().any(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Open)));
+            let mut times: Vec<u64> = (1_000..quiet_end).step_by(250).collect();
+            if let Some(ms) = late_hot {
+                // The alerts are looked at (none is quiet yet), then the late SYN comes.
+                f.send(5_100, client, 4_000, SERVER, 22, tcpflag::ACK);
+                f.send(ms, spoof(1_000), 1, SERVER, 80, tcpflag::SYN);
+                times.clear();
+            }
+            for ms in times.into_iter().chain([quiet_end - 1]) {
+                f.send(ms, client, 4_000, SERVER, 22, tcpflag::ACK);
+                assert!(!closed(&f), "closed at {ms} ms, before {quiet_end}");
+            }
+            f.send(quiet_end, client, 4_000, SERVER, 22, tcpflag::ACK);
+            assert!(closed(&f), "still open at {quiet_end} ms");
+        }
     }
 }
