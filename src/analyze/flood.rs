@@ -714,8 +714,8 @@ pub struct FloodAnalyzer {
     outstanding: u64,
     open: Vec<u32>,
     /// No open alert can close before this time (ms): the earliest quiet end among them when
-    /// last looked at. Their ends only move later, so the alerts need not be looked at on every
-    /// packet.
+    /// last looked at, lowered when a hot SYN stamped earlier (out of order) moves one back.
+    /// Otherwise their ends only move later, so the alerts need not be looked at on every packet.
     close_check_ms: u32,
     alerts: Vec<Alert>,
     stats: FloodStats,
@@ -1072,18 +1072,16 @@ impl FloodAnalyzer {
         let mut next = u32::MAX;
         while k < self.open.len() {
             let ti = self.open.get(k).copied().unwrap_or(0) as usize;
-            let quiet = self
-                .targets
-                .get(ti)
-                .and_then(|t| t.alert.as_ref())
-                .is_none_or(|a| now_ms.saturating_sub(a.last_hot_ms) >= self.quiet_ms);
-            if quiet {
-                self.open.swap_remove(k);
-                self.close(ti, ClosedBy::Quiet, events);
-            } else {
-                let last_hot = self.targets.get(ti).and_then(|t| t.alert.as_ref()).map_or(0, |a| a.last_hot_ms);
-                next = next.min(self.quiet_end(last_hot));
-                k += 1;
+            let last_hot = self.targets.get(ti).and_then(|t| t.alert.as_ref()).map(|a| a.last_hot_ms);
+            match last_hot {
+                Some(l) if now_ms.saturating_sub(l) < self.quiet_ms => {
+                    next = next.min(self.quiet_end(l));
+                    k += 1;
+                }
+                _ => {
+                    self.open.swap_remove(k);
+                    self.close(ti, ClosedBy::Quiet, events);
+                }
             }
         }
         self.close_check_ms = next;
