@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use super::flow::{endpoints, outlived, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
 use super::tcp::{class, Conn, Seg};
 use super::{Analyzer, LookAhead};
-use crate::decode::Packet;
+use crate::decode::{tcpflag, Packet};
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -243,10 +243,108 @@ fn keyed(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (FlowKey, Dir, u6
     (key, dir, key.table_hash())
 }
 
+/// A connection as the table keeps it. Until its second packet only the first is kept, from
+/// which the connection is made again when needed: a scan or a SYN flood fills the table with
+/// connections of one packet each (about 580,000 of the benchmark's 628,000), and a whole [`Conn`] in
+/// each node made the node 216 bytes instead of 96. The kernel's first touch of that memory (a
+/// page fault per 4 KiB) was a fifth of the tracker's time on the flood's packets.
+#[derive(Debug)]
+enum Tracked {
+    /// One packet so far.
+    First(First),
+    /// Two or more.
+    Conn(Box<Conn>),
+}
+
+/// The first packet of a connection, as the tracker took it.
+#[derive(Debug, Clone, Copy)]
+struct First {
+    seg: Seg,
+    now: i64,
+    /// Whether the packet went from endpoint `a` to `b` of the flow key.
+    from_a: bool,
+    tcp: bool,
+}
+
+impl First {
+    /// The connection after its first packet: exactly what the tracker made of it then, since
+    /// that depends on nothing but the packet, its time and the settings.
+    fn conn(&self, timeline: bool) -> Conn {
+        let (mut c, sender_is_orig) = if self.tcp {
+            Conn::new_tcp(&self.seg, self.now, timeline)
+        } else {
+            (Conn::new_udp(self.now), true)
+        };
+        c.orig_is_a = self.from_a == sender_is_orig;
+        let from_resp = self.from_a != c.orig_is_a;
+        if self.tcp {
+            c.segment(from_resp, &self.seg, self.now);
+        } else {
+            c.udp_datagram(from_resp, &self.seg);
+        }
+        c
+    }
+
+    /// Whether the packet is the usual first one, a SYN alone (no ACK, FIN or RST), whose
+    /// connection's class and state are known without making it (`a_lone_syn_is_known_ahead`
+    /// holds them equal to the connection's for every flag combination).
+    fn lone_syn(&self) -> bool {
+        self.tcp && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
+    }
+
+    /// [`Conn::class`] of [`First::conn`].
+    fn class(&self, timeline: bool) -> u8 {
+        if self.lone_syn() {
+            class::SYN
+        } else {
+            self.conn(timeline).class()
+        }
+    }
+}
+
+impl Tracked {
+    /// The connection, made from its first packet if that is all there is.
+    fn into_conn(self, timeline: bool) -> Conn {
+        match self {
+            Tracked::First(f) => f.conn(timeline),
+            Tracked::Conn(c) => *c,
+        }
+    }
+
+    /// [`closing_state`] of the connection: a lone SYN's attempt is S0 whatever ended it
+    /// (TIME_WAIT, the one end that changes a state, never runs on an attempt).
+    fn closing_state(&mut self, end: &str, last_ns: i64, timeout: i64, timeline: bool) -> &'static str {
+        match self {
+            Tracked::First(f) if f.lone_syn() && end != "time_wait_expired" => "S0",
+            Tracked::First(f) => closing_state(&mut f.conn(timeline), end, last_ns, timeout),
+            Tracked::Conn(c) => closing_state(c, end, last_ns, timeout),
+        }
+    }
+
+    /// The connection, for reading.
+    fn view(&self, timeline: bool) -> std::borrow::Cow<'_, Conn> {
+        match self {
+            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(timeline)),
+            Tracked::Conn(c) => std::borrow::Cow::Borrowed(c),
+        }
+    }
+
+    /// The connection, kept whole from now on (always Some).
+    fn conn_mut(&mut self, timeline: bool) -> Option<&mut Conn> {
+        if let Tracked::First(f) = self {
+            *self = Tracked::Conn(Box::new(f.conn(timeline)));
+        }
+        match self {
+            Tracked::Conn(c) => Some(c),
+            Tracked::First(_) => None,
+        }
+    }
+}
+
 /// Tracks connections; see the module documentation.
 pub struct ConnAnalyzer {
     cfg: ConnConfig,
-    table: FlowTable<Conn>,
+    table: FlowTable<Tracked>,
     next_sweep_ns: Option<i64>,
     last_ns: i64,
     tally: Tally,
@@ -383,15 +481,18 @@ impl ConnAnalyzer {
     }
 
     /// Reports a connection that left the table for reason `end`.
-    fn emit(&mut self, g: Gone<Conn>, end: &'static str, events: &mut Vec<Event>) {
-        let Gone { key, val: mut c, last_ns, class } = g;
-        let conn_state = closing_state(&mut c, end, last_ns, self.table.timeout(class));
-        self.tally.add(key.proto, conn_state, end);
+    fn emit(&mut self, g: Gone<Tracked>, end: &'static str, events: &mut Vec<Event>) {
+        let Gone { key, mut val, last_ns, class } = g;
+        let timeout = self.table.timeout(class);
         if self.counts_only() {
             // Every connection matches, and nothing would show the record.
+            self.tally.add(key.proto, val.closing_state(end, last_ns, timeout, self.cfg.timeline), end);
             self.tally.matched += 1;
             return;
         }
+        let mut c = val.into_conn(self.cfg.timeline);
+        let conn_state = closing_state(&mut c, end, last_ns, timeout);
+        self.tally.add(key.proto, conn_state, end);
         let rec = record(&key, &c, last_ns, end, c.transitions());
         if !self.cfg.matches(&rec) {
             return;
@@ -447,7 +548,7 @@ impl ConnAnalyzer {
                     self.emit(g, end, events);
                 }
                 slot = None;
-            } else if let Some((_, c)) = self.table.get_mut(s) {
+            } else if let Some(c) = self.table.get_mut(s).and_then(|(_, t)| t.conn_mut(self.cfg.timeline)) {
                 let from_resp = from_a != c.orig_is_a;
                 if is_tcp && c.reused_by(from_resp, &seg) {
                     if let Some(g) = self.table.remove(s) {
@@ -468,19 +569,14 @@ impl ConnAnalyzer {
                         self.emit(g, "evicted", events);
                     }
                 }
-                let (mut c, sender_is_orig) = if is_tcp {
-                    Conn::new_tcp(&seg, now, self.cfg.timeline)
-                } else {
-                    (Conn::new_udp(now), true)
-                };
-                c.orig_is_a = from_a == sender_is_orig;
-                let class = c.class();
-                let s = self.table.insert_hashed(key, hash, c, now, class);
+                let first = First { seg, now, from_a, tcp: is_tcp };
+                let class = first.class(self.cfg.timeline);
+                self.table.insert_hashed(key, hash, Tracked::First(first), now, class);
                 self.peak = self.peak.max(self.table.len());
-                s
+                return;
             }
         };
-        let Some((_, c)) = self.table.get_mut(slot) else { return };
+        let Some(c) = self.table.get_mut(slot).and_then(|(_, t)| t.conn_mut(self.cfg.timeline)) else { return };
         let from_resp = from_a != c.orig_is_a;
         if is_tcp {
             c.segment(from_resp, &seg, now);
@@ -533,11 +629,12 @@ impl Analyzer for ConnAnalyzer {
             // every connection left, each as expired (as `pop_expired` would find it) or open.
             let now = self.last_ns;
             let timeouts = self.table.timeouts();
+            let timeline = self.cfg.timeline;
             let threads = self.cfg.end_threads.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let parts = self.table.drain_unordered(threads, Tally::default, |tally, key, c, last_ns, class| {
+            let parts = self.table.drain_unordered(threads, Tally::default, |tally, key, tracked, last_ns, class| {
                 let t = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                 let end = if outlived(now, last_ns, t) { expiry_end(class) } else { "end_of_input" };
-                tally.add(key.proto, closing_state(c, end, last_ns, t), end);
+                tally.add(key.proto, tracked.closing_state(end, last_ns, t, timeline), end);
                 tally.matched += 1;
             });
             for part in &parts {
@@ -580,8 +677,9 @@ impl ConnAnalyzer {
     /// set to `open`.
     fn open_summary(&self) -> ConnSummary {
         let mut tally = self.tally;
-        let mut open: Vec<(i64, u64, &FlowKey, &Conn, i64)> = Vec::with_capacity(self.table.len());
-        for (key, c, last_ns) in self.table.iter() {
+        let mut open: Vec<(i64, u64, &FlowKey, std::borrow::Cow<'_, Conn>, i64)> = Vec::with_capacity(self.table.len());
+        for (key, t, last_ns) in self.table.iter() {
+            let c = t.view(self.cfg.timeline);
             tally.count(key.proto, c.conn_state());
             open.push((c.start_ns, key.hash64(), key, c, last_ns));
         }
@@ -590,7 +688,8 @@ impl ConnAnalyzer {
         let filtered = self.cfg.filtered();
         let mut matched = 0u64;
         let mut rows = Vec::new();
-        for &(_, _, key, c, last_ns) in &open {
+        for (_, _, key, c, last_ns) in &open {
+            let (key, last_ns) = (*key, *last_ns);
             if !filtered && rows.len() >= self.cfg.max_rows {
                 matched = open.len() as u64;
                 break;
@@ -785,6 +884,42 @@ mod test {
         }
         assert_eq!(state_place("S4"), None);
         assert_eq!(end_place("expired"), None);
+    }
+
+    #[test]
+    fn a_lone_syn_is_known_ahead() {
+        // Every flag combination, with and without payload, either way along the key, TCP and
+        // UDP: the class and the closing state told without making the connection are the ones
+        // of the connection made from the packet.
+        let mut lone = 0;
+        for flags in 0..=u8::MAX {
+            for len in [0, 7] {
+                for from_a in [false, true] {
+                    for tcp in [false, true] {
+                        let seg = Seg { flags, seq: 1000, ack: 77, len, window: 512, ip_len: 40 + len, frame_len: 54 + len };
+                        let f = First { seg, now: 5_000, from_a, tcp };
+                        let c = f.conn(false);
+                        assert_eq!(f.class(false), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
+                        for end in ENDS {
+                            let t = 60_000_000_000;
+                            let want = closing_state(&mut c.clone(), end, 5_000, t);
+                            let got = Tracked::First(f).closing_state(end, 5_000, t, false);
+                            assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} tcp {tcp}");
+                        }
+                        lone += usize::from(f.lone_syn());
+                    }
+                }
+            }
+        }
+        // Sanity: the shortcut was taken (SYN with any of PSH, URG, ECE, CWR, and none).
+        assert_eq!(lone, 16 * 2 * 2);
+    }
+
+    #[test]
+    fn a_first_packet_takes_less_room_than_a_connection() {
+        // What the table keeps of a connection until its second packet (a scan's or a flood's
+        // connections never have one): the packet, not the 160-byte connection.
+        assert!(std::mem::size_of::<Tracked>() <= 40, "Tracked is {} bytes", std::mem::size_of::<Tracked>());
     }
 
     #[test]
