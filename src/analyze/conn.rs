@@ -611,7 +611,8 @@ impl Analyzer for ConnAnalyzer {
             self.table.prefetch_node(*hash);
         }
         if self.table.is_full() {
-            self.table.prefetch_oldest();
+            // This window's inputs may each evict one, after those of the window before it.
+            self.table.prefetch_oldest(xs.len(), xs.len());
         }
         for x in xs {
             let Some(f) = &x.flow else { continue };
