@@ -678,24 +678,25 @@ impl ConnAnalyzer {
     /// set to `open`.
     fn open_summary(&self) -> ConnSummary {
         let mut tally = self.tally;
-        let mut open: Vec<(i64, u64, &FlowKey, std::borrow::Cow<'_, Conn>, i64)> = Vec::with_capacity(self.table.len());
+        // The connections kept as their first packet are made for a moment, not kept: a redraw
+        // under a flood would otherwise hold a whole connection for each of them.
+        let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.table.len());
         for (key, t, last_ns) in self.table.iter() {
             let c = t.view(self.cfg.timeline);
             tally.count(key.proto, c.conn_state());
-            open.push((c.start_ns, key.hash64(), key, c, last_ns));
+            open.push((c.start_ns, key.hash64(), key, t, last_ns));
         }
         open.sort_unstable_by_key(|&(start, hash, ..)| (start, hash));
         // Without filters every open connection matches: build only the rows that are shown.
         let filtered = self.cfg.filtered();
         let mut matched = 0u64;
         let mut rows = Vec::new();
-        for (_, _, key, c, last_ns) in &open {
-            let (key, last_ns) = (*key, *last_ns);
+        for &(_, _, key, t, last_ns) in &open {
             if !filtered && rows.len() >= self.cfg.max_rows {
                 matched = open.len() as u64;
                 break;
             }
-            let rec = self.open_record(key, c, last_ns);
+            let rec = self.open_record(key, &t.view(self.cfg.timeline), last_ns);
             if !self.cfg.matches(&rec) {
                 continue;
             }
