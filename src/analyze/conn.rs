@@ -292,12 +292,13 @@ impl First {
         self.tcp && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
     }
 
-    /// [`Conn::class`] of [`First::conn`].
-    fn class(&self, timeline: bool) -> u8 {
+    /// [`Conn::class`] of [`First::conn`]. Like the state, it does not depend on whether the
+    /// timeline is kept, so the connection is made for it without one.
+    fn class(&self) -> u8 {
         if self.lone_syn() {
             class::SYN
         } else {
-            self.conn(timeline).class()
+            self.conn(false).class()
         }
     }
 }
@@ -312,19 +313,21 @@ impl Tracked {
     }
 
     /// [`closing_state`] of the connection: a lone SYN's attempt is S0 whatever ended it
-    /// (TIME_WAIT, the one end that changes a state, never runs on an attempt).
-    fn closing_state(&mut self, end: &str, last_ns: i64, timeout: i64, timeline: bool) -> &'static str {
+    /// (TIME_WAIT, the one end that changes a state, never runs on an attempt). A connection
+    /// made for it keeps no timeline, which the state does not depend on.
+    fn closing_state(&mut self, end: &str, last_ns: i64, timeout: i64) -> &'static str {
         match self {
             Tracked::First(f) if f.lone_syn() && end != "time_wait_expired" => "S0",
-            Tracked::First(f) => closing_state(&mut f.conn(timeline), end, last_ns, timeout),
+            Tracked::First(f) => closing_state(&mut f.conn(false), end, last_ns, timeout),
             Tracked::Conn(c) => closing_state(c, end, last_ns, timeout),
         }
     }
 
-    /// The connection, for reading.
-    fn view(&self, timeline: bool) -> std::borrow::Cow<'_, Conn> {
+    /// The connection, for reading its state and counts (one made from its first packet keeps
+    /// no timeline).
+    fn view(&self) -> std::borrow::Cow<'_, Conn> {
         match self {
-            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(timeline)),
+            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(false)),
             Tracked::Conn(c) => std::borrow::Cow::Borrowed(c),
         }
     }
@@ -486,7 +489,7 @@ impl ConnAnalyzer {
         let timeout = self.table.timeout(class);
         if self.counts_only() {
             // Every connection matches, and nothing would show the record.
-            self.tally.add(key.proto, val.closing_state(end, last_ns, timeout, self.cfg.timeline), end);
+            self.tally.add(key.proto, val.closing_state(end, last_ns, timeout), end);
             self.tally.matched += 1;
             return;
         }
@@ -570,7 +573,7 @@ impl ConnAnalyzer {
                     }
                 }
                 let first = First { seg, now, from_a, tcp: is_tcp };
-                let class = first.class(self.cfg.timeline);
+                let class = first.class();
                 self.table.insert_hashed(key, hash, Tracked::First(first), now, class);
                 self.peak = self.peak.max(self.table.len());
                 return;
@@ -630,12 +633,11 @@ impl Analyzer for ConnAnalyzer {
             // every connection left, each as expired (as `pop_expired` would find it) or open.
             let now = self.last_ns;
             let timeouts = self.table.timeouts();
-            let timeline = self.cfg.timeline;
             let threads = self.cfg.end_threads.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
             let parts = self.table.drain_unordered(threads, Tally::default, |tally, key, tracked, last_ns, class| {
                 let t = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                 let end = if outlived(now, last_ns, t) { expiry_end(class) } else { "end_of_input" };
-                tally.add(key.proto, tracked.closing_state(end, last_ns, t, timeline), end);
+                tally.add(key.proto, tracked.closing_state(end, last_ns, t), end);
                 tally.matched += 1;
             });
             for part in &parts {
@@ -682,7 +684,7 @@ impl ConnAnalyzer {
         // under a flood would otherwise hold a whole connection for each of them.
         let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.table.len());
         for (key, t, last_ns) in self.table.iter() {
-            let c = t.view(self.cfg.timeline);
+            let c = t.view();
             tally.count(key.proto, c.conn_state());
             open.push((c.start_ns, key.hash64(), key, t, last_ns));
         }
@@ -696,7 +698,7 @@ impl ConnAnalyzer {
                 matched = open.len() as u64;
                 break;
             }
-            let rec = self.open_record(key, &t.view(self.cfg.timeline), last_ns);
+            let rec = self.open_record(key, &t.view(), last_ns);
             if !self.cfg.matches(&rec) {
                 continue;
             }
@@ -891,8 +893,8 @@ mod test {
     #[test]
     fn a_lone_syn_is_known_ahead() {
         // Every flag combination, with and without payload, either way along the key, TCP and
-        // UDP: the class and the closing state told without making the connection are the ones
-        // of the connection made from the packet.
+        // UDP: the class and the closing state told without making the connection (or by making
+        // it without a timeline) are the ones of the connection made from the packet.
         let mut lone = 0;
         for flags in 0..=u8::MAX {
             for len in [0, 7] {
@@ -900,13 +902,16 @@ mod test {
                     for tcp in [false, true] {
                         let seg = Seg { flags, seq: 1000, ack: 77, len, window: 512, ip_len: 40 + len, frame_len: 54 + len };
                         let f = First { seg, now: 5_000, from_a, tcp };
-                        let c = f.conn(false);
-                        assert_eq!(f.class(false), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
-                        for end in ENDS {
-                            let t = 60_000_000_000;
-                            let want = closing_state(&mut c.clone(), end, 5_000, t);
-                            let got = Tracked::First(f).closing_state(end, 5_000, t, false);
-                            assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} tcp {tcp}");
+                        // With the timeline kept (`-V`) or not: it changes no state.
+                        for timeline in [false, true] {
+                            let c = f.conn(timeline);
+                            assert_eq!(f.class(), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
+                            for end in ENDS {
+                                let t = 60_000_000_000;
+                                let want = closing_state(&mut c.clone(), end, 5_000, t);
+                                let got = Tracked::First(f).closing_state(end, 5_000, t);
+                                assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} tcp {tcp}");
+                            }
                         }
                         lone += usize::from(f.lone_syn());
                     }

@@ -575,7 +575,7 @@ impl<V> FlowTable<V> {
     /// that only counts what it sees. At the end of a run with 600,000 flows left, taking them
     /// out one by one in list order (a random access and a copy each) was most of the run's tail.
     /// The nodes are split among `parts` threads (this one and `parts - 1` more), each counting
-    /// into its own `T` from `init`: the pass reads the whole table, 100 MB at 500,000 flows,
+    /// into its own `T` from `init`: the pass reads the whole table, 48 MB at 500,000 flows,
     /// and at the end of a run the other core is idle. The `T`s come back in slot order.
     pub fn drain_unordered<T: Send>(
         &mut self,
