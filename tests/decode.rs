@@ -270,3 +270,36 @@ fn stats_count_each_frame_under_its_top_protocol() {
         assert!(names.contains_key(n), "no frame with {n} at the top: {names:?}");
     }
 }
+
+/// The tracker's input holds, for every frame of the corpus, the flow key and direction made from
+/// the packet's addresses (`FlowKey::of_packet`), which it now makes straight from the header's
+/// address bytes, and gives back the packet's endpoints as sent; frames without TCP or UDP over
+/// IP have none.
+#[test]
+fn tracker_input_keys_equal_the_packet_keys() {
+    use inspect::analyze::conn::ConnInput;
+    use inspect::analyze::flow::{endpoints, Dir, FlowKey};
+    use inspect::decode::decode;
+    use inspect::source::file::FileSource;
+    let (mut frames, mut keyed, mut v6) = (0u64, 0u64, 0u64);
+    for f in corpus_files() {
+        let Ok(mut src) = FileSource::open(&f.to_string_lossy()) else { continue };
+        let _ = src.for_each(|frame| {
+            let p = decode(&frame);
+            let x = ConnInput::of_packet(&p);
+            let want = FlowKey::of_packet(&p);
+            let got = x.flow.map(|s| (s.key, if s.from_a { Dir::AtoB } else { Dir::BtoA }));
+            assert_eq!(got, want, "{} frame {}", f.display(), frame.number);
+            if let Some(s) = x.flow {
+                let (_, src, dst) = endpoints(&p).expect("endpoints of a keyed packet");
+                assert_eq!((s.src(), s.dst()), (src, dst), "{} frame {}", f.display(), frame.number);
+                keyed += 1;
+                v6 += s.key.v6 as u64;
+            }
+            frames += 1;
+            std::ops::ControlFlow::Continue(())
+        });
+    }
+    eprintln!("{frames} frames, {keyed} TCP or UDP ({v6} over IPv6)");
+    assert!(keyed > 1000 && v6 > 100, "{keyed} keyed, {v6} IPv6");
+}

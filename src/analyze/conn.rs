@@ -10,9 +10,9 @@
 
 use std::net::IpAddr;
 
-use super::flow::{endpoints, outlived, Dir, Endpoints, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP};
+use super::flow::{outlived, Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
 use super::tcp::{class, Conn, Seg};
-use super::{Analyzer, LookAhead};
+use super::Analyzer;
 use crate::decode::{tcpflag, Packet};
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
@@ -183,20 +183,30 @@ pub struct ConnInput {
     pub flow: Option<ConnSeg>,
 }
 
-/// A TCP segment or UDP datagram as the tracker takes it. The endpoints are kept as sent: the
-/// flow key is made on the tracker's side (on two threads, the reading side is the busier).
+/// A TCP segment or UDP datagram as the tracker takes it: its flow key (made on the reading
+/// thread, straight from the header's address bytes), the way it went, and the segment.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnSeg {
-    /// IP protocol number (6 TCP, 17 UDP).
-    pub proto: u8,
-    /// Source address and port.
-    pub src: (IpAddr, u16),
-    /// Destination address and port.
-    pub dst: (IpAddr, u16),
+    /// The flow's canonical key (protocol, both endpoints).
+    pub key: FlowKey,
+    /// Whether it went from endpoint `a` to endpoint `b` of the key.
+    pub from_a: bool,
     /// Flags, numbers and lengths.
     pub seg: Seg,
     /// Whether it is a TCP segment.
     pub tcp: bool,
+}
+
+impl ConnSeg {
+    /// Source address and port.
+    pub fn src(&self) -> (IpAddr, u16) {
+        if self.from_a { self.key.a() } else { self.key.b() }
+    }
+
+    /// Destination address and port.
+    pub fn dst(&self) -> (IpAddr, u16) {
+        if self.from_a { self.key.b() } else { self.key.a() }
+    }
 }
 
 impl ConnInput {
@@ -206,25 +216,27 @@ impl ConnInput {
     }
 }
 
+/// A TCP or UDP packet over IP as [`ConnSeg`]; None for anything else.
 fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
-    let (proto, src, dst) = endpoints(p)?;
-    let seg = match (p.tcp(), p.udp()) {
-        (Some(t), _) => {
-            let seg = Seg {
-                flags: t.flags,
-                seq: t.seq,
-                ack: t.ack,
-                len: t.payload_len,
-                window: t.window,
-                ip_len: p.ip_len(),
-                frame_len: p.len,
-            };
-            return Some(ConnSeg { proto, src, dst, seg, tcp: true });
-        }
-        (None, Some((_, _, len))) => Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() },
-        (None, None) => return None,
-    };
-    Some(ConnSeg { proto, src, dst, seg, tcp: false })
+    let (s, d, v6) = p.ip_addr_bytes()?;
+    let keyed = |proto: u8, sport: u16, dport: u16| FlowKey::of_bytes(proto, (s, sport), (d, dport), v6);
+    if let Some(t) = p.tcp() {
+        let seg = Seg {
+            flags: t.flags,
+            seq: t.seq,
+            ack: t.ack,
+            len: t.payload_len,
+            window: t.window,
+            ip_len: p.ip_len(),
+            frame_len: p.len,
+        };
+        let (key, dir) = keyed(IPPROTO_TCP, t.sport, t.dport);
+        return Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: true });
+    }
+    let (sport, dport, len) = p.udp()?;
+    let seg = Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() };
+    let (key, dir) = keyed(IPPROTO_UDP, sport, dport);
+    Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: false })
 }
 
 /// The Zeek state of a connection that left the table for reason `end`, its last packet at
@@ -235,12 +247,6 @@ fn closing_state(c: &mut Conn, end: &str, last_ns: i64, timeout: i64) -> &'stati
         c.time_wait_over(last_ns.saturating_add(timeout));
     }
     c.conn_state()
-}
-
-/// The flow key of a segment from `src` to `dst`, its direction, and the key's hash.
-fn keyed(proto: u8, src: (IpAddr, u16), dst: (IpAddr, u16)) -> (FlowKey, Dir, u64) {
-    let (key, dir) = FlowKey::new(proto, src.0, src.1, dst.0, dst.1);
-    (key, dir, key.table_hash())
 }
 
 /// A connection as the table keeps it. Until its second packet only the first is kept, from
@@ -351,9 +357,9 @@ pub struct ConnAnalyzer {
     next_sweep_ns: Option<i64>,
     last_ns: i64,
     tally: Tally,
-    /// Keys, directions and hashes of the next inputs, made by `warm`, in input order.
-    /// Staged: their nodes have been asked for.
-    ahead: LookAhead<Endpoints, (FlowKey, Dir, u64)>,
+    /// The key hashes of the inputs `warm` was last shown, whose index entries it asked for:
+    /// at the next call it asks for their nodes.
+    warmed: Vec<u64>,
     peak: usize,
     rows: Vec<ConnRecord>,
     /// Start and uid of the last row kept at the latest trim: a later record cannot make the
@@ -465,7 +471,7 @@ impl ConnAnalyzer {
             next_sweep_ns: None,
             last_ns: i64::MIN,
             tally: Tally::default(),
-            ahead: LookAhead::default(),
+            warmed: Vec::new(),
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -538,10 +544,8 @@ impl ConnAnalyzer {
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        let Some(ConnSeg { proto, src, dst, seg, tcp: is_tcp }) = x.flow else { return };
-        // Made by `warm` from this very input, unless it is not the input warm saw next.
-        let (key, dir, hash) = self.ahead.take(&(proto, src, dst)).unwrap_or_else(|| keyed(proto, src, dst));
-        let from_a = matches!(dir, Dir::AtoB);
+        let Some(ConnSeg { key, from_a, seg, tcp: is_tcp }) = x.flow else { return };
+        let hash = key.table_hash();
 
         let mut slot = self.table.find_hashed(&key, hash);
         if let Some(s) = slot {
@@ -607,21 +611,25 @@ impl Analyzer for ConnAnalyzer {
     fn warm(&mut self, xs: &[ConnInput]) {
         // A pipeline over the windows of inputs the calls announce, two windows ahead of the
         // inputs: the nodes of the window before this one are asked for (their index entries,
-        // asked for one call ago, are in the cache by now), then the keys and hashes of this
-        // window are made, kept for `input`, and their index entries asked for. Prefetches do
-        // not wait, so the misses are in flight while earlier packets are handled.
-        for (_, _, hash) in self.ahead.stage() {
-            self.table.prefetch_node(*hash);
+        // asked for one call ago, are in the cache by now), then the key hashes of this window
+        // are made and their index entries asked for. Prefetches do not wait, so the misses are
+        // in flight while earlier packets are handled. `input` makes each hash again: five
+        // independent multiplications cost less than keeping the hashes beside their inputs
+        // and matching them up (a queue of keys, compared endpoint by endpoint, until the
+        // reading thread made the keys).
+        for &hash in &self.warmed {
+            self.table.prefetch_node(hash);
         }
+        self.warmed.clear();
         if self.table.is_full() {
             // This window's inputs may each evict one, after those of the window before it.
             self.table.prefetch_oldest(xs.len(), xs.len());
         }
         for x in xs {
             let Some(f) = &x.flow else { continue };
-            let (key, dir, hash) = keyed(f.proto, f.src, f.dst);
+            let hash = f.key.table_hash();
             self.table.prefetch_index(hash);
-            self.ahead.push((f.proto, f.src, f.dst), (key, dir, hash));
+            self.warmed.push(hash);
         }
     }
 

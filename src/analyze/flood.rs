@@ -76,8 +76,9 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use super::hll::{hash_ip, mix64, Hll};
-use super::{Analyzer, LookAhead};
-use super::conn::ConnInput;
+use super::Analyzer;
+use super::conn::{ConnInput, ConnSeg};
+use super::flow::FlowKey;
 use crate::decode::{tcpflag, Packet};
 use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
 use crate::report::{Event, Report};
@@ -193,27 +194,48 @@ pub fn is_bogon(src: IpAddr, dst: IpAddr) -> bool {
     }
 }
 
-/// Hash of a connection attempt: client address and port, server address and port.
-#[inline]
+/// Hash of a connection attempt: client address and port, server address and port. The
+/// detector makes it from the flow key ([`attempt_key_hash`], the same value); this form is
+/// the definition the tests hold that one to.
+#[cfg(test)]
 fn key_hash(client: IpAddr, cport: u16, server: IpAddr, sport: u16) -> u64 {
     let ports = ((cport as u64) << 16) | sport as u64;
     mix64(hash_ip(client) ^ mix64(hash_ip(server).wrapping_add(ports)))
 }
 
-/// The hash of the attempt a segment from `src` to `dst` with these flags looks up first: a
-/// SYN-ACK goes from the server to the client, anything else is taken from the client (a RST
-/// is then also looked up the other way).
+/// [`hash_ip`] of an address as a flow key holds it (an IPv4 address in the first 4 bytes).
 #[inline]
-fn attempt_hash(src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8) -> u64 {
-    if flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0 {
-        key_hash(dst.0, dst.1, src.0, src.1)
+fn hash_addr_bytes(b: &[u8; 16], v6: bool) -> u64 {
+    if v6 {
+        let v = u128::from_be_bytes(*b);
+        mix64((v >> 64) as u64 ^ mix64(v as u64 ^ (6u64 << 56)))
     } else {
-        key_hash(src.0, src.1, dst.0, dst.1)
+        mix64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64 | (4u64 << 32))
     }
 }
 
-/// A TCP segment's source and destination (address and port) and its flags.
-type SegmentEnds = ((IpAddr, u16), (IpAddr, u16), u8);
+/// Hash of the connection attempt of flow `k` whose client is endpoint `a` (`client_is_a`) or
+/// `b`: the hash of the client's address and port with the server's, made from the key's bytes
+/// rather than from [`IpAddr`]s.
+#[inline]
+fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
+    let (ha, hb) = (hash_addr_bytes(&k.a_addr, k.v6), hash_addr_bytes(&k.b_addr, k.v6));
+    let (hc, cport, hs, sport) = if client_is_a { (ha, k.a_port, hb, k.b_port) } else { (hb, k.b_port, ha, k.a_port) };
+    let ports = ((cport as u64) << 16) | sport as u64;
+    mix64(hc ^ mix64(hs.wrapping_add(ports)))
+}
+
+/// Whether these flags are a SYN-ACK's (SYN and ACK, no RST).
+fn is_synack(flags: u8) -> bool {
+    flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0
+}
+
+/// The hash of the attempt a segment looks up first: a SYN-ACK goes from the server to the
+/// client, anything else is taken from the client (a RST is then also looked up the other way).
+#[inline]
+fn attempt_hash(f: &ConnSeg) -> u64 {
+    attempt_key_hash(&f.key, f.from_a != is_synack(f.seg.flags))
+}
 
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
 ///
@@ -709,8 +731,6 @@ pub struct FloodAnalyzer {
     queue: VecDeque<(u32, u32)>,
     /// How many attempts at the front of `queue` have had their slots asked for (by `warm`).
     queue_warmed: usize,
-    /// Hashes of the next segments, made by `warm` from their endpoints and flags.
-    ahead: LookAhead<SegmentEnds, u64>,
     outstanding: u64,
     open: Vec<u32>,
     /// No open alert can close before this time (ms): the earliest quiet end among them when
@@ -741,7 +761,6 @@ impl FloodAnalyzer {
             slot_cap,
             queue: VecDeque::new(),
             queue_warmed: 0,
-            ahead: LookAhead::default(),
             outstanding: 0,
             open: Vec::new(),
             close_check_ms: 0,
@@ -907,9 +926,8 @@ impl FloodAnalyzer {
         }
     }
 
-    /// One TCP segment from `src` to `dst` (address and port) with these flags; `h` is its
-    /// [`attempt_hash`] when already made.
-    fn segment(&mut self, ts: Ts, src: (IpAddr, u16), dst: (IpAddr, u16), flags: u8, h: Option<u64>, events: &mut Vec<Event>) {
+    /// One TCP segment.
+    fn segment(&mut self, ts: Ts, f: &ConnSeg, events: &mut Vec<Event>) {
         if self.base.is_none() {
             self.base = Some(ts);
         }
@@ -921,18 +939,20 @@ impl FloodAnalyzer {
         if !self.open.is_empty() && now_ms >= self.close_check_ms {
             self.check_close(now_ms, events);
         }
-        let h = || h.unwrap_or_else(|| attempt_hash(src, dst, flags));
-        let ((src, sport), (dst, dport)) = (src, dst);
+        let flags = f.seg.flags;
+        let h = || attempt_hash(f);
         if flags & tcpflag::RST != 0 {
-            self.on_rst(src, sport, dst, dport, h());
+            self.on_rst(f, h());
         } else if flags & tcpflag::SYN != 0 {
+            let (src, sport) = f.src();
             if flags & tcpflag::ACK != 0 {
                 self.on_synack(src, sport, h(), now_ms);
             } else {
+                let (dst, dport) = f.dst();
                 self.on_syn(src, dst, dport, h(), ts, now_ms, events);
             }
         } else if flags & tcpflag::ACK != 0 {
-            self.on_ack(src, h);
+            self.on_ack(f, h);
         }
     }
 
@@ -1044,24 +1064,25 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_ack(&mut self, src: IpAddr, h: impl Fn() -> u64) {
+    fn on_ack(&mut self, f: &ConnSeg, h: impl Fn() -> u64) {
         if self.outstanding == 0 {
             return;
         }
         if let Some(i) = self.find(h()) {
             let ti = self.resolve(i, Outcome::Completed);
-            self.client_spoke(ti, src);
+            self.client_spoke(ti, f.src().0);
         }
     }
 
-    fn on_rst(&mut self, src: IpAddr, sport: u16, dst: IpAddr, dport: u16, h: u64) {
+    fn on_rst(&mut self, f: &ConnSeg, h: u64) {
         if self.outstanding == 0 {
             return;
         }
         if let Some(i) = self.find(h) {
             let ti = self.resolve(i, Outcome::Reset);
-            self.client_spoke(ti, src);
-        } else if let Some(i) = self.find(key_hash(dst, dport, src, sport)) {
+            self.client_spoke(ti, f.src().0);
+        } else if let Some(i) = self.find(attempt_key_hash(&f.key, !f.from_a)) {
+            // The attempt the RST's receiver began.
             self.resolve(i, Outcome::Reset);
         }
     }
@@ -1174,9 +1195,7 @@ fn secs_to_ms(s: f64) -> u32 {
 
 impl Analyzer for FloodAnalyzer {
     fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        let Some(tcp) = p.tcp() else { return };
-        let Some((src, dst)) = p.ip_addrs() else { return };
-        self.segment(p.ts, (src, tcp.sport), (dst, tcp.dport), tcp.flags, None, events);
+        self.conn_input(&ConnInput::of_packet(p), events);
     }
 
     fn takes_conn_input(&self) -> bool {
@@ -1185,25 +1204,23 @@ impl Analyzer for FloodAnalyzer {
 
     fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
         if let Some(f) = x.flow.as_ref().filter(|f| f.tcp) {
-            // Made by `warm` from this very segment, unless it is not the one warm saw next.
-            let h = self.ahead.take(&(f.src, f.dst, f.seg.flags));
-            self.segment(x.ts, f.src, f.dst, f.seg.flags, h, events);
+            self.segment(x.ts, f, events);
         }
     }
 
     fn warm(&mut self, xs: &[ConnInput]) {
-        // The hashes of the next segments are made once, here, and kept for `conn_input`; the
-        // tag words they will read (and for a SYN the bucket it will go into) are asked for
-        // without waiting, as are the slots of the attempts that will time out by then.
+        // The tag words the next segments will read (and for a SYN the bucket it will go into)
+        // are asked for without waiting, as are the slots of the attempts that will time out by
+        // then. `conn_input` makes each hash again from the segment's flow key: that took less
+        // than keeping the hashes beside their segments and matching them up (1 % of a run's
+        // instructions).
         let mut last = None;
         for x in xs {
             let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
-            let (src, dst, fl) = (f.src, f.dst, f.seg.flags);
-            let h = attempt_hash(src, dst, fl);
-            self.ahead.push((src, dst, fl), h);
             last = Some(x.ts);
+            let fl = f.seg.flags;
             if !self.slots.is_empty() && fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
-                self.slots.prefetch(h, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
+                self.slots.prefetch(attempt_hash(f), fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
             }
         }
         let (Some(last), Some(_)) = (last, self.base) else { return };
@@ -1267,6 +1284,41 @@ mod test {
             p.set(n, Slot { fp: 9, ts: 9, tgt: 9 });
             assert!(p.get(n).is_none());
         }
+    }
+
+    /// The attempt hash made from a segment's flow key is the one defined on its addresses and
+    /// ports (client first: the sender, or the receiver of a SYN-ACK), for IPv4 and IPv6, each
+    /// way round the key, for every flag combination; and a RST's second lookup is the
+    /// attempt its receiver began.
+    #[test]
+    fn the_attempt_hash_from_the_key_is_the_one_on_the_addresses() {
+        use crate::analyze::tcp::Seg;
+        let v6 = |s: &str| s.parse::<IpAddr>().expect("address");
+        let pairs = [
+            ((IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000), (IpAddr::V4(Ipv4Addr::new(192, 168, 3, 130)), 80)),
+            ((IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9)), 443), (IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)), 443)),
+            ((v6("2001:db8::1"), 51000), (v6("fe80::2"), 22)),
+            ((v6("::1"), 1), (v6("::ffff:10.0.0.1"), 65535)),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for (x, y) in pairs {
+            for (src, dst) in [(x, y), (y, x)] {
+                let (key, dir) = FlowKey::new(crate::analyze::flow::IPPROTO_TCP, src.0, src.1, dst.0, dst.1);
+                for flags in 0..=0x3fu8 {
+                    let f = ConnSeg { key, from_a: matches!(dir, crate::analyze::flow::Dir::AtoB), seg: Seg { flags, ..Seg::default() }, tcp: true };
+                    assert_eq!((f.src(), f.dst()), (src, dst));
+                    let want = if is_synack(flags) {
+                        key_hash(dst.0, dst.1, src.0, src.1)
+                    } else {
+                        key_hash(src.0, src.1, dst.0, dst.1)
+                    };
+                    assert_eq!(attempt_hash(&f), want, "{src:?} -> {dst:?} flags {flags:#x}");
+                    assert_eq!(attempt_key_hash(&f.key, !f.from_a), key_hash(dst.0, dst.1, src.0, src.1));
+                    seen.insert(want);
+                }
+            }
+        }
+        assert_eq!(seen.len(), 8, "two attempts per pair of endpoints: the client at either end");
     }
 
     /// An Ethernet/IPv4/TCP frame with the given addresses, ports and flags.

@@ -79,6 +79,13 @@ impl FlowKey {
     pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
         let (s, v6) = addr_bytes(src);
         let (d, _) = addr_bytes(dst);
+        FlowKey::of_bytes(proto, (s, sport), (d, dport), v6)
+    }
+
+    /// [`FlowKey::new`] from the addresses as the key holds them (an IPv4 address in the first 4
+    /// bytes): what the decoder has at hand, without making an [`IpAddr`] of each.
+    #[inline]
+    pub fn of_bytes(proto: u8, (s, sport): ([u8; 16], u16), (d, dport): ([u8; 16], u16), v6: bool) -> (FlowKey, Dir) {
         // The byte arrays compared as big-endian numbers: the same order as comparing them byte
         // by byte, in two instructions instead of a call to a slice comparison.
         if (u128::from_be_bytes(s), sport) <= (u128::from_be_bytes(d), dport) {

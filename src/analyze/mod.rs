@@ -12,56 +12,8 @@ pub mod flow;
 pub mod stats;
 pub mod tcp;
 
-use std::collections::VecDeque;
-
 use crate::decode::Packet;
 use crate::report::{Event, Report};
-
-/// What an analyzer's [`Analyzer::warm`] made from the inputs it was shown (a value `V` each,
-/// beside the part of the input it was made from, `K`), kept in input order for
-/// [`Analyzer::conn_input`]: an input that is not the next one shown finds nothing, and then all
-/// that was made is dropped. Values up to a mark are "staged" (asked for a second time).
-#[derive(Debug)]
-pub(crate) struct LookAhead<K, V> {
-    items: VecDeque<(K, V)>,
-    staged: usize,
-}
-
-impl<K, V> Default for LookAhead<K, V> {
-    fn default() -> Self {
-        LookAhead { items: VecDeque::new(), staged: 0 }
-    }
-}
-
-impl<K: PartialEq, V: Copy> LookAhead<K, V> {
-    /// Keeps `v`, made from input part `k`, after the others.
-    pub(crate) fn push(&mut self, k: K, v: V) {
-        self.items.push_back((k, v));
-    }
-
-    /// What was made from the next input, if it is `k`; otherwise forgets everything.
-    pub(crate) fn take(&mut self, k: &K) -> Option<V> {
-        match self.items.front() {
-            Some((fk, v)) if fk == k => {
-                let v = *v;
-                self.items.pop_front();
-                self.staged = self.staged.saturating_sub(1);
-                Some(v)
-            }
-            _ => {
-                self.items.clear();
-                self.staged = 0;
-                None
-            }
-        }
-    }
-
-    /// The values not staged yet, after which all count as staged.
-    pub(crate) fn stage(&mut self) -> impl Iterator<Item = &V> {
-        let from = std::mem::replace(&mut self.staged, self.items.len());
-        self.items.iter().skip(from).map(|(_, v)| v)
-    }
-}
 
 /// One analysis over the packet stream.
 pub trait Analyzer {
@@ -149,31 +101,5 @@ impl Pipeline {
             a.finish(&mut report, events);
         }
         report
-    }
-}
-
-#[cfg(test)]
-mod test {
-    use super::LookAhead;
-
-    /// Values come back in order for the inputs they were made from; the first input out of
-    /// order forgets them all; staging goes over each value once.
-    #[test]
-    fn look_ahead_gives_back_in_order_and_forgets_on_a_mismatch() {
-        let mut a: LookAhead<u32, u64> = LookAhead::default();
-        for k in 1..=4 {
-            a.push(k, k as u64 * 10);
-        }
-        assert_eq!(a.stage().copied().collect::<Vec<_>>(), vec![10, 20, 30, 40]);
-        assert_eq!(a.take(&1), Some(10));
-        a.push(5, 50);
-        assert_eq!(a.stage().copied().collect::<Vec<_>>(), vec![50]);
-        assert_eq!(a.stage().count(), 0);
-        assert_eq!(a.take(&2), Some(20));
-        assert_eq!(a.take(&4), None, "3 comes first");
-        assert_eq!(a.take(&3), None, "forgotten");
-        a.push(6, 60);
-        assert_eq!(a.stage().copied().collect::<Vec<_>>(), vec![60]);
-        assert_eq!(a.take(&6), Some(60));
     }
 }

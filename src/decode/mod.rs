@@ -576,6 +576,30 @@ impl<'a> Packet<'a> {
         }
     }
 
+    /// The source and destination addresses as a flow key holds them (an IPv4 address in the
+    /// first 4 bytes), and whether they are IPv6: [`Packet::ip_addrs`] without the [`IpAddr`]s.
+    #[inline]
+    pub fn ip_addr_bytes(&self) -> Option<([u8; 16], [u8; 16], bool)> {
+        let wide = |a: [u8; 4]| {
+            let mut b = [0u8; 16];
+            if let Some(head) = b.get_mut(..4) {
+                head.copy_from_slice(&a);
+            }
+            b
+        };
+        match &self.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                Some((wide(h.source()), wide(h.destination()), false))
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                Some((h.source(), h.destination(), true))
+            }
+            _ => None,
+        }
+    }
+
     /// Bytes of the IP packet as its header says (IPv4 total length, IPv6 40 + payload length).
     pub fn ip_len(&self) -> u32 {
         match &self.net {
