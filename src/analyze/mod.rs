@@ -60,11 +60,17 @@ impl Pipeline {
         Pipeline { stats: stats::StatsAnalyzer::default(), analyzers }
     }
 
-    /// Feeds one packet to every analyzer.
+    /// Feeds one packet to every analyzer; those that take the connection tracker's compact
+    /// input (the tracker and the SYN-flood detector) share one, made once.
     pub fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
         self.stats.packet(p, events);
+        let mut input = None;
         for a in &mut self.analyzers {
-            a.packet(p, events);
+            if a.takes_conn_input() {
+                a.conn_input(input.get_or_insert_with(|| conn::ConnInput::of_packet(p)), events);
+            } else {
+                a.packet(p, events);
+            }
         }
     }
 
