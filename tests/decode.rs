@@ -303,3 +303,54 @@ fn tracker_input_keys_equal_the_packet_keys() {
     eprintln!("{frames} frames, {keyed} TCP or UDP ({v6} over IPv6)");
     assert!(keyed > 1000 && v6 > 100, "{keyed} keyed, {v6} IPv6");
 }
+
+/// For every frame of the corpus that `decode::fast` slices, the tracker's input, the statistics
+/// and the ARP table's time made from the slices (what the two-thread `read -q` does) are those
+/// made from the packet `decode` makes of it; the other frames it leaves to the general way.
+#[test]
+fn fast_frames_give_what_their_packets_give() {
+    use inspect::analyze::arp::{ArpAnalyzer, ArpConfig};
+    use inspect::analyze::conn::ConnInput;
+    use inspect::analyze::stats::StatsAnalyzer;
+    use inspect::analyze::Analyzer;
+    use inspect::decode::{decode, fast};
+    use inspect::source::file::FileSource;
+    let (mut frames, mut fast_frames) = (0u64, 0u64);
+    for f in corpus_files() {
+        let Ok(mut src) = FileSource::open(&f.to_string_lossy()) else { continue };
+        let (mut by_packet, mut by_slices) = (StatsAnalyzer::default(), StatsAnalyzer::default());
+        let (mut arp_packet, mut arp_slices) = (ArpAnalyzer::new(ArpConfig::default()), ArpAnalyzer::new(ArpConfig::default()));
+        let _ = src.for_each(|frame| {
+            let p = decode(&frame);
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            by_packet.packet(&p, &mut a);
+            arp_packet.packet(&p, &mut a);
+            match fast(&frame) {
+                Some(s) => {
+                    let want = format!("{:?}", ConnInput::of_packet(&p));
+                    assert_eq!(format!("{:?}", ConnInput::of_fast(&s, frame.ts, frame.len)), want, "{} frame {}", f.display(), frame.number);
+                    by_slices.fast_frame(&frame, &s);
+                    assert!(arp_slices.ip_frame(frame.ts, &mut b), "the ARP table takes an IP frame by its time");
+                    fast_frames += 1;
+                }
+                None => {
+                    by_slices.packet(&p, &mut b);
+                    arp_slices.packet(&p, &mut b);
+                }
+            }
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{} frame {}", f.display(), frame.number);
+            frames += 1;
+            std::ops::ControlFlow::Continue(())
+        });
+        let report = |s: &mut StatsAnalyzer, arp: &mut ArpAnalyzer| {
+            let mut r = inspect::report::Report::default();
+            let mut evs = Vec::new();
+            s.finish(&mut r, &mut evs);
+            arp.finish(&mut r, &mut evs);
+            format!("{:?} {:?} {evs:?}", r.stats, r.arp)
+        };
+        assert_eq!(report(&mut by_slices, &mut arp_slices), report(&mut by_packet, &mut arp_packet), "{}", f.display());
+    }
+    eprintln!("{frames} frames, {fast_frames} sliced the fast way");
+    assert!(fast_frames > 1000 && frames > fast_frames + 1000, "{fast_frames} of {frames}");
+}

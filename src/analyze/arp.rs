@@ -628,6 +628,12 @@ impl Analyzer for ArpAnalyzer {
         }
     }
 
+    fn ip_frame(&mut self, ts: Ts, events: &mut Vec<Event>) -> bool {
+        // Not ARP: only the time moves.
+        self.tick(ts, events);
+        true
+    }
+
     fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
         if let Some(now) = self.now {
             // Requests still within their timeout stay incomplete: the capture ended, not them.

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use super::flow::{outlived, Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
-use crate::decode::{tcpflag, Packet};
+use crate::decode::{tcpflag, Fast, Packet, TcpInfo};
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -214,27 +214,40 @@ impl ConnInput {
     pub fn of_packet(p: &Packet<'_>) -> ConnInput {
         ConnInput { ts: p.ts, flow: flow_of(p) }
     }
+
+    /// The tracker's input from a frame as [`crate::decode::fast`] slices it (`ts` and `frame_len` its
+    /// time and length on the wire): the same as [`ConnInput::of_packet`] of the packet
+    /// [`crate::decode::decode`] makes of the frame, without making that packet.
+    pub fn of_fast(f: &Fast<'_>, ts: Ts, frame_len: u32) -> ConnInput {
+        let (s, d) = f.ip_addr_bytes();
+        ConnInput { ts, flow: seg_of((s, d, false), f.tcp(), || f.udp(), f.ip_len(), frame_len) }
+    }
 }
 
 /// A TCP or UDP packet over IP as [`ConnSeg`]; None for anything else.
 fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
-    let (s, d, v6) = p.ip_addr_bytes()?;
+    let addrs = p.ip_addr_bytes()?;
+    seg_of(addrs, p.tcp(), || p.udp(), p.ip_len(), p.len)
+}
+
+/// [`ConnSeg`] of a packet from address `s` to `d` (IPv6 or not) with these TCP fields, or else
+/// these UDP ones, its IP length and its length on the wire.
+#[inline]
+fn seg_of(
+    (s, d, v6): ([u8; 16], [u8; 16], bool),
+    tcp: Option<TcpInfo>,
+    udp: impl FnOnce() -> Option<(u16, u16, u32)>,
+    ip_len: u32,
+    frame_len: u32,
+) -> Option<ConnSeg> {
     let keyed = |proto: u8, sport: u16, dport: u16| FlowKey::of_bytes(proto, (s, sport), (d, dport), v6);
-    if let Some(t) = p.tcp() {
-        let seg = Seg {
-            flags: t.flags,
-            seq: t.seq,
-            ack: t.ack,
-            len: t.payload_len,
-            window: t.window,
-            ip_len: p.ip_len(),
-            frame_len: p.len,
-        };
+    if let Some(t) = tcp {
+        let seg = Seg { flags: t.flags, seq: t.seq, ack: t.ack, len: t.payload_len, window: t.window, ip_len, frame_len };
         let (key, dir) = keyed(IPPROTO_TCP, t.sport, t.dport);
         return Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: true });
     }
-    let (sport, dport, len) = p.udp()?;
-    let seg = Seg { len, ip_len: p.ip_len(), frame_len: p.len, ..Seg::default() };
+    let (sport, dport, len) = udp()?;
+    let seg = Seg { len, ip_len, frame_len, ..Seg::default() };
     let (key, dir) = keyed(IPPROTO_UDP, sport, dport);
     Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: false })
 }

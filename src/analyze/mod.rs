@@ -46,6 +46,12 @@ pub trait Analyzer {
     /// coming one packet at a time. Never changes a result: an input that was not announced, or
     /// not in the announced order, is handled from scratch.
     fn warm(&mut self, _xs: &[conn::ConnInput]) {}
+    /// A frame that is a whole IPv4 TCP or UDP packet ([`crate::decode::fast`] sliced it), at
+    /// time `ts`: true when the analyzer has taken it exactly as [`Analyzer::packet`] would
+    /// have taken the packet, false when it needs the packet (the default).
+    fn ip_frame(&mut self, _ts: crate::source::Ts, _events: &mut Vec<Event>) -> bool {
+        false
+    }
 }
 
 /// The analyzers of a run, fed in order.

@@ -1,9 +1,10 @@
 //! Counting packets, bytes and protocols: the summary every run ends with.
 
 use super::Analyzer;
-use crate::decode::Packet;
+use crate::decode::{Fast, Packet};
 use crate::report::stats::PROTOCOLS;
 use crate::report::{Event, Report, Stats};
+use crate::source::{Frame, Ts};
 
 /// Counts frames; fixed arrays, so nothing is allocated per packet.
 #[derive(Debug, Default)]
@@ -35,48 +36,95 @@ fn top_index(p: &Packet<'_>) -> usize {
     }
 }
 
-impl Analyzer for StatsAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, _events: &mut Vec<Event>) {
+/// What the statistics count of one frame.
+struct Counted {
+    ts: Ts,
+    len: u32,
+    captured: usize,
+    malformed: bool,
+    linktype: u32,
+    /// Place of its top protocol in [`PROTOCOLS`].
+    top: usize,
+    /// Place of its IP version, when it has a transport over IP.
+    ip: Option<usize>,
+    fragmented: bool,
+    vlan: bool,
+}
+
+impl StatsAnalyzer {
+    #[inline(always)]
+    fn count(&mut self, c: Counted) {
         let s = &mut self.stats;
         s.packets += 1;
-        s.bytes += p.len as u64;
-        s.captured_bytes += p.data.len() as u64;
-        if p.stop.is_some() {
+        s.bytes += c.len as u64;
+        s.captured_bytes += c.captured as u64;
+        if c.malformed {
             s.malformed += 1;
         }
-        if (p.data.len() as u32) < p.len {
+        if (c.captured as u32) < c.len {
             s.snapped += 1;
         }
-        if s.first.is_none_or(|f| p.ts < f) {
-            s.first = Some(p.ts);
+        if s.first.is_none_or(|f| c.ts < f) {
+            s.first = Some(c.ts);
         }
-        if s.last.is_none_or(|l| p.ts > l) {
-            s.last = Some(p.ts);
+        if s.last.is_none_or(|l| c.ts > l) {
+            s.last = Some(c.ts);
         }
-        if let Some(c) = self.counts.get_mut(top_index(p)) {
-            *c += 1;
+        if let Some(n) = self.counts.get_mut(c.top) {
+            *n += 1;
         }
-        // Every IP packet counts under its IP version as well as its transport.
-        let net = match &p.net {
-            Some(etherparse::LaxNetSlice::Ipv4(v4)) => {
-                if v4.payload().fragmented {
-                    self.counts[11] += 1;
-                }
-                Some(1)
-            }
-            Some(etherparse::LaxNetSlice::Ipv6(_)) => Some(2),
-            _ => None,
-        };
-        if let (Some(i), Some(_)) = (net, &p.transport) {
-            self.counts[i] += 1;
+        if c.fragmented {
+            self.counts[11] += 1;
         }
-        if p.vlan_count > 0 {
+        if let Some(n) = c.ip.and_then(|i| self.counts.get_mut(i)) {
+            *n += 1;
+        }
+        if c.vlan {
             self.counts[10] += 1;
         }
-        match self.linktypes.iter_mut().find(|(l, _)| *l == p.linktype) {
-            Some((_, c)) => *c += 1,
-            None => self.linktypes.push((p.linktype, 1)),
+        match self.linktypes.iter_mut().find(|(l, _)| *l == c.linktype) {
+            Some((_, n)) => *n += 1,
+            None => self.linktypes.push((c.linktype, 1)),
         }
+    }
+
+    /// Counts a frame as [`crate::decode::fast`] slices it: the same as [`Analyzer::packet`] of
+    /// the packet [`crate::decode::decode`] makes of it (an IPv4 TCP or UDP packet, whole and
+    /// unfragmented, without VLAN tags), without making that packet.
+    pub fn fast_frame(&mut self, frame: &Frame<'_>, f: &Fast<'_>) {
+        self.count(Counted {
+            ts: frame.ts,
+            len: frame.len,
+            captured: frame.data.len(),
+            malformed: false,
+            linktype: frame.linktype,
+            top: if f.is_tcp() { 3 } else { 4 },
+            ip: Some(1),
+            fragmented: false,
+            vlan: false,
+        });
+    }
+}
+
+impl Analyzer for StatsAnalyzer {
+    fn packet(&mut self, p: &Packet<'_>, _events: &mut Vec<Event>) {
+        // Every IP packet counts under its IP version as well as its transport.
+        let (ip, fragmented) = match &p.net {
+            Some(etherparse::LaxNetSlice::Ipv4(v4)) => (Some(1), v4.payload().fragmented),
+            Some(etherparse::LaxNetSlice::Ipv6(_)) => (Some(2), false),
+            _ => (None, false),
+        };
+        self.count(Counted {
+            ts: p.ts,
+            len: p.len,
+            captured: p.data.len(),
+            malformed: p.stop.is_some(),
+            linktype: p.linktype,
+            top: top_index(p),
+            ip: ip.filter(|_| p.transport.is_some()),
+            fragmented,
+            vlan: p.vlan_count > 0,
+        });
     }
 
     fn finish(&mut self, report: &mut Report, _events: &mut Vec<Event>) {

@@ -208,7 +208,7 @@ pub fn decode<'a>(frame: &Frame<'a>) -> Packet<'a> {
     // The common frame (Ethernet, IPv4, TCP or UDP) is built as one literal in the caller's
     // return slot. Building a packet first and handing its address to the decoding functions
     // made the compiler copy its 296 bytes out at the end (a memcpy per frame in the profile).
-    match (frame.linktype == linktype::ETHERNET).then(|| ethernet_ipv4_fast(frame.data)).flatten() {
+    match fast(frame) {
         Some(Fast { link, net_offset, ip, transport }) => Packet {
             link,
             net: Some(LaxNetSlice::Ipv4(ip)),
@@ -374,11 +374,96 @@ fn decode_rest<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
 }
 
 /// What the fast path finds in a frame: its link header, where IP starts, and the two layers.
-struct Fast<'a> {
+pub struct Fast<'a> {
     link: Link,
     net_offset: usize,
     ip: etherparse::LaxIpv4Slice<'a>,
     transport: TransportSlice<'a>,
+}
+
+/// The common frame as [`decode`]'s fast path slices it (Ethernet II, a whole unfragmented IPv4
+/// packet, TCP or UDP), for a caller that needs only what it carries, not the whole [`Packet`]:
+/// the two-thread `read -q` reads the tracker's input, the statistics and the time from it.
+/// None for any other frame, which [`decode`] takes the general way. Whatever it answers is what
+/// the packet [`decode`] makes of the frame answers (`tests/decode.rs` holds them equal on every
+/// frame of the corpus).
+#[inline]
+pub fn fast<'a>(frame: &Frame<'a>) -> Option<Fast<'a>> {
+    (frame.linktype == linktype::ETHERNET).then(|| ethernet_ipv4_fast(frame.data)).flatten()
+}
+
+impl<'a> Fast<'a> {
+    /// [`Packet::ip_addr_bytes`].
+    #[inline]
+    pub fn ip_addr_bytes(&self) -> ([u8; 16], [u8; 16]) {
+        let h = self.ip.header();
+        (wide_v4(h.source()), wide_v4(h.destination()))
+    }
+
+    /// [`Packet::ip_len`].
+    #[inline]
+    pub fn ip_len(&self) -> u32 {
+        self.ip.header().total_len() as u32
+    }
+
+    /// [`Packet::tcp`].
+    #[inline]
+    pub fn tcp(&self) -> Option<TcpInfo> {
+        let TransportSlice::Tcp(t) = &self.transport else { return None };
+        Some(tcp_info(t, v4_payload_len(&self.ip)))
+    }
+
+    /// [`Packet::udp`].
+    #[inline]
+    pub fn udp(&self) -> Option<(u16, u16, u32)> {
+        let TransportSlice::Udp(u) = &self.transport else { return None };
+        Some(udp_info(u))
+    }
+
+    /// Whether the transport is TCP (else UDP).
+    pub fn is_tcp(&self) -> bool {
+        matches!(self.transport, TransportSlice::Tcp(_))
+    }
+}
+
+/// An IPv4 address as a flow key holds it: in the first 4 of 16 bytes.
+#[inline]
+fn wide_v4(a: [u8; 4]) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    if let Some(head) = b.get_mut(..4) {
+        head.copy_from_slice(&a);
+    }
+    b
+}
+
+/// The IP payload's length as the IPv4 header claims it (or as captured, if longer and cut).
+#[inline]
+fn v4_payload_len(v4: &etherparse::LaxIpv4Slice<'_>) -> usize {
+    let h = v4.header();
+    let pl = v4.payload();
+    let claimed = (h.total_len() as usize).saturating_sub(h.slice().len());
+    if pl.incomplete { claimed.max(pl.payload.len()) } else { pl.payload.len() }
+}
+
+/// A TCP header's fields, its payload being what is left of `ip_payload` bytes after it.
+#[inline]
+fn tcp_info(t: &etherparse::TcpSlice<'_>, ip_payload: usize) -> TcpInfo {
+    let hdr = t.header_slice();
+    TcpInfo {
+        sport: t.source_port(),
+        dport: t.destination_port(),
+        seq: t.sequence_number(),
+        ack: t.acknowledgment_number(),
+        flags: hdr.get(13).copied().unwrap_or(0),
+        window: t.window_size(),
+        payload_len: ip_payload.saturating_sub(hdr.len()) as u32,
+    }
+}
+
+/// A UDP header's ports and payload length (its length field less the header).
+#[inline]
+fn udp_info(u: &etherparse::UdpSlice<'_>) -> (u16, u16, u32) {
+    (u.source_port(), u.destination_port(), u.length().saturating_sub(8) as u32)
 }
 
 /// The common case, Ethernet II carrying a whole, unfragmented IPv4 packet without options
@@ -580,17 +665,10 @@ impl<'a> Packet<'a> {
     /// first 4 bytes), and whether they are IPv6: [`Packet::ip_addrs`] without the [`IpAddr`]s.
     #[inline]
     pub fn ip_addr_bytes(&self) -> Option<([u8; 16], [u8; 16], bool)> {
-        let wide = |a: [u8; 4]| {
-            let mut b = [0u8; 16];
-            if let Some(head) = b.get_mut(..4) {
-                head.copy_from_slice(&a);
-            }
-            b
-        };
         match &self.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
-                Some((wide(h.source()), wide(h.destination()), false))
+                Some((wide_v4(h.source()), wide_v4(h.destination()), false))
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 let h = v6.header();
@@ -612,39 +690,23 @@ impl<'a> Packet<'a> {
     /// TCP fields, if this is a TCP segment whose header decoded.
     pub fn tcp(&self) -> Option<TcpInfo> {
         let Some(TransportSlice::Tcp(t)) = &self.transport else { return None };
-        let hdr = t.header_slice();
-        let flags = hdr.get(13).copied().unwrap_or(0);
-        Some(TcpInfo {
-            sport: t.source_port(),
-            dport: t.destination_port(),
-            seq: t.sequence_number(),
-            ack: t.acknowledgment_number(),
-            flags,
-            window: t.window_size(),
-            payload_len: self.transport_payload_len(hdr.len()),
-        })
+        Some(tcp_info(t, self.ip_payload_len()))
     }
 
-    /// Payload length of the transport layer per the IP length fields (not the captured bytes),
-    /// so that snap-length truncation does not shrink byte counts.
-    fn transport_payload_len(&self, header_len: usize) -> u32 {
-        let ip_payload = self.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| {
-            let claimed = match &self.net {
-                Some(LaxNetSlice::Ipv4(v4)) => {
-                    let h = v4.header();
-                    (h.total_len() as usize).saturating_sub(h.slice().len())
-                }
-                _ => pl.payload.len(),
-            };
-            if pl.incomplete { claimed.max(pl.payload.len()) } else { pl.payload.len() }
-        });
-        ip_payload.unwrap_or(0).saturating_sub(header_len) as u32
+    /// Payload length of the IP layer per its length fields (not the captured bytes), so that
+    /// snap-length truncation does not shrink the transport's byte counts.
+    fn ip_payload_len(&self) -> usize {
+        match &self.net {
+            Some(LaxNetSlice::Ipv4(v4)) => v4_payload_len(v4),
+            Some(n) => n.ip_payload_ref().map_or(0, |pl| pl.payload.len()),
+            None => 0,
+        }
     }
 
     /// UDP source port, destination port and payload length, if this is UDP.
     pub fn udp(&self) -> Option<(u16, u16, u32)> {
         let Some(TransportSlice::Udp(u)) = &self.transport else { return None };
-        Some((u.source_port(), u.destination_port(), u.length().saturating_sub(8) as u32))
+        Some(udp_info(u))
     }
 
     /// The transport protocol and ports (0 for ICMP), if any.

@@ -26,7 +26,20 @@ pub struct Ts {
 
 impl Ts {
     /// Builds a timestamp from seconds and a fraction counted in `units_per_sec`.
+    #[inline]
     pub fn from_parts(sec: i64, frac: u64, units_per_sec: u64) -> Ts {
+        // Microseconds (classic pcap, pcapng's default) and nanoseconds come first: divided by a
+        // constant, the compiler multiplies instead of dividing (three divisions a frame, one
+        // of 128 bits, showed on the reading thread). Same values as the general case.
+        match units_per_sec {
+            1_000_000 => {
+                return Ts { sec: sec.saturating_add((frac / 1_000_000) as i64), nsec: (frac % 1_000_000 * 1_000) as u32 };
+            }
+            1_000_000_000 => {
+                return Ts { sec: sec.saturating_add((frac / 1_000_000_000) as i64), nsec: (frac % 1_000_000_000) as u32 };
+            }
+            _ => {}
+        }
         let units = units_per_sec.max(1);
         let extra = (frac / units) as i64;
         let rem = frac % units;
@@ -106,5 +119,31 @@ impl Frame<'_> {
     /// Number of bytes captured.
     pub fn caplen(&self) -> u32 {
         self.data.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::Ts;
+
+    /// The general division, as `Ts::from_parts` makes it for any resolution.
+    fn general(sec: i64, frac: u64, units: u64) -> Ts {
+        let extra = (frac / units) as i64;
+        let rem = frac % units;
+        Ts { sec: sec.saturating_add(extra), nsec: ((rem as u128 * 1_000_000_000u128) / units as u128) as u32 }
+    }
+
+    /// Microseconds and nanoseconds, made by multiplication, give the general division's
+    /// timestamp, fractions of a second or more included; other resolutions go the general way.
+    #[test]
+    fn timestamps_of_the_common_resolutions_equal_the_general_division() {
+        let fracs = [0u64, 1, 999, 999_999, 1_000_000, 1_000_001, 123_456_789, 999_999_999, 1_000_000_000, 5_000_000_123, u64::MAX];
+        for units in [1_000_000u64, 1_000_000_000, 1_000, 1 << 30, 10] {
+            for &frac in &fracs {
+                for sec in [0i64, 1_700_000_000, -5, i64::MAX - 1] {
+                    assert_eq!(Ts::from_parts(sec, frac, units), general(sec, frac, units), "{sec} {frac} / {units}");
+                }
+            }
+        }
     }
 }
