@@ -195,9 +195,19 @@ pub struct ConnSeg {
     pub seg: Seg,
     /// Whether it is a TCP segment.
     pub tcp: bool,
+    /// For TCP, the SYN-flood detector's hash of the connection attempt the segment belongs to
+    /// (`flood::attempt_hash`), made once with the input: the detector needs it twice, once to
+    /// ask for its table's line ahead of time and once to use it; 0 for UDP.
+    pub attempt: u64,
 }
 
 impl ConnSeg {
+    /// A segment (`tcp`) or datagram of flow `key`, going from its endpoint `a` to `b` or back.
+    pub fn new(key: FlowKey, from_a: bool, seg: Seg, tcp: bool) -> ConnSeg {
+        let attempt = if tcp { super::flood::attempt_key_hash(&key, from_a != super::flood::is_synack(seg.flags)) } else { 0 };
+        ConnSeg { key, from_a, seg, tcp, attempt }
+    }
+
     /// Source address and port.
     pub fn src(&self) -> (IpAddr, u16) {
         if self.from_a { self.key.a() } else { self.key.b() }
@@ -244,12 +254,12 @@ fn seg_of(
     if let Some(t) = tcp {
         let seg = Seg { flags: t.flags, seq: t.seq, ack: t.ack, len: t.payload_len, window: t.window, ip_len, frame_len };
         let (key, dir) = keyed(IPPROTO_TCP, t.sport, t.dport);
-        return Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: true });
+        return Some(ConnSeg::new(key, matches!(dir, Dir::AtoB), seg, true));
     }
     let (sport, dport, len) = udp()?;
     let seg = Seg { len, ip_len, frame_len, ..Seg::default() };
     let (key, dir) = keyed(IPPROTO_UDP, sport, dport);
-    Some(ConnSeg { key, from_a: matches!(dir, Dir::AtoB), seg, tcp: false })
+    Some(ConnSeg::new(key, matches!(dir, Dir::AtoB), seg, false))
 }
 
 /// The Zeek state of a connection that left the table for reason `end`, its last packet at
@@ -557,7 +567,7 @@ impl ConnAnalyzer {
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        let Some(ConnSeg { key, from_a, seg, tcp: is_tcp }) = x.flow else { return };
+        let Some(ConnSeg { key, from_a, seg, tcp: is_tcp, .. }) = x.flow else { return };
         let hash = key.table_hash();
 
         let mut slot = self.table.find_hashed(&key, hash);

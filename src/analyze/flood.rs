@@ -218,7 +218,7 @@ fn hash_addr_bytes(b: &[u8; 16], v6: bool) -> u64 {
 /// `b`: the hash of the client's address and port with the server's, made from the key's bytes
 /// rather than from [`IpAddr`]s.
 #[inline]
-fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
+pub(crate) fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
     let (ha, hb) = (hash_addr_bytes(&k.a_addr, k.v6), hash_addr_bytes(&k.b_addr, k.v6));
     let (hc, cport, hs, sport) = if client_is_a { (ha, k.a_port, hb, k.b_port) } else { (hb, k.b_port, ha, k.a_port) };
     let ports = ((cport as u64) << 16) | sport as u64;
@@ -226,15 +226,16 @@ fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
 }
 
 /// Whether these flags are a SYN-ACK's (SYN and ACK, no RST).
-fn is_synack(flags: u8) -> bool {
+pub(crate) fn is_synack(flags: u8) -> bool {
     flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0
 }
 
 /// The hash of the attempt a segment looks up first: a SYN-ACK goes from the server to the
 /// client, anything else is taken from the client (a RST is then also looked up the other way).
+/// Made with the segment's input ([`ConnSeg::new`]), once.
 #[inline]
 fn attempt_hash(f: &ConnSeg) -> u64 {
-    attempt_key_hash(&f.key, f.from_a != is_synack(f.seg.flags))
+    f.attempt
 }
 
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
@@ -1305,7 +1306,7 @@ mod test {
             for (src, dst) in [(x, y), (y, x)] {
                 let (key, dir) = FlowKey::new(crate::analyze::flow::IPPROTO_TCP, src.0, src.1, dst.0, dst.1);
                 for flags in 0..=0x3fu8 {
-                    let f = ConnSeg { key, from_a: matches!(dir, crate::analyze::flow::Dir::AtoB), seg: Seg { flags, ..Seg::default() }, tcp: true };
+                    let f = ConnSeg::new(key, matches!(dir, crate::analyze::flow::Dir::AtoB), Seg { flags, ..Seg::default() }, true);
                     assert_eq!((f.src(), f.dst()), (src, dst));
                     let want = if is_synack(flags) {
                         key_hash(dst.0, dst.1, src.0, src.1)
