@@ -15,7 +15,7 @@ use std::time::Instant;
 use inspect::analyze::conn::{ConnAnalyzer, ConnConfig, ConnInput};
 use inspect::analyze::flood::{FloodAnalyzer, FloodConfig};
 use inspect::analyze::Analyzer;
-use inspect::decode::decode;
+use inspect::decode::{decode, fast};
 use inspect::parallel::look_ahead;
 use inspect::source::file::FileSource;
 
@@ -51,7 +51,12 @@ fn main() {
     let mut xs: Vec<ConnInput> = Vec::new();
     let t = Instant::now();
     let res = src.for_each(|f| {
-        xs.push(ConnInput::of_packet(&decode(&f)));
+        // As the reading thread of `read -q` makes it: from the fast path's slices when it
+        // takes the frame, else from the decoded packet.
+        xs.push(match fast(&f) {
+            Some(s) => ConnInput::of_fast(&s, f.ts, f.len),
+            None => ConnInput::of_packet(&decode(&f)),
+        });
         ControlFlow::Continue(())
     });
     let read = t.elapsed().as_secs_f64();

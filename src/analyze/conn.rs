@@ -13,7 +13,8 @@ use std::net::IpAddr;
 use super::flow::{outlived, Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
 use super::tcp::{class, Conn, Seg};
 use super::Analyzer;
-use crate::decode::{tcpflag, Fast, Packet, TcpInfo};
+use crate::decode::{tcpflag, wide_v4, Fast, Packet, TcpInfo};
+use etherparse::LaxNetSlice;
 use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -236,13 +237,25 @@ impl ConnInput {
 
 /// A TCP or UDP packet over IP as [`ConnSeg`]; None for anything else.
 fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
-    let addrs = p.ip_addr_bytes()?;
-    seg_of(addrs, p.tcp(), || p.udp(), p.ip_len(), p.len)
+    // One call for each IP version: made from one pair of address arrays, the IPv4 case was
+    // compiled as byte-by-byte work on sixteen bytes (of_packet took 297 instructions, 167
+    // before; `--threads 1` and live capture make every input this way).
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            seg_of((wide_v4(h.source()), wide_v4(h.destination()), false), p.tcp(), || p.udp(), p.ip_len(), p.len)
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            seg_of((h.source(), h.destination(), true), p.tcp(), || p.udp(), p.ip_len(), p.len)
+        }
+        _ => None,
+    }
 }
 
 /// [`ConnSeg`] of a packet from address `s` to `d` (IPv6 or not) with these TCP fields, or else
 /// these UDP ones, its IP length and its length on the wire.
-#[inline]
+#[inline(always)]
 fn seg_of(
     (s, d, v6): ([u8; 16], [u8; 16], bool),
     tcp: Option<TcpInfo>,

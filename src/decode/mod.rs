@@ -393,7 +393,7 @@ pub fn fast<'a>(frame: &Frame<'a>) -> Option<Fast<'a>> {
 }
 
 impl<'a> Fast<'a> {
-    /// [`Packet::ip_addr_bytes`].
+    /// The source and destination addresses as a flow key holds them (see [`wide_v4`]).
     #[inline]
     pub fn ip_addr_bytes(&self) -> ([u8; 16], [u8; 16]) {
         let h = self.ip.header();
@@ -428,7 +428,7 @@ impl<'a> Fast<'a> {
 
 /// An IPv4 address as a flow key holds it: in the first 4 of 16 bytes.
 #[inline]
-fn wide_v4(a: [u8; 4]) -> [u8; 16] {
+pub fn wide_v4(a: [u8; 4]) -> [u8; 16] {
     let mut b = [0u8; 16];
     if let Some(head) = b.get_mut(..4) {
         head.copy_from_slice(&a);
@@ -656,23 +656,6 @@ impl<'a> Packet<'a> {
             Some(LaxNetSlice::Ipv6(v6)) => {
                 let h = v6.header();
                 Some((IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination()))))
-            }
-            _ => None,
-        }
-    }
-
-    /// The source and destination addresses as a flow key holds them (an IPv4 address in the
-    /// first 4 bytes), and whether they are IPv6: [`Packet::ip_addrs`] without the [`IpAddr`]s.
-    #[inline]
-    pub fn ip_addr_bytes(&self) -> Option<([u8; 16], [u8; 16], bool)> {
-        match &self.net {
-            Some(LaxNetSlice::Ipv4(v4)) => {
-                let h = v4.header();
-                Some((wide_v4(h.source()), wide_v4(h.destination()), false))
-            }
-            Some(LaxNetSlice::Ipv6(v6)) => {
-                let h = v6.header();
-                Some((h.source(), h.destination(), true))
             }
             _ => None,
         }
