@@ -195,51 +195,60 @@ fn produce(files: &[String], limit: u64, compact: bool, mut front: Vec<(Pos, Box
         let res = src.for_each(|frame| {
             let idx = batch.len() as u32;
             // The common frame, when only the tracker's input goes on: its input, the statistics
-            // and the time are read from the slices, and no packet is made (unless an analyzer
-            // wants one). Making the 296-byte packet and reading it back was a third of this
+            // and the time are read from the slices, and no packet is made unless an analyzer
+            // wants one. Making the 296-byte packet and reading it back was a third of this
             // thread's own work.
-            if let Some(f) = decode::fast(&frame).filter(|_| compact) {
-                batch.conns.push(ConnInput::of_fast(&f, frame.ts, frame.len));
-                stats.fast_frame(&frame, &f);
-                let mut packet = None;
-                for (pos, a) in front.iter_mut() {
-                    if !a.ip_frame(frame.ts, &mut evs) {
-                        a.packet(packet.get_or_insert_with(|| decode(&frame)), &mut evs);
+            let fast = decode::fast(&frame).filter(|_| compact);
+            let mut packet = None;
+            match &fast {
+                Some(f) => {
+                    batch.conns.push(ConnInput::of_fast(f, frame.ts, frame.len));
+                    stats.fast_frame(&frame, f);
+                }
+                None => {
+                    let p = packet.insert(decode(&frame));
+                    if compact {
+                        batch.conns.push(ConnInput::of_packet(p));
+                    } else {
+                        let start = batch.bytes.len();
+                        batch.bytes.extend_from_slice(frame.data);
+                        batch.frames.push(Meta {
+                            start,
+                            caplen: frame.caplen(),
+                            number: frame.number,
+                            ts: frame.ts,
+                            linktype: frame.linktype,
+                            len: frame.len,
+                            interface: frame.interface,
+                            ts_known: frame.ts_known,
+                        });
                     }
+                    stats.packet(p, &mut evs);
                     if !evs.is_empty() {
-                        batch.events.extend(evs.drain(..).map(|e| (idx, *pos, e)));
+                        batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
                     }
                 }
-                return after_frame(&mut batch, &mut seen, &mut closed, pipe, limit);
-            }
-            let p = decode(&frame);
-            if compact {
-                batch.conns.push(ConnInput::of_packet(&p));
-            } else {
-                let start = batch.bytes.len();
-                batch.bytes.extend_from_slice(frame.data);
-                batch.frames.push(Meta {
-                    start,
-                    caplen: frame.caplen(),
-                    number: frame.number,
-                    ts: frame.ts,
-                    linktype: frame.linktype,
-                    len: frame.len,
-                    interface: frame.interface,
-                    ts_known: frame.ts_known,
-                });
-            }
-            stats.packet(&p, &mut evs);
-            if !evs.is_empty() {
-                batch.events.extend(evs.drain(..).map(|e| (idx, 0, e)));
             }
             for (pos, a) in front.iter_mut() {
-                a.packet(&p, &mut evs);
+                if fast.is_none() || !a.ip_frame(frame.ts, &mut evs) {
+                    a.packet(packet.get_or_insert_with(|| decode(&frame)), &mut evs);
+                }
                 if !evs.is_empty() {
                     batch.events.extend(evs.drain(..).map(|e| (idx, *pos, e)));
                 }
             }
-            after_frame(&mut batch, &mut seen, &mut closed, pipe, limit)
+            seen += 1;
+            if batch.is_full() {
+                match pipe.send(std::mem::take(&mut batch)) {
+                    Some(next) => batch = next,
+                    None => {
+                        // The writer stopped (a write error): nothing more is wanted.
+                        closed = true;
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+            if seen >= limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
         });
         if let Err(e) = res {
             errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
@@ -251,24 +260,6 @@ fn produce(files: &[String], limit: u64, compact: bool, mut front: Vec<(Pos, Box
     // The batches still waiting for the middle stage are shared with the writing thread.
     pipe.help_middle();
     Front { stats, analyzers: front, errors }
-}
-
-/// The reading thread after each frame: counts it and hands the batch over when it is full;
-/// Break when the limit is reached or the writer stopped (`closed`).
-#[inline]
-fn after_frame(batch: &mut Batch, seen: &mut u64, closed: &mut bool, pipe: &Pipe, limit: u64) -> ControlFlow<()> {
-    *seen += 1;
-    if batch.is_full() {
-        match pipe.send(std::mem::take(batch)) {
-            Some(next) => *batch = next,
-            None => {
-                // The writer stopped (a write error): nothing more is wanted.
-                *closed = true;
-                return ControlFlow::Break(());
-            }
-        }
-    }
-    if *seen >= limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
 }
 
 /// In compact mode, runs the analyzers other than the tracker that take the tracker's input (the

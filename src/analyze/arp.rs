@@ -304,20 +304,16 @@ impl ArpAnalyzer {
         self.tick_due(out);
     }
 
-    /// The sweep is due (or time has just begun): sweeps and sets the next one.
+    /// The sweep is due (or time has just begun, with none set): sweeps and sets the next one.
     #[inline(never)]
     fn tick_due(&mut self, out: &mut Vec<Event>) {
         let Some(now) = self.now else { return };
-        let due = self.next_sweep.get_or_insert(now);
-        if now < *due {
-            return;
-        }
         let step = [self.cfg.timeout, if self.cfg.gc > 0.0 { self.cfg.gc } else { f64::INFINITY }]
             .into_iter()
             .fold(f64::INFINITY, f64::min)
             .clamp(0.05, 60.0)
             / 2.0;
-        *due = now.plus_secs(step);
+        self.next_sweep = Some(now.plus_secs(step));
         self.sweep(now, out);
     }
 

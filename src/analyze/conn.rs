@@ -205,7 +205,7 @@ pub struct ConnSeg {
 impl ConnSeg {
     /// A segment (`tcp`) or datagram of flow `key`, going from its endpoint `a` to `b` or back.
     pub fn new(key: FlowKey, from_a: bool, seg: Seg, tcp: bool) -> ConnSeg {
-        let attempt = if tcp { super::flood::attempt_key_hash(&key, from_a != super::flood::is_synack(seg.flags)) } else { 0 };
+        let attempt = if tcp { super::flood::attempt_hash(&key, from_a, seg.flags) } else { 0 };
         ConnSeg { key, from_a, seg, tcp, attempt }
     }
 

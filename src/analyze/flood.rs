@@ -218,7 +218,7 @@ fn hash_addr_bytes(b: &[u8; 16], v6: bool) -> u64 {
 /// `b`: the hash of the client's address and port with the server's, made from the key's bytes
 /// rather than from [`IpAddr`]s.
 #[inline]
-pub(crate) fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
+fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
     let (ha, hb) = (hash_addr_bytes(&k.a_addr, k.v6), hash_addr_bytes(&k.b_addr, k.v6));
     let (hc, cport, hs, sport) = if client_is_a { (ha, k.a_port, hb, k.b_port) } else { (hb, k.b_port, ha, k.a_port) };
     let ports = ((cport as u64) << 16) | sport as u64;
@@ -226,16 +226,17 @@ pub(crate) fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
 }
 
 /// Whether these flags are a SYN-ACK's (SYN and ACK, no RST).
-pub(crate) fn is_synack(flags: u8) -> bool {
+fn is_synack(flags: u8) -> bool {
     flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0
 }
 
-/// The hash of the attempt a segment looks up first: a SYN-ACK goes from the server to the
-/// client, anything else is taken from the client (a RST is then also looked up the other way).
-/// Made with the segment's input ([`ConnSeg::new`]), once.
+/// The hash of the attempt a segment of flow `key` going from its endpoint `a` (`from_a`) or
+/// `b` with these flags looks up first: a SYN-ACK goes from the server to the client, anything
+/// else is taken from the client (a RST is then also looked up the other way). Made once, with
+/// the segment's input ([`ConnSeg::attempt`]).
 #[inline]
-fn attempt_hash(f: &ConnSeg) -> u64 {
-    f.attempt
+pub(crate) fn attempt_hash(key: &FlowKey, from_a: bool, flags: u8) -> u64 {
+    attempt_key_hash(key, from_a != is_synack(flags))
 }
 
 /// Space-Saving: the heaviest sources in `TOP_K` counters.
@@ -941,19 +942,18 @@ impl FloodAnalyzer {
             self.check_close(now_ms, events);
         }
         let flags = f.seg.flags;
-        let h = || attempt_hash(f);
         if flags & tcpflag::RST != 0 {
-            self.on_rst(f, h());
+            self.on_rst(f);
         } else if flags & tcpflag::SYN != 0 {
             let (src, sport) = f.src();
             if flags & tcpflag::ACK != 0 {
-                self.on_synack(src, sport, h(), now_ms);
+                self.on_synack(src, sport, f.attempt, now_ms);
             } else {
                 let (dst, dport) = f.dst();
-                self.on_syn(src, dst, dport, h(), ts, now_ms, events);
+                self.on_syn(src, dst, dport, f.attempt, ts, now_ms, events);
             }
         } else if flags & tcpflag::ACK != 0 {
-            self.on_ack(f, h);
+            self.on_ack(f);
         }
     }
 
@@ -1065,21 +1065,21 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_ack(&mut self, f: &ConnSeg, h: impl Fn() -> u64) {
+    fn on_ack(&mut self, f: &ConnSeg) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(h()) {
+        if let Some(i) = self.find(f.attempt) {
             let ti = self.resolve(i, Outcome::Completed);
             self.client_spoke(ti, f.src().0);
         }
     }
 
-    fn on_rst(&mut self, f: &ConnSeg, h: u64) {
+    fn on_rst(&mut self, f: &ConnSeg) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(h) {
+        if let Some(i) = self.find(f.attempt) {
             let ti = self.resolve(i, Outcome::Reset);
             self.client_spoke(ti, f.src().0);
         } else if let Some(i) = self.find(attempt_key_hash(&f.key, !f.from_a)) {
@@ -1212,16 +1212,14 @@ impl Analyzer for FloodAnalyzer {
     fn warm(&mut self, xs: &[ConnInput]) {
         // The tag words the next segments will read (and for a SYN the bucket it will go into)
         // are asked for without waiting, as are the slots of the attempts that will time out by
-        // then. `conn_input` makes each hash again from the segment's flow key: that took less
-        // than keeping the hashes beside their segments and matching them up (1 % of a run's
-        // instructions).
+        // then. Each segment's attempt hash came with its input.
         let mut last = None;
         for x in xs {
             let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
             last = Some(x.ts);
             let fl = f.seg.flags;
             if !self.slots.is_empty() && fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
-                self.slots.prefetch(attempt_hash(f), fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
+                self.slots.prefetch(f.attempt, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
             }
         }
         let (Some(last), Some(_)) = (last, self.base) else { return };
@@ -1313,7 +1311,7 @@ mod test {
                     } else {
                         key_hash(src.0, src.1, dst.0, dst.1)
                     };
-                    assert_eq!(attempt_hash(&f), want, "{src:?} -> {dst:?} flags {flags:#x}");
+                    assert_eq!(f.attempt, want, "{src:?} -> {dst:?} flags {flags:#x}");
                     assert_eq!(attempt_key_hash(&f.key, !f.from_a), key_hash(dst.0, dst.1, src.0, src.1));
                     seen.insert(want);
                 }

@@ -440,8 +440,7 @@ impl<V> FlowTable<V> {
     /// oldest's entry alone, once per window of packets, left `remove` waiting on the index for
     /// three quarters of its time.
     pub fn prefetch_oldest(&self, skip: usize, count: usize) {
-        let oldest = self.lists.iter().filter_map(|l| self.nodes.get(l.tail as usize).map(|n| (n.last_ns, l.tail))).min();
-        let Some((_, mut at)) = oldest else { return };
+        let Some(mut at) = self.oldest() else { return };
         for depth in 0..skip + count {
             let Some(n) = self.nodes.get(at as usize) else { return };
             if depth >= skip {
@@ -541,14 +540,14 @@ impl<V> FlowTable<V> {
         Some(Gone { key, val, last_ns, class })
     }
 
+    /// The slot of the longest-idle flow of all classes (the oldest of the lists' tails).
+    fn oldest(&self) -> Option<u32> {
+        self.lists.iter().filter_map(|l| self.nodes.get(l.tail as usize).map(|n| (n.last_ns, l.tail))).min().map(|(_, s)| s)
+    }
+
     /// Removes the longest-idle flow of all classes, if any.
     pub fn evict_oldest(&mut self) -> Option<Gone<V>> {
-        let slot = self
-            .lists
-            .iter()
-            .filter_map(|l| self.nodes.get(l.tail as usize).map(|n| (n.last_ns, l.tail)))
-            .min()
-            .map(|(_, s)| s)?;
+        let slot = self.oldest()?;
         self.remove(slot)
     }
 
