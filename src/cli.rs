@@ -1,5 +1,5 @@
-//! The command line (clap derive). Nothing else in the program sees raw flags: `run` turns these
-//! into validated options in one place.
+//! The command line (clap derive), and the only place its defaults live. Nothing else sees raw
+//! flags: [`crate::config`] turns them into one validated configuration.
 
 use clap::{Args, Parser, Subcommand};
 
@@ -19,28 +19,23 @@ pub struct Cli {
 pub enum Command {
     /// Read pcap/pcapng files and decode every frame, layer by layer.
     Read(ReadArgs),
+    /// Read pcap/pcapng files and show only the table of TCP connections and UDP flows.
+    Conns(ConnsArgs),
     /// Show the ARP table learned from capture files, and what changed in it (arpwatch style).
     Arp(ArpArgs),
     /// Ask every address of a subnet who-has on an interface, and show who answered.
     ArpScan(ArpScanArgs),
     /// IP subnet calculator: network, broadcast, hosts, binary view, two-host check, splitting.
-    Subnet(SubnetCmd),
+    Subnet(SubnetArgs),
     /// Capture live from a network interface (needs root or CAP_NET_RAW).
     Capture(CaptureArgs),
     /// List network interfaces: index, MAC, addresses, state.
     Interfaces(InterfacesArgs),
-    /// Read pcap/pcapng files and show only the table of TCP connections and UDP flows.
-    Conns(ReadArgs),
 }
 
-/// `inspect subnet ...`
-#[derive(Debug, Clone, Args)]
-pub struct SubnetCmd {
-    #[command(flatten)]
-    pub args: crate::subnet::SubnetArgs,
-    /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+/// The threads `read` uses unless told: the cores, at most eight.
+pub fn default_threads() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as u64
 }
 
 /// How packets are shown.
@@ -70,12 +65,6 @@ pub struct ViewArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
-    /// Only the connection table in the summary (set by `inspect conns`, not a flag).
-    #[arg(skip)]
-    pub conns_only: bool,
-    /// Show only the ARP table and its events (set by `inspect arp`, not a flag).
-    #[arg(skip)]
-    pub arp_only: bool,
 }
 
 /// `inspect read FILE...`
@@ -87,21 +76,52 @@ pub struct ReadArgs {
     /// Show only frames matching this BPF expression (tcpdump syntax; libpcap build).
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Threads: 2 reads, decodes and runs the flood and ARP analyzers on one thread while the
-    /// connection tracker and the output run on another (with -q the flood detector runs on
-    /// whichever of the two is free); 1 does everything on one (same output). With -f the run
-    /// uses one thread.
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    /// Threads: one reads and decodes, one runs the SYN-flood detector and writes the output,
+    /// and each flow shard beyond the first has its own. 1 does everything on one. Every value
+    /// gives the same output.
+    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
     pub threads: u64,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
-    pub analysis: AnalysisArgs,
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+    #[command(flatten)]
+    pub arp: ArpOptions,
 }
 
-/// Settings of the analyzers (timeouts, thresholds, caps), shared by `read` and `capture`.
+/// `inspect conns FILE...`
 #[derive(Debug, Clone, Args)]
-pub struct AnalysisArgs {
+pub struct ConnsArgs {
+    /// pcap or pcapng files to read; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Threads (see `inspect read --help`); every value gives the same output.
+    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub threads: u64,
+    /// Output format: the table as text, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Add each connection's state timeline.
+    #[arg(short = 'V', long = "verbose")]
+    pub verbose: bool,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+}
+
+/// Settings of the connection tracker and its table.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connections")]
+pub struct ConnArgs {
     /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
     /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 290 for
     /// others, so 55 to 145 MB at the default cap.
@@ -126,8 +146,8 @@ pub struct AnalysisArgs {
     pub udp_timeout: f64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
-    #[arg(long, value_name = "STATE", value_parser = crate::analyze::conn::parse_state_filter)]
-    pub state: Option<crate::analyze::conn::StateFilter>,
+    #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]
+    pub state: Option<crate::analyze::tcp::StateFilter>,
     /// Connection table: only connections with this port at either end.
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
@@ -137,83 +157,54 @@ pub struct AnalysisArgs {
     /// Connection table: at most this many rows, the earliest by start (totals count all).
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_rows: usize,
-    /// Keep each connection's state timeline (set from `-V`, not a flag).
-    #[arg(skip)]
-    pub timeline: bool,
+}
+
+/// Settings of the SYN-flood detector.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "SYN flood detection")]
+pub struct FloodArgs {
+    /// SYNs per second to one address and port that, together with --flood-half-open, open an
+    /// alert (0: the half-open count alone).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub flood_syn_rate: u64,
+    /// Connection attempts to one address and port still without a completing ACK that,
+    /// together with --flood-syn-rate, open an alert.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub flood_half_open: u64,
+    /// Seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt counts as
+    /// half-open.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0, value_parser = positive_secs)]
+    pub flood_timeout: f64,
+    /// Seconds without crossed thresholds before an alert closes.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
+    pub flood_quiet: f64,
+}
+
+/// Settings of the ARP table.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "ARP")]
+pub struct ArpOptions {
     /// The local IPv4 network: ARP senders outside it are reported as bogons.
-    #[arg(long, value_name = "CIDR", help_heading = "ARP")]
+    #[arg(long, value_name = "CIDR")]
     pub net: Option<ipnetwork::Ipv4Network>,
-    /// Seconds an ARP entry stays reachable after a reply [default: 30].
-    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
-    pub arp_reachable: Option<f64>,
-    /// Seconds a who-has may go unanswered before the address is failed [default: 3].
-    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
-    pub arp_timeout: Option<f64>,
-    /// Seconds of silence after which an ARP entry is dropped; 0 never [default: 600].
-    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
-    pub arp_gc: Option<f64>,
-    /// Requests per second from one sender above which an ARP storm is reported [default: 20].
-    #[arg(long, value_name = "N", help_heading = "ARP")]
-    pub arp_storm_rate: Option<u32>,
-    /// Seconds within which answers from two MACs for one address are a duplicate [default: 1].
-    #[arg(long, value_name = "SECS", value_parser = secs, help_heading = "ARP")]
-    pub arp_dup_window: Option<f64>,
-    /// Most addresses in the ARP table; the oldest are evicted past it [default: 65536].
-    #[arg(long, value_name = "N", help_heading = "ARP")]
-    pub arp_max_entries: Option<usize>,
-    /// SYN flood: SYNs per second to one address and port that, together with
-    /// --flood-half-open, open an alert [default: 100; 0 = half-open count alone].
-    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
-    pub flood_syn_rate: Option<u64>,
-    /// SYN flood: connection attempts to one address and port still without a completing ACK
-    /// that, together with --flood-syn-rate, open an alert [default: 64].
-    #[arg(long, value_name = "N", help_heading = "SYN flood detection")]
-    pub flood_half_open: Option<u64>,
-    /// SYN flood: seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt
-    /// counts as half-open [default: 3].
-    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
-    pub flood_timeout: Option<f64>,
-    /// SYN flood: seconds without crossed thresholds before an alert closes [default: 5].
-    #[arg(long, value_name = "SECS", value_parser = positive_secs, help_heading = "SYN flood detection")]
-    pub flood_quiet: Option<f64>,
-}
-
-impl Default for AnalysisArgs {
-    fn default() -> Self {
-        let d = crate::analyze::conn::ConnConfig::default();
-        AnalysisArgs {
-            max_conns: d.max_conns as u64,
-            time_wait: d.time_wait,
-            syn_timeout: d.syn_timeout,
-            half_open_timeout: d.half_open_timeout,
-            idle_timeout: d.idle_timeout,
-            udp_timeout: d.udp_timeout,
-            state: None,
-            port: None,
-            host: None,
-            max_rows: d.max_rows,
-            timeline: false,
-            flood_syn_rate: None,
-            flood_half_open: None,
-            flood_timeout: None,
-            flood_quiet: None,
-            net: None,
-            arp_reachable: None,
-            arp_timeout: None,
-            arp_gc: None,
-            arp_storm_rate: None,
-            arp_dup_window: None,
-            arp_max_entries: None,
-        }
-    }
-}
-
-/// A duration in seconds: a finite, non-negative number.
-pub fn secs(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds (0 or more)")),
-    }
+    /// Seconds an ARP entry stays reachable after a reply.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = secs)]
+    pub arp_reachable: f64,
+    /// Seconds a who-has may go unanswered before the address is failed.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0, value_parser = secs)]
+    pub arp_timeout: f64,
+    /// Seconds of silence after which an ARP entry is dropped; 0 never.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0, value_parser = secs)]
+    pub arp_gc: f64,
+    /// Requests per second from one sender above which an ARP storm is reported.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub arp_storm_rate: u32,
+    /// Seconds within which answers from two MACs for one address are a duplicate.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = secs)]
+    pub arp_dup_window: f64,
+    /// Most addresses in the ARP table; the oldest are evicted past it.
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub arp_max_entries: usize,
 }
 
 /// `inspect arp FILE...`
@@ -229,15 +220,7 @@ pub struct ArpArgs {
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
     #[command(flatten)]
-    pub analysis: AnalysisArgs,
-}
-
-/// A number of seconds: finite and above zero.
-fn positive_secs(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
-        _ => Err(format!("'{s}' is not a number of seconds above zero")),
-    }
+    pub arp: ArpOptions,
 }
 
 /// `inspect capture -i IFACE`
@@ -253,10 +236,10 @@ pub struct CaptureArgs {
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
     /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
     pub duration: Option<f64>,
-    /// Bytes kept of each frame.
-    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144)]
+    /// Bytes kept of each frame (1 to 262144).
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(1..=262_144))]
     pub snaplen: u32,
     /// Don't put the interface in promiscuous mode.
     #[arg(long = "no-promisc")]
@@ -274,7 +257,11 @@ pub struct CaptureArgs {
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
-    pub analysis: AnalysisArgs,
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+    #[command(flatten)]
+    pub arp_options: ArpOptions,
 }
 
 /// `inspect arp-scan -i IFACE [CIDR]`
@@ -297,10 +284,79 @@ pub struct ArpScanArgs {
     pub format: Format,
 }
 
+/// `inspect subnet INPUT...`
+#[derive(Debug, Clone, Args)]
+pub struct SubnetArgs {
+    /// Address or network (A.B.C.D/NN, A.B.C.D/M.M.M.M, A.B.C.D M.M.M.M, bare A.B.C.D, IPv6 addr/prefix), a range A-B, a second host, or several networks to summarize.
+    #[arg(value_name = "INPUT", required = true, num_args = 1..)]
+    pub inputs: Vec<String>,
+    /// List the subnets of the network at this new prefix (e.g. 27, /27 or 255.255.255.224).
+    #[arg(long, value_name = "PREFIX")]
+    pub split: Option<String>,
+    /// VLSM: carve the smallest subnets holding these host counts, largest first (e.g. 50,20,10).
+    #[arg(long, value_name = "N,N,...")]
+    pub hosts: Option<String>,
+    /// Summarize the given networks into the smallest covering set of CIDR blocks.
+    #[arg(long)]
+    pub summarize: bool,
+    /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 /// `inspect interfaces`
 #[derive(Debug, Clone, Args)]
 pub struct InterfacesArgs {
     /// Output format: a text table, or JSON Lines (one object per interface).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// A duration in seconds: a finite, non-negative number.
+fn secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds (0 or more)")),
+    }
+}
+
+/// A number of seconds: finite and above zero.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds above zero")),
+    }
+}
+
+/// The settings a command that lacks some of these flags runs with: their defaults, as parsed
+/// from an empty command line.
+pub fn defaults<T: clap::FromArgMatches + Args>() -> T {
+    let cmd = T::augment_args(clap::Command::new("inspect").no_binary_name(true));
+    let matches = cmd.get_matches_from(std::iter::empty::<String>());
+    match T::from_arg_matches(&matches) {
+        Ok(t) => t,
+        // Unreachable: every flag of these groups has a default or is optional.
+        Err(e) => e.exit(),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn defaults_come_from_the_flags() {
+        let c: ConnArgs = defaults();
+        assert_eq!((c.max_conns, c.time_wait, c.max_rows, c.state), (500_000, 60.0, 1000, None));
+        let f: FloodArgs = defaults();
+        assert_eq!((f.flood_syn_rate, f.flood_half_open, f.flood_timeout, f.flood_quiet), (100, 64, 3.0, 5.0));
+        let a: ArpOptions = defaults();
+        assert_eq!((a.arp_reachable, a.arp_timeout, a.arp_gc, a.arp_storm_rate, a.arp_max_entries), (30.0, 3.0, 600.0, 20, 65_536));
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

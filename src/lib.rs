@@ -1,39 +1,38 @@
 //! `inspect`: a packet-level network protocol inspector.
 //!
-//! One way through the program, as the five-layer model reads a frame from the wire up:
+//! One way through the program, as the five-layer model reads a frame from the wire up
+//! (see [`pipeline`] for how it is split among threads):
 //!
 //! ```text
-//! source ──frames──▶ decode ──Packet──▶ analyzers ──Report──▶ output
-//! (file, live)       (etherparse)       (stats, tcp, flood,    (lines, layers, tables,
-//!                                        arp)                   json)
+//! source ─frames─▶ decode ─Input─▶ flow shards and keyed stages ─events─▶ merge ─▶ output
 //! ```
 //!
-//! - [`source`] yields raw frames (timestamp, link type, bytes) from pcap/pcapng files or a live
-//!   interface, and never decodes.
-//! - [`decode`] turns a frame into a borrowed [`decode::Packet`]: every layer that decoded, and
-//!   where and why decoding stopped.
-//! - [`analyze`] runs the analyzers on packet time (never the wall clock) and builds the
-//!   [`report::Report`].
-//! - [`output`] renders packets, events and the report as text, tables or JSON.
-//! - [`capture`] is the live counterpart of `read`: a capture thread feeding the same session.
-//! - [`run`] wires a command line to that pipeline; [`cli`] defines the command line.
-//! - [`parallel`] runs `read` on two threads (three with `-q`) with the one-thread output.
-//! - [`subnet`] is the IP/subnet calculator, which needs no packets at all.
+//! - [`main`](../inspect/index.html) parses the command line ([`cli`], where every default
+//!   lives), validates it into one [`config::Config`], runs one [`command`] and maps its
+//!   [`error::RunError`] to an exit status.
+//! - [`source`] yields raw frames from pcap/pcapng files or a live interface, and never decodes.
+//! - [`decode`] turns a frame into a borrowed [`decode::Packet`] and the one compact
+//!   [`decode::Input`] every analyzer takes.
+//! - [`analyze`] holds the analyzers, on packet time only (never the wall clock); [`pipeline`]
+//!   places them, runs them and merges their events back into frame order.
+//! - [`report`] is the model every renderer reads; [`output`] renders packets, events and the
+//!   report as lines, the five-layer view, tables or JSON.
+//! - [`subnet`] is the IP subnet calculator, which needs no packets; [`special`] is the
+//!   special-purpose address table it shares with the SYN-flood detector.
 
 #![forbid(unsafe_code)]
 
 pub mod analyze;
-pub mod arpscan;
-pub mod capture;
 pub mod cli;
+pub mod command;
+pub mod config;
 pub mod decode;
-pub mod interfaces;
+pub mod error;
 pub mod output;
-pub mod parallel;
-pub mod privdrop;
+pub mod pipeline;
 pub mod report;
-pub mod run;
 pub mod source;
+pub mod special;
 pub mod subnet;
 #[doc(hidden)]
 pub mod testkit;

@@ -4,9 +4,10 @@ use clap::Parser;
 
 fn main() {
     let cli = inspect::cli::Cli::parse();
-    match inspect::run::run(cli) {
-        // Left to the kernel, which frees them at exit faster than dropping them (see `Tables`).
-        Ok(tables) => std::mem::forget(tables),
+    let result = inspect::config::Config::new(cli).and_then(inspect::command::run);
+    match result {
+        // Left to the kernel, which frees them at exit faster than dropping them.
+        Ok(leftovers) => std::mem::forget(leftovers),
         Err(e) => {
             let code = e.exit_code();
             if code != 0 {

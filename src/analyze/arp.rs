@@ -19,8 +19,8 @@ use std::net::Ipv4Addr;
 use ipnetwork::Ipv4Network;
 use rustc_hash::FxHashMap;
 
-use super::Analyzer;
-use crate::decode::{Link, Packet};
+use super::{Analyzer, Events, Sink};
+use crate::decode::{Input, Net};
 use crate::report::arp::{ArpEntry, ArpEvent, ArpEventKind, ArpReport, ArpState, Learned, Mac};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -30,6 +30,9 @@ const EVICT_SAMPLE: usize = 4096;
 
 /// How many earlier MACs an entry remembers, to tell a flip flop from a change.
 const HISTORY: usize = 3;
+
+/// Most events kept in the report (all are counted and shown as they happen).
+const MAX_EVENTS: usize = 1_000;
 
 /// Timers, thresholds and caps of the ARP analyzer.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,24 +51,8 @@ pub struct ArpConfig {
     pub dup_window: f64,
     /// Most addresses in the table.
     pub max_entries: usize,
-    /// Most events kept in the report (all are counted and shown as they happen).
-    pub max_events: usize,
 }
 
-impl Default for ArpConfig {
-    fn default() -> Self {
-        ArpConfig {
-            reachable: 30.0,
-            timeout: 3.0,
-            gc: 600.0,
-            net: None,
-            storm_rate: 20,
-            dup_window: 1.0,
-            max_entries: 65_536,
-            max_events: 1_000,
-        }
-    }
-}
 
 /// What the table holds for one address.
 #[derive(Debug, Clone)]
@@ -189,6 +176,10 @@ pub struct ArpAnalyzer {
     expired: u64,
     /// Reused when the table is full, so eviction does not allocate each time.
     scratch: Vec<Ts>,
+    /// Events of the frame at hand.
+    evs: Vec<Event>,
+    /// Events kept for the report.
+    max_events: usize,
 }
 
 /// What one ARP packet says, as the table reads it.
@@ -222,6 +213,8 @@ impl ArpAnalyzer {
             evicted: 0,
             expired: 0,
             scratch: Vec::new(),
+            evs: Vec::new(),
+            max_events: MAX_EVENTS,
         }
     }
 
@@ -273,13 +266,13 @@ impl ArpAnalyzer {
         }
     }
 
-    /// Counts an event, keeps it for the report (the last `max_events`), and shows it now.
+    /// Counts an event, keeps it for the report (the last [`MAX_EVENTS`]), and shows it now.
     fn emit(&mut self, out: &mut Vec<Event>, ev: ArpEvent) {
         if let Some(c) = self.counts.get_mut(ev.event.index()) {
             *c += 1;
         }
-        if self.cfg.max_events > 0 {
-            if self.events.len() >= self.cfg.max_events {
+        if self.max_events > 0 {
+            if self.events.len() >= self.max_events {
                 self.events.pop_front();
             }
             self.events.push_back(ev);
@@ -428,9 +421,9 @@ impl ArpAnalyzer {
     }
 
     #[inline(never)]
-    fn arp(&mut self, p: &Packet<'_>, out: &mut Vec<Event>) {
+    fn arp(&mut self, x: &Input, arp: Option<crate::decode::ArpInfo>, link_src: Option<[u8; 6]>, out: &mut Vec<Event>) {
         self.packets += 1;
-        let Some(a) = p.arp() else {
+        let Some(a) = arp else {
             self.other += 1;
             return;
         };
@@ -443,8 +436,8 @@ impl ArpAnalyzer {
             }
         }
         let s = Seen {
-            ts: p.ts,
-            frame: p.number,
+            ts: x.ts,
+            frame: x.number,
             op: a.op,
             mac: Mac(a.sender_mac),
             ip: a.sender_ip,
@@ -455,7 +448,7 @@ impl ArpAnalyzer {
             self.emit(out, event(ArpEventKind::EthernetBroadcast, s.ts, s.ip, Some(s.mac), None, s.frame));
             return;
         }
-        if let Some(src) = link_src(p) {
+        if let Some(src) = link_src.map(Mac) {
             if src != s.mac {
                 let ev = event(ArpEventKind::EthernetMismatch, s.ts, s.ip, Some(s.mac), None, s.frame);
                 self.emit(out, ArpEvent { eth_src: Some(src), ..ev });
@@ -604,36 +597,27 @@ fn event(kind: ArpEventKind, ts: Ts, ip: Ipv4Addr, mac: Option<Mac>, old_mac: Op
     ArpEvent { event: kind, ts: ts.as_secs_f64(), ip, mac, old_mac, eth_src: None, count: None, frame }
 }
 
-/// The link-layer source of the frame, when the link has 6-byte addresses.
-fn link_src(p: &Packet<'_>) -> Option<Mac> {
-    match p.link {
-        Link::Ethernet { src, .. } => Some(Mac(src)),
-        Link::Sll { addr, addr_len: 6, pkttype, .. } if pkttype != 4 => {
-            let m: [u8; 6] = addr.get(..6)?.try_into().ok()?;
-            Some(Mac(m))
-        }
-        _ => None,
-    }
-}
-
 impl Analyzer for ArpAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        self.tick(p.ts, events);
-        if matches!(p.net, Some(etherparse::LaxNetSlice::Arp(_))) {
-            self.arp(p, events);
+    fn packet(&mut self, x: &Input, out: &mut Events) {
+        let mut evs = std::mem::take(&mut self.evs);
+        self.tick(x.ts, &mut evs);
+        if let Net::Arp { arp, link_src } = x.net {
+            self.arp(x, arp, link_src, &mut evs);
         }
+        for e in evs.drain(..) {
+            out.push(e);
+        }
+        self.evs = evs;
     }
 
-    fn ip_frame(&mut self, ts: Ts, events: &mut Vec<Event>) -> bool {
-        // Not ARP: only the time moves.
-        self.tick(ts, events);
-        true
-    }
-
-    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        let mut evs = Vec::new();
         if let Some(now) = self.now {
             // Requests still within their timeout stay incomplete: the capture ended, not them.
-            self.fail_due(now, events);
+            self.fail_due(now, &mut evs);
+        }
+        for e in evs {
+            out.event(e);
         }
         report.arp = Some(self.report());
     }
@@ -646,7 +630,7 @@ impl Analyzer for ArpAnalyzer {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::decode::{decode, linktype};
+    use crate::decode::{input, linktype};
     use crate::report::arp::ArpEventKind as K;
     use crate::source::Frame;
 
@@ -657,6 +641,11 @@ mod test {
     const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
     const IP_C: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
+
+    /// The settings the tests start from: the command line's defaults.
+    fn defaults() -> ArpConfig {
+        ArpConfig { reachable: 30.0, timeout: 3.0, gc: 600.0, net: None, storm_rate: 20, dup_window: 1.0, max_entries: 65_536 }
+    }
 
     /// An Ethernet/IPv4 ARP frame as RFC 826 lays it out.
     fn arp(eth_src: Mac, op: u16, sha: Mac, spa: Ipv4Addr, tha: Mac, tpa: Ipv4Addr) -> Vec<u8> {
@@ -704,9 +693,9 @@ mod test {
             self.n += 1;
             let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
             let frame = Frame { number: self.n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0, ts_known: true };
-            let mut out = Vec::new();
-            self.a.packet(&decode(&frame), &mut out);
-            self.take(out);
+            let mut out = Events::default();
+            self.a.packet(&input(&frame), &mut out);
+            self.take(out.drain().map(|(_, e)| e).collect());
             self
         }
 
@@ -746,7 +735,7 @@ mod test {
 
     #[test]
     fn reply_is_reachable_then_stale() {
-        let mut r = Run::new(ArpConfig { reachable: 5.0, ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { reachable: 5.0, ..defaults() });
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.001, &is_at(B, IP_B, IP_A));
         let b = r.entry(IP_B);
         assert_eq!((b.mac, b.state, b.learned, b.packets), (Some(B), ArpState::Reachable, Learned::Reply, 1));
@@ -759,7 +748,7 @@ mod test {
 
     #[test]
     fn request_sender_is_stale_at_once() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_B));
         let a = r.entry(IP_A);
         assert_eq!((a.mac, a.state, a.learned), (Some(A), ArpState::Stale, Learned::Request));
@@ -773,7 +762,7 @@ mod test {
 
     #[test]
     fn new_station_once_per_address() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         for i in 0..3 {
             r.at(i as f64 * 0.1, &who_has(A, IP_A, IP_B));
             r.at(i as f64 * 0.1 + 0.01, &is_at(B, IP_B, IP_A));
@@ -787,7 +776,7 @@ mod test {
 
     #[test]
     fn changed_ethernet_address_then_flip_flop() {
-        let mut r = Run::new(ArpConfig { dup_window: 0.0, ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { dup_window: 0.0, ..defaults() });
         r.at(0.0, &is_at(B, IP_B, IP_A))
             .at(10.0, &is_at(B2, IP_B, IP_A))
             .at(20.0, &is_at(B, IP_B, IP_A))
@@ -811,7 +800,7 @@ mod test {
 
     #[test]
     fn ethernet_mismatch_names_the_frame_source() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &arp(B2, 2, B, IP_B, A, IP_A));
         let m = r.of(K::EthernetMismatch);
         assert_eq!(m.len(), 1);
@@ -825,21 +814,21 @@ mod test {
     #[test]
     fn bogon_is_a_sender_outside_the_net() {
         let net: Ipv4Network = "10.0.0.0/24".parse().expect("cidr");
-        let mut r = Run::new(ArpConfig { net: Some(net), ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { net: Some(net), ..defaults() });
         let outside = Ipv4Addr::new(192, 168, 1, 5);
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.1, &who_has(B, outside, IP_A));
         let b = r.of(K::Bogon);
         assert_eq!(b.len(), 1);
         assert_eq!((b[0].ip, b[0].mac), (outside, Some(B)));
         // Without --net nothing is a bogon but a multicast, broadcast or loopback sender.
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(B, outside, IP_A)).at(0.1, &who_has(B, Ipv4Addr::new(224, 0, 0, 1), IP_A));
         assert_eq!(r.of(K::Bogon).iter().map(|e| e.ip).collect::<Vec<_>>(), vec![Ipv4Addr::new(224, 0, 0, 1)]);
     }
 
     #[test]
     fn ethernet_broadcast_sender_is_reported_not_learned() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &arp(A, 2, Mac::BROADCAST, IP_B, A, IP_A)).at(0.1, &arp(A, 1, Mac::ZERO, IP_C, A, IP_A));
         let e = r.of(K::EthernetBroadcast);
         assert_eq!(e.iter().map(|e| (e.ip, e.mac)).collect::<Vec<_>>(), vec![(IP_B, Some(Mac::BROADCAST)), (IP_C, Some(Mac::ZERO))]);
@@ -848,7 +837,7 @@ mod test {
 
     #[test]
     fn gratuitous_in_both_forms_and_a_probe_learns_nothing() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &arp(B, 1, B, IP_B, Mac::BROADCAST, IP_B)).at(1.0, &arp(B, 2, B, IP_B, Mac::BROADCAST, IP_B));
         assert_eq!(r.kinds(), vec![K::NewStation, K::Gratuitous, K::Gratuitous]);
         let b = r.entry(IP_B);
@@ -866,24 +855,24 @@ mod test {
 
     #[test]
     fn duplicate_address_is_two_answers_within_the_window() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(0.001, &is_at(B, IP_B, IP_A)).at(0.002, &is_at(B2, IP_B, IP_A));
         let d = r.of(K::DuplicateAddress);
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].ip, d[0].mac, d[0].old_mac, d[0].frame), (IP_B, Some(B2), Some(B), 3));
         // Answers further apart than the window are a change, not a duplicate.
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &is_at(B, IP_B, IP_A)).at(1.5, &is_at(B2, IP_B, IP_A));
         assert_eq!(r.kinds(), vec![K::NewStation, K::ChangedEthernetAddress]);
         // A takeover announced in between is a change, not a duplicate.
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &is_at(B, IP_B, IP_A)).at(0.2, &arp(B2, 1, B2, IP_B, Mac::ZERO, IP_B)).at(0.5, &is_at(B2, IP_B, IP_A));
         assert_eq!(r.kinds(), vec![K::NewStation, K::ChangedEthernetAddress, K::Gratuitous]);
     }
 
     #[test]
     fn unanswered_request_fails_at_the_timeout() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_C)).at(1.0, &who_has(A, IP_A, IP_C)).at(2.0, &who_has(A, IP_A, IP_C));
         r.at(2.9, &other());
         assert!(r.of(K::UnansweredRequest).is_empty());
@@ -905,19 +894,19 @@ mod test {
     fn a_late_answer_still_counts_the_timeout() {
         // No packet between the request and an answer 5 s later: the timeout is reported first,
         // at its deadline, whatever the sweeps did.
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(5.0, &is_at(B, IP_B, IP_A));
         assert_eq!(r.kinds(), vec![K::NewStation, K::UnansweredRequest, K::NewStation]);
         assert_eq!(r.of(K::UnansweredRequest)[0].ts, secs(3.0));
         // Answered in time: nothing.
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(2.5, &is_at(B, IP_B, IP_A)).at(60.0, &other());
         assert!(r.of(K::UnansweredRequest).is_empty());
     }
 
     #[test]
     fn finish_fails_only_requests_past_their_timeout() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         r.at(0.0, &who_has(A, IP_A, IP_B)).at(4.0, &who_has(A, IP_A, IP_C));
         let rep = r.finish();
         assert_eq!(r.of(K::UnansweredRequest).iter().map(|e| e.ip).collect::<Vec<_>>(), vec![IP_B]);
@@ -928,7 +917,7 @@ mod test {
 
     #[test]
     fn arp_storm_once_per_burst() {
-        let mut r = Run::new(ArpConfig { storm_rate: 20, ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { storm_rate: 20, ..defaults() });
         // 20 requests in a second is the limit, not over it.
         for i in 0..20 {
             r.at(i as f64 * 0.04, &who_has(A, IP_A, Ipv4Addr::new(10, 0, 1, i as u8)));
@@ -952,7 +941,7 @@ mod test {
 
     #[test]
     fn cap_evicts_the_oldest_and_counts() {
-        let mut r = Run::new(ArpConfig { max_entries: 8, ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { max_entries: 8, ..defaults() });
         for i in 0..20u8 {
             r.at(i as f64, &is_at(Mac([2, 0, 0, 0, 1, i]), Ipv4Addr::new(10, 0, 2, i), IP_A));
         }
@@ -966,7 +955,7 @@ mod test {
 
     #[test]
     fn silent_entries_expire_after_gc() {
-        let mut r = Run::new(ArpConfig { gc: 60.0, ..ArpConfig::default() });
+        let mut r = Run::new(ArpConfig { gc: 60.0, ..defaults() });
         r.at(0.0, &is_at(B, IP_B, IP_A)).at(50.0, &is_at(B2, IP_C, IP_A)).at(100.0, &other());
         let rep = r.finish();
         assert_eq!(rep.entries.iter().map(|e| e.ip).collect::<Vec<_>>(), vec![IP_C]);
@@ -978,7 +967,8 @@ mod test {
 
     #[test]
     fn events_kept_are_bounded_and_all_counted() {
-        let mut r = Run::new(ArpConfig { max_events: 2, ..ArpConfig::default() });
+        let mut r = Run::new(defaults());
+        r.a.max_events = 2;
         for i in 0..5u8 {
             r.at(i as f64, &is_at(Mac([2, 0, 0, 0, 1, i]), Ipv4Addr::new(10, 0, 2, i), IP_A));
         }
@@ -990,7 +980,7 @@ mod test {
 
     #[test]
     fn malformed_arp_is_counted_not_learned() {
-        let mut r = Run::new(ArpConfig::default());
+        let mut r = Run::new(defaults());
         let f = who_has(A, IP_A, IP_B);
         for n in 14..f.len() {
             r.at(0.0, &f[..n]);
@@ -1001,19 +991,15 @@ mod test {
     }
 
     #[test]
-    fn snapshot_through_the_pipeline_ends_nothing() {
-        let mut pipe = crate::analyze::Pipeline::new(vec![Box::new(ArpAnalyzer::new(ArpConfig::default()))]);
-        let mut out = Vec::new();
-        let feed = |pipe: &mut crate::analyze::Pipeline, out: &mut Vec<Event>, n: u64, secs: f64, data: &[u8]| {
-            let ts = Ts { sec: 1_000, nsec: 0 }.plus_secs(secs);
-            let frame = Frame { number: n, ts, linktype: linktype::ETHERNET, len: data.len() as u32, data, interface: 0, ts_known: true };
-            pipe.packet(&decode(&frame), out);
-        };
-        feed(&mut pipe, &mut out, 1, 0.0, &who_has(A, IP_A, IP_B));
-        let snap = pipe.snapshot().arp.unwrap_or_default();
+    fn snapshot_ends_nothing() {
+        let mut r = Run::new(defaults());
+        r.at(0.0, &who_has(A, IP_A, IP_B));
+        let mut snap = Report::default();
+        r.a.snapshot(&mut snap);
+        let snap = snap.arp.unwrap_or_default();
         assert_eq!(snap.entries.iter().map(|e| (e.ip, e.state)).collect::<Vec<_>>(), vec![(IP_A, ArpState::Stale), (IP_B, ArpState::Incomplete)]);
-        feed(&mut pipe, &mut out, 2, 0.5, &is_at(B, IP_B, IP_A));
-        let end = pipe.finish(&mut out).arp.unwrap_or_default();
+        r.at(0.5, &is_at(B, IP_B, IP_A));
+        let end = r.finish();
         assert_eq!(end.entries.iter().map(|e| e.state).collect::<Vec<_>>(), vec![ArpState::Stale, ArpState::Reachable]);
         assert_eq!(end.events_total, 2);
     }
@@ -1021,7 +1007,7 @@ mod test {
     #[test]
     fn cap_holds_when_every_entry_has_one_timestamp() {
         for cap in [1usize, 2, 3, 100] {
-            let mut r = Run::new(ArpConfig { max_entries: cap, ..ArpConfig::default() });
+            let mut r = Run::new(ArpConfig { max_entries: cap, ..defaults() });
             for i in 0..300u32 {
                 let ip = Ipv4Addr::from(0x0a00_0000 + i);
                 r.at(0.0, &is_at(Mac([2, 0, 0, 0, (i >> 8) as u8, i as u8]), ip, IP_A));

@@ -1,117 +1,87 @@
 //! Analyzers: what the packets mean together, on packet time only.
 //!
-//! An analyzer sees each decoded [`Packet`] in capture order, may emit [`Event`]s (shown as they
-//! happen), and at the end writes its part of the [`Report`]. Analyzers never print and never read
-//! the clock: every timer runs on packet timestamps, so a replay and a live run agree.
+//! Every analyzer takes the same compact [`Input`] of each frame, in frame order, may raise
+//! [`Event`]s (shown as they happen), and at the end writes its part of the [`Report`].
+//! Analyzers never print and never read the clock: every timer runs on packet timestamps, so a
+//! replay and a live run agree, and the pipeline may run them on any thread.
+//!
+//! Two kinds, placed by the pipeline (`crate::pipeline`):
+//! - keyed otherwise than by flow, one instance each: [`stats`] (every frame), [`arp`] (by
+//!   address), [`flood`] (by target address and port);
+//! - keyed by flow, one instance per shard: [`tcp::ConnTracker`], which owns the flows of its
+//!   partitions of the flow table alone ([`flow`]) and sees the time of every other frame.
 
 pub mod arp;
 pub mod flood;
-pub mod hll;
-pub mod conn;
 pub mod flow;
 pub mod stats;
 pub mod tcp;
 
-use crate::decode::Packet;
+use crate::decode::Input;
 use crate::report::{Event, Report};
 
 /// One analysis over the packet stream.
-pub trait Analyzer {
-    /// Sees one packet; pushes anything worth showing now onto `events`.
-    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>);
-    /// The stream ended: flush every pending state into `report` (and final events).
-    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>);
-    /// Writes the current partial state into `report` for a live redraw (`capture --conns`);
-    /// must not change the analysis. The default shows nothing.
+pub trait Analyzer: Send {
+    /// Sees one frame; pushes anything worth showing now onto `out`.
+    fn packet(&mut self, x: &Input, out: &mut Events);
+    /// The stream ended: flushes every pending state into `report`, and final events into `out`
+    /// as they are made (so that a large end of run streams out in flat memory).
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink);
+    /// Writes the current partial state into `report` for a live redraw; never changes the
+    /// analysis. The default shows nothing.
     fn snapshot(&self, _report: &mut Report) {}
-    /// The stream ended: moves a bounded batch of pending end-of-run events into `events`
-    /// (called before `finish` until it returns false), so the caller can write them out
-    /// batch by batch and memory stays flat however much state is left at the end.
-    fn drain(&mut self, _events: &mut Vec<Event>) -> bool {
-        false
-    }
-    /// Whether [`Analyzer::conn_input`] can stand in for [`Analyzer::packet`] (the connection
-    /// tracker and the SYN-flood detector): the two-thread `read` then need not decode frames a
-    /// second time, and can feed the analyzer a batch at a time.
-    fn takes_conn_input(&self) -> bool {
-        false
-    }
-    /// Sees one packet as the connection tracker's compact input; only called when
-    /// [`Analyzer::takes_conn_input`] is true.
-    fn conn_input(&mut self, _x: &conn::ConnInput, _events: &mut Vec<Event>) {}
-    /// A hint that `xs` will be given to [`Analyzer::conn_input`], after the inputs of the earlier
-    /// calls (the two-thread `read` announces windows of inputs some way ahead of handing them
-    /// over): the analyzer may ask for the state they will touch now (prefetches that do not
-    /// wait), so that the cache misses are in flight while earlier inputs are handled instead of
-    /// coming one packet at a time. Never changes a result: an input that was not announced, or
-    /// not in the announced order, is handled from scratch.
-    fn warm(&mut self, _xs: &[conn::ConnInput]) {}
-    /// A frame that is a whole IPv4 TCP or UDP packet ([`crate::decode::fast`] sliced it), at
-    /// time `ts`: true when the analyzer has taken it exactly as [`Analyzer::packet`] would
-    /// have taken the packet, false when it needs the packet (the default).
-    fn ip_frame(&mut self, _ts: crate::source::Ts, _events: &mut Vec<Event>) -> bool {
-        false
+}
+
+/// Announcements of the inputs to come, for an analyzer whose tables are larger than the
+/// processor's caches: it may ask for the memory they will touch now (prefetches, which do not
+/// wait), so that the misses overlap instead of coming one packet at a time. The pipeline calls
+/// it with each window of inputs some way ahead of handing them over, every input once and in
+/// order. It never changes a result.
+pub trait LookAhead {
+    /// `upcoming` will be given to [`Analyzer::packet`] after the inputs announced before.
+    fn warm(&mut self, upcoming: &[Input]);
+}
+
+/// Where final events go, one at a time.
+pub trait Sink {
+    /// Takes one event.
+    fn event(&mut self, e: Event);
+}
+
+impl Sink for Vec<Event> {
+    fn event(&mut self, e: Event) {
+        self.push(e);
     }
 }
 
-/// The analyzers of a run, fed in order.
-pub struct Pipeline {
-    stats: stats::StatsAnalyzer,
-    analyzers: Vec<Box<dyn Analyzer + Send>>,
+/// The events one analyzer raised at one frame, each with an order key: the pipeline shows a
+/// frame's events analyzer by analyzer, each analyzer's by ascending key and, for equal keys,
+/// in the order they were pushed. The key lets an analyzer that runs in shards (the connection
+/// tracker) put events made in different shards back in the order one shard would have made
+/// them.
+#[derive(Debug, Default)]
+pub struct Events {
+    items: Vec<(u64, Event)>,
 }
 
-impl Pipeline {
-    /// A pipeline with the statistics counter plus `analyzers`.
-    pub fn new(analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
-        Pipeline { stats: stats::StatsAnalyzer::default(), analyzers }
+impl Events {
+    /// An event after every ordered one.
+    pub fn push(&mut self, e: Event) {
+        self.items.push((u64::MAX, e));
     }
 
-    /// Feeds one packet to every analyzer; those that take the connection tracker's compact
-    /// input (the tracker and the SYN-flood detector) share one, made once.
-    pub fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        self.stats.packet(p, events);
-        let mut input = None;
-        for a in &mut self.analyzers {
-            if a.takes_conn_input() {
-                a.conn_input(input.get_or_insert_with(|| conn::ConnInput::of_packet(p)), events);
-            } else {
-                a.packet(p, events);
-            }
-        }
+    /// An event with order key `key`.
+    pub fn push_at(&mut self, key: u64, e: Event) {
+        self.items.push((key, e));
     }
 
-    /// A pipeline from a statistics counter that has already counted and `analyzers` in their
-    /// usual order (the two-thread `read` reassembles its analyzers this way for the report).
-    pub fn from_parts(stats: stats::StatsAnalyzer, analyzers: Vec<Box<dyn Analyzer + Send>>) -> Self {
-        Pipeline { stats, analyzers }
+    /// Whether none was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
     }
 
-    /// The report as it stands now, for a live redraw; the run goes on unchanged.
-    pub fn snapshot(&self) -> Report {
-        let mut report = Report::default();
-        self.stats.snapshot(&mut report);
-        for a in &self.analyzers {
-            a.snapshot(&mut report);
-        }
-        report
-    }
-
-    /// Moves a bounded batch of end-of-run events into `events`; true while more remain.
-    pub fn drain(&mut self, events: &mut Vec<Event>) -> bool {
-        let mut more = false;
-        for a in &mut self.analyzers {
-            more |= a.drain(events);
-        }
-        more
-    }
-
-    /// Ends the run and builds the report.
-    pub fn finish(&mut self, events: &mut Vec<Event>) -> Report {
-        let mut report = Report::default();
-        self.stats.finish(&mut report, events);
-        for a in &mut self.analyzers {
-            a.finish(&mut report, events);
-        }
-        report
+    /// Takes the events out, keys and all, in the order they were pushed.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, (u64, Event)> {
+        self.items.drain(..)
     }
 }

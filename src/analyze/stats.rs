@@ -1,10 +1,11 @@
 //! Counting packets, bytes and protocols: the summary every run ends with.
 
-use super::Analyzer;
-use crate::decode::{Fast, Packet};
+use super::{Analyzer, Events, Sink};
+use crate::decode::input::{FRAGMENT, MALFORMED, OVER_IPV4, OVER_IPV6, VLAN};
+use crate::decode::Input;
 use crate::report::stats::PROTOCOLS;
-use crate::report::{Event, Report, Stats};
-use crate::source::{Frame, Ts};
+use crate::report::{Report, Stats};
+use crate::source::Ts;
 
 /// Counts frames; fixed arrays, so nothing is allocated per packet.
 #[derive(Debug, Default)]
@@ -14,28 +15,6 @@ pub struct StatsAnalyzer {
     linktypes: Vec<(u32, u64)>,
 }
 
-/// Where a packet's [`Packet::top_protocol`] is in [`PROTOCOLS`], by its layers rather than by
-/// searching the names (comparing strings for every frame showed in the reading thread's
-/// profile); `tests/decode.rs` (`stats_count_each_frame_under_its_top_protocol`) holds the two
-/// equal on every frame of the corpus.
-fn top_index(p: &Packet<'_>) -> usize {
-    use etherparse::{LaxNetSlice, TransportSlice};
-    match (&p.transport, &p.net) {
-        (Some(TransportSlice::Tcp(_)), _) => 3,
-        (Some(TransportSlice::Udp(_)), _) => 4,
-        (Some(TransportSlice::Icmpv4(_)), _) => 5,
-        (Some(TransportSlice::Icmpv6(_)), _) => 6,
-        (Some(TransportSlice::Igmp(_)), _) => 7,
-        (None, Some(LaxNetSlice::Arp(_))) => 0,
-        (None, Some(LaxNetSlice::Ipv4(_))) => 1,
-        (None, Some(LaxNetSlice::Ipv6(_))) => 2,
-        (None, None) => match p.link {
-            crate::decode::Link::Unsupported => 9,
-            _ => 8,
-        },
-    }
-}
-
 /// What the statistics count of one frame.
 struct Counted {
     ts: Ts,
@@ -43,7 +22,7 @@ struct Counted {
     captured: usize,
     malformed: bool,
     linktype: u32,
-    /// Place of its top protocol in [`PROTOCOLS`].
+    /// Place of its top protocol in [`PROTOCOLS`] (the order of [`crate::decode::Top::ALL`]).
     top: usize,
     /// Place of its IP version, when it has a transport over IP.
     ip: Option<usize>,
@@ -88,46 +67,32 @@ impl StatsAnalyzer {
         }
     }
 
-    /// Counts a frame as [`crate::decode::fast`] slices it: the same as [`Analyzer::packet`] of
-    /// the packet [`crate::decode::decode`] makes of it (an IPv4 TCP or UDP packet, whole and
-    /// unfragmented, without VLAN tags), without making that packet.
-    pub fn fast_frame(&mut self, frame: &Frame<'_>, f: &Fast<'_>) {
-        self.count(Counted {
-            ts: frame.ts,
-            len: frame.len,
-            captured: frame.data.len(),
-            malformed: false,
-            linktype: frame.linktype,
-            top: if f.is_tcp() { 3 } else { 4 },
-            ip: Some(1),
-            fragmented: false,
-            vlan: false,
-        });
-    }
 }
 
 impl Analyzer for StatsAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, _events: &mut Vec<Event>) {
-        // Every IP packet counts under its IP version as well as its transport.
-        let (ip, fragmented) = match &p.net {
-            Some(etherparse::LaxNetSlice::Ipv4(v4)) => (Some(1), v4.payload().fragmented),
-            Some(etherparse::LaxNetSlice::Ipv6(_)) => (Some(2), false),
-            _ => (None, false),
+    fn packet(&mut self, x: &Input, _out: &mut Events) {
+        // Every IP packet with a transport counts under its IP version as well.
+        let ip = if x.has(OVER_IPV4) {
+            Some(1)
+        } else if x.has(OVER_IPV6) {
+            Some(2)
+        } else {
+            None
         };
         self.count(Counted {
-            ts: p.ts,
-            len: p.len,
-            captured: p.data.len(),
-            malformed: p.stop.is_some(),
-            linktype: p.linktype,
-            top: top_index(p),
-            ip: ip.filter(|_| p.transport.is_some()),
-            fragmented,
-            vlan: p.vlan_count > 0,
+            ts: x.ts,
+            len: x.len,
+            captured: x.caplen as usize,
+            malformed: x.has(MALFORMED),
+            linktype: x.linktype,
+            top: x.top.index(),
+            ip,
+            fragmented: x.has(FRAGMENT),
+            vlan: x.has(VLAN),
         });
     }
 
-    fn finish(&mut self, report: &mut Report, _events: &mut Vec<Event>) {
+    fn finish(&mut self, report: &mut Report, _out: &mut dyn Sink) {
         self.snapshot(report);
     }
 

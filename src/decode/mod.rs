@@ -5,8 +5,13 @@
 //! it stopped. Nothing is copied and nothing is allocated per packet: a `Packet` holds slices
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
+pub mod input;
+pub mod key;
 pub mod names;
 pub mod tcpopt;
+
+pub use input::{input, FlowSeg, Input, Net, Seg};
+pub use key::{Dir, FlowKey};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -374,66 +379,19 @@ fn decode_rest<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
 }
 
 /// What the fast path finds in a frame: its link header, where IP starts, and the two layers.
-pub struct Fast<'a> {
+struct Fast<'a> {
     link: Link,
     net_offset: usize,
     ip: etherparse::LaxIpv4Slice<'a>,
     transport: TransportSlice<'a>,
 }
 
-/// The common frame as [`decode`]'s fast path slices it (Ethernet II, a whole unfragmented IPv4
-/// packet, TCP or UDP), for a caller that needs only what it carries, not the whole [`Packet`]:
-/// the two-thread `read -q` reads the tracker's input, the statistics and the time from it.
-/// None for any other frame, which [`decode`] takes the general way. Whatever it answers is what
-/// the packet [`decode`] makes of the frame answers (`tests/decode.rs` holds them equal on every
-/// frame of the corpus).
+/// The common frame (Ethernet II, a whole unfragmented IPv4 packet, TCP or UDP) as etherparse
+/// slices it, without the rest of a [`Packet`]; None for any other frame, which takes the general
+/// way. Both [`decode`] and [`input::input`] start here.
 #[inline]
-pub fn fast<'a>(frame: &Frame<'a>) -> Option<Fast<'a>> {
+fn fast<'a>(frame: &Frame<'a>) -> Option<Fast<'a>> {
     (frame.linktype == linktype::ETHERNET).then(|| ethernet_ipv4_fast(frame.data)).flatten()
-}
-
-impl<'a> Fast<'a> {
-    /// The source and destination addresses as a flow key holds them (see [`wide_v4`]).
-    #[inline]
-    pub fn ip_addr_bytes(&self) -> ([u8; 16], [u8; 16]) {
-        let h = self.ip.header();
-        (wide_v4(h.source()), wide_v4(h.destination()))
-    }
-
-    /// [`Packet::ip_len`].
-    #[inline]
-    pub fn ip_len(&self) -> u32 {
-        self.ip.header().total_len() as u32
-    }
-
-    /// [`Packet::tcp`].
-    #[inline]
-    pub fn tcp(&self) -> Option<TcpInfo> {
-        let TransportSlice::Tcp(t) = &self.transport else { return None };
-        Some(tcp_info(t, v4_payload_len(&self.ip)))
-    }
-
-    /// [`Packet::udp`].
-    #[inline]
-    pub fn udp(&self) -> Option<(u16, u16, u32)> {
-        let TransportSlice::Udp(u) = &self.transport else { return None };
-        Some(udp_info(u))
-    }
-
-    /// Whether the transport is TCP (else UDP).
-    pub fn is_tcp(&self) -> bool {
-        matches!(self.transport, TransportSlice::Tcp(_))
-    }
-}
-
-/// An IPv4 address as a flow key holds it: in the first 4 of 16 bytes.
-#[inline]
-pub fn wide_v4(a: [u8; 4]) -> [u8; 16] {
-    let mut b = [0u8; 16];
-    if let Some(head) = b.get_mut(..4) {
-        head.copy_from_slice(&a);
-    }
-    b
 }
 
 /// The IP payload's length as the IPv4 header claims it (or as captured, if longer and cut).
@@ -741,22 +699,74 @@ impl<'a> Packet<'a> {
         Some(internet_checksum(v4.header().slice()) == 0)
     }
 
-    /// Short name of the highest decoded protocol, for statistics and summaries.
-    pub fn top_protocol(&self) -> &'static str {
+    /// The highest decoded protocol, for statistics and summaries.
+    pub fn top(&self) -> Top {
         match (&self.transport, &self.net) {
-            (Some(TransportSlice::Tcp(_)), _) => "tcp",
-            (Some(TransportSlice::Udp(_)), _) => "udp",
-            (Some(TransportSlice::Icmpv4(_)), _) => "icmp",
-            (Some(TransportSlice::Icmpv6(_)), _) => "icmpv6",
-            (Some(TransportSlice::Igmp(_)), _) => "igmp",
-            (None, Some(LaxNetSlice::Arp(_))) => "arp",
-            (None, Some(LaxNetSlice::Ipv4(_))) => "ipv4",
-            (None, Some(LaxNetSlice::Ipv6(_))) => "ipv6",
+            (Some(TransportSlice::Tcp(_)), _) => Top::Tcp,
+            (Some(TransportSlice::Udp(_)), _) => Top::Udp,
+            (Some(TransportSlice::Icmpv4(_)), _) => Top::Icmp,
+            (Some(TransportSlice::Icmpv6(_)), _) => Top::Icmpv6,
+            (Some(TransportSlice::Igmp(_)), _) => Top::Igmp,
+            (None, Some(LaxNetSlice::Arp(_))) => Top::Arp,
+            (None, Some(LaxNetSlice::Ipv4(_))) => Top::Ipv4,
+            (None, Some(LaxNetSlice::Ipv6(_))) => Top::Ipv6,
             (None, None) => match self.link {
-                Link::Unsupported => "undecoded",
-                _ => "other",
+                Link::Unsupported => Top::Undecoded,
+                _ => Top::Other,
             },
         }
+    }
+}
+
+/// The highest protocol decoded in a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Top {
+    /// ARP.
+    Arp,
+    /// IPv4 without a transport header decoded.
+    Ipv4,
+    /// IPv6 without a transport header decoded.
+    Ipv6,
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP.
+    Icmp,
+    /// ICMPv6.
+    Icmpv6,
+    /// IGMP.
+    Igmp,
+    /// A link layer read, nothing above it.
+    Other,
+    /// A link type not decoded.
+    Undecoded,
+}
+
+impl Top {
+    /// Every value, in the order of [`Top::index`].
+    pub const ALL: [Top; 10] =
+        [Top::Arp, Top::Ipv4, Top::Ipv6, Top::Tcp, Top::Udp, Top::Icmp, Top::Icmpv6, Top::Igmp, Top::Other, Top::Undecoded];
+
+    /// Short name, as the statistics show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Top::Arp => "arp",
+            Top::Ipv4 => "ipv4",
+            Top::Ipv6 => "ipv6",
+            Top::Tcp => "tcp",
+            Top::Udp => "udp",
+            Top::Icmp => "icmp",
+            Top::Icmpv6 => "icmpv6",
+            Top::Igmp => "igmp",
+            Top::Other => "other",
+            Top::Undecoded => "undecoded",
+        }
+    }
+
+    /// Its place in [`Top::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
     }
 }
 
@@ -806,7 +816,7 @@ mod test {
         assert_eq!((t.sport, t.dport, t.flags, t.payload_len), (41518, 80, tcpflag::SYN, 0));
         assert_eq!(t.seq, 0x5e6a7f01);
         assert_eq!(p.ipv4_checksum_ok(), Some(true));
-        assert_eq!(p.top_protocol(), "tcp");
+        assert_eq!(p.top(), Top::Tcp);
     }
 
     #[test]
@@ -848,7 +858,7 @@ mod test {
     #[test]
     fn unsupported_link_is_kept() {
         let p = decode(&frame(&SYN, 147));
-        assert_eq!(p.top_protocol(), "undecoded");
+        assert_eq!(p.top(), Top::Undecoded);
         assert_eq!(p.stop.map(|s| s.cause), Some(Cause::UnsupportedLinkType));
     }
 }

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use comfy_table::Cell;
 
 use crate::output::json;
-use crate::output::summary::{num_cell, table};
+use crate::output::table::{num_cell, table};
 use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats};
 
 /// `addr:port`, with brackets around IPv6 addresses.

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, Table};
 
 use crate::output::json;
-use crate::output::summary::{num_cell, table};
+use crate::output::table::{num_cell, table};
 use crate::report::arp::{ArpEvent, ArpReport, Mac};
 use crate::report::Report;
 use crate::source::Ts;
@@ -225,11 +225,6 @@ pub fn report_only_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(w, "Input ended early: {}", e.message)?;
     }
     Ok(())
-}
-
-/// `inspect arp` in JSON: the `stats` object, the `arp` objects and the `arp_summary`.
-pub fn report_only_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
-    crate::output::summary::report_json(w, r)
 }
 
 #[cfg(test)]

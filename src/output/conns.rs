@@ -8,8 +8,8 @@ use std::io::{self, Write};
 
 use comfy_table::Cell;
 
-use crate::output::summary::{num_cell, table};
-use crate::report::conn::{ConnRecord, ConnSummary, CONN_STATES};
+use super::table::{num_cell, table};
+use crate::report::conn::{ConnRecord, ConnSummary};
 
 fn endpoint(h: std::net::IpAddr, p: u16) -> String {
     match h {
@@ -34,8 +34,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     if !s.by_state.is_empty() {
         let mut t = table(&["conn_state", "connections", "meaning"]);
         for (state, n) in &s.by_state {
-            let meaning = CONN_STATES.iter().find(|(c, _)| c == state).map(|(_, m)| *m).unwrap_or("");
-            t.add_row(vec![Cell::new(state), num_cell(n), Cell::new(meaning)]);
+            t.add_row(vec![Cell::new(state), num_cell(n), Cell::new(state.meaning())]);
         }
         writeln!(w, "{t}")?;
     }
@@ -103,7 +102,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
                 r.history,
                 r.orig_retrans,
                 r.resp_retrans,
-                r.end.replace('_', " ")
+                r.end.name().replace('_', " ")
             )?;
             for tr in &r.timeline {
                 writeln!(w, "  +{:>12.6} s  {:<4}  {:<11} -> {}", tr.t, tr.end, tr.from.name(), tr.to.name())?;
@@ -116,9 +115,9 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
 /// Writes the connection totals as one `conn_summary` JSON object (the connections themselves
 /// were streamed as `conn` events).
 pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
-    let map = |v: &[(String, u64)]| -> serde_json::Map<String, serde_json::Value> {
-        v.iter().map(|(k, n)| (k.clone(), serde_json::Value::from(*n))).collect()
-    };
+    fn map<K: std::fmt::Display>(v: &[(K, u64)]) -> serde_json::Map<String, serde_json::Value> {
+        v.iter().map(|(k, n)| (k.to_string(), serde_json::Value::from(*n))).collect()
+    }
     let v = serde_json::json!({
         "event_type": "conn_summary",
         "tcp": s.tcp,

@@ -11,6 +11,7 @@ pub mod layers;
 pub mod line;
 pub mod live;
 pub mod summary;
+pub mod table;
 
 use std::io::{self, Write};
 
@@ -68,6 +69,11 @@ impl<W: Write> Printer<W> {
         &self.opts
     }
 
+    /// Whether packets are printed at all (not with `-q`).
+    pub fn shows_packets(&self) -> bool {
+        !self.opts.quiet
+    }
+
     /// Writes one packet as the options say (nothing with `-q`).
     pub fn packet(&mut self, p: &Packet<'_>) -> io::Result<()> {
         if self.opts.quiet {
@@ -117,7 +123,8 @@ impl<W: Write> Printer<W> {
     pub fn report(&mut self, r: &Report) -> io::Result<()> {
         if self.opts.arp_only {
             return match self.opts.format {
-                Format::Json => arp::report_only_json(&mut self.w, r),
+                // The `stats` object, then the `arp` objects and the `arp_summary`.
+                Format::Json => summary::report_json(&mut self.w, r),
                 Format::Text => arp::report_only_text(&mut self.w, r),
             };
         }

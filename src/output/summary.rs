@@ -2,24 +2,13 @@
 
 use std::io::{self, Write};
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::Cell;
+
+use super::table::{num_cell, table};
 
 use crate::decode::names;
 use crate::output::{alert, json};
 use crate::report::{Event, Report};
-
-/// A table in the house style.
-pub fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(header.iter().map(Cell::new));
-    t
-}
-
-/// A right-aligned numeric cell.
-pub fn num_cell(v: impl std::fmt::Display) -> Cell {
-    Cell::new(v).set_alignment(CellAlignment::Right)
-}
 
 /// One event as a text line (None: nothing to show in text as it happens, e.g. a finished
 /// connection, which the connection table shows at the end).

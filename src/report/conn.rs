@@ -97,22 +97,167 @@ impl std::fmt::Display for TcpState {
     }
 }
 
-/// Zeek's `conn_state` values, in Zeek's documentation order, with their meanings.
-pub const CONN_STATES: [(&str, &str); 13] = [
-    ("S0", "connection attempt seen, no reply"),
-    ("S1", "connection established, not terminated"),
-    ("SF", "normal establishment and termination"),
-    ("REJ", "connection attempt rejected"),
-    ("S2", "established, close attempt by originator seen (no reply from responder)"),
-    ("S3", "established, close attempt by responder seen (no reply from originator)"),
-    ("RSTO", "established, originator aborted (sent a RST)"),
-    ("RSTR", "responder sent a RST"),
-    ("RSTOS0", "originator sent a SYN followed by a RST, no SYN-ACK seen"),
-    ("RSTRH", "responder sent a SYN-ACK followed by a RST, no SYN seen from the originator"),
-    ("SH", "originator sent a SYN followed by a FIN, no SYN-ACK seen (half open)"),
-    ("SHR", "responder sent a SYN-ACK followed by a FIN, no SYN seen from the originator"),
-    ("OTH", "no SYN seen, just midstream traffic"),
-];
+/// Zeek's `conn_state`: what became of a connection, from its two endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum ConnState {
+    /// Connection attempt seen, no reply.
+    S0,
+    /// Connection established, not terminated.
+    S1,
+    /// Normal establishment and termination.
+    SF,
+    /// Connection attempt rejected.
+    REJ,
+    /// Established, close attempt by originator seen (no reply from responder).
+    S2,
+    /// Established, close attempt by responder seen (no reply from originator).
+    S3,
+    /// Established, originator aborted (sent a RST).
+    RSTO,
+    /// Responder sent a RST.
+    RSTR,
+    /// Originator sent a SYN followed by a RST, no SYN-ACK seen.
+    RSTOS0,
+    /// Responder sent a SYN-ACK followed by a RST, no SYN seen from the originator.
+    RSTRH,
+    /// Originator sent a SYN followed by a FIN, no SYN-ACK seen (half open).
+    SH,
+    /// Responder sent a SYN-ACK followed by a FIN, no SYN seen from the originator.
+    SHR,
+    /// No SYN seen, just midstream traffic.
+    OTH,
+}
+
+impl ConnState {
+    /// Every value, in Zeek's documentation order.
+    pub const ALL: [ConnState; 13] = [
+        ConnState::S0,
+        ConnState::S1,
+        ConnState::SF,
+        ConnState::REJ,
+        ConnState::S2,
+        ConnState::S3,
+        ConnState::RSTO,
+        ConnState::RSTR,
+        ConnState::RSTOS0,
+        ConnState::RSTRH,
+        ConnState::SH,
+        ConnState::SHR,
+        ConnState::OTH,
+    ];
+
+    /// Zeek's name, as `REJ`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+
+    /// Zeek's description.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ConnState::S0 => "connection attempt seen, no reply",
+            ConnState::S1 => "connection established, not terminated",
+            ConnState::SF => "normal establishment and termination",
+            ConnState::REJ => "connection attempt rejected",
+            ConnState::S2 => "established, close attempt by originator seen (no reply from responder)",
+            ConnState::S3 => "established, close attempt by responder seen (no reply from originator)",
+            ConnState::RSTO => "established, originator aborted (sent a RST)",
+            ConnState::RSTR => "responder sent a RST",
+            ConnState::RSTOS0 => "originator sent a SYN followed by a RST, no SYN-ACK seen",
+            ConnState::RSTRH => "responder sent a SYN-ACK followed by a RST, no SYN seen from the originator",
+            ConnState::SH => "originator sent a SYN followed by a FIN, no SYN-ACK seen (half open)",
+            ConnState::SHR => "responder sent a SYN-ACK followed by a FIN, no SYN seen from the originator",
+            ConnState::OTH => "no SYN seen, just midstream traffic",
+        }
+    }
+
+    /// Its place in [`ConnState::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The state named `s` (case-insensitive).
+    pub fn parse(s: &str) -> Option<ConnState> {
+        let up = s.trim().to_ascii_uppercase();
+        ConnState::ALL.into_iter().find(|c| c.name() == up)
+    }
+}
+
+impl std::fmt::Display for ConnState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a connection left the tracker's table (or `open`: it is still in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum End {
+    /// The input ended with it still in the table.
+    EndOfInput,
+    /// Its TIME_WAIT ran out.
+    TimeWaitExpired,
+    /// An unanswered SYN waited too long.
+    SynTimeout,
+    /// A half-open or half-closed connection stayed idle too long.
+    HalfOpenTimeout,
+    /// An established connection stayed idle too long.
+    IdleTimeout,
+    /// A UDP flow stayed idle too long.
+    UdpTimeout,
+    /// The table was full and it was the longest idle.
+    Evicted,
+    /// A new SYN on the same ports started a new connection.
+    Reused,
+    /// Still in the table (a live snapshot).
+    Open,
+}
+
+impl End {
+    /// The ways of leaving the table, in the order the summary lists them.
+    pub const LEFT: [End; 8] =
+        [End::EndOfInput, End::TimeWaitExpired, End::SynTimeout, End::HalfOpenTimeout, End::IdleTimeout, End::UdpTimeout, End::Evicted, End::Reused];
+
+    /// The name, as `time_wait_expired`.
+    pub fn name(self) -> &'static str {
+        match self {
+            End::EndOfInput => "end_of_input",
+            End::TimeWaitExpired => "time_wait_expired",
+            End::SynTimeout => "syn_timeout",
+            End::HalfOpenTimeout => "half_open_timeout",
+            End::IdleTimeout => "idle_timeout",
+            End::UdpTimeout => "udp_timeout",
+            End::Evicted => "evicted",
+            End::Reused => "reused",
+            End::Open => "open",
+        }
+    }
+
+    /// Its place in [`End::LEFT`] (`Open` after them).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One state change of one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -154,8 +299,8 @@ pub struct ConnRecord {
     pub orig_bytes: u64,
     /// Payload bytes the responder sent (retransmitted segments not counted again).
     pub resp_bytes: u64,
-    /// Zeek's summary of the connection (see [`CONN_STATES`]).
-    pub conn_state: &'static str,
+    /// Zeek's summary of the connection.
+    pub conn_state: ConnState,
     /// Zeek's history letters: upper case from the originator, lower case from the responder.
     pub history: String,
     /// Packets from the originator.
@@ -188,10 +333,8 @@ pub struct ConnRecord {
     pub rtt_synack_ack: Option<f64>,
     /// The connection was already open when the capture began: the originator is a guess.
     pub mid_stream: bool,
-    /// Why the connection left the table: `end_of_input`, `time_wait_expired`, `syn_timeout`,
-    /// `half_open_timeout`, `idle_timeout`, `evicted` or `reused` (a new SYN on the same ports);
-    /// `open` in a live snapshot, for a connection still in the table.
-    pub end: &'static str,
+    /// Why the connection left the table (`open` in a live snapshot).
+    pub end: End,
     /// Each endpoint's state changes (kept with `-V`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Transition>,
@@ -208,9 +351,9 @@ pub struct ConnSummary {
     /// UDP flows reported.
     pub udp: u64,
     /// Connections per `conn_state`, over all connections (filters do not apply).
-    pub by_state: Vec<(String, u64)>,
-    /// Connections that left the table per reason (`end` values).
-    pub by_end: Vec<(String, u64)>,
+    pub by_state: Vec<(ConnState, u64)>,
+    /// Connections that left the table per reason.
+    pub by_end: Vec<(End, u64)>,
     /// Connections evicted because the table was full.
     pub evicted: u64,
     /// The table's cap.

@@ -1,11 +1,11 @@
 //! `-f EXPR` on files: BPF filters need libpcap's compiler, so a build without the `libpcap`
 //! feature says so in one line instead of ignoring the filter.
 
-use super::live::LiveError;
+use super::live::backend::LiveError;
 use super::Frame;
 
 #[cfg(feature = "libpcap")]
-pub use super::libpcap::BpfFilter;
+pub use super::live::libpcap::BpfFilter;
 
 /// Stand-in for the libpcap filter in builds without the feature: it cannot be created.
 #[cfg(not(feature = "libpcap"))]

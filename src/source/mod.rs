@@ -5,13 +5,8 @@
 
 pub mod file;
 pub mod filter;
-#[cfg(feature = "libpcap")]
-pub mod libpcap;
 pub mod live;
-pub mod pcapwrite;
-
-
-
+pub mod write;
 
 use std::fmt;
 

@@ -55,10 +55,8 @@ mod parse;
 mod plan;
 mod render;
 
-pub use calc::{
-    classify_v4, classify_v6, ipv4_report, ipv6_report, two_host_report, AddrSpace, BinaryView,
-    HostSide, Ipv4Report, Ipv6Report, TwoHostReport,
-};
+pub use crate::special::{classify_v4, classify_v6, AddrSpace};
+pub use calc::{ipv4_report, ipv6_report, two_host_report, BinaryView, HostSide, Ipv4Report, Ipv6Report, TwoHostReport};
 pub use parse::{classful_prefix, parse_ipv4, parse_token, Token};
 pub use plan::{
     range_report, range_to_cidrs, split_report, summarize_report, vlsm_report, RangeReport,
@@ -70,30 +68,23 @@ use ipnetwork::IpNetwork;
 use serde::Serialize;
 use std::net::IpAddr;
 
-/// Arguments of `inspect subnet` (clap derive; the main CLI embeds it as a subcommand's args).
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct SubnetArgs {
-    /// Address or network (A.B.C.D/NN, A.B.C.D/M.M.M.M, A.B.C.D M.M.M.M, bare A.B.C.D, IPv6 addr/prefix), a range A-B, a second host, or several networks to summarize.
-    #[arg(value_name = "INPUT", required = true, num_args = 1..)]
+/// What `inspect subnet` is asked: the positional inputs and the options.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Address or network, a range, a second host, or several networks to summarize.
     pub inputs: Vec<String>,
-    /// List the subnets of the network at this new prefix (e.g. 27, /27 or 255.255.255.224).
-    #[arg(long, value_name = "PREFIX")]
+    /// The new prefix to split the network at.
     pub split: Option<String>,
-    /// VLSM: carve the smallest subnets holding these host counts, largest first (e.g. 50,20,10).
-    #[arg(long, value_name = "N,N,...")]
+    /// VLSM host counts, as given (e.g. 50,20,10).
     pub hosts: Option<String>,
-    /// Summarize the given networks into the smallest covering set of CIDR blocks.
-    #[arg(long)]
+    /// Summarize the given networks.
     pub summarize: bool,
 }
 
-impl SubnetArgs {
-    /// Arguments with these positional inputs and no options.
+impl Query {
+    /// A query with these positional inputs and no options.
     pub fn from_inputs<S: AsRef<str>>(inputs: &[S]) -> Self {
-        SubnetArgs {
-            inputs: inputs.iter().map(|s| s.as_ref().to_string()).collect(),
-            ..SubnetArgs::default()
-        }
+        Query { inputs: inputs.iter().map(|s| s.as_ref().to_string()).collect(), ..Query::default() }
     }
 }
 
@@ -183,7 +174,7 @@ pub enum Report {
 }
 
 /// Parses the positional inputs and options into a request.
-pub fn parse(args: &SubnetArgs) -> Result<Request, SubnetError> {
+pub fn parse(args: &Query) -> Result<Request, SubnetError> {
     parse::parse_request(args)
 }
 
@@ -213,12 +204,12 @@ pub fn compute(req: &Request) -> Result<Report, SubnetError> {
 }
 
 /// Parses and computes in one step: the report for these arguments.
-pub fn analyze(args: &SubnetArgs) -> Result<Report, SubnetError> {
+pub fn analyze(args: &Query) -> Result<Report, SubnetError> {
     compute(&parse(args)?)
 }
 
 /// Runs the calculator, writing the table view, or JSON when `json` is true, to `out`.
-pub fn run(args: &SubnetArgs, json: bool, out: &mut dyn std::io::Write) -> Result<(), SubnetError> {
+pub fn run(args: &Query, json: bool, out: &mut dyn std::io::Write) -> Result<(), SubnetError> {
     let report = analyze(args)?;
     let text = if json {
         render_json(&report)?

@@ -3,7 +3,7 @@
 //! Parsing is done by hand for IPv4 so the error can name the exact bad
 //! octet (`300 is not an octet (0-255)`), which the standard parser cannot.
 
-use super::{bad, Request, SubnetArgs, SubnetError};
+use super::{bad, Request, Query, SubnetError};
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -122,7 +122,8 @@ pub fn parse_token(tok: &str) -> Result<Token, SubnetError> {
         if start.is_ipv4() != end.is_ipv4() {
             return bad(format!("{tok}: a range cannot mix IPv4 and IPv6"));
         }
-        if super::calc::to_u128(start) > super::calc::to_u128(end) {
+        // Same family: IpAddr orders addresses of one family by their value.
+        if start > end {
             return bad(format!("{tok}: the range starts after it ends"));
         }
         return Ok(Token::Range(start, end));
@@ -230,7 +231,7 @@ fn parse_split(text: &str, v6: bool) -> Result<u8, SubnetError> {
 }
 
 /// Turns the parsed arguments into a request (see the module doc for the rules).
-pub(crate) fn parse_request(args: &SubnetArgs) -> Result<Request, SubnetError> {
+pub(crate) fn parse_request(args: &Query) -> Result<Request, SubnetError> {
     let raw: Vec<&str> = args.inputs.iter().map(|s| s.trim()).collect();
     if raw.is_empty() {
         return bad("no input: give an address such as 192.168.3.125/25");

@@ -1,146 +1,15 @@
-//! Flows: the 5-tuple key, its canonical both-direction form, and the bounded flow table.
+//! The bounded flow table: a slab of nodes indexed by a hash table of slot numbers (the key lives
+//! once, in the node).
 //!
-//! A connection is one entry however its packets face, so the key is stored with its two
-//! endpoints in a fixed order (lower address/port first) and each packet says which way it went.
-//! The table is a slab of nodes indexed by a hash table of slot numbers (the key lives once, in
-//! the node). Every node sits on one of a few recency lists, one per timeout class; within a list
-//! all nodes share one timeout, so the list's tail is always the next to expire and expiry never
-//! scans the table. The tails of all lists together give the longest-idle flow to evict when the
-//! table is full. Nothing here allocates once the table has grown to its cap.
+//! Every node sits on one of a few recency lists, one per timeout class; within a list all nodes
+//! share one timeout, so the list's tail is always the next to expire and expiry never scans the
+//! table. The tails of all lists together give the longest-idle flow to evict when the table is
+//! full. Each node remembers the sequence number of the frame that last touched it, which orders
+//! flows of different tables (shards) the way one table's lists order them. Nothing here
+//! allocates once the table has grown to its cap.
 
-use std::hash::{BuildHasher, Hash};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use rustc_hash::FxBuildHasher;
-
-use super::hll::mix64;
-
-use crate::decode::{Packet, Proto};
-
-/// IP protocol number of TCP.
-pub const IPPROTO_TCP: u8 = 6;
-/// IP protocol number of UDP.
-pub const IPPROTO_UDP: u8 = 17;
-
-/// A canonical 5-tuple: endpoint `a` is the lower (address, port) pair, `b` the higher.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct FlowKey {
-    /// Lower endpoint's address (IPv4 in the first 4 bytes when `v6` is false).
-    pub a_addr: [u8; 16],
-    /// Higher endpoint's address.
-    pub b_addr: [u8; 16],
-    /// Lower endpoint's port.
-    pub a_port: u16,
-    /// Higher endpoint's port.
-    pub b_port: u16,
-    /// IP protocol number (6 TCP, 17 UDP).
-    pub proto: u8,
-    /// Whether the addresses are IPv6.
-    pub v6: bool,
-}
-
-/// Which way a packet went relative to a [`FlowKey`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// From endpoint `a` to endpoint `b`.
-    AtoB,
-    /// From endpoint `b` to endpoint `a`.
-    BtoA,
-}
-
-fn addr_bytes(ip: IpAddr) -> ([u8; 16], bool) {
-    match ip {
-        IpAddr::V4(v4) => {
-            let mut b = [0u8; 16];
-            b[..4].copy_from_slice(&v4.octets());
-            (b, false)
-        }
-        IpAddr::V6(v6) => (v6.octets(), true),
-    }
-}
-
-/// An IP protocol number, then the source and the destination as (address, port).
-pub type Endpoints = (u8, (IpAddr, u16), (IpAddr, u16));
-
-/// A TCP or UDP packet's [`Endpoints`]; None for anything else, or without an IP layer.
-pub fn endpoints(p: &Packet<'_>) -> Option<Endpoints> {
-    let (src, dst) = p.ip_addrs()?;
-    let (proto, sport, dport) = p.ports()?;
-    let proto = match proto {
-        Proto::Tcp => IPPROTO_TCP,
-        Proto::Udp => IPPROTO_UDP,
-        Proto::Icmp => return None,
-    };
-    Some((proto, (src, sport), (dst, dport)))
-}
-
-impl FlowKey {
-    /// The canonical key of a packet going from `src` to `dst`, and its direction.
-    pub fn new(proto: u8, src: IpAddr, sport: u16, dst: IpAddr, dport: u16) -> (FlowKey, Dir) {
-        let (s, v6) = addr_bytes(src);
-        let (d, _) = addr_bytes(dst);
-        FlowKey::of_bytes(proto, (s, sport), (d, dport), v6)
-    }
-
-    /// [`FlowKey::new`] from the addresses as the key holds them (an IPv4 address in the first 4
-    /// bytes): what the decoder has at hand, without making an [`IpAddr`] of each.
-    #[inline]
-    pub fn of_bytes(proto: u8, (s, sport): ([u8; 16], u16), (d, dport): ([u8; 16], u16), v6: bool) -> (FlowKey, Dir) {
-        // The byte arrays compared as big-endian numbers: the same order as comparing them byte
-        // by byte, in two instructions instead of a call to a slice comparison.
-        if (u128::from_be_bytes(s), sport) <= (u128::from_be_bytes(d), dport) {
-            (FlowKey { a_addr: s, b_addr: d, a_port: sport, b_port: dport, proto, v6 }, Dir::AtoB)
-        } else {
-            (FlowKey { a_addr: d, b_addr: s, a_port: dport, b_port: sport, proto, v6 }, Dir::BtoA)
-        }
-    }
-
-    /// The key of a TCP or UDP packet (None for anything else, or without an IP layer).
-    pub fn of_packet(p: &Packet<'_>) -> Option<(FlowKey, Dir)> {
-        let (proto, (src, sport), (dst, dport)) = endpoints(p)?;
-        Some(FlowKey::new(proto, src, sport, dst, dport))
-    }
-
-    fn ip(&self, b: &[u8; 16]) -> IpAddr {
-        if self.v6 {
-            IpAddr::V6(Ipv6Addr::from(*b))
-        } else {
-            IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
-        }
-    }
-
-    /// Endpoint `a` as address and port.
-    pub fn a(&self) -> (IpAddr, u16) {
-        (self.ip(&self.a_addr), self.a_port)
-    }
-
-    /// Endpoint `b` as address and port.
-    pub fn b(&self) -> (IpAddr, u16) {
-        (self.ip(&self.b_addr), self.b_port)
-    }
-
-    /// A 64-bit hash of the key (FxHash): the seed of connection ids and their tie-breaker.
-    pub fn hash64(&self) -> u64 {
-        FxBuildHasher.hash_one(self)
-    }
-
-    /// The flow table's hash of the key: every field is folded in once, each address half by a
-    /// multiplication of its own (the multiplications do not wait for each other, where a
-    /// streaming hash such as FxHash takes ten in a row). The index mixes it again
-    /// (`FlowIndex::bits`), so it need only tell keys apart.
-    pub fn table_hash(&self) -> u64 {
-        let half = |b: &[u8; 16], hi: bool| -> u64 {
-            let r = if hi { b.get(8..16) } else { b.get(0..8) };
-            r.and_then(|r| <[u8; 8]>::try_from(r).ok()).map_or(0, u64::from_le_bytes)
-        };
-        let rest = self.a_port as u64 | (self.b_port as u64) << 16 | (self.proto as u64) << 32 | (self.v6 as u64) << 40;
-        half(&self.a_addr, false).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            ^ half(&self.b_addr, false).wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(29)
-            ^ half(&self.a_addr, true).wrapping_mul(0x1656_67b1_9e37_79f9)
-            ^ half(&self.b_addr, true).wrapping_mul(0x27d4_eb2f_1656_67c5).rotate_left(43)
-            ^ rest.wrapping_mul(0xff51_afd7_ed55_8ccd)
-    }
-}
+use crate::decode::key::mix64;
+use crate::decode::FlowKey;
 
 /// The key index: open addressing with linear probing over one array of 8-byte entries, each
 /// the upper 32 bits of the key's (mixed) hash beside the slot of its node. A lookup reads one
@@ -324,6 +193,8 @@ struct Node<V> {
     next: u32,
     class: u8,
     last_ns: i64,
+    /// Sequence number of the frame that last touched the flow.
+    seq: u64,
     val: Option<V>,
 }
 
@@ -344,6 +215,8 @@ pub struct Gone<V> {
     pub last_ns: i64,
     /// Its timeout class when it left.
     pub class: u8,
+    /// Sequence number of the frame that last touched it.
+    pub seq: u64,
 }
 
 /// A bounded table of flows with per-class idle timeouts, on packet time.
@@ -355,11 +228,11 @@ pub struct FlowTable<V> {
     timeouts_ns: [i64; CLASSES],
     cap: usize,
     len: usize,
-    /// Set by the first `pop_any`: the table is being emptied and no longer indexed.
+    /// Set by [`FlowTable::begin_drain`]: the table is being emptied and no longer indexed.
     draining: bool,
-    /// The nodes `drain_unordered` went through, dropped with the table rather than then: dropping
-    /// 500,000 connections took as long as counting them (5-8 ms), and a run that ends next
-    /// leaves its tables to the kernel (see `run::Tables`).
+    /// The nodes [`FlowTable::drain_each`] went through, dropped with the table rather than then:
+    /// dropping 500,000 connections takes as long as counting them, and a run that ends next
+    /// leaves its tables to the kernel (see `pipeline::Leftovers`).
     spent: Vec<Vec<Node<V>>>,
     /// The index entries given up by draining, kept for the same reason.
     spent_index: Vec<Vec<u64>>,
@@ -367,6 +240,8 @@ pub struct FlowTable<V> {
 
 /// Most flows the index is sized for up front; a larger cap grows the index as flows arrive.
 const INDEX_PREALLOC: usize = 1 << 20;
+/// Most nodes reserved at the first insertion.
+const NODES_PREALLOC: usize = 1 << 16;
 
 impl<V> FlowTable<V> {
     /// An empty table holding at most `cap` flows, with one idle timeout (ns) per class.
@@ -473,14 +348,11 @@ impl<V> FlowTable<V> {
         self.len >= self.cap
     }
 
-    /// Inserts a new flow (the caller has checked it is absent and made room); returns its slot.
-    pub fn insert(&mut self, key: FlowKey, val: V, now_ns: i64, class: u8) -> u32 {
-        self.insert_hashed(key, key.table_hash(), val, now_ns, class)
-    }
-
-    /// [`FlowTable::insert`] with the key's [`FlowKey::table_hash`] already computed.
-    pub fn insert_hashed(&mut self, key: FlowKey, hash: u64, val: V, now_ns: i64, class: u8) -> u32 {
-        let node = Node { key, prev: NIL, next: NIL, class, last_ns: now_ns, val: Some(val) };
+    /// Inserts a new flow whose key has hash `hash` ([`FlowKey::table_hash`]), first seen at
+    /// `now_ns` by frame `seq` (the caller has checked it is absent and made room); returns its
+    /// slot.
+    pub fn insert(&mut self, key: FlowKey, hash: u64, val: V, now_ns: i64, class: u8, seq: u64) -> u32 {
+        let node = Node { key, prev: NIL, next: NIL, class, last_ns: now_ns, seq, val: Some(val) };
         let slot = match self.free.pop() {
             Some(s) => {
                 if let Some(n) = self.nodes.get_mut(s as usize) {
@@ -490,8 +362,14 @@ impl<V> FlowTable<V> {
             }
             None => {
                 if self.nodes.len() == self.nodes.capacity() {
-                    // Grow by doubling, but never past the cap: memory stays flat at the cap.
-                    let extra = self.nodes.len().max(64).min(self.cap.saturating_sub(self.nodes.len()).max(1));
+                    // The first node reserves room for the cap (up to a bound): the pages are only
+                    // backed once written, and growing by doubling would copy every node at each
+                    // step. Past the bound it doubles, never past the cap: memory stays flat.
+                    let extra = if self.nodes.capacity() == 0 {
+                        self.cap.min(NODES_PREALLOC)
+                    } else {
+                        self.nodes.len().max(64).min(self.cap.saturating_sub(self.nodes.len()).max(1))
+                    };
                     self.nodes.reserve_exact(extra);
                 }
                 self.nodes.push(node);
@@ -504,11 +382,12 @@ impl<V> FlowTable<V> {
         slot
     }
 
-    /// Marks the flow in `slot` active at `now_ns` in timeout class `class`.
-    pub fn touch(&mut self, slot: u32, now_ns: i64, class: u8) {
+    /// Marks the flow in `slot` active at `now_ns`, by frame `seq`, in timeout class `class`.
+    pub fn touch(&mut self, slot: u32, now_ns: i64, class: u8, seq: u64) {
         let Some(n) = self.nodes.get_mut(slot as usize) else { return };
         // Out-of-order timestamps never move a flow's activity backwards.
         n.last_ns = n.last_ns.max(now_ns);
+        n.seq = seq;
         if self.lists.get(class as usize).is_some_and(|l| l.head == slot) {
             return;
         }
@@ -529,7 +408,7 @@ impl<V> FlowTable<V> {
     /// Takes the flow in `slot` out of the table.
     pub fn remove(&mut self, slot: u32) -> Option<Gone<V>> {
         let n = self.nodes.get(slot as usize)?;
-        let (key, last_ns, class) = (n.key, n.last_ns, n.class);
+        let (key, last_ns, class, seq) = (n.key, n.last_ns, n.class, n.seq);
         if !self.draining {
             self.index.remove(key.table_hash(), slot);
         }
@@ -537,7 +416,7 @@ impl<V> FlowTable<V> {
         let val = self.nodes.get_mut(slot as usize)?.val.take()?;
         self.free.push(slot);
         self.len -= 1;
-        Some(Gone { key, val, last_ns, class })
+        Some(Gone { key, val, last_ns, class, seq })
     }
 
     /// The slot of the longest-idle flow of all classes (the oldest of the lists' tails).
@@ -563,70 +442,31 @@ impl<V> FlowTable<V> {
         None
     }
 
-    /// Removes any one flow (the oldest of the first non-empty class); for draining at the end.
-    /// The first call drops the whole key index at once: from then on the table only empties
-    /// (`find` sees nothing), which saves a random index access per flow left at the end (8 %
-    /// of a run with 500,000 flows left).
-    pub fn pop_any(&mut self) -> Option<Gone<V>> {
+    /// Stops indexing the table, which from now on only empties ([`FlowTable::find`] sees
+    /// nothing): taking out every flow left at the end of a run then saves a random index access
+    /// each.
+    pub fn begin_drain(&mut self) {
         if !self.draining {
             self.draining = true;
             self.drop_index();
         }
-        let tail = self.lists.iter().map(|l| l.tail).find(|&t| t != NIL)?;
-        self.remove(tail)
+    }
+
+    /// Every flow in the table as (slot, class, time of its last packet, sequence number of the
+    /// frame that last touched it), in slot order.
+    pub fn slots(&self) -> impl Iterator<Item = (u32, u8, i64, u64)> + '_ {
+        self.nodes.iter().enumerate().filter(|(_, n)| n.val.is_some()).map(|(i, n)| (i as u32, n.class, n.last_ns, n.seq))
     }
 
     /// Empties the table, showing `f` every flow (key, value, time of its last packet, class)
-    /// in slot order rather than in any list order: a sequential pass over the nodes, for a caller
-    /// that only counts what it sees. At the end of a run with 600,000 flows left, taking them
-    /// out one by one in list order (a random access and a copy each) was most of the run's tail.
-    /// The nodes are split among `parts` threads (this one and `parts - 1` more), each counting
-    /// into its own `T` from `init`: the pass reads the whole table, 48 MB at 500,000 flows,
-    /// and at the end of a run the other core is idle. The `T`s come back in slot order.
-    pub fn drain_unordered<T: Send>(
-        &mut self,
-        parts: usize,
-        init: impl Fn() -> T + Sync,
-        f: impl Fn(&mut T, &FlowKey, &mut V, i64, u8) + Sync,
-    ) -> Vec<T>
-    where
-        V: Send,
-    {
-        let each = |nodes: &mut [Node<V>]| {
-            let mut t = init();
-            for n in nodes {
-                if let Some(v) = &mut n.val {
-                    f(&mut t, &n.key, v, n.last_ns, n.class);
-                }
+    /// in slot order: a sequential pass over the nodes, for a caller that only counts what it
+    /// sees (taking them out one by one in list order is a random access and a copy each).
+    pub fn drain_each(&mut self, mut f: impl FnMut(&FlowKey, &mut V, i64, u8)) {
+        for n in &mut self.nodes {
+            if let Some(v) = &mut n.val {
+                f(&n.key, v, n.last_ns, n.class);
             }
-            t
-        };
-        let chunk = self.nodes.len().div_ceil(parts.max(1)).max(1);
-        let mut out = Vec::new();
-        let each = &each;
-        std::thread::scope(|s| {
-            let mut chunks = self.nodes.chunks_mut(chunk);
-            let first = chunks.next();
-            let mut others = Vec::new();
-            for c in chunks {
-                // The part is sent once the thread exists, so that it stays here if none can be had.
-                let (tx, rx) = std::sync::mpsc::channel::<&mut [Node<V>]>();
-                match std::thread::Builder::new().name("inspect-count".into()).spawn_scoped(s, move || rx.recv().ok().map(each)) {
-                    Ok(h) => match tx.send(c) {
-                        Ok(()) => others.push(Ok(h)),
-                        Err(back) => others.push(Err(back.0)),
-                    },
-                    Err(_) => others.push(Err(c)),
-                }
-            }
-            out.push(each(first.unwrap_or(&mut [])));
-            for o in others {
-                match o {
-                    Ok(h) => out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-                    Err(c) => out.push(each(c)),
-                }
-            }
-        });
+        }
         let nodes = std::mem::take(&mut self.nodes);
         if nodes.capacity() > 0 {
             self.spent.push(nodes);
@@ -635,7 +475,6 @@ impl<V> FlowTable<V> {
         self.drop_index();
         self.lists = [List { head: NIL, tail: NIL }; CLASSES];
         self.len = 0;
-        out
     }
 
     /// Empties the index, keeping its entries until the table goes.
@@ -705,46 +544,13 @@ impl<V> FlowTable<V> {
 pub(crate) mod test {
     use super::*;
 
-    /// A xorshift64 sequence from `seed` (not 0): repeatable pseudo-random test data (also
-    /// for `parallel`'s tests).
+    /// A xorshift64 sequence from `seed` (not 0): repeatable pseudo-random test data.
     pub(crate) fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
         move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x
-        }
-    }
-
-    /// The canonical order of a key's endpoints is the byte-by-byte order of (address, port),
-    /// IPv4 and IPv6, for addresses that share any prefix, or are equal.
-    #[test]
-    fn endpoint_order_is_byte_order() {
-        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
-        for i in 0..20_000 {
-            let mut a = [0u8; 16];
-            for b in a.iter_mut() {
-                *b = next() as u8;
-            }
-            // The same first k bytes, the rest drawn anew (every 17th pair: equal addresses).
-            let mut b = a;
-            if i % 17 != 0 {
-                let k = (next() % 16) as usize;
-                for byte in b.iter_mut().skip(k) {
-                    *byte = next() as u8;
-                }
-            }
-            let (pa, pb) = (next() as u16 % 4, next() as u16 % 4);
-            let (ia, ib) = if i % 2 == 0 {
-                (IpAddr::V6(Ipv6Addr::from(a)), IpAddr::V6(Ipv6Addr::from(b)))
-            } else {
-                let v4 = |x: [u8; 16]| IpAddr::V4(Ipv4Addr::new(x[0], x[1], x[2], x[3]));
-                (v4(a), v4(b))
-            };
-            let (_, dir) = FlowKey::new(6, ia, pa, ib, pb);
-            let bytes = |ip: IpAddr| addr_bytes(ip).0;
-            let want = if (bytes(ia), pa) <= (bytes(ib), pb) { Dir::AtoB } else { Dir::BtoA };
-            assert_eq!(dir, want, "{ia}:{pa} {ib}:{pb}");
         }
     }
 
@@ -811,99 +617,91 @@ pub(crate) mod test {
     }
 
     fn key(port: u16) -> FlowKey {
-        FlowKey::new(IPPROTO_TCP, "10.0.0.1".parse().unwrap(), port, "10.0.0.2".parse().unwrap(), 80).0
+        let ip = |s: &str| s.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        FlowKey::new(crate::decode::key::IPPROTO_TCP, ip("10.0.0.1"), port, ip("10.0.0.2"), 80).0
     }
 
-    #[test]
-    fn both_directions_share_one_key() {
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let (k1, d1) = FlowKey::new(IPPROTO_TCP, a, 40000, b, 80);
-        let (k2, d2) = FlowKey::new(IPPROTO_TCP, b, 80, a, 40000);
-        assert_eq!(k1, k2);
-        assert_ne!(d1, d2);
-        assert_eq!(k1.a(), (a, 40000));
-        let v6: IpAddr = "2001:db8::1".parse().unwrap();
-        let (k3, _) = FlowKey::new(IPPROTO_UDP, v6, 53, b, 53);
-        assert!(k3.v6 || k3.a().0 == b);
+    /// Inserts `key(port)` with value `port` at `now`, in `class`, by frame `now`.
+    fn add(t: &mut FlowTable<u32>, port: u16, now: i64, class: u8) -> u32 {
+        let k = key(port);
+        t.insert(k, k.table_hash(), port as u32, now, class, now as u64)
     }
 
-    /// Draining shows every flow once, on one or several threads, leaves the table empty and
-    /// usable, and a second drain shows only what came after the first.
+    /// Draining shows every flow once, leaves the table empty and usable, and a second drain
+    /// shows only what came after the first.
     #[test]
-    fn drain_unordered_shows_each_flow_once_and_empties_the_table() {
-        let seen = |t: &mut FlowTable<u32>, parts: usize| {
-            let got = t.drain_unordered(parts, Vec::new, |seen: &mut Vec<_>, k, v, last, class| seen.push((k.a_port, *v, last, class)));
-            assert!(got.len() <= parts.max(1), "more parts than asked for");
-            let mut all: Vec<_> = got.into_iter().flatten().collect();
+    fn drain_each_shows_each_flow_once_and_empties_the_table() {
+        let seen = |t: &mut FlowTable<u32>| {
+            let mut all = Vec::new();
+            t.drain_each(|k, v, last, class| all.push((k.a_port, *v, last, class)));
             all.sort();
             all
         };
-        for parts in [0, 1, 2, 3, 7, 64] {
-            let mut t: FlowTable<u32> = FlowTable::new(100, [1000; CLASSES]);
-            for p in 1..=50u16 {
-                t.insert(key(p), p as u32, p as i64, (p % 5) as u8);
-            }
-            if let Some(s) = t.find(&key(7)) {
-                t.remove(s);
-            }
-            let want: Vec<_> = (1..=50u16).filter(|&p| p != 7).map(|p| (p, p as u32, p as i64, (p % 5) as u8)).collect();
-            assert_eq!(seen(&mut t, parts), want, "{parts} parts");
-            assert!(t.is_empty() && t.iter().next().is_none() && t.find(&key(1)).is_none());
-            assert!(t.pop_expired(i64::MAX).is_none() && t.evict_oldest().is_none());
-            t.insert(key(60), 60, 70, 0);
-            assert!(t.find(&key(60)).is_some());
-            assert_eq!(seen(&mut t, parts), vec![(60, 60, 70, 0)]);
-            assert!(seen(&mut t, parts).is_empty(), "nothing is left");
+        let mut t: FlowTable<u32> = FlowTable::new(100, [1000; CLASSES]);
+        for p in 1..=50u16 {
+            add(&mut t, p, p as i64, (p % 5) as u8);
         }
+        if let Some(s) = t.find(&key(7)) {
+            t.remove(s);
+        }
+        let want: Vec<_> = (1..=50u16).filter(|&p| p != 7).map(|p| (p, p as u32, p as i64, (p % 5) as u8)).collect();
+        assert_eq!(seen(&mut t), want);
+        assert!(t.is_empty() && t.iter().next().is_none() && t.find(&key(1)).is_none());
+        assert!(t.pop_expired(i64::MAX).is_none() && t.evict_oldest().is_none());
+        add(&mut t, 60, 70, 0);
+        assert!(t.find(&key(60)).is_some());
+        assert_eq!(seen(&mut t), vec![(60, 60, 70, 0)]);
+        assert!(seen(&mut t).is_empty(), "nothing is left");
     }
 
     #[test]
     fn expiry_follows_each_class_timeout() {
         let mut t: FlowTable<u32> = FlowTable::new(10, [100, 1000, 1000, 1000, 1000]);
-        let s1 = t.insert(key(1), 1, 0, 0);
-        let _s2 = t.insert(key(2), 2, 10, 1);
+        let s1 = add(&mut t, 1, 0, 0);
+        add(&mut t, 2, 10, 1);
         assert!(t.pop_expired(100).is_none(), "a timeout is exceeded only after it has fully passed");
         let g = t.pop_expired(101).expect("class 0 expired");
-        assert_eq!((g.key, g.val, g.last_ns, g.class), (key(1), 1, 0, 0));
+        assert_eq!((g.key, g.val, g.last_ns, g.class, g.seq), (key(1), 1, 0, 0, 0));
         assert!(t.find(&key(1)).is_none());
         assert!(t.pop_expired(500).is_none());
         assert_eq!(t.len(), 1);
         // A freed slot is reused.
-        assert_eq!(t.insert(key(3), 3, 600, 0), s1);
+        assert_eq!(add(&mut t, 3, 600, 0), s1);
     }
 
     #[test]
     fn eviction_takes_longest_idle_across_classes() {
         let mut t: FlowTable<u32> = FlowTable::new(3, [1 << 40; CLASSES]);
-        let a = t.insert(key(1), 1, 0, 0);
-        t.insert(key(2), 2, 5, 2);
-        t.insert(key(3), 3, 7, 1);
-        t.touch(a, 9, 3);
+        let a = add(&mut t, 1, 0, 0);
+        add(&mut t, 2, 5, 2);
+        add(&mut t, 3, 7, 1);
+        t.touch(a, 9, 3, 9);
         assert!(t.is_full());
         let g = t.evict_oldest().expect("evicted");
         assert_eq!((g.key, g.last_ns), (key(2), 5));
         assert_eq!(t.find(&key(1)), Some(a));
-        let mut n = 0;
-        while t.pop_any().is_some() {
-            n += 1;
+        t.begin_drain();
+        let left: Vec<_> = t.slots().collect();
+        assert_eq!(left.len(), 2);
+        for (slot, ..) in left {
+            assert!(t.remove(slot).is_some());
         }
-        assert_eq!((n, t.len()), (2, 0));
+        assert!(t.is_empty());
     }
 
     #[test]
-    fn touch_moves_within_and_between_lists() {
+    fn touch_moves_within_and_between_lists_and_keeps_the_frame() {
         let mut t: FlowTable<u32> = FlowTable::new(10, [100; CLASSES]);
-        let a = t.insert(key(1), 1, 0, 0);
-        let b = t.insert(key(2), 2, 1, 0);
-        t.touch(a, 50, 0);
-        // b is now the oldest of class 0.
-        let g = t.pop_expired(102).expect("b expires");
-        assert_eq!(g.key, key(2));
-        let _ = b;
-        t.touch(a, 60, 4);
+        let a = add(&mut t, 1, 0, 0);
+        add(&mut t, 2, 1, 0);
+        t.touch(a, 50, 0, 50);
+        // The second flow is now the oldest of class 0.
+        let g = t.pop_expired(102).expect("it expires");
+        assert_eq!((g.key, g.seq), (key(2), 1));
+        t.touch(a, 60, 4, 61);
         assert!(t.pop_expired(159).is_none());
-        assert_eq!(t.pop_expired(161).map(|g| g.key), Some(key(1)));
+        let g = t.pop_expired(161).expect("the first expires");
+        assert_eq!((g.key, g.seq, g.class), (key(1), 61, 4));
         assert!(t.is_empty());
     }
 }

@@ -15,13 +15,14 @@ use ipnetwork::Ipv4Network;
 use pnet::datalink::{self, Channel, NetworkInterface};
 
 use crate::analyze::arp::{ArpAnalyzer, ArpConfig};
-use crate::analyze::Analyzer;
-use crate::cli::ArpScanArgs;
-use crate::decode::{decode, linktype};
+use crate::analyze::{Analyzer, Events};
+use crate::cli::{self, ArpOptions, ArpScanArgs};
+use crate::decode::{input, linktype};
+use crate::error::RunError;
 use crate::output::{arp as arp_out, json, Format};
 use crate::report::arp::{ArpReport, Mac};
 use crate::report::{Event, Report};
-use crate::run::RunError;
+use crate::source::live::find_interface;
 use crate::source::{Frame, Ts};
 
 /// The smallest prefix a scan accepts: a /16 is 65,534 requests.
@@ -115,17 +116,6 @@ fn wall_clock() -> Ts {
     Ts { sec: d.as_secs() as i64, nsec: d.subsec_nanos() }
 }
 
-fn find_interface(name: &str) -> Result<NetworkInterface, RunError> {
-    let all = datalink::interfaces();
-    match all.iter().find(|i| i.name == name) {
-        Some(i) => Ok(i.clone()),
-        None => {
-            let names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
-            Err(RunError::Usage(format!("arp-scan: no interface named {name} (there are: {})", names.join(", "))))
-        }
-    }
-}
-
 fn channel_error(iface: &str, e: io::Error) -> RunError {
     if e.kind() == io::ErrorKind::PermissionDenied {
         RunError::Input(format!("arp-scan: sending and capturing on {iface} needs root or CAP_NET_RAW"))
@@ -136,7 +126,8 @@ fn channel_error(iface: &str, e: io::Error) -> RunError {
 
 /// Runs `inspect arp-scan`: sends the requests, gathers the answers, prints the table.
 pub fn run<W: Write>(args: &ArpScanArgs, mut out: W) -> Result<(), RunError> {
-    let iface = find_interface(&args.interface)?;
+    // The same lookup, and so the same message and exit status, as `capture`.
+    let iface: NetworkInterface = find_interface(&args.interface).map_err(|e| RunError::Input(e.to_string()))?;
     let own = iface.ips.iter().find_map(|n| match n {
         pnet::ipnetwork::IpNetwork::V4(v4) => Ipv4Network::new(v4.ip(), v4.prefix()).ok(),
         _ => None,
@@ -159,7 +150,16 @@ pub fn run<W: Write>(args: &ArpScanArgs, mut out: W) -> Result<(), RunError> {
         Err(e) => return Err(channel_error(&iface.name, e)),
     };
 
-    let mut analyzer = ArpAnalyzer::new(ArpConfig { net: Some(net), ..ArpConfig::default() });
+    let d: ArpOptions = cli::defaults();
+    let mut analyzer = ArpAnalyzer::new(ArpConfig {
+        reachable: d.arp_reachable,
+        timeout: d.arp_timeout,
+        gc: d.arp_gc,
+        net: Some(net),
+        storm_rate: d.arp_storm_rate,
+        dup_window: d.arp_dup_window,
+        max_entries: d.arp_max_entries,
+    });
     let mut events: Vec<Event> = Vec::new();
     let mut targets = targets(net, own.map(|n| n.ip())).peekable();
     let start = Instant::now();
@@ -197,7 +197,9 @@ pub fn run<W: Write>(args: &ArpScanArgs, mut out: W) -> Result<(), RunError> {
                 received += 1;
                 let frame =
                     Frame { number: received, ts: wall_clock(), linktype: linktype::ETHERNET, len: bytes.len() as u32, data: bytes, interface: 0, ts_known: true };
-                analyzer.packet(&decode(&frame), &mut events);
+                let mut out = Events::default();
+                analyzer.packet(&input(&frame), &mut out);
+                events.extend(out.drain().map(|(_, e)| e));
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock) => {}
             Err(e) => return Err(RunError::Input(format!("arp-scan: reading {}: {e}", iface.name))),
@@ -248,6 +250,7 @@ pub fn print(w: &mut dyn Write, format: Format, s: &ScanSummary, arp: &ArpReport
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::decode::decode;
 
     #[test]
     fn request_frame_decodes_as_who_has() {

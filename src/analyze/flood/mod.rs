@@ -70,59 +70,39 @@
 //! active, so it is not evicted, and it holds most of the pending table, which is far larger
 //! than the half-open threshold.
 
+
+pub mod bogons;
+mod pending;
+pub mod sketches;
+mod target;
+
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use super::hll::{hash_ip, mix64, Hll};
-use super::Analyzer;
-use super::conn::{ConnInput, ConnSeg};
-use super::flow::FlowKey;
-use crate::decode::{tcpflag, Packet};
-use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, TopSource};
+use self::bogons::is_bogon;
+use self::pending::{attempt_hash, attempt_key_hash, Outcome, Pending, Slot, ST_SYN, ST_SYNACK, WAYS};
+use self::sketches::hash_ip;
+use self::target::{OpenAlert, Target, IDX_BITS};
+use super::{Analyzer, Events, LookAhead, Sink};
+use crate::decode::{tcpflag, FlowSeg, Input};
+use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats};
 use crate::report::{Event, Report};
 use crate::source::Ts;
 
-/// Default SYNs per second to one target that (with enough outstanding attempts) open an alert.
-pub const DEFAULT_SYN_RATE: u64 = 100;
-/// Default outstanding attempts to one target that (with the SYN rate) open an alert.
-pub const DEFAULT_HALF_OPEN: u64 = 64;
-/// Default seconds an attempt may wait for its completing ACK.
-pub const DEFAULT_TIMEOUT: f64 = 3.0;
-/// Default seconds without crossed thresholds before an alert closes.
-pub const DEFAULT_QUIET: f64 = 5.0;
-/// Default number of targets tracked at once.
-pub const DEFAULT_MAX_TARGETS: usize = 4096;
-/// Default size of the pending-attempt table.
-pub const DEFAULT_PENDING_SLOTS: usize = 1 << 19;
-
-/// Buckets in the one-second rate window.
-const BUCKETS: usize = 10;
-/// Width of one rate bucket, in ms.
-const BUCKET_MS: u32 = 100;
-/// Slots per bucket of the pending table.
-const WAYS: usize = 4;
-/// Space-Saving counters per target.
-const TOP_K: usize = 16;
-/// Top sources shown in an alert.
-const TOP_SHOWN: usize = 10;
-/// Sources kept in the one-SYN sample.
-const SAMPLE_CAP: usize = 64;
-/// Slots of the sample's hash table (twice the cap, so probes stay short).
-const SAMPLE_SLOTS: usize = 2 * SAMPLE_CAP;
-/// Registers of the source HyperLogLog (2^10).
-const SOURCES_P: u8 = 10;
-/// Registers of the bogon-source HyperLogLog (2^8).
-const BOGONS_P: u8 = 8;
 /// How long a calm target's sketches may run before they are cleared, in ms.
 const SKETCH_WINDOW_MS: u32 = 10_000;
 /// Target candidates examined per eviction.
 const CLOCK_SAMPLE: usize = 8;
+/// Most look-ahead hashes kept: far more than the pipeline announces ahead.
+const AHEAD_MAX: usize = 4096;
+/// Targets tracked at once.
+pub const MAX_TARGETS: usize = 4096;
+/// Size of the pending-attempt table (8 MiB of slots).
+pub const PENDING_SLOTS: usize = 1 << 19;
 /// Alerts kept in the report (all are shown as they happen).
 const MAX_ALERTS: usize = 1024;
-/// Bits of a slot's target reference that hold the index (the rest hold its generation).
-const IDX_BITS: u32 = 20;
 
 /// Thresholds and table sizes of the detector.
 #[derive(Debug, Clone)]
@@ -141,579 +121,6 @@ pub struct FloodConfig {
     pub pending_slots: usize,
 }
 
-impl Default for FloodConfig {
-    fn default() -> Self {
-        FloodConfig {
-            syn_rate: DEFAULT_SYN_RATE,
-            half_open: DEFAULT_HALF_OPEN,
-            timeout: DEFAULT_TIMEOUT,
-            quiet: DEFAULT_QUIET,
-            max_targets: DEFAULT_MAX_TARGETS,
-            pending_slots: DEFAULT_PENDING_SLOTS,
-        }
-    }
-}
-
-/// IPv4 ranges no real client sends from, as (network, prefix length).
-const BOGONS_V4: [(std::net::Ipv4Addr, u32); 10] = {
-    use std::net::Ipv4Addr as A;
-    [
-        (A::new(0, 0, 0, 0), 8),
-        (A::new(127, 0, 0, 0), 8),
-        (A::new(169, 254, 0, 0), 16),
-        (A::new(192, 0, 0, 0), 24),
-        (A::new(192, 0, 2, 0), 24),
-        (A::new(198, 18, 0, 0), 15),
-        (A::new(198, 51, 100, 0), 24),
-        (A::new(203, 0, 113, 0), 24),
-        (A::new(224, 0, 0, 0), 4),
-        (A::new(240, 0, 0, 0), 4),
-    ]
-};
-
-/// Whether `src` is an address no real client sends a SYN from (see the module doc), or the
-/// target itself.
-pub fn is_bogon(src: IpAddr, dst: IpAddr) -> bool {
-    if src == dst {
-        return true;
-    }
-    match src {
-        IpAddr::V4(a) => {
-            let v = u32::from(a);
-            BOGONS_V4.iter().any(|&(net, len)| v >> (32 - len) == u32::from(net) >> (32 - len))
-        }
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            a.is_unspecified()
-                || a.is_loopback()
-                || s[0] & 0xff00 == 0xff00
-                || s[0] & 0xffc0 == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0..5] == [0, 0, 0, 0, 0] && s[5] == 0xffff)
-        }
-    }
-}
-
-/// Hash of a connection attempt: client address and port, server address and port. The
-/// detector makes it from the flow key ([`attempt_key_hash`], the same value); this form is
-/// the definition the tests hold that one to.
-#[cfg(test)]
-fn key_hash(client: IpAddr, cport: u16, server: IpAddr, sport: u16) -> u64 {
-    let ports = ((cport as u64) << 16) | sport as u64;
-    mix64(hash_ip(client) ^ mix64(hash_ip(server).wrapping_add(ports)))
-}
-
-/// [`hash_ip`] of an address as a flow key holds it (an IPv4 address in the first 4 bytes).
-#[inline]
-fn hash_addr_bytes(b: &[u8; 16], v6: bool) -> u64 {
-    if v6 {
-        let v = u128::from_be_bytes(*b);
-        mix64((v >> 64) as u64 ^ mix64(v as u64 ^ (6u64 << 56)))
-    } else {
-        mix64(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64 | (4u64 << 32))
-    }
-}
-
-/// Hash of the connection attempt of flow `k` whose client is endpoint `a` (`client_is_a`) or
-/// `b`: the hash of the client's address and port with the server's, made from the key's bytes
-/// rather than from [`IpAddr`]s.
-#[inline]
-fn attempt_key_hash(k: &FlowKey, client_is_a: bool) -> u64 {
-    let (ha, hb) = (hash_addr_bytes(&k.a_addr, k.v6), hash_addr_bytes(&k.b_addr, k.v6));
-    let (hc, cport, hs, sport) = if client_is_a { (ha, k.a_port, hb, k.b_port) } else { (hb, k.b_port, ha, k.a_port) };
-    let ports = ((cport as u64) << 16) | sport as u64;
-    mix64(hc ^ mix64(hs.wrapping_add(ports)))
-}
-
-/// Whether these flags are a SYN-ACK's (SYN and ACK, no RST).
-fn is_synack(flags: u8) -> bool {
-    flags & tcpflag::SYN != 0 && flags & tcpflag::ACK != 0 && flags & tcpflag::RST == 0
-}
-
-/// The hash of the attempt a segment of flow `key` going from its endpoint `a` (`from_a`) or
-/// `b` with these flags looks up first: a SYN-ACK goes from the server to the client, anything
-/// else is taken from the client (a RST is then also looked up the other way). Made once, with
-/// the segment's input ([`ConnSeg::attempt`]).
-#[inline]
-pub(crate) fn attempt_hash(key: &FlowKey, from_a: bool, flags: u8) -> u64 {
-    attempt_key_hash(key, from_a != is_synack(flags))
-}
-
-/// Space-Saving: the heaviest sources in `TOP_K` counters.
-///
-/// Each counter keeps its source's hash beside it: under a spoofed flood nearly every SYN comes
-/// from a new source and is compared with all counters, and comparing 64-bit hashes first is
-/// cheaper than comparing addresses.
-#[derive(Debug, Clone)]
-struct TopK {
-    /// (source, its hash, count, possible overcount), in the order the counters were taken.
-    items: Vec<(IpAddr, u64, u64, u64)>,
-}
-
-impl TopK {
-    fn new() -> TopK {
-        TopK { items: Vec::with_capacity(TOP_K) }
-    }
-
-    /// Counts a SYN from `ip`, whose [`hash_ip`] is `h`.
-    fn add(&mut self, ip: IpAddr, h: u64) {
-        if let Some(e) = self.items.iter_mut().find(|e| e.1 == h && e.0 == ip) {
-            e.2 += 1;
-            return;
-        }
-        if self.items.len() < TOP_K {
-            self.items.push((ip, h, 1, 0));
-            return;
-        }
-        // Replace the smallest counter; its count becomes the newcomer's possible overcount.
-        if let Some(min) = self.items.iter_mut().min_by_key(|e| e.2) {
-            let c = min.2;
-            *min = (ip, h, c + 1, c);
-        }
-    }
-
-    fn top(&self) -> Vec<TopSource> {
-        let mut v: Vec<TopSource> =
-            self.items.iter().map(|&(addr, _, syns, error)| TopSource { addr, syns, error }).collect();
-        v.sort_by(|a, b| (b.syns - b.error, b.syns).cmp(&(a.syns - a.error, a.syns)).then(a.addr.cmp(&b.addr)));
-        v.truncate(TOP_SHOWN);
-        v
-    }
-
-    fn clear(&mut self) {
-        self.items.clear();
-    }
-}
-
-/// One sampled source: its hash, SYNs sent, and whether it sent anything else.
-#[derive(Debug, Clone, Copy, Default)]
-struct SampleEntry {
-    h: u64,
-    syns: u32,
-    other: bool,
-}
-
-/// Distinct sample of sources, to estimate the share that sent one SYN and nothing else.
-#[derive(Debug, Clone)]
-struct SourceSample {
-    level: u32,
-    n: usize,
-    slots: [SampleEntry; SAMPLE_SLOTS],
-}
-
-impl SourceSample {
-    fn new() -> SourceSample {
-        SourceSample { level: 0, n: 0, slots: [SampleEntry::default(); SAMPLE_SLOTS] }
-    }
-
-    /// The sample's own hash of a source hash (independent of the HyperLogLog's register bits);
-    /// never 0, which marks an empty slot.
-    fn rehash(h: u64) -> u64 {
-        mix64(h ^ 0x5bd1_e995_5bd1_e995) | 1
-    }
-
-    fn find(&mut self, s: u64) -> Option<&mut SampleEntry> {
-        let mut i = (s >> 1) as usize % SAMPLE_SLOTS;
-        for _ in 0..SAMPLE_SLOTS {
-            let e = self.slots.get(i)?;
-            if e.h == s || e.h == 0 {
-                return self.slots.get_mut(i);
-            }
-            i = (i + 1) % SAMPLE_SLOTS;
-        }
-        None
-    }
-
-    fn syn(&mut self, h: u64) {
-        let s = Self::rehash(h);
-        if s.leading_zeros() < self.level {
-            return;
-        }
-        let inserted = match self.find(s) {
-            Some(e) if e.h == s => {
-                e.syns = e.syns.saturating_add(1);
-                false
-            }
-            Some(e) => {
-                *e = SampleEntry { h: s, syns: 1, other: false };
-                true
-            }
-            None => false,
-        };
-        if inserted {
-            self.n += 1;
-            if self.n > SAMPLE_CAP {
-                self.raise_level();
-            }
-        }
-    }
-
-    fn other(&mut self, h: u64) {
-        let s = Self::rehash(h);
-        if s.leading_zeros() < self.level {
-            return;
-        }
-        if let Some(e) = self.find(s) {
-            if e.h == s {
-                e.other = true;
-            }
-        }
-    }
-
-    /// Halves the sampling rate until the sample fits again.
-    fn raise_level(&mut self) {
-        while self.n > SAMPLE_CAP && self.level < 64 {
-            self.level += 1;
-            let old = self.slots;
-            self.slots = [SampleEntry::default(); SAMPLE_SLOTS];
-            self.n = 0;
-            let level = self.level;
-            for e in old.iter().filter(|e| e.h != 0 && e.h.leading_zeros() >= level) {
-                if let Some(slot) = self.find(e.h) {
-                    *slot = *e;
-                    self.n += 1;
-                }
-            }
-        }
-    }
-
-    /// Share of sampled sources that sent one SYN and nothing else (None when empty).
-    fn one_syn_share(&self) -> Option<f64> {
-        if self.n == 0 {
-            return None;
-        }
-        let one = self.slots.iter().filter(|e| e.h != 0 && e.syns == 1 && !e.other).count();
-        Some(one as f64 / self.n as f64)
-    }
-
-    fn clear(&mut self) {
-        *self = SourceSample::new();
-    }
-}
-
-/// What is known about a target's sources since the sketches were last cleared.
-#[derive(Debug, Clone)]
-struct Sketches {
-    sources: Hll,
-    bogons: Hll,
-    sample: SourceSample,
-    top: TopK,
-    since_ms: u32,
-}
-
-impl Sketches {
-    fn new(now_ms: u32) -> Sketches {
-        Sketches {
-            sources: Hll::new(SOURCES_P),
-            bogons: Hll::new(BOGONS_P),
-            sample: SourceSample::new(),
-            top: TopK::new(),
-            since_ms: now_ms,
-        }
-    }
-
-    fn clear(&mut self, now_ms: u32) {
-        self.sources.clear();
-        self.bogons.clear();
-        self.sample.clear();
-        self.top.clear();
-        self.since_ms = now_ms;
-    }
-}
-
-/// Cumulative counts of one target; an alert's counts are differences of two of these.
-#[derive(Debug, Clone, Copy, Default)]
-struct Counters {
-    syns: u64,
-    completed: u64,
-    reset: u64,
-    half_open: u64,
-    synacks: u64,
-    synacks_unanswered: u64,
-}
-
-/// An alert in progress on a target.
-#[derive(Debug, Clone)]
-struct OpenAlert {
-    start: Ts,
-    detected: Ts,
-    last_hot: Ts,
-    last_hot_ms: u32,
-    syns: u64,
-    peak_rate: u64,
-    peak_outstanding: u64,
-    base: Counters,
-}
-
-/// One destination address and port.
-#[derive(Debug, Clone)]
-struct Target {
-    key: (IpAddr, u16),
-    gen: u32,
-    last_ms: u32,
-    ring: [u32; BUCKETS],
-    ring_first: [Ts; BUCKETS],
-    ring_tick: u32,
-    rate: u64,
-    pending: u64,
-    pending_synack: u64,
-    /// First SYN since the outstanding count was last zero, and SYNs since then: where a flood
-    /// begins, even when a completed handshake shares its rate window.
-    backlog_since: Ts,
-    backlog_syns: u64,
-    backlog_base: Counters,
-    c: Counters,
-    sk: Box<Sketches>,
-    alert: Option<OpenAlert>,
-}
-
-impl Target {
-    fn new(key: (IpAddr, u16), gen: u32, now_ms: u32) -> Target {
-        Target {
-            key,
-            gen,
-            last_ms: now_ms,
-            ring: [0; BUCKETS],
-            ring_first: [Ts::default(); BUCKETS],
-            ring_tick: now_ms / BUCKET_MS,
-            rate: 0,
-            pending: 0,
-            pending_synack: 0,
-            backlog_since: Ts::default(),
-            backlog_syns: 0,
-            backlog_base: Counters::default(),
-            c: Counters::default(),
-            sk: Box::new(Sketches::new(now_ms)),
-            alert: None,
-        }
-    }
-
-    /// Reuses an evicted target's memory for a new key.
-    fn reset(&mut self, key: (IpAddr, u16), now_ms: u32) {
-        self.key = key;
-        self.gen = self.gen.wrapping_add(1) & ((1 << (32 - IDX_BITS)) - 1);
-        self.last_ms = now_ms;
-        self.ring = [0; BUCKETS];
-        self.ring_tick = now_ms / BUCKET_MS;
-        self.rate = 0;
-        self.pending = 0;
-        self.pending_synack = 0;
-        self.backlog_since = Ts::default();
-        self.backlog_syns = 0;
-        self.backlog_base = Counters::default();
-        self.c = Counters::default();
-        self.sk.clear(now_ms);
-        self.alert = None;
-    }
-
-    /// Moves the rate window forward to `now_ms`, emptying the buckets that fell out of it.
-    fn roll(&mut self, now_ms: u32) {
-        let tick = now_ms / BUCKET_MS;
-        if tick <= self.ring_tick {
-            return;
-        }
-        let n = (tick - self.ring_tick).min(BUCKETS as u32);
-        for k in 1..=n {
-            let b = ((self.ring_tick + k) as usize) % BUCKETS;
-            if let Some(c) = self.ring.get_mut(b) {
-                self.rate -= *c as u64;
-                *c = 0;
-            }
-        }
-        self.ring_tick = tick;
-    }
-
-    fn add_syn(&mut self, now: Ts) {
-        let b = self.ring_tick as usize % BUCKETS;
-        if let (Some(c), Some(f)) = (self.ring.get_mut(b), self.ring_first.get_mut(b)) {
-            if *c == 0 {
-                *f = now;
-            }
-            *c += 1;
-            self.rate += 1;
-        }
-    }
-
-    /// The first SYN in the rate window.
-    fn window_start(&self, now: Ts) -> Ts {
-        for k in (0..BUCKETS as u32).rev() {
-            let Some(tick) = self.ring_tick.checked_sub(k) else { continue };
-            let b = tick as usize % BUCKETS;
-            if self.ring.get(b).is_some_and(|c| *c > 0) {
-                return self.ring_first.get(b).copied().unwrap_or(now);
-            }
-        }
-        now
-    }
-}
-
-/// State of a pending attempt.
-const ST_SYN: u64 = 1;
-const ST_SYNACK: u64 = 2;
-
-/// One pending attempt: four-tuple hash with the state in its low two bits (0: empty), the time
-/// of its first packet in ms since the run's first packet, and its target (index and generation).
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    fp: u64,
-    ts: u32,
-    tgt: u32,
-}
-
-impl Slot {
-    fn matches(&self, h: u64) -> bool {
-        self.fp != 0 && self.fp & !3 == h & !3
-    }
-    fn state(&self) -> u64 {
-        self.fp & 3
-    }
-}
-
-/// Words (u64) a slot takes in the pending table: the hash with the state, then the time (low
-/// half) and the target (high half). A bucket's ways take one 64-byte cache line.
-const SLOT_WORDS: usize = 2;
-/// Words of one bucket.
-const BUCKET_WORDS: usize = WAYS * SLOT_WORDS;
-
-/// The one-byte tag of a hash (never 0, which marks an empty way): the top byte, which the
-/// bucket index does not use.
-fn tag_of(h: u64) -> u8 {
-    ((h >> 56) as u8).max(1)
-}
-
-/// The pending table: 4-way buckets of [`Slot`]s, and beside them one tag byte per way.
-///
-/// Most packets are ACKs of established connections that were never pending; looking each up in
-/// the slots (8 MiB at the default size) cost a cache miss per packet, the largest single cost
-/// of a run in the profile. The tags (1/16 of the size) answer those lookups: a slot is read only
-/// when its tag matches (1 in 255 for a way holding another attempt).
-///
-/// The slots are zeroed memory, which the kernel hands out a page at a time as it is first
-/// written: a slot is read only after its tag says it was written, so every page is first
-/// written, once. Filling the table with empty slots instead wrote 8 MiB at the first SYN, 5 of
-/// the 10 ms a capture of a few packets took. Zeroed memory comes as a `Vec<u64>`, which is only
-/// 8-byte aligned, so it has one bucket more and the buckets start at its first 64-byte boundary.
-#[derive(Debug, Default)]
-struct Pending {
-    words: Vec<u64>,
-    /// Index in `words` of the first bucket's first word.
-    first: usize,
-    buckets: usize,
-    tags: Vec<[u8; WAYS]>,
-}
-
-impl Pending {
-    fn is_empty(&self) -> bool {
-        self.buckets == 0
-    }
-
-    fn alloc(&mut self, slots: usize) {
-        let n = (slots / WAYS).max(1);
-        self.words = vec![0; (n + 1) * BUCKET_WORDS];
-        let off = (self.words.as_ptr() as usize / 8) % BUCKET_WORDS;
-        self.first = (BUCKET_WORDS - off) % BUCKET_WORDS;
-        self.buckets = n;
-        self.tags = vec![[0; WAYS]; n];
-    }
-
-    /// First slot index of `h`'s bucket.
-    fn base(&self, h: u64) -> usize {
-        ((h >> 24) as usize & (self.buckets.max(1) - 1)) * WAYS
-    }
-
-    /// Where the words of slot `i` are in `words` (None past the last slot).
-    fn span(&self, i: usize) -> Option<std::ops::Range<usize>> {
-        let at = self.first + i.checked_mul(SLOT_WORDS)?;
-        (i < self.buckets * WAYS).then_some(at..at + SLOT_WORDS)
-    }
-
-    /// The two words of slot `i`.
-    fn words(&self, i: usize) -> Option<&[u64]> {
-        self.words.get(self.span(i)?)
-    }
-
-    fn get(&self, i: usize) -> Option<Slot> {
-        match *self.words(i)? {
-            [fp, rest] => Some(Slot { fp, ts: rest as u32, tgt: (rest >> 32) as u32 }),
-            _ => None,
-        }
-    }
-
-    fn words_mut(&mut self, i: usize) -> Option<&mut [u64]> {
-        let span = self.span(i)?;
-        self.words.get_mut(span)
-    }
-
-    /// Whether slot `i` holds an attempt (read from the tags).
-    fn occupied(&self, i: usize) -> bool {
-        self.tags.get(i / WAYS).and_then(|t| t.get(i % WAYS)).is_some_and(|&t| t != 0)
-    }
-
-    fn set(&mut self, i: usize, s: Slot) {
-        let tag = if s.fp == 0 { 0 } else { tag_of(s.fp) };
-        if let Some([fp, rest]) = self.words_mut(i) {
-            *fp = s.fp;
-            *rest = s.ts as u64 | (s.tgt as u64) << 32;
-        }
-        if let Some(t) = self.tags.get_mut(i / WAYS).and_then(|t| t.get_mut(i % WAYS)) {
-            *t = tag;
-        }
-    }
-
-    /// Sets the state bits of the attempt in slot `i`.
-    fn set_state(&mut self, i: usize, state: u64) {
-        if let Some([fp, _]) = self.words_mut(i) {
-            *fp = (*fp & !3) | state;
-        }
-    }
-
-    /// Index of the attempt with hash `h`.
-    fn find(&self, h: u64) -> Option<usize> {
-        let base = self.base(h);
-        let tags = self.tags.get(base / WAYS)?;
-        let tag = tag_of(h);
-        (0..WAYS)
-            .filter(|&w| tags.get(w) == Some(&tag))
-            .map(|w| base + w)
-            .find(|&i| self.get(i).is_some_and(|s| s.matches(h)))
-    }
-
-    /// Asks for the tags of `h`'s bucket and, for an attempt about to be recorded, the bucket
-    /// itself, without waiting (see [`super::Analyzer::warm`]).
-    fn prefetch(&self, h: u64, slots_too: bool) {
-        self.prefetch_bucket(self.base(h) / WAYS, slots_too);
-    }
-
-    /// Asks for slot `i` and its tag, without waiting.
-    fn prefetch_slot(&self, i: usize) {
-        self.prefetch_bucket(i / WAYS, true);
-    }
-
-    /// Asks for the tags of bucket `b` and, with `slots_too`, its slots.
-    fn prefetch_bucket(&self, b: usize, slots_too: bool) {
-        if let Some(t) = self.tags.get(b) {
-            mem_prefetch::prefetch_read_data::<[u8; WAYS], 3>(t);
-        }
-        if slots_too {
-            if let Some(x) = b.checked_mul(BUCKET_WORDS).and_then(|w| self.words.get(self.first + w)) {
-                mem_prefetch::prefetch_read_data::<u64, 3>(x);
-            }
-        }
-    }
-
-    /// Whether slot `i` still holds the attempt first seen at `ts`.
-    fn holds(&self, i: usize, ts: u32) -> bool {
-        self.occupied(i) && self.get(i).is_some_and(|s| s.fp != 0 && s.ts == ts)
-    }
-}
-
-/// How a pending attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Completed,
-    Reset,
-    Expired,
-}
 
 /// The SYN-flood detector (see the module documentation).
 #[derive(Debug)]
@@ -741,6 +148,10 @@ pub struct FloodAnalyzer {
     close_check_ms: u32,
     alerts: Vec<Alert>,
     stats: FloodStats,
+    /// Events of the packet at hand (alerts are rare: kept apart from the pipeline's buffer).
+    evs: Vec<crate::report::Event>,
+    /// The attempt hashes the look-ahead made, with the frame (number, time) of each.
+    ahead: VecDeque<(u64, Ts, u64)>,
 }
 
 impl FloodAnalyzer {
@@ -768,6 +179,8 @@ impl FloodAnalyzer {
             close_check_ms: 0,
             alerts: Vec::new(),
             stats: FloodStats::default(),
+            evs: Vec::new(),
+            ahead: VecDeque::new(),
         }
     }
 
@@ -929,7 +342,7 @@ impl FloodAnalyzer {
     }
 
     /// One TCP segment.
-    fn segment(&mut self, ts: Ts, f: &ConnSeg, events: &mut Vec<Event>) {
+    fn segment(&mut self, ts: Ts, f: &FlowSeg, h: u64, events: &mut Vec<Event>) {
         if self.base.is_none() {
             self.base = Some(ts);
         }
@@ -943,17 +356,17 @@ impl FloodAnalyzer {
         }
         let flags = f.seg.flags;
         if flags & tcpflag::RST != 0 {
-            self.on_rst(f);
+            self.on_rst(f, h);
         } else if flags & tcpflag::SYN != 0 {
             let (src, sport) = f.src();
             if flags & tcpflag::ACK != 0 {
-                self.on_synack(src, sport, f.attempt, now_ms);
+                self.on_synack(src, sport, h, now_ms);
             } else {
                 let (dst, dport) = f.dst();
-                self.on_syn(src, dst, dport, f.attempt, ts, now_ms, events);
+                self.on_syn(src, dst, dport, h, ts, now_ms, events);
             }
         } else if flags & tcpflag::ACK != 0 {
-            self.on_ack(f);
+            self.on_ack(f, h);
         }
     }
 
@@ -1065,21 +478,21 @@ impl FloodAnalyzer {
         }
     }
 
-    fn on_ack(&mut self, f: &ConnSeg) {
+    fn on_ack(&mut self, f: &FlowSeg, h: u64) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(f.attempt) {
+        if let Some(i) = self.find(h) {
             let ti = self.resolve(i, Outcome::Completed);
             self.client_spoke(ti, f.src().0);
         }
     }
 
-    fn on_rst(&mut self, f: &ConnSeg) {
+    fn on_rst(&mut self, f: &FlowSeg, h: u64) {
         if self.outstanding == 0 {
             return;
         }
-        if let Some(i) = self.find(f.attempt) {
+        if let Some(i) = self.find(h) {
             let ti = self.resolve(i, Outcome::Reset);
             self.client_spoke(ti, f.src().0);
         } else if let Some(i) = self.find(attempt_key_hash(&f.key, !f.from_a)) {
@@ -1195,31 +608,66 @@ fn secs_to_ms(s: f64) -> u32 {
 }
 
 impl Analyzer for FloodAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        self.conn_input(&ConnInput::of_packet(p), events);
-    }
-
-    fn takes_conn_input(&self) -> bool {
-        true
-    }
-
-    fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
-        if let Some(f) = x.flow.as_ref().filter(|f| f.tcp) {
-            self.segment(x.ts, f, events);
+    fn packet(&mut self, x: &Input, out: &mut Events) {
+        let Some(f) = x.flow().filter(|f| f.tcp) else { return };
+        // The attempt hash, for a segment that looks one up: made by the look-ahead when this
+        // input was announced.
+        let h = if f.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) == 0 {
+            0
+        } else {
+            match self.ahead.front() {
+                Some(&(number, ts, h)) if number == x.number && ts == x.ts => {
+                    self.ahead.pop_front();
+                    h
+                }
+                _ => attempt_hash(&f.key, f.from_a, f.seg.flags),
+            }
+        };
+        let mut evs = std::mem::take(&mut self.evs);
+        self.segment(x.ts, f, h, &mut evs);
+        for e in evs.drain(..) {
+            out.push(e);
         }
+        self.evs = evs;
     }
 
-    fn warm(&mut self, xs: &[ConnInput]) {
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        let mut open = std::mem::take(&mut self.open);
+        open.sort_unstable();
+        let mut evs = Vec::new();
+        for ti in open {
+            self.close(ti as usize, ClosedBy::EndOfInput, &mut evs);
+        }
+        for e in evs {
+            out.event(e);
+        }
+        self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)));
+        report.alerts = std::mem::take(&mut self.alerts);
+        self.stats.targets = self.index.len() as u64;
+        report.flood = Some(self.stats.clone());
+    }
+}
+
+impl LookAhead for FloodAnalyzer {
+    fn warm(&mut self, xs: &[Input]) {
         // The tag words the next segments will read (and for a SYN the bucket it will go into)
         // are asked for without waiting, as are the slots of the attempts that will time out by
-        // then. Each segment's attempt hash came with its input.
+        // then.
         let mut last = None;
         for x in xs {
-            let Some(f) = x.flow.as_ref().filter(|f| f.tcp) else { continue };
+            let Some(f) = x.flow().filter(|f| f.tcp) else { continue };
             last = Some(x.ts);
             let fl = f.seg.flags;
-            if !self.slots.is_empty() && fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
-                self.slots.prefetch(f.attempt, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
+            if fl & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) != 0 {
+                let h = attempt_hash(&f.key, f.from_a, fl);
+                if !self.slots.is_empty() {
+                    self.slots.prefetch(h, fl & tcpflag::SYN != 0 && fl & tcpflag::ACK == 0);
+                }
+                // Kept for the packet, in the order the inputs come.
+                if self.ahead.len() >= AHEAD_MAX {
+                    self.ahead.clear();
+                }
+                self.ahead.push_back((x.number, x.ts, h));
             }
         }
         let (Some(last), Some(_)) = (last, self.base) else { return };
@@ -1234,26 +682,21 @@ impl Analyzer for FloodAnalyzer {
             n += 1;
         }
     }
-
-    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
-        let mut open = std::mem::take(&mut self.open);
-        open.sort_unstable();
-        for ti in open {
-            self.close(ti as usize, ClosedBy::EndOfInput, events);
-        }
-        self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)));
-        report.alerts = std::mem::take(&mut self.alerts);
-        self.stats.targets = self.index.len() as u64;
-        report.flood = Some(self.stats.clone());
-    }
 }
 
 #[cfg(test)]
 mod test {
+    use super::pending::{is_synack, key_hash};
+    use super::sketches::{mix64, SourceSample, TopK, SAMPLE_CAP};
     use super::*;
-    use crate::decode::decode;
+    use crate::decode::{input, FlowKey};
     use crate::source::Frame;
     use std::net::Ipv4Addr;
+
+    /// The settings the tests start from: the command line's defaults.
+    fn defaults() -> FloodConfig {
+        FloodConfig { syn_rate: 100, half_open: 64, timeout: 3.0, quiet: 5.0, max_targets: 4096, pending_slots: 1 << 19 }
+    }
 
     /// The pending table's buckets each start a 64-byte line, slots keep every bit of what is
     /// stored in them, and no index past the table reaches memory.
@@ -1291,7 +734,7 @@ mod test {
     /// attempt its receiver began.
     #[test]
     fn the_attempt_hash_from_the_key_is_the_one_on_the_addresses() {
-        use crate::analyze::tcp::Seg;
+        use crate::decode::{key::IPPROTO_TCP, Dir};
         let v6 = |s: &str| s.parse::<IpAddr>().expect("address");
         let pairs = [
             ((IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000), (IpAddr::V4(Ipv4Addr::new(192, 168, 3, 130)), 80)),
@@ -1302,17 +745,16 @@ mod test {
         let mut seen = std::collections::HashSet::new();
         for (x, y) in pairs {
             for (src, dst) in [(x, y), (y, x)] {
-                let (key, dir) = FlowKey::new(crate::analyze::flow::IPPROTO_TCP, src.0, src.1, dst.0, dst.1);
+                let (key, dir) = FlowKey::new(IPPROTO_TCP, src.0, src.1, dst.0, dst.1);
+                let from_a = dir == Dir::AtoB;
                 for flags in 0..=0x3fu8 {
-                    let f = ConnSeg::new(key, matches!(dir, crate::analyze::flow::Dir::AtoB), Seg { flags, ..Seg::default() }, true);
-                    assert_eq!((f.src(), f.dst()), (src, dst));
                     let want = if is_synack(flags) {
                         key_hash(dst.0, dst.1, src.0, src.1)
                     } else {
                         key_hash(src.0, src.1, dst.0, dst.1)
                     };
-                    assert_eq!(f.attempt, want, "{src:?} -> {dst:?} flags {flags:#x}");
-                    assert_eq!(attempt_key_hash(&f.key, !f.from_a), key_hash(dst.0, dst.1, src.0, src.1));
+                    assert_eq!(attempt_hash(&key, from_a, flags), want, "{src:?} -> {dst:?} flags {flags:#x}");
+                    assert_eq!(attempt_key_hash(&key, !from_a), key_hash(dst.0, dst.1, src.0, src.1));
                     seen.insert(want);
                 }
             }
@@ -1346,7 +788,9 @@ mod test {
             let data = frame(src, sport, dst, dport, flags);
             let ts = Ts { sec: 1_000 + (ms / 1000) as i64, nsec: (ms % 1000) as u32 * 1_000_000 };
             let f = Frame { number: 1, ts, linktype: 1, len: data.len() as u32, data: &data, interface: 0, ts_known: true };
-            self.a.packet(&decode(&f), &mut self.events);
+            let mut out = Events::default();
+            self.a.packet(&input(&f), &mut out);
+            self.events.extend(out.drain().map(|(_, e)| e));
         }
 
         fn finish(&mut self) -> Report {
@@ -1417,7 +861,7 @@ mod test {
         // half-open threshold: by default 2^19 against 64). Background SYNs to 1,000 other
         // targets keep the target table full; the flood still gets its target, and most of the
         // overflowing pending table.
-        let cfg = FloodConfig { max_targets: 8, pending_slots: 256, ..FloodConfig::default() };
+        let cfg = FloodConfig { max_targets: 8, pending_slots: 256, ..defaults() };
         let mut f = Feed::new(cfg);
         for i in 0..3000u32 {
             let ms = i as u64 / 2;
@@ -1439,7 +883,7 @@ mod test {
 
     #[test]
     fn completed_handshakes_keep_quiet() {
-        let mut f = Feed::new(FloodConfig::default());
+        let mut f = Feed::new(defaults());
         let c = Ipv4Addr::new(10, 0, 0, 1);
         for i in 0..5000u32 {
             let port = 10_000 + (i % 50_000) as u16;
@@ -1455,7 +899,7 @@ mod test {
     #[test]
     fn refused_attempts_are_not_half_open() {
         // A scan of a closed port: every SYN answered by RST. High rate, nothing outstanding.
-        let mut f = Feed::new(FloodConfig::default());
+        let mut f = Feed::new(defaults());
         for i in 0..2000u32 {
             f.send(i as u64 / 2, spoof(i), 5000, SERVER, 81, tcpflag::SYN);
             f.send(i as u64 / 2, SERVER, 81, spoof(i), 5000, tcpflag::RST | tcpflag::ACK);
@@ -1465,7 +909,7 @@ mod test {
 
     #[test]
     fn alert_closes_after_quiet_and_a_second_flood_opens_another() {
-        let mut f = Feed::new(FloodConfig::default());
+        let mut f = Feed::new(defaults());
         for i in 0..500u32 {
             f.send(i as u64, spoof(i), 1, SERVER, 80, tcpflag::SYN);
         }
@@ -1493,7 +937,7 @@ mod test {
         let closed = |f: &Feed| f.events.iter().any(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Closed));
         let client = Ipv4Addr::new(10, 0, 0, 9);
         // Attempts outlive the test, so that the late SYN still finds the backlog full.
-        let cfg = FloodConfig { timeout: 30.0, ..FloodConfig::default() };
+        let cfg = FloodConfig { timeout: 30.0, ..defaults() };
         for (late_hot, quiet_end) in [(None, 5_499), (Some(300), 5_300)] {
             let mut f = Feed::new(cfg.clone());
             for i in 0..500u32 {

@@ -11,8 +11,8 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use pcap::{Active, BpfProgram, Capture, Linktype};
 
-use super::live::{open_error, Backend, LiveError, LiveOptions, RawFrame, POLL};
-use super::{Frame, Ts};
+use super::backend::{open_error, Backend, LiveError, LiveOptions, RawFrame, POLL};
+use crate::source::{Frame, Ts};
 
 /// Kernel ring buffer size asked of libpcap.
 const RING_BYTES: i32 = 16 << 20;

@@ -1,31 +1,38 @@
 //! The connection tracker: every TCP connection and UDP flow, from first packet to report.
 //!
-//! Packets find their connection in the bounded [`FlowTable`]; TCP segments drive the
-//! per-endpoint state machine of [`super::tcp`]. Connections leave the table when their timer
-//! runs out on packet time (TIME_WAIT, unanswered SYN, half-open, idle), when the table is full
-//! (the longest idle is evicted), when a new SYN reuses their ports after a close, or at the end
-//! of input; each leaves exactly once, as one [`ConnRecord`], so every TCP and UDP packet is
+//! Packets find their connection in the bounded flow table; TCP segments drive the per-endpoint
+//! state machine of [`super::conn`]. Connections leave the table when their timer runs out on
+//! packet time (TIME_WAIT, unanswered SYN, half-open, idle), when their partition of the table is
+//! full (its longest idle is evicted), when a new SYN reuses their ports after a close, or at the
+//! end of input; each leaves exactly once, as one [`ConnRecord`], so every TCP and UDP packet is
 //! counted in exactly one reported connection. Records are pushed as events as they leave (JSON
 //! streams them like Zeek's conn.log) and a bounded, filtered set is kept for the text table.
+//!
+//! A tracker is one shard: it owns the partitions `p` with `p % shards == shard` and sees every
+//! frame, its own flows' packets to track them and all others for the time. Every shard sweeps
+//! its expired flows at the same frames, and each event carries an order key (timeout class,
+//! then the frame that last touched the flow) that puts the events of all shards back in the
+//! order one tracker owning every partition makes them. [`ConnTracker::join`] gathers the
+//! shards again at the end.
 
 use std::net::IpAddr;
 
-use super::flow::{outlived, Dir, FlowKey, FlowTable, Gone, CLASSES, IPPROTO_TCP, IPPROTO_UDP};
-use super::tcp::{class, Conn, Seg};
-use super::Analyzer;
-use crate::decode::{tcpflag, wide_v4, Fast, Packet, TcpInfo};
-use etherparse::LaxNetSlice;
-use crate::report::conn::{ConnRecord, ConnSummary, TcpState, Transition, CONN_STATES};
+use super::conn::{class, Conn};
+use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
+use crate::analyze::{Analyzer, Events, LookAhead, Sink};
+use crate::decode::key::IPPROTO_TCP;
+use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
+use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
 use crate::report::{Event, Report};
 use crate::source::Ts;
 
 /// Which connections the table shows (totals always count every connection).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateFilter {
     /// Either endpoint ended in this RFC 793 state.
     Tcp(TcpState),
     /// Zeek's conn_state is this.
-    Zeek(&'static str),
+    Zeek(ConnState),
 }
 
 /// Parses `--state`: an RFC 793 state name or a Zeek conn_state.
@@ -33,13 +40,12 @@ pub fn parse_state_filter(s: &str) -> Result<StateFilter, String> {
     if let Some(t) = TcpState::parse(s) {
         return Ok(StateFilter::Tcp(t));
     }
-    let up = s.trim().to_ascii_uppercase();
-    match CONN_STATES.iter().find(|(n, _)| *n == up) {
-        Some((n, _)) => Ok(StateFilter::Zeek(n)),
+    match ConnState::parse(s) {
+        Some(c) => Ok(StateFilter::Zeek(c)),
         None => Err(format!(
             "unknown state '{s}': expected an RFC 793 state ({}) or a Zeek conn_state ({})",
             TcpState::ALL.iter().map(|t| t.name()).collect::<Vec<_>>().join(", "),
-            CONN_STATES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ConnState::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -73,37 +79,16 @@ pub struct ConnConfig {
     /// table. Off only when no output shows them (quiet text without filters): the totals
     /// and conn_state counts are kept either way, and records are then not built at all.
     pub records: bool,
-    /// Threads that may count the connections left at the end of a run when no record is
-    /// built (`read --threads`).
+    /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
-}
-
-impl Default for ConnConfig {
-    fn default() -> Self {
-        ConnConfig {
-            max_conns: 500_000,
-            time_wait: 60.0,
-            syn_timeout: 60.0,
-            half_open_timeout: 60.0,
-            idle_timeout: 300.0,
-            udp_timeout: 60.0,
-            timeline: false,
-            max_rows: 1000,
-            state: None,
-            port: None,
-            host: None,
-            records: true,
-            end_threads: 1,
-        }
-    }
 }
 
 impl ConnConfig {
     fn matches(&self, r: &ConnRecord) -> bool {
-        let state_ok = match &self.state {
+        let state_ok = match self.state {
             None => true,
-            Some(StateFilter::Tcp(t)) => r.orig_state == Some(*t) || r.resp_state == Some(*t),
-            Some(StateFilter::Zeek(z)) => r.conn_state == *z,
+            Some(StateFilter::Tcp(t)) => r.orig_state == Some(t) || r.resp_state == Some(t),
+            Some(StateFilter::Zeek(z)) => r.conn_state == z,
         };
         state_ok
             && self.port.is_none_or(|p| r.orig_p == p || r.resp_p == p)
@@ -116,7 +101,7 @@ impl ConnConfig {
 
     fn describe(&self) -> String {
         let mut parts = Vec::new();
-        match &self.state {
+        match self.state {
             Some(StateFilter::Tcp(t)) => parts.push(format!("state {t}")),
             Some(StateFilter::Zeek(z)) => parts.push(format!("conn_state {z}")),
             None => {}
@@ -129,19 +114,27 @@ impl ConnConfig {
         }
         parts.join(", ")
     }
+
+    /// The idle timeout (ns) of each class.
+    fn timeouts(&self) -> [i64; CLASSES] {
+        let mut t = [0i64; CLASSES];
+        t[class::SYN as usize] = secs_ns(self.syn_timeout);
+        t[class::HALF_OPEN as usize] = secs_ns(self.half_open_timeout);
+        t[class::OPEN as usize] = secs_ns(self.idle_timeout);
+        t[class::CLOSED as usize] = secs_ns(self.time_wait);
+        t[class::UDP as usize] = secs_ns(self.udp_timeout);
+        t
+    }
 }
 
-/// Why connections leave the table, as reported in `end`.
-const ENDS: [&str; 8] =
-    ["end_of_input", "time_wait_expired", "syn_timeout", "half_open_timeout", "idle_timeout", "udp_timeout", "evicted", "reused"];
-
-fn expiry_end(class: u8) -> &'static str {
+/// Why a connection of timeout class `class` that outlived its timeout left.
+fn expiry_end(class: u8) -> End {
     match class {
-        class::SYN => "syn_timeout",
-        class::HALF_OPEN => "half_open_timeout",
-        class::OPEN => "idle_timeout",
-        class::CLOSED => "time_wait_expired",
-        _ => "udp_timeout",
+        class::SYN => End::SynTimeout,
+        class::HALF_OPEN => End::HalfOpenTimeout,
+        class::OPEN => End::IdleTimeout,
+        class::CLOSED => End::TimeWaitExpired,
+        _ => End::UdpTimeout,
     }
 }
 
@@ -173,113 +166,18 @@ pub fn uid(key: &FlowKey, start_ns: i64) -> String {
     s
 }
 
-/// All the tracker reads of one packet: its time and, for a TCP segment or a UDP datagram, its
-/// endpoints and the segment. Small and `Copy`, so the two-thread `read` computes it on the
-/// reading thread instead of decoding each frame a second time.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnInput {
-    /// Packet time.
-    pub ts: Ts,
-    /// The segment or datagram; None for anything but TCP and UDP over IP.
-    pub flow: Option<ConnSeg>,
-}
-
-/// A TCP segment or UDP datagram as the tracker takes it: its flow key (made on the reading
-/// thread, straight from the header's address bytes), the way it went, and the segment.
-#[derive(Debug, Clone, Copy)]
-pub struct ConnSeg {
-    /// The flow's canonical key (protocol, both endpoints).
-    pub key: FlowKey,
-    /// Whether it went from endpoint `a` to endpoint `b` of the key.
-    pub from_a: bool,
-    /// Flags, numbers and lengths.
-    pub seg: Seg,
-    /// Whether it is a TCP segment.
-    pub tcp: bool,
-    /// For TCP, the SYN-flood detector's hash of the connection attempt the segment belongs to
-    /// (`flood::attempt_hash`), made once with the input: the detector needs it twice, once to
-    /// ask for its table's line ahead of time and once to use it; 0 for UDP.
-    pub attempt: u64,
-}
-
-impl ConnSeg {
-    /// A segment (`tcp`) or datagram of flow `key`, going from its endpoint `a` to `b` or back.
-    pub fn new(key: FlowKey, from_a: bool, seg: Seg, tcp: bool) -> ConnSeg {
-        let attempt = if tcp { super::flood::attempt_hash(&key, from_a, seg.flags) } else { 0 };
-        ConnSeg { key, from_a, seg, tcp, attempt }
-    }
-
-    /// Source address and port.
-    pub fn src(&self) -> (IpAddr, u16) {
-        if self.from_a { self.key.a() } else { self.key.b() }
-    }
-
-    /// Destination address and port.
-    pub fn dst(&self) -> (IpAddr, u16) {
-        if self.from_a { self.key.b() } else { self.key.a() }
-    }
-}
-
-impl ConnInput {
-    /// The tracker's input from one decoded packet.
-    pub fn of_packet(p: &Packet<'_>) -> ConnInput {
-        ConnInput { ts: p.ts, flow: flow_of(p) }
-    }
-
-    /// The tracker's input from a frame as [`crate::decode::fast`] slices it (`ts` and `frame_len` its
-    /// time and length on the wire): the same as [`ConnInput::of_packet`] of the packet
-    /// [`crate::decode::decode`] makes of the frame, without making that packet.
-    pub fn of_fast(f: &Fast<'_>, ts: Ts, frame_len: u32) -> ConnInput {
-        let (s, d) = f.ip_addr_bytes();
-        ConnInput { ts, flow: seg_of((s, d, false), f.tcp(), || f.udp(), f.ip_len(), frame_len) }
-    }
-}
-
-/// A TCP or UDP packet over IP as [`ConnSeg`]; None for anything else.
-fn flow_of(p: &Packet<'_>) -> Option<ConnSeg> {
-    // One call for each IP version: made from one pair of address arrays, the IPv4 case was
-    // compiled as byte-by-byte work on sixteen bytes (of_packet took 297 instructions, 167
-    // before; `--threads 1` and live capture make every input this way).
-    match &p.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            seg_of((wide_v4(h.source()), wide_v4(h.destination()), false), p.tcp(), || p.udp(), p.ip_len(), p.len)
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            seg_of((h.source(), h.destination(), true), p.tcp(), || p.udp(), p.ip_len(), p.len)
-        }
-        _ => None,
-    }
-}
-
-/// [`ConnSeg`] of a packet from address `s` to `d` (IPv6 or not) with these TCP fields, or else
-/// these UDP ones, its IP length and its length on the wire.
-#[inline(always)]
-fn seg_of(
-    (s, d, v6): ([u8; 16], [u8; 16], bool),
-    tcp: Option<TcpInfo>,
-    udp: impl FnOnce() -> Option<(u16, u16, u32)>,
-    ip_len: u32,
-    frame_len: u32,
-) -> Option<ConnSeg> {
-    let keyed = |proto: u8, sport: u16, dport: u16| FlowKey::of_bytes(proto, (s, sport), (d, dport), v6);
-    if let Some(t) = tcp {
-        let seg = Seg { flags: t.flags, seq: t.seq, ack: t.ack, len: t.payload_len, window: t.window, ip_len, frame_len };
-        let (key, dir) = keyed(IPPROTO_TCP, t.sport, t.dport);
-        return Some(ConnSeg::new(key, matches!(dir, Dir::AtoB), seg, true));
-    }
-    let (sport, dport, len) = udp()?;
-    let seg = Seg { len, ip_len, frame_len, ..Seg::default() };
-    let (key, dir) = keyed(IPPROTO_UDP, sport, dport);
-    Some(ConnSeg::new(key, matches!(dir, Dir::AtoB), seg, false))
+/// The order key of an event about a flow of timeout class `class` last touched by frame `seq`:
+/// one tracker's sweep takes the expired flows class by class, each class's least recently
+/// touched first.
+fn order_key(class: u8, seq: u64) -> u64 {
+    (class as u64) << 60 | (seq & ((1 << 60) - 1))
 }
 
 /// The Zeek state of a connection that left the table for reason `end`, its last packet at
 /// `last_ns` in a timeout class of `timeout` ns: one whose TIME_WAIT ran out is closed at the
 /// end of that timer first.
-fn closing_state(c: &mut Conn, end: &str, last_ns: i64, timeout: i64) -> &'static str {
-    if end == "time_wait_expired" {
+fn closing_state(c: &mut Conn, end: End, last_ns: i64, timeout: i64) -> ConnState {
+    if end == End::TimeWaitExpired {
         c.time_wait_over(last_ns.saturating_add(timeout));
     }
     c.conn_state()
@@ -287,9 +185,8 @@ fn closing_state(c: &mut Conn, end: &str, last_ns: i64, timeout: i64) -> &'stati
 
 /// A connection as the table keeps it. Until its second packet only the first is kept, from
 /// which the connection is made again when needed: a scan or a SYN flood fills the table with
-/// connections of one packet each (about 580,000 of the benchmark's 628,000), and a whole [`Conn`] in
-/// each node made the node 216 bytes instead of 96. The kernel's first touch of that memory (a
-/// page fault per 4 KiB) was a fifth of the tracker's time on the flood's packets.
+/// connections of one packet each, and a whole [`Conn`] in each node would more than double the
+/// node (the kernel's first touch of that memory, a page fault per 4 KiB, then dominates).
 #[derive(Debug)]
 enum Tracked {
     /// One packet so far.
@@ -355,11 +252,10 @@ impl Tracked {
     }
 
     /// [`closing_state`] of the connection: a lone SYN's attempt is S0 whatever ended it
-    /// (TIME_WAIT, the one end that changes a state, never runs on an attempt). A connection
-    /// made for it keeps no timeline, which the state does not depend on.
-    fn closing_state(&mut self, end: &str, last_ns: i64, timeout: i64) -> &'static str {
+    /// (TIME_WAIT, the one end that changes a state, never runs on an attempt).
+    fn closing_state(&mut self, end: End, last_ns: i64, timeout: i64) -> ConnState {
         match self {
-            Tracked::First(f) if f.lone_syn() && end != "time_wait_expired" => "S0",
+            Tracked::First(f) if f.lone_syn() && end != End::TimeWaitExpired => ConnState::S0,
             Tracked::First(f) => closing_state(&mut f.conn(false), end, last_ns, timeout),
             Tracked::Conn(c) => closing_state(c, end, last_ns, timeout),
         }
@@ -386,69 +282,15 @@ impl Tracked {
     }
 }
 
-/// Tracks connections; see the module documentation.
-pub struct ConnAnalyzer {
-    cfg: ConnConfig,
-    table: FlowTable<Tracked>,
-    next_sweep_ns: Option<i64>,
-    last_ns: i64,
-    tally: Tally,
-    /// The key hashes of the inputs `warm` was last shown, whose index entries it asked for:
-    /// at the next call it asks for their nodes.
-    warmed: Vec<u64>,
-    peak: usize,
-    rows: Vec<ConnRecord>,
-    /// Start and uid of the last row kept at the latest trim: a later record cannot make the
-    /// table, so it is not copied (cloning and sorting every record was 6 % of a run).
-    rows_bound: Option<(Ts, String)>,
-}
-
 /// What the tracker counts of the connections that left its table.
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     tcp: u64,
     udp: u64,
-    by_state: [u64; CONN_STATES.len()],
-    by_end: [u64; ENDS.len()],
+    by_state: [u64; ConnState::ALL.len()],
+    by_end: [u64; End::LEFT.len()],
     /// Those that passed the filters.
     matched: u64,
-}
-
-/// The place of a state name in [`CONN_STATES`]: a `match` rather than a search of the list,
-/// which compared strings one by one and took half the time of counting the connections left
-/// at the end of a run (`state_and_end_places_follow_the_lists` checks the two agree).
-fn state_place(conn_state: &str) -> Option<usize> {
-    Some(match conn_state {
-        "S0" => 0,
-        "S1" => 1,
-        "SF" => 2,
-        "REJ" => 3,
-        "S2" => 4,
-        "S3" => 5,
-        "RSTO" => 6,
-        "RSTR" => 7,
-        "RSTOS0" => 8,
-        "RSTRH" => 9,
-        "SH" => 10,
-        "SHR" => 11,
-        "OTH" => 12,
-        _ => return None,
-    })
-}
-
-/// The place of an end in [`ENDS`], as [`state_place`].
-fn end_place(end: &str) -> Option<usize> {
-    Some(match end {
-        "end_of_input" => 0,
-        "time_wait_expired" => 1,
-        "syn_timeout" => 2,
-        "half_open_timeout" => 3,
-        "idle_timeout" => 4,
-        "udp_timeout" => 5,
-        "evicted" => 6,
-        "reused" => 7,
-        _ => return None,
-    })
 }
 
 impl Tally {
@@ -465,53 +307,116 @@ impl Tally {
         }
     }
 
-    /// Counts one connection of protocol `proto`, in state `conn_state`, that ended by `end`.
-    fn add(&mut self, proto: u8, conn_state: &str, end: &str) {
-        self.count(proto, conn_state);
-        if let Some(n) = end_place(end).and_then(|i| self.by_end.get_mut(i)) {
+    /// Counts one connection of protocol `proto`, in state `state`, that ended by `end`.
+    fn add(&mut self, proto: u8, state: ConnState, end: End) {
+        self.count(proto, state);
+        if let Some(n) = self.by_end.get_mut(end.index()) {
             *n += 1;
         }
     }
 
     /// Counts one connection by protocol and state only (the live view's open connections).
-    fn count(&mut self, proto: u8, conn_state: &str) {
+    fn count(&mut self, proto: u8, state: ConnState) {
         if proto == IPPROTO_TCP {
             self.tcp += 1;
         } else {
             self.udp += 1;
         }
-        if let Some(n) = state_place(conn_state).and_then(|i| self.by_state.get_mut(i)) {
+        if let Some(n) = self.by_state.get_mut(state.index()) {
             *n += 1;
         }
     }
 }
 
-/// Connections reported per `drain` call at the end of a run.
-const DRAIN_BATCH: usize = 4096;
-
 /// How often (packet time) the table's expired connections are collected.
 const SWEEP_NS: i64 = 1_000_000_000;
 
-impl ConnAnalyzer {
-    /// A tracker with the given settings.
-    pub fn new(cfg: ConnConfig) -> Self {
-        let mut t = [0i64; CLASSES];
-        t[class::SYN as usize] = secs_ns(cfg.syn_timeout);
-        t[class::HALF_OPEN as usize] = secs_ns(cfg.half_open_timeout);
-        t[class::OPEN as usize] = secs_ns(cfg.idle_timeout);
-        t[class::CLOSED as usize] = secs_ns(cfg.time_wait);
-        t[class::UDP as usize] = secs_ns(cfg.udp_timeout);
-        ConnAnalyzer {
-            table: FlowTable::new(cfg.max_conns, t),
+/// Tracks connections; see the module documentation.
+pub struct ConnTracker {
+    cfg: ConnConfig,
+    /// Every partition of the table; only the owned ones are ever filled.
+    parts: Vec<FlowTable<Tracked>>,
+    shard: usize,
+    shards: usize,
+    next_sweep_ns: Option<i64>,
+    last_ns: i64,
+    /// Frames seen: each flow remembers the last one that touched it.
+    seq: u64,
+    tally: Tally,
+    /// Connections in the owned partitions, and the most there were at once.
+    live: usize,
+    peak: usize,
+    rows: Vec<ConnRecord>,
+    /// Start and uid of the last row kept at the latest trim: a later record cannot make the
+    /// table, so it is not copied.
+    rows_bound: Option<(Ts, String)>,
+    /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
+    /// index entries it asked for: at the next call it asks for their nodes.
+    warmed: Vec<(usize, u64)>,
+}
+
+impl ConnTracker {
+    /// The tracker of shard `shard` of `shards`.
+    pub fn new(cfg: ConnConfig, shard: usize, shards: usize) -> Self {
+        let n = partitions(cfg.max_conns);
+        let timeouts = cfg.timeouts();
+        let parts = (0..n)
+            .map(|p| {
+                let owned = p % shards.max(1) == shard;
+                FlowTable::new(if owned { partition_cap(cfg.max_conns, p, n) } else { 1 }, timeouts)
+            })
+            .collect();
+        ConnTracker {
+            parts,
             cfg,
+            shard,
+            shards: shards.max(1),
             next_sweep_ns: None,
             last_ns: i64::MIN,
+            seq: 0,
             tally: Tally::default(),
-            warmed: Vec::new(),
+            live: 0,
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
+            warmed: Vec::new(),
         }
+    }
+
+    /// One tracker of the shards of a run, once they have all seen every frame: each partition
+    /// from its owner, with the counts and rows of all, and `peak` (the most connections all
+    /// shards tracked at once, which no shard knows alone).
+    pub fn join(shards: Vec<ConnTracker>, peak: usize) -> Option<ConnTracker> {
+        let mut it = shards.into_iter();
+        let mut all = it.next()?;
+        for mut other in it {
+            for (p, table) in other.parts.iter_mut().enumerate() {
+                if p % other.shards == other.shard {
+                    if let Some(mine) = all.parts.get_mut(p) {
+                        std::mem::swap(mine, table);
+                    }
+                }
+            }
+            all.tally.merge(&other.tally);
+            all.live += other.live;
+            all.rows.append(&mut other.rows);
+            if all.rows.len() >= all.cfg.max_rows.saturating_mul(2) {
+                all.trim_rows();
+            }
+        }
+        all.shard = 0;
+        all.shards = 1;
+        all.peak = peak;
+        Some(all)
+    }
+
+    /// Connections in the table now (of the partitions this shard owns).
+    pub fn tracked(&self) -> usize {
+        self.live
+    }
+
+    fn owns(&self, p: usize) -> bool {
+        p % self.shards == self.shard
     }
 
     /// Whether nothing would show a connection's record: no per-connection records are wanted
@@ -520,25 +425,21 @@ impl ConnAnalyzer {
         !self.cfg.records && !self.cfg.filtered()
     }
 
-    /// Connections currently tracked.
-    pub fn tracked(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Reports a connection that left the table for reason `end`.
-    fn emit(&mut self, g: Gone<Tracked>, end: &'static str, events: &mut Vec<Event>) {
-        let Gone { key, mut val, last_ns, class } = g;
-        let timeout = self.table.timeout(class);
+    /// Reports a connection that left partition `p` for reason `end`; `key` orders it among the
+    /// frame's events (None: after the ordered ones).
+    fn emit(&mut self, p: usize, g: Gone<Tracked>, end: End, key: Option<u64>, out: &mut dyn FnMut(Option<u64>, Event)) {
+        self.live = self.live.saturating_sub(1);
+        let Gone { key: flow, mut val, last_ns, class, .. } = g;
+        let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
-            // Every connection matches, and nothing would show the record.
-            self.tally.add(key.proto, val.closing_state(end, last_ns, timeout), end);
+            self.tally.add(flow.proto, val.closing_state(end, last_ns, timeout), end);
             self.tally.matched += 1;
             return;
         }
         let mut c = val.into_conn(self.cfg.timeline);
-        let conn_state = closing_state(&mut c, end, last_ns, timeout);
-        self.tally.add(key.proto, conn_state, end);
-        let rec = record(&key, &c, last_ns, end, c.transitions());
+        let state = closing_state(&mut c, end, last_ns, timeout);
+        self.tally.add(flow.proto, state, end);
+        let rec = record(&flow, &c, last_ns, end, c.transitions());
         if !self.cfg.matches(&rec) {
             return;
         }
@@ -550,7 +451,7 @@ impl ConnAnalyzer {
                 self.trim_rows();
             }
         }
-        events.push(Event::Conn(Box::new(rec)));
+        out(key, Event::Conn(Box::new(rec)));
     }
 
     /// Keeps the earliest-starting `max_rows` rows.
@@ -562,150 +463,197 @@ impl ConnAnalyzer {
         }
     }
 
-    fn sweep(&mut self, now_ns: i64, events: &mut Vec<Event>) {
-        while let Some(g) = self.table.pop_expired(now_ns) {
+    /// Takes out the flows of partition `p` that outlived their timeout at `now_ns`, each
+    /// ordered by `ordered` (false: after the ordered events, in the order taken).
+    fn sweep(&mut self, p: usize, now_ns: i64, ordered: bool, out: &mut Events) {
+        while let Some(g) = self.parts.get_mut(p).and_then(|t| t.pop_expired(now_ns)) {
             let end = expiry_end(g.class);
-            self.emit(g, end, events);
+            let key = ordered.then(|| order_key(g.class, g.seq));
+            self.emit(p, g, end, key, &mut |k, e| match k {
+                Some(k) => out.push_at(k, e),
+                None => out.push(e),
+            });
         }
     }
 
-    /// Sees one packet's input (what [`Analyzer::packet`] does after taking it from the packet).
-    pub fn input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
+    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`.
+    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, out: &mut Events) {
+        let seq = self.seq;
+        let timeline = self.cfg.timeline;
+        let Some(table) = self.parts.get_mut(p) else { return };
+        let mut slot = table.find_hashed(&x.key, x.hash);
+        if let Some(s) = slot {
+            // A connection whose timer ran out before this packet has left; one that was closed
+            // and gets a new SYN is replaced by a new one.
+            let gone = if table.is_stale(s, now) {
+                table.remove(s).map(|g| {
+                    let end = expiry_end(g.class);
+                    (g, end)
+                })
+            } else {
+                let reused = table
+                    .get_mut(s)
+                    .and_then(|(_, t)| t.conn_mut(timeline))
+                    .is_some_and(|c| x.tcp && c.reused_by(x.from_a != c.orig_is_a, &x.seg));
+                if reused { table.remove(s).map(|g| (g, End::Reused)) } else { None }
+            };
+            if let Some((g, end)) = gone {
+                slot = None;
+                self.emit(p, g, end, None, &mut |_, e| out.push(e));
+            }
+        }
+        let Some(slot) = slot else {
+            if self.parts.get(p).is_some_and(|t| t.is_full()) {
+                self.sweep(p, now, false, out);
+            }
+            if let Some(g) = self.parts.get_mut(p).filter(|t| t.is_full()).and_then(|t| t.evict_oldest()) {
+                self.emit(p, g, End::Evicted, None, &mut |_, e| out.push(e));
+            }
+            let first = First { seg: x.seg, now, from_a: x.from_a, tcp: x.tcp };
+            let class = first.class();
+            if let Some(t) = self.parts.get_mut(p) {
+                t.insert(x.key, x.hash, Tracked::First(first), now, class, seq);
+                self.live += 1;
+                self.peak = self.peak.max(self.live);
+            }
+            return;
+        };
+        let Some(table) = self.parts.get_mut(p) else { return };
+        let Some(c) = table.get_mut(slot).and_then(|(_, t)| t.conn_mut(timeline)) else { return };
+        let from_resp = x.from_a != c.orig_is_a;
+        if x.tcp {
+            c.segment(from_resp, &x.seg, now);
+        } else {
+            c.udp_datagram(from_resp, &x.seg);
+        }
+        let class = c.class();
+        table.touch(slot, now, class, seq);
+    }
+
+    /// The connections left at the end, each as expired (its timeout had passed by the last
+    /// packet's time) or still open, counted on up to `end_threads` threads: nothing shows their
+    /// records, so the order does not matter.
+    fn count_left(&mut self) {
+        let now = self.last_ns;
+        let threads = self.cfg.end_threads.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let count = |tables: &mut [FlowTable<Tracked>]| {
+            let mut tally = Tally::default();
+            for t in tables {
+                let timeouts = t.timeouts();
+                t.drain_each(|key, tracked, last_ns, class| {
+                    let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
+                    let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
+                    tally.add(key.proto, tracked.closing_state(end, last_ns, timeout), end);
+                    tally.matched += 1;
+                });
+            }
+            tally
+        };
+        let chunk = self.parts.len().div_ceil(threads).max(1);
+        let tallies: Vec<Tally> = std::thread::scope(|s| {
+            let mut chunks = self.parts.chunks_mut(chunk);
+            let first = chunks.next();
+            let others: Vec<_> = chunks
+                .map(|c| {
+                    let count = &count;
+                    // A chunk whose thread cannot be had is counted here.
+                    let (tx, rx) = std::sync::mpsc::channel::<&mut [FlowTable<Tracked>]>();
+                    match std::thread::Builder::new().name("inspect-count".into()).spawn_scoped(s, move || rx.recv().ok().map(count)) {
+                        Ok(h) => match tx.send(c) {
+                            Ok(()) => Ok(h),
+                            Err(back) => Err(back.0),
+                        },
+                        Err(_) => Err(c),
+                    }
+                })
+                .collect();
+            let mut all = vec![first.map(count).unwrap_or_default()];
+            for o in others {
+                match o {
+                    Ok(h) => all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+                    Err(c) => all.push(count(c)),
+                }
+            }
+            all
+        });
+        for t in &tallies {
+            self.tally.merge(t);
+        }
+        self.live = 0;
+    }
+
+    /// Reports every connection left at the end, in the order one table holding every
+    /// partition gives them: while the least recently touched connection of some timeout class
+    /// had outlived its timeout by the last packet's time, the first such class's goes, as
+    /// expired; otherwise the first non-empty class's goes, as open at the end of input.
+    fn report_left(&mut self, out: &mut dyn Sink) {
+        let now = self.last_ns;
+        let timeouts = self.cfg.timeouts();
+        // Each class's connections, least recently touched first: (frame, partition, slot, time).
+        let mut lists: [Vec<(u64, u32, u32, i64)>; CLASSES] = Default::default();
+        for (p, t) in self.parts.iter_mut().enumerate() {
+            t.begin_drain();
+            for (slot, class, last_ns, seq) in t.slots() {
+                if let Some(l) = lists.get_mut(class as usize) {
+                    l.push((seq, p as u32, slot, last_ns));
+                }
+            }
+        }
+        for l in &mut lists {
+            l.sort_unstable();
+        }
+        let mut next = [0usize; CLASSES];
+        loop {
+            let head = |c: usize| lists.get(c).and_then(|l| l.get(next.get(c).copied().unwrap_or(usize::MAX)));
+            let expired = (0..CLASSES).find(|&c| {
+                head(c).is_some_and(|&(_, _, _, last)| outlived(now, last, timeouts.get(c).copied().unwrap_or(i64::MAX)))
+            });
+            let (class, end) = match expired {
+                Some(c) => (c, None),
+                None => match (0..CLASSES).find(|&c| head(c).is_some()) {
+                    Some(c) => (c, Some(End::EndOfInput)),
+                    None => break,
+                },
+            };
+            let Some(&(_, p, slot, _)) = head(class) else { break };
+            if let Some(n) = next.get_mut(class) {
+                *n += 1;
+            }
+            let p = p as usize;
+            let Some(g) = self.parts.get_mut(p).and_then(|t| t.remove(slot)) else { continue };
+            let end = end.unwrap_or_else(|| expiry_end(g.class));
+            self.emit(p, g, end, None, &mut |_, e| out.event(e));
+        }
+    }
+}
+
+impl Analyzer for ConnTracker {
+    fn packet(&mut self, x: &Input, out: &mut Events) {
         let now = ts_ns(x.ts);
+        self.seq += 1;
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
             _ => {
-                self.sweep(now, events);
+                for p in (self.shard..self.parts.len()).step_by(self.shards) {
+                    self.sweep(p, now, true, out);
+                }
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        let Some(ConnSeg { key, from_a, seg, tcp: is_tcp, .. }) = x.flow else { return };
-        let hash = key.table_hash();
-
-        let mut slot = self.table.find_hashed(&key, hash);
-        if let Some(s) = slot {
-            if self.table.is_stale(s, now) {
-                if let Some(g) = self.table.remove(s) {
-                    let end = expiry_end(g.class);
-                    self.emit(g, end, events);
-                }
-                slot = None;
-            } else if let Some(c) = self.table.get_mut(s).and_then(|(_, t)| t.conn_mut(self.cfg.timeline)) {
-                let from_resp = from_a != c.orig_is_a;
-                if is_tcp && c.reused_by(from_resp, &seg) {
-                    if let Some(g) = self.table.remove(s) {
-                        self.emit(g, "reused", events);
-                    }
-                    slot = None;
-                }
-            }
-        }
-        let slot = match slot {
-            Some(s) => s,
-            None => {
-                if self.table.is_full() {
-                    self.sweep(now, events);
-                }
-                if self.table.is_full() {
-                    if let Some(g) = self.table.evict_oldest() {
-                        self.emit(g, "evicted", events);
-                    }
-                }
-                let first = First { seg, now, from_a, tcp: is_tcp };
-                let class = first.class();
-                self.table.insert_hashed(key, hash, Tracked::First(first), now, class);
-                self.peak = self.peak.max(self.table.len());
-                return;
-            }
-        };
-        let Some(c) = self.table.get_mut(slot).and_then(|(_, t)| t.conn_mut(self.cfg.timeline)) else { return };
-        let from_resp = from_a != c.orig_is_a;
-        if is_tcp {
-            c.segment(from_resp, &seg, now);
-        } else {
-            c.udp_datagram(from_resp, &seg);
-        }
-        let class = c.class();
-        self.table.touch(slot, now, class);
-    }
-}
-
-impl Analyzer for ConnAnalyzer {
-    fn packet(&mut self, p: &Packet<'_>, events: &mut Vec<Event>) {
-        self.input(&ConnInput::of_packet(p), events);
-    }
-
-    fn takes_conn_input(&self) -> bool {
-        true
-    }
-
-    fn conn_input(&mut self, x: &ConnInput, events: &mut Vec<Event>) {
-        self.input(x, events);
-    }
-
-    fn warm(&mut self, xs: &[ConnInput]) {
-        // A pipeline over the windows of inputs the calls announce, two windows ahead of the
-        // inputs: the nodes of the window before this one are asked for (their index entries,
-        // asked for one call ago, are in the cache by now), then the key hashes of this window
-        // are made and their index entries asked for. Prefetches do not wait, so the misses are
-        // in flight while earlier packets are handled. `input` makes each hash again: five
-        // independent multiplications cost less than keeping the hashes beside their inputs
-        // and matching them up (a queue of keys, compared endpoint by endpoint, until the
-        // reading thread made the keys).
-        for &hash in &self.warmed {
-            self.table.prefetch_node(hash);
-        }
-        self.warmed.clear();
-        if self.table.is_full() {
-            // This window's inputs may each evict one, after those of the window before it.
-            self.table.prefetch_oldest(xs.len(), xs.len());
-        }
-        for x in xs {
-            let Some(f) = &x.flow else { continue };
-            let hash = f.key.table_hash();
-            self.table.prefetch_index(hash);
-            self.warmed.push(hash);
+        let Some(f) = x.flow() else { return };
+        let p = partition(f.hash, self.parts.len());
+        if self.owns(p) {
+            self.flow_packet(p, f, now, out);
         }
     }
 
-    fn drain(&mut self, events: &mut Vec<Event>) -> bool {
-        // What had expired by the last packet's time is reported as expired; the rest is
-        // still open at the end of the input. A batch at a time: JSON streams it out.
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
         if self.counts_only() {
-            // Nothing shows a record, so the order does not matter: one sequential pass counts
-            // every connection left, each as expired (as `pop_expired` would find it) or open.
-            let now = self.last_ns;
-            let timeouts = self.table.timeouts();
-            let threads = self.cfg.end_threads.min(std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let parts = self.table.drain_unordered(threads, Tally::default, |tally, key, tracked, last_ns, class| {
-                let t = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
-                let end = if outlived(now, last_ns, t) { expiry_end(class) } else { "end_of_input" };
-                tally.add(key.proto, tracked.closing_state(end, last_ns, t), end);
-                tally.matched += 1;
-            });
-            for part in &parts {
-                self.tally.merge(part);
-            }
-            return false;
+            self.count_left();
+        } else {
+            self.report_left(out);
         }
-        for _ in 0..DRAIN_BATCH {
-            let g = match self.table.pop_expired(self.last_ns) {
-                Some(g) => {
-                    let end = expiry_end(g.class);
-                    self.emit(g, end, events);
-                    continue;
-                }
-                None => self.table.pop_any(),
-            };
-            let Some(g) = g else { return false };
-            self.emit(g, "end_of_input", events);
-        }
-        !self.table.is_empty()
-    }
-
-    fn finish(&mut self, report: &mut Report, events: &mut Vec<Event>) {
-        while self.drain(events) {}
         self.trim_rows();
         let rows = std::mem::take(&mut self.rows);
         report.conns = Some(self.summary(&self.tally, rows));
@@ -716,21 +664,53 @@ impl Analyzer for ConnAnalyzer {
     }
 }
 
+impl LookAhead for ConnTracker {
+    fn warm(&mut self, xs: &[Input]) {
+        // Two windows ahead of the inputs: the nodes of the window before this one are asked
+        // for (their index entries, asked for one call ago, are in the cache by now), then this
+        // window's index entries. A full partition evicts a flow for each new one, so its
+        // oldest are asked for too.
+        for &(p, hash) in &self.warmed {
+            if let Some(t) = self.parts.get(p) {
+                t.prefetch_node(hash);
+            }
+        }
+        self.warmed.clear();
+        let n = self.parts.len();
+        for x in xs {
+            let Some(f) = x.flow() else { continue };
+            let p = partition(f.hash, n);
+            if !self.owns(p) {
+                continue;
+            }
+            if let Some(t) = self.parts.get(p) {
+                t.prefetch_index(f.hash);
+                if t.is_full() {
+                    t.prefetch_oldest(0, 1);
+                }
+            }
+            self.warmed.push((p, f.hash));
+        }
+    }
+}
+
 /// The live view (`capture --conns`): read-only, so a redraw never changes the analysis.
-impl ConnAnalyzer {
+impl ConnTracker {
     /// The summary as it stands now: totals over every connection so far (those that left the
     /// table, and those still in it by their state now; `by_end` counts only the former), and
     /// as rows the connections still in the table that pass the filters, by start, with `end`
     /// set to `open`.
     fn open_summary(&self) -> ConnSummary {
         let mut tally = self.tally;
-        // The connections kept as their first packet are made for a moment, not kept: a redraw
+        // Connections kept as their first packet are made for a moment, not kept: a redraw
         // under a flood would otherwise hold a whole connection for each of them.
-        let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.table.len());
-        for (key, t, last_ns) in self.table.iter() {
-            let c = t.view();
-            tally.count(key.proto, c.conn_state());
-            open.push((c.start_ns, key.hash64(), key, t, last_ns));
+        let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.live);
+        for t in &self.parts {
+            for (key, tracked, last_ns) in t.iter() {
+                let c = tracked.view();
+                tally.count(key.proto, c.conn_state());
+                open.push((c.start_ns, key.hash64(), key, tracked, last_ns));
+            }
         }
         open.sort_unstable_by_key(|&(start, hash, ..)| (start, hash));
         // Without filters every open connection matches: build only the rows that are shown.
@@ -742,7 +722,7 @@ impl ConnAnalyzer {
                 matched = open.len() as u64;
                 break;
             }
-            let rec = self.open_record(key, &t.view(), last_ns);
+            let rec = record(key, &t.view(), last_ns, End::Open, Vec::new());
             if !self.cfg.matches(&rec) {
                 continue;
             }
@@ -762,14 +742,9 @@ impl ConnAnalyzer {
         ConnSummary {
             tcp: tally.tcp,
             udp: tally.udp,
-            by_state: CONN_STATES
-                .iter()
-                .zip(tally.by_state.iter())
-                .filter(|(_, n)| **n > 0)
-                .map(|((s, _), n)| (s.to_string(), *n))
-                .collect(),
-            by_end: ENDS.iter().zip(tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (s.to_string(), *n)).collect(),
-            evicted: tally.by_end.get(6).copied().unwrap_or(0),
+            by_state: ConnState::ALL.iter().zip(tally.by_state.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (*s, *n)).collect(),
+            by_end: End::LEFT.iter().zip(tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(e, n)| (*e, *n)).collect(),
+            evicted: tally.by_end.get(End::Evicted.index()).copied().unwrap_or(0),
             max_conns: self.cfg.max_conns,
             peak: self.peak,
             matched: tally.matched,
@@ -778,16 +753,11 @@ impl ConnAnalyzer {
             filter: self.cfg.describe(),
         }
     }
-
-    /// The record of a connection still in the table, as it stands after its last packet.
-    fn open_record(&self, key: &FlowKey, c: &Conn, last_ns: i64) -> ConnRecord {
-        record(key, c, last_ns, "open", Vec::new())
-    }
 }
 
 /// The conn.log record of connection `c`, as it stands at `last_ns`; `end` says why it is
 /// reported (it left the table, or `open` for a live snapshot).
-fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: &'static str, timeline: Vec<Transition>) -> ConnRecord {
+fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transition>) -> ConnRecord {
     let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
     let (rtt1, rtt2) = c.handshake_rtt();
     let tcp = key.proto == IPPROTO_TCP;
@@ -822,14 +792,32 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: &'static str, timeline: Ve
         start: ns_ts(c.start_ns),
     }
 }
-
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::decode::decode;
+    use crate::decode::input;
     use crate::decode::tcpflag::{ACK, FIN, PSH, SYN};
     use crate::source::Frame;
     use std::net::Ipv4Addr;
+
+    /// The settings the tests start from: the command line's defaults.
+    fn defaults() -> ConnConfig {
+        ConnConfig {
+            max_conns: 500_000,
+            time_wait: 60.0,
+            syn_timeout: 60.0,
+            half_open_timeout: 60.0,
+            idle_timeout: 300.0,
+            udp_timeout: 60.0,
+            timeline: false,
+            max_rows: 1000,
+            state: None,
+            port: None,
+            host: None,
+            records: true,
+            end_threads: 1,
+        }
+    }
 
     const CLIENT: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
     const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -894,13 +882,15 @@ mod test {
         ]
     }
 
-    fn feed(a: &mut ConnAnalyzer, p: &Pkt, events: &mut Vec<Event>) {
+    fn feed(a: &mut ConnTracker, p: &Pkt, events: &mut Vec<Event>) {
         let ts = Ts { sec: 1_000 + (p.ms / 1000) as i64, nsec: (p.ms % 1000) as u32 * 1_000_000 };
         let f = Frame { number: 1, ts, linktype: 1, len: p.data.len() as u32, data: &p.data, interface: 0, ts_known: true };
-        a.packet(&decode(&f), events);
+        let mut out = Events::default();
+        a.packet(&input(&f), &mut out);
+        events.extend(out.drain().map(|(_, e)| e));
     }
 
-    fn snap(a: &ConnAnalyzer) -> ConnSummary {
+    fn snap(a: &ConnTracker) -> ConnSummary {
         let mut r = Report::default();
         a.snapshot(&mut r);
         r.conns.unwrap_or_default()
@@ -908,7 +898,7 @@ mod test {
 
     /// Events and final summary of a run, as JSON, taking a snapshot after every packet or not.
     fn run(snapshots: bool) -> (Vec<String>, String) {
-        let mut a = ConnAnalyzer::new(ConnConfig::default());
+        let mut a = ConnTracker::new(defaults(), 0, 1);
         let mut events = Vec::new();
         for p in script() {
             feed(&mut a, &p, &mut events);
@@ -920,18 +910,6 @@ mod test {
         a.finish(&mut r, &mut events);
         let ev = events.iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
         (ev, serde_json::to_string(&r.conns).unwrap_or_default())
-    }
-
-    #[test]
-    fn state_and_end_places_follow_the_lists() {
-        for (i, (name, _)) in CONN_STATES.iter().enumerate() {
-            assert_eq!(state_place(name), Some(i), "{name}");
-        }
-        for (i, name) in ENDS.iter().enumerate() {
-            assert_eq!(end_place(name), Some(i), "{name}");
-        }
-        assert_eq!(state_place("S4"), None);
-        assert_eq!(end_place("expired"), None);
     }
 
     #[test]
@@ -950,7 +928,7 @@ mod test {
                         for timeline in [false, true] {
                             let c = f.conn(timeline);
                             assert_eq!(f.class(), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
-                            for end in ENDS {
+                            for end in End::LEFT {
                                 let t = 60_000_000_000;
                                 let want = closing_state(&mut c.clone(), end, 5_000, t);
                                 let got = Tracked::First(f).closing_state(end, 5_000, t);
@@ -985,7 +963,7 @@ mod test {
 
     #[test]
     fn snapshot_lists_open_connections_as_they_stand() {
-        let mut a = ConnAnalyzer::new(ConnConfig::default());
+        let mut a = ConnTracker::new(defaults(), 0, 1);
         let mut events = Vec::new();
         let pkts = script();
         for p in pkts.iter().take(3) {
@@ -996,7 +974,7 @@ mod test {
         let row = &s.rows[0];
         assert_eq!((row.orig_h, row.orig_p, row.resp_p), (IpAddr::from(CLIENT), 40000, 80));
         assert_eq!((row.orig_state, row.resp_state), (Some(TcpState::Established), Some(TcpState::Established)));
-        assert_eq!((row.conn_state, row.end, row.orig_pkts, row.resp_pkts), ("S1", "open", 2, 1));
+        assert_eq!((row.conn_state, row.end, row.orig_pkts, row.resp_pkts), (ConnState::S1, End::Open, 2, 1));
         assert!(s.by_end.is_empty());
 
         // Closed by the client (it waits in TIME_WAIT), and a UDP query with no answer yet.
@@ -1007,8 +985,8 @@ mod test {
         assert_eq!((s.tcp, s.udp, s.rows.len()), (1, 1, 2));
         let row = &s.rows[0];
         assert_eq!((row.orig_state, row.resp_state), (Some(TcpState::TimeWait), Some(TcpState::Closed)));
-        assert_eq!((row.conn_state, row.orig_bytes, row.resp_bytes), ("SF", 5, 5));
-        assert_eq!((s.rows[1].proto, s.rows[1].conn_state), ("udp", "S0"));
+        assert_eq!((row.conn_state, row.orig_bytes, row.resp_bytes), (ConnState::SF, 5, 5));
+        assert_eq!((s.rows[1].proto, s.rows[1].conn_state), ("udp", ConnState::S0));
         assert!(events.is_empty(), "nothing has left the table yet");
 
         // Past TIME_WAIT the TCP connection leaves: counted in the totals, no longer a row.
@@ -1016,14 +994,14 @@ mod test {
         let s = snap(&a);
         assert_eq!(events.len(), 1);
         assert_eq!((s.tcp, s.udp, s.rows.len(), s.rows[0].proto), (1, 1, 1, "udp"));
-        assert_eq!(s.by_end, vec![("time_wait_expired".to_string(), 1)]);
-        assert_eq!(s.by_state, vec![("S0".to_string(), 1), ("SF".to_string(), 1)]);
+        assert_eq!(s.by_end, vec![(End::TimeWaitExpired, 1)]);
+        assert_eq!(s.by_state, vec![(ConnState::S0, 1), (ConnState::SF, 1)]);
     }
 
     #[test]
     fn snapshot_applies_the_table_filters() {
-        let cfg = ConnConfig { port: Some(53), max_rows: 5, ..ConnConfig::default() };
-        let mut a = ConnAnalyzer::new(cfg);
+        let cfg = ConnConfig { port: Some(53), max_rows: 5, ..defaults() };
+        let mut a = ConnTracker::new(cfg, 0, 1);
         let mut events = Vec::new();
         for p in script().iter().take(9) {
             feed(&mut a, p, &mut events);
@@ -1037,7 +1015,7 @@ mod test {
     #[test]
     fn without_records_the_totals_stay_and_no_record_is_emitted() {
         let run = |records: bool| {
-            let mut a = ConnAnalyzer::new(ConnConfig { records, ..ConnConfig::default() });
+            let mut a = ConnTracker::new(ConnConfig { records, ..defaults() }, 0, 1);
             let mut events = Vec::new();
             for p in script() {
                 feed(&mut a, &p, &mut events);
@@ -1051,8 +1029,8 @@ mod test {
         assert_eq!((with_events, without_events), (2, 0));
         // The closed TCP connection (SF, swept after TIME_WAIT) and the unanswered UDP flow
         // (S0, still open at the end).
-        let by_state = vec![("S0".to_string(), 1), ("SF".to_string(), 1)];
-        let by_end = vec![("end_of_input".to_string(), 1), ("time_wait_expired".to_string(), 1)];
+        let by_state = vec![(ConnState::S0, 1), (ConnState::SF, 1)];
+        let by_end = vec![(End::EndOfInput, 1), (End::TimeWaitExpired, 1)];
         assert_eq!((&with.by_state, &with.by_end), (&by_state, &by_end));
         assert_eq!((&without.by_state, &without.by_end), (&by_state, &by_end));
         assert_eq!((without.tcp, without.udp, without.matched, without.rows.len()), (1, 1, 2, 0));

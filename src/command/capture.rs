@@ -1,4 +1,5 @@
-//! `inspect capture -i IFACE`: the live counterpart of `read`, through the same [`Session`].
+//! `inspect capture -i IFACE`: the live counterpart of `read`, through the same stages on one
+//! thread, a frame at a time ([`Session`]).
 //!
 //! Order matters here. The capture and the `-w` file are opened first (they need root or
 //! CAP_NET_RAW), then privileges are dropped, then the capture thread starts. The main thread
@@ -13,17 +14,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::CaptureArgs;
+use super::privdrop;
+use crate::config::CaptureConfig;
 use crate::decode::names;
+use crate::error::RunError;
 use crate::output::json;
 use crate::output::live::LiveTables;
 use crate::output::Format;
-use crate::privdrop;
-use crate::run::{analyzers, view_options, RunError, Session};
+use crate::pipeline::session::Session;
+use crate::pipeline::Stages;
 use crate::source::live::{
     self, CaptureEnd, Captured, LiveCapture, LiveError, LiveOptions, Next, POLL,
 };
-use crate::source::pcapwrite::PcapWriter;
+use crate::source::write::PcapWriter;
 use crate::source::Frame;
 
 /// Frames handled between two looks at the stop flag, the clock and the output buffers.
@@ -70,21 +73,8 @@ enum Stop {
 
 /// `inspect capture`: open, drop privileges, capture until a signal, `-c`, `--duration` or an
 /// error, then print the summary and the capture statistics.
-pub fn capture<W: Write>(args: &CaptureArgs, mut out: W) -> Result<(), RunError> {
-    if args.snaplen == 0 || args.snaplen > live::DEFAULT_SNAPLEN {
-        return Err(RunError::Usage(format!(
-            "--snaplen {}: must be 1 to {}",
-            args.snaplen,
-            live::DEFAULT_SNAPLEN
-        )));
-    }
-    if let Some(d) = args.duration {
-        if !(d.is_finite() && d > 0.0 && d < 1e9) {
-            return Err(RunError::Usage(format!(
-                "--duration {d}: must be a positive number of seconds"
-            )));
-        }
-    }
+pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
+    let args = &c.args;
     let opts = LiveOptions {
         interface: args.interface.clone(),
         snaplen: args.snaplen,
@@ -137,7 +127,7 @@ pub fn capture<W: Write>(args: &CaptureArgs, mut out: W) -> Result<(), RunError>
         }
     );
 
-    let view = view_options(&args.view);
+    let view = c.view.clone();
     let format = view.format;
     let tables = LiveTables {
         conns: args.conns,
@@ -145,8 +135,8 @@ pub fn capture<W: Write>(args: &CaptureArgs, mut out: W) -> Result<(), RunError>
     };
     let redraw = tables.conns || tables.arp;
     let clear = redraw && view.quiet && format == Format::Text && io::stdout().is_terminal();
-    let mut session = Session::new(&mut out, view, analyzers(&args.analysis));
-    let limit = args.view.count.unwrap_or(u64::MAX);
+    let mut session = Session::new(&mut out, view, Stages::new(&c.analysis, 1));
+    let limit = c.limit;
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + Duration::from_secs_f64(d));
     let mut next_redraw = start + REDRAW;

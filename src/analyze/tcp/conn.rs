@@ -17,176 +17,12 @@
 //! TIME_WAIT on both sides, as RFC 793 has it. Zeek's `conn_state` and `history` are derived
 //! from the two endpoints by pure functions ([`conn_state`]), which is what the tests pin down.
 
+
+use super::endpoint::*;
+use super::zeek::{conn_state, udp_conn_state};
 use crate::decode::tcpflag::{ACK, FIN, RST, SYN};
-use crate::report::conn::{TcpState, Transition};
-
-/// Endpoint flag: sent a SYN without ACK.
-const SENT_SYN: u8 = 0x01;
-/// Endpoint flag: sent a SYN-ACK.
-const SENT_SYNACK: u8 = 0x02;
-/// Endpoint flag: sent a FIN.
-const SENT_FIN: u8 = 0x04;
-/// Endpoint flag: sent a RST.
-const SENT_RST: u8 = 0x08;
-/// Endpoint flag: its initial sequence number is known (from its SYN, or the peer's ACK of it).
-const SYN_KNOWN: u8 = 0x10;
-/// Endpoint flag: history letter `D` recorded.
-const HIST_D: u8 = 0x20;
-/// Endpoint flag: history letter `A` recorded.
-const HIST_A: u8 = 0x40;
-/// Endpoint flag: history letters `Q` or `I` recorded (one bit each would be two more bytes).
-const HIST_QI: u8 = 0x80;
-
-/// Connection flag: no SYN was seen first; the originator is the first sender (a guess).
-const MID_STREAM: u8 = 0x01;
-/// Connection flag: the first packet was a SYN-ACK, so the originator is its receiver (`^`).
-const FLIPPED: u8 = 0x02;
-
-/// `a` before `b` in sequence space (RFC 793 modular comparison).
-fn seq_lt(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
-}
-
-/// `a` at or after `b` in sequence space.
-fn seq_ge(a: u32, b: u32) -> bool {
-    !seq_lt(a, b)
-}
-
-/// One TCP segment (or UDP datagram) as the tracker needs it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Seg {
-    /// TCP flag bits (0 for UDP).
-    pub flags: u8,
-    /// Sequence number.
-    pub seq: u32,
-    /// Acknowledgement number.
-    pub ack: u32,
-    /// Payload bytes.
-    pub len: u32,
-    /// Window field.
-    pub window: u16,
-    /// IP packet length (header included).
-    pub ip_len: u32,
-    /// Frame length on the wire.
-    pub frame_len: u32,
-}
-
-/// What one side of a connection sent, and the state it is in.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Endpoint {
-    /// RFC 793 state.
-    pub state: TcpState,
-    flags: u8,
-    /// Packets sent.
-    pub pkts: u32,
-    /// Payload bytes sent, retransmissions not counted again.
-    pub bytes: u64,
-    /// IP bytes sent.
-    pub ip_bytes: u64,
-    /// Frame bytes sent.
-    pub frame_bytes: u64,
-    syn_seq: u32,
-    fin_seq: u32,
-    rst_seq: u32,
-    next_seq: u32,
-    /// Retransmitted segments.
-    pub retrans: u32,
-    /// Reached ESTABLISHED through a handshake it took part in (not assumed mid-stream).
-    est: bool,
-    zero_win: u16,
-    gaps: u16,
-}
-
-impl Endpoint {
-    fn has(&self, f: u8) -> bool {
-        self.flags & f != 0
-    }
-
-    /// Zeek's view of this endpoint, for [`conn_state`].
-    pub fn zeek(&self, peer: &Endpoint) -> ZeekEnd {
-        if self.has(SENT_RST) {
-            ZeekEnd::Reset
-        } else if self.has(SENT_FIN) {
-            ZeekEnd::Closed
-        } else if self.pkts == 0 {
-            ZeekEnd::Inactive
-        } else if self.est {
-            ZeekEnd::Established
-        } else if self.has(SENT_SYNACK) {
-            // A SYN-ACK answering the peer's SYN accepts the connection (S1 for "Sh").
-            if peer.has(SENT_SYN) { ZeekEnd::Established } else { ZeekEnd::SynAckSent }
-        } else if self.has(SENT_SYN) {
-            ZeekEnd::SynSent
-        } else {
-            ZeekEnd::Partial
-        }
-    }
-}
-
-/// An endpoint's state in Zeek's coarser terms, the inputs of `conn_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZeekEnd {
-    /// Sent nothing.
-    Inactive,
-    /// Sent a SYN, not established.
-    SynSent,
-    /// Sent a SYN-ACK without having seen a SYN.
-    SynAckSent,
-    /// Seen only mid-stream (no SYN from it).
-    Partial,
-    /// Handshake done.
-    Established,
-    /// Sent a FIN.
-    Closed,
-    /// Sent a RST.
-    Reset,
-}
-
-/// Zeek's `conn_state` for TCP, from the two endpoints (a pure function of its inputs).
-/// `bytes` is whether any payload was seen either way; `syn_then_rst` whether the originator's
-/// history is a SYN followed by a RST with no SYN-ACK, ACK, FIN or data in between.
-pub fn conn_state(o: ZeekEnd, r: ZeekEnd, bytes: bool, syn_then_rst: bool) -> &'static str {
-    use ZeekEnd::*;
-    let o_inactive = matches!(o, Inactive | Partial);
-    let r_inactive = matches!(r, Inactive | Partial);
-    if r == Reset {
-        if matches!(o, SynSent | SynAckSent) || (o == Reset && !bytes) {
-            "REJ"
-        } else if o_inactive {
-            "RSTRH"
-        } else {
-            "RSTR"
-        }
-    } else if o == Reset {
-        if r_inactive {
-            if syn_then_rst { "RSTOS0" } else { "OTH" }
-        } else {
-            "RSTO"
-        }
-    } else if o == Closed && r == Closed {
-        "SF"
-    } else if o == Closed {
-        if r_inactive { "SH" } else { "S2" }
-    } else if r == Closed {
-        if o_inactive { "SHR" } else { "S3" }
-    } else if o == SynSent && r == Inactive {
-        "S0"
-    } else if o == Established && r == Established {
-        "S1"
-    } else {
-        "OTH"
-    }
-}
-
-/// Zeek's `conn_state` for UDP: who sent anything.
-pub fn udp_conn_state(orig_sent: bool, resp_sent: bool) -> &'static str {
-    match (orig_sent, resp_sent) {
-        (true, true) => "SF",
-        (true, false) => "S0",
-        (false, true) => "SHR",
-        (false, false) => "OTH",
-    }
-}
+use crate::decode::Seg;
+use crate::report::conn::{ConnState, TcpState, Transition};
 
 /// Longest history kept; later letters are dropped (Zeek's rules keep real histories short).
 pub const HISTORY_MAX: usize = 14;
@@ -536,7 +372,7 @@ impl Conn {
     }
 
     /// Zeek's `conn_state` of this connection now.
-    pub fn conn_state(&self) -> &'static str {
+    pub fn conn_state(&self) -> ConnState {
         if self.udp {
             return udp_conn_state(self.orig.pkts > 0, self.resp.pkts > 0);
         }
@@ -672,7 +508,7 @@ mod test {
             (c.orig.state, c.resp.state)
         }
 
-        fn zeek(&self) -> (&'static str, String) {
+        fn zeek(&self) -> (ConnState, String) {
             let c = self.c.as_ref().unwrap();
             (c.conn_state(), c.history())
         }
@@ -703,12 +539,12 @@ mod test {
         let mut s = Script::new();
         s.send(false, S, 0);
         assert_eq!(s.states(), (SynSent, Closed));
-        assert_eq!(s.zeek().0, "S0");
+        assert_eq!(s.zeek().0, ConnState::S0);
         s.send(true, SA, 0);
         assert_eq!(s.states(), (Established, SynRcvd));
         s.send(false, A, 0);
         assert_eq!(s.states(), (Established, Established));
-        assert_eq!(s.zeek(), ("S1", "ShA".to_string()));
+        assert_eq!(s.zeek(), (ConnState::S1, "ShA".to_string()));
         assert_eq!(s.c.as_ref().unwrap().handshake_rtt(), (Some(0.001), Some(0.001)));
     }
 
@@ -720,14 +556,14 @@ mod test {
         s.send(true, PA, 20);
         s.send(false, FA, 0);
         assert_eq!(s.states(), (FinWait1, Established));
-        assert_eq!(s.zeek().0, "S2");
+        assert_eq!(s.zeek().0, ConnState::S2);
         s.send(true, A, 0);
         assert_eq!(s.states(), (FinWait2, CloseWait));
         s.send(true, FA, 0);
         assert_eq!(s.states(), (TimeWait, LastAck));
         s.send(false, A, 0);
         assert_eq!(s.states(), (TimeWait, Closed));
-        assert_eq!(s.zeek(), ("SF", "ShADdFaf".to_string()));
+        assert_eq!(s.zeek(), (ConnState::SF, "ShADdFaf".to_string()));
         assert_eq!(s.path(false), vec![Closed, SynSent, Established, FinWait1, FinWait2, TimeWait]);
         assert_eq!(s.path(true), vec![Closed, SynRcvd, Established, CloseWait, LastAck, Closed]);
         let c = s.c.as_mut().unwrap();
@@ -742,7 +578,7 @@ mod test {
         let mut s = Script::new();
         s.handshake();
         s.send(true, FA, 0);
-        assert_eq!(s.zeek().0, "S3");
+        assert_eq!(s.zeek().0, ConnState::S3);
         // The originator's FIN carries the ACK of the responder's FIN.
         s.send(false, FA, 0);
         assert_eq!(s.states(), (LastAck, TimeWait));
@@ -750,7 +586,7 @@ mod test {
         assert_eq!(s.states(), (Closed, TimeWait));
         assert_eq!(s.path(false), vec![Closed, SynSent, Established, CloseWait, LastAck, Closed]);
         assert_eq!(s.path(true), vec![Closed, SynRcvd, Established, FinWait1, FinWait2, TimeWait]);
-        assert_eq!(s.zeek(), ("SF", "ShAfFa".to_string()));
+        assert_eq!(s.zeek(), (ConnState::SF, "ShAfFa".to_string()));
     }
 
     #[test]
@@ -768,7 +604,7 @@ mod test {
         for end in [false, true] {
             assert_eq!(s.path(end).get(3..), Some(&[FinWait1, Closing, TimeWait][..]));
         }
-        assert_eq!(s.zeek().0, "SF");
+        assert_eq!(s.zeek().0, ConnState::SF);
     }
 
     #[test]
@@ -792,7 +628,7 @@ mod test {
         assert_eq!(s.states(), (Established, Established));
         assert_eq!(s.path(false), vec![Closed, SynSent, SynRcvd, Established]);
         assert_eq!(s.path(true), vec![Closed, SynSent, Established]);
-        assert_eq!(s.zeek(), ("S1", "SsHh".to_string()));
+        assert_eq!(s.zeek(), (ConnState::S1, "SsHh".to_string()));
     }
 
     #[test]
@@ -801,7 +637,7 @@ mod test {
         s.send(false, S, 0);
         s.send(true, RA, 0);
         assert_eq!(s.states(), (Closed, Closed));
-        assert_eq!(s.zeek(), ("REJ", "Sr".to_string()));
+        assert_eq!(s.zeek(), (ConnState::REJ, "Sr".to_string()));
         assert_eq!(s.c.as_ref().unwrap().class(), class::CLOSED);
     }
 
@@ -811,11 +647,11 @@ mod test {
         s.handshake();
         s.send(false, PA, 5);
         s.send(false, R, 0);
-        assert_eq!(s.zeek(), ("RSTO", "ShADR".to_string()));
+        assert_eq!(s.zeek(), (ConnState::RSTO, "ShADR".to_string()));
         let mut s = Script::new();
         s.handshake();
         s.send(true, RA, 0);
-        assert_eq!(s.zeek(), ("RSTR", "ShAr".to_string()));
+        assert_eq!(s.zeek(), (ConnState::RSTR, "ShAr".to_string()));
     }
 
     #[test]
@@ -823,7 +659,7 @@ mod test {
         let mut s = Script::new();
         s.send(false, S, 0);
         s.send(false, R, 0);
-        assert_eq!(s.zeek(), ("RSTOS0", "SR".to_string()));
+        assert_eq!(s.zeek(), (ConnState::RSTOS0, "SR".to_string()));
         assert_eq!(s.states(), (Closed, Closed));
     }
 
@@ -835,13 +671,13 @@ mod test {
         s.send(true, SA, 0);
         assert_eq!(s.states(), (Established, SynRcvd));
         s.send(true, RA, 0);
-        assert_eq!(s.zeek(), ("RSTRH", "^hr".to_string()));
+        assert_eq!(s.zeek(), (ConnState::RSTRH, "^hr".to_string()));
         let mut s = Script::new();
         s.seq = [1001, 5000];
         s.ack = [0, 1001];
         s.send(true, SA, 0);
         s.send(true, FA, 0);
-        assert_eq!(s.zeek(), ("SHR", "^hf".to_string()));
+        assert_eq!(s.zeek(), (ConnState::SHR, "^hf".to_string()));
     }
 
     #[test]
@@ -849,7 +685,7 @@ mod test {
         let mut s = Script::new();
         s.send(false, S, 0);
         s.send(false, FA, 0);
-        assert_eq!(s.zeek(), ("SH", "SF".to_string()));
+        assert_eq!(s.zeek(), (ConnState::SH, "SF".to_string()));
     }
 
     #[test]
@@ -859,22 +695,22 @@ mod test {
         assert!(s.c.as_ref().unwrap().mid_stream());
         assert_eq!(s.states(), (Established, Established));
         s.send(true, A, 0);
-        assert_eq!(s.zeek(), ("OTH", "Da".to_string()));
+        assert_eq!(s.zeek(), (ConnState::OTH, "Da".to_string()));
         s.send(false, FA, 0);
         s.send(true, FA, 0);
         s.send(false, A, 0);
         assert_eq!(s.states(), (TimeWait, Closed));
-        assert_eq!(s.zeek().0, "SF");
+        assert_eq!(s.zeek().0, ConnState::SF);
         // Mid-stream, a FIN from one side only: the other is "partial", so SH.
         let mut s = Script::new();
         s.send(false, PA, 100);
         s.send(false, FA, 0);
-        assert_eq!(s.zeek().0, "SH");
+        assert_eq!(s.zeek().0, ConnState::SH);
         // And an originator RST with a silent responder is OTH.
         let mut s = Script::new();
         s.send(false, PA, 100);
         s.send(false, R, 0);
-        assert_eq!(s.zeek().0, "OTH");
+        assert_eq!(s.zeek().0, ConnState::OTH);
     }
 
     #[test]
@@ -931,31 +767,9 @@ mod test {
     }
 
     #[test]
-    fn zeek_states_table() {
-        use ZeekEnd::*;
-        assert_eq!(conn_state(SynSent, Inactive, false, false), "S0");
-        assert_eq!(conn_state(Established, Established, true, false), "S1");
-        assert_eq!(conn_state(Closed, Closed, true, false), "SF");
-        assert_eq!(conn_state(SynSent, Reset, false, false), "REJ");
-        assert_eq!(conn_state(Reset, Reset, false, false), "REJ");
-        assert_eq!(conn_state(Reset, Reset, true, false), "RSTR");
-        assert_eq!(conn_state(Closed, Established, true, false), "S2");
-        assert_eq!(conn_state(Established, Closed, true, false), "S3");
-        assert_eq!(conn_state(Reset, Established, true, false), "RSTO");
-        assert_eq!(conn_state(Established, Reset, true, false), "RSTR");
-        assert_eq!(conn_state(Reset, Inactive, false, true), "RSTOS0");
-        assert_eq!(conn_state(Inactive, Reset, false, false), "RSTRH");
-        assert_eq!(conn_state(Closed, Inactive, false, false), "SH");
-        assert_eq!(conn_state(Inactive, Closed, false, false), "SHR");
-        assert_eq!(conn_state(Partial, Partial, true, false), "OTH");
-        assert_eq!(udp_conn_state(true, true), "SF");
-        assert_eq!(udp_conn_state(true, false), "S0");
-        assert_eq!(udp_conn_state(false, true), "SHR");
-    }
-
-    #[test]
     fn tracked_state_is_small() {
         // The per-connection cost the table pays (plus the key, links and a hash slot).
         assert!(std::mem::size_of::<Conn>() <= 160, "Conn is {} bytes", std::mem::size_of::<Conn>());
     }
 }
+

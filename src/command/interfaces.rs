@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use comfy_table::Cell;
 use pnet::datalink::{self, NetworkInterface};
 
-use crate::output::summary::{num_cell, table};
+use crate::output::table::{num_cell, table};
 use crate::output::{json, Format};
 
 /// One interface, as shown.

@@ -1,0 +1,32 @@
+//! The commands: each takes its validated configuration and an output, and returns what its
+//! run leaves behind, or how it failed.
+
+pub mod arp_scan;
+pub mod capture;
+pub mod interfaces;
+pub mod privdrop;
+pub mod read;
+pub mod subnet;
+
+use std::io::{self, BufWriter, Write};
+
+use crate::config::Config;
+use crate::error::RunError;
+use crate::pipeline::Leftovers;
+
+/// Runs one command, writing to standard output.
+pub fn run(config: Config) -> Result<Leftovers, RunError> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    match config {
+        Config::Read(c) => read::run(&c, out),
+        Config::Capture(c) => capture::run(&c, out).map(|()| Leftovers::default()),
+        Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
+        Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
+        Config::Interfaces { format } => {
+            interfaces::render(&mut out, &interfaces::list(), format)?;
+            out.flush()?;
+            Ok(Leftovers::default())
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The one compact input every analyzer takes: what a frame is, made once per frame.
+//!
+//! Analyzers run on other threads than the reader and, under `-q`, never see the frame's bytes:
+//! they see this small `Copy` summary instead, made here and only here. [`input`] makes it from a
+//! frame, taking the common frame (Ethernet, a whole IPv4 packet, TCP or UDP) straight from
+//! etherparse's slices and every other frame through the [`Packet`]; [`Input::of_packet`] makes it
+//! from a packet already decoded. The two agree on every frame (`tests/it/decode.rs` holds them
+//! equal on the whole corpus).
+
+use etherparse::{LaxNetSlice, TransportSlice};
+
+use super::key::{wide_v4, Dir, FlowKey, IPPROTO_TCP, IPPROTO_UDP};
+use super::{decode_general, fast, offset_of, tcp_info, udp_info, v4_payload_len, ArpInfo, Fast, Link, Packet, TcpInfo, Top};
+use crate::source::{Frame, Ts};
+
+/// One TCP segment or UDP datagram as the connection tracker needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seg {
+    /// TCP flag bits (0 for UDP).
+    pub flags: u8,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number.
+    pub ack: u32,
+    /// Payload bytes, as the IP length says (a snap length may have cut what was captured).
+    pub len: u32,
+    /// Window field.
+    pub window: u16,
+    /// IP packet length (header included).
+    pub ip_len: u32,
+    /// Frame length on the wire.
+    pub frame_len: u32,
+}
+
+/// A TCP segment or UDP datagram over IP: its flow, the way it went, and the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowSeg {
+    /// The flow's canonical key.
+    pub key: FlowKey,
+    /// [`FlowKey::table_hash`] of the key: where the flow lives in a table and in which shard.
+    pub hash: u64,
+    /// Whether it went from endpoint `a` to endpoint `b` of the key.
+    pub from_a: bool,
+    /// Whether it is a TCP segment (else a UDP datagram).
+    pub tcp: bool,
+    /// Flags, numbers and lengths.
+    pub seg: Seg,
+    /// Where the payload's captured bytes start in the frame, and how many were captured.
+    pub payload: (u32, u32),
+}
+
+impl FlowSeg {
+    /// Source address and port.
+    pub fn src(&self) -> (std::net::IpAddr, u16) {
+        if self.from_a { self.key.a() } else { self.key.b() }
+    }
+
+    /// Destination address and port.
+    pub fn dst(&self) -> (std::net::IpAddr, u16) {
+        if self.from_a { self.key.b() } else { self.key.a() }
+    }
+}
+
+/// What the network layer carried, as far as the analyzers care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    /// A TCP segment or UDP datagram over IPv4 or IPv6.
+    Flow(FlowSeg),
+    /// An ARP packet: its Ethernet/IPv4 fields (None for other hardware or protocol types) and
+    /// the link layer's source address, when the link has 6-byte addresses.
+    Arp { arp: Option<ArpInfo>, link_src: Option<[u8; 6]> },
+    /// Anything else.
+    Other,
+}
+
+/// Frame flag: decoding stopped early.
+pub const MALFORMED: u8 = 0x01;
+/// Frame flag: at least one VLAN tag.
+pub const VLAN: u8 = 0x02;
+/// Frame flag: an IPv4 fragment.
+pub const FRAGMENT: u8 = 0x04;
+/// Frame flag: a transport header over IPv4.
+pub const OVER_IPV4: u8 = 0x08;
+/// Frame flag: a transport header over IPv6.
+pub const OVER_IPV6: u8 = 0x10;
+
+/// One frame, as every analyzer takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Input {
+    /// Frame number in its input (1-based).
+    pub number: u64,
+    /// Capture time.
+    pub ts: Ts,
+    /// Length on the wire.
+    pub len: u32,
+    /// Bytes captured.
+    pub caplen: u32,
+    /// LINKTYPE_ of the frame.
+    pub linktype: u32,
+    /// The highest protocol decoded.
+    pub top: Top,
+    /// [`MALFORMED`], [`VLAN`], [`FRAGMENT`], [`OVER_IPV4`], [`OVER_IPV6`].
+    pub flags: u8,
+    /// The flow or ARP packet it carries.
+    pub net: Net,
+}
+
+impl Input {
+    /// The segment or datagram, if it is one.
+    pub fn flow(&self) -> Option<&FlowSeg> {
+        match &self.net {
+            Net::Flow(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether a flag is set.
+    pub fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The input of a packet already decoded.
+    pub fn of_packet(p: &Packet<'_>) -> Input {
+        let mut flags = 0;
+        if p.stop.is_some() {
+            flags |= MALFORMED;
+        }
+        if p.vlan_count > 0 {
+            flags |= VLAN;
+        }
+        let top = p.top();
+        let net = match &p.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                if v4.payload().fragmented {
+                    flags |= FRAGMENT;
+                }
+                if p.transport.is_some() {
+                    flags |= OVER_IPV4;
+                }
+                let h = v4.header();
+                flow(p.data, (wide_v4(h.source()), wide_v4(h.destination()), false), p.transport.as_ref(), p.tcp(), p.ip_len(), p.len)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                if p.transport.is_some() {
+                    flags |= OVER_IPV6;
+                }
+                let h = v6.header();
+                flow(p.data, (h.source(), h.destination(), true), p.transport.as_ref(), p.tcp(), p.ip_len(), p.len)
+            }
+            Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
+            None => Net::Other,
+        };
+        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net }
+    }
+
+    /// The input of the common frame, from the fast path's slices.
+    #[inline]
+    fn of_fast(frame: &Frame<'_>, f: &Fast<'_>) -> Input {
+        let h = f.ip.header();
+        let addrs = (wide_v4(h.source()), wide_v4(h.destination()), false);
+        let tcp = match &f.transport {
+            TransportSlice::Tcp(t) => Some(tcp_info(t, v4_payload_len(&f.ip))),
+            _ => None,
+        };
+        let net = flow(frame.data, addrs, Some(&f.transport), tcp, h.total_len() as u32, frame.len);
+        let top = if tcp.is_some() { Top::Tcp } else { Top::Udp };
+        Input {
+            number: frame.number,
+            ts: frame.ts,
+            len: frame.len,
+            caplen: frame.data.len() as u32,
+            linktype: frame.linktype,
+            top,
+            flags: OVER_IPV4,
+            net,
+        }
+    }
+}
+
+/// The input of a frame: the one place frames become what the analyzers take.
+#[inline]
+pub fn input(frame: &Frame<'_>) -> Input {
+    match fast(frame) {
+        Some(f) => Input::of_fast(frame, &f),
+        None => Input::of_packet(&decode_general(frame)),
+    }
+}
+
+/// The flow of a packet from address `s` to `d` (IPv6 or not) whose transport is `transport`
+/// (TCP fields `tcp`), with its IP length and its length on the wire; [`Net::Other`] unless
+/// TCP or UDP.
+#[inline(always)]
+fn flow(
+    data: &[u8],
+    (s, d, v6): ([u8; 16], [u8; 16], bool),
+    transport: Option<&TransportSlice<'_>>,
+    tcp: Option<TcpInfo>,
+    ip_len: u32,
+    frame_len: u32,
+) -> Net {
+    let (proto, sport, dport, seg, payload) = match (transport, tcp) {
+        (Some(TransportSlice::Tcp(t)), Some(i)) => {
+            let seg = Seg { flags: i.flags, seq: i.seq, ack: i.ack, len: i.payload_len, window: i.window, ip_len, frame_len };
+            (IPPROTO_TCP, i.sport, i.dport, seg, t.payload())
+        }
+        (Some(TransportSlice::Udp(u)), _) => {
+            let (sport, dport, len) = udp_info(u);
+            (IPPROTO_UDP, sport, dport, Seg { len, ip_len, frame_len, ..Seg::default() }, u.payload())
+        }
+        _ => return Net::Other,
+    };
+    let (key, dir) = FlowKey::of_bytes(proto, (s, sport), (d, dport), v6);
+    Net::Flow(FlowSeg {
+        key,
+        hash: key.table_hash(),
+        from_a: dir == Dir::AtoB,
+        tcp: proto == IPPROTO_TCP,
+        seg,
+        payload: (offset_of(data, payload) as u32, payload.len() as u32),
+    })
+}
+
+/// The link layer's source address, when it has 6-byte addresses (Ethernet, or a Linux cooked
+/// header of a frame this host did not send).
+pub fn link_src(link: &Link) -> Option<[u8; 6]> {
+    match *link {
+        Link::Ethernet { src, .. } => Some(src),
+        Link::Sll { addr, addr_len: 6, pkttype, .. } if pkttype != 4 => addr.get(..6)?.try_into().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,113 @@
+//! The pipeline on one thread, one frame at a time: live capture, where each frame is shown as
+//! soon as it arrives. It runs the same [`Stages`] as the batched pipeline and merges their
+//! events the same way, so both print the same for the same frames.
+
+use std::io::{self, Write};
+
+use super::merge::FrameEvents;
+use super::{Leftovers, Stages};
+use crate::analyze::Sink;
+use crate::decode::{decode, input, Input};
+use crate::output::live::LiveTables;
+use crate::output::{Printer, ViewOptions};
+use crate::report::{Event, InputError, Report};
+use crate::source::Frame;
+
+/// One run of the pipeline on one thread: decode, analyze, print.
+pub struct Session<W: Write> {
+    printer: Printer<W>,
+    stages: Stages,
+    events: FrameEvents,
+    seen: u64,
+    peak: usize,
+}
+
+impl<W: Write> Session<W> {
+    /// A session writing to `out` with the given view and analyzers.
+    pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0 }
+    }
+
+    /// Frames handled so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// Decodes one frame, feeds the analyzers, prints the packet and any events it raised.
+    pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+        self.seen += 1;
+        if self.printer.shows_packets() {
+            let p = decode(frame);
+            self.analyze(&Input::of_packet(&p));
+            self.printer.packet(&p)?;
+        } else {
+            self.analyze(&input(frame));
+        }
+        for (.., e) in self.events.sorted().drain(..) {
+            self.printer.event(&e)?;
+        }
+        Ok(())
+    }
+
+    fn analyze(&mut self, x: &Input) {
+        self.stages.packet(x, &mut self.events);
+        self.peak = self.peak.max(self.stages.tracked());
+    }
+
+    /// Flushes printed output (live capture calls this as packets trickle in).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.printer.flush()
+    }
+
+    /// Redraws the live tables from the analyzers' current state; display only, the analysis
+    /// never sees the clock.
+    pub fn redraw(&mut self, tables: LiveTables, clear: bool) -> io::Result<()> {
+        let mut report = self.stages.snapshot();
+        if let Some(c) = report.conns.as_mut() {
+            c.peak = self.peak;
+        }
+        self.printer.redraw(&report, tables, clear)?;
+        self.printer.flush()
+    }
+
+    /// Ends the run: final events, then the report.
+    pub fn finish(self, errors: &[InputError]) -> io::Result<(Report, Leftovers)> {
+        let Session { mut printer, stages, peak, .. } = self;
+        finish(&mut printer, stages, peak, errors)
+    }
+}
+
+/// Ends a run on `printer`: the analyzers' final events as they come, then the report with
+/// `errors` (the inputs that could not be read to their end).
+pub fn finish<W: Write>(
+    printer: &mut Printer<W>,
+    mut stages: Stages,
+    peak: usize,
+    errors: &[InputError],
+) -> io::Result<(Report, Leftovers)> {
+    let mut sink = PrintSink { printer, err: None };
+    let mut report = stages.finish(peak, &mut sink);
+    if let Some(e) = sink.err {
+        return Err(e);
+    }
+    report.errors = errors.to_vec();
+    printer.report(&report)?;
+    printer.flush()?;
+    Ok((report, Leftovers::of(stages)))
+}
+
+/// Prints final events as they are made; the first write error stops the printing and is kept.
+struct PrintSink<'a, W: Write> {
+    printer: &'a mut Printer<W>,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> Sink for PrintSink<'_, W> {
+    fn event(&mut self, e: Event) {
+        if self.err.is_none() {
+            if let Err(err) = self.printer.event(&e) {
+                self.err = Some(err);
+            }
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The pipeline in batches, on as many threads as asked (`read --threads N`).
+//!
+//! Placement, for `N` threads:
+//! - one thread reads the inputs, makes each frame's [`Input`], runs the stages keyed otherwise
+//!   than by flow on it (the statistics, the ARP table, and the SYN-flood detector a batch at a
+//!   time), and hands batches of inputs (and, when packets are shown, of frame bytes) on;
+//! - one thread runs the first flow shard, merges every stage's events back into frame order and
+//!   writes the output;
+//! - each of the `N - 2` others runs one more flow shard.
+//!
+//! On two cores this splits the work about evenly: reading and decoding with the keyed stages,
+//! against connection tracking with the output.
+//!
+//! With one thread, the reading thread does all of it, a batch at a time. Every shard sees
+//! every batch (for the time) and tracks the flows of its own partitions; each returns, per
+//! batch, its events and how many connections it held after each frame, from which the output
+//! thread takes the most held at once over all shards. Batches in flight are bounded, and spent
+//! batches go back to the reading thread to be filled again, so memory stays flat. Frames borrow
+//! the reader's buffer, so a batch keeps its own copy of the bytes of the frames it shows.
+
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Arc;
+
+use super::merge::{FrameEvents, Pos, Tagged};
+use super::session::finish;
+use super::{Leftovers, Stages};
+use crate::analyze::arp::ArpAnalyzer;
+use crate::analyze::flood::FloodAnalyzer;
+use crate::analyze::stats::StatsAnalyzer;
+use crate::analyze::tcp::ConnTracker;
+use crate::analyze::{Analyzer, LookAhead};
+use crate::decode::{decode, input, Input};
+use crate::output::Printer;
+use crate::report::{InputError, Report};
+use crate::source::file::FileSource;
+use crate::source::filter::BpfFilter;
+use crate::source::{Frame, Ts};
+
+/// Frames per batch: large enough that hand-offs cost nothing per frame.
+const BATCH_FRAMES: usize = 4096;
+/// Bytes of frame data after which a batch is sent even if it has fewer frames.
+const BATCH_BYTES: usize = 4 << 20;
+/// Most batches queued between two threads: the bound on the extra memory (of frame bytes, up
+/// to [`BATCH_BYTES`] each, when packets are shown).
+const QUEUED: usize = 6;
+/// Inputs a look-ahead window holds (see [`LookAhead`]).
+const WARM: usize = 16;
+/// How many windows ahead of the inputs the look-ahead runs.
+const WARM_WINDOWS: usize = 2;
+
+/// What is read from the inputs.
+pub struct Inputs<'a> {
+    /// The files, in order (`-` is standard input).
+    pub files: &'a [String],
+    /// At most this many frames.
+    pub limit: u64,
+    /// A capture filter, applied before decoding.
+    pub filter: Option<&'a str>,
+}
+
+/// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
+struct Meta {
+    start: usize,
+    caplen: u32,
+    number: u64,
+    ts: Ts,
+    linktype: u32,
+    len: u32,
+    interface: u32,
+    ts_known: bool,
+}
+
+/// Frames read, as inputs (and frames, when packets are shown), with the reading thread's events.
+#[derive(Default)]
+struct Batch {
+    inputs: Vec<Input>,
+    bytes: Vec<u8>,
+    frames: Vec<Meta>,
+    /// Events of the statistics and the ARP table.
+    events: Vec<Tagged>,
+}
+
+impl Batch {
+    fn new(keep_frames: bool) -> Batch {
+        let mut b = Batch { inputs: Vec::with_capacity(BATCH_FRAMES), ..Batch::default() };
+        if keep_frames {
+            b.bytes.reserve(BATCH_BYTES + 65_536);
+            b.frames.reserve(BATCH_FRAMES);
+        }
+        b
+    }
+
+    fn clear(&mut self) {
+        self.inputs.clear();
+        self.bytes.clear();
+        self.frames.clear();
+        self.events.clear();
+    }
+
+    fn is_full(&self) -> bool {
+        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn frame(&self, i: usize) -> Option<Frame<'_>> {
+        let m = self.frames.get(i)?;
+        Some(Frame {
+            number: m.number,
+            ts: m.ts,
+            linktype: m.linktype,
+            len: m.len,
+            data: self.bytes.get(m.start..m.start + m.caplen as usize).unwrap_or(&[]),
+            interface: m.interface,
+            ts_known: m.ts_known,
+        })
+    }
+}
+
+/// The windows of inputs to announce before input `i` of `xs`: at every [`WARM`]-th input the
+/// window [`WARM_WINDOWS`] windows further on, and at the first input also the windows before
+/// it, so that every input is announced once, in order, ahead of time.
+fn windows(xs: &[Input], i: usize) -> impl Iterator<Item = &[Input]> {
+    let (first, last) = match i % WARM == 0 {
+        true if i == 0 => (0, WARM_WINDOWS),
+        true => (i / WARM + WARM_WINDOWS, i / WARM + WARM_WINDOWS),
+        false => (1, 0),
+    };
+    (first..=last).filter_map(move |k| xs.get(k * WARM..).map(|rest| rest.get(..WARM).unwrap_or(rest))).filter(|w| !w.is_empty())
+}
+
+/// The reading side: the statistics and the ARP table see each frame as it is read, the
+/// SYN-flood detector each batch as it is handed on.
+struct Front {
+    stats: StatsAnalyzer,
+    arp: ArpAnalyzer,
+    flood: FloodAnalyzer,
+    events: FrameEvents,
+}
+
+impl Front {
+    /// Reads every input in turn, at most `limit` frames in all, into batches handed to
+    /// `deliver`, which gives back an empty batch to fill next (None: stop, nothing more is
+    /// wanted). Returns the inputs that could not be read to their end.
+    fn read(&mut self, inputs: &Inputs<'_>, keep_frames: bool, mut deliver: impl FnMut(Batch) -> Option<Batch>) -> Vec<InputError> {
+        let mut errors = Vec::new();
+        let mut filter = match inputs.filter.map(BpfFilter::new).transpose() {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(InputError { input: String::new(), message: e.to_string() });
+                return errors;
+            }
+        };
+        let mut seen = 0u64;
+        let mut batch = Some(Batch::new(keep_frames));
+        for path in inputs.files {
+            let Some(b) = batch.as_mut() else { break };
+            if seen >= inputs.limit {
+                break;
+            }
+            let mut src = match FileSource::open(path) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(InputError { input: path.clone(), message: e.to_string() });
+                    continue;
+                }
+            };
+            let mut filter_err = None;
+            let mut b = Some(std::mem::take(b));
+            let res = src.for_each(|frame| {
+                match filter.as_mut().map(|f| f.matches(&frame)) {
+                    Some(Ok(false)) => return ControlFlow::Continue(()),
+                    Some(Err(e)) => {
+                        filter_err = Some(e.to_string());
+                        return ControlFlow::Break(());
+                    }
+                    _ => {}
+                }
+                let Some(cur) = b.as_mut() else { return ControlFlow::Break(()) };
+                self.frame(cur, &frame, keep_frames);
+                seen += 1;
+                if cur.is_full() {
+                    self.flood(cur);
+                    b = b.take().and_then(&mut deliver);
+                    if b.is_none() {
+                        return ControlFlow::Break(());
+                    }
+                }
+                if seen >= inputs.limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            });
+            batch = b;
+            if let Some(e) = filter_err {
+                errors.push(InputError { input: src.input().to_string(), message: format!("{}: {e}", src.input()) });
+            }
+            if let Err(e) = res {
+                errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
+            }
+        }
+        if let Some(mut b) = batch.filter(|b| !b.inputs.is_empty()) {
+            self.flood(&mut b);
+            deliver(b);
+        }
+        errors
+    }
+
+    /// The SYN-flood detector over a full batch, looking ahead (see [`LookAhead`]).
+    fn flood(&mut self, batch: &mut Batch) {
+        for (i, x) in batch.inputs.iter().enumerate() {
+            for w in windows(&batch.inputs, i) {
+                self.flood.warm(w);
+            }
+            self.events.frame = i as u32;
+            let flood = &mut self.flood;
+            self.events.stage(Pos::Flood, |e| flood.packet(x, e));
+        }
+        if !self.events.is_empty() {
+            batch.events.extend(self.events.take());
+        }
+    }
+
+    /// One frame into `batch`.
+    #[inline]
+    fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
+        let x = input(frame);
+        self.events.frame = batch.inputs.len() as u32;
+        let Front { stats, arp, events, .. } = self;
+        events.stage(Pos::Stats, |e| stats.packet(&x, e));
+        events.stage(Pos::Arp, |e| arp.packet(&x, e));
+        if !events.is_empty() {
+            batch.events.extend(events.take());
+        }
+        batch.inputs.push(x);
+        if keep_frames {
+            let start = batch.bytes.len();
+            batch.bytes.extend_from_slice(frame.data);
+            batch.frames.push(Meta {
+                start,
+                caplen: frame.caplen(),
+                number: frame.number,
+                ts: frame.ts,
+                linktype: frame.linktype,
+                len: frame.len,
+                interface: frame.interface,
+                ts_known: frame.ts_known,
+            });
+        }
+    }
+}
+
+/// What a flow shard on a thread of its own returns for each batch.
+struct ShardOut {
+    events: Vec<Tagged>,
+    /// Connections it held after each frame.
+    tracked: Vec<u32>,
+}
+
+/// Runs one shard over a batch: its events, and how many connections it held after each frame
+/// (added into `tracked`).
+fn run_shard(c: &mut ConnTracker, inputs: &[Input], events: &mut FrameEvents, tracked: &mut [u32]) {
+    for (i, x) in inputs.iter().enumerate() {
+        for w in windows(inputs, i) {
+            c.warm(w);
+        }
+        events.frame = i as u32;
+        events.stage(Pos::Conns, |e| c.packet(x, e));
+        if let Some(t) = tracked.get_mut(i) {
+            *t = t.saturating_add(c.tracked() as u32);
+        }
+    }
+}
+
+/// The writing side: the shards run here, the merge and the output.
+struct Back<W: Write> {
+    printer: Printer<W>,
+    local: Vec<ConnTracker>,
+    remote: Vec<Receiver<ShardOut>>,
+    events: FrameEvents,
+    tracked: Vec<u32>,
+    peak: usize,
+    /// Frames handled.
+    seen: u64,
+}
+
+impl<W: Write> Back<W> {
+    /// Runs the stages of this side over a batch, gathers the other shards' results for it,
+    /// and writes its frames and events in order.
+    fn batch(&mut self, b: &Batch) -> io::Result<()> {
+        let n = b.inputs.len();
+        self.seen += n as u64;
+        self.tracked.clear();
+        self.tracked.resize(n, 0);
+        for c in &mut self.local {
+            run_shard(c, &b.inputs, &mut self.events, &mut self.tracked);
+        }
+        for rx in &self.remote {
+            // A shard thread that stopped has panicked: its join reports it.
+            let Ok(out) = rx.recv() else { return Err(io::Error::other("a shard thread stopped")) };
+            self.events.extend(out.events);
+            for (t, o) in self.tracked.iter_mut().zip(out.tracked) {
+                *t = t.saturating_add(o);
+            }
+        }
+        self.peak = self.peak.max(self.tracked.iter().copied().max().unwrap_or(0) as usize);
+        self.events.extend(b.events.iter().cloned());
+        let evs = self.events.sorted();
+        if !self.printer.shows_packets() {
+            for (.., e) in evs.drain(..) {
+                self.printer.event(&e)?;
+            }
+            return Ok(());
+        }
+        // Each frame, then its events. The events are looked at in place: an event is large,
+        // and most frames have none.
+        let mut k = 0;
+        for i in 0..n {
+            if let Some(f) = b.frame(i) {
+                self.printer.packet(&decode(&f))?;
+            }
+            while let Some((.., e)) = evs.get(k).filter(|(f, ..)| *f as usize == i) {
+                self.printer.event(e)?;
+                k += 1;
+            }
+        }
+        evs.clear();
+        Ok(())
+    }
+}
+
+/// A flow shard on a thread of its own: every batch through it, its results to the output.
+fn shard_thread(mut c: ConnTracker, rx: Receiver<Arc<Batch>>, tx: SyncSender<ShardOut>) -> ConnTracker {
+    let mut events = FrameEvents::default();
+    while let Ok(b) = rx.recv() {
+        let mut tracked = vec![0u32; b.inputs.len()];
+        run_shard(&mut c, &b.inputs, &mut events, &mut tracked);
+        // Released before the results go, so that the output thread holds the last reference.
+        drop(b);
+        if tx.send(ShardOut { events: events.take(), tracked }).is_err() {
+            break;
+        }
+    }
+    c
+}
+
+/// What a run read and made.
+pub struct Ran {
+    /// The report, when the run got as far as writing it.
+    pub report: Option<Report>,
+    /// The inputs that could not be read to their end.
+    pub errors: Vec<InputError>,
+    /// What the analyzers leave.
+    pub leftovers: Leftovers,
+}
+
+/// Reads `inputs` through `stages` on `threads` threads, writing to `printer`; ends with the
+/// report unless no input could be read at all.
+pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
+    let keep_frames = printer.shows_packets();
+    let Stages { stats, mut conns, flood, arp } = stages;
+    let mut front = Front { stats, arp, flood, events: FrameEvents::default() };
+    let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
+    let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };
+
+    let (errors, remote) = if threads <= 1 {
+        // One thread: each batch goes through the other side as soon as it is full.
+        let mut failed: Option<io::Error> = None;
+        let errors = front.read(inputs, keep_frames, |mut b| match back.batch(&b) {
+            Ok(()) => {
+                b.clear();
+                Some(b)
+            }
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        (errors, Vec::new())
+    } else {
+        threaded(inputs, keep_frames, &mut front, &mut back, remote_shards)?
+    };
+
+    let Front { stats, arp, flood, .. } = front;
+    let Back { mut printer, mut local, peak, seen: back_seen, .. } = back;
+    local.extend(remote);
+    let stages = Stages { stats, conns: local, flood, arp };
+    if back_seen == 0 && errors.len() >= inputs.files.len() {
+        return Ok(Ran { report: None, errors, leftovers: Leftovers::of(stages) });
+    }
+    let (report, leftovers) = finish(&mut printer, stages, peak, &errors)?;
+    Ok(Ran { report: Some(report), errors, leftovers })
+}
+
+/// [`read`] with the reading thread and the shard threads apart from this one, which writes.
+fn threaded<W: Write>(
+    inputs: &Inputs<'_>,
+    keep_frames: bool,
+    front: &mut Front,
+    back: &mut Back<W>,
+    shards: Vec<ConnTracker>,
+) -> io::Result<(Vec<InputError>, Vec<ConnTracker>)> {
+    let (out_tx, out_rx) = mpsc::sync_channel::<Arc<Batch>>(QUEUED);
+    let (spent_tx, spent_rx) = mpsc::channel::<Batch>();
+    std::thread::scope(|s| {
+        let mut results = Vec::new();
+        let mut shard_handles = Vec::new();
+        // Each shard thread gets its batches and a line back to this one.
+        let mut backs = Vec::new();
+        for c in shards {
+            let (tx, rx) = mpsc::sync_channel::<Arc<Batch>>(QUEUED);
+            let (otx, orx) = mpsc::sync_channel::<ShardOut>(QUEUED);
+            backs.push(tx);
+            back.remote.push(orx);
+            let h = std::thread::Builder::new().name("inspect-shard".into()).spawn_scoped(s, move || shard_thread(c, rx, otx));
+            match h {
+                Ok(h) => shard_handles.push(h),
+                Err(e) => return Err(e),
+            }
+        }
+        let reader = std::thread::Builder::new().name("inspect-reader".into()).spawn_scoped(s, move || {
+            front.read(inputs, keep_frames, |b| {
+                let b = Arc::new(b);
+                for tx in &backs {
+                    tx.send(b.clone()).ok()?;
+                }
+                out_tx.send(b).ok()?;
+                Some(spent_rx.try_recv().unwrap_or_else(|_| Batch::new(keep_frames)))
+            })
+        })?;
+        let mut written = Ok(());
+        for b in out_rx.iter() {
+            written = back.batch(&b);
+            if written.is_err() {
+                break;
+            }
+            if let Ok(mut b) = Arc::try_unwrap(b) {
+                b.clear();
+                let _ = spent_tx.send(b);
+            }
+        }
+        // A write error stops the others: their next hand-off finds no one listening.
+        drop(out_rx);
+        back.remote.clear();
+        let errors = reader.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        for h in shard_handles {
+            results.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        written.map(|()| (errors, results))
+    })
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// Every input is announced once, in order, before it is handled, at most
+    /// `WARM_WINDOWS + 1` windows early.
+    #[test]
+    fn look_ahead_announces_each_input_once_and_early() {
+        let blank = |k: usize| Input {
+            number: k as u64,
+            ts: Ts::default(),
+            len: 0,
+            caplen: 0,
+            linktype: 1,
+            top: crate::decode::Top::Other,
+            flags: 0,
+            net: crate::decode::Net::Other,
+        };
+        for n in [0usize, 1, 15, 16, 17, 100, 4096] {
+            let xs: Vec<Input> = (0..n).map(blank).collect();
+            let mut announced: Vec<u64> = Vec::new();
+            for i in 0..n {
+                for w in windows(&xs, i) {
+                    announced.extend(w.iter().map(|x| x.number));
+                }
+                assert!(announced.len() > i, "input {i} handled before it was announced");
+                assert!(announced.len() <= i + (WARM_WINDOWS + 1) * WARM, "too early at {i}");
+            }
+            assert_eq!(announced, (0..n as u64).collect::<Vec<_>>(), "n {n}");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The default backend: pnet's datalink channel, an `AF_PACKET` raw socket (no system library
+//! needed).
+
+use std::io;
+
+use pnet::datalink::{self, Channel, DataLinkReceiver, NetworkInterface};
+
+use super::backend::{interface_linktype, now, open_error, Backend, LiveError, LiveOptions, RawFrame, DEFAULT_SNAPLEN, POLL};
+
+/// The pnet datalink channel: an `AF_PACKET` raw socket bound to one interface.
+pub struct PnetBackend {
+    rx: Box<dyn DataLinkReceiver>,
+    linktype: u32,
+    snaplen: usize,
+}
+
+impl PnetBackend {
+    /// Opens a raw socket on `iface`.
+    pub fn open(iface: &NetworkInterface, opts: &LiveOptions) -> Result<PnetBackend, LiveError> {
+        let config = datalink::Config {
+            // The socket reads whole frames whatever the snap length, so the wire length is
+            // known; we cut to the snap length ourselves.
+            read_buffer_size: DEFAULT_SNAPLEN.max(opts.snaplen) as usize,
+            write_buffer_size: 64,
+            read_timeout: Some(POLL),
+            promiscuous: opts.promiscuous,
+            ..datalink::Config::default()
+        };
+        match datalink::channel(iface, config) {
+            Ok(Channel::Ethernet(_tx, rx)) => Ok(PnetBackend {
+                rx,
+                linktype: interface_linktype(&iface.name),
+                snaplen: opts.snaplen as usize,
+            }),
+            Ok(_) => Err(LiveError::Open {
+                iface: iface.name.clone(),
+                why: "unsupported channel type".into(),
+            }),
+            Err(e) => Err(open_error(&iface.name, &e)),
+        }
+    }
+}
+
+impl Backend for PnetBackend {
+    fn linktype(&self) -> u32 {
+        self.linktype
+    }
+
+    fn next(&mut self) -> io::Result<Option<RawFrame<'_>>> {
+        match self.rx.next() {
+            Ok(data) => {
+                let ts = now();
+                let len = data.len() as u32;
+                let data = data.get(..self.snaplen).unwrap_or(data);
+                Ok(Some(RawFrame { ts, len, data }))
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn kernel_drops(&mut self) -> Option<u64> {
+        // PACKET_STATISTICS needs the socket descriptor, which pnet keeps to itself.
+        None
+    }
+
+    fn name(&self) -> &'static str {
+        "pnet"
+    }
+}
