@@ -19,7 +19,7 @@ use crate::analyze::{Analyzer, Events};
 use crate::cli::{self, ArpOptions, ArpScanArgs};
 use crate::decode::{input, linktype};
 use crate::error::RunError;
-use crate::output::{arp as arp_out, json, Format};
+use crate::output::{arp as arp_out, count, json, Format};
 use crate::report::arp::{ArpReport, Mac};
 use crate::report::{Event, Report};
 use crate::source::live::find_interface;
@@ -238,8 +238,9 @@ pub fn print(w: &mut dyn Write, format: Format, s: &ScanSummary, arp: &ArpReport
         Format::Text => {
             writeln!(
                 w,
-                "arp-scan: asked {} addresses of {} on {} as {} ({}) at {}/s in {:.1} s: {} answered",
-                s.sent, s.network, s.interface, s.sender_ip, s.sender_mac, s.rate, s.duration, s.answered
+                "arp-scan: asked {} of {} on {} as {} ({}) at {}/s in {:.1} s: {} answered",
+                count(s.sent, "address", "addresses"),
+                s.network, s.interface, s.sender_ip, s.sender_mac, s.rate, s.duration, s.answered
             )?;
             arp_out::report_text(w, arp)?;
         }

@@ -58,10 +58,7 @@ impl CaptureStats {
             Some(k) => format!("{k} dropped by kernel"),
             None => format!("n/a dropped by kernel ({} backend)", self.backend),
         };
-        format!(
-            "{} packets captured, {kernel}, {} dropped by inspect",
-            self.captured, self.dropped_by_inspect
-        )
+        format!("{} captured, {kernel}, {} dropped by inspect", crate::output::count(self.captured, "packet", "packets"), self.dropped_by_inspect)
     }
 }
 

@@ -54,10 +54,31 @@ pub fn ip_proto(p: u8) -> Option<&'static str> {
     })
 }
 
-/// Name of an ICMPv4 type and code, as tcpdump and Wireshark describe them.
+/// Name of an ICMPv4 type, as tcpdump and Wireshark describe it.
+pub fn icmp_type(t: u8) -> &'static str {
+    match t {
+        0 => "echo reply",
+        3 => "destination unreachable",
+        4 => "source quench",
+        5 => "redirect",
+        8 => "echo request",
+        9 => "router advertisement",
+        10 => "router solicitation",
+        11 => "time exceeded",
+        12 => "parameter problem",
+        13 => "timestamp request",
+        14 => "timestamp reply",
+        17 => "address mask request",
+        18 => "address mask reply",
+        42 => "extended echo request",
+        43 => "extended echo reply",
+        _ => "unknown ICMP type",
+    }
+}
+
+/// Name of an ICMPv4 type and code: the code's own name where it has one, else the type's.
 pub fn icmp(t: u8, code: u8) -> &'static str {
     match (t, code) {
-        (0, _) => "echo reply",
         (3, 0) => "net unreachable",
         (3, 1) => "host unreachable",
         (3, 2) => "protocol unreachable",
@@ -69,51 +90,45 @@ pub fn icmp(t: u8, code: u8) -> &'static str {
         (3, 9) => "network administratively prohibited",
         (3, 10) => "host administratively prohibited",
         (3, 13) => "communication administratively prohibited",
-        (3, _) => "destination unreachable",
-        (4, _) => "source quench",
-        (5, _) => "redirect",
-        (8, _) => "echo request",
-        (9, _) => "router advertisement",
-        (10, _) => "router solicitation",
         (11, 0) => "time exceeded in transit",
         (11, 1) => "fragment reassembly time exceeded",
-        (11, _) => "time exceeded",
-        (12, _) => "parameter problem",
-        (13, _) => "timestamp request",
-        (14, _) => "timestamp reply",
-        (17, _) => "address mask request",
-        (18, _) => "address mask reply",
-        (42, _) => "extended echo request",
-        (43, _) => "extended echo reply",
-        _ => "unknown ICMP type",
+        _ => icmp_type(t),
     }
 }
 
-/// Name of an ICMPv6 type and code (RFC 4443, 4861).
+/// Name of an ICMPv6 type (RFC 4443, 4861).
+pub fn icmpv6_type(t: u8) -> &'static str {
+    match t {
+        1 => "destination unreachable",
+        2 => "packet too big",
+        3 => "time exceeded",
+        4 => "parameter problem",
+        128 => "echo request",
+        129 => "echo reply",
+        130 => "multicast listener query",
+        131 => "multicast listener report",
+        132 => "multicast listener done",
+        133 => "router solicitation",
+        134 => "router advertisement",
+        135 => "neighbor solicitation",
+        136 => "neighbor advertisement",
+        137 => "redirect",
+        143 => "multicast listener report v2",
+        _ => "unknown ICMPv6 type",
+    }
+}
+
+/// Name of an ICMPv6 type and code: the code's own name where it has one, else the type's.
 pub fn icmpv6(t: u8, code: u8) -> &'static str {
     match (t, code) {
         (1, 0) => "no route to destination",
         (1, 1) => "administratively prohibited",
         (1, 3) => "address unreachable",
         (1, 4) => "port unreachable",
-        (1, _) => "destination unreachable",
-        (2, _) => "packet too big",
-        (3, _) => "time exceeded",
-        (4, _) => "parameter problem",
-        (128, _) => "echo request",
-        (129, _) => "echo reply",
-        (130, _) => "multicast listener query",
-        (131, _) => "multicast listener report",
-        (132, _) => "multicast listener done",
-        (133, _) => "router solicitation",
-        (134, _) => "router advertisement",
-        (135, _) => "neighbor solicitation",
-        (136, _) => "neighbor advertisement",
-        (137, _) => "redirect",
-        (143, _) => "multicast listener report v2",
-        _ => "unknown ICMPv6 type",
+        _ => icmpv6_type(t),
     }
 }
+
 
 /// The application protocol usually found on a port, as a hint (nothing is parsed).
 pub fn app_for_port(port: u16) -> Option<&'static str> {
@@ -212,5 +227,27 @@ pub fn dscp(d: u8) -> &'static str {
         48 => "CS6",
         56 => "CS7",
         _ => "unassigned",
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// A type is named for itself, whatever its code: a port unreachable is type 3,
+    /// "destination unreachable", code 3, "port unreachable".
+    #[test]
+    fn types_are_named_apart_from_their_codes() {
+        assert_eq!((icmp_type(3), icmp(3, 3)), ("destination unreachable", "port unreachable"));
+        assert_eq!((icmp_type(3), icmp(3, 0)), ("destination unreachable", "net unreachable"));
+        assert_eq!((icmp_type(11), icmp(11, 0)), ("time exceeded", "time exceeded in transit"));
+        assert_eq!(icmp(3, 8), "destination unreachable");
+        assert_eq!((icmpv6_type(1), icmpv6(1, 4)), ("destination unreachable", "port unreachable"));
+        assert_eq!((icmpv6_type(1), icmpv6(1, 0)), ("destination unreachable", "no route to destination"));
+        for t in 0..=255u8 {
+            // Codes without a name of their own take the type's.
+            assert_eq!(icmp(t, 200), icmp_type(t));
+            assert_eq!(icmpv6(t, 200), icmpv6_type(t));
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, Table};
 
 use crate::output::json;
-use crate::output::table::{num_cell, table};
+use crate::output::table::{count, num_cell, table};
 use crate::report::arp::{ArpEvent, ArpReport, Mac};
 use crate::report::Report;
 use crate::source::Ts;
@@ -73,8 +73,8 @@ fn event_detail(e: &ArpEvent) -> String {
     use crate::report::arp::ArpEventKind as K;
     match (e.event, e.eth_src, e.count) {
         (K::EthernetMismatch, Some(src), _) => format!(", frame from {src}"),
-        (K::UnansweredRequest, _, Some(n)) => format!(", {n} request{} unanswered", if n == 1 { "" } else { "s" }),
-        (K::ArpStorm, _, Some(n)) => format!(", {n} requests within 1 s"),
+        (K::UnansweredRequest, _, Some(n)) => format!(", {} unanswered", count(n.into(), "request", "requests")),
+        (K::ArpStorm, _, Some(n)) => format!(", {} within 1 s", count(n.into(), "request", "requests")),
         _ => String::new(),
     }
 }
@@ -126,15 +126,14 @@ pub fn events_table(r: &ArpReport) -> Table {
 /// The counters line over the table.
 fn headline(r: &ArpReport) -> String {
     let mut s = format!(
-        "ARP table: {} entr{} from {} ARP packets ({} requests, {} replies",
-        r.entries.len(),
-        if r.entries.len() == 1 { "y" } else { "ies" },
-        r.packets,
-        r.requests,
-        r.replies
+        "ARP table: {} from {} ({}, {}",
+        count(r.entries.len() as u64, "entry", "entries"),
+        count(r.packets, "ARP packet", "ARP packets"),
+        count(r.requests, "request", "requests"),
+        count(r.replies, "reply", "replies")
     );
     if r.probes > 0 {
-        let _ = write!(s, ", {} probes", r.probes);
+        let _ = write!(s, ", {}", count(r.probes, "probe", "probes"));
     }
     if r.other > 0 {
         let _ = write!(s, ", {} other", r.other);

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use comfy_table::Cell;
 
-use super::table::{num_cell, table};
+use super::table::{count, num_cell, table};
 use crate::report::conn::{ConnRecord, ConnSummary};
 
 fn endpoint(h: std::net::IpAddr, p: u16) -> String {
@@ -47,7 +47,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
         return Ok(());
     }
     if !s.filter.is_empty() {
-        writeln!(w, "Filter: {} ({} of {} connections match)", s.filter, s.matched, total)?;
+        writeln!(w, "Filter: {} ({} of {} match)", s.filter, s.matched, count(total, "connection", "connections"))?;
     }
     if s.rows.is_empty() || !rows {
         return Ok(());
@@ -78,7 +78,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     }
     let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
     if unlisted > 0 {
-        writeln!(w, "{unlisted} more connections not listed (the table shows the first {} by start; --max-rows)", s.max_rows)?;
+        writeln!(w, "{} more not listed (the table shows the first {} by start; --max-rows)", count(unlisted, "connection", "connections"), s.max_rows)?;
     }
     if verbose {
         for r in &s.rows {

@@ -9,6 +9,7 @@ use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::{offset_of, Link, Packet};
 use crate::output::line::{push_mac, tcp_flags};
+use crate::output::table::count;
 
 fn branch(out: &mut String, title: &str, offset: Option<usize>) {
     match offset {
@@ -42,16 +43,16 @@ fn mac_str(m: &[u8]) -> String {
 pub fn packet(out: &mut String, p: &Packet<'_>) {
     let _ = writeln!(
         out,
-        "Frame {}: {} bytes on wire, {} captured, {} UTC, link type {} ({})",
+        "Frame {}: {} on wire, {} captured, {} UTC, link type {} ({})",
         p.number,
-        p.len,
+        count(p.len.into(), "byte", "bytes"),
         p.data.len(),
         p.ts,
         names::linktype(p.linktype),
         p.linktype
     );
     out.push_str("  Physical: ");
-    let _ = writeln!(out, "{} bytes on the wire{}", p.len, if (p.data.len() as u32) < p.len { ", cut by the snap length" } else { "" });
+    let _ = writeln!(out, "{} on the wire{}", count(p.len.into(), "byte", "bytes"), if (p.data.len() as u32) < p.len { ", cut by the snap length" } else { "" });
     match p.link {
         Link::Ethernet { dst, src, ethertype } => {
             branch(out, "Data link: Ethernet II", Some(0));
@@ -211,13 +212,13 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         }
         Some(TransportSlice::Icmpv4(i)) => {
             branch(out, "Transport: ICMP", Some(offset_of(p.data, i.slice())));
-            field(out, "Type", format!("{} ({})", i.type_u8(), names::icmp(i.type_u8(), 0)));
+            field(out, "Type", format!("{} ({})", i.type_u8(), names::icmp_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmp(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
         }
         Some(TransportSlice::Icmpv6(i)) => {
             branch(out, "Transport: ICMPv6", Some(offset_of(p.data, i.slice())));
-            field(out, "Type", format!("{} ({})", i.type_u8(), names::icmpv6(i.type_u8(), 0)));
+            field(out, "Type", format!("{} ({})", i.type_u8(), names::icmpv6_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmpv6(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
         }
@@ -228,7 +229,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         let payload = p.app_payload();
         let name = names::app_for_ports(sp, dp).unwrap_or("unknown (no well-known port)");
         branch(out, &format!("Application: {name}"), (!payload.is_empty()).then(|| offset_of(p.data, payload)));
-        field(out, "Payload", format!("{} bytes captured", payload.len()));
+        field(out, "Payload", format!("{} captured", count(payload.len() as u64, "byte", "bytes")));
         if !payload.is_empty() {
             let preview: String = payload
                 .iter()

@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use crate::output::table::count;
 use crate::report::Report;
 
 /// Which tables a redraw shows.
@@ -29,8 +30,9 @@ pub fn redraw_text(w: &mut dyn Write, r: &Report, t: LiveTables, clear: bool) ->
     let at = s.last.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
     writeln!(
         w,
-        "── live: {} packets, {} bytes, last at {at} UTC ──",
-        s.packets, s.bytes
+        "── live: {}, {}, last at {at} UTC ──",
+        count(s.packets, "packet", "packets"),
+        count(s.bytes, "byte", "bytes")
     )?;
     if t.conns {
         conns_text(w, r)?;

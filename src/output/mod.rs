@@ -13,6 +13,8 @@ pub mod live;
 pub mod summary;
 pub mod table;
 
+pub use table::count;
+
 use std::io::{self, Write};
 
 use crate::decode::Packet;

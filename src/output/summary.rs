@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use comfy_table::Cell;
 
-use super::table::{num_cell, table};
+use super::table::{count, num_cell, table};
 
 use crate::decode::names;
 use crate::output::{alert, json};
@@ -37,9 +37,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
-        "Summary: {} packets, {} bytes on the wire ({} captured), {} malformed{}",
-        s.packets,
-        s.bytes,
+        "Summary: {}, {} on the wire ({} captured), {} malformed{}",
+        count(s.packets, "packet", "packets"),
+        count(s.bytes, "byte", "bytes"),
         s.captured_bytes,
         s.malformed,
         if s.snapped > 0 { format!(", {} cut by the snap length", s.snapped) } else { String::new() }

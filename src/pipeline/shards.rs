@@ -1,15 +1,17 @@
 //! The pipeline in batches, on as many threads as asked (`read --threads N`).
 //!
 //! Placement, for `N` threads:
-//! - one thread reads the inputs, makes each frame's [`Input`], runs the stages keyed otherwise
-//!   than by flow on it (the statistics, the ARP table, and the SYN-flood detector a batch at a
-//!   time), and hands batches of inputs (and, when packets are shown, of frame bytes) on;
+//! - one thread reads the inputs, makes each frame's [`Input`], runs the statistics and the ARP
+//!   table on it, and hands batches of inputs (and, when packets are shown, of frame bytes) on;
 //! - one thread runs the first flow shard, merges every stage's events back into frame order and
 //!   writes the output;
-//! - each of the `N - 2` others runs one more flow shard.
-//!
-//! On two cores this splits the work about evenly: reading and decoding with the keyed stages,
-//! against connection tracking with the output.
+//! - each of the `N - 2` others runs one more flow shard;
+//! - the SYN-flood detector (keyed by target, so one instance) runs a batch at a time on whichever
+//!   of the first two has room: the reading thread instead of waiting for room to hand a batch
+//!   on, the writing thread when the batch it is to write still needs it. Batches reach it in the
+//!   order they were read, under its lock ([`FloodLane`]). On two cores neither fixed place
+//!   balances the two threads: reading and decoding with the detector is the longer side, and
+//!   so is tracking and writing with it.
 //!
 //! With one thread, the reading thread does all of it, a batch at a time. Every shard sees
 //! every batch (for the time) and tracks the flows of its own partitions; each returns, per
@@ -20,8 +22,9 @@
 
 use std::io::{self, Write};
 use std::ops::ControlFlow;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use super::merge::{FrameEvents, Pos, Tagged};
 use super::session::finish;
@@ -80,6 +83,8 @@ struct Batch {
     frames: Vec<Meta>,
     /// Events of the statistics and the ARP table.
     events: Vec<Tagged>,
+    /// Events of the SYN-flood detector, once it has run over the batch.
+    flood: OnceLock<Vec<Tagged>>,
 }
 
 impl Batch {
@@ -97,6 +102,7 @@ impl Batch {
         self.bytes.clear();
         self.frames.clear();
         self.events.clear();
+        self.flood.take();
     }
 
     fn is_full(&self) -> bool {
@@ -129,12 +135,10 @@ fn windows(xs: &[Input], i: usize) -> impl Iterator<Item = &[Input]> {
     (first..=last).filter_map(move |k| xs.get(k * WARM..).map(|rest| rest.get(..WARM).unwrap_or(rest))).filter(|w| !w.is_empty())
 }
 
-/// The reading side: the statistics and the ARP table see each frame as it is read, the
-/// SYN-flood detector each batch as it is handed on.
+/// The reading side: the statistics and the ARP table see each frame as it is read.
 struct Front {
     stats: StatsAnalyzer,
     arp: ArpAnalyzer,
-    flood: FloodAnalyzer,
     events: FrameEvents,
 }
 
@@ -180,7 +184,6 @@ impl Front {
                 self.frame(cur, &frame, keep_frames);
                 seen += 1;
                 if cur.is_full() {
-                    self.flood(cur);
                     b = b.take().and_then(&mut deliver);
                     if b.is_none() {
                         return ControlFlow::Break(());
@@ -196,26 +199,10 @@ impl Front {
                 errors.push(InputError { input: src.input().to_string(), message: e.to_string() });
             }
         }
-        if let Some(mut b) = batch.filter(|b| !b.inputs.is_empty()) {
-            self.flood(&mut b);
+        if let Some(b) = batch.filter(|b| !b.inputs.is_empty()) {
             deliver(b);
         }
         errors
-    }
-
-    /// The SYN-flood detector over a full batch, looking ahead (see [`LookAhead`]).
-    fn flood(&mut self, batch: &mut Batch) {
-        for (i, x) in batch.inputs.iter().enumerate() {
-            for w in windows(&batch.inputs, i) {
-                self.flood.warm(w);
-            }
-            self.events.frame = i as u32;
-            let flood = &mut self.flood;
-            self.events.stage(Pos::Flood, |e| flood.packet(x, e));
-        }
-        if !self.events.is_empty() {
-            batch.events.extend(self.events.take());
-        }
     }
 
     /// One frame into `batch`.
@@ -243,6 +230,73 @@ impl Front {
                 interface: frame.interface,
                 ts_known: frame.ts_known,
             });
+        }
+    }
+}
+
+/// The SYN-flood detector, a batch at a time.
+struct FloodStage {
+    flood: FloodAnalyzer,
+    events: FrameEvents,
+}
+
+impl FloodStage {
+    /// Runs the detector over `b`, looking ahead (see [`LookAhead`]), and leaves its events
+    /// with the batch.
+    fn run(&mut self, b: &Batch) {
+        for (i, x) in b.inputs.iter().enumerate() {
+            for w in windows(&b.inputs, i) {
+                self.flood.warm(w);
+            }
+            self.events.frame = i as u32;
+            let flood = &mut self.flood;
+            self.events.stage(Pos::Flood, |e| flood.packet(x, e));
+        }
+        let _ = b.flood.set(self.events.take());
+    }
+}
+
+/// The SYN-flood detector shared by the reading and the writing thread: batches wait for it in
+/// the order they were read, and a thread that runs it takes the oldest while holding it, so
+/// the detector sees them in that order.
+struct FloodLane {
+    waiting: Mutex<VecDeque<Arc<Batch>>>,
+    stage: Mutex<FloodStage>,
+}
+
+impl FloodLane {
+    fn waiting(&self) -> MutexGuard<'_, VecDeque<Arc<Batch>>> {
+        // A thread that panicked while holding it left it whole (a push or a pop).
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the detector over the oldest waiting batch with the stage held; false when none
+    /// waits or `done` says the work is no longer needed.
+    fn run_oldest(&self, stage: &mut FloodStage, done: impl Fn() -> bool) -> bool {
+        if done() {
+            return false;
+        }
+        let Some(b) = self.waiting().pop_front() else { return false };
+        stage.run(&b);
+        true
+    }
+
+    /// The reading thread, which would otherwise wait: runs the detector over the oldest
+    /// waiting batch unless the writing thread is running it; whether it did.
+    fn help(&self) -> bool {
+        let Ok(mut stage) = self.stage.try_lock() else { return false };
+        self.run_oldest(&mut stage, || false)
+    }
+
+    /// The writing thread, about to write `b`: runs the detector until it has seen `b`.
+    fn finish(&self, b: &Batch) {
+        while b.flood.get().is_none() {
+            let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
+            if !self.run_oldest(&mut stage, || b.flood.get().is_some()) && b.flood.get().is_none() {
+                // Not waiting and not done: the reading thread died holding it (its join says
+                // why).
+                return;
+            }
         }
     }
 }
@@ -302,6 +356,9 @@ impl<W: Write> Back<W> {
         }
         self.peak = self.peak.max(self.tracked.iter().copied().max().unwrap_or(0) as usize);
         self.events.extend(b.events.iter().cloned());
+        if let Some(f) = b.flood.get() {
+            self.events.extend(f.iter().cloned());
+        }
         let evs = self.events.sorted();
         if !self.printer.shows_packets() {
             for (.., e) in evs.drain(..) {
@@ -356,14 +413,17 @@ pub struct Ran {
 pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
     let keep_frames = printer.shows_packets();
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { stats, arp, flood, events: FrameEvents::default() };
+    let mut front = Front { stats, arp, events: FrameEvents::default() };
+    let mut flood = FloodStage { flood, events: FrameEvents::default() };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };
 
     let (errors, remote) = if threads <= 1 {
         // One thread: each batch goes through the other side as soon as it is full.
         let mut failed: Option<io::Error> = None;
-        let errors = front.read(inputs, keep_frames, |mut b| match back.batch(&b) {
+        let errors = front.read(inputs, keep_frames, |mut b| {
+            flood.run(&b);
+            match back.batch(&b) {
             Ok(()) => {
                 b.clear();
                 Some(b)
@@ -372,16 +432,20 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
                 failed = Some(e);
                 None
             }
-        });
+        }});
         if let Some(e) = failed {
             return Err(e);
         }
         (errors, Vec::new())
     } else {
-        threaded(inputs, keep_frames, &mut front, &mut back, remote_shards)?
+        let lane = FloodLane { waiting: Mutex::new(VecDeque::new()), stage: Mutex::new(flood) };
+        let ran = threaded(inputs, keep_frames, &mut front, &lane, &mut back, remote_shards)?;
+        flood = lane.stage.into_inner().unwrap_or_else(PoisonError::into_inner);
+        ran
     };
 
-    let Front { stats, arp, flood, .. } = front;
+    let Front { stats, arp, .. } = front;
+    let flood = flood.flood;
     let Back { mut printer, mut local, peak, seen: back_seen, .. } = back;
     local.extend(remote);
     let stages = Stages { stats, conns: local, flood, arp };
@@ -397,6 +461,7 @@ fn threaded<W: Write>(
     inputs: &Inputs<'_>,
     keep_frames: bool,
     front: &mut Front,
+    lane: &FloodLane,
     back: &mut Back<W>,
     shards: Vec<ConnTracker>,
 ) -> io::Result<(Vec<InputError>, Vec<ConnTracker>)> {
@@ -421,15 +486,31 @@ fn threaded<W: Write>(
         let reader = std::thread::Builder::new().name("inspect-reader".into()).spawn_scoped(s, move || {
             front.read(inputs, keep_frames, |b| {
                 let b = Arc::new(b);
+                lane.waiting().push_back(b.clone());
                 for tx in &backs {
                     tx.send(b.clone()).ok()?;
                 }
-                out_tx.send(b).ok()?;
+                // No room to hand it on: run the detector instead of waiting, while it has work.
+                let mut b = b;
+                loop {
+                    match out_tx.try_send(b) {
+                        Ok(()) => break,
+                        Err(TrySendError::Full(again)) => {
+                            b = again;
+                            if !lane.help() {
+                                out_tx.send(b).ok()?;
+                                break;
+                            }
+                        }
+                        Err(TrySendError::Disconnected(_)) => return None,
+                    }
+                }
                 Some(spent_rx.try_recv().unwrap_or_else(|_| Batch::new(keep_frames)))
             })
         })?;
         let mut written = Ok(());
         for b in out_rx.iter() {
+            lane.finish(&b);
             written = back.batch(&b);
             if written.is_err() {
                 break;

@@ -78,7 +78,7 @@ fn v4_table(r: &Ipv4Report) -> String {
     ]);
     t.add_row(vec![
         "Addresses".to_string(),
-        format!("{} ({} usable hosts)", r.total, r.usable),
+        format!("{} ({} usable {})", r.total, r.usable, if r.usable.to_string() == "1" { "host" } else { "hosts" }),
         String::new(),
     ]);
     t.add_row(vec![

@@ -307,28 +307,6 @@ impl<V> FlowTable<V> {
         }
     }
 
-    /// Asks, without waiting, for what taking out the flows after the `skip` oldest of the class
-    /// whose oldest is the oldest of all will read: the index entries of the next `count` (their
-    /// nodes are read on the way, mostly from the cache: a full table gives a new flow the slot
-    /// of the one it evicted, so the oldest lie side by side) and the node after them. A full
-    /// table takes one out for every new flow, so a flood evicts one per packet; asking for the
-    /// oldest's entry alone, once per window of packets, left `remove` waiting on the index for
-    /// three quarters of its time.
-    pub fn prefetch_oldest(&self, skip: usize, count: usize) {
-        let Some(mut at) = self.oldest() else { return };
-        for depth in 0..skip + count {
-            let Some(n) = self.nodes.get(at as usize) else { return };
-            if depth >= skip {
-                self.prefetch_index(n.key.table_hash());
-            }
-            at = n.prev;
-        }
-        if let Some(n) = self.nodes.get(at as usize) {
-            mem_prefetch::prefetch_read_data::<FlowKey, 3>(&n.key);
-            mem_prefetch::prefetch_read_data::<i64, 3>(&n.last_ns);
-        }
-    }
-
     /// Whether the flow in `slot` has outlived its class's timeout at `now_ns`.
     pub fn is_stale(&self, slot: u32, now_ns: i64) -> bool {
         self.nodes.get(slot as usize).is_some_and(|n| {

@@ -685,9 +685,6 @@ impl LookAhead for ConnTracker {
             }
             if let Some(t) = self.parts.get(p) {
                 t.prefetch_index(f.hash);
-                if t.is_full() {
-                    t.prefetch_oldest(0, 1);
-                }
             }
             self.warmed.push((p, f.hash));
         }
