@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inspect, tcpdump and tshark on the same generated capture and prints wall time, peak
-# memory and the ratios that issues 2, 4 and 8 ask for. inspect and the minimal pass take the
+# memory and the speed goals' ratios (docs/PERFORMANCE.md). inspect and the minimal pass take the
 # median of REPS runs (default 5; single runs on a shared virtual machine vary by +-10 %), the
 # slow peers one run each, except `tshark -q -z conv,tcp`: TSHARK_REPS runs (default 3), each
 # between six runs of `inspect read -q`, so that each ratio compares runs on the same phase of
@@ -15,9 +15,10 @@ TSHARK=1; [ "${2:-}" = "--no-tshark" ] && TSHARK=0
 mkdir -p bench-data
 F=bench-data/bench-$N.pcap
 [ -f "$F" ] || python3 ../shared/bench/gen_bench_pcap.py "$F" "$N"
-cargo build --release --quiet --bin inspect --example minimal_pass
-INSPECT=target/release/inspect
-MIN=target/release/examples/minimal_pass
+cargo build --profile dist --quiet --bin inspect
+cargo build --profile dist --quiet -p inspect-bench --bin minimal_pass
+INSPECT=target/dist/inspect
+MIN=target/dist/minimal_pass
 declare -A T M
 REPS=${REPS:-5}
 median() { # numbers...: the middle one (the lower middle of an even count)

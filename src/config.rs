@@ -15,7 +15,7 @@ pub enum Config {
     /// `read`, `conns` and `arp`: files through the pipeline.
     Read(ReadConfig),
     /// `capture`: an interface through the pipeline.
-    Capture(CaptureConfig),
+    Capture(Box<CaptureConfig>),
     /// `arp-scan`.
     ArpScan(cli::ArpScanArgs),
     /// `subnet`.
@@ -102,7 +102,7 @@ impl Config {
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
-                Config::Capture(CaptureConfig { args: a, limit, view, analysis })
+                Config::Capture(Box::new(CaptureConfig { args: a, limit, view, analysis }))
             }
             Command::ArpScan(a) => Config::ArpScan(a),
             Command::Subnet(a) => Config::Subnet {

@@ -34,5 +34,3 @@ pub mod report;
 pub mod source;
 pub mod special;
 pub mod subnet;
-#[doc(hidden)]
-pub mod testkit;

@@ -282,8 +282,8 @@ impl ArpAnalyzer {
 
     /// Advances packet time: expires unanswered requests and silent entries once in a while.
     /// Every frame comes here and nearly all leave at once, so the rest is a function apart
-    /// ([`ArpAnalyzer::tick_due`]): inlined, its registers and stack made each frame's call
-    /// several times longer than the test (2 % of a run's instructions, almost all non-ARP).
+    /// ([`ArpAnalyzer::tick_due`]): inlined, its registers and stack would make each frame's call
+    /// several times longer than the test.
     #[inline]
     fn tick(&mut self, ts: Ts, out: &mut Vec<Event>) {
         if self.now.is_none_or(|n| ts > n) {

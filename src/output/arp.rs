@@ -73,8 +73,8 @@ fn event_detail(e: &ArpEvent) -> String {
     use crate::report::arp::ArpEventKind as K;
     match (e.event, e.eth_src, e.count) {
         (K::EthernetMismatch, Some(src), _) => format!(", frame from {src}"),
-        (K::UnansweredRequest, _, Some(n)) => format!(", {} unanswered", count(n.into(), "request", "requests")),
-        (K::ArpStorm, _, Some(n)) => format!(", {} within 1 s", count(n.into(), "request", "requests")),
+        (K::UnansweredRequest, _, Some(n)) => format!(", {} unanswered", count(n, "request", "requests")),
+        (K::ArpStorm, _, Some(n)) => format!(", {} within 1 s", count(n, "request", "requests")),
         _ => String::new(),
     }
 }

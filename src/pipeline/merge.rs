@@ -89,20 +89,17 @@ mod test {
     /// for equal tags, whatever order the sources were added in.
     #[test]
     fn merged_events_follow_frame_stage_key_then_push_order() {
-        let mut a = FrameEvents::default();
-        a.frame = 2;
+        let mut a = FrameEvents { frame: 2, ..FrameEvents::default() };
         a.stage(Pos::Arp, |e| e.push(ev("2-arp")));
         a.stage(Pos::Conns, |e| {
             e.push(ev("2-conn-packet-1"));
             e.push(ev("2-conn-packet-2"));
         });
-        let mut b = FrameEvents::default();
-        b.frame = 2;
+        let mut b = FrameEvents { frame: 2, ..FrameEvents::default() };
         b.stage(Pos::Conns, |e| e.push_at(7, ev("2-conn-swept-7")));
         b.frame = 1;
         b.stage(Pos::Flood, |e| e.push(ev("1-flood")));
-        let mut c = FrameEvents::default();
-        c.frame = 2;
+        let mut c = FrameEvents { frame: 2, ..FrameEvents::default() };
         c.stage(Pos::Conns, |e| e.push_at(3, ev("2-conn-swept-3")));
         let mut all = FrameEvents::default();
         all.extend(c.take());

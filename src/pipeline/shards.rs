@@ -123,10 +123,10 @@ impl Batch {
     }
 }
 
-/// The windows of inputs to announce before input `i` of `xs`: at every [`WARM`]-th input the
-/// window [`WARM_WINDOWS`] windows further on, and at the first input also the windows before
-/// it, so that every input is announced once, in order, ahead of time.
-fn windows(xs: &[Input], i: usize) -> impl Iterator<Item = &[Input]> {
+/// The windows of inputs to announce to a [`LookAhead`] before input `i` of `xs`: at every
+/// [`WARM`]-th input the window [`WARM_WINDOWS`] windows further on, and at the first input also
+/// the windows before it, so that every input is announced once, in order, ahead of time.
+pub fn windows(xs: &[Input], i: usize) -> impl Iterator<Item = &[Input]> {
     let (first, last) = match i % WARM == 0 {
         true if i == 0 => (0, WARM_WINDOWS),
         true => (i / WARM + WARM_WINDOWS, i / WARM + WARM_WINDOWS),

@@ -24,8 +24,8 @@ impl Ts {
     #[inline]
     pub fn from_parts(sec: i64, frac: u64, units_per_sec: u64) -> Ts {
         // Microseconds (classic pcap, pcapng's default) and nanoseconds come first: divided by a
-        // constant, the compiler multiplies instead of dividing (three divisions a frame, one
-        // of 128 bits, showed on the reading thread). Same values as the general case.
+        // constant, the compiler multiplies instead of dividing (three divisions a frame, one of
+        // 128 bits, otherwise). Same values as the general case.
         match units_per_sec {
             1_000_000 => {
                 return Ts { sec: sec.saturating_add((frac / 1_000_000) as i64), nsec: (frac % 1_000_000 * 1_000) as u32 };

@@ -94,15 +94,15 @@ pub(super) fn tag_of(h: u64) -> u8 {
 /// The pending table: 4-way buckets of [`Slot`]s, and beside them one tag byte per way.
 ///
 /// Most packets are ACKs of established connections that were never pending; looking each up in
-/// the slots (8 MiB at the default size) cost a cache miss per packet, the largest single cost
-/// of a run in the profile. The tags (1/16 of the size) answer those lookups: a slot is read only
-/// when its tag matches (1 in 255 for a way holding another attempt).
+/// the slots (8 MiB at the default size) would cost a cache miss per packet. The tags (1/16 of
+/// the size) answer those lookups: a slot is read only when its tag matches (1 in 255 for a way
+/// holding another attempt).
 ///
 /// The slots are zeroed memory, which the kernel hands out a page at a time as it is first
 /// written: a slot is read only after its tag says it was written, so every page is first
-/// written, once. Filling the table with empty slots instead wrote 8 MiB at the first SYN, 5 of
-/// the 10 ms a capture of a few packets took. Zeroed memory comes as a `Vec<u64>`, which is only
-/// 8-byte aligned, so it has one bucket more and the buckets start at its first 64-byte boundary.
+/// written, once, and a capture of a few packets does not pay for writing 8 MiB of empty slots.
+/// Zeroed memory comes as a `Vec<u64>`, which is only 8-byte aligned, so it has one bucket more
+/// and the buckets start at its first 64-byte boundary.
 #[derive(Debug, Default)]
 pub(super) struct Pending {
     pub(super) words: Vec<u64>,

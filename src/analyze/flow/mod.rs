@@ -43,7 +43,7 @@ mod test {
     fn partition_caps_add_up_and_partitions_cover_all() {
         for max in [1usize, 3, 10, 63, 64, 65, 500_000, 1_000_003] {
             let n = partitions(max);
-            assert!(n >= 1 && n <= PARTITIONS && n <= max);
+            assert!((1..=PARTITIONS).contains(&n) && n <= max);
             let caps: Vec<usize> = (0..n).map(|p| partition_cap(max, p, n)).collect();
             assert_eq!(caps.iter().sum::<usize>(), max, "{max}");
             assert!(caps.iter().all(|&c| c >= 1));

@@ -13,10 +13,10 @@ use crate::decode::FlowKey;
 
 /// The key index: open addressing with linear probing over one array of 8-byte entries, each
 /// the upper 32 bits of the key's (mixed) hash beside the slot of its node. A lookup reads one
-/// entry (the probe sequence continues on the same cache line) and then the node; hashbrown's
-/// table, used before, kept its control bytes and its slots in two places, a cache miss more per
-/// packet at 600,000 flows. The stored hash bits give each entry's home position, so removal
-/// shifts entries back instead of leaving tombstones, and growing needs no key.
+/// entry (the probe sequence continues on the same cache line) and then the node: a table that
+/// keeps control bytes and slots apart (hashbrown's) costs a cache miss more per packet at
+/// hundreds of thousands of flows. The stored hash bits give each entry's home position, so
+/// removal shifts entries back instead of leaving tombstones, and growing needs no key.
 struct FlowIndex {
     entries: Vec<u64>,
     len: usize,
@@ -40,8 +40,7 @@ impl FlowIndex {
     /// `size` empty entries, written now rather than left to the kernel as zeroed memory (which
     /// the compiler would ask for, seeing zeros): a page of that is first read as the shared zero
     /// page and copied on its first write, two faults and a TLB flush that interrupts the other
-    /// threads' core (`smp_call_function_many_cond`, 1-3 % of the tracker's thread in the
-    /// profile).
+    /// threads' core.
     fn empty_entries(size: usize) -> Vec<u64> {
         let mut entries = Vec::with_capacity(size);
         entries.resize(size, std::hint::black_box(EMPTY));
@@ -250,8 +249,8 @@ impl<V> FlowTable<V> {
             nodes: Vec::new(),
             free: Vec::new(),
             // The index is planned for the cap (up to a million flows, 8 MiB at most 3/4 full) and
-            // takes that size as soon as its small first size fills: growing it by doubling,
-            // rehashing each time, showed up as 5 % of a run in the profile.
+            // takes that size as soon as its small first size fills: growing it by doubling would
+            // rehash every entry at each step.
             index: FlowIndex::with_capacity(cap.clamp(1, INDEX_PREALLOC)),
             lists: [List { head: NIL, tail: NIL }; CLASSES],
             timeouts_ns,

@@ -2,15 +2,11 @@
 //! (handshake, data, close) fed to the tracker, measured per packet.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use inspect::analyze::conn::{ConnAnalyzer, ConnConfig};
-use inspect::analyze::Analyzer;
-use inspect::decode::decode;
+use inspect::analyze::tcp::{ConnConfig, ConnTracker};
+use inspect::analyze::{Analyzer, Events};
+use inspect::decode::{input, Input};
 use inspect::source::Ts;
-
-#[allow(clippy::too_many_arguments)]
-fn frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
-    inspect::testkit::tcp_frame(src, dst, sport, dport, seq, ack, flags, 0xffff, len)
-}
+use inspect_bench::{defaults, tcp_frame as frame};
 
 /// 1000 connections of 8 packets each, interleaved in packet order per connection.
 fn workload() -> Vec<Vec<u8>> {
@@ -32,19 +28,23 @@ fn workload() -> Vec<Vec<u8>> {
 }
 
 fn bench(c: &mut Criterion) {
-    let frames = workload();
+    let data = workload();
+    let inputs: Vec<Input> = inspect_bench::frames(&data)
+        .iter()
+        .enumerate()
+        .map(|(n, f)| Input { ts: Ts { sec: 1, nsec: n as u32 * 1000 }, ..input(f) })
+        .collect();
     let mut g = c.benchmark_group("tcp");
-    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.throughput(Throughput::Elements(inputs.len() as u64));
     g.bench_function("track_8000_packets", |b| {
         b.iter(|| {
             // A cap near the workload: the default cap's index (reserved up front) would make
             // each iteration measure one large allocation instead of per-packet work.
-            let mut a = ConnAnalyzer::new(ConnConfig { max_conns: 2000, ..ConnConfig::default() });
-            let mut events = Vec::new();
-            for (n, data) in frames.iter().enumerate() {
-                let f = inspect::testkit::frame(n as u64 + 1, Ts { sec: 1, nsec: n as u32 * 1000 }, data);
-                a.packet(&decode(&f), &mut events);
-                events.clear();
+            let mut a = ConnTracker::new(ConnConfig { max_conns: 2000, ..defaults().conn }, 0, 1);
+            let mut events = Events::default();
+            for x in &inputs {
+                a.packet(x, &mut events);
+                events.drain();
             }
             a.tracked()
         })

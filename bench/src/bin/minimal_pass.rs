@@ -1,8 +1,8 @@
-//! The floor that issue 8 measures against, as the issue defines it: map a classic pcap file,
-//! slice every frame's headers with etherparse and insert every TCP 5-tuple into a fast hash
-//! set. Nothing else: no output, no state machine.
-//! `cargo run --release --example minimal_pass -- FILE` (`--read` reads the file into memory
-//! instead of mapping it).
+//! The floor the speed goals are measured against: map a classic pcap file, slice every frame's
+//! headers with etherparse and insert every TCP 5-tuple into a fast hash set. Nothing else: no
+//! output, no state machine.
+//! `cargo run -p inspect-bench --profile dist --bin minimal_pass -- FILE` (`--read` reads the
+//! file into memory instead of mapping it).
 //!
 //! This benchmark program is the one place with `unsafe`: mapping a file is unsafe in Rust
 //! because another process could change it underneath. inspect itself forbids `unsafe` and

@@ -4,14 +4,14 @@
 use std::ops::ControlFlow;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use inspect::decode::decode;
+use inspect::decode::{decode, input};
 use inspect::output::{json, layers, line::LineFormatter};
 use inspect::source::file::FileSource;
 use inspect::source::{Frame, Ts};
 
 /// Every frame of captures/*.pcap, owned: (linktype, bytes).
 fn frames() -> Vec<(u32, Vec<u8>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../captures");
     let mut out = Vec::new();
     for name in ["web.pcap", "refused.pcap", "udp-unreach.pcap", "arp.pcap", "synflood.pcap"] {
         let path = format!("{dir}/{name}");
@@ -37,6 +37,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (i, (lt, d)) in frames.iter().enumerate() {
                 black_box(decode(&frame(i, *lt, d)));
+            }
+        })
+    });
+    g.bench_function("input", |b| {
+        b.iter(|| {
+            for (i, (lt, d)) in frames.iter().enumerate() {
+                black_box(input(&frame(i, *lt, d)));
             }
         })
     });

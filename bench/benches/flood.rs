@@ -4,13 +4,14 @@
 //! table allocated, an alert open) rather than measuring its first allocation.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use inspect::analyze::flood::{FloodAnalyzer, FloodConfig};
-use inspect::analyze::Analyzer;
-use inspect::decode::{decode, Packet};
-use inspect::source::{Frame, Ts};
+use inspect::analyze::flood::FloodAnalyzer;
+use inspect::analyze::{Analyzer, Events};
+use inspect::decode::{input, Input};
+use inspect::source::Ts;
+use inspect_bench::defaults;
 
 fn frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flags: u8) -> Vec<u8> {
-    inspect::testkit::tcp_frame(src, dst, sport, dport, 1, 1, flags, 0xffff, 0)
+    inspect_bench::tcp_frame(src, dst, sport, dport, 1, 1, flags, 0)
 }
 
 /// 1000 normal connections (5 packets each) interleaved with 5000 spoofed SYNs, over 1 s.
@@ -35,22 +36,21 @@ fn workload() -> Vec<Vec<u8>> {
 
 fn bench(c: &mut Criterion) {
     let data = workload();
-    let frames: Vec<Frame<'_>> = inspect::testkit::frames(&data);
-    let mut packets: Vec<Packet<'_>> = frames.iter().map(decode).collect();
-    let n = packets.len();
+    let mut inputs: Vec<Input> = inspect_bench::frames(&data).iter().map(input).collect();
+    let n = inputs.len();
     let mut g = c.benchmark_group("flood");
     g.throughput(Throughput::Elements(n as u64));
-    let mut a = FloodAnalyzer::new(FloodConfig::default());
-    let mut events = Vec::new();
+    let mut a = FloodAnalyzer::new(defaults().flood);
+    let mut events = Events::default();
     let mut round = 0i64;
     g.bench_function("detect_10000_packets", |b| {
         b.iter(|| {
             round += 1;
-            for (k, p) in packets.iter_mut().enumerate() {
-                p.ts = Ts { sec: round, nsec: (k * 1_000_000_000 / n) as u32 };
-                a.packet(p, &mut events);
+            for (k, x) in inputs.iter_mut().enumerate() {
+                x.ts = Ts { sec: round, nsec: (k * 1_000_000_000 / n) as u32 };
+                a.packet(x, &mut events);
             }
-            events.clear();
+            events.drain();
         })
     });
     g.finish();

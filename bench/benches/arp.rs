@@ -3,10 +3,11 @@
 //! is full of live entries (the steady state of a busy LAN).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use inspect::analyze::arp::{ArpAnalyzer, ArpConfig};
-use inspect::analyze::Analyzer;
-use inspect::decode::{decode, Packet};
-use inspect::source::{Frame, Ts};
+use inspect::analyze::arp::ArpAnalyzer;
+use inspect::analyze::{Analyzer, Events};
+use inspect::decode::{input, Input, Net};
+use inspect::source::Ts;
+use inspect_bench::defaults;
 
 /// An Ethernet ARP frame: `op` 1 request, 2 reply.
 fn arp(op: u8, smac: [u8; 6], sip: [u8; 4], tmac: [u8; 6], tip: [u8; 4]) -> Vec<u8> {
@@ -41,23 +42,22 @@ fn workload() -> Vec<Vec<u8>> {
 
 fn bench(c: &mut Criterion) {
     let data = workload();
-    let frames: Vec<Frame<'_>> = inspect::testkit::frames(&data);
-    let mut packets: Vec<Packet<'_>> = frames.iter().map(decode).collect();
-    assert!(packets.iter().all(|p| p.arp().is_some()), "every frame is ARP");
-    let n = packets.len();
+    let mut inputs: Vec<Input> = inspect_bench::frames(&data).iter().map(input).collect();
+    assert!(inputs.iter().all(|x| matches!(x.net, Net::Arp { arp: Some(_), .. })), "every frame is ARP");
+    let n = inputs.len();
     let mut g = c.benchmark_group("arp");
     g.throughput(Throughput::Elements(n as u64));
-    let mut a = ArpAnalyzer::new(ArpConfig::default());
-    let mut events = Vec::new();
+    let mut a = ArpAnalyzer::new(defaults().arp);
+    let mut events = Events::default();
     let mut round = 0i64;
     g.bench_function("table_8000_packets", |b| {
         b.iter(|| {
             round += 1;
-            for (k, p) in packets.iter_mut().enumerate() {
-                p.ts = Ts { sec: round * 10, nsec: (k * 1_000_000_000 / n) as u32 };
-                a.packet(p, &mut events);
+            for (k, x) in inputs.iter_mut().enumerate() {
+                x.ts = Ts { sec: round * 10, nsec: (k * 1_000_000_000 / n) as u32 };
+                a.packet(x, &mut events);
             }
-            events.clear();
+            events.drain();
         })
     });
     g.finish();

@@ -2,7 +2,7 @@
 //! spoofed IPv4 sources (xorshift, so the file is the same every time) to 10.0.0.2:80 at `RATE`
 //! SYNs per second of packet time, as 54-byte Ethernet frames.
 //!
-//! `cargo run --release --example gen_flood -- OUT.pcap [N] [RATE]` (defaults 10,000,000 and
+//! `cargo run -p inspect-bench --profile dist --bin gen_flood -- OUT.pcap [N] [RATE]` (defaults 10,000,000 and
 //! 1,000,000). Write big files under /work/bench-data/, never into the repository.
 
 use std::io::{BufWriter, Write};
