@@ -78,7 +78,8 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     }
     let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
     if unlisted > 0 {
-        writeln!(w, "{} more not listed (the table shows the first {} by start; --max-rows)", count(unlisted, "connection", "connections"), s.max_rows)?;
+        let noun = if unlisted == 1 { "connection" } else { "connections" };
+        writeln!(w, "{unlisted} more {noun} not listed (the table shows the first {} by start; --max-rows)", s.max_rows)?;
     }
     if verbose {
         for r in &s.rows {

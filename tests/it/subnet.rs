@@ -1,21 +1,39 @@
 //! `inspect subnet` against golden outputs of the real ipcalc-ng and sipcalc
-//! (made by scripts/golden_subnet.sh), plus error messages, the two-host
-//! check and the planning modes.
+//! (`tests/golden/subnet/`, made by `scripts/golden_subnet.sh`), plus error
+//! messages, the two-host check and the planning modes, through the library
+//! (`inspect::subnet`) and, for the text and its counts, the binary.
 
-use inspect::subnet::{analyze, run, Report, SubnetArgs, SubnetError};
+use inspect::subnet::{analyze, run, Query, Report, SubnetError};
 use serde_json::Value;
-use std::path::PathBuf;
+
+use crate::support::{inspect_ok, root, Test};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(matches_ipcalc_ng_field_by_field),
+        trial!(every_ipv4_prefix_and_the_edges_are_covered),
+        trial!(bare_addresses_match_ipcalc_ng_class_prefix),
+        trial!(split_matches_ipcalc_ng),
+        trial!(ranges_match_ipcalc_ng_deaggregation),
+        trial!(matches_sipcalc_fields),
+        trial!(binary_view_marks_the_boundary),
+        trial!(two_hosts_on_different_halves_need_a_router),
+        trial!(two_hosts_on_one_network_talk_directly),
+        trial!(bad_input_says_what_and_where),
+        trial!(input_forms),
+        trial!(point_to_point_and_single_host),
+        trial!(host_counts_agree_with_their_nouns),
+        trial!(ipv6_types),
+        trial!(ipv4_address_spaces),
+        trial!(split_lists_hosts_and_broadcasts),
+        trial!(vlsm_carves_largest_first),
+        trial!(summarization),
+        trial!(table_and_json_output),
+    ]
+}
 
 fn golden(name: &str) -> Vec<Value> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "golden",
-        "subnet",
-        name,
-    ]
-    .iter()
-    .collect();
+    let path = root().join("tests/golden/subnet").join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     text.lines()
@@ -25,7 +43,7 @@ fn golden(name: &str) -> Vec<Value> {
 }
 
 fn ours(inputs: &[&str], split: Option<&str>) -> Value {
-    let mut args = SubnetArgs::from_inputs(inputs);
+    let mut args = Query::from_inputs(inputs);
     args.split = split.map(str::to_string);
     let report = analyze(&args).unwrap_or_else(|e| panic!("{inputs:?}: {e}"));
     serde_json::to_value(&report).expect("report serializes")
@@ -36,7 +54,7 @@ fn s(v: &Value) -> &str {
 }
 
 fn err_of(inputs: &[&str]) -> String {
-    match analyze(&SubnetArgs::from_inputs(inputs)) {
+    match analyze(&Query::from_inputs(inputs)) {
         Err(SubnetError::Input(msg)) => msg,
         Err(e) => panic!("{inputs:?}: not an input error: {e}"),
         Ok(r) => panic!("{inputs:?}: accepted: {r:?}"),
@@ -60,7 +78,6 @@ fn expected_difference(input: &str, key: &str, theirs: &str) -> Option<String> {
     }
 }
 
-#[test]
 fn matches_ipcalc_ng_field_by_field() {
     let records = golden("ipcalc_ng.jsonl");
     assert!(
@@ -89,7 +106,6 @@ fn matches_ipcalc_ng_field_by_field() {
     assert!(compared > 5000, "compared only {compared} fields");
 }
 
-#[test]
 fn every_ipv4_prefix_and_the_edges_are_covered() {
     let records = golden("ipcalc_ng.jsonl");
     for p in 0..=32 {
@@ -103,7 +119,6 @@ fn every_ipv4_prefix_and_the_edges_are_covered() {
     }
 }
 
-#[test]
 fn bare_addresses_match_ipcalc_ng_class_prefix() {
     for rec in golden("ipcalc_ng_classful.jsonl") {
         let input = s(&rec["input"]);
@@ -118,7 +133,6 @@ fn bare_addresses_match_ipcalc_ng_class_prefix() {
     }
 }
 
-#[test]
 fn split_matches_ipcalc_ng() {
     for rec in golden("ipcalc_ng_split.jsonl") {
         let input = s(&rec["input"]);
@@ -143,7 +157,6 @@ fn split_matches_ipcalc_ng() {
     }
 }
 
-#[test]
 fn ranges_match_ipcalc_ng_deaggregation() {
     let records = golden("ipcalc_ng_range.jsonl");
     assert!(records.len() >= 8);
@@ -167,7 +180,6 @@ fn v4(text: &str) -> u32 {
         .expect("IPv4 address")
 }
 
-#[test]
 fn matches_sipcalc_fields() {
     let records = golden("sipcalc.jsonl");
     assert!(records.len() >= 600);
@@ -279,7 +291,6 @@ fn matches_sipcalc_fields() {
     assert!(compared > 4000, "compared only {compared} sipcalc fields");
 }
 
-#[test]
 fn binary_view_marks_the_boundary() {
     let mine = ours(&["192.168.3.125/25"], None);
     assert_eq!(
@@ -293,9 +304,8 @@ fn binary_view_marks_the_boundary() {
     );
 }
 
-#[test]
 fn two_hosts_on_different_halves_need_a_router() {
-    let report = analyze(&SubnetArgs::from_inputs(&[
+    let report = analyze(&Query::from_inputs(&[
         "192.168.3.125/25",
         "192.168.3.130",
     ]))
@@ -322,7 +332,7 @@ fn two_hosts_on_different_halves_need_a_router() {
     // And the table view shows both ANDs and the verdict.
     let mut out = Vec::new();
     run(
-        &SubnetArgs::from_inputs(&["192.168.3.125/25", "192.168.3.130"]),
+        &Query::from_inputs(&["192.168.3.125/25", "192.168.3.130"]),
         false,
         &mut out,
     )
@@ -334,7 +344,6 @@ fn two_hosts_on_different_halves_need_a_router() {
     );
 }
 
-#[test]
 fn two_hosts_on_one_network_talk_directly() {
     let v = ours(&["192.168.3.125/25", "192.168.3.100"], None);
     assert_eq!(v["SAMENETWORK"], Value::Bool(true));
@@ -347,7 +356,6 @@ fn two_hosts_on_one_network_talk_directly() {
     assert!(s(&v["VERDICT"]).contains("mask mismatch"));
 }
 
-#[test]
 fn bad_input_says_what_and_where() {
     assert_eq!(
         err_of(&["192.168.3.300/25"]),
@@ -373,17 +381,16 @@ fn bad_input_says_what_and_where() {
     for msg in [err_of(&["192.168.3.300/25"]), err_of(&["1.2.3.4/99"])] {
         assert!(!msg.contains('\n'), "more than one line: {msg}");
     }
-    let mut args = SubnetArgs::from_inputs(&["192.168.3.0/25"]);
+    let mut args = Query::from_inputs(&["192.168.3.0/25"]);
     args.split = Some("24".into());
     assert!(matches!(analyze(&args), Err(SubnetError::Input(m)) if m.contains("longer prefix")));
-    let mut args = SubnetArgs::from_inputs(&["192.168.3.0/26"]);
+    let mut args = Query::from_inputs(&["192.168.3.0/26"]);
     args.hosts = Some("50,20,10".into());
     assert!(
         matches!(analyze(&args), Err(SubnetError::Input(m)) if m.contains("needs 112 addresses"))
     );
 }
 
-#[test]
 fn input_forms() {
     let slash = ours(&["192.168.3.125/25"], None);
     assert_eq!(ours(&["192.168.3.125/255.255.255.128"], None), slash);
@@ -397,7 +404,6 @@ fn input_forms() {
     assert_eq!(s(&v6["PREFIX"]), "128");
 }
 
-#[test]
 fn point_to_point_and_single_host() {
     let p2p = ours(&["10.0.0.0/31"], None);
     assert_eq!(s(&p2p["ADDRESSES"]), "2");
@@ -410,7 +416,22 @@ fn point_to_point_and_single_host() {
     assert_eq!(s(&host["MINADDR"]), "10.0.0.7");
 }
 
-#[test]
+/// The table says "(1 usable host)" for a /32 and "(2 usable hosts)" for a /31 or a /30.
+fn host_counts_agree_with_their_nouns() {
+    for (input, want) in [
+        ("10.0.0.7/32", "1 (1 usable host)"),
+        ("10.0.0.0/31", "2 (2 usable hosts)"),
+        ("10.0.0.0/30", "4 (2 usable hosts)"),
+    ] {
+        let text = inspect_ok(["subnet", input]);
+        let row = text
+            .lines()
+            .find(|l| l.contains("Addresses"))
+            .unwrap_or_else(|| panic!("{input}: no Addresses row in\n{text}"));
+        assert!(row.contains(&format!(" {want} ")), "{input}: {row}");
+    }
+}
+
 fn ipv6_types() {
     for (input, kind) in [
         ("2606:4700::1111/64", "global-unicast"),
@@ -425,7 +446,6 @@ fn ipv6_types() {
     }
 }
 
-#[test]
 fn ipv4_address_spaces() {
     for (input, kind) in [
         ("10.1.2.3/8", "private"),
@@ -443,7 +463,6 @@ fn ipv4_address_spaces() {
     }
 }
 
-#[test]
 fn split_lists_hosts_and_broadcasts() {
     let v = ours(&["192.168.3.125/25"], Some("27"));
     let subnets = v["SUBNETS"].as_array().expect("subnets");
@@ -454,9 +473,8 @@ fn split_lists_hosts_and_broadcasts() {
     assert_eq!(s(&subnets[1]["BROADCAST"]), "192.168.3.63");
 }
 
-#[test]
 fn vlsm_carves_largest_first() {
-    let mut args = SubnetArgs::from_inputs(&["192.168.3.0/24"]);
+    let mut args = Query::from_inputs(&["192.168.3.0/24"]);
     args.hosts = Some("10,50,20".into());
     let v = serde_json::to_value(analyze(&args).expect("vlsm")).expect("json");
     let rows = v["VLSM"].as_array().expect("rows");
@@ -478,9 +496,8 @@ fn vlsm_carves_largest_first() {
     );
 }
 
-#[test]
 fn summarization() {
-    let mut args = SubnetArgs::from_inputs(&["192.168.0.0/24", "192.168.1.0/24"]);
+    let mut args = Query::from_inputs(&["192.168.0.0/24", "192.168.1.0/24"]);
     args.summarize = true;
     let v = serde_json::to_value(analyze(&args).expect("summary")).expect("json");
     assert_eq!(v["SUMMARY"], serde_json::json!(["192.168.0.0/23"]));
@@ -500,11 +517,10 @@ fn summarization() {
     assert_eq!(s(&v["SUPERNETEXTRA"]), "256");
 }
 
-#[test]
 fn table_and_json_output() {
     let mut out = Vec::new();
     run(
-        &SubnetArgs::from_inputs(&["192.168.3.125/25"]),
+        &Query::from_inputs(&["192.168.3.125/25"]),
         false,
         &mut out,
     )
@@ -520,7 +536,7 @@ fn table_and_json_output() {
     }
     let mut out = Vec::new();
     run(
-        &SubnetArgs::from_inputs(&["192.168.3.125/25"]),
+        &Query::from_inputs(&["192.168.3.125/25"]),
         true,
         &mut out,
     )

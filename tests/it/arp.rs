@@ -6,21 +6,24 @@
 //! events are worked out here independently of the analyzer.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn inspect(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(args).output().expect("run inspect");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
+use crate::support::{help_options, inspect, inspect_ok, json_lines, of_type, root, Need, Test, CORPUS};
 
-fn json_lines(stdout: &str) -> Vec<Value> {
-    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
-}
-
-fn of_type<'a>(objs: &'a [Value], t: &str) -> Vec<&'a Value> {
-    objs.iter().filter(|o| o["event_type"] == t).collect()
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(corpus_tables_match_tshark, Need::Corpus),
+        trial!(arp_capture_matches_tshark),
+        trial!(arp_capture_mac_change_and_gratuitous),
+        trial!(arp_text_is_the_table_and_events_only),
+        trial!(arp_table_line_counts_agree_with_their_nouns),
+        trial!(read_ends_with_the_arp_table_and_shows_events_as_they_happen),
+        trial!(read_json_streams_arp_events_and_ends_with_entries),
+        trial!(bad_arp_options_are_usage_errors),
+        trial!(arp_help_shows_only_arp_options),
+        trial!(arp_scan_refuses_what_it_cannot_do),
+    ]
 }
 
 /// One ARP frame as tshark read it.
@@ -34,14 +37,14 @@ struct Golden {
 }
 
 fn golden(name: &str) -> Vec<Golden> {
-    let path = format!("{}/tests/golden/arp/{name}.tsv", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let path = root().join(format!("tests/golden/arp/{name}.tsv"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
             let get = |i: usize| f.get(i).copied().unwrap_or("").to_string();
             Golden {
-                frame: get(0).parse().expect("frame number"),
+                frame: get(0).parse().unwrap_or_else(|e| panic!("{name}: frame number in {l:?}: {e}")),
                 sender_ip: get(2),
                 sender_mac: get(3),
                 gratuitous: get(5) == "1",
@@ -60,9 +63,9 @@ fn first_word(s: &str) -> String {
 fn check_against_tshark(input: &str, name: &str) {
     let g = golden(name);
     assert!(!g.is_empty(), "{name}: empty golden file");
-    let (code, out, err) = inspect(&["arp", "--format", "json", "--arp-gc", "0", input]);
-    assert_eq!(code, 0, "{name}: {err}");
-    let objs = json_lines(&out);
+    let run = inspect(["arp", "--format", "json", "--arp-gc", "0", input]);
+    assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+    let objs = json_lines(&run.stdout);
     assert!(of_type(&objs, "packet").is_empty(), "{name}: inspect arp prints no packets");
 
     // Per sender address: packets, the MAC sequence, and where each event must be.
@@ -99,7 +102,11 @@ fn check_against_tshark(input: &str, name: &str) {
 
     let events = of_type(&objs, "arp_event");
     let frames = |kind: &str| -> Vec<u64> {
-        events.iter().filter(|e| e["event"] == kind).map(|e| e["frame"].as_u64().unwrap_or(0)).collect()
+        events
+            .iter()
+            .filter(|e| e["event"] == kind)
+            .map(|e| e["frame"].as_u64().unwrap_or_else(|| panic!("{name}: event without a frame: {e}")))
+            .collect()
     };
     assert_eq!(frames("new station"), new_station, "{name}: new station");
     assert_eq!(frames("changed ethernet address"), changed, "{name}: changed ethernet address");
@@ -129,33 +136,26 @@ fn check_against_tshark(input: &str, name: &str) {
     assert_eq!(of_type(&objs, "stats").len(), 1, "{name}: stats object");
 }
 
-#[test]
 fn corpus_tables_match_tshark() {
-    let corpus = format!("{}/../shared/corpus/tcpdump", env!("CARGO_MANIFEST_DIR"));
     for name in ["dhcp-rfc4388", "isakmp4500", "mptcp-fclose", "802.1ad_QinQ", "bgp-lu-multiple-labels"] {
-        check_against_tshark(&format!("{corpus}/{name}.pcap"), name);
+        check_against_tshark(&format!("{CORPUS}/tcpdump/{name}.pcap"), name);
     }
 }
 
-#[test]
 fn arp_capture_matches_tshark() {
-    check_against_tshark(&format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR")), "arp");
+    check_against_tshark("captures/arp.pcap", "arp");
 }
 
 /// What the recording did (captures/README.md): 10.0.0.2 moved from :02 to :03 and announced it.
-#[test]
 fn arp_capture_mac_change_and_gratuitous() {
-    let path = format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = inspect(&["arp", "--format", "json", "--net", "10.0.0.0/24", &path]);
-    assert_eq!(code, 0, "{err}");
-    let objs = json_lines(&out);
+    let objs = json_lines(&inspect_ok(["arp", "--format", "json", "--net", "10.0.0.0/24", "captures/arp.pcap"]));
     let events = of_type(&objs, "arp_event");
     let changed: Vec<&&Value> = events.iter().filter(|e| e["event"] == "changed ethernet address").collect();
-    assert_eq!(changed.len(), 1);
+    assert_eq!(changed.len(), 1, "{changed:?}");
     assert_eq!(changed[0]["ip"], "10.0.0.2");
     assert_eq!(changed[0]["mac"], "02:00:00:00:00:03");
     assert_eq!(changed[0]["old_mac"], "02:00:00:00:00:02");
-    assert!(changed[0]["ts"].as_f64().is_some());
+    assert!(changed[0]["ts"].as_f64().is_some(), "{}", changed[0]);
     // arping -U twice before the change and twice after (frames 5, 6, 11, 12).
     assert_eq!(events.iter().filter(|e| e["event"] == "gratuitous").count(), 4);
     // Every who-has was answered, the change was announced, everyone is on 10.0.0.0/24.
@@ -163,53 +163,63 @@ fn arp_capture_mac_change_and_gratuitous() {
         assert!(events.iter().all(|e| e["event"] != quiet), "unexpected {quiet}");
     }
     let entries = of_type(&objs, "arp");
-    let b = entries.iter().find(|e| e["ip"] == "10.0.0.2").expect("10.0.0.2");
+    let b = entries.iter().find(|e| e["ip"] == "10.0.0.2").expect("an entry for 10.0.0.2");
     // The last frame is its reply, so it is reachable at the end.
     assert_eq!(b["mac"], "02:00:00:00:00:03");
     assert_eq!(b["state"], "reachable");
     assert_eq!(b["previous_macs"], serde_json::json!(["02:00:00:00:00:02"]));
 }
 
-#[test]
 fn arp_text_is_the_table_and_events_only() {
-    let path = format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = inspect(&["arp", &path]);
-    assert_eq!(code, 0, "{err}");
+    let out = inspect_ok(["arp", "captures/arp.pcap"]);
     assert!(!out.contains("ARP, Request"), "no packet lines:\n{out}");
     assert!(!out.contains("Summary:"), "no run summary:\n{out}");
-    assert!(out.contains("ARP table: 2 entries"), "{out}");
-    let row = out.lines().find(|l| l.contains("10.0.0.2 ") && l.contains("02:00:00:00:00:03")).expect("row of 10.0.0.2");
+    // 20 frames, of which 14 ARP: 8 who-has and 6 is-at.
+    assert!(out.contains("ARP table: 2 entries from 14 ARP packets (8 requests, 6 replies)"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("10.0.0.2 ") && l.contains("02:00:00:00:00:03"))
+        .unwrap_or_else(|| panic!("no row of 10.0.0.2:\n{out}"));
     assert!(row.contains("reachable"), "{row}");
     assert!(out.contains("changed ethernet address"), "{out}");
 }
 
-#[test]
+/// web.pcap starts with one who-has and its answer: the counts are singular.
+fn arp_table_line_counts_agree_with_their_nouns() {
+    let out = inspect_ok(["arp", "captures/web.pcap"]);
+    assert!(out.contains("ARP table: 2 entries from 2 ARP packets (1 request, 1 reply)"), "{out}");
+    let out = inspect_ok(["read", "captures/web.pcap"]);
+    assert!(out.contains("\nARP table: 2 entries from 2 ARP packets (1 request, 1 reply)"), "{out}");
+}
+
 fn read_ends_with_the_arp_table_and_shows_events_as_they_happen() {
-    let path = format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = inspect(&["read", &path]);
-    assert_eq!(code, 0, "{err}");
+    let out = inspect_ok(["read", "captures/arp.pcap"]);
     let lines: Vec<&str> = out.lines().collect();
     // The change is reported right after frame 11's line, the first announcement from :03.
-    let at = lines.iter().position(|l| l.contains("arp: changed ethernet address 10.0.0.2")).expect("event line");
+    let at = lines
+        .iter()
+        .position(|l| l.contains("arp: changed ethernet address 10.0.0.2"))
+        .unwrap_or_else(|| panic!("no event line:\n{out}"));
+    assert!(at > 0, "the event line follows its packet's line");
     let before = lines[at - 1];
-    assert!(before.starts_with("11:20:33.567482 ARP, Request who-has 10.0.0.2") && before.ends_with("tell 10.0.0.2, length 44"), "{before}");
-    let table = lines.iter().position(|l| l.starts_with("ARP table:")).expect("table");
-    assert!(table > lines.iter().position(|l| l.starts_with("Summary:")).unwrap_or(usize::MAX), "table after the summary");
+    assert!(
+        before.starts_with("11:20:33.567482 ARP, Request who-has 10.0.0.2") && before.ends_with("tell 10.0.0.2, length 44"),
+        "{before}"
+    );
+    let table = lines.iter().position(|l| l.starts_with("ARP table:")).unwrap_or_else(|| panic!("no table:\n{out}"));
+    let summary = lines.iter().position(|l| l.starts_with("Summary:")).unwrap_or_else(|| panic!("no summary:\n{out}"));
+    assert!(table > summary, "the table comes after the summary");
     assert!(lines[table..].iter().any(|l| l.starts_with("ARP events: 7")), "{out}");
 }
 
-#[test]
 fn read_json_streams_arp_events_and_ends_with_entries() {
-    let path = format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = inspect(&["read", "--format", "json", &path]);
-    assert_eq!(code, 0, "{err}");
-    let objs = json_lines(&out);
+    let objs = json_lines(&inspect_ok(["read", "--format", "json", "captures/arp.pcap"]));
     let kinds: Vec<&str> = objs.iter().map(|o| o["event_type"].as_str().unwrap_or("")).collect();
-    let first_event = kinds.iter().position(|k| *k == "arp_event").expect("events");
-    let last_packet = kinds.iter().rposition(|k| *k == "packet").expect("packets");
+    let first_event = kinds.iter().position(|k| *k == "arp_event").expect("arp_event objects");
+    let last_packet = kinds.iter().rposition(|k| *k == "packet").expect("packet objects");
     assert!(first_event < last_packet, "events are streamed among packets");
-    let first_entry = kinds.iter().position(|k| *k == "arp").expect("entries");
-    assert!(first_entry > last_packet);
+    let first_entry = kinds.iter().position(|k| *k == "arp").expect("arp entries");
+    assert!(first_entry > last_packet, "the entries come after the packets");
     for e in of_type(&objs, "arp_event") {
         for k in ["event", "ts", "ip", "mac", "old_mac"] {
             assert!(e.get(k).is_some(), "arp_event without {k}: {e}");
@@ -217,29 +227,45 @@ fn read_json_streams_arp_events_and_ends_with_entries() {
     }
 }
 
-#[test]
 fn bad_arp_options_are_usage_errors() {
-    let path = format!("{}/captures/arp.pcap", env!("CARGO_MANIFEST_DIR"));
     for args in [
-        vec!["arp", "--net", "10.0.0.0/33", path.as_str()],
-        vec!["arp", "--arp-timeout", "-1", path.as_str()],
-        vec!["arp", "--arp-reachable", "soon", path.as_str()],
+        ["arp", "--net", "10.0.0.0/33", "captures/arp.pcap"],
+        ["arp", "--arp-timeout", "-1", "captures/arp.pcap"],
+        ["arp", "--arp-reachable", "soon", "captures/arp.pcap"],
     ] {
-        let (code, out, err) = inspect(&args);
-        assert_eq!(code, 2, "{args:?}: {out}{err}");
-        assert!(!err.contains("panicked"), "{err}");
+        let run = inspect(args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
-    let (code, _, err) = inspect(&["arp", "/nonexistent/x.pcap"]);
-    assert_eq!(code, 1);
-    assert!(err.contains("/nonexistent/x.pcap"), "{err}");
+    let run = inspect(["arp", "/nonexistent/x.pcap"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("/nonexistent/x.pcap"), "{}", run.stderr);
 }
 
-#[test]
+/// `arp` takes the ARP options and the input's: nothing of the connection tracker, the flood
+/// detector or the packet views, which it does not run.
+fn arp_help_shows_only_arp_options() {
+    let help = inspect_ok(["arp", "--help"]);
+    let options = help_options(&help);
+    for wanted in ["--net", "--arp-reachable", "--arp-timeout", "--arp-gc", "--arp-storm-rate", "--format", "--count"] {
+        assert!(options.iter().any(|o| o == wanted), "arp --help lacks {wanted}: {options:?}");
+    }
+    let allowed = ["--format", "-c", "--count", "-h", "--help", "--net"];
+    for o in &options {
+        assert!(o.starts_with("--arp-") || allowed.contains(&o.as_str()), "arp --help shows {o}:\n{help}");
+    }
+    for unwanted in ["--max-conns", "--flood-", "--threads", "--time-wait"] {
+        assert!(!help.contains(unwanted), "arp --help mentions {unwanted}:\n{help}");
+    }
+}
+
+/// Checks made before any socket is opened, so they need no privilege.
 fn arp_scan_refuses_what_it_cannot_do() {
-    let (code, _, err) = inspect(&["arp-scan", "-i", "lo", "10.0.0.0/8"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("refusing to scan 10.0.0.0/8"), "{err}");
-    let (code, _, err) = inspect(&["arp-scan", "-i", "no-such-if0", "10.0.0.0/24"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no interface named no-such-if0"), "{err}");
+    let run = inspect(["arp-scan", "-i", "lo", "10.0.0.0/8"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.stderr.trim_end(), "inspect: arp-scan: refusing to scan 10.0.0.0/8: 16777216 addresses; at most a /16");
+    let run = inspect(["arp-scan", "-i", "no-such-if0", "10.0.0.0/24"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.starts_with("inspect: no-such-if0: no such interface (available: "), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }

@@ -1,17 +1,31 @@
-//! SYN-flood detection as a user sees it: the binary on the recorded flood and on pcap files
-//! written here from hand-built packet sequences, whose expected alerts follow from how the
-//! sequences are built (rates, counts, which handshakes complete).
+//! SYN-flood detection as a user sees it: the binary on the recorded hping3 flood
+//! (`captures/synflood.pcap`, expected values from `captures/README.md` and tshark's count of
+//! its bogon sources) and on pcap files written here from generated packet sequences, whose
+//! expected alerts follow from how the sequences are built (rates, counts, which handshakes
+//! complete).
 
+use std::ffi::OsStr;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
-const PSH: u8 = 0x08;
+use crate::support::frames::{tcp, ACK, FIN, PSH, SYN};
+use crate::support::pcap::{micros, Pcap};
+use crate::support::{inspect, json_lines, Test, TempDir};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(recorded_hping_flood_alerts_once_on_port_80),
+        trial!(generated_spoofed_flood_is_described),
+        trial!(busy_normal_traffic_raises_nothing),
+        trial!(flood_on_one_port_alerts_for_that_port_only),
+        trial!(syn_cookie_server_shows_unanswered_synacks),
+        trial!(flood_from_few_real_sources_is_not_spoofed),
+        trial!(alert_lines_print_as_it_happens_and_in_the_summary),
+        trial!(bad_threshold_is_a_usage_error),
+    ]
+}
 
 /// One TCP segment at a time in microseconds from the start of the file.
 #[derive(Clone, Copy)]
@@ -29,57 +43,19 @@ struct Seg {
 /// Start of every generated file: 2024-01-01 00:00:00 UTC.
 const EPOCH: u64 = 1_704_067_200;
 
-fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut sum: u32 = h.chunks(2).map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]) as u32).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+/// The HTTP request a PSH segment carries.
+const REQUEST: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
 
-/// A classic little-endian pcap (µs, Ethernet) holding `segs` in time order.
-fn write_pcap(path: &Path, segs: &mut [Seg]) {
+/// A pcap holding `segs` in time order, written as `name` in `dir`.
+fn write_pcap(dir: &TempDir, name: &str, segs: &mut [Seg]) -> std::path::PathBuf {
     segs.sort_by_key(|s| s.us);
-    let mut out = Vec::with_capacity(24 + segs.len() * 70);
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    for (n, s) in segs.iter().enumerate() {
-        let payload: &[u8] = if s.flags & PSH != 0 { b"GET / HTTP/1.0\r\n\r\n" } else { b"" };
-        let mut f = Vec::with_capacity(54 + payload.len());
-        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-        let total = (40 + payload.len()) as u16;
-        let mut ip = [0u8; 20];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&total.to_be_bytes());
-        ip[4..6].copy_from_slice(&(n as u16).to_be_bytes());
-        ip[8] = 64;
-        ip[9] = 6;
-        ip[12..16].copy_from_slice(&s.src.octets());
-        ip[16..20].copy_from_slice(&s.dst.octets());
-        let c = ipv4_checksum(&ip);
-        ip[10..12].copy_from_slice(&c.to_be_bytes());
-        f.extend_from_slice(&ip);
-        let mut tcp = [0u8; 20];
-        tcp[0..2].copy_from_slice(&s.sport.to_be_bytes());
-        tcp[2..4].copy_from_slice(&s.dport.to_be_bytes());
-        tcp[4..8].copy_from_slice(&s.seq.to_be_bytes());
-        tcp[8..12].copy_from_slice(&s.ack.to_be_bytes());
-        tcp[12] = 5 << 4;
-        tcp[13] = s.flags;
-        tcp[14..16].copy_from_slice(&64240u16.to_be_bytes());
-        f.extend_from_slice(&tcp);
-        f.extend_from_slice(payload);
-        out.extend_from_slice(&((EPOCH + s.us / 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&((s.us % 1_000_000) as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&f);
+    let mut pcap = Pcap::micro();
+    for s in segs.iter() {
+        let payload = if s.flags & PSH != 0 { REQUEST.len() } else { 0 };
+        let frame = tcp(s.src.octets(), s.sport, s.dst.octets(), s.dport).flags(s.flags).seq(s.seq).ack(s.ack).payload(payload);
+        pcap.add(micros(EPOCH * 1_000_000 + s.us), &frame.frame());
     }
-    std::fs::write(path, out).expect("write pcap");
+    pcap.write(dir, name)
 }
 
 /// A deterministic 64-bit generator (xorshift), so files are the same on every run.
@@ -93,7 +69,7 @@ impl Rng {
         self.0
     }
 
-    /// A public unicast address: first octet 1..=223, never 10, 127, 169, 172, 192, 198, 203.
+    /// A public unicast address: first octet 1..=223, never 10, 100, 127, 169, 172, 192, 198, 203.
     fn public_addr(&mut self) -> Ipv4Addr {
         loop {
             let v = self.next() as u32;
@@ -119,17 +95,18 @@ fn spoofed_flood(rng: &mut Rng, t0_us: u64, n: u64, gap_us: u64, port: u16, syna
         let us = t0_us + i * gap_us;
         v.push(Seg { us, src, sport, dst: SERVER, dport: port, flags: SYN, seq, ack: 0 });
         if synack {
-            v.push(Seg { us: us + 100, src: SERVER, sport: port, dst: src, dport: sport, flags: SYN | ACK, seq: 7, ack: seq + 1 });
+            v.push(Seg { us: us + 100, src: SERVER, sport: port, dst: src, dport: sport, flags: SYN | ACK, seq: 7, ack: seq.wrapping_add(1) });
         }
     }
     v
 }
 
 /// `n` complete short connections to SERVER:`port`, one starting every `gap_us` from 200
-/// clients in 192.168.1.0/24-like LAN space (10.1.x.y), each: handshake with round trip
-/// `rtt_us`, a request, and a FIN exchange.
+/// clients in 10.1.0.0/16 LAN space, each: handshake with round trip `rtt_us`, a request, and a
+/// FIN exchange.
 fn busy_normal(t0_us: u64, n: u64, gap_us: u64, rtt_us: u64, port: u16) -> Vec<Seg> {
     let mut v = Vec::new();
+    let req = REQUEST.len() as u32;
     for i in 0..n {
         let c = Ipv4Addr::new(10, 1, (i % 200 / 100) as u8, (i % 100) as u8 + 1);
         let cp = 20000 + (i % 40000) as u16;
@@ -140,32 +117,18 @@ fn busy_normal(t0_us: u64, n: u64, gap_us: u64, rtt_us: u64, port: u16) -> Vec<S
         v.push(s(t + h, SERVER, port, c, cp, SYN | ACK, 500, 101));
         v.push(s(t + 2 * h, c, cp, SERVER, port, ACK, 101, 501));
         v.push(s(t + 2 * h + 10, c, cp, SERVER, port, PSH | ACK, 101, 501));
-        v.push(s(t + 3 * h, SERVER, port, c, cp, FIN | ACK, 501, 119));
-        v.push(s(t + 4 * h, c, cp, SERVER, port, FIN | ACK, 119, 502));
-        v.push(s(t + 5 * h, SERVER, port, c, cp, ACK, 502, 120));
+        v.push(s(t + 3 * h, SERVER, port, c, cp, FIN | ACK, 501, 101 + req));
+        v.push(s(t + 4 * h, c, cp, SERVER, port, FIN | ACK, 101 + req, 502));
+        v.push(s(t + 5 * h, SERVER, port, c, cp, ACK, 502, 102 + req));
     }
     v
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("inspect-flood-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
 /// Runs `inspect read -q --format json` with extra arguments; returns the JSON objects.
 fn run_json(file: &Path, extra: &[&str]) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect"))
-        .args(["read", "-q", "--format", "json"])
-        .args(extra)
-        .arg(file)
-        .output()
-        .expect("run inspect");
-    assert!(out.status.success(), "inspect failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect()
+    let mut args: Vec<&OsStr> = ["read", "-q", "--format", "json"].iter().chain(extra).map(OsStr::new).collect();
+    args.push(file.as_os_str());
+    json_lines(&inspect(&args).ok())
 }
 
 /// The closed alerts (one per alert: the open event comes first, the closed one at the end).
@@ -181,18 +144,12 @@ fn ts(us: u64) -> f64 {
     EPOCH as f64 + us as f64 / 1e6
 }
 
-#[test]
 fn recorded_hping_flood_alerts_once_on_port_80() {
-    let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/synflood.pcap");
-    if !cap.exists() {
-        eprintln!("skipping: {} not present", cap.display());
-        return;
-    }
-    let objs = run_json(&cap, &[]);
+    let objs = run_json(Path::new("captures/synflood.pcap"), &[]);
     let opened: Vec<_> = objs.iter().filter(|o| o["event_type"] == "alert" && o["state"] == "open").collect();
     assert_eq!(opened.len(), 1, "{objs:?}");
     let alerts = closed_alerts(&objs);
-    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
     assert_eq!(a["alert"], "syn_flood");
     assert_eq!(a["dst"], "10.0.0.2");
@@ -211,35 +168,33 @@ fn recorded_hping_flood_alerts_once_on_port_80() {
     // 300 random sources plus 10.0.0.1 (HyperLogLog within 10 %).
     let sources = num(a, "sources");
     assert!((271.0..=331.0).contains(&sources), "{sources}");
-    assert!(num(a, "one_syn_share") > 0.9);
+    assert!(num(a, "one_syn_share") > 0.9, "{a}");
     // Random 32-bit sources: about one in eight is multicast or reserved (tshark counts 33).
-    assert!(num(a, "bogon_sources") >= 20.0);
+    assert!(num(a, "bogon_sources") >= 20.0, "{a}");
     assert_eq!(a["spoofed"], true);
-    assert!(a["top_sources"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(a["top_sources"].as_array().is_some_and(|t| !t.is_empty()), "{a}");
     let start = num(a, "start");
-    assert!(num(a, "end") > start && num(a, "detected") >= start);
+    assert!(num(a, "end") > start && num(a, "detected") >= start, "{a}");
 }
 
-#[test]
 fn generated_spoofed_flood_is_described() {
-    let dir = temp_dir("spoofed");
-    let file = dir.join("flood.pcap");
+    let dir = TempDir::new("flood-spoofed");
     let mut rng = Rng(0x1234_5678_9abc_def1);
     // 2,000 SYNs 1 ms apart (1,000 SYN/s for 2 s) from random public addresses, then one normal
     // connection to another port 10 s later that lets the quiet period (5 s) run out.
     let mut segs = spoofed_flood(&mut rng, 0, 2000, 1000, 80, false);
     segs.extend(busy_normal(12_000_000, 1, 1000, 1000, 22));
-    write_pcap(&file, &mut segs);
+    let file = write_pcap(&dir, "flood.pcap", &mut segs);
     let alerts = closed_alerts(&run_json(&file, &[]));
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
     assert_eq!((a["dst"].as_str(), a["dport"].as_u64()), (Some("10.0.0.2"), Some(80)));
     assert_eq!(a["closed_by"], "quiet");
     assert_eq!(num(a, "syns"), 2000.0);
-    assert!((num(a, "start") - ts(0)).abs() < 1e-6);
+    assert!((num(a, "start") - ts(0)).abs() < 1e-6, "{a}");
     // Every SYN keeps the thresholds crossed (the timeout is longer than the flood): the end is
     // the last SYN.
-    assert!((num(a, "end") - ts(1_999_000)).abs() < 1e-6);
+    assert!((num(a, "end") - ts(1_999_000)).abs() < 1e-6, "{a}");
     // A one-second window of 100 ms buckets spans 0.9 to 1 s: 900 to 1,000 SYNs at 1,000/s.
     let peak = num(a, "peak_syn_rate");
     assert!((900.0..=1000.0).contains(&peak), "{peak}");
@@ -247,72 +202,60 @@ fn generated_spoofed_flood_is_described() {
     assert_eq!(num(a, "completed"), 0.0);
     let sources = num(a, "sources");
     assert!((1800.0..=2200.0).contains(&sources), "{sources}");
-    assert!(num(a, "one_syn_share") > 0.9);
+    assert!(num(a, "one_syn_share") > 0.9, "{a}");
     assert_eq!(num(a, "bogon_sources"), 0.0);
     assert_eq!(a["spoofed"], true);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
 fn busy_normal_traffic_raises_nothing() {
-    let dir = temp_dir("busy");
-    let file = dir.join("busy.pcap");
+    let dir = TempDir::new("flood-busy");
     // 20,000 complete connections at 2,000 per second for 10 s, 10 ms round trips: about 20
     // handshakes outstanding at any moment, far from 64, though the SYN rate is 20 times 100.
     let mut segs = busy_normal(0, 20_000, 500, 10_000, 443);
-    write_pcap(&file, &mut segs);
+    let file = write_pcap(&dir, "busy.pcap", &mut segs);
     let objs = run_json(&file, &[]);
     assert!(objs.iter().all(|o| o["event_type"] != "alert"), "alert on normal traffic");
-    let flood = objs.iter().find(|o| o["event_type"] == "flood").expect("flood counters");
+    let flood = objs.iter().find(|o| o["event_type"] == "flood").expect("the flood counters");
     assert_eq!(flood["alerts"], 0);
     // The same traffic does alert when told that 16 outstanding handshakes are too many: the
     // thresholds are what decides.
     let objs = run_json(&file, &["--flood-half-open", "16"]);
-    assert!(!closed_alerts(&objs).is_empty());
-    let _ = std::fs::remove_dir_all(dir);
+    assert!(!closed_alerts(&objs).is_empty(), "no alert with --flood-half-open 16");
 }
 
-#[test]
 fn flood_on_one_port_alerts_for_that_port_only() {
-    let dir = temp_dir("mixed");
-    let file = dir.join("mixed.pcap");
+    let dir = TempDir::new("flood-mixed");
     let mut rng = Rng(0xfeed_beef_cafe_f00d);
     // Normal busy HTTPS for 6 s next to a 2 s SYN flood on port 80 of the same server.
     let mut segs = busy_normal(0, 6000, 1000, 5_000, 443);
     segs.extend(spoofed_flood(&mut rng, 2_000_000, 2000, 1000, 80, false));
-    write_pcap(&file, &mut segs);
+    let file = write_pcap(&dir, "mixed.pcap", &mut segs);
     let alerts = closed_alerts(&run_json(&file, &[]));
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0]["dport"], 80);
     assert_eq!(num(&alerts[0], "syns"), 2000.0);
     assert_eq!(num(&alerts[0], "completed"), 0.0);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
 fn syn_cookie_server_shows_unanswered_synacks() {
-    let dir = temp_dir("cookies");
-    let file = dir.join("cookies.pcap");
+    let dir = TempDir::new("flood-cookies");
     let mut rng = Rng(0x0dd_ba11_5eed);
     // The server answers every spoofed SYN: 500 SYN-ACKs nobody ever answers.
     let mut segs = spoofed_flood(&mut rng, 0, 500, 1000, 80, true);
     segs.extend(busy_normal(10_000_000, 1, 1000, 1000, 22));
-    write_pcap(&file, &mut segs);
+    let file = write_pcap(&dir, "cookies.pcap", &mut segs);
     let alerts = closed_alerts(&run_json(&file, &[]));
-    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
     assert_eq!(num(a, "synacks"), 500.0);
     assert_eq!(num(a, "synacks_unanswered"), 500.0);
     assert_eq!(num(a, "half_open"), 500.0);
-    assert!(a["spoof_signs"].as_array().is_some_and(|s| s.iter().any(|x| x == "unanswered_synacks")));
+    assert!(a["spoof_signs"].as_array().is_some_and(|s| s.iter().any(|x| x == "unanswered_synacks")), "{a}");
     assert_eq!(a["spoofed"], true);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
 fn flood_from_few_real_sources_is_not_spoofed() {
-    let dir = temp_dir("real");
-    let file = dir.join("real.pcap");
+    let dir = TempDir::new("flood-real");
     // Four attackers, 500 SYNs each from successive ports, 4 SYNs per ms in all.
     let attackers = [Ipv4Addr::new(203, 1, 1, 1), Ipv4Addr::new(45, 2, 2, 2), Ipv4Addr::new(88, 3, 3, 3), Ipv4Addr::new(8, 4, 4, 4)];
     let mut segs = Vec::new();
@@ -322,46 +265,40 @@ fn flood_from_few_real_sources_is_not_spoofed() {
             segs.push(Seg { us, src, sport: 1000 + i as u16, dst: SERVER, dport: 80, flags: SYN, seq: i as u32, ack: 0 });
         }
     }
-    write_pcap(&file, &mut segs);
+    let file = write_pcap(&dir, "real.pcap", &mut segs);
     let alerts = closed_alerts(&run_json(&file, &[]));
-    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
     let a = &alerts[0];
     assert_eq!(a["spoofed"], false);
     assert_eq!(num(a, "one_syn_share"), 0.0);
-    assert!((3.0..=5.0).contains(&num(a, "sources")));
+    assert!((3.0..=5.0).contains(&num(a, "sources")), "{a}");
     // Fewer sources than counters: Space-Saving counts them exactly.
     let top = a["top_sources"].as_array().expect("top sources");
     assert_eq!(top.len(), 4);
     for t in top {
-        assert_eq!((t["syns"].as_u64(), t["error"].as_u64()), (Some(500), Some(0)));
+        assert_eq!((t["syns"].as_u64(), t["error"].as_u64()), (Some(500), Some(0)), "{t}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
 fn alert_lines_print_as_it_happens_and_in_the_summary() {
-    let dir = temp_dir("text");
-    let file = dir.join("flood.pcap");
+    let dir = TempDir::new("flood-text");
     let mut rng = Rng(99);
     let mut segs = spoofed_flood(&mut rng, 0, 300, 2000, 80, false);
-    write_pcap(&file, &mut segs);
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(["read"]).arg(&file).output().expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let file = write_pcap(&dir, "flood.pcap", &mut segs);
+    let text = inspect(["read".as_ref(), file.as_os_str()]).ok();
     let lines: Vec<&str> = text.lines().collect();
     // Opens at the 100th SYN: the rate reaches 100 then, and 100 attempts are outstanding.
-    let open = lines.iter().position(|l| l.starts_with("ALERT syn_flood 10.0.0.2:80 started at")).expect("open line");
+    let open = lines
+        .iter()
+        .position(|l| l.starts_with("ALERT syn_flood 10.0.0.2:80 started at"))
+        .unwrap_or_else(|| panic!("no open line:\n{text}"));
     assert_eq!(open, 100, "the alert line follows the 100th packet line");
-    assert!(lines.iter().any(|l| l.starts_with("ALERT syn_flood 10.0.0.2:80 ended at")));
-    assert!(text.contains("SYN flood alerts: 1"));
-    let _ = std::fs::remove_dir_all(dir);
+    assert!(lines.iter().any(|l| l.starts_with("ALERT syn_flood 10.0.0.2:80 ended at")), "{text}");
+    assert!(text.contains("SYN flood alerts: 1"), "{text}");
 }
 
-#[test]
 fn bad_threshold_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect"))
-        .args(["read", "--flood-timeout", "0", "x.pcap"])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("seconds above zero"));
+    let run = inspect(["read", "--flood-timeout", "0", "x.pcap"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("seconds above zero"), "{}", run.stderr);
 }

@@ -1,14 +1,16 @@
 //! Live capture, end to end, inside network namespaces this test creates: two namespaces joined
 //! by a veth pair, real traffic between them (HTTP to `python3 -m http.server`, arping, a
-//! spoofed SYN burst with hping3), `inspect capture` and tcpdump on the same interface at the
-//! same time. Needs root (CI runs it as root); skips with a printed reason otherwise.
+//! spoofed SYN burst with hping3, ping), `inspect capture` and the real tcpdump on the same
+//! interface at the same time: the `-w` file must equal tcpdump's capture frame for frame, and
+//! reading it back must give what the live run printed. Needs root and the tools each test
+//! names (CI installs them); the harness skips a test whose needs are not met here.
 //!
 //! Every wait is bounded; every process started here is ended by its pid; the namespaces are
 //! deleted by a guard even when an assertion fails.
 
 use std::io::{BufRead, BufReader, Read};
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,32 +20,27 @@ use nix::unistd::Pid;
 
 use inspect::source::file::FileSource;
 
-const BIN: &str = env!("CARGO_BIN_EXE_inspect");
+use crate::support::{inspect, json_lines, sh, Need, Test, TempDir, BIN};
 
-/// The analyzer assertions of `capture_matches_tcpdump_and_decodes_traffic` (TCP tracker, SYN
-/// flood alerts, ARP table): a switch so the capture checks can run alone while one is reworked.
-const CHECK_ANALYZERS: bool = true;
-
-fn skip_unless_root(test: &str) -> bool {
-    if nix::unistd::Uid::effective().is_root() {
-        return false;
-    }
-    eprintln!("skipping {test}: needs root to create network namespaces and raw sockets");
-    true
-}
-
-fn sh(args: &[&str]) -> Result<String, String> {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .map_err(|e| format!("{args:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+pub fn tests() -> Vec<Test> {
+    use Need::{Netns as Ns, Tool};
+    vec![
+        trial!(
+            capture_matches_tcpdump_and_decodes_traffic,
+            Ns,
+            Tool("tcpdump"),
+            Tool("python3"),
+            Tool("curl"),
+            Tool("arping"),
+            Tool("hping3"),
+            Tool("ss"),
+            Tool("timeout"),
+            Tool("sysctl"),
+        ),
+        trial!(interrupted_capture_loses_nothing, Ns, Tool("ping"), Tool("sysctl")),
+        trial!(count_and_duration_stop_by_themselves, Ns, Tool("ping"), Tool("sysctl")),
+        trial!(errors_name_the_problem, Ns, Tool("setpriv"), Tool("sysctl")),
+    ]
 }
 
 /// Two namespaces, `a` and `b`, with `veth-a` (10.203.K.1/24) and `veth-b` (10.203.K.2/24);
@@ -288,13 +285,6 @@ impl Lines {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("inspect-live-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
-    d
-}
-
 /// Frame bytes of a capture file, read with our own reader (which fails on any broken record).
 fn frames(path: &Path) -> Vec<Vec<u8>> {
     let mut src = FileSource::open(&path.to_string_lossy()).unwrap_or_else(|e| panic!("{e}"));
@@ -330,23 +320,25 @@ fn settle(paths: &[&Path], quiet: Duration, limit: Duration) {
     }
 }
 
-/// The number before "packets captured" in inspect's closing line.
+/// The number of inspect's closing line, `N packets captured, …` (`1 packet captured, …`): the
+/// noun agrees with the count.
 fn captured_count(stderr: &[String]) -> u64 {
     let line = stderr
         .iter()
-        .find(|l| l.contains("packets captured"))
-        .unwrap_or_else(|| panic!("{stderr:?}"));
-    line.split_whitespace()
+        .find(|l| l.contains(" captured, "))
+        .unwrap_or_else(|| panic!("no closing line in {stderr:?}"));
+    let n: u64 = line
+        .split_whitespace()
         .next()
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{line}"))
+        .unwrap_or_else(|| panic!("no count in {line}"));
+    let noun = if n == 1 { "packet" } else { "packets" };
+    assert!(line.starts_with(&format!("{n} {noun} captured, ")), "{line}");
+    n
 }
 
 fn json(lines: &[String]) -> Vec<serde_json::Value> {
-    lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    json_lines(&lines.join("\n"))
 }
 
 fn start_capture(net: &Netns, args: &[&str]) -> (Proc, Lines, Lines) {
@@ -362,13 +354,9 @@ fn start_capture(net: &Netns, args: &[&str]) -> (Proc, Lines, Lines) {
     (p, out, err)
 }
 
-#[test]
 fn capture_matches_tcpdump_and_decodes_traffic() {
-    if skip_unless_root("capture_matches_tcpdump_and_decodes_traffic") {
-        return;
-    }
     let net = Netns::new(1);
-    let dir = scratch("match");
+    let dir = TempDir::new("live-match");
     let ours = dir.join("inspect.pcap");
     let theirs = dir.join("tcpdump.pcap");
 
@@ -386,7 +374,7 @@ fn capture_matches_tcpdump_and_decodes_traffic() {
         ],
     );
     server
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let _server = Proc::spawn("http.server", server);
@@ -578,26 +566,14 @@ fn capture_matches_tcpdump_and_decodes_traffic() {
     assert_eq!(cs["captured"], a.len() as u64);
     assert_eq!(cs["dropped_by_inspect"], 0);
 
-    if CHECK_ANALYZERS {
-        check_analyzers(&net, &objs, &packets);
-    }
+    check_analyzers(&net, &objs, &packets);
     live_equals_replay(&objs, &ours);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Live and offline give the same results for the same packets: reading the `-w` file back
 /// yields exactly the packets, connections, alerts and ARP objects the live run printed.
 fn live_equals_replay(live: &[serde_json::Value], written: &Path) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect"))
-        .args(["read", "--format", "json"])
-        .arg(written)
-        .output()
-        .expect("run inspect read");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let replay: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+    let replay = json_lines(&inspect(["read".as_ref(), "--format".as_ref(), "json".as_ref(), written.as_os_str()]).ok());
     let kinds = ["packet", "conn", "alert", "arp", "arp_event", "stats"];
     let pick = |v: &[serde_json::Value], k: &str| -> Vec<serde_json::Value> {
         v.iter().filter(|o| o["event_type"] == k).cloned().collect()
@@ -744,13 +720,9 @@ fn check_analyzers(net: &Netns, objs: &[serde_json::Value], packets: &[&serde_js
     assert!(signs.iter().any(|s| s == "one_syn_sources"), "{closed}");
 }
 
-#[test]
 fn interrupted_capture_loses_nothing() {
-    if skip_unless_root("interrupted_capture_loses_nothing") {
-        return;
-    }
     let net = Netns::new(2);
-    let dir = scratch("interrupt");
+    let dir = TempDir::new("live-interrupt");
     let file = dir.join("cut.pcap");
     let (mut inspect, mut out, mut err) =
         start_capture(&net, &["-w", &file.to_string_lossy(), "-q"]);
@@ -781,14 +753,9 @@ fn interrupted_capture_loses_nothing() {
         stderr.iter().any(|l| l.ends_with(", 0 dropped by inspect")),
         "{stderr:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
 fn count_and_duration_stop_by_themselves() {
-    if skip_unless_root("count_and_duration_stop_by_themselves") {
-        return;
-    }
     let net = Netns::new(3);
     let mut ping = net.exec(
         &net.a,
@@ -809,6 +776,13 @@ fn count_and_duration_stop_by_themselves() {
     );
     assert_eq!(captured_count(&err.rest(Duration::from_secs(5))), 5);
 
+    // One packet: the summary and the closing line say it in the singular.
+    let (mut one, mut out, mut err) = start_capture(&net, &["-c", "1"]);
+    assert_eq!(one.wait(Duration::from_secs(10)), Some(0));
+    let lines = out.rest(Duration::from_secs(5));
+    assert!(lines.iter().any(|l| l.starts_with("Summary: 1 packet,")), "{lines:?}");
+    assert_eq!(captured_count(&err.rest(Duration::from_secs(5))), 1);
+
     let started = Instant::now();
     let mut timed = net.exec(
         &net.a,
@@ -820,11 +794,7 @@ fn count_and_duration_stop_by_themselves() {
     assert!(started.elapsed() >= Duration::from_millis(500));
 }
 
-#[test]
 fn errors_name_the_problem() {
-    if skip_unless_root("errors_name_the_problem") {
-        return;
-    }
     let net = Netns::new(4);
     let missing = net
         .exec(&net.a, &[BIN, "capture", "-i", "eth9"])
@@ -837,6 +807,10 @@ fn errors_name_the_problem() {
         msg.trim_end(),
         "inspect: eth9: no such interface (available: lo, veth-a)"
     );
+    // arp-scan looks its interface up the same way.
+    let scan = net.exec(&net.a, &[BIN, "arp-scan", "-i", "eth9"]).output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scan.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&scan.stderr), msg);
 
     let denied = net
         .exec(

@@ -1,23 +1,38 @@
 //! Connection tracking as a user sees it: the `inspect` binary on real captures (against
-//! tshark's conversation table, kept as golden files by `scripts/golden_conv.sh`), on the
-//! recorded captures of `captures/` (expected values from their README), and on hand-built
-//! packet sequences written to temporary pcap files.
+//! tshark's conversation table, kept as golden files in `tests/golden/conv/` by
+//! `scripts/golden_conv.sh`), on the recorded captures of `captures/` (expected values from their
+//! README), and on generated packet sequences written to temporary pcap files.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::frames::{tcp, ACK, FIN, PSH, RST, SYN};
+use crate::support::pcap::{secs, Pcap};
+use crate::support::{help_options, inspect, inspect_ok, json_lines, lines_with, n, root, s, Need, Test, TempDir, CORPUS};
 
-/// Runs `inspect ARGS` in the crate root; returns stdout (panics with stderr on failure).
-fn inspect(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(args).current_dir(crate_root()).output().expect("run inspect");
-    assert!(out.status.success(), "inspect {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8")
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(matches_tshark_conversations_on_captures),
+        trial!(matches_tshark_conversations_on_the_corpus, Need::Corpus),
+        trial!(web_capture_both_close_orders),
+        trial!(mixed_pcapng_counts_each_copy_once_as_data),
+        trial!(time_wait_expires_on_packet_time),
+        trial!(refused_connections_are_rej),
+        trial!(udp_flows_s0_and_sf),
+        trial!(synflood_filters_and_totals),
+        trial!(unlisted_and_filtered_counts_agree_with_their_nouns),
+        trial!(eviction_keeps_every_packet_accounted),
+        trial!(replays_give_identical_output),
+        trial!(half_open_expires_and_filters_as_syn_rcvd),
+        trial!(idle_connection_expires),
+        trial!(new_syn_after_close_starts_a_new_connection),
+        trial!(mid_stream_start_uses_first_sender),
+        trial!(bad_state_is_a_usage_error),
+        trial!(conns_help_has_no_packet_view_options),
+        trial!(counts_only_end_of_run_matches_the_records_path),
+    ]
 }
 
 /// The `conn` objects and the `conn_summary` of `inspect conns --format json ARGS`.
@@ -26,8 +41,7 @@ fn conns(args: &[&str]) -> (Vec<Value>, Value) {
     a.extend_from_slice(args);
     let mut list = Vec::new();
     let mut summary = Value::Null;
-    for line in inspect(&a).lines() {
-        let v: Value = serde_json::from_str(line).expect("json line");
+    for v in json_lines(&inspect_ok(&a)) {
         match v["event_type"].as_str() {
             Some("conn") => list.push(v),
             Some("conn_summary") => summary = v,
@@ -35,23 +49,6 @@ fn conns(args: &[&str]) -> (Vec<Value>, Value) {
         }
     }
     (list, summary)
-}
-
-/// Skips (with a reason on stderr) when a capture is not present.
-fn have(path: &str) -> bool {
-    let ok = crate_root().join(path).exists();
-    if !ok {
-        eprintln!("skipping: {path} not present (captures/ comes from main)");
-    }
-    ok
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
-}
-
-fn n(v: &Value) -> u64 {
-    v.as_u64().unwrap_or(u64::MAX)
 }
 
 // ---- golden data: tshark -z conv,tcp ---------------------------------------------------------
@@ -71,18 +68,40 @@ fn bytes_agree(cell: &str, exact: u64) -> bool {
 
 type Side = (String, u64);
 
-#[test]
-fn matches_tshark_conversations() {
-    let dir = crate_root().join("tests/golden/conv");
-    let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).expect("golden dir") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("golden file");
+/// The golden conversation tables whose input (`-r FILE` in their first line) is under `dir`:
+/// `(golden file, input, its text)`, in name order.
+fn conv_goldens(dir: &str) -> Vec<(std::path::PathBuf, String, String)> {
+    let golden = root().join("tests/golden/conv");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&golden).unwrap_or_else(|e| panic!("{}: {e}", golden.display())) {
+        let path = entry.unwrap_or_else(|e| panic!("{}: {e}", golden.display())).path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let header = text.lines().next().unwrap_or("");
-        let input = header.rsplit(" -r ").next().unwrap_or("").trim();
-        if !have(input) {
-            continue;
+        let input = header.rsplit(" -r ").next().unwrap_or("").trim().to_string();
+        assert!(!input.is_empty(), "{}: no -r in {header:?}", path.display());
+        if input.starts_with(dir) {
+            out.push((path, input, text));
         }
+    }
+    out.sort();
+    out
+}
+
+fn matches_tshark_conversations_on_captures() {
+    let checked = matches_tshark_conversations(&conv_goldens("captures/"));
+    assert_eq!(checked, 6, "golden conversation tables of captures/");
+}
+
+fn matches_tshark_conversations_on_the_corpus() {
+    let checked = matches_tshark_conversations(&conv_goldens(CORPUS));
+    assert_eq!(checked, 7, "golden conversation tables of the corpus");
+}
+
+/// Ours against each of tshark's conversation tables; the tables checked.
+fn matches_tshark_conversations(goldens: &[(std::path::PathBuf, String, String)]) -> usize {
+    let mut checked = 0;
+    for (path, input, text) in goldens {
+        let input = input.as_str();
         // Ours, per unordered endpoint pair (tshark keeps a reused 5-tuple as one row only
         // sometimes; summing both sides per pair compares the same packets either way).
         let (list, _) = conns(&["--max-rows", "0", input]);
@@ -116,19 +135,15 @@ fn matches_tshark_conversations() {
             theirs += 1;
         }
         assert_eq!(ours.len(), theirs, "{input}: number of conversations");
+        assert!(theirs > 0, "{input}: an empty golden table checks nothing");
         checked += 1;
     }
-    eprintln!("checked {checked} golden conversation tables");
-    assert!(checked >= 5, "the corpus files at least must be present");
+    checked
 }
 
 // ---- the recorded captures ---------------------------------------------------------------------
 
-#[test]
 fn web_capture_both_close_orders() {
-    if !have("captures/web.pcap") {
-        return;
-    }
     let (list, summary) = conns(&["captures/web.pcap"]);
     assert_eq!(list.len(), 2);
     // Frames 3–14: curl to port 80, the client closes first (12 frames).
@@ -167,11 +182,7 @@ fn web_capture_both_close_orders() {
 /// (a pure ACK), as Wireshark marks them too; so packets and frame bytes double, while payload
 /// bytes count each byte once. The same request, recorded on one interface, is the second
 /// connection of `web.pcapng` (same curl, same server, same path).
-#[test]
 fn mixed_pcapng_counts_each_copy_once_as_data() {
-    if !have("captures/mixed.pcapng") || !have("captures/web.pcapng") {
-        return;
-    }
     let (mixed, summary) = conns(&["captures/mixed.pcapng"]);
     assert_eq!(mixed.len(), 1, "one connection over both interfaces");
     assert_eq!(summary["tcp"], 1);
@@ -195,24 +206,16 @@ fn mixed_pcapng_counts_each_copy_once_as_data() {
     assert_eq!(s(&c["history"]), "SThtADadFf");
 }
 
-#[test]
 fn time_wait_expires_on_packet_time() {
-    if !have("captures/web.pcap") {
-        return;
-    }
     // The first connection ends 0.012 s in and the capture 0.32 s in: a 0.1 s TIME_WAIT runs out.
     let (list, _) = conns(&["--time-wait", "0.1", "captures/web.pcap"]);
     assert_eq!((s(&list[0]["end"]), s(&list[0]["orig_state"])), ("time_wait_expired", "CLOSED"));
     assert_eq!((s(&list[1]["end"]), s(&list[1]["resp_state"])), ("end_of_input", "TIME_WAIT"));
-    let text = inspect(&["conns", "-V", "--time-wait", "0.1", "captures/web.pcap"]);
+    let text = inspect_ok(["conns", "-V", "--time-wait", "0.1", "captures/web.pcap"]);
     assert!(text.contains("TIME_WAIT   -> CLOSED"), "{text}");
 }
 
-#[test]
 fn refused_connections_are_rej() {
-    if !have("captures/refused.pcap") {
-        return;
-    }
     let (list, _) = conns(&["captures/refused.pcap"]);
     let ports: Vec<u64> = list.iter().map(|c| n(&c["id.resp_p"])).collect();
     assert_eq!(ports, vec![81, 8081]);
@@ -222,11 +225,7 @@ fn refused_connections_are_rej() {
     }
 }
 
-#[test]
 fn udp_flows_s0_and_sf() {
-    if !have("captures/udp-unreach.pcap") {
-        return;
-    }
     let (list, summary) = conns(&["captures/udp-unreach.pcap"]);
     let udp: Vec<&Value> = list.iter().filter(|c| c["proto"] == "udp").collect();
     assert_eq!(udp.len(), 4);
@@ -238,11 +237,7 @@ fn udp_flows_s0_and_sf() {
     assert_eq!(summary["udp"], 4);
 }
 
-#[test]
 fn synflood_filters_and_totals() {
-    if !have("captures/synflood.pcap") {
-        return;
-    }
     let (list, summary) = conns(&["captures/synflood.pcap"]);
     assert_eq!(list.len(), 303);
     assert_eq!((summary["conn_states"]["SF"].as_u64(), summary["conn_states"]["S0"].as_u64()), (Some(3), Some(300)));
@@ -252,15 +247,19 @@ fn synflood_filters_and_totals() {
     assert_eq!(mine.len(), 3);
     let (sf, _) = conns(&["--state", "sf", "--port", "80", "captures/synflood.pcap"]);
     assert_eq!(sf.len(), 3);
-    let text = inspect(&["conns", "--max-rows", "10", "captures/synflood.pcap"]);
-    assert!(text.contains("293 more connections not listed"), "{text}");
+    let text = inspect_ok(["conns", "--max-rows", "10", "captures/synflood.pcap"]);
+    assert!(text.contains("\n293 more connections not listed"), "{}", lines_with(&text, "not listed"));
 }
 
-#[test]
+/// The lines under the table say "1 more connection" and "3 of 303 connections".
+fn unlisted_and_filtered_counts_agree_with_their_nouns() {
+    let text = inspect_ok(["conns", "--max-rows", "302", "captures/synflood.pcap"]);
+    assert!(text.contains("\n1 more connection not listed"), "{}", lines_with(&text, "not listed"));
+    let text = inspect_ok(["conns", "--host", "10.0.0.1", "captures/synflood.pcap"]);
+    assert!(text.contains("\nFilter: host 10.0.0.1 (3 of 303 connections match)"), "{}", lines_with(&text, "Filter"));
+}
+
 fn eviction_keeps_every_packet_accounted() {
-    if !have("captures/synflood.pcap") {
-        return;
-    }
     let (list, summary) = conns(&["--max-conns", "10", "captures/synflood.pcap"]);
     let tcp_frames: u64 = 336;
     let pkts: u64 = list.iter().map(|c| n(&c["orig_pkts"]) + n(&c["resp_pkts"])).sum();
@@ -269,53 +268,31 @@ fn eviction_keeps_every_packet_accounted() {
     assert!(evicted >= 290, "{evicted}");
     assert_eq!(n(&summary["evicted"]), evicted);
     assert!(n(&summary["peak"]) <= 10);
-    let text = inspect(&["read", "-q", "--max-conns", "10", "captures/synflood.pcap"]);
+    let text = inspect_ok(["read", "-q", "--max-conns", "10", "captures/synflood.pcap"]);
     assert!(text.contains(&format!("{evicted} evicted")), "{text}");
 }
 
-#[test]
 fn replays_give_identical_output() {
-    if !have("captures/synflood.pcap") {
-        return;
-    }
-    let a = inspect(&["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
-    let b = inspect(&["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
+    let a = inspect_ok(["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
+    let b = inspect_ok(["conns", "--format", "json", "captures/synflood.pcap", "captures/web.pcap"]);
     assert_eq!(a, b);
 }
 
-// ---- hand-built packet sequences ---------------------------------------------------------------
+// ---- generated packet sequences -----------------------------------------------------------------
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
-const RST: u8 = 0x04;
-const PSH: u8 = 0x08;
-
-/// An Ethernet/IPv4/TCP frame (checksums left zero: the tracker does not check them).
+/// An Ethernet/IPv4/TCP frame carrying `len` payload bytes.
 #[allow(clippy::too_many_arguments)]
-fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
-    inspect::testkit::tcp_frame(src, dst, sport, dport, seq, ack, flags, 0x1000, len)
+fn seg(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, len: usize) -> Vec<u8> {
+    tcp(src, sport, dst, dport).flags(flags).seq(seq).ack(ack).payload(len).frame()
 }
 
-/// Writes a classic microsecond pcap of `(seconds, frame)` records.
-fn write_pcap(name: &str, frames: &[(f64, Vec<u8>)]) -> PathBuf {
-    let mut b = Vec::new();
-    for x in [0xa1b2c3d4u32.to_le_bytes(), [2, 0, 4, 0], 0u32.to_le_bytes(), 0u32.to_le_bytes(), 65535u32.to_le_bytes(), 1u32.to_le_bytes()] {
-        b.extend_from_slice(&x);
-    }
+/// Writes a classic microsecond pcap of `(seconds, frame)` records as `name` in `dir`.
+fn write_pcap(dir: &TempDir, name: &str, frames: &[(f64, Vec<u8>)]) -> std::path::PathBuf {
+    let mut pcap = Pcap::micro();
     for (t, f) in frames {
-        let sec = t.floor() as u32;
-        let usec = ((t - t.floor()) * 1e6).round() as u32;
-        for x in [sec, usec, f.len() as u32, f.len() as u32] {
-            b.extend_from_slice(&x.to_le_bytes());
-        }
-        b.extend_from_slice(f);
+        pcap.add(secs(*t), f);
     }
-    let dir = std::env::temp_dir().join(format!("inspect-tcp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, b).expect("write pcap");
-    p
+    pcap.write(dir, name)
 }
 
 const C: [u8; 4] = [192, 0, 2, 1];
@@ -328,15 +305,16 @@ fn run_file(p: &Path, extra: &[&str]) -> Vec<Value> {
     conns(&args).0
 }
 
-#[test]
 fn half_open_expires_and_filters_as_syn_rcvd() {
+    let dir = TempDir::new("tcp-halfopen");
     // SYN, SYN-ACK, no ACK; then 10 s later an unrelated connection attempt.
     let p = write_pcap(
+        &dir,
         "halfopen.pcap",
         &[
-            (100.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
-            (100.001, tcp(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
-            (110.0, tcp(C, S, 40001, 80, 7000, 0, SYN, 0)),
+            (100.0, seg(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (100.001, seg(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
+            (110.0, seg(C, S, 40001, 80, 7000, 0, SYN, 0)),
         ],
     );
     let list = run_file(&p, &["--half-open-timeout", "5", "--syn-timeout", "30", "--state", "SYN_RCVD"]);
@@ -350,25 +328,27 @@ fn half_open_expires_and_filters_as_syn_rcvd() {
     assert_eq!(states, vec!["S1", "S0"]);
     // A 5 s SYN timeout and a later packet: the unanswered SYN expires.
     let p = write_pcap(
+        &dir,
         "syn.pcap",
-        &[(1.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)), (9.0, tcp(C, S, 40001, 81, 1, 0, SYN, 0))],
+        &[(1.0, seg(C, S, 40000, 80, 1000, 0, SYN, 0)), (9.0, seg(C, S, 40001, 81, 1, 0, SYN, 0))],
     );
     let list = run_file(&p, &["--syn-timeout", "5"]);
     assert_eq!((s(&list[0]["end"]), s(&list[0]["conn_state"])), ("syn_timeout", "S0"));
     assert_eq!(s(&list[1]["end"]), "end_of_input");
 }
 
-#[test]
 fn idle_connection_expires() {
+    let dir = TempDir::new("tcp-idle");
     let p = write_pcap(
+        &dir,
         "idle.pcap",
         &[
-            (0.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
-            (0.1, tcp(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
-            (0.2, tcp(C, S, 40000, 80, 1001, 5001, ACK, 0)),
-            (20.0, tcp(C, S, 40001, 80, 1, 0, SYN, 0)),
+            (0.0, seg(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (0.1, seg(S, C, 80, 40000, 5000, 1001, SYN | ACK, 0)),
+            (0.2, seg(C, S, 40000, 80, 1001, 5001, ACK, 0)),
+            (20.0, seg(C, S, 40001, 80, 1, 0, SYN, 0)),
             // Back on the first connection after it expired: a new, mid-stream connection.
-            (21.0, tcp(C, S, 40000, 80, 1001, 5001, PSH | ACK, 10)),
+            (21.0, seg(C, S, 40000, 80, 1001, 5001, PSH | ACK, 10)),
         ],
     );
     let list = run_file(&p, &["--idle-timeout", "10"]);
@@ -378,16 +358,17 @@ fn idle_connection_expires() {
     assert_eq!((n(&again["id.orig_p"]), s(&again["conn_state"]), s(&again["history"])), (40000, "OTH", "D"));
 }
 
-#[test]
 fn new_syn_after_close_starts_a_new_connection() {
+    let dir = TempDir::new("tcp-reuse");
     let p = write_pcap(
+        &dir,
         "reuse.pcap",
         &[
-            (1.0, tcp(C, S, 40000, 80, 1000, 0, SYN, 0)),
-            (1.1, tcp(S, C, 80, 40000, 0, 1001, RST | ACK, 0)),
-            (2.0, tcp(C, S, 40000, 80, 9000, 0, SYN, 0)),
-            (2.1, tcp(S, C, 80, 40000, 5000, 9001, SYN | ACK, 0)),
-            (2.2, tcp(C, S, 40000, 80, 9001, 5001, ACK, 0)),
+            (1.0, seg(C, S, 40000, 80, 1000, 0, SYN, 0)),
+            (1.1, seg(S, C, 80, 40000, 0, 1001, RST | ACK, 0)),
+            (2.0, seg(C, S, 40000, 80, 9000, 0, SYN, 0)),
+            (2.1, seg(S, C, 80, 40000, 5000, 9001, SYN | ACK, 0)),
+            (2.2, seg(C, S, 40000, 80, 9001, 5001, ACK, 0)),
         ],
     );
     let list = run_file(&p, &[]);
@@ -396,17 +377,18 @@ fn new_syn_after_close_starts_a_new_connection() {
     assert_ne!(list[0]["uid"], list[1]["uid"]);
 }
 
-#[test]
 fn mid_stream_start_uses_first_sender() {
+    let dir = TempDir::new("tcp-mid");
     // Data from the server first, then the client answers and both close.
     let p = write_pcap(
+        &dir,
         "mid.pcap",
         &[
-            (1.0, tcp(S, C, 80, 40000, 5000, 1000, PSH | ACK, 100)),
-            (1.1, tcp(C, S, 40000, 80, 1000, 5100, ACK, 0)),
-            (1.2, tcp(C, S, 40000, 80, 1000, 5100, FIN | ACK, 0)),
-            (1.3, tcp(S, C, 80, 40000, 5100, 1001, FIN | ACK, 0)),
-            (1.4, tcp(C, S, 40000, 80, 1001, 5101, ACK, 0)),
+            (1.0, seg(S, C, 80, 40000, 5000, 1000, PSH | ACK, 100)),
+            (1.1, seg(C, S, 40000, 80, 1000, 5100, ACK, 0)),
+            (1.2, seg(C, S, 40000, 80, 1000, 5100, FIN | ACK, 0)),
+            (1.3, seg(S, C, 80, 40000, 5100, 1001, FIN | ACK, 0)),
+            (1.4, seg(C, S, 40000, 80, 1001, 5101, ACK, 0)),
         ],
     );
     let list = run_file(&p, &[]);
@@ -415,15 +397,31 @@ fn mid_stream_start_uses_first_sender() {
     assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"])), ("192.0.2.2", 80));
     assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("CLOSED", "TIME_WAIT"));
     assert_eq!(s(&c["history"]), "DafF");
-    let text = inspect(&["conns", &p.to_string_lossy()]);
+    let text = inspect_ok(["conns", &p.to_string_lossy()]);
     assert!(text.contains("already open when the capture began"), "{text}");
 }
 
-#[test]
 fn bad_state_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_inspect")).args(["conns", "--state", "NOPE", "x.pcap"]).output().expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown state 'NOPE'"));
+    let run = inspect(["conns", "--state", "NOPE", "x.pcap"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("unknown state 'NOPE'"), "{}", run.stderr);
+}
+
+/// `conns` shows the table of connections, never packets: it takes none of the packet views'
+/// options (-x, -e, -S).
+fn conns_help_has_no_packet_view_options() {
+    let help = inspect_ok(["conns", "--help"]);
+    let options = help_options(&help);
+    for wanted in ["--max-conns", "--state", "--host", "--port", "--max-rows", "--format"] {
+        assert!(options.iter().any(|o| o == wanted), "conns --help lacks {wanted}: {options:?}");
+    }
+    for unwanted in ["-x", "-e", "-S", "--absolute-tcp-sequence-numbers", "-q", "--quiet"] {
+        assert!(!options.iter().any(|o| o == unwanted), "conns --help shows {unwanted}:\n{help}");
+    }
+    for unwanted in ["-x", "-e", "-S"] {
+        let run = inspect(["conns", unwanted, "captures/web.pcap"]);
+        assert_eq!(run.code, Some(2), "conns {unwanted}: {}", run.stderr);
+    }
 }
 
 /// The totals of the "Connections" section of a text run (through its "Left the table" line,
@@ -445,33 +443,34 @@ fn conn_section(out: &str) -> String {
 /// table order; `read` builds every record and drains the table in expiry order. Both must give
 /// the same section, including for connections that expired after the last sweep (1 s of
 /// packet time) but before the last packet, with packet times out of order.
-#[test]
 fn counts_only_end_of_run_matches_the_records_path() {
+    let dir = TempDir::new("tcp-ends");
     let p = write_pcap(
+        &dir,
         "ends.pcap",
         &[
             // Established at 0 s, idle from then on: expires (idle 10 s) at the sweep at 90 s.
-            (0.0, tcp(C, S, 41000, 80, 1000, 0, SYN, 0)),
-            (0.1, tcp(S, C, 80, 41000, 5000, 1001, SYN | ACK, 0)),
-            (0.2, tcp(C, S, 41000, 80, 1001, 5001, ACK, 0)),
+            (0.0, seg(C, S, 41000, 80, 1000, 0, SYN, 0)),
+            (0.1, seg(S, C, 80, 41000, 5000, 1001, SYN | ACK, 0)),
+            (0.2, seg(C, S, 41000, 80, 1001, 5001, ACK, 0)),
             // Established and last seen at 80.4 s: expired by the last packet (90.9 s) but after
             // the last sweep (90.0 s), so the end of the run finds it.
-            (80.2, tcp(C, S, 41001, 80, 1000, 0, SYN, 0)),
-            (80.3, tcp(S, C, 80, 41001, 5000, 1001, SYN | ACK, 0)),
-            (80.4, tcp(C, S, 41001, 80, 1001, 5001, ACK, 0)),
+            (80.2, seg(C, S, 41001, 80, 1000, 0, SYN, 0)),
+            (80.3, seg(S, C, 80, 41001, 5000, 1001, SYN | ACK, 0)),
+            (80.4, seg(C, S, 41001, 80, 1001, 5001, ACK, 0)),
             // A lone SYN at 85 s (syn timeout 5 s): expired at the end, not at a sweep.
-            (85.5, tcp(C, S, 41002, 80, 1, 0, SYN, 0)),
-            (90.0, tcp(C, S, 41003, 80, 1, 0, SYN, 0)),
+            (85.5, seg(C, S, 41002, 80, 1, 0, SYN, 0)),
+            (90.0, seg(C, S, 41003, 80, 1, 0, SYN, 0)),
             // Out of order: older than the packet before it.
-            (89.0, tcp(C, S, 41004, 80, 1, 0, SYN, 0)),
+            (89.0, seg(C, S, 41004, 80, 1, 0, SYN, 0)),
             // Closed both ways, then TIME_WAIT runs out before the end.
-            (86.0, tcp(C, S, 41005, 80, 1000, 0, SYN, 0)),
-            (86.1, tcp(S, C, 80, 41005, 5000, 1001, SYN | ACK, 0)),
-            (86.2, tcp(C, S, 41005, 80, 1001, 5001, ACK, 0)),
-            (86.3, tcp(C, S, 41005, 80, 1001, 5001, FIN | ACK, 0)),
-            (86.4, tcp(S, C, 80, 41005, 5001, 1002, FIN | ACK, 0)),
-            (86.5, tcp(C, S, 41005, 80, 1002, 5002, ACK, 0)),
-            (90.9, tcp(C, S, 41006, 80, 1, 0, SYN, 0)),
+            (86.0, seg(C, S, 41005, 80, 1000, 0, SYN, 0)),
+            (86.1, seg(S, C, 80, 41005, 5000, 1001, SYN | ACK, 0)),
+            (86.2, seg(C, S, 41005, 80, 1001, 5001, ACK, 0)),
+            (86.3, seg(C, S, 41005, 80, 1001, 5001, FIN | ACK, 0)),
+            (86.4, seg(S, C, 80, 41005, 5001, 1002, FIN | ACK, 0)),
+            (86.5, seg(C, S, 41005, 80, 1002, 5002, ACK, 0)),
+            (90.9, seg(C, S, 41006, 80, 1, 0, SYN, 0)),
         ],
     );
     let path = p.to_string_lossy().to_string();
@@ -482,8 +481,9 @@ fn counts_only_end_of_run_matches_the_records_path() {
     let mut full = vec!["read"];
     full.extend(opts);
     full.push(&path);
-    let (q, f) = (conn_section(&inspect(&quiet)), conn_section(&inspect(&full)));
-    assert!(!q.is_empty(), "no Connections section in:\n{q}");
+    let quiet_out = inspect_ok(&quiet);
+    let (q, f) = (conn_section(&quiet_out), conn_section(&inspect_ok(&full)));
+    assert!(!q.is_empty(), "no Connections section in:\n{quiet_out}");
     assert_eq!(q, f);
     for end in ["idle_timeout", "syn_timeout", "time_wait_expired", "end_of_input"] {
         assert!(q.contains(end), "{end} missing from:\n{q}");

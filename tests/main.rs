@@ -1,0 +1,42 @@
+//! The one integration test binary (`cargo test --test main`): the tests of every module of
+//! `tests/it/`, run by a libtest-mimic harness that knows what each test needs and reports a
+//! test it cannot run here as ignored, with a line on stderr saying why (see
+//! `support::harness`). `INSPECT_REQUIRE_ALL=1` turns every such skip into a failure.
+
+#[macro_use]
+mod support;
+
+mod it {
+    pub mod arp;
+    pub mod arp_scan;
+    pub mod cli;
+    pub mod decode;
+    pub mod filter;
+    pub mod flood;
+    pub mod live;
+    pub mod readme;
+    pub mod robustness;
+    pub mod subnet;
+    pub mod tcp;
+    pub mod threads;
+}
+
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let modules = vec![
+        ("arp", it::arp::tests()),
+        ("arp_scan", it::arp_scan::tests()),
+        ("cli", it::cli::tests()),
+        ("decode", it::decode::tests()),
+        ("filter", it::filter::tests()),
+        ("flood", it::flood::tests()),
+        ("live", it::live::tests()),
+        ("readme", it::readme::tests()),
+        ("robustness", it::robustness::tests()),
+        ("subnet", it::subnet::tests()),
+        ("tcp", it::tcp::tests()),
+        ("threads", it::threads::tests()),
+    ];
+    let trials = support::harness::trials(&args, modules);
+    libtest_mimic::run(&args, trials).exit_code()
+}
