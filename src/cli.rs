@@ -67,20 +67,27 @@ pub struct ViewArgs {
     pub count: Option<u64>,
 }
 
-/// `inspect read FILE...`
+/// The capture files a command reads, and how.
 #[derive(Debug, Clone, Args)]
-pub struct ReadArgs {
+pub struct InputArgs {
     /// pcap or pcapng files to read; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// Show only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    /// Only frames matching this BPF expression (tcpdump syntax; libpcap build).
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Threads: one reads and decodes, one runs the SYN-flood detector and writes the output,
-    /// and each flow shard beyond the first has its own. 1 does everything on one. Every value
-    /// gives the same output.
+    /// Threads: one reads and decodes, one tracks connections and writes the output, and each
+    /// flow shard beyond the first has its own; 1 does everything on one. Every value gives the
+    /// same output.
     #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
     pub threads: u64,
+}
+
+/// `inspect read FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -94,15 +101,8 @@ pub struct ReadArgs {
 /// `inspect conns FILE...`
 #[derive(Debug, Clone, Args)]
 pub struct ConnsArgs {
-    /// pcap or pcapng files to read; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<String>,
-    /// Only frames matching this BPF expression (tcpdump syntax; libpcap build).
-    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
-    pub filter: Option<String>,
-    /// Threads (see `inspect read --help`); every value gives the same output.
-    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
-    pub threads: u64,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Output format: the table as text, or JSON Lines.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

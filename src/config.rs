@@ -68,11 +68,11 @@ impl Config {
         Ok(match cli.command {
             Command::Read(a) => {
                 let view = view(&a.view);
-                let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.threads);
+                let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
                 Config::Read(ReadConfig {
-                    files: a.files,
-                    filter: a.filter,
-                    threads: threads(a.threads),
+                    files: a.input.files,
+                    filter: a.input.filter,
+                    threads: threads(a.input.threads),
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
@@ -80,11 +80,11 @@ impl Config {
             }
             Command::Conns(a) => {
                 let view = ViewOptions { format: a.format, verbose: a.verbose, quiet: true, conns_only: true, ..ViewOptions::default() };
-                let analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.threads);
+                let analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
                 Config::Read(ReadConfig {
-                    files: a.files,
-                    filter: a.filter,
-                    threads: threads(a.threads),
+                    files: a.input.files,
+                    filter: a.input.filter,
+                    threads: threads(a.input.threads),
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
