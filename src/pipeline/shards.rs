@@ -123,16 +123,24 @@ impl Batch {
     }
 }
 
-/// The windows of inputs to announce to a [`LookAhead`] before input `i` of `xs`: at every
-/// [`WARM`]-th input the window [`WARM_WINDOWS`] windows further on, and at the first input also
-/// the windows before it, so that every input is announced once, in order, ahead of time.
-pub fn windows(xs: &[Input], i: usize) -> impl Iterator<Item = &[Input]> {
-    let (first, last) = match i % WARM == 0 {
-        true if i == 0 => (0, WARM_WINDOWS),
-        true => (i / WARM + WARM_WINDOWS, i / WARM + WARM_WINDOWS),
-        false => (1, 0),
-    };
-    (first..=last).filter_map(move |k| xs.get(k * WARM..).map(|rest| rest.get(..WARM).unwrap_or(rest))).filter(|w| !w.is_empty())
+/// Hands each input of `xs`, with its place, to `each`, having announced it to `a` (see
+/// [`LookAhead`]) in windows of [`WARM`] inputs, [`WARM_WINDOWS`] windows ahead: every input once,
+/// in order, before it is handed over.
+pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl FnMut(&mut A, usize, &Input)) {
+    let window = |k: usize| xs.get(k * WARM..).map(|rest| rest.get(..WARM).unwrap_or(rest)).filter(|w| !w.is_empty());
+    for k in 0..WARM_WINDOWS {
+        if let Some(w) = window(k) {
+            a.warm(w);
+        }
+    }
+    for (c, chunk) in xs.chunks(WARM).enumerate() {
+        if let Some(w) = window(c + WARM_WINDOWS) {
+            a.warm(w);
+        }
+        for (j, x) in chunk.iter().enumerate() {
+            each(a, c * WARM + j, x);
+        }
+    }
 }
 
 /// The reading side: the statistics and the ARP table see each frame as it is read.
@@ -244,14 +252,11 @@ impl FloodStage {
     /// Runs the detector over `b`, looking ahead (see [`LookAhead`]), and leaves its events
     /// with the batch.
     fn run(&mut self, b: &Batch) {
-        for (i, x) in b.inputs.iter().enumerate() {
-            for w in windows(&b.inputs, i) {
-                self.flood.warm(w);
-            }
-            self.events.frame = i as u32;
-            let flood = &mut self.flood;
-            self.events.stage(Pos::Flood, |e| flood.packet(x, e));
-        }
+        let events = &mut self.events;
+        look_ahead(&mut self.flood, &b.inputs, |flood, i, x| {
+            events.frame = i as u32;
+            events.stage(Pos::Flood, |e| flood.packet(x, e));
+        });
         let _ = b.flood.set(self.events.take());
     }
 }
@@ -311,16 +316,13 @@ struct ShardOut {
 /// Runs one shard over a batch: its events, and how many connections it held after each frame
 /// (added into `tracked`).
 fn run_shard(c: &mut ConnTracker, inputs: &[Input], events: &mut FrameEvents, tracked: &mut [u32]) {
-    for (i, x) in inputs.iter().enumerate() {
-        for w in windows(inputs, i) {
-            c.warm(w);
-        }
+    look_ahead(c, inputs, |c, i, x| {
         events.frame = i as u32;
         events.stage(Pos::Conns, |e| c.packet(x, e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }
-    }
+    });
 }
 
 /// The writing side: the shards run here, the merge and the output.
@@ -535,8 +537,21 @@ fn threaded<W: Write>(
 mod test {
     use super::*;
 
-    /// Every input is announced once, in order, before it is handled, at most
-    /// `WARM_WINDOWS + 1` windows early.
+    /// Records what is announced and what is handed over.
+    #[derive(Default)]
+    struct Seen {
+        announced: Vec<u64>,
+        handled: Vec<u64>,
+    }
+
+    impl LookAhead for Seen {
+        fn warm(&mut self, upcoming: &[Input]) {
+            self.announced.extend(upcoming.iter().map(|x| x.number));
+        }
+    }
+
+    /// Every input is announced once, in order, before it is handed over, at most
+    /// `WARM_WINDOWS + 1` windows early, and handed over once, in order, with its place.
     #[test]
     fn look_ahead_announces_each_input_once_and_early() {
         let blank = |k: usize| Input {
@@ -549,17 +564,17 @@ mod test {
             flags: 0,
             net: crate::decode::Net::Other,
         };
-        for n in [0usize, 1, 15, 16, 17, 100, 4096] {
+        for n in [0usize, 1, 15, 16, 17, 33, 100, 4096] {
             let xs: Vec<Input> = (0..n).map(blank).collect();
-            let mut announced: Vec<u64> = Vec::new();
-            for i in 0..n {
-                for w in windows(&xs, i) {
-                    announced.extend(w.iter().map(|x| x.number));
-                }
-                assert!(announced.len() > i, "input {i} handled before it was announced");
-                assert!(announced.len() <= i + (WARM_WINDOWS + 1) * WARM, "too early at {i}");
-            }
-            assert_eq!(announced, (0..n as u64).collect::<Vec<_>>(), "n {n}");
+            let mut seen = Seen::default();
+            look_ahead(&mut seen, &xs, |s, i, x| {
+                assert_eq!(x.number, i as u64);
+                assert!(s.announced.len() > i, "input {i} handed over before it was announced");
+                assert!(s.announced.len() <= i + (WARM_WINDOWS + 1) * WARM, "too early at {i}");
+                s.handled.push(x.number);
+            });
+            let all: Vec<u64> = (0..n as u64).collect();
+            assert_eq!((&seen.announced, &seen.handled), (&all, &all), "n {n}");
         }
     }
 }

@@ -14,7 +14,7 @@ use inspect::analyze::flood::FloodAnalyzer;
 use inspect::analyze::tcp::{ConnConfig, ConnTracker};
 use inspect::analyze::{Analyzer, Events, LookAhead};
 use inspect::decode::{input, Input};
-use inspect::pipeline::shards::windows;
+use inspect::pipeline::shards::look_ahead;
 use inspect::source::file::FileSource;
 use inspect_bench::defaults;
 
@@ -23,13 +23,10 @@ fn run<A: Analyzer + LookAhead>(a: &mut A, xs: &[Input]) -> f64 {
     let mut evs = Events::default();
     let t = Instant::now();
     for chunk in xs.chunks(4096) {
-        for (i, x) in chunk.iter().enumerate() {
-            for w in windows(chunk, i) {
-                a.warm(w);
-            }
+        look_ahead(a, chunk, |a, _, x| {
             a.packet(x, &mut evs);
             evs.drain();
-        }
+        });
     }
     t.elapsed().as_secs_f64()
 }
