@@ -1,17 +1,16 @@
 //! The pipeline in batches, on as many threads as asked (`read --threads N`).
 //!
 //! Placement, for `N` threads:
-//! - one thread reads the inputs, makes each frame's [`Input`], runs the statistics and the ARP
-//!   table on it, and hands batches of inputs (and, when packets are shown, of frame bytes) on;
+//! - one thread reads the inputs, makes each frame's [`Input`] and hands batches of inputs (and,
+//!   when packets are shown, of frame bytes) on;
 //! - one thread runs the first flow shard, merges every stage's events back into frame order and
 //!   writes the output;
 //! - each of the `N - 2` others runs one more flow shard;
-//! - the SYN-flood detector (keyed by target, so one instance) runs a batch at a time on whichever
-//!   of the first two has room: the reading thread instead of waiting for room to hand a batch
-//!   on, the writing thread when the batch it is to write still needs it. Batches reach it in the
-//!   order they were read, under its lock ([`FloodLane`]). On two cores neither fixed place
-//!   balances the two threads: reading and decoding with the detector is the longer side, and
-//!   so is tracking and writing with it.
+//! - the stages keyed otherwise than by flow (the statistics, the ARP table and the SYN-flood
+//!   detector, one instance each) run a batch at a time on whichever of the first two has room:
+//!   the reading thread instead of waiting for room to hand a batch on, the writing thread when
+//!   the batch it is to write still needs them. Batches reach them in the order they were read,
+//!   under their lock ([`KeyedLane`]). On two cores no fixed place balances the two threads.
 //!
 //! With one thread, the reading thread does all of it, a batch at a time. Every shard sees
 //! every batch (for the time) and tracks the flows of its own partitions; each returns, per
@@ -81,10 +80,8 @@ struct Batch {
     inputs: Vec<Input>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
-    /// Events of the statistics and the ARP table.
-    events: Vec<Tagged>,
-    /// Events of the SYN-flood detector, once it has run over the batch.
-    flood: OnceLock<Vec<Tagged>>,
+    /// Events of the keyed stages, once they have run over the batch.
+    keyed: OnceLock<Vec<Tagged>>,
 }
 
 impl Batch {
@@ -101,8 +98,7 @@ impl Batch {
         self.inputs.clear();
         self.bytes.clear();
         self.frames.clear();
-        self.events.clear();
-        self.flood.take();
+        self.keyed.take();
     }
 
     fn is_full(&self) -> bool {
@@ -143,12 +139,8 @@ pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl
     }
 }
 
-/// The reading side: the statistics and the ARP table see each frame as it is read.
-struct Front {
-    stats: StatsAnalyzer,
-    arp: ArpAnalyzer,
-    events: FrameEvents,
-}
+/// The reading side: frames into batches of inputs.
+struct Front;
 
 impl Front {
     /// Reads every input in turn, at most `limit` frames in all, into batches handed to
@@ -216,15 +208,7 @@ impl Front {
     /// One frame into `batch`.
     #[inline]
     fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
-        let x = input(frame);
-        self.events.frame = batch.inputs.len() as u32;
-        let Front { stats, arp, events, .. } = self;
-        events.stage(Pos::Stats, |e| stats.packet(&x, e));
-        events.stage(Pos::Arp, |e| arp.packet(&x, e));
-        if !events.is_empty() {
-            batch.events.extend(events.take());
-        }
-        batch.inputs.push(x);
+        batch.inputs.push(input(frame));
         if keep_frames {
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(frame.data);
@@ -242,42 +226,46 @@ impl Front {
     }
 }
 
-/// The SYN-flood detector, a batch at a time.
-struct FloodStage {
+/// The stages keyed otherwise than by flow, a batch at a time.
+struct Keyed {
+    stats: StatsAnalyzer,
+    arp: ArpAnalyzer,
     flood: FloodAnalyzer,
     events: FrameEvents,
 }
 
-impl FloodStage {
-    /// Runs the detector over `b`, looking ahead (see [`LookAhead`]), and leaves its events
-    /// with the batch.
+impl Keyed {
+    /// Runs the stages over `b` (the SYN-flood detector looking ahead, see [`LookAhead`]), and
+    /// leaves their events with the batch.
     fn run(&mut self, b: &Batch) {
-        let events = &mut self.events;
-        look_ahead(&mut self.flood, &b.inputs, |flood, i, x| {
+        let Keyed { stats, arp, flood, events } = self;
+        look_ahead(flood, &b.inputs, |flood, i, x| {
             events.frame = i as u32;
+            events.stage(Pos::Stats, |e| stats.packet(x, e));
             events.stage(Pos::Flood, |e| flood.packet(x, e));
+            events.stage(Pos::Arp, |e| arp.packet(x, e));
         });
-        let _ = b.flood.set(self.events.take());
+        let _ = b.keyed.set(events.take());
     }
 }
 
-/// The SYN-flood detector shared by the reading and the writing thread: batches wait for it in
-/// the order they were read, and a thread that runs it takes the oldest while holding it, so
-/// the detector sees them in that order.
-struct FloodLane {
+/// The keyed stages shared by the reading and the writing thread: batches wait for them in the
+/// order they were read, and a thread that runs them takes the oldest while holding them, so
+/// they see the batches in that order.
+struct KeyedLane {
     waiting: Mutex<VecDeque<Arc<Batch>>>,
-    stage: Mutex<FloodStage>,
+    stage: Mutex<Keyed>,
 }
 
-impl FloodLane {
+impl KeyedLane {
     fn waiting(&self) -> MutexGuard<'_, VecDeque<Arc<Batch>>> {
         // A thread that panicked while holding it left it whole (a push or a pop).
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs the detector over the oldest waiting batch with the stage held; false when none
-    /// waits or `done` says the work is no longer needed.
-    fn run_oldest(&self, stage: &mut FloodStage, done: impl Fn() -> bool) -> bool {
+    /// Runs the stages over the oldest waiting batch, holding them; false when none waits or
+    /// `done` says the work is no longer needed.
+    fn run_oldest(&self, stage: &mut Keyed, done: impl Fn() -> bool) -> bool {
         if done() {
             return false;
         }
@@ -286,18 +274,18 @@ impl FloodLane {
         true
     }
 
-    /// The reading thread, which would otherwise wait: runs the detector over the oldest
-    /// waiting batch unless the writing thread is running it; whether it did.
+    /// The reading thread, which would otherwise wait: runs the stages over the oldest waiting
+    /// batch unless the writing thread is running them; whether it did.
     fn help(&self) -> bool {
         let Ok(mut stage) = self.stage.try_lock() else { return false };
         self.run_oldest(&mut stage, || false)
     }
 
-    /// The writing thread, about to write `b`: runs the detector until it has seen `b`.
+    /// The writing thread, about to write `b`: runs the stages until they have seen `b`.
     fn finish(&self, b: &Batch) {
-        while b.flood.get().is_none() {
+        while b.keyed.get().is_none() {
             let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
-            if !self.run_oldest(&mut stage, || b.flood.get().is_some()) && b.flood.get().is_none() {
+            if !self.run_oldest(&mut stage, || b.keyed.get().is_some()) && b.keyed.get().is_none() {
                 // Not waiting and not done: the reading thread died holding it (its join says
                 // why).
                 return;
@@ -357,9 +345,8 @@ impl<W: Write> Back<W> {
             }
         }
         self.peak = self.peak.max(self.tracked.iter().copied().max().unwrap_or(0) as usize);
-        self.events.extend(b.events.iter().cloned());
-        if let Some(f) = b.flood.get() {
-            self.events.extend(f.iter().cloned());
+        if let Some(k) = b.keyed.get() {
+            self.events.extend(k.iter().cloned());
         }
         let evs = self.events.sorted();
         if !self.printer.shows_packets() {
@@ -415,8 +402,8 @@ pub struct Ran {
 pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
     let keep_frames = printer.shows_packets();
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { stats, arp, events: FrameEvents::default() };
-    let mut flood = FloodStage { flood, events: FrameEvents::default() };
+    let mut front = Front;
+    let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default() };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };
 
@@ -424,7 +411,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         // One thread: each batch goes through the other side as soon as it is full.
         let mut failed: Option<io::Error> = None;
         let errors = front.read(inputs, keep_frames, |mut b| {
-            flood.run(&b);
+            keyed.run(&b);
             match back.batch(&b) {
             Ok(()) => {
                 b.clear();
@@ -440,14 +427,13 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         }
         (errors, Vec::new())
     } else {
-        let lane = FloodLane { waiting: Mutex::new(VecDeque::new()), stage: Mutex::new(flood) };
+        let lane = KeyedLane { waiting: Mutex::new(VecDeque::new()), stage: Mutex::new(keyed) };
         let ran = threaded(inputs, keep_frames, &mut front, &lane, &mut back, remote_shards)?;
-        flood = lane.stage.into_inner().unwrap_or_else(PoisonError::into_inner);
+        keyed = lane.stage.into_inner().unwrap_or_else(PoisonError::into_inner);
         ran
     };
 
-    let Front { stats, arp, .. } = front;
-    let flood = flood.flood;
+    let Keyed { stats, arp, flood, .. } = keyed;
     let Back { mut printer, mut local, peak, seen: back_seen, .. } = back;
     local.extend(remote);
     let stages = Stages { stats, conns: local, flood, arp };
@@ -463,7 +449,7 @@ fn threaded<W: Write>(
     inputs: &Inputs<'_>,
     keep_frames: bool,
     front: &mut Front,
-    lane: &FloodLane,
+    lane: &KeyedLane,
     back: &mut Back<W>,
     shards: Vec<ConnTracker>,
 ) -> io::Result<(Vec<InputError>, Vec<ConnTracker>)> {
@@ -492,7 +478,8 @@ fn threaded<W: Write>(
                 for tx in &backs {
                     tx.send(b.clone()).ok()?;
                 }
-                // No room to hand it on: run the detector instead of waiting, while it has work.
+                // No room to hand it on: run the keyed stages instead of waiting, while they have
+                // work.
                 let mut b = b;
                 loop {
                     match out_tx.try_send(b) {
