@@ -12,8 +12,9 @@
 //!   partitions by the hash of the flow key, and each shard owns some of them alone, so it needs
 //!   no lock. Every shard sees every frame's time, so timers fire at the same frames whatever the
 //!   number of shards.
-//! - Work keyed otherwise has one instance each, placed by the pipeline: the statistics and the
-//!   ARP table on the reading thread, the SYN-flood detector (keyed by target) beside the output.
+//! - Work keyed otherwise has one instance each (the statistics, the ARP table by address, the
+//!   SYN-flood detector by target), placed by the pipeline: together, a batch at a time, on
+//!   whichever thread has room.
 //! - Every event carries its frame, its stage and an order key, and is merged back in frame order
 //!   ([`merge`]), so every `--threads` value prints byte for byte what one thread prints.
 //!
