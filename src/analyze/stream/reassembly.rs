@@ -24,6 +24,20 @@ pub struct Caps {
     pub recent: usize,
 }
 
+/// One segment of the direction: its sequence number, payload, whether it carries a FIN, and
+/// the frame it came in.
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'a> {
+    /// Sequence number of its first byte.
+    pub seq: u32,
+    /// Payload, as captured.
+    pub bytes: &'a [u8],
+    /// It carries a FIN.
+    pub fin: bool,
+    /// Its frame number.
+    pub frame: u64,
+}
+
 /// What a reassembler hands on, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk<'a> {
@@ -116,11 +130,11 @@ impl Reassembler {
         u64::try_from(self.next as i64 + d).ok()
     }
 
-    /// A segment of this direction: its sequence number, payload, whether it carries a FIN, and
-    /// its frame. In-order bytes (and any held bytes they unblock) go to `out`; `budget` is the
-    /// caller's shared allowance of held bytes over every stream, which out-of-order bytes held
-    /// here draw from (and released bytes return to).
-    pub fn segment(&mut self, seq: u32, payload: &[u8], fin: bool, frame: u64, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
+    /// A segment of this direction. In-order bytes (and any held bytes they unblock) go to `out`;
+    /// `budget` is the caller's shared allowance of held bytes over every stream, which
+    /// out-of-order bytes held here draw from (and released bytes return to).
+    pub fn segment(&mut self, piece: Piece<'_>, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
+        let Piece { seq, bytes: payload, fin, frame } = piece;
         if self.base.is_none() {
             if payload.is_empty() {
                 return;
@@ -374,7 +388,7 @@ mod test {
 
         fn seg(&mut self, seq: u32, payload: &str, caps: Caps) -> &mut Run {
             let Run { r, budget, text, offsets } = self;
-            r.segment(seq, payload.as_bytes(), false, 1, caps, budget, &mut |c| match c {
+            r.segment(Piece { seq, bytes: payload.as_bytes(), fin: false, frame: 1 }, caps, budget, &mut |c| match c {
                 Chunk::Data { offset, bytes, .. } => {
                     offsets.push(offset);
                     text.push_str(&String::from_utf8_lossy(bytes));
@@ -524,7 +538,7 @@ mod test {
     fn the_fin_marks_the_end() {
         let mut run = Run::new(Some(0));
         let Run { r, budget, text, .. } = &mut run;
-        r.segment(1, b"bye", true, 1, CAPS, budget, &mut |c| {
+        r.segment(Piece { seq: 1, bytes: b"bye", fin: true, frame: 1 }, CAPS, budget, &mut |c| {
             if let Chunk::Data { bytes, .. } = c {
                 text.push_str(&String::from_utf8_lossy(bytes));
             }
@@ -570,7 +584,7 @@ mod test {
             let mut budget = usize::MAX / 2;
             for (s, e) in segs {
                 let seq = isn.wrapping_add(1).wrapping_add(s as u32);
-                r.segment(seq, &stream[s..e], false, 1, CAPS, &mut budget, &mut |c| {
+                r.segment(Piece { seq, bytes: &stream[s..e], fin: false, frame: 1 }, CAPS, &mut budget, &mut |c| {
                     if let Chunk::Data { bytes, .. } = c {
                         got.extend_from_slice(bytes);
                     }
@@ -615,7 +629,8 @@ mod test {
                 // Random pieces, some dropped on the way (never sent), some sent twice.
                 let s0 = (rnd() % len as u64) as usize;
                 let e0 = (s0 + 1 + (rnd() % 300) as usize).min(len);
-                r.segment(isn.wrapping_add(1).wrapping_add(s0 as u32), &stream[s0..e0], false, 1, caps, &mut budget, &mut check);
+                let seq = isn.wrapping_add(1).wrapping_add(s0 as u32);
+                r.segment(Piece { seq, bytes: &stream[s0..e0], fin: false, frame: 1 }, caps, &mut budget, &mut check);
                 assert!(r.held() <= caps.held, "round {round}: held {} over the cap {}", r.held(), caps.held);
             }
             r.finish(caps, &mut budget, &mut check);
