@@ -9,14 +9,20 @@
 #   insp-br   (mixed.pcapng only) bridge br0 with ports br-cli 02:00:00:00:01:01
 #             and br-srv 02:00:00:00:01:02 between the two namespaces above
 #
-# Usage: sudo scripts/record_captures.sh [OUTDIR]     (default: captures/)
-# Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, hping3, arping
-#        (Thomas Habets' arping, Debian package "arping"), ping, curl,
-#        nc (netcat-openbsd), python3, timeout.
+# Usage: sudo scripts/record_captures.sh [OUTDIR [FILE...]]   (default: captures/, all)
+#        e.g. sudo scripts/record_captures.sh captures streams.pcap
+# Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, editcap, hping3,
+#        arping (Thomas Habets' arping, Debian package "arping"), ping, curl,
+#        nc (netcat-openbsd), python3, timeout, iptables, ethtool.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEST="${1:-$HERE/../captures}"
+shift || true
+ALL=(web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng streams.pcap streams-gap.pcap)
+WANT=("$@")
+[ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
+wanted() { local w; for w in "${WANT[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 mkdir -p "$DEST"
 DEST="$(cd "$DEST" && pwd)"
 
@@ -38,10 +44,10 @@ log() { echo "record_captures: $*" >&2; }
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
 missing=()
-for t in ip ss tcpdump dumpcap tshark reordercap hping3 arping ping curl nc python3 timeout; do
+for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables ethtool; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils)"
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables ethtool)"
 arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
 PY="$(command -v python3)"
@@ -76,6 +82,9 @@ cat >"$TMP/www/index.html" <<'EOF'
 <body><p>Hello from the server namespace.</p></body></html>
 EOF
 printf 'small file served for the inspect sample captures\n' >"$TMP/www/hello.txt"
+# A body of many segments: 600 numbered lines of 64 bytes (38400 bytes).
+"$PY" -c 'import sys
+for i in range(600): sys.stdout.write("line %04d of a body that spans many TCP segments ..........\n" % i)' >"$TMP/www/body.txt"
 
 # Helper servers (each bounded: they exit by themselves after a few seconds).
 cat >"$TMP/closefirst.py" <<'EOF'
@@ -112,6 +121,48 @@ s.bind((host, port)); s.settimeout(20)
 for _ in range(n):
     d, a = s.recvfrom(2048)
     s.sendto(d, a)
+EOF
+cat >"$TMP/sticky.py" <<'EOF'
+# Messages with a 2-byte big-endian length header, as the socket course
+# teaches. The client sends 11 small messages with one send() each, quickly,
+# so the kernel (Nagle) packs several into one segment, then one message
+# larger than a segment. The server reads them back by their headers and
+# answers each with a one-line acknowledgement.
+import socket, struct, sys, signal, time
+signal.alarm(30)
+role, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def read_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: return None
+        b += d
+    return b
+if role == "server":
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port)); s.listen(1); s.settimeout(20)
+    c, _ = s.accept(); c.settimeout(10)
+    n = 0
+    while True:
+        h = read_exact(c, 2)
+        if h is None: break
+        body = read_exact(c, struct.unpack("!H", h)[0])
+        if body is None: break
+        n += 1
+        c.sendall(b"ok %d %d\n" % (n, len(body)))
+    c.close(); s.close()
+else:
+    c = socket.create_connection((host, port), timeout=10)
+    for i in range(11):
+        m = b"message %02d" % i
+        c.send(struct.pack("!H", len(m)) + m)
+    time.sleep(0.2)
+    big = bytes((i % 26) + 65 for i in range(5000))
+    c.sendall(struct.pack("!H", len(big)) + big)
+    time.sleep(0.3)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(4096): pass
+    c.close()
 EOF
 
 # ---------------------------------------------------------------- topology
@@ -266,6 +317,66 @@ record_web() {
     stop_bg "$http"; stop_bg "$cf"
 }
 
+# ---------------------------------------------------------------- streams.pcap
+# Byte streams: keep-alive, pipelining, a body of many segments, messages
+# packed into segments, and a download through random loss.
+record_streams() {
+    local try
+    for try in 1 2 3 4 5; do
+        record_streams_once
+        # Loss is random: record again until it made a retransmission and an
+        # out-of-order segment.
+        if [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && tcp.analysis.retransmission' 2>/dev/null | wc -l)" -ge 1 ] &&
+           [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && (tcp.analysis.out_of_order || tcp.analysis.lost_segment)' 2>/dev/null | wc -l)" -ge 1 ]; then
+            return 0
+        fi
+        log "streams.pcap: the loss made no retransmission or reordering; recording again ($try)"
+    done
+    die "streams.pcap: no retransmission and reordering after 5 tries"
+}
+
+record_streams_once() {
+    setup_pair
+    # Segments as the wire carries them: no segmentation or receive offloads.
+    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null 2>&1 || true
+    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1 || true
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 81; local lossy=$BGPID
+    bg "$SRV" "$PY" "$TMP/sticky.py" server "$SRV_IP" 9000;                 local sticky=$BGPID
+    wait_listen "$SRV" tcp 80; wait_listen "$SRV" tcp 81; wait_listen "$SRV" tcp 9000
+    # Port 81 only: the server loses 12% of what it sends before the capture
+    # sees it (a gap, then the retransmission fills it: out of order), and the
+    # client loses 12% of what it receives after the capture saw it (the
+    # retransmission is a second copy).
+    nsx "$SRV" iptables -A OUTPUT -p tcp --sport 81 -m statistic --mode random --probability 0.12 -j DROP
+    nsx "$CLI" iptables -A INPUT -p tcp --sport 81 -m statistic --mode random --probability 0.12 -j DROP
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" streams.pcap
+    # 1. Keep-alive: three requests on one connection, the second body 38400 bytes.
+    C curl -sS -o /dev/null -o /dev/null -o /dev/null \
+        "http://$SRV_IP/hello.txt" "http://$SRV_IP/body.txt" "http://$SRV_IP/index.html"
+    sleep 0.2
+    # 2. Pipelining: two requests in one segment, before any answer.
+    printf 'GET /hello.txt HTTP/1.1\r\nHost: %s\r\n\r\nGET /index.html HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$SRV_IP" "$SRV_IP" \
+        | C nc -N "$SRV_IP" 80 >/dev/null
+    sleep 0.2
+    # 3. Length-prefixed messages packed into segments.
+    C "$PY" "$TMP/sticky.py" client "$SRV_IP" 9000
+    sleep 0.2
+    # 4. The body again, through the loss.
+    C curl -sS -o /dev/null "http://$SRV_IP:81/body.txt"
+    cap_stop
+    stop_bg "$http"; stop_bg "$lossy"; stop_bg "$sticky"
+    # streams-gap.pcap: the same without the keep-alive body's fifth data segment
+    # from the server, as if the capture had missed a packet the client got.
+    local gone
+    gone=$(tshark -r "$OUT/streams.pcap" -Y 'tcp.srcport == 80 && tcp.len > 1000' -T fields -e frame.number 2>/dev/null | sed -n 5p)
+    [ -n "$gone" ] || die "streams.pcap: no fifth body segment on port 80"
+    editcap -F pcap "$OUT/streams.pcap" "$OUT/streams-gap.pcap" "$gone"
+    chmod 644 "$OUT/streams-gap.pcap"
+    log "wrote streams-gap.pcap: streams.pcap without frame $gone"
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -375,6 +486,7 @@ record_nano() {
 FAILED=0
 expect() {
     local f=$1 min=$2 max=$3 filter=$4 n
+    wanted "$f" || return 0
     n=$(tshark -r "$OUT/$f" -Y "$filter" 2>/dev/null | wc -l)
     if [ "$n" -lt "$min" ] || [ "$n" -gt "$max" ]; then
         echo "record_captures: CHECK FAILED: $f: '$filter' matched $n packets, expected $min..$max" >&2
@@ -384,6 +496,7 @@ expect() {
 # expect_fields FILE MIN MAX FILTER FIELD: number of distinct FIELD values.
 expect_distinct() {
     local f=$1 min=$2 max=$3 filter=$4 field=$5 n
+    wanted "$f" || return 0
     n=$(tshark -r "$OUT/$f" -Y "$filter" -T fields -e "$field" 2>/dev/null | sort -u | grep -c . || true)
     if [ "$n" -lt "$min" ] || [ "$n" -gt "$max" ]; then
         echo "record_captures: CHECK FAILED: $f: distinct $field for '$filter' = $n, expected $min..$max" >&2
@@ -395,7 +508,7 @@ first_fin_from() {  # first_fin_from FILE PORT: source address of the first FIN 
 }
 check_all() {
     local f
-    for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng; do
+    for f in "${WANT[@]}"; do
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
     done
@@ -405,8 +518,8 @@ check_all() {
     expect web.pcap 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
     expect web.pcap 2 2 'http.request.method == "GET"'
     expect web.pcap 2 2 'http.response.code == 200'
-    [ "$(first_fin_from web.pcap 80)" = "$CLI_IP" ]   || { echo "record_captures: CHECK FAILED: web.pcap: client should close port 80 first" >&2; FAILED=1; }
-    [ "$(first_fin_from web.pcap 8080)" = "$SRV_IP" ] || { echo "record_captures: CHECK FAILED: web.pcap: server should close port 8080 first" >&2; FAILED=1; }
+    wanted web.pcap && [ "$(first_fin_from web.pcap 80)" != "$CLI_IP" ] && { echo "record_captures: CHECK FAILED: web.pcap: client should close port 80 first" >&2; FAILED=1; }
+    wanted web.pcap && [ "$(first_fin_from web.pcap 8080)" != "$SRV_IP" ] && { echo "record_captures: CHECK FAILED: web.pcap: server should close port 8080 first" >&2; FAILED=1; }
     # refused.pcap: two SYNs, each answered by RST-ACK.
     expect refused.pcap 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
     expect refused.pcap 2 2 'tcp.flags.reset == 1 && tcp.flags.ack == 1'
@@ -428,12 +541,12 @@ check_all() {
     expect_distinct synflood.pcap 250 300 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.window_size_value == 512' ip.src
     expect synflood.pcap 3 3 'http.response.code == 200'
     # handshake-nano.pcap: nanosecond pcap with one HTTP exchange.
-    capinfos -t "$OUT/handshake-nano.pcap" | grep -q 'nanosecond pcap' || { echo "record_captures: CHECK FAILED: handshake-nano.pcap is not nanosecond pcap" >&2; FAILED=1; }
+    wanted handshake-nano.pcap && ! capinfos -t "$OUT/handshake-nano.pcap" | grep -q 'nanosecond pcap' && { echo "record_captures: CHECK FAILED: handshake-nano.pcap is not nanosecond pcap" >&2; FAILED=1; }
     expect handshake-nano.pcap 1 1 'http.response.code == 200'
     # pcapng files.
-    capinfos -t "$OUT/web.pcapng" | grep -q 'pcapng' || { echo "record_captures: CHECK FAILED: web.pcapng is not pcapng" >&2; FAILED=1; }
+    wanted web.pcapng && ! capinfos -t "$OUT/web.pcapng" | grep -q 'pcapng' && { echo "record_captures: CHECK FAILED: web.pcapng is not pcapng" >&2; FAILED=1; }
     expect web.pcapng 2 2 'http.response.code == 200'
-    capinfos -t "$OUT/mixed.pcapng" | grep -q 'pcapng' || { echo "record_captures: CHECK FAILED: mixed.pcapng is not pcapng" >&2; FAILED=1; }
+    wanted mixed.pcapng && ! capinfos -t "$OUT/mixed.pcapng" | grep -q 'pcapng' && { echo "record_captures: CHECK FAILED: mixed.pcapng is not pcapng" >&2; FAILED=1; }
     # Every frame is seen on both bridge ports (tshark calls the second copy a
     # retransmission, so HTTP is dissected once).
     expect mixed.pcapng 1 1 'http.response.code == 200'
@@ -441,19 +554,29 @@ check_all() {
     expect mixed.pcapng 12 20 'frame.interface_name == "br-srv" && (arp || tcp)'
     expect mixed.pcapng 2 2 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
     expect mixed.pcapng 0 0 '!(arp || tcp)'
+    # streams.pcap: two connections to port 80, one to 81, one to 9000;
+    # keep-alive, a pipelined pair in one segment, loss on port 81 (which may
+    # retransmit a SYN).
+    expect streams.pcap 3 6 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && (tcp.dstport == 80 || tcp.dstport == 81)'
+    expect streams.pcap 1 1 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 9000'
+    expect streams.pcap 4 4 'http.request.method == "GET" && tcp.dstport == 80'
+    expect streams.pcap 1 1 'tcp.dstport == 80 && frame contains "GET /hello.txt" && frame contains "GET /index.html"'
+    expect streams.pcap 1 99 'tcp.port == 81 && tcp.analysis.retransmission'
+    expect streams-gap.pcap 1 99 'tcp.analysis.lost_segment'
     [ "$FAILED" -eq 0 ] || die "some captures do not hold what they should; $DEST left unchanged"
 }
 
 start=$SECONDS
-record_web
-record_refused
-record_udp
-record_arp
-record_synflood
-record_web_pcapng
-record_mixed
-record_nano
+wanted web.pcap && record_web
+wanted refused.pcap && record_refused
+wanted udp-unreach.pcap && record_udp
+wanted arp.pcap && record_arp
+wanted synflood.pcap && record_synflood
+wanted web.pcapng && record_web_pcapng
+wanted mixed.pcapng && record_mixed
+wanted handshake-nano.pcap && record_nano
+if wanted streams.pcap || wanted streams-gap.pcap; then record_streams; fi
 teardown
 check_all
-cp -p "$OUT"/*.pcap "$OUT"/*.pcapng "$DEST"/
+for f in "${WANT[@]}"; do cp -p "$OUT/$f" "$DEST"/; done
 log "all checks passed; done in $((SECONDS - start)) s; files in $DEST"

@@ -31,6 +31,9 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List network interfaces: index, MAC, addresses, state.
     Interfaces(InterfacesArgs),
+    /// Show one TCP or UDP conversation's bytes in order, each direction marked (tshark's
+    /// `-z follow`); without N or --conn, list the conversations.
+    Follow(FollowArgs),
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -302,6 +305,34 @@ pub struct SubnetArgs {
     /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `inspect follow FILE [N]`
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    /// The pcap or pcapng file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The conversation: its number, counted from 0 in order of first packet (Wireshark's
+    /// tcp.stream or udp.stream).
+    #[arg(value_name = "N")]
+    pub stream: Option<u32>,
+    /// The connection with this uid (as `inspect conns` shows it).
+    #[arg(long, value_name = "UID", conflicts_with = "stream")]
+    pub conn: Option<String>,
+    /// Follow a UDP conversation rather than a TCP one.
+    #[arg(long)]
+    pub udp: bool,
+    /// How the bytes are shown: as text, as a hex dump, or as one line of hex per chunk.
+    #[arg(long, value_enum, default_value_t = crate::output::follow::Mode::Ascii)]
+    pub mode: crate::output::follow::Mode,
+    /// Output format: text as tshark prints it, or JSON Lines (one object per chunk).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Most out-of-order bytes held per direction waiting for missing ones; past it the
+    /// missing bytes are given up.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_held: usize,
 }
 
 /// `inspect interfaces`

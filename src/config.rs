@@ -25,6 +25,8 @@ pub enum Config {
         /// Table or JSON.
         format: Format,
     },
+    /// `follow`.
+    Follow(crate::command::follow::FollowConfig),
     /// `interfaces`.
     Interfaces {
         /// Table or JSON.
@@ -110,6 +112,17 @@ impl Config {
                 format: a.format,
             },
             Command::Interfaces(a) => Config::Interfaces { format: a.format },
+            Command::Follow(a) => {
+                use crate::command::follow::{FollowConfig, Pick};
+                let view = ViewOptions { format: a.format, ..ViewOptions::default() };
+                let conn = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &view, 1).conn;
+                let pick = match (a.stream, a.conn) {
+                    (Some(n), _) => Some(Pick::Stream(n)),
+                    (None, Some(u)) => Some(Pick::Uid(u)),
+                    (None, None) => None,
+                };
+                Config::Follow(FollowConfig { file: a.file, udp: a.udp, pick, mode: a.mode, json: a.format == Format::Json, max_held: a.max_held, conn })
+            }
         })
     }
 }

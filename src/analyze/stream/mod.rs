@@ -1,4 +1,6 @@
-//! TCP streams: each direction's bytes put back in order ([`reassembly`]), for the views and
-//! parsers that read what an application sent rather than what a segment carried.
+//! TCP streams: each direction's bytes put back in order ([`reassembly`]), a conversation's two
+//! directions together ([`follow`]), and Wireshark's stream numbers ([`index`]).
 
+pub mod follow;
+pub mod index;
 pub mod reassembly;

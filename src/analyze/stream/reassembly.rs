@@ -15,6 +15,17 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::source::Ts;
+
+/// The frame a segment came in: its number and time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// Frame number.
+    pub frame: u64,
+    /// Capture time.
+    pub ts: Ts,
+}
+
 /// Caps of one direction.
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
@@ -34,15 +45,15 @@ pub struct Piece<'a> {
     pub bytes: &'a [u8],
     /// It carries a FIN.
     pub fin: bool,
-    /// Its frame number.
-    pub frame: u64,
+    /// The frame it came in.
+    pub origin: Origin,
 }
 
 /// What a reassembler hands on, in stream order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Chunk<'a> {
     /// Bytes at this stream offset, from the segment of this frame.
-    Data { offset: u64, bytes: &'a [u8], frame: u64 },
+    Data { offset: u64, bytes: &'a [u8], origin: Origin },
     /// Bytes never seen, given up: the stream goes on after them.
     Gap { offset: u64, len: u64 },
 }
@@ -77,8 +88,8 @@ pub struct Reassembler {
     base: Option<u32>,
     /// Offset of the next byte to deliver.
     next: u64,
-    /// Out-of-order pieces by offset, none overlapping another: bytes and frame.
-    held: BTreeMap<u64, (Vec<u8>, u64)>,
+    /// Out-of-order pieces by offset, none overlapping another: bytes and origin.
+    held: BTreeMap<u64, (Vec<u8>, Origin)>,
     held_bytes: usize,
     /// The last delivered bytes (ending at `next`).
     recent: VecDeque<u8>,
@@ -134,7 +145,7 @@ impl Reassembler {
     /// `budget` is the caller's shared allowance of held bytes over every stream, which
     /// out-of-order bytes held here draw from (and released bytes return to).
     pub fn segment(&mut self, piece: Piece<'_>, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
-        let Piece { seq, bytes: payload, fin, frame } = piece;
+        let Piece { seq, bytes: payload, fin, origin: frame } = piece;
         if self.base.is_none() {
             if payload.is_empty() {
                 return;
@@ -201,8 +212,8 @@ impl Reassembler {
     }
 
     /// Hands on in-order bytes at `start` (== `next`).
-    fn deliver(&mut self, start: u64, bytes: &[u8], frame: u64, caps: Caps, out: &mut dyn FnMut(Chunk<'_>)) {
-        out(Chunk::Data { offset: start, bytes, frame });
+    fn deliver(&mut self, start: u64, bytes: &[u8], frame: Origin, caps: Caps, out: &mut dyn FnMut(Chunk<'_>)) {
+        out(Chunk::Data { offset: start, bytes, origin: frame });
         self.next = start + bytes.len() as u64;
         self.stats.delivered += bytes.len() as u64;
         // Keep the tail of what was delivered, for comparing retransmissions.
@@ -243,7 +254,7 @@ impl Reassembler {
     }
 
     /// Holds out-of-order bytes at `start` (> `next`), the first copy of each byte winning.
-    fn hold(&mut self, start: u64, bytes: &[u8], frame: u64, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
+    fn hold(&mut self, start: u64, bytes: &[u8], frame: Origin, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
         // The parts not held yet, each compared where it overlaps a held piece.
         let end = start + bytes.len() as u64;
         let mut fresh: Vec<(u64, u64)> = Vec::new();
@@ -328,6 +339,24 @@ impl Reassembler {
         self.recent.clear();
     }
 
+    /// Offset 0 is sequence number `seq`, unless it is known already: a direction picked up
+    /// mid-stream by a segment without payload.
+    pub fn start_at(&mut self, seq: u32) {
+        if self.base.is_none() {
+            self.base = Some(seq);
+        }
+    }
+
+    /// The peer acknowledged up to `ack`, past some held bytes: the bytes missing before those
+    /// will not come, so they are given up as gaps and the held bytes go on. Missing bytes with
+    /// nothing held after them wait (what Wireshark's follow does).
+    pub fn acked_held(&mut self, ack: u32, caps: Caps, budget: &mut usize, out: &mut dyn FnMut(Chunk<'_>)) {
+        let Some(upto) = self.offset(ack) else { return };
+        while self.held.first_key_value().is_some_and(|(&at, _)| at < upto) {
+            self.skip_gap(caps, budget, out);
+        }
+    }
+
     /// The peer acknowledged up to `ack`: bytes before it that never came will not come (the
     /// receiver has them; the capture missed them), so they are given up as gaps now, with what
     /// was held after them.
@@ -388,7 +417,7 @@ mod test {
 
         fn seg(&mut self, seq: u32, payload: &str, caps: Caps) -> &mut Run {
             let Run { r, budget, text, offsets } = self;
-            r.segment(Piece { seq, bytes: payload.as_bytes(), fin: false, frame: 1 }, caps, budget, &mut |c| match c {
+            r.segment(Piece { seq, bytes: payload.as_bytes(), fin: false, origin: Origin::default() }, caps, budget, &mut |c| match c {
                 Chunk::Data { offset, bytes, .. } => {
                     offsets.push(offset);
                     text.push_str(&String::from_utf8_lossy(bytes));
@@ -538,7 +567,7 @@ mod test {
     fn the_fin_marks_the_end() {
         let mut run = Run::new(Some(0));
         let Run { r, budget, text, .. } = &mut run;
-        r.segment(Piece { seq: 1, bytes: b"bye", fin: true, frame: 1 }, CAPS, budget, &mut |c| {
+        r.segment(Piece { seq: 1, bytes: b"bye", fin: true, origin: Origin::default() }, CAPS, budget, &mut |c| {
             if let Chunk::Data { bytes, .. } = c {
                 text.push_str(&String::from_utf8_lossy(bytes));
             }
@@ -584,7 +613,7 @@ mod test {
             let mut budget = usize::MAX / 2;
             for (s, e) in segs {
                 let seq = isn.wrapping_add(1).wrapping_add(s as u32);
-                r.segment(Piece { seq, bytes: &stream[s..e], fin: false, frame: 1 }, CAPS, &mut budget, &mut |c| {
+                r.segment(Piece { seq, bytes: &stream[s..e], fin: false, origin: Origin::default() }, CAPS, &mut budget, &mut |c| {
                     if let Chunk::Data { bytes, .. } = c {
                         got.extend_from_slice(bytes);
                     }
@@ -630,7 +659,7 @@ mod test {
                 let s0 = (rnd() % len as u64) as usize;
                 let e0 = (s0 + 1 + (rnd() % 300) as usize).min(len);
                 let seq = isn.wrapping_add(1).wrapping_add(s0 as u32);
-                r.segment(Piece { seq, bytes: &stream[s0..e0], fin: false, frame: 1 }, caps, &mut budget, &mut check);
+                r.segment(Piece { seq, bytes: &stream[s0..e0], fin: false, origin: Origin::default() }, caps, &mut budget, &mut check);
                 assert!(r.held() <= caps.held, "round {round}: held {} over the cap {}", r.held(), caps.held);
             }
             r.finish(caps, &mut budget, &mut check);

@@ -691,6 +691,23 @@ impl LookAhead for ConnTracker {
     }
 }
 
+/// One connection as it stands, for the views that follow a single connection (`follow`,
+/// `ladder`).
+impl ConnTracker {
+    /// The connection a flow's packets belong to now (as the tracker left it after the last
+    /// packet it took): its uid, and the connection.
+    pub fn current(&self, f: &FlowSeg) -> Option<(String, std::borrow::Cow<'_, Conn>)> {
+        let p = partition(f.hash, self.parts.len());
+        let table = self.parts.get(p)?;
+        let (key, t) = table.get(table.find_hashed(&f.key, f.hash)?)?;
+        let start = match t {
+            Tracked::First(first) => first.now,
+            Tracked::Conn(c) => c.start_ns,
+        };
+        Some((uid(key, start), t.view()))
+    }
+}
+
 /// The live view (`capture --conns`): read-only, so a redraw never changes the analysis.
 impl ConnTracker {
     /// The summary as it stands now: totals over every connection so far (those that left the
