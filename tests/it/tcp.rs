@@ -28,7 +28,7 @@ pub fn tests() -> Vec<Test> {
         trial!(half_open_expires_and_filters_as_syn_rcvd),
         trial!(idle_connection_expires),
         trial!(new_syn_after_close_starts_a_new_connection),
-        trial!(mid_stream_start_uses_first_sender),
+        trial!(mid_stream_start_takes_zeeks_originator),
         trial!(bad_state_is_a_usage_error),
         trial!(conns_help_has_no_packet_view_options),
         trial!(counts_only_end_of_run_matches_the_records_path),
@@ -196,14 +196,15 @@ fn mixed_pcapng_counts_each_copy_once_as_data() {
     for k in ["orig_bytes", "resp_bytes"] {
         assert_eq!(n(&c[k]), n(&one[k]), "{k}: payload counted once");
     }
-    // The client's copied SYN, request and FIN are retransmissions; its other copies (4 pure
-    // ACKs) are duplicate ACKs. The server sent one pure ACK; its other 4 segments (SYN-ACK, the
-    // response's two segments, FIN) are retransmitted by the copy.
-    assert_eq!((n(&c["orig_retrans"]), n(&c["resp_retrans"])), (3, n(&one["resp_pkts"]) - 1));
+    // Zeek's retransmission is a segment whose payload was seen (`update_last_seq` in
+    // `TCPSessionAdapter.cc`): of the client's copies only the request's, of the server's the
+    // response's two segments. The copied SYN, SYN-ACK and FINs and the duplicate pure ACKs
+    // carry no payload.
+    assert_eq!((n(&c["orig_retrans"]), n(&c["resp_retrans"])), (1, 2));
     assert_eq!((s(&c["conn_state"]), s(&c["orig_state"]), s(&c["resp_state"])), ("SF", "TIME_WAIT", "CLOSED"));
-    // Zeek's history notes the retransmissions once per direction (T from the client, t from
-    // the server).
-    assert_eq!(s(&c["history"]), "SThtADadFf");
+    // Zeek's history notes each direction's first retransmission after the letters of its
+    // packet: T after the request's D, t after the response's d.
+    assert_eq!(s(&c["history"]), "ShADTadtFf");
 }
 
 fn time_wait_expires_on_packet_time() {
@@ -377,7 +378,11 @@ fn new_syn_after_close_starts_a_new_connection() {
     assert_ne!(list[0]["uid"], list[1]["uid"]);
 }
 
-fn mid_stream_start_uses_first_sender() {
+/// A connection picked up mid-stream: Zeek guesses the originator from the ports
+/// (`WantConnection` in `src/packet_analysis/protocol/tcp/TCP.cc`): the first packet coming from
+/// a likely server port (80) makes its receiver the originator, noted `^`; between two ports that
+/// are not, the first sender is the originator.
+fn mid_stream_start_takes_zeeks_originator() {
     let dir = TempDir::new("tcp-mid");
     // Data from the server first, then the client answers and both close.
     let p = write_pcap(
@@ -389,14 +394,21 @@ fn mid_stream_start_uses_first_sender() {
             (1.2, seg(C, S, 40000, 80, 1000, 5100, FIN | ACK, 0)),
             (1.3, seg(S, C, 80, 40000, 5100, 1001, FIN | ACK, 0)),
             (1.4, seg(C, S, 40000, 80, 1001, 5101, ACK, 0)),
+            // The same between two ports Zeek knows no server on.
+            (2.0, seg(S, C, 41000, 40000, 5000, 1000, PSH | ACK, 100)),
+            (2.1, seg(C, S, 40000, 41000, 1000, 5100, ACK, 0)),
         ],
     );
     let list = run_file(&p, &[]);
-    let c = &list[0];
+    let port = |p: u64| list.iter().find(|c| n(&c["id.orig_p"]) == p || n(&c["id.resp_p"]) == p).expect("connection");
+    let c = port(80);
     assert_eq!(c["mid_stream"], true);
-    assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"])), ("192.0.2.2", 80));
-    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("CLOSED", "TIME_WAIT"));
-    assert_eq!(s(&c["history"]), "DafF");
+    assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"]), n(&c["id.resp_p"])), ("192.0.2.1", 40000, 80));
+    assert_eq!((s(&c["orig_state"]), s(&c["resp_state"])), ("TIME_WAIT", "CLOSED"));
+    // Both ends partial (no SYN), then both closed: SF (`conn_state`).
+    assert_eq!((s(&c["history"]), s(&c["conn_state"])), ("^dAFf", "SF"));
+    let c = port(41000);
+    assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"]), s(&c["history"]), s(&c["conn_state"])), ("192.0.2.2", 41000, "Da", "OTH"));
     let text = inspect_ok(["conns", &p.to_string_lossy()]);
     assert!(text.contains("already open when the capture began"), "{text}");
 }
