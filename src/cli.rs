@@ -123,8 +123,8 @@ pub struct ConnsArgs {
 #[command(next_help_heading = "Connections")]
 pub struct ConnArgs {
     /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
-    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 290 for
-    /// others, so 55 to 145 MB at the default cap.
+    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 305 for
+    /// others, so 55 to 155 MB at the default cap.
     #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_conns: u64,
     /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).

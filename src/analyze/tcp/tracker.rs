@@ -966,7 +966,7 @@ mod test {
     #[test]
     fn a_first_packet_takes_less_room_than_a_connection() {
         // What the table keeps of a connection until its second packet (a scan's or a flood's
-        // connections never have one): the packet, not the 160-byte connection.
+        // connections never have one): the packet, not the 176-byte connection.
         assert!(std::mem::size_of::<Tracked>() <= 40, "Tracked is {} bytes", std::mem::size_of::<Tracked>());
     }
 
