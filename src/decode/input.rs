@@ -142,7 +142,7 @@ impl Input {
                 }
                 let h = v4.header();
                 let ends = (wide_v4(h.source()), wide_v4(h.destination()), false);
-                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), p.ip_payload_len() as u32), p.len)
+                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 if p.transport.is_some() {
@@ -150,7 +150,7 @@ impl Input {
                 }
                 let h = v6.header();
                 let ends = (h.source(), h.destination(), true);
-                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), p.ip_payload_len() as u32), p.len)
+                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
             None => Net::Other,
@@ -180,6 +180,15 @@ impl Input {
             flags: OVER_IPV4,
             net,
         }
+    }
+}
+
+/// The IP payload length of an ICMP message, which its flow counts (0 for other packets, whose
+/// lengths come from their own headers).
+fn icmp_payload_len(p: &Packet<'_>) -> u32 {
+    match p.transport {
+        Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => p.ip_payload_len() as u32,
+        _ => 0,
     }
 }
 

@@ -290,7 +290,8 @@ impl Conn {
             // The SYN-ACK's sender, now the responder, is where Zeek leaves a responder whose
             // SYN-ACK came first: established (`UpdateInactiveState`).
             if self.resp.z() == ZState::SynAckSent {
-                self.resp.zs = ZState::Established as u8;
+                self.resp.zprev = ZState::Inactive;
+                self.resp.zs = ZState::Established;
             }
             let n = (self.hist_len as usize).min(HISTORY_MAX - 1);
             self.hist.copy_within(0..n, 1);
@@ -491,7 +492,7 @@ impl Conn {
     fn history_letters(&mut self, from_resp: bool, seg: &Seg) {
         let f = seg.flags;
         let (syn, ack, fin, rst) = (f & SYN != 0, f & ACK != 0, f & FIN != 0, f & RST != 0);
-        let e = *self.end(from_resp);
+        let (fin_seq, rst_seq) = (self.end(from_resp).fin_seq, self.end(from_resp).rst_seq);
         match syn as u8 + fin as u8 + rst as u8 {
             0 if seg.len > 0 => {
                 self.once(from_resp, H_DATA, b'D');
@@ -504,12 +505,12 @@ impl Conn {
                 self.once(from_resp, H_SYN, if ack { b'H' } else { b'S' });
             }
             1 if fin => {
-                if self.once(from_resp, H_FIN, b'F') && e.fin_seq != seg.seq.wrapping_add(seg.len) {
+                if self.once(from_resp, H_FIN, b'F') && fin_seq != seg.seq.wrapping_add(seg.len) {
                     self.letter(from_resp, b'F');
                 }
             }
             1 => {
-                if self.once(from_resp, H_RST, b'R') && e.rst_seq != seg.seq {
+                if self.once(from_resp, H_RST, b'R') && rst_seq != seg.seq {
                     self.letter(from_resp, b'R');
                 }
             }

@@ -51,8 +51,10 @@ pub struct Endpoint {
     /// RFC 793 state.
     pub state: TcpState,
     pub(super) flags: u8,
-    /// Zeek's state in the low nibble, the one before it in the high nibble.
-    pub(super) zs: u8,
+    /// Zeek's state.
+    pub(super) zs: ZState,
+    /// Zeek's state before the last change.
+    pub(super) zprev: ZState,
     /// Zeek's history masks recorded for this endpoint (`H_*`).
     pub(super) hist: u8,
     /// Packets sent.
@@ -87,19 +89,19 @@ impl Endpoint {
 
     /// Zeek's state of this endpoint.
     pub fn z(&self) -> ZState {
-        ZState::from_bits(self.zs)
+        self.zs
     }
 
     /// Zeek's state before the last change.
     pub(super) fn z_prev(&self) -> ZState {
-        ZState::from_bits(self.zs >> 4)
+        self.zprev
     }
 
     /// Moves Zeek's state to `to`, remembering the one left (a move to the same state is none).
     pub(super) fn set_z(&mut self, to: ZState) {
-        let now = self.z();
-        if now != to {
-            self.zs = (now as u8) << 4 | to as u8;
+        if self.zs != to {
+            self.zprev = self.zs;
+            self.zs = to;
         }
     }
 

@@ -31,21 +31,6 @@ pub enum ZState {
     Reset = 6,
 }
 
-impl ZState {
-    /// The state stored as `n` (a nibble of [`super::endpoint::Endpoint`]).
-    pub fn from_bits(n: u8) -> ZState {
-        match n & 0x7 {
-            1 => ZState::SynSent,
-            2 => ZState::SynAckSent,
-            3 => ZState::Partial,
-            4 => ZState::Established,
-            5 => ZState::Closed,
-            6 => ZState::Reset,
-            _ => ZState::Inactive,
-        }
-    }
-}
-
 /// Zeek's `conn_state` for TCP from the two endpoints' states; `sizes_zero` is whether neither
 /// end sent payload, `history` the connection's history letters (the `RSTOS0` pattern reads it).
 pub fn conn_state(o: ZState, r: ZState, sizes_zero: bool, history: &[u8]) -> ConnState {
