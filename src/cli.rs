@@ -123,8 +123,8 @@ pub struct ConnsArgs {
 #[command(next_help_heading = "Connections")]
 pub struct ConnArgs {
     /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
-    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 290 for
-    /// others, so 55 to 145 MB at the default cap.
+    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 305 for
+    /// others, so 55 to 155 MB at the default cap.
     #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_conns: u64,
     /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).
@@ -144,6 +144,9 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub icmp_timeout: f64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
     #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]

@@ -143,6 +143,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             half_open_timeout: c.half_open_timeout,
             idle_timeout: c.idle_timeout,
             udp_timeout: c.udp_timeout,
+            icmp_timeout: c.icmp_timeout,
             // The five-layer view shows each connection's state changes.
             timeline: view.verbose,
             max_rows: c.max_rows,

@@ -19,6 +19,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod zeek;
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,6 +37,7 @@ fn main() -> std::process::ExitCode {
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
         ("threads", it::threads::tests()),
+        ("zeek", it::zeek::tests()),
     ];
     let trials = support::harness::trials(&args, modules);
     libtest_mimic::run(&args, trials).exit_code()
