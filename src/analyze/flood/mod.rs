@@ -49,8 +49,8 @@
 //!
 //! Source sketches cover the target's recent past: they are cleared when an alert closes and, on
 //! a target with no alert, every 10 s while its SYN rate is below half the threshold, so an alert
-//! describes the flood and not hours of normal clients before it. A wider target fills its
-//! sketches only while its SYNs are spread (see below) or it has an alert.
+//! describes the flood and not hours of normal clients before it; a wider target's are cleared
+//! too whenever none of its attempts is left waiting.
 //!
 //! ## Flood, surge, and which target is named
 //!
@@ -488,6 +488,11 @@ impl FloodAnalyzer {
             t.backlog_since = now;
             t.backlog_syns = 0;
             t.backlog_base = t.c;
+            // A wider target sees only unserved SYNs: once none waits, what it saw before is
+            // over, and a flood from here is described from here.
+            if t.scope != Scope::Port && t.alert.is_none() {
+                t.sk.clear(now_ms);
+            }
         }
         t.add_syn(now);
         t.c.syns += 1;
@@ -561,18 +566,14 @@ impl FloodAnalyzer {
                 // Several ports: none holds two thirds of the address's waiting SYNs.
                 let (top, all) = self.top_child(h, ti, now_ms);
                 host_spread = top * 3 < all * 2;
-                if host_spread || self.watched(h) {
-                    self.sketch_syn(h, src, hs, bogon, (dst, dport));
-                }
+                self.sketch_syn(h, src, hs, bogon, (dst, dport));
             }
             if let (Some(h), Some(n)) = (hi, ni) {
                 self.count_syn(n, now, now_ms, new);
                 // Many addresses: none holds a quarter of the subnet's waiting SYNs.
                 let (top, all) = self.top_child(n, h, now_ms);
                 net_spread = top * 4 < all;
-                if net_spread || self.watched(n) {
-                    self.sketch_syn(n, src, hs, bogon, (dst, dport));
-                }
+                self.sketch_syn(n, src, hs, bogon, (dst, dport));
             }
         }
         if new {
