@@ -62,14 +62,14 @@ pub fn line(a: &Alert) -> String {
         AlertState::Open => {
             let _ = write!(
                 s,
-                "ALERT syn_flood {target} started at {} UTC (raised {:.3} s later): {} SYN/s from ~{} sources, half-open {}, {} of the last second's SYNs completed, {}",
+                "ALERT syn_flood {target} started at {} UTC (raised {:.3} s later): {} SYN/s from ~{} sources, half-open {}, {:.0}% of the last second's SYNs completed, {}",
                 a.start,
                 a.detected.secs_since(a.start).max(0.0),
                 a.peak_syn_rate,
                 a.sources,
                 a.half_open,
                 // The share is below the threshold: rounding must not lift it to it.
-                format!("{}%", (a.window_completion * 100.0).floor()),
+                (a.window_completion * 100.0).floor(),
                 spoofing(a),
             );
         }

@@ -20,7 +20,7 @@ pub enum Event {
     /// A change or anomaly in the ARP table.
     Arp(arp::ArpEvent),
     /// A SYN-flood alert opened or closed.
-    Alert(Alert),
+    Alert(Box<Alert>),
     /// A connection surge ended (a notice, of lower severity than an alert).
     Notice(Box<Notice>),
     /// A connection left the tracker's table (Zeek conn.log record).

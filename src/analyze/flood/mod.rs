@@ -660,7 +660,7 @@ impl FloodAnalyzer {
             Kind::Flood => {
                 self.stats.alerts += 1;
                 if let Some(a) = self.alert(ti, AlertState::Open, ClosedBy::None) {
-                    events.push(Event::Alert(a));
+                    events.push(Event::Alert(Box::new(a)));
                 }
             }
             Kind::Surge => {}
@@ -762,7 +762,7 @@ impl FloodAnalyzer {
         match kind {
             Some(Kind::Flood) => {
                 if let Some(a) = self.alert(ti, AlertState::Closed, by) {
-                    events.push(Event::Alert(a.clone()));
+                    events.push(Event::Alert(Box::new(a.clone())));
                     if self.alerts.len() < MAX_ALERTS {
                         self.alerts.push(a);
                     } else {
