@@ -169,8 +169,8 @@ pub struct ConnArgs {
 #[command(next_help_heading = "SYN flood detection")]
 pub struct FloodArgs {
     /// SYNs a second to one target that, with the other two thresholds, open an alert (0: no
-    /// rate needed, for slow floods). 100 is far below what an attack sends (thousands a second)
-    /// and rare for one service: busy ones pass it, and --flood-completion tells them apart.
+    /// rate needed, for slow floods). 100: far below what an attack sends (thousands a second);
+    /// busy services reach it too, and --flood-completion tells them apart.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub flood_syn_rate: u64,
     /// Connection attempts to one target still waiting for their completing ACK that, with the

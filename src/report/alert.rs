@@ -199,7 +199,7 @@ pub struct Notice {
 /// Counters of the flood detector's bounded tables: what it had to forget.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct FloodStats {
-    /// Targets (address, port) tracked at the end.
+    /// Targets (addresses and ports, addresses, subnets) tracked at the end.
     pub targets: u64,
     /// Targets evicted to make room for new ones.
     pub targets_evicted: u64,
