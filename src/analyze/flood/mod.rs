@@ -1329,4 +1329,68 @@ mod test {
             assert!(closed(&f), "still open at {quiet_end} ms");
         }
     }
+
+    /// A carpet is named by the smallest prefix holding the addresses it hit.
+    #[test]
+    fn covering_prefix_of_an_address_range() {
+        let v4 = |s: &str| u32::from(s.parse::<Ipv4Addr>().unwrap_or(Ipv4Addr::UNSPECIFIED)) as u128;
+        let like: IpAddr = SERVER.into();
+        for (lo, hi, net, len) in [
+            ("10.9.0.3", "10.9.0.250", "10.9.0.0", 24),
+            ("10.9.0.7", "10.9.0.7", "10.9.0.7", 32),
+            ("10.9.0.255", "10.9.1.0", "10.9.0.0", 23),
+            ("0.0.0.0", "255.255.255.255", "0.0.0.0", 0),
+        ] {
+            assert_eq!(covering(like, v4(lo), v4(hi)), (net.parse().unwrap_or(like), len), "{lo}-{hi}");
+        }
+        let v6 = |s: &str| u128::from(s.parse::<std::net::Ipv6Addr>().unwrap_or(std::net::Ipv6Addr::UNSPECIFIED));
+        let like: IpAddr = "fd00::1".parse().unwrap_or(like);
+        assert_eq!(covering(like, v6("fd00:9::1"), v6("fd00:9::ffff:1")), ("fd00:9::".parse().unwrap_or(like), 96));
+    }
+
+    /// A busy service that stops completing its handshakes: the surge becomes a flood alert with
+    /// the surge's id, and no notice is left of the surge.
+    #[test]
+    fn a_surge_that_stops_completing_becomes_a_flood() {
+        let mut f = Feed::new(defaults());
+        let c = |i: u32| Ipv4Addr::from(0x0a01_0000 + (i % 200));
+        // 2 s of 1,000 attempts a second, 4 in 5 served, the fifth never answered: a surge.
+        for i in 0..2000u32 {
+            let (ms, port) = (i as u64, 10_000 + i as u16);
+            f.send(ms, c(i), port, SERVER, 443, tcpflag::SYN);
+            if i % 5 != 0 {
+                f.send(ms, SERVER, 443, c(i), port, tcpflag::SYN | tcpflag::ACK);
+                f.send(ms + 1, c(i), port, SERVER, 443, tcpflag::ACK);
+            }
+        }
+        assert!(f.events.is_empty(), "a surge shows nothing until it ends");
+        // Then spoofed SYNs at 2,000 a second on the same port.
+        for i in 0..2000u32 {
+            f.send(2000 + i as u64 / 2, spoof(i), 1, SERVER, 443, tcpflag::SYN);
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+        assert_eq!((r.alerts[0].id, r.alerts[0].dport, r.alerts[0].pattern), (1, Some(443), Pattern::OnePort));
+        assert_eq!(r.flood.map(|s| (s.alerts, s.notices)), Some((1, 0)));
+    }
+
+    /// Waiting attempts of an evicted address and port are taken off its address and subnet,
+    /// which would otherwise count them as waiting for ever.
+    #[test]
+    fn an_evicted_target_leaves_nothing_waiting_above_it() {
+        let cfg = FloodConfig { max_targets: 6, syn_rate: 1_000_000, ..defaults() };
+        let mut f = Feed::new(cfg);
+        // One SYN each to 50 ports of one address, 1 ms apart: each port target is new (no
+        // completion), so every SYN counts on the address and the subnet too, and most port
+        // targets are evicted to make room.
+        for i in 0..50u32 {
+            f.send(i as u64, spoof(i), 1, SERVER, 1000 + i as u16, tcpflag::SYN);
+        }
+        let live: u64 = f.a.targets.iter().filter(|t| t.scope == Scope::Port).map(|t| t.up_pending).sum();
+        for t in f.a.targets.iter().filter(|t| t.scope != Scope::Port) {
+            assert_eq!(t.pending, live, "{:?} counts {} waiting, its live ports {live}", t.scope, t.pending);
+        }
+        assert!(f.a.stats.targets_evicted > 40);
+    }
 }
