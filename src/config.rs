@@ -157,6 +157,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
         flood: FloodConfig {
             syn_rate: f.flood_syn_rate,
             half_open: f.flood_half_open,
+            completion: f.flood_completion,
             timeout: f.flood_timeout,
             quiet: f.flood_quiet,
             max_targets: MAX_TARGETS,

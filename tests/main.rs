@@ -13,6 +13,7 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod flood_live;
     pub mod live;
     pub mod readme;
     pub mod robustness;
@@ -31,6 +32,7 @@ fn main() -> std::process::ExitCode {
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
+        ("flood_live", it::flood_live::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
