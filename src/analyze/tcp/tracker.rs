@@ -713,7 +713,7 @@ impl ConnTracker {
             Tracked::First(first) => first.now,
             Tracked::Conn(c) => c.start_ns,
         };
-        Some((uid(key, start), t.view()))
+        Some((uid(key, start), t.view(key)))
     }
 }
 
