@@ -6,14 +6,14 @@
 #
 #   insp-cli  veth-cli 02:00:00:00:00:01 10.0.0.1/24
 #   insp-srv  veth-srv 02:00:00:00:00:02 10.0.0.2/24
-#   insp-br   (mixed.pcapng only) bridge br0 with ports br-cli 02:00:00:00:01:01
+#   insp-br   (mixed.pcapng and streams.pcap only) bridge br0 with ports br-cli 02:00:00:00:01:01
 #             and br-srv 02:00:00:00:01:02 between the two namespaces above
 #
 # Usage: sudo scripts/record_captures.sh [OUTDIR [NAME...]]   (default: captures/, all)
 #        NAMEs (e.g. reuse.pcap ping.pcap) record and check only those captures.
 # Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, editcap, hping3,
 #        arping (Thomas Habets' arping, Debian package "arping"), ping, curl,
-#        nc (netcat-openbsd), python3, timeout, iptables, ethtool.
+#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,10 +47,10 @@ log() { echo "record_captures: $*" >&2; }
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
 missing=()
-for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables ethtool; do
+for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables ethtool)"
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool)"
 arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
 PY="$(command -v python3)"
@@ -85,7 +85,7 @@ cat >"$TMP/www/index.html" <<'EOF'
 <body><p>Hello from the server namespace.</p></body></html>
 EOF
 printf 'small file served for the inspect sample captures\n' >"$TMP/www/hello.txt"
-# A body of many segments: 600 numbered lines of 64 bytes (38400 bytes).
+# A body of many segments: 600 numbered lines of 60 bytes (36000 bytes).
 "$PY" -c 'import sys
 for i in range(600): sys.stdout.write("line %04d of a body that spans many TCP segments ..........\n" % i)' >"$TMP/www/body.txt"
 
@@ -211,10 +211,11 @@ c.close()
 EOF
 cat >"$TMP/sticky.py" <<'EOF'
 # Messages with a 2-byte big-endian length header, as the socket course
-# teaches. The client sends 11 small messages with one send() each, quickly,
-# so the kernel (Nagle) packs several into one segment, then one message
-# larger than a segment. The server reads them back by their headers and
-# answers each with a one-line acknowledgement.
+# teaches, both ways. The client writes 11 small messages through a buffered
+# writer flushed after messages 3, 6, 7 and 11 (so 3, 3, 1 and 4 messages
+# leave in one segment each), then one message larger than a segment. The
+# server reads them back by their headers and answers each with a short
+# message of its own as soon as it has read it.
 import socket, struct, sys, signal, time
 signal.alarm(30)
 role, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -225,6 +226,8 @@ def read_exact(c, n):
         if not d: return None
         b += d
     return b
+def frame(m):
+    return struct.pack("!H", len(m)) + m
 if role == "server":
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, port)); s.listen(1); s.settimeout(20)
@@ -236,16 +239,17 @@ if role == "server":
         body = read_exact(c, struct.unpack("!H", h)[0])
         if body is None: break
         n += 1
-        c.sendall(b"ok %d %d\n" % (n, len(body)))
+        c.sendall(frame(b"ok %d %d" % (n, len(body))))
     c.close(); s.close()
 else:
     c = socket.create_connection((host, port), timeout=10)
+    w = c.makefile("wb", buffering=65536)
     for i in range(11):
-        m = b"message %02d" % i
-        c.send(struct.pack("!H", len(m)) + m)
-    time.sleep(0.2)
-    big = bytes((i % 26) + 65 for i in range(5000))
-    c.sendall(struct.pack("!H", len(big)) + big)
+        w.write(frame(b"message %02d" % i))
+        if i in (2, 5, 6, 10):
+            w.flush()
+            time.sleep(0.05)
+    c.sendall(frame(bytes((i % 26) + 65 for i in range(5000))))
     time.sleep(0.3)
     c.shutdown(socket.SHUT_WR)
     while c.recv(4096): pass
@@ -414,7 +418,7 @@ record_streams() {
         # Loss is random: record again until it made a retransmission and an
         # out-of-order segment.
         if [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && tcp.analysis.retransmission' 2>/dev/null | wc -l)" -ge 1 ] &&
-           [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && (tcp.analysis.out_of_order || tcp.analysis.lost_segment)' 2>/dev/null | wc -l)" -ge 1 ]; then
+           [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && tcp.analysis.lost_segment && tcp.len > 0' 2>/dev/null | wc -l)" -ge 1 ]; then
             return 0
         fi
         log "streams.pcap: the loss made no retransmission or reordering; recording again ($try)"
@@ -423,23 +427,29 @@ record_streams() {
 }
 
 record_streams_once() {
-    setup_pair
-    # Segments as the wire carries them: no segmentation or receive offloads.
-    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null 2>&1 || true
-    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null 2>&1 || true
+    # Through the bridge, which loses some of the server's segments on their way (below).
+    setup_bridged
+    # Segments as the wire carries them: no segmentation or receive offloads anywhere, so that
+    # the bridge sees (and drops) single segments.
+    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null
+    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null
+    nsx "$BR" ethtool -K br-cli tso off gso off gro off >/dev/null
+    nsx "$BR" ethtool -K br-srv tso off gso off gro off >/dev/null
     bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
     bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 81; local lossy=$BGPID
     bg "$SRV" "$PY" "$TMP/sticky.py" server "$SRV_IP" 9000;                 local sticky=$BGPID
     wait_listen "$SRV" tcp 80; wait_listen "$SRV" tcp 81; wait_listen "$SRV" tcp 9000
-    # Port 81 only: the server loses 12% of what it sends before the capture
-    # sees it (a gap, then the retransmission fills it: out of order), and the
-    # client loses 12% of what it receives after the capture saw it (the
-    # retransmission is a second copy).
-    nsx "$SRV" iptables -A OUTPUT -p tcp --sport 81 -m statistic --mode random --probability 0.12 -j DROP
-    nsx "$CLI" iptables -A INPUT -p tcp --sport 81 -m statistic --mode random --probability 0.12 -j DROP
+    # Port 81 only: the bridge loses 8% of the server's segments before the
+    # capture sees them (a hole, later filled by the retransmission: the
+    # segments after it come out of order), and the client loses 8% of what it
+    # receives after the capture saw it (the retransmission is a second copy).
+    nsx "$BR" nft add table bridge lossy
+    nsx "$BR" nft add chain bridge lossy forw '{ type filter hook forward priority 0 ; }'
+    nsx "$BR" nft add rule bridge lossy forw tcp sport 81 numgen random mod 100 '<' 8 drop
+    nsx "$CLI" iptables -A INPUT -p tcp --sport 81 -m statistic --mode random --probability 0.08 -j DROP
     flush_neigh
     tcpdump_start "$CLI" "$CLI_IF" streams.pcap
-    # 1. Keep-alive: three requests on one connection, the second body 38400 bytes.
+    # 1. Keep-alive: three requests on one connection, the second body 36000 bytes.
     C curl -sS -o /dev/null -o /dev/null -o /dev/null \
         "http://$SRV_IP/hello.txt" "http://$SRV_IP/body.txt" "http://$SRV_IP/index.html"
     sleep 0.2

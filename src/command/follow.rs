@@ -41,6 +41,10 @@ pub struct FollowConfig {
     pub json: bool,
     /// Most out-of-order bytes held per direction.
     pub max_held: usize,
+    /// Show the segments (and messages) rather than the bytes.
+    pub segments: bool,
+    /// How messages are framed, for `segments`.
+    pub framing: Option<crate::analyze::stream::framing::Framing>,
     /// The connection tracker's settings (uids and states come from it).
     pub conn: ConnConfig,
 }
@@ -88,11 +92,10 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
         tracker.packet(&x, &mut events);
         events.drain();
         let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
-        if f.tcp == udp {
-            return ControlFlow::Continue(());
-        }
         let stream = match index.of(f) {
-            Stream::Tcp(n) | Stream::Udp(n) => n,
+            Some(Stream::Tcp(n)) if !udp => n,
+            Some(Stream::Udp(n)) if udp => n,
+            _ => return ControlFlow::Continue(()),
         };
         walked.streams = walked.streams.max(stream + 1);
         let Some((uid, c)) = tracker.current(f) else { return ControlFlow::Continue(()) };
@@ -125,26 +128,33 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
 pub fn not_found(file: &str, udp: bool, pick: &Pick, w: &Walked) -> RunError {
     let proto = if udp { "UDP" } else { "TCP" };
     RunError::Input(match pick {
-        Pick::Stream(n) => format!("{file}: no {proto} stream {n} (streams 0 to {} of {} frames)", w.streams.saturating_sub(1), w.frames)
-            .replace("(streams 0 to 0 of", if w.streams == 0 { "(no stream in" } else { "(streams 0 to 0 of" }),
+        Pick::Stream(n) if w.streams == 0 => format!("{file}: no {proto} stream {n}: it has none"),
+        Pick::Stream(n) => format!("{file}: no {proto} stream {n}: it has {} (0 to {})", w.streams, w.streams - 1),
         Pick::Uid(u) => format!("{file}: no {proto} connection with uid {u}"),
     })
 }
 
 /// Runs `follow`.
 pub fn run<W: Write>(c: &FollowConfig, out: W) -> Result<(), RunError> {
+    if c.segments {
+        return super::segments::run(c, out);
+    }
     let Some(pick) = &c.pick else { return list(c, out) };
     let proto = if c.udp { "udp" } else { "tcp" };
     let mut follower = Follower::new(Caps { held: c.max_held, recent: 4096 });
     let mut printer: Option<FollowPrinter<W>> = None;
     let mut out = Some(out);
     let walked = walk(&c.file, c.udp, pick, &c.conn, &mut |s| {
+        if c.udp && s.payload.is_empty() && printer.is_none() {
+            // tshark takes a UDP stream's ends from its first datagram with data.
+            return Ok(());
+        }
         let p = match &mut printer {
             Some(p) => p,
             None => {
                 let Some(w) = out.take() else { return Ok(()) };
                 let mut p = FollowPrinter::new(w, c.mode, c.json, proto, s.stream);
-                p.header(s.flow.src(), s.flow.dst())?;
+                p.header(Some((s.flow.src(), s.flow.dst())))?;
                 printer.insert(p)
             }
         };
@@ -156,6 +166,12 @@ pub fn run<W: Write>(c: &FollowConfig, out: W) -> Result<(), RunError> {
         });
         written
     });
+    if let (None, Ok(Walked { picked: Some(n), .. }), Some(w)) = (&printer, &walked, out.take()) {
+        // A UDP stream without a byte of data.
+        let mut p = FollowPrinter::new(w, c.mode, c.json, proto, *n);
+        p.header(None)?;
+        printer = Some(p);
+    }
     // What was shown is closed off before a problem with the file is told.
     if let Some(p) = &mut printer {
         p.finish()?;
@@ -186,8 +202,12 @@ fn list<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
         let x = input(&frame);
         tracker.packet(&x, &mut events);
         events.drain();
-        let Some(f) = x.flow().filter(|f| f.tcp != c.udp) else { return ControlFlow::Continue(()) };
-        let (Stream::Tcp(n) | Stream::Udp(n)) = index.of(f);
+        let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
+        let n = match index.of(f) {
+            Some(Stream::Tcp(n)) if !c.udp => n,
+            Some(Stream::Udp(n)) if c.udp => n,
+            _ => return ControlFlow::Continue(()),
+        };
         if n as usize == rows.len() {
             let uid = tracker.current(f).map(|(u, _)| u).unwrap_or_default();
             rows.push(Row { stream: n, uid, client: endpoint(f.src()), server: endpoint(f.dst()), frames: 0, bytes: [0, 0] });

@@ -59,16 +59,21 @@ impl<W: Write> FollowPrinter<W> {
         FollowPrinter { out, mode, json, stream, proto, shown: [0, 0], line: String::new() }
     }
 
-    /// The header: which stream and its two ends (text only).
-    pub fn header(&mut self, client: (IpAddr, u16), server: (IpAddr, u16)) -> io::Result<()> {
+    /// The header: which stream and its two ends (text only); None when no byte of the stream
+    /// was seen, which tshark shows as ends without an address or port.
+    pub fn header(&mut self, ends: Option<((IpAddr, u16), (IpAddr, u16))>) -> io::Result<()> {
         if self.json {
             return Ok(());
         }
         writeln!(self.out, "\n{RULE}")?;
         writeln!(self.out, "Follow: {},{}", self.proto, self.mode.name())?;
         writeln!(self.out, "Filter: {}.stream eq {}", self.proto, self.stream)?;
-        writeln!(self.out, "Node 0: {}", endpoint(client))?;
-        writeln!(self.out, "Node 1: {}", endpoint(server))
+        let (client, server) = match ends {
+            Some((c, s)) => (endpoint(c), endpoint(s)),
+            None => (":0".to_string(), ":0".to_string()),
+        };
+        writeln!(self.out, "Node 0: {client}")?;
+        writeln!(self.out, "Node 1: {server}")
     }
 
     /// One chunk; `uid` is its connection's.
@@ -177,7 +182,7 @@ mod test {
 
     fn show(mode: Mode, records: &[Record<'_>]) -> String {
         let mut p = FollowPrinter::new(Vec::new(), mode, false, "tcp", 3);
-        p.header(("10.0.0.1".parse().unwrap(), 1234), ("2001:db8::1".parse().unwrap(), 80)).unwrap();
+        p.header(Some((("10.0.0.1".parse().unwrap(), 1234), ("2001:db8::1".parse().unwrap(), 80)))).unwrap();
         for r in records {
             p.record(r, "C1").unwrap();
         }

@@ -24,10 +24,10 @@ pub struct Rung {
     pub ack: u32,
     /// Payload bytes.
     pub len: u32,
-    /// The client's state after the packet, when it changed.
-    pub client: Option<TcpState>,
-    /// The server's state after the packet, when it changed.
-    pub server: Option<TcpState>,
+    /// The states the client passed through at the packet, in order (none if it stayed).
+    pub client: Vec<TcpState>,
+    /// The states the server passed through at the packet.
+    pub server: Vec<TcpState>,
     /// The sender sent these bytes before.
     pub retransmission: bool,
 }
@@ -41,8 +41,9 @@ pub struct Ladder {
     pub server: String,
     /// The connection's uid.
     pub uid: String,
-    /// Each end's state before the first packet.
-    pub start: (TcpState, TcpState),
+    /// Each end's state before the first packet, as named (`CLOSED`, `LISTEN`; `?` for a
+    /// connection picked up mid-stream).
+    pub start: (&'static str, &'static str),
     /// The packets, in order.
     pub rungs: Vec<Rung>,
     /// The initial sequence numbers (client's, server's), when the handshake was seen: with them
@@ -51,7 +52,7 @@ pub struct Ladder {
 }
 
 /// tcpdump's letters for the flags, in brackets: `[S.]`, `[P.]`, `[R]`.
-fn flags(f: u8) -> String {
+pub fn flag_letters(f: u8) -> String {
     let mut s = String::from("[");
     for (bit, c) in [(0x02, 'S'), (0x01, 'F'), (0x08, 'P'), (0x04, 'R'), (0x20, 'U'), (0x40, 'E'), (0x80, 'W')] {
         if f & bit != 0 {
@@ -71,7 +72,7 @@ fn flags(f: u8) -> String {
 impl Rung {
     /// The arrow's label: flags, numbers, length, and what it is if it is notable.
     fn label(&self, explain: Option<(u32, u32)>, index: usize) -> String {
-        let mut s = flags(self.flags);
+        let mut s = flag_letters(self.flags);
         let syn = self.flags & 0x02 != 0;
         let ack = self.flags & 0x10 != 0;
         match (explain, index) {
@@ -109,20 +110,46 @@ impl Rung {
 /// Width of the arrow column.
 const ARROW: usize = 50;
 
+/// States passed through, as written beside a column: `CLOSE_WAIT→LAST_ACK`.
+fn chain(states: &[TcpState]) -> String {
+    states.iter().map(|s| s.name()).collect::<Vec<_>>().join("→")
+}
+
+/// Which rungs are drawn when at most `max_rows` are: the first and last halves, with the
+/// number left out between them.
+fn shown(n: usize, max_rows: usize) -> (usize, usize) {
+    let keep = max_rows.max(2);
+    if n > keep { (keep / 2, keep - keep / 2) } else { (n, 0) }
+}
+
 /// The ladder as text, at most `max_rows` arrows (the middle elided), with a header naming the
 /// ends.
 pub fn text(l: &Ladder, max_rows: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} {} (client) ⇄ {} (server)", l.uid, l.client, l.server);
-    let _ = writeln!(out, "{:>10}  {:<12}{:^w$}  {}", "time (s)", "client", "", "server", w = ARROW);
-    let _ = writeln!(out, "{:>10}  {:<12}{:w$}  {}", "", l.start.0.name(), "", l.start.1.name(), w = ARROW);
     let n = l.rungs.len();
-    let (head, tail) = if n > max_rows.max(2) { (max_rows.max(2) / 2, max_rows.max(2) - max_rows.max(2) / 2) } else { (n, 0) };
+    let (head, tail) = shown(n, max_rows);
+    let drawn = |i: usize| i < head || i >= n - tail;
+    // The client's column is as wide as the longest state chain written in it.
+    let width = l
+        .rungs
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| drawn(i))
+        .map(|(_, r)| chain(&r.client).chars().count())
+        .chain([l.start.0.len(), "client".len()])
+        .max()
+        .unwrap_or(12)
+        + 1;
+    let _ = writeln!(out, "{} {} (client) ⇄ {} (server)", l.uid, l.client, l.server);
+    let _ = writeln!(out, "{:>10}  {:<width$}{:w$}  server", "time (s)", "client", "", w = ARROW);
+    let _ = writeln!(out, "{:>10}  {:<width$}{:w$}  {}", "", l.start.0, "", l.start.1, w = ARROW);
     for (i, r) in l.rungs.iter().enumerate() {
-        if i == head && tail > 0 && n > head + tail {
-            let _ = writeln!(out, "{:>10}  {:<12}{:^w$}", "", "", format!("… {} packets …", n - head - tail), w = ARROW);
+        if i == head && tail > 0 {
+            let gap = format!("… {} packets …", n - head - tail);
+            let line = format!("{:>10}  {:<width$}{gap:^w$}", "", "", w = ARROW);
+            let _ = writeln!(out, "{}", line.trim_end());
         }
-        if i >= head && i < n - tail {
+        if !drawn(i) {
             continue;
         }
         let label = r.label(l.explain, i);
@@ -133,9 +160,8 @@ pub fn text(l: &Ladder, max_rows: usize) -> String {
         } else {
             format!("◀──{} {label}──", "─".repeat(pad))
         };
-        let cs = r.client.map(TcpState::name).unwrap_or("");
-        let ss = r.server.map(TcpState::name).unwrap_or("");
-        let _ = writeln!(out, "{:>10.6}  {:<12}{arrow}  {ss}", r.t, cs);
+        let line = format!("{:>10.6}  {:<width$}{arrow}  {}", r.t, chain(&r.client), chain(&r.server));
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     out
 }
@@ -160,10 +186,9 @@ fn xml(s: &str) -> String {
 pub fn svg(l: &Ladder, max_rows: usize) -> String {
     let (left, right, top, step) = (260.0f64, 740.0f64, 90.0f64, 40.0f64);
     let n = l.rungs.len();
-    let keep = max_rows.max(2);
-    let (head, tail) = if n > keep { (keep / 2, keep - keep / 2) } else { (n, 0) };
-    let shown = head + tail + usize::from(tail > 0);
-    let height = top + step * (shown as f64 + 1.0) + 20.0;
+    let (head, tail) = shown(n, max_rows);
+    let rows = head + tail + usize::from(tail > 0);
+    let height = top + step * (rows as f64 + 1.0) + 20.0;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -173,14 +198,14 @@ pub fn svg(l: &Ladder, max_rows: usize) -> String {
     let _ = write!(s, r##"<title>{}</title>"##, xml(&format!("{} {} ⇄ {}", l.uid, l.client, l.server)));
     let _ = write!(s, r##"<text x="{left}" y="24" text-anchor="middle" font-weight="bold">{}</text>"##, xml(&format!("client {}", l.client)));
     let _ = write!(s, r##"<text x="{right}" y="24" text-anchor="middle" font-weight="bold">{}</text>"##, xml(&format!("server {}", l.server)));
-    let _ = write!(s, r##"<text x="{left}" y="44" text-anchor="middle">{}</text>"##, l.start.0.name());
-    let _ = write!(s, r##"<text x="{right}" y="44" text-anchor="middle">{}</text>"##, l.start.1.name());
+    let _ = write!(s, r##"<text x="{left}" y="44" text-anchor="middle">{}</text>"##, l.start.0);
+    let _ = write!(s, r##"<text x="{right}" y="44" text-anchor="middle">{}</text>"##, l.start.1);
     let bottom = height - 20.0;
     let _ = write!(s, r##"<line x1="{left}" y1="54" x2="{left}" y2="{bottom:.0}" stroke="#999"/>"##);
     let _ = write!(s, r##"<line x1="{right}" y1="54" x2="{right}" y2="{bottom:.0}" stroke="#999"/>"##);
     let mut row = 0usize;
     for (i, r) in l.rungs.iter().enumerate() {
-        if i == head && tail > 0 && n > head + tail {
+        if i == head && tail > 0 {
             let y = top + step * row as f64;
             let _ = write!(s, r##"<text x="500" y="{y:.0}" text-anchor="middle" fill="#666">{}</text>"##, xml(&format!("… {} packets …", n - head - tail)));
             row += 1;
@@ -198,11 +223,11 @@ pub fn svg(l: &Ladder, max_rows: usize) -> String {
         );
         let _ = write!(s, r##"<text x="500" y="{:.0}" text-anchor="middle">{}</text>"##, y + step * 0.25, xml(&r.label(l.explain, i)));
         let _ = write!(s, r##"<text x="20" y="{:.0}">{:.6}</text>"##, y + step * 0.3, r.t);
-        if let Some(c) = r.client {
-            let _ = write!(s, r##"<text x="{}" y="{:.0}" text-anchor="end" fill="#036">{}</text>"##, left - 8.0, y + step * 0.6, c.name());
+        if !r.client.is_empty() {
+            let _ = write!(s, r##"<text x="{}" y="{:.0}" text-anchor="end" fill="#036">{}</text>"##, left - 8.0, y + step * 0.6, chain(&r.client));
         }
-        if let Some(c) = r.server {
-            let _ = write!(s, r##"<text x="{}" y="{:.0}" fill="#036">{}</text>"##, right + 8.0, y + step * 0.6, c.name());
+        if !r.server.is_empty() {
+            let _ = write!(s, r##"<text x="{}" y="{:.0}" fill="#036">{}</text>"##, right + 8.0, y + step * 0.6, chain(&r.server));
         }
         row += 1;
     }
@@ -215,8 +240,9 @@ mod test {
     use super::*;
     use TcpState::*;
 
-    fn rung(t: f64, from_client: bool, flags: u8, seq: u32, ack: u32, len: u32, client: Option<TcpState>, server: Option<TcpState>) -> Rung {
-        Rung { t, frame: 1, from_client, flags, seq, ack, len, client, server, retransmission: false }
+    /// A rung from its time, sender, flags, (seq, ack, len) and the states it moves each end to.
+    fn rung(t: f64, from_client: bool, flags: u8, (seq, ack, len): (u32, u32, u32), client: Option<TcpState>, server: Option<TcpState>) -> Rung {
+        Rung { t, frame: 1, from_client, flags, seq, ack, len, client: client.into_iter().collect(), server: server.into_iter().collect(), retransmission: false }
     }
 
     fn handshake() -> Ladder {
@@ -224,12 +250,12 @@ mod test {
             client: "10.0.0.1:41710".into(),
             server: "10.0.0.2:80".into(),
             uid: "Cxyz".into(),
-            start: (Closed, Closed),
+            start: ("CLOSED", "LISTEN"),
             rungs: vec![
-                rung(0.0, true, 0x02, 0, 0, 0, Some(SynSent), None),
-                rung(0.000021, false, 0x12, 0, 1, 0, Some(Established), Some(SynRcvd)),
-                rung(0.000047, true, 0x10, 1, 1, 0, None, Some(Established)),
-                rung(0.007, true, 0x18, 1, 1, 81, None, None),
+                rung(0.0, true, 0x02, (0, 0, 0), Some(SynSent), None),
+                rung(0.000021, false, 0x12, (0, 1, 0), Some(Established), Some(SynRcvd)),
+                rung(0.000047, true, 0x10, (1, 1, 0), None, Some(Established)),
+                rung(0.007, true, 0x18, (1, 1, 81), None, None),
             ],
             explain: None,
         }
@@ -240,14 +266,20 @@ mod test {
         let t = text(&handshake(), 100);
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].starts_with("Cxyz 10.0.0.1:41710 (client) ⇄ 10.0.0.2:80 (server)"));
-        assert!(lines[3].contains("SYN_SENT") && lines[3].contains("──[S] seq=0 ") && lines[3].ends_with("──▶  "), "{}", lines[3]);
+        assert!(lines[3].contains("SYN_SENT") && lines[3].contains("──[S] seq=0 ") && lines[3].ends_with("──▶"), "{}", lines[3]);
         assert!(lines[4].contains("◀──") && lines[4].contains("[S.] seq=0 ack=1──") && lines[4].ends_with("SYN_RCVD"), "{}", lines[4]);
         assert!(lines[4].contains("ESTABLISHED"));
         assert!(lines[5].contains("[.] ack=1") && lines[5].ends_with("ESTABLISHED"));
         assert!(lines[6].contains("[P.] seq=1 ack=1 len=81"));
-        // Every arrow line has the same width, so the columns line up.
-        let widths: Vec<usize> = lines[3..].iter().map(|l| l.chars().count() - l.trim_end().len() + l.trim_end().chars().count()).collect();
-        assert!(widths.iter().all(|&w| w > 60), "{widths:?}");
+        // Every arrow starts and ends in the same column, so the columns line up.
+        let span = |l: &str| {
+            let c: Vec<char> = l.chars().collect();
+            let start = c.iter().position(|&ch| ch == '─' || ch == '◀');
+            let end = c.iter().rposition(|&ch| ch == '─' || ch == '▶');
+            (start, end)
+        };
+        let spans: Vec<_> = lines[3..].iter().map(|l| span(l)).collect();
+        assert!(spans.iter().all(|s| *s == spans[0] && s.0.is_some()), "{spans:?}");
     }
 
     #[test]
@@ -264,7 +296,7 @@ mod test {
     fn long_ladders_elide_the_middle() {
         let mut l = handshake();
         for k in 0..100 {
-            l.rungs.push(rung(1.0 + k as f64, k % 2 == 0, 0x10, 1, 1, 0, None, None));
+            l.rungs.push(rung(1.0 + k as f64, k % 2 == 0, 0x10, (1, 1, 0), None, None));
         }
         let t = text(&l, 10);
         assert!(t.contains("… 94 packets …"), "{t}");

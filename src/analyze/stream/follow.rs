@@ -99,6 +99,7 @@ impl Follower {
         // and what was held after them.
         if seg.flags & tcpflag::ACK != 0 {
             theirs.acked_held(seg.ack, caps, budget, &mut |c| out(record(c, !server, frame, ts)));
+            theirs.trim_acked(seg.ack);
         }
         if seg.flags & tcpflag::SYN != 0 {
             mine.syn(seg.seq);

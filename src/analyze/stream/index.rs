@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::decode::input::FlowSeg;
-use crate::decode::key::FlowKey;
+use crate::decode::key::{FlowKey, IPPROTO_UDP};
 
 /// The start of one TCP stream.
 #[derive(Debug, Clone, Copy)]
@@ -43,15 +43,19 @@ impl StreamIndex {
         StreamIndex::default()
     }
 
-    /// The stream of a segment or datagram, numbering it if it starts one.
-    pub fn of(&mut self, f: &FlowSeg) -> Stream {
-        if !f.tcp {
+    /// The stream of a TCP segment or UDP datagram, numbering it if it starts one (None for
+    /// other flows, such as ICMP's).
+    pub fn of(&mut self, f: &FlowSeg) -> Option<Stream> {
+        if f.key.proto == IPPROTO_UDP {
             let next = &mut self.next_udp;
             let index = *self.udp.entry(f.key).or_insert_with(|| {
                 *next += 1;
                 *next - 1
             });
-            return Stream::Udp(index);
+            return Some(Stream::Udp(index));
+        }
+        if !f.tcp {
+            return None;
         }
         let side = usize::from(!f.from_a);
         let seg = f.seg;
@@ -61,7 +65,7 @@ impl StreamIndex {
         match self.tcp.get_mut(&f.key) {
             Some(s) if !(syn_only && s.base[side].is_some_and(|b| b != seg.seq)) => {
                 s.base[side].get_or_insert(start);
-                Stream::Tcp(s.index)
+                Some(Stream::Tcp(s.index))
             }
             _ => {
                 let mut base = [None, None];
@@ -71,7 +75,7 @@ impl StreamIndex {
                 let index = self.next_tcp;
                 self.next_tcp += 1;
                 self.tcp.insert(f.key, TcpStream { index, base });
-                Stream::Tcp(index)
+                Some(Stream::Tcp(index))
             }
         }
     }

@@ -27,7 +27,7 @@ pub struct Origin {
 }
 
 /// Caps of one direction.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
     /// Most out-of-order bytes held waiting for a gap to fill.
     pub held: usize,
@@ -82,7 +82,7 @@ pub struct StreamStats {
 }
 
 /// One direction of a TCP stream; see the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Reassembler {
     /// Sequence number of stream offset 0, once known.
     base: Option<u32>,
@@ -339,6 +339,24 @@ impl Reassembler {
         self.recent.clear();
     }
 
+    /// The receiver acknowledged up to `ack`: delivered bytes before it are not kept to compare
+    /// retransmissions with any more (a sender retransmits only what was not acknowledged), so
+    /// what a direction keeps is bounded by the bytes in flight.
+    pub fn trim_acked(&mut self, ack: u32) {
+        let Some(upto) = self.offset(ack) else { return };
+        let kept_from = self.next - self.recent.len() as u64;
+        if upto <= kept_from {
+            return;
+        }
+        let drop = (upto.min(self.next) - kept_from) as usize;
+        if drop >= self.recent.len() {
+            // Freed, not just emptied: most connections keep nothing between bursts.
+            self.recent = VecDeque::new();
+        } else {
+            self.recent.drain(..drop);
+        }
+    }
+
     /// Offset 0 is sequence number `seq`, unless it is known already: a direction picked up
     /// mid-stream by a segment without payload.
     pub fn start_at(&mut self, seq: u32) {
@@ -561,6 +579,20 @@ mod test {
         assert_eq!(run.text, "abc_6_jk_3_");
         assert_eq!(run.r.stats().missed, 9);
         assert_eq!(run.r.next(), 14);
+    }
+
+    #[test]
+    fn acknowledged_bytes_are_not_kept() {
+        let mut run = Run::new(Some(0));
+        run.s(1, "abcdef");
+        assert_eq!(run.r.recent.len(), 6);
+        run.r.trim_acked(4);
+        assert_eq!(run.r.recent.iter().map(|&b| b as char).collect::<String>(), "def");
+        // A retransmission of acknowledged bytes still counts as one, never as inconsistent.
+        run.s(1, "XYZ");
+        assert_eq!((run.r.stats().retransmitted, run.r.stats().inconsistent), (3, 0));
+        run.r.trim_acked(7);
+        assert_eq!(run.r.recent.capacity(), 0);
     }
 
     #[test]
