@@ -14,6 +14,7 @@ pub mod line;
 pub mod live;
 pub mod summary;
 pub mod table;
+pub mod web;
 
 pub use table::count;
 
@@ -80,14 +81,33 @@ impl<W: Write> Printer<W> {
 
     /// Writes one packet as the options say (nothing with `-q`).
     pub fn packet(&mut self, p: &Packet<'_>) -> io::Result<()> {
+        self.packet_with(p, &[])
+    }
+
+    /// Writes one packet with the application messages it completed (the `Event::Message`s
+    /// among `events`, the frame's events).
+    pub fn packet_with<'e>(&mut self, p: &Packet<'_>, events: impl IntoIterator<Item = &'e Event>) -> io::Result<()> {
         if self.opts.quiet {
             return Ok(());
         }
+        let msgs: Vec<&crate::report::web::Message> =
+            events.into_iter().filter_map(|e| if let Event::Message(m) = e { Some(&**m) } else { None }).collect();
         self.buf.clear();
         match self.opts.format {
-            Format::Json => json::packet(&mut self.buf, p),
-            Format::Text if self.opts.verbose => layers::packet(&mut self.buf, p),
-            Format::Text => self.line.format(&mut self.buf, p),
+            Format::Json => {
+                json::packet(&mut self.buf, p);
+                web::json(&mut self.buf, &msgs);
+            }
+            Format::Text if self.opts.verbose => {
+                layers::packet(&mut self.buf, p);
+                web::tree(&mut self.buf, &msgs);
+            }
+            Format::Text => {
+                self.line.format(&mut self.buf, p);
+                if !msgs.is_empty() {
+                    web::line(&mut self.buf, p.ports().map(|(_, s, d)| (s, d)), &msgs);
+                }
+            }
         }
         if !self.buf.ends_with('\n') {
             self.buf.push('\n');
@@ -103,6 +123,10 @@ impl<W: Write> Printer<W> {
 
     /// Writes an event as it happens.
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
+        if matches!(e, Event::Message(_)) {
+            // Shown with its packet.
+            return Ok(());
+        }
         if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
             return Ok(());
         }

@@ -19,6 +19,8 @@ pub fn event_text(e: &Event) -> Option<String> {
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
         Event::Conn(_) => None,
+        // Packets show the messages; the tables at the end, the transactions.
+        Event::Message(_) | Event::Http(_) | Event::Tls(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
         Event::Weird(w) => Some(format!(
             "weird: {} {} {} -> {}: {}",
@@ -40,6 +42,9 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
         Event::Weird(w) => ("weird", json::event("weird", w)),
+        Event::Message(m) => ("message", json::event("message", m)),
+        Event::Http(h) => ("http", json::event("http", h)),
+        Event::Tls(t) => ("tls", json::event("tls", t)),
     }
 }
 
@@ -77,6 +82,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref())?;
     if let Some(t) = &r.streams {
         streams_text(w, t)?;
+    }
+    if let Some(web) = &r.web {
+        crate::output::web::tables(w, web)?;
     }
     if let Some(a) = &r.arp {
         crate::output::arp::report_text(w, a)?;

@@ -40,7 +40,7 @@ impl<W: Write> Session<W> {
             let p = decode(frame);
             let x = Input::of_packet(&p);
             self.analyze(&x, frame);
-            self.printer.packet(&p)?;
+            self.printer.packet_with(&p, self.events.sorted().iter().map(|(.., e)| e))?;
         } else {
             self.analyze(&input(frame), frame);
         }

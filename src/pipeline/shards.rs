@@ -390,7 +390,9 @@ impl<W: Write> Back<W> {
         let mut k = 0;
         for i in 0..n {
             if let Some(f) = b.frame(i) {
-                self.printer.packet(&decode(&f))?;
+                // The frame's events: the application messages it completed show with it.
+                let mine = evs.get(k..).unwrap_or(&[]).iter().take_while(|(f, ..)| *f as usize == i);
+                self.printer.packet_with(&decode(&f), mine.map(|(.., e)| e))?;
             }
             while let Some((.., e)) = evs.get(k).filter(|(f, ..)| *f as usize == i) {
                 self.printer.event(e)?;

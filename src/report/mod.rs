@@ -7,6 +7,7 @@ pub mod alert;
 pub mod conn;
 pub mod arp;
 pub mod stats;
+pub mod web;
 
 pub use alert::{Alert, FloodStats, Notice};
 pub use stats::Stats;
@@ -27,6 +28,12 @@ pub enum Event {
     Conn(Box<conn::ConnRecord>),
     /// A protocol did what it should not (Zeek weird.log record).
     Weird(Box<Weird>),
+    /// An application message completed by this frame: shown with the frame, not apart.
+    Message(Box<web::Message>),
+    /// An HTTP request and its response (Zeek http.log record).
+    Http(Box<web::HttpRecord>),
+    /// A TLS handshake's names (Zeek ssl.log record).
+    Tls(Box<web::TlsRecord>),
 }
 
 /// Something a connection did that its protocol does not allow, or that is a sign of evasion,
@@ -86,4 +93,6 @@ pub struct Report {
     pub conns: Option<conn::ConnSummary>,
     /// What reassembling the TCP streams counted (when asked for).
     pub streams: Option<crate::analyze::stream::StreamTally>,
+    /// HTTP and TLS counts (when the application layer found any).
+    pub web: Option<web::WebSummary>,
 }

@@ -144,6 +144,38 @@ impl Conn {
         self.cflags & MID_STREAM != 0
     }
 
+    /// Whether the application layer has given up on this connection's bytes (they start no
+    /// protocol it reads, or it has read all it wants).
+    pub fn app_off(&self) -> bool {
+        self.cflags & super::endpoint::APP_OFF != 0
+    }
+
+    /// The application layer reads no more of this connection's bytes.
+    pub fn set_app_off(&mut self) {
+        self.cflags |= super::endpoint::APP_OFF;
+    }
+
+    /// Zeek's name of the service the connection's content showed.
+    pub fn service(&self) -> Option<&'static str> {
+        use super::endpoint::{SERVICE_HTTP, SERVICE_SSL};
+        match self.cflags & (SERVICE_HTTP | SERVICE_SSL) {
+            SERVICE_HTTP => Some("http"),
+            SERVICE_SSL => Some("ssl"),
+            0 => None,
+            _ => Some("http,ssl"),
+        }
+    }
+
+    /// The content showed service `name` (`http` or `ssl`).
+    pub fn set_service(&mut self, name: &str) {
+        use super::endpoint::{SERVICE_HTTP, SERVICE_SSL};
+        self.cflags |= match name {
+            "http" => SERVICE_HTTP,
+            "ssl" => SERVICE_SSL,
+            _ => 0,
+        };
+    }
+
     fn push_hist(&mut self, c: u8) {
         if let Some(slot) = self.hist.get_mut(self.hist_len as usize) {
             *slot = c;

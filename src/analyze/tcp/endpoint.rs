@@ -34,6 +34,11 @@ pub(super) const H_MULTI: u8 = 0x40;
 pub(super) const MID_STREAM: u8 = 0x01;
 /// Connection flag: Zeek's heuristic flipped the roles (`^`).
 pub(super) const FLIPPED: u8 = 0x02;
+/// Connection flag: the application layer looked at its first bytes and read nothing more.
+pub(super) const APP_OFF: u8 = 0x04;
+/// Connection flags: the service its content showed (Zeek's `service`).
+pub(super) const SERVICE_HTTP: u8 = 0x08;
+pub(super) const SERVICE_SSL: u8 = 0x10;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {
