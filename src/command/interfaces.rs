@@ -66,7 +66,7 @@ pub fn render(w: &mut dyn Write, list: &[InterfaceInfo], format: Format) -> io::
                 writeln!(w, "{}", json::event("interface", i))?;
             }
         }
-        Format::Text => {
+        Format::Text | Format::Tsv => {
             let mut t = table(&["name", "index", "MAC", "addresses", "state", "loopback"]);
             for i in list {
                 let state = match (i.up, i.running) {

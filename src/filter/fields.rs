@@ -234,7 +234,8 @@ impl F {
             F::Eth => one(eth.map(|_| Bytes(data.get(..14).unwrap_or(data))), f),
             F::EthDst => one(eth.map(|e| Mac(e.0)), f),
             F::EthSrc => one(eth.map(|e| Mac(e.1)), f),
-            F::EthAddr => eth.is_some_and(|e| f(Mac(e.1)) || f(Mac(e.0))),
+            // Wireshark adds the destination first.
+            F::EthAddr => eth.is_some_and(|e| f(Mac(e.0)) || f(Mac(e.1))),
             F::EthType => one(
                 eth.and_then(|e| match tags.first() {
                     Some(t) => Some(U(t.tpid.into())),

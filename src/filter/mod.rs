@@ -77,6 +77,16 @@ impl FilterError {
     }
 }
 
+impl FilterError {
+    /// What is wrong, then the expression with the place underlined (without the expression
+    /// first, for messages that name it themselves).
+    pub fn why_pointed(&self) -> String {
+        let full = self.to_string();
+        let head = format!("\"{}\": ", self.expr);
+        full.strip_prefix(&head).unwrap_or(&full).to_string()
+    }
+}
+
 impl std::fmt::Display for FilterError {
     /// One line saying what is wrong, then the expression with the place underlined, as
     /// Wireshark shows it.

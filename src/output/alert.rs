@@ -93,9 +93,11 @@ pub fn line(a: &Alert) -> String {
 }
 
 /// The alerts table of the text summary, and what the detector had to forget.
-pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], stats: Option<&FloodStats>) -> io::Result<()> {
+pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], stats: Option<&FloodStats>, tables: bool) -> io::Result<()> {
     if !alerts.is_empty() {
         writeln!(w, "SYN flood alerts: {}", alerts.len())?;
+    }
+    if !alerts.is_empty() && tables {
         let mut t = table(&[
             "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "half-open", "completed", "sources", "one SYN",
             "bogons", "spoofed", "top source",

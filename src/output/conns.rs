@@ -24,14 +24,14 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
 }
 
 /// Writes the connection summary as text, and the table of connections when `rows`.
-pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io::Result<()> {
+pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, tables: bool) -> io::Result<()> {
     writeln!(w)?;
     writeln!(
         w,
         "Connections: {} TCP, {} UDP; at most {} tracked at once (cap {}), {} evicted",
         s.tcp, s.udp, s.peak, s.max_conns, s.evicted
     )?;
-    if !s.by_state.is_empty() {
+    if !s.by_state.is_empty() && tables {
         let mut t = table(&["conn_state", "connections", "meaning"]);
         for (state, n) in &s.by_state {
             t.add_row(vec![Cell::new(state), num_cell(n), Cell::new(state.meaning())]);

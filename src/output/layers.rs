@@ -253,24 +253,40 @@ fn ip_or_hex(b: &[u8]) -> String {
 }
 
 /// Appends a hex and ASCII dump of `data`, 16 bytes a line, with offsets.
-pub fn hex(out: &mut String, data: &[u8]) {
+pub fn hex(out: &mut String, data: &[u8], ascii: bool) {
     for (i, chunk) in data.chunks(16).enumerate() {
-        let _ = write!(out, "    0x{:04x}:  ", i * 16);
-        for j in 0..16 {
-            match chunk.get(j) {
-                Some(b) => {
-                    let _ = write!(out, "{b:02x}");
-                }
-                None => out.push_str("  "),
-            }
-            if j % 2 == 1 {
-                out.push(' ');
+        let _ = write!(out, "\t0x{:04x}:  ", i * 16);
+        let mut text = String::new();
+        for (j, b) in chunk.iter().enumerate() {
+            let _ = write!(text, "{b:02x}");
+            if j % 2 == 1 && j + 1 < chunk.len() {
+                text.push(' ');
             }
         }
-        out.push(' ');
-        for b in chunk {
-            out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+        out.push_str(&text);
+        if ascii {
+            // tcpdump pads the hex to its full width: 8 groups of 4 digits and 7 spaces.
+            out.push_str(&" ".repeat(39usize.saturating_sub(text.len()) + 2));
+            for b in chunk {
+                out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+            }
         }
         out.push('\n');
     }
+}
+
+/// The bytes as tcpdump's -A prints them: printable characters and line ends as they are
+/// (a CR before an LF dropped), anything else as a dot; after a line break of its own.
+pub fn ascii(out: &mut String, data: &[u8]) {
+    out.push('\n');
+    let mut it = data.iter().peekable();
+    while let Some(&b) = it.next() {
+        match b {
+            b'\r' if it.peek() == Some(&&b'\n') => {}
+            b'\n' => out.push('\n'),
+            b if b.is_ascii_graphic() || b == b' ' => out.push(b as char),
+            _ => out.push('.'),
+        }
+    }
+    out.push('\n');
 }

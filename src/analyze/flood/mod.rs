@@ -155,6 +155,19 @@ pub struct FloodAnalyzer {
 }
 
 impl FloodAnalyzer {
+    /// Whether `x` is a TCP segment to or from the target of an alert open right after `x`
+    /// (the display filter's `alert`).
+    pub fn alert_for(&self, x: &crate::decode::Input) -> bool {
+        if self.open.is_empty() {
+            return false;
+        }
+        let Some(f) = x.flow().filter(|f| f.tcp) else { return false };
+        let (s, d) = (f.src(), f.dst());
+        self.open.iter().any(|&ti| self.targets.get(ti as usize).is_some_and(|t| t.key == d || t.key == s))
+    }
+}
+
+impl FloodAnalyzer {
     /// A detector with the given thresholds.
     pub fn new(cfg: FloodConfig) -> FloodAnalyzer {
         let slot_cap = cfg.pending_slots.max(WAYS).next_power_of_two();

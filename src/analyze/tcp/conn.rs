@@ -114,6 +114,16 @@ impl Conn {
         }
     }
 
+    /// Whether the last segment repeated sequence space its sender had sent.
+    pub fn last_was_retransmission(&self) -> bool {
+        self.cflags & LAST_RETRANS != 0
+    }
+
+    /// Zeek's history letters.
+    pub fn history_bytes(&self) -> &[u8] {
+        self.hist.get(..self.hist_len as usize).unwrap_or(&[])
+    }
+
     /// Zeek's history string.
     pub fn history(&self) -> String {
         self.hist.get(..self.hist_len as usize).map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default()
@@ -215,6 +225,11 @@ impl Conn {
             }
         }
 
+        if retrans {
+            self.cflags |= LAST_RETRANS;
+        } else {
+            self.cflags &= !LAST_RETRANS;
+        }
         // History letters (upper case from the originator), Zeek's repeat rules.
         self.history_letters(from_resp, seg, retrans, gap);
 

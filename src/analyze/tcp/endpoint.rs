@@ -25,6 +25,8 @@ pub(super) const HIST_QI: u8 = 0x80;
 pub(super) const MID_STREAM: u8 = 0x01;
 /// Connection flag: the first packet was a SYN-ACK, so the originator is its receiver (`^`).
 pub(super) const FLIPPED: u8 = 0x02;
+/// Connection flag: the last segment repeated sequence space already sent.
+pub(super) const LAST_RETRANS: u8 = 0x04;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {

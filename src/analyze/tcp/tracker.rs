@@ -18,10 +18,12 @@
 use std::net::IpAddr;
 
 use super::conn::{class, Conn};
+use crate::cli::ConnSort;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use crate::decode::key::IPPROTO_TCP;
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
+use crate::filter::ConnNote;
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
 use crate::report::{Event, Report};
 use crate::source::Ts;
@@ -81,6 +83,32 @@ pub struct ConnConfig {
     pub records: bool,
     /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
+    /// Which rows the table keeps (the first `max_rows` in this order) and their order.
+    pub sort: ConnSort,
+}
+
+/// Where a row goes in the table's order: a rank (0 when sorting by start; otherwise the
+/// complement of the size, so that the largest comes first), then start and uid.
+type RowKey = (u64, Ts, String);
+
+fn row_key(sort: ConnSort, r: &ConnRecord) -> RowKey {
+    let rank = match sort {
+        ConnSort::Start => 0,
+        ConnSort::Bytes => u64::MAX - r.orig_bytes.saturating_add(r.resp_bytes),
+        ConnSort::Pkts => u64::MAX - r.orig_pkts.saturating_add(r.resp_pkts),
+        ConnSort::Duration => u64::MAX - (r.duration * 1e9) as u64,
+    };
+    (rank, r.start, r.uid.clone())
+}
+
+fn by_row_key(sort: ConnSort) -> impl Fn(&ConnRecord, &ConnRecord) -> std::cmp::Ordering {
+    move |a, b| {
+        if sort == ConnSort::Start {
+            a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid))
+        } else {
+            row_key(sort, a).cmp(&row_key(sort, b))
+        }
+    }
 }
 
 impl ConnConfig {
@@ -347,9 +375,9 @@ pub struct ConnTracker {
     live: usize,
     peak: usize,
     rows: Vec<ConnRecord>,
-    /// Start and uid of the last row kept at the latest trim: a later record cannot make the
-    /// table, so it is not copied.
-    rows_bound: Option<(Ts, String)>,
+    /// The order key of the last row kept at the latest trim: a record after it cannot make
+    /// the table, so it is not copied.
+    rows_bound: Option<RowKey>,
     /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
     /// index entries it asked for: at the next call it asks for their nodes.
     warmed: Vec<(usize, u64)>,
@@ -410,6 +438,34 @@ impl ConnTracker {
         Some(all)
     }
 
+    /// What the tracker knows of `x`'s connection right after `x` (None when `x` is no TCP or
+    /// UDP packet, or its flow is another shard's): for the display filter's `conn.*` fields.
+    pub fn note(&self, x: &Input) -> Option<ConnNote> {
+        let f = x.flow()?;
+        let p = partition(f.hash, self.parts.len());
+        if !self.owns(p) {
+            return None;
+        }
+        let t = self.parts.get(p)?;
+        let (_, tracked) = t.get(t.find_hashed(&f.key, f.hash)?)?;
+        let c = tracked.view();
+        let from_resp = f.from_a != c.orig_is_a;
+        let mut history = [0u8; crate::analyze::tcp::conn::HISTORY_MAX];
+        let h = c.history_bytes();
+        history.get_mut(..h.len()).map(|d| d.copy_from_slice(h));
+        let mut id = [0u8; 12];
+        let u = uid(&f.key, c.start_ns);
+        id.get_mut(..u.len().min(12)).map(|d| d.copy_from_slice(u.as_bytes().get(..d.len()).unwrap_or(&[])));
+        Some(ConnNote {
+            uid: id,
+            state: c.conn_state(),
+            history,
+            history_len: h.len() as u8,
+            tcp_state: f.tcp.then(|| if from_resp { c.resp.state } else { c.orig.state }),
+            retransmission: f.tcp && c.last_was_retransmission(),
+        })
+    }
+
     /// Connections in the table now (of the partitions this shard owns).
     pub fn tracked(&self) -> usize {
         self.live
@@ -444,7 +500,7 @@ impl ConnTracker {
             return;
         }
         self.tally.matched += 1;
-        let beyond = self.rows_bound.as_ref().is_some_and(|(ts, uid)| (rec.start, &rec.uid) > (*ts, uid));
+        let beyond = self.rows_bound.as_ref().is_some_and(|bound| row_key(self.cfg.sort, &rec) > *bound);
         if self.cfg.max_rows > 0 && !beyond {
             self.rows.push(rec.clone());
             if self.rows.len() >= self.cfg.max_rows.saturating_mul(2) {
@@ -454,12 +510,12 @@ impl ConnTracker {
         out(key, Event::Conn(Box::new(rec)));
     }
 
-    /// Keeps the earliest-starting `max_rows` rows.
+    /// Keeps the first `max_rows` rows in the table's order.
     fn trim_rows(&mut self) {
-        self.rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        self.rows.sort_by(by_row_key(self.cfg.sort));
         self.rows.truncate(self.cfg.max_rows);
         if self.rows.len() >= self.cfg.max_rows {
-            self.rows_bound = self.rows.last().map(|r| (r.start, r.uid.clone()));
+            self.rows_bound = self.rows.last().map(|r| row_key(self.cfg.sort, r));
         }
     }
 
@@ -728,7 +784,7 @@ impl ConnTracker {
                 rows.push(rec);
             }
         }
-        rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        rows.sort_by(by_row_key(self.cfg.sort));
         tally.matched = matched;
         self.summary(&tally, rows)
     }
@@ -813,6 +869,7 @@ mod test {
             host: None,
             records: true,
             end_threads: 1,
+            sort: crate::cli::ConnSort::Start,
         }
     }
 

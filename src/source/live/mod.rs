@@ -44,13 +44,6 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
     }
     #[cfg(not(feature = "libpcap"))]
     {
-        if let Some(expr) = &opts.filter {
-            return Err(LiveError::Filter {
-                expr: expr.clone(),
-                why: "capture filters need the libpcap build (cargo build --features libpcap)"
-                    .into(),
-            });
-        }
         pnet::PnetBackend::open(&iface, opts).map(|b| Box::new(b) as Box<dyn Backend>)
     }
 }

@@ -5,6 +5,7 @@ use std::io;
 
 use pnet::datalink::{self, Channel, DataLinkReceiver, NetworkInterface};
 
+use crate::source::filter::BpfFilter;
 use super::backend::{interface_linktype, now, open_error, Backend, LiveError, LiveOptions, RawFrame, DEFAULT_SNAPLEN, POLL};
 
 /// The pnet datalink channel: an `AF_PACKET` raw socket bound to one interface.
@@ -12,11 +13,15 @@ pub struct PnetBackend {
     rx: Box<dyn DataLinkReceiver>,
     linktype: u32,
     snaplen: usize,
+    /// The capture expression, run on each frame as it is read (pnet keeps its socket to
+    /// itself, so the kernel cannot be given the program).
+    filter: Option<BpfFilter>,
 }
 
 impl PnetBackend {
     /// Opens a raw socket on `iface`.
     pub fn open(iface: &NetworkInterface, opts: &LiveOptions) -> Result<PnetBackend, LiveError> {
+        let filter = opts.filter.as_deref().map(BpfFilter::new).transpose()?;
         let config = datalink::Config {
             // The socket reads whole frames whatever the snap length, so the wire length is
             // known; we cut to the snap length ourselves.
@@ -31,6 +36,7 @@ impl PnetBackend {
                 rx,
                 linktype: interface_linktype(&iface.name),
                 snaplen: opts.snaplen as usize,
+                filter,
             }),
             Ok(_) => Err(LiveError::Open {
                 iface: iface.name.clone(),
@@ -51,6 +57,12 @@ impl Backend for PnetBackend {
             Ok(data) => {
                 let ts = now();
                 let len = data.len() as u32;
+                if let Some(f) = self.filter.as_mut() {
+                    let frame = crate::source::Frame { number: 0, ts, linktype: self.linktype, len, data, interface: 0, ts_known: true };
+                    if !f.matches(&frame).map_err(|e| io::Error::other(e.to_string()))? {
+                        return Ok(None);
+                    }
+                }
                 let data = data.get(..self.snaplen).unwrap_or(data);
                 Ok(Some(RawFrame { ts, len, data }))
             }
