@@ -268,7 +268,7 @@ pub fn hex(out: &mut String, data: &[u8], ascii: bool) {
             // tcpdump pads the hex to its full width: 8 groups of 4 digits and 7 spaces.
             out.push_str(&" ".repeat(39usize.saturating_sub(text.len()) + 2));
             for b in chunk {
-                out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+                out.push(if b.is_ascii_graphic() { *b as char } else { '.' });
             }
         }
         out.push('\n');
@@ -278,13 +278,17 @@ pub fn hex(out: &mut String, data: &[u8], ascii: bool) {
 /// The bytes as tcpdump's -A prints them: printable characters and line ends as they are
 /// (a CR before an LF dropped), anything else as a dot; after a line break of its own.
 pub fn ascii(out: &mut String, data: &[u8]) {
-    out.push('\n');
-    let mut it = data.iter().peekable();
-    while let Some(&b) = it.next() {
+    for (i, &b) in data.iter().enumerate() {
+        let left = data.len() - i - 1;
         match b {
-            b'\r' if it.peek() == Some(&&b'\n') => {}
-            b'\n' => out.push('\n'),
-            b if b.is_ascii_graphic() || b == b' ' => out.push(b as char),
+            // A CR is left out before an LF and near the end, a dot elsewhere (tcpdump's rule).
+            b'\r' => {
+                if left > 1 && data.get(i + 1) != Some(&b'\n') {
+                    out.push('.');
+                }
+            }
+            b'\n' | b'\t' | b' ' => out.push(b as char),
+            b if b.is_ascii_graphic() => out.push(b as char),
             _ => out.push('.'),
         }
     }

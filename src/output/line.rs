@@ -227,7 +227,7 @@ impl LineFormatter {
         }
         match &p.net {
             Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
-            Some(LaxNetSlice::Arp(_)) => arp_line(out, p),
+            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
             None => other_line(out, p),
         }
         if let Some(stop) = &p.stop {
@@ -238,7 +238,10 @@ impl LineFormatter {
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
-        out.push_str(if v6 { "IP6 " } else { "IP " });
+        // After an Ethernet header (-e) the EtherType has named the protocol, as in tcpdump.
+        if !(self.link && matches!(p.link, Link::Ethernet { .. })) {
+            out.push_str(if v6 { "IP6 " } else { "IP " });
+        }
         if self.detail > 0 {
             ip_detail(out, p);
         }
@@ -269,7 +272,8 @@ impl LineFormatter {
                 }
                 let (seq, ack) = self.relative(src, dst, info.sport, info.dport, info.seq, info.ack, info.flags);
                 let len = info.payload_len;
-                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 {
+                // tcpdump -vv gives every segment's sequence number.
+                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 || self.detail > 1 {
                     out.push_str(", seq ");
                     push_uint(out, seq);
                     if len > 0 {
@@ -309,12 +313,16 @@ impl LineFormatter {
                 }
                 out.push_str(", length ");
                 push_uint(out, len);
-                http_first_line(out, info.sport, info.dport, t.payload());
+                if self.detail > 0 {
+                    http_lines(out, info.sport, info.dport, t.payload());
+                } else {
+                    http_first_line(out, info.sport, info.dport, t.payload());
+                }
             }
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
-                if self.detail > 0 && fragment.is_none() && u.checksum() != 0 {
+                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
                             let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
@@ -342,6 +350,19 @@ impl LineFormatter {
                     }
                     3 => unreachable_detail(out, c, i.payload()),
                     _ => out.push_str(names::icmp(t, c)),
+                }
+                if self.detail > 0 && matches!(t, 3 | 4 | 5 | 11 | 12) {
+                    // tcpdump -v shows the datagram the error quotes, on lines of its own.
+                    let _ = write!(out, ", length {}", i.slice().len());
+                    let quoted = i.payload();
+                    let f = crate::source::Frame { number: 0, ts: p.ts, linktype: crate::decode::linktype::RAW, len: quoted.len() as u32, data: quoted, interface: 0, ts_known: true };
+                    let inner = crate::decode::decode(&f);
+                    if inner.ip_addrs().is_some() {
+                        out.push_str("\n\t");
+                        let mut sub = LineFormatter { detail: self.detail, absolute: true, ..LineFormatter::new(true, false) };
+                        sub.ip_line(out, &inner);
+                    }
+                    return;
                 }
                 let _ = write!(out, ", length {}", i.slice().len());
             }
@@ -530,14 +551,53 @@ fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
     out.push_str(names::icmp(3, code));
 }
 
-fn arp_line(out: &mut String, p: &Packet<'_>) {
+/// tcpdump -v's HTTP: `: HTTP, length: N` and the request or response head, a line each.
+fn http_lines(out: &mut String, sport: u16, dport: u16, payload: &[u8]) {
+    if !HTTP_PORTS.contains(&sport) && !HTTP_PORTS.contains(&dport) || payload.is_empty() {
+        return;
+    }
+    let _ = write!(out, ": HTTP, length: {}", payload.len());
+    const STARTS: [&[u8]; 10] =
+        [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE ", b"HTTP/"];
+    if !STARTS.iter().any(|s| payload.starts_with(s)) {
+        // Continuation data: named, as without -v.
+        out.truncate(out.len() - format!(", length: {}", payload.len()).len());
+        return;
+    }
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|b| *b == b'\n');
+        let (line, next) = match end {
+            Some(e) => (rest.get(..e).unwrap_or(&[]), rest.get(e + 1..).unwrap_or(&[])),
+            None => (rest, &[][..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.push_str("\n\t");
+        for b in line.iter().take(1000) {
+            out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+        }
+        if end.is_none() {
+            break;
+        }
+        rest = next;
+    }
+}
+
+fn arp_line(out: &mut String, p: &Packet<'_>, after_link: bool, detail: u8) {
     let Some(a) = p.arp() else {
         out.push_str("ARP, non-Ethernet/IPv4 addresses");
         return;
     };
+    // After an Ethernet header (-e), tcpdump leaves out the protocol's name.
+    if !after_link {
+        out.push_str("ARP, ");
+    }
+    if detail > 0 {
+        out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+    }
     match a.op {
         1 => {
-            let _ = write!(out, "ARP, Request who-has {}", a.target_ip);
+            let _ = write!(out, "Request who-has {}", a.target_ip);
             if a.target_mac != [0; 6] {
                 out.push_str(" (");
                 push_mac(out, &a.target_mac);
@@ -546,11 +606,11 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
             let _ = write!(out, " tell {}", a.sender_ip);
         }
         2 => {
-            let _ = write!(out, "ARP, Reply {} is-at ", a.sender_ip);
+            let _ = write!(out, "Reply {} is-at ", a.sender_ip);
             push_mac(out, &a.sender_mac);
         }
         op => {
-            let _ = write!(out, "ARP, {} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
+            let _ = write!(out, "{} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
         }
     }
     let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset));

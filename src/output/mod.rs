@@ -178,7 +178,13 @@ impl<W: Write> Printer<W> {
                 Dump::HexAscii => layers::hex(&mut self.buf, bytes, true),
             }
             if self.opts.ascii {
-                layers::ascii(&mut self.buf, p.data.get(p.net_offset.min(p.data.len())..).unwrap_or(&[]));
+                // The network layer, up to the IP length (tcpdump leaves out Ethernet padding).
+                let from = p.net_offset.min(p.data.len());
+                let to = match p.ip_len() {
+                    0 => p.data.len(),
+                    n => (from + n as usize).min(p.data.len()),
+                };
+                layers::ascii(&mut self.buf, p.data.get(from..to).unwrap_or(&[]));
             }
             if self.opts.verbose {
                 self.buf.push('\n');
