@@ -177,17 +177,16 @@ impl Config {
 }
 
 /// The files of `read` and `conns`, and the capture expression: from -f, or the words after
-/// the last word that names an existing file (as tcpdump takes them), or every word after -r.
+/// the files (as tcpdump takes them), or every word when -r names the files.
 fn inputs(a: &cli::InputArgs) -> Result<(Vec<String>, Option<String>), RunError> {
     let (files, words) = if !a.read_file.is_empty() {
         (a.read_file.clone(), a.files.clone())
     } else {
+        // The files are the words up to the first that names no existing file (`-` is standard
+        // input); the first word is a file whatever it names, so that a missing one says so.
         let exists = |w: &String| w == "-" || std::path::Path::new(w).is_file();
-        match a.files.iter().rposition(exists) {
-            // No word names a file: all are files, and opening them says what is wrong.
-            None => (a.files.clone(), Vec::new()),
-            Some(last) => (a.files.get(..=last).unwrap_or(&[]).to_vec(), a.files.get(last + 1..).unwrap_or(&[]).to_vec()),
-        }
+        let n = a.files.iter().take_while(|w| exists(w)).count().max(1);
+        (a.files.get(..n).unwrap_or(&[]).to_vec(), a.files.get(n..).unwrap_or(&[]).to_vec())
     };
     let filter = expression(a.filter.clone(), &words)?;
     if let Some(f) = &filter {

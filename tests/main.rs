@@ -13,6 +13,7 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod habits;
     pub mod live;
     pub mod readme;
     pub mod robustness;
@@ -30,6 +31,7 @@ fn main() -> std::process::ExitCode {
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
+        ("habits", it::habits::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),

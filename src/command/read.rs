@@ -26,9 +26,11 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
         Some(d) => (None, Some(d.clone())),
         None => (None, None),
     };
+    let field_needs = c.view.fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+    let needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
     let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early };
-    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer })?;
+    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)
     } else {

@@ -693,10 +693,8 @@ impl Gen {
                 let nl = self.nl();
                 let transport = matches!(p, Proto::Tcp | Proto::Udp | Proto::Sctp | Proto::Icmp | Proto::Igmp);
                 let base = match p {
-                    Proto::Ether => {
-                        self.need_ether("ether[]")?;
-                        0
-                    }
+                    // The link header's first byte, whatever the link type (libpcap's `link[]`).
+                    Proto::Ether => 0,
                     Proto::Icmp6 => nl + 40,
                     _ => nl,
                 };

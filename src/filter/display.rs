@@ -40,6 +40,11 @@ impl Needs {
     pub fn any(self) -> bool {
         self.conn || self.alert
     }
+
+    /// The notes either needs.
+    pub fn or(self, other: Needs) -> Needs {
+        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert }
+    }
 }
 
 /// A comparison operator.
@@ -83,6 +88,8 @@ enum Node {
     Not(Box<Node>),
     Present(F),
     Cmp(F, Cmp, Lit),
+    /// Two fields compared: some pair of their values (`!=`: no pair equal).
+    CmpFields(F, Cmp, F),
     In(F, Vec<Member>),
     Contains(F, Vec<u8>),
     Matches(F, regex::bytes::Regex),
@@ -156,6 +163,28 @@ fn eval(n: &Node, p: &Packet<'_>, note: &Note) -> bool {
                 }
             }),
         },
+        Node::CmpFields(a, op, b) => {
+            let (mut present, mut hit) = (false, false);
+            a.any(p, note, &mut |x| {
+                b.any(p, note, &mut |y| {
+                    present = true;
+                    let o = compare_values(x, y);
+                    hit = match op {
+                        Cmp::Eq | Cmp::Ne | Cmp::AllEq => o == Some(std::cmp::Ordering::Equal),
+                        Cmp::AnyNe => o != Some(std::cmp::Ordering::Equal),
+                        Cmp::Lt => o == Some(std::cmp::Ordering::Less),
+                        Cmp::Gt => o == Some(std::cmp::Ordering::Greater),
+                        Cmp::Le => matches!(o, Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
+                        Cmp::Ge => matches!(o, Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)),
+                    };
+                    hit
+                })
+            });
+            match op {
+                Cmp::Ne => present && !hit,
+                _ => hit,
+            }
+        }
         Node::In(f, set) => f.any(p, note, &mut |v| {
             set.iter().any(|m| match m {
                 Member::One(l) => compare(v, l) == Some(std::cmp::Ordering::Equal),
@@ -181,6 +210,21 @@ fn eval(n: &Node, p: &Packet<'_>, note: &Note) -> bool {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How two values compare; None when they cannot be compared.
+fn compare_values(a: Val<'_>, b: Val<'_>) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Val::U(x), Val::U(y)) => Some(x.cmp(&y)),
+        (Val::U(x), Val::Float(y)) => (x as f64).partial_cmp(&y),
+        (Val::Float(x), Val::U(y)) => x.partial_cmp(&(y as f64)),
+        (Val::Float(x), Val::Float(y)) => x.partial_cmp(&y),
+        (Val::V4(x), Val::V4(y)) => Some(x.cmp(&y)),
+        (Val::V6(x), Val::V6(y)) => Some(x.cmp(&y)),
+        (Val::Mac(x), Val::Mac(y)) => Some(x.cmp(&y)),
+        (Val::S(x), Val::S(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
 }
 
 /// How a value compares with a literal; None when they cannot be compared.
@@ -311,6 +355,14 @@ impl<'s> Parser<'s, '_> {
                 return Err(FilterError::new(self.src, op_at, format!("{name} cannot be compared: test it alone, or with contains or matches")));
             }
             let (lit, lat) = self.value()?;
+            if let Raw::Field(other, other_kind) = lit {
+                let numeric = |k: Kind| matches!(k, Kind::Uint(_) | Kind::Bool | Kind::Float);
+                if !(kind == other_kind || numeric(kind) && numeric(other_kind)) || matches!(other_kind, Kind::Proto | Kind::Flag) {
+                    let other_name = self.src.get(lat.0..lat.1).unwrap_or("");
+                    return Err(FilterError::new(self.src, lat, format!("{name} is a {} and {other_name} a {}: they cannot be compared", kind_name(kind), kind_name(other_kind))));
+                }
+                return Ok(Node::CmpFields(field, cmp, other));
+            }
             let lit = convert(self.src, name, kind, &lit, lat)?;
             if matches!(cmp, Cmp::Lt | Cmp::Gt | Cmp::Le | Cmp::Ge) && matches!(kind, Kind::Bool) {
                 return Err(FilterError::new(self.src, op_at, format!("{name} is a boolean: only == and != compare it")));
@@ -323,6 +375,7 @@ impl<'s> Parser<'s, '_> {
                 return Err(FilterError::new(self.src, at, format!("{name} is a {}: contains tests protocols and text", kind_name(kind))));
             }
             let needle = match lit {
+                Raw::Field(..) => return Err(FilterError::new(self.src, lat, "contains takes a string or bytes, not a field")),
                 Raw::Str(s) => s.into_bytes(),
                 Raw::Word(w) => bytes(w).ok_or_else(|| {
                     FilterError::new(self.src, lat, format!("\"{w}\" is neither a quoted string nor bytes such as 47:45:54"))
@@ -339,7 +392,7 @@ impl<'s> Parser<'s, '_> {
                 return Err(FilterError::new(self.src, lat, "matches takes a quoted regular expression"));
             };
             let re = regex::bytes::RegexBuilder::new(&pattern).unicode(false).build().map_err(|e| {
-                let why = e.to_string().lines().last().unwrap_or("").trim().to_string();
+                let why = e.to_string().lines().last().unwrap_or("").trim().trim_start_matches("error: ").to_string();
                 FilterError::new(self.src, lat, format!("bad regular expression: {why}"))
             })?;
             return Ok(Node::Matches(field, re));
@@ -399,12 +452,17 @@ impl<'s> Parser<'s, '_> {
         let Some(t) = self.peek().cloned() else { return Err(self.end()) };
         self.pos += 1;
         match t.t {
-            T::Word(w) => {
-                if lookup(w).is_some() && !w.starts_with(|c: char| c.is_ascii_digit()) {
-                    return Err(FilterError::new(self.src, t.at, format!("{w} is a field: compare fields with literals, not with each other")));
+            T::Word(w) => match lookup(w) {
+                Some((f, k)) if !w.starts_with(|c: char| c.is_ascii_digit()) => {
+                    match f.source() {
+                        Source::Conn => self.needs.conn = true,
+                        Source::Flood => self.needs.alert = true,
+                        Source::Packet => {}
+                    }
+                    Ok((Raw::Field(f, k), t.at))
                 }
-                Ok((Raw::Word(w), t.at))
-            }
+                _ => Ok((Raw::Word(w), t.at)),
+            },
             T::Str(s) => Ok((Raw::Str(s), t.at)),
             T::Op(_) => Err(self.unexpected(&t)),
         }
@@ -416,6 +474,8 @@ impl<'s> Parser<'s, '_> {
 enum Raw<'s> {
     Word(&'s str),
     Str(String),
+    /// Another field (`frame.cap_len < frame.len`).
+    Field(F, Kind),
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -470,6 +530,7 @@ fn convert(src: &str, name: &str, kind: Kind, raw: &Raw<'_>, at: (usize, usize))
     let err = |why: String| FilterError::new(src, at, why);
     let word = match raw {
         Raw::Word(w) => *w,
+        Raw::Field(..) => return Err(err("a field cannot stand here: compare it with ==, <, ...".to_string())),
         Raw::Str(s) => {
             return match kind {
                 Kind::Str => Ok(Lit::S(s.clone())),

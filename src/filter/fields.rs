@@ -181,6 +181,18 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("alert", F::Alert, Kind::Flag),
 ];
 
+/// The IP datagram an ICMP or ICMPv6 error quotes, decoded.
+fn quoted<'a>(p: &Packet<'a>) -> Option<Packet<'a>> {
+    let data = match &p.transport {
+        Some(TransportSlice::Icmpv4(i)) if matches!(i.type_u8(), 3 | 4 | 5 | 11 | 12) => i.payload(),
+        Some(TransportSlice::Icmpv6(i)) if matches!(i.type_u8(), 1..=4) => i.payload(),
+        _ => return None,
+    };
+    let frame = crate::source::Frame { number: p.number, ts: p.ts, linktype: crate::decode::linktype::RAW, len: data.len() as u32, data, interface: 0, ts_known: p.ts_known };
+    let inner = crate::decode::decode(&frame);
+    inner.ip_addrs().is_some().then_some(inner)
+}
+
 /// The field named `name`.
 pub fn lookup(name: &str) -> Option<(F, Kind)> {
     FIELDS.iter().find(|(n, ..)| *n == name).map(|&(_, f, k)| (f, k))
@@ -197,8 +209,36 @@ impl F {
     }
 
     /// Hands each value of this field in `p` (with `note`, the analyzers' notes) to `f` until
-    /// `f` says true; whether it did. A field absent from the packet has no value.
+    /// `f` says true; whether it did. A field absent from the packet has no value. As in
+    /// Wireshark, the IP datagram an ICMP error quotes gives the IP and transport fields more
+    /// values, after the packet's own.
     pub fn any<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+        if self.own(p, note, f) {
+            return true;
+        }
+        if !self.quoted_too() {
+            return false;
+        }
+        match quoted(p) {
+            Some(inner) => self.own(&inner, note, f),
+            None => false,
+        }
+    }
+
+    /// Whether the datagram an ICMP error quotes has values of this field.
+    fn quoted_too(self) -> bool {
+        use F::*;
+        !matches!(
+            self,
+            Frame | FrameNumber | FrameTimeEpoch | FrameLen | FrameCapLen | Eth | EthDst | EthSrc | EthAddr | EthType | EthLen | Vlan
+                | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
+                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4 | ConnUid | ConnState | ConnHistory
+                | TcpState | TcpRetransmission | Alert
+        )
+    }
+
+    /// The values of this field in `p` itself.
+    fn own<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
         use Val::*;
         let data = p.data;
         let eth = match p.link {

@@ -80,6 +80,20 @@ impl FieldList {
         Ok(l)
     }
 
+    /// The analyzers' notes the fields read.
+    pub fn needs(&self) -> crate::filter::Needs {
+        use crate::filter::fields::Source;
+        let mut n = crate::filter::Needs::default();
+        for (_, f, _) in &self.fields {
+            match f.source() {
+                Source::Conn => n.conn = true,
+                Source::Flood => n.alert = true,
+                Source::Packet => {}
+            }
+        }
+        n
+    }
+
     /// The header line (without a newline).
     pub fn header_line(&self) -> String {
         self.fields.iter().map(|(n, ..)| n.as_str()).collect::<Vec<_>>().join(&self.separator)

@@ -53,7 +53,8 @@ impl<W: Write> Session<W> {
             let p = decode(frame);
             let x = Input::of_packet(&p);
             self.analyze(&x);
-            let needs = self.display.as_ref().map(|d| d.needs()).unwrap_or_default();
+            let field_needs = self.printer.options().fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+            let needs = self.display.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
             let note = Note {
                 conn: if needs.conn { self.stages.conns.iter().find_map(|c| c.note(&x)) } else { None },
                 alert: needs.alert && self.stages.flood.alert_for(&x),

@@ -36,7 +36,7 @@ use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::{decode, input, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
-use crate::filter::{ConnNote, DisplayFilter, Note};
+use crate::filter::{ConnNote, DisplayFilter, Needs, Note};
 use crate::source::file::FileSource;
 use crate::source::write::CaptureWriter;
 use crate::source::filter::BpfFilter;
@@ -77,6 +77,8 @@ pub struct Output {
     pub late: Option<Arc<DisplayFilter>>,
     /// Where the frames shown are written.
     pub writer: Option<CaptureWriter>,
+    /// The analyzers' notes to make: for `late`, and for `-T fields` that print them.
+    pub needs: Needs,
 }
 
 /// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
@@ -410,7 +412,7 @@ impl<W: Write> Back<W> {
         if let Some(k) = keyed {
             self.events.extend(k.events.iter().cloned());
         }
-        if self.out.late.is_some() {
+        if self.out.needs.any() {
             self.notes.clear();
             self.notes.resize(n, Note::default());
             for (i, note) in self.shard_notes.drain(..) {
@@ -494,7 +496,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     // Frames go to the writing thread when it prints them, writes them, or filters them with
     // the analyzers' notes.
     let keep_frames = printer.shows_packets() || out.writer.is_some() || out.late.is_some();
-    let needs = out.late.as_ref().map(|f| f.needs()).unwrap_or_default();
+    let needs = out.needs;
     let Stages { stats, mut conns, flood, arp } = stages;
     let mut front = Front;
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default(), alerts: needs.alert };

@@ -1,0 +1,152 @@
+//! The flags tcpdump and tshark users type by habit: each gives what tcpdump prints
+//! (`tests/golden/habits/`, from `scripts/golden_habits.sh`) or what its help says, and none
+//! draws clap's "to pass '-v' as a value" tip. Also `-q` (counts, no tables), `-L` (packet lines
+//! only), `--format tsv`, and `conns --sort/--top`.
+
+use crate::support::{inspect, inspect_ok, json_lines, root, Test, TempDir};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(habit_flags_print_what_tcpdump_prints),
+        trial!(time_formats_follow_local_time_when_asked),
+        trial!(snap_length_cuts_frames_and_zero_keeps_them_whole),
+        trial!(read_file_flag_and_count_and_line_buffering),
+        trial!(tshark_output_formats),
+        trial!(no_clap_tip_for_habit_flags),
+        trial!(quiet_keeps_the_counts_without_tables),
+        trial!(lines_only_prints_packet_lines_alone),
+        trial!(tsv_prints_every_table_tab_separated),
+        trial!(conns_sort_and_top),
+    ]
+}
+
+const FILES: [&str; 4] = ["web.pcap", "udp-unreach.pcap", "refused.pcap", "arp.pcap"];
+const FLAGS: [&str; 15] = ["-nn", "-t", "-tt", "-ttt", "-tttt", "-ttttt", "-x", "-xx", "-X", "-XX", "-A", "-v", "-vv", "-e", "-S"];
+
+fn habit_flags_print_what_tcpdump_prints() {
+    let mut compared = 0;
+    for f in FILES {
+        for flag in FLAGS {
+            let want = std::fs::read_to_string(root().join(format!("tests/golden/habits/{f}{flag}.txt"))).expect("golden");
+            let got = inspect_ok(["read", "-L", flag, &format!("captures/{f}")]);
+            assert_eq!(got, want, "inspect read -L {flag} captures/{f} against tcpdump -n {flag}");
+            compared += want.lines().count();
+        }
+    }
+    note!("{compared} lines equal tcpdump's");
+}
+
+fn time_formats_follow_local_time_when_asked() {
+    let utc = inspect_ok(["read", "-L", "-c", "1", "-tttt", "captures/web.pcap"]);
+    assert!(utc.starts_with("2026-11-22 11:20:24.223067 ARP"), "{utc}");
+    let out = crate::support::command()
+        .args(["read", "-L", "-c", "1", "-tttt", "--local-time", "captures/web.pcap"])
+        .env("TZ", "Asia/Tokyo")
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).get(..26), Some("2026-11-22 20:20:24.223067"));
+    let plain = crate::support::command().args(["read", "-L", "-c", "1", "--local-time", "captures/web.pcap"]).env("TZ", "America/New_York").output().expect("run");
+    assert!(String::from_utf8_lossy(&plain.stdout).starts_with("06:20:24.223067 ARP"), "{}", String::from_utf8_lossy(&plain.stdout));
+}
+
+fn snap_length_cuts_frames_and_zero_keeps_them_whole() {
+    let caplens = |s: &str| -> Vec<u64> {
+        json_lines(&inspect_ok(["read", "--format", "json", "-s", s, "captures/web.pcap"]))
+            .iter()
+            .filter(|v| v["event_type"] == "packet")
+            .map(|v| v["frame.cap_len"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    assert!(caplens("60").iter().all(|c| *c <= 60));
+    assert!(caplens("60").iter().any(|c| *c == 60));
+    assert_eq!(caplens("0"), caplens("262144"));
+    assert!(caplens("0").iter().any(|c| *c > 100));
+    assert_eq!(inspect(["read", "-s", "300000", "captures/web.pcap"]).code, Some(2));
+}
+
+fn read_file_flag_and_count_and_line_buffering() {
+    let a = inspect_ok(["read", "-L", "-c", "5", "captures/web.pcap"]);
+    let b = inspect_ok(["read", "-L", "-l", "-c", "5", "-r", "captures/web.pcap"]);
+    assert_eq!(a, b);
+    assert_eq!(a.lines().count(), 5);
+    // After -r every word is the expression, as in tcpdump.
+    let c = inspect_ok(["read", "-L", "-r", "captures/web.pcap", "arp"]);
+    assert_eq!(c.lines().count(), 2);
+    let d = inspect_ok(["read", "-L", "-nn", "-vvv", "captures/web.pcap", "tcp", "port", "8080"]);
+    assert_eq!(d.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('\t')).count(), 10);
+}
+
+fn tshark_output_formats() {
+    let a = inspect_ok(["read", "-T", "json", "captures/web.pcap"]);
+    let b = inspect_ok(["read", "--format", "json", "captures/web.pcap"]);
+    assert_eq!(a, b);
+    let f = inspect_ok(["read", "-T", "fields", "-e", "ip.src", "-e", "tcp.dstport", "-E", "separator=,", "-E", "header=y", "-Y", "tcp.flags.syn == 1", "captures/web.pcap"]);
+    assert_eq!(f, "ip.src,tcp.dstport\n10.0.0.1,80\n10.0.0.2,41710\n10.0.0.1,8080\n10.0.0.2,43734\n");
+    // Without -T fields, -e is tcpdump's link-header flag.
+    let e = inspect_ok(["read", "-L", "-e", "-c", "1", "captures/web.pcap"]);
+    assert!(e.contains("02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff"), "{e}");
+    // The tcp.flags.* fields are in the JSON too.
+    let syn = json_lines(&inspect_ok(["read", "--format", "json", "-c", "3", "captures/web.pcap"]));
+    assert_eq!(syn[2]["tcp.flags.syn"], 1);
+    assert_eq!(syn[2]["tcp.flags.ack"], 0);
+}
+
+fn no_clap_tip_for_habit_flags() {
+    for flag in FLAGS.iter().chain(&["-vvv", "-nnn", "-l", "-A", "-L", "-q", "-s0"]) {
+        let run = inspect(["read", flag, "-c", "1", "captures/web.pcap"]);
+        assert_eq!(run.code, Some(0), "{flag}: {}", run.stderr);
+        assert!(!run.stderr.contains("tip:"), "{flag}: {}", run.stderr);
+    }
+}
+
+fn quiet_keeps_the_counts_without_tables() {
+    let q = inspect_ok(["read", "-q", "captures/web.pcap"]);
+    assert!(q.contains("Summary: 24 packets"), "{q}");
+    assert!(q.contains("Connections: 2 TCP"), "{q}");
+    assert!(!q.contains('┌'), "-q draws no table:\n{q}");
+    let full = inspect_ok(["read", "captures/web.pcap"]);
+    assert!(full.contains('┌'));
+}
+
+fn lines_only_prints_packet_lines_alone() {
+    let l = inspect_ok(["read", "-L", "captures/arp.pcap"]);
+    assert_eq!(l.lines().count(), 14);
+    assert!(l.lines().all(|x| x.contains(" ARP, ")), "{l}");
+    let with = inspect_ok(["read", "captures/arp.pcap"]);
+    assert!(with.contains("arp: new station"));
+}
+
+fn tsv_prints_every_table_tab_separated() {
+    let t = inspect_ok(["read", "--format", "tsv", "captures/web.pcap"]);
+    assert!(!t.contains('┌'), "{t}");
+    assert!(t.contains("protocol\tpackets\tshare\narp\t2\t8.3%\n"), "{t}");
+    assert!(t.contains("start\tproto\toriginator\tresponder\torig state\tresp state\tconn_state\thistory\tpkts o/r\tbytes o/r\tduration\n"), "{t}");
+    let c = inspect_ok(["conns", "--format", "tsv", "captures/refused.pcap"]);
+    let rows: Vec<&str> = c.lines().filter(|l| l.contains("\ttcp\t")).collect();
+    assert_eq!(rows.len(), 2, "{c}");
+    assert!(rows.iter().all(|r| r.split('\t').count() == 11));
+}
+
+fn conns_sort_and_top() {
+    let dir = TempDir::new("sort");
+    let _ = dir;
+    let col = |out: &str, i: usize| -> Vec<String> {
+        out.lines().filter(|l| l.contains("\ttcp\t") || l.contains("\tudp\t")).map(|l| l.split('\t').nth(i).unwrap_or("").to_string()).collect()
+    };
+    let file = "captures/mixed.pcapng";
+    let all = inspect_ok(["conns", "--format", "tsv", file]);
+    let by_bytes = inspect_ok(["conns", "--format", "tsv", "--sort", "bytes", file]);
+    let bytes = |s: &str| s.split('/').map(|x| x.parse::<u64>().unwrap_or(0)).sum::<u64>();
+    let b: Vec<u64> = col(&by_bytes, 9).iter().map(|s| bytes(s)).collect();
+    assert!(b.windows(2).all(|w| w[0] >= w[1]), "{b:?}");
+    assert_eq!(b.len(), col(&all, 9).len());
+    let top = inspect_ok(["conns", "--format", "tsv", "--sort", "pkts", "--top", "2", file]);
+    let p: Vec<u64> = col(&top, 8).iter().map(|s| bytes(s)).collect();
+    assert_eq!(p.len(), 2);
+    let mut every: Vec<u64> = col(&all, 8).iter().map(|s| bytes(s)).collect();
+    every.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(p, every[..2].to_vec());
+    let d = inspect_ok(["conns", "--format", "tsv", "--sort", "duration", file]);
+    let ds: Vec<f64> = col(&d, 10).iter().map(|s| s.parse().unwrap_or(0.0)).collect();
+    assert!(ds.windows(2).all(|w| w[0] >= w[1]), "{ds:?}");
+}
