@@ -119,8 +119,8 @@ pub enum TsharkFormat {
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// pcap or pcapng files to read (`-` reads standard input), then, as tcpdump takes it, a
-    /// capture expression: a word that names an existing file is a file, the words from the
-    /// first that does not are the expression (`read f.pcap tcp port 80`).
+    /// capture expression: a word that names an existing file is a file, the words after the
+    /// last file are the expression (`read f.pcap tcp port 80`).
     #[arg(value_name = "FILE", required_unless_present = "read_file")]
     pub files: Vec<String>,
     /// A file to read, as tcpdump's and tshark's -r (the words after the options are then the

@@ -182,10 +182,13 @@ fn inputs(a: &cli::InputArgs) -> Result<(Vec<String>, Option<String>), RunError>
     let (files, words) = if !a.read_file.is_empty() {
         (a.read_file.clone(), a.files.clone())
     } else {
-        // The files are the words up to the first that names no existing file (`-` is standard
-        // input); the first word is a file whatever it names, so that a missing one says so.
-        let exists = |w: &String| w == "-" || std::path::Path::new(w).is_file();
-        let n = a.files.iter().take_while(|w| exists(w)).count().max(1);
+        // The files run to the last word that names an existing file (`-` is standard input);
+        // the first word is a file whatever it names, so that a missing one says so.
+        // `-` is a file only among the first words (later it is arithmetic: `len - 14 > 40`).
+        let exists = |w: &String| std::path::Path::new(w).is_file();
+        let prefix = a.files.iter().take_while(|w| *w == "-" || exists(w)).count();
+        let last = a.files.iter().rposition(exists).map_or(0, |i| i + 1);
+        let n = prefix.max(last).max(1);
         (a.files.get(..n).unwrap_or(&[]).to_vec(), a.files.get(n..).unwrap_or(&[]).to_vec())
     };
     let filter = expression(a.filter.clone(), &words)?;

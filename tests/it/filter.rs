@@ -33,6 +33,7 @@ pub fn tests() -> Vec<Test> {
         trial!(filter_errors_point_at_the_place),
         trial!(filter_keeps_what_tcpdump_keeps, Need::Libpcap, Need::Tool("tcpdump")),
         trial!(bad_filter_is_a_usage_error, Need::Libpcap),
+        trial!(what_only_libpcap_compiles_says_so, Need::PureRust),
     ]
 }
 
@@ -378,4 +379,14 @@ fn bad_filter_is_a_usage_error() {
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.starts_with("inspect: -f 'tcp port banana': "), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// The pure-Rust build's compiler refuses what only libpcap's handles, naming the libpcap build.
+fn what_only_libpcap_compiles_says_so() {
+    for expr in ["host localhost", "gateway router1", "broadcast", "mpls 100"] {
+        let run = inspect(["read", "-f", expr, WEB]);
+        assert_eq!(run.code, Some(2), "{expr}: {}", run.stderr);
+        assert!(run.stderr.lines().next().unwrap_or("").contains("libpcap build"), "{expr}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
 }
