@@ -252,10 +252,12 @@ fn ip_or_hex(b: &[u8]) -> String {
     }
 }
 
-/// Appends a hex and ASCII dump of `data`, 16 bytes a line, with offsets.
-pub fn hex(out: &mut String, data: &[u8], ascii: bool) {
+/// Appends a hex dump of `data` (with its ASCII when `ascii`), 16 bytes a line, with offsets,
+/// as tcpdump's -x and -X print it (after `indent`: a tab in tcpdump's lines, spaces in the
+/// five-layer tree).
+pub fn hex(out: &mut String, data: &[u8], ascii: bool, indent: &str) {
     for (i, chunk) in data.chunks(16).enumerate() {
-        let _ = write!(out, "\t0x{:04x}:  ", i * 16);
+        let _ = write!(out, "{indent}0x{:04x}:  ", i * 16);
         let mut text = String::new();
         for (j, b) in chunk.iter().enumerate() {
             let _ = write!(text, "{b:02x}");

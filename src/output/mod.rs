@@ -172,10 +172,11 @@ impl<W: Write> Printer<W> {
         if self.opts.format.is_text() {
             let from = if self.opts.dump_link { 0 } else { p.net_offset.min(p.data.len()) };
             let bytes = p.data.get(from..).unwrap_or(&[]);
+            let indent = if self.opts.verbose { "    " } else { "\t" };
             match self.opts.dump {
                 Dump::None => {}
-                Dump::Hex => layers::hex(&mut self.buf, bytes, false),
-                Dump::HexAscii => layers::hex(&mut self.buf, bytes, true),
+                Dump::Hex => layers::hex(&mut self.buf, bytes, false, indent),
+                Dump::HexAscii => layers::hex(&mut self.buf, bytes, true, indent),
             }
             if self.opts.ascii {
                 // The network layer, up to the IP length (tcpdump leaves out Ethernet padding).
