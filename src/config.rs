@@ -17,7 +17,7 @@ use crate::subnet::Query;
 #[derive(Debug)]
 pub enum Config {
     /// `read`, `conns` and `arp`: files through the pipeline.
-    Read(ReadConfig),
+    Read(Box<ReadConfig>),
     /// `capture`: an interface through the pipeline.
     Capture(Box<CaptureConfig>),
     /// `arp-scan`.
@@ -86,7 +86,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
                     display,
@@ -96,7 +96,7 @@ impl Config {
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Conns(a) => {
                 let (files, filter) = inputs(&a.input)?;
@@ -114,7 +114,7 @@ impl Config {
                 if let Some(top) = a.top {
                     analysis.conn.max_rows = top;
                 }
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
                     display,
@@ -124,13 +124,13 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Arp(a) => {
                 let view = ViewOptions { format: a.format, quiet: true, arp_only: true, ..ViewOptions::default() };
                 let t = cli::default_threads();
                 let analysis = analysis(&cli::defaults(), &cli::defaults(), &a.arp, &view, t);
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files: a.files,
                     filter: None,
                     display: None,
@@ -140,7 +140,7 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Capture(a) => {
                 let filter = expression(a.filter.clone(), &a.expression)?;

@@ -452,10 +452,14 @@ impl ConnTracker {
         let from_resp = f.from_a != c.orig_is_a;
         let mut history = [0u8; crate::analyze::tcp::conn::HISTORY_MAX];
         let h = c.history_bytes();
-        history.get_mut(..h.len()).map(|d| d.copy_from_slice(h));
+        if let Some(d) = history.get_mut(..h.len()) {
+            d.copy_from_slice(h);
+        }
         let mut id = [0u8; 12];
         let u = uid(&f.key, c.start_ns);
-        id.get_mut(..u.len().min(12)).map(|d| d.copy_from_slice(u.as_bytes().get(..d.len()).unwrap_or(&[])));
+        for (d, s) in id.iter_mut().zip(u.bytes()) {
+            *d = s;
+        }
         Some(ConnNote {
             uid: id,
             state: c.conn_state(),
