@@ -181,11 +181,13 @@ pub struct ConnsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
-    /// Order of the rows: by start (the default), or largest first by bytes, packets or
-    /// duration.
-    #[arg(long, value_enum, default_value_t = ConnSort::Start)]
-    pub sort: ConnSort,
-    /// Only the first N rows in that order (the totals count every connection).
+    /// Order of the rows: by start, or largest first by bytes, packets or duration; the rows are
+    /// then kept (at most --top or --max-rows) and shown at the end. Without it rows stream out as
+    /// connections leave the table, in flat memory.
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub sort: Option<ConnSort>,
+    /// Only the first N rows in the --sort order (by start without --sort); the totals count
+    /// every connection.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
     #[command(flatten)]

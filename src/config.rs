@@ -101,18 +101,27 @@ impl Config {
             Command::Conns(a) => {
                 let (files, filter) = inputs(&a.input)?;
                 let display = display(a.input.display_filter.as_deref())?;
+                // Rows stream out as connections leave, unless they are to be ordered (or -V
+                // lists timelines after them); JSON streams its records anyway.
+                let sort = a.sort.or(a.top.map(|_| cli::ConnSort::Start));
+                let stream = sort.is_none() && !a.verbose && a.format.is_text();
                 let view = ViewOptions {
                     format: a.format,
                     verbose: a.verbose,
                     quiet: true,
                     conns_only: true,
                     display_filter: display.as_ref().map(|d| d.text().to_string()),
+                    conn_rows: stream.then_some(a.conn.max_rows),
                     ..ViewOptions::default()
                 };
                 let mut analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
-                analysis.conn.sort = a.sort;
+                analysis.conn.sort = sort.unwrap_or_default();
                 if let Some(top) = a.top {
                     analysis.conn.max_rows = top;
+                }
+                if stream {
+                    // The printer writes them; none is kept.
+                    analysis.conn.max_rows = 0;
                 }
                 Config::Read(Box::new(ReadConfig {
                     files,
@@ -269,6 +278,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         fields,
         display_filter: display.map(|d| d.text().to_string()),
         muted: false,
+        conn_rows: None,
         conns_only: false,
         arp_only: false,
     })

@@ -23,6 +23,111 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
     s.map(|s| s.name()).unwrap_or("-")
 }
 
+/// The connection table written a row at a time as connections leave (`inspect conns`
+/// without `--sort`): memory stays flat however many rows there are. Columns have fixed
+/// widths (a longer value widens its row); with `--format tsv`, tab-separated values.
+pub struct RowStream {
+    max: usize,
+    tsv: bool,
+    written: u64,
+    unlisted: u64,
+    /// Whether a row was of a connection already open when the capture began.
+    mid_stream: bool,
+}
+
+const HEADER: [&str; 11] =
+    ["start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r", "bytes o/r", "duration"];
+const WIDTHS: [usize; 11] = [17, 5, 21, 21, 11, 11, 10, 10, 9, 13, 9];
+/// Which columns are numbers (aligned right).
+const RIGHT: [bool; 11] = [false, false, false, false, false, false, false, false, true, true, true];
+
+impl RowStream {
+    /// A table of at most `max` rows.
+    pub fn new(max: usize, tsv: bool) -> RowStream {
+        RowStream { max, tsv, written: 0, unlisted: 0, mid_stream: false }
+    }
+
+    fn line(&self, w: &mut dyn Write, cells: &[String]) -> io::Result<()> {
+        if self.tsv {
+            return writeln!(w, "{}", cells.join("\t"));
+        }
+        let mut s = String::from("│");
+        for (i, c) in cells.iter().enumerate() {
+            let width = WIDTHS.get(i).copied().unwrap_or(0);
+            if i > 0 {
+                s.push('┆');
+            }
+            if RIGHT.get(i).copied().unwrap_or(false) {
+                s.push_str(&format!(" {c:>width$} "));
+            } else {
+                s.push_str(&format!(" {c:<width$} "));
+            }
+        }
+        s.push('│');
+        writeln!(w, "{s}")
+    }
+
+    fn border(&self, w: &mut dyn Write, left: char, mid: char, right: char, fill: char) -> io::Result<()> {
+        let parts: Vec<String> = WIDTHS.iter().map(|n| fill.to_string().repeat(n + 2)).collect();
+        writeln!(w, "{left}{}{right}", parts.join(&mid.to_string()))
+    }
+
+    /// Writes `r` (the header first, before the first row).
+    pub fn row(&mut self, w: &mut dyn Write, r: &ConnRecord) -> io::Result<()> {
+        if self.written as usize >= self.max {
+            self.unlisted += 1;
+            return Ok(());
+        }
+        if self.written == 0 {
+            if !self.tsv {
+                self.border(w, '┌', '┬', '┐', '─')?;
+            }
+            self.line(w, &HEADER.map(String::from))?;
+            if !self.tsv {
+                self.border(w, '╞', '╪', '╡', '═')?;
+            }
+        }
+        self.written += 1;
+        self.mid_stream |= r.mid_stream;
+        self.line(w, &cells(r))
+    }
+
+    /// Closes the table, and says how many rows it left out.
+    pub fn finish(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if self.written > 0 && !self.tsv {
+            self.border(w, '└', '┴', '┘', '─')?;
+        }
+        if self.mid_stream {
+            writeln!(w, "* already open when the capture began: the originator is the first sender seen")?;
+        }
+        if self.unlisted > 0 {
+            let noun = if self.unlisted == 1 { "connection" } else { "connections" };
+            writeln!(w, "{} more {noun} not listed (the table shows the first {} to leave; --max-rows)", self.unlisted, self.max)?;
+        }
+        self.written = 0;
+        self.unlisted = 0;
+        Ok(())
+    }
+}
+
+/// A connection's row, as text.
+fn cells(r: &ConnRecord) -> [String; 11] {
+    let (_, _, _, h, m, sec) = r.start.civil();
+    [
+        format!("{h:02}:{m:02}:{sec:02}.{:06}{}", r.start.nsec / 1000, if r.mid_stream { " *" } else { "" }),
+        r.proto.to_string(),
+        endpoint(r.orig_h, r.orig_p),
+        endpoint(r.resp_h, r.resp_p),
+        state_name(r, true).to_string(),
+        state_name(r, false).to_string(),
+        r.conn_state.to_string(),
+        r.history.clone(),
+        format!("{}/{}", r.orig_pkts, r.resp_pkts),
+        format!("{}/{}", r.orig_bytes, r.resp_bytes),
+        format!("{:.6}", r.duration),
+    ]
+}
+
 /// Writes the connection summary as text, and the table of connections when `rows`.
 pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, tables: bool) -> io::Result<()> {
     writeln!(w)?;

@@ -105,6 +105,8 @@ pub struct ViewOptions {
     pub display_filter: Option<String>,
     /// Nothing goes to standard output (it carries the `-w -` capture).
     pub muted: bool,
+    /// `conns` streams each connection's row as it leaves the table, at most this many.
+    pub conn_rows: Option<usize>,
     /// Only the connection table in the summary (`inspect conns`).
     pub conns_only: bool,
     /// Show only the ARP table and its events (`inspect arp`).
@@ -121,6 +123,8 @@ pub struct Printer<W: Write> {
     shown: u64,
     /// Whether the `-T fields -E header=y` line is still to come.
     header: bool,
+    /// The connection rows streamed so far (`conns`).
+    rows: Option<conns::RowStream>,
 }
 
 impl<W: Write> Printer<W> {
@@ -128,7 +132,8 @@ impl<W: Write> Printer<W> {
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
-        Printer { w, opts, line, buf: String::with_capacity(4096), shown: 0, header }
+        let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv));
+        Printer { w, opts, line, buf: String::with_capacity(4096), shown: 0, header, rows }
     }
 
     /// The options in force.
@@ -221,6 +226,9 @@ impl<W: Write> Printer<W> {
         if self.packets_only() {
             return Ok(());
         }
+        if let (Some(rows), Event::Conn(r)) = (self.rows.as_mut(), e) {
+            return rows.row(&mut self.w, r);
+        }
         if self.opts.arp_only && !matches!(e, Event::Arp(_)) {
             return Ok(());
         }
@@ -258,10 +266,15 @@ impl<W: Write> Printer<W> {
         let tables = !self.opts.quiet;
         match self.opts.format {
             Format::Json => summary::report_json(&mut self.w, r, shown),
-            _ if self.opts.conns_only => match &r.conns {
-                Some(c) => conns::text(&mut self.w, c, self.opts.verbose, true, true),
-                None => Ok(()),
-            },
+            _ if self.opts.conns_only => {
+                if let Some(rows) = self.rows.as_mut() {
+                    rows.finish(&mut self.w)?;
+                }
+                match &r.conns {
+                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, self.rows.is_none(), true),
+                    None => Ok(()),
+                }
+            }
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;
                 if let Some((f, n)) = shown {
