@@ -180,6 +180,21 @@ impl CaptureFilter {
         &self.text
     }
 
+    /// Whether the expression tests VLAN tags, which a Linux packet socket takes off the frame
+    /// before a socket filter sees it (libpcap reads them from the kernel's metadata instead):
+    /// such an expression runs on the frames as read, not in the kernel.
+    pub fn uses_vlan(&self) -> bool {
+        fn walk(e: &Expr) -> bool {
+            match e {
+                Expr::Vlan(_) => true,
+                Expr::And(a, b) | Expr::Or(a, b) => walk(a) || walk(b),
+                Expr::Not(a) => walk(a),
+                _ => false,
+            }
+        }
+        walk(&self.expr)
+    }
+
     /// The BPF program for `linktype`, compiled on first use.
     pub fn program(&mut self, linktype: u32) -> Result<&Program, String> {
         let at = match self.programs.iter().position(|(l, _)| *l == linktype) {

@@ -27,9 +27,13 @@ impl BpfFilter {
         self.0.matches(frame.linktype, frame.data, frame.len).map_err(|why| LiveError::Filter { expr, why })
     }
 
-    /// The classic BPF program for frames of `linktype`, for a socket to run in the kernel.
-    pub fn program(&mut self, linktype: u32) -> Result<Vec<crate::filter::bpf::Insn>, String> {
-        self.0.program(linktype).cloned()
+    /// The classic BPF program for frames of `linktype`, for a socket to run in the kernel;
+    /// None when the kernel would see other bytes than the filter expects (VLAN tags).
+    pub fn kernel_program(&mut self, linktype: u32) -> Option<Vec<crate::filter::bpf::Insn>> {
+        if self.0.uses_vlan() {
+            return None;
+        }
+        self.0.program(linktype).ok().cloned()
     }
 }
 

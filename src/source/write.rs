@@ -234,15 +234,46 @@ impl CaptureWriter {
 mod test {
     use super::*;
 
+    /// A `Write` whose bytes stay readable after the writer that owns it is dropped.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
     fn written_captures_read_back_with_their_times_and_link_types() {
         for pcapng in [false, true] {
-            let mut w = CaptureWriter::new(Box::new(Vec::new()), pcapng, 262_144).unwrap();
-            w.write(&frame(1, 1_700_000_000, 123_456_789, 60, &[1; 60])).unwrap();
-            w.write(&frame(2, 1_700_000_001, 5, 3, &[2, 3, 4])).unwrap();
+            let out = Shared::default();
+            let mut w = CaptureWriter::new(Box::new(out.clone()), pcapng, 262_144).unwrap();
+            let a = frame(1, 1_700_000_000, 123_456_789, 60, &[1; 60]);
+            let b = Frame { linktype: if pcapng { 101 } else { 1 }, ..frame(2, 1_700_000_001, 5, 9, &[2, 3, 4]) };
+            w.write(&a).unwrap();
+            w.write(&b).unwrap();
             assert_eq!(w.records(), 2);
             w.flush().unwrap();
+            let bytes = out.0.lock().unwrap().clone();
+            let mut src = FileSource::from_reader("mem".into(), Box::new(io::Cursor::new(bytes))).unwrap();
+            let mut got = Vec::new();
+            src.for_each(|f| {
+                got.push((f.ts, f.linktype, f.len, f.data.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            let want: Vec<_> = [a, b].iter().map(|f| (f.ts, f.linktype, f.len, f.data.to_vec())).collect();
+            assert_eq!(got, want, "pcapng {pcapng}");
         }
+        // A pcap file holds one link type.
+        let mut w = CaptureWriter::new(Box::new(Vec::new()), false, 262_144).unwrap();
+        w.write(&frame(1, 1, 0, 1, &[1])).unwrap();
+        assert!(w.write(&Frame { linktype: 101, ..frame(2, 1, 0, 1, &[1]) }).is_err());
     }
     use crate::source::file::FileSource;
     use std::ops::ControlFlow;

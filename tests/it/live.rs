@@ -40,6 +40,7 @@ pub fn tests() -> Vec<Test> {
         trial!(interrupted_capture_loses_nothing, Ns, Tool("ping"), Tool("sysctl")),
         trial!(count_and_duration_stop_by_themselves, Ns, Tool("ping"), Tool("sysctl")),
         trial!(errors_name_the_problem, Ns, Tool("setpriv"), Tool("sysctl")),
+        trial!(capture_expressions_run_in_the_kernel_and_display_filters_after, Ns, Tool("ping"), Tool("sysctl")),
     ]
 }
 
@@ -792,6 +793,32 @@ fn count_and_duration_stop_by_themselves() {
     let mut timed = Proc::spawn("inspect --duration", timed);
     assert_eq!(timed.wait(Duration::from_secs(10)), Some(0));
     assert!(started.elapsed() >= Duration::from_millis(500));
+}
+
+/// A capture expression (given as words) is attached to the socket: the kernel drops the echo
+/// replies, so the capture thread reads about as many frames as it keeps. A display filter
+/// shows (and -w - writes) only what it matches, while the analyzers see every frame.
+fn capture_expressions_run_in_the_kernel_and_display_filters_after() {
+    let net = Netns::new(5);
+    let mut ping = net.exec(&net.a, &["ping", "-q", "-c", "600", "-i", "0.01", "-w", "30", &net.ip_b]);
+    ping.stdout(Stdio::null()).stderr(Stdio::null());
+    let _ping = Proc::spawn("ping", ping);
+    let (mut p, mut out, mut err) = start_capture(&net, &["--format", "json", "-c", "20", "icmp[icmptype]", "=", "icmp-echo"]);
+    assert_eq!(p.wait(Duration::from_secs(20)), Some(0));
+    let objs = json(&out.rest(Duration::from_secs(5)));
+    let _ = err.rest(Duration::from_secs(5));
+    let packets: Vec<_> = objs.iter().filter(|v| v["event_type"] == "packet").collect();
+    assert_eq!(packets.len(), 20);
+    assert!(packets.iter().all(|v| v["icmp.type"] == 8), "only echo requests: {packets:?}");
+    let stats = objs.iter().find(|v| v["event_type"] == "capture_stats").unwrap_or_else(|| panic!("no capture_stats: {objs:?}"));
+    let received = stats["received"].as_u64().unwrap_or(0);
+    assert!(received < 30, "the kernel dropped the replies: {received} frames read for 20 kept");
+
+    let (mut p, mut out, _err) = start_capture(&net, &["-L", "-c", "20", "-Y", "icmp.type == 0"]);
+    assert_eq!(p.wait(Duration::from_secs(20)), Some(0));
+    let lines = out.rest(Duration::from_secs(5));
+    assert!(!lines.is_empty() && lines.len() <= 20, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("ICMP echo reply")), "{lines:?}");
 }
 
 fn errors_name_the_problem() {

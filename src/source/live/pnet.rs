@@ -21,7 +21,14 @@ pub struct PnetBackend {
 impl PnetBackend {
     /// Opens a raw socket on `iface`.
     pub fn open(iface: &NetworkInterface, opts: &LiveOptions) -> Result<PnetBackend, LiveError> {
-        let filter = opts.filter.as_deref().map(BpfFilter::new).transpose()?;
+        let mut filter = opts.filter.as_deref().map(BpfFilter::new).transpose()?;
+        let linktype = interface_linktype(&iface.name);
+        // The socket is made here when there is a filter, so that the kernel runs the program
+        // and drops what it rejects before copying it out; pnet binds it to the interface.
+        let socket_fd = match filter.as_mut().and_then(|f| f.kernel_program(linktype)) {
+            Some(prog) => Some(filtered_socket(&prog).map_err(|e| open_error(&iface.name, &e))?),
+            None => None,
+        };
         let config = datalink::Config {
             // The socket reads whole frames whatever the snap length, so the wire length is
             // known; we cut to the snap length ourselves.
@@ -29,12 +36,13 @@ impl PnetBackend {
             write_buffer_size: 64,
             read_timeout: Some(POLL),
             promiscuous: opts.promiscuous,
+            socket_fd,
             ..datalink::Config::default()
         };
         match datalink::channel(iface, config) {
             Ok(Channel::Ethernet(_tx, rx)) => Ok(PnetBackend {
                 rx,
-                linktype: interface_linktype(&iface.name),
+                linktype,
                 snaplen: opts.snaplen as usize,
                 filter,
             }),
@@ -45,6 +53,18 @@ impl PnetBackend {
             Err(e) => Err(open_error(&iface.name, &e)),
         }
     }
+}
+
+/// A raw `AF_PACKET` socket for every protocol, with `prog` attached (SO_ATTACH_FILTER); its
+/// descriptor, which pnet takes over (and closes).
+fn filtered_socket(prog: &[crate::filter::bpf::Insn]) -> io::Result<i32> {
+    use socket2::{Domain, Protocol, SockFilter, Socket, Type};
+    use std::os::fd::IntoRawFd;
+    const ETH_P_ALL: u16 = 0x0003;
+    let s = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(i32::from(ETH_P_ALL.to_be()))))?;
+    let code: Vec<SockFilter> = prog.iter().map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k)).collect();
+    s.attach_filter(&code)?;
+    Ok(s.into_raw_fd())
 }
 
 impl Backend for PnetBackend {
