@@ -215,8 +215,8 @@ pub enum ConnSort {
 #[command(next_help_heading = "Connections")]
 pub struct ConnArgs {
     /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
-    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 290 for
-    /// others, so 55 to 145 MB at the default cap.
+    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 305 for
+    /// others, so 55 to 155 MB at the default cap.
     #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_conns: u64,
     /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).
@@ -236,6 +236,9 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub icmp_timeout: f64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
     #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]
@@ -252,22 +255,37 @@ pub struct ConnArgs {
 }
 
 /// Settings of the SYN-flood detector.
+///
+/// A target (an address and port; the ports of one address; the addresses of one subnet) is
+/// flooded when, at one of its SYNs, all three thresholds hold: the SYN rate, the attempts
+/// waiting, and a completion share below --flood-completion. With the first two crossed and
+/// handshakes completing, it is a `connection_surge` notice instead: a busy service.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "SYN flood detection")]
 pub struct FloodArgs {
-    /// SYNs per second to one address and port that, together with --flood-half-open, open an
-    /// alert (0: the half-open count alone).
+    /// SYNs a second to one target that, with the other two thresholds, open an alert (0: no
+    /// rate needed, for slow floods). 100: far below what an attack sends (thousands a second);
+    /// busy services reach it too, and --flood-completion tells them apart.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub flood_syn_rate: u64,
-    /// Connection attempts to one address and port still without a completing ACK that,
-    /// together with --flood-syn-rate, open an alert.
+    /// Connection attempts to one target still waiting for their completing ACK that, with the
+    /// other two thresholds, open an alert. 64 is half of Linux's smallest
+    /// tcp_max_syn_backlog (128): the alert comes before a small server's backlog is full.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub flood_half_open: u64,
+    /// Percentage of a target's SYNs in the last second whose handshake completed, below which
+    /// it is being held half-open (a flood), at or above which it is a busy service (a surge).
+    /// Attempts still waiting count as not completed, so a growing half-open backlog lowers it
+    /// at once. 50: spoofed floods complete about none, busy services about all; half-way
+    /// leaves room for a server that loses or refuses many attempts.
+    #[arg(long, value_name = "PCT", default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub flood_completion: u8,
     /// Seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt counts as
-    /// half-open.
+    /// half-open. 3 s: Linux retransmits an unanswered SYN-ACK first after 1 s, then after 3 s.
     #[arg(long, value_name = "SECS", default_value_t = 3.0, value_parser = positive_secs)]
     pub flood_timeout: f64,
-    /// Seconds without crossed thresholds before an alert closes.
+    /// Seconds without crossed thresholds before an alert closes. 5 s: longer than the timeout,
+    /// so a flood paused for a few retransmission rounds stays one alert.
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub flood_quiet: f64,
 }

@@ -13,6 +13,7 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod flood_live;
     pub mod habits;
     pub mod live;
     pub mod readme;
@@ -20,6 +21,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod zeek;
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +33,7 @@ fn main() -> std::process::ExitCode {
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
+        ("flood_live", it::flood_live::tests()),
         ("habits", it::habits::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
@@ -38,6 +41,7 @@ fn main() -> std::process::ExitCode {
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
         ("threads", it::threads::tests()),
+        ("zeek", it::zeek::tests()),
     ];
     let trials = support::harness::trials(&args, modules);
     libtest_mimic::run(&args, trials).exit_code()

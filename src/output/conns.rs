@@ -35,6 +35,10 @@ pub struct RowStream {
     mid_stream: bool,
 }
 
+/// What the `*` after a start time means.
+const MID_STREAM_NOTE: &str =
+    "* already open when the capture began: the originator is a guess, Zeek's (the peer of a well-known server port, else the first sender)";
+
 const HEADER: [&str; 11] =
     ["start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r", "bytes o/r", "duration"];
 const WIDTHS: [usize; 11] = [17, 5, 21, 21, 11, 11, 10, 10, 9, 13, 9];
@@ -98,7 +102,7 @@ impl RowStream {
             self.border(w, '└', '┴', '┘', '─')?;
         }
         if self.mid_stream {
-            writeln!(w, "* already open when the capture began: the originator is the first sender seen")?;
+            writeln!(w, "{MID_STREAM_NOTE}")?;
         }
         if self.unlisted > 0 {
             let noun = if self.unlisted == 1 { "connection" } else { "connections" };
@@ -131,9 +135,10 @@ fn cells(r: &ConnRecord) -> [String; 11] {
 /// Writes the connection summary as text, and the table of connections when `rows`.
 pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, tables: bool) -> io::Result<()> {
     writeln!(w)?;
+    let icmp = if s.icmp > 0 { format!(", {} ICMP", s.icmp) } else { String::new() };
     writeln!(
         w,
-        "Connections: {} TCP, {} UDP; at most {} tracked at once (cap {}), {} evicted",
+        "Connections: {} TCP, {} UDP{icmp}; at most {} tracked at once (cap {}), {} evicted",
         s.tcp, s.udp, s.peak, s.max_conns, s.evicted
     )?;
     if !s.by_state.is_empty() && tables {
@@ -147,7 +152,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, table
         let parts: Vec<String> = s.by_end.iter().map(|(e, n)| format!("{e} {n}")).collect();
         writeln!(w, "Left the table: {}", parts.join(", "))?;
     }
-    let total = s.tcp + s.udp;
+    let total = s.tcp + s.udp + s.icmp;
     if total == 0 {
         return Ok(());
     }
@@ -179,7 +184,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, table
     }
     writeln!(w, "{t}")?;
     if s.rows.iter().any(|r| r.mid_stream) {
-        writeln!(w, "* already open when the capture began: the originator is the first sender seen")?;
+        writeln!(w, "{MID_STREAM_NOTE}")?;
     }
     let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
     if unlisted > 0 {
@@ -224,7 +229,7 @@ pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
     fn map<K: std::fmt::Display>(v: &[(K, u64)]) -> serde_json::Map<String, serde_json::Value> {
         v.iter().map(|(k, n)| (k.to_string(), serde_json::Value::from(*n))).collect()
     }
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "event_type": "conn_summary",
         "tcp": s.tcp,
         "udp": s.udp,
@@ -235,5 +240,11 @@ pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
         "peak": s.peak,
         "matched": s.matched,
     });
+    // Only when there are any, so that the summary of a capture without ICMP is as it was.
+    if s.icmp > 0 {
+        if let Some(m) = v.as_object_mut() {
+            m.insert("icmp".to_string(), serde_json::Value::from(s.icmp));
+        }
+    }
     writeln!(w, "{v}")
 }

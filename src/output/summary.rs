@@ -16,6 +16,8 @@ pub fn event_text(e: &Event) -> Option<String> {
     match e {
         Event::InputError(err) => Some(format!("inspect: {}", err.message)),
         Event::Alert(a) => Some(alert::line(a)),
+        // A notice is shown once, after the alerts in the summary.
+        Event::Notice(_) => None,
         Event::Conn(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
     }
@@ -27,6 +29,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::InputError(err) => ("error", json::event("error", err)),
         Event::Arp(ev) => ("arp_event", json::event("arp_event", ev)),
         Event::Alert(a) => ("alert", json::event("alert", a)),
+        Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
     }
 }
@@ -62,7 +65,7 @@ pub fn report_text(w: &mut dyn Write, r: &Report, tables: bool) -> io::Result<()
         }
         writeln!(w, "{t}")?;
     }
-    alert::summary_text(w, &r.alerts, r.flood.as_ref(), tables)?;
+    alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref(), tables)?;
     if let Some(a) = &r.arp {
         crate::output::arp::report_text(w, a, tables)?;
     }

@@ -8,7 +8,7 @@ pub mod conn;
 pub mod arp;
 pub mod stats;
 
-pub use alert::{Alert, FloodStats};
+pub use alert::{Alert, FloodStats, Notice};
 pub use stats::Stats;
 
 /// Something an analyzer noticed that is shown as it happens (and again in the summary).
@@ -20,7 +20,9 @@ pub enum Event {
     /// A change or anomaly in the ARP table.
     Arp(arp::ArpEvent),
     /// A SYN-flood alert opened or closed.
-    Alert(Alert),
+    Alert(Box<Alert>),
+    /// A connection surge ended (a notice, of lower severity than an alert).
+    Notice(Box<Notice>),
     /// A connection left the tracker's table (Zeek conn.log record).
     Conn(Box<conn::ConnRecord>),
 }
@@ -45,6 +47,8 @@ pub struct Report {
     pub arp: Option<arp::ArpReport>,
     /// SYN-flood alerts, closed, in order of start.
     pub alerts: Vec<Alert>,
+    /// Connection-surge notices, in order of start.
+    pub notices: Vec<Notice>,
     /// What the flood detector's bounded tables had to forget (None when it did not run).
     pub flood: Option<FloodStats>,
     /// Connection totals and table (when the tracker ran).

@@ -17,11 +17,12 @@
 
 use std::net::IpAddr;
 
-use super::conn::{class, Conn};
+use super::conn::{class, Conn, Kind};
 use crate::cli::ConnSort;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
-use crate::decode::key::IPPROTO_TCP;
+use super::zeek;
+use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::filter::ConnNote;
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
@@ -67,6 +68,8 @@ pub struct ConnConfig {
     pub idle_timeout: f64,
     /// How long a UDP flow may stay idle, seconds.
     pub udp_timeout: f64,
+    /// How long an ICMP flow may stay idle, seconds.
+    pub icmp_timeout: f64,
     /// Keep each connection's state timeline.
     pub timeline: bool,
     /// Rows kept for the table.
@@ -151,6 +154,7 @@ impl ConnConfig {
         t[class::OPEN as usize] = secs_ns(self.idle_timeout);
         t[class::CLOSED as usize] = secs_ns(self.time_wait);
         t[class::UDP as usize] = secs_ns(self.udp_timeout);
+        t[class::ICMP as usize] = secs_ns(self.icmp_timeout);
         t
     }
 }
@@ -162,7 +166,8 @@ fn expiry_end(class: u8) -> End {
         class::HALF_OPEN => End::HalfOpenTimeout,
         class::OPEN => End::IdleTimeout,
         class::CLOSED => End::TimeWaitExpired,
-        _ => End::UdpTimeout,
+        class::UDP => End::UdpTimeout,
+        _ => End::IcmpTimeout,
     }
 }
 
@@ -181,14 +186,18 @@ fn secs_ns(s: f64) -> i64 {
 /// A connection id that depends only on the connection (5-tuple and start time), as "C" and
 /// eleven base-62 digits.
 pub fn uid(key: &FlowKey, start_ns: i64) -> String {
+    uid_bytes(key, start_ns).iter().map(|&b| b as char).collect()
+}
+
+/// [`uid`]'s twelve ASCII characters, without allocating (the display filter's `conn.uid`).
+pub fn uid_bytes(key: &FlowKey, start_ns: i64) -> [u8; 12] {
     const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     // A multiplicative mix so that nearby start times give unrelated ids.
     let mut v = key.hash64() ^ (start_ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     v ^= v >> 31;
-    let mut s = String::with_capacity(12);
-    s.push('C');
-    for _ in 0..11 {
-        s.push(DIGITS.get((v % 62) as usize).copied().unwrap_or(b'0') as char);
+    let mut s = [b'C'; 12];
+    for d in s.iter_mut().skip(1) {
+        *d = DIGITS.get((v % 62) as usize).copied().unwrap_or(b'0');
         v /= 62;
     }
     s
@@ -223,85 +232,91 @@ enum Tracked {
     Conn(Box<Conn>),
 }
 
-/// The first packet of a connection, as the tracker took it.
+/// The first packet of a connection, as the tracker took it (its flow key beside it in the
+/// table).
 #[derive(Debug, Clone, Copy)]
 struct First {
     seg: Seg,
     now: i64,
     /// Whether the packet went from endpoint `a` to `b` of the flow key.
     from_a: bool,
-    tcp: bool,
+}
+
+/// Whether `addr` (as a flow key holds it) is the IPv4 broadcast address, which Zeek never makes
+/// an originator.
+fn broadcast(addr: &[u8; 16], v6: bool) -> bool {
+    !v6 && addr.get(..4) == Some(&[255u8; 4][..])
 }
 
 impl First {
-    /// The connection after its first packet: exactly what the tracker made of it then, since
-    /// that depends on nothing but the packet, its time and the settings.
-    fn conn(&self, timeline: bool) -> Conn {
-        let (mut c, sender_is_orig) = if self.tcp {
-            Conn::new_tcp(&self.seg, self.now, timeline)
-        } else {
-            (Conn::new_udp(self.now), true)
+    /// The connection of flow `key` after its first packet: exactly what the tracker made of it
+    /// then, since that depends on nothing but the packet, its key, its time and the settings.
+    fn conn(&self, key: &FlowKey, timeline: bool) -> Conn {
+        let (sport, dport, dst) =
+            if self.from_a { (key.a_port, key.b_port, &key.b_addr) } else { (key.b_port, key.a_port, &key.a_addr) };
+        let flip = zeek::flip_first(key.proto, self.seg.flags, sport, dport, broadcast(dst, key.v6));
+        let (mut c, sender_is_orig) = match key.proto {
+            IPPROTO_TCP => Conn::new_tcp(&self.seg, self.now, timeline, flip),
+            IPPROTO_UDP => (Conn::new_udp(self.now, flip), !flip),
+            _ => (Conn::new_icmp(self.now), true),
         };
         c.orig_is_a = self.from_a == sender_is_orig;
         let from_resp = self.from_a != c.orig_is_a;
-        if self.tcp {
-            c.segment(from_resp, &self.seg, self.now);
-        } else {
-            c.udp_datagram(from_resp, &self.seg);
-        }
+        c.packet(from_resp, &self.seg, self.now);
         c
     }
 
-    /// Whether the packet is the usual first one, a SYN alone (no ACK, FIN or RST), whose
+    /// Whether the packet is the usual first one, a TCP SYN alone (no ACK, FIN or RST), whose
     /// connection's class and state are known without making it (`a_lone_syn_is_known_ahead`
     /// holds them equal to the connection's for every flag combination).
-    fn lone_syn(&self) -> bool {
-        self.tcp && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
+    fn lone_syn(&self, key: &FlowKey) -> bool {
+        key.proto == IPPROTO_TCP
+            && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
     }
 
     /// [`Conn::class`] of [`First::conn`]. Like the state, it does not depend on whether the
     /// timeline is kept, so the connection is made for it without one.
-    fn class(&self) -> u8 {
-        if self.lone_syn() {
+    fn class(&self, key: &FlowKey) -> u8 {
+        if self.lone_syn(key) {
             class::SYN
         } else {
-            self.conn(false).class()
+            self.conn(key, false).class()
         }
     }
 }
 
 impl Tracked {
-    /// The connection, made from its first packet if that is all there is.
-    fn into_conn(self, timeline: bool) -> Conn {
+    /// The connection of flow `key`, made from its first packet if that is all there is.
+    fn into_conn(self, key: &FlowKey, timeline: bool) -> Conn {
         match self {
-            Tracked::First(f) => f.conn(timeline),
+            Tracked::First(f) => f.conn(key, timeline),
             Tracked::Conn(c) => *c,
         }
     }
 
     /// [`closing_state`] of the connection: a lone SYN's attempt is S0 whatever ended it
     /// (TIME_WAIT, the one end that changes a state, never runs on an attempt).
-    fn closing_state(&mut self, end: End, last_ns: i64, timeout: i64) -> ConnState {
+    fn closing_state(&mut self, key: &FlowKey, end: End, last_ns: i64, timeout: i64) -> ConnState {
         match self {
-            Tracked::First(f) if f.lone_syn() && end != End::TimeWaitExpired => ConnState::S0,
-            Tracked::First(f) => closing_state(&mut f.conn(false), end, last_ns, timeout),
+            Tracked::First(f) if f.lone_syn(key) && end != End::TimeWaitExpired => ConnState::S0,
+            Tracked::First(f) => closing_state(&mut f.conn(key, false), end, last_ns, timeout),
             Tracked::Conn(c) => closing_state(c, end, last_ns, timeout),
         }
     }
 
     /// The connection, for reading its state and counts (one made from its first packet keeps
     /// no timeline).
-    fn view(&self) -> std::borrow::Cow<'_, Conn> {
+    fn view(&self, key: &FlowKey) -> std::borrow::Cow<'_, Conn> {
         match self {
-            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(false)),
+            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(key, false)),
             Tracked::Conn(c) => std::borrow::Cow::Borrowed(c),
         }
     }
 
     /// The connection, kept whole from now on (always Some).
-    fn conn_mut(&mut self, timeline: bool) -> Option<&mut Conn> {
+    fn conn_mut(&mut self, key: &FlowKey, timeline: bool) -> Option<&mut Conn> {
         if let Tracked::First(f) = self {
-            *self = Tracked::Conn(Box::new(f.conn(timeline)));
+            *self = Tracked::Conn(Box::new(f.conn(key, timeline)));
         }
         match self {
             Tracked::Conn(c) => Some(c),
@@ -315,6 +330,7 @@ impl Tracked {
 struct Tally {
     tcp: u64,
     udp: u64,
+    icmp: u64,
     by_state: [u64; ConnState::ALL.len()],
     by_end: [u64; End::LEFT.len()],
     /// Those that passed the filters.
@@ -326,6 +342,7 @@ impl Tally {
     fn merge(&mut self, other: &Tally) {
         self.tcp += other.tcp;
         self.udp += other.udp;
+        self.icmp += other.icmp;
         self.matched += other.matched;
         for (a, b) in self.by_state.iter_mut().zip(other.by_state) {
             *a += b;
@@ -345,10 +362,10 @@ impl Tally {
 
     /// Counts one connection by protocol and state only (the live view's open connections).
     fn count(&mut self, proto: u8, state: ConnState) {
-        if proto == IPPROTO_TCP {
-            self.tcp += 1;
-        } else {
-            self.udp += 1;
+        match proto {
+            IPPROTO_TCP => self.tcp += 1,
+            IPPROTO_UDP => self.udp += 1,
+            _ => self.icmp += 1,
         }
         if let Some(n) = self.by_state.get_mut(state.index()) {
             *n += 1;
@@ -447,21 +464,16 @@ impl ConnTracker {
             return None;
         }
         let t = self.parts.get(p)?;
-        let (_, tracked) = t.get(t.find_hashed(&f.key, f.hash)?)?;
-        let c = tracked.view();
+        let (key, tracked) = t.get(t.find_hashed(&f.key, f.hash)?)?;
+        let c = tracked.view(key);
         let from_resp = f.from_a != c.orig_is_a;
         let mut history = [0u8; crate::analyze::tcp::conn::HISTORY_MAX];
-        let h = c.history_bytes();
+        let h = c.hist_bytes();
         if let Some(d) = history.get_mut(..h.len()) {
             d.copy_from_slice(h);
         }
-        let mut id = [0u8; 12];
-        let u = uid(&f.key, c.start_ns);
-        for (d, s) in id.iter_mut().zip(u.bytes()) {
-            *d = s;
-        }
         Some(ConnNote {
-            uid: id,
+            uid: uid_bytes(key, c.start_ns),
             state: c.conn_state(),
             history,
             history_len: h.len() as u8,
@@ -492,11 +504,11 @@ impl ConnTracker {
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
-            self.tally.add(flow.proto, val.closing_state(end, last_ns, timeout), end);
+            self.tally.add(flow.proto, val.closing_state(&flow, end, last_ns, timeout), end);
             self.tally.matched += 1;
             return;
         }
-        let mut c = val.into_conn(self.cfg.timeline);
+        let mut c = val.into_conn(&flow, self.cfg.timeline);
         let state = closing_state(&mut c, end, last_ns, timeout);
         self.tally.add(flow.proto, state, end);
         let rec = record(&flow, &c, last_ns, end, c.transitions());
@@ -551,10 +563,10 @@ impl ConnTracker {
                     (g, end)
                 })
             } else {
-                let reused = table
-                    .get_mut(s)
-                    .and_then(|(_, t)| t.conn_mut(timeline))
-                    .is_some_and(|c| x.tcp && c.reused_by(x.from_a != c.orig_is_a, &x.seg));
+                // Only a SYN may start a new connection: other packets skip the test.
+                let reused = x.tcp
+                    && x.seg.flags & tcpflag::SYN != 0
+                    && table.get_mut(s).and_then(|(k, t)| t.view(k).reused_by(&x.seg).then_some(())).is_some();
                 if reused { table.remove(s).map(|g| (g, End::Reused)) } else { None }
             };
             if let Some((g, end)) = gone {
@@ -569,8 +581,8 @@ impl ConnTracker {
             if let Some(g) = self.parts.get_mut(p).filter(|t| t.is_full()).and_then(|t| t.evict_oldest()) {
                 self.emit(p, g, End::Evicted, None, &mut |_, e| out.push(e));
             }
-            let first = First { seg: x.seg, now, from_a: x.from_a, tcp: x.tcp };
-            let class = first.class();
+            let first = First { seg: x.seg, now, from_a: x.from_a };
+            let class = first.class(&x.key);
             if let Some(t) = self.parts.get_mut(p) {
                 t.insert(x.key, x.hash, Tracked::First(first), now, class, seq);
                 self.live += 1;
@@ -579,13 +591,9 @@ impl ConnTracker {
             return;
         };
         let Some(table) = self.parts.get_mut(p) else { return };
-        let Some(c) = table.get_mut(slot).and_then(|(_, t)| t.conn_mut(timeline)) else { return };
+        let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) else { return };
         let from_resp = x.from_a != c.orig_is_a;
-        if x.tcp {
-            c.segment(from_resp, &x.seg, now);
-        } else {
-            c.udp_datagram(from_resp, &x.seg);
-        }
+        c.packet(from_resp, &x.seg, now);
         let class = c.class();
         table.touch(slot, now, class, seq);
     }
@@ -603,7 +611,7 @@ impl ConnTracker {
                 t.drain_each(|key, tracked, last_ns, class| {
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
-                    tally.add(key.proto, tracked.closing_state(end, last_ns, timeout), end);
+                    tally.add(key.proto, tracked.closing_state(key, end, last_ns, timeout), end);
                     tally.matched += 1;
                 });
             }
@@ -764,7 +772,7 @@ impl ConnTracker {
         let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.live);
         for t in &self.parts {
             for (key, tracked, last_ns) in t.iter() {
-                let c = tracked.view();
+                let c = tracked.view(key);
                 tally.count(key.proto, c.conn_state());
                 open.push((c.start_ns, key.hash64(), key, tracked, last_ns));
             }
@@ -779,7 +787,7 @@ impl ConnTracker {
                 matched = open.len() as u64;
                 break;
             }
-            let rec = record(key, &t.view(), last_ns, End::Open, Vec::new());
+            let rec = record(key, &t.view(key), last_ns, End::Open, Vec::new());
             if !self.cfg.matches(&rec) {
                 continue;
             }
@@ -799,6 +807,7 @@ impl ConnTracker {
         ConnSummary {
             tcp: tally.tcp,
             udp: tally.udp,
+            icmp: tally.icmp,
             by_state: ConnState::ALL.iter().zip(tally.by_state.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (*s, *n)).collect(),
             by_end: End::LEFT.iter().zip(tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(e, n)| (*e, *n)).collect(),
             evicted: tally.by_end.get(End::Evicted.index()).copied().unwrap_or(0),
@@ -817,7 +826,7 @@ impl ConnTracker {
 fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transition>) -> ConnRecord {
     let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
     let (rtt1, rtt2) = c.handshake_rtt();
-    let tcp = key.proto == IPPROTO_TCP;
+    let tcp = c.kind == Kind::Tcp;
     ConnRecord {
         ts: ns_ts(c.start_ns).as_secs_f64(),
         uid: uid(key, c.start_ns),
@@ -825,7 +834,11 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         orig_p: op,
         resp_h: rh,
         resp_p: rp,
-        proto: if tcp { "tcp" } else { "udp" },
+        proto: match c.kind {
+            Kind::Tcp => "tcp",
+            Kind::Udp => "udp",
+            Kind::Icmp => "icmp",
+        },
         duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
         orig_bytes: c.orig.bytes,
         resp_bytes: c.resp.bytes,
@@ -866,6 +879,7 @@ mod test {
             half_open_timeout: 60.0,
             idle_timeout: 300.0,
             udp_timeout: 60.0,
+            icmp_timeout: 60.0,
             timeline: false,
             max_rows: 1000,
             state: None,
@@ -972,40 +986,47 @@ mod test {
 
     #[test]
     fn a_lone_syn_is_known_ahead() {
-        // Every flag combination, with and without payload, either way along the key, TCP and
-        // UDP: the class and the closing state told without making the connection (or by making
-        // it without a timeline) are the ones of the connection made from the packet.
+        // Every flag combination, with and without payload, either way along the key, TCP, UDP
+        // and ICMP, between ports Zeek flips or not: the class and the closing state told
+        // without making the connection (or by making it without a timeline) are the ones of
+        // the connection made from the packet.
         let mut lone = 0;
+        let keys: Vec<FlowKey> = [(IPPROTO_TCP, 80, 40000), (IPPROTO_TCP, 40000, 40001), (IPPROTO_UDP, 53, 5353), (1, 8, 0)]
+            .into_iter()
+            .map(|(proto, a, b)| FlowKey::new(proto, CLIENT.into(), a, SERVER.into(), b).0)
+            .collect();
         for flags in 0..=u8::MAX {
             for len in [0, 7] {
                 for from_a in [false, true] {
-                    for tcp in [false, true] {
+                    for key in &keys {
                         let seg = Seg { flags, seq: 1000, ack: 77, len, window: 512, ip_len: 40 + len, frame_len: 54 + len };
-                        let f = First { seg, now: 5_000, from_a, tcp };
+                        let f = First { seg, now: 5_000, from_a };
+                        let p = key.proto;
                         // With the timeline kept (`-V`) or not: it changes no state.
                         for timeline in [false, true] {
-                            let c = f.conn(timeline);
-                            assert_eq!(f.class(), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
+                            let c = f.conn(key, timeline);
+                            assert_eq!(f.class(key), c.class(), "class, flags {flags:#04x} len {len} proto {p}");
                             for end in End::LEFT {
                                 let t = 60_000_000_000;
                                 let want = closing_state(&mut c.clone(), end, 5_000, t);
-                                let got = Tracked::First(f).closing_state(end, 5_000, t);
-                                assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} tcp {tcp}");
+                                let got = Tracked::First(f).closing_state(key, end, 5_000, t);
+                                assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} proto {p}");
                             }
                         }
-                        lone += usize::from(f.lone_syn());
+                        lone += usize::from(f.lone_syn(key));
                     }
                 }
             }
         }
-        // Sanity: the shortcut was taken (SYN with any of PSH, URG, ECE, CWR, and none).
-        assert_eq!(lone, 16 * 2 * 2);
+        // Sanity: the shortcut was taken (SYN with any of PSH, URG, ECE, CWR, and none), on both
+        // TCP keys.
+        assert_eq!(lone, 16 * 2 * 2 * 2);
     }
 
     #[test]
     fn a_first_packet_takes_less_room_than_a_connection() {
         // What the table keeps of a connection until its second packet (a scan's or a flood's
-        // connections never have one): the packet, not the 160-byte connection.
+        // connections never have one): the packet, not the 176-byte connection.
         assert!(std::mem::size_of::<Tracked>() <= 40, "Tracked is {} bytes", std::mem::size_of::<Tracked>());
     }
 
