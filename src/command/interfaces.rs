@@ -67,7 +67,7 @@ pub fn render(w: &mut dyn Write, list: &[InterfaceInfo], format: Format) -> io::
             }
         }
         Format::Text | Format::Tsv => {
-            let mut t = table(&["name", "index", "MAC", "addresses", "state", "loopback"]);
+            let mut t = table(&["name", "index", "MAC", "addresses", "state", "loopback"]).expendable(&[5, 1, 2]);
             for i in list {
                 let state = match (i.up, i.running) {
                     (true, true) => "up",

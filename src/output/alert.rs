@@ -127,10 +127,12 @@ pub fn summary_text(
         writeln!(w, "SYN flood alerts: {}", alerts.len())?;
     }
     if !alerts.is_empty() && tables {
+        // On a narrow terminal the target, its SYNs and half-open count and the verdict stay.
         let mut t = table(&[
             "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "half-open", "completed", "sources", "one SYN",
             "bogons", "spoofed", "top source",
-        ]);
+        ])
+        .expendable(&[9, 8, 11, 4, 6, 7, 2]);
         for a in alerts {
             let top = a
                 .top_sources
@@ -160,7 +162,8 @@ pub fn summary_text(
     if !notices.is_empty() && tables {
         let mut t = table(&[
             "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "peak waiting", "completed", "sources",
-        ]);
+        ])
+        .expendable(&[5, 4, 7, 2]);
         for n in notices {
             t.add_row(vec![
                 Cell::new(endpoint(n.dst, n.p)),

@@ -82,7 +82,10 @@ fn event_detail(e: &ArpEvent) -> String {
 /// The ARP table as a comfy-table (for the end of a run and for live redraws).
 pub fn entries_table(r: &ArpReport) -> Tbl {
     let full = spans_days(r);
-    let mut t = table(&["IP", "MAC", "vendor", "state", "learned", "first seen", "last seen", "packets", "changes"]);
+    // On a narrow terminal: how the entry was learned, when it was first seen, and the counts go
+    // first; the address, MAC and state stay.
+    let mut t = table(&["IP", "MAC", "vendor", "state", "learned", "first seen", "last seen", "packets", "changes"])
+        .expendable(&[4, 5, 7, 8, 6, 2]);
     for e in &r.entries {
         let mut changes = e.changes.to_string();
         if !e.previous_macs.is_empty() {
@@ -107,7 +110,7 @@ pub fn entries_table(r: &ArpReport) -> Tbl {
 /// The events kept in the report as a comfy-table.
 pub fn events_table(r: &ArpReport) -> Tbl {
     let full = spans_days(r);
-    let mut t = table(&["time", "event", "IP", "MAC", "old MAC", "detail", "frame"]);
+    let mut t = table(&["time", "event", "IP", "MAC", "old MAC", "detail", "frame"]).expendable(&[6, 5, 0]);
     for e in &r.events {
         let detail = event_detail(e);
         t.add_row(vec![

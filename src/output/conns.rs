@@ -25,10 +25,13 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
 
 /// The connection table written a row at a time as connections leave (`inspect conns`
 /// without `--sort`): memory stays flat however many rows there are. Columns have fixed
-/// widths (a longer value widens its row); with `--format tsv`, tab-separated values.
+/// widths (a longer value widens its row), less the columns a narrow terminal has no room for;
+/// with `--format tsv`, tab-separated values.
 pub struct RowStream {
     max: usize,
     tsv: bool,
+    /// Columns left out to fit the terminal.
+    hidden: [bool; 11],
     written: u64,
     unlisted: u64,
     /// Whether a row was of a connection already open when the capture began.
@@ -42,13 +45,27 @@ const MID_STREAM_NOTE: &str =
 const HEADER: [&str; 11] =
     ["start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r", "bytes o/r", "duration"];
 const WIDTHS: [usize; 11] = [17, 5, 21, 21, 11, 11, 10, 10, 9, 13, 9];
+/// The columns a narrow terminal drops, least important first: the duration and packet counts,
+/// then the RFC 793 states (Zeek's conn_state stays), the protocol, the start and the history.
+const EXPENDABLE: [usize; 9] = [10, 8, 4, 5, 1, 0, 7, 9, 6];
 /// Which columns are numbers (aligned right).
 const RIGHT: [bool; 11] = [false, false, false, false, false, false, false, false, true, true, true];
 
 impl RowStream {
-    /// A table of at most `max` rows.
-    pub fn new(max: usize, tsv: bool) -> RowStream {
-        RowStream { max, tsv, written: 0, unlisted: 0, mid_stream: false }
+    /// A table of at most `max` rows, fitting `width` columns if given (a terminal's).
+    pub fn new(max: usize, tsv: bool, width: Option<usize>) -> RowStream {
+        let mut hidden = [false; 11];
+        if let Some(width) = width.filter(|_| !tsv) {
+            for (h, hide) in hidden.iter_mut().zip(super::table::hidden_columns(&WIDTHS, &EXPENDABLE, width)) {
+                *h = hide;
+            }
+        }
+        RowStream { max, tsv, hidden, written: 0, unlisted: 0, mid_stream: false }
+    }
+
+    /// The columns shown: index and width.
+    fn shown(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        WIDTHS.iter().copied().enumerate().filter(|(i, _)| !self.hidden.get(*i).copied().unwrap_or(false))
     }
 
     fn line(&self, w: &mut dyn Write, cells: &[String]) -> io::Result<()> {
@@ -56,9 +73,9 @@ impl RowStream {
             return writeln!(w, "{}", cells.join("\t"));
         }
         let mut s = String::from("│");
-        for (i, c) in cells.iter().enumerate() {
-            let width = WIDTHS.get(i).copied().unwrap_or(0);
-            if i > 0 {
+        for (n, (i, width)) in self.shown().enumerate() {
+            let c = cells.get(i).map(String::as_str).unwrap_or("");
+            if n > 0 {
                 s.push('┆');
             }
             if RIGHT.get(i).copied().unwrap_or(false) {
@@ -72,7 +89,7 @@ impl RowStream {
     }
 
     fn border(&self, w: &mut dyn Write, left: char, mid: char, right: char, fill: char) -> io::Result<()> {
-        let parts: Vec<String> = WIDTHS.iter().map(|n| fill.to_string().repeat(n + 2)).collect();
+        let parts: Vec<String> = self.shown().map(|(_, n)| fill.to_string().repeat(n + 2)).collect();
         writeln!(w, "{left}{}{right}", parts.join(&mid.to_string()))
     }
 
@@ -162,10 +179,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, table
     if s.rows.is_empty() || !rows {
         return Ok(());
     }
-    let mut t = table(&[
-        "start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r",
-        "bytes o/r", "duration",
-    ]);
+    let mut t = table(&HEADER).expendable(&EXPENDABLE);
     for r in &s.rows {
         let (_, _, _, h, m, sec) = r.start.civil();
         t.add_row(vec![

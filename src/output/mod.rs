@@ -132,7 +132,7 @@ impl<W: Write> Printer<W> {
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
-        let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv));
+        let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv, table::fit_width()));
         Printer { w, opts, line, buf: String::with_capacity(4096), shown: 0, header, rows }
     }
 

@@ -32,6 +32,33 @@ fn style() -> Style {
     STYLE.get().copied().unwrap_or_default()
 }
 
+/// The width tables must fit in this run: the terminal's, when standard output is one and
+/// tables are drawn (None: full width).
+pub fn fit_width() -> Option<usize> {
+    let st = style();
+    if st.tsv || !st.fit {
+        return None;
+    }
+    Table::new().width().map(usize::from)
+}
+
+/// Of columns `widths` wide (content only), which to hide so that the table fits `width`:
+/// the `expendable` ones in order, until it does (or none are left).
+pub fn hidden_columns(widths: &[usize], expendable: &[usize], width: usize) -> Vec<bool> {
+    let mut hidden = vec![false; widths.len()];
+    // Each column takes its content, a space either side and one border; the table one more.
+    let drawn = |hidden: &[bool]| widths.iter().zip(hidden).filter(|(_, h)| !**h).map(|(w, _)| w + 3).sum::<usize>() + 1;
+    for &c in expendable {
+        if drawn(&hidden) <= width {
+            break;
+        }
+        if let Some(h) = hidden.get_mut(c) {
+            *h = true;
+        }
+    }
+    hidden
+}
+
 /// A table in the house style: a comfy-table that prints as the run's [`Style`] says.
 #[derive(Debug, Clone)]
 pub struct Tbl {
@@ -47,12 +74,6 @@ impl Tbl {
         self
     }
 
-    /// The width the table takes drawn whole.
-    fn natural_width(&self) -> usize {
-        let widths = self.t.column_max_content_widths();
-        let shown = self.t.column_iter().zip(&widths).filter(|(c, _)| !matches!(c.constraint(), Some(ColumnConstraint::Hidden)));
-        shown.map(|(_, w)| *w as usize + 3).sum::<usize>() + 1
-    }
 }
 
 impl Deref for Tbl {
@@ -90,17 +111,24 @@ impl fmt::Display for Tbl {
             return write!(f, "{}", self.t);
         }
         let Some(width) = self.t.width() else { return write!(f, "{}", self.t) };
+        write!(f, "{}", self.fitted(width as usize).t)
+    }
+}
+
+impl Tbl {
+    /// The table as drawn in `width` columns: the expendable columns dropped, least important
+    /// first, until it fits, and what still does not fit wrapped by comfy-table.
+    fn fitted(&self, width: usize) -> Tbl {
         let mut fitted = self.clone();
+        fitted.t.set_width(width.min(u16::MAX as usize) as u16);
         fitted.t.set_content_arrangement(ContentArrangement::Dynamic);
-        for &c in &self.expendable {
-            if fitted.natural_width() <= width as usize {
-                break;
-            }
-            if let Some(col) = fitted.t.column_mut(c) {
+        let widths: Vec<usize> = self.t.column_max_content_widths().iter().map(|&w| w as usize).collect();
+        for (c, hide) in hidden_columns(&widths, &self.expendable, width).into_iter().enumerate() {
+            if let Some(col) = fitted.t.column_mut(c).filter(|_| hide) {
                 col.set_constraint(ColumnConstraint::Hidden);
             }
         }
-        write!(f, "{}", fitted.t)
+        fitted
     }
 }
 
@@ -130,6 +158,27 @@ mod test {
         let mut t = table(&["a", "b"]);
         t.add_row(vec![Cell::new("x y"), num_cell(1)]);
         assert_eq!(t.to_string(), "┌─────┬───┐\n│ a   ┆ b │\n╞═════╪═══╡\n│ x y ┆ 1 │\n└─────┴───┘");
-        assert_eq!(t.natural_width(), 11);
+    }
+
+    #[test]
+    fn a_narrow_terminal_drops_the_expendable_columns_first() {
+        let mut t = table(&["address", "state", "vendor", "frames"]).expendable(&[2, 3]);
+        t.add_row(vec![Cell::new("192.168.100.200"), Cell::new("reachable"), Cell::new("Some Vendor, Inc."), num_cell(12)]);
+        // Whole: 15+3 + 9+3 + 17+3 + 6+3 + 1 = 60 columns.
+        assert_eq!(t.fitted(60).to_string(), t.to_string());
+        let narrow = t.fitted(40).to_string();
+        assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
+        assert!(narrow.contains("192.168.100.200") && narrow.contains("frames") && !narrow.contains("vendor"), "{narrow}");
+        // Narrower than what is left: the kept columns wrap rather than overflow.
+        let tiny = t.fitted(24).to_string();
+        assert!(tiny.lines().all(|l| l.chars().count() <= 24), "{tiny}");
+        assert!(!tiny.contains("frames"), "{tiny}");
+    }
+
+    #[test]
+    fn hidden_columns_stop_once_the_table_fits() {
+        assert_eq!(hidden_columns(&[10, 10, 10], &[2, 0], 100), vec![false, false, false]);
+        assert_eq!(hidden_columns(&[10, 10, 10], &[2, 0], 27), vec![false, false, true]);
+        assert_eq!(hidden_columns(&[10, 10, 10], &[2, 0], 10), vec![true, false, true]);
     }
 }

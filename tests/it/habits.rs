@@ -3,7 +3,7 @@
 //! draws clap's "to pass '-v' as a value" tip. Also `-q` (counts, no tables), `-L` (packet lines
 //! only), `--format tsv`, and `conns --sort/--top`.
 
-use crate::support::{inspect, inspect_ok, json_lines, root, Test, TempDir};
+use crate::support::{inspect, inspect_ok, json_lines, root, Need, Test, TempDir, BIN};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         trial!(lines_only_prints_packet_lines_alone),
         trial!(tsv_prints_every_table_tab_separated),
         trial!(conns_sort_and_top),
+        trial!(tables_fit_a_narrow_terminal, Need::Tool("script"), Need::Tool("stty")),
     ]
 }
 
@@ -153,4 +154,43 @@ fn conns_sort_and_top() {
     let d = inspect_ok(["conns", "--format", "tsv", "--sort", "duration", file]);
     let ds: Vec<f64> = col(&d, 10).iter().map(|s| s.parse().unwrap_or(0.0)).collect();
     assert!(ds.windows(2).all(|w| w[0] >= w[1]), "{ds:?}");
+}
+
+/// `args` run on a pseudo-terminal `cols` wide (util-linux `script`), as a user at a terminal
+/// sees them.
+fn on_terminal(cols: u16, args: &[&str]) -> String {
+    let cmd = format!("stty cols {cols} rows 50; {BIN} {}", args.join(" "));
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+/// On a terminal every table keeps within its width, dropping its least important columns
+/// first (the streamed conns table too); off one the same tables are drawn whole.
+fn tables_fit_a_narrow_terminal() {
+    let widest = |s: &str| s.lines().filter(|l| l.starts_with(['┌', '│', '╞', '└'])).map(|l| l.chars().count()).max().unwrap_or(0);
+    for args in [
+        &["conns", "captures/web.pcap"][..],
+        &["conns", "--sort", "bytes", "captures/web.pcap"],
+        &["arp", "captures/arp.pcap"],
+        &["read", "captures/flood-v4.pcap"],
+    ] {
+        let whole = inspect_ok(args);
+        assert!(widest(&whole) > 100, "{args:?} drawn whole off a terminal:\n{whole}");
+        let wide = on_terminal(250, args);
+        assert_eq!(widest(&wide), widest(&whole), "{args:?} on a wide terminal:\n{wide}");
+        let narrow = on_terminal(100, args);
+        assert!(widest(&narrow) <= 100, "{args:?} on 100 columns:\n{narrow}");
+        assert!(widest(&narrow) > 0, "{args:?} draws no table on a terminal:\n{narrow}");
+    }
+    // The connection table keeps the endpoints and Zeek's state, and drops the duration first.
+    let narrow = on_terminal(100, &["conns", "captures/web.pcap"]);
+    assert!(narrow.contains("10.0.0.2:8080") && narrow.contains("conn_state") && !narrow.contains("duration"), "{narrow}");
+    let sorted = on_terminal(100, &["conns", "--sort", "start", "captures/web.pcap"]);
+    assert!(sorted.contains("10.0.0.2:8080") && sorted.contains("conn_state") && !sorted.contains("duration"), "{sorted}");
 }
