@@ -123,7 +123,8 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         args.interface,
         names::linktype(linktype),
         args.snaplen,
-        if opts.promiscuous {
+        // The any device puts no interface in promiscuous mode, as libpcap's.
+        if opts.promiscuous && args.interface != "any" {
             "promiscuous"
         } else {
             "not promiscuous"
