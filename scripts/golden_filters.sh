@@ -6,6 +6,8 @@
 # tcpdump prints no frame numbers: each frame it keeps is found, in order, among all frames of
 # the file by its time and bytes (`-S -tt -xx`: absolute sequence numbers, since relative ones
 # depend on which frames were printed). Needs tshark, tcpdump, python3.
+#   scripts/golden_filters.sh --add-display FILTER...   appends tshark's rows for new display
+#   filters alone (every file), leaving the rest as it is (a whole run takes over an hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for t in tshark tcpdump python3; do
@@ -32,6 +34,7 @@ DISPLAY=(
   'icmp.type == 3' 'icmp.type == 8 || icmp.type == 0' 'icmpv6.type == 135' 'arp.opcode == 2' 'arp.src.proto_ipv4 == 10.0.0.1'
   'ipv6.addr == fe80::/10' 'ipv6.src == ::1' 'ipv6.hlim == 255' 'vlan.id == 100' 'ieee8021ad.id'
   'udp.length > 100' 'eth.type == 0x0800' 'tcp.window_size_value < 1000' 'tcp.hdr_len > 20'
+  'tcp.analysis.retransmission' 'tcp.analysis.retransmission && tcp.flags.syn == 1'
 )
 CAPTURE=(
   'tcp' 'udp' 'arp' 'icmp' 'ip' 'ip6' 'vlan' 'icmp6' 'igmp'
@@ -53,6 +56,18 @@ FIELDS=(frame.number ip.addr ipv6.addr eth.addr tcp.port udp.port tcp.flags tcp.
 
 out=tests/golden/filters
 mkdir -p "$out"
+if [ "${1:-}" = --add-display ]; then
+  shift
+  for f in "${FILES[@]}"; do
+    for e in "$@"; do
+      if nums=$(tshark -n -r "$f" -Y "$e" -T fields -e frame.number 2>/dev/null); then
+        printf '%s\t%s\t%s\n' "$f" "$e" "$(echo "$nums" | paste -sd, -)" >> "$out/display.tsv"
+      fi
+    done
+  done
+  echo "added $# display filters on ${#FILES[@]} files to $out/display.tsv"
+  exit 0
+fi
 : > "$out/display.tsv"; : > "$out/capture.tsv"; : > "$out/fields.tsv"
 fargs=(); for f in "${FIELDS[@]}"; do fargs+=(-e "$f"); done
 # The frames tcpdump keeps, by number: its blocks of `-tt -xx` output found in order among the

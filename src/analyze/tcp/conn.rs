@@ -149,6 +149,13 @@ impl Conn {
         }
     }
 
+    /// Whether `seg` is a SYN (or SYN-ACK) with the sequence number of the one its sender's end
+    /// of this connection sent.
+    pub fn repeats_syn(&self, seg: &Seg) -> bool {
+        let e = if seg.flags & ACK != 0 { &self.resp } else { &self.orig };
+        seg.flags & SYN != 0 && e.has(SYN_KNOWN) && e.syn_seq == seg.seq
+    }
+
     /// Whether the last segment repeated sequence space its sender had sent.
     pub fn last_was_retransmission(&self) -> bool {
         self.cflags & LAST_RETRANS != 0

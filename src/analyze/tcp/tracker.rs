@@ -104,7 +104,7 @@ fn row_key(sort: ConnSort, r: &ConnRecord) -> RowKey {
     (rank, r.start, r.uid.clone())
 }
 
-fn by_row_key(sort: ConnSort) -> impl Fn(&ConnRecord, &ConnRecord) -> std::cmp::Ordering {
+pub fn by_row_key(sort: ConnSort) -> impl Fn(&ConnRecord, &ConnRecord) -> std::cmp::Ordering {
     move |a, b| {
         if sort == ConnSort::Start {
             a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid))
@@ -391,6 +391,10 @@ pub struct ConnTracker {
     /// Connections in the owned partitions, and the most there were at once.
     live: usize,
     peak: usize,
+    /// Whether the last packet started a new connection on a four-tuple with the SYN its
+    /// predecessor had sent already (same ISN): Wireshark's retransmission, though Zeek's
+    /// rules make it a new connection (the display filter's `tcp.analysis.retransmission`).
+    resyn: bool,
     rows: Vec<ConnRecord>,
     /// The order key of the last row kept at the latest trim: a record after it cannot make
     /// the table, so it is not copied.
@@ -421,6 +425,7 @@ impl ConnTracker {
             seq: 0,
             tally: Tally::default(),
             live: 0,
+            resyn: false,
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -478,7 +483,7 @@ impl ConnTracker {
             history,
             history_len: h.len() as u8,
             tcp_state: f.tcp.then(|| if from_resp { c.resp.state } else { c.orig.state }),
-            retransmission: f.tcp && c.last_was_retransmission(),
+            retransmission: f.tcp && (c.last_was_retransmission() || self.resyn),
         })
     }
 
@@ -564,9 +569,18 @@ impl ConnTracker {
                 })
             } else {
                 // Only a SYN may start a new connection: other packets skip the test.
+                let mut resyn = false;
                 let reused = x.tcp
                     && x.seg.flags & tcpflag::SYN != 0
-                    && table.get_mut(s).and_then(|(k, t)| t.view(k).reused_by(&x.seg).then_some(())).is_some();
+                    && table
+                        .get_mut(s)
+                        .and_then(|(k, t)| {
+                            let c = t.view(k);
+                            c.reused_by(&x.seg).then(|| resyn = c.repeats_syn(&x.seg))
+                        })
+                        .is_some();
+                self.resyn = resyn;
+                let Some(table) = self.parts.get_mut(p) else { return };
                 if reused { table.remove(s).map(|g| (g, End::Reused)) } else { None }
             };
             if let Some((g, end)) = gone {
@@ -699,6 +713,7 @@ impl Analyzer for ConnTracker {
     fn packet(&mut self, x: &Input, out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
+        self.resyn = false;
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
