@@ -112,6 +112,7 @@ impl Config {
                     conns_only: true,
                     display_filter: display.as_ref().map(|d| d.text().to_string()),
                     conn_rows: stream.then_some(a.conn.max_rows),
+                    conn_filter: display.as_ref().map(|_| (sort.unwrap_or_default(), a.top.unwrap_or(a.conn.max_rows))),
                     ..ViewOptions::default()
                 };
                 let mut analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
@@ -119,8 +120,9 @@ impl Config {
                 if let Some(top) = a.top {
                     analysis.conn.max_rows = top;
                 }
-                if stream {
-                    // The printer writes them; none is kept.
+                if stream || display.is_some() {
+                    // The printer writes them (or, for a display filter, keeps those it shows);
+                    // the tracker keeps none.
                     analysis.conn.max_rows = 0;
                 }
                 Config::Read(Box::new(ReadConfig {
@@ -279,6 +281,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         display_filter: display.map(|d| d.text().to_string()),
         muted: false,
         conn_rows: None,
+        conn_filter: None,
         conns_only: false,
         arp_only: false,
     })

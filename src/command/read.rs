@@ -21,13 +21,16 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let stages = Stages::new(&c.analysis, shards);
     // A display filter on the packet alone runs where the frames are read; one that reads the
     // analyzers' notes runs where their results meet.
+    // `conns -Y` keeps the connections of the packets shown, so it needs each one's uid.
+    let conns_filter = c.view.conn_filter.is_some();
     let (early, late) = match &c.display {
-        Some(d) if !d.needs().any() => (Some(&**d), None),
+        Some(d) if !d.needs().any() && !conns_filter => (Some(&**d), None),
         Some(d) => (None, Some(d.clone())),
         None => (None, None),
     };
     let field_needs = c.view.fields.as_ref().map(|f| f.needs()).unwrap_or_default();
-    let needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
+    let mut needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
+    needs.conn |= conns_filter;
     let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early };
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;

@@ -107,6 +107,9 @@ pub struct ViewOptions {
     pub muted: bool,
     /// `conns` streams each connection's row as it leaves the table, at most this many.
     pub conn_rows: Option<usize>,
+    /// `conns -Y`: only the connections with a packet the display filter lets through; kept
+    /// here (not by the tracker, which sees no verdicts) in this order and number when sorted.
+    pub conn_filter: Option<(crate::cli::ConnSort, usize)>,
     /// Only the connection table in the summary (`inspect conns`).
     pub conns_only: bool,
     /// Show only the ARP table and its events (`inspect arp`).
@@ -125,6 +128,12 @@ pub struct Printer<W: Write> {
     header: bool,
     /// The connection rows streamed so far (`conns`).
     rows: Option<conns::RowStream>,
+    /// `conns -Y`: the uids of the connections a shown packet belonged to, until their
+    /// record comes; how many records were shown and seen; the rows kept when sorted.
+    conn_uids: rustc_hash::FxHashSet<[u8; 12]>,
+    conns_shown: u64,
+    conns_seen: u64,
+    conn_kept: Vec<crate::report::conn::ConnRecord>,
 }
 
 impl<W: Write> Printer<W> {
@@ -133,7 +142,19 @@ impl<W: Write> Printer<W> {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
         let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv, table::fit_width()));
-        Printer { w, opts, line, buf: String::with_capacity(4096), shown: 0, header, rows }
+        Printer {
+            w,
+            opts,
+            line,
+            buf: String::with_capacity(4096),
+            shown: 0,
+            header,
+            rows,
+            conn_uids: Default::default(),
+            conns_shown: 0,
+            conns_seen: 0,
+            conn_kept: Vec::new(),
+        }
     }
 
     /// The options in force.
@@ -156,6 +177,11 @@ impl<W: Write> Printer<W> {
     /// knew of it, for `-T fields`.
     pub fn packet(&mut self, p: &Packet<'_>, note: &crate::filter::Note) -> io::Result<()> {
         self.shown += 1;
+        if self.opts.conn_filter.is_some() {
+            if let Some(c) = &note.conn {
+                self.conn_uids.insert(c.uid);
+            }
+        }
         if !self.shows_packets() {
             return Ok(());
         }
@@ -226,6 +252,23 @@ impl<W: Write> Printer<W> {
         if self.packets_only() {
             return Ok(());
         }
+        if let (Some((sort, limit)), Event::Conn(r)) = (self.opts.conn_filter, e) {
+            // Its packets have all been judged: the record comes after the last of them.
+            self.conns_seen += 1;
+            let uid: Option<[u8; 12]> = r.uid.as_bytes().try_into().ok();
+            if !uid.is_some_and(|u| self.conn_uids.remove(&u)) {
+                return Ok(());
+            }
+            self.conns_shown += 1;
+            if self.rows.is_none() && self.opts.format.is_text() {
+                self.conn_kept.push((**r).clone());
+                if self.conn_kept.len() >= limit.saturating_mul(2).max(1024) {
+                    self.conn_kept.sort_by(crate::analyze::tcp::tracker::by_row_key(sort));
+                    self.conn_kept.truncate(limit);
+                }
+                return Ok(());
+            }
+        }
         if let (Some(rows), Event::Conn(r)) = (self.rows.as_mut(), e) {
             return rows.row(&mut self.w, r);
         }
@@ -270,10 +313,19 @@ impl<W: Write> Printer<W> {
                 if let Some(rows) = self.rows.as_mut() {
                     rows.finish(&mut self.w)?;
                 }
-                match &r.conns {
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, self.rows.is_none(), true),
-                    None => Ok(()),
-                }
+                let Some(c) = &r.conns else { return Ok(()) };
+                let Some((sort, limit)) = self.opts.conn_filter else {
+                    return conns::text(&mut self.w, c, self.opts.verbose, self.rows.is_none(), true);
+                };
+                // The table of the connections the display filter kept.
+                let mut c = c.clone();
+                self.conn_kept.sort_by(crate::analyze::tcp::tracker::by_row_key(sort));
+                self.conn_kept.truncate(limit);
+                c.rows = std::mem::take(&mut self.conn_kept);
+                c.matched = self.conns_shown;
+                conns::text(&mut self.w, &c, self.opts.verbose, self.rows.is_none(), true)?;
+                let f = self.opts.display_filter.as_deref().unwrap_or_default();
+                writeln!(self.w, "Display filter {f:?}: {} of {} shown", self.conns_shown, count(self.conns_seen, "connection", "connections"))
             }
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;

@@ -29,6 +29,7 @@ pub fn tests() -> Vec<Test> {
         trial!(write_to_standard_output_carries_only_the_capture),
         trial!(analyzer_fields_are_the_same_for_every_thread_count),
         trial!(analyzer_fields_say_what_the_analyzers_know),
+        trial!(conns_shows_the_connections_of_the_packets_a_display_filter_shows),
         trial!(display_filters_leave_the_analysis_whole_and_expressions_do_not),
         trial!(filter_errors_point_at_the_place),
         trial!(filter_keeps_what_tcpdump_keeps, Need::Libpcap, Need::Tool("tcpdump")),
@@ -79,8 +80,18 @@ fn display_cases(corpus: bool) {
     let mut problems = Vec::new();
     let mut selected = 0usize;
     for (file, expr, want) in &cases {
-        let fs = cache.entry(file.clone()).or_insert_with(|| frames(file));
         let filter = DisplayFilter::new(expr).unwrap_or_else(|e| panic!("{file}: {e}"));
+        if filter.needs().any() {
+            // What the analyzers know (tcp.analysis.retransmission) comes from a run.
+            let out = inspect_ok(["read", file.as_str(), "-Y", expr.as_str(), "-T", "fields", "-e", "frame.number"]);
+            let got: Vec<u64> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
+            selected += got.len();
+            if &got != want {
+                problems.push(format!("{file}: -Y {expr:?} (run): ours {got:?}, tshark {want:?}"));
+            }
+            continue;
+        }
+        let fs = cache.entry(file.clone()).or_insert_with(|| frames(file));
         let got: Vec<u64> = fs
             .iter()
             .filter(|(lt, data, len, ts, known, number)| {
@@ -388,5 +399,46 @@ fn what_only_libpcap_compiles_says_so() {
         assert_eq!(run.code, Some(2), "{expr}: {}", run.stderr);
         assert!(run.stderr.lines().next().unwrap_or("").contains("libpcap build"), "{expr}: {}", run.stderr);
         assert!(run.stdout.is_empty());
+    }
+}
+
+/// `conns -Y`: the connections listed are exactly those of the packets `read -Y` shows (their
+/// `conn.uid`), in the streamed table, the sorted one and JSON; the totals still count all.
+fn conns_shows_the_connections_of_the_packets_a_display_filter_shows() {
+    use std::collections::BTreeSet;
+    let cases = [
+        ("captures/web.pcap", "tcp.port == 8080"),
+        ("captures/web.pcap", "arp"),
+        ("captures/ping.pcap", "icmp.type == 8"),
+        ("captures/ping.pcap", "udp"),
+        ("captures/reuse.pcap", "tcp.analysis.retransmission"),
+        ("captures/reuse.pcap", "tcp.flags.syn == 1 && tcp.flags.ack == 1"),
+        ("captures/ping.pcap", "conn.state == \"S0\""),
+        ("captures/synflood.pcap", "tcp.state == \"ESTABLISHED\" || tcp.flags.reset == 1"),
+        ("captures/mixed.pcapng", "!tcp"),
+    ];
+    for (file, f) in cases {
+        let from_packets: BTreeSet<String> = inspect_ok(["read", file, "-Y", f, "-T", "fields", "-e", "conn.uid"])
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        let json = inspect_ok(["conns", file, "-Y", f, "--format", "json"]);
+        let objs = json_lines(&json);
+        let listed: BTreeSet<String> =
+            objs.iter().filter(|o| o["event_type"] == "conn").filter_map(|o| o["uid"].as_str().map(String::from)).collect();
+        assert_eq!(listed, from_packets, "{file} -Y {f}");
+        let all = json_lines(&inspect_ok(["conns", file, "--format", "json"])).iter().filter(|o| o["event_type"] == "conn").count();
+        assert!(listed.len() < all || f == "!tcp", "{file} -Y {f}: the filter should leave some out");
+        // The text tables, streamed and sorted, list as many rows, and say how many of all.
+        for extra in [&[][..], &["--sort", "bytes"][..]] {
+            let mut args = vec!["conns", file, "-Y", f, "--format", "tsv"];
+            args.extend_from_slice(extra);
+            let text = inspect_ok(&args);
+            let rows = text.lines().filter(|l| l.split('\t').nth(1).is_some_and(|p| ["tcp", "udp", "icmp"].contains(&p))).count();
+            assert_eq!(rows, listed.len(), "{args:?}:\n{text}");
+            let summary = format!("Display filter {f:?}: {} of {all} connection", listed.len());
+            assert!(text.contains(&summary), "{args:?}: no {summary:?} in\n{text}");
+        }
     }
 }
