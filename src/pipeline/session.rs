@@ -52,7 +52,7 @@ impl<W: Write> Session<W> {
         if self.printer.shows_packets() || self.display.is_some() {
             let p = decode(frame);
             let x = Input::of_packet(&p);
-            self.analyze(&x);
+            self.analyze(&x, frame);
             let field_needs = self.printer.options().fields.as_ref().map(|f| f.needs()).unwrap_or_default();
             let needs = self.display.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
             let note = Note {
@@ -64,7 +64,7 @@ impl<W: Write> Session<W> {
                 self.printer.packet(&p, &note)?;
             }
         } else {
-            self.analyze(&input(frame));
+            self.analyze(&input(frame), frame);
         }
         for (.., e) in self.events.sorted().drain(..) {
             self.printer.event(&e)?;
@@ -72,8 +72,15 @@ impl<W: Write> Session<W> {
         Ok(shown)
     }
 
-    fn analyze(&mut self, x: &Input) {
-        self.stages.packet(x, &mut self.events);
+    fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
+        let payload = match x.flow() {
+            Some(f) if f.tcp && self.stages.wants_payloads() => {
+                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                Some(frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]))
+            }
+            _ => None,
+        };
+        self.stages.packet(x, payload, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }
 
