@@ -10,6 +10,7 @@
 use etherparse::{LaxNetSlice, TransportSlice};
 
 use super::key::{icmp_counterpart, wide_v4, Dir, FlowKey, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP};
+use super::encap::{Kind, TunnelKind};
 use super::{decode_general, fast, offset_of, tcp_info, udp_info, v4_payload_len, ArpInfo, Fast, Link, Packet, TcpInfo, Top};
 use crate::source::{Frame, Ts};
 
@@ -87,6 +88,44 @@ pub const OVER_IPV4: u8 = 0x08;
 /// Frame flag: a transport header over IPv6.
 pub const OVER_IPV6: u8 = 0x10;
 
+/// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
+/// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is
+/// tracked as a connection too; for IP in IP and GRE it is the two outer addresses, ports 0,
+/// and the outer protocol (4, 41 or 47).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tunnel {
+    /// Zeek's tunnel type.
+    pub kind: TunnelKind,
+    /// Whether the frame went from endpoint `a` to `b` of the key.
+    pub from_a: bool,
+    /// The outer flow's canonical key.
+    pub key: FlowKey,
+    /// The outer IP packet's length.
+    pub ip_len: u32,
+    /// The outer UDP payload's length (0 without UDP).
+    pub len: u32,
+}
+
+impl Tunnel {
+    /// Whether the outer flow is a UDP flow (tracked as a connection).
+    pub fn over_udp(&self) -> bool {
+        self.key.proto == IPPROTO_UDP
+    }
+
+    /// The outer UDP datagram as the tracker takes a flow's packet, in a frame of `frame_len`
+    /// bytes.
+    pub fn outer_seg(&self, frame_len: u32) -> FlowSeg {
+        FlowSeg {
+            key: self.key,
+            hash: self.key.table_hash(),
+            from_a: self.from_a,
+            tcp: false,
+            seg: Seg { len: self.len, ip_len: self.ip_len, frame_len, ..Seg::default() },
+            payload: (0, 0),
+        }
+    }
+}
+
 /// One frame, as every analyzer takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Input {
@@ -104,8 +143,10 @@ pub struct Input {
     pub top: Top,
     /// [`MALFORMED`], [`VLAN`], [`FRAGMENT`], [`OVER_IPV4`], [`OVER_IPV6`].
     pub flags: u8,
-    /// The flow or ARP packet it carries.
+    /// The flow or ARP packet it carries (the innermost packet's, when it came through a tunnel).
     pub net: Net,
+    /// The tunnel it came through, if any.
+    pub tunnel: Option<Tunnel>,
 }
 
 impl Input {
@@ -155,7 +196,8 @@ impl Input {
             Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
             None => Net::Other,
         };
-        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net }
+        let tunnel = if p.encaps.is_empty() { None } else { tunnel_of(p) };
+        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net, tunnel }
     }
 
     /// The input of the common frame, from the fast path's slices.
@@ -179,8 +221,51 @@ impl Input {
             top,
             flags: OVER_IPV4,
             net,
+            tunnel: None,
         }
     }
+}
+
+/// The innermost tunnel of a packet whose inner packet was decoded: its outer IP header's
+/// addresses, and its UDP header's ports if it is a tunnel over UDP.
+#[cold]
+fn tunnel_of(p: &Packet<'_>) -> Option<Tunnel> {
+    let (kind, i) = p.encaps.tunnel()?;
+    let list = p.encaps.as_slice();
+    let outer = list.get(i)?;
+    // Only a tunnel whose inner packet was read is one: an undecoded payload is the outer's.
+    if p.net.is_none() || p.net_offset < outer.offset as usize + outer.len as usize {
+        return None;
+    }
+    let bytes = outer.rest(p.data);
+    let (s, d, v6, ip_len, proto) = match outer.kind {
+        Kind::Ipv4 => {
+            let h = etherparse::Ipv4HeaderSlice::from_slice(bytes).ok()?;
+            (wide_v4(h.source()), wide_v4(h.destination()), false, h.total_len() as u32, h.protocol().0)
+        }
+        _ => {
+            let h = etherparse::Ipv6HeaderSlice::from_slice(bytes).ok()?;
+            let proto = match list.get(i + 1).map(|e| e.kind) {
+                Some(Kind::Udp) => IPPROTO_UDP,
+                Some(Kind::Gre) => 47,
+                _ => h.next_header().0,
+            };
+            (h.source(), h.destination(), true, 40 + h.payload_length() as u32, proto)
+        }
+    };
+    let (key, dir, len) = match list.get(i + 1) {
+        Some(u) if u.kind == Kind::Udp => {
+            let b = u.bytes(p.data);
+            let port = |at: usize| b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+            let (k, dir) = FlowKey::of_bytes(IPPROTO_UDP, (s, port(0)), (d, port(2)), v6);
+            (k, dir, (port(4) as u32).saturating_sub(8))
+        }
+        _ => {
+            let (k, dir) = FlowKey::of_bytes(proto, (s, 0), (d, 0), v6);
+            (k, dir, 0)
+        }
+    };
+    Some(Tunnel { kind, from_a: dir == Dir::AtoB, key, ip_len, len })
 }
 
 /// The IP payload length of an ICMP message, which its flow counts (0 for other packets, whose

@@ -550,6 +550,7 @@ mod test {
             top: crate::decode::Top::Other,
             flags: 0,
             net: crate::decode::Net::Other,
+            tunnel: None,
         };
         for n in [0usize, 1, 15, 16, 17, 33, 100, 4096] {
             let xs: Vec<Input> = (0..n).map(blank).collect();
