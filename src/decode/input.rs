@@ -193,7 +193,15 @@ impl Input {
                 let ends = (h.source(), h.destination(), true);
                 flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
-            Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
+            Some(LaxNetSlice::Arp(_)) => {
+                // Inside a tunnel the ARP packet's own frame is the innermost Ethernet header.
+                let inner = p.encaps.as_slice().iter().rev().find(|e| e.kind == Kind::Ethernet);
+                let src = match inner {
+                    Some(e) => e.bytes(p.data).get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok()),
+                    None => link_src(&p.link),
+                };
+                Net::Arp { arp: p.arp(), link_src: src }
+            }
             None => Net::Other,
         };
         let tunnel = if p.encaps.is_empty() { None } else { tunnel_of(p) };
