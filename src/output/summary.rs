@@ -18,7 +18,7 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::Alert(a) => Some(alert::line(a)),
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
-        Event::Conn(_) => None,
+        Event::Conn(_) | Event::Tunnel(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
     }
 }
@@ -31,6 +31,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Alert(a) => ("alert", json::event("alert", a)),
         Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
+        Event::Tunnel(t) => ("tunnel", json::event("tunnel", t)),
     }
 }
 
