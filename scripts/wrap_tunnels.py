@@ -14,6 +14,7 @@ checked by tools that did not write them.
 import os
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -182,10 +183,14 @@ def main():
         (s, u, eth(SMAC if f else CMAC, CMAC if f else SMAC, 0x8926,
                    struct.pack("!IH", (0x8000_0000 if f else 0) | (3 << 16) | 5, 0x0800) + p))
         for s, u, f, p in v4]
-    # FabricPath: outer addresses (switch ids), the FTag 1 and TTL 32, then the original frame.
+    # FabricPath: outer addresses (switch ids), the FTag 1 and TTL 32, then the original frame
+    # and the FabricPath frame's own FCS (which Wireshark expects).
+    def fcs(b):
+        return struct.pack("<I", zlib.crc32(b) & 0xFFFFFFFF)
+
     files["fabricpath.pcap"] = [
-        (s, u, eth(bytes.fromhex("020000001001"), bytes.fromhex("020000001002"), 0x8903,
-                   struct.pack("!H", (1 << 6) | 32) + b))
+        (s, u, (lambda fr: fr + fcs(fr))(eth(bytes.fromhex("020000001001"), bytes.fromhex("020000001002"), 0x8903,
+                                               struct.pack("!H", (1 << 6) | 32) + b)))
         for s, u, f, b in frames]
 
     for name, fr in sorted(files.items()):

@@ -135,7 +135,8 @@ fn ipv4_fields(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>) {
             num(out, "ip.id", h.identification());
             boolean(out, "ip.flags.df", h.dont_fragment());
             boolean(out, "ip.flags.mf", h.more_fragments());
-            num(out, "ip.frag_offset", h.fragments_offset().value() as u32 * 8);
+            // In 8-byte units, as the header (and tshark's field) has it.
+            num(out, "ip.frag_offset", h.fragments_offset().value());
             num(out, "ip.ttl", h.ttl());
             num(out, "ip.proto", h.protocol().0);
             num(out, "ip.checksum", h.header_checksum());
@@ -199,7 +200,14 @@ fn transport_fields(out: &mut String, p: &Packet<'_>) {
             num(out, "icmpv6.type", i.type_u8());
             num(out, "icmpv6.code", i.code_u8());
         }
-        Some(TransportSlice::Igmp(_)) | None => {}
+        Some(TransportSlice::Igmp(_)) => {}
+        None => {
+            // A GRE packet whose payload is not followed: its header still has its fields.
+            let pl = p.net.as_ref().and_then(|n| n.ip_payload_ref());
+            if let Some(pl) = pl.filter(|pl| pl.ip_number.0 == 47 && !pl.fragmented) {
+                gre_fields(out, pl.payload);
+            }
+        }
     }
 }
 
@@ -233,7 +241,14 @@ fn be32(b: &[u8], at: usize) -> u32 {
 /// is an array of its values, outermost first, as `tshark -T json --no-duplicate-keys` gives it.
 fn tunneled(out: &mut String, p: &Packet<'_>) {
     let mut body = String::with_capacity(512);
-    link_fields(&mut body, p);
+    match (p.link, p.encaps.as_slice().first()) {
+        // Wireshark names FabricPath's outer addresses `cfp.*`; `eth.*` is the frame inside.
+        (Link::Ethernet { dst, src, .. }, Some(e)) if e.kind == Kind::FabricPath && p.vlan_count == 0 => {
+            mac_field(&mut body, "cfp.d_hmac", &dst);
+            mac_field(&mut body, "cfp.s_hmac", &src);
+        }
+        _ => link_fields(&mut body, p),
+    }
     for e in p.encaps.as_slice() {
         encap_fields(&mut body, p, e);
     }
@@ -276,6 +291,36 @@ fn tunneled(out: &mut String, p: &Packet<'_>) {
     }
 }
 
+/// A GRE header's fields.
+fn gre_fields(out: &mut String, b: &[u8]) {
+    if b.len() < 4 {
+        return;
+    }
+    let flags = be16(b, 0);
+    num(out, "gre.flags_and_version", flags);
+    num(out, "gre.proto", be16(b, 2));
+    let mut o = 4;
+    if flags & 7 == 0 && flags & 0x8000 != 0 {
+        o += 4;
+    }
+    if flags & 0x2000 != 0 {
+        if flags & 7 == 1 {
+            num(out, "gre.key.payload_length", be16(b, o));
+            num(out, "gre.key.call_id", be16(b, o + 2));
+        } else {
+            num(out, "gre.key", be32(b, o));
+        }
+        o += 4;
+    }
+    if flags & 0x1000 != 0 {
+        num(out, "gre.sequence_number", be32(b, o));
+        o += 4;
+    }
+    if flags & 7 == 1 && flags & 0x0080 != 0 {
+        num(out, "gre.ack_number", be32(b, o));
+    }
+}
+
 /// The fields of one shim or tunnel header.
 fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
     let b = e.bytes(p.data);
@@ -296,31 +341,7 @@ fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
             num(out, "udp.length", be16(b, 4));
             num(out, "udp.checksum", be16(b, 6));
         }
-        Kind::Gre => {
-            let flags = be16(b, 0);
-            num(out, "gre.flags_and_version", flags);
-            num(out, "gre.proto", be16(b, 2));
-            let mut o = 4;
-            if flags & 7 == 0 && flags & 0x8000 != 0 {
-                o += 4;
-            }
-            if flags & 0x2000 != 0 {
-                if flags & 7 == 1 {
-                    num(out, "gre.key.payload_length", be16(b, o));
-                    num(out, "gre.key.call_id", be16(b, o + 2));
-                } else {
-                    num(out, "gre.key", be32(b, o));
-                }
-                o += 4;
-            }
-            if flags & 0x1000 != 0 {
-                num(out, "gre.sequence_number", be32(b, o));
-                o += 4;
-            }
-            if flags & 7 == 1 && flags & 0x0080 != 0 {
-                num(out, "gre.ack_number", be32(b, o));
-            }
-        }
+        Kind::Gre => gre_fields(out, b),
         Kind::Ppp => {
             let skip = if b.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
             let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16(b, skip) };

@@ -636,20 +636,21 @@ impl ConnTracker {
     fn sweep_tunnels(&mut self, now: i64, out: &mut Events) {
         let udp_timeout = secs_ns(self.cfg.udp_timeout);
         let n = self.parts.len();
-        let mut expired: Vec<TunnelRecord> = Vec::new();
+        let mut expired: Vec<(u64, TunnelRecord)> = Vec::new();
         let (shard, shards) = (self.shard, self.shards);
         self.tunnels.retain(|key, e| {
             if !e.over(key, now, udp_timeout) {
                 return true;
             }
             if key.proto != IPPROTO_UDP && e.discovered && partition(key.table_hash(), n) % shards == shard {
-                expired.push(e.record(key, now, TunnelAction::Expire));
+                expired.push((e.uid(key), e.record(key, now, TunnelAction::Expire)));
             }
             false
         });
-        expired.sort_by(|a, b| a.uid.cmp(&b.uid));
-        for r in expired {
-            out.push_at(KEY_TUNNEL, Event::Tunnel(Box::new(r)));
+        // After the swept connections (classes 0 to 5), by uid: an order that does not depend
+        // on which shard owns which tunnel.
+        for (v, r) in expired {
+            out.push_at((CLASSES as u64) << 60 | (v & ((1 << 60) - 1)), Event::Tunnel(Box::new(r)));
         }
     }
 
