@@ -4,6 +4,7 @@ use crate::analyze::arp::ArpConfig;
 use crate::analyze::flood::{FloodConfig, MAX_TARGETS, PENDING_SLOTS};
 use crate::analyze::tcp::ConnConfig;
 use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, ViewArgs};
+use crate::decode::defrag::DefragConfig;
 use crate::error::RunError;
 use crate::output::{Format, ViewOptions};
 use crate::pipeline::AnalysisConfig;
@@ -13,7 +14,7 @@ use crate::subnet::Query;
 #[derive(Debug)]
 pub enum Config {
     /// `read`, `conns` and `arp`: files through the pipeline.
-    Read(ReadConfig),
+    Read(Box<ReadConfig>),
     /// `capture`: an interface through the pipeline.
     Capture(Box<CaptureConfig>),
     /// `arp-scan`.
@@ -67,38 +68,40 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
-                let view = view(&a.view);
+                let mut view = view(&a.view);
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
-                Config::Read(ReadConfig {
+                view.defrag = analysis.defrag;
+                Config::Read(Box::new(ReadConfig {
                     files: a.input.files,
                     filter: a.input.filter,
                     threads: threads(a.input.threads),
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Conns(a) => {
                 let view = ViewOptions { format: a.format, verbose: a.verbose, quiet: true, conns_only: true, ..ViewOptions::default() };
                 let analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files: a.input.files,
                     filter: a.input.filter,
                     threads: threads(a.input.threads),
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Arp(a) => {
                 let view = ViewOptions { format: a.format, quiet: true, arp_only: true, ..ViewOptions::default() };
                 let t = cli::default_threads();
                 let analysis = analysis(&cli::defaults(), &cli::defaults(), &a.arp, &view, t);
-                Config::Read(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis })
+                Config::Read(Box::new(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis }))
             }
             Command::Capture(a) => {
-                let view = view(&a.view);
+                let mut view = view(&a.view);
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
+                view.defrag = analysis.defrag;
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
@@ -129,6 +132,7 @@ fn view(v: &ViewArgs) -> ViewOptions {
         quiet: v.quiet,
         conns_only: false,
         arp_only: false,
+        defrag: DefragConfig::default(),
     }
 }
 
@@ -136,6 +140,11 @@ fn view(v: &ViewArgs) -> ViewOptions {
 pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions, thread_count: u64) -> AnalysisConfig {
     let filtered = c.state.is_some() || c.port.is_some() || c.host.is_some();
     AnalysisConfig {
+        defrag: DefragConfig {
+            max_datagrams: usize::try_from(c.max_frag_datagrams).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(c.max_frag_bytes).unwrap_or(usize::MAX),
+            timeout_ns: (c.frag_timeout * 1e9).min(i64::MAX as f64 / 2.0) as i64,
+        },
         conn: ConnConfig {
             max_conns: usize::try_from(c.max_conns).unwrap_or(usize::MAX),
             time_wait: c.time_wait,

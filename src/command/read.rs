@@ -18,7 +18,7 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     }
     let shards = if c.threads > 2 { c.threads - 1 } else { 1 };
     let stages = Stages::new(&c.analysis, shards);
-    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref() };
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), defrag: c.analysis.defrag };
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads)?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::defrag::Reassembled;
 use crate::decode::encap::{Encap, Kind};
 use crate::decode::{Cause, Link, Packet};
 use crate::output::line::push_mac;
@@ -45,6 +46,13 @@ fn mac_field(out: &mut String, k: &str, m: &[u8]) {
 
 /// Appends the JSON object for one packet (without a newline) to `out`.
 pub fn packet(out: &mut String, p: &Packet<'_>) {
+    packet_whole(out, p, None);
+}
+
+/// [`packet`] for a fragment that completed datagram `whole` (None for any other packet): the
+/// fragment's own headers, then the whole datagram's transport layer and the list of its
+/// fragments, as tshark gives them on that frame.
+pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled<'_>>) {
     out.push_str("{\"event_type\":\"packet\"");
     num(out, "frame.number", p.number);
     if p.ts_known {
@@ -56,12 +64,33 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
     if p.encaps.is_empty() {
         link_fields(out, p);
         net_fields(out, p);
-        transport_fields(out, p);
+        match whole {
+            Some(w) => reassembled(out, w),
+            None => transport_fields(out, p),
+        }
     } else {
         tunneled(out, p);
     }
     malformed(out, p);
     out.push('}');
+}
+
+/// The fields of a reassembled datagram: the list of its fragments (frame numbers), their
+/// count and its length, then its transport layer.
+fn reassembled(out: &mut String, w: &Reassembled<'_>) {
+    let ip = if w.v6 { "ipv6" } else { "ip" };
+    key(out, &format!("{ip}.fragment"));
+    out.push('[');
+    for (i, piece) in w.pieces.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}", piece.frame);
+    }
+    out.push(']');
+    num(out, &format!("{ip}.fragment.count"), w.pieces.len());
+    num(out, &format!("{ip}.reassembled.length"), w.packet.ip_payload_len());
+    transport_fields(out, &w.packet);
 }
 
 fn link_fields(out: &mut String, p: &Packet<'_>) {

@@ -7,6 +7,7 @@ use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::defrag::Reassembled;
 use crate::decode::encap::{Encap, Kind};
 use crate::decode::{offset_of, Link, Packet};
 use crate::output::line::{push_mac, tcp_flags};
@@ -42,6 +43,27 @@ fn mac_str(m: &[u8]) -> String {
 
 /// Appends the layer tree for `p` to `out` (several lines, each ending in a newline).
 pub fn packet(out: &mut String, p: &Packet<'_>) {
+    packet_whole(out, p, None);
+}
+
+/// The fragments a datagram was rebuilt from, listed under the fragment that completed it.
+fn reassembly(out: &mut String, p: &Packet<'_>, w: &Reassembled<'_>) {
+    let len = w.packet.ip_payload_len();
+    branch(
+        out,
+        &format!("Reassembled: {} of {} from {}", if w.v6 { "IPv6 datagram" } else { "IPv4 datagram" }, count(len as u64, "byte", "bytes"), count(w.pieces.len() as u64, "fragment", "fragments")),
+        None,
+    );
+    for piece in w.pieces {
+        let this = if piece.frame == p.number { " (this frame)" } else { "" };
+        field(out, &format!("Frame {}{this}", piece.frame), format!("offset {}, {}", piece.offset, count(piece.len as u64, "byte", "bytes")));
+    }
+}
+
+/// [`packet`] for a fragment that completed datagram `whole` (None for any other packet): its
+/// own layers, the list of fragments, then the whole datagram's transport and application
+/// layers (their offsets within the datagram).
+pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled<'_>>) {
     let _ = writeln!(
         out,
         "Frame {}: {} on wire, {} captured, {} UTC, link type {} ({})",
@@ -128,12 +150,22 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         }
         None => {}
     }
+    // The transport layer: the packet's, or the whole datagram's on the fragment completing it.
+    let up = match whole {
+        Some(w) => {
+            reassembly(out, p, w);
+            &w.packet
+        }
+        None => p,
+    };
+    let inner_read = inner_read || whole.is_some();
+
     let mut app_ports = None;
-    match &p.transport {
+    match &up.transport {
         _ if !inner_read => {}
         Some(TransportSlice::Tcp(t)) => {
-            branch(out, "Transport: TCP", Some(offset_of(p.data, t.header_slice())));
-            if let Some(i) = p.tcp() {
+            branch(out, "Transport: TCP", Some(offset_of(up.data, t.header_slice())));
+            if let Some(i) = up.tcp() {
                 field(out, "Source port", i.sport);
                 field(out, "Destination port", i.dport);
                 field(out, "Sequence number", i.seq);
@@ -167,7 +199,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             }
         }
         Some(TransportSlice::Udp(u)) => {
-            branch(out, "Transport: UDP", Some(offset_of(p.data, u.header_slice())));
+            branch(out, "Transport: UDP", Some(offset_of(up.data, u.header_slice())));
             field(out, "Source port", u.source_port());
             field(out, "Destination port", u.destination_port());
             field(out, "Length", u.length());
@@ -175,13 +207,13 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             app_ports = Some((u.source_port(), u.destination_port()));
         }
         Some(TransportSlice::Icmpv4(i)) => {
-            branch(out, "Transport: ICMP", Some(offset_of(p.data, i.slice())));
+            branch(out, "Transport: ICMP", Some(offset_of(up.data, i.slice())));
             field(out, "Type", format!("{} ({})", i.type_u8(), names::icmp_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmp(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
         }
         Some(TransportSlice::Icmpv6(i)) => {
-            branch(out, "Transport: ICMPv6", Some(offset_of(p.data, i.slice())));
+            branch(out, "Transport: ICMPv6", Some(offset_of(up.data, i.slice())));
             field(out, "Type", format!("{} ({})", i.type_u8(), names::icmpv6_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmpv6(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
@@ -190,9 +222,9 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         None => {}
     }
     if let Some((sp, dp)) = app_ports {
-        let payload = p.app_payload();
+        let payload = up.app_payload();
         let name = names::app_for_ports(sp, dp).unwrap_or("unknown (no well-known port)");
-        branch(out, &format!("Application: {name}"), (!payload.is_empty()).then(|| offset_of(p.data, payload)));
+        branch(out, &format!("Application: {name}"), (!payload.is_empty()).then(|| offset_of(up.data, payload)));
         field(out, "Payload", format!("{} captured", count(payload.len() as u64, "byte", "bytes")));
         if !payload.is_empty() {
             let preview: String = payload

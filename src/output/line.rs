@@ -352,17 +352,14 @@ impl LineFormatter {
     }
 
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        if p.transport.is_none() {
+            if let Some(done) = self.fragment_line(out, p) {
+                return done;
+            }
+        }
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
         out.push_str(if v6 { "IP6 " } else { "IP " });
-        let fragment = match &p.net {
-            Some(LaxNetSlice::Ipv4(v4)) => {
-                let h = v4.header();
-                (h.more_fragments() || h.fragments_offset().value() != 0)
-                    .then(|| (h.identification(), h.fragments_offset().value() as u32 * 8, h.more_fragments()))
-            }
-            _ => None,
-        };
         match &p.transport {
             Some(TransportSlice::Tcp(t)) => {
                 push_ports(out, src, t.source_port(), dst, t.destination_port());
@@ -439,7 +436,12 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}, length {}", names::icmpv6(i.type_u8(), i.code_u8()), i.slice().len());
+                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
+                if matches!(i.type_u8(), 128 | 129) {
+                    let rest = i.bytes5to8();
+                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                }
+                let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
@@ -447,11 +449,8 @@ impl LineFormatter {
             None => {
                 let proto = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| pl.ip_number.0).unwrap_or(0);
                 let _ = write!(out, "{src} > {dst}: ");
-                if let Some((id, off, mf)) = fragment {
-                    let _ = write!(out, "fragment id {id}, offset {off}{}, ", if mf { ", more" } else { "" });
-                }
                 let payload = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map_or(&[][..], |pl| pl.payload);
-                if proto == 47 && fragment.is_none() && payload.len() >= 4 {
+                if proto == 47 && payload.len() >= 4 {
                     // A GRE packet whose payload is not followed: tcpdump's header and protocol.
                     let length = p.ip_payload_len();
                     gre_text(out, payload, length);
@@ -468,6 +467,65 @@ impl LineFormatter {
                 }
             }
         }
+    }
+
+    /// A fragment as tcpdump prints it: the first one with the transport header it carries, the
+    /// others as `ip-proto-17` (IPv4) or `frag (offset|length)` (IPv6, which prefixes the first
+    /// one's too). None for a packet that is no fragment.
+    fn fragment_line(&mut self, out: &mut String, p: &Packet<'_>) -> Option<()> {
+        let (offset, proto, payload, v6_frag) = match &p.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                if !h.more_fragments() && h.fragments_offset().value() == 0 {
+                    return None;
+                }
+                (h.fragments_offset().value() as u32 * 8, h.protocol().0, v4.payload().payload, None)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let (offset, _, _) = crate::decode::defrag::v6_fragment(p)?;
+                let pl = v6.payload();
+                (offset, pl.ip_number.0, pl.payload, Some((offset, pl.payload.len())))
+            }
+            _ => return None,
+        };
+        let (src, dst) = p.ip_addrs()?;
+        let first = if offset == 0 {
+            match proto {
+                6 => etherparse::TcpSlice::from_slice(payload).ok().map(TransportSlice::Tcp),
+                17 => etherparse::UdpSlice::from_slice_lax(payload).ok().map(TransportSlice::Udp),
+                1 => etherparse::Icmpv4Slice::from_slice(payload).ok().map(TransportSlice::Icmpv4),
+                58 => etherparse::Icmpv6Slice::from_slice(payload).ok().map(TransportSlice::Icmpv6),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut line = String::new();
+        match first {
+            Some(t) => {
+                let mut q = p.clone();
+                q.transport = Some(t);
+                self.ip_line(&mut line, &q);
+            }
+            None => {
+                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                if v6_frag.is_none() {
+                    let _ = write!(line, "ip-proto-{proto}");
+                }
+            }
+        }
+        if let Some((offset, len)) = v6_frag {
+            // tcpdump's IPv6 fragment header, before what the fragment carries.
+            let at = line.find(": ").map_or(line.len(), |i| i + 2);
+            let tag = format!("frag ({offset}|{len})");
+            if at >= line.len() {
+                line.push_str(&tag);
+            } else {
+                line.insert_str(at, &format!("{tag} "));
+            }
+        }
+        out.push_str(&line);
+        Some(())
     }
 
     /// tcpdump's relative numbering: only ACK segments are rebased; a SYN restarts the base.

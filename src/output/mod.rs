@@ -17,6 +17,7 @@ pub use table::count;
 
 use std::io::{self, Write};
 
+use crate::decode::defrag::Defrag;
 use crate::decode::Packet;
 use crate::report::{Event, Report};
 
@@ -49,6 +50,18 @@ pub struct ViewOptions {
     pub conns_only: bool,
     /// Show only the ARP table and its events (`inspect arp`).
     pub arp_only: bool,
+    /// IP fragment reassembly's limits (the same as where inputs are made, so that the same
+    /// frames complete the same datagrams).
+    pub defrag: crate::decode::defrag::DefragConfig,
+}
+
+/// Whether `p` is an IP fragment.
+fn fragment(p: &Packet<'_>) -> bool {
+    match &p.net {
+        Some(etherparse::LaxNetSlice::Ipv4(v4)) => v4.payload().fragmented,
+        Some(etherparse::LaxNetSlice::Ipv6(v6)) => v6.payload().fragmented,
+        _ => false,
+    }
 }
 
 /// The sink every run writes to.
@@ -57,13 +70,17 @@ pub struct Printer<W: Write> {
     opts: ViewOptions,
     line: line::LineFormatter,
     buf: String,
+    /// Reassembles IP fragments, so that the frame completing a datagram shows its transport
+    /// layer in JSON and `-V`, as tshark shows it.
+    defrag: Defrag,
 }
 
 impl<W: Write> Printer<W> {
     /// A printer writing to `w` (wrap it in a `BufWriter` for files and pipes).
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::new(opts.absolute, opts.link);
-        Printer { w, opts, line, buf: String::with_capacity(4096) }
+        let defrag = Defrag::new(opts.defrag);
+        Printer { w, opts, line, buf: String::with_capacity(4096), defrag }
     }
 
     /// The options in force.
@@ -82,9 +99,16 @@ impl<W: Write> Printer<W> {
             return Ok(());
         }
         self.buf.clear();
+        let structured = self.opts.format == Format::Json || self.opts.verbose;
+        let whole = if structured && fragment(p) {
+            let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            self.defrag.packet(p, now).map(|w| w.decode(p))
+        } else {
+            None
+        };
         match self.opts.format {
-            Format::Json => json::packet(&mut self.buf, p),
-            Format::Text if self.opts.verbose => layers::packet(&mut self.buf, p),
+            Format::Json => json::packet_whole(&mut self.buf, p, whole.as_ref()),
+            Format::Text if self.opts.verbose => layers::packet_whole(&mut self.buf, p, whole.as_ref()),
             Format::Text => self.line.format(&mut self.buf, p),
         }
         if !self.buf.ends_with('\n') {

@@ -35,6 +35,32 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
     }
 }
 
+/// What IP fragment reassembly did, in one line; overlaps whose bytes differ are named as the
+/// evasion sign they are.
+fn reassembly_line(f: &crate::decode::defrag::DefragStats) -> String {
+    let mut line = format!(
+        "IP fragments: {}, {} reassembled",
+        f.fragments,
+        count(f.reassembled, "datagram", "datagrams")
+    );
+    if f.timed_out > 0 {
+        line.push_str(&format!(", {} incomplete (timed out or left at the end)", f.timed_out));
+    }
+    if f.evicted > 0 {
+        line.push_str(&format!(", {} dropped to stay within the caps", f.evicted));
+    }
+    if f.overlaps > 0 {
+        line.push_str(&format!(", {} overlapping", count(f.overlaps, "fragment", "fragments")));
+    }
+    if f.overlap_conflicts > 0 {
+        line.push_str(&format!(
+            ", {} rewriting bytes already seen (possible evasion)",
+            count(f.overlap_conflicts, "fragment", "fragments")
+        ));
+    }
+    line
+}
+
 /// The text summary: totals, protocols, link types.
 pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     let s = &r.stats;
@@ -65,6 +91,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
             t.add_row(vec![Cell::new(format!("{l} ({})", names::linktype(*l))), num_cell(c)]);
         }
         writeln!(w, "{t}")?;
+    }
+    if let Some(f) = &s.reassembly {
+        writeln!(w, "{}", reassembly_line(f))?;
     }
     alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref())?;
     if let Some(a) = &r.arp {
@@ -98,6 +127,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
     writeln!(w, "{v}")?;
+    if let Some(f) = &s.reassembly {
+        writeln!(w, "{}", json::event("reassembly", f))?;
+    }
     if let Some(c) = &r.conns {
         crate::output::conns::json(w, c)?;
     }

@@ -48,6 +48,8 @@ pub struct AnalysisConfig {
     pub flood: FloodConfig,
     /// The ARP table's.
     pub arp: ArpConfig,
+    /// IP fragment reassembly's, where frames become inputs (and in the printer).
+    pub defrag: crate::decode::defrag::DefragConfig,
 }
 
 /// The analyzers of a run. Within a frame their events are shown in this order: statistics,

@@ -7,7 +7,8 @@ use std::io::{self, Write};
 use super::merge::FrameEvents;
 use super::{Leftovers, Stages};
 use crate::analyze::Sink;
-use crate::decode::{decode, input, Input};
+use crate::decode::input::InputMaker;
+use crate::decode::{decode, Input};
 use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
 use crate::report::{Event, InputError, Report};
@@ -20,12 +21,15 @@ pub struct Session<W: Write> {
     events: FrameEvents,
     seen: u64,
     peak: usize,
+    /// Frames into inputs, IP fragments reassembled.
+    maker: InputMaker,
 }
 
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
-        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0 }
+        let maker = InputMaker::new(view.defrag);
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, maker }
     }
 
     /// Frames handled so far.
@@ -38,10 +42,12 @@ impl<W: Write> Session<W> {
         self.seen += 1;
         if self.printer.shows_packets() {
             let p = decode(frame);
-            self.analyze(&Input::of_packet(&p));
+            let x = self.maker.of_packet(&p);
+            self.analyze(&x);
             self.printer.packet(&p)?;
         } else {
-            self.analyze(&input(frame));
+            let x = self.maker.input(frame);
+            self.analyze(&x);
         }
         for (.., e) in self.events.sorted().drain(..) {
             self.printer.event(&e)?;
@@ -72,7 +78,8 @@ impl<W: Write> Session<W> {
 
     /// Ends the run: final events, then the report.
     pub fn finish(self, errors: &[InputError]) -> io::Result<(Report, Leftovers)> {
-        let Session { mut printer, stages, peak, .. } = self;
+        let Session { mut printer, mut stages, peak, maker, .. } = self;
+        stages.stats.reassembly = maker.defrag_stats();
         finish(&mut printer, stages, peak, errors)
     }
 }

@@ -33,7 +33,9 @@ use crate::analyze::flood::FloodAnalyzer;
 use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
-use crate::decode::{decode, input, Input};
+use crate::decode::defrag::DefragConfig;
+use crate::decode::input::InputMaker;
+use crate::decode::{decode, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
 use crate::source::file::FileSource;
@@ -60,6 +62,8 @@ pub struct Inputs<'a> {
     pub limit: u64,
     /// A capture filter, applied before decoding.
     pub filter: Option<&'a str>,
+    /// The limits of IP fragment reassembly.
+    pub defrag: DefragConfig,
 }
 
 /// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
@@ -139,8 +143,10 @@ pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl
     }
 }
 
-/// The reading side: frames into batches of inputs.
-struct Front;
+/// The reading side: frames into batches of inputs (IP fragments reassembled).
+struct Front {
+    maker: InputMaker,
+}
 
 impl Front {
     /// Reads every input in turn, at most `limit` frames in all, into batches handed to
@@ -208,7 +214,7 @@ impl Front {
     /// One frame into `batch`.
     #[inline]
     fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
-        batch.inputs.push(input(frame));
+        batch.inputs.push(self.maker.input(frame));
         if keep_frames {
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(frame.data);
@@ -402,7 +408,7 @@ pub struct Ran {
 pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
     let keep_frames = printer.shows_packets();
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front;
+    let mut front = Front { maker: InputMaker::new(inputs.defrag) };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default() };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };
@@ -433,7 +439,8 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         ran
     };
 
-    let Keyed { stats, arp, flood, .. } = keyed;
+    let Keyed { mut stats, arp, flood, .. } = keyed;
+    stats.reassembly = front.maker.defrag_stats();
     let Back { mut printer, mut local, peak, seen: back_seen, .. } = back;
     local.extend(remote);
     let stages = Stages { stats, conns: local, flood, arp };
