@@ -21,7 +21,8 @@ FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
   gre.flags_and_version gre.proto gre.key gre.sequence_number gre.key.call_id gre.ack_number ppp.protocol
   erspan.version erspan.spanid vxlan.flags vxlan.vni geneve.version geneve.proto_type geneve.vni
   gtp.flags gtp.message gtp.teid ayiya.opcode ayiya.nextheader mpls.label mpls.exp mpls.bottom mpls.ttl
-  pppoe.code pppoe.session_id vntag.etype cfp.ftag cfp.ttl)
+  pppoe.code pppoe.session_id vntag.etype cfp.ftag cfp.ttl
+  ip.fragment ip.fragment.count ip.reassembled.length ipv6.fragment ipv6.fragment.count ipv6.reassembled.length)
 
 CORPUS=../shared/corpus
 # Real captures of the link types and protocols inspect decodes, plus malformed ones.
