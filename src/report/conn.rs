@@ -315,6 +315,8 @@ pub struct ConnRecord {
     pub resp_bytes: u64,
     /// Zeek's summary of the connection.
     pub conn_state: ConnState,
+    /// Bytes acknowledged but never seen (content gaps, both ways; Zeek's `missed_bytes`).
+    pub missed_bytes: u64,
     /// Zeek's history letters: upper case from the originator, lower case from the responder.
     pub history: String,
     /// Packets from the originator.

@@ -1000,6 +1000,7 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         orig_bytes: c.orig.bytes,
         resp_bytes: c.resp.bytes,
         conn_state: c.conn_state(),
+        missed_bytes: c.missed as u64,
         history: c.history(),
         orig_pkts: c.orig.pkts as u64,
         orig_ip_bytes: c.orig.ip_bytes,
