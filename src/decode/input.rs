@@ -146,8 +146,10 @@ pub struct Input {
     pub flags: u8,
     /// The flow or ARP packet it carries (the innermost packet's, when it came through a tunnel).
     pub net: Net,
-    /// The tunnel it came through, if any.
-    pub tunnel: Option<Tunnel>,
+    /// The tunnel it came through: one more than its place in the list of tunnels kept beside
+    /// the inputs ([`InputMaker`]; 0: none). A tunnel is large and rare, so it is kept out of
+    /// line and the common input stays small.
+    pub tunnel: u16,
 }
 
 impl Input {
@@ -164,7 +166,17 @@ impl Input {
         self.flags & flag != 0
     }
 
-    /// The input of a packet already decoded.
+    /// The tunnel it came through, in the list `tunnels` kept beside it.
+    #[inline]
+    pub fn tunnel_in<'t>(&self, tunnels: &'t [Tunnel]) -> Option<&'t Tunnel> {
+        match self.tunnel {
+            0 => None,
+            n => tunnels.get(n as usize - 1),
+        }
+    }
+
+    /// The input of a packet already decoded (its tunnel, if any, is noted by [`InputMaker`],
+    /// which keeps the list).
     pub fn of_packet(p: &Packet<'_>) -> Input {
         let mut flags = 0;
         if p.stop.is_some() {
@@ -208,8 +220,7 @@ impl Input {
             }
             None => Net::Other,
         };
-        let tunnel = if p.encaps.is_empty() { None } else { tunnel_of(p) };
-        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net, tunnel }
+        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net, tunnel: 0 }
     }
 
     /// The input of fragment `p` that completed datagram `whole`: the frame's, with the whole
@@ -259,7 +270,7 @@ impl Input {
             top,
             flags: OVER_IPV4,
             net,
-            tunnel: None,
+            tunnel: 0,
         }
     }
 }
@@ -267,7 +278,7 @@ impl Input {
 /// The innermost tunnel of a packet whose inner packet was decoded: its outer IP header's
 /// addresses, and its UDP header's ports if it is a tunnel over UDP.
 #[cold]
-fn tunnel_of(p: &Packet<'_>) -> Option<Tunnel> {
+pub fn tunnel_of(p: &Packet<'_>) -> Option<Tunnel> {
     let (kind, i) = p.encaps.tunnel()?;
     let list = p.encaps.as_slice();
     let outer = list.get(i)?;
@@ -315,9 +326,11 @@ fn icmp_payload_len(p: &Packet<'_>) -> u32 {
     }
 }
 
-/// Frames into inputs with IP fragments reassembled: a fragment's input is the frame's until
-/// the one that completes its datagram, whose input is the whole datagram's
-/// ([`Input::of_whole`]). Every other frame's input is [`input`]'s, at no extra cost.
+/// Frames into inputs with IP fragments reassembled and tunnels noted: a fragment's input is
+/// the frame's until the one that completes its datagram, whose input is the whole datagram's
+/// ([`Input::of_whole`]); a frame that came through a tunnel has the tunnel pushed on the list
+/// kept beside the inputs (its input holds the place). Every other frame's input is
+/// [`input`]'s, at no extra cost.
 #[derive(Debug, Default)]
 pub struct InputMaker {
     defrag: Defrag,
@@ -334,17 +347,26 @@ impl InputMaker {
         self.defrag.stats()
     }
 
-    /// The input of a frame.
+    /// The input of a frame; its tunnel, if any, goes on `tunnels`.
     #[inline]
-    pub fn input(&mut self, frame: &Frame<'_>) -> Input {
-        let x = input(frame);
-        if x.has(FRAGMENT) { self.fragment(&decode_general(frame), x) } else { x }
+    pub fn input(&mut self, frame: &Frame<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
+        match fast(frame) {
+            // The fast path takes neither fragments nor tunnels.
+            Some(f) => Input::of_fast(frame, &f),
+            None => self.of_packet(&decode_general(frame), tunnels),
+        }
     }
 
-    /// The input of a packet already decoded.
-    pub fn of_packet(&mut self, p: &Packet<'_>) -> Input {
-        let x = Input::of_packet(p);
-        if x.has(FRAGMENT) { self.fragment(p, x) } else { x }
+    /// The input of a packet already decoded; its tunnel, if any, goes on `tunnels`.
+    pub fn of_packet(&mut self, p: &Packet<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
+        let mut x = Input::of_packet(p);
+        if x.has(FRAGMENT) {
+            x = self.fragment(p, x);
+        }
+        if !p.encaps.is_empty() {
+            x.tunnel = note_tunnel(p, tunnels);
+        }
+        x
     }
 
     #[cold]
@@ -354,6 +376,19 @@ impl InputMaker {
             Some(whole) => Input::of_whole(p, &whole),
             None => x,
         }
+    }
+}
+
+/// Pushes the tunnel of `p` on `tunnels`; its place for the input (0: none, or no room).
+#[cold]
+fn note_tunnel(p: &Packet<'_>, tunnels: &mut Vec<Tunnel>) -> u16 {
+    let Some(t) = tunnel_of(p) else { return 0 };
+    match u16::try_from(tunnels.len() + 1) {
+        Ok(n) => {
+            tunnels.push(t);
+            n
+        }
+        Err(_) => 0,
     }
 }
 

@@ -443,7 +443,8 @@ fn udp_info(u: &etherparse::UdpSlice<'_>) -> (u16, u16, u32) {
 /// time). Anything else (VLAN tags, other EtherTypes, a stop anywhere) gives None and is left to
 /// the general path; `tests/decode.rs` (`fast_path_equals_general_path`) holds the two equal on
 /// every frame of the corpus.
-#[inline]
+// Always inlined: returned through memory, its large result cost more than the work.
+#[inline(always)]
 fn ethernet_ipv4_fast(data: &[u8]) -> Option<Fast<'_>> {
     let eth = etherparse::Ethernet2Slice::from_slice_without_fcs(data).ok()?;
     if eth.ether_type() != EtherType::IPV4 {

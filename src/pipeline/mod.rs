@@ -34,6 +34,7 @@ use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Sink};
+use crate::decode::input::Tunnel;
 use crate::decode::Input;
 use crate::report::Report;
 
@@ -77,11 +78,12 @@ impl Stages {
         }
     }
 
-    /// Every analyzer sees `x`; its events go to `out` tagged with their stage.
-    pub fn packet(&mut self, x: &Input, out: &mut merge::FrameEvents) {
+    /// Every analyzer sees `x` (its tunnel in `tunnels`); its events go to `out` tagged with
+    /// their stage.
+    pub fn packet(&mut self, x: &Input, tunnels: &[Tunnel], out: &mut merge::FrameEvents) {
         out.stage(Pos::Stats, |e| self.stats.packet(x, e));
         for c in &mut self.conns {
-            out.stage(Pos::Conns, |e| c.packet(x, e));
+            out.stage(Pos::Conns, |e| c.packet_in(x, tunnels, e));
         }
         out.stage(Pos::Flood, |e| self.flood.packet(x, e));
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::merge::FrameEvents;
 use super::{Leftovers, Stages};
 use crate::analyze::Sink;
-use crate::decode::input::InputMaker;
+use crate::decode::input::{InputMaker, Tunnel};
 use crate::decode::{decode, Input};
 use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
@@ -23,13 +23,15 @@ pub struct Session<W: Write> {
     peak: usize,
     /// Frames into inputs, IP fragments reassembled.
     maker: InputMaker,
+    /// The tunnel of the frame in hand, if it came through one (see [`Input::tunnel`]).
+    tunnels: Vec<Tunnel>,
 }
 
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
         let maker = InputMaker::new(view.defrag);
-        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, maker }
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, maker, tunnels: Vec::new() }
     }
 
     /// Frames handled so far.
@@ -42,11 +44,13 @@ impl<W: Write> Session<W> {
         self.seen += 1;
         if self.printer.shows_packets() {
             let p = decode(frame);
-            let x = self.maker.of_packet(&p);
+            self.tunnels.clear();
+            let x = self.maker.of_packet(&p, &mut self.tunnels);
             self.analyze(&x);
             self.printer.packet(&p)?;
         } else {
-            let x = self.maker.input(frame);
+            self.tunnels.clear();
+            let x = self.maker.input(frame, &mut self.tunnels);
             self.analyze(&x);
         }
         for (.., e) in self.events.sorted().drain(..) {
@@ -56,7 +60,7 @@ impl<W: Write> Session<W> {
     }
 
     fn analyze(&mut self, x: &Input) {
-        self.stages.packet(x, &mut self.events);
+        self.stages.packet(x, &self.tunnels, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }
 

@@ -34,7 +34,7 @@ use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::defrag::DefragConfig;
-use crate::decode::input::InputMaker;
+use crate::decode::input::{InputMaker, Tunnel};
 use crate::decode::{decode, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
@@ -82,6 +82,8 @@ struct Meta {
 #[derive(Default)]
 struct Batch {
     inputs: Vec<Input>,
+    /// The tunnels the inputs came through ([`Input::tunnel`]).
+    tunnels: Vec<Tunnel>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
     /// Events of the keyed stages, once they have run over the batch.
@@ -100,6 +102,7 @@ impl Batch {
 
     fn clear(&mut self) {
         self.inputs.clear();
+        self.tunnels.clear();
         self.bytes.clear();
         self.frames.clear();
         self.keyed.take();
@@ -214,7 +217,8 @@ impl Front {
     /// One frame into `batch`.
     #[inline]
     fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
-        batch.inputs.push(self.maker.input(frame));
+        let x = self.maker.input(frame, &mut batch.tunnels);
+        batch.inputs.push(x);
         if keep_frames {
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(frame.data);
@@ -309,10 +313,10 @@ struct ShardOut {
 
 /// Runs one shard over a batch: its events, and how many connections it held after each frame
 /// (added into `tracked`).
-fn run_shard(c: &mut ConnTracker, inputs: &[Input], events: &mut FrameEvents, tracked: &mut [u32]) {
-    look_ahead(c, inputs, |c, i, x| {
+fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32]) {
+    look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
-        events.stage(Pos::Conns, |e| c.packet(x, e));
+        events.stage(Pos::Conns, |e| c.packet_in(x, &b.tunnels, e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }
@@ -340,7 +344,7 @@ impl<W: Write> Back<W> {
         self.tracked.clear();
         self.tracked.resize(n, 0);
         for c in &mut self.local {
-            run_shard(c, &b.inputs, &mut self.events, &mut self.tracked);
+            run_shard(c, b, &mut self.events, &mut self.tracked);
         }
         for rx in &self.remote {
             // A shard thread that stopped has panicked: its join reports it.
@@ -383,7 +387,7 @@ fn shard_thread(mut c: ConnTracker, rx: Receiver<Arc<Batch>>, tx: SyncSender<Sha
     let mut events = FrameEvents::default();
     while let Ok(b) = rx.recv() {
         let mut tracked = vec![0u32; b.inputs.len()];
-        run_shard(&mut c, &b.inputs, &mut events, &mut tracked);
+        run_shard(&mut c, &b, &mut events, &mut tracked);
         // Released before the results go, so that the output thread holds the last reference.
         drop(b);
         if tx.send(ShardOut { events: events.take(), tracked }).is_err() {
@@ -557,7 +561,7 @@ mod test {
             top: crate::decode::Top::Other,
             flags: 0,
             net: crate::decode::Net::Other,
-            tunnel: None,
+            tunnel: 0,
         };
         for n in [0usize, 1, 15, 16, 17, 33, 100, 4096] {
             let xs: Vec<Input> = (0..n).map(blank).collect();

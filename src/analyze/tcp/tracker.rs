@@ -845,8 +845,10 @@ impl ConnTracker {
     }
 }
 
-impl Analyzer for ConnTracker {
-    fn packet(&mut self, x: &Input, out: &mut Events) {
+impl ConnTracker {
+    /// One input, whose tunnel (if it came through one) is in `tunnels`, the list kept beside
+    /// the inputs ([`Input::tunnel`]).
+    pub fn packet_in(&mut self, x: &Input, tunnels: &[Tunnel], out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.last_ns = self.last_ns.max(now);
@@ -862,7 +864,7 @@ impl Analyzer for ConnTracker {
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
         }
-        if let Some(t) = &x.tunnel {
+        if let Some(t) = x.tunnel_in(tunnels) {
             self.tunneled(t, x, now, out);
             return;
         }
@@ -871,6 +873,13 @@ impl Analyzer for ConnTracker {
         if self.owns(p) {
             self.flow_packet(p, f, now, out, KEY_INNER);
         }
+    }
+}
+
+impl Analyzer for ConnTracker {
+    /// An input alone: a tunnel it came through is not known here (see [`Self::packet_in`]).
+    fn packet(&mut self, x: &Input, out: &mut Events) {
+        self.packet_in(x, &[], out);
     }
 
     fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
