@@ -46,12 +46,12 @@ impl<W: Write> Session<W> {
             let p = decode(frame);
             self.tunnels.clear();
             let x = self.maker.of_packet(&p, &mut self.tunnels);
-            self.analyze(&x);
+            self.analyze(&x, frame);
             self.printer.packet(&p)?;
         } else {
             self.tunnels.clear();
             let x = self.maker.input(frame, &mut self.tunnels);
-            self.analyze(&x);
+            self.analyze(&x, frame);
         }
         for (.., e) in self.events.sorted().drain(..) {
             self.printer.event(&e)?;
@@ -59,8 +59,15 @@ impl<W: Write> Session<W> {
         Ok(())
     }
 
-    fn analyze(&mut self, x: &Input) {
-        self.stages.packet(x, &self.tunnels, &mut self.events);
+    fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
+        let payload = match x.flow() {
+            Some(f) if f.tcp && self.stages.wants_payloads() => {
+                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                Some(frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]))
+            }
+            _ => None,
+        };
+        self.stages.packet(x, payload, &self.tunnels, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }
 

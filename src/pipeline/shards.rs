@@ -78,7 +78,8 @@ struct Meta {
     ts_known: bool,
 }
 
-/// Frames read, as inputs (and frames, when packets are shown), with the reading thread's events.
+/// Frames read, as inputs (and frames, when packets are shown; and TCP payloads, when streams
+/// are reassembled), with the reading thread's events.
 #[derive(Default)]
 struct Batch {
     inputs: Vec<Input>,
@@ -86,6 +87,10 @@ struct Batch {
     tunnels: Vec<Tunnel>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
+    /// The captured TCP payloads, and where each input's lies in them (empty when streams are
+    /// not reassembled).
+    payloads: Vec<u8>,
+    spans: Vec<(u32, u32)>,
     /// Events of the keyed stages, once they have run over the batch.
     keyed: OnceLock<Vec<Tagged>>,
 }
@@ -105,11 +110,19 @@ impl Batch {
         self.tunnels.clear();
         self.bytes.clear();
         self.frames.clear();
+        self.payloads.clear();
+        self.spans.clear();
         self.keyed.take();
     }
 
     fn is_full(&self) -> bool {
-        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES || self.payloads.len() >= BATCH_BYTES
+    }
+
+    /// Input `i`'s TCP payload, when payloads travel with the batch.
+    fn payload(&self, i: usize) -> Option<&[u8]> {
+        let &(at, n) = self.spans.get(i)?;
+        Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
     }
 
     fn frame(&self, i: usize) -> Option<Frame<'_>> {
@@ -149,6 +162,8 @@ pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl
 /// The reading side: frames into batches of inputs (IP fragments reassembled).
 struct Front {
     maker: InputMaker,
+    /// Whether TCP payloads go with the inputs (streams are reassembled).
+    payloads: bool,
 }
 
 impl Front {
@@ -218,6 +233,19 @@ impl Front {
     #[inline]
     fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
         let x = self.maker.input(frame, &mut batch.tunnels);
+        if self.payloads {
+            let span = match x.flow() {
+                Some(f) if f.tcp => {
+                    let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                    let bytes = frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]);
+                    let start = batch.payloads.len() as u32;
+                    batch.payloads.extend_from_slice(bytes);
+                    (start, bytes.len() as u32)
+                }
+                _ => (0, 0),
+            };
+            batch.spans.push(span);
+        }
         batch.inputs.push(x);
         if keep_frames {
             let start = batch.bytes.len();
@@ -316,7 +344,7 @@ struct ShardOut {
 fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32]) {
     look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
-        events.stage(Pos::Conns, |e| c.packet_in(x, &b.tunnels, e));
+        events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), &b.tunnels, e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }
@@ -412,7 +440,7 @@ pub struct Ran {
 pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
     let keep_frames = printer.shows_packets();
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { maker: InputMaker::new(inputs.defrag) };
+    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default() };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };

@@ -77,6 +77,8 @@ pub struct Conn {
     pub missed: u32,
     /// State changes, kept only when asked for (`-V`).
     pub timeline: Option<Box<Vec<Step>>>,
+    /// Both directions' byte streams, when they are reassembled (`--reassemble`).
+    pub streams: Option<Box<crate::analyze::stream::Streams>>,
 }
 
 fn us_since(start: i64, now: i64) -> u32 {
@@ -1384,8 +1386,8 @@ mod test {
         // The per-connection cost the table pays (plus the key, links and a hash slot): Zeek's
         // state and last sequence number of each end cost 16 bytes over RFC 793's alone, its
         // stream's delivery point and held span (content gaps) 16 more, missed bytes 4 (and 4
-        // of padding).
-        assert!(std::mem::size_of::<Conn>() <= 200, "Conn is {} bytes", std::mem::size_of::<Conn>());
+        // of padding), the pointer to the reassembled streams (null unless `--reassemble`) 8.
+        assert!(std::mem::size_of::<Conn>() <= 208, "Conn is {} bytes", std::mem::size_of::<Conn>());
     }
 }
 

@@ -19,6 +19,8 @@ use std::net::IpAddr;
 
 use super::conn::{class, Conn, Kind};
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
+use crate::analyze::stream::reassembly::Origin;
+use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
@@ -26,8 +28,8 @@ use crate::decode::encap::TunnelKind;
 use crate::decode::input::Tunnel;
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition, TunnelAction, TunnelRecord};
+use crate::report::{Event, Report, Weird};
 use rustc_hash::FxHashMap;
-use crate::report::{Event, Report};
 use crate::source::Ts;
 
 /// Which connections the table shows (totals always count every connection).
@@ -87,6 +89,8 @@ pub struct ConnConfig {
     pub records: bool,
     /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
+    /// Reassemble every TCP connection's stream (`--reassemble all`), with these caps.
+    pub streams: Option<StreamConfig>,
 }
 
 impl ConnConfig {
@@ -315,11 +319,14 @@ struct Tally {
     by_end: [u64; End::LEFT.len()],
     /// Those that passed the filters.
     matched: u64,
+    /// What their reassembled streams counted.
+    streams: StreamTally,
 }
 
 impl Tally {
     /// Adds `other`'s counts to these.
     fn merge(&mut self, other: &Tally) {
+        self.streams.merge(&other.streams);
         self.tcp += other.tcp;
         self.udp += other.udp;
         self.icmp += other.icmp;
@@ -384,6 +391,8 @@ pub struct ConnTracker {
     /// The uids (as numbers) of the tunnels each of this shard's tunneled connections came
     /// through; only connections that came through one have an entry.
     parents: FxHashMap<FlowKey, Parents>,
+    /// Out-of-order bytes this shard's streams may still hold, of its share of the budget.
+    stream_budget: usize,
 }
 
 /// Order keys of a frame's events about its tunnel: the outer connection's, then the tunnel's,
@@ -480,6 +489,7 @@ impl ConnTracker {
                 FlowTable::new(if owned { partition_cap(cfg.max_conns, p, n) } else { 1 }, timeouts)
             })
             .collect();
+        let cfg_budget = cfg.streams.map_or(0, |st| st.budget / shards.max(1));
         ConnTracker {
             parts,
             cfg,
@@ -496,6 +506,7 @@ impl ConnTracker {
             warmed: Vec::new(),
             tunnels: Tunnels::default(),
             parents: FxHashMap::default(),
+            stream_budget: cfg_budget,
         }
     }
 
@@ -527,6 +538,11 @@ impl ConnTracker {
         Some(all)
     }
 
+    /// Whether it takes TCP payloads (streams are reassembled).
+    pub fn wants_payloads(&self) -> bool {
+        self.cfg.streams.is_some()
+    }
+
     /// Connections in the table now (of the partitions this shard owns).
     pub fn tracked(&self) -> usize {
         self.live
@@ -547,6 +563,9 @@ impl ConnTracker {
     fn emit(&mut self, p: usize, g: Gone<Tracked>, end: End, key: Option<u64>, out: &mut dyn FnMut(Option<u64>, Event)) {
         self.live = self.live.saturating_sub(1);
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
+        if let Tracked::Conn(c) = &mut val {
+            end_streams(c, self.cfg.streams.as_ref(), &mut self.stream_budget, &mut self.tally.streams);
+        }
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
             self.tally.add(flow.proto, val.closing_state(&flow, end, last_ns, timeout), end);
@@ -601,7 +620,7 @@ impl ConnTracker {
         let p = partition(outer.hash, self.parts.len());
         let owner = self.owns(p);
         if t.over_udp() && owner {
-            self.flow_packet(p, &outer, now, out, KEY_OUTER);
+            self.flow_packet(p, &outer, now, None, out, KEY_OUTER);
         }
         if self.counts_only() {
             return;
@@ -676,8 +695,10 @@ impl ConnTracker {
         }
     }
 
-    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`.
-    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, out: &mut Events, at: u64) {
+    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`, with its captured
+    /// payload when streams are reassembled; `at` orders the events of a frame's flows (a
+    /// tunneled frame has two).
+    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, payload: Option<(&[u8], Origin)>, out: &mut Events, at: u64) {
         let seq = self.seq;
         let timeline = self.cfg.timeline;
         let Some(table) = self.parts.get_mut(p) else { return };
@@ -710,9 +731,20 @@ impl ConnTracker {
                 self.emit(p, g, End::Evicted, None, &mut |_, e| out.push_at(at, e));
             }
             let first = First { seg: x.seg, now, from_a: x.from_a };
-            let class = first.class(&x.key);
+            let mut class = first.class(&x.key);
+            let mut val = Tracked::First(first);
+            // A first packet with bytes for a stream makes the connection at once, to hold them.
+            if let (Some(cfg), Some((bytes, origin))) = (self.cfg.streams.as_ref(), payload.filter(|(b, _)| x.tcp && !b.is_empty())) {
+                let mut c = first.conn(&x.key, timeline);
+                let from_resp = x.from_a != c.orig_is_a;
+                if let Some(e) = feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                    out.push(e);
+                }
+                class = c.class();
+                val = Tracked::Conn(Box::new(c));
+            }
             if let Some(t) = self.parts.get_mut(p) {
-                t.insert(x.key, x.hash, Tracked::First(first), now, class, seq);
+                t.insert(x.key, x.hash, val, now, class, seq);
                 self.live += 1;
                 self.peak = self.peak.max(self.live);
             }
@@ -722,6 +754,11 @@ impl ConnTracker {
         let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) else { return };
         let from_resp = x.from_a != c.orig_is_a;
         c.packet(from_resp, &x.seg, now);
+        if let (Some(cfg), Some((bytes, origin)), true) = (self.cfg.streams.as_ref(), payload, x.tcp) {
+            if let Some(e) = feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                out.push(e);
+            }
+        }
         let class = c.class();
         table.touch(slot, now, class, seq);
     }
@@ -732,11 +769,16 @@ impl ConnTracker {
     fn count_left(&mut self) {
         let now = self.last_ns;
         let threads = self.cfg.end_threads.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let streams = self.cfg.streams.as_ref();
         let count = |tables: &mut [FlowTable<Tracked>]| {
             let mut tally = Tally::default();
             for t in tables {
                 let timeouts = t.timeouts();
                 t.drain_each(|key, tracked, last_ns, class| {
+                    if let Tracked::Conn(c) = tracked {
+                        // The budget is spent: what is held is given back to no one.
+                        end_streams(c, streams, &mut usize::MAX.clone(), &mut tally.streams);
+                    }
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
                     tally.add(key.proto, tracked.closing_state(key, end, last_ns, timeout), end);
@@ -827,14 +869,15 @@ impl ConnTracker {
     /// A frame that came through a tunnel: the tunnel, then the connection inside it, which
     /// names the tunnel among its parents.
     #[cold]
-    fn tunneled(&mut self, t: &Tunnel, x: &Input, now: i64, out: &mut Events) {
+    fn tunneled(&mut self, t: &Tunnel, x: &Input, payload: Option<&[u8]>, now: i64, out: &mut Events) {
         self.tunnel_frame(t, x, now, out);
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if !self.owns(p) {
             return;
         }
-        self.flow_packet(p, f, now, out, KEY_INNER);
+        let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+        self.flow_packet(p, f, now, payload, out, KEY_INNER);
         if self.counts_only() {
             return;
         }
@@ -845,10 +888,40 @@ impl ConnTracker {
     }
 }
 
+impl Analyzer for ConnTracker {
+    /// An input alone: its payload and a tunnel it came through are not known here (see
+    /// [`ConnTracker::packet_with`]).
+    fn packet(&mut self, x: &Input, out: &mut Events) {
+        self.packet_with(x, None, &[], out);
+    }
+
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        if self.counts_only() {
+            self.count_left();
+        } else {
+            self.report_left(out);
+        }
+        self.trim_rows();
+        let rows = std::mem::take(&mut self.rows);
+        report.conns = Some(self.summary(&self.tally, rows));
+        if let Some(cfg) = &self.cfg.streams {
+            let mut t = self.tally.streams;
+            t.cap_per_direction = cfg.caps.held as u64;
+            t.cap_total = cfg.budget as u64;
+            report.streams = Some(t);
+        }
+    }
+
+    fn snapshot(&self, report: &mut Report) {
+        report.conns = Some(self.open_summary());
+    }
+}
+
 impl ConnTracker {
-    /// One input, whose tunnel (if it came through one) is in `tunnels`, the list kept beside
-    /// the inputs ([`Input::tunnel`]).
-    pub fn packet_in(&mut self, x: &Input, tunnels: &[Tunnel], out: &mut Events) {
+    /// A frame, with its TCP payload (the captured bytes) when streams are reassembled, and
+    /// the tunnel it came through, if any, in `tunnels`, the list kept beside the inputs
+    /// ([`Input::tunnel`]).
+    pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.last_ns = self.last_ns.max(now);
@@ -865,37 +938,59 @@ impl ConnTracker {
             }
         }
         if let Some(t) = x.tunnel_in(tunnels) {
-            self.tunneled(t, x, now, out);
+            self.tunneled(t, x, payload, now, out);
             return;
         }
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if self.owns(p) {
-            self.flow_packet(p, f, now, out, KEY_INNER);
+            let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+            self.flow_packet(p, f, now, payload, out, KEY_INNER);
         }
     }
 }
 
-impl Analyzer for ConnTracker {
-    /// An input alone: a tunnel it came through is not known here (see [`Self::packet_in`]).
-    fn packet(&mut self, x: &Input, out: &mut Events) {
-        self.packet_in(x, &[], out);
+/// A segment's bytes into its connection's streams, made when the first bytes come; the budget
+/// is this shard's. The first bytes of the connection sent again with different content are a
+/// weird (Zeek's `rexmit_inconsistency`, once a connection).
+fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, cfg: &StreamConfig, budget: &mut usize) -> Option<Event> {
+    let Sent { from_resp, seg, payload: bytes, origin } = sent;
+    if c.streams.is_none() && bytes.is_empty() && seg.flags & tcpflag::SYN == 0 {
+        // Nothing to hold yet: a stream starts with a SYN or with bytes.
+        return None;
     }
+    let bases = [c.orig.stream_base(), c.resp.stream_base()];
+    let s = c.streams.get_or_insert_with(|| Box::new(Streams::new(bases)));
+    let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    s.segment(sent, cfg, budget, &mut |_, _| {});
+    let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    if before > 0 || after == 0 {
+        return None;
+    }
+    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+    Some(Event::Weird(Box::new(Weird {
+        ts: origin.ts.as_secs_f64(),
+        uid: uid(key, c.start_ns),
+        orig_h: oh,
+        orig_p: op,
+        resp_h: rh,
+        resp_p: rp,
+        name: "rexmit_inconsistency",
+        addl: format!(
+            "the {} sent {} again with different content (frame {}); the first copy kept",
+            if from_resp { "responder" } else { "originator" },
+            crate::output::count(after, "byte", "bytes"),
+            origin.frame
+        ),
+        frame: origin.frame,
+    })))
+}
 
-    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
-        if self.counts_only() {
-            self.count_left();
-        } else {
-            self.report_left(out);
-        }
-        self.trim_rows();
-        let rows = std::mem::take(&mut self.rows);
-        report.conns = Some(self.summary(&self.tally, rows));
-    }
-
-    fn snapshot(&self, report: &mut Report) {
-        report.conns = Some(self.open_summary());
-    }
+/// A connection left: its streams give up what they held, and are counted.
+fn end_streams(c: &mut Conn, cfg: Option<&StreamConfig>, budget: &mut usize, tally: &mut StreamTally) {
+    let (Some(cfg), Some(mut s)) = (cfg, c.streams.take()) else { return };
+    s.finish(cfg, budget, &mut |_, _| {});
+    tally.add(&s);
 }
 
 impl LookAhead for ConnTracker {
@@ -922,6 +1017,27 @@ impl LookAhead for ConnTracker {
             }
             self.warmed.push((p, f.hash));
         }
+    }
+}
+
+/// One connection as it stands, for the views that follow a single connection (`follow`,
+/// `ladder`).
+impl ConnTracker {
+    /// The connection a flow's packets belong to now (as the tracker left it after the last
+    /// packet it took): its uid, and the connection.
+    pub fn current(&self, f: &FlowSeg) -> Option<(String, std::borrow::Cow<'_, Conn>)> {
+        let p = partition(f.hash, self.parts.len());
+        let table = self.parts.get(p)?;
+        let (key, t) = table.get(table.find_hashed(&f.key, f.hash)?)?;
+        let start = match t {
+            Tracked::First(first) => first.now,
+            Tracked::Conn(c) => c.start_ns,
+        };
+        let c = match t {
+            Tracked::First(first) => std::borrow::Cow::Owned(first.conn(key, self.cfg.timeline)),
+            Tracked::Conn(c) => std::borrow::Cow::Borrowed(&**c),
+        };
+        Some((uid(key, start), c))
     }
 }
 
@@ -1055,6 +1171,7 @@ mod test {
             host: None,
             records: true,
             end_threads: 1,
+            streams: None,
         }
     }
 
