@@ -6,6 +6,8 @@
 #                                   four-tuple and payload length, tshark's tcp.len), and
 #                                   "acked" rows: the frames of the cut file tshark marks
 #                                   tcp.analysis.ack_lost_segment (an ACK of data never seen).
+#   tests/golden/gaps/streams-gap.tsv  the same for captures/streams-gap.pcap (cut by editcap
+#                                   from captures/streams.pcap when it was recorded).
 # Needs tshark and editcap (Debian package tshark). Run from anywhere: scripts/golden_gaps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +29,14 @@ fields=(-e frame.number -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp
   tshark -n -r captures/web.pcap -Y "$filter" -T fields "${fields[@]}" | sed 's/^/lost\t/'
   tshark -n -r "$tmp/cut.pcap" -Y tcp.analysis.ack_lost_segment -T fields "${fields[@]}" | sed 's/^/acked\t/'
 } > "$out"
+# captures/streams-gap.pcap is captures/streams.pcap without frame 20 (captures/README.md).
+out2=tests/golden/gaps/streams-gap.tsv
+{
+  printf 'kind\tframe\tsrc\tsport\tdst\tdport\tlen\tack\n'
+  tshark -n -r captures/streams.pcap -Y "frame.number == 20" -T fields "${fields[@]}" | sed 's/^/lost\t/'
+  tshark -n -r captures/streams-gap.pcap -Y tcp.analysis.ack_lost_segment -T fields "${fields[@]}" | sed 's/^/acked\t/'
+} > "$out2"
 tshark --version | head -1 > tests/golden/gaps/VERSIONS
-echo "wrote $out ($(grep -c '^lost' "$out") frames left out, $(grep -c '^acked' "$out") ACKs of lost data)"
+for f in "$out" "$out2"; do
+  echo "wrote $f ($(grep -c '^lost' "$f") frames left out, $(grep -c '^acked' "$f") ACKs of lost data)"
+done

@@ -33,6 +33,7 @@ pub fn tests() -> Vec<Test> {
         trial!(icmp_messages_are_flows_as_zeek_pairs_them),
         trial!(icmpv6_messages_are_flows_too, Need::Corpus),
         trial!(acknowledged_data_never_seen_is_a_content_gap),
+        trial!(a_segment_the_capture_missed_is_a_gap),
         trial!(the_miss_end_data_baseline_sequence_has_its_gap),
         trial!(tunneled_connections_are_tshark_conversations),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
@@ -374,7 +375,18 @@ fn acknowledged_data_never_seen_is_a_content_gap() {
     let dir = TempDir::new("zeek-gaps");
     let p = pcap.write(&dir, "web-cut.pcap").to_string_lossy().to_string();
     let list = conns(&[&p]);
-    for r in &lost {
+    gaps_are_the_lost_bytes(&lost, &list);
+    // Zeek's letters in Zeek's order: the ACK's own letters, then the gap it reveals, then the
+    // data that follows the hole (`d`/`D` for the first payload seen from that side).
+    let on = |port| on_port(&list, port).first().map(|c| s(&c["history"]).to_string());
+    assert_eq!(on(80).as_deref(), Some("ShADagdFf"));
+    assert_eq!(on(8080).as_deref(), Some("ShAaGdfF"));
+}
+
+/// Each connection of `list` that lost frames of `lost` (golden rows: four-tuple and payload
+/// length) misses exactly their bytes, lettered once on the side that sent them.
+fn gaps_are_the_lost_bytes(lost: &[&BTreeMap<String, String>], list: &[Value]) {
+    for r in lost {
         let (sport, dport): (u64, u64) = (r["sport"].parse().unwrap(), r["dport"].parse().unwrap());
         let c = list
             .iter()
@@ -388,11 +400,22 @@ fn acknowledged_data_never_seen_is_a_content_gap() {
         assert_eq!(history.matches(mine).count(), 1, "{history}");
         assert!(!history.contains(other), "{history}");
     }
-    // Zeek's letters in Zeek's order: the ACK's own letters, then the gap it reveals, then the
-    // data that follows the hole (`d`/`D` for the first payload seen from that side).
-    let on = |port| on_port(&list, port).first().map(|c| s(&c["history"]).to_string());
-    assert_eq!(on(80).as_deref(), Some("ShADagdFf"));
-    assert_eq!(on(8080).as_deref(), Some("ShAaGdfF"));
+}
+
+/// `captures/streams-gap.pcap` (`captures/streams.pcap` without one 1448-byte segment of a
+/// response, cut by editcap when it was recorded): the client's ACK of the lost segment is a
+/// gap of its bytes (`scripts/golden_gaps.sh` records the lost frame and tshark's
+/// `ack_lost_segment` ACKs); the segments the port-81 connection lost and retransmitted before
+/// any ACK passed them are no gap.
+fn a_segment_the_capture_missed_is_a_gap() {
+    let golden = golden_rows("tests/golden/gaps/streams-gap.tsv");
+    let lost: Vec<&BTreeMap<String, String>> = golden.iter().filter(|r| r["kind"] == "lost").collect();
+    assert_eq!(lost.len(), 1, "{golden:?}");
+    assert!(golden.iter().any(|r| r["kind"] == "acked"), "tshark saw the lost data acknowledged");
+    let list = conns(&["captures/streams-gap.pcap"]);
+    gaps_are_the_lost_bytes(&lost, &list);
+    let others: u64 = on_port(&list, 81).iter().chain(on_port(&list, 9000).iter()).map(|c| n(&c["missed_bytes"])).sum();
+    assert_eq!(others, 0, "{list:?}");
 }
 
 /// Zeek's baseline `testing/btest/Baseline/core.tcp.miss-end-data/conn.log` (trace
