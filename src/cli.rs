@@ -245,6 +245,17 @@ pub struct ConnArgs {
     /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub icmp_timeout: f64,
+    /// Seconds a fragmented IP datagram may wait for its missing fragments (Linux's
+    /// ipfrag_time is 30 s).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive_secs)]
+    pub frag_timeout: f64,
+    /// Most fragmented IP datagrams held incomplete at once; beyond it the oldest is dropped
+    /// (and counted).
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frag_datagrams: u64,
+    /// Most fragment bytes held at once (Linux's ipfrag_high_thresh is 4 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frag_bytes: u64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
     #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]

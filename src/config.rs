@@ -8,6 +8,7 @@ use crate::analyze::tcp::ConnConfig;
 use std::sync::Arc;
 
 use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, TsharkFormat, ViewArgs};
+use crate::decode::defrag::DefragConfig;
 use crate::filter::DisplayFilter;
 use crate::output::fields::FieldList;
 use crate::error::RunError;
@@ -92,6 +93,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                view.defrag = analysis.defrag;
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -168,6 +170,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
+                view.defrag = analysis.defrag;
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
@@ -332,6 +335,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         conn_filter: None,
         conns_only: false,
         arp_only: false,
+        defrag: DefragConfig::default(),
     })
 }
 
@@ -339,6 +343,11 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
 pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions, thread_count: u64) -> AnalysisConfig {
     let filtered = c.state.is_some() || c.port.is_some() || c.host.is_some();
     AnalysisConfig {
+        defrag: DefragConfig {
+            max_datagrams: usize::try_from(c.max_frag_datagrams).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(c.max_frag_bytes).unwrap_or(usize::MAX),
+            timeout_ns: (c.frag_timeout * 1e9).min(i64::MAX as f64 / 2.0) as i64,
+        },
         conn: ConnConfig {
             max_conns: usize::try_from(c.max_conns).unwrap_or(usize::MAX),
             time_wait: c.time_wait,

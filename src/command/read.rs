@@ -32,7 +32,7 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let mut needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
     needs.conn |= conns_filter;
     let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
-    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early };
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag };
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)

@@ -19,6 +19,7 @@ pub mod table;
 
 use std::io::{self, Write};
 
+use crate::decode::defrag::Defrag;
 use crate::decode::Packet;
 use crate::report::{Event, Report};
 pub use table::count;
@@ -116,6 +117,18 @@ pub struct ViewOptions {
     pub conns_only: bool,
     /// Show only the ARP table and its events (`inspect arp`).
     pub arp_only: bool,
+    /// IP fragment reassembly's limits (the same as where inputs are made, so that the same
+    /// frames complete the same datagrams).
+    pub defrag: crate::decode::defrag::DefragConfig,
+}
+
+/// Whether `p` is an IP fragment.
+fn fragment(p: &Packet<'_>) -> bool {
+    match &p.net {
+        Some(etherparse::LaxNetSlice::Ipv4(v4)) => v4.payload().fragmented,
+        Some(etherparse::LaxNetSlice::Ipv6(v6)) => v6.payload().fragmented,
+        _ => false,
+    }
 }
 
 /// The sink every run writes to.
@@ -136,6 +149,9 @@ pub struct Printer<W: Write> {
     conns_shown: u64,
     conns_seen: u64,
     conn_kept: Vec<crate::report::conn::ConnRecord>,
+    /// Reassembles IP fragments, so that the frame completing a datagram shows its transport
+    /// layer in JSON and `-V`, as tshark shows it.
+    defrag: Defrag,
 }
 
 impl<W: Write> Printer<W> {
@@ -143,6 +159,7 @@ impl<W: Write> Printer<W> {
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
+        let defrag = Defrag::new(opts.defrag);
         let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv, table::fit_width()));
         Printer {
             w,
@@ -156,6 +173,7 @@ impl<W: Write> Printer<W> {
             conns_shown: 0,
             conns_seen: 0,
             conn_kept: Vec::new(),
+            defrag,
         }
     }
 
@@ -194,9 +212,16 @@ impl<W: Write> Printer<W> {
             self.buf.push('\n');
             return self.write_packet();
         }
+        let structured = self.opts.format == Format::Json || self.opts.verbose;
+        let whole = if structured && fragment(p) {
+            let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            self.defrag.packet(p, now).map(|w| w.decode(p))
+        } else {
+            None
+        };
         match self.opts.format {
-            Format::Json => json::packet(&mut self.buf, p),
-            _ if self.opts.verbose => layers::packet(&mut self.buf, p),
+            Format::Json => json::packet_whole(&mut self.buf, p, whole.as_ref()),
+            _ if self.opts.verbose => layers::packet_whole(&mut self.buf, p, whole.as_ref()),
             _ => self.line.format(&mut self.buf, p),
         }
         if !self.buf.ends_with('\n') {
