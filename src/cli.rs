@@ -31,6 +31,12 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List network interfaces: index, MAC, addresses, state.
     Interfaces(InterfacesArgs),
+    /// Show one TCP or UDP conversation's bytes in order, each direction marked (tshark's
+    /// `-z follow`); without N or --conn, list the conversations.
+    Follow(FollowArgs),
+    /// Draw one TCP connection as a ladder: an arrow per packet, each end's RFC 793 state as it
+    /// changes.
+    Ladder(LadderArgs),
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -123,8 +129,8 @@ pub struct ConnsArgs {
 #[command(next_help_heading = "Connections")]
 pub struct ConnArgs {
     /// Most connections tracked at once; beyond it the longest idle is evicted (and counted).
-    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 290 for
-    /// others, so 55 to 145 MB at the default cap.
+    /// About 110 bytes for a connection that has seen one packet (a scan's, a flood's) and 305 for
+    /// others, so 55 to 155 MB at the default cap.
     #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_conns: u64,
     /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).
@@ -144,6 +150,9 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    pub icmp_timeout: f64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
     #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]
@@ -156,26 +165,62 @@ pub struct ConnArgs {
     pub host: Option<std::net::IpAddr>,
     /// Connection table: at most this many rows, the earliest by start (totals count all).
     #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub max_rows: usize,
+    pub max_rows: usize,    /// Reassemble TCP streams: `all` puts every connection's bytes back in order and counts
+    /// what was retransmitted, what overlapped with different bytes (an evasion sign) and what
+    /// is missing.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Reassemble::None)]
+    pub reassemble: Reassemble,
+    /// Most out-of-order bytes one direction of a stream holds waiting for missing ones; past it
+    /// the missing bytes are given up as a gap (and counted).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub stream_max_held: usize,
+    /// Most out-of-order bytes all streams together hold (each flow shard holds its share, so
+    /// with several threads this cap can be reached a little sooner).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub stream_memory: usize,
+}
+
+/// Which TCP streams are reassembled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reassemble {
+    /// Only those a view asks for.
+    None,
+    /// Every TCP connection's.
+    All,
 }
 
 /// Settings of the SYN-flood detector.
+///
+/// A target (an address and port; the ports of one address; the addresses of one subnet) is
+/// flooded when, at one of its SYNs, all three thresholds hold: the SYN rate, the attempts
+/// waiting, and a completion share below --flood-completion. With the first two crossed and
+/// handshakes completing, it is a `connection_surge` notice instead: a busy service.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "SYN flood detection")]
 pub struct FloodArgs {
-    /// SYNs per second to one address and port that, together with --flood-half-open, open an
-    /// alert (0: the half-open count alone).
+    /// SYNs a second to one target that, with the other two thresholds, open an alert (0: no
+    /// rate needed, for slow floods). 100: far below what an attack sends (thousands a second);
+    /// busy services reach it too, and --flood-completion tells them apart.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub flood_syn_rate: u64,
-    /// Connection attempts to one address and port still without a completing ACK that,
-    /// together with --flood-syn-rate, open an alert.
+    /// Connection attempts to one target still waiting for their completing ACK that, with the
+    /// other two thresholds, open an alert. 64 is half of Linux's smallest
+    /// tcp_max_syn_backlog (128): the alert comes before a small server's backlog is full.
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub flood_half_open: u64,
+    /// Percentage of a target's SYNs in the last second whose handshake completed, below which
+    /// it is being held half-open (a flood), at or above which it is a busy service (a surge).
+    /// Attempts still waiting count as not completed, so a growing half-open backlog lowers it
+    /// at once. 50: spoofed floods complete about none, busy services about all; half-way
+    /// leaves room for a server that loses or refuses many attempts.
+    #[arg(long, value_name = "PCT", default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub flood_completion: u8,
     /// Seconds a SYN or SYN-ACK may wait for its completing ACK before the attempt counts as
-    /// half-open.
+    /// half-open. 3 s: Linux retransmits an unanswered SYN-ACK first after 1 s, then after 3 s.
     #[arg(long, value_name = "SECS", default_value_t = 3.0, value_parser = positive_secs)]
     pub flood_timeout: f64,
-    /// Seconds without crossed thresholds before an alert closes.
+    /// Seconds without crossed thresholds before an alert closes. 5 s: longer than the timeout,
+    /// so a flood paused for a few retransmission rounds stays one alert.
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub flood_quiet: f64,
 }
@@ -302,6 +347,67 @@ pub struct SubnetArgs {
     /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `inspect follow FILE [N]`
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    /// The pcap or pcapng file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The conversation: its number, counted from 0 in order of first packet (Wireshark's
+    /// tcp.stream or udp.stream).
+    #[arg(value_name = "N")]
+    pub stream: Option<u32>,
+    /// The connection with this uid (as `inspect conns` shows it).
+    #[arg(long, value_name = "UID", conflicts_with = "stream")]
+    pub conn: Option<String>,
+    /// Follow a UDP conversation rather than a TCP one.
+    #[arg(long)]
+    pub udp: bool,
+    /// How the bytes are shown: as text, as a hex dump, or as one line of hex per chunk.
+    #[arg(long, value_enum, default_value_t = crate::output::follow::Mode::Ascii)]
+    pub mode: crate::output::follow::Mode,
+    /// Output format: text as tshark prints it, or JSON Lines (one object per chunk).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Most out-of-order bytes held per direction waiting for missing ones; past it the
+    /// missing bytes are given up.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_held: usize,
+    /// Show where each segment begins and ends in the stream (frame, relative sequence number,
+    /// length, PSH, retransmissions and gaps) rather than the bytes.
+    #[arg(long)]
+    pub segments: bool,
+    /// With --segments: also where each message begins and ends, by this rule (lines, 2- or
+    /// 4-byte big-endian length headers, HTTP/1.x messages).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub framing: Option<crate::analyze::stream::framing::Framing>,
+}
+
+/// `inspect ladder FILE [N]`
+#[derive(Debug, Clone, Args)]
+pub struct LadderArgs {
+    /// The pcap or pcapng file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The connection: its TCP stream number, counted from 0 in order of first packet
+    /// (Wireshark's tcp.stream; `inspect follow FILE` lists them).
+    #[arg(value_name = "N", required_unless_present = "conn")]
+    pub stream: Option<u32>,
+    /// The connection with this uid (as `inspect conns` shows it).
+    #[arg(long, value_name = "UID", conflicts_with = "stream")]
+    pub conn: Option<String>,
+    /// Write the handshake as seq=x, seq=y ack=x+1, ack=y+1 with the actual numbers, and every
+    /// number absolute.
+    #[arg(long)]
+    pub explain: bool,
+    /// Most arrows drawn; the middle of a longer connection is elided.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(2..))]
+    pub max_rows: u64,
+    /// Output format: text, an SVG picture, or JSON Lines (one object per packet).
+    #[arg(long, value_enum, default_value_t = crate::command::ladder::LadderFormat::Text)]
+    pub format: crate::command::ladder::LadderFormat,
 }
 
 /// `inspect interfaces`

@@ -13,12 +13,16 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod ladder;
+    pub mod flood_live;
     pub mod live;
     pub mod readme;
     pub mod robustness;
+    pub mod streams;
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod zeek;
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,12 +34,16 @@ fn main() -> std::process::ExitCode {
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
+        ("ladder", it::ladder::tests()),
+        ("flood_live", it::flood_live::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
+        ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
         ("threads", it::threads::tests()),
+        ("zeek", it::zeek::tests()),
     ];
     let trials = support::harness::trials(&args, modules);
     libtest_mimic::run(&args, trials).exit_code()

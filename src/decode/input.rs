@@ -9,11 +9,11 @@
 
 use etherparse::{LaxNetSlice, TransportSlice};
 
-use super::key::{wide_v4, Dir, FlowKey, IPPROTO_TCP, IPPROTO_UDP};
+use super::key::{icmp_counterpart, wide_v4, Dir, FlowKey, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP};
 use super::{decode_general, fast, offset_of, tcp_info, udp_info, v4_payload_len, ArpInfo, Fast, Link, Packet, TcpInfo, Top};
 use crate::source::{Frame, Ts};
 
-/// One TCP segment or UDP datagram as the connection tracker needs it.
+/// One TCP segment, UDP datagram or ICMP message as the connection tracker needs it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seg {
     /// TCP flag bits (0 for UDP).
@@ -22,7 +22,8 @@ pub struct Seg {
     pub seq: u32,
     /// Acknowledgement number.
     pub ack: u32,
-    /// Payload bytes, as the IP length says (a snap length may have cut what was captured).
+    /// Payload bytes, as the IP length says (a snap length may have cut what was captured); for
+    /// ICMP, what follows the 8-byte header, as Zeek counts it.
     pub len: u32,
     /// Window field.
     pub window: u16,
@@ -32,7 +33,8 @@ pub struct Seg {
     pub frame_len: u32,
 }
 
-/// A TCP segment or UDP datagram over IP: its flow, the way it went, and the segment.
+/// A TCP segment, UDP datagram or ICMP message over IP: its flow, the way it went, and the
+/// segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowSeg {
     /// The flow's canonical key.
@@ -41,7 +43,8 @@ pub struct FlowSeg {
     pub hash: u64,
     /// Whether it went from endpoint `a` to endpoint `b` of the key.
     pub from_a: bool,
-    /// Whether it is a TCP segment (else a UDP datagram).
+    /// Whether it is a TCP segment (else a UDP datagram or an ICMP message: see the key's
+    /// protocol).
     pub tcp: bool,
     /// Flags, numbers and lengths.
     pub seg: Seg,
@@ -64,7 +67,7 @@ impl FlowSeg {
 /// What the network layer carried, as far as the analyzers care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Net {
-    /// A TCP segment or UDP datagram over IPv4 or IPv6.
+    /// A TCP segment, UDP datagram or ICMP message over IPv4 or IPv6.
     Flow(FlowSeg),
     /// An ARP packet: its Ethernet/IPv4 fields (None for other hardware or protocol types) and
     /// the link layer's source address, when the link has 6-byte addresses.
@@ -138,14 +141,16 @@ impl Input {
                     flags |= OVER_IPV4;
                 }
                 let h = v4.header();
-                flow(p.data, (wide_v4(h.source()), wide_v4(h.destination()), false), p.transport.as_ref(), p.tcp(), p.ip_len(), p.len)
+                let ends = (wide_v4(h.source()), wide_v4(h.destination()), false);
+                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 if p.transport.is_some() {
                     flags |= OVER_IPV6;
                 }
                 let h = v6.header();
-                flow(p.data, (h.source(), h.destination(), true), p.transport.as_ref(), p.tcp(), p.ip_len(), p.len)
+                let ends = (h.source(), h.destination(), true);
+                flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
             None => Net::Other,
@@ -162,7 +167,8 @@ impl Input {
             TransportSlice::Tcp(t) => Some(tcp_info(t, v4_payload_len(&f.ip))),
             _ => None,
         };
-        let net = flow(frame.data, addrs, Some(&f.transport), tcp, h.total_len() as u32, frame.len);
+        // The fast path carries TCP and UDP only, whose lengths come from their own headers.
+        let net = flow(frame.data, addrs, Some(&f.transport), tcp, (h.total_len() as u32, 0), frame.len);
         let top = if tcp.is_some() { Top::Tcp } else { Top::Udp };
         Input {
             number: frame.number,
@@ -177,6 +183,15 @@ impl Input {
     }
 }
 
+/// The IP payload length of an ICMP message, which its flow counts (0 for other packets, whose
+/// lengths come from their own headers).
+fn icmp_payload_len(p: &Packet<'_>) -> u32 {
+    match p.transport {
+        Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => p.ip_payload_len() as u32,
+        _ => 0,
+    }
+}
+
 /// The input of a frame: the one place frames become what the analyzers take.
 #[inline]
 pub fn input(frame: &Frame<'_>) -> Input {
@@ -187,15 +202,15 @@ pub fn input(frame: &Frame<'_>) -> Input {
 }
 
 /// The flow of a packet from address `s` to `d` (IPv6 or not) whose transport is `transport`
-/// (TCP fields `tcp`), with its IP length and its length on the wire; [`Net::Other`] unless
-/// TCP or UDP.
+/// (TCP fields `tcp`), with its IP length and IP payload length (the latter read for ICMP
+/// only) and its length on the wire; [`Net::Other`] unless TCP, UDP or ICMP.
 #[inline(always)]
 fn flow(
     data: &[u8],
     (s, d, v6): ([u8; 16], [u8; 16], bool),
     transport: Option<&TransportSlice<'_>>,
     tcp: Option<TcpInfo>,
-    ip_len: u32,
+    (ip_len, ip_payload): (u32, u32),
     frame_len: u32,
 ) -> Net {
     let (proto, sport, dport, seg, payload) = match (transport, tcp) {
@@ -207,6 +222,12 @@ fn flow(
             let (sport, dport, len) = udp_info(u);
             (IPPROTO_UDP, sport, dport, Seg { len, ip_len, frame_len, ..Seg::default() }, u.payload())
         }
+        (Some(TransportSlice::Icmpv4(i)), _) => {
+            return icmp(data, (s, d, v6), (i.type_u8(), i.code_u8()), i.payload(), (ip_len, ip_payload), frame_len);
+        }
+        (Some(TransportSlice::Icmpv6(i)), _) => {
+            return icmp(data, (s, d, v6), (i.type_u8(), i.code_u8()), i.payload(), (ip_len, ip_payload), frame_len);
+        }
         _ => return Net::Other,
     };
     let (key, dir) = FlowKey::of_bytes(proto, (s, sport), (d, dport), v6);
@@ -216,6 +237,35 @@ fn flow(
         from_a: dir == Dir::AtoB,
         tcp: proto == IPPROTO_TCP,
         seg,
+        payload: (offset_of(data, payload) as u32, payload.len() as u32),
+    })
+}
+
+/// The flow of an ICMP message of `(type, code)` from `s` to `d`, with Zeek's ports (see
+/// [`icmp_counterpart`]): a request or reply on the canonical key its counterpart shares, any
+/// other message on a key of its own direction. Its length is what follows the 8-byte header.
+#[cold]
+fn icmp(
+    data: &[u8],
+    (s, d, v6): ([u8; 16], [u8; 16], bool),
+    (typ, code): (u8, u8),
+    payload: &[u8],
+    (ip_len, ip_payload): (u32, u32),
+    frame_len: u32,
+) -> Net {
+    let proto = if v6 { IPPROTO_ICMPV6 } else { IPPROTO_ICMP };
+    let (dport, one_way) = icmp_counterpart(v6, typ, code);
+    let (key, dir) = if one_way {
+        (FlowKey::one_way(proto, (s, typ as u16), (d, dport), v6), Dir::AtoB)
+    } else {
+        FlowKey::of_bytes(proto, (s, typ as u16), (d, dport), v6)
+    };
+    Net::Flow(FlowSeg {
+        key,
+        hash: key.table_hash(),
+        from_a: dir == Dir::AtoB,
+        tcp: false,
+        seg: Seg { len: ip_payload.saturating_sub(8), ip_len, frame_len, ..Seg::default() },
         payload: (offset_of(data, payload) as u32, payload.len() as u32),
     })
 }

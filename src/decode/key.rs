@@ -1,10 +1,17 @@
-//! The flow key: a TCP or UDP packet's protocol and endpoints, in one canonical order.
+//! The flow key: a TCP, UDP or ICMP packet's protocol and endpoints, in one canonical order.
 //!
 //! A connection is one thing however its packets face, so the key stores its two endpoints
 //! lower (address, port) first and each packet says which way it went. The key is made here,
 //! where the addresses are read, so that every analyzer downstream shares it; its hash, made
 //! once with it, both places a flow in the table and partitions flows among shards, and since
 //! the key is canonical the hash is the same for both directions.
+//!
+//! ICMP has no ports; its flows take Zeek's (`ICMP4_counterpart`, `ICMP6_counterpart` in
+//! `src/packet_analysis/protocol/icmp/ICMP.cc`): the message type stands for the source port
+//! and, for a request or reply, the type of its counterpart for the destination port, so that
+//! an echo request and its reply share a key. Any other message is one-way: its key keeps the
+//! sender first (not the lower endpoint) with the code as the destination port, so that, as in
+//! Zeek, messages from one host to another are one flow and never the reverse of another.
 
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -15,8 +22,54 @@ use rustc_hash::FxBuildHasher;
 pub const IPPROTO_TCP: u8 = 6;
 /// IP protocol number of UDP.
 pub const IPPROTO_UDP: u8 = 17;
+/// IP protocol number of ICMP.
+pub const IPPROTO_ICMP: u8 = 1;
+/// IP protocol number of ICMPv6.
+pub const IPPROTO_ICMPV6: u8 = 58;
 
-/// A canonical 5-tuple: endpoint `a` is the lower (address, port) pair, `b` the higher.
+/// Zeek's ICMP "ports" of a message of `typ` and `code` (ICMPv6 when `v6`): the destination
+/// port (the counterpart type of a request or reply, else the code) and whether the message is
+/// one-way (it has no counterpart).
+pub fn icmp_counterpart(v6: bool, typ: u8, code: u8) -> (u16, bool) {
+    let counter = if v6 {
+        match typ {
+            128 => Some(129),
+            129 => Some(128),
+            133 => Some(134),
+            134 => Some(133),
+            135 => Some(136),
+            136 => Some(135),
+            130 => Some(131),
+            131 => Some(130),
+            139 => Some(140),
+            140 => Some(139),
+            144 => Some(145),
+            145 => Some(144),
+            _ => None,
+        }
+    } else {
+        match typ {
+            8 => Some(0),
+            0 => Some(8),
+            13 => Some(14),
+            14 => Some(13),
+            15 => Some(16),
+            16 => Some(15),
+            10 => Some(9),
+            9 => Some(10),
+            17 => Some(18),
+            18 => Some(17),
+            _ => None,
+        }
+    };
+    match counter {
+        Some(t) => (t, false),
+        None => (code as u16, true),
+    }
+}
+
+/// A canonical 5-tuple: endpoint `a` is the lower (address, port) pair, `b` the higher (for a
+/// one-way ICMP message, `a` is its sender: see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct FlowKey {
     /// Lower endpoint's address (IPv4 in the first 4 bytes when `v6` is false).
@@ -27,7 +80,7 @@ pub struct FlowKey {
     pub a_port: u16,
     /// Higher endpoint's port.
     pub b_port: u16,
-    /// IP protocol number (6 TCP, 17 UDP).
+    /// IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).
     pub proto: u8,
     /// Whether the addresses are IPv6.
     pub v6: bool,
@@ -77,6 +130,17 @@ impl FlowKey {
         } else {
             (FlowKey { a_addr: d, b_addr: s, a_port: dport, b_port: sport, proto, v6 }, Dir::BtoA)
         }
+    }
+
+    /// The key of a one-way ICMP message from `s` to `d` (addresses as the key holds them): the
+    /// sender first, whatever the order, so the reverse direction is another flow.
+    pub fn one_way(proto: u8, (s, sport): ([u8; 16], u16), (d, dport): ([u8; 16], u16), v6: bool) -> FlowKey {
+        FlowKey { a_addr: s, b_addr: d, a_port: sport, b_port: dport, proto, v6 }
+    }
+
+    /// Whether this is an ICMP or ICMPv6 flow.
+    pub fn icmp(&self) -> bool {
+        self.proto == IPPROTO_ICMP || self.proto == IPPROTO_ICMPV6
     }
 
     fn ip(&self, b: &[u8; 16]) -> IpAddr {
@@ -189,5 +253,25 @@ mod test {
         let v6: IpAddr = "2001:db8::1".parse().unwrap();
         let (k3, _) = FlowKey::new(IPPROTO_UDP, v6, 53, v6, 54);
         assert!(k3.v6 && k3.a() == (v6, 53));
+    }
+
+    /// Zeek's counterparts: an echo request and its reply (type 8 and 0, ICMPv6 128 and 129)
+    /// name each other; an error message is one-way and its code is the destination port.
+    #[test]
+    fn icmp_ports_are_zeeks() {
+        assert_eq!(icmp_counterpart(false, 8, 0), (0, false));
+        assert_eq!(icmp_counterpart(false, 0, 0), (8, false));
+        assert_eq!(icmp_counterpart(false, 3, 3), (3, true));
+        assert_eq!(icmp_counterpart(false, 11, 1), (1, true));
+        assert_eq!(icmp_counterpart(true, 128, 0), (129, false));
+        assert_eq!(icmp_counterpart(true, 135, 0), (136, false));
+        assert_eq!(icmp_counterpart(true, 1, 4), (4, true));
+        for t in 0..=255u8 {
+            for v6 in [false, true] {
+                if let (c, false) = icmp_counterpart(v6, t, 0) {
+                    assert_eq!(icmp_counterpart(v6, c as u8, 0), (t as u16, false), "{t} pairs both ways");
+                }
+            }
+        }
     }
 }

@@ -636,7 +636,7 @@ impl<'a> Packet<'a> {
 
     /// Payload length of the IP layer per its length fields (not the captured bytes), so that
     /// snap-length truncation does not shrink the transport's byte counts.
-    fn ip_payload_len(&self) -> usize {
+    pub fn ip_payload_len(&self) -> usize {
         match &self.net {
             Some(LaxNetSlice::Ipv4(v4)) => v4_payload_len(v4),
             Some(n) => n.ip_payload_ref().map_or(0, |pl| pl.payload.len()),

@@ -1,23 +1,17 @@
 //! SYN-flood alerts as text: one line as an alert opens, one as it closes, and a table in the
-//! end summary. (JSON alerts are the report structs themselves, through `json::event`.)
+//! end summary; connection-surge notices in a table after it. (JSON alerts and notices are the
+//! report structs themselves, through `json::event`.)
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 use comfy_table::Cell;
 
 use crate::output::json;
 use crate::output::table::{num_cell, table};
-use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats};
+use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats, Notice, Pattern};
 
-/// `addr:port`, with brackets around IPv6 addresses.
-pub fn endpoint(addr: IpAddr, port: u16) -> String {
-    match addr {
-        IpAddr::V4(a) => format!("{a}:{port}"),
-        IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
+pub use crate::report::alert::endpoint;
 
 fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
@@ -33,20 +27,49 @@ fn spoofing(a: &Alert) -> String {
     }
 }
 
+/// The ports of a flood over several: `port 80`, or `~4 ports 80-83`.
+fn ports(a: &Alert) -> String {
+    match a.dport {
+        Some(p) => format!("port {p}"),
+        None => format!("~{} ports {}-{}", a.ports, a.port_range[0], a.port_range[1]),
+    }
+}
+
+/// What was flooded, in full: `10.0.0.2:80`, `10.0.0.2 (multi-port: ~4 ports 80-83)`,
+/// `10.9.0.0/24 (carpet: ~254 hosts, port 80)`.
+pub fn target(a: &Alert) -> String {
+    match (a.pattern, a.dport) {
+        (Pattern::OnePort, Some(p)) => endpoint(a.dst, p),
+        (Pattern::Carpet, _) => format!("{}/{} (carpet: ~{} hosts, {})", a.dst, a.prefix, a.hosts, ports(a)),
+        _ => format!("{} (multi-port: {})", a.dst, ports(a)),
+    }
+}
+
+/// What was flooded, short, for the summary table.
+fn target_short(a: &Alert) -> String {
+    match (a.pattern, a.dport) {
+        (Pattern::OnePort, Some(p)) => endpoint(a.dst, p),
+        (Pattern::Carpet, _) => format!("{}/{} carpet, ~{} hosts", a.dst, a.prefix, a.hosts),
+        _ => format!("{} multi-port, ~{} ports", a.dst, a.ports),
+    }
+}
+
 /// One line for an alert event: what is known as it opens, or the whole story as it closes.
 pub fn line(a: &Alert) -> String {
-    let target = endpoint(a.dst, a.dport);
+    let target = target(a);
     let mut s = String::with_capacity(256);
     match a.state {
         AlertState::Open => {
             let _ = write!(
                 s,
-                "ALERT syn_flood {target} started at {} UTC (raised {:.3} s later): {} SYN/s from ~{} sources, half-open {}, {}",
+                "ALERT syn_flood {target} started at {} UTC (raised {:.3} s later): {} SYN/s from ~{} sources, half-open {}, {:.0}% of the last second's SYNs completed, {}",
                 a.start,
                 a.detected.secs_since(a.start).max(0.0),
                 a.peak_syn_rate,
                 a.sources,
                 a.half_open,
+                // The share is below the threshold: rounding must not lift it to it.
+                (a.window_completion * 100.0).floor(),
                 spoofing(a),
             );
         }
@@ -73,9 +96,8 @@ pub fn line(a: &Alert) -> String {
                 a.synacks_unanswered,
                 spoofing(a),
             );
-            // Space-Saving counts are upper bounds: only sources with at least two SYNs for sure
-            // stand out; under random spoofing none does.
-            let heavy: Vec<_> = a.top_sources.iter().filter(|t| t.syns - t.error >= 2).take(5).collect();
+            // The report lists only sources certain to be heavy; under random spoofing none is.
+            let heavy: Vec<_> = a.top_sources.iter().take(5).collect();
             if heavy.is_empty() {
                 s.push_str("; no source stands out");
             } else {
@@ -92,8 +114,9 @@ pub fn line(a: &Alert) -> String {
     s
 }
 
-/// The alerts table of the text summary, and what the detector had to forget.
-pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], stats: Option<&FloodStats>) -> io::Result<()> {
+/// The alerts table of the text summary, the notices after it, and what the detector had to
+/// forget.
+pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], notices: &[Notice], stats: Option<&FloodStats>) -> io::Result<()> {
     if !alerts.is_empty() {
         writeln!(w, "SYN flood alerts: {}", alerts.len())?;
         let mut t = table(&[
@@ -104,11 +127,10 @@ pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], stats: Option<&FloodSta
             let top = a
                 .top_sources
                 .first()
-                .filter(|t| t.syns - t.error >= 2)
                 .map(|t| format!("{} ({})", t.addr, t.syns))
                 .unwrap_or_else(|| "none stands out".into());
             t.add_row(vec![
-                Cell::new(endpoint(a.dst, a.dport)),
+                Cell::new(target_short(a)),
                 Cell::new(a.start),
                 num_cell(format!("{:.3}", a.duration)),
                 num_cell(a.syns),
@@ -124,11 +146,30 @@ pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], stats: Option<&FloodSta
         }
         writeln!(w, "{t}")?;
     }
+    if !notices.is_empty() {
+        writeln!(w, "Notices: {} connection_surge (busy, handshakes completing: no attack)", notices.len())?;
+        let mut t = table(&[
+            "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "peak waiting", "completed", "sources",
+        ]);
+        for n in notices {
+            t.add_row(vec![
+                Cell::new(endpoint(n.dst, n.p)),
+                Cell::new(n.start),
+                num_cell(format!("{:.3}", n.duration)),
+                num_cell(n.n),
+                num_cell(n.peak_syn_rate),
+                num_cell(n.peak_outstanding),
+                num_cell(format!("{} ({})", n.completed, percent(n.completion_share))),
+                num_cell(format!("~{}", n.sources)),
+            ]);
+        }
+        writeln!(w, "{t}")?;
+    }
     if let Some(s) = stats {
         if s.targets_evicted > 0 || s.pending_evicted > 0 || s.alerts_dropped > 0 {
             writeln!(
                 w,
-                "SYN flood detector at its limits: {} targets evicted, {} pending handshakes pushed out, {} alerts not kept",
+                "SYN flood detector at its limits: {} targets evicted, {} pending handshakes pushed out, {} alerts and notices not kept",
                 s.targets_evicted, s.pending_evicted, s.alerts_dropped
             )?;
         }

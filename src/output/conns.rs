@@ -26,9 +26,10 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
 /// Writes the connection summary as text, and the table of connections when `rows`.
 pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io::Result<()> {
     writeln!(w)?;
+    let icmp = if s.icmp > 0 { format!(", {} ICMP", s.icmp) } else { String::new() };
     writeln!(
         w,
-        "Connections: {} TCP, {} UDP; at most {} tracked at once (cap {}), {} evicted",
+        "Connections: {} TCP, {} UDP{icmp}; at most {} tracked at once (cap {}), {} evicted",
         s.tcp, s.udp, s.peak, s.max_conns, s.evicted
     )?;
     if !s.by_state.is_empty() {
@@ -42,7 +43,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
         let parts: Vec<String> = s.by_end.iter().map(|(e, n)| format!("{e} {n}")).collect();
         writeln!(w, "Left the table: {}", parts.join(", "))?;
     }
-    let total = s.tcp + s.udp;
+    let total = s.tcp + s.udp + s.icmp;
     if total == 0 {
         return Ok(());
     }
@@ -74,7 +75,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     }
     writeln!(w, "{t}")?;
     if s.rows.iter().any(|r| r.mid_stream) {
-        writeln!(w, "* already open when the capture began: the originator is the first sender seen")?;
+        writeln!(w, "* already open when the capture began: the originator is a guess, Zeek's (the peer of a well-known server port, else the first sender)")?;
     }
     let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
     if unlisted > 0 {
@@ -119,7 +120,7 @@ pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
     fn map<K: std::fmt::Display>(v: &[(K, u64)]) -> serde_json::Map<String, serde_json::Value> {
         v.iter().map(|(k, n)| (k.to_string(), serde_json::Value::from(*n))).collect()
     }
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "event_type": "conn_summary",
         "tcp": s.tcp,
         "udp": s.udp,
@@ -130,5 +131,11 @@ pub fn json(w: &mut dyn Write, s: &ConnSummary) -> io::Result<()> {
         "peak": s.peak,
         "matched": s.matched,
     });
+    // Only when there are any, so that the summary of a capture without ICMP is as it was.
+    if s.icmp > 0 {
+        if let Some(m) = v.as_object_mut() {
+            m.insert("icmp".to_string(), serde_json::Value::from(s.icmp));
+        }
+    }
     writeln!(w, "{v}")
 }

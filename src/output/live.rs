@@ -71,7 +71,7 @@ pub fn conns_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     match &r.conns {
         Some(c) => {
             let closed: u64 = c.by_end.iter().map(|(_, n)| n).sum();
-            let open = (c.tcp + c.udp).saturating_sub(closed);
+            let open = (c.tcp + c.udp + c.icmp).saturating_sub(closed);
             writeln!(w, "Connections open now: {open} (listed below), closed so far: {closed}")?;
             crate::output::conns::text(w, c, false, true)
         }

@@ -1,5 +1,5 @@
-//! Connections as reported: one [`ConnRecord`] per TCP connection or UDP flow, in Zeek's
-//! conn.log vocabulary, and the [`ConnSummary`] every run ends with.
+//! Connections as reported: one [`ConnRecord`] per TCP connection, UDP flow or ICMP flow, in
+//! Zeek's conn.log vocabulary, and the [`ConnSummary`] every run ends with.
 //!
 //! Field names follow Zeek's conn.log (`id.orig_h`, `conn_state`, `history`, ...) so that JSON
 //! output can be read by tools that know conn.log; the extra fields (`orig_state`, `resp_state`,
@@ -219,6 +219,8 @@ pub enum End {
     IdleTimeout,
     /// A UDP flow stayed idle too long.
     UdpTimeout,
+    /// An ICMP flow stayed idle too long.
+    IcmpTimeout,
     /// The table was full and it was the longest idle.
     Evicted,
     /// A new SYN on the same ports started a new connection.
@@ -229,8 +231,17 @@ pub enum End {
 
 impl End {
     /// The ways of leaving the table, in the order the summary lists them.
-    pub const LEFT: [End; 8] =
-        [End::EndOfInput, End::TimeWaitExpired, End::SynTimeout, End::HalfOpenTimeout, End::IdleTimeout, End::UdpTimeout, End::Evicted, End::Reused];
+    pub const LEFT: [End; 9] = [
+        End::EndOfInput,
+        End::TimeWaitExpired,
+        End::SynTimeout,
+        End::HalfOpenTimeout,
+        End::IdleTimeout,
+        End::UdpTimeout,
+        End::IcmpTimeout,
+        End::Evicted,
+        End::Reused,
+    ];
 
     /// The name, as `time_wait_expired`.
     pub fn name(self) -> &'static str {
@@ -241,6 +252,7 @@ impl End {
             End::HalfOpenTimeout => "half_open_timeout",
             End::IdleTimeout => "idle_timeout",
             End::UdpTimeout => "udp_timeout",
+            End::IcmpTimeout => "icmp_timeout",
             End::Evicted => "evicted",
             End::Reused => "reused",
             End::Open => "open",
@@ -272,7 +284,9 @@ pub struct Transition {
     pub to: TcpState,
 }
 
-/// One connection (TCP) or flow (UDP), with Zeek conn.log field names.
+/// One connection (TCP) or flow (UDP, ICMP), with Zeek conn.log field names. For ICMP the
+/// ports are Zeek's: the message type, and the counterpart type of a request or reply (else the
+/// code).
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnRecord {
     /// Time of the first packet (seconds since the epoch).
@@ -291,7 +305,7 @@ pub struct ConnRecord {
     /// Responder's port.
     #[serde(rename = "id.resp_p")]
     pub resp_p: u16,
-    /// `tcp` or `udp`.
+    /// `tcp`, `udp` or `icmp` (ICMPv6 too, as Zeek logs it).
     pub proto: &'static str,
     /// Seconds from the first to the last packet.
     pub duration: f64,
@@ -343,6 +357,10 @@ pub struct ConnRecord {
     pub start: Ts,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Connection totals and the table of connections at the end of a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ConnSummary {
@@ -350,6 +368,9 @@ pub struct ConnSummary {
     pub tcp: u64,
     /// UDP flows reported.
     pub udp: u64,
+    /// ICMP flows reported.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub icmp: u64,
     /// Connections per `conn_state`, over all connections (filters do not apply).
     pub by_state: Vec<(ConnState, u64)>,
     /// Connections that left the table per reason.

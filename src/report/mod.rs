@@ -8,7 +8,7 @@ pub mod conn;
 pub mod arp;
 pub mod stats;
 
-pub use alert::{Alert, FloodStats};
+pub use alert::{Alert, FloodStats, Notice};
 pub use stats::Stats;
 
 /// Something an analyzer noticed that is shown as it happens (and again in the summary).
@@ -20,9 +20,42 @@ pub enum Event {
     /// A change or anomaly in the ARP table.
     Arp(arp::ArpEvent),
     /// A SYN-flood alert opened or closed.
-    Alert(Alert),
+    Alert(Box<Alert>),
+    /// A connection surge ended (a notice, of lower severity than an alert).
+    Notice(Box<Notice>),
     /// A connection left the tracker's table (Zeek conn.log record).
     Conn(Box<conn::ConnRecord>),
+    /// A protocol did what it should not (Zeek weird.log record).
+    Weird(Box<Weird>),
+}
+
+/// Something a connection did that its protocol does not allow, or that is a sign of evasion,
+/// with Zeek's weird.log fields and names (`rexmit_inconsistency`: bytes sent again with
+/// different content).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Weird {
+    /// When it was seen (seconds since the epoch).
+    pub ts: f64,
+    /// The connection's uid.
+    pub uid: String,
+    /// Originator's address.
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: std::net::IpAddr,
+    /// Originator's port.
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    /// Responder's address.
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: std::net::IpAddr,
+    /// Responder's port.
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+    /// Zeek's name for it.
+    pub name: &'static str,
+    /// More about it.
+    pub addl: String,
+    /// The frame it was seen in.
+    pub frame: u64,
 }
 
 /// An input that could not be read to its end.
@@ -45,8 +78,12 @@ pub struct Report {
     pub arp: Option<arp::ArpReport>,
     /// SYN-flood alerts, closed, in order of start.
     pub alerts: Vec<Alert>,
+    /// Connection-surge notices, in order of start.
+    pub notices: Vec<Notice>,
     /// What the flood detector's bounded tables had to forget (None when it did not run).
     pub flood: Option<FloodStats>,
     /// Connection totals and table (when the tracker ran).
     pub conns: Option<conn::ConnSummary>,
+    /// What reassembling the TCP streams counted (when asked for).
+    pub streams: Option<crate::analyze::stream::StreamTally>,
 }

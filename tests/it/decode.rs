@@ -306,37 +306,53 @@ fn stats_count_each_frame_under_its_top_protocol() {
 
 /// The compact input holds, for every frame of the corpus, the flow key and direction made from
 /// the packet's addresses and ports (`FlowKey::new`), which it makes straight from the header's
-/// address bytes, and gives back the packet's endpoints as sent; frames without TCP or UDP over
-/// IP have none.
+/// address bytes, and gives back the packet's endpoints as sent; for ICMP the ports are Zeek's
+/// (the type, and the counterpart type or the code) and a one-way message's key keeps its
+/// sender first; frames without TCP, UDP or ICMP over IP have none.
 fn input_keys_equal_the_packet_keys() {
-    use inspect::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
+    use etherparse::TransportSlice;
+    use inspect::decode::key::{icmp_counterpart, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP};
     use inspect::decode::{decode, input, Dir, FlowKey};
-    let (mut keyed, mut v6) = (0u64, 0u64);
+    let (mut keyed, mut v6, mut icmp) = (0u64, 0u64, 0u64);
     let frames = each_frame(&corpus_files(), |path, frame| {
         let p = decode(frame);
         let x = input(frame);
         let at = || format!("{} frame {}", path.display(), frame.number);
-        let want = match (p.ip_addrs(), p.ports(), p.tcp().is_some(), p.udp().is_some()) {
-            (Some((src, dst)), Some((_, sport, dport)), true, _) => Some((IPPROTO_TCP, src, sport, dst, dport)),
-            (Some((src, dst)), Some((_, sport, dport)), _, true) => Some((IPPROTO_UDP, src, sport, dst, dport)),
+        let icmp_type = match &p.transport {
+            Some(TransportSlice::Icmpv4(i)) => Some((IPPROTO_ICMP, i.type_u8(), i.code_u8())),
+            Some(TransportSlice::Icmpv6(i)) => Some((IPPROTO_ICMPV6, i.type_u8(), i.code_u8())),
+            _ => None,
+        };
+        let want = match (p.ip_addrs(), p.ports(), p.tcp().is_some(), p.udp().is_some(), icmp_type) {
+            (Some((src, dst)), Some((_, sport, dport)), true, _, _) => Some((IPPROTO_TCP, src, sport, dst, dport, false)),
+            (Some((src, dst)), Some((_, sport, dport)), _, true, _) => Some((IPPROTO_UDP, src, sport, dst, dport, false)),
+            (Some((src, dst)), _, _, _, Some((proto, typ, code))) => {
+                let (dport, one_way) = icmp_counterpart(proto == IPPROTO_ICMPV6, typ, code);
+                Some((proto, src, typ as u16, dst, dport, one_way))
+            }
             _ => None,
         };
         match (x.flow(), want) {
             (None, None) => {}
-            (Some(s), Some((proto, src, sport, dst, dport))) => {
+            (Some(s), Some((proto, src, sport, dst, dport, one_way))) => {
                 let (key, dir) = FlowKey::new(proto, src, sport, dst, dport);
-                assert_eq!(s.key, key, "{}", at());
-                assert_eq!(s.from_a, dir == Dir::AtoB, "{}", at());
+                if one_way {
+                    assert_eq!((s.key.a(), s.key.b(), s.key.proto, s.from_a), ((src, sport), (dst, dport), proto, true), "{}", at());
+                } else {
+                    assert_eq!(s.key, key, "{}", at());
+                    assert_eq!(s.from_a, dir == Dir::AtoB, "{}", at());
+                }
                 assert_eq!(s.tcp, proto == IPPROTO_TCP, "{}", at());
                 assert_eq!((s.src(), s.dst()), ((src, sport), (dst, dport)), "{}", at());
                 keyed += 1;
                 v6 += u64::from(s.key.v6);
+                icmp += u64::from(s.key.icmp());
             }
             (got, want) => panic!("{}: input flow {got:?}, packet {want:?}", at()),
         }
     });
-    note!("{frames} frames, {keyed} TCP or UDP ({v6} over IPv6)");
-    assert!(keyed > 1000 && v6 > 100, "{keyed} keyed, {v6} IPv6");
+    note!("{frames} frames, {keyed} TCP, UDP or ICMP ({v6} over IPv6, {icmp} ICMP)");
+    assert!(keyed > 1000 && v6 > 100 && icmp > 20, "{keyed} keyed, {v6} IPv6, {icmp} ICMP");
 }
 
 /// `input(&frame)` (the common frame straight from etherparse's slices, every other through its

@@ -22,11 +22,12 @@ pub const MAC_SRC: [u8; 6] = [2, 0, 0, 0, 0, 1];
 /// The MAC every generated frame goes to.
 pub const MAC_DST: [u8; 6] = [2, 0, 0, 0, 0, 2];
 
-/// An Ethernet/IPv4/TCP segment to build: `tcp(src, sport, dst, dport).flags(SYN).seq(7).frame()`.
+/// An Ethernet/IPv4/TCP (or IPv6) segment to build:
+/// `tcp(src, sport, dst, dport).flags(SYN).seq(7).frame()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tcp {
-    src: [u8; 4],
-    dst: [u8; 4],
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
     sport: u16,
     dport: u16,
     flags: u8,
@@ -34,11 +35,18 @@ pub struct Tcp {
     ack: u32,
     window: u16,
     payload: usize,
+    data: Option<&'static [u8]>,
 }
 
 /// A TCP segment from `src:sport` to `dst:dport`: no flags, numbers 0, window 4096, no payload.
 pub fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Tcp {
-    Tcp { src, dst, sport, dport, flags: 0, seq: 0, ack: 0, window: 0x1000, payload: 0 }
+    tcp_ip(src.into(), sport, dst.into(), dport)
+}
+
+/// [`tcp`] between addresses of either family (both of the same: an IPv6 pair makes an
+/// Ethernet/IPv6 frame).
+pub fn tcp_ip(src: std::net::IpAddr, sport: u16, dst: std::net::IpAddr, dport: u16) -> Tcp {
+    Tcp { src, dst, sport, dport, flags: 0, seq: 0, ack: 0, window: 0x1000, payload: 0, data: None }
 }
 
 impl Tcp {
@@ -66,6 +74,12 @@ impl Tcp {
         self
     }
 
+    /// Carries these payload bytes.
+    pub fn data(mut self, bytes: &'static [u8]) -> Tcp {
+        self.data = Some(bytes);
+        self
+    }
+
     /// The frame's bytes.
     pub fn frame(&self) -> Vec<u8> {
         let mut h = TcpHeader::new(self.sport, self.dport, self.seq, self.window);
@@ -75,10 +89,21 @@ impl Tcp {
         h.psh = self.flags & PSH != 0;
         h.ack = self.flags & ACK != 0;
         h.acknowledgment_number = self.ack;
-        let payload = vec![b'x'; self.payload];
-        let b = PacketBuilder::ethernet2(MAC_SRC, MAC_DST).ipv4(self.src, self.dst, 64).tcp_header(h);
-        let mut out = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut out, &payload).expect("a TCP frame this small always builds");
+        let payload = self.data.map_or_else(|| vec![b'x'; self.payload], <[u8]>::to_vec);
+        use std::net::IpAddr::{V4, V6};
+        let eth = PacketBuilder::ethernet2(MAC_SRC, MAC_DST);
+        let mut out = Vec::new();
+        match (self.src, self.dst) {
+            (V4(s), V4(d)) => eth.ipv4(s.octets(), d.octets(), 64).tcp_header(h).write(&mut out, &payload),
+            (s, d) => {
+                let six = |a: std::net::IpAddr| match a {
+                    V4(a) => a.to_ipv6_mapped().octets(),
+                    V6(a) => a.octets(),
+                };
+                eth.ipv6(six(s), six(d), 64).tcp_header(h).write(&mut out, &payload)
+            }
+        }
+        .expect("a TCP frame this small always builds");
         out
     }
 }

@@ -1,15 +1,23 @@
-//! SYN-flood detection: which address and port is being flooded, since when, how hard, and
-//! whether the sources are spoofed.
+//! SYN-flood detection: which address and port (or which ports of an address, or which
+//! addresses of a subnet) is being flooded, since when, how hard, and whether the sources are
+//! spoofed; and, apart, which busy services merely take many connections.
 //!
 //! A SYN flood holds a server's backlog full of half-open connections (SYN_RCVD) from addresses
 //! that never finish the handshake. This analyzer watches handshakes on its own, in bounded
 //! memory, and does not depend on the TCP connection tracker: a flood is the moment that
 //! tracker's table is full, so the detector must not need room in it.
 //!
-//! ## What is measured, per target (destination address and port)
+//! ## What is measured, per target
+//!
+//! A target is an address and port; the SYNs that an address and port do not serve also count
+//! on two wider targets, the address (all its ports) and its subnet (an IPv4 /16, an IPv6 /48).
 //!
 //! - **SYN rate**: SYNs (without ACK) in a sliding one-second window, kept as ten 100 ms buckets
 //!   on packet time. The peak rate of an alert is the highest such count.
+//! - **Window completion**: handshakes completed over SYNs in the same window. An attempt still
+//!   waiting counts as not completed, so a half-open backlog that grows pulls it down at once,
+//!   long before any attempt has timed out; a server that completes what it is sent keeps it
+//!   near 1 however busy it is.
 //! - **Outstanding attempts**: a SYN, or a SYN-ACK whose SYN was not seen, with no completing ACK
 //!   and no RST yet, younger than `timeout`. Attempts are kept in one shared pending table of
 //!   fixed size (4-way buckets keyed by a hash of the four-tuple, with the packet time in ms) and
@@ -20,9 +28,9 @@
 //!   out and counted half-open (`pending_evicted` in the report): under a big flood this is
 //!   almost always right, and the counts only grow.
 //! - **Completion share**: completed handshakes over resolved attempts (completed, half-open,
-//!   reset).
+//!   reset), over an alert's life.
 //! - **Distinct sources**: a HyperLogLog of SYN sources (2^10 registers, ~3 % error), see
-//!   [`super::hll`].
+//!   [`sketches::Hll`].
 //! - **One-SYN sources**: the share of sources that sent one SYN and nothing else, estimated on a
 //!   distinct sample of at most 64 sources (Gibbons' distinct sampling: a source is sampled when
 //!   its hash has `level` leading zero bits; the level rises when the sample is full). A sampled
@@ -34,41 +42,57 @@
 //!   255.255.255.255); IPv6 ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8, 2001:db8::/32; and the
 //!   target's own address (a LAND attack). Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10,
 //!   fc00::/7) are *not* bogons: they are normal on a LAN.
-//! - **Top sources**: Space-Saving with 16 counters (Metwally et al. 2005): exact when fewer than
-//!   16 sources, otherwise each count is an upper bound with a known error.
+//! - **Top sources**: Space-Saving with 16 counters (Metwally et al. 2005); only the sources
+//!   whose guaranteed count exceeds what any unlisted source may have sent are reported.
+//! - On the wider targets, the **spread**: distinct destination addresses and ports (small
+//!   HyperLogLogs) and their ranges, which name the alert.
 //!
 //! Source sketches cover the target's recent past: they are cleared when an alert closes and, on
 //! a target with no alert, every 10 s while its SYN rate is below half the threshold, so an alert
-//! describes the flood and not hours of normal clients before it.
+//! describes the flood and not hours of normal clients before it; a wider target's are cleared
+//! too whenever none of its attempts is left waiting.
 //!
-//! ## When an alert opens and closes
+//! ## Flood, surge, and which target is named
 //!
-//! An alert opens on a target when, at one of its SYNs, both
-//! - its SYN rate is at least `--flood-syn-rate` (default **100 SYN/s**), and
+//! At each SYN, a target **floods** when
+//! - its SYN rate is at least `--flood-syn-rate` (default **100 SYN/s**),
 //! - its outstanding attempts number at least `--flood-half-open` (default **64**, half of
 //!   Linux's smallest `tcp_max_syn_backlog` of 128 and far below `somaxconn`'s 4096, so the alert
-//!   comes before a small server's backlog is full).
+//!   comes before a small server's backlog is full), and
+//! - its window completion is below `--flood-completion` (default **50 %**): it is being held
+//!   half-open. Spoofed floods complete about none; a busy service completes about all.
 //!
-//! Busy normal traffic has a high SYN rate but few outstanding attempts (rate × round trip: 100
-//! connections per second at a 50 ms round trip keep five outstanding), so it raises nothing. A
-//! server taking 1,000 new connections a second over 100 ms round trips keeps about 100
-//! outstanding and needs a higher `--flood-half-open`. `--flood-syn-rate 0` alerts on
-//! outstanding attempts alone (slow floods).
+//! With the first two crossed and the completion at or above the share, an address and port
+//! **surges**: a `connection_surge` notice, not an alert. A surge that stops completing becomes
+//! a flood alert (with its id; no notice is left of it).
+//!
+//! A SYN counts on the wider targets when its address and port completes less than the share in
+//! its window and has no flood alert of its own: the address and the subnet see only the SYNs
+//! that are not served and not yet told. Each wider target remembers its narrower target with the
+//! most SYNs left waiting in the window. An alert opens on the widest target that floods with
+//! its waiting SYNs spread, unless a wider one already has an alert (narrower ones then open
+//! nothing; they count on in the wider alert):
+//! - the subnet, when no address holds a quarter of its waiting SYNs: a **carpet** flood, named
+//!   by the smallest prefix holding the addresses hit (so two or three flooded servers of one
+//!   subnet get an alert each, many get one);
+//! - the address, when no port holds two thirds: a **multi-port** flood;
+//! - else the address and port.
 //!
 //! `--flood-timeout` (default **3 s**: Linux retransmits an unanswered SYN-ACK first after 1 s and
-//! again after 3 s) is how long an attempt may wait for its ACK. The alert closes after
-//! `--flood-quiet` seconds (default **5 s**) in which the thresholds were never crossed; its `end`
+//! again after 3 s) is how long an attempt may wait for its ACK. An alert closes after
+//! `--flood-quiet` seconds (default **5 s**) in which its thresholds were never crossed; its `end`
 //! is the last moment they were. Alerts still open when the input ends are closed then.
 //!
 //! ## Memory
 //!
-//! Targets: at most 4,096 (each about 3 KiB with its sketches), the least recently active target
-//! without an alert is evicted to make room (a clock over eight candidates). Pending table:
-//! 2^19 attempts of 16 bytes (8 MiB) with a tag byte each (512 KiB), allocated at the first SYN,
-//! and an expiry queue of as many 8-byte entries. Nothing is allocated per packet except when a
-//! new target appears. A flooded target keeps detecting while both tables are full: it is
-//! active, so it is not evicted, and it holds most of the pending table, which is far larger
-//! than the half-open threshold.
+//! Targets (of all three kinds): at most 4,096 (each about 4 KiB with its sketches), the least
+//! recently active target without an alert is evicted to make room (a clock over eight
+//! candidates); an evicted target's waiting attempts are taken off the wider targets that count
+//! them. Pending table: 2^19 attempts of 16 bytes (8 MiB) with a tag byte each (512 KiB),
+//! allocated at the first SYN, and an expiry queue of as many 8-byte entries. Nothing is
+//! allocated per packet except when a new target appears. A flooded target keeps detecting while
+//! both tables are full: it is active, so it is not evicted, and it holds most of the pending
+//! table, which is far larger than the half-open threshold.
 
 
 pub mod bogons;
@@ -77,17 +101,17 @@ pub mod sketches;
 mod target;
 
 use std::collections::VecDeque;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rustc_hash::FxHashMap;
 
 use self::bogons::is_bogon;
-use self::pending::{attempt_hash, attempt_key_hash, Outcome, Pending, Slot, ST_SYN, ST_SYNACK, WAYS};
+use self::pending::{attempt_hash, attempt_key_hash, Outcome, Pending, Slot, AGG, ST_SYN, ST_SYNACK, WAYS};
 use self::sketches::hash_ip;
-use self::target::{OpenAlert, Target, IDX_BITS};
+use self::target::{Kind, OpenAlert, Scope, Target, IDX_BITS, NO_REF};
 use super::{Analyzer, Events, LookAhead, Sink};
 use crate::decode::{tcpflag, FlowSeg, Input};
-use crate::report::alert::{Alert, AlertState, ClosedBy, FloodStats};
+use crate::report::alert::{endpoint, Alert, AlertState, ClosedBy, FloodStats, Notice, Pattern};
 use crate::report::{Event, Report};
 use crate::source::Ts;
 
@@ -101,8 +125,13 @@ const AHEAD_MAX: usize = 4096;
 pub const MAX_TARGETS: usize = 4096;
 /// Size of the pending-attempt table (8 MiB of slots).
 pub const PENDING_SLOTS: usize = 1 << 19;
-/// Alerts kept in the report (all are shown as they happen).
+/// Alerts (and, apart, notices) kept in the report (all are shown as they happen).
 const MAX_ALERTS: usize = 1024;
+/// Prefix lengths of the subnet targets: a carpet flood is looked for within an IPv4 /16 or an
+/// IPv6 /48, and named by the smallest prefix holding the addresses it hit.
+pub const SUBNET_V4: u8 = 16;
+/// See [`SUBNET_V4`].
+pub const SUBNET_V6: u8 = 48;
 
 /// Thresholds and table sizes of the detector.
 #[derive(Debug, Clone)]
@@ -111,6 +140,9 @@ pub struct FloodConfig {
     pub syn_rate: u64,
     /// Outstanding attempts to one target, at least.
     pub half_open: u64,
+    /// A flood completes fewer than this percentage of its SYNs (0-100); a target crossing the
+    /// other two thresholds while completing at least as many is a connection surge.
+    pub completion: u8,
     /// Seconds an attempt may wait for its completing ACK.
     pub timeout: f64,
     /// Seconds without crossed thresholds before an alert closes.
@@ -121,7 +153,6 @@ pub struct FloodConfig {
     pub pending_slots: usize,
 }
 
-
 /// The SYN-flood detector (see the module documentation).
 #[derive(Debug)]
 pub struct FloodAnalyzer {
@@ -131,8 +162,9 @@ pub struct FloodAnalyzer {
     base: Option<Ts>,
     last: Ts,
     targets: Vec<Target>,
-    index: FxHashMap<(IpAddr, u16), u32>,
-    /// The target found last: a flood sends one target SYN after SYN, so it is tried first.
+    index: FxHashMap<(IpAddr, u32), u32>,
+    /// The address-and-port target found last: a flood sends one target SYN after SYN, so it
+    /// is tried first.
     last_target: usize,
     hand: usize,
     slots: Pending,
@@ -146,7 +178,9 @@ pub struct FloodAnalyzer {
     /// last looked at, lowered when a hot SYN stamped earlier (out of order) moves one back.
     /// Otherwise their ends only move later, so the alerts need not be looked at on every packet.
     close_check_ms: u32,
+    next_id: u64,
     alerts: Vec<Alert>,
+    notices: Vec<Notice>,
     stats: FloodStats,
     /// Events of the packet at hand (alerts are rare: kept apart from the pipeline's buffer).
     evs: Vec<crate::report::Event>,
@@ -154,12 +188,21 @@ pub struct FloodAnalyzer {
     ahead: VecDeque<(u64, Ts, u64)>,
 }
 
+/// What one SYN did to one target: whether that target now crosses the thresholds of a flood or
+/// of a surge.
+#[derive(Debug, Clone, Copy)]
+struct Heat {
+    flood: bool,
+    surge: bool,
+}
+
 impl FloodAnalyzer {
     /// A detector with the given thresholds.
     pub fn new(cfg: FloodConfig) -> FloodAnalyzer {
         let slot_cap = cfg.pending_slots.max(WAYS).next_power_of_two();
-        let max_targets = cfg.max_targets.clamp(1, 1 << IDX_BITS);
-        let cfg = FloodConfig { max_targets, pending_slots: slot_cap, ..cfg };
+        // Three targets a SYN (its port, address and subnet) must fit at once.
+        let max_targets = cfg.max_targets.clamp(3, 1 << IDX_BITS);
+        let cfg = FloodConfig { max_targets, pending_slots: slot_cap, completion: cfg.completion.min(100), ..cfg };
         FloodAnalyzer {
             timeout_ms: secs_to_ms(cfg.timeout).max(1),
             quiet_ms: secs_to_ms(cfg.quiet),
@@ -177,7 +220,9 @@ impl FloodAnalyzer {
             outstanding: 0,
             open: Vec::new(),
             close_check_ms: 0,
+            next_id: 0,
             alerts: Vec::new(),
+            notices: Vec::new(),
             stats: FloodStats::default(),
             evs: Vec::new(),
             ahead: VecDeque::new(),
@@ -196,40 +241,85 @@ impl FloodAnalyzer {
         (g << IDX_BITS) | ti as u32
     }
 
-    /// The live target a slot refers to, if it was not evicted since.
-    fn slot_target(&self, tgt: u32) -> Option<usize> {
-        let ti = (tgt & ((1 << IDX_BITS) - 1)) as usize;
+    /// The live target a reference (from a slot or another target) names, if it was not
+    /// evicted since.
+    fn live(&self, r: u32) -> Option<usize> {
+        if r == NO_REF {
+            return None;
+        }
+        let ti = (r & ((1 << IDX_BITS) - 1)) as usize;
         let t = self.targets.get(ti)?;
-        (t.gen == tgt >> IDX_BITS).then_some(ti)
+        (t.gen == r >> IDX_BITS).then_some(ti)
     }
 
-    /// The target for `key`, created (or recycled from a cold one) when new.
-    fn target(&mut self, key: (IpAddr, u16), now_ms: u32) -> Option<usize> {
+    /// The address-and-port target of a SYN or SYN-ACK, created when new.
+    fn port_target(&mut self, addr: IpAddr, port: u16, now_ms: u32) -> Option<usize> {
+        let key = (addr, Scope::Port.key(port));
         if self.targets.get(self.last_target).is_some_and(|t| t.key == key) {
             return Some(self.last_target);
         }
-        if let Some(&i) = self.index.get(&key) {
-            self.last_target = i as usize;
-            return Some(i as usize);
-        }
-        let ti = if self.targets.len() < self.cfg.max_targets {
-            self.targets.push(Target::new(key, 0, now_ms));
-            self.targets.len() - 1
-        } else {
-            let ti = self.victim()?;
-            let old = self.targets.get(ti)?.key;
-            self.index.remove(&old);
-            self.targets.get_mut(ti)?.reset(key, now_ms);
-            self.stats.targets_evicted += 1;
-            ti
-        };
-        self.index.insert(key, ti as u32);
+        let ti = self.target(key, Scope::Port, now_ms, &[])?;
         self.last_target = ti;
         Some(ti)
     }
 
-    /// The least recently active of a few targets after the clock hand, never one with an alert.
-    fn victim(&mut self) -> Option<usize> {
+    /// The next wider target of `ti` (its address, or its address's subnet), created when new;
+    /// None for a subnet.
+    fn parent(&mut self, ti: usize, now_ms: u32, keep: &[usize]) -> Option<usize> {
+        let t = self.targets.get(ti)?;
+        if let Some(pi) = self.live(t.parent) {
+            return Some(pi);
+        }
+        let (key, scope) = match t.scope {
+            Scope::Port => ((t.key.0, Scope::Host.key(0)), Scope::Host),
+            Scope::Host => ((subnet(t.key.0), Scope::Subnet.key(0)), Scope::Subnet),
+            Scope::Subnet => return None,
+        };
+        let pi = self.target(key, scope, now_ms, keep)?;
+        let r = self.target_ref(pi);
+        if let Some(t) = self.targets.get_mut(ti) {
+            t.parent = r;
+        }
+        Some(pi)
+    }
+
+    /// The target for `key`, created (or recycled from a cold one, never one of `keep`) when new.
+    fn target(&mut self, key: (IpAddr, u32), scope: Scope, now_ms: u32, keep: &[usize]) -> Option<usize> {
+        if let Some(&i) = self.index.get(&key) {
+            return Some(i as usize);
+        }
+        let ti = if self.targets.len() < self.cfg.max_targets {
+            self.targets.push(Target::new(key, scope, now_ms));
+            self.targets.len() - 1
+        } else {
+            let ti = self.victim(keep)?;
+            let old = self.targets.get(ti)?.key;
+            self.index.remove(&old);
+            self.detach(ti);
+            self.targets.get_mut(ti)?.reset(key, scope, now_ms);
+            self.stats.targets_evicted += 1;
+            ti
+        };
+        self.index.insert(key, ti as u32);
+        Some(ti)
+    }
+
+    /// Takes the attempts target `ti` still waits for off the wider targets that count them
+    /// too: once it is evicted, its slots can no longer reach them.
+    fn detach(&mut self, ti: usize) {
+        let Some(t) = self.targets.get(ti) else { return };
+        let k = if t.scope == Scope::Port { t.up_pending } else { t.pending };
+        let mut r = t.parent;
+        while let Some(pi) = self.live(r) {
+            let Some(p) = self.targets.get_mut(pi) else { break };
+            p.pending = p.pending.saturating_sub(k);
+            r = p.parent;
+        }
+    }
+
+    /// The least recently active of a few targets after the clock hand, never one with an alert
+    /// or one of `keep`.
+    fn victim(&mut self, keep: &[usize]) -> Option<usize> {
         let n = self.targets.len();
         let mut best: Option<(u32, usize)> = None;
         let mut looked = 0;
@@ -238,7 +328,7 @@ impl FloodAnalyzer {
             let ti = (self.hand + i) % n;
             i += 1;
             let Some(t) = self.targets.get(ti) else { continue };
-            if t.alert.is_some() {
+            if t.alert.is_some() || keep.contains(&ti) {
                 continue;
             }
             looked += 1;
@@ -258,7 +348,8 @@ impl FloodAnalyzer {
         self.slots.find(h)
     }
 
-    /// Records a new pending attempt, pushing out the oldest of its bucket when full.
+    /// Records a new pending attempt of target `ti` (and, with [`AGG`] in `state`, of the
+    /// wider targets above it), pushing out the oldest of its bucket when full.
     fn insert(&mut self, h: u64, state: u64, ti: usize, now_ms: u32) {
         if self.slots.is_empty() {
             self.slots.alloc(self.slot_cap);
@@ -280,48 +371,55 @@ impl FloodAnalyzer {
         }
         if self.slots.occupied(pick) {
             self.stats.pending_evicted += 1;
-            self.resolve(pick, Outcome::Expired);
+            self.resolve(pick, Outcome::Expired, now_ms);
         }
         if self.queue.len() >= self.slot_cap {
             if let Some((i, ts)) = self.queue.pop_front() {
                 self.queue_warmed = self.queue_warmed.saturating_sub(1);
                 if self.slots.holds(i as usize, ts) {
                     self.stats.pending_evicted += 1;
-                    self.resolve(i as usize, Outcome::Expired);
+                    self.resolve(i as usize, Outcome::Expired, now_ms);
                 }
             }
         }
         let tgt = self.target_ref(ti);
-        self.slots.set(pick, Slot { fp: (h & !3) | state, ts: now_ms, tgt });
+        self.slots.set(pick, Slot { fp: (h & !(AGG | 3)) | state, ts: now_ms, tgt });
         self.queue.push_back((pick as u32, now_ms));
         self.outstanding += 1;
-        if let Some(t) = self.targets.get_mut(ti) {
-            t.pending += 1;
+        let Some(t) = self.targets.get_mut(ti) else { return };
+        t.pending += 1;
+        if state & AGG == 0 {
+            return;
+        }
+        t.up_pending += 1;
+        let mut r = t.parent;
+        while let Some(pi) = self.live(r) {
+            let Some(p) = self.targets.get_mut(pi) else { break };
+            p.pending += 1;
+            r = p.parent;
         }
     }
 
-    /// Ends pending attempt `i` and counts how it ended on its target.
-    fn resolve(&mut self, i: usize, how: Outcome) -> Option<usize> {
+    /// Ends pending attempt `i` and counts how it ended on its target and, if they counted it,
+    /// the wider targets above.
+    fn resolve(&mut self, i: usize, how: Outcome, now_ms: u32) -> Option<usize> {
         let s = self.slots.get(i)?;
         if s.fp == 0 {
             return None;
         }
         self.slots.set(i, Slot::default());
         self.outstanding = self.outstanding.saturating_sub(1);
-        let ti = self.slot_target(s.tgt)?;
+        let ti = self.live(s.tgt)?;
+        let synack = s.state() == ST_SYNACK;
         let t = self.targets.get_mut(ti)?;
-        t.pending = t.pending.saturating_sub(1);
-        if s.state() == ST_SYNACK {
-            t.pending_synack = t.pending_synack.saturating_sub(1);
-        }
-        match how {
-            Outcome::Completed => t.c.completed += 1,
-            Outcome::Reset => t.c.reset += 1,
-            Outcome::Expired => {
-                t.c.half_open += 1;
-                if s.state() == ST_SYNACK {
-                    t.c.synacks_unanswered += 1;
-                }
+        end_attempt(t, synack, how, now_ms);
+        if s.fp & AGG != 0 {
+            t.up_pending = t.up_pending.saturating_sub(1);
+            let mut r = t.parent;
+            while let Some(pi) = self.live(r) {
+                let Some(p) = self.targets.get_mut(pi) else { break };
+                end_attempt(p, synack, how, now_ms);
+                r = p.parent;
             }
         }
         Some(ti)
@@ -336,7 +434,7 @@ impl FloodAnalyzer {
             self.queue.pop_front();
             self.queue_warmed = self.queue_warmed.saturating_sub(1);
             if self.slots.holds(i as usize, ts) {
-                self.resolve(i as usize, Outcome::Expired);
+                self.resolve(i as usize, Outcome::Expired, now_ms);
             }
         }
     }
@@ -356,7 +454,7 @@ impl FloodAnalyzer {
         }
         let flags = f.seg.flags;
         if flags & tcpflag::RST != 0 {
-            self.on_rst(f, h);
+            self.on_rst(f, h, now_ms);
         } else if flags & tcpflag::SYN != 0 {
             let (src, sport) = f.src();
             if flags & tcpflag::ACK != 0 {
@@ -366,48 +464,138 @@ impl FloodAnalyzer {
                 self.on_syn(src, dst, dport, h, ts, now_ms, events);
             }
         } else if flags & tcpflag::ACK != 0 {
-            self.on_ack(f, h);
+            self.on_ack(f, h, now_ms);
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, dport: u16, h: u64, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
-        let Some(ti) = self.target((dst, dport), now_ms) else { return };
-        if self.find(h).is_none() {
-            if let Some(t) = self.targets.get_mut(ti) {
-                if t.pending == 0 {
-                    t.backlog_since = now;
-                    t.backlog_syns = 0;
-                    t.backlog_base = t.c;
-                }
-            }
-            self.insert(h, ST_SYN, ti, now_ms);
-        }
-        let hs = hash_ip(src);
+    /// Whether target `ti` crosses the thresholds of a flood (rate, outstanding, completion
+    /// below the share) or of a surge (the same, completion at or above it).
+    fn heat(&self, ti: usize) -> Heat {
+        let Some(t) = self.targets.get(ti) else { return Heat { flood: false, surge: false } };
+        let busy = t.rate >= self.cfg.syn_rate && t.pending >= self.cfg.half_open && t.rate > 0;
+        let low = t.done_rate * 100 < t.rate * self.cfg.completion as u64;
+        Heat { flood: busy && low, surge: busy && !low }
+    }
+
+    /// Counts a SYN on target `ti`: its rate window and the start of its backlog (`new`: the
+    /// SYN begins an attempt).
+    fn count_syn(&mut self, ti: usize, now: Ts, now_ms: u32, new: bool) {
         let syn_rate = self.cfg.syn_rate;
-        let quiet_end = self.quiet_end(now_ms);
         let Some(t) = self.targets.get_mut(ti) else { return };
         t.last_ms = now_ms;
         t.roll(now_ms);
+        if new && t.pending == 0 {
+            t.backlog_since = now;
+            t.backlog_syns = 0;
+            t.backlog_base = t.c;
+            // A wider target sees only unserved SYNs: once none waits, what it saw before is
+            // over, and a flood from here is described from here.
+            if t.scope != Scope::Port && t.alert.is_none() {
+                t.sk.clear(now_ms);
+            }
+        }
         t.add_syn(now);
         t.c.syns += 1;
         t.backlog_syns += 1;
         if t.alert.is_none() && now_ms.saturating_sub(t.sk.since_ms) >= SKETCH_WINDOW_MS && t.rate * 2 < syn_rate.max(1) {
             t.sk.clear(now_ms);
         }
+    }
+
+    /// Adds a SYN's source (hash `hs`) and destination to the sketches of target `ti`.
+    fn sketch_syn(&mut self, ti: usize, src: IpAddr, hs: u64, bogon: bool, dst: (IpAddr, u16)) {
+        let Some(t) = self.targets.get_mut(ti) else { return };
         t.sk.sources.add_hash(hs);
         t.sk.sample.syn(hs);
         t.sk.top.add(src, hs);
-        if is_bogon(src, dst) {
+        if bogon {
             t.sk.bogons.add_hash(hs);
         }
-        let hot = t.rate >= self.cfg.syn_rate && t.pending >= self.cfg.half_open;
-        let (rate, pending, c) = (t.rate, t.pending, t.c);
-        match &mut t.alert {
-            Some(a) => {
+        if t.scope != Scope::Port {
+            t.sk.spread.add(dst.0, dst.1);
+        }
+    }
+
+    /// Makes `ci` the top child of `pi` if it has left at least as many SYNs waiting in its
+    /// window as the last top child; returns the top child's waiting SYNs and the parent's.
+    fn top_child(&mut self, pi: usize, ci: usize, now_ms: u32) -> (u64, u64) {
+        let cr = self.target_ref(ci);
+        let cw = self.targets.get(ci).map_or(0, |c| c.waiting());
+        let Some(p) = self.targets.get(pi) else { return (0, 0) };
+        let (top, pw) = (p.top_child, p.waiting());
+        let tw = if top == cr { cw } else { self.live(top).and_then(|t| self.targets.get(t)).map_or(0, |t| t.waiting_at(now_ms)) };
+        if cw >= tw {
+            if let Some(p) = self.targets.get_mut(pi) {
+                p.top_child = cr;
+            }
+            return (cw, pw);
+        }
+        (tw, pw)
+    }
+
+    /// Whether target `ti` has a flood alert open.
+    fn flooded(&self, ti: usize) -> bool {
+        self.targets.get(ti).and_then(|t| t.alert.as_ref()).is_some_and(|a| a.kind == Kind::Flood)
+    }
+
+    /// Whether target `ti` has an alert or a notice open.
+    fn watched(&self, ti: usize) -> bool {
+        self.targets.get(ti).is_some_and(|t| t.alert.is_some())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_syn(&mut self, src: IpAddr, dst: IpAddr, dport: u16, h: u64, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+        let Some(ti) = self.port_target(dst, dport, now_ms) else { return };
+        let new = self.find(h).is_none();
+        let hs = hash_ip(src);
+        let bogon = is_bogon(src, dst);
+        self.count_syn(ti, now, now_ms, new);
+        self.sketch_syn(ti, src, hs, bogon, (dst, dport));
+        // A SYN that its address and port do not serve (most of their SYNs in the window still
+        // waiting) counts on the wider targets too, unless that address and port has its own
+        // flood alert: the wider ones see only what is not served and not yet told.
+        let pct = self.cfg.completion as u64;
+        let failing = self.targets.get(ti).is_some_and(|t| t.done_rate * 100 < t.rate * pct) && !self.flooded(ti);
+        let (mut hi, mut ni) = (None, None);
+        let (mut host_spread, mut net_spread) = (false, false);
+        if failing {
+            hi = self.parent(ti, now_ms, &[ti]);
+            if let Some(h) = hi {
+                ni = self.parent(h, now_ms, &[ti, h]);
+                self.count_syn(h, now, now_ms, new);
+                // Several ports: none holds two thirds of the address's waiting SYNs.
+                let (top, all) = self.top_child(h, ti, now_ms);
+                host_spread = top * 3 < all * 2;
+                self.sketch_syn(h, src, hs, bogon, (dst, dport));
+            }
+            if let (Some(h), Some(n)) = (hi, ni) {
+                self.count_syn(n, now, now_ms, new);
+                // Many addresses: none holds a quarter of the subnet's waiting SYNs.
+                let (top, all) = self.top_child(n, h, now_ms);
+                net_spread = top * 4 < all;
+                self.sketch_syn(n, src, hs, bogon, (dst, dport));
+            }
+        }
+        if new {
+            let agg = if hi.is_some() { AGG } else { 0 };
+            self.insert(h, ST_SYN | agg, ti, now_ms);
+        }
+        // Each target's open alert counts the SYN; a new alert opens on the widest target that
+        // floods with its SYNs spread, unless a wider one already has an alert.
+        let quiet_end = self.quiet_end(now_ms);
+        let mut opened = false;
+        for (level, spread) in [(ni, net_spread), (hi, host_spread), (Some(ti), true)] {
+            let Some(li) = level else { continue };
+            let heat = self.heat(li);
+            let Some(t) = self.targets.get_mut(li) else { continue };
+            if let Some(a) = &mut t.alert {
                 a.syns += 1;
-                a.peak_rate = a.peak_rate.max(rate);
-                a.peak_outstanding = a.peak_outstanding.max(pending);
+                a.peak_rate = a.peak_rate.max(t.rate);
+                a.peak_outstanding = a.peak_outstanding.max(t.pending);
+                let hot = match a.kind {
+                    Kind::Flood => heat.flood,
+                    Kind::Surge => heat.surge,
+                };
                 if hot {
                     a.last_hot = now;
                     a.last_hot_ms = now_ms;
@@ -415,33 +603,67 @@ impl FloodAnalyzer {
                     self.close_check_ms = self.close_check_ms.min(quiet_end);
                 }
             }
-            None if hot => {
-                // The flood began at the later of the rate window's first SYN and the first SYN of
-                // the current backlog; its SYNs are counted from there.
-                let window_start = t.window_start(now);
-                let (start, syns, base) = if t.backlog_since >= window_start {
-                    (t.backlog_since, t.backlog_syns, t.backlog_base)
-                } else {
-                    (window_start, rate, c)
-                };
-                t.alert = Some(OpenAlert {
-                    start,
-                    detected: now,
-                    last_hot: now,
-                    last_hot_ms: now_ms,
-                    syns,
-                    peak_rate: rate,
-                    peak_outstanding: pending,
-                    base,
-                });
-                self.open.push(ti as u32);
-                self.close_check_ms = self.close_check_ms.min(quiet_end);
+            if opened {
+                continue;
+            }
+            if self.flooded(li) {
+                // Narrower targets open nothing under a flood alert.
+                opened = true;
+            } else if heat.flood && spread {
+                // A surge that stops being served is a flood from its start: the alert takes its
+                // place (its id and sketches), and no notice is left of it.
+                let surge = self.targets.get_mut(li).and_then(|t| t.alert.take()).map(|a| a.id);
+                if surge.is_some() {
+                    self.open.retain(|&o| o as usize != li);
+                }
+                self.open_alert(li, Kind::Flood, surge, now, now_ms, events);
+                opened = true;
+            } else if li == ti && heat.surge && !self.watched(li) {
+                self.open_alert(li, Kind::Surge, None, now, now_ms, events);
+            }
+        }
+    }
+
+    /// Opens an alert (or notice) of `kind` on target `ti`, hot now, with a new id unless it
+    /// continues one.
+    fn open_alert(&mut self, ti: usize, kind: Kind, id: Option<u64>, now: Ts, now_ms: u32, events: &mut Vec<Event>) {
+        let quiet_end = self.quiet_end(now_ms);
+        let id = id.unwrap_or_else(|| {
+            self.next_id += 1;
+            self.next_id
+        });
+        let Some(t) = self.targets.get_mut(ti) else { return };
+        // The flood began at the later of the rate window's first SYN and the first SYN of
+        // the current backlog; its SYNs are counted from there.
+        let window_start = t.window_start(now);
+        let (start, syns, base) = if t.backlog_since >= window_start {
+            (t.backlog_since, t.backlog_syns, t.backlog_base)
+        } else {
+            (window_start, t.rate, t.c)
+        };
+        t.alert = Some(OpenAlert {
+            kind,
+            id,
+            start,
+            detected: now,
+            last_hot: now,
+            last_hot_ms: now_ms,
+            syns,
+            peak_rate: t.rate,
+            peak_outstanding: t.pending,
+            window_completion: t.completion(),
+            base,
+        });
+        self.open.push(ti as u32);
+        self.close_check_ms = self.close_check_ms.min(quiet_end);
+        match kind {
+            Kind::Flood => {
                 self.stats.alerts += 1;
                 if let Some(a) = self.alert(ti, AlertState::Open, ClosedBy::None) {
-                    events.push(Event::Alert(a));
+                    events.push(Event::Alert(Box::new(a)));
                 }
             }
-            None => {}
+            Kind::Surge => {}
         }
     }
 
@@ -451,16 +673,19 @@ impl FloodAnalyzer {
                 let Some(s) = self.slots.get(i) else { return };
                 if s.state() == ST_SYN {
                     self.slots.set_state(i, ST_SYNACK);
-                    if let Some(t) = self.slot_target(s.tgt).and_then(|ti| self.targets.get_mut(ti)) {
+                    let mut r = s.tgt;
+                    while let Some(ti) = self.live(r) {
+                        let Some(t) = self.targets.get_mut(ti) else { break };
                         t.c.synacks += 1;
                         t.pending_synack += 1;
+                        r = if s.fp & AGG != 0 { t.parent } else { NO_REF };
                     }
                 }
             }
             None => {
                 // The SYN was not seen (one-way capture, or it was pushed out): the SYN-ACK alone
                 // starts the attempt.
-                let Some(ti) = self.target((server, sport), now_ms) else { return };
+                let Some(ti) = self.port_target(server, sport, now_ms) else { return };
                 self.insert(h, ST_SYNACK, ti, now_ms);
                 if let Some(t) = self.targets.get_mut(ti) {
                     t.last_ms = now_ms;
@@ -473,31 +698,35 @@ impl FloodAnalyzer {
 
     /// The client sent something else: its source is not a one-SYN source.
     fn client_spoke(&mut self, ti: Option<usize>, client: IpAddr) {
-        if let Some(t) = ti.and_then(|ti| self.targets.get_mut(ti)) {
-            t.sk.sample.other(hash_ip(client));
+        let hc = hash_ip(client);
+        let mut r = ti.map_or(NO_REF, |ti| self.target_ref(ti));
+        while let Some(ti) = self.live(r) {
+            let Some(t) = self.targets.get_mut(ti) else { break };
+            t.sk.sample.other(hc);
+            r = t.parent;
         }
     }
 
-    fn on_ack(&mut self, f: &FlowSeg, h: u64) {
+    fn on_ack(&mut self, f: &FlowSeg, h: u64, now_ms: u32) {
         if self.outstanding == 0 {
             return;
         }
         if let Some(i) = self.find(h) {
-            let ti = self.resolve(i, Outcome::Completed);
+            let ti = self.resolve(i, Outcome::Completed, now_ms);
             self.client_spoke(ti, f.src().0);
         }
     }
 
-    fn on_rst(&mut self, f: &FlowSeg, h: u64) {
+    fn on_rst(&mut self, f: &FlowSeg, h: u64, now_ms: u32) {
         if self.outstanding == 0 {
             return;
         }
         if let Some(i) = self.find(h) {
-            let ti = self.resolve(i, Outcome::Reset);
+            let ti = self.resolve(i, Outcome::Reset, now_ms);
             self.client_spoke(ti, f.src().0);
         } else if let Some(i) = self.find(attempt_key_hash(&f.key, !f.from_a)) {
             // The attempt the RST's receiver began.
-            self.resolve(i, Outcome::Reset);
+            self.resolve(i, Outcome::Reset, now_ms);
         }
     }
 
@@ -529,13 +758,30 @@ impl FloodAnalyzer {
     }
 
     fn close(&mut self, ti: usize, by: ClosedBy, events: &mut Vec<Event>) {
-        if let Some(a) = self.alert(ti, AlertState::Closed, by) {
-            events.push(Event::Alert(a.clone()));
-            if self.alerts.len() < MAX_ALERTS {
-                self.alerts.push(a);
-            } else {
-                self.stats.alerts_dropped += 1;
+        let kind = self.targets.get(ti).and_then(|t| t.alert.as_ref()).map(|a| a.kind);
+        match kind {
+            Some(Kind::Flood) => {
+                if let Some(a) = self.alert(ti, AlertState::Closed, by) {
+                    events.push(Event::Alert(Box::new(a.clone())));
+                    if self.alerts.len() < MAX_ALERTS {
+                        self.alerts.push(a);
+                    } else {
+                        self.stats.alerts_dropped += 1;
+                    }
+                }
             }
+            Some(Kind::Surge) => {
+                self.stats.notices += 1;
+                if let Some(n) = self.notice(ti, by) {
+                    events.push(Event::Notice(Box::new(n.clone())));
+                    if self.notices.len() < MAX_ALERTS {
+                        self.notices.push(n);
+                    } else {
+                        self.stats.alerts_dropped += 1;
+                    }
+                }
+            }
+            None => {}
         }
         if let Some(t) = self.targets.get_mut(ti) {
             t.alert = None;
@@ -543,19 +789,32 @@ impl FloodAnalyzer {
         }
     }
 
-    /// The alert of target `ti` as the report shows it now.
-    fn alert(&self, ti: usize, state: AlertState, closed_by: ClosedBy) -> Option<Alert> {
+    /// The counts of target `ti`'s alert since it began.
+    fn tally(&self, ti: usize) -> Option<Tally> {
         let t = self.targets.get(ti)?;
         let a = t.alert.as_ref()?;
         let d = |now: u64, then: u64| now.saturating_sub(then);
         let completed = d(t.c.completed, a.base.completed);
         let reset = d(t.c.reset, a.base.reset);
         let half_open = d(t.c.half_open, a.base.half_open) + t.pending;
-        let synacks = d(t.c.synacks, a.base.synacks);
-        // Attempts still waiting at a SYN-ACK count as unanswered, as they count as half-open.
-        let synacks_unanswered = d(t.c.synacks_unanswered, a.base.synacks_unanswered) + t.pending_synack;
         let resolved = completed + reset + half_open;
-        let sources = t.sk.sources.count().max(1);
+        Some(Tally {
+            completed,
+            reset,
+            half_open,
+            synacks: d(t.c.synacks, a.base.synacks),
+            // Attempts still waiting at a SYN-ACK count as unanswered, as they count as half-open.
+            synacks_unanswered: d(t.c.synacks_unanswered, a.base.synacks_unanswered) + t.pending_synack,
+            completion_share: if resolved > 0 { completed as f64 / resolved as f64 } else { 0.0 },
+            sources: t.sk.sources.count().max(1),
+        })
+    }
+
+    /// The alert of target `ti` as the report shows it now.
+    fn alert(&self, ti: usize, state: AlertState, closed_by: ClosedBy) -> Option<Alert> {
+        let n = self.tally(ti)?;
+        let t = self.targets.get(ti)?;
+        let a = t.alert.as_ref()?;
         let bogon_sources = if t.sk.bogons.estimate() > 0.0 { t.sk.bogons.count().max(1) } else { 0 };
         let one_syn_share = t.sk.sample.one_syn_share().unwrap_or(0.0);
         let mut spoof_signs = Vec::new();
@@ -565,29 +824,49 @@ impl FloodAnalyzer {
         if bogon_sources > 0 {
             spoof_signs.push("bogon_sources");
         }
-        if synacks > 0 && synacks_unanswered * 2 >= synacks {
+        if n.synacks > 0 && n.synacks_unanswered * 2 >= n.synacks {
             spoof_signs.push("unanswered_synacks");
         }
+        let (addr, port) = t.key;
+        let full = if addr.is_ipv4() { 32 } else { 128 };
+        let sp = &t.sk.spread;
+        let port_range = sp.port.map_or([port as u16; 2], |(lo, hi)| [lo, hi]);
+        let one_port = (port_range[0] == port_range[1]).then_some(port_range[0]);
+        let (pattern, dst, prefix, dport, hosts, ports) = match t.scope {
+            Scope::Port => (Pattern::OnePort, addr, full, Some(port as u16), 1, 1),
+            Scope::Host => (Pattern::MultiPort, addr, full, one_port, 1, sp.ports.count().max(1)),
+            Scope::Subnet => {
+                let (dst, prefix) = sp.addr.map_or((addr, full), |(lo, hi)| covering(addr, lo, hi));
+                (Pattern::Carpet, dst, prefix, one_port, sp.hosts.count().max(1), sp.ports.count().max(1))
+            }
+        };
         Some(Alert {
             alert: "syn_flood",
+            id: a.id,
             state,
             closed_by,
-            dst: t.key.0,
-            dport: t.key.1,
+            pattern,
+            dst,
+            prefix,
+            dport,
+            hosts,
+            ports,
+            port_range,
             start: a.start,
             detected: a.detected,
             end: a.last_hot,
             duration: a.last_hot.secs_since(a.start).max(0.0),
             syns: a.syns,
             peak_syn_rate: a.peak_rate,
-            half_open,
+            half_open: n.half_open,
             peak_outstanding: a.peak_outstanding,
-            completed,
-            reset,
-            completion_share: if resolved > 0 { completed as f64 / resolved as f64 } else { 0.0 },
-            synacks,
-            synacks_unanswered,
-            sources,
+            completed: n.completed,
+            reset: n.reset,
+            completion_share: n.completion_share,
+            window_completion: a.window_completion,
+            synacks: n.synacks,
+            synacks_unanswered: n.synacks_unanswered,
+            sources: n.sources,
             one_syn_share,
             bogon_sources,
             // Unanswered SYN-ACKs alone do not prove spoofing: real attackers that drop their own
@@ -597,6 +876,93 @@ impl FloodAnalyzer {
             top_sources: t.sk.top.top(),
         })
     }
+
+    /// The notice of target `ti`'s surge, as it ends.
+    fn notice(&self, ti: usize, closed_by: ClosedBy) -> Option<Notice> {
+        let n = self.tally(ti)?;
+        let t = self.targets.get(ti)?;
+        let a = t.alert.as_ref()?;
+        let (dst, p) = (t.key.0, t.key.1 as u16);
+        let target = endpoint(dst, p);
+        // Zeek's `src` is one address: the source that surely sent more than half the SYNs.
+        let src = t.sk.top.top().into_iter().find(|s| (s.syns - s.error) * 2 > a.syns).map(|s| s.addr);
+        Some(Notice {
+            ts: a.start,
+            note: "connection_surge",
+            msg: format!("{target} took {} SYN/s at peak and completed {:.0}% of its handshakes", a.peak_rate, n.completion_share * 100.0),
+            sub: format!(
+                "{} SYNs from ~{} sources in {:.3} s, up to {} waiting at once",
+                a.syns,
+                n.sources,
+                a.last_hot.secs_since(a.start).max(0.0),
+                a.peak_outstanding
+            ),
+            src,
+            dst,
+            p,
+            n: a.syns,
+            id: a.id,
+            closed_by,
+            start: a.start,
+            end: a.last_hot,
+            duration: a.last_hot.secs_since(a.start).max(0.0),
+            peak_syn_rate: a.peak_rate,
+            peak_outstanding: a.peak_outstanding,
+            completed: n.completed,
+            completion_share: n.completion_share,
+            sources: n.sources,
+        })
+    }
+}
+
+/// The counts an alert and a notice share.
+struct Tally {
+    completed: u64,
+    reset: u64,
+    half_open: u64,
+    synacks: u64,
+    synacks_unanswered: u64,
+    completion_share: f64,
+    sources: u64,
+}
+
+/// Counts how an attempt of target `t` ended.
+fn end_attempt(t: &mut Target, synack: bool, how: Outcome, now_ms: u32) {
+    t.pending = t.pending.saturating_sub(1);
+    if synack {
+        t.pending_synack = t.pending_synack.saturating_sub(1);
+    }
+    match how {
+        Outcome::Completed => {
+            t.c.completed += 1;
+            t.add_done(now_ms);
+        }
+        Outcome::Reset => t.c.reset += 1,
+        Outcome::Expired => {
+            t.c.half_open += 1;
+            if synack {
+                t.c.synacks_unanswered += 1;
+            }
+        }
+    }
+}
+
+/// The subnet target's address of `a`: its first [`SUBNET_V4`] or [`SUBNET_V6`] bits.
+fn subnet(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V4(v) => IpAddr::V4(Ipv4Addr::from(u32::from(v) & (u32::MAX << (32 - SUBNET_V4)))),
+        IpAddr::V6(v) => IpAddr::V6(Ipv6Addr::from(u128::from(v) & (u128::MAX << (128 - SUBNET_V6)))),
+    }
+}
+
+/// The smallest prefix holding the addresses `lo` to `hi` (numbers of the family of `like`):
+/// its first address and length.
+fn covering(like: IpAddr, lo: u128, hi: u128) -> (IpAddr, u8) {
+    let (bits, len) = if like.is_ipv4() { (32u32, ((lo ^ hi) as u32).leading_zeros()) } else { (128, (lo ^ hi).leading_zeros()) };
+    let mask = if len == 0 { 0 } else { u128::MAX << (bits - len) };
+    let first = lo & mask;
+    let addr = if like.is_ipv4() { IpAddr::V4(Ipv4Addr::from(first as u32)) } else { IpAddr::V6(Ipv6Addr::from(first)) };
+    (addr, len as u8)
 }
 
 fn secs_to_ms(s: f64) -> u32 {
@@ -641,12 +1007,15 @@ impl Analyzer for FloodAnalyzer {
         for e in evs {
             out.event(e);
         }
-        self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)));
+        self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)).then(a.id.cmp(&b.id)));
         report.alerts = std::mem::take(&mut self.alerts);
+        self.notices.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.p.cmp(&b.p)).then(a.id.cmp(&b.id)));
+        report.notices = std::mem::take(&mut self.notices);
         self.stats.targets = self.index.len() as u64;
         report.flood = Some(self.stats.clone());
     }
 }
+
 
 impl LookAhead for FloodAnalyzer {
     fn warm(&mut self, xs: &[Input]) {
@@ -684,6 +1053,7 @@ impl LookAhead for FloodAnalyzer {
     }
 }
 
+
 #[cfg(test)]
 mod test {
     use super::pending::{is_synack, key_hash};
@@ -695,7 +1065,7 @@ mod test {
 
     /// The settings the tests start from: the command line's defaults.
     fn defaults() -> FloodConfig {
-        FloodConfig { syn_rate: 100, half_open: 64, timeout: 3.0, quiet: 5.0, max_targets: 4096, pending_slots: 1 << 19 }
+        FloodConfig { syn_rate: 100, half_open: 64, completion: 50, timeout: 3.0, quiet: 5.0, max_targets: 4096, pending_slots: 1 << 19 }
     }
 
     /// The pending table's buckets each start a 64-byte line, slots keep every bit of what is
@@ -872,7 +1242,7 @@ mod test {
         }
         let r = f.finish();
         assert_eq!(r.alerts.len(), 1);
-        assert_eq!(r.alerts[0].dport, 80);
+        assert_eq!(r.alerts[0].dport, Some(80));
         assert_eq!(r.alerts[0].syns, 3000);
         let st = r.flood.unwrap_or_default();
         assert!(st.targets_evicted > 900, "{st:?}");
@@ -958,5 +1328,69 @@ mod test {
             f.send(quiet_end, client, 4_000, SERVER, 22, tcpflag::ACK);
             assert!(closed(&f), "still open at {quiet_end} ms");
         }
+    }
+
+    /// A carpet is named by the smallest prefix holding the addresses it hit.
+    #[test]
+    fn covering_prefix_of_an_address_range() {
+        let v4 = |s: &str| u32::from(s.parse::<Ipv4Addr>().unwrap_or(Ipv4Addr::UNSPECIFIED)) as u128;
+        let like: IpAddr = SERVER.into();
+        for (lo, hi, net, len) in [
+            ("10.9.0.3", "10.9.0.250", "10.9.0.0", 24),
+            ("10.9.0.7", "10.9.0.7", "10.9.0.7", 32),
+            ("10.9.0.255", "10.9.1.0", "10.9.0.0", 23),
+            ("0.0.0.0", "255.255.255.255", "0.0.0.0", 0),
+        ] {
+            assert_eq!(covering(like, v4(lo), v4(hi)), (net.parse().unwrap_or(like), len), "{lo}-{hi}");
+        }
+        let v6 = |s: &str| u128::from(s.parse::<std::net::Ipv6Addr>().unwrap_or(std::net::Ipv6Addr::UNSPECIFIED));
+        let like: IpAddr = "fd00::1".parse().unwrap_or(like);
+        assert_eq!(covering(like, v6("fd00:9::1"), v6("fd00:9::ffff:1")), ("fd00:9::".parse().unwrap_or(like), 96));
+    }
+
+    /// A busy service that stops completing its handshakes: the surge becomes a flood alert with
+    /// the surge's id, and no notice is left of the surge.
+    #[test]
+    fn a_surge_that_stops_completing_becomes_a_flood() {
+        let mut f = Feed::new(defaults());
+        let c = |i: u32| Ipv4Addr::from(0x0a01_0000 + (i % 200));
+        // 2 s of 1,000 attempts a second, 4 in 5 served, the fifth never answered: a surge.
+        for i in 0..2000u32 {
+            let (ms, port) = (i as u64, 10_000 + i as u16);
+            f.send(ms, c(i), port, SERVER, 443, tcpflag::SYN);
+            if i % 5 != 0 {
+                f.send(ms, SERVER, 443, c(i), port, tcpflag::SYN | tcpflag::ACK);
+                f.send(ms + 1, c(i), port, SERVER, 443, tcpflag::ACK);
+            }
+        }
+        assert!(f.events.is_empty(), "a surge shows nothing until it ends");
+        // Then spoofed SYNs at 2,000 a second on the same port.
+        for i in 0..2000u32 {
+            f.send(2000 + i as u64 / 2, spoof(i), 1, SERVER, 443, tcpflag::SYN);
+        }
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        assert!(r.notices.is_empty(), "{:?}", r.notices);
+        assert_eq!((r.alerts[0].id, r.alerts[0].dport, r.alerts[0].pattern), (1, Some(443), Pattern::OnePort));
+        assert_eq!(r.flood.map(|s| (s.alerts, s.notices)), Some((1, 0)));
+    }
+
+    /// Waiting attempts of an evicted address and port are taken off its address and subnet,
+    /// which would otherwise count them as waiting for ever.
+    #[test]
+    fn an_evicted_target_leaves_nothing_waiting_above_it() {
+        let cfg = FloodConfig { max_targets: 6, syn_rate: 1_000_000, ..defaults() };
+        let mut f = Feed::new(cfg);
+        // One SYN each to 50 ports of one address, 1 ms apart: each port target is new (no
+        // completion), so every SYN counts on the address and the subnet too, and most port
+        // targets are evicted to make room.
+        for i in 0..50u32 {
+            f.send(i as u64, spoof(i), 1, SERVER, 1000 + i as u16, tcpflag::SYN);
+        }
+        let live: u64 = f.a.targets.iter().filter(|t| t.scope == Scope::Port).map(|t| t.up_pending).sum();
+        for t in f.a.targets.iter().filter(|t| t.scope != Scope::Port) {
+            assert_eq!(t.pending, live, "{:?} counts {} waiting, its live ports {live}", t.scope, t.pending);
+        }
+        assert!(f.a.stats.targets_evicted > 40);
     }
 }

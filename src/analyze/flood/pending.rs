@@ -60,9 +60,14 @@ pub(crate) fn attempt_hash(key: &FlowKey, from_a: bool, flags: u8) -> u64 {
 /// State of a pending attempt.
 pub(super) const ST_SYN: u64 = 1;
 pub(super) const ST_SYNACK: u64 = 2;
+/// Beside the state: the wider targets (address, subnet) count the attempt too.
+pub(super) const AGG: u64 = 4;
+/// The bits of a slot's hash word that are not the hash.
+const FLAG_BITS: u64 = AGG | 3;
 
-/// One pending attempt: four-tuple hash with the state in its low two bits (0: empty), the time
-/// of its first packet in ms since the run's first packet, and its target (index and generation).
+/// One pending attempt: four-tuple hash with the state in its low two bits (0: empty) and
+/// [`AGG`] in the third, the time of its first packet in ms since the run's first packet, and
+/// its address-and-port target (index and generation).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Slot {
     pub(super) fp: u64,
@@ -72,7 +77,7 @@ pub(super) struct Slot {
 
 impl Slot {
     pub(super) fn matches(&self, h: u64) -> bool {
-        self.fp != 0 && self.fp & !3 == h & !3
+        self.fp != 0 && self.fp & !FLAG_BITS == h & !FLAG_BITS
     }
     pub(super) fn state(&self) -> u64 {
         self.fp & 3

@@ -34,6 +34,9 @@ const SAMPLE_SLOTS: usize = 2 * SAMPLE_CAP;
 const SOURCES_P: u8 = 10;
 /// Registers of the bogon-source HyperLogLog (2^8).
 const BOGONS_P: u8 = 8;
+/// Registers of the destination address and port HyperLogLogs of a wider target (2^8: 6.5 %,
+/// near exact below a few hundred).
+const SPREAD_P: u8 = 8;
 
 /// Smallest and largest precision accepted (registers = 2^p).
 pub const MIN_P: u8 = 4;
@@ -168,9 +171,19 @@ impl TopK {
         }
     }
 
+    /// The sources certain to be heavier than every source not in the table: a full table's
+    /// smallest counter is the most an unmonitored source can have sent (Metwally et al.,
+    /// Lemma 3), so a counter whose lower bound (count less its error) exceeds it is a real
+    /// heavy hitter, and its count certainly exceeds its own error too. Below capacity every
+    /// count is exact.
     pub(super) fn top(&self) -> Vec<TopSource> {
-        let mut v: Vec<TopSource> =
-            self.items.iter().map(|&(addr, _, syns, error)| TopSource { addr, syns, error }).collect();
+        let floor = if self.items.len() < TOP_K { 0 } else { self.items.iter().map(|e| e.2).min().unwrap_or(0) };
+        let mut v: Vec<TopSource> = self
+            .items
+            .iter()
+            .filter(|e| e.2 - e.3 > floor)
+            .map(|&(addr, _, syns, error)| TopSource { addr, syns, error })
+            .collect();
         v.sort_by(|a, b| (b.syns - b.error, b.syns).cmp(&(a.syns - a.error, a.syns)).then(a.addr.cmp(&b.addr)));
         v.truncate(TOP_SHOWN);
         v
@@ -287,6 +300,40 @@ impl SourceSample {
     }
 }
 
+/// Where the SYNs counted by a target went: distinct addresses and ports, and their ranges.
+#[derive(Debug, Clone)]
+pub(super) struct Spread {
+    pub(super) hosts: Hll,
+    pub(super) ports: Hll,
+    /// Lowest and highest destination address (as a number; IPv4 in the low 32 bits).
+    pub(super) addr: Option<(u128, u128)>,
+    pub(super) port: Option<(u16, u16)>,
+}
+
+impl Spread {
+    fn new() -> Spread {
+        Spread { hosts: Hll::new(SPREAD_P), ports: Hll::new(SPREAD_P), addr: None, port: None }
+    }
+
+    pub(super) fn add(&mut self, dst: IpAddr, port: u16) {
+        let a = match dst {
+            IpAddr::V4(a) => u32::from(a) as u128,
+            IpAddr::V6(a) => u128::from(a),
+        };
+        self.hosts.add_hash(hash_ip(dst));
+        self.addr = Some(self.addr.map_or((a, a), |(lo, hi)| (lo.min(a), hi.max(a))));
+        self.ports.add_hash(mix64(port as u64 ^ 0x7070_0000));
+        self.port = Some(self.port.map_or((port, port), |(lo, hi)| (lo.min(port), hi.max(port))));
+    }
+
+    fn clear(&mut self) {
+        self.hosts.clear();
+        self.ports.clear();
+        self.addr = None;
+        self.port = None;
+    }
+}
+
 /// What is known about a target's sources since the sketches were last cleared.
 #[derive(Debug, Clone)]
 pub(super) struct Sketches {
@@ -294,6 +341,7 @@ pub(super) struct Sketches {
     pub(super) bogons: Hll,
     pub(super) sample: SourceSample,
     pub(super) top: TopK,
+    pub(super) spread: Spread,
     pub(super) since_ms: u32,
 }
 
@@ -304,6 +352,7 @@ impl Sketches {
             bogons: Hll::new(BOGONS_P),
             sample: SourceSample::new(),
             top: TopK::new(),
+            spread: Spread::new(),
             since_ms: now_ms,
         }
     }
@@ -313,6 +362,7 @@ impl Sketches {
         self.bogons.clear();
         self.sample.clear();
         self.top.clear();
+        self.spread.clear();
         self.since_ms = now_ms;
     }
 }

@@ -184,7 +184,7 @@ pub fn outlived(now_ns: i64, last_ns: i64, timeout_ns: i64) -> bool {
 const NIL: u32 = u32::MAX;
 
 /// Number of timeout classes (recency lists) a table keeps.
-pub const CLASSES: usize = 5;
+pub const CLASSES: usize = 6;
 
 struct Node<V> {
     key: FlowKey,
@@ -312,6 +312,12 @@ impl<V> FlowTable<V> {
             let t = self.timeouts_ns.get(n.class as usize).copied().unwrap_or(i64::MAX);
             outlived(now_ns, n.last_ns, t)
         })
+    }
+
+    /// The key and value in `slot`, to read.
+    pub fn get(&self, slot: u32) -> Option<(&FlowKey, &V)> {
+        let n = self.nodes.get(slot as usize)?;
+        Some((&n.key, n.val.as_ref()?))
     }
 
     /// The key and value in `slot`.
@@ -633,7 +639,7 @@ pub(crate) mod test {
 
     #[test]
     fn expiry_follows_each_class_timeout() {
-        let mut t: FlowTable<u32> = FlowTable::new(10, [100, 1000, 1000, 1000, 1000]);
+        let mut t: FlowTable<u32> = FlowTable::new(10, [100, 1000, 1000, 1000, 1000, 1000]);
         let s1 = add(&mut t, 1, 0, 0);
         add(&mut t, 2, 10, 1);
         assert!(t.pop_expired(100).is_none(), "a timeout is exceeded only after it has fully passed");

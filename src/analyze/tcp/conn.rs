@@ -1,4 +1,5 @@
-//! TCP connection state, per endpoint, as an observer on the wire infers it.
+//! TCP connection state, per endpoint, as an observer on the wire infers it, and as Zeek keeps
+//! it for its conn.log.
 //!
 //! Each side of a connection has its own RFC 793 state. The observer applies two kinds of
 //! evidence, in this order, to every segment from a sender S to a receiver R:
@@ -14,12 +15,17 @@
 //!
 //! A FIN's arrival is thus inferred from its acknowledgement, not from its appearance, so a
 //! simultaneous close (each FIN sent before the other arrived) reads FIN_WAIT_1 → CLOSING →
-//! TIME_WAIT on both sides, as RFC 793 has it. Zeek's `conn_state` and `history` are derived
-//! from the two endpoints by pure functions ([`conn_state`]), which is what the tests pin down.
-
+//! TIME_WAIT on both sides, as RFC 793 has it.
+//!
+//! Beside them each endpoint keeps Zeek's coarser state, moved by Zeek's rules
+//! (`UpdateStateMachine` in `src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc`), from
+//! which `conn_state` follows ([`super::zeek::conn_state`]); the history letters, retransmissions
+//! (`update_history`, `update_last_seq`, `TCP_Endpoint::DidRxmit`), the originator and its `^`
+//! flips and the reuse of a four-tuple by a new connection (`IsReuse`) follow Zeek's rules too.
+//! The tests beside the code pin each rule down.
 
 use super::endpoint::*;
-use super::zeek::{conn_state, udp_conn_state};
+use super::zeek::{conn_state, udp_conn_state, ZState};
 use crate::decode::tcpflag::{ACK, FIN, RST, SYN};
 use crate::decode::Seg;
 use crate::report::conn::{ConnState, TcpState, Transition};
@@ -30,7 +36,22 @@ pub const HISTORY_MAX: usize = 14;
 /// One recorded state change: time (ns), whether it is the responder's, from, to.
 pub type Step = (i64, bool, TcpState, TcpState);
 
-/// One tracked connection (TCP) or flow (UDP): both endpoints and the connection's history.
+/// What a tracked flow carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// A TCP connection.
+    #[default]
+    Tcp,
+    /// A UDP flow.
+    Udp,
+    /// ICMP messages between two hosts, as Zeek pairs them.
+    Icmp,
+}
+
+/// A sequence-space jump Zeek does not believe of a SYN or RST (`TOO_LARGE_SEQ_DELTA`).
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+
+/// One tracked connection (TCP) or flow (UDP, ICMP): both endpoints and the connection's history.
 #[derive(Debug, Clone, Default)]
 pub struct Conn {
     /// The originator.
@@ -50,10 +71,12 @@ pub struct Conn {
     cflags: u8,
     /// Whether endpoint `a` of the flow key is the originator.
     pub orig_is_a: bool,
-    /// Whether this is a UDP flow.
-    pub udp: bool,
+    /// What the flow carries.
+    pub kind: Kind,
     /// State changes, kept only when asked for (`-V`).
     pub timeline: Option<Box<Vec<Step>>>,
+    /// Both directions' byte streams, when they are reassembled (`--reassemble`).
+    pub streams: Option<Box<crate::analyze::stream::Streams>>,
 }
 
 fn us_since(start: i64, now: i64) -> u32 {
@@ -61,45 +84,59 @@ fn us_since(start: i64, now: i64) -> u32 {
 }
 
 impl Conn {
-    /// A new TCP connection whose first packet is `seg`; returns it and whether the sender of
-    /// `seg` is the originator.
-    pub fn new_tcp(seg: &Seg, now_ns: i64, timeline: bool) -> (Conn, bool) {
-        let mut c = Conn {
+    fn blank(kind: Kind, now_ns: i64, timeline: bool) -> Conn {
+        Conn {
             start_ns: now_ns,
             synack_us: u32::MAX,
             ack_us: u32::MAX,
             syn_us: u32::MAX,
+            kind,
             timeline: if timeline { Some(Box::default()) } else { None },
             ..Conn::default()
-        };
-        let syn = seg.flags & SYN != 0;
-        let ack = seg.flags & ACK != 0;
-        let sender_is_orig = if syn && ack {
-            // The SYN was missed: its receiver is the originator, already in SYN_SENT.
+        }
+    }
+
+    /// A new TCP connection whose first packet is `seg`, its sender the responder when `flip`
+    /// (Zeek's choice, [`super::zeek::flip_first`]); returns it and whether the sender of `seg`
+    /// is the originator.
+    pub fn new_tcp(seg: &Seg, now_ns: i64, timeline: bool, flip: bool) -> (Conn, bool) {
+        let mut c = Conn::blank(Kind::Tcp, now_ns, timeline);
+        if flip {
             c.cflags |= FLIPPED;
             c.push_hist(b'^');
-            c.orig.flags |= SYN_KNOWN;
-            c.orig.syn_seq = seg.ack.wrapping_sub(1);
-            c.set_state(false, TcpState::SynSent, now_ns);
-            false
-        } else if syn {
-            true
-        } else {
+        }
+        let sender_is_orig = !flip;
+        let syn = seg.flags & SYN != 0;
+        let ack = seg.flags & ACK != 0;
+        if syn && ack {
+            // The SYN was missed: the SYN-ACK's receiver sent it and is in SYN_SENT.
+            let receiver_is_resp = sender_is_orig;
+            let r = c.end_mut(receiver_is_resp);
+            r.flags |= SYN_KNOWN;
+            r.syn_seq = seg.ack.wrapping_sub(1);
+            c.set_state(receiver_is_resp, TcpState::SynSent, now_ns);
+        } else if !syn {
             // Mid-stream: both sides are assumed open already.
             c.cflags |= MID_STREAM;
             c.set_state(false, TcpState::Established, now_ns);
             c.set_state(true, TcpState::Established, now_ns);
-            // Assumed, not seen: Zeek calls such endpoints "partial".
-            c.orig.est = false;
-            c.resp.est = false;
-            true
-        };
+        }
         (c, sender_is_orig)
     }
 
-    /// A new UDP flow; its first sender is the originator.
-    pub fn new_udp(now_ns: i64) -> Conn {
-        Conn { start_ns: now_ns, udp: true, synack_us: u32::MAX, ack_us: u32::MAX, syn_us: u32::MAX, ..Conn::default() }
+    /// A new UDP flow; its first sender is the originator unless `flip` (Zeek's choice).
+    pub fn new_udp(now_ns: i64, flip: bool) -> Conn {
+        let mut c = Conn::blank(Kind::Udp, now_ns, false);
+        if flip {
+            c.cflags |= FLIPPED;
+            c.push_hist(b'^');
+        }
+        c
+    }
+
+    /// A new ICMP flow; its first sender is the originator.
+    pub fn new_icmp(now_ns: i64) -> Conn {
+        Conn::blank(Kind::Icmp, now_ns, false)
     }
 
     /// Whether no SYN opened this connection (it was open when the capture began).
@@ -114,13 +151,21 @@ impl Conn {
         }
     }
 
+    fn hist_bytes(&self) -> &[u8] {
+        self.hist.get(..self.hist_len as usize).unwrap_or_default()
+    }
+
     /// Zeek's history string.
     pub fn history(&self) -> String {
-        self.hist.get(..self.hist_len as usize).map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default()
+        String::from_utf8_lossy(self.hist_bytes()).into_owned()
     }
 
     fn end_mut(&mut self, resp: bool) -> &mut Endpoint {
         if resp { &mut self.resp } else { &mut self.orig }
+    }
+
+    fn end(&self, resp: bool) -> &Endpoint {
+        if resp { &self.resp } else { &self.orig }
     }
 
     fn set_state(&mut self, resp: bool, to: TcpState, now_ns: i64) {
@@ -130,9 +175,6 @@ impl Conn {
             return;
         }
         e.state = to;
-        if to == TcpState::Established {
-            e.est = true;
-        }
         if let Some(t) = self.timeline.as_mut() {
             // Bounded: a pathological connection cannot grow its timeline without limit.
             if t.len() < 64 {
@@ -141,67 +183,167 @@ impl Conn {
         }
     }
 
-    /// Records a letter (upper case for the originator) subject to Zeek's "once" rule.
+    /// Records a letter, upper case for the originator.
     fn letter(&mut self, from_resp: bool, upper: u8) {
         let c = if from_resp { upper.to_ascii_lowercase() } else { upper };
         self.push_hist(c);
     }
 
+    /// Records a letter the first time its mask is seen from this side (Zeek's `CheckHistory`);
+    /// returns whether it had been seen before.
+    fn once(&mut self, from_resp: bool, mask: u8, upper: u8) -> bool {
+        let e = self.end_mut(from_resp);
+        if e.hist & mask != 0 {
+            return true;
+        }
+        e.hist |= mask;
+        self.letter(from_resp, upper);
+        false
+    }
+
     /// Records a letter for the `n`-th occurrence of a counted event: at 1, 10, 100, ...
+    /// (Zeek's `ScaledHistoryEntry`).
     fn log_letter(&mut self, from_resp: bool, upper: u8, n: u32) {
         if n == 1 || n == 10 || n == 100 || n == 1000 || n == 10_000 || n == 100_000 {
             self.letter(from_resp, upper);
         }
     }
 
-    /// Whether a SYN from the originator-or-responder side `from_resp` starts a new connection
-    /// on these ports: the old one was closed (RST, or FINs both ways), or was an attempt the
-    /// peer never answered, and this SYN is not a retransmission of the one that opened it
-    /// (retransmitted SYNs keep their ISN; a new ISN is a new attempt).
-    pub fn reused_by(&self, from_resp: bool, seg: &Seg) -> bool {
-        if seg.flags & (SYN | ACK) != SYN || self.udp {
-            return false;
-        }
-        let (me, peer) = if from_resp { (&self.resp, &self.orig) } else { (&self.orig, &self.resp) };
-        let closed = me.has(SENT_RST)
-            || peer.has(SENT_RST)
-            || (me.has(SENT_FIN) && peer.has(SENT_FIN))
-            || matches!((me.state, peer.state), (TcpState::TimeWait | TcpState::Closed, TcpState::TimeWait | TcpState::Closed));
-        let unanswered = me.has(SENT_SYN) && peer.pkts == 0;
-        (closed || unanswered) && !(me.has(SYN_KNOWN) && me.syn_seq == seg.seq)
+    /// Whether Zeek counts the connection closed in some sense: either end sent a FIN or a RST
+    /// (`TCPSessionAdapter::IsClosed`).
+    fn is_closed(&self) -> bool {
+        self.orig.did_close() || self.resp.did_close()
     }
 
-    /// Applies one UDP datagram.
+    /// Whether `seg` starts a new connection on these ports, by Zeek's rule
+    /// (`TCPSessionAdapter::IsReuse`): only a SYN (or, when the originator has sent nothing, a
+    /// SYN-ACK) can; once either end has closed with a FIN or a RST any such SYN does; while
+    /// open, one whose sequence number is not the originator's ISN (not a retransmission), unless
+    /// it is the SYN of a handshake whose SYN-ACK came first.
+    pub fn reused_by(&self, seg: &Seg) -> bool {
+        if self.kind != Kind::Tcp || seg.flags & SYN == 0 {
+            return false;
+        }
+        let ack = seg.flags & ACK != 0;
+        let conn_orig = if ack {
+            if self.orig.z() != ZState::Inactive {
+                return false;
+            }
+            &self.resp
+        } else {
+            &self.orig
+        };
+        if self.is_closed() {
+            return true;
+        }
+        if seg.seq == conn_orig.syn_seq {
+            return false;
+        }
+        let reordered_handshake = !ack
+            && conn_orig.z() == ZState::SynAckSent
+            && self.resp.z() == ZState::Inactive
+            && seg.seq == self.resp.syn_seq;
+        !reordered_handshake
+    }
+
+    /// Applies one packet of this flow, sent by the responder (`from_resp`) or the originator.
+    pub fn packet(&mut self, from_resp: bool, seg: &Seg, now_ns: i64) {
+        match self.kind {
+            Kind::Tcp => self.segment(from_resp, seg, now_ns),
+            Kind::Udp => self.udp_datagram(from_resp, seg),
+            Kind::Icmp => self.icmp_message(from_resp, seg),
+        }
+    }
+
+    /// Applies one UDP datagram: Zeek notes `D` (`d`) once for a datagram from the originator
+    /// (responder), whatever its length.
     pub fn udp_datagram(&mut self, from_resp: bool, seg: &Seg) {
-        let first_payload = seg.len > 0 && !self.end_mut(from_resp).has(HIST_D);
+        self.count(from_resp, seg);
+        self.end_mut(from_resp).bytes += seg.len as u64;
+        self.once(from_resp, H_DATA, b'D');
+    }
+
+    /// Applies one ICMP message: counted, with no history (Zeek keeps none for ICMP).
+    pub fn icmp_message(&mut self, from_resp: bool, seg: &Seg) {
+        self.count(from_resp, seg);
+        self.end_mut(from_resp).bytes += seg.len as u64;
+    }
+
+    fn count(&mut self, from_resp: bool, seg: &Seg) {
         let e = self.end_mut(from_resp);
         e.pkts = e.pkts.saturating_add(1);
-        e.bytes += seg.len as u64;
         e.ip_bytes += seg.ip_len as u64;
         e.frame_bytes += seg.frame_len as u64;
-        if first_payload {
-            e.flags |= HIST_D;
-            self.letter(from_resp, b'D');
+    }
+
+    /// Swaps the roles (Zeek's `FlipRoles`): the originator becomes the responder. Zeek notes
+    /// `^`; `as_if_first` writes the history as if the flip had come with the first packet
+    /// (`^`, then the letters so far with their case swapped).
+    fn flip(&mut self, as_if_first: bool) {
+        std::mem::swap(&mut self.orig, &mut self.resp);
+        self.orig_is_a = !self.orig_is_a;
+        self.cflags |= FLIPPED;
+        if let Some(t) = self.timeline.as_mut() {
+            for step in t.iter_mut() {
+                step.1 = !step.1;
+            }
         }
+        if as_if_first {
+            // The SYN-ACK's sender, now the responder, is where Zeek leaves a responder whose
+            // SYN-ACK came first: established (`UpdateInactiveState`).
+            if self.resp.z() == ZState::SynAckSent {
+                self.resp.zprev = ZState::Inactive;
+                self.resp.zs = ZState::Established;
+            }
+            let n = (self.hist_len as usize).min(HISTORY_MAX - 1);
+            self.hist.copy_within(0..n, 1);
+            self.hist[0] = b'^';
+            for c in self.hist.iter_mut().take(n + 1).skip(1) {
+                *c = if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() };
+            }
+            self.hist_len = (n + 1) as u8;
+        } else {
+            self.push_hist(b'^');
+        }
+        // Both flips come to a connection that began with the new responder's SYN-ACK.
+        if self.synack_us == u32::MAX && self.resp.has(SENT_SYNACK) {
+            self.synack_us = 0;
+        }
+    }
+
+    /// Whether `seg` makes Zeek flip a connection that began with a SYN-ACK from the side it made
+    /// the originator: an ACK or data, either way, before anything else (zeek/zeek#2191: a scan
+    /// elicits RSTs or nothing, never these).
+    fn flips_synack_start(&self, seg: &Seg) -> bool {
+        self.kind == Kind::Tcp
+            && self.orig.z() == ZState::SynAckSent
+            && self.resp.z() == ZState::Inactive
+            && seg.flags & (SYN | RST) == 0
+            && (seg.flags & ACK != 0 || seg.len > 0)
     }
 
     /// Applies one TCP segment sent by the responder (`from_resp`) or the originator.
     pub fn segment(&mut self, from_resp: bool, seg: &Seg, now_ns: i64) {
+        let mut from_resp = from_resp;
+        if self.flips_synack_start(seg) {
+            self.flip(true);
+            from_resp = !from_resp;
+        }
         let f = seg.flags;
         let (syn, ack, fin, rst) = (f & SYN != 0, f & ACK != 0, f & FIN != 0, f & RST != 0);
         let sender_first = self.end_mut(from_resp).pkts == 0;
 
-        // Sequence bookkeeping: retransmissions and gaps, per direction.
+        // Sequence bookkeeping for bytes and gaps, per direction: payload is counted once.
         let seg_len = seg.len.wrapping_add(syn as u32).wrapping_add(fin as u32);
         let end = seg.seq.wrapping_add(seg_len);
-        let (mut retrans, mut gap) = (false, false);
+        let (mut seen, mut gap) = (false, false);
         {
             let e = self.end_mut(from_resp);
             if sender_first || (syn && !e.has(SYN_KNOWN)) {
                 e.next_seq = end;
             } else if (seg.len > 0 || fin || (syn && e.has(if ack { SENT_SYNACK } else { SENT_SYN }))) && !rst {
                 if seq_ge(e.next_seq, end) {
-                    retrans = true;
+                    seen = true;
                 } else {
                     gap = seg.len > 0 && seq_lt(e.next_seq, seg.seq);
                     e.next_seq = end;
@@ -210,13 +352,43 @@ impl Conn {
             e.pkts = e.pkts.saturating_add(1);
             e.ip_bytes += seg.ip_len as u64;
             e.frame_bytes += seg.frame_len as u64;
-            if !retrans {
+            if !seen {
                 e.bytes += seg.len as u64;
             }
         }
 
-        // History letters (upper case from the originator), Zeek's repeat rules.
-        self.history_letters(from_resp, seg, retrans, gap);
+        // Zeek's view, in its order: history letters, zero window, retransmission, gap (kept
+        // here until the stream reassembly reports it), then its state machine, which may flip
+        // the roles.
+        self.history_letters(from_resp, seg);
+        let (me, peer) = (self.end(from_resp), self.end(!from_resp));
+        if seg.window == 0 && !rst && peer.z() != ZState::Closed && me.z() != ZState::Reset {
+            let n = {
+                let e = self.end_mut(from_resp);
+                e.zero_win = e.zero_win.saturating_add(1);
+                e.zero_win as u32
+            };
+            self.log_letter(from_resp, b'W', n);
+        }
+        if self.zeek_sequence(from_resp, seg) {
+            let n = {
+                let e = self.end_mut(from_resp);
+                e.retrans = e.retrans.saturating_add(1);
+                e.retrans
+            };
+            self.log_letter(from_resp, b'T', n);
+        }
+        if gap {
+            let n = {
+                let e = self.end_mut(from_resp);
+                e.gaps = e.gaps.saturating_add(1);
+                e.gaps as u32
+            };
+            self.log_letter(from_resp, b'G', n);
+        }
+        if self.zeek_states(from_resp, seg) {
+            from_resp = !from_resp;
+        }
 
         // Handshake timing.
         let now_us = us_since(self.start_ns, now_ns);
@@ -304,11 +476,9 @@ impl Conn {
             e.flags |= SYN_KNOWN | if ack { SENT_SYNACK } else { SENT_SYN };
             e.syn_seq = seg.seq;
         }
-        if fin && !e.has(SENT_FIN) {
-            e.fin_seq = seg.seq.wrapping_add(seg.len).wrapping_add(syn as u32);
-        }
         if fin {
             e.flags |= SENT_FIN;
+            e.fin_seq = seg.seq.wrapping_add(seg.len).wrapping_add(syn as u32);
         }
         if rst {
             e.flags |= SENT_RST;
@@ -316,76 +486,190 @@ impl Conn {
         }
     }
 
-    fn history_letters(&mut self, from_resp: bool, seg: &Seg, retrans: bool, gap: bool) {
+    /// Zeek's history letters for one segment (`update_history`): a packet with two of SYN, FIN
+    /// and RST is `I` (FIN and RST) or `Q`, once; one with one of them is `S`/`H`, `F` or `R`,
+    /// the latter two again for a new sequence number; one with none is `D` with payload, else
+    /// `A` with an ACK, each once. A SYN with a new sequence number either starts a new
+    /// connection ([`Conn::reused_by`]) or re-bases its endpoint, so `S` and `H` come once.
+    fn history_letters(&mut self, from_resp: bool, seg: &Seg) {
         let f = seg.flags;
         let (syn, ack, fin, rst) = (f & SYN != 0, f & ACK != 0, f & FIN != 0, f & RST != 0);
-        let e = *self.end_mut(from_resp);
-        if syn && !ack && (!e.has(SENT_SYN) || e.syn_seq != seg.seq) {
-            self.letter(from_resp, b'S');
+        let (fin_seq, rst_seq) = (self.end(from_resp).fin_seq, self.end(from_resp).rst_seq);
+        match syn as u8 + fin as u8 + rst as u8 {
+            0 if seg.len > 0 => {
+                self.once(from_resp, H_DATA, b'D');
+            }
+            0 if ack => {
+                self.once(from_resp, H_ACK, b'A');
+            }
+            0 => {}
+            1 if syn => {
+                self.once(from_resp, H_SYN, if ack { b'H' } else { b'S' });
+            }
+            1 if fin => {
+                if self.once(from_resp, H_FIN, b'F') && fin_seq != seg.seq.wrapping_add(seg.len) {
+                    self.letter(from_resp, b'F');
+                }
+            }
+            1 => {
+                if self.once(from_resp, H_RST, b'R') && rst_seq != seg.seq {
+                    self.letter(from_resp, b'R');
+                }
+            }
+            _ if fin && rst => {
+                self.once(from_resp, H_FIN_RST, b'I');
+            }
+            _ => {
+                self.once(from_resp, H_MULTI, b'Q');
+            }
         }
-        if syn && ack && (!e.has(SENT_SYNACK) || e.syn_seq != seg.seq) {
-            self.letter(from_resp, b'H');
+    }
+
+    /// Zeek's sequence bookkeeping of the sender (`init_endpoint`, `init_peer`,
+    /// `update_last_seq`); returns whether the segment is a retransmission: its payload ends
+    /// at or before the highest end seen, so all of it was seen already.
+    fn zeek_sequence(&mut self, from_resp: bool, seg: &Seg) -> bool {
+        let f = seg.flags;
+        let (syn, ack, fin, rst) = (f & SYN != 0, f & ACK != 0, f & FIN != 0, f & RST != 0);
+        // A RST's payload is not part of the stream.
+        let seg_len = if rst { 0 } else { seg.len }.wrapping_add(syn as u32).wrapping_add(fin as u32);
+        let end = seg.seq.wrapping_add(seg_len);
+        if ack {
+            let peer = self.end_mut(!from_resp);
+            if peer.z() == ZState::Inactive {
+                // Numbered as if the peer's SYN had been seen.
+                peer.syn_seq = seg.ack.wrapping_sub(1);
+                peer.last_seq = seg.ack.wrapping_sub(1);
+            }
         }
-        if ack && !syn && !fin && !rst && seg.len == 0 && !e.has(HIST_A) {
-            self.end_mut(from_resp).flags |= HIST_A;
-            self.letter(from_resp, b'A');
+        let e = self.end_mut(from_resp);
+        let rebase = match e.z() {
+            ZState::Inactive => {
+                if syn {
+                    e.syn_seq = seg.seq;
+                    e.last_seq = end;
+                } else {
+                    // Numbered as if a SYN had been seen, the first segment new.
+                    e.syn_seq = seg.seq.wrapping_sub(1);
+                    e.last_seq = seg.seq;
+                }
+                false
+            }
+            ZState::SynSent | ZState::SynAckSent => syn && seg.seq != e.syn_seq,
+            ZState::Established | ZState::Partial => syn,
+            ZState::Reset => syn && e.z_prev() == ZState::Inactive,
+            ZState::Closed => false,
+        };
+        if rebase {
+            e.syn_seq = seg.seq;
+            e.last_seq = end;
         }
-        if seg.len > 0 && !e.has(HIST_D) {
-            self.end_mut(from_resp).flags |= HIST_D;
-            self.letter(from_resp, b'D');
+        let delta = end.wrapping_sub(e.last_seq) as i32;
+        if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
+            false
+        } else if fin && e.last_seq == e.syn_seq.wrapping_add(1) {
+            e.last_seq = end;
+            false
+        } else if e.z() == ZState::Reset {
+            false
+        } else if delta > 0 {
+            e.last_seq = end;
+            false
+        } else {
+            seg.len > 0
         }
-        let fin_seq = seg.seq.wrapping_add(seg.len).wrapping_add(syn as u32);
-        if fin && (!e.has(SENT_FIN) || e.fin_seq != fin_seq) {
-            self.letter(from_resp, b'F');
+    }
+
+    /// Zeek's endpoint states after one segment (`UpdateStateMachine`); returns whether it
+    /// flipped the roles (a SYN answering a SYN-ACK that came first from the originator).
+    fn zeek_states(&mut self, from_resp: bool, seg: &Seg) -> bool {
+        use ZState::*;
+        let f = seg.flags;
+        let (syn, ack, fin, rst) = (f & SYN != 0, f & ACK != 0, f & FIN != 0, f & RST != 0);
+        let is_orig = !from_resp;
+        // The endpoints keep their roles through a flip: track them by the sender's side.
+        let mut me = from_resp;
+        let mut flipped = false;
+        match self.end(me).z() {
+            Inactive => {
+                if syn {
+                    if is_orig {
+                        self.end_mut(me).set_z(if ack { SynAckSent } else { SynSent });
+                    } else {
+                        if !ack && self.end(!me).z() == SynAckSent {
+                            self.flip(false);
+                            flipped = true;
+                            me = !me;
+                            self.end_mut(!me).set_z(Established);
+                        }
+                        if self.end(!me).z() == SynSent {
+                            self.end_mut(!me).set_z(Established);
+                        }
+                        self.end_mut(me).set_z(Established);
+                    }
+                }
+                if fin {
+                    self.end_mut(me).set_z(Closed);
+                }
+                if rst {
+                    self.end_mut(me).set_z(Reset);
+                }
+                if self.end(me).z() == Inactive {
+                    if !is_orig && seg.len == 0 && self.orig.z() == SynSent {
+                        // An ACK of the SYN before the SYN-ACK: not yet a partial connection.
+                    } else if ack && self.end(!me).z() == Established {
+                        // The SYN was missed, the SYN-ACK seen: the handshake completes.
+                        self.end_mut(me).set_z(Established);
+                    } else {
+                        self.end_mut(me).set_z(Partial);
+                    }
+                }
+            }
+            SynSent | SynAckSent => {
+                if fin {
+                    self.end_mut(me).set_z(Closed);
+                }
+                if rst {
+                    self.end_mut(me).set_z(Reset);
+                }
+            }
+            state @ (Established | Partial) => {
+                if syn && state == Partial && self.end(!me).z() == Inactive && !ack {
+                    self.end_mut(me).set_z(SynSent);
+                }
+                if fin && !rst {
+                    self.end_mut(me).set_z(Closed);
+                    // A FIN then a RST from the peer was a normal close after all.
+                    let peer = self.end_mut(!me);
+                    if peer.z() == Reset && peer.z_prev() == Closed {
+                        peer.set_z(Closed);
+                    }
+                }
+                if rst {
+                    self.end_mut(me).set_z(Reset);
+                }
+            }
+            Closed => {
+                // A RST after both ends closed changes nothing: the close was complete.
+                if rst && self.end(!me).z() != Closed {
+                    self.end_mut(me).set_z(Reset);
+                }
+            }
+            Reset => {}
         }
-        if rst && (!e.has(SENT_RST) || e.rst_seq != seg.seq) {
-            self.letter(from_resp, b'R');
-        }
-        if retrans {
-            let n = {
-                let e = self.end_mut(from_resp);
-                e.retrans = e.retrans.saturating_add(1);
-                e.retrans
-            };
-            self.log_letter(from_resp, b'T', n);
-        }
-        if gap {
-            let n = {
-                let e = self.end_mut(from_resp);
-                e.gaps = e.gaps.saturating_add(1);
-                e.gaps as u32
-            };
-            self.log_letter(from_resp, b'G', n);
-        }
-        if seg.window == 0 && !rst {
-            let n = {
-                let e = self.end_mut(from_resp);
-                e.zero_win = e.zero_win.saturating_add(1);
-                e.zero_win as u32
-            };
-            self.log_letter(from_resp, b'W', n);
-        }
-        if ((syn && (fin || rst)) || (fin && rst)) && !e.has(HIST_QI) {
-            self.end_mut(from_resp).flags |= HIST_QI;
-            self.letter(from_resp, if syn { b'Q' } else { b'I' });
-        }
+        flipped
     }
 
     /// Zeek's `conn_state` of this connection now.
     pub fn conn_state(&self) -> ConnState {
-        if self.udp {
-            return udp_conn_state(self.orig.pkts > 0, self.resp.pkts > 0);
+        match self.kind {
+            Kind::Udp => udp_conn_state(self.orig.pkts > 0, self.resp.pkts > 0),
+            Kind::Icmp => ConnState::OTH,
+            Kind::Tcp => {
+                let sizes_zero = self.orig.bytes == 0 && self.resp.bytes == 0;
+                conn_state(self.orig.z(), self.resp.z(), sizes_zero, self.hist_bytes())
+            }
         }
-        let o = self.orig.zeek(&self.resp);
-        let r = self.resp.zeek(&self.orig);
-        let bytes = self.orig.bytes > 0 || self.resp.bytes > 0;
-        // "S, then R, with no SYN-ACK, ACK, FIN or data in between": the originator sent only
-        // SYNs and RSTs, and the responder nothing.
-        let syn_then_rst = self.orig.has(SENT_SYN)
-            && self.orig.has(SENT_RST)
-            && !self.orig.has(SENT_FIN | HIST_A | HIST_D | SENT_SYNACK)
-            && self.resp.pkts == 0;
-        conn_state(o, r, bytes, syn_then_rst)
     }
 
     /// Seconds from SYN to SYN-ACK, and from SYN-ACK to the ACK of it, when seen.
@@ -418,8 +702,10 @@ impl Conn {
 
     /// The timeout class: see [`class`].
     pub fn class(&self) -> u8 {
-        if self.udp {
-            return class::UDP;
+        match self.kind {
+            Kind::Udp => return class::UDP,
+            Kind::Icmp => return class::ICMP,
+            Kind::Tcp => {}
         }
         use TcpState::*;
         let (o, r) = (self.orig.state, self.resp.state);
@@ -448,6 +734,8 @@ pub mod class {
     pub const CLOSED: u8 = 3;
     /// A UDP flow.
     pub const UDP: u8 = 4;
+    /// An ICMP flow.
+    pub const ICMP: u8 = 5;
 }
 
 #[cfg(test)]
@@ -469,11 +757,19 @@ mod test {
         t: i64,
         seq: [u32; 2],
         ack: [u32; 2],
+        /// Whether the first packet's sender is made the responder (Zeek's port heuristic).
+        flip: bool,
     }
 
     impl Script {
         fn new() -> Self {
-            Script { c: None, t: 0, seq: [1000, 5000], ack: [0, 0] }
+            Script { c: None, t: 0, seq: [1000, 5000], ack: [0, 0], flip: false }
+        }
+
+        /// An exchange whose first packet comes from a likely server port: its sender is the
+        /// responder.
+        fn flipped() -> Self {
+            Script { flip: true, ..Script::new() }
         }
 
         /// Sends from `resp` with flags and payload; returns the conn after it.
@@ -486,7 +782,7 @@ mod test {
             self.ack[1 - i] = self.seq[i];
             match &mut self.c {
                 None => {
-                    let (mut c, sender_is_orig) = Conn::new_tcp(&seg, self.t, true);
+                    let (mut c, sender_is_orig) = Conn::new_tcp(&seg, self.t, true, self.flip);
                     assert_eq!(sender_is_orig, !resp);
                     c.segment(resp, &seg, self.t);
                     self.c = Some(c);
@@ -511,6 +807,23 @@ mod test {
         fn zeek(&self) -> (ConnState, String) {
             let c = self.c.as_ref().unwrap();
             (c.conn_state(), c.history())
+        }
+
+        /// Rewinds the sender's next sequence number by `n` (to resend what it sent).
+        fn rewind(&mut self, resp: bool, n: u32) {
+            let i = resp as usize;
+            self.seq[i] = self.seq[i].wrapping_sub(n);
+        }
+
+        fn retrans(&self) -> (u32, u32) {
+            let c = self.c.as_ref().unwrap();
+            (c.orig.retrans, c.resp.retrans)
+        }
+
+        /// Whether a SYN from `resp` with sequence number `seq` would start a new connection.
+        fn reused(&self, flags: u8, seq: u32) -> bool {
+            let seg = Seg { flags, seq, ..Seg::default() };
+            self.c.as_ref().unwrap().reused_by(&seg)
         }
 
         fn handshake(&mut self) {
@@ -607,10 +920,14 @@ mod test {
         assert_eq!(s.zeek().0, ConnState::SF);
     }
 
+    /// RFC 793's simultaneous open, applied to one connection; Zeek would not see it so: the
+    /// second SYN is not the originator's ISN, so it starts a connection of its own
+    /// (`IsReuse`), which the tracker does (`reused_by`).
     #[test]
     fn simultaneous_open() {
         let mut s = Script::new();
         s.send(false, S, 0);
+        assert!(s.reused(S, 5000), "Zeek: a SYN with another ISN is a new connection");
         // The other side's SYN crosses the first one.
         s.ack[1] = 0;
         let seg = Seg { flags: S, seq: 5000, ack: 0, len: 0, window: 100, ip_len: 40, frame_len: 54 };
@@ -628,7 +945,8 @@ mod test {
         assert_eq!(s.states(), (Established, Established));
         assert_eq!(s.path(false), vec![Closed, SynSent, SynRcvd, Established]);
         assert_eq!(s.path(true), vec![Closed, SynSent, Established]);
-        assert_eq!(s.zeek(), (ConnState::S1, "SsHh".to_string()));
+        // One SYN letter per side (the SYN-ACKs carry the same ISNs: `update_history`).
+        assert_eq!(s.zeek(), (ConnState::S1, "Ss".to_string()));
     }
 
     #[test]
@@ -663,21 +981,103 @@ mod test {
         assert_eq!(s.states(), (Closed, Closed));
     }
 
+    /// A SYN-ACK first from a likely server port: Zeek makes its receiver the originator, `^`
+    /// (`WantConnection`); its RST then is RSTRH and its FIN SHR (`conn_state`).
     #[test]
-    fn synack_first_is_flipped() {
-        let mut s = Script::new();
+    fn synack_first_from_a_server_port_is_flipped() {
+        let mut s = Script::flipped();
         s.seq = [1001, 5000];
         s.ack = [0, 1001];
         s.send(true, SA, 0);
         assert_eq!(s.states(), (Established, SynRcvd));
         s.send(true, RA, 0);
         assert_eq!(s.zeek(), (ConnState::RSTRH, "^hr".to_string()));
-        let mut s = Script::new();
+        let mut s = Script::flipped();
         s.seq = [1001, 5000];
         s.ack = [0, 1001];
         s.send(true, SA, 0);
         s.send(true, FA, 0);
         assert_eq!(s.zeek(), (ConnState::SHR, "^hf".to_string()));
+    }
+
+    /// Two hosts exchanging segments on one connection, as the tracker feeds it: each packet's
+    /// side follows from which host sent it and which host is the originator now.
+    struct Hosts {
+        c: Conn,
+        t: i64,
+        /// Whether host `a` is the originator.
+        a_orig: bool,
+    }
+
+    impl Hosts {
+        /// The connection of a first segment from host `a`.
+        fn new(flags: u8, seq: u32, ack: u32, flip: bool) -> Hosts {
+            let seg = Seg { flags, seq, ack, window: 1000, ip_len: 40, frame_len: 54, ..Seg::default() };
+            let (mut c, a_orig) = Conn::new_tcp(&seg, 0, true, flip);
+            c.orig_is_a = a_orig;
+            c.segment(!a_orig, &seg, 0);
+            Hosts { c, t: 0, a_orig }
+        }
+
+        fn send(&mut self, from_a: bool, flags: u8, seq: u32, ack: u32, len: u32) -> &Conn {
+            self.t += 1_000_000;
+            let seg = Seg { flags, seq, ack, len, window: 1000, ip_len: 40 + len, frame_len: 54 + len };
+            let from_resp = from_a != self.c.orig_is_a;
+            assert!(!self.c.reused_by(&seg), "not a new connection");
+            self.c.segment(from_resp, &seg, self.t);
+            self.a_orig = self.c.orig_is_a;
+            &self.c
+        }
+
+        fn zeek(&self) -> (ConnState, String) {
+            (self.c.conn_state(), self.c.history())
+        }
+    }
+
+    /// A SYN-ACK first between ports Zeek does not flip: its sender is the originator (`H`,
+    /// state SYN_ACK_SENT) until an ACK or data follows, either way, when Zeek flips the roles
+    /// (zeek/zeek#2191) and the history reads as if the flip had come first: the baseline of
+    /// Zeek's `core/tcp/flip-without-syn.zeek` reads `^hADadFf`.
+    #[test]
+    fn synack_first_then_ack_flips() {
+        // Host a (ISN 5000) answers host b's unseen SYN (ISN 1000).
+        let mut h = Hosts::new(SA, 5000, 1001, false);
+        assert!(h.a_orig);
+        assert_eq!(h.zeek(), (ConnState::OTH, "H".to_string()));
+        h.send(false, A, 1001, 5001, 0);
+        assert!(!h.a_orig, "the roles are swapped");
+        assert_eq!(h.zeek(), (ConnState::S1, "^hA".to_string()));
+        h.send(false, PA, 1001, 5001, 10);
+        h.send(true, A, 5001, 1011, 0);
+        h.send(true, PA, 5001, 1011, 20);
+        h.send(false, A, 1011, 5021, 0);
+        h.send(false, FA, 1011, 5021, 0);
+        h.send(true, FA, 5021, 1012, 0);
+        h.send(false, A, 1012, 5022, 0);
+        assert_eq!(h.zeek(), (ConnState::SF, "^hADadFf".to_string()));
+        let (o, r) = (h.c.orig.state, h.c.resp.state);
+        assert_eq!((o, r), (TimeWait, Closed));
+        // A RST instead of the ACK (a scan's answer): no flip.
+        let mut h = Hosts::new(SA, 5000, 1001, false);
+        h.send(false, R, 1001, 0, 0);
+        assert_eq!(h.zeek(), (ConnState::REJ, "Hr".to_string()));
+        assert!(h.a_orig);
+    }
+
+    /// The SYN after its SYN-ACK (both seen, in the wrong order): the SYN is not a new
+    /// connection (`IsReuse`), and Zeek flips the roles on it, `^` after the letters so far
+    /// (`UpdateInactiveState`).
+    #[test]
+    fn synack_then_syn_is_a_reordered_handshake() {
+        let mut h = Hosts::new(SA, 5000, 1001, false);
+        let seg = |seq| Seg { flags: S, seq, ..Seg::default() };
+        assert!(!h.c.reused_by(&seg(1000)), "the SYN the SYN-ACK answered");
+        assert!(h.c.reused_by(&seg(7777)), "another SYN");
+        h.send(false, S, 1000, 0, 0);
+        assert!(!h.a_orig);
+        assert_eq!(h.zeek(), (ConnState::S1, "Hs^".to_string()));
+        h.send(false, A, 1001, 5001, 0);
+        assert_eq!(h.zeek(), (ConnState::S1, "Hs^A".to_string()));
     }
 
     #[test]
@@ -713,25 +1113,134 @@ mod test {
         assert_eq!(s.zeek().0, ConnState::OTH);
     }
 
+    /// Zeek's retransmission (`update_last_seq`, `DidRxmit`): a segment with payload that ends
+    /// at or before the highest end seen; `T` at the 1st, 10th, 100th... (`ScaledHistoryEntry`).
     #[test]
-    fn retransmissions_are_counted_once_per_range() {
+    fn retransmissions_are_segments_whose_payload_was_seen() {
         let mut s = Script::new();
         s.handshake();
         s.send(false, PA, 100);
-        // Resend the same 100 bytes.
-        s.seq[0] -= 100;
+        // Resend the same 100 bytes, twice.
+        s.rewind(false, 100);
         s.send(false, PA, 100);
-        s.seq[0] -= 100;
+        s.rewind(false, 100);
         s.send(false, PA, 100);
         let c = s.c.as_ref().unwrap();
         assert_eq!((c.orig.retrans, c.orig.bytes, c.orig.pkts), (2, 100, 5));
         assert_eq!(c.history(), "ShADT");
-        // A retransmitted SYN is a retransmission, not a new S.
+        // A segment reaching past what was seen is new data, even if it overlaps.
+        s.rewind(false, 50);
+        s.send(false, PA, 100);
+        assert_eq!(s.retrans(), (2, 0));
+        // Eight more resends make the tenth: a second T.
+        for _ in 0..8 {
+            s.rewind(false, 100);
+            s.send(false, PA, 100);
+        }
+        assert_eq!((s.retrans(), s.zeek().1.as_str()), ((10, 0), "ShADTT"));
+    }
+
+    /// What Zeek does not count: a repeated SYN, a repeated FIN, a keep-alive (one below the next
+    /// sequence number, no payload) and a duplicate ACK carry no payload, so no `T`.
+    #[test]
+    fn repeated_control_segments_are_not_retransmissions() {
         let mut s = Script::new();
         s.send(false, S, 0);
-        s.seq[0] = 1000;
+        s.rewind(false, 1);
         s.send(false, S, 0);
-        assert_eq!((s.zeek().1.as_str(), s.c.as_ref().unwrap().orig.retrans), ("ST", 1));
+        assert_eq!((s.zeek().1.as_str(), s.retrans()), ("S", (0, 0)));
+        s.send(true, SA, 0);
+        s.send(false, A, 0);
+        s.send(true, PA, 10);
+        // Duplicate ACKs.
+        s.send(false, A, 0);
+        s.send(false, A, 0);
+        // A keep-alive: the last byte's sequence number, no payload.
+        s.rewind(false, 1);
+        s.send(false, A, 0);
+        s.seq[0] += 1;
+        // A FIN and its repeat.
+        s.send(false, FA, 0);
+        s.rewind(false, 1);
+        s.send(false, FA, 0);
+        assert_eq!(s.retrans(), (0, 0));
+        assert_eq!(s.zeek().1, "ShAdF");
+    }
+
+    /// A RST after both ends sent their FIN leaves SF: Zeek's closed endpoint takes no RST once
+    /// its peer closed too (`UpdateClosedState`), and a FIN answering a FIN-then-RST turns the
+    /// RST back into a close (`UpdateEstablishedState`). The history is the one of Zeek's
+    /// `core/tcp/fin-rst-timeout.zeek` baseline, `ShADadtFRfr`, conn_state SF.
+    #[test]
+    fn rst_after_the_close_keeps_sf() {
+        let mut s = Script::new();
+        s.handshake();
+        s.send(false, FA, 0);
+        s.send(true, FA, 0);
+        s.send(false, A, 0);
+        s.send(false, RA, 0);
+        assert_eq!(s.zeek(), (ConnState::SF, "ShAFfR".to_string()));
+        let mut s = Script::new();
+        s.handshake();
+        s.send(false, PA, 10);
+        s.send(true, A, 0);
+        s.send(true, PA, 20);
+        s.rewind(true, 20);
+        s.send(true, PA, 20);
+        s.send(false, FA, 0);
+        s.send(false, RA, 0);
+        assert_eq!(s.zeek().0, ConnState::RSTO, "a RST before the peer's FIN aborts");
+        s.send(true, FA, 0);
+        s.send(true, R, 0);
+        assert_eq!(s.zeek(), (ConnState::SF, "ShADadtFRfr".to_string()));
+    }
+
+    /// A connection seen from one side only (the client's packets): Zeek's responder stays
+    /// inactive, so S0 while the client is in its handshake and SH once it sends a FIN.
+    #[test]
+    fn half_duplex_client_side_is_s0_then_sh() {
+        let mut s = Script::new();
+        s.send(false, S, 0);
+        s.ack[0] = 5001;
+        s.send(false, A, 0);
+        s.send(false, PA, 100);
+        assert_eq!(s.zeek(), (ConnState::S0, "SAD".to_string()));
+        s.send(false, FA, 0);
+        assert_eq!(s.zeek(), (ConnState::SH, "SADF".to_string()));
+    }
+
+    /// A connection seen from the server's side only, its first packet data from a likely
+    /// server port: flipped, the originator inactive, so OTH, and SHR after the server's FIN.
+    #[test]
+    fn half_duplex_server_side_is_oth_then_shr() {
+        let mut s = Script::flipped();
+        s.send(true, PA, 100);
+        assert_eq!(s.zeek(), (ConnState::OTH, "^d".to_string()));
+        s.send(true, FA, 0);
+        assert_eq!(s.zeek(), (ConnState::SHR, "^df".to_string()));
+    }
+
+    /// History letters with two of SYN, FIN and RST: `I` for FIN and RST, `Q` for SYN with
+    /// either, each once per side and instead of the single letters (`update_history`).
+    #[test]
+    fn multi_flag_letters() {
+        let mut s = Script::new();
+        s.send(false, S | FIN, 0);
+        s.send(false, S | FIN, 0);
+        assert_eq!(s.zeek().1, "Q");
+        let mut s = Script::new();
+        s.handshake();
+        s.send(false, FIN | R, 0);
+        s.send(true, FIN | RA, 0);
+        assert_eq!(s.zeek().1, "ShAIi");
+        // An F or R again only for a new sequence number.
+        let mut s = Script::new();
+        s.handshake();
+        s.send(false, R, 0);
+        s.send(false, R, 0);
+        s.seq[0] += 5;
+        s.send(false, R, 0);
+        assert_eq!(s.zeek().1, "ShARR");
     }
 
     #[test]
@@ -746,30 +1255,35 @@ mod test {
         assert_eq!(s.zeek().1, "ShADGaw");
     }
 
+    /// Zeek's `IsReuse`: a SYN on an open connection is a new one unless it carries the
+    /// originator's ISN (a retransmission); once either side closed (FIN or RST), any SYN is.
     #[test]
-    fn reuse_needs_a_closed_connection_and_a_new_isn() {
+    fn reuse_follows_zeeks_rule() {
         let mut s = Script::new();
         s.send(false, S, 0);
-        let retrans = Seg { flags: S, seq: 1000, ..Seg::default() };
-        assert!(!s.c.as_ref().unwrap().reused_by(false, &retrans));
+        assert!(!s.reused(S, 1000), "same ISN: a retransmission");
+        assert!(s.reused(S, 777), "another ISN: another attempt");
+        assert!(!s.reused(A, 777), "no SYN, no new connection");
         s.send(true, RA, 0);
-        assert!(!s.c.as_ref().unwrap().reused_by(false, &retrans), "same ISN: a retransmission");
-        let fresh = Seg { flags: S, seq: 777, ..Seg::default() };
-        assert!(s.c.as_ref().unwrap().reused_by(false, &fresh));
-        // An unanswered attempt followed by a SYN with a new ISN: a new attempt.
+        assert!(s.reused(S, 1000), "after the RST even the same ISN starts anew");
+        // Open: only another ISN.
         let mut s = Script::new();
-        s.send(false, S, 0);
-        assert!(s.c.as_ref().unwrap().reused_by(false, &fresh));
-        // Once answered and open, a stray SYN is part of the connection.
-        s.send(true, SA, 0);
-        s.send(false, A, 0);
-        assert!(!s.c.as_ref().unwrap().reused_by(false, &fresh));
+        s.handshake();
+        assert!(!s.reused(S, 1000));
+        assert!(s.reused(S, 777));
+        // A SYN-ACK only while the originator has sent nothing.
+        assert!(!s.reused(SA, 777));
+        // Half-closed is closed.
+        s.send(true, FA, 0);
+        assert!(s.reused(S, 1000));
     }
 
     #[test]
     fn tracked_state_is_small() {
-        // The per-connection cost the table pays (plus the key, links and a hash slot).
-        assert!(std::mem::size_of::<Conn>() <= 160, "Conn is {} bytes", std::mem::size_of::<Conn>());
+        // The per-connection cost the table pays (plus the key, links and a hash slot): Zeek's
+        // state and last sequence number of each end cost 16 bytes over RFC 793's alone, and the
+        // pointer to the reassembled streams (null unless `--reassemble`) 8 more.
+        assert!(std::mem::size_of::<Conn>() <= 184, "Conn is {} bytes", std::mem::size_of::<Conn>());
     }
 }
 

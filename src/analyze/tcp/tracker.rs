@@ -17,13 +17,16 @@
 
 use std::net::IpAddr;
 
-use super::conn::{class, Conn};
+use super::conn::{class, Conn, Kind};
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
+use crate::analyze::stream::reassembly::Origin;
+use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
-use crate::decode::key::IPPROTO_TCP;
+use super::zeek;
+use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
-use crate::report::{Event, Report};
+use crate::report::{Event, Report, Weird};
 use crate::source::Ts;
 
 /// Which connections the table shows (totals always count every connection).
@@ -65,6 +68,8 @@ pub struct ConnConfig {
     pub idle_timeout: f64,
     /// How long a UDP flow may stay idle, seconds.
     pub udp_timeout: f64,
+    /// How long an ICMP flow may stay idle, seconds.
+    pub icmp_timeout: f64,
     /// Keep each connection's state timeline.
     pub timeline: bool,
     /// Rows kept for the table.
@@ -81,6 +86,8 @@ pub struct ConnConfig {
     pub records: bool,
     /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
+    /// Reassemble every TCP connection's stream (`--reassemble all`), with these caps.
+    pub streams: Option<StreamConfig>,
 }
 
 impl ConnConfig {
@@ -123,6 +130,7 @@ impl ConnConfig {
         t[class::OPEN as usize] = secs_ns(self.idle_timeout);
         t[class::CLOSED as usize] = secs_ns(self.time_wait);
         t[class::UDP as usize] = secs_ns(self.udp_timeout);
+        t[class::ICMP as usize] = secs_ns(self.icmp_timeout);
         t
     }
 }
@@ -134,7 +142,8 @@ fn expiry_end(class: u8) -> End {
         class::HALF_OPEN => End::HalfOpenTimeout,
         class::OPEN => End::IdleTimeout,
         class::CLOSED => End::TimeWaitExpired,
-        _ => End::UdpTimeout,
+        class::UDP => End::UdpTimeout,
+        _ => End::IcmpTimeout,
     }
 }
 
@@ -195,85 +204,91 @@ enum Tracked {
     Conn(Box<Conn>),
 }
 
-/// The first packet of a connection, as the tracker took it.
+/// The first packet of a connection, as the tracker took it (its flow key beside it in the
+/// table).
 #[derive(Debug, Clone, Copy)]
 struct First {
     seg: Seg,
     now: i64,
     /// Whether the packet went from endpoint `a` to `b` of the flow key.
     from_a: bool,
-    tcp: bool,
+}
+
+/// Whether `addr` (as a flow key holds it) is the IPv4 broadcast address, which Zeek never makes
+/// an originator.
+fn broadcast(addr: &[u8; 16], v6: bool) -> bool {
+    !v6 && addr.get(..4) == Some(&[255u8; 4][..])
 }
 
 impl First {
-    /// The connection after its first packet: exactly what the tracker made of it then, since
-    /// that depends on nothing but the packet, its time and the settings.
-    fn conn(&self, timeline: bool) -> Conn {
-        let (mut c, sender_is_orig) = if self.tcp {
-            Conn::new_tcp(&self.seg, self.now, timeline)
-        } else {
-            (Conn::new_udp(self.now), true)
+    /// The connection of flow `key` after its first packet: exactly what the tracker made of it
+    /// then, since that depends on nothing but the packet, its key, its time and the settings.
+    fn conn(&self, key: &FlowKey, timeline: bool) -> Conn {
+        let (sport, dport, dst) =
+            if self.from_a { (key.a_port, key.b_port, &key.b_addr) } else { (key.b_port, key.a_port, &key.a_addr) };
+        let flip = zeek::flip_first(key.proto, self.seg.flags, sport, dport, broadcast(dst, key.v6));
+        let (mut c, sender_is_orig) = match key.proto {
+            IPPROTO_TCP => Conn::new_tcp(&self.seg, self.now, timeline, flip),
+            IPPROTO_UDP => (Conn::new_udp(self.now, flip), !flip),
+            _ => (Conn::new_icmp(self.now), true),
         };
         c.orig_is_a = self.from_a == sender_is_orig;
         let from_resp = self.from_a != c.orig_is_a;
-        if self.tcp {
-            c.segment(from_resp, &self.seg, self.now);
-        } else {
-            c.udp_datagram(from_resp, &self.seg);
-        }
+        c.packet(from_resp, &self.seg, self.now);
         c
     }
 
-    /// Whether the packet is the usual first one, a SYN alone (no ACK, FIN or RST), whose
+    /// Whether the packet is the usual first one, a TCP SYN alone (no ACK, FIN or RST), whose
     /// connection's class and state are known without making it (`a_lone_syn_is_known_ahead`
     /// holds them equal to the connection's for every flag combination).
-    fn lone_syn(&self) -> bool {
-        self.tcp && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
+    fn lone_syn(&self, key: &FlowKey) -> bool {
+        key.proto == IPPROTO_TCP
+            && self.seg.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::FIN | tcpflag::RST) == tcpflag::SYN
     }
 
     /// [`Conn::class`] of [`First::conn`]. Like the state, it does not depend on whether the
     /// timeline is kept, so the connection is made for it without one.
-    fn class(&self) -> u8 {
-        if self.lone_syn() {
+    fn class(&self, key: &FlowKey) -> u8 {
+        if self.lone_syn(key) {
             class::SYN
         } else {
-            self.conn(false).class()
+            self.conn(key, false).class()
         }
     }
 }
 
 impl Tracked {
-    /// The connection, made from its first packet if that is all there is.
-    fn into_conn(self, timeline: bool) -> Conn {
+    /// The connection of flow `key`, made from its first packet if that is all there is.
+    fn into_conn(self, key: &FlowKey, timeline: bool) -> Conn {
         match self {
-            Tracked::First(f) => f.conn(timeline),
+            Tracked::First(f) => f.conn(key, timeline),
             Tracked::Conn(c) => *c,
         }
     }
 
     /// [`closing_state`] of the connection: a lone SYN's attempt is S0 whatever ended it
     /// (TIME_WAIT, the one end that changes a state, never runs on an attempt).
-    fn closing_state(&mut self, end: End, last_ns: i64, timeout: i64) -> ConnState {
+    fn closing_state(&mut self, key: &FlowKey, end: End, last_ns: i64, timeout: i64) -> ConnState {
         match self {
-            Tracked::First(f) if f.lone_syn() && end != End::TimeWaitExpired => ConnState::S0,
-            Tracked::First(f) => closing_state(&mut f.conn(false), end, last_ns, timeout),
+            Tracked::First(f) if f.lone_syn(key) && end != End::TimeWaitExpired => ConnState::S0,
+            Tracked::First(f) => closing_state(&mut f.conn(key, false), end, last_ns, timeout),
             Tracked::Conn(c) => closing_state(c, end, last_ns, timeout),
         }
     }
 
     /// The connection, for reading its state and counts (one made from its first packet keeps
     /// no timeline).
-    fn view(&self) -> std::borrow::Cow<'_, Conn> {
+    fn view(&self, key: &FlowKey) -> std::borrow::Cow<'_, Conn> {
         match self {
-            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(false)),
+            Tracked::First(f) => std::borrow::Cow::Owned(f.conn(key, false)),
             Tracked::Conn(c) => std::borrow::Cow::Borrowed(c),
         }
     }
 
     /// The connection, kept whole from now on (always Some).
-    fn conn_mut(&mut self, timeline: bool) -> Option<&mut Conn> {
+    fn conn_mut(&mut self, key: &FlowKey, timeline: bool) -> Option<&mut Conn> {
         if let Tracked::First(f) = self {
-            *self = Tracked::Conn(Box::new(f.conn(timeline)));
+            *self = Tracked::Conn(Box::new(f.conn(key, timeline)));
         }
         match self {
             Tracked::Conn(c) => Some(c),
@@ -287,17 +302,22 @@ impl Tracked {
 struct Tally {
     tcp: u64,
     udp: u64,
+    icmp: u64,
     by_state: [u64; ConnState::ALL.len()],
     by_end: [u64; End::LEFT.len()],
     /// Those that passed the filters.
     matched: u64,
+    /// What their reassembled streams counted.
+    streams: StreamTally,
 }
 
 impl Tally {
     /// Adds `other`'s counts to these.
     fn merge(&mut self, other: &Tally) {
+        self.streams.merge(&other.streams);
         self.tcp += other.tcp;
         self.udp += other.udp;
+        self.icmp += other.icmp;
         self.matched += other.matched;
         for (a, b) in self.by_state.iter_mut().zip(other.by_state) {
             *a += b;
@@ -317,10 +337,10 @@ impl Tally {
 
     /// Counts one connection by protocol and state only (the live view's open connections).
     fn count(&mut self, proto: u8, state: ConnState) {
-        if proto == IPPROTO_TCP {
-            self.tcp += 1;
-        } else {
-            self.udp += 1;
+        match proto {
+            IPPROTO_TCP => self.tcp += 1,
+            IPPROTO_UDP => self.udp += 1,
+            _ => self.icmp += 1,
         }
         if let Some(n) = self.by_state.get_mut(state.index()) {
             *n += 1;
@@ -353,6 +373,8 @@ pub struct ConnTracker {
     /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
     /// index entries it asked for: at the next call it asks for their nodes.
     warmed: Vec<(usize, u64)>,
+    /// Out-of-order bytes this shard's streams may still hold, of its share of the budget.
+    stream_budget: usize,
 }
 
 impl ConnTracker {
@@ -366,6 +388,7 @@ impl ConnTracker {
                 FlowTable::new(if owned { partition_cap(cfg.max_conns, p, n) } else { 1 }, timeouts)
             })
             .collect();
+        let cfg_budget = cfg.streams.map_or(0, |st| st.budget / shards.max(1));
         ConnTracker {
             parts,
             cfg,
@@ -380,6 +403,7 @@ impl ConnTracker {
             rows: Vec::new(),
             rows_bound: None,
             warmed: Vec::new(),
+            stream_budget: cfg_budget,
         }
     }
 
@@ -410,6 +434,11 @@ impl ConnTracker {
         Some(all)
     }
 
+    /// Whether it takes TCP payloads (streams are reassembled).
+    pub fn wants_payloads(&self) -> bool {
+        self.cfg.streams.is_some()
+    }
+
     /// Connections in the table now (of the partitions this shard owns).
     pub fn tracked(&self) -> usize {
         self.live
@@ -430,13 +459,16 @@ impl ConnTracker {
     fn emit(&mut self, p: usize, g: Gone<Tracked>, end: End, key: Option<u64>, out: &mut dyn FnMut(Option<u64>, Event)) {
         self.live = self.live.saturating_sub(1);
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
+        if let Tracked::Conn(c) = &mut val {
+            end_streams(c, self.cfg.streams.as_ref(), &mut self.stream_budget, &mut self.tally.streams);
+        }
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
-            self.tally.add(flow.proto, val.closing_state(end, last_ns, timeout), end);
+            self.tally.add(flow.proto, val.closing_state(&flow, end, last_ns, timeout), end);
             self.tally.matched += 1;
             return;
         }
-        let mut c = val.into_conn(self.cfg.timeline);
+        let mut c = val.into_conn(&flow, self.cfg.timeline);
         let state = closing_state(&mut c, end, last_ns, timeout);
         self.tally.add(flow.proto, state, end);
         let rec = record(&flow, &c, last_ns, end, c.transitions());
@@ -476,8 +508,9 @@ impl ConnTracker {
         }
     }
 
-    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`.
-    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, out: &mut Events) {
+    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`, with its captured
+    /// payload when streams are reassembled.
+    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, payload: Option<(&[u8], Origin)>, out: &mut Events) {
         let seq = self.seq;
         let timeline = self.cfg.timeline;
         let Some(table) = self.parts.get_mut(p) else { return };
@@ -491,10 +524,10 @@ impl ConnTracker {
                     (g, end)
                 })
             } else {
-                let reused = table
-                    .get_mut(s)
-                    .and_then(|(_, t)| t.conn_mut(timeline))
-                    .is_some_and(|c| x.tcp && c.reused_by(x.from_a != c.orig_is_a, &x.seg));
+                // Only a SYN may start a new connection: other packets skip the test.
+                let reused = x.tcp
+                    && x.seg.flags & tcpflag::SYN != 0
+                    && table.get_mut(s).and_then(|(k, t)| t.view(k).reused_by(&x.seg).then_some(())).is_some();
                 if reused { table.remove(s).map(|g| (g, End::Reused)) } else { None }
             };
             if let Some((g, end)) = gone {
@@ -509,22 +542,34 @@ impl ConnTracker {
             if let Some(g) = self.parts.get_mut(p).filter(|t| t.is_full()).and_then(|t| t.evict_oldest()) {
                 self.emit(p, g, End::Evicted, None, &mut |_, e| out.push(e));
             }
-            let first = First { seg: x.seg, now, from_a: x.from_a, tcp: x.tcp };
-            let class = first.class();
+            let first = First { seg: x.seg, now, from_a: x.from_a };
+            let mut class = first.class(&x.key);
+            let mut val = Tracked::First(first);
+            // A first packet with bytes for a stream makes the connection at once, to hold them.
+            if let (Some(cfg), Some((bytes, origin))) = (self.cfg.streams.as_ref(), payload.filter(|(b, _)| x.tcp && !b.is_empty())) {
+                let mut c = first.conn(&x.key, timeline);
+                let from_resp = x.from_a != c.orig_is_a;
+                if let Some(e) = feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                    out.push(e);
+                }
+                class = c.class();
+                val = Tracked::Conn(Box::new(c));
+            }
             if let Some(t) = self.parts.get_mut(p) {
-                t.insert(x.key, x.hash, Tracked::First(first), now, class, seq);
+                t.insert(x.key, x.hash, val, now, class, seq);
                 self.live += 1;
                 self.peak = self.peak.max(self.live);
             }
             return;
         };
         let Some(table) = self.parts.get_mut(p) else { return };
-        let Some(c) = table.get_mut(slot).and_then(|(_, t)| t.conn_mut(timeline)) else { return };
+        let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) else { return };
         let from_resp = x.from_a != c.orig_is_a;
-        if x.tcp {
-            c.segment(from_resp, &x.seg, now);
-        } else {
-            c.udp_datagram(from_resp, &x.seg);
+        c.packet(from_resp, &x.seg, now);
+        if let (Some(cfg), Some((bytes, origin)), true) = (self.cfg.streams.as_ref(), payload, x.tcp) {
+            if let Some(e) = feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                out.push(e);
+            }
         }
         let class = c.class();
         table.touch(slot, now, class, seq);
@@ -536,14 +581,19 @@ impl ConnTracker {
     fn count_left(&mut self) {
         let now = self.last_ns;
         let threads = self.cfg.end_threads.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let streams = self.cfg.streams.as_ref();
         let count = |tables: &mut [FlowTable<Tracked>]| {
             let mut tally = Tally::default();
             for t in tables {
                 let timeouts = t.timeouts();
                 t.drain_each(|key, tracked, last_ns, class| {
+                    if let Tracked::Conn(c) = tracked {
+                        // The budget is spent: what is held is given back to no one.
+                        end_streams(c, streams, &mut usize::MAX.clone(), &mut tally.streams);
+                    }
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
-                    tally.add(key.proto, tracked.closing_state(end, last_ns, timeout), end);
+                    tally.add(key.proto, tracked.closing_state(key, end, last_ns, timeout), end);
                     tally.matched += 1;
                 });
             }
@@ -629,6 +679,34 @@ impl ConnTracker {
 
 impl Analyzer for ConnTracker {
     fn packet(&mut self, x: &Input, out: &mut Events) {
+        self.packet_with(x, None, out);
+    }
+
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        if self.counts_only() {
+            self.count_left();
+        } else {
+            self.report_left(out);
+        }
+        self.trim_rows();
+        let rows = std::mem::take(&mut self.rows);
+        report.conns = Some(self.summary(&self.tally, rows));
+        if let Some(cfg) = &self.cfg.streams {
+            let mut t = self.tally.streams;
+            t.cap_per_direction = cfg.caps.held as u64;
+            t.cap_total = cfg.budget as u64;
+            report.streams = Some(t);
+        }
+    }
+
+    fn snapshot(&self, report: &mut Report) {
+        report.conns = Some(self.open_summary());
+    }
+}
+
+impl ConnTracker {
+    /// A frame, with its TCP payload (the captured bytes) when streams are reassembled.
+    pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.last_ns = self.last_ns.max(now);
@@ -644,24 +722,53 @@ impl Analyzer for ConnTracker {
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if self.owns(p) {
-            self.flow_packet(p, f, now, out);
+            let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+            self.flow_packet(p, f, now, payload, out);
         }
     }
+}
 
-    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
-        if self.counts_only() {
-            self.count_left();
-        } else {
-            self.report_left(out);
-        }
-        self.trim_rows();
-        let rows = std::mem::take(&mut self.rows);
-        report.conns = Some(self.summary(&self.tally, rows));
+/// A segment's bytes into its connection's streams, made when the first bytes come; the budget
+/// is this shard's. The first bytes of the connection sent again with different content are a
+/// weird (Zeek's `rexmit_inconsistency`, once a connection).
+fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, cfg: &StreamConfig, budget: &mut usize) -> Option<Event> {
+    let Sent { from_resp, seg, payload: bytes, origin } = sent;
+    if c.streams.is_none() && bytes.is_empty() && seg.flags & tcpflag::SYN == 0 {
+        // Nothing to hold yet: a stream starts with a SYN or with bytes.
+        return None;
     }
+    let bases = [c.orig.stream_base(), c.resp.stream_base()];
+    let s = c.streams.get_or_insert_with(|| Box::new(Streams::new(bases)));
+    let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    s.segment(sent, cfg, budget, &mut |_, _| {});
+    let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    if before > 0 || after == 0 {
+        return None;
+    }
+    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+    Some(Event::Weird(Box::new(Weird {
+        ts: origin.ts.as_secs_f64(),
+        uid: uid(key, c.start_ns),
+        orig_h: oh,
+        orig_p: op,
+        resp_h: rh,
+        resp_p: rp,
+        name: "rexmit_inconsistency",
+        addl: format!(
+            "the {} sent {} again with different content (frame {}); the first copy kept",
+            if from_resp { "responder" } else { "originator" },
+            crate::output::count(after, "byte", "bytes"),
+            origin.frame
+        ),
+        frame: origin.frame,
+    })))
+}
 
-    fn snapshot(&self, report: &mut Report) {
-        report.conns = Some(self.open_summary());
-    }
+/// A connection left: its streams give up what they held, and are counted.
+fn end_streams(c: &mut Conn, cfg: Option<&StreamConfig>, budget: &mut usize, tally: &mut StreamTally) {
+    let (Some(cfg), Some(mut s)) = (cfg, c.streams.take()) else { return };
+    s.finish(cfg, budget, &mut |_, _| {});
+    tally.add(&s);
 }
 
 impl LookAhead for ConnTracker {
@@ -691,6 +798,27 @@ impl LookAhead for ConnTracker {
     }
 }
 
+/// One connection as it stands, for the views that follow a single connection (`follow`,
+/// `ladder`).
+impl ConnTracker {
+    /// The connection a flow's packets belong to now (as the tracker left it after the last
+    /// packet it took): its uid, and the connection.
+    pub fn current(&self, f: &FlowSeg) -> Option<(String, std::borrow::Cow<'_, Conn>)> {
+        let p = partition(f.hash, self.parts.len());
+        let table = self.parts.get(p)?;
+        let (key, t) = table.get(table.find_hashed(&f.key, f.hash)?)?;
+        let start = match t {
+            Tracked::First(first) => first.now,
+            Tracked::Conn(c) => c.start_ns,
+        };
+        let c = match t {
+            Tracked::First(first) => std::borrow::Cow::Owned(first.conn(key, self.cfg.timeline)),
+            Tracked::Conn(c) => std::borrow::Cow::Borrowed(&**c),
+        };
+        Some((uid(key, start), c))
+    }
+}
+
 /// The live view (`capture --conns`): read-only, so a redraw never changes the analysis.
 impl ConnTracker {
     /// The summary as it stands now: totals over every connection so far (those that left the
@@ -704,7 +832,7 @@ impl ConnTracker {
         let mut open: Vec<(i64, u64, &FlowKey, &Tracked, i64)> = Vec::with_capacity(self.live);
         for t in &self.parts {
             for (key, tracked, last_ns) in t.iter() {
-                let c = tracked.view();
+                let c = tracked.view(key);
                 tally.count(key.proto, c.conn_state());
                 open.push((c.start_ns, key.hash64(), key, tracked, last_ns));
             }
@@ -719,7 +847,7 @@ impl ConnTracker {
                 matched = open.len() as u64;
                 break;
             }
-            let rec = record(key, &t.view(), last_ns, End::Open, Vec::new());
+            let rec = record(key, &t.view(key), last_ns, End::Open, Vec::new());
             if !self.cfg.matches(&rec) {
                 continue;
             }
@@ -739,6 +867,7 @@ impl ConnTracker {
         ConnSummary {
             tcp: tally.tcp,
             udp: tally.udp,
+            icmp: tally.icmp,
             by_state: ConnState::ALL.iter().zip(tally.by_state.iter()).filter(|(_, n)| **n > 0).map(|(s, n)| (*s, *n)).collect(),
             by_end: End::LEFT.iter().zip(tally.by_end.iter()).filter(|(_, n)| **n > 0).map(|(e, n)| (*e, *n)).collect(),
             evicted: tally.by_end.get(End::Evicted.index()).copied().unwrap_or(0),
@@ -757,7 +886,7 @@ impl ConnTracker {
 fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transition>) -> ConnRecord {
     let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
     let (rtt1, rtt2) = c.handshake_rtt();
-    let tcp = key.proto == IPPROTO_TCP;
+    let tcp = c.kind == Kind::Tcp;
     ConnRecord {
         ts: ns_ts(c.start_ns).as_secs_f64(),
         uid: uid(key, c.start_ns),
@@ -765,7 +894,11 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         orig_p: op,
         resp_h: rh,
         resp_p: rp,
-        proto: if tcp { "tcp" } else { "udp" },
+        proto: match c.kind {
+            Kind::Tcp => "tcp",
+            Kind::Udp => "udp",
+            Kind::Icmp => "icmp",
+        },
         duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
         orig_bytes: c.orig.bytes,
         resp_bytes: c.resp.bytes,
@@ -806,6 +939,7 @@ mod test {
             half_open_timeout: 60.0,
             idle_timeout: 300.0,
             udp_timeout: 60.0,
+            icmp_timeout: 60.0,
             timeline: false,
             max_rows: 1000,
             state: None,
@@ -813,6 +947,7 @@ mod test {
             host: None,
             records: true,
             end_threads: 1,
+            streams: None,
         }
     }
 
@@ -911,40 +1046,47 @@ mod test {
 
     #[test]
     fn a_lone_syn_is_known_ahead() {
-        // Every flag combination, with and without payload, either way along the key, TCP and
-        // UDP: the class and the closing state told without making the connection (or by making
-        // it without a timeline) are the ones of the connection made from the packet.
+        // Every flag combination, with and without payload, either way along the key, TCP, UDP
+        // and ICMP, between ports Zeek flips or not: the class and the closing state told
+        // without making the connection (or by making it without a timeline) are the ones of
+        // the connection made from the packet.
         let mut lone = 0;
+        let keys: Vec<FlowKey> = [(IPPROTO_TCP, 80, 40000), (IPPROTO_TCP, 40000, 40001), (IPPROTO_UDP, 53, 5353), (1, 8, 0)]
+            .into_iter()
+            .map(|(proto, a, b)| FlowKey::new(proto, CLIENT.into(), a, SERVER.into(), b).0)
+            .collect();
         for flags in 0..=u8::MAX {
             for len in [0, 7] {
                 for from_a in [false, true] {
-                    for tcp in [false, true] {
+                    for key in &keys {
                         let seg = Seg { flags, seq: 1000, ack: 77, len, window: 512, ip_len: 40 + len, frame_len: 54 + len };
-                        let f = First { seg, now: 5_000, from_a, tcp };
+                        let f = First { seg, now: 5_000, from_a };
+                        let p = key.proto;
                         // With the timeline kept (`-V`) or not: it changes no state.
                         for timeline in [false, true] {
-                            let c = f.conn(timeline);
-                            assert_eq!(f.class(), c.class(), "class, flags {flags:#04x} len {len} tcp {tcp}");
+                            let c = f.conn(key, timeline);
+                            assert_eq!(f.class(key), c.class(), "class, flags {flags:#04x} len {len} proto {p}");
                             for end in End::LEFT {
                                 let t = 60_000_000_000;
                                 let want = closing_state(&mut c.clone(), end, 5_000, t);
-                                let got = Tracked::First(f).closing_state(end, 5_000, t);
-                                assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} tcp {tcp}");
+                                let got = Tracked::First(f).closing_state(key, end, 5_000, t);
+                                assert_eq!(got, want, "state at {end}, flags {flags:#04x} len {len} proto {p}");
                             }
                         }
-                        lone += usize::from(f.lone_syn());
+                        lone += usize::from(f.lone_syn(key));
                     }
                 }
             }
         }
-        // Sanity: the shortcut was taken (SYN with any of PSH, URG, ECE, CWR, and none).
-        assert_eq!(lone, 16 * 2 * 2);
+        // Sanity: the shortcut was taken (SYN with any of PSH, URG, ECE, CWR, and none), on both
+        // TCP keys.
+        assert_eq!(lone, 16 * 2 * 2 * 2);
     }
 
     #[test]
     fn a_first_packet_takes_less_room_than_a_connection() {
         // What the table keeps of a connection until its second packet (a scan's or a flood's
-        // connections never have one): the packet, not the 160-byte connection.
+        // connections never have one): the packet, not the 176-byte connection.
         assert!(std::mem::size_of::<Tracked>() <= 40, "Tracked is {} bytes", std::mem::size_of::<Tracked>());
     }
 

@@ -1,36 +1,44 @@
-//! Zeek's summary of a TCP connection (`conn_state`) as a pure function of its two endpoints, as
-//! Zeek derives it from its own `TCP_Endpoint`s.
+//! Zeek's rules for connection records, each a pure function, so that `inspect`'s conn.log
+//! agrees with Zeek's: the endpoint states Zeek keeps beside RFC 793's and the `conn_state` it
+//! derives from them (`conn_state` in `scripts/base/protocols/conn/main.zeek`), which end of a
+//! new connection it takes for the originator (`WantConnection` in
+//! `src/packet_analysis/protocol/tcp/TCP.cc` and `udp/UDP.cc`, with `likely_server_ports`), and
+//! the history pattern of `RSTOS0`.
 
+use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::report::conn::ConnState;
 
-/// An endpoint's state in Zeek's coarser terms, the inputs of `conn_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZeekEnd {
-    /// Sent nothing.
-    Inactive,
-    /// Sent a SYN, not established.
-    SynSent,
-    /// Sent a SYN-ACK without having seen a SYN.
-    SynAckSent,
-    /// Seen only mid-stream (no SYN from it).
-    Partial,
-    /// Handshake done.
-    Established,
+/// A TCP endpoint's state as Zeek keeps it (`TCP_ENDPOINT_*` in `TCP_Endpoint.h`): coarser than
+/// RFC 793's, moved by what the endpoint itself sends (`UpdateStateMachine` in
+/// `TCPSessionAdapter.cc`), and the input of `conn_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum ZState {
+    /// Sent nothing yet.
+    #[default]
+    Inactive = 0,
+    /// Sent a SYN.
+    SynSent = 1,
+    /// Sent a SYN-ACK as the originator (the SYN was not seen).
+    SynAckSent = 2,
+    /// Seen only mid-stream: no SYN from it.
+    Partial = 3,
+    /// The handshake was seen (a SYN-ACK from the responder, or an ACK after one).
+    Established = 4,
     /// Sent a FIN.
-    Closed,
+    Closed = 5,
     /// Sent a RST.
-    Reset,
+    Reset = 6,
 }
 
-/// Zeek's `conn_state` for TCP, from the two endpoints (a pure function of its inputs).
-/// `bytes` is whether any payload was seen either way; `syn_then_rst` whether the originator's
-/// history is a SYN followed by a RST with no SYN-ACK, ACK, FIN or data in between.
-pub fn conn_state(o: ZeekEnd, r: ZeekEnd, bytes: bool, syn_then_rst: bool) -> ConnState {
-    use ZeekEnd::*;
+/// Zeek's `conn_state` for TCP from the two endpoints' states; `sizes_zero` is whether neither
+/// end sent payload, `history` the connection's history letters (the `RSTOS0` pattern reads it).
+pub fn conn_state(o: ZState, r: ZState, sizes_zero: bool, history: &[u8]) -> ConnState {
+    use ZState::*;
     let o_inactive = matches!(o, Inactive | Partial);
     let r_inactive = matches!(r, Inactive | Partial);
     if r == Reset {
-        if matches!(o, SynSent | SynAckSent) || (o == Reset && !bytes) {
+        if matches!(o, SynSent | SynAckSent) || (o == Reset && sizes_zero) {
             ConnState::REJ
         } else if o_inactive {
             ConnState::RSTRH
@@ -39,7 +47,7 @@ pub fn conn_state(o: ZeekEnd, r: ZeekEnd, bytes: bool, syn_then_rst: bool) -> Co
         }
     } else if o == Reset {
         if r_inactive {
-            if syn_then_rst { ConnState::RSTOS0 } else { ConnState::OTH }
+            if syn_then_rst(history) { ConnState::RSTOS0 } else { ConnState::OTH }
         } else {
             ConnState::RSTO
         }
@@ -58,6 +66,22 @@ pub fn conn_state(o: ZeekEnd, r: ZeekEnd, bytes: bool, syn_then_rst: bool) -> Co
     }
 }
 
+/// Whether a history is Zeek's `RSTOS0` pattern, `^?S[^HAFGIQ]*R.*`, matched whole: an optional
+/// flip, the originator's SYN, then its RST with no SYN-ACK, ACK, FIN, gap or odd flags from it
+/// in between.
+fn syn_then_rst(history: &[u8]) -> bool {
+    let h = history.strip_prefix(b"^").unwrap_or(history);
+    let Some(rest) = h.strip_prefix(b"S") else { return false };
+    for &c in rest {
+        match c {
+            b'R' => return true,
+            b'H' | b'A' | b'F' | b'G' | b'I' | b'Q' => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Zeek's `conn_state` for UDP: who sent anything.
 pub fn udp_conn_state(orig_sent: bool, resp_sent: bool) -> ConnState {
     match (orig_sent, resp_sent) {
@@ -68,30 +92,129 @@ pub fn udp_conn_state(orig_sent: bool, resp_sent: bool) -> ConnState {
     }
 }
 
+/// Whether `port` of protocol `proto` is in Zeek's `likely_server_ports`: the ports its base
+/// protocol scripts register as server ports (`Analyzer::register_for_ports`, and the `redef
+/// likely_server_ports` of the DNS, HTTP, SSL/DTLS, SSH, SMTP, FTP, IRC, POP3, IMAP, SMB,
+/// DCE-RPC, Kerberos, LDAP, NTP, DHCP, SNMP, Syslog, SIP, RADIUS, RDP, SOCKS, XMPP, Modbus,
+/// DNP3, MQTT, Redis, PostgreSQL, Finger scripts and of the tunnel decoders), as `zeek -r`
+/// loads them by default.
+pub fn likely_server_port(proto: u8, port: u16) -> bool {
+    match proto {
+        IPPROTO_TCP => matches!(
+            port,
+            21 | 22 | 25 | 53 | 79 | 80 | 81 | 88 | 110 | 135 | 139 | 143 | 389 | 443 | 445 | 465 | 502 | 563 | 585
+                | 587 | 614 | 631 | 636 | 989 | 990 | 992 | 993 | 995 | 1080 | 1883 | 2811 | 3128 | 3268 | 3389
+                | 5222 | 5223 | 5269 | 5432 | 6379 | 6666..=6669 | 8000 | 8080 | 8888 | 20000
+        ),
+        IPPROTO_UDP => matches!(
+            port,
+            53 | 67 | 88 | 123 | 137 | 161 | 162 | 389 | 443 | 514 | 1812 | 2123 | 2152 | 3544 | 4789 | 5060 | 5072
+                | 5353 | 5355 | 6081 | 20000
+        ),
+        _ => false,
+    }
+}
+
+/// Whether Zeek makes the receiver of a connection's first packet its originator (and notes
+/// `^` in the history): the packet came from a likely server port (`WantConnection`). For TCP
+/// only a packet other than a plain SYN can be flipped, and when both ports are likely server
+/// ports only one without SYN, towards the higher port. `to_broadcast` is whether the packet
+/// went to the IPv4 broadcast address, which is never made an originator.
+pub fn flip_first(proto: u8, tcp_flags: u8, sport: u16, dport: u16, to_broadcast: bool) -> bool {
+    use crate::decode::tcpflag::{ACK, SYN};
+    if to_broadcast {
+        return false;
+    }
+    match proto {
+        IPPROTO_TCP => {
+            let plain_syn = tcp_flags & (SYN | ACK) == SYN;
+            if plain_syn || !likely_server_port(proto, sport) {
+                false
+            } else if likely_server_port(proto, dport) {
+                tcp_flags & SYN == 0 && sport < dport
+            } else {
+                true
+            }
+        }
+        IPPROTO_UDP => likely_server_port(proto, sport) && !likely_server_port(proto, dport),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
 
     #[test]
     fn zeek_states_table() {
-        use ZeekEnd::*;
-        assert_eq!(conn_state(SynSent, Inactive, false, false), ConnState::S0);
-        assert_eq!(conn_state(Established, Established, true, false), ConnState::S1);
-        assert_eq!(conn_state(Closed, Closed, true, false), ConnState::SF);
-        assert_eq!(conn_state(SynSent, Reset, false, false), ConnState::REJ);
-        assert_eq!(conn_state(Reset, Reset, false, false), ConnState::REJ);
-        assert_eq!(conn_state(Reset, Reset, true, false), ConnState::RSTR);
-        assert_eq!(conn_state(Closed, Established, true, false), ConnState::S2);
-        assert_eq!(conn_state(Established, Closed, true, false), ConnState::S3);
-        assert_eq!(conn_state(Reset, Established, true, false), ConnState::RSTO);
-        assert_eq!(conn_state(Established, Reset, true, false), ConnState::RSTR);
-        assert_eq!(conn_state(Reset, Inactive, false, true), ConnState::RSTOS0);
-        assert_eq!(conn_state(Inactive, Reset, false, false), ConnState::RSTRH);
-        assert_eq!(conn_state(Closed, Inactive, false, false), ConnState::SH);
-        assert_eq!(conn_state(Inactive, Closed, false, false), ConnState::SHR);
-        assert_eq!(conn_state(Partial, Partial, true, false), ConnState::OTH);
+        use ZState::*;
+        assert_eq!(conn_state(SynSent, Inactive, true, b"S"), ConnState::S0);
+        assert_eq!(conn_state(Established, Established, false, b"ShAD"), ConnState::S1);
+        assert_eq!(conn_state(Closed, Closed, false, b"ShADFf"), ConnState::SF);
+        assert_eq!(conn_state(SynSent, Reset, true, b"Sr"), ConnState::REJ);
+        assert_eq!(conn_state(Reset, Reset, true, b"ShRr"), ConnState::REJ);
+        assert_eq!(conn_state(Reset, Reset, false, b"ShADRr"), ConnState::RSTR);
+        assert_eq!(conn_state(Closed, Established, false, b"ShADF"), ConnState::S2);
+        assert_eq!(conn_state(Established, Closed, false, b"ShADf"), ConnState::S3);
+        assert_eq!(conn_state(Reset, Established, false, b"ShADR"), ConnState::RSTO);
+        assert_eq!(conn_state(Established, Reset, false, b"ShADr"), ConnState::RSTR);
+        assert_eq!(conn_state(Reset, Inactive, true, b"SR"), ConnState::RSTOS0);
+        assert_eq!(conn_state(Reset, Inactive, true, b"^SR"), ConnState::RSTOS0);
+        assert_eq!(conn_state(Reset, Inactive, true, b"DR"), ConnState::OTH);
+        assert_eq!(conn_state(Reset, Inactive, true, b"SFR"), ConnState::OTH);
+        assert_eq!(conn_state(Inactive, Reset, true, b"^r"), ConnState::RSTRH);
+        assert_eq!(conn_state(Closed, Inactive, true, b"SF"), ConnState::SH);
+        assert_eq!(conn_state(Inactive, Closed, true, b"^hf"), ConnState::SHR);
+        assert_eq!(conn_state(Partial, Partial, false, b"Dd"), ConnState::OTH);
+        // A SYN-ACK first, from the side Zeek made the originator (not flipped).
+        assert_eq!(conn_state(SynAckSent, Inactive, true, b"H"), ConnState::OTH);
         assert_eq!(udp_conn_state(true, true), ConnState::SF);
         assert_eq!(udp_conn_state(true, false), ConnState::S0);
         assert_eq!(udp_conn_state(false, true), ConnState::SHR);
+    }
+
+    #[test]
+    fn rstos0_pattern_is_zeeks() {
+        for (h, want) in [
+            ("SR", true),
+            ("^SR", true),
+            ("SaR", true),
+            ("STR", true),
+            ("SRr", true),
+            ("ShR", true),
+            ("SHR", false),
+            ("SAR", false),
+            ("SFR", false),
+            ("SGR", false),
+            ("SIR", false),
+            ("SQR", false),
+            ("R", false),
+            ("S", false),
+            ("^^SR", false),
+        ] {
+            assert_eq!(syn_then_rst(h.as_bytes()), want, "{h}");
+        }
+    }
+
+    /// `WantConnection`: a plain SYN is never flipped; a SYN-ACK or mid-stream packet from a
+    /// likely server port to another port is; between two likely server ports only a packet
+    /// without SYN towards the higher port; UDP from a likely server port to another port.
+    #[test]
+    fn first_packet_flips_as_zeek_decides() {
+        use crate::decode::tcpflag::{ACK, FIN, PSH, SYN};
+        assert!(!flip_first(IPPROTO_TCP, SYN, 80, 40000, false));
+        assert!(flip_first(IPPROTO_TCP, SYN | ACK, 80, 40000, false));
+        assert!(flip_first(IPPROTO_TCP, PSH | ACK, 443, 40000, false));
+        assert!(flip_first(IPPROTO_TCP, FIN | ACK, 22, 51000, false));
+        assert!(!flip_first(IPPROTO_TCP, SYN | ACK, 40000, 80, false));
+        assert!(!flip_first(IPPROTO_TCP, ACK, 40000, 41000, false));
+        assert!(!flip_first(IPPROTO_TCP, SYN | ACK, 80, 6669, false));
+        assert!(flip_first(IPPROTO_TCP, ACK, 80, 6669, false));
+        assert!(!flip_first(IPPROTO_TCP, ACK, 6669, 80, false));
+        assert!(flip_first(IPPROTO_UDP, 0, 53, 33000, false));
+        assert!(!flip_first(IPPROTO_UDP, 0, 53, 53, false));
+        assert!(!flip_first(IPPROTO_UDP, 0, 33000, 53, false));
+        assert!(!flip_first(IPPROTO_UDP, 0, 67, 68, true));
+        assert!(flip_first(IPPROTO_UDP, 0, 67, 68, false));
     }
 }

@@ -1,0 +1,333 @@
+//! Connection records that agree with Zeek's conn.log, rule by rule, on real bytes: the captures
+//! `scripts/record_captures.sh` records for these rules (described in `captures/README.md`),
+//! files of the corpus that show a rule, and exact sequences built with etherparse.
+//!
+//! Zeek cannot be installed here and Zeek's own test traces are not in the corpus, so the
+//! expected values are derived from Zeek's rules in its source (each test names the function or
+//! script it holds); where a Zeek test baseline gives a connection's fields, the sequence built
+//! here follows that connection and the test compares with the baseline's fields. Every thread
+//! count gives these captures' records alike (`threads.rs` runs every capture of `captures/`).
+
+use serde_json::Value;
+
+use crate::support::frames::{tcp, ACK, FIN, PSH, RST, SYN};
+use crate::support::pcap::{secs, Pcap};
+use crate::support::{inspect_ok, json_lines, n, s, Need, Test, TempDir, CORPUS};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(a_reused_four_tuple_starts_a_new_connection),
+        trial!(keepalives_and_repeated_control_segments_are_not_retransmissions),
+        trial!(a_rst_after_both_ends_closed_keeps_sf),
+        trial!(the_fin_rst_baseline_sequence_keeps_sf),
+        trial!(one_sided_connections_are_sh_shr_and_s0),
+        trial!(a_connection_picked_up_mid_stream_takes_zeeks_originator),
+        trial!(a_synack_first_is_flipped_as_zeek_does),
+        trial!(udp_from_a_server_port_is_flipped, Need::Corpus),
+        trial!(a_rst_with_payload_is_zeeks_retransmission, Need::Corpus),
+        trial!(icmp_messages_are_flows_as_zeek_pairs_them),
+        trial!(icmpv6_messages_are_flows_too, Need::Corpus),
+    ]
+}
+
+/// The `conn` records of `inspect conns --format json ARGS`, in the order they left the table.
+fn conns(args: &[&str]) -> Vec<Value> {
+    let mut a = vec!["conns", "--format", "json", "--max-rows", "0"];
+    a.extend_from_slice(args);
+    json_lines(&inspect_ok(&a)).into_iter().filter(|v| v["event_type"] == "conn").collect()
+}
+
+/// The records with an end on port `port`, by start time.
+fn on_port(list: &[Value], port: u64) -> Vec<&Value> {
+    let mut v: Vec<&Value> = list.iter().filter(|c| n(&c["id.orig_p"]) == port || n(&c["id.resp_p"]) == port).collect();
+    v.sort_by(|a, b| a["ts"].as_f64().partial_cmp(&b["ts"].as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+    v
+}
+
+/// (conn_state, history, orig_pkts, resp_pkts) of a record.
+fn summary(c: &Value) -> (&str, &str, u64, u64) {
+    (s(&c["conn_state"]), s(&c["history"]), n(&c["orig_pkts"]), n(&c["resp_pkts"]))
+}
+
+/// Port reuse (`TCPSessionAdapter::IsReuse`, called for every packet of a known four-tuple in
+/// `IPBasedAnalyzer::AnalyzePacket`): once either end closed the connection with a FIN or a RST,
+/// a SYN on its four-tuple starts a new connection with a uid of its own, even one with the
+/// old sequence number. `captures/reuse.pcap`: three SYNs from port 40000 with one sequence
+/// number to a closed port, each refused; a refused and then an answered connection from port
+/// 40001; two complete connections in a row from port 40002.
+fn a_reused_four_tuple_starts_a_new_connection() {
+    let list = conns(&["captures/reuse.pcap"]);
+    assert_eq!(list.len(), 7, "{list:?}");
+    let rejected = on_port(&list, 40000);
+    assert_eq!(rejected.len(), 3, "three SYNs with one ISN, three connections");
+    for c in &rejected {
+        assert_eq!(summary(c), ("REJ", "Sr", 1, 1));
+    }
+    let one = on_port(&list, 40001);
+    assert_eq!(one.iter().map(|c| summary(c).0).collect::<Vec<_>>(), ["REJ", "SF"]);
+    assert_eq!(summary(one[1]).1, "ShADadFf");
+    let two = on_port(&list, 40002);
+    assert_eq!(two.iter().map(|c| summary(c)).collect::<Vec<_>>(), [("SF", "ShADadfF", 5, 5), ("SF", "ShADadfF", 5, 5)]);
+    let mut uids: Vec<&str> = list.iter().map(|c| s(&c["uid"])).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), 7, "each connection has its own uid");
+    let reused = list.iter().filter(|c| c["end"] == "reused").count();
+    assert_eq!(reused, 4, "every connection but the last of each four-tuple left for its successor");
+}
+
+/// Retransmissions (`update_last_seq` in `TCPSessionAdapter.cc`, `TCP_Endpoint::DidRxmit`): a
+/// segment with payload ending at or before the highest sequence number seen. Keep-alive probes
+/// (the last byte's sequence number, no payload, as Linux sends them) and their answers carry
+/// no payload, so `captures/keepalive.pcap` has no `T`/`t` and no retransmission counted,
+/// though tshark marks the probes (its check in `scripts/record_captures.sh`).
+fn keepalives_and_repeated_control_segments_are_not_retransmissions() {
+    let list = conns(&["captures/keepalive.pcap"]);
+    let c = on_port(&list, 9000)[0];
+    assert_eq!(summary(c), ("SF", "ShADadFf", 9, 7));
+    assert_eq!((n(&c["orig_retrans"]), n(&c["resp_retrans"])), (0, 0));
+    // Built: a data segment resent twice, a repeated FIN, a duplicate ACK: one T (its
+    // count of 2 scaled: a letter at the first and the tenth), only the data counted.
+    let dir = TempDir::new("zeek-rxmit");
+    let (c_, s_) = ([192, 0, 2, 1], [192, 0, 2, 2]);
+    let seg = |from_c: bool, flags: u8, seq: u32, ack: u32, len: usize| {
+        if from_c {
+            tcp(c_, 40000, s_, 5000).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        } else {
+            tcp(s_, 5000, c_, 40000).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        }
+    };
+    let frames = [
+        seg(true, SYN, 100, 0, 0),
+        seg(false, SYN | ACK, 900, 101, 0),
+        seg(true, ACK, 101, 901, 0),
+        seg(true, PSH | ACK, 101, 901, 50),
+        seg(true, PSH | ACK, 101, 901, 50),
+        seg(true, PSH | ACK, 101, 901, 50),
+        seg(false, ACK, 901, 151, 0),
+        seg(false, ACK, 901, 151, 0),
+        seg(true, FIN | ACK, 151, 901, 0),
+        seg(true, FIN | ACK, 151, 901, 0),
+        seg(false, FIN | ACK, 901, 152, 0),
+        seg(true, ACK, 152, 902, 0),
+    ];
+    let p = write(&dir, "rxmit.pcap", &frames);
+    let c = &conns(&[&p])[0];
+    assert_eq!(summary(c), ("SF", "ShADTaFf", 8, 4));
+    assert_eq!((n(&c["orig_retrans"]), n(&c["resp_retrans"]), n(&c["orig_bytes"])), (2, 0, 50));
+}
+
+/// A RST on a connection both ends closed with their FINs leaves it SF (`UpdateClosedState`: a
+/// closed endpoint takes the RST only while its peer has not closed). `captures/keepalive.pcap`:
+/// the connection on port 40004 closes both ways, then the client sends a RST.
+fn a_rst_after_both_ends_closed_keeps_sf() {
+    let list = conns(&["captures/keepalive.pcap"]);
+    let c = on_port(&list, 40004);
+    assert_eq!(c.len(), 1, "the RST is no new connection");
+    assert_eq!(summary(c[0]), ("SF", "ShADadfFR", 6, 5));
+}
+
+/// The baseline of Zeek's `testing/btest/core/tcp/fin-rst-timeout.zeek` (a PostgreSQL session
+/// whose ends each send a FIN and then a RST) reads history `ShADadtFRfr`, conn_state SF: the
+/// originator's RST after its FIN resets it while the responder is open, and the responder's
+/// FIN then turns that back into a close (`UpdateEstablishedState`). The same sequence, built.
+fn the_fin_rst_baseline_sequence_keeps_sf() {
+    let dir = TempDir::new("zeek-finrst");
+    let (c_, s_) = ([192, 168, 123, 132], [52, 200, 36, 167]);
+    let seg = |from_c: bool, flags: u8, seq: u32, ack: u32, len: usize| {
+        if from_c {
+            tcp(c_, 36934, s_, 5432).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        } else {
+            tcp(s_, 5432, c_, 36934).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        }
+    };
+    let frames = [
+        seg(true, SYN, 1000, 0, 0),
+        seg(false, SYN | ACK, 5000, 1001, 0),
+        seg(true, ACK, 1001, 5001, 0),
+        seg(true, PSH | ACK, 1001, 5001, 8),
+        seg(false, ACK, 5001, 1009, 0),
+        seg(false, PSH | ACK, 5001, 1009, 20),
+        // The server's answer again: a retransmission.
+        seg(false, PSH | ACK, 5001, 1009, 20),
+        seg(true, FIN | ACK, 1009, 5021, 0),
+        seg(true, RST, 1010, 0, 0),
+        seg(false, FIN | ACK, 5021, 1010, 0),
+        seg(false, RST, 5022, 0, 0),
+    ];
+    let p = write(&dir, "finrst.pcap", &frames);
+    let c = &conns(&[&p])[0];
+    assert_eq!((s(&c["conn_state"]), s(&c["history"])), ("SF", "ShADadtFRfr"));
+}
+
+/// What a tap sees of one direction only (`conn_state` in `base/protocols/conn/main.zeek`, on
+/// Zeek's endpoint states): the client's packets alone leave the responder inactive, so SH
+/// once the client's FIN is seen (S0 before it); the server's alone start with its SYN-ACK
+/// from port 80, a likely server port, so Zeek makes the client the originator (`^`,
+/// `WantConnection`), which stays inactive: SHR. `captures/half-duplex.pcap`.
+fn one_sided_connections_are_sh_shr_and_s0() {
+    let list = conns(&["captures/half-duplex.pcap"]);
+    let client = on_port(&list, 40010)[0];
+    assert_eq!(summary(client), ("SH", "SADF", 7, 0));
+    let server = on_port(&list, 40011)[0];
+    assert_eq!(summary(server), ("SHR", "^hadf", 0, 5));
+    assert_eq!((s(&server["id.orig_h"]), n(&server["id.orig_p"]), n(&server["id.resp_p"])), ("10.0.0.1", 40011, 80));
+    // The client's packets up to the FIN: S0.
+    let dir = TempDir::new("zeek-s0");
+    let (c_, s_) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let frames = [
+        tcp(c_, 40010, s_, 80).flags(SYN).seq(100).frame(),
+        tcp(c_, 40010, s_, 80).flags(ACK).seq(101).ack(901).frame(),
+        tcp(c_, 40010, s_, 80).flags(PSH | ACK).seq(101).ack(901).payload(81).frame(),
+    ];
+    let p = write(&dir, "s0.pcap", &frames);
+    assert_eq!(summary(&conns(&[&p])[0]), ("S0", "SAD", 3, 0));
+}
+
+/// A connection picked up a second after it opened (`captures/midstream.pcap`, the server on
+/// port 443 sending a line every 0.2 s): whichever packet comes first, Zeek takes the client for
+/// the originator (`WantConnection`: a first packet from 443, a likely server port, is flipped,
+/// `^`; one to it is not); both ends are partial, then closed: SF.
+fn a_connection_picked_up_mid_stream_takes_zeeks_originator() {
+    let list = conns(&["captures/midstream.pcap"]);
+    assert_eq!(list.len(), 1);
+    let c = &list[0];
+    assert_eq!((s(&c["id.orig_h"]), n(&c["id.resp_p"]), &c["mid_stream"]), ("10.0.0.1", 443, &Value::Bool(true)));
+    assert_eq!(s(&c["conn_state"]), "SF");
+    let h = s(&c["history"]);
+    assert!(h.starts_with("^d") || h.starts_with('A'), "{h}");
+    let text = inspect_ok(["conns", "captures/midstream.pcap"]);
+    assert!(text.contains("the originator is a guess, Zeek's"), "{text}");
+}
+
+/// A SYN-ACK seen first (`WantConnection`, zeek/zeek#2191): from a likely server port to another
+/// port it is flipped at once; between two likely server ports (80 and IRC's 6669) it is not,
+/// until an ACK or data follows and Zeek flips it then. The second case is the connection of
+/// Zeek's `testing/btest/core/tcp/flip-without-syn.zeek` (`http-on-irc-port-missing-syn`),
+/// built from its baseline's fields: originator 141.142.228.5:6669, responder
+/// 192.150.187.43:80, history `^hADadFf`, conn_state SF, 6 and 7 packets, 136 and 5007 bytes.
+fn a_synack_first_is_flipped_as_zeek_does() {
+    let dir = TempDir::new("zeek-flip");
+    let (c_, s_) = ([141, 142, 228, 5], [192, 150, 187, 43]);
+    let seg = |from_c: bool, flags: u8, seq: u32, ack: u32, len: usize| {
+        if from_c {
+            tcp(c_, 6669, s_, 80).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        } else {
+            tcp(s_, 80, c_, 6669).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        }
+    };
+    let (c0, s0) = (1000u32, 50_000u32);
+    let mut frames = vec![
+        seg(false, SYN | ACK, s0, c0 + 1, 0),
+        seg(true, ACK, c0 + 1, s0 + 1, 0),
+        seg(true, PSH | ACK, c0 + 1, s0 + 1, 136),
+        seg(false, ACK, s0 + 1, c0 + 137, 0),
+    ];
+    let mut at = s0 + 1;
+    for len in [1448u32, 1448, 1448, 663] {
+        frames.push(seg(false, PSH | ACK, at, c0 + 137, len as usize));
+        at += len;
+    }
+    frames.insert(6, seg(true, ACK, c0 + 137, s0 + 1 + 2 * 1448, 0));
+    frames.push(seg(true, ACK, c0 + 137, at, 0));
+    frames.push(seg(true, FIN | ACK, c0 + 137, at, 0));
+    frames.push(seg(false, FIN | ACK, at, c0 + 138, 0));
+    frames.push(seg(true, ACK, c0 + 138, at + 1, 0));
+    let p = write(&dir, "irc-port.pcap", &frames);
+    let c = &conns(&[&p])[0];
+    assert_eq!((s(&c["id.orig_h"]), n(&c["id.orig_p"]), s(&c["id.resp_h"]), n(&c["id.resp_p"])), ("141.142.228.5", 6669, "192.150.187.43", 80));
+    assert_eq!(summary(c), ("SF", "^hADadFf", 6, 7));
+    assert_eq!((n(&c["orig_bytes"]), n(&c["resp_bytes"])), (136, 5007));
+    // The same SYN-ACK from port 80 to an ephemeral port is flipped with the first packet; a
+    // RST answering a SYN-ACK between two ephemeral ports (a scan) is not flipped at all.
+    let frames = [
+        tcp(s_, 80, c_, 40000).flags(SYN | ACK).seq(7).ack(1001).frame(),
+        tcp(s_, 41000, c_, 40001).flags(SYN | ACK).seq(7).ack(1001).frame(),
+        tcp(c_, 40001, s_, 41000).flags(RST).seq(1001).frame(),
+    ];
+    let p = write(&dir, "synack.pcap", &frames);
+    let list = conns(&[&p]);
+    let web = on_port(&list, 80)[0];
+    assert_eq!((n(&web["id.orig_p"]), s(&web["history"]), s(&web["conn_state"])), (40000, "^h", "OTH"));
+    let scan = on_port(&list, 41000)[0];
+    assert_eq!((n(&scan["id.orig_p"]), s(&scan["history"]), s(&scan["conn_state"])), (41000, "Hr", "REJ"));
+}
+
+/// UDP (`UDPAnalyzer::WantConnection`): a datagram from a likely server port to a port that is
+/// not makes its receiver the originator. The DHCP offers of the corpus's pcapng tests go from
+/// port 67 to 68: Zeek logs the client as originator, `^d`, SHR (only the responder sent).
+fn udp_from_a_server_port_is_flipped() {
+    let path = format!("{CORPUS}/pcapng-le/basic/test001.pcapng");
+    let list = conns(&[&path]);
+    let ends = |c: &Value| (s(&c["id.orig_h"]).to_string(), n(&c["id.orig_p"]), s(&c["id.resp_h"]).to_string(), n(&c["id.resp_p"]));
+    let offer = list.iter().find(|c| s(&c["id.resp_h"]) == "192.168.0.1").expect("the server's datagrams");
+    assert_eq!(ends(offer), ("192.168.0.10".into(), 68, "192.168.0.1".into(), 67));
+    assert_eq!(summary(offer), ("SHR", "^d", 0, 2));
+    // The client's broadcast from port 68 to 67 is not flipped (68 is no server port).
+    let discover = list.iter().find(|c| s(&c["id.resp_h"]) == "255.255.255.255").expect("the broadcast");
+    assert_eq!(ends(discover), ("0.0.0.0".into(), 68, "255.255.255.255".into(), 67));
+    assert_eq!(summary(discover).1, "D");
+}
+
+/// A RST carrying payload (`tcp_rst_diag_payload.pcap` of tcpdump's tests): Zeek's `R`, and,
+/// since a RST's payload is not part of the stream (`get_segment_len`), a segment that ends
+/// where the highest one seen ended with payload: a retransmission for `update_last_seq`, `T`.
+fn a_rst_with_payload_is_zeeks_retransmission() {
+    let path = format!("{CORPUS}/tcpdump/tcp_rst_diag_payload.pcap");
+    let c = &conns(&[&path])[0];
+    assert_eq!((s(&c["history"]), n(&c["orig_retrans"])), ("RT", 1));
+}
+
+/// ICMP as Zeek keeps it (`ICMPAnalyzer::InitConnKey`, `ICMP4_counterpart`,
+/// `ICMPSessionAdapter::UpdateLength`): `captures/ping.pcap` holds six echo requests of three
+/// `ping` runs (three identifiers) and their replies, and one port unreachable. The echoes are
+/// one flow, the type as originator port and the counterpart type as responder port, whatever
+/// the identifiers, its bytes what follows each 8-byte header; the unreachable is a one-way flow
+/// of its own, port the code; conn_state OTH, no history. With `--icmp-timeout 1` (Zeek's
+/// `icmp_inactivity_timeout`) the echo flow ends in the 2.5 s pause before the last ping.
+fn icmp_messages_are_flows_as_zeek_pairs_them() {
+    let list = conns(&["captures/ping.pcap"]);
+    let icmp: Vec<&Value> = list.iter().filter(|c| c["proto"] == "icmp").collect();
+    assert_eq!(icmp.len(), 2, "{list:?}");
+    let echo = icmp.iter().find(|c| n(&c["id.orig_p"]) == 8).expect("echo flow");
+    assert_eq!((s(&echo["id.orig_h"]), s(&echo["id.resp_h"]), n(&echo["id.resp_p"])), ("10.0.0.1", "10.0.0.2", 0));
+    assert_eq!(summary(echo), ("OTH", "", 6, 6));
+    assert_eq!((n(&echo["orig_bytes"]), n(&echo["resp_bytes"]), n(&echo["orig_ip_bytes"])), (336, 336, 504));
+    assert!(echo.get("orig_state").is_none(), "no TCP states for ICMP");
+    let unreach = icmp.iter().find(|c| n(&c["id.orig_p"]) == 3).expect("unreachable flow");
+    assert_eq!((s(&unreach["id.orig_h"]), s(&unreach["id.resp_h"]), n(&unreach["id.resp_p"])), ("10.0.0.2", "10.0.0.1", 3));
+    assert_eq!(summary(unreach), ("OTH", "", 1, 0));
+    let short = conns(&["--icmp-timeout", "1", "captures/ping.pcap"]);
+    let echoes: Vec<&Value> = short.iter().filter(|c| c["proto"] == "icmp" && n(&c["id.orig_p"]) == 8).collect();
+    assert_eq!(echoes.iter().map(|c| (n(&c["orig_pkts"]), s(&c["end"]))).collect::<Vec<_>>(), [(5, "icmp_timeout"), (1, "end_of_input")]);
+    // The text shows them with TCP and UDP.
+    let text = inspect_ok(["conns", "captures/ping.pcap"]);
+    assert!(text.contains("Connections: 0 TCP, 1 UDP, 2 ICMP;"), "{text}");
+    let summary = json_lines(&inspect_ok(["conns", "--format", "json", "captures/ping.pcap"]))
+        .into_iter()
+        .find(|v| v["event_type"] == "conn_summary")
+        .expect("summary");
+    assert_eq!((n(&summary["icmp"]), n(&summary["udp"])), (2, 1));
+}
+
+/// ICMPv6 (`ICMP6_counterpart`): a multicast listener report (143) has no counterpart, so it is
+/// a one-way flow to its group with the code as port; router advertisements (134) pair with
+/// solicitations (133); an echo request (128) is keyed with its reply (129).
+fn icmpv6_messages_are_flows_too() {
+    let list = conns(&[&format!("{CORPUS}/tcpdump/icmpv6.pcap")]);
+    let ports: Vec<(u64, u64, u64)> =
+        list.iter().filter(|c| c["proto"] == "icmp").map(|c| (n(&c["id.orig_p"]), n(&c["id.resp_p"]), n(&c["orig_pkts"]))).collect();
+    assert!(ports.contains(&(143, 0, 3)), "{ports:?}");
+    assert!(ports.contains(&(134, 133, 1)), "{ports:?}");
+    let list = conns(&[&format!("{CORPUS}/tcpdump/ipv6-routing-header.pcap")]);
+    assert!(list.iter().any(|c| c["proto"] == "icmp" && n(&c["id.orig_p"]) == 128 && n(&c["id.resp_p"]) == 129), "{list:?}");
+}
+
+/// Writes frames one millisecond apart into a microsecond pcap; its path.
+fn write(dir: &TempDir, name: &str, frames: &[Vec<u8>]) -> String {
+    let mut pcap = Pcap::micro();
+    for (i, f) in frames.iter().enumerate() {
+        pcap.add(secs(100.0 + i as f64 / 1000.0), f);
+    }
+    pcap.write(dir, name).to_string_lossy().to_string()
+}
