@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes the fuzz targets' seed corpora from the captures of this repository and ../shared/corpus
 (read at run time, never committed): whole files for read_file, single frames (with a link-type
-byte) for decode_frame, frame sequences for analyzers, and calculator inputs for subnet.
+byte) for decode_frame, frame sequences for analyzers and streams, and calculator inputs for subnet.
 usage: fuzz/seed.py OUTDIR   (writes OUTDIR/<target>/...)"""
 import glob, os, struct, sys, hashlib
 
@@ -62,6 +62,8 @@ def main():
                 last = ts
                 seq += struct.pack('>HH', min(len(data), 65535), step) + data[:65535]
             write(os.path.join(out, 'analyzers'), bytes(seq))
+            # The same sequences feed the stream reassembler (it reads the same format).
+            write(os.path.join(out, 'streams'), bytes(seq))
     subnet = os.path.join(root, 'tests', 'golden', 'subnet')
     for g in glob.glob(os.path.join(subnet, '*.jsonl')):
         import json

@@ -53,6 +53,8 @@ pub struct ReadConfig {
     pub view: ViewOptions,
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
+    /// The sandbox entered once the files are open.
+    pub sandbox: cli::SandboxArgs,
 }
 
 /// A live capture.
@@ -82,6 +84,7 @@ impl Config {
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 })
             }
             Command::Conns(a) => {
@@ -94,13 +97,14 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 })
             }
             Command::Arp(a) => {
                 let view = ViewOptions { format: a.format, quiet: true, arp_only: true, ..ViewOptions::default() };
                 let t = cli::default_threads();
                 let analysis = analysis(&cli::defaults(), &cli::defaults(), &a.arp, &view, t);
-                Config::Read(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis })
+                Config::Read(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis, sandbox: a.sandbox })
             }
             Command::Capture(a) => {
                 let view = view(&a.view);
@@ -133,6 +137,7 @@ impl Config {
                     max_rows: usize::try_from(a.max_rows).unwrap_or(usize::MAX),
                     format: a.format,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
             Command::Follow(a) => {
@@ -154,6 +159,7 @@ impl Config {
                     segments: a.segments || a.framing.is_some(),
                     framing: a.framing,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
         })

@@ -16,6 +16,10 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
         // A filter that does not compile is a usage error before anything is read.
         crate::source::filter::compile(Some(expr)).map_err(|e| RunError::Usage(e.to_string()))?;
     }
+    // Every input is opened later, by the reading thread: the sandbox lets it read exactly
+    // these.
+    let plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
+    crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
     let shards = if c.threads > 2 { c.threads - 1 } else { 1 };
     let stages = Stages::new(&c.analysis, shards);
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref() };
