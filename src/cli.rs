@@ -148,6 +148,27 @@ pub struct InputArgs {
     /// same output.
     #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
     pub threads: u64,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// The sandbox a run enters once its inputs and outputs are open (see `src/sandbox.rs`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sandbox")]
+pub struct SandboxArgs {
+    /// Don't sandbox the run. By default, once the inputs and outputs are open, Landlock leaves
+    /// only reading the inputs and writing the outputs, and seccomp only the system calls a run
+    /// makes; stderr's first line says what is on.
+    #[arg(long = "no-sandbox")]
+    pub no_sandbox: bool,
+    /// What a system call outside the sandbox's list does: fail (the run reports it) or kill the
+    /// process.
+    #[arg(long = "sandbox", value_enum, value_name = "DENIED", default_value_t = crate::sandbox::Denied::Error)]
+    pub denied: crate::sandbox::Denied,
+    /// Test hook: once sandboxed, try to create this file and to open a socket, and say how
+    /// each went on stderr.
+    #[arg(long = "sandbox-probe", value_name = "FILE", hide = true)]
+    pub probe: Option<String>,
 }
 
 /// `inspect read FILE...`
@@ -369,6 +390,8 @@ pub struct ArpArgs {
     pub count: Option<u64>,
     #[command(flatten)]
     pub arp: ArpOptions,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect capture -i IFACE`
@@ -420,6 +443,8 @@ pub struct CaptureArgs {
     pub flood: FloodArgs,
     #[command(flatten)]
     pub arp_options: ArpOptions,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect arp-scan -i IFACE [CIDR]`
@@ -496,6 +521,8 @@ pub struct FollowArgs {
     /// 4-byte big-endian length headers, HTTP/1.x messages).
     #[arg(long, value_enum, value_name = "RULE")]
     pub framing: Option<crate::analyze::stream::framing::Framing>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect ladder FILE [N]`
@@ -521,6 +548,8 @@ pub struct LadderArgs {
     /// Output format: text, an SVG picture, or JSON Lines (one object per packet).
     #[arg(long, value_enum, default_value_t = crate::command::ladder::LadderFormat::Text)]
     pub format: crate::command::ladder::LadderFormat,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect interfaces`

@@ -64,6 +64,8 @@ pub struct ReadConfig {
     pub view: ViewOptions,
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
+    /// The sandbox entered once the files are open.
+    pub sandbox: cli::SandboxArgs,
 }
 
 /// A live capture.
@@ -104,6 +106,7 @@ impl Config {
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 }))
             }
             Command::Conns(a) => {
@@ -143,6 +146,7 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 }))
             }
             Command::Arp(a) => {
@@ -159,6 +163,7 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.sandbox,
                 }))
             }
             Command::Capture(a) => {
@@ -199,6 +204,7 @@ impl Config {
                     max_rows: usize::try_from(a.max_rows).unwrap_or(usize::MAX),
                     format: a.format,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
             Command::Follow(a) => {
@@ -220,6 +226,7 @@ impl Config {
                     segments: a.segments || a.framing.is_some(),
                     framing: a.framing,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
         })

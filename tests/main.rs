@@ -19,6 +19,7 @@ mod it {
     pub mod live;
     pub mod readme;
     pub mod robustness;
+    pub mod sandbox;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -41,6 +42,7 @@ fn main() -> std::process::ExitCode {
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
+        ("sandbox", it::sandbox::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
