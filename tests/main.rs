@@ -16,9 +16,11 @@ mod it {
     pub mod flood;
     pub mod ladder;
     pub mod flood_live;
+    pub mod habits;
     pub mod live;
     pub mod readme;
     pub mod robustness;
+    pub mod sandbox;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -38,9 +40,11 @@ fn main() -> std::process::ExitCode {
         ("flood", it::flood::tests()),
         ("ladder", it::ladder::tests()),
         ("flood_live", it::flood_live::tests()),
+        ("habits", it::habits::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
+        ("sandbox", it::sandbox::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),

@@ -13,7 +13,10 @@ use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::encap::Kind;
 use crate::decode::{tcpflag, Link, Packet};
+use crate::output::{Stamp, ViewOptions};
+use crate::source::Ts;
 
 /// Most conversations remembered for relative sequence numbers before the memory is reset.
 const SEQ_TABLE_CAP: usize = 1 << 20;
@@ -126,6 +129,15 @@ pub struct LineFormatter {
     pub absolute: bool,
     /// Print the link-layer header (`-e`).
     pub link: bool,
+    /// tcpdump's -v level.
+    detail: u8,
+    /// How time stamps are written.
+    stamp: Stamp,
+    /// Local time instead of UTC.
+    local: bool,
+    /// The time of the previous and of the first packet written (`-ttt`, `-ttttt`).
+    prev: Option<Ts>,
+    first: Option<Ts>,
     seqs: FxHashMap<SeqKey, SeqBase>,
     /// The second of the last timestamp and its `HH:MM:SS.` text: the civil-time computation
     /// runs once per second of capture, not once per packet.
@@ -135,49 +147,286 @@ pub struct LineFormatter {
 impl LineFormatter {
     /// A formatter; `absolute` for `-S`, `link` for `-e`.
     pub fn new(absolute: bool, link: bool) -> Self {
-        LineFormatter { absolute, link, seqs: FxHashMap::default(), clock: None }
+        LineFormatter { absolute, link, detail: 0, stamp: Stamp::Clock, local: false, prev: None, first: None, seqs: FxHashMap::default(), clock: None }
+    }
+
+    /// A formatter for the view `v`.
+    pub fn with(v: &ViewOptions) -> Self {
+        LineFormatter { detail: v.detail, stamp: v.stamp, local: v.local_time, ..LineFormatter::new(v.absolute, v.link) }
+    }
+
+    /// Seconds to add to UTC for the zone times are shown in, at `sec`.
+    fn offset(&self, sec: i64) -> i64 {
+        if !self.local {
+            return 0;
+        }
+        use chrono::{Offset, TimeZone};
+        chrono::Local.timestamp_opt(sec, 0).single().map_or(0, |d| i64::from(d.offset().fix().local_minus_utc()))
+    }
+
+    /// The time stamp of a packet at `ts` and its space, as the options say.
+    fn stamp(&mut self, out: &mut String, ts: Ts, known: bool) {
+        if self.stamp == Stamp::Off {
+            return;
+        }
+        if !known {
+            out.push_str("--:--:--.------ ");
+            return;
+        }
+        let since = |from: Option<Ts>| {
+            let d = ts.as_nanos() - from.unwrap_or(ts).as_nanos();
+            let (sign, d) = if d < 0 { ('-', -d) } else { (' ', d) };
+            let (s, us) = ((d / 1_000_000_000) as u64, (d % 1_000_000_000 / 1000) as u32);
+            format!("{sign}{:02}:{:02}:{:02}.{us:06} ", s / 3600, s / 60 % 60, s % 60)
+        };
+        match self.stamp {
+            Stamp::Clock => self.clock(out, ts),
+            Stamp::Epoch => {
+                let _ = write!(out, "{}.{:06} ", ts.sec, ts.nsec / 1000);
+            }
+            Stamp::Delta => out.push_str(&since(self.prev)),
+            Stamp::SinceFirst => out.push_str(&since(self.first)),
+            Stamp::Date => {
+                let local = Ts { sec: ts.sec.saturating_add(self.offset(ts.sec)), ..ts };
+                let (y, mo, d, ..) = local.civil();
+                let _ = write!(out, "{y:04}-{mo:02}-{d:02} ");
+                self.clock(out, ts);
+            }
+            Stamp::Off => {}
+        }
+        self.prev = Some(ts);
+        self.first.get_or_insert(ts);
+    }
+
+    /// `HH:MM:SS.uuuuuu `, the clock text made once per second of capture.
+    fn clock(&mut self, out: &mut String, ts: Ts) {
+        let hms = match self.clock {
+            Some((sec, text)) if sec == ts.sec => text,
+            _ => {
+                let local = Ts { sec: ts.sec.saturating_add(self.offset(ts.sec)), ..ts };
+                let (_, _, _, h, mi, s) = local.civil();
+                let mut t = *b"00:00:00.";
+                for (i, v) in [h, mi, s].into_iter().enumerate() {
+                    if let Some(d) = t.get_mut(i * 3..i * 3 + 2) {
+                        d.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+                    }
+                }
+                self.clock = Some((ts.sec, t));
+                t
+            }
+        };
+        out.push_str(std::str::from_utf8(&hms).unwrap_or("??:??:??."));
+        push_padded(out, ts.nsec / 1000, 6);
+        out.push(' ');
     }
 
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
-        if p.ts_known {
-            let hms = match self.clock {
-                Some((sec, text)) if sec == p.ts.sec => text,
-                _ => {
-                    let (_, _, _, h, mi, s) = p.ts.civil();
-                    let mut t = *b"00:00:00.";
-                    for (i, v) in [h, mi, s].into_iter().enumerate() {
-                        if let Some(d) = t.get_mut(i * 3..i * 3 + 2) {
-                            d.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
-                        }
-                    }
-                    self.clock = Some((p.ts.sec, t));
-                    t
-                }
-            };
-            out.push_str(std::str::from_utf8(&hms).unwrap_or("??:??:??."));
-            push_padded(out, p.ts.nsec / 1000, 6);
-            out.push(' ');
-        } else {
-            out.push_str("--:--:--.------ ");
-        }
+        self.stamp(out, p.ts, p.ts_known);
         if self.link {
             link_prefix(out, p);
         }
-        match &p.net {
-            Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
-            Some(LaxNetSlice::Arp(_)) => arp_line(out, p),
-            None => other_line(out, p),
+        if p.encaps.is_empty() {
+            self.net_line(out, p);
+        } else {
+            self.encap_line(out, p);
         }
         if let Some(stop) = &p.stop {
             let _ = write!(out, " [malformed: {stop}]");
         }
     }
 
+    /// The network layer and what it carries.
+    fn net_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        match &p.net {
+            Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
+            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
+            None => other_line(out, p),
+        }
+    }
+
+    /// A frame with shims or tunnels: each header as tcpdump prints it, outermost first, then
+    /// the innermost packet (or what is left when it is not one inspect reads).
+    fn encap_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        let list = p.encaps.as_slice();
+        let data = p.data;
+        // Where the current packet ends by its length fields: GRE's "length" is what is left.
+        let mut end = p.len as usize;
+        let mut i = 0;
+        while let Some(e) = list.get(i) {
+            let b = e.rest(data);
+            match e.kind {
+                Kind::Ipv4 | Kind::Ipv6 => {
+                    let (src, dst, total): (IpAddr, IpAddr, usize) = match e.kind {
+                        Kind::Ipv4 => match etherparse::Ipv4HeaderSlice::from_slice(b) {
+                            Ok(h) => (h.source_addr().into(), h.destination_addr().into(), h.total_len() as usize),
+                            Err(_) => return,
+                        },
+                        _ => match etherparse::Ipv6HeaderSlice::from_slice(b) {
+                            Ok(h) => (h.source_addr().into(), h.destination_addr().into(), 40 + h.payload_length() as usize),
+                            Err(_) => return,
+                        },
+                    };
+                    end = end.min(e.offset as usize + total);
+                    out.push_str(if e.kind == Kind::Ipv4 { "IP " } else { "IP6 " });
+                    match list.get(i + 1) {
+                        Some(u) if u.kind == Kind::Udp => {
+                            let ub = u.bytes(data);
+                            let port = |at: usize| ub.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                            push_ports(out, src, port(0), dst, port(2));
+                            out.push_str(": ");
+                            i += 1;
+                        }
+                        _ => {
+                            push_ip(out, src);
+                            out.push_str(" > ");
+                            push_ip(out, dst);
+                            out.push_str(": ");
+                        }
+                    }
+                }
+                Kind::Udp => {}
+                Kind::Gre => {
+                    let h = e.bytes(data);
+                    gre_text(out, h, end.saturating_sub(e.offset as usize));
+                    let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let proto = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    if proto == 0x88be && flags & 0x1000 == 0 {
+                        out.push_str("ERSPAN type I: ");
+                    }
+                }
+                Kind::Ppp => {
+                    let proto = ppp_protocol(e.bytes(data));
+                    if proto != 0x0021 && proto != 0x0057 {
+                        // tcpdump's length counts from the protocol field.
+                        let skip = if e.bytes(data).starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+                        let length = end.saturating_sub(e.offset as usize + skip);
+                        ppp_control(out, proto, data.get((e.offset + e.len) as usize..).unwrap_or(&[]), length);
+                        return;
+                    }
+                }
+                Kind::Erspan => {
+                    let h = e.bytes(data);
+                    let version = h.first().map_or(0, |v| v >> 4);
+                    let session = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0] & 0x03, x[1]]));
+                    let _ = write!(out, "ERSPAN type {}, session {session}: ", if version == 2 { "III" } else { "II" });
+                }
+                Kind::Vxlan => {
+                    let h = e.bytes(data);
+                    let flags = h.first().copied().unwrap_or(0);
+                    let vni = h.get(4..7).map_or(0, |x| u32::from_be_bytes([0, x[0], x[1], x[2]]));
+                    let _ = writeln!(out, "VXLAN, flags [{}] ({flags:#04x}), vni {vni}", if flags & 0x08 != 0 { "I" } else { "." });
+                }
+                Kind::Geneve => {
+                    let h = e.bytes(data);
+                    let flags = h.get(1).copied().unwrap_or(0);
+                    let vni = h.get(4..7).map_or(0, |x| u32::from_be_bytes([0, x[0], x[1], x[2]]));
+                    let mut f = String::new();
+                    if flags & 0x80 != 0 {
+                        f.push('O');
+                    }
+                    if flags & 0x40 != 0 {
+                        f.push('C');
+                    }
+                    let _ = write!(out, "Geneve, Flags [{}], vni {vni:#x}", if f.is_empty() { "none" } else { &f });
+                    let opts = (e.len as usize).saturating_sub(8);
+                    if opts > 0 {
+                        let _ = write!(out, ", options [{opts} bytes]");
+                    }
+                    out.push_str(": ");
+                }
+                Kind::Gtpu => {
+                    let h = e.bytes(data);
+                    let teid = h.get(4..8).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let len = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let _ = write!(out, "GTPv1-U (teid {teid}, len {len}) ");
+                }
+                Kind::Teredo => out.push_str("Teredo: "),
+                Kind::Ayiya => out.push_str("AYIYA: "),
+                Kind::Mpls => {
+                    let h = e.bytes(data);
+                    let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let first = i == 0 || list.get(i - 1).is_none_or(|x| x.kind != Kind::Mpls);
+                    out.push_str(if first { "MPLS (label " } else { " (label " });
+                    let _ = write!(out, "{}, tc {}", v >> 12, (v >> 9) & 7);
+                    if v & 0x100 != 0 {
+                        out.push_str(", [S]");
+                    }
+                    let _ = write!(out, ", ttl {})", v & 0xff);
+                    if v & 0x100 != 0 {
+                        out.push(' ');
+                    }
+                }
+                Kind::Pppoe => {
+                    let h = e.bytes(data);
+                    let ses = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let len = h.get(4..6).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    end = end.min(e.offset as usize + 6 + len as usize);
+                    let _ = write!(out, "PPPoE  [ses {ses:#x}] ");
+                }
+                Kind::VnTag => {
+                    let h = e.bytes(data);
+                    let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let _ = write!(out, "VN-Tag, dvif {}, svif {}: ", (v >> 16) & 0x3fff, v & 0xfff);
+                }
+                Kind::FabricPath => {
+                    let h = e.bytes(data);
+                    let v = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let _ = write!(out, "FabricPath, ftag {}, ttl {}: ", v >> 6, v & 0x3f);
+                }
+                Kind::Ethernet => {
+                    let h = e.bytes(data);
+                    if self.link {
+                        if let (Some(d), Some(s)) = (h.get(0..6), h.get(6..12)) {
+                            push_mac(out, s);
+                            out.push_str(" > ");
+                            push_mac(out, d);
+                            let et = h.get(12..14).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                            let _ = write!(out, ", ethertype {} ({et:#06x}), length {}: ", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(e.offset as usize));
+                        }
+                    }
+                }
+                Kind::Vlan => {}
+            }
+            i += 1;
+        }
+        // The innermost packet, when it was read.
+        let last_end = list.last().map_or(0, |e| (e.offset + e.len) as usize);
+        if p.net.is_some() && p.net_offset >= last_end {
+            self.net_line(out, p);
+            return;
+        }
+        match list.last().map(|e| e.kind) {
+            Some(Kind::Ethernet) | Some(Kind::Vlan) => {
+                let et = list.last().and_then(|e| data.get(e.offset as usize + e.len as usize - 2..e.offset as usize + e.len as usize));
+                let et = et.map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                let _ = write!(out, "ethertype {} ({et:#06x}), length {}", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(last_end));
+            }
+            Some(Kind::Gre) => {
+                let proto = list.last().map_or(0, |e| e.bytes(data).get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]])));
+                let _ = write!(out, "gre-proto-{proto:#x}");
+            }
+            _ => {
+                let _ = write!(out, "length {}", end.saturating_sub(last_end));
+            }
+        }
+    }
+
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        if p.transport.is_none() {
+            if let Some(done) = self.fragment_line(out, p) {
+                return done;
+            }
+        }
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
-        out.push_str(if v6 { "IP6 " } else { "IP " });
+        // After an Ethernet header (-e) the EtherType has named the protocol, as in tcpdump.
+        if !(self.link && matches!(p.link, Link::Ethernet { .. })) {
+            out.push_str(if v6 { "IP6 " } else { "IP " });
+        }
+        if self.detail > 0 {
+            ip_detail(out, p);
+        }
         let fragment = match &p.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
@@ -193,9 +442,20 @@ impl LineFormatter {
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
                 out.push(']');
+                if self.detail > 0 && fragment.is_none() {
+                    if let Some((field, right)) = transport_checksum(p, t.slice(), 16) {
+                        let _ = write!(out, ", cksum {field:#06x} ");
+                        if field == right {
+                            out.push_str("(correct)");
+                        } else {
+                            let _ = write!(out, "(incorrect -> {right:#06x})");
+                        }
+                    }
+                }
                 let (seq, ack) = self.relative(src, dst, info.sport, info.dport, info.seq, info.ack, info.flags);
                 let len = info.payload_len;
-                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 {
+                // tcpdump -vv gives every segment's sequence number.
+                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 || self.detail > 1 {
                     out.push_str(", seq ");
                     push_uint(out, seq);
                     if len > 0 {
@@ -235,11 +495,25 @@ impl LineFormatter {
                 }
                 out.push_str(", length ");
                 push_uint(out, len);
-                http_first_line(out, info.sport, info.dport, t.payload());
+                if self.detail > 0 {
+                    http_lines(out, info.sport, info.dport, t.payload());
+                } else {
+                    http_first_line(out, info.sport, info.dport, t.payload());
+                }
             }
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
-                out.push_str(": UDP, length ");
+                out.push_str(": ");
+                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
+                    if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
+                        if field != right {
+                            let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
+                        } else if self.detail > 1 {
+                            out.push_str("[udp sum ok] ");
+                        }
+                    }
+                }
+                out.push_str("UDP, length ");
                 push_uint(out, u.length().saturating_sub(8));
             }
             Some(TransportSlice::Icmpv4(i)) => {
@@ -259,10 +533,28 @@ impl LineFormatter {
                     3 => unreachable_detail(out, c, i.payload()),
                     _ => out.push_str(names::icmp(t, c)),
                 }
+                if self.detail > 0 && matches!(t, 3 | 4 | 5 | 11 | 12) {
+                    // tcpdump -v shows the datagram the error quotes, on lines of its own.
+                    let _ = write!(out, ", length {}", i.slice().len());
+                    let quoted = i.payload();
+                    let f = crate::source::Frame { number: 0, ts: p.ts, linktype: crate::decode::linktype::RAW, len: quoted.len() as u32, data: quoted, interface: 0, ts_known: true };
+                    let inner = crate::decode::decode(&f);
+                    if inner.ip_addrs().is_some() {
+                        out.push_str("\n\t");
+                        let mut sub = LineFormatter { detail: self.detail, absolute: true, ..LineFormatter::new(true, false) };
+                        sub.ip_line(out, &inner);
+                    }
+                    return;
+                }
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}, length {}", names::icmpv6(i.type_u8(), i.code_u8()), i.slice().len());
+                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
+                if matches!(i.type_u8(), 128 | 129) {
+                    let rest = i.bytes5to8();
+                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                }
+                let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
@@ -270,8 +562,13 @@ impl LineFormatter {
             None => {
                 let proto = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| pl.ip_number.0).unwrap_or(0);
                 let _ = write!(out, "{src} > {dst}: ");
-                if let Some((id, off, mf)) = fragment {
-                    let _ = write!(out, "fragment id {id}, offset {off}{}, ", if mf { ", more" } else { "" });
+                let payload = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map_or(&[][..], |pl| pl.payload);
+                if proto == 47 && payload.len() >= 4 {
+                    // A GRE packet whose payload is not followed: tcpdump's header and protocol.
+                    let length = p.ip_payload_len();
+                    gre_text(out, payload, length);
+                    let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
+                    return;
                 }
                 match names::ip_proto(proto) {
                     Some(n) => {
@@ -283,6 +580,65 @@ impl LineFormatter {
                 }
             }
         }
+    }
+
+    /// A fragment as tcpdump prints it: the first one with the transport header it carries, the
+    /// others as `ip-proto-17` (IPv4) or `frag (offset|length)` (IPv6, which prefixes the first
+    /// one's too). None for a packet that is no fragment.
+    fn fragment_line(&mut self, out: &mut String, p: &Packet<'_>) -> Option<()> {
+        let (offset, proto, payload, v6_frag) = match &p.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                if !h.more_fragments() && h.fragments_offset().value() == 0 {
+                    return None;
+                }
+                (h.fragments_offset().value() as u32 * 8, h.protocol().0, v4.payload().payload, None)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let (offset, _, _) = crate::decode::defrag::v6_fragment(p)?;
+                let pl = v6.payload();
+                (offset, pl.ip_number.0, pl.payload, Some((offset, pl.payload.len())))
+            }
+            _ => return None,
+        };
+        let (src, dst) = p.ip_addrs()?;
+        let first = if offset == 0 {
+            match proto {
+                6 => etherparse::TcpSlice::from_slice(payload).ok().map(TransportSlice::Tcp),
+                17 => etherparse::UdpSlice::from_slice_lax(payload).ok().map(TransportSlice::Udp),
+                1 => etherparse::Icmpv4Slice::from_slice(payload).ok().map(TransportSlice::Icmpv4),
+                58 => etherparse::Icmpv6Slice::from_slice(payload).ok().map(TransportSlice::Icmpv6),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut line = String::new();
+        match first {
+            Some(t) => {
+                let mut q = p.clone();
+                q.transport = Some(t);
+                self.ip_line(&mut line, &q);
+            }
+            None => {
+                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                if v6_frag.is_none() {
+                    let _ = write!(line, "ip-proto-{proto}");
+                }
+            }
+        }
+        if let Some((offset, len)) = v6_frag {
+            // tcpdump's IPv6 fragment header, before what the fragment carries.
+            let at = line.find(": ").map_or(line.len(), |i| i + 2);
+            let tag = format!("frag ({offset}|{len})");
+            if at >= line.len() {
+                line.push_str(&tag);
+            } else {
+                line.insert_str(at, &format!("{tag} "));
+            }
+        }
+        out.push_str(&line);
+        Some(())
     }
 
     /// tcpdump's relative numbering: only ACK segments are rebased; a SYN restarts the base.
@@ -317,6 +673,168 @@ impl LineFormatter {
             }
         }
     }
+}
+
+/// tcpdump -v's IP header detail, after `IP ` or `IP6 `: `(tos 0x0, ttl 64, id 1, offset 0,
+/// flags [DF], proto TCP (6), length 60)` and a new indented line for IPv4, `(hlim 64,
+/// next-header TCP (6) payload length: 40) ` for IPv6.
+fn ip_detail(out: &mut String, p: &Packet<'_>) {
+    let proto_name = |n: u8| names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()));
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let tos = (h.dcp().value() << 2) | h.ecn().value();
+            let flags = match (h.dont_fragment(), h.more_fragments()) {
+                (true, true) => "DF+",
+                (true, false) => "DF",
+                (false, true) => "+",
+                (false, false) => "none",
+            };
+            let _ = write!(
+                out,
+                "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
+                h.ttl(),
+                h.identification(),
+                h.fragments_offset().value() as u32 * 8,
+                proto_name(h.protocol().0),
+                h.total_len()
+            );
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            out.push('(');
+            if h.traffic_class() != 0 {
+                let _ = write!(out, "class {:#04x}, ", h.traffic_class());
+            }
+            if h.flow_label().value() != 0 {
+                let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
+            }
+            let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
+        }
+        _ => {}
+    }
+}
+
+/// The checksum field of a TCP or UDP segment `seg` (the field at `at`) and the value it should
+/// hold, when the whole segment was captured.
+fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16)> {
+    let proto: u32 = if at == 16 { 6 } else { 17 };
+    let mut sum: u32 = 0;
+    let mut add = |b: &[u8]| {
+        for c in b.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
+        }
+    };
+    let len = match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let len = usize::from(h.total_len()).checked_sub(h.slice().len())?;
+            add(&h.source());
+            add(&h.destination());
+            len
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            add(&h.source());
+            add(&h.destination());
+            // The segment runs to the end of the payload (no extension headers counted here).
+            usize::from(h.payload_length())
+        }
+        _ => return None,
+    };
+    if seg.len() < len || len < at + 2 {
+        return None;
+    }
+    let seg = seg.get(..len)?;
+    let field = u16::from_be_bytes([*seg.get(at)?, *seg.get(at + 1)?]);
+    add(&(proto as u16).to_be_bytes());
+    add(&(len as u32).to_be_bytes());
+    add(seg.get(..at)?);
+    add(seg.get(at + 2..)?);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let right = !(sum as u16);
+    Some((field, if right == 0 && proto == 17 { 0xffff } else { right }))
+}
+
+/// A PPP header's protocol (after an optional address and control field).
+fn ppp_protocol(h: &[u8]) -> u16 {
+    let h = if h.get(..2) == Some(&[0xff, 0x03]) { h.get(2..).unwrap_or(&[]) } else { h };
+    match h {
+        [b, ..] if b & 1 == 1 => *b as u16,
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    }
+}
+
+/// A PPP control protocol's packet as tcpdump starts it: `LCP, Echo-Request (0x09), id 106,
+/// length 14`, the length being the packet's own.
+fn ppp_control(out: &mut String, proto: u16, b: &[u8], length: usize) {
+    let name = names::ppp(proto);
+    match (b.first(), b.get(1), b.get(2..4)) {
+        (Some(&code), Some(&id), Some(_)) if matches!(proto, 0xc021 | 0x8021 | 0x8057 | 0x80fd) => {
+            let code_name = match code {
+                1 => "Conf-Request",
+                2 => "Conf-Ack",
+                3 => "Conf-Nak",
+                4 => "Conf-Reject",
+                5 => "Term-Request",
+                6 => "Term-Ack",
+                7 => "Code-Reject",
+                8 => "Prot-Reject",
+                9 => "Echo-Request",
+                10 => "Echo-Reply",
+                11 => "Disc-Req",
+                14 => "Reset-Req",
+                15 => "Reset-Ack",
+                _ => "unknown",
+            };
+            let _ = write!(out, "{name}, {code_name} ({code:#04x}), id {id}, length {length}");
+        }
+        _ => {
+            let _ = write!(out, "{name}, length {length}");
+        }
+    }
+}
+
+/// A GRE header as tcpdump prints it: `GREv0, key=0x2, seq 7, length N: ` (version 1, PPTP's:
+/// `GREv1, call 0, seq 1, ack 2, length N: `), `length` being the GRE packet's.
+fn gre_text(out: &mut String, h: &[u8], length: usize) {
+    let be = |at: usize| h.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+    let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+    let version = flags & 7;
+    let _ = write!(out, "GREv{version}");
+    let mut at = 4;
+    if version == 1 {
+        if flags & 0x2000 != 0 {
+            let _ = write!(out, ", call {}", be(at) & 0xffff);
+            at += 4;
+        }
+        if flags & 0x1000 != 0 {
+            let _ = write!(out, ", seq {}", be(at));
+            at += 4;
+        }
+        if flags & 0x0080 != 0 {
+            let _ = write!(out, ", ack {}", be(at));
+        }
+        if flags & 0x1000 == 0 {
+            out.push_str(", no-payload");
+        }
+    } else {
+        if flags & 0x8000 != 0 {
+            let _ = write!(out, ", off {:#x}", be(at) & 0xffff);
+            at += 4;
+        }
+        if flags & 0x2000 != 0 {
+            let _ = write!(out, ", key={:#x}", be(at));
+            at += 4;
+        }
+        if flags & 0x1000 != 0 {
+            let _ = write!(out, ", seq {}", be(at));
+        }
+    }
+    let _ = write!(out, ", length {length}: ");
 }
 
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
@@ -363,14 +881,53 @@ fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
     out.push_str(names::icmp(3, code));
 }
 
-fn arp_line(out: &mut String, p: &Packet<'_>) {
+/// tcpdump -v's HTTP: `: HTTP, length: N` and the request or response head, a line each.
+fn http_lines(out: &mut String, sport: u16, dport: u16, payload: &[u8]) {
+    if !HTTP_PORTS.contains(&sport) && !HTTP_PORTS.contains(&dport) || payload.is_empty() {
+        return;
+    }
+    let _ = write!(out, ": HTTP, length: {}", payload.len());
+    const STARTS: [&[u8]; 10] =
+        [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE ", b"HTTP/"];
+    if !STARTS.iter().any(|s| payload.starts_with(s)) {
+        // Continuation data: named, as without -v.
+        out.truncate(out.len() - format!(", length: {}", payload.len()).len());
+        return;
+    }
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|b| *b == b'\n');
+        let (line, next) = match end {
+            Some(e) => (rest.get(..e).unwrap_or(&[]), rest.get(e + 1..).unwrap_or(&[])),
+            None => (rest, &[][..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.push_str("\n\t");
+        for b in line.iter().take(1000) {
+            out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+        }
+        if end.is_none() {
+            break;
+        }
+        rest = next;
+    }
+}
+
+fn arp_line(out: &mut String, p: &Packet<'_>, after_link: bool, detail: u8) {
     let Some(a) = p.arp() else {
         out.push_str("ARP, non-Ethernet/IPv4 addresses");
         return;
     };
+    // After an Ethernet header (-e), tcpdump leaves out the protocol's name.
+    if !after_link {
+        out.push_str("ARP, ");
+    }
+    if detail > 0 {
+        out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+    }
     match a.op {
         1 => {
-            let _ = write!(out, "ARP, Request who-has {}", a.target_ip);
+            let _ = write!(out, "Request who-has {}", a.target_ip);
             if a.target_mac != [0; 6] {
                 out.push_str(" (");
                 push_mac(out, &a.target_mac);
@@ -379,11 +936,11 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
             let _ = write!(out, " tell {}", a.sender_ip);
         }
         2 => {
-            let _ = write!(out, "ARP, Reply {} is-at ", a.sender_ip);
+            let _ = write!(out, "Reply {} is-at ", a.sender_ip);
             push_mac(out, &a.sender_mac);
         }
         op => {
-            let _ = write!(out, "ARP, {} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
+            let _ = write!(out, "{} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
         }
     }
     let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset));

@@ -209,12 +209,15 @@ fn status_class(code: u16) -> &'static str {
     }
 }
 
-/// The HTTP and TLS tables of the text report, each only when there is something to show.
-pub fn tables(w: &mut dyn Write, s: &WebSummary) -> io::Result<()> {
+/// The HTTP and TLS tables of the text report, each only when there is something to show;
+/// with `tables` false (`-q`) only their counts.
+pub fn tables(w: &mut dyn Write, s: &WebSummary, tables: bool) -> io::Result<()> {
     if !s.http_status.is_empty() {
         let total: u64 = s.http_status.values().sum();
         writeln!(w)?;
         writeln!(w, "HTTP: {}", count(total, "request", "requests"))?;
+    }
+    if !s.http_status.is_empty() && tables {
         let mut hosts: Vec<(&String, &u64)> = s.http_hosts.iter().collect();
         hosts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         let mut t = table(&["Host", "Requests"]);
@@ -241,6 +244,8 @@ pub fn tables(w: &mut dyn Write, s: &WebSummary) -> io::Result<()> {
         let total: u64 = s.tls_names.values().sum();
         writeln!(w)?;
         writeln!(w, "TLS: {}", count(total, "handshake", "handshakes"))?;
+    }
+    if !s.tls_names.is_empty() && tables {
         let mut names: Vec<(&String, &u64)> = s.tls_names.iter().collect();
         names.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         let mut t = table(&["Server name (SNI)", "Handshakes"]);
@@ -249,7 +254,7 @@ pub fn tables(w: &mut dyn Write, s: &WebSummary) -> io::Result<()> {
         }
         writeln!(w, "{t}")?;
     }
-    if s.dropped > 0 {
+    if s.dropped > 0 && tables {
         writeln!(w, "({} not counted by host or name: too many distinct ones)", s.dropped)?;
     }
     Ok(())

@@ -253,11 +253,13 @@ fn lines_and_tree_show_the_messages() {
     assert!(tree.contains("Body                   111 bytes (chunked: the chunks' data)"));
 }
 
-/// The HTTP and TLS tables show only when the capture has any.
+/// The HTTP and TLS tables show only when the capture has any; `-q` keeps only their counts.
 fn text_tables_only_when_present() {
-    let out = inspect_ok(["read", "-q", root().join("captures/app.pcap").to_str().unwrap_or("")]);
+    let out = inspect_ok(["read", root().join("captures/app.pcap").to_str().unwrap_or("")]);
     assert!(out.contains("HTTP: 2 requests") && out.contains("TLS: 2 handshakes"), "{out}");
     assert!(out.contains("www.example.test") && out.contains("201"));
+    let q = inspect_ok(["read", "-q", root().join("captures/app.pcap").to_str().unwrap_or("")]);
+    assert!(q.contains("HTTP: 2 requests") && q.contains("TLS: 2 handshakes") && !q.contains("www.example.test"), "{q}");
     let out = inspect_ok(["read", "-q", root().join("captures/ping.pcap").to_str().unwrap_or("")]);
     assert!(!out.contains("HTTP:") && !out.contains("TLS:"));
 }
