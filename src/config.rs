@@ -166,6 +166,8 @@ fn threads(n: u64) -> usize {
 
 /// The view options of a command line.
 fn view(v: &ViewArgs) -> ViewOptions {
+    // Decode As is a property of the run, read by the decoders and analyzers wherever they run.
+    crate::decode::app::set_decode_as(v.decode_as.clone());
     ViewOptions {
         format: v.format,
         verbose: v.verbose,

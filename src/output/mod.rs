@@ -4,6 +4,8 @@
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
 pub mod alert;
+pub mod app;
+pub mod app_tables;
 pub mod arp;
 pub mod conns;
 pub mod follow;
@@ -59,13 +61,15 @@ pub struct Printer<W: Write> {
     opts: ViewOptions,
     line: line::LineFormatter,
     buf: String,
+    /// Echo requests waiting for replies (`icmp.resptime`, the tree's round trip).
+    echo: app::EchoPairs,
 }
 
 impl<W: Write> Printer<W> {
     /// A printer writing to `w` (wrap it in a `BufWriter` for files and pipes).
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::new(opts.absolute, opts.link);
-        Printer { w, opts, line, buf: String::with_capacity(4096) }
+        Printer { w, opts, line, buf: String::with_capacity(4096), echo: app::EchoPairs::default() }
     }
 
     /// The options in force.
@@ -85,8 +89,14 @@ impl<W: Write> Printer<W> {
         }
         self.buf.clear();
         match self.opts.format {
-            Format::Json => json::packet(&mut self.buf, p),
-            Format::Text if self.opts.verbose => layers::packet(&mut self.buf, p),
+            Format::Json => {
+                json::packet(&mut self.buf, p);
+                app::json_tail(&mut self.buf, p, &mut self.echo);
+            }
+            Format::Text if self.opts.verbose => {
+                layers::packet(&mut self.buf, p);
+                app::tree(&mut self.buf, p, &mut self.echo);
+            }
             Format::Text => self.line.format(&mut self.buf, p),
         }
         if !self.buf.ends_with('\n') {
@@ -140,9 +150,12 @@ impl<W: Write> Printer<W> {
             },
             Format::Text => {
                 summary::report_text(&mut self.w, r)?;
-                match &r.conns {
-                    // `-q` keeps the totals; the rows only when a filter asked for them.
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, !self.opts.quiet || !c.filter.is_empty()),
+                // `-q` keeps the totals; the rows only when a filter asked for them.
+                if let Some(c) = &r.conns {
+                    conns::text(&mut self.w, c, self.opts.verbose, !self.opts.quiet || !c.filter.is_empty())?;
+                }
+                match &r.app {
+                    Some(a) => app_tables::text(&mut self.w, a),
                     None => Ok(()),
                 }
             }

@@ -19,6 +19,8 @@ pub fn event_text(e: &Event) -> Option<String> {
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
         Event::Conn(_) => None,
+        // Transactions are shown in the report's tables.
+        Event::Dns(_) | Event::Dhcp(_) | Event::IcmpEcho(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
         Event::Weird(w) => Some(format!(
             "weird: {} {} {} -> {}: {}",
@@ -40,6 +42,9 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
         Event::Weird(w) => ("weird", json::event("weird", w)),
+        Event::Dns(d) => ("dns", json::event("dns", d)),
+        Event::Dhcp(d) => ("dhcp", json::event("dhcp", d)),
+        Event::IcmpEcho(d) => ("icmp_echo", json::event("icmp_echo", d)),
     }
 }
 
@@ -145,6 +150,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(w, "{}", json::event("stream_summary", t))?;
     }
     alert::summary_json(w, r.flood.as_ref())?;
+    if let Some(a) = r.app.as_ref().filter(|a| !a.is_empty()) {
+        writeln!(w, "{}", json::event("app_summary", a))?;
+    }
     if let Some(a) = &r.arp {
         crate::output::arp::report_json(w, a)?;
     }
