@@ -585,8 +585,15 @@ fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
 
 /// Appends the Application branch of `p` (ICMP echo pairing, DNS, DHCP) to its tree.
 pub fn tree(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
+    // The layer tree names the application branch when the payload has a protocol; the fields
+    // here continue it, or open it.
+    let open = |out: &mut String, title: &str| {
+        if !out.contains("\n  Application: ") {
+            let _ = writeln!(out, "  Application: {title}");
+        }
+    };
     if let Some((request, id, seq)) = echo_of(p) {
-        out.push_str("  Application: ICMP echo\n");
+        open(out, "ICMP echo");
         field(out, "Kind", if request { "request (ping)" } else { "reply (pong)" });
         field(out, "Identifier", format!("{id} (pairs the requests of one ping run)"));
         field(out, "Sequence", seq);
@@ -595,16 +602,22 @@ pub fn tree(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
         }
     }
     match appdec::of_packet(p) {
-        Some(App::Dns { proto, msg, tcp }) => dns_tree(out, proto, msg, tcp),
+        Some(App::Dns { proto, msg, tcp }) => {
+            open(out, "DNS");
+            dns_tree(out, proto, msg, tcp)
+        }
         Some(App::Dhcp(b)) => match dhcp::parse(b) {
-            Ok(d) => dhcp_tree(out, &d),
+            Ok(d) => {
+                open(out, "DHCP");
+                dhcp_tree(out, &d)
+            }
             Err(e) => {
-                out.push_str("  Application: DHCP\n");
+                open(out, "DHCP");
                 field(out, "Error", e);
             }
         },
         Some(App::Dhcpv6(b)) => {
-            out.push_str("  Application: DHCPv6\n");
+            open(out, "DHCPv6");
             match dhcp::parse_v6(b) {
                 Ok(d) => {
                     field(out, "Message type", format!("{} ({})", d.msg_type, dhcp::v6_type_name(d.msg_type)));
@@ -626,7 +639,7 @@ fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
         _ => "DNS",
     };
     let Some(h) = Header::of(msg) else { return };
-    let _ = writeln!(out, "  Application: {name} {}{}", if h.response() { "response" } else { "query" }, if tcp { " over TCP" } else { "" });
+    field(out, "Message", format!("{name} {}{}", if h.response() { "response" } else { "query" }, if tcp { " over TCP" } else { "" }));
     field(out, "Transaction id", format!("{:#06x} (pairs a query with its response)", h.id));
     let mut flags = Vec::new();
     for (on, what) in [
@@ -674,7 +687,7 @@ fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
 
 fn dhcp_tree(out: &mut String, d: &Dhcp) {
     let kind = d.msg_type.map(|t| dhcp::type_name(t).into_owned()).unwrap_or_else(|| "BOOTP".into());
-    let _ = writeln!(out, "  Application: DHCP {kind}");
+    field(out, "Message", format!("DHCP {kind}"));
     field(out, "Op", format!("{} ({})", d.op, if d.op == 1 { "request, client to server" } else { "reply, server to client" }));
     field(out, "Transaction id", format!("{:#010x} (pairs the messages of one exchange)", d.xid));
     let mut mac = String::new();
