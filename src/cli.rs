@@ -47,27 +47,64 @@ pub fn default_threads() -> u64 {
 /// How packets are shown.
 #[derive(Debug, Clone, Args)]
 pub struct ViewArgs {
-    /// Output format: text lines and tables, or JSON Lines.
+    /// Output format: text lines and tables, JSON Lines, or text with every table as
+    /// tab-separated values.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// tshark's -T: `fields` prints the fields named with -e, `json` is --format json, `text`
+    /// the default.
+    #[arg(short = 'T', value_name = "FORMAT", value_enum)]
+    pub tshark_format: Option<TsharkFormat>,
+    /// With -T fields: a field to print (Wireshark's name, as in the JSON output); repeat for
+    /// more. Given as -e FIELD after -T fields, as tshark takes it.
+    #[arg(long = "field", value_name = "FIELD")]
+    pub fields: Vec<String>,
+    /// With -T fields: tshark's -E options: separator=/t|/s|C, header=y|n, occurrence=f|l|a,
+    /// aggregator=C, quote=d|s|n.
+    #[arg(short = 'E', value_name = "OPTION=VALUE")]
+    pub field_options: Vec<String>,
     /// Show the five-layer view: every header field with its meaning and byte offset.
     #[arg(short = 'V', long = "verbose")]
     pub verbose: bool,
-    /// Add a hex and ASCII dump of each frame.
-    #[arg(short = 'x')]
-    pub hex: bool,
-    /// Print the link-layer header on each line.
+    /// More detail in each line, as tcpdump's -v: IP TTL, id, flags and length, checksums
+    /// (-vv, -vvv accepted).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub detail: u8,
+    /// Hex dump of each packet without its link header, as tcpdump's -x; -xx with it.
+    #[arg(short = 'x', action = clap::ArgAction::Count)]
+    pub hex: u8,
+    /// Hex and ASCII dump without the link header, as tcpdump's -X; -XX with it.
+    #[arg(short = 'X', action = clap::ArgAction::Count)]
+    pub hex_ascii: u8,
+    /// Each packet (without its link header) as ASCII, as tcpdump's -A.
+    #[arg(short = 'A')]
+    pub ascii: bool,
+    /// Print the link-layer header on each line (tcpdump's -e; after -T fields, -e names a field).
     #[arg(short = 'e')]
     pub link: bool,
     /// Print absolute TCP sequence numbers instead of relative ones.
     #[arg(short = 'S', long = "absolute-tcp-sequence-numbers")]
     pub absolute: bool,
-    /// Print no packets, only the summary.
+    /// Time stamps as tcpdump's -t: none (-t), seconds since 1970 (-tt), since the previous
+    /// packet (-ttt), with the date (-tttt), since the first packet (-ttttt).
+    #[arg(short = 't', action = clap::ArgAction::Count)]
+    pub time: u8,
+    /// Times in the local time zone (TZ) instead of UTC.
+    #[arg(long)]
+    pub local_time: bool,
+    /// Print no packets, only the summary counts (no tables).
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Don't resolve addresses (the default already; accepted for tcpdump habits).
-    #[arg(short = 'n', hide = true)]
-    pub numeric: bool,
+    /// Packet lines and nothing else: no event lines between them, no summary or tables at
+    /// the end (for grep and diff).
+    #[arg(short = 'L', long)]
+    pub lines_only: bool,
+    /// Flush each line as it is written (tcpdump's -l), for `| tee` or `| grep` on a live capture.
+    #[arg(short = 'l')]
+    pub line_buffered: bool,
+    /// Don't resolve addresses or ports (the default already; -nn and more accepted, as tcpdump's).
+    #[arg(short = 'n', action = clap::ArgAction::Count, hide = true)]
+    pub numeric: u8,
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
@@ -77,15 +114,39 @@ pub struct ViewArgs {
     pub decode_as: Vec<(u16, crate::decode::app::AppProto)>,
 }
 
+/// tshark's output formats (`-T`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TsharkFormat {
+    /// The fields named with -e, one line per packet.
+    Fields,
+    /// JSON Lines (--format json).
+    Json,
+    /// Lines and tables (the default).
+    Text,
+}
+
 /// The capture files a command reads, and how.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// pcap or pcapng files to read; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
+    /// pcap or pcapng files to read (`-` reads standard input), then, as tcpdump takes it, a
+    /// capture expression: a word that names an existing file is a file, the words after the
+    /// last file are the expression (`read f.pcap tcp port 80`).
+    #[arg(value_name = "FILE", required_unless_present = "read_file")]
     pub files: Vec<String>,
-    /// Only frames matching this BPF expression (tcpdump syntax; libpcap build).
+    /// A file to read, as tcpdump's and tshark's -r (the words after the options are then the
+    /// expression).
+    #[arg(short = 'r', value_name = "FILE")]
+    pub read_file: Vec<String>,
+    /// Capture filter in tcpdump's syntax (pcap-filter(7)): it filters the input, so the
+    /// analyzers never see the frames it drops. Pure Rust unless the libpcap build, which uses
+    /// libpcap's compiler.
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Display filter in Wireshark's syntax on the JSON field names (`tcp.port == 443`,
+    /// `ip.addr == 10.0.0.0/8 && !arp`, `conn.state == "S0"`): it filters what is shown, as
+    /// tshark's -Y; the analyzers still see every frame.
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR")]
+    pub display_filter: Option<String>,
     /// Threads: one reads and decodes, one tracks connections and writes the output, and each
     /// flow shard beyond the first has its own; 1 does everything on one. Every value gives the
     /// same output.
@@ -98,6 +159,14 @@ pub struct InputArgs {
 pub struct ReadArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Write the frames that pass the filters to this capture file (`-` for standard output,
+    /// then nothing else goes there): pcapng when the input is pcapng or the name ends in
+    /// .pcapng, else pcap.
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<String>,
+    /// Bytes kept of each frame (0: all, 262144).
+    #[arg(short = 's', long = "snaplen", value_name = "N", value_parser = snaplen)]
+    pub snaplen: Option<u32>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -113,7 +182,7 @@ pub struct ReadArgs {
 pub struct ConnsArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: the table as text, or JSON Lines.
+    /// Output format: the table as text, JSON Lines, or tab-separated values.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Add each connection's state timeline.
@@ -122,10 +191,33 @@ pub struct ConnsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Order of the rows: by start, or largest first by bytes, packets or duration; the rows are
+    /// then kept (at most --top or --max-rows) and shown at the end. Without it rows stream out as
+    /// connections leave the table, in flat memory.
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub sort: Option<ConnSort>,
+    /// Only the first N rows in the --sort order (by start without --sort); the totals count
+    /// every connection.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     #[command(flatten)]
     pub conn: ConnArgs,
     #[command(flatten)]
     pub flood: FloodArgs,
+}
+
+/// How `conns --sort` orders the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ConnSort {
+    /// By start time, earliest first.
+    #[default]
+    Start,
+    /// By bytes both ways, most first.
+    Bytes,
+    /// By packets both ways, most first.
+    Pkts,
+    /// By duration, longest first.
+    Duration,
 }
 
 /// Settings of the connection tracker and its table.
@@ -278,17 +370,27 @@ pub struct CaptureArgs {
     /// Interface to capture on (see `inspect interfaces`).
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: String,
-    /// Write every captured frame to this pcap file as it arrives.
+    /// Write every captured frame (that passes -Y) to this pcap file as it arrives; `-` writes
+    /// the capture to standard output, and nothing else goes there.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<String>,
-    /// Capture filter, a BPF expression in tcpdump syntax (libpcap build).
+    /// Capture filter in tcpdump's syntax (pcap-filter(7)), also given as the words after the
+    /// options: the kernel drops what it does not match where the backend allows, and the
+    /// analyzers never see it. libpcap's compiler in the libpcap build.
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// The capture filter as words, as tcpdump takes it (`capture -i eth0 tcp port 80`).
+    #[arg(value_name = "EXPRESSION")]
+    pub expression: Vec<String>,
+    /// Display filter in Wireshark's syntax: only matching packets are shown (and written with
+    /// -w); the analyzers still see every frame.
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR")]
+    pub display_filter: Option<String>,
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECS", value_parser = positive_secs)]
     pub duration: Option<f64>,
-    /// Bytes kept of each frame (1 to 262144).
-    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144, value_parser = clap::value_parser!(u32).range(1..=262_144))]
+    /// Bytes kept of each frame (0: all, 262144).
+    #[arg(short = 's', long, value_name = "N", default_value_t = 262_144, value_parser = snaplen)]
     pub snaplen: u32,
     /// Don't put the interface in promiscuous mode.
     #[arg(long = "no-promisc")]
@@ -420,6 +522,45 @@ pub struct InterfacesArgs {
     /// Output format: a text table, or JSON Lines (one object per interface).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// A snap length: 1 to 262144, or 0 for the largest, as tcpdump's -s 0.
+fn snaplen(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(0) => Ok(262_144),
+        Ok(n) if n <= 262_144 => Ok(n),
+        _ => Err(format!("'{s}' is not a snap length (0 for all, or 1 to 262144)")),
+    }
+}
+
+/// The command line with tshark's `-e FIELD` told from tcpdump's `-e`: after `-T fields`, each
+/// `-e` takes a field name (clap cannot give one short flag two meanings).
+pub fn habits<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let text = |a: &std::ffi::OsString| a.to_str().map(str::to_string).unwrap_or_default();
+    let fields = args.windows(2).any(|w| text(&w[0]) == "-T" && text(&w[1]) == "fields") || args.iter().any(|a| text(a) == "-Tfields");
+    if !fields {
+        return args;
+    }
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = false;
+    for a in args {
+        let t = text(&a);
+        if rest {
+            out.push(a);
+        } else if t == "--" {
+            rest = true;
+            out.push(a);
+        } else if t == "-e" {
+            out.push("--field".into());
+        } else if let Some(f) = t.strip_prefix("-e").filter(|f| !f.is_empty() && !t.starts_with("--")) {
+            out.push("--field".into());
+            out.push(f.into());
+        } else {
+            out.push(a);
+        }
+    }
+    out
 }
 
 /// A duration in seconds: a finite, non-negative number.

@@ -5,9 +5,13 @@ use crate::analyze::flood::{FloodConfig, MAX_TARGETS, PENDING_SLOTS};
 use crate::analyze::stream::reassembly::Caps;
 use crate::analyze::stream::StreamConfig;
 use crate::analyze::tcp::ConnConfig;
-use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, ViewArgs};
+use std::sync::Arc;
+
+use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, TsharkFormat, ViewArgs};
+use crate::filter::DisplayFilter;
+use crate::output::fields::FieldList;
 use crate::error::RunError;
-use crate::output::{Format, ViewOptions};
+use crate::output::{Dump, Format, Stamp, ViewOptions};
 use crate::pipeline::AnalysisConfig;
 use crate::subnet::Query;
 
@@ -15,7 +19,7 @@ use crate::subnet::Query;
 #[derive(Debug)]
 pub enum Config {
     /// `read`, `conns` and `arp`: files through the pipeline.
-    Read(ReadConfig),
+    Read(Box<ReadConfig>),
     /// `capture`: an interface through the pipeline.
     Capture(Box<CaptureConfig>),
     /// `arp-scan`.
@@ -43,8 +47,14 @@ pub enum Config {
 pub struct ReadConfig {
     /// The files, in order (`-` is standard input).
     pub files: Vec<String>,
-    /// A capture filter (BPF, libpcap build).
+    /// A capture expression (tcpdump's syntax): it filters the input.
     pub filter: Option<String>,
+    /// A display filter (Wireshark's syntax): it filters what is shown and written.
+    pub display: Option<Arc<DisplayFilter>>,
+    /// Where `-w` writes the frames shown (`-` is standard output).
+    pub write: Option<String>,
+    /// Bytes kept of each frame.
+    pub snaplen: Option<u32>,
     /// Threads to run on.
     pub threads: usize,
     /// At most this many frames.
@@ -60,6 +70,10 @@ pub struct ReadConfig {
 pub struct CaptureConfig {
     /// The command line's capture options (interface, -w, snap length, privileges, live tables).
     pub args: cli::CaptureArgs,
+    /// The capture expression, from -f or the words after the options.
+    pub filter: Option<String>,
+    /// A display filter: what is shown and written with -w.
+    pub display: Option<Arc<DisplayFilter>>,
     /// At most this many frames.
     pub limit: u64,
     /// What is shown.
@@ -73,42 +87,91 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
-                let view = view(&a.view);
+                let (files, filter) = inputs(&a.input)?;
+                let display = display(a.input.display_filter.as_deref())?;
+                let mut view = view(&a.view, display.as_deref())?;
+                view.muted = a.write.as_deref() == Some("-");
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
-                Config::Read(ReadConfig {
-                    files: a.input.files,
-                    filter: a.input.filter,
+                Config::Read(Box::new(ReadConfig {
+                    files,
+                    filter,
+                    display,
+                    write: a.write,
+                    snaplen: a.snaplen,
                     threads: threads(a.input.threads),
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Conns(a) => {
-                let view = ViewOptions { format: a.format, verbose: a.verbose, quiet: true, conns_only: true, ..ViewOptions::default() };
-                let analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
-                Config::Read(ReadConfig {
-                    files: a.input.files,
-                    filter: a.input.filter,
+                let (files, filter) = inputs(&a.input)?;
+                let display = display(a.input.display_filter.as_deref())?;
+                // Rows stream out as connections leave, unless they are to be ordered (or -V
+                // lists timelines after them); JSON streams its records anyway.
+                let sort = a.sort.or(a.top.map(|_| cli::ConnSort::Start));
+                let stream = sort.is_none() && !a.verbose && a.format.is_text();
+                let view = ViewOptions {
+                    format: a.format,
+                    verbose: a.verbose,
+                    quiet: true,
+                    conns_only: true,
+                    display_filter: display.as_ref().map(|d| d.text().to_string()),
+                    conn_rows: stream.then_some(a.conn.max_rows),
+                    conn_filter: display.as_ref().map(|_| (sort.unwrap_or_default(), a.top.unwrap_or(a.conn.max_rows))),
+                    ..ViewOptions::default()
+                };
+                let mut analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
+                analysis.conn.sort = sort.unwrap_or_default();
+                if let Some(top) = a.top {
+                    analysis.conn.max_rows = top;
+                }
+                if stream || display.is_some() {
+                    // The printer writes them (or, for a display filter, keeps those it shows);
+                    // the tracker keeps none.
+                    analysis.conn.max_rows = 0;
+                }
+                Config::Read(Box::new(ReadConfig {
+                    files,
+                    filter,
+                    display,
+                    write: None,
+                    snaplen: None,
                     threads: threads(a.input.threads),
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Arp(a) => {
                 let view = ViewOptions { format: a.format, quiet: true, arp_only: true, ..ViewOptions::default() };
                 let t = cli::default_threads();
                 let analysis = analysis(&cli::defaults(), &cli::defaults(), &a.arp, &view, t);
-                Config::Read(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis })
+                Config::Read(Box::new(ReadConfig {
+                    files: a.files,
+                    filter: None,
+                    display: None,
+                    write: None,
+                    snaplen: None,
+                    threads: threads(t),
+                    limit: a.count.unwrap_or(u64::MAX),
+                    view,
+                    analysis,
+                }))
             }
             Command::Capture(a) => {
-                let view = view(&a.view);
+                let filter = expression(a.filter.clone(), &a.expression)?;
+                if let Some(f) = &filter {
+                    check_capture_filter(f)?;
+                }
+                let display = display(a.display_filter.as_deref())?;
+                let mut view = view(&a.view, display.as_deref())?;
+                view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
-                Config::Capture(Box::new(CaptureConfig { args: a, limit, view, analysis }))
+                Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis }))
             }
             Command::ArpScan(a) => Config::ArpScan(a),
             Command::Subnet(a) => Config::Subnet {
@@ -158,6 +221,62 @@ impl Config {
             }
         })
     }
+
+    /// The output format, which decides how tables are drawn.
+    pub fn format(&self) -> Format {
+        match self {
+            Config::Read(c) => c.view.format,
+            Config::Capture(c) => c.view.format,
+            Config::ArpScan(a) => a.format,
+            Config::Subnet { format, .. } | Config::Interfaces { format } => *format,
+            Config::Follow(c) if c.json => Format::Json,
+            Config::Follow(_) | Config::Ladder(_) => Format::Text,
+        }
+    }
+}
+
+/// The files of `read` and `conns`, and the capture expression: from -f, or the words after
+/// the files (as tcpdump takes them), or every word when -r names the files.
+fn inputs(a: &cli::InputArgs) -> Result<(Vec<String>, Option<String>), RunError> {
+    let (files, words) = if !a.read_file.is_empty() {
+        (a.read_file.clone(), a.files.clone())
+    } else {
+        // The files run to the last word that names an existing file (`-` is standard input);
+        // the first word is a file whatever it names, so that a missing one says so.
+        // `-` is a file only among the first words (later it is arithmetic: `len - 14 > 40`).
+        let exists = |w: &String| std::path::Path::new(w).is_file();
+        let prefix = a.files.iter().take_while(|w| *w == "-" || exists(w)).count();
+        let last = a.files.iter().rposition(exists).map_or(0, |i| i + 1);
+        let n = prefix.max(last).max(1);
+        (a.files.get(..n).unwrap_or(&[]).to_vec(), a.files.get(n..).unwrap_or(&[]).to_vec())
+    };
+    let filter = expression(a.filter.clone(), &words)?;
+    if let Some(f) = &filter {
+        check_capture_filter(f)?;
+    }
+    Ok((files, filter))
+}
+
+/// The capture expression of -f or of the words after the files, not both.
+fn expression(flag: Option<String>, words: &[String]) -> Result<Option<String>, RunError> {
+    match (flag, words.is_empty()) {
+        (f, true) => Ok(f),
+        (None, false) => Ok(Some(words.join(" "))),
+        (Some(f), false) => Err(RunError::Usage(format!(
+            "two capture expressions: -f '{f}' and '{}' after the files; give one",
+            words.join(" ")
+        ))),
+    }
+}
+
+/// A capture expression that does not compile is a usage error before anything is read.
+fn check_capture_filter(expr: &str) -> Result<(), RunError> {
+    crate::source::filter::compile(Some(expr)).map(|_| ()).map_err(|e| RunError::Usage(e.to_string()))
+}
+
+/// The compiled display filter.
+fn display(expr: Option<&str>) -> Result<Option<Arc<DisplayFilter>>, RunError> {
+    expr.map(|e| DisplayFilter::new(e).map(Arc::new).map_err(|e| RunError::Usage(format!("-Y {e}")))).transpose()
 }
 
 fn threads(n: u64) -> usize {
@@ -165,19 +284,57 @@ fn threads(n: u64) -> usize {
 }
 
 /// The view options of a command line.
-fn view(v: &ViewArgs) -> ViewOptions {
+fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, RunError> {
     // Decode As is a property of the run, read by the decoders and analyzers wherever they run.
     crate::decode::app::set_decode_as(v.decode_as.clone());
-    ViewOptions {
-        format: v.format,
+    let mut format = v.format;
+    let mut fields = None;
+    match v.tshark_format {
+        Some(TsharkFormat::Json) => format = Format::Json,
+        Some(TsharkFormat::Fields) => {
+            fields = Some(Arc::new(FieldList::new(&v.fields, &v.field_options).map_err(RunError::Usage)?));
+        }
+        Some(TsharkFormat::Text) | None => {
+            if !v.fields.is_empty() || !v.field_options.is_empty() {
+                return Err(RunError::Usage("-e FIELD and -E need -T fields".into()));
+            }
+        }
+    }
+    let (dump, dump_link) = match (v.hex, v.hex_ascii) {
+        (0, 0) => (Dump::None, false),
+        (_, x) if x > 0 => (Dump::HexAscii, x > 1),
+        (x, _) => (Dump::Hex, x > 1),
+    };
+    let stamp = match v.time {
+        0 => Stamp::Clock,
+        1 => Stamp::Off,
+        2 => Stamp::Epoch,
+        3 => Stamp::Delta,
+        4 => Stamp::Date,
+        _ => Stamp::SinceFirst,
+    };
+    Ok(ViewOptions {
+        format,
         verbose: v.verbose,
-        hex: v.hex,
+        dump,
+        dump_link,
+        ascii: v.ascii,
         link: v.link,
         absolute: v.absolute,
+        detail: v.detail,
+        stamp,
+        local_time: v.local_time,
         quiet: v.quiet,
+        lines_only: v.lines_only,
+        line_buffered: v.line_buffered,
+        fields,
+        display_filter: display.map(|d| d.text().to_string()),
+        muted: false,
+        conn_rows: None,
+        conn_filter: None,
         conns_only: false,
         arp_only: false,
-    }
+    })
 }
 
 /// The analyzers' settings for a run showing `view` on `threads` threads.
@@ -199,8 +356,9 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             port: c.port,
             host: c.host,
             // Quiet text without a filter shows no connection: only the counts are kept.
-            records: view.format != Format::Text || !view.quiet || view.conns_only || filtered,
+            records: !view.format.is_text() || !view.quiet || view.conns_only || filtered,
             end_threads: threads(thread_count),
+            sort: cli::ConnSort::Start,
             streams: (c.reassemble == cli::Reassemble::All).then_some(StreamConfig {
                 // Delivered bytes are kept to compare retransmissions with until acknowledged,
                 // at most this many.

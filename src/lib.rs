@@ -28,6 +28,7 @@ pub mod command;
 pub mod config;
 pub mod decode;
 pub mod error;
+pub mod filter;
 pub mod output;
 pub mod pipeline;
 pub mod report;

@@ -3,7 +3,7 @@
 use clap::Parser;
 
 fn main() {
-    let cli = inspect::cli::Cli::parse();
+    let cli = inspect::cli::Cli::parse_from(inspect::cli::habits(std::env::args_os()));
     let result = inspect::config::Config::new(cli).and_then(inspect::command::run);
     match result {
         // Left to the kernel, which frees them at exit faster than dropping them.

@@ -16,6 +16,7 @@ mod it {
     pub mod flood;
     pub mod ladder;
     pub mod flood_live;
+    pub mod habits;
     pub mod live;
     pub mod readme;
     pub mod robustness;
@@ -38,6 +39,7 @@ fn main() -> std::process::ExitCode {
         ("flood", it::flood::tests()),
         ("ladder", it::ladder::tests()),
         ("flood_live", it::flood_live::tests()),
+        ("habits", it::habits::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),

@@ -235,14 +235,14 @@ pub fn print(w: &mut dyn Write, format: Format, s: &ScanSummary, arp: &ArpReport
             }
             writeln!(w, "{}", json::event("arp_scan", s))?;
         }
-        Format::Text => {
+        Format::Text | Format::Tsv => {
             writeln!(
                 w,
                 "arp-scan: asked {} of {} on {} as {} ({}) at {}/s in {:.1} s: {} answered",
                 count(s.sent, "address", "addresses"),
                 s.network, s.interface, s.sender_ip, s.sender_mac, s.rate, s.duration, s.answered
             )?;
-            arp_out::report_text(w, arp)?;
+            arp_out::report_text(w, arp, true)?;
         }
     }
     w.flush()

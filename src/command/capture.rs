@@ -76,7 +76,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         interface: args.interface.clone(),
         snaplen: args.snaplen,
         promiscuous: !args.no_promisc,
-        filter: args.filter.clone(),
+        filter: c.filter.clone(),
     };
     let user = privdrop::target(args.user.as_deref()).map_err(RunError::Usage)?;
     let backend = live::open(&opts).map_err(|e| match e {
@@ -85,16 +85,22 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     })?;
     let linktype = backend.linktype();
     let file = match &args.write {
-        Some(path) => Some(
+        Some(path) if path != "-" => Some(
             File::create(path)
                 .map_err(|e| RunError::Input(format!("{path}: cannot create: {e}")))?,
         ),
-        None => None,
+        _ => None,
     };
     if let Some(name) = &user {
         privdrop::become_user(name, file.as_ref()).map_err(RunError::Input)?;
     }
-    let mut writer = match (file, &args.write) {
+    let sink: Option<Box<dyn Write>> = match (file, args.write.as_deref()) {
+        (Some(f), _) => Some(Box::new(f)),
+        // The capture goes to standard output, and nothing else does.
+        (None, Some("-")) => Some(Box::new(io::stdout())),
+        _ => None,
+    };
+    let mut writer = match (sink, &args.write) {
         (Some(f), Some(path)) => Some(
             PcapWriter::new(f, linktype, args.snaplen)
                 .map_err(|e| RunError::Input(format!("{path}: cannot write: {e}")))?,
@@ -117,7 +123,8 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         args.interface,
         names::linktype(linktype),
         args.snaplen,
-        if opts.promiscuous {
+        // The any device puts no interface in promiscuous mode, as libpcap's.
+        if opts.promiscuous && args.interface != "any" {
             "promiscuous"
         } else {
             "not promiscuous"
@@ -132,7 +139,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     };
     let redraw = tables.conns || tables.arp;
     let clear = redraw && view.quiet && format == Format::Text && io::stdout().is_terminal();
-    let mut session = Session::new(&mut out, view, Stages::new(&c.analysis, 1));
+    let mut session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone());
     let limit = c.limit;
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + Duration::from_secs_f64(d));
@@ -219,7 +226,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         )));
     }
     session.finish(&[])?;
-    if format == Format::Json {
+    if format == Format::Json && !c.view.muted {
         writeln!(out, "{}", json::event("capture_stats", &stats))?;
         out.flush()?;
     }
@@ -236,7 +243,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
 /// One captured frame through `-w` and the session; numbered from 1 like a file's frames.
 fn handle<W: Write>(
     session: &mut Session<W>,
-    writer: Option<&mut PcapWriter<File>>,
+    writer: Option<&mut PcapWriter<Box<dyn Write>>>,
     c: &Captured,
     number: u64,
     linktype: u32,
@@ -250,15 +257,17 @@ fn handle<W: Write>(
         interface: 0,
         ts_known: true,
     };
-    if let Some(w) = writer {
-        w.write(&frame)?;
+    if session.frame(&frame)? {
+        if let Some(w) = writer {
+            w.write(&frame)?;
+        }
     }
-    session.frame(&frame)
+    Ok(())
 }
 
 fn flush<W: Write>(
     session: &mut Session<W>,
-    writer: Option<&mut PcapWriter<File>>,
+    writer: Option<&mut PcapWriter<Box<dyn Write>>>,
 ) -> io::Result<()> {
     if let Some(w) = writer {
         w.flush()?;

@@ -66,8 +66,8 @@ pub fn render(w: &mut dyn Write, list: &[InterfaceInfo], format: Format) -> io::
                 writeln!(w, "{}", json::event("interface", i))?;
             }
         }
-        Format::Text => {
-            let mut t = table(&["name", "index", "MAC", "addresses", "state", "loopback"]);
+        Format::Text | Format::Tsv => {
+            let mut t = table(&["name", "index", "MAC", "addresses", "state", "loopback"]).expendable(&[5, 1, 2]);
             for i in list {
                 let state = match (i.up, i.running) {
                     (true, true) => "up",

@@ -11,7 +11,7 @@ pub mod read;
 pub mod segments;
 pub mod subnet;
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use crate::config::Config;
 use crate::error::RunError;
@@ -20,6 +20,7 @@ use crate::pipeline::Leftovers;
 /// Runs one command, writing to standard output.
 pub fn run(config: Config) -> Result<Leftovers, RunError> {
     let stdout = io::stdout();
+    crate::output::table::init(crate::output::table::Style { tsv: config.format() == crate::output::Format::Tsv, fit: stdout.is_terminal() });
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match config {
         Config::Read(c) => read::run(&c, out),

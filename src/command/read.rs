@@ -1,12 +1,13 @@
 //! `inspect read`, `conns` and `arp`: capture files through the pipeline, then the report.
 
-use std::io::Write;
+use std::io::{self, Read, Write};
 
 use crate::config::ReadConfig;
 use crate::error::RunError;
 use crate::output::Printer;
-use crate::pipeline::shards::{self, Inputs};
+use crate::pipeline::shards::{self, Inputs, Output};
 use crate::pipeline::{Leftovers, Stages};
+use crate::source::write::CaptureWriter;
 
 /// Reads every file in turn through one pipeline; the report comes at the end unless no input
 /// could be read at all. Inputs that could not be read to their end are each one line of the
@@ -18,11 +19,44 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     }
     let shards = if c.threads > 2 { c.threads - 1 } else { 1 };
     let stages = Stages::new(&c.analysis, shards);
-    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref() };
-    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads)?;
+    // A display filter on the packet alone runs where the frames are read; one that reads the
+    // analyzers' notes runs where their results meet.
+    // `conns -Y` keeps the connections of the packets shown, so it needs each one's uid.
+    let conns_filter = c.view.conn_filter.is_some();
+    let (early, late) = match &c.display {
+        Some(d) if !d.needs().any() && !conns_filter => (Some(&**d), None),
+        Some(d) => (None, Some(d.clone())),
+        None => (None, None),
+    };
+    let field_needs = c.view.fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+    let mut needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
+    needs.conn |= conns_filter;
+    let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early };
+    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)
     } else {
         Err(RunError::Input(ran.errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("\ninspect: ")))
     }
+}
+
+/// The `-w` file (or standard output for `-`): pcapng when its name ends in .pcapng or an
+/// input is pcapng, else pcap.
+pub fn open_writer(path: &str, inputs: &[String], snaplen: Option<u32>) -> Result<CaptureWriter, RunError> {
+    let pcapng = path.ends_with(".pcapng") || inputs.iter().any(|f| is_pcapng(f));
+    let snaplen = snaplen.unwrap_or(262_144);
+    let w: Box<dyn Write> = if path == "-" {
+        Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout()))
+    } else {
+        let f = std::fs::File::create(path).map_err(|e| RunError::Input(format!("{path}: cannot create: {e}")))?;
+        Box::new(io::BufWriter::with_capacity(1 << 16, f))
+    };
+    CaptureWriter::new(w, pcapng, snaplen).map_err(|e| RunError::Input(format!("{path}: cannot write: {e}")))
+}
+
+/// Whether the file at `path` starts as pcapng does (standard input is not looked at).
+fn is_pcapng(path: &str) -> bool {
+    let mut magic = [0u8; 4];
+    path != "-" && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x0a, 0x0d, 0x0d, 0x0a]
 }

@@ -114,15 +114,25 @@ pub fn line(a: &Alert) -> String {
     s
 }
 
-/// The alerts table of the text summary, the notices after it, and what the detector had to
-/// forget.
-pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], notices: &[Notice], stats: Option<&FloodStats>) -> io::Result<()> {
+/// The alerts table of the text summary (a count alone without `tables`), the notices after
+/// it, and what the detector had to forget.
+pub fn summary_text(
+    w: &mut dyn Write,
+    alerts: &[Alert],
+    notices: &[Notice],
+    stats: Option<&FloodStats>,
+    tables: bool,
+) -> io::Result<()> {
     if !alerts.is_empty() {
         writeln!(w, "SYN flood alerts: {}", alerts.len())?;
+    }
+    if !alerts.is_empty() && tables {
+        // On a narrow terminal the target, its SYNs and half-open count and the verdict stay.
         let mut t = table(&[
             "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "half-open", "completed", "sources", "one SYN",
             "bogons", "spoofed", "top source",
-        ]);
+        ])
+        .expendable(&[9, 8, 11, 4, 6, 7, 2]);
         for a in alerts {
             let top = a
                 .top_sources
@@ -148,9 +158,12 @@ pub fn summary_text(w: &mut dyn Write, alerts: &[Alert], notices: &[Notice], sta
     }
     if !notices.is_empty() {
         writeln!(w, "Notices: {} connection_surge (busy, handshakes completing: no attack)", notices.len())?;
+    }
+    if !notices.is_empty() && tables {
         let mut t = table(&[
             "target", "start (UTC)", "secs", "SYNs", "peak SYN/s", "peak waiting", "completed", "sources",
-        ]);
+        ])
+        .expendable(&[5, 4, 7, 2]);
         for n in notices {
             t.add_row(vec![
                 Cell::new(endpoint(n.dst, n.p)),

@@ -11,8 +11,8 @@ fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |m| format!("{m:.3}"))
 }
 
-/// Writes the tables of `a`.
-pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
+/// Writes the tables of `a`: with `tables` false (`-q`), only each protocol's counts.
+pub fn text(w: &mut dyn Write, a: &AppReport, tables: bool) -> io::Result<()> {
     if a.dns_queries > 0 || a.dns_orphans > 0 {
         writeln!(
             w,
@@ -21,7 +21,9 @@ pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
             a.dns_unanswered_count,
             if a.dns_orphans > 0 { format!(", {} without their query", count(a.dns_orphans, "answer", "answers")) } else { String::new() }
         )?;
-        if !a.dns_by_query.is_empty() {
+        if !tables {
+            // The counts only.
+        } else if !a.dns_by_query.is_empty() {
             let mut t = table(&["query", "type", "count"]);
             for c in &a.dns_by_query {
                 let (name, typ) = c.what.rsplit_once(' ').unwrap_or((&c.what, ""));
@@ -29,14 +31,14 @@ pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
             }
             writeln!(w, "{t}")?;
         }
-        if !a.dns_rcodes.is_empty() {
+        if tables && !a.dns_rcodes.is_empty() {
             let mut t = table(&["rcode", "answers"]);
             for c in &a.dns_rcodes {
                 t.add_row(vec![comfy_table::Cell::new(&c.what), num_cell(c.count)]);
             }
             writeln!(w, "{t}")?;
         }
-        if !a.dns_slowest.is_empty() {
+        if tables && !a.dns_slowest.is_empty() {
             writeln!(w, "Slowest DNS answers:")?;
             let mut t = table(&["query", "type", "server", "rcode", "rtt ms", "uid"]);
             for r in &a.dns_slowest {
@@ -51,7 +53,7 @@ pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
             }
             writeln!(w, "{t}")?;
         }
-        if !a.dns_unanswered.is_empty() {
+        if tables && !a.dns_unanswered.is_empty() {
             writeln!(w, "Unanswered DNS queries{}:", if a.dns_unanswered_count > a.dns_unanswered.len() as u64 { " (the first)" } else { "" })?;
             let mut t = table(&["frame", "query", "type", "server", "uid"]);
             for r in &a.dns_unanswered {
@@ -68,7 +70,7 @@ pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
     }
     if a.dhcp_exchanges > 0 {
         writeln!(w, "\nDHCP: {}, {} leased", count(a.dhcp_exchanges, "exchange", "exchanges"), a.dhcp_leases.len())?;
-        if !a.dhcp_leases.is_empty() {
+        if tables && !a.dhcp_leases.is_empty() {
             let mut t = table(&["mac", "host name", "assigned", "lease s", "server", "messages"]);
             for r in &a.dhcp_leases {
                 t.add_row(vec![
@@ -84,7 +86,12 @@ pub fn text(w: &mut dyn Write, a: &AppReport) -> io::Result<()> {
         }
     }
     if !a.ping.is_empty() {
-        writeln!(w, "\nPing round trips:")?;
+        let (sent, received) = a.ping.iter().fold((0, 0), |(s, r), p| (s + p.sent, r + p.received));
+        writeln!(w, "\nPing: {}, {sent} requests, {received} replies", count(a.ping.len() as u64, "target", "targets"))?;
+        if !tables {
+            return Ok(());
+        }
+        writeln!(w, "Ping round trips:")?;
         let mut t = table(&["target", "sent", "received", "min ms", "avg ms", "max ms"]);
         for p in &a.ping {
             t.add_row(vec![

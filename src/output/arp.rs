@@ -7,10 +7,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use comfy_table::{Cell, Table};
+use comfy_table::Cell;
 
 use crate::output::json;
-use crate::output::table::{count, num_cell, table};
+use crate::output::table::{count, num_cell, table, Tbl};
 use crate::report::arp::{ArpEvent, ArpReport, Mac};
 use crate::report::Report;
 use crate::source::Ts;
@@ -80,9 +80,12 @@ fn event_detail(e: &ArpEvent) -> String {
 }
 
 /// The ARP table as a comfy-table (for the end of a run and for live redraws).
-pub fn entries_table(r: &ArpReport) -> Table {
+pub fn entries_table(r: &ArpReport) -> Tbl {
     let full = spans_days(r);
-    let mut t = table(&["IP", "MAC", "vendor", "state", "learned", "first seen", "last seen", "packets", "changes"]);
+    // On a narrow terminal: how the entry was learned, when it was first seen, and the counts go
+    // first; the address, MAC and state stay.
+    let mut t = table(&["IP", "MAC", "vendor", "state", "learned", "first seen", "last seen", "packets", "changes"])
+        .expendable(&[4, 5, 7, 8, 6, 2]);
     for e in &r.entries {
         let mut changes = e.changes.to_string();
         if !e.previous_macs.is_empty() {
@@ -105,9 +108,9 @@ pub fn entries_table(r: &ArpReport) -> Table {
 }
 
 /// The events kept in the report as a comfy-table.
-pub fn events_table(r: &ArpReport) -> Table {
+pub fn events_table(r: &ArpReport) -> Tbl {
     let full = spans_days(r);
-    let mut t = table(&["time", "event", "IP", "MAC", "old MAC", "detail", "frame"]);
+    let mut t = table(&["time", "event", "IP", "MAC", "old MAC", "detail", "frame"]).expendable(&[6, 5, 0]);
     for e in &r.events {
         let detail = event_detail(e);
         t.add_row(vec![
@@ -149,13 +152,13 @@ fn headline(r: &ArpReport) -> String {
 }
 
 /// The ARP section of the text summary: the table, then the events.
-pub fn report_text(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
+pub fn report_text(w: &mut dyn Write, r: &ArpReport, tables: bool) -> io::Result<()> {
     if r.packets == 0 && r.entries.is_empty() {
         return Ok(());
     }
     writeln!(w)?;
     writeln!(w, "{}", headline(r))?;
-    if !r.entries.is_empty() {
+    if !r.entries.is_empty() && tables {
         writeln!(w, "{}", entries_table(r))?;
     }
     if r.events_total == 0 {
@@ -167,7 +170,7 @@ pub fn report_text(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
         write!(w, "; the last {} shown", r.events.len())?;
     }
     writeln!(w)?;
-    if !r.events.is_empty() {
+    if !r.events.is_empty() && tables {
         writeln!(w, "{}", events_table(r))?;
     }
     Ok(())
@@ -217,7 +220,7 @@ pub fn report_json(w: &mut dyn Write, r: &ArpReport) -> io::Result<()> {
 /// `inspect arp` in text: the ARP table and events, and any input that ended early.
 pub fn report_only_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     match &r.arp {
-        Some(a) if a.packets > 0 || !a.entries.is_empty() => report_text(w, a)?,
+        Some(a) if a.packets > 0 || !a.entries.is_empty() => report_text(w, a, true)?,
         _ => writeln!(w, "No ARP packets in {} frames.", r.stats.packets)?,
     }
     for e in &r.errors {

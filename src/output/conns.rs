@@ -23,8 +23,134 @@ fn state_name(r: &ConnRecord, orig: bool) -> &'static str {
     s.map(|s| s.name()).unwrap_or("-")
 }
 
+/// The connection table written a row at a time as connections leave (`inspect conns`
+/// without `--sort`): memory stays flat however many rows there are. Columns have fixed
+/// widths (a longer value widens its row), less the columns a narrow terminal has no room for;
+/// with `--format tsv`, tab-separated values.
+pub struct RowStream {
+    max: usize,
+    tsv: bool,
+    /// Columns left out to fit the terminal.
+    hidden: [bool; 11],
+    written: u64,
+    unlisted: u64,
+    /// Whether a row was of a connection already open when the capture began.
+    mid_stream: bool,
+}
+
+/// What the `*` after a start time means.
+const MID_STREAM_NOTE: &str =
+    "* already open when the capture began: the originator is a guess, Zeek's (the peer of a well-known server port, else the first sender)";
+
+const HEADER: [&str; 11] =
+    ["start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r", "bytes o/r", "duration"];
+const WIDTHS: [usize; 11] = [17, 5, 21, 21, 11, 11, 10, 10, 9, 13, 9];
+/// The columns a narrow terminal drops, least important first: the duration and packet counts,
+/// then the RFC 793 states (Zeek's conn_state stays), the protocol, the start and the history.
+const EXPENDABLE: [usize; 9] = [10, 8, 4, 5, 1, 0, 7, 9, 6];
+/// Which columns are numbers (aligned right).
+const RIGHT: [bool; 11] = [false, false, false, false, false, false, false, false, true, true, true];
+
+impl RowStream {
+    /// A table of at most `max` rows, fitting `width` columns if given (a terminal's).
+    pub fn new(max: usize, tsv: bool, width: Option<usize>) -> RowStream {
+        let mut hidden = [false; 11];
+        if let Some(width) = width.filter(|_| !tsv) {
+            for (h, hide) in hidden.iter_mut().zip(super::table::hidden_columns(&WIDTHS, &EXPENDABLE, width)) {
+                *h = hide;
+            }
+        }
+        RowStream { max, tsv, hidden, written: 0, unlisted: 0, mid_stream: false }
+    }
+
+    /// The columns shown: index and width.
+    fn shown(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        WIDTHS.iter().copied().enumerate().filter(|(i, _)| !self.hidden.get(*i).copied().unwrap_or(false))
+    }
+
+    fn line(&self, w: &mut dyn Write, cells: &[String]) -> io::Result<()> {
+        if self.tsv {
+            return writeln!(w, "{}", cells.join("\t"));
+        }
+        let mut s = String::from("│");
+        for (n, (i, width)) in self.shown().enumerate() {
+            let c = cells.get(i).map(String::as_str).unwrap_or("");
+            if n > 0 {
+                s.push('┆');
+            }
+            if RIGHT.get(i).copied().unwrap_or(false) {
+                s.push_str(&format!(" {c:>width$} "));
+            } else {
+                s.push_str(&format!(" {c:<width$} "));
+            }
+        }
+        s.push('│');
+        writeln!(w, "{s}")
+    }
+
+    fn border(&self, w: &mut dyn Write, left: char, mid: char, right: char, fill: char) -> io::Result<()> {
+        let parts: Vec<String> = self.shown().map(|(_, n)| fill.to_string().repeat(n + 2)).collect();
+        writeln!(w, "{left}{}{right}", parts.join(&mid.to_string()))
+    }
+
+    /// Writes `r` (the header first, before the first row).
+    pub fn row(&mut self, w: &mut dyn Write, r: &ConnRecord) -> io::Result<()> {
+        if self.written as usize >= self.max {
+            self.unlisted += 1;
+            return Ok(());
+        }
+        if self.written == 0 {
+            if !self.tsv {
+                self.border(w, '┌', '┬', '┐', '─')?;
+            }
+            self.line(w, &HEADER.map(String::from))?;
+            if !self.tsv {
+                self.border(w, '╞', '╪', '╡', '═')?;
+            }
+        }
+        self.written += 1;
+        self.mid_stream |= r.mid_stream;
+        self.line(w, &cells(r))
+    }
+
+    /// Closes the table, and says how many rows it left out.
+    pub fn finish(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if self.written > 0 && !self.tsv {
+            self.border(w, '└', '┴', '┘', '─')?;
+        }
+        if self.mid_stream {
+            writeln!(w, "{MID_STREAM_NOTE}")?;
+        }
+        if self.unlisted > 0 {
+            let noun = if self.unlisted == 1 { "connection" } else { "connections" };
+            writeln!(w, "{} more {noun} not listed (the table shows the first {} to leave; --max-rows)", self.unlisted, self.max)?;
+        }
+        self.written = 0;
+        self.unlisted = 0;
+        Ok(())
+    }
+}
+
+/// A connection's row, as text.
+fn cells(r: &ConnRecord) -> [String; 11] {
+    let (_, _, _, h, m, sec) = r.start.civil();
+    [
+        format!("{h:02}:{m:02}:{sec:02}.{:06}{}", r.start.nsec / 1000, if r.mid_stream { " *" } else { "" }),
+        r.proto.to_string(),
+        endpoint(r.orig_h, r.orig_p),
+        endpoint(r.resp_h, r.resp_p),
+        state_name(r, true).to_string(),
+        state_name(r, false).to_string(),
+        r.conn_state.to_string(),
+        r.history.clone(),
+        format!("{}/{}", r.orig_pkts, r.resp_pkts),
+        format!("{}/{}", r.orig_bytes, r.resp_bytes),
+        format!("{:.6}", r.duration),
+    ]
+}
+
 /// Writes the connection summary as text, and the table of connections when `rows`.
-pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io::Result<()> {
+pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool, tables: bool) -> io::Result<()> {
     writeln!(w)?;
     let icmp = if s.icmp > 0 { format!(", {} ICMP", s.icmp) } else { String::new() };
     writeln!(
@@ -32,7 +158,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
         "Connections: {} TCP, {} UDP{icmp}; at most {} tracked at once (cap {}), {} evicted",
         s.tcp, s.udp, s.peak, s.max_conns, s.evicted
     )?;
-    if !s.by_state.is_empty() {
+    if !s.by_state.is_empty() && tables {
         let mut t = table(&["conn_state", "connections", "meaning"]);
         for (state, n) in &s.by_state {
             t.add_row(vec![Cell::new(state), num_cell(n), Cell::new(state.meaning())]);
@@ -53,10 +179,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     if s.rows.is_empty() || !rows {
         return Ok(());
     }
-    let mut t = table(&[
-        "start", "proto", "originator", "responder", "orig state", "resp state", "conn_state", "history", "pkts o/r",
-        "bytes o/r", "duration",
-    ]);
+    let mut t = table(&HEADER).expendable(&EXPENDABLE);
     for r in &s.rows {
         let (_, _, _, h, m, sec) = r.start.civil();
         t.add_row(vec![
@@ -75,7 +198,7 @@ pub fn text(w: &mut dyn Write, s: &ConnSummary, verbose: bool, rows: bool) -> io
     }
     writeln!(w, "{t}")?;
     if s.rows.iter().any(|r| r.mid_stream) {
-        writeln!(w, "* already open when the capture began: the originator is a guess, Zeek's (the peer of a well-known server port, else the first sender)")?;
+        writeln!(w, "{MID_STREAM_NOTE}")?;
     }
     let unlisted = s.matched.saturating_sub(s.rows.len() as u64);
     if unlisted > 0 {

@@ -143,6 +143,17 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
                 num(out, "tcp.seq_raw", i.seq);
                 num(out, "tcp.ack_raw", i.ack);
                 num(out, "tcp.flags", i.flags as u16 | ((t.ns() as u16) << 8));
+                // Each flag as 0 or 1, as display filters name them.
+                for (name, bit) in [
+                    ("tcp.flags.fin", 0x01u8),
+                    ("tcp.flags.syn", 0x02),
+                    ("tcp.flags.reset", 0x04),
+                    ("tcp.flags.push", 0x08),
+                    ("tcp.flags.ack", 0x10),
+                    ("tcp.flags.urg", 0x20),
+                ] {
+                    num(out, name, u8::from(i.flags & bit != 0));
+                }
                 num(out, "tcp.window_size_value", i.window);
                 num(out, "tcp.hdr_len", t.header_slice().len());
                 num(out, "tcp.len", i.payload_len);

@@ -252,25 +252,47 @@ fn ip_or_hex(b: &[u8]) -> String {
     }
 }
 
-/// Appends a hex and ASCII dump of `data`, 16 bytes a line, with offsets.
-pub fn hex(out: &mut String, data: &[u8]) {
+/// Appends a hex dump of `data` (with its ASCII when `ascii`), 16 bytes a line, with offsets,
+/// as tcpdump's -x and -X print it (after `indent`: a tab in tcpdump's lines, spaces in the
+/// five-layer tree).
+pub fn hex(out: &mut String, data: &[u8], ascii: bool, indent: &str) {
     for (i, chunk) in data.chunks(16).enumerate() {
-        let _ = write!(out, "    0x{:04x}:  ", i * 16);
-        for j in 0..16 {
-            match chunk.get(j) {
-                Some(b) => {
-                    let _ = write!(out, "{b:02x}");
-                }
-                None => out.push_str("  "),
-            }
-            if j % 2 == 1 {
-                out.push(' ');
+        let _ = write!(out, "{indent}0x{:04x}:  ", i * 16);
+        let mut text = String::new();
+        for (j, b) in chunk.iter().enumerate() {
+            let _ = write!(text, "{b:02x}");
+            if j % 2 == 1 && j + 1 < chunk.len() {
+                text.push(' ');
             }
         }
-        out.push(' ');
-        for b in chunk {
-            out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+        out.push_str(&text);
+        if ascii {
+            // tcpdump pads the hex to its full width: 8 groups of 4 digits and 7 spaces.
+            out.push_str(&" ".repeat(39usize.saturating_sub(text.len()) + 2));
+            for b in chunk {
+                out.push(if b.is_ascii_graphic() { *b as char } else { '.' });
+            }
         }
         out.push('\n');
     }
+}
+
+/// The bytes as tcpdump's -A prints them: printable characters and line ends as they are
+/// (a CR before an LF dropped), anything else as a dot; after a line break of its own.
+pub fn ascii(out: &mut String, data: &[u8]) {
+    for (i, &b) in data.iter().enumerate() {
+        let left = data.len() - i - 1;
+        match b {
+            // A CR is left out before an LF and near the end, a dot elsewhere (tcpdump's rule).
+            b'\r' => {
+                if left > 1 && data.get(i + 1) != Some(&b'\n') {
+                    out.push('.');
+                }
+            }
+            b'\n' | b'\t' | b' ' => out.push(b as char),
+            b if b.is_ascii_graphic() => out.push(b as char),
+            _ => out.push('.'),
+        }
+    }
+    out.push('\n');
 }

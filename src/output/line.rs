@@ -14,6 +14,8 @@ use etherparse::{LaxNetSlice, TransportSlice};
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::{tcpflag, Link, Packet};
+use crate::output::{Stamp, ViewOptions};
+use crate::source::Ts;
 
 /// Most conversations remembered for relative sequence numbers before the memory is reset.
 const SEQ_TABLE_CAP: usize = 1 << 20;
@@ -126,6 +128,15 @@ pub struct LineFormatter {
     pub absolute: bool,
     /// Print the link-layer header (`-e`).
     pub link: bool,
+    /// tcpdump's -v level.
+    detail: u8,
+    /// How time stamps are written.
+    stamp: Stamp,
+    /// Local time instead of UTC.
+    local: bool,
+    /// The time of the previous and of the first packet written (`-ttt`, `-ttttt`).
+    prev: Option<Ts>,
+    first: Option<Ts>,
     seqs: FxHashMap<SeqKey, SeqBase>,
     /// The second of the last timestamp and its `HH:MM:SS.` text: the civil-time computation
     /// runs once per second of capture, not once per packet.
@@ -135,38 +146,88 @@ pub struct LineFormatter {
 impl LineFormatter {
     /// A formatter; `absolute` for `-S`, `link` for `-e`.
     pub fn new(absolute: bool, link: bool) -> Self {
-        LineFormatter { absolute, link, seqs: FxHashMap::default(), clock: None }
+        LineFormatter { absolute, link, detail: 0, stamp: Stamp::Clock, local: false, prev: None, first: None, seqs: FxHashMap::default(), clock: None }
+    }
+
+    /// A formatter for the view `v`.
+    pub fn with(v: &ViewOptions) -> Self {
+        LineFormatter { detail: v.detail, stamp: v.stamp, local: v.local_time, ..LineFormatter::new(v.absolute, v.link) }
+    }
+
+    /// Seconds to add to UTC for the zone times are shown in, at `sec`.
+    fn offset(&self, sec: i64) -> i64 {
+        if !self.local {
+            return 0;
+        }
+        use chrono::{Offset, TimeZone};
+        chrono::Local.timestamp_opt(sec, 0).single().map_or(0, |d| i64::from(d.offset().fix().local_minus_utc()))
+    }
+
+    /// The time stamp of a packet at `ts` and its space, as the options say.
+    fn stamp(&mut self, out: &mut String, ts: Ts, known: bool) {
+        if self.stamp == Stamp::Off {
+            return;
+        }
+        if !known {
+            out.push_str("--:--:--.------ ");
+            return;
+        }
+        let since = |from: Option<Ts>| {
+            let d = ts.as_nanos() - from.unwrap_or(ts).as_nanos();
+            let (sign, d) = if d < 0 { ('-', -d) } else { (' ', d) };
+            let (s, us) = ((d / 1_000_000_000) as u64, (d % 1_000_000_000 / 1000) as u32);
+            format!("{sign}{:02}:{:02}:{:02}.{us:06} ", s / 3600, s / 60 % 60, s % 60)
+        };
+        match self.stamp {
+            Stamp::Clock => self.clock(out, ts),
+            Stamp::Epoch => {
+                let _ = write!(out, "{}.{:06} ", ts.sec, ts.nsec / 1000);
+            }
+            Stamp::Delta => out.push_str(&since(self.prev)),
+            Stamp::SinceFirst => out.push_str(&since(self.first)),
+            Stamp::Date => {
+                let local = Ts { sec: ts.sec.saturating_add(self.offset(ts.sec)), ..ts };
+                let (y, mo, d, ..) = local.civil();
+                let _ = write!(out, "{y:04}-{mo:02}-{d:02} ");
+                self.clock(out, ts);
+            }
+            Stamp::Off => {}
+        }
+        self.prev = Some(ts);
+        self.first.get_or_insert(ts);
+    }
+
+    /// `HH:MM:SS.uuuuuu `, the clock text made once per second of capture.
+    fn clock(&mut self, out: &mut String, ts: Ts) {
+        let hms = match self.clock {
+            Some((sec, text)) if sec == ts.sec => text,
+            _ => {
+                let local = Ts { sec: ts.sec.saturating_add(self.offset(ts.sec)), ..ts };
+                let (_, _, _, h, mi, s) = local.civil();
+                let mut t = *b"00:00:00.";
+                for (i, v) in [h, mi, s].into_iter().enumerate() {
+                    if let Some(d) = t.get_mut(i * 3..i * 3 + 2) {
+                        d.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+                    }
+                }
+                self.clock = Some((ts.sec, t));
+                t
+            }
+        };
+        out.push_str(std::str::from_utf8(&hms).unwrap_or("??:??:??."));
+        push_padded(out, ts.nsec / 1000, 6);
+        out.push(' ');
     }
 
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
-        if p.ts_known {
-            let hms = match self.clock {
-                Some((sec, text)) if sec == p.ts.sec => text,
-                _ => {
-                    let (_, _, _, h, mi, s) = p.ts.civil();
-                    let mut t = *b"00:00:00.";
-                    for (i, v) in [h, mi, s].into_iter().enumerate() {
-                        if let Some(d) = t.get_mut(i * 3..i * 3 + 2) {
-                            d.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
-                        }
-                    }
-                    self.clock = Some((p.ts.sec, t));
-                    t
-                }
-            };
-            out.push_str(std::str::from_utf8(&hms).unwrap_or("??:??:??."));
-            push_padded(out, p.ts.nsec / 1000, 6);
-            out.push(' ');
-        } else {
-            out.push_str("--:--:--.------ ");
-        }
+        self.stamp(out, p.ts, p.ts_known);
         if self.link {
             link_prefix(out, p);
         }
         match &p.net {
             Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
-            Some(LaxNetSlice::Arp(_)) => arp_line(out, p),
+            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
             None => other_line(out, p),
         }
         if let Some(stop) = &p.stop {
@@ -177,7 +238,13 @@ impl LineFormatter {
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
-        out.push_str(if v6 { "IP6 " } else { "IP " });
+        // After an Ethernet header (-e) the EtherType has named the protocol, as in tcpdump.
+        if !(self.link && matches!(p.link, Link::Ethernet { .. })) {
+            out.push_str(if v6 { "IP6 " } else { "IP " });
+        }
+        if self.detail > 0 {
+            ip_detail(out, p);
+        }
         let fragment = match &p.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
@@ -193,9 +260,20 @@ impl LineFormatter {
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
                 out.push(']');
+                if self.detail > 0 && fragment.is_none() {
+                    if let Some((field, right)) = transport_checksum(p, t.slice(), 16) {
+                        let _ = write!(out, ", cksum {field:#06x} ");
+                        if field == right {
+                            out.push_str("(correct)");
+                        } else {
+                            let _ = write!(out, "(incorrect -> {right:#06x})");
+                        }
+                    }
+                }
                 let (seq, ack) = self.relative(src, dst, info.sport, info.dport, info.seq, info.ack, info.flags);
                 let len = info.payload_len;
-                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 {
+                // tcpdump -vv gives every segment's sequence number.
+                if len > 0 || info.flags & (tcpflag::SYN | tcpflag::FIN | tcpflag::RST) != 0 || self.detail > 1 {
                     out.push_str(", seq ");
                     push_uint(out, seq);
                     if len > 0 {
@@ -235,7 +313,11 @@ impl LineFormatter {
                 }
                 out.push_str(", length ");
                 push_uint(out, len);
-                http_first_line(out, info.sport, info.dport, t.payload());
+                if self.detail > 0 {
+                    http_lines(out, info.sport, info.dport, t.payload());
+                } else {
+                    http_first_line(out, info.sport, info.dport, t.payload());
+                }
                 if crate::decode::app::tcp(info.sport, info.dport).is_some() {
                     if let Some(msg) = crate::decode::app::dns::tcp_message(t.payload()) {
                         out.push(' ');
@@ -246,6 +328,15 @@ impl LineFormatter {
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
+                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
+                    if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
+                        if field != right {
+                            let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
+                        } else if self.detail > 1 {
+                            out.push_str("[udp sum ok] ");
+                        }
+                    }
+                }
                 let len = u.length().saturating_sub(8) as usize;
                 if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len) {
                     out.push_str("UDP, length ");
@@ -268,6 +359,19 @@ impl LineFormatter {
                     }
                     3 => unreachable_detail(out, c, i.payload()),
                     _ => out.push_str(names::icmp(t, c)),
+                }
+                if self.detail > 0 && matches!(t, 3 | 4 | 5 | 11 | 12) {
+                    // tcpdump -v shows the datagram the error quotes, on lines of its own.
+                    let _ = write!(out, ", length {}", i.slice().len());
+                    let quoted = i.payload();
+                    let f = crate::source::Frame { number: 0, ts: p.ts, linktype: crate::decode::linktype::RAW, len: quoted.len() as u32, data: quoted, interface: 0, ts_known: true };
+                    let inner = crate::decode::decode(&f);
+                    if inner.ip_addrs().is_some() {
+                        out.push_str("\n\t");
+                        let mut sub = LineFormatter { detail: self.detail, absolute: true, ..LineFormatter::new(true, false) };
+                        sub.ip_line(out, &inner);
+                    }
+                    return;
                 }
                 let _ = write!(out, ", length {}", i.slice().len());
             }
@@ -329,6 +433,89 @@ impl LineFormatter {
     }
 }
 
+/// tcpdump -v's IP header detail, after `IP ` or `IP6 `: `(tos 0x0, ttl 64, id 1, offset 0,
+/// flags [DF], proto TCP (6), length 60)` and a new indented line for IPv4, `(hlim 64,
+/// next-header TCP (6) payload length: 40) ` for IPv6.
+fn ip_detail(out: &mut String, p: &Packet<'_>) {
+    let proto_name = |n: u8| names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()));
+    match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let tos = (h.dcp().value() << 2) | h.ecn().value();
+            let flags = match (h.dont_fragment(), h.more_fragments()) {
+                (true, true) => "DF+",
+                (true, false) => "DF",
+                (false, true) => "+",
+                (false, false) => "none",
+            };
+            let _ = write!(
+                out,
+                "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
+                h.ttl(),
+                h.identification(),
+                h.fragments_offset().value() as u32 * 8,
+                proto_name(h.protocol().0),
+                h.total_len()
+            );
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            out.push('(');
+            if h.traffic_class() != 0 {
+                let _ = write!(out, "class {:#04x}, ", h.traffic_class());
+            }
+            if h.flow_label().value() != 0 {
+                let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
+            }
+            let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
+        }
+        _ => {}
+    }
+}
+
+/// The checksum field of a TCP or UDP segment `seg` (the field at `at`) and the value it should
+/// hold, when the whole segment was captured.
+fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16)> {
+    let proto: u32 = if at == 16 { 6 } else { 17 };
+    let mut sum: u32 = 0;
+    let mut add = |b: &[u8]| {
+        for c in b.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
+        }
+    };
+    let len = match &p.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            let len = usize::from(h.total_len()).checked_sub(h.slice().len())?;
+            add(&h.source());
+            add(&h.destination());
+            len
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            add(&h.source());
+            add(&h.destination());
+            // The segment runs to the end of the payload (no extension headers counted here).
+            usize::from(h.payload_length())
+        }
+        _ => return None,
+    };
+    if seg.len() < len || len < at + 2 {
+        return None;
+    }
+    let seg = seg.get(..len)?;
+    let field = u16::from_be_bytes([*seg.get(at)?, *seg.get(at + 1)?]);
+    add(&(proto as u16).to_be_bytes());
+    add(&(len as u32).to_be_bytes());
+    add(seg.get(..at)?);
+    add(seg.get(at + 2..)?);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let right = !(sum as u16);
+    Some((field, if right == 0 && proto == 17 { 0xffff } else { right }))
+}
+
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
 const HTTP_PORTS: [u16; 4] = [80, 3128, 8000, 8080];
 
@@ -373,14 +560,53 @@ fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
     out.push_str(names::icmp(3, code));
 }
 
-fn arp_line(out: &mut String, p: &Packet<'_>) {
+/// tcpdump -v's HTTP: `: HTTP, length: N` and the request or response head, a line each.
+fn http_lines(out: &mut String, sport: u16, dport: u16, payload: &[u8]) {
+    if !HTTP_PORTS.contains(&sport) && !HTTP_PORTS.contains(&dport) || payload.is_empty() {
+        return;
+    }
+    let _ = write!(out, ": HTTP, length: {}", payload.len());
+    const STARTS: [&[u8]; 10] =
+        [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE ", b"HTTP/"];
+    if !STARTS.iter().any(|s| payload.starts_with(s)) {
+        // Continuation data: named, as without -v.
+        out.truncate(out.len() - format!(", length: {}", payload.len()).len());
+        return;
+    }
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let end = rest.iter().position(|b| *b == b'\n');
+        let (line, next) = match end {
+            Some(e) => (rest.get(..e).unwrap_or(&[]), rest.get(e + 1..).unwrap_or(&[])),
+            None => (rest, &[][..]),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.push_str("\n\t");
+        for b in line.iter().take(1000) {
+            out.push(if b.is_ascii_graphic() || *b == b' ' { *b as char } else { '.' });
+        }
+        if end.is_none() {
+            break;
+        }
+        rest = next;
+    }
+}
+
+fn arp_line(out: &mut String, p: &Packet<'_>, after_link: bool, detail: u8) {
     let Some(a) = p.arp() else {
         out.push_str("ARP, non-Ethernet/IPv4 addresses");
         return;
     };
+    // After an Ethernet header (-e), tcpdump leaves out the protocol's name.
+    if !after_link {
+        out.push_str("ARP, ");
+    }
+    if detail > 0 {
+        out.push_str("Ethernet (len 6), IPv4 (len 4), ");
+    }
     match a.op {
         1 => {
-            let _ = write!(out, "ARP, Request who-has {}", a.target_ip);
+            let _ = write!(out, "Request who-has {}", a.target_ip);
             if a.target_mac != [0; 6] {
                 out.push_str(" (");
                 push_mac(out, &a.target_mac);
@@ -389,11 +615,11 @@ fn arp_line(out: &mut String, p: &Packet<'_>) {
             let _ = write!(out, " tell {}", a.sender_ip);
         }
         2 => {
-            let _ = write!(out, "ARP, Reply {} is-at ", a.sender_ip);
+            let _ = write!(out, "Reply {} is-at ", a.sender_ip);
             push_mac(out, &a.sender_mac);
         }
         op => {
-            let _ = write!(out, "ARP, {} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
+            let _ = write!(out, "{} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
         }
     }
     let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset));

@@ -73,7 +73,7 @@ pub fn conns_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
             let closed: u64 = c.by_end.iter().map(|(_, n)| n).sum();
             let open = (c.tcp + c.udp + c.icmp).saturating_sub(closed);
             writeln!(w, "Connections open now: {open} (listed below), closed so far: {closed}")?;
-            crate::output::conns::text(w, c, false, true)
+            crate::output::conns::text(w, c, false, true, true)
         }
         None => writeln!(w, "(connection table: the connection tracker is not running)"),
     }

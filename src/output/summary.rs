@@ -49,7 +49,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
 }
 
 /// The text summary: totals, protocols, link types.
-pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+pub fn report_text(w: &mut dyn Write, r: &Report, tables: bool) -> io::Result<()> {
     let s = &r.stats;
     writeln!(w)?;
     writeln!(
@@ -64,7 +64,7 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     if let (Some(a), Some(b)) = (s.first, s.last) {
         writeln!(w, "Time span: {a} to {b} UTC ({:.6} s)", s.duration())?;
     }
-    if !s.protocols.is_empty() {
+    if !s.protocols.is_empty() && tables {
         let mut t = table(&["protocol", "packets", "share"]);
         for (name, c) in &s.protocols {
             let share = if s.packets > 0 { *c as f64 * 100.0 / s.packets as f64 } else { 0.0 };
@@ -72,19 +72,19 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(w, "{t}")?;
     }
-    if s.linktypes.len() > 1 || s.linktypes.iter().any(|(l, _)| names::linktype(*l) == "unsupported") {
+    if tables && s.linktypes.len() > 1 || s.linktypes.iter().any(|(l, _)| names::linktype(*l) == "unsupported") {
         let mut t = table(&["link type", "packets"]);
         for (l, c) in &s.linktypes {
             t.add_row(vec![Cell::new(format!("{l} ({})", names::linktype(*l))), num_cell(c)]);
         }
         writeln!(w, "{t}")?;
     }
-    alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref())?;
+    alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref(), tables)?;
     if let Some(t) = &r.streams {
         streams_text(w, t)?;
     }
     if let Some(a) = &r.arp {
-        crate::output::arp::report_text(w, a)?;
+        crate::output::arp::report_text(w, a, tables)?;
     }
     for e in &r.errors {
         writeln!(w, "Input ended early: {}", e.message)?;
@@ -122,13 +122,14 @@ fn streams_text(w: &mut dyn Write, t: &crate::analyze::stream::StreamTally) -> i
 }
 
 /// The JSON summary: one `stats` object (and the other report parts as their own objects).
-pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
+/// `shown`: the display filter and how many packets it let through.
+pub fn report_json(w: &mut dyn Write, r: &Report, shown: Option<(&str, u64)>) -> io::Result<()> {
     let s = &r.stats;
     let protocols: serde_json::Map<String, serde_json::Value> =
         s.protocols.iter().map(|(n, c)| (n.clone(), serde_json::Value::from(*c))).collect();
     let linktypes: serde_json::Map<String, serde_json::Value> =
         s.linktypes.iter().map(|(l, c)| (l.to_string(), serde_json::Value::from(*c))).collect();
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "event_type": "stats",
         "packets": s.packets,
         "bytes": s.bytes,
@@ -142,6 +143,10 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         "duration": s.duration(),
         "errors": r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>(),
     });
+    if let (Some((filter, n)), Some(m)) = (shown, v.as_object_mut()) {
+        m.insert("display_filter".into(), filter.into());
+        m.insert("displayed".into(), n.into());
+    }
     writeln!(w, "{v}")?;
     if let Some(c) = &r.conns {
         crate::output::conns::json(w, c)?;

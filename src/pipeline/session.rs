@@ -6,7 +6,10 @@ use std::io::{self, Write};
 
 use super::merge::FrameEvents;
 use super::{Leftovers, Stages};
+use std::sync::Arc;
+
 use crate::analyze::Sink;
+use crate::filter::{DisplayFilter, Note};
 use crate::decode::{decode, input, Input};
 use crate::output::live::LiveTables;
 use crate::output::{Printer, ViewOptions};
@@ -20,12 +23,20 @@ pub struct Session<W: Write> {
     events: FrameEvents,
     seen: u64,
     peak: usize,
+    display: Option<Arc<DisplayFilter>>,
 }
 
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
-        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0 }
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, display: None }
+    }
+
+    /// Shows (and lets `-w` write) only the packets `filter` matches, on what the analyzers
+    /// knew right after each.
+    pub fn with_display_filter(mut self, filter: Option<Arc<DisplayFilter>>) -> Self {
+        self.display = filter;
+        self
     }
 
     /// Frames handled so far.
@@ -33,21 +44,32 @@ impl<W: Write> Session<W> {
         self.seen
     }
 
-    /// Decodes one frame, feeds the analyzers, prints the packet and any events it raised.
-    pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+    /// Decodes one frame, feeds the analyzers, prints the packet (if the display filter lets it
+    /// through) and any events it raised; whether the packet passed.
+    pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<bool> {
         self.seen += 1;
-        if self.printer.shows_packets() {
+        let mut shown = true;
+        if self.printer.shows_packets() || self.display.is_some() {
             let p = decode(frame);
             let x = Input::of_packet(&p);
             self.analyze(&x, frame);
-            self.printer.packet(&p)?;
+            let field_needs = self.printer.options().fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+            let needs = self.display.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
+            let note = Note {
+                conn: if needs.conn { self.stages.conns.iter().find_map(|c| c.note(&x)) } else { None },
+                alert: needs.alert && self.stages.flood.alert_for(&x),
+            };
+            shown = self.display.as_ref().is_none_or(|d| d.matches(&p, &note));
+            if shown {
+                self.printer.packet(&p, &note)?;
+            }
         } else {
             self.analyze(&input(frame), frame);
         }
         for (.., e) in self.events.sorted().drain(..) {
             self.printer.event(&e)?;
         }
-        Ok(())
+        Ok(shown)
     }
 
     fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {

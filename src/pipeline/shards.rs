@@ -36,7 +36,9 @@ use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::{decode, input, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
+use crate::filter::{ConnNote, DisplayFilter, Needs, Note};
 use crate::source::file::FileSource;
+use crate::source::write::CaptureWriter;
 use crate::source::filter::BpfFilter;
 use crate::source::{Frame, Ts};
 
@@ -60,6 +62,23 @@ pub struct Inputs<'a> {
     pub limit: u64,
     /// A capture filter, applied before decoding.
     pub filter: Option<&'a str>,
+    /// Bytes kept of each frame.
+    pub snaplen: Option<u32>,
+    /// A display filter on the packet alone, which the reading thread evaluates where the
+    /// frame's bytes are at hand (one that reads the analyzers' notes goes to [`Back`]).
+    pub early: Option<&'a DisplayFilter>,
+}
+
+/// What the writing thread does besides printing: a display filter that reads the analyzers'
+/// notes, and `-w`.
+#[derive(Default)]
+pub struct Output {
+    /// A display filter evaluated after the analyzers saw each frame.
+    pub late: Option<Arc<DisplayFilter>>,
+    /// Where the frames shown are written.
+    pub writer: Option<CaptureWriter>,
+    /// The analyzers' notes to make: for `late`, and for `-T fields` that print them.
+    pub needs: Needs,
 }
 
 /// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
@@ -81,12 +100,21 @@ struct Batch {
     inputs: Vec<Input>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
+    /// Whether each frame passed the reading thread's display filter, when there is one.
+    pass: Vec<bool>,
     /// The captured TCP payloads, and where each input's lies in them (empty when streams are
     /// not reassembled).
     payloads: Vec<u8>,
     spans: Vec<(u32, u32)>,
     /// Events of the keyed stages, once they have run over the batch.
-    keyed: OnceLock<Vec<Tagged>>,
+    keyed: OnceLock<KeyedOut>,
+}
+
+/// What the keyed stages made of a batch.
+struct KeyedOut {
+    events: Vec<Tagged>,
+    /// For each frame, whether it belongs to an open SYN-flood alert's target (when asked).
+    alerts: Vec<bool>,
 }
 
 impl Batch {
@@ -103,6 +131,7 @@ impl Batch {
         self.inputs.clear();
         self.bytes.clear();
         self.frames.clear();
+        self.pass.clear();
         self.payloads.clear();
         self.spans.clear();
         self.keyed.take();
@@ -197,7 +226,7 @@ impl Front {
                     _ => {}
                 }
                 let Some(cur) = b.as_mut() else { return ControlFlow::Break(()) };
-                self.frame(cur, &frame, keep_frames);
+                self.frame(cur, &frame, keep_frames, inputs);
                 seen += 1;
                 if cur.is_full() {
                     b = b.take().and_then(&mut deliver);
@@ -223,7 +252,15 @@ impl Front {
 
     /// One frame into `batch`.
     #[inline]
-    fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
+    fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool, inputs: &Inputs<'_>) {
+        let cut;
+        let frame = match inputs.snaplen {
+            Some(n) if frame.data.len() > n as usize => {
+                cut = Frame { data: frame.data.get(..n as usize).unwrap_or(frame.data), ..*frame };
+                &cut
+            }
+            _ => frame,
+        };
         let x = input(frame);
         // TCP payloads for the streams, and the bytes the application layer reads.
         let span = match x.flow() {
@@ -242,6 +279,9 @@ impl Front {
         };
         batch.spans.push(span);
         batch.inputs.push(x);
+        if let Some(f) = inputs.early {
+            batch.pass.push(f.matches(&decode(frame), &Note::default()));
+        }
         if keep_frames {
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(frame.data);
@@ -265,20 +305,26 @@ struct Keyed {
     arp: ArpAnalyzer,
     flood: FloodAnalyzer,
     events: FrameEvents,
+    /// Whether the display filter reads `alert`.
+    alerts: bool,
 }
 
 impl Keyed {
     /// Runs the stages over `b` (the SYN-flood detector looking ahead, see [`LookAhead`]), and
     /// leaves their events with the batch.
     fn run(&mut self, b: &Batch) {
-        let Keyed { stats, arp, flood, events } = self;
+        let Keyed { stats, arp, flood, events, alerts } = self;
+        let mut open = Vec::new();
         look_ahead(flood, &b.inputs, |flood, i, x| {
             events.frame = i as u32;
             events.stage(Pos::Stats, |e| stats.packet(x, e));
             events.stage(Pos::Flood, |e| flood.packet(x, e));
             events.stage(Pos::Arp, |e| arp.packet(x, e));
+            if *alerts {
+                open.push(flood.alert_for(x));
+            }
         });
-        let _ = b.keyed.set(events.take());
+        let _ = b.keyed.set(KeyedOut { events: events.take(), alerts: open });
     }
 }
 
@@ -332,16 +378,23 @@ struct ShardOut {
     events: Vec<Tagged>,
     /// Connections it held after each frame.
     tracked: Vec<u32>,
+    /// What it knew of its own flows' frames right after each (when the display filter asks).
+    notes: Vec<(u32, ConnNote)>,
 }
 
-/// Runs one shard over a batch: its events, and how many connections it held after each frame
-/// (added into `tracked`).
-fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32]) {
+/// Runs one shard over a batch: its events, how many connections it held after each frame
+/// (added into `tracked`), and with `notes` its notes of its own flows' frames.
+fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32], mut notes: Option<&mut Vec<(u32, ConnNote)>>) {
     look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
         events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
+        }
+        if let Some(n) = notes.as_deref_mut() {
+            if let Some(note) = c.note(x) {
+                n.push((i as u32, note));
+            }
         }
     });
 }
@@ -356,6 +409,14 @@ struct Back<W: Write> {
     peak: usize,
     /// Frames handled.
     seen: u64,
+    out: Output,
+    /// Whether the reading thread evaluates a display filter (its verdicts come in `pass`).
+    early: bool,
+    /// Whether the shards make notes for the late display filter.
+    conn_notes: bool,
+    /// The notes of the batch at hand, by frame.
+    notes: Vec<Note>,
+    shard_notes: Vec<(u32, ConnNote)>,
 }
 
 impl<W: Write> Back<W> {
@@ -366,8 +427,9 @@ impl<W: Write> Back<W> {
         self.seen += n as u64;
         self.tracked.clear();
         self.tracked.resize(n, 0);
+        self.shard_notes.clear();
         for c in &mut self.local {
-            run_shard(c, b, &mut self.events, &mut self.tracked);
+            run_shard(c, b, &mut self.events, &mut self.tracked, self.conn_notes.then_some(&mut self.shard_notes));
         }
         for rx in &self.remote {
             // A shard thread that stopped has panicked: its join reports it.
@@ -376,13 +438,31 @@ impl<W: Write> Back<W> {
             for (t, o) in self.tracked.iter_mut().zip(out.tracked) {
                 *t = t.saturating_add(o);
             }
+            self.shard_notes.extend(out.notes);
         }
         self.peak = self.peak.max(self.tracked.iter().copied().max().unwrap_or(0) as usize);
-        if let Some(k) = b.keyed.get() {
-            self.events.extend(k.iter().cloned());
+        let keyed = b.keyed.get();
+        if let Some(k) = keyed {
+            self.events.extend(k.events.iter().cloned());
+        }
+        if self.out.needs.any() {
+            self.notes.clear();
+            self.notes.resize(n, Note::default());
+            for (i, note) in self.shard_notes.drain(..) {
+                if let Some(slot) = self.notes.get_mut(i as usize) {
+                    slot.conn = Some(note);
+                }
+            }
+            for (slot, a) in self.notes.iter_mut().zip(keyed.map_or(&[][..], |k| &k.alerts[..])) {
+                slot.alert = *a;
+            }
         }
         let evs = self.events.sorted();
-        if !self.printer.shows_packets() {
+        if b.frames.is_empty() {
+            // Nothing shown frame by frame: the reading thread's verdicts are only counted.
+            if self.early {
+                self.printer.count_shown(b.pass.iter().filter(|p| **p).count() as u64);
+            }
             for (.., e) in evs.drain(..) {
                 self.printer.event(&e)?;
             }
@@ -390,10 +470,22 @@ impl<W: Write> Back<W> {
         }
         // Each frame, then its events. The events are looked at in place: an event is large,
         // and most frames have none.
+        let blank = Note::default();
         let mut k = 0;
         for i in 0..n {
             if let Some(f) = b.frame(i) {
-                self.printer.packet(&decode(&f))?;
+                let p = decode(&f);
+                let note = self.notes.get(i).unwrap_or(&blank);
+                let shown = match &self.out.late {
+                    Some(filter) => filter.matches(&p, note),
+                    None => !self.early || b.pass.get(i).copied().unwrap_or(false),
+                };
+                if shown {
+                    self.printer.packet(&p, note)?;
+                    if let Some(w) = self.out.writer.as_mut() {
+                        w.write(&f)?;
+                    }
+                }
             }
             while let Some((.., e)) = evs.get(k).filter(|(f, ..)| *f as usize == i) {
                 self.printer.event(e)?;
@@ -406,14 +498,15 @@ impl<W: Write> Back<W> {
 }
 
 /// A flow shard on a thread of its own: every batch through it, its results to the output.
-fn shard_thread(mut c: ConnTracker, rx: Receiver<Arc<Batch>>, tx: SyncSender<ShardOut>) -> ConnTracker {
+fn shard_thread(mut c: ConnTracker, rx: Receiver<Arc<Batch>>, tx: SyncSender<ShardOut>, with_notes: bool) -> ConnTracker {
     let mut events = FrameEvents::default();
     while let Ok(b) = rx.recv() {
         let mut tracked = vec![0u32; b.inputs.len()];
-        run_shard(&mut c, &b, &mut events, &mut tracked);
+        let mut notes = Vec::new();
+        run_shard(&mut c, &b, &mut events, &mut tracked, with_notes.then_some(&mut notes));
         // Released before the results go, so that the output thread holds the last reference.
         drop(b);
-        if tx.send(ShardOut { events: events.take(), tracked }).is_err() {
+        if tx.send(ShardOut { events: events.take(), tracked, notes }).is_err() {
             break;
         }
     }
@@ -432,13 +525,29 @@ pub struct Ran {
 
 /// Reads `inputs` through `stages` on `threads` threads, writing to `printer`; ends with the
 /// report unless no input could be read at all.
-pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
-    let keep_frames = printer.shows_packets();
+pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize, out: Output) -> io::Result<Ran> {
+    // Frames go to the writing thread when it prints them, writes them, or filters them with
+    // the analyzers' notes.
+    let keep_frames = printer.shows_packets() || out.writer.is_some() || out.late.is_some();
+    let needs = out.needs;
     let Stages { stats, mut conns, flood, arp } = stages;
     let mut front = Front { payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
-    let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default() };
+    let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default(), alerts: needs.alert };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
-    let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };
+    let mut back = Back {
+        printer,
+        local: conns,
+        remote: Vec::new(),
+        events: FrameEvents::default(),
+        tracked: Vec::new(),
+        peak: 0,
+        seen: 0,
+        out,
+        early: inputs.early.is_some(),
+        conn_notes: needs.conn,
+        notes: Vec::new(),
+        shard_notes: Vec::new(),
+    };
 
     let (errors, remote) = if threads <= 1 {
         // One thread: each batch goes through the other side as soon as it is full.
@@ -467,7 +576,10 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     };
 
     let Keyed { stats, arp, flood, .. } = keyed;
-    let Back { mut printer, mut local, peak, seen: back_seen, .. } = back;
+    let Back { mut printer, mut local, peak, seen: back_seen, out, .. } = back;
+    if let Some(mut w) = out.writer {
+        w.flush()?;
+    }
     local.extend(remote);
     let stages = Stages { stats, conns: local, flood, arp };
     if back_seen == 0 && errors.len() >= inputs.files.len() {
@@ -498,7 +610,8 @@ fn threaded<W: Write>(
             let (otx, orx) = mpsc::sync_channel::<ShardOut>(QUEUED);
             backs.push(tx);
             back.remote.push(orx);
-            let h = std::thread::Builder::new().name("inspect-shard".into()).spawn_scoped(s, move || shard_thread(c, rx, otx));
+            let with_notes = back.conn_notes;
+            let h = std::thread::Builder::new().name("inspect-shard".into()).spawn_scoped(s, move || shard_thread(c, rx, otx, with_notes));
             match h {
                 Ok(h) => shard_handles.push(h),
                 Err(e) => return Err(e),

@@ -1,29 +1,39 @@
-//! `-f EXPR` on files: BPF filters need libpcap's compiler, so a build without the `libpcap`
-//! feature says so in one line instead of ignoring the filter.
+//! `-f EXPR` (and the words after the files): tcpdump's capture expressions, compiled by libpcap
+//! in the libpcap build and by [`crate::filter::capture`] in the pure-Rust one, behind one type.
 
 use super::live::backend::LiveError;
 use super::Frame;
+#[cfg(not(feature = "libpcap"))]
+use crate::filter::CaptureFilter;
 
 #[cfg(feature = "libpcap")]
 pub use super::live::libpcap::BpfFilter;
 
-/// Stand-in for the libpcap filter in builds without the feature: it cannot be created.
+/// The pure-Rust build's filter: tcpdump's expression compiled by [`crate::filter::capture`]
+/// to classic BPF for each link type, and run on each frame.
 #[cfg(not(feature = "libpcap"))]
-pub struct BpfFilter(());
+pub struct BpfFilter(CaptureFilter);
 
 #[cfg(not(feature = "libpcap"))]
 impl BpfFilter {
-    /// Always an error: this build has no filter compiler.
+    /// Compiles `expr`; an expression this build cannot handle says the libpcap build can.
     pub fn new(expr: &str) -> Result<BpfFilter, LiveError> {
-        Err(LiveError::Filter {
-            expr: expr.to_string(),
-            why: "filters need the libpcap build (cargo build --features libpcap)".into(),
-        })
+        CaptureFilter::new(expr).map(BpfFilter).map_err(|e| LiveError::Filter { expr: expr.to_string(), why: e.why_pointed() })
     }
 
-    /// Never reached (no value exists); passes everything.
-    pub fn matches(&mut self, _frame: &Frame<'_>) -> Result<bool, LiveError> {
-        Ok(true)
+    /// Whether `frame` passes; a link type the compiler does not handle is an error.
+    pub fn matches(&mut self, frame: &Frame<'_>) -> Result<bool, LiveError> {
+        let expr = self.0.text().to_string();
+        self.0.matches(frame.linktype, frame.data, frame.len).map_err(|why| LiveError::Filter { expr, why })
+    }
+
+    /// The classic BPF program for frames of `linktype`, for a socket to run in the kernel;
+    /// None when the kernel would see other bytes than the filter expects (VLAN tags).
+    pub fn kernel_program(&mut self, linktype: u32) -> Option<Vec<crate::filter::bpf::Insn>> {
+        if self.0.uses_vlan() {
+            return None;
+        }
+        self.0.program(linktype).ok().cloned()
     }
 }
 

@@ -97,9 +97,184 @@ fn pcap_time(ts: Ts) -> (u32, u32) {
     (sec, ts.nsec / 1000)
 }
 
+/// Where `read -w` and `capture -w` put the frames they keep: a classic pcap file with
+/// nanosecond times (its link type from the first frame), or pcapng, which keeps every link
+/// type and interface (one interface block per link type and input interface, each with
+/// nanosecond times).
+pub struct CaptureWriter {
+    w: Box<dyn Write>,
+    pcapng: bool,
+    snaplen: u32,
+    stage: Vec<u8>,
+    /// pcap: the link type of the header once written.
+    linktype: Option<u32>,
+    /// pcapng: the (link type, input interface) of each interface block written.
+    interfaces: Vec<(u32, u32)>,
+    records: u64,
+}
+
+/// pcap magic for nanosecond timestamps.
+const MAGIC_NANOS: u32 = 0xa1b2_3c4d;
+
+impl CaptureWriter {
+    /// A writer to `w`; pcapng's section header goes out at once, pcap's header with the first
+    /// frame (it names the link type).
+    pub fn new(w: Box<dyn Write>, pcapng: bool, snaplen: u32) -> io::Result<CaptureWriter> {
+        let mut c = CaptureWriter { w, pcapng, snaplen, stage: Vec::with_capacity(STAGE * 2), linktype: None, interfaces: Vec::new(), records: 0 };
+        if pcapng {
+            let mut b = Vec::with_capacity(28);
+            b.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+            b.extend_from_slice(&28u32.to_le_bytes());
+            b.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+            b.extend_from_slice(&1u16.to_le_bytes());
+            b.extend_from_slice(&0u16.to_le_bytes());
+            b.extend_from_slice(&(-1i64).to_le_bytes());
+            b.extend_from_slice(&28u32.to_le_bytes());
+            c.stage.extend_from_slice(&b);
+        }
+        Ok(c)
+    }
+
+    fn pcap_header(&mut self, linktype: u32) {
+        self.stage.extend_from_slice(&MAGIC_NANOS.to_le_bytes());
+        self.stage.extend_from_slice(&2u16.to_le_bytes());
+        self.stage.extend_from_slice(&4u16.to_le_bytes());
+        self.stage.extend_from_slice(&0i32.to_le_bytes());
+        self.stage.extend_from_slice(&0u32.to_le_bytes());
+        self.stage.extend_from_slice(&self.snaplen.to_le_bytes());
+        self.stage.extend_from_slice(&linktype.to_le_bytes());
+        self.linktype = Some(linktype);
+    }
+
+    /// The pcapng interface of a frame, its block written the first time.
+    fn interface(&mut self, linktype: u32, input: u32) -> u32 {
+        if let Some(i) = self.interfaces.iter().position(|&k| k == (linktype, input)) {
+            return i as u32;
+        }
+        let b = &mut self.stage;
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&32u32.to_le_bytes());
+        b.extend_from_slice(&(linktype as u16).to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(&self.snaplen.to_le_bytes());
+        // if_tsresol = 9 (nanoseconds), then the end of options.
+        b.extend_from_slice(&9u16.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&[9, 0, 0, 0]);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&32u32.to_le_bytes());
+        self.interfaces.push((linktype, input));
+        self.interfaces.len() as u32 - 1
+    }
+
+    /// Appends one frame, cut to the snap length.
+    pub fn write(&mut self, frame: &Frame<'_>) -> io::Result<()> {
+        let cut = frame.data.get(..self.snaplen as usize).unwrap_or(frame.data);
+        let wire = frame.len.max(cut.len() as u32);
+        if self.pcapng {
+            let iface = self.interface(frame.linktype, frame.interface);
+            let ns = u64::try_from(frame.ts.as_nanos().max(0)).unwrap_or(u64::MAX);
+            let pad = (4 - cut.len() % 4) % 4;
+            let total = (32 + cut.len() + pad) as u32;
+            let b = &mut self.stage;
+            b.extend_from_slice(&6u32.to_le_bytes());
+            b.extend_from_slice(&total.to_le_bytes());
+            b.extend_from_slice(&iface.to_le_bytes());
+            b.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
+            b.extend_from_slice(&(ns as u32).to_le_bytes());
+            b.extend_from_slice(&(cut.len() as u32).to_le_bytes());
+            b.extend_from_slice(&wire.to_le_bytes());
+            b.extend_from_slice(cut);
+            b.extend_from_slice(&[0u8; 3][..pad]);
+            b.extend_from_slice(&total.to_le_bytes());
+        } else {
+            match self.linktype {
+                None => self.pcap_header(frame.linktype),
+                Some(l) if l != frame.linktype => {
+                    return Err(io::Error::other(format!(
+                        "frames of link types {l} and {} cannot share a pcap file: name it .pcapng",
+                        frame.linktype
+                    )))
+                }
+                Some(_) => {}
+            }
+            let sec = frame.ts.sec.clamp(0, u32::MAX as i64) as u32;
+            self.stage.extend_from_slice(&sec.to_le_bytes());
+            self.stage.extend_from_slice(&frame.ts.nsec.to_le_bytes());
+            self.stage.extend_from_slice(&(cut.len() as u32).to_le_bytes());
+            self.stage.extend_from_slice(&wire.to_le_bytes());
+            self.stage.extend_from_slice(cut);
+        }
+        self.records += 1;
+        if self.stage.len() >= STAGE {
+            self.w.write_all(&self.stage)?;
+            self.stage.clear();
+        }
+        Ok(())
+    }
+
+    /// Frames written.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Hands every staged byte to the file and flushes it; a pcap file that got no frame still
+    /// gets its header (Ethernet), so that it can be read.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if !self.pcapng && self.linktype.is_none() {
+            self.pcap_header(crate::decode::linktype::ETHERNET);
+        }
+        self.w.write_all(&self.stage)?;
+        self.stage.clear();
+        self.w.flush()
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// A `Write` whose bytes stay readable after the writer that owns it is dropped.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn written_captures_read_back_with_their_times_and_link_types() {
+        for pcapng in [false, true] {
+            let out = Shared::default();
+            let mut w = CaptureWriter::new(Box::new(out.clone()), pcapng, 262_144).unwrap();
+            let a = frame(1, 1_700_000_000, 123_456_789, 60, &[1; 60]);
+            let b = Frame { linktype: if pcapng { 101 } else { 1 }, ..frame(2, 1_700_000_001, 5, 9, &[2, 3, 4]) };
+            w.write(&a).unwrap();
+            w.write(&b).unwrap();
+            assert_eq!(w.records(), 2);
+            w.flush().unwrap();
+            let bytes = out.0.lock().unwrap().clone();
+            let mut src = FileSource::from_reader("mem".into(), Box::new(io::Cursor::new(bytes))).unwrap();
+            let mut got = Vec::new();
+            src.for_each(|f| {
+                got.push((f.ts, f.linktype, f.len, f.data.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            let want: Vec<_> = [a, b].iter().map(|f| (f.ts, f.linktype, f.len, f.data.to_vec())).collect();
+            assert_eq!(got, want, "pcapng {pcapng}");
+        }
+        // A pcap file holds one link type.
+        let mut w = CaptureWriter::new(Box::new(Vec::new()), false, 262_144).unwrap();
+        w.write(&frame(1, 1, 0, 1, &[1])).unwrap();
+        assert!(w.write(&Frame { linktype: 101, ..frame(2, 1, 0, 1, &[1]) }).is_err());
+    }
     use crate::source::file::FileSource;
     use std::ops::ControlFlow;
 

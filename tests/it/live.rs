@@ -40,6 +40,8 @@ pub fn tests() -> Vec<Test> {
         trial!(interrupted_capture_loses_nothing, Ns, Tool("ping"), Tool("sysctl")),
         trial!(count_and_duration_stop_by_themselves, Ns, Tool("ping"), Tool("sysctl")),
         trial!(errors_name_the_problem, Ns, Tool("setpriv"), Tool("sysctl")),
+        trial!(capture_expressions_run_in_the_kernel_and_display_filters_after, Ns, Tool("ping"), Tool("sysctl")),
+        trial!(any_captures_every_interface_as_linux_cooked_frames, Ns, Tool("ping"), Tool("sysctl")),
     ]
 }
 
@@ -794,6 +796,32 @@ fn count_and_duration_stop_by_themselves() {
     assert!(started.elapsed() >= Duration::from_millis(500));
 }
 
+/// A capture expression (given as words) is attached to the socket: the kernel drops the echo
+/// replies, so the capture thread reads about as many frames as it keeps. A display filter
+/// shows (and -w - writes) only what it matches, while the analyzers see every frame.
+fn capture_expressions_run_in_the_kernel_and_display_filters_after() {
+    let net = Netns::new(5);
+    let mut ping = net.exec(&net.a, &["ping", "-q", "-c", "600", "-i", "0.01", "-w", "30", &net.ip_b]);
+    ping.stdout(Stdio::null()).stderr(Stdio::null());
+    let _ping = Proc::spawn("ping", ping);
+    let (mut p, mut out, mut err) = start_capture(&net, &["--format", "json", "-c", "20", "icmp[icmptype]", "=", "icmp-echo"]);
+    assert_eq!(p.wait(Duration::from_secs(20)), Some(0));
+    let objs = json(&out.rest(Duration::from_secs(5)));
+    let _ = err.rest(Duration::from_secs(5));
+    let packets: Vec<_> = objs.iter().filter(|v| v["event_type"] == "packet").collect();
+    assert_eq!(packets.len(), 20);
+    assert!(packets.iter().all(|v| v["icmp.type"] == 8), "only echo requests: {packets:?}");
+    let stats = objs.iter().find(|v| v["event_type"] == "capture_stats").unwrap_or_else(|| panic!("no capture_stats: {objs:?}"));
+    let received = stats["received"].as_u64().unwrap_or(0);
+    assert!(received < 30, "the kernel dropped the replies: {received} frames read for 20 kept");
+
+    let (mut p, mut out, _err) = start_capture(&net, &["-L", "-c", "20", "-Y", "icmp.type == 0"]);
+    assert_eq!(p.wait(Duration::from_secs(20)), Some(0));
+    let lines = out.rest(Duration::from_secs(5));
+    assert!(!lines.is_empty() && lines.len() <= 20, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("ICMP echo reply")), "{lines:?}");
+}
+
 fn errors_name_the_problem() {
     let net = Netns::new(4);
     let missing = net
@@ -833,4 +861,47 @@ fn errors_name_the_problem() {
         String::from_utf8_lossy(&denied.stderr).trim_end(),
         "inspect: capture on veth-a needs root or CAP_NET_RAW: sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v inspect)\""
     );
+}
+
+/// `-i any`: the namespace's traffic on every interface, as Linux cooked (SLL2) frames that
+/// name the interface and direction; capture expressions work on them; `-w` keeps the link type.
+fn any_captures_every_interface_as_linux_cooked_frames() {
+    let net = Netns::new(6);
+    let dir = TempDir::new("live-any");
+    let file = dir.join("any.pcap");
+    let mut ping = net.exec(&net.a, &["ping", "-q", "-c", "600", "-i", "0.01", "-w", "30", &net.ip_b]);
+    ping.stdout(Stdio::null()).stderr(Stdio::null());
+    let _ping = Proc::spawn("ping", ping);
+    // Loopback traffic too, so that two interfaces take part.
+    let mut lo = net.exec(&net.a, &["ping", "-q", "-c", "600", "-i", "0.01", "-w", "30", "127.0.0.1"]);
+    lo.stdout(Stdio::null()).stderr(Stdio::null());
+    let _lo = Proc::spawn("ping", lo);
+    let mut cmd = net.exec(&net.a, &[BIN, "capture", "-i", "any", "--duration", "60", "--format", "json", "-c", "40"]);
+    cmd.args(["-w", &file.to_string_lossy(), "icmp[icmptype]", "=", "icmp-echo"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut p = Proc::spawn("inspect capture", cmd);
+    let mut out = Lines::new(p.child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    let mut err = Lines::new(p.child.stderr.take().unwrap_or_else(|| panic!("no stderr")));
+    err.wait_for("capturing on any (link type LINUX_SLL2)", Duration::from_secs(10));
+    assert_eq!(p.wait(Duration::from_secs(20)), Some(0));
+    let objs = json(&out.rest(Duration::from_secs(5)));
+    let packets: Vec<_> = objs.iter().filter(|v| v["event_type"] == "packet").collect();
+    assert_eq!(packets.len(), 40, "{objs:?}");
+    assert!(packets.iter().all(|v| v["frame.linktype"] == 276 && v["icmp.type"] == 8), "{packets:?}");
+    let dsts: std::collections::BTreeSet<String> =
+        packets.iter().filter_map(|v| v["ip.dst"].as_str().map(String::from)).collect();
+    assert!(dsts.contains(&net.ip_b) && dsts.contains("127.0.0.1"), "both interfaces: {dsts:?}");
+
+    // The file: SLL2 frames whose header names the interface (veth-a's index or loopback's 1)
+    // and direction, as libpcap's any device writes them.
+    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(bytes.get(20..24), Some(&276u32.to_le_bytes()[..]), "the pcap header's link type");
+    let all = frames(&file);
+    assert_eq!(all.len(), 40);
+    for d in &all {
+        let field = |r: std::ops::Range<usize>| d.get(r).unwrap_or_else(|| panic!("short frame {d:?}")).to_vec();
+        assert_eq!(field(0..2), [0x08, 0x00], "protocol IPv4: {d:?}");
+        assert!(u32::from_be_bytes(field(4..8).try_into().unwrap_or([0; 4])) >= 1, "interface index: {d:?}");
+        // Pings from a: outgoing (4) on veth-a; on loopback outgoing and to this host (0).
+        assert!(matches!(field(10..11)[..], [4] | [0]), "direction: {d:?}");
+    }
 }

@@ -53,7 +53,7 @@ fn read_all(mut src: FileSource) -> (u64, Option<SourceError>) {
         buf.clear();
         lines.format(&mut buf, &p);
         layers::packet(&mut buf, &p);
-        layers::hex(&mut buf, p.data);
+        layers::hex(&mut buf, p.data, true, "    ");
         inspect::output::json::packet(&mut buf, &p);
         n += 1;
         ControlFlow::Continue(())

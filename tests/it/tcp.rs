@@ -521,7 +521,10 @@ fn counts_only_end_of_run_matches_the_records_path() {
     let quiet_out = inspect_ok(&quiet);
     let (q, f) = (conn_section(&quiet_out), conn_section(&inspect_ok(&full)));
     assert!(!q.is_empty(), "no Connections section in:\n{quiet_out}");
-    assert_eq!(q, f);
+    // -q keeps the counts and leaves out the tables.
+    let counts = |s: &str| s.lines().filter(|l| !l.starts_with(['┌', '│', '╞', '└'])).collect::<Vec<_>>().join("\n");
+    assert_eq!(counts(&q), counts(&f));
+    assert!(!q.contains('┌') && f.contains('┌'));
     for end in ["idle_timeout", "syn_timeout", "time_wait_expired", "end_of_input"] {
         assert!(q.contains(end), "{end} missing from:\n{q}");
     }

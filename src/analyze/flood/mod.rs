@@ -197,6 +197,28 @@ struct Heat {
 }
 
 impl FloodAnalyzer {
+    /// Whether `x` is a TCP segment to or from the target (port, host or subnet) of a SYN-flood
+    /// alert open right after `x` (the display filter's `alert`; notices of a surge are no alert).
+    pub fn alert_for(&self, x: &crate::decode::Input) -> bool {
+        if self.open.is_empty() {
+            return false;
+        }
+        let Some(f) = x.flow().filter(|f| f.tcp) else { return false };
+        let hit = |t: &Target, (ip, port): (IpAddr, u16)| match t.scope {
+            Scope::Port => t.key == (ip, Scope::Port.key(port)),
+            Scope::Host => t.key.0 == ip,
+            Scope::Subnet => t.key.0 == subnet(ip),
+        };
+        let (s, d) = (f.src(), f.dst());
+        self.open.iter().any(|&ti| {
+            self.targets.get(ti as usize).is_some_and(|t| {
+                t.alert.as_ref().is_some_and(|a| a.kind == Kind::Flood) && (hit(t, d) || hit(t, s))
+            })
+        })
+    }
+}
+
+impl FloodAnalyzer {
     /// A detector with the given thresholds.
     pub fn new(cfg: FloodConfig) -> FloodAnalyzer {
         let slot_cap = cfg.pending_slots.max(WAYS).next_power_of_two();

@@ -169,7 +169,20 @@ impl Conn {
         }
     }
 
-    fn hist_bytes(&self) -> &[u8] {
+    /// Whether `seg` is a SYN (or SYN-ACK) with the sequence number of the one its sender's end
+    /// of this connection sent.
+    pub fn repeats_syn(&self, seg: &Seg) -> bool {
+        let e = if seg.flags & ACK != 0 { &self.resp } else { &self.orig };
+        seg.flags & SYN != 0 && e.has(SYN_KNOWN) && e.syn_seq == seg.seq
+    }
+
+    /// Whether the last segment repeated sequence space its sender had sent.
+    pub fn last_was_retransmission(&self) -> bool {
+        self.cflags & LAST_RETRANS != 0
+    }
+
+    /// Zeek's history letters.
+    pub fn hist_bytes(&self) -> &[u8] {
         self.hist.get(..self.hist_len as usize).unwrap_or_default()
     }
 
@@ -375,6 +388,11 @@ impl Conn {
             }
         }
 
+        if seen {
+            self.cflags |= LAST_RETRANS;
+        } else {
+            self.cflags &= !LAST_RETRANS;
+        }
         // Zeek's view, in its order: history letters, zero window, retransmission, gap (kept
         // here until the stream reassembly reports it), then its state machine, which may flip
         // the roles.

@@ -34,6 +34,8 @@ pub(super) const H_MULTI: u8 = 0x40;
 pub(super) const MID_STREAM: u8 = 0x01;
 /// Connection flag: Zeek's heuristic flipped the roles (`^`).
 pub(super) const FLIPPED: u8 = 0x02;
+/// Connection flag: the last segment repeated sequence space already sent.
+pub(super) const LAST_RETRANS: u8 = 0x04;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 
 use super::conn::{class, Conn, Kind, SERVICE_DHCP, SERVICE_DNS};
 use crate::analyze::app::{self, AppTracker};
+use crate::cli::ConnSort;
 use crate::report::app::AppReport;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::stream::reassembly::Origin;
@@ -27,6 +28,7 @@ use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
+use crate::filter::ConnNote;
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
 use crate::report::{Event, Report, Weird};
 use crate::source::Ts;
@@ -88,8 +90,34 @@ pub struct ConnConfig {
     pub records: bool,
     /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
+    /// Which rows the table keeps (the first `max_rows` in this order) and their order.
+    pub sort: ConnSort,
     /// Reassemble every TCP connection's stream (`--reassemble all`), with these caps.
     pub streams: Option<StreamConfig>,
+}
+
+/// Where a row goes in the table's order: a rank (0 when sorting by start; otherwise the
+/// complement of the size, so that the largest comes first), then start and uid.
+type RowKey = (u64, Ts, String);
+
+fn row_key(sort: ConnSort, r: &ConnRecord) -> RowKey {
+    let rank = match sort {
+        ConnSort::Start => 0,
+        ConnSort::Bytes => u64::MAX - r.orig_bytes.saturating_add(r.resp_bytes),
+        ConnSort::Pkts => u64::MAX - r.orig_pkts.saturating_add(r.resp_pkts),
+        ConnSort::Duration => u64::MAX - (r.duration * 1e9) as u64,
+    };
+    (rank, r.start, r.uid.clone())
+}
+
+pub fn by_row_key(sort: ConnSort) -> impl Fn(&ConnRecord, &ConnRecord) -> std::cmp::Ordering {
+    move |a, b| {
+        if sort == ConnSort::Start {
+            a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid))
+        } else {
+            row_key(sort, a).cmp(&row_key(sort, b))
+        }
+    }
 }
 
 impl ConnConfig {
@@ -164,14 +192,18 @@ fn secs_ns(s: f64) -> i64 {
 /// A connection id that depends only on the connection (5-tuple and start time), as "C" and
 /// eleven base-62 digits.
 pub fn uid(key: &FlowKey, start_ns: i64) -> String {
+    uid_bytes(key, start_ns).iter().map(|&b| b as char).collect()
+}
+
+/// [`uid`]'s twelve ASCII characters, without allocating (the display filter's `conn.uid`).
+pub fn uid_bytes(key: &FlowKey, start_ns: i64) -> [u8; 12] {
     const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     // A multiplicative mix so that nearby start times give unrelated ids.
     let mut v = key.hash64() ^ (start_ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     v ^= v >> 31;
-    let mut s = String::with_capacity(12);
-    s.push('C');
-    for _ in 0..11 {
-        s.push(DIGITS.get((v % 62) as usize).copied().unwrap_or(b'0') as char);
+    let mut s = [b'C'; 12];
+    for d in s.iter_mut().skip(1) {
+        *d = DIGITS.get((v % 62) as usize).copied().unwrap_or(b'0');
         v /= 62;
     }
     s
@@ -368,10 +400,14 @@ pub struct ConnTracker {
     /// Connections in the owned partitions, and the most there were at once.
     live: usize,
     peak: usize,
+    /// Whether the last packet started a new connection on a four-tuple with the SYN its
+    /// predecessor had sent already (same ISN): Wireshark's retransmission, though Zeek's
+    /// rules make it a new connection (the display filter's `tcp.analysis.retransmission`).
+    resyn: bool,
     rows: Vec<ConnRecord>,
-    /// Start and uid of the last row kept at the latest trim: a later record cannot make the
-    /// table, so it is not copied.
-    rows_bound: Option<(Ts, String)>,
+    /// The order key of the last row kept at the latest trim: a record after it cannot make
+    /// the table, so it is not copied.
+    rows_bound: Option<RowKey>,
     /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
     /// index entries it asked for: at the next call it asks for their nodes.
     warmed: Vec<(usize, u64)>,
@@ -403,6 +439,7 @@ impl ConnTracker {
             seq: 0,
             tally: Tally::default(),
             live: 0,
+            resyn: false,
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -438,6 +475,33 @@ impl ConnTracker {
         all.shards = 1;
         all.peak = peak;
         Some(all)
+    }
+
+    /// What the tracker knows of `x`'s connection right after `x` (None when `x` is no TCP or
+    /// UDP packet, or its flow is another shard's): for the display filter's `conn.*` fields.
+    pub fn note(&self, x: &Input) -> Option<ConnNote> {
+        let f = x.flow()?;
+        let p = partition(f.hash, self.parts.len());
+        if !self.owns(p) {
+            return None;
+        }
+        let t = self.parts.get(p)?;
+        let (key, tracked) = t.get(t.find_hashed(&f.key, f.hash)?)?;
+        let c = tracked.view(key);
+        let from_resp = f.from_a != c.orig_is_a;
+        let mut history = [0u8; crate::analyze::tcp::conn::HISTORY_MAX];
+        let h = c.hist_bytes();
+        if let Some(d) = history.get_mut(..h.len()) {
+            d.copy_from_slice(h);
+        }
+        Some(ConnNote {
+            uid: uid_bytes(key, c.start_ns),
+            state: c.conn_state(),
+            history,
+            history_len: h.len() as u8,
+            tcp_state: f.tcp.then(|| if from_resp { c.resp.state } else { c.orig.state }),
+            retransmission: f.tcp && (c.last_was_retransmission() || self.resyn),
+        })
     }
 
     /// Whether it takes TCP payloads (streams are reassembled).
@@ -482,7 +546,7 @@ impl ConnTracker {
             return;
         }
         self.tally.matched += 1;
-        let beyond = self.rows_bound.as_ref().is_some_and(|(ts, uid)| (rec.start, &rec.uid) > (*ts, uid));
+        let beyond = self.rows_bound.as_ref().is_some_and(|bound| row_key(self.cfg.sort, &rec) > *bound);
         if self.cfg.max_rows > 0 && !beyond {
             self.rows.push(rec.clone());
             if self.rows.len() >= self.cfg.max_rows.saturating_mul(2) {
@@ -492,12 +556,12 @@ impl ConnTracker {
         out(key, Event::Conn(Box::new(rec)));
     }
 
-    /// Keeps the earliest-starting `max_rows` rows.
+    /// Keeps the first `max_rows` rows in the table's order.
     fn trim_rows(&mut self) {
-        self.rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        self.rows.sort_by(by_row_key(self.cfg.sort));
         self.rows.truncate(self.cfg.max_rows);
         if self.rows.len() >= self.cfg.max_rows {
-            self.rows_bound = self.rows.last().map(|r| (r.start, r.uid.clone()));
+            self.rows_bound = self.rows.last().map(|r| row_key(self.cfg.sort, r));
         }
     }
 
@@ -531,9 +595,18 @@ impl ConnTracker {
                 })
             } else {
                 // Only a SYN may start a new connection: other packets skip the test.
+                let mut resyn = false;
                 let reused = x.tcp
                     && x.seg.flags & tcpflag::SYN != 0
-                    && table.get_mut(s).and_then(|(k, t)| t.view(k).reused_by(&x.seg).then_some(())).is_some();
+                    && table
+                        .get_mut(s)
+                        .and_then(|(k, t)| {
+                            let c = t.view(k);
+                            c.reused_by(&x.seg).then(|| resyn = c.repeats_syn(&x.seg))
+                        })
+                        .is_some();
+                self.resyn = resyn;
+                let Some(table) = self.parts.get_mut(p) else { return };
                 if reused { table.remove(s).map(|g| (g, End::Reused)) } else { None }
             };
             if let Some((g, end)) = gone {
@@ -718,6 +791,7 @@ impl ConnTracker {
     pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
+        self.resyn = false;
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
@@ -895,7 +969,7 @@ impl ConnTracker {
                 rows.push(rec);
             }
         }
-        rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.uid.cmp(&b.uid)));
+        rows.sort_by(by_row_key(self.cfg.sort));
         tally.matched = matched;
         self.summary(&tally, rows)
     }
@@ -987,6 +1061,7 @@ mod test {
             host: None,
             records: true,
             end_threads: 1,
+            sort: crate::cli::ConnSort::Start,
             streams: None,
         }
     }

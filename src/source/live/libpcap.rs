@@ -25,6 +25,9 @@ pub struct PcapBackend {
     idle: bool,
 }
 
+/// pcap's link type of a Linux cooked v2 header.
+const LINKTYPE_LINUX_SLL2: i32 = 276;
+
 /// Opens `opts.interface` through libpcap, with the filter if one was given.
 pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
     let iface = opts.interface.as_str();
@@ -40,6 +43,11 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         .open()
         .and_then(|c| c.setnonblock())
         .map_err(fail)?;
+    // The any device gives Linux cooked v1 frames unless asked for v2, which, as in tcpdump,
+    // also names the interface; a libpcap without v2 keeps v1.
+    if iface == "any" {
+        let _ = cap.set_datalink(Linktype(LINKTYPE_LINUX_SLL2));
+    }
     if let Some(expr) = &opts.filter {
         cap.filter(expr, true).map_err(|e| LiveError::Filter {
             expr: expr.clone(),

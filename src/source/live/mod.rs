@@ -6,8 +6,8 @@
 //! bytes, both capped) the frame is dropped and counted as dropped by the tool, never silently.
 //!
 //! Two backends sit behind [`Backend`]: pnet's datalink channel (an `AF_PACKET` raw socket, no
-//! system library needed; the default), and libpcap with the `libpcap` feature (BPF filters,
-//! kernel drop counts).
+//! system library needed; the default; `-i any` reads an unbound packet socket, see `any.rs`),
+//! and libpcap with the `libpcap` feature (BPF filters, kernel drop counts).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,6 +22,8 @@ pub mod libpcap;
 pub mod backend;
 #[cfg(not(feature = "libpcap"))]
 mod pnet;
+#[cfg(not(feature = "libpcap"))]
+mod any;
 
 pub use backend::{find_interface, interface_linktype, now, open_error, Backend, LiveError, LiveOptions, RawFrame, DEFAULT_SNAPLEN, LINKTYPE_ETHERNET, LINKTYPE_RAW, POLL};
 
@@ -35,22 +37,22 @@ const QUEUE_BYTES: usize = 64 << 20;
 const RECYCLE_MAX: usize = 64 << 10;
 
 /// Opens the capture the build supports: libpcap with the feature, pnet otherwise.
+/// `any` is every interface (Linux cooked SLL2 frames), as in tcpdump.
 pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
-    let iface = find_interface(&opts.interface)?;
+    let any = opts.interface == "any";
     #[cfg(feature = "libpcap")]
     {
-        let _ = &iface;
+        if !any {
+            find_interface(&opts.interface)?;
+        }
         libpcap::open(opts)
     }
     #[cfg(not(feature = "libpcap"))]
     {
-        if let Some(expr) = &opts.filter {
-            return Err(LiveError::Filter {
-                expr: expr.clone(),
-                why: "capture filters need the libpcap build (cargo build --features libpcap)"
-                    .into(),
-            });
+        if any {
+            return any::AnyBackend::open(opts).map(|b| Box::new(b) as Box<dyn Backend>);
         }
+        let iface = find_interface(&opts.interface)?;
         pnet::PnetBackend::open(&iface, opts).map(|b| Box::new(b) as Box<dyn Backend>)
     }
 }

@@ -1,0 +1,405 @@
+//! The fields a display filter (and `-T fields -e`) can name: Wireshark's names for what the
+//! decoder reads, the same names the JSON output uses, and the few that only `inspect` has.
+//! Each field visits its values in a packet (several for a field that occurs more than once, or
+//! for an either-direction field such as `ip.addr`) without allocating.
+
+use etherparse::{LaxNetSlice, TransportSlice};
+
+use super::Note;
+use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::{Link, Packet};
+
+/// One value of a field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    /// An unsigned number (booleans are 0 or 1).
+    U(u64),
+    /// A number with a fraction (`frame.time_epoch`).
+    Float(f64),
+    /// An IPv4 address.
+    V4(u32),
+    /// An IPv6 address.
+    V6(u128),
+    /// A MAC address.
+    Mac([u8; 6]),
+    /// Text.
+    S(&'a str),
+    /// A protocol's bytes.
+    Bytes(&'a [u8]),
+    /// A field that only tells that something is so (`tcp.analysis.retransmission`).
+    Present,
+}
+
+/// What a field holds, which decides what it can be compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Unsigned integer of this many bits.
+    Uint(u8),
+    /// 0 or 1 (Wireshark's FT_BOOLEAN).
+    Bool,
+    /// Seconds with a fraction.
+    Float,
+    /// IPv4 address.
+    Ipv4,
+    /// IPv6 address.
+    Ipv6,
+    /// MAC address.
+    Mac,
+    /// Text.
+    Str,
+    /// A protocol: present or not, and its bytes for `contains` and `matches`.
+    Proto,
+    /// Present or not, nothing else.
+    Flag,
+}
+
+/// Which analyzers' notes a field needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The packet alone.
+    Packet,
+    /// The connection tracker.
+    Conn,
+    /// The SYN-flood detector.
+    Flood,
+}
+
+/// The fields, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum F {
+    Frame, FrameNumber, FrameTimeEpoch, FrameLen, FrameCapLen,
+    Eth, EthDst, EthSrc, EthAddr, EthType, EthLen,
+    Vlan, VlanId, VlanEtype, Ieee8021ad, Ieee8021adId,
+    Sll, SllPkttype, SllHatype, SllEtype,
+    Null, NullFamily,
+    Ip, IpVersion, IpHdrLen, IpDsfield, IpLen, IpId, IpFlagsDf, IpFlagsMf, IpFragOffset, IpTtl, IpProto,
+    IpChecksum, IpSrc, IpDst, IpAddr,
+    Ipv6, Ipv6Src, Ipv6Dst, Ipv6Addr, Ipv6Nxt, Ipv6Hlim, Ipv6Plen,
+    Arp, ArpOpcode, ArpSrcHwMac, ArpSrcProtoIpv4, ArpDstHwMac, ArpDstProtoIpv4,
+    Tcp, TcpSrcport, TcpDstport, TcpPort, TcpSeqRaw, TcpAckRaw, TcpFlags,
+    TcpFlagsFin, TcpFlagsSyn, TcpFlagsReset, TcpFlagsPush, TcpFlagsAck, TcpFlagsUrg, TcpFlagsEce, TcpFlagsCwr,
+    TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr,
+    Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum,
+    Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
+    ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
+}
+
+/// Every field: its name, what it holds, where it comes from.
+pub const FIELDS: &[(&str, F, Kind)] = &[
+    ("frame", F::Frame, Kind::Proto),
+    ("frame.number", F::FrameNumber, Kind::Uint(32)),
+    ("frame.time_epoch", F::FrameTimeEpoch, Kind::Float),
+    ("frame.len", F::FrameLen, Kind::Uint(32)),
+    ("frame.cap_len", F::FrameCapLen, Kind::Uint(32)),
+    ("eth", F::Eth, Kind::Proto),
+    ("eth.dst", F::EthDst, Kind::Mac),
+    ("eth.src", F::EthSrc, Kind::Mac),
+    ("eth.addr", F::EthAddr, Kind::Mac),
+    ("eth.type", F::EthType, Kind::Uint(16)),
+    ("eth.len", F::EthLen, Kind::Uint(16)),
+    ("vlan", F::Vlan, Kind::Proto),
+    ("vlan.id", F::VlanId, Kind::Uint(12)),
+    ("vlan.etype", F::VlanEtype, Kind::Uint(16)),
+    ("ieee8021ad", F::Ieee8021ad, Kind::Proto),
+    ("ieee8021ad.id", F::Ieee8021adId, Kind::Uint(12)),
+    ("sll", F::Sll, Kind::Proto),
+    ("sll.pkttype", F::SllPkttype, Kind::Uint(16)),
+    ("sll.hatype", F::SllHatype, Kind::Uint(16)),
+    ("sll.etype", F::SllEtype, Kind::Uint(16)),
+    ("null", F::Null, Kind::Proto),
+    ("null.family", F::NullFamily, Kind::Uint(32)),
+    ("ip", F::Ip, Kind::Proto),
+    ("ip.version", F::IpVersion, Kind::Uint(4)),
+    ("ip.hdr_len", F::IpHdrLen, Kind::Uint(8)),
+    ("ip.dsfield", F::IpDsfield, Kind::Uint(8)),
+    ("ip.len", F::IpLen, Kind::Uint(16)),
+    ("ip.id", F::IpId, Kind::Uint(16)),
+    ("ip.flags.df", F::IpFlagsDf, Kind::Bool),
+    ("ip.flags.mf", F::IpFlagsMf, Kind::Bool),
+    ("ip.frag_offset", F::IpFragOffset, Kind::Uint(16)),
+    ("ip.ttl", F::IpTtl, Kind::Uint(8)),
+    ("ip.proto", F::IpProto, Kind::Uint(8)),
+    ("ip.checksum", F::IpChecksum, Kind::Uint(16)),
+    ("ip.src", F::IpSrc, Kind::Ipv4),
+    ("ip.dst", F::IpDst, Kind::Ipv4),
+    ("ip.addr", F::IpAddr, Kind::Ipv4),
+    ("ipv6", F::Ipv6, Kind::Proto),
+    ("ipv6.src", F::Ipv6Src, Kind::Ipv6),
+    ("ipv6.dst", F::Ipv6Dst, Kind::Ipv6),
+    ("ipv6.addr", F::Ipv6Addr, Kind::Ipv6),
+    ("ipv6.nxt", F::Ipv6Nxt, Kind::Uint(8)),
+    ("ipv6.hlim", F::Ipv6Hlim, Kind::Uint(8)),
+    ("ipv6.plen", F::Ipv6Plen, Kind::Uint(16)),
+    ("arp", F::Arp, Kind::Proto),
+    ("arp.opcode", F::ArpOpcode, Kind::Uint(16)),
+    ("arp.src.hw_mac", F::ArpSrcHwMac, Kind::Mac),
+    ("arp.src.proto_ipv4", F::ArpSrcProtoIpv4, Kind::Ipv4),
+    ("arp.dst.hw_mac", F::ArpDstHwMac, Kind::Mac),
+    ("arp.dst.proto_ipv4", F::ArpDstProtoIpv4, Kind::Ipv4),
+    ("tcp", F::Tcp, Kind::Proto),
+    ("tcp.srcport", F::TcpSrcport, Kind::Uint(16)),
+    ("tcp.dstport", F::TcpDstport, Kind::Uint(16)),
+    ("tcp.port", F::TcpPort, Kind::Uint(16)),
+    ("tcp.seq_raw", F::TcpSeqRaw, Kind::Uint(32)),
+    ("tcp.ack_raw", F::TcpAckRaw, Kind::Uint(32)),
+    ("tcp.flags", F::TcpFlags, Kind::Uint(12)),
+    ("tcp.flags.fin", F::TcpFlagsFin, Kind::Bool),
+    ("tcp.flags.syn", F::TcpFlagsSyn, Kind::Bool),
+    ("tcp.flags.reset", F::TcpFlagsReset, Kind::Bool),
+    ("tcp.flags.push", F::TcpFlagsPush, Kind::Bool),
+    ("tcp.flags.ack", F::TcpFlagsAck, Kind::Bool),
+    ("tcp.flags.urg", F::TcpFlagsUrg, Kind::Bool),
+    ("tcp.flags.ece", F::TcpFlagsEce, Kind::Bool),
+    ("tcp.flags.cwr", F::TcpFlagsCwr, Kind::Bool),
+    ("tcp.window_size_value", F::TcpWindowSizeValue, Kind::Uint(16)),
+    ("tcp.hdr_len", F::TcpHdrLen, Kind::Uint(8)),
+    ("tcp.len", F::TcpLen, Kind::Uint(32)),
+    ("tcp.options.mss_val", F::TcpMss, Kind::Uint(16)),
+    ("tcp.options.wscale.shift", F::TcpWscale, Kind::Uint(8)),
+    ("tcp.options.sack_perm", F::TcpSackPerm, Kind::Flag),
+    ("tcp.options.timestamp.tsval", F::TcpTsval, Kind::Uint(32)),
+    ("tcp.options.timestamp.tsecr", F::TcpTsecr, Kind::Uint(32)),
+    ("udp", F::Udp, Kind::Proto),
+    ("udp.srcport", F::UdpSrcport, Kind::Uint(16)),
+    ("udp.dstport", F::UdpDstport, Kind::Uint(16)),
+    ("udp.port", F::UdpPort, Kind::Uint(16)),
+    ("udp.length", F::UdpLength, Kind::Uint(16)),
+    ("udp.checksum", F::UdpChecksum, Kind::Uint(16)),
+    ("icmp", F::Icmp, Kind::Proto),
+    ("icmp.type", F::IcmpType, Kind::Uint(8)),
+    ("icmp.code", F::IcmpCode, Kind::Uint(8)),
+    ("icmpv6", F::Icmpv6, Kind::Proto),
+    ("icmpv6.type", F::Icmpv6Type, Kind::Uint(8)),
+    ("icmpv6.code", F::Icmpv6Code, Kind::Uint(8)),
+    ("igmp", F::Igmp, Kind::Proto),
+    ("conn.uid", F::ConnUid, Kind::Str),
+    ("conn.state", F::ConnState, Kind::Str),
+    ("conn.history", F::ConnHistory, Kind::Str),
+    ("tcp.state", F::TcpState, Kind::Str),
+    ("tcp.analysis.retransmission", F::TcpRetransmission, Kind::Flag),
+    ("alert", F::Alert, Kind::Flag),
+];
+
+/// The IP datagram an ICMP or ICMPv6 error quotes, decoded.
+fn quoted<'a>(p: &Packet<'a>) -> Option<Packet<'a>> {
+    let data = match &p.transport {
+        Some(TransportSlice::Icmpv4(i)) if matches!(i.type_u8(), 3 | 4 | 5 | 11 | 12) => i.payload(),
+        Some(TransportSlice::Icmpv6(i)) if matches!(i.type_u8(), 1..=4) => i.payload(),
+        _ => return None,
+    };
+    let frame = crate::source::Frame { number: p.number, ts: p.ts, linktype: crate::decode::linktype::RAW, len: data.len() as u32, data, interface: 0, ts_known: p.ts_known };
+    let inner = crate::decode::decode(&frame);
+    inner.ip_addrs().is_some().then_some(inner)
+}
+
+/// The field named `name`.
+pub fn lookup(name: &str) -> Option<(F, Kind)> {
+    FIELDS.iter().find(|(n, ..)| *n == name).map(|&(_, f, k)| (f, k))
+}
+
+impl F {
+    /// Which analyzers know this field's value.
+    pub fn source(self) -> Source {
+        match self {
+            F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
+            F::Alert => Source::Flood,
+            _ => Source::Packet,
+        }
+    }
+
+    /// Hands each value of this field in `p` (with `note`, the analyzers' notes) to `f` until
+    /// `f` says true; whether it did. A field absent from the packet has no value. As in
+    /// Wireshark, the IP datagram an ICMP error quotes gives the IP and transport fields more
+    /// values, after the packet's own.
+    pub fn any<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+        if self.own(p, note, f) {
+            return true;
+        }
+        if !self.quoted_too() {
+            return false;
+        }
+        match quoted(p) {
+            Some(inner) => self.own(&inner, note, f),
+            None => false,
+        }
+    }
+
+    /// Whether the datagram an ICMP error quotes has values of this field.
+    fn quoted_too(self) -> bool {
+        use F::*;
+        !matches!(
+            self,
+            Frame | FrameNumber | FrameTimeEpoch | FrameLen | FrameCapLen | Eth | EthDst | EthSrc | EthAddr | EthType | EthLen | Vlan
+                | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
+                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4 | ConnUid | ConnState | ConnHistory
+                | TcpState | TcpRetransmission | Alert
+        )
+    }
+
+    /// The values of this field in `p` itself.
+    fn own<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+        use Val::*;
+        let data = p.data;
+        let eth = match p.link {
+            Link::Ethernet { dst, src, ethertype } => Some((dst, src, ethertype)),
+            _ => None,
+        };
+        let tags = p.vlans.get(..p.vlan_count as usize).unwrap_or(&[]);
+        let v4 = match &p.net {
+            Some(LaxNetSlice::Ipv4(v4)) => Some(v4.header()),
+            _ => None,
+        };
+        let v6 = match &p.net {
+            Some(LaxNetSlice::Ipv6(v6)) => Some(v6.header()),
+            _ => None,
+        };
+        let tcp = match &p.transport {
+            Some(TransportSlice::Tcp(t)) => Some(t),
+            _ => None,
+        };
+        let udp = match &p.transport {
+            Some(TransportSlice::Udp(u)) => Some(u),
+            _ => None,
+        };
+        let flag = |bit: u8| tcp.and_then(|_| p.tcp()).map(|i| U(u64::from(i.flags & bit != 0)));
+        let one = |v: Option<Val<'a>>, f: &mut dyn FnMut(Val<'a>) -> bool| v.is_some_and(f);
+        let conn = note.conn.as_ref();
+        match self {
+            F::Frame => f(Bytes(data)),
+            F::FrameNumber => f(U(p.number)),
+            F::FrameTimeEpoch => p.ts_known && f(Float(p.ts.as_secs_f64())),
+            F::FrameLen => f(U(p.len.into())),
+            F::FrameCapLen => f(U(data.len() as u64)),
+            F::Eth => one(eth.map(|_| Bytes(data.get(..14).unwrap_or(data))), f),
+            F::EthDst => one(eth.map(|e| Mac(e.0)), f),
+            F::EthSrc => one(eth.map(|e| Mac(e.1)), f),
+            // Wireshark adds the destination first.
+            F::EthAddr => eth.is_some_and(|e| f(Mac(e.0)) || f(Mac(e.1))),
+            F::EthType => one(
+                eth.and_then(|e| match tags.first() {
+                    Some(t) => Some(U(t.tpid.into())),
+                    None if e.2 < 0x0600 => None,
+                    None => Some(U(e.2.into())),
+                }),
+                f,
+            ),
+            F::EthLen => one(eth.filter(|e| tags.is_empty() && e.2 < 0x0600).map(|e| U(e.2.into())), f),
+            F::Vlan => tags.iter().any(|t| t.tpid != 0x88a8) && f(Bytes(data)),
+            F::VlanId => tags.iter().filter(|t| t.tpid != 0x88a8).any(|t| f(U(t.id.into()))),
+            F::VlanEtype => one(eth.filter(|_| !tags.is_empty()).map(|e| U(e.2.into())), f),
+            F::Ieee8021ad => tags.iter().any(|t| t.tpid == 0x88a8) && f(Bytes(data)),
+            F::Ieee8021adId => tags.iter().filter(|t| t.tpid == 0x88a8).any(|t| f(U(t.id.into()))),
+            F::Sll | F::SllPkttype | F::SllHatype | F::SllEtype => match p.link {
+                Link::Sll { pkttype, hatype, protocol, .. } => f(match self {
+                    F::SllPkttype => U(pkttype.into()),
+                    F::SllHatype => U(hatype.into()),
+                    F::SllEtype => U(protocol.into()),
+                    _ => Bytes(data),
+                }),
+                _ => false,
+            },
+            F::Null | F::NullFamily => match p.link {
+                Link::Loopback { family } => f(if self == F::Null { Bytes(data) } else { U(family.into()) }),
+                _ => false,
+            },
+            F::Ip => v4.is_some() && f(Bytes(data.get(p.net_offset..).unwrap_or(&[]))),
+            F::IpVersion => match (&v4, &v6) {
+                (Some(h), _) => f(U(h.version().into())),
+                (_, Some(h)) => f(U(h.version().into())),
+                _ => false,
+            },
+            F::IpHdrLen => one(v4.as_ref().map(|h| U(u64::from(h.ihl()) * 4)), f),
+            F::IpDsfield => one(v4.as_ref().map(|h| U(u64::from((h.dcp().value() << 2) | h.ecn().value()))), f),
+            F::IpLen => one(v4.as_ref().map(|h| U(h.total_len().into())), f),
+            F::IpId => one(v4.as_ref().map(|h| U(h.identification().into())), f),
+            F::IpFlagsDf => one(v4.as_ref().map(|h| U(h.dont_fragment().into())), f),
+            F::IpFlagsMf => one(v4.as_ref().map(|h| U(h.more_fragments().into())), f),
+            F::IpFragOffset => one(v4.as_ref().map(|h| U(u64::from(h.fragments_offset().value()) * 8)), f),
+            F::IpTtl => one(v4.as_ref().map(|h| U(h.ttl().into())), f),
+            F::IpProto => one(v4.as_ref().map(|h| U(h.protocol().0.into())), f),
+            F::IpChecksum => one(v4.as_ref().map(|h| U(h.header_checksum().into())), f),
+            F::IpSrc => one(v4.as_ref().map(|h| V4(u32::from_be_bytes(h.source()))), f),
+            F::IpDst => one(v4.as_ref().map(|h| V4(u32::from_be_bytes(h.destination()))), f),
+            F::IpAddr => v4.as_ref().is_some_and(|h| f(V4(u32::from_be_bytes(h.source()))) || f(V4(u32::from_be_bytes(h.destination())))),
+            F::Ipv6 => v6.is_some() && f(Bytes(data.get(p.net_offset..).unwrap_or(&[]))),
+            F::Ipv6Src => one(v6.as_ref().map(|h| V6(u128::from_be_bytes(h.source()))), f),
+            F::Ipv6Dst => one(v6.as_ref().map(|h| V6(u128::from_be_bytes(h.destination()))), f),
+            F::Ipv6Addr => {
+                v6.as_ref().is_some_and(|h| f(V6(u128::from_be_bytes(h.source()))) || f(V6(u128::from_be_bytes(h.destination()))))
+            }
+            F::Ipv6Nxt => one(v6.as_ref().map(|h| U(h.next_header().0.into())), f),
+            F::Ipv6Hlim => one(v6.as_ref().map(|h| U(h.hop_limit().into())), f),
+            F::Ipv6Plen => one(v6.as_ref().map(|h| U(h.payload_length().into())), f),
+            F::Arp => matches!(p.net, Some(LaxNetSlice::Arp(_))) && f(Bytes(data.get(p.net_offset..).unwrap_or(&[]))),
+            F::ArpOpcode => match &p.net {
+                Some(LaxNetSlice::Arp(a)) => f(U(a.operation().0.into())),
+                _ => false,
+            },
+            F::ArpSrcHwMac => one(p.arp().map(|a| Mac(a.sender_mac)), f),
+            F::ArpSrcProtoIpv4 => one(p.arp().map(|a| V4(a.sender_ip.into())), f),
+            F::ArpDstHwMac => one(p.arp().map(|a| Mac(a.target_mac)), f),
+            F::ArpDstProtoIpv4 => one(p.arp().map(|a| V4(a.target_ip.into())), f),
+            F::Tcp => one(tcp.map(|t| Bytes(t.slice())), f),
+            F::TcpSrcport => one(tcp.map(|t| U(t.source_port().into())), f),
+            F::TcpDstport => one(tcp.map(|t| U(t.destination_port().into())), f),
+            F::TcpPort => tcp.is_some_and(|t| f(U(t.source_port().into())) || f(U(t.destination_port().into()))),
+            F::TcpSeqRaw => one(tcp.map(|t| U(t.sequence_number().into())), f),
+            F::TcpAckRaw => one(tcp.map(|t| U(t.acknowledgment_number().into())), f),
+            F::TcpFlags => one(tcp.and_then(|t| p.tcp().map(|i| U(u64::from(i.flags) | u64::from(t.ns()) << 8))), f),
+            F::TcpFlagsFin => one(flag(0x01), f),
+            F::TcpFlagsSyn => one(flag(0x02), f),
+            F::TcpFlagsReset => one(flag(0x04), f),
+            F::TcpFlagsPush => one(flag(0x08), f),
+            F::TcpFlagsAck => one(flag(0x10), f),
+            F::TcpFlagsUrg => one(flag(0x20), f),
+            F::TcpFlagsEce => one(flag(0x40), f),
+            F::TcpFlagsCwr => one(flag(0x80), f),
+            F::TcpWindowSizeValue => one(tcp.map(|t| U(t.window_size().into())), f),
+            F::TcpHdrLen => one(tcp.map(|t| U(t.header_slice().len() as u64)), f),
+            F::TcpLen => one(tcp.and_then(|_| p.tcp()).map(|i| U(i.payload_len.into())), f),
+            F::TcpMss | F::TcpWscale | F::TcpSackPerm | F::TcpTsval | F::TcpTsecr => tcp.is_some_and(|t| {
+                TcpOpts::new(t.options()).any(|o| match (self, o) {
+                    (F::TcpMss, TcpOpt::Mss(m)) => f(U(m.into())),
+                    (F::TcpWscale, TcpOpt::WindowScale(w)) => f(U(w.into())),
+                    (F::TcpSackPerm, TcpOpt::SackPermitted) => f(Present),
+                    (F::TcpTsval, TcpOpt::Timestamps(v, _)) => f(U(v.into())),
+                    (F::TcpTsecr, TcpOpt::Timestamps(_, e)) => f(U(e.into())),
+                    _ => false,
+                })
+            }),
+            F::Udp => one(udp.map(|u| Bytes(u.slice())), f),
+            F::UdpSrcport => one(udp.map(|u| U(u.source_port().into())), f),
+            F::UdpDstport => one(udp.map(|u| U(u.destination_port().into())), f),
+            F::UdpPort => udp.is_some_and(|u| f(U(u.source_port().into())) || f(U(u.destination_port().into()))),
+            F::UdpLength => one(udp.map(|u| U(u.length().into())), f),
+            F::UdpChecksum => one(udp.map(|u| U(u.checksum().into())), f),
+            F::Icmp | F::IcmpType | F::IcmpCode => match &p.transport {
+                Some(TransportSlice::Icmpv4(i)) => f(match self {
+                    F::IcmpType => U(i.type_u8().into()),
+                    F::IcmpCode => U(i.code_u8().into()),
+                    _ => Bytes(i.slice()),
+                }),
+                _ => false,
+            },
+            F::Icmpv6 | F::Icmpv6Type | F::Icmpv6Code => match &p.transport {
+                Some(TransportSlice::Icmpv6(i)) => f(match self {
+                    F::Icmpv6Type => U(i.type_u8().into()),
+                    F::Icmpv6Code => U(i.code_u8().into()),
+                    _ => Bytes(i.slice()),
+                }),
+                _ => false,
+            },
+            F::Igmp => match &p.transport {
+                Some(TransportSlice::Igmp(i)) => f(Bytes(i.slice())),
+                _ => false,
+            },
+            F::ConnUid => one(conn.map(|c| S(c.uid())), f),
+            F::ConnState => one(conn.map(|c| S(c.state.name())), f),
+            F::ConnHistory => one(conn.map(|c| S(c.history())), f),
+            F::TcpState => one(conn.and_then(|c| c.tcp_state).map(|s| S(s.name())), f),
+            F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
+            F::Alert => note.alert && f(Present),
+        }
+    }
+}
