@@ -26,6 +26,7 @@ pub fn tests() -> Vec<Test> {
         trial!(report_tables_show_only_what_the_capture_has),
         trial!(decode_as_names_another_port),
         trial!(hostile_dns_messages_are_errors_not_panics),
+        trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
     ]
 }
 
@@ -416,4 +417,24 @@ fn hostile_dns_messages_are_errors_not_panics() {
     assert!(out.lines().filter(|l| l.contains("[|domain]")).count() >= 8, "{out}");
     let json = json_lines(&inspect_ok(["read", "--format", "json", f]));
     assert!(of_type(&json, "packet").iter().filter(|p| p.get("dns.malformed").is_some()).count() >= 8);
+}
+
+/// `-Y` with the application fields picks the packets tshark's filter picks (counted in the
+/// golden fields: rows with the value).
+fn display_filters_take_the_dns_dhcp_and_echo_fields() {
+    let count = |file: &str, field: &str, want: &dyn Fn(&str) -> bool| -> usize {
+        let tsv = golden(file, "tsv");
+        let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+        let i = header.iter().position(|h| *h == field).unwrap();
+        tsv.lines().skip(1).filter(|l| l.split('\t').nth(i).is_some_and(|v| !v.is_empty() && want(v))).count()
+    };
+    let shown = |file: &str, filter: &str| inspect_ok(["read", "-Y", filter, file]).lines().filter(|l| l.get(15..19) == Some(" IP ")).count();
+    let f = "captures/dns.pcap";
+    assert_eq!(shown(f, "dns.flags.rcode == 3"), count(f, "dns.flags.rcode", &|v| v == "3"));
+    assert_eq!(shown(f, "dns.flags.response == 0"), count(f, "dns.flags.response", &|v| v == "0" || v == "False"));
+    assert_eq!(shown(f, "dns"), count(f, "dns.id", &|_| true));
+    let f = "captures/dhcp.pcap";
+    assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
+    let f = "captures/ping.pcap";
+    assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
 }
