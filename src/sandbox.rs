@@ -45,6 +45,9 @@ impl Plan {
     }
 }
 
+/// Where the time zone's rules are read from (`--local-time`), through `/etc/localtime` or `$TZ`.
+pub const ZONE_FILES: &[&str] = &["/etc/localtime", "/usr/share/zoneinfo"];
+
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process is sandboxed (an `EPERM` then most likely comes from the sandbox).

@@ -34,8 +34,13 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
     // Every input is opened later, by the reading thread: the sandbox lets it read exactly
     // these; the -w file is open already.
+    let mut read: Vec<std::path::PathBuf> = c.files.iter().filter(|f| *f != "-").map(Into::into).collect();
+    if c.view.local_time {
+        // Local times read the zone's rules when first shown.
+        read.extend(crate::sandbox::ZONE_FILES.iter().map(Into::into));
+    }
     let plan = crate::sandbox::Plan {
-        read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(),
+        read,
         write: c.write.iter().filter(|f| *f != "-").map(Into::into).collect(),
         ..Default::default()
     };
