@@ -147,12 +147,9 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
-    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
-        match self.opts.format {
-            Format::Json => live::redraw_json(&mut self.w, r, tables),
-            Format::Text => live::redraw_text(&mut self.w, r, tables, clear),
-        }
+    /// The output itself, for what a live capture writes besides packets and events.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.w
     }
 
     /// Flushes buffered output.

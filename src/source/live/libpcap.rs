@@ -5,21 +5,27 @@
 //! what tcpdump accepts.
 
 use std::io;
+use std::ops::ControlFlow;
 use std::os::fd::AsFd;
+use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use pcap::{Active, BpfProgram, Capture, Linktype};
 
-use super::backend::{open_error, Backend, LiveError, LiveOptions, RawFrame, POLL};
-use crate::source::{Frame, Ts};
+use super::backend::{
+    down_or_gone, micros, open_error, Backend, BpfInsn, Direction, KernelStats, LiveError, LiveOptions, RawFrame,
+    ANY, LINKTYPE_LINUX_SLL2,
+};
+use crate::source::Frame;
 
-/// Kernel ring buffer size asked of libpcap.
-const RING_BYTES: i32 = 16 << 20;
+/// Frames read in one [`Backend::read`] at most, so the caller looks at its clock and flag.
+const BATCH: usize = 4096;
 
 /// A libpcap live capture.
 pub struct PcapBackend {
     cap: Capture<Active>,
+    iface: String,
     linktype: u32,
     /// The last read found nothing: wait on the descriptor before the next one.
     idle: bool,
@@ -33,13 +39,22 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         .map_err(fail)?
         .promisc(opts.promiscuous)
         .snaplen(opts.snaplen.min(i32::MAX as u32) as i32)
-        .timeout(POLL.as_millis() as i32)
+        .timeout(super::POLL.as_millis() as i32)
         .immediate_mode(true)
-        // A larger ring than libpcap's 2 MiB default rides out bursts while the thread copies.
-        .buffer_size(RING_BYTES)
+        .buffer_size(i32::try_from(u64::from(opts.buffer_kib) << 10).unwrap_or(i32::MAX))
         .open()
         .and_then(|c| c.setnonblock())
         .map_err(fail)?;
+    if iface == ANY {
+        // The cooked header that names each frame's interface, as the default build gives.
+        cap.set_datalink(Linktype(LINKTYPE_LINUX_SLL2 as i32)).map_err(fail)?;
+    }
+    let dir = match opts.direction {
+        Direction::In => pcap::Direction::In,
+        Direction::Out => pcap::Direction::Out,
+        Direction::Inout => pcap::Direction::InOut,
+    };
+    cap.direction(dir).map_err(fail)?;
     if let Some(expr) = &opts.filter {
         cap.filter(expr, true).map_err(|e| LiveError::Filter {
             expr: expr.clone(),
@@ -47,10 +62,10 @@ pub fn open(opts: &LiveOptions) -> Result<Box<dyn Backend>, LiveError> {
         })?;
     }
     let linktype = cap.get_datalink().0 as u32;
-    Ok(Box::new(PcapBackend { cap, linktype, idle: false }))
+    Ok(Box::new(PcapBackend { cap, iface: iface.to_string(), linktype, idle: false }))
 }
 
-/// libpcap reports a missing permission as text ("... Operation not permitted").
+/// libpcap reports its errors as text ("... Operation not permitted", "That device is not up").
 fn pcap_open_error(iface: &str, e: pcap::Error) -> LiveError {
     let text = e.to_string();
     if text.contains("not permitted")
@@ -58,6 +73,10 @@ fn pcap_open_error(iface: &str, e: pcap::Error) -> LiveError {
         || text.contains("permission")
     {
         open_error(iface, &io::Error::from(io::ErrorKind::PermissionDenied))
+    } else if text.contains("not up") {
+        LiveError::Down { iface: iface.to_string() }
+    } else if text.contains("No such device") {
+        super::backend::find_interface(iface).err().unwrap_or(LiveError::Open { iface: iface.to_string(), why: text })
     } else {
         LiveError::Open {
             iface: iface.to_string(),
@@ -71,44 +90,61 @@ impl Backend for PcapBackend {
         self.linktype
     }
 
-    fn next(&mut self) -> io::Result<Option<RawFrame<'_>>> {
-        // libpcap's own read timeout does not fire on an idle Linux interface, so the handle is
-        // non-blocking and we wait on its descriptor, bounded by POLL.
-        if self.idle {
-            let mut fds = [PollFd::new(self.cap.as_fd(), PollFlags::POLLIN)];
-            let wait = PollTimeout::try_from(POLL).unwrap_or(PollTimeout::MAX);
-            match poll(&mut fds, wait) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(io::Error::from(e)),
-            }
-        }
-        match self.cap.next_packet() {
-            Ok(p) => {
-                self.idle = false;
-                let ts = Ts::from_parts(
-                    p.header.ts.tv_sec,
-                    p.header.ts.tv_usec.max(0) as u64,
-                    1_000_000,
-                );
-                Ok(Some(RawFrame {
-                    ts,
-                    len: p.header.len,
-                    data: p.data,
-                }))
-            }
-            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
-                self.idle = true;
-                Ok(None)
-            }
-            Err(e) => Err(io::Error::other(e.to_string())),
-        }
+    fn attach_filter(&mut self, _program: &[BpfInsn]) -> Result<(), LiveError> {
+        Err(LiveError::Open { iface: self.iface.clone(), why: "the libpcap build compiles its filters with libpcap (-f)".into() })
     }
 
-    fn kernel_drops(&mut self) -> Option<u64> {
-        self.cap
-            .stats()
-            .ok()
-            .map(|s| s.dropped as u64 + s.if_dropped as u64)
+    fn start(&mut self) -> Result<(), LiveError> {
+        Ok(())
+    }
+
+    fn read(
+        &mut self,
+        wait: Duration,
+        each: &mut dyn FnMut(RawFrame<'_>) -> ControlFlow<()>,
+    ) -> Result<usize, LiveError> {
+        // libpcap's own read timeout does not fire on an idle Linux interface, so the handle is
+        // non-blocking and we wait on its descriptor, bounded by `wait`.
+        if self.idle {
+            let mut fds = [PollFd::new(self.cap.as_fd(), PollFlags::POLLIN)];
+            let t = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+            match poll(&mut fds, t) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(LiveError::Read { iface: self.iface.clone(), why: e.to_string() }),
+            }
+        }
+        let mut n = 0;
+        while n < BATCH {
+            match self.cap.next_packet() {
+                Ok(p) => {
+                    self.idle = false;
+                    n += 1;
+                    let ts = micros(p.header.ts.tv_sec, (p.header.ts.tv_usec.max(0) as u32).saturating_mul(1000));
+                    if each(RawFrame { ts, len: p.header.len, data: p.data }).is_break() {
+                        break;
+                    }
+                }
+                Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
+                    self.idle = true;
+                    break;
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    // "The interface went down" / "The interface disappeared" (libpcap's words).
+                    if text.contains("went down") || text.contains("disappeared") {
+                        return Err(down_or_gone(&self.iface));
+                    }
+                    return Err(LiveError::Read { iface: self.iface.clone(), why: text });
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn close_gate(&mut self) {}
+
+    fn stats(&mut self) -> Option<KernelStats> {
+        self.cap.stats().ok().map(|s| KernelStats { received: s.received as u64, dropped: s.dropped as u64 })
     }
 
     fn name(&self) -> &'static str {
