@@ -264,7 +264,7 @@ pub struct CaptureArgs {
     pub file_count: Option<u32>,
     /// The kernel's capture buffer in KiB (tcpdump's -B): frames wait there while the
     /// analysis is busy, and what does not fit is dropped and counted.
-    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 8192, value_parser = clap::value_parser!(u32).range(256..=4_194_304))]
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 32_768, value_parser = clap::value_parser!(u32).range(256..=4_194_304))]
     pub buffer_kib: u32,
     /// Only frames the interface received (in), sent (out), or both (tcpdump's -Q).
     #[arg(short = 'Q', long = "direction", value_enum, default_value_t = crate::source::live::Direction::Inout)]

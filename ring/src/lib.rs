@@ -103,8 +103,10 @@ const SLL: usize = 20;
 pub const SLL2_LEN: usize = 20;
 /// An 802.1Q tag.
 const VLAN_LEN: usize = 4;
-/// Room asked before each frame (PACKET_RESERVE), so a cooked header and a VLAN tag always fit.
-const RESERVE: u32 = 32;
+/// Room asked before each frame (PACKET_RESERVE): none, as the kernel's own layout leaves 14
+/// bytes before a raw frame (room for a VLAN tag) and 28 before a cooked one (a cooked header
+/// and a tag); a frame without that room is skipped rather than shown without its header.
+const RESERVE: u32 = 0;
 /// Bytes of a block's descriptor before the slice a [`Block`] reads (status word included).
 const HEAD: usize = 16;
 
@@ -428,6 +430,21 @@ impl Block<'_> {
     /// at the block's end (or where the block does not parse: the rest is skipped).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<Frame<'_>> {
+        loop {
+            match self.place()? {
+                Some((first, end, len, sec, nsec, ifindex, pkttype)) => {
+                    let data = self.bytes.get(first..end)?;
+                    return Some(Frame { data, len, sec, nsec, ifindex, pkttype });
+                }
+                None => continue,
+            }
+        }
+    }
+
+    /// Puts the next frame's headers back in front of it: its byte range, wire length, time,
+    /// interface and packet type; `Some(None)` when it has no room for them (skipped).
+    #[allow(clippy::type_complexity)]
+    fn place(&mut self) -> Option<Option<(usize, usize, u32, u32, u32, i32, u8)>> {
         if self.left == 0 {
             return None;
         }
@@ -488,7 +505,10 @@ impl Block<'_> {
             first -= VLAN_LEN;
             added += VLAN_LEN;
         }
-        if self.cooked && first - floor >= SLL2_LEN {
+        if self.cooked && first - floor < SLL2_LEN {
+            return Some(None);
+        }
+        if self.cooked {
             let shown_protocol = if vlan && added > 0 { tpid.to_be_bytes() } else { protocol.to_ne_bytes() };
             let h = first - SLL2_LEN;
             let bytes = &mut *self.bytes;
@@ -504,15 +524,7 @@ impl Block<'_> {
             first = h;
             added += SLL2_LEN;
         }
-        let data = self.bytes.get(first..end)?;
-        Some(Frame {
-            data,
-            len: wire.saturating_add(added as u32),
-            sec,
-            nsec,
-            ifindex,
-            pkttype,
-        })
+        Some(Some((first, end, wire.saturating_add(added as u32), sec, nsec, ifindex, pkttype)))
     }
 }
 

@@ -64,7 +64,8 @@ impl<W: Write> Session<W> {
     /// Decodes one frame, feeds the analyzers, prints the packet and any events it raised.
     pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<()> {
         self.seen += 1;
-        if self.printer.shows_packets() {
+        // On the live screen the tables are all there is.
+        if self.printer.shows_packets() && !self.show.is_some_and(|s| s.screen) {
             let p = decode(frame);
             self.analyze(&Input::of_packet(&p));
             self.printer.packet(&p)?;

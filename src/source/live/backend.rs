@@ -130,8 +130,7 @@ pub fn find_interface(name: &str) -> Result<NetworkInterface, LiveError> {
     if let Some(i) = all.iter().find(|i| i.name == name) {
         return Ok(i.clone());
     }
-    let mut names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
-    names.push(ANY);
+    let names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
     Err(LiveError::NoSuchInterface {
         name: name.to_string(),
         available: names.join(", "),
