@@ -13,7 +13,7 @@ use crate::subnet::Query;
 #[derive(Debug)]
 pub enum Config {
     /// `read`, `conns` and `arp`: files through the pipeline.
-    Read(ReadConfig),
+    Read(Box<ReadConfig>),
     /// `capture`: an interface through the pipeline.
     Capture(Box<CaptureConfig>),
     /// `arp-scan`.
@@ -69,32 +69,32 @@ impl Config {
             Command::Read(a) => {
                 let view = view(&a.view);
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files: a.input.files,
                     filter: a.input.filter,
                     threads: threads(a.input.threads),
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Conns(a) => {
                 let view = ViewOptions { format: a.format, verbose: a.verbose, quiet: true, conns_only: true, ..ViewOptions::default() };
                 let analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
-                Config::Read(ReadConfig {
+                Config::Read(Box::new(ReadConfig {
                     files: a.input.files,
                     filter: a.input.filter,
                     threads: threads(a.input.threads),
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
-                })
+                }))
             }
             Command::Arp(a) => {
                 let view = ViewOptions { format: a.format, quiet: true, arp_only: true, ..ViewOptions::default() };
                 let t = cli::default_threads();
                 let analysis = analysis(&cli::defaults(), &cli::defaults(), &a.arp, &view, t);
-                Config::Read(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis })
+                Config::Read(Box::new(ReadConfig { files: a.files, filter: None, threads: threads(t), limit: a.count.unwrap_or(u64::MAX), view, analysis }))
             }
             Command::Capture(a) => {
                 let view = view(&a.view);
