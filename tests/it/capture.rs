@@ -306,6 +306,7 @@ fn live_views_on_a_terminal_and_off_one() {
     assert!(!text.contains("── live:") && !text.contains('\x1b'), "{text}");
     let new_station = format!("arp: new station {} ", net.ip_b);
     assert_eq!(lines.iter().filter(|l| l.contains(&new_station)).count(), 1, "{text}");
+    assert!(lines.iter().any(|l| l.starts_with("ARP events: ") && l.ends_with("; each shown above as it happened")), "{text}");
     assert!(text.contains("\nConnections: 3 TCP"), "{text}");
     assert!(text.contains("Left the table: capture_stopped 3"), "{text}");
     assert!(lines.iter().any(|l| l.contains("REJ")), "{text}");

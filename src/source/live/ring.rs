@@ -22,6 +22,11 @@ const RETIRE: Duration = Duration::from_millis(10);
 const MIN_BLOCK: u32 = 128 << 10;
 /// Room a block needs besides the frame: its descriptor, the frame's headers, the reserve.
 const BLOCK_OVERHEAD: u32 = 48 + 96 + 32 + 64;
+/// The largest frame a packet socket is handed, whatever the snap length: a 64 KiB datagram
+/// (what segmentation offloads build at most) behind a link header, a VLAN tag and a cooked
+/// header. libpcap sizes its slots the same way; a larger frame (BIG TCP) is cut to its
+/// block by the kernel, its length on the wire kept.
+const MAX_FRAME: u32 = 65_535 + 14 + 4 + 20;
 
 /// A ring on one interface or on all of them.
 pub struct RingBackend {
@@ -87,9 +92,11 @@ impl RingBackend {
 }
 
 /// Blocks of a power-of-two size that holds the largest frame the snap length keeps, as many
-/// as fit in the buffer (at least two, so the kernel fills one while we read the other).
+/// as fit in the buffer (at least two, so the kernel fills one while we read the other). Blocks
+/// no larger than that frame needs mean more of them: the kernel fills one while we read
+/// another, and with only a few, a moment of not being scheduled drops frames.
 fn geometry(buffer_kib: u32, snaplen: u32) -> (u32, u32) {
-    let need = snaplen.saturating_add(BLOCK_OVERHEAD).max(MIN_BLOCK);
+    let need = snaplen.min(MAX_FRAME).saturating_add(BLOCK_OVERHEAD).max(MIN_BLOCK);
     let block = need.checked_next_power_of_two().unwrap_or(1 << 31);
     let total = (buffer_kib as u64) << 10;
     let count = (total / block as u64).clamp(2, 1 << 16) as u32;
@@ -274,9 +281,11 @@ mod test {
 
     #[test]
     fn blocks_hold_a_whole_frame_and_fill_the_buffer() {
-        assert_eq!(geometry(8192, 262_144), (512 << 10, 16));
+        // The default snap length keeps frames of at most MAX_FRAME: 128 KiB blocks.
+        assert_eq!(geometry(32_768, 262_144), (128 << 10, 256));
+        assert_eq!(geometry(1024, 262_144), (128 << 10, 8));
         assert_eq!(geometry(4096, 96), (128 << 10, 32));
         // A buffer smaller than two blocks still gets two.
-        assert_eq!(geometry(64, 262_144), (512 << 10, 2));
+        assert_eq!(geometry(64, 262_144), (128 << 10, 2));
     }
 }
