@@ -28,7 +28,7 @@ ip -n "$B" neigh replace $IPA lladdr "$(mac "$A" veth-a)" dev veth-b nud permane
 carried() { ip -n "$B" -s -j link show dev veth-b | python3 -c \
   'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["rx"]["packets"] + s["tx"]["packets"])'; }
 frames() { tcpdump -r "$1" -n 2>/dev/null | wc -l; }
-num() { grep -E "^[0-9]+ packets? $1\$" "$2" | awk '{print $1}'; }
+num() { grep -E "^[0-9]+ packets? $1\$" "$2" | awk '{print $1}' || true; }
 
 one() {  # one run: TOOL LABEL ARGS...
   local tool=$1 label=$2; shift 2

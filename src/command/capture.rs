@@ -197,6 +197,20 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     };
     if let Some(name) = &user {
         privdrop::become_user(name, output.as_ref().map(Output::file)).map_err(RunError::Input)?;
+        // The next files of -C and -G are made as this user: say so now, not at the first
+        // rotation, when frames would be lost.
+        if let Some(o) = output.as_ref().filter(|_| rotation.any()) {
+            let dir = match std::path::Path::new(o.name()).parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            if nix::unistd::access(&dir, nix::unistd::AccessFlags::W_OK).is_err() {
+                return Err(RunError::Input(format!(
+                    "-C/-G: {} is not writable by {name}, whom the capture runs as (-Z root keeps root)",
+                    dir.display()
+                )));
+            }
+        }
     }
 
     let term = Arc::new(AtomicBool::new(false));

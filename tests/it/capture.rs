@@ -250,6 +250,14 @@ fn any_sees_two_interfaces_and_direction_keeps_one_way() {
 fn rotated_files_together_equal_tcpdumps_capture() {
     let net = Netns::new(14);
     let dir = TempDir::new("ring-rotate");
+    // The next files are made as the user privileges are dropped to: a directory that user
+    // cannot write is refused before the capture starts, not at the first rotation.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap_or_else(|e| panic!("{e}"));
+    let locked = dir.join("locked.pcap").to_string_lossy().into_owned();
+    let o = net.exec(&net.a, &[BIN, "capture", "-Z", "nobody", "-i", "veth-a", "-w", &locked, "-C", "1"]).output().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!("inspect: -C/-G: {} is not writable by nobody, whom the capture runs as (-Z root keeps root)\n", dir.path().display());
+    assert_eq!(String::from_utf8_lossy(&o.stderr), want);
     let theirs = dir.join("tcpdump.pcap");
     let by_size = dir.join("size.pcap").to_string_lossy().into_owned();
     let by_time = dir.join("time-%s.pcap").to_string_lossy().into_owned();
