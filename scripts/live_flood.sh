@@ -36,10 +36,10 @@ one() {  # one run: TOOL LABEL ARGS...
   rm -f "$f"
   if [ "$tool" = inspect ]; then
     ip netns exec "$B" "$BIN" capture -Z root -i veth-b -w "$f" "$@" > /dev/null 2> "$err" & pid=$!
-    until grep -q "capturing on" "$err"; do sleep 0.05; done
+    until grep -qs "capturing on" "$err"; do sleep 0.05; done
   else
     ip netns exec "$B" tcpdump -Z root -i veth-b -n -w "$f" "$@" 2> "$err" & pid=$!
-    until grep -q "listening on" "$err"; do sleep 0.05; done
+    until grep -qs "listening on" "$err"; do sleep 0.05; done
   fi
   before=$(carried)
   ip netns exec "$A" timeout "$SECS" hping3 --flood -q -S -p 8080 $IPB > /dev/null 2>&1 || true
