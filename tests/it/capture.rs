@@ -108,7 +108,9 @@ fn flood_is_captured_or_counted_and_kept_as_well_as_tcpdump() {
     let dir = TempDir::new("ring-flood");
     let (ours, theirs) = (dir.join("inspect.pcap"), dir.join("tcpdump.pcap"));
     let (sent, kept, stderr) = flood_once(&net, "inspect", &ours);
-    assert!(sent > 50_000, "the flood carried only {sent} frames");
+    // hping3 shares the cores with the capture and the other tests: the rate varies, but two
+    // seconds of it are always tens of thousands of frames.
+    assert!(sent > 10_000, "the flood carried only {sent} frames");
     // Every frame the interface carried was captured or counted as dropped by the kernel.
     let captured = captured_count(&stderr);
     let dropped = closing(&stderr, "dropped by kernel");

@@ -105,6 +105,9 @@ pub trait Backend: Send {
     fn linktype(&self) -> u32;
     /// Attaches a compiled classic BPF capture filter (for frames of [`Backend::linktype`]), so
     /// the kernel keeps only what it accepts; before [`Backend::start`], it applies to every frame.
+    /// On `any` the socket is cooked: the kernel runs the program on each frame from its network
+    /// header, so a program compiled for `LINKTYPE_LINUX_SLL2` needs its offsets moved first (as
+    /// libpcap's `fix_program` does).
     fn attach_filter(&mut self, program: &[BpfInsn]) -> Result<(), LiveError>;
     /// Starts receiving.
     fn start(&mut self) -> Result<(), LiveError>;

@@ -38,6 +38,8 @@ pub struct RingBackend {
     prologue: Vec<BpfInsn>,
     /// The capture filter attached, if any.
     filter: Vec<BpfInsn>,
+    /// The error the socket reported while blocks were still to read: returned once they are.
+    failed: Option<LiveError>,
 }
 
 impl RingBackend {
@@ -74,6 +76,7 @@ impl RingBackend {
             snaplen: opts.snaplen as usize,
             prologue,
             filter: Vec::new(),
+            failed: None,
         })
     }
 
@@ -192,11 +195,18 @@ impl Backend for RingBackend {
         wait: Duration,
         each: &mut dyn FnMut(RawFrame<'_>) -> ControlFlow<()>,
     ) -> Result<usize, LiveError> {
+        // Reading the socket's error clears it, so it is kept until the ring is read out.
+        if self.failed.is_some() && !self.ring.ready() {
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
+        }
         let ready = match self.ring.wait(wait) {
             Ok(r) => r,
             Err(e) => {
                 // The interface went down or away: what the ring holds is still read first.
                 if self.ring.ready() {
+                    self.failed = Some(read_error(&self.iface, &e));
                     true
                 } else {
                     return Err(read_error(&self.iface, &e));
