@@ -6,14 +6,14 @@
 #
 #   insp-cli  veth-cli 02:00:00:00:00:01 10.0.0.1/24
 #   insp-srv  veth-srv 02:00:00:00:00:02 10.0.0.2/24
-#   insp-br   (mixed.pcapng only) bridge br0 with ports br-cli 02:00:00:00:01:01
+#   insp-br   (mixed.pcapng and streams.pcap only) bridge br0 with ports br-cli 02:00:00:00:01:01
 #             and br-srv 02:00:00:00:01:02 between the two namespaces above
 #
 # Usage: sudo scripts/record_captures.sh [OUTDIR [NAME...]]   (default: captures/, all)
 #        NAMEs (e.g. reuse.pcap ping.pcap) record and check only those captures.
-# Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, hping3, arping
-#        (Thomas Habets' arping, Debian package "arping"), ping, curl,
-#        nc (netcat-openbsd), python3, timeout.
+# Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, editcap, hping3,
+#        arping (Thomas Habets' arping, Debian package "arping"), ping, curl,
+#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,10 +47,10 @@ log() { echo "record_captures: $*" >&2; }
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
 missing=()
-for t in ip ss tcpdump dumpcap tshark reordercap hping3 arping ping curl nc python3 timeout; do
+for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils)"
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool)"
 arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
 PY="$(command -v python3)"
@@ -85,6 +85,9 @@ cat >"$TMP/www/index.html" <<'EOF'
 <body><p>Hello from the server namespace.</p></body></html>
 EOF
 printf 'small file served for the inspect sample captures\n' >"$TMP/www/hello.txt"
+# A body of many segments: 600 numbered lines of 60 bytes (36000 bytes).
+"$PY" -c 'import sys
+for i in range(600): sys.stdout.write("line %04d of a body that spans many TCP segments ..........\n" % i)' >"$TMP/www/body.txt"
 
 # Helper servers (each bounded: they exit by themselves after a few seconds).
 cat >"$TMP/closefirst.py" <<'EOF'
@@ -205,6 +208,52 @@ signal.alarm(30)
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 while c.recv(4096): pass
 c.close()
+EOF
+cat >"$TMP/sticky.py" <<'EOF'
+# Messages with a 2-byte big-endian length header, as the socket course
+# teaches, both ways. The client writes 11 small messages through a buffered
+# writer flushed after messages 3, 6, 7 and 11 (so 3, 3, 1 and 4 messages
+# leave in one segment each), then one message larger than a segment. The
+# server reads them back by their headers and answers each with a short
+# message of its own as soon as it has read it.
+import socket, struct, sys, signal, time
+signal.alarm(30)
+role, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def read_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: return None
+        b += d
+    return b
+def frame(m):
+    return struct.pack("!H", len(m)) + m
+if role == "server":
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port)); s.listen(1); s.settimeout(20)
+    c, _ = s.accept(); c.settimeout(10)
+    n = 0
+    while True:
+        h = read_exact(c, 2)
+        if h is None: break
+        body = read_exact(c, struct.unpack("!H", h)[0])
+        if body is None: break
+        n += 1
+        c.sendall(frame(b"ok %d %d" % (n, len(body))))
+    c.close(); s.close()
+else:
+    c = socket.create_connection((host, port), timeout=10)
+    w = c.makefile("wb", buffering=65536)
+    for i in range(11):
+        w.write(frame(b"message %02d" % i))
+        if i in (2, 5, 6, 10):
+            w.flush()
+            time.sleep(0.05)
+    c.sendall(frame(bytes((i % 26) + 65 for i in range(5000))))
+    time.sleep(0.3)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(4096): pass
+    c.close()
 EOF
 
 # ---------------------------------------------------------------- topology
@@ -357,6 +406,72 @@ record_web() {
         | C nc "$SRV_IP" 8080 >/dev/null
     cap_stop
     stop_bg "$http"; stop_bg "$cf"
+}
+
+# ---------------------------------------------------------------- streams.pcap
+# Byte streams: keep-alive, pipelining, a body of many segments, messages
+# packed into segments, and a download through random loss.
+record_streams() {
+    local try
+    for try in 1 2 3 4 5; do
+        record_streams_once
+        # Loss is random: record again until it made a retransmission and an
+        # out-of-order segment.
+        if [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && tcp.analysis.retransmission' 2>/dev/null | wc -l)" -ge 1 ] &&
+           [ "$(tshark -r "$OUT/streams.pcap" -Y 'tcp.port == 81 && tcp.analysis.lost_segment && tcp.len > 0' 2>/dev/null | wc -l)" -ge 1 ]; then
+            return 0
+        fi
+        log "streams.pcap: the loss made no retransmission or reordering; recording again ($try)"
+    done
+    die "streams.pcap: no retransmission and reordering after 5 tries"
+}
+
+record_streams_once() {
+    # Through the bridge, which loses some of the server's segments on their way (below).
+    setup_bridged
+    # Segments as the wire carries them: no segmentation or receive offloads anywhere, so that
+    # the bridge sees (and drops) single segments.
+    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null
+    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null
+    nsx "$BR" ethtool -K br-cli tso off gso off gro off >/dev/null
+    nsx "$BR" ethtool -K br-srv tso off gso off gro off >/dev/null
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 81; local lossy=$BGPID
+    bg "$SRV" "$PY" "$TMP/sticky.py" server "$SRV_IP" 9000;                 local sticky=$BGPID
+    wait_listen "$SRV" tcp 80; wait_listen "$SRV" tcp 81; wait_listen "$SRV" tcp 9000
+    # Port 81 only: the bridge loses 8% of the server's segments before the
+    # capture sees them (a hole, later filled by the retransmission: the
+    # segments after it come out of order), and the client loses 8% of what it
+    # receives after the capture saw it (the retransmission is a second copy).
+    nsx "$BR" nft add table bridge lossy
+    nsx "$BR" nft add chain bridge lossy forw '{ type filter hook forward priority 0 ; }'
+    nsx "$BR" nft add rule bridge lossy forw tcp sport 81 numgen random mod 100 '<' 8 drop
+    nsx "$CLI" iptables -A INPUT -p tcp --sport 81 -m statistic --mode random --probability 0.08 -j DROP
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" streams.pcap
+    # 1. Keep-alive: three requests on one connection, the second body 36000 bytes.
+    C curl -sS -o /dev/null -o /dev/null -o /dev/null \
+        "http://$SRV_IP/hello.txt" "http://$SRV_IP/body.txt" "http://$SRV_IP/index.html"
+    sleep 0.2
+    # 2. Pipelining: two requests in one segment, before any answer.
+    printf 'GET /hello.txt HTTP/1.1\r\nHost: %s\r\n\r\nGET /index.html HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$SRV_IP" "$SRV_IP" \
+        | C nc -N "$SRV_IP" 80 >/dev/null
+    sleep 0.2
+    # 3. Length-prefixed messages packed into segments.
+    C "$PY" "$TMP/sticky.py" client "$SRV_IP" 9000
+    sleep 0.2
+    # 4. The body again, through the loss.
+    C curl -sS -o /dev/null "http://$SRV_IP:81/body.txt"
+    cap_stop
+    stop_bg "$http"; stop_bg "$lossy"; stop_bg "$sticky"
+    # streams-gap.pcap: the same without the keep-alive body's fifth data segment
+    # from the server, as if the capture had missed a packet the client got.
+    local gone
+    gone=$(tshark -r "$OUT/streams.pcap" -Y 'tcp.srcport == 80 && tcp.len > 1000' -T fields -e frame.number 2>/dev/null | sed -n 5p)
+    [ -n "$gone" ] || die "streams.pcap: no fifth body segment on port 80"
+    editcap -F pcap "$OUT/streams.pcap" "$OUT/streams-gap.pcap" "$gone"
+    chmod 644 "$OUT/streams-gap.pcap"
+    log "wrote streams-gap.pcap: streams.pcap without frame $gone"
 }
 
 # ---------------------------------------------------------------- 2. refused.pcap
@@ -575,7 +690,7 @@ first_fin_from() {  # first_fin_from FILE PORT: source address of the first FIN 
 check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
-        reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap; do
+        reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap streams.pcap streams-gap.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -654,6 +769,14 @@ check_all() {
     expect ping.pcap 6 6 'icmp.type == 0'
     expect_distinct ping.pcap 3 3 'icmp.type == 8' icmp.ident
     expect ping.pcap 1 1 'icmp.type == 3 && icmp.code == 3'
+    # streams.pcap: two connections to port 80, one to 81, one to 9000; keep-alive, a
+    # pipelined pair in one segment, loss on port 81 (which may retransmit a SYN).
+    expect streams.pcap 3 6 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && (tcp.dstport == 80 || tcp.dstport == 81)'
+    expect streams.pcap 1 1 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 9000'
+    expect streams.pcap 4 4 'http.request.method == "GET" && tcp.dstport == 80'
+    expect streams.pcap 1 1 'tcp.dstport == 80 && frame contains "GET /hello.txt" && frame contains "GET /index.html"'
+    expect streams.pcap 1 99 'tcp.port == 81 && tcp.analysis.retransmission'
+    expect streams-gap.pcap 1 99 'tcp.analysis.lost_segment'
     [ "$FAILED" -eq 0 ] || die "some captures do not hold what they should; $DEST left unchanged"
 }
 
@@ -671,6 +794,7 @@ want keepalive.pcap && record_keepalive
 want half-duplex.pcap && record_half_duplex
 want midstream.pcap && record_midstream
 want ping.pcap && record_ping
+if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

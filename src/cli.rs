@@ -31,6 +31,12 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List network interfaces: index, MAC, addresses, state.
     Interfaces(InterfacesArgs),
+    /// Show one TCP or UDP conversation's bytes in order, each direction marked (tshark's
+    /// `-z follow`); without N or --conn, list the conversations.
+    Follow(FollowArgs),
+    /// Draw one TCP connection as a ladder: an arrow per packet, each end's RFC 793 state as it
+    /// changes.
+    Ladder(LadderArgs),
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -159,7 +165,28 @@ pub struct ConnArgs {
     pub host: Option<std::net::IpAddr>,
     /// Connection table: at most this many rows, the earliest by start (totals count all).
     #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub max_rows: usize,
+    pub max_rows: usize,    /// Reassemble TCP streams: `all` puts every connection's bytes back in order and counts
+    /// what was retransmitted, what overlapped with different bytes (an evasion sign) and what
+    /// is missing.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Reassemble::None)]
+    pub reassemble: Reassemble,
+    /// Most out-of-order bytes one direction of a stream holds waiting for missing ones; past it
+    /// the missing bytes are given up as a gap (and counted).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub stream_max_held: usize,
+    /// Most out-of-order bytes all streams together hold (each flow shard holds its share, so
+    /// with several threads this cap can be reached a little sooner).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub stream_memory: usize,
+}
+
+/// Which TCP streams are reassembled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reassemble {
+    /// Only those a view asks for.
+    None,
+    /// Every TCP connection's.
+    All,
 }
 
 /// Settings of the SYN-flood detector.
@@ -341,6 +368,67 @@ pub struct SubnetArgs {
     /// Output format: a table, or JSON keyed as `ipcalc-ng -j`.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `inspect follow FILE [N]`
+#[derive(Debug, Clone, Args)]
+pub struct FollowArgs {
+    /// The pcap or pcapng file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The conversation: its number, counted from 0 in order of first packet (Wireshark's
+    /// tcp.stream or udp.stream).
+    #[arg(value_name = "N")]
+    pub stream: Option<u32>,
+    /// The connection with this uid (as `inspect conns` shows it).
+    #[arg(long, value_name = "UID", conflicts_with = "stream")]
+    pub conn: Option<String>,
+    /// Follow a UDP conversation rather than a TCP one.
+    #[arg(long)]
+    pub udp: bool,
+    /// How the bytes are shown: as text, as a hex dump, or as one line of hex per chunk.
+    #[arg(long, value_enum, default_value_t = crate::output::follow::Mode::Ascii)]
+    pub mode: crate::output::follow::Mode,
+    /// Output format: text as tshark prints it, or JSON Lines (one object per chunk).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Most out-of-order bytes held per direction waiting for missing ones; past it the
+    /// missing bytes are given up.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_held: usize,
+    /// Show where each segment begins and ends in the stream (frame, relative sequence number,
+    /// length, PSH, retransmissions and gaps) rather than the bytes.
+    #[arg(long)]
+    pub segments: bool,
+    /// With --segments: also where each message begins and ends, by this rule (lines, 2- or
+    /// 4-byte big-endian length headers, HTTP/1.x messages).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub framing: Option<crate::analyze::stream::framing::Framing>,
+}
+
+/// `inspect ladder FILE [N]`
+#[derive(Debug, Clone, Args)]
+pub struct LadderArgs {
+    /// The pcap or pcapng file; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The connection: its TCP stream number, counted from 0 in order of first packet
+    /// (Wireshark's tcp.stream; `inspect follow FILE` lists them).
+    #[arg(value_name = "N", required_unless_present = "conn")]
+    pub stream: Option<u32>,
+    /// The connection with this uid (as `inspect conns` shows it).
+    #[arg(long, value_name = "UID", conflicts_with = "stream")]
+    pub conn: Option<String>,
+    /// Write the handshake as seq=x, seq=y ack=x+1, ack=y+1 with the actual numbers, and every
+    /// number absolute.
+    #[arg(long)]
+    pub explain: bool,
+    /// Most arrows drawn; the middle of a longer connection is elided.
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(2..))]
+    pub max_rows: u64,
+    /// Output format: text, an SVG picture, or JSON Lines (one object per packet).
+    #[arg(long, value_enum, default_value_t = crate::command::ladder::LadderFormat::Text)]
+    pub format: crate::command::ladder::LadderFormat,
 }
 
 /// `inspect interfaces`

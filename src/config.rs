@@ -2,6 +2,8 @@
 
 use crate::analyze::arp::ArpConfig;
 use crate::analyze::flood::{FloodConfig, MAX_TARGETS, PENDING_SLOTS};
+use crate::analyze::stream::reassembly::Caps;
+use crate::analyze::stream::StreamConfig;
 use crate::analyze::tcp::ConnConfig;
 use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, ViewArgs};
 use crate::error::RunError;
@@ -25,6 +27,10 @@ pub enum Config {
         /// Table or JSON.
         format: Format,
     },
+    /// `follow`.
+    Follow(crate::command::follow::FollowConfig),
+    /// `ladder`.
+    Ladder(crate::command::ladder::LadderConfig),
     /// `interfaces`.
     Interfaces {
         /// Table or JSON.
@@ -110,6 +116,46 @@ impl Config {
                 format: a.format,
             },
             Command::Interfaces(a) => Config::Interfaces { format: a.format },
+            Command::Ladder(a) => {
+                use crate::command::follow::Pick;
+                // The ladder writes every state an end passes through: the tracker keeps them.
+                let verbose = ViewOptions { verbose: true, ..ViewOptions::default() };
+                let conn = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &verbose, 1).conn;
+                let pick = match (a.stream, a.conn) {
+                    (Some(n), _) => Pick::Stream(n),
+                    (None, Some(u)) => Pick::Uid(u),
+                    (None, None) => return Err(RunError::Usage("ladder: which connection? give its stream number N or --conn UID".into())),
+                };
+                Config::Ladder(crate::command::ladder::LadderConfig {
+                    file: a.file,
+                    pick,
+                    explain: a.explain,
+                    max_rows: usize::try_from(a.max_rows).unwrap_or(usize::MAX),
+                    format: a.format,
+                    conn,
+                })
+            }
+            Command::Follow(a) => {
+                use crate::command::follow::{FollowConfig, Pick};
+                let view = ViewOptions { format: a.format, ..ViewOptions::default() };
+                let conn = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &view, 1).conn;
+                let pick = match (a.stream, a.conn) {
+                    (Some(n), _) => Some(Pick::Stream(n)),
+                    (None, Some(u)) => Some(Pick::Uid(u)),
+                    (None, None) => None,
+                };
+                Config::Follow(FollowConfig {
+                    file: a.file,
+                    udp: a.udp,
+                    pick,
+                    mode: a.mode,
+                    json: a.format == Format::Json,
+                    max_held: a.max_held,
+                    segments: a.segments || a.framing.is_some(),
+                    framing: a.framing,
+                    conn,
+                })
+            }
         })
     }
 }
@@ -153,6 +199,12 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             // Quiet text without a filter shows no connection: only the counts are kept.
             records: view.format != Format::Text || !view.quiet || view.conns_only || filtered,
             end_threads: threads(thread_count),
+            streams: (c.reassemble == cli::Reassemble::All).then_some(StreamConfig {
+                // Delivered bytes are kept to compare retransmissions with until acknowledged,
+                // at most this many.
+                caps: Caps { held: c.stream_max_held, recent: 64 << 10 },
+                budget: c.stream_memory,
+            }),
         },
         flood: FloodConfig {
             syn_rate: f.flood_syn_rate,

@@ -14,10 +14,12 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod ladder;
     pub mod flood_live;
     pub mod live;
     pub mod readme;
     pub mod robustness;
+    pub mod streams;
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
@@ -34,10 +36,12 @@ fn main() -> std::process::ExitCode {
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
+        ("ladder", it::ladder::tests()),
         ("flood_live", it::flood_live::tests()),
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
+        ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
         ("threads", it::threads::tests()),

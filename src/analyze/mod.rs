@@ -15,6 +15,7 @@ pub mod arp;
 pub mod flood;
 pub mod flow;
 pub mod stats;
+pub mod stream;
 pub mod tcp;
 
 use crate::decode::Input;

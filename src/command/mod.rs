@@ -3,9 +3,12 @@
 
 pub mod arp_scan;
 pub mod capture;
+pub mod follow;
 pub mod interfaces;
+pub mod ladder;
 pub mod privdrop;
 pub mod read;
+pub mod segments;
 pub mod subnet;
 
 use std::io::{self, BufWriter, Write};
@@ -23,6 +26,8 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::Capture(c) => capture::run(&c, out).map(|()| Leftovers::default()),
         Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
+        Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
+        Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),
         Config::Interfaces { format } => {
             interfaces::render(&mut out, &interfaces::list(), format)?;
             out.flush()?;

@@ -4,9 +4,11 @@
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
 pub mod alert;
-pub mod conns;
 pub mod arp;
+pub mod conns;
+pub mod follow;
 pub mod json;
+pub mod ladder;
 pub mod layers;
 pub mod line;
 pub mod live;

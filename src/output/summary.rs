@@ -20,6 +20,14 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::Notice(_) => None,
         Event::Conn(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
+        Event::Weird(w) => Some(format!(
+            "weird: {} {} {} -> {}: {}",
+            w.name,
+            w.uid,
+            crate::output::follow::endpoint((w.orig_h, w.orig_p)),
+            crate::output::follow::endpoint((w.resp_h, w.resp_p)),
+            w.addl
+        )),
     }
 }
 
@@ -31,6 +39,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Alert(a) => ("alert", json::event("alert", a)),
         Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
+        Event::Weird(w) => ("weird", json::event("weird", w)),
     }
 }
 
@@ -66,6 +75,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(w, "{t}")?;
     }
     alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref())?;
+    if let Some(t) = &r.streams {
+        streams_text(w, t)?;
+    }
     if let Some(a) = &r.arp {
         crate::output::arp::report_text(w, a)?;
     }
@@ -73,6 +85,35 @@ pub fn report_text(w: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(w, "Input ended early: {}", e.message)?;
     }
     Ok(())
+}
+
+/// What reassembling the streams counted, in a few lines.
+fn streams_text(w: &mut dyn Write, t: &crate::analyze::stream::StreamTally) -> io::Result<()> {
+    writeln!(
+        w,
+        "Streams: {} reassembled, {} in order, {} retransmitted, {} missing in {}",
+        count(t.streams, "connection", "connections"),
+        count(t.delivered, "byte", "bytes"),
+        count(t.retransmitted, "byte", "bytes"),
+        count(t.missed, "byte", "bytes"),
+        count(t.gaps, "gap", "gaps"),
+    )?;
+    if t.inconsistent > 0 {
+        writeln!(
+            w,
+            "  {} retransmitted with different content in {} (an evasion sign: the receiver kept the first copy)",
+            count(t.inconsistent, "byte", "bytes"),
+            count(t.inconsistent_streams, "stream", "streams")
+        )?;
+    }
+    writeln!(
+        w,
+        "  out-of-order bytes: one stream held at most {} (caps {} a direction, {} in all); {}",
+        t.held_peak,
+        t.cap_per_direction,
+        t.cap_total,
+        if t.cap_hits == 0 { "no cap was reached".to_string() } else { format!("caps reached {} times, missing bytes given up early", t.cap_hits) }
+    )
 }
 
 /// The JSON summary: one `stats` object (and the other report parts as their own objects).
@@ -99,6 +140,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(w, "{v}")?;
     if let Some(c) = &r.conns {
         crate::output::conns::json(w, c)?;
+    }
+    if let Some(t) = &r.streams {
+        writeln!(w, "{}", json::event("stream_summary", t))?;
     }
     alert::summary_json(w, r.flood.as_ref())?;
     if let Some(a) = &r.arp {

@@ -75,14 +75,20 @@ impl Stages {
         }
     }
 
-    /// Every analyzer sees `x`; its events go to `out` tagged with their stage.
-    pub fn packet(&mut self, x: &Input, out: &mut merge::FrameEvents) {
+    /// Every analyzer sees `x` (the connection tracker with its TCP payload `payload`, when it
+    /// reassembles streams); its events go to `out` tagged with their stage.
+    pub fn packet(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut merge::FrameEvents) {
         out.stage(Pos::Stats, |e| self.stats.packet(x, e));
         for c in &mut self.conns {
-            out.stage(Pos::Conns, |e| c.packet(x, e));
+            out.stage(Pos::Conns, |e| c.packet_with(x, payload, e));
         }
         out.stage(Pos::Flood, |e| self.flood.packet(x, e));
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));
+    }
+
+    /// Whether the analyzers take TCP payloads.
+    pub fn wants_payloads(&self) -> bool {
+        self.conns.first().is_some_and(ConnTracker::wants_payloads)
     }
 
     /// Connections tracked now, over all shards.

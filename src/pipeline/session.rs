@@ -67,10 +67,11 @@ impl<W: Write> Session<W> {
         // On the live screen the tables are all there is.
         if self.printer.shows_packets() && !self.show.is_some_and(|s| s.screen) {
             let p = decode(frame);
-            self.analyze(&Input::of_packet(&p));
+            let x = Input::of_packet(&p);
+            self.analyze(&x, frame);
             self.printer.packet(&p)?;
         } else {
-            self.analyze(&input(frame));
+            self.analyze(&input(frame), frame);
         }
         for (.., e) in self.events.sorted().drain(..) {
             match self.show {
@@ -81,8 +82,15 @@ impl<W: Write> Session<W> {
         Ok(())
     }
 
-    fn analyze(&mut self, x: &Input) {
-        self.stages.packet(x, &mut self.events);
+    fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
+        let payload = match x.flow() {
+            Some(f) if f.tcp && self.stages.wants_payloads() => {
+                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                Some(frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]))
+            }
+            _ => None,
+        };
+        self.stages.packet(x, payload, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }
 

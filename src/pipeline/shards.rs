@@ -74,12 +74,17 @@ struct Meta {
     ts_known: bool,
 }
 
-/// Frames read, as inputs (and frames, when packets are shown), with the reading thread's events.
+/// Frames read, as inputs (and frames, when packets are shown; and TCP payloads, when streams
+/// are reassembled), with the reading thread's events.
 #[derive(Default)]
 struct Batch {
     inputs: Vec<Input>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
+    /// The captured TCP payloads, and where each input's lies in them (empty when streams are
+    /// not reassembled).
+    payloads: Vec<u8>,
+    spans: Vec<(u32, u32)>,
     /// Events of the keyed stages, once they have run over the batch.
     keyed: OnceLock<Vec<Tagged>>,
 }
@@ -98,11 +103,19 @@ impl Batch {
         self.inputs.clear();
         self.bytes.clear();
         self.frames.clear();
+        self.payloads.clear();
+        self.spans.clear();
         self.keyed.take();
     }
 
     fn is_full(&self) -> bool {
-        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES
+        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES || self.payloads.len() >= BATCH_BYTES
+    }
+
+    /// Input `i`'s TCP payload, when payloads travel with the batch.
+    fn payload(&self, i: usize) -> Option<&[u8]> {
+        let &(at, n) = self.spans.get(i)?;
+        Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
     }
 
     fn frame(&self, i: usize) -> Option<Frame<'_>> {
@@ -140,7 +153,10 @@ pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl
 }
 
 /// The reading side: frames into batches of inputs.
-struct Front;
+struct Front {
+    /// Whether TCP payloads go with the inputs (streams are reassembled).
+    payloads: bool,
+}
 
 impl Front {
     /// Reads every input in turn, at most `limit` frames in all, into batches handed to
@@ -208,7 +224,21 @@ impl Front {
     /// One frame into `batch`.
     #[inline]
     fn frame(&mut self, batch: &mut Batch, frame: &Frame<'_>, keep_frames: bool) {
-        batch.inputs.push(input(frame));
+        let x = input(frame);
+        if self.payloads {
+            let span = match x.flow() {
+                Some(f) if f.tcp => {
+                    let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                    let bytes = frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]);
+                    let start = batch.payloads.len() as u32;
+                    batch.payloads.extend_from_slice(bytes);
+                    (start, bytes.len() as u32)
+                }
+                _ => (0, 0),
+            };
+            batch.spans.push(span);
+        }
+        batch.inputs.push(x);
         if keep_frames {
             let start = batch.bytes.len();
             batch.bytes.extend_from_slice(frame.data);
@@ -303,10 +333,10 @@ struct ShardOut {
 
 /// Runs one shard over a batch: its events, and how many connections it held after each frame
 /// (added into `tracked`).
-fn run_shard(c: &mut ConnTracker, inputs: &[Input], events: &mut FrameEvents, tracked: &mut [u32]) {
-    look_ahead(c, inputs, |c, i, x| {
+fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32]) {
+    look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
-        events.stage(Pos::Conns, |e| c.packet(x, e));
+        events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }
@@ -334,7 +364,7 @@ impl<W: Write> Back<W> {
         self.tracked.clear();
         self.tracked.resize(n, 0);
         for c in &mut self.local {
-            run_shard(c, &b.inputs, &mut self.events, &mut self.tracked);
+            run_shard(c, b, &mut self.events, &mut self.tracked);
         }
         for rx in &self.remote {
             // A shard thread that stopped has panicked: its join reports it.
@@ -377,7 +407,7 @@ fn shard_thread(mut c: ConnTracker, rx: Receiver<Arc<Batch>>, tx: SyncSender<Sha
     let mut events = FrameEvents::default();
     while let Ok(b) = rx.recv() {
         let mut tracked = vec![0u32; b.inputs.len()];
-        run_shard(&mut c, &b.inputs, &mut events, &mut tracked);
+        run_shard(&mut c, &b, &mut events, &mut tracked);
         // Released before the results go, so that the output thread holds the last reference.
         drop(b);
         if tx.send(ShardOut { events: events.take(), tracked }).is_err() {
@@ -402,7 +432,7 @@ pub struct Ran {
 pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, threads: usize) -> io::Result<Ran> {
     let keep_frames = printer.shows_packets();
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front;
+    let mut front = Front { payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default() };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back { printer, local: conns, remote: Vec::new(), events: FrameEvents::default(), tracked: Vec::new(), peak: 0, seen: 0 };

@@ -25,6 +25,37 @@ pub enum Event {
     Notice(Box<Notice>),
     /// A connection left the tracker's table (Zeek conn.log record).
     Conn(Box<conn::ConnRecord>),
+    /// A protocol did what it should not (Zeek weird.log record).
+    Weird(Box<Weird>),
+}
+
+/// Something a connection did that its protocol does not allow, or that is a sign of evasion,
+/// with Zeek's weird.log fields and names (`rexmit_inconsistency`: bytes sent again with
+/// different content).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Weird {
+    /// When it was seen (seconds since the epoch).
+    pub ts: f64,
+    /// The connection's uid.
+    pub uid: String,
+    /// Originator's address.
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: std::net::IpAddr,
+    /// Originator's port.
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    /// Responder's address.
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: std::net::IpAddr,
+    /// Responder's port.
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+    /// Zeek's name for it.
+    pub name: &'static str,
+    /// More about it.
+    pub addl: String,
+    /// The frame it was seen in.
+    pub frame: u64,
 }
 
 /// An input that could not be read to its end.
@@ -53,4 +84,6 @@ pub struct Report {
     pub flood: Option<FloodStats>,
     /// Connection totals and table (when the tracker ran).
     pub conns: Option<conn::ConnSummary>,
+    /// What reassembling the TCP streams counted (when asked for).
+    pub streams: Option<crate::analyze::stream::StreamTally>,
 }

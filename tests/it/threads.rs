@@ -71,7 +71,7 @@ fn first_difference(a: &str, b: &str) -> String {
 
 fn every_view_of_every_capture_is_the_same() {
     let files = capture_files("captures");
-    assert_eq!(files.len(), 19, "{files:?}");
+    assert!(files.len() >= 19, "{files:?}");
     for f in &files {
         for view in [&[][..], &["--format", "json"], &["-q"], &["-V"], &["-q", "--format", "json"]] {
             let mut args: Vec<&str> = view.to_vec();

@@ -35,6 +35,7 @@ pub struct Tcp {
     ack: u32,
     window: u16,
     payload: usize,
+    data: Option<&'static [u8]>,
 }
 
 /// A TCP segment from `src:sport` to `dst:dport`: no flags, numbers 0, window 4096, no payload.
@@ -45,7 +46,7 @@ pub fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16) -> Tcp {
 /// [`tcp`] between addresses of either family (both of the same: an IPv6 pair makes an
 /// Ethernet/IPv6 frame).
 pub fn tcp_ip(src: std::net::IpAddr, sport: u16, dst: std::net::IpAddr, dport: u16) -> Tcp {
-    Tcp { src, dst, sport, dport, flags: 0, seq: 0, ack: 0, window: 0x1000, payload: 0 }
+    Tcp { src, dst, sport, dport, flags: 0, seq: 0, ack: 0, window: 0x1000, payload: 0, data: None }
 }
 
 impl Tcp {
@@ -73,6 +74,12 @@ impl Tcp {
         self
     }
 
+    /// Carries these payload bytes.
+    pub fn data(mut self, bytes: &'static [u8]) -> Tcp {
+        self.data = Some(bytes);
+        self
+    }
+
     /// The frame's bytes.
     pub fn frame(&self) -> Vec<u8> {
         let mut h = TcpHeader::new(self.sport, self.dport, self.seq, self.window);
@@ -82,7 +89,7 @@ impl Tcp {
         h.psh = self.flags & PSH != 0;
         h.ack = self.flags & ACK != 0;
         h.acknowledgment_number = self.ack;
-        let payload = vec![b'x'; self.payload];
+        let payload = self.data.map_or_else(|| vec![b'x'; self.payload], <[u8]>::to_vec);
         use std::net::IpAddr::{V4, V6};
         let eth = PacketBuilder::ethernet2(MAC_SRC, MAC_DST);
         let mut out = Vec::new();

@@ -314,6 +314,12 @@ impl<V> FlowTable<V> {
         })
     }
 
+    /// The key and value in `slot`, to read.
+    pub fn get(&self, slot: u32) -> Option<(&FlowKey, &V)> {
+        let n = self.nodes.get(slot as usize)?;
+        Some((&n.key, n.val.as_ref()?))
+    }
+
     /// The key and value in `slot`.
     pub fn get_mut(&mut self, slot: u32) -> Option<(&FlowKey, &mut V)> {
         let n = self.nodes.get_mut(slot as usize)?;

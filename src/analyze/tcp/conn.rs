@@ -75,6 +75,8 @@ pub struct Conn {
     pub kind: Kind,
     /// State changes, kept only when asked for (`-V`).
     pub timeline: Option<Box<Vec<Step>>>,
+    /// Both directions' byte streams, when they are reassembled (`--reassemble`).
+    pub streams: Option<Box<crate::analyze::stream::Streams>>,
 }
 
 fn us_since(start: i64, now: i64) -> u32 {
@@ -1279,8 +1281,9 @@ mod test {
     #[test]
     fn tracked_state_is_small() {
         // The per-connection cost the table pays (plus the key, links and a hash slot): Zeek's
-        // state and last sequence number of each end cost 16 bytes over RFC 793's alone.
-        assert!(std::mem::size_of::<Conn>() <= 176, "Conn is {} bytes", std::mem::size_of::<Conn>());
+        // state and last sequence number of each end cost 16 bytes over RFC 793's alone, and the
+        // pointer to the reassembled streams (null unless `--reassemble`) 8 more.
+        assert!(std::mem::size_of::<Conn>() <= 184, "Conn is {} bytes", std::mem::size_of::<Conn>());
     }
 }
 

@@ -87,6 +87,12 @@ impl Endpoint {
         self.flags & f != 0
     }
 
+    /// The sequence number just before this end's first byte (its ISN, or as if a SYN had been
+    /// seen), once it is known: where its byte stream starts.
+    pub fn stream_base(&self) -> Option<u32> {
+        (self.zs != ZState::Inactive).then_some(self.syn_seq)
+    }
+
     /// Zeek's state of this endpoint.
     pub fn z(&self) -> ZState {
         self.zs

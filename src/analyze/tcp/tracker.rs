@@ -19,12 +19,14 @@ use std::net::IpAddr;
 
 use super::conn::{class, Conn, Kind};
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
+use crate::analyze::stream::reassembly::Origin;
+use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
-use crate::report::{Event, Report};
+use crate::report::{Event, Report, Weird};
 use crate::source::Ts;
 
 /// Which connections the table shows (totals always count every connection).
@@ -84,6 +86,8 @@ pub struct ConnConfig {
     pub records: bool,
     /// Threads that may count the connections left at the end of a run when no record is built.
     pub end_threads: usize,
+    /// Reassemble every TCP connection's stream (`--reassemble all`), with these caps.
+    pub streams: Option<StreamConfig>,
 }
 
 impl ConnConfig {
@@ -303,11 +307,14 @@ struct Tally {
     by_end: [u64; End::LEFT.len()],
     /// Those that passed the filters.
     matched: u64,
+    /// What their reassembled streams counted.
+    streams: StreamTally,
 }
 
 impl Tally {
     /// Adds `other`'s counts to these.
     fn merge(&mut self, other: &Tally) {
+        self.streams.merge(&other.streams);
         self.tcp += other.tcp;
         self.udp += other.udp;
         self.icmp += other.icmp;
@@ -366,6 +373,8 @@ pub struct ConnTracker {
     /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
     /// index entries it asked for: at the next call it asks for their nodes.
     warmed: Vec<(usize, u64)>,
+    /// Out-of-order bytes this shard's streams may still hold, of its share of the budget.
+    stream_budget: usize,
 }
 
 impl ConnTracker {
@@ -379,6 +388,7 @@ impl ConnTracker {
                 FlowTable::new(if owned { partition_cap(cfg.max_conns, p, n) } else { 1 }, timeouts)
             })
             .collect();
+        let cfg_budget = cfg.streams.map_or(0, |st| st.budget / shards.max(1));
         ConnTracker {
             parts,
             cfg,
@@ -393,6 +403,7 @@ impl ConnTracker {
             rows: Vec::new(),
             rows_bound: None,
             warmed: Vec::new(),
+            stream_budget: cfg_budget,
         }
     }
 
@@ -423,6 +434,11 @@ impl ConnTracker {
         Some(all)
     }
 
+    /// Whether it takes TCP payloads (streams are reassembled).
+    pub fn wants_payloads(&self) -> bool {
+        self.cfg.streams.is_some()
+    }
+
     /// Connections in the table now (of the partitions this shard owns).
     pub fn tracked(&self) -> usize {
         self.live
@@ -443,6 +459,9 @@ impl ConnTracker {
     fn emit(&mut self, p: usize, g: Gone<Tracked>, end: End, key: Option<u64>, out: &mut dyn FnMut(Option<u64>, Event)) {
         self.live = self.live.saturating_sub(1);
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
+        if let Tracked::Conn(c) = &mut val {
+            end_streams(c, self.cfg.streams.as_ref(), &mut self.stream_budget, &mut self.tally.streams);
+        }
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
             self.tally.add(flow.proto, val.closing_state(&flow, end, last_ns, timeout), end);
@@ -489,8 +508,9 @@ impl ConnTracker {
         }
     }
 
-    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`.
-    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, out: &mut Events) {
+    /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`, with its captured
+    /// payload when streams are reassembled.
+    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, payload: Option<(&[u8], Origin)>, out: &mut Events) {
         let seq = self.seq;
         let timeline = self.cfg.timeline;
         let Some(table) = self.parts.get_mut(p) else { return };
@@ -523,9 +543,20 @@ impl ConnTracker {
                 self.emit(p, g, End::Evicted, None, &mut |_, e| out.push(e));
             }
             let first = First { seg: x.seg, now, from_a: x.from_a };
-            let class = first.class(&x.key);
+            let mut class = first.class(&x.key);
+            let mut val = Tracked::First(first);
+            // A first packet with bytes for a stream makes the connection at once, to hold them.
+            if let (Some(cfg), Some((bytes, origin))) = (self.cfg.streams.as_ref(), payload.filter(|(b, _)| x.tcp && !b.is_empty())) {
+                let mut c = first.conn(&x.key, timeline);
+                let from_resp = x.from_a != c.orig_is_a;
+                if let Some(e) = feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                    out.push(e);
+                }
+                class = c.class();
+                val = Tracked::Conn(Box::new(c));
+            }
             if let Some(t) = self.parts.get_mut(p) {
-                t.insert(x.key, x.hash, Tracked::First(first), now, class, seq);
+                t.insert(x.key, x.hash, val, now, class, seq);
                 self.live += 1;
                 self.peak = self.peak.max(self.live);
             }
@@ -535,6 +566,11 @@ impl ConnTracker {
         let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) else { return };
         let from_resp = x.from_a != c.orig_is_a;
         c.packet(from_resp, &x.seg, now);
+        if let (Some(cfg), Some((bytes, origin)), true) = (self.cfg.streams.as_ref(), payload, x.tcp) {
+            if let Some(e) = feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
+                out.push(e);
+            }
+        }
         let class = c.class();
         table.touch(slot, now, class, seq);
     }
@@ -545,11 +581,16 @@ impl ConnTracker {
     fn count_left(&mut self) {
         let now = self.last_ns;
         let threads = self.cfg.end_threads.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let streams = self.cfg.streams.as_ref();
         let count = |tables: &mut [FlowTable<Tracked>]| {
             let mut tally = Tally::default();
             for t in tables {
                 let timeouts = t.timeouts();
                 t.drain_each(|key, tracked, last_ns, class| {
+                    if let Tracked::Conn(c) = tracked {
+                        // The budget is spent: what is held is given back to no one.
+                        end_streams(c, streams, &mut usize::MAX.clone(), &mut tally.streams);
+                    }
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
                     tally.add(key.proto, tracked.closing_state(key, end, last_ns, timeout), end);
@@ -638,6 +679,34 @@ impl ConnTracker {
 
 impl Analyzer for ConnTracker {
     fn packet(&mut self, x: &Input, out: &mut Events) {
+        self.packet_with(x, None, out);
+    }
+
+    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        if self.counts_only() {
+            self.count_left();
+        } else {
+            self.report_left(out);
+        }
+        self.trim_rows();
+        let rows = std::mem::take(&mut self.rows);
+        report.conns = Some(self.summary(&self.tally, rows));
+        if let Some(cfg) = &self.cfg.streams {
+            let mut t = self.tally.streams;
+            t.cap_per_direction = cfg.caps.held as u64;
+            t.cap_total = cfg.budget as u64;
+            report.streams = Some(t);
+        }
+    }
+
+    fn snapshot(&self, report: &mut Report) {
+        report.conns = Some(self.open_summary());
+    }
+}
+
+impl ConnTracker {
+    /// A frame, with its TCP payload (the captured bytes) when streams are reassembled.
+    pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.last_ns = self.last_ns.max(now);
@@ -653,24 +722,53 @@ impl Analyzer for ConnTracker {
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if self.owns(p) {
-            self.flow_packet(p, f, now, out);
+            let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+            self.flow_packet(p, f, now, payload, out);
         }
     }
+}
 
-    fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
-        if self.counts_only() {
-            self.count_left();
-        } else {
-            self.report_left(out);
-        }
-        self.trim_rows();
-        let rows = std::mem::take(&mut self.rows);
-        report.conns = Some(self.summary(&self.tally, rows));
+/// A segment's bytes into its connection's streams, made when the first bytes come; the budget
+/// is this shard's. The first bytes of the connection sent again with different content are a
+/// weird (Zeek's `rexmit_inconsistency`, once a connection).
+fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, cfg: &StreamConfig, budget: &mut usize) -> Option<Event> {
+    let Sent { from_resp, seg, payload: bytes, origin } = sent;
+    if c.streams.is_none() && bytes.is_empty() && seg.flags & tcpflag::SYN == 0 {
+        // Nothing to hold yet: a stream starts with a SYN or with bytes.
+        return None;
     }
+    let bases = [c.orig.stream_base(), c.resp.stream_base()];
+    let s = c.streams.get_or_insert_with(|| Box::new(Streams::new(bases)));
+    let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    s.segment(sent, cfg, budget, &mut |_, _| {});
+    let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    if before > 0 || after == 0 {
+        return None;
+    }
+    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+    Some(Event::Weird(Box::new(Weird {
+        ts: origin.ts.as_secs_f64(),
+        uid: uid(key, c.start_ns),
+        orig_h: oh,
+        orig_p: op,
+        resp_h: rh,
+        resp_p: rp,
+        name: "rexmit_inconsistency",
+        addl: format!(
+            "the {} sent {} again with different content (frame {}); the first copy kept",
+            if from_resp { "responder" } else { "originator" },
+            crate::output::count(after, "byte", "bytes"),
+            origin.frame
+        ),
+        frame: origin.frame,
+    })))
+}
 
-    fn snapshot(&self, report: &mut Report) {
-        report.conns = Some(self.open_summary());
-    }
+/// A connection left: its streams give up what they held, and are counted.
+fn end_streams(c: &mut Conn, cfg: Option<&StreamConfig>, budget: &mut usize, tally: &mut StreamTally) {
+    let (Some(cfg), Some(mut s)) = (cfg, c.streams.take()) else { return };
+    s.finish(cfg, budget, &mut |_, _| {});
+    tally.add(&s);
 }
 
 impl LookAhead for ConnTracker {
@@ -697,6 +795,27 @@ impl LookAhead for ConnTracker {
             }
             self.warmed.push((p, f.hash));
         }
+    }
+}
+
+/// One connection as it stands, for the views that follow a single connection (`follow`,
+/// `ladder`).
+impl ConnTracker {
+    /// The connection a flow's packets belong to now (as the tracker left it after the last
+    /// packet it took): its uid, and the connection.
+    pub fn current(&self, f: &FlowSeg) -> Option<(String, std::borrow::Cow<'_, Conn>)> {
+        let p = partition(f.hash, self.parts.len());
+        let table = self.parts.get(p)?;
+        let (key, t) = table.get(table.find_hashed(&f.key, f.hash)?)?;
+        let start = match t {
+            Tracked::First(first) => first.now,
+            Tracked::Conn(c) => c.start_ns,
+        };
+        let c = match t {
+            Tracked::First(first) => std::borrow::Cow::Owned(first.conn(key, self.cfg.timeline)),
+            Tracked::Conn(c) => std::borrow::Cow::Borrowed(&**c),
+        };
+        Some((uid(key, start), c))
     }
 }
 
@@ -828,6 +947,7 @@ mod test {
             host: None,
             records: true,
             end_threads: 1,
+            streams: None,
         }
     }
 
