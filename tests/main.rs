@@ -9,6 +9,7 @@ mod support;
 mod it {
     pub mod arp;
     pub mod arp_scan;
+    pub mod capture;
     pub mod cli;
     pub mod decode;
     pub mod filter;
@@ -32,6 +33,7 @@ fn main() -> std::process::ExitCode {
     let modules = vec![
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
+        ("capture", it::capture::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),

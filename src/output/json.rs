@@ -124,8 +124,11 @@ fn link_fields(out: &mut String, p: &Packet<'_>) {
                 num(out, "vlan.etype", ethertype);
             }
         }
-        Link::Sll { pkttype, hatype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, hatype, addr, addr_len, protocol, version, ifindex } => {
             num(out, "sll.pkttype", pkttype);
+            if version == 2 {
+                num(out, "sll.ifindex", ifindex);
+            }
             num(out, "sll.hatype", hatype);
             if addr_len == 6 {
                 mac_field(out, "sll.src.eth", addr.get(..6).unwrap_or(&[]));

@@ -977,7 +977,7 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
             }
             let _ = write!(out, ", ethertype {} ({ethertype:#06x}), length {}: ", names::ethertype(ethertype).unwrap_or("Unknown"), p.len);
         }
-        Link::Sll { pkttype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, addr, addr_len, protocol, version, ifindex, .. } => {
             let dir = match pkttype {
                 0 => "In",
                 1 => "B",
@@ -987,6 +987,10 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
                 _ => "?",
             };
             let _ = write!(out, "{dir} ");
+            if version == 2 {
+                // Which interface, as tcpdump shows a cooked v2 header (`-i any`).
+                let _ = write!(out, "ifindex {ifindex} ");
+            }
             push_mac(out, addr.get(..addr_len as usize).unwrap_or(&[]));
             let _ = write!(out, " ethertype {} ({protocol:#06x}), length {}: ", names::ethertype(protocol).unwrap_or("Unknown"), p.len);
         }

@@ -356,9 +356,7 @@ impl<W: Write> Printer<W> {
             }
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;
-                if let Some((f, n)) = shown {
-                    writeln!(self.w, "Display filter {f:?}: {} of {} shown", n, count(r.stats.packets, "packet", "packets"))?;
-                }
+                self.display_filter_line(r)?;
                 match &r.conns {
                     // The rows only when the tables are shown, or when a filter asked for them.
                     Some(c) => conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables),
@@ -368,12 +366,17 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
-    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
-        match self.opts.format {
-            Format::Json => live::redraw_json(&mut self.w, r, tables),
-            Format::Text | Format::Tsv => live::redraw_text(&mut self.w, r, tables, clear),
+    /// The text summary's line saying how many packets the display filter let through.
+    pub fn display_filter_line(&mut self, r: &Report) -> io::Result<()> {
+        match &self.opts.display_filter {
+            Some(f) => writeln!(self.w, "Display filter {f:?}: {} of {} shown", self.shown, count(r.stats.packets, "packet", "packets")),
+            None => Ok(()),
         }
+    }
+
+    /// The output itself, for what a live capture writes besides packets and events.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.w
     }
 
     /// Flushes buffered output.
