@@ -166,6 +166,8 @@ mod test {
             resp_bytes: 20,
             conn_state: ConnState::SF,
             history: "ShADadFf".into(),
+            missed_bytes: 0,
+            tunnel_parents: Vec::new(),
             orig_pkts: 5,
             orig_ip_bytes: 300,
             resp_pkts: 4,
