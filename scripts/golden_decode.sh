@@ -17,11 +17,16 @@ FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
   tcp.srcport tcp.dstport tcp.seq_raw tcp.ack_raw tcp.flags tcp.window_size_value tcp.hdr_len tcp.len
   tcp.options.mss_val tcp.options.wscale.shift
   udp.srcport udp.dstport udp.length
-  icmp.type icmp.code icmpv6.type icmpv6.code)
+  icmp.type icmp.code icmpv6.type icmpv6.code
+  gre.flags_and_version gre.proto gre.key gre.sequence_number gre.key.call_id gre.ack_number ppp.protocol
+  erspan.version erspan.spanid vxlan.flags vxlan.vni geneve.version geneve.proto_type geneve.vni
+  gtp.flags gtp.message gtp.teid ayiya.opcode ayiya.nextheader mpls.label mpls.exp mpls.bottom mpls.ttl
+  pppoe.code pppoe.session_id vntag.etype cfp.ftag cfp.ttl
+  ip.fragment ip.fragment.count ip.reassembled.length ipv6.fragment ipv6.fragment.count ipv6.reassembled.length)
 
 CORPUS=../shared/corpus
 # Real captures of the link types and protocols inspect decodes, plus malformed ones.
-FILES=(captures/*.pcap captures/*.pcapng
+FILES=($(ls captures/*.pcap | grep -v /flood-) captures/*.pcapng captures/tunnels/*.pcap
   $CORPUS/tcpdump/tcp-handshake-nano.pcap $CORPUS/tcpdump/tcp_rst_data.pcap
   $CORPUS/tcpdump/mptcp-fclose.pcap $CORPUS/tcpdump/mptcp-aa-echo.pcap $CORPUS/tcpdump/mptcp-tcprst.pcap
   $CORPUS/tcpdump/mptcp-v0.pcap
@@ -40,6 +45,9 @@ FILES=(captures/*.pcap captures/*.pcapng
   $CORPUS/tcpdump/ntp-control.pcap $CORPUS/tcpdump/pptp.pcap $CORPUS/tcpdump/ldp-common-session.pcap
   $CORPUS/tcpdump/of10_p3295.pcap $CORPUS/tcpdump/of13_ericsson.pcapng $CORPUS/tcpdump/OSPFv3_NBMA_adjacencies.pcap
   $CORPUS/tcpdump/rpvstp-trunk-native-vid5.pcap $CORPUS/tcpdump/bgp-lu-multiple-labels.pcap
+  $CORPUS/tcpdump/gso-ipv4-geneve-ipv4.pcap $CORPUS/tcpdump/gso-ipv6-geneve-ipv4.pcap $CORPUS/tcpdump/mpls-over-udp.pcap
+  $CORPUS/tcpdump/erspan-type-i-2.pcap $CORPUS/tcpdump/erspan-type-i-4.pcap $CORPUS/tcpdump/pppoes.pcap
+  $CORPUS/tcpdump/various_gre.pcap $CORPUS/tcpdump/NHRP_registration.pcap
   $CORPUS/pcapng-le/basic/*.pcapng $CORPUS/pcapng-le/advanced/*.pcapng $CORPUS/pcapng-le/difficult/*.pcapng)
 
 args=()

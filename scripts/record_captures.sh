@@ -662,7 +662,76 @@ record_ping() {
     cap_stop
 }
 
-# ---------------------------------------------------------------- 13. dns.pcap
+# ---------------------------------------------------------------- 13. vxlan.pcap
+# A tunnel as Zeek logs it: the client and the server also talk over a VXLAN overlay
+# (10.1.0.0/24, VNI 42) carried in UDP over the veth pair; one HTTP exchange and two pings go
+# through it, and the capture is taken on the underlay, so every frame is outer and inner.
+record_vxlan() {
+    setup_pair
+    local ns ip
+    for ns in "$CLI" "$SRV"; do
+        if [ "$ns" = "$CLI" ]; then ip=1; else ip=2; fi
+        local local_ip=10.0.0.$ip remote_ip=10.0.0.$((3 - ip))
+        nsx "$ns" ip link add vx0 address 02:00:00:00:02:0$ip type vxlan id 42 dstport 4789 \
+            local "$local_ip" remote "$remote_ip" dev "$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF")"
+        nsx "$ns" ip addr add 10.1.0.$ip/24 dev vx0
+        nsx "$ns" ip link set vx0 up
+    done
+    bg "$SRV" "$PY" -m http.server -b 10.1.0.2 -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    flush_neigh
+    nsx "$CLI" ip neigh flush dev vx0
+    tcpdump_start "$CLI" "$CLI_IF" vxlan.pcap
+    C ping -q -c 2 -i 0.2 -W 1 10.1.0.2 >/dev/null
+    C curl -sS -o /dev/null "http://10.1.0.2/hello.txt"
+    cap_stop
+    stop_bg "$http"
+}
+
+# ---------------------------------------------------------------- 14. fragments.pcap
+# IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
+# (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
+# a 1500-byte link, echoed back (two fragments each way).
+record_fragments() {
+    setup_pair
+    for ns in "$CLI" "$SRV"; do
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+            "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
+    done
+    nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
+    nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+    bg "$SRV" "$PY" "$TMP/udpecho.py" "$SRV_IP" 7 1; local echo=$BGPID
+    wait_listen "$SRV" udp 7
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" fragments.pcap \
+        "ip or (ip6 and src net fd00::/64 and dst net fd00::/64 and not (ip6[6] == 58 and ip6[40] >= 133 and ip6[40] <= 136))"
+    C ping -q -c 1 -s 3000 -W 1 "$SRV_IP" >/dev/null
+    C ping -6 -q -c 1 -s 3000 -W 1 fd00::2 >/dev/null
+    C "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(3); s.sendto(b"x"*1473,(sys.argv[1],7)); s.recv(2000)' "$SRV_IP"
+    cap_stop
+    stop_bg "$echo"
+}
+
+# ---------------------------------------------------------------- 15. web6.pcap
+# One HTTP exchange over IPv6 (fd00::1 to fd00::2), for the tunnels that carry IPv6 (6in4,
+# Teredo): scripts/wrap_tunnels.py wraps its packets.
+record_web6() {
+    setup_pair
+    for ns in "$CLI" "$SRV"; do
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+            "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
+    done
+    nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
+    nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+    bg "$SRV" "$PY" -m http.server -b fd00::2 -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    tcpdump_start "$CLI" "$CLI_IF" web6.pcap "ip6 and tcp"
+    C curl -sS -o /dev/null "http://[fd00::2]/hello.txt"
+    cap_stop
+    stop_bg "$http"
+}
+
+# ---------------------------------------------------------------- 16. dns.pcap
 # dig against dnsmasq, over UDP and then TCP: the record types the application layer names,
 # a CNAME chain, a name that does not exist (NXDOMAIN) and a reverse lookup.
 record_dns() {
@@ -689,7 +758,7 @@ record_dns() {
     stop_bg "$dns"
 }
 
-# ---------------------------------------------------------------- 14. dhcp.pcap
+# ---------------------------------------------------------------- 17. dhcp.pcap
 # ISC dhclient against dnsmasq: discover, offer, request, ack, then a release; the client sends
 # its host name, the server a router, a DNS server and a lease time.
 record_dhcp() {
@@ -744,7 +813,8 @@ first_fin_from() {  # first_fin_from FILE PORT: source address of the first FIN 
 check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
-        reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap streams.pcap streams-gap.pcap dns.pcap dhcp.pcap; do
+        reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
+        streams.pcap streams-gap.pcap dns.pcap dhcp.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -823,6 +893,23 @@ check_all() {
     expect ping.pcap 6 6 'icmp.type == 0'
     expect_distinct ping.pcap 3 3 'icmp.type == 8' icmp.ident
     expect ping.pcap 1 1 'icmp.type == 3 && icmp.code == 3'
+    # vxlan.pcap: every IP frame is VXLAN (VNI 42) carrying the overlay's pings and HTTP.
+    expect vxlan.pcap 0 0 'ip && !vxlan'
+    expect vxlan.pcap 4 4 'vxlan.vni == 42 && icmp'
+    expect vxlan.pcap 1 1 'vxlan && tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect vxlan.pcap 1 1 'vxlan && http.response.code == 200'
+    # fragments.pcap: 3000-byte pings in three fragments each way (IPv4 and IPv6), the
+    # 1473-byte UDP payload in two each way, each reassembled by tshark.
+    expect fragments.pcap 10 10 'ip.flags.mf == 1 || ip.frag_offset > 0'
+    expect fragments.pcap 6 6 'ipv6.fraghdr'
+    expect fragments.pcap 4 4 'ip.fragment'
+    expect fragments.pcap 2 2 'icmpv6 && ipv6.fragment'
+    expect fragments.pcap 2 2 'udp.length == 1481'
+    expect fragments.pcap 16 16 'ip || ipv6'
+    # web6.pcap: one HTTP exchange over IPv6, nothing else.
+    expect web6.pcap 1 1 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect web6.pcap 1 1 'http.response.code == 200'
+    expect web6.pcap 0 0 '!tcp'
     # streams.pcap: two connections to port 80, one to 81, one to 9000; keep-alive, a
     # pipelined pair in one segment, loss on port 81 (which may retransmit a SYN).
     expect streams.pcap 3 6 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && (tcp.dstport == 80 || tcp.dstport == 81)'
@@ -859,6 +946,9 @@ want keepalive.pcap && record_keepalive
 want half-duplex.pcap && record_half_duplex
 want midstream.pcap && record_midstream
 want ping.pcap && record_ping
+want vxlan.pcap && record_vxlan
+want fragments.pcap && record_fragments
+want web6.pcap && record_web6
 want dns.pcap && record_dns
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi

@@ -152,6 +152,27 @@ pub struct InputArgs {
     /// same output.
     #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
     pub threads: u64,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// The sandbox a run enters once its inputs and outputs are open (see `src/sandbox.rs`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sandbox")]
+pub struct SandboxArgs {
+    /// Don't sandbox the run. By default, once the inputs and outputs are open, Landlock leaves
+    /// only reading the inputs and writing the outputs, and seccomp only the system calls a run
+    /// makes; stderr's first line says what is on.
+    #[arg(long = "no-sandbox")]
+    pub no_sandbox: bool,
+    /// What a system call outside the sandbox's list does: fail (the run reports it) or kill the
+    /// process.
+    #[arg(long = "sandbox", value_enum, value_name = "DENIED", default_value_t = crate::sandbox::Denied::Error)]
+    pub denied: crate::sandbox::Denied,
+    /// Test hook: once sandboxed, try to create this file and to open a socket, and say how
+    /// each went on stderr.
+    #[arg(long = "sandbox-probe", value_name = "FILE", hide = true)]
+    pub probe: Option<String>,
 }
 
 /// `inspect read FILE...`
@@ -249,6 +270,17 @@ pub struct ConnArgs {
     /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub icmp_timeout: f64,
+    /// Seconds a fragmented IP datagram may wait for its missing fragments (Linux's
+    /// ipfrag_time is 30 s).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = positive_secs)]
+    pub frag_timeout: f64,
+    /// Most fragmented IP datagrams held incomplete at once; beyond it the oldest is dropped
+    /// (and counted).
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frag_datagrams: u64,
+    /// Most fragment bytes held at once (Linux's ipfrag_high_thresh is 4 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frag_bytes: u64,
     /// Connection table: only connections with an end in this RFC 793 state (e.g. SYN_RCVD)
     /// or with this Zeek conn_state (e.g. REJ).
     #[arg(long, value_name = "STATE", value_parser = crate::analyze::tcp::parse_state_filter)]
@@ -362,21 +394,42 @@ pub struct ArpArgs {
     pub count: Option<u64>,
     #[command(flatten)]
     pub arp: ArpOptions,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect capture -i IFACE`
 #[derive(Debug, Clone, Args)]
 pub struct CaptureArgs {
-    /// Interface to capture on (see `inspect interfaces`).
+    /// Interface to capture on (see `inspect interfaces`), or `any` for all of them.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: String,
     /// Write every captured frame (that passes -Y) to this pcap file as it arrives; `-` writes
-    /// the capture to standard output, and nothing else goes there.
+    /// the capture to standard output, and nothing else goes there. With -G, strftime patterns
+    /// in the name (%Y-%m-%d_%H%M%S) are filled in with the local time each file starts.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<String>,
+    /// With -w: start a new file before the frame that would follow a file past this many
+    /// million bytes (tcpdump's -C); the next files get 1, 2, ... after the name.
+    #[arg(short = 'C', value_name = "MB", value_parser = positive_mb)]
+    pub file_size: Option<f64>,
+    /// With -w: start a new file every this many seconds (tcpdump's -G).
+    #[arg(short = 'G', value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rotate_seconds: Option<u64>,
+    /// With -C: reuse this many files in turn (named with a counter of fixed width); with -G
+    /// alone: stop after this many files (tcpdump's -W).
+    #[arg(short = 'W', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub file_count: Option<u32>,
+    /// The kernel's capture buffer in KiB (tcpdump's -B): frames wait there while the
+    /// analysis is busy, and what does not fit is dropped and counted.
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 32_768, value_parser = clap::value_parser!(u32).range(256..=4_194_304))]
+    pub buffer_kib: u32,
+    /// Only frames the interface received (in), sent (out), or both (tcpdump's -Q).
+    #[arg(short = 'Q', long = "direction", value_enum, default_value_t = crate::source::live::Direction::Inout)]
+    pub direction: crate::source::live::Direction,
     /// Capture filter in tcpdump's syntax (pcap-filter(7)), also given as the words after the
-    /// options: the kernel drops what it does not match where the backend allows, and the
-    /// analyzers never see it. libpcap's compiler in the libpcap build.
+    /// options: the kernel drops what it does not match, and the analyzers never see it.
+    /// libpcap's compiler in the libpcap build.
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
     /// The capture filter as words, as tcpdump takes it (`capture -i eth0 tcp port 80`).
@@ -399,10 +452,12 @@ pub struct CaptureArgs {
     /// root: $SUDO_USER, else `nobody`; `-Z root` keeps root.
     #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     pub user: Option<String>,
-    /// Redraw the connection table every second.
+    /// The connection table: redrawn in place every second on a terminal; elsewhere each
+    /// connection's record as it ends, and the table at the end.
     #[arg(long)]
     pub conns: bool,
-    /// Redraw the ARP table every second.
+    /// The ARP table: redrawn in place every second on a terminal; elsewhere each ARP event as
+    /// it happens, and the table at the end.
     #[arg(long)]
     pub arp: bool,
     #[command(flatten)]
@@ -413,6 +468,8 @@ pub struct CaptureArgs {
     pub flood: FloodArgs,
     #[command(flatten)]
     pub arp_options: ArpOptions,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect arp-scan -i IFACE [CIDR]`
@@ -489,6 +546,8 @@ pub struct FollowArgs {
     /// 4-byte big-endian length headers, HTTP/1.x messages).
     #[arg(long, value_enum, value_name = "RULE")]
     pub framing: Option<crate::analyze::stream::framing::Framing>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect ladder FILE [N]`
@@ -514,6 +573,8 @@ pub struct LadderArgs {
     /// Output format: text, an SVG picture, or JSON Lines (one object per packet).
     #[arg(long, value_enum, default_value_t = crate::command::ladder::LadderFormat::Text)]
     pub format: crate::command::ladder::LadderFormat,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// `inspect interfaces`
@@ -568,6 +629,14 @@ fn secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("'{s}' is not a number of seconds (0 or more)")),
+    }
+}
+
+/// Millions of bytes: finite and above zero.
+fn positive_mb(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of megabytes above zero")),
     }
 }
 

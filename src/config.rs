@@ -8,6 +8,7 @@ use crate::analyze::tcp::ConnConfig;
 use std::sync::Arc;
 
 use crate::cli::{self, ArpOptions, Cli, Command, ConnArgs, FloodArgs, TsharkFormat, ViewArgs};
+use crate::decode::defrag::DefragConfig;
 use crate::filter::DisplayFilter;
 use crate::output::fields::FieldList;
 use crate::error::RunError;
@@ -63,6 +64,8 @@ pub struct ReadConfig {
     pub view: ViewOptions,
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
+    /// The sandbox entered once the files are open.
+    pub sandbox: cli::SandboxArgs,
 }
 
 /// A live capture.
@@ -92,6 +95,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                view.defrag = analysis.defrag;
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -102,6 +106,7 @@ impl Config {
                     limit: a.view.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 }))
             }
             Command::Conns(a) => {
@@ -141,6 +146,7 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.input.sandbox,
                 }))
             }
             Command::Arp(a) => {
@@ -157,6 +163,7 @@ impl Config {
                     limit: a.count.unwrap_or(u64::MAX),
                     view,
                     analysis,
+                    sandbox: a.sandbox,
                 }))
             }
             Command::Capture(a) => {
@@ -168,6 +175,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
+                view.defrag = analysis.defrag;
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
@@ -196,6 +204,7 @@ impl Config {
                     max_rows: usize::try_from(a.max_rows).unwrap_or(usize::MAX),
                     format: a.format,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
             Command::Follow(a) => {
@@ -217,6 +226,7 @@ impl Config {
                     segments: a.segments || a.framing.is_some(),
                     framing: a.framing,
                     conn,
+                    sandbox: a.sandbox,
                 })
             }
         })
@@ -334,6 +344,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         conn_filter: None,
         conns_only: false,
         arp_only: false,
+        defrag: DefragConfig::default(),
     })
 }
 
@@ -341,6 +352,11 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
 pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions, thread_count: u64) -> AnalysisConfig {
     let filtered = c.state.is_some() || c.port.is_some() || c.host.is_some();
     AnalysisConfig {
+        defrag: DefragConfig {
+            max_datagrams: usize::try_from(c.max_frag_datagrams).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(c.max_frag_bytes).unwrap_or(usize::MAX),
+            timeout_ns: (c.frag_timeout * 1e9).min(i64::MAX as f64 / 2.0) as i64,
+        },
         conn: ConnConfig {
             max_conns: usize::try_from(c.max_conns).unwrap_or(usize::MAX),
             time_wait: c.time_wait,

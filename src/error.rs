@@ -14,7 +14,7 @@ pub enum RunError {
     #[error("{0}")]
     Usage(String),
     /// Writing the output failed (a closed pipe is not a failure: exit 0).
-    #[error("writing output: {0}")]
+    #[error("writing output: {0}{hint}", hint = crate::sandbox::hint(.0))]
     Output(#[from] io::Error),
 }
 

@@ -33,5 +33,6 @@ pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod source;
+pub mod sandbox;
 pub mod special;
 pub mod subnet;

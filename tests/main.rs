@@ -10,6 +10,7 @@ mod it {
     pub mod app;
     pub mod arp;
     pub mod arp_scan;
+    pub mod capture;
     pub mod cli;
     pub mod decode;
     pub mod filter;
@@ -20,6 +21,7 @@ mod it {
     pub mod live;
     pub mod readme;
     pub mod robustness;
+    pub mod sandbox;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -33,6 +35,7 @@ fn main() -> std::process::ExitCode {
         ("app", it::app::tests()),
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
+        ("capture", it::capture::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
@@ -43,6 +46,7 @@ fn main() -> std::process::ExitCode {
         ("live", it::live::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
+        ("sandbox", it::sandbox::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),

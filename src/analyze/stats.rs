@@ -1,6 +1,7 @@
 //! Counting packets, bytes and protocols: the summary every run ends with.
 
 use super::{Analyzer, Events, Sink};
+use crate::decode::defrag::DefragStats;
 use crate::decode::input::{FRAGMENT, MALFORMED, OVER_IPV4, OVER_IPV6, VLAN};
 use crate::decode::Input;
 use crate::report::stats::PROTOCOLS;
@@ -10,6 +11,8 @@ use crate::source::Ts;
 /// Counts frames; fixed arrays, so nothing is allocated per packet.
 #[derive(Debug, Default)]
 pub struct StatsAnalyzer {
+    /// What IP fragment reassembly counted, given by whoever made the inputs.
+    pub reassembly: DefragStats,
     stats: Stats,
     counts: [u64; PROTOCOLS.len()],
     linktypes: Vec<(u32, u64)>,
@@ -101,6 +104,7 @@ impl Analyzer for StatsAnalyzer {
         s.protocols =
             PROTOCOLS.iter().zip(self.counts.iter()).filter(|(_, c)| **c > 0).map(|(n, c)| (n.to_string(), *c)).collect();
         s.linktypes = self.linktypes.clone();
+        s.reassembly = (self.reassembly.fragments > 0).then_some(self.reassembly);
         report.stats = s;
     }
 }

@@ -46,7 +46,8 @@ pub struct FollowConfig {
     /// How messages are framed, for `segments`.
     pub framing: Option<crate::analyze::stream::framing::Framing>,
     /// The connection tracker's settings (uids and states come from it).
-    pub conn: ConnConfig,
+    pub conn: ConnConfig,    /// The sandbox entered before the file is read.
+    pub sandbox: crate::cli::SandboxArgs,
 }
 
 /// One frame of the picked conversation, with what the views need of it.
@@ -136,6 +137,7 @@ pub fn not_found(file: &str, udp: bool, pick: &Pick, w: &Walked) -> RunError {
 
 /// Runs `follow`.
 pub fn run<W: Write>(c: &FollowConfig, out: W) -> Result<(), RunError> {
+    crate::sandbox::setup(&c.sandbox, &crate::sandbox::Plan::reading(&c.file)).map_err(RunError::Input)?;
     if c.segments {
         return super::segments::run(c, out);
     }

@@ -37,11 +37,13 @@ pub struct LadderConfig {
     /// Text, SVG or JSON.
     pub format: LadderFormat,
     /// The connection tracker's settings.
-    pub conn: ConnConfig,
+    pub conn: ConnConfig,    /// The sandbox entered before the file is read.
+    pub sandbox: crate::cli::SandboxArgs,
 }
 
 /// Runs `ladder`.
 pub fn run<W: Write>(c: &LadderConfig, mut out: W) -> Result<(), RunError> {
+    crate::sandbox::setup(&c.sandbox, &crate::sandbox::Plan::reading(&c.file)).map_err(RunError::Input)?;
     let mut l: Option<Ladder> = None;
     // Each side's initial sequence number (as tshark makes numbers relative), and its
     // retransmissions so far.

@@ -32,7 +32,20 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let mut needs = late.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
     needs.conn |= conns_filter;
     let writer = c.write.as_deref().map(|path| open_writer(path, &c.files, c.snaplen)).transpose()?;
-    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early };
+    // Every input is opened later, by the reading thread: the sandbox lets it read exactly
+    // these; the -w file is open already.
+    let mut read: Vec<std::path::PathBuf> = c.files.iter().filter(|f| *f != "-").map(Into::into).collect();
+    if c.view.local_time {
+        // Local times read the zone's rules when first shown.
+        read.extend(crate::sandbox::ZONE_FILES.iter().map(Into::into));
+    }
+    let plan = crate::sandbox::Plan {
+        read,
+        write: c.write.iter().filter(|f| *f != "-").map(Into::into).collect(),
+        ..Default::default()
+    };
+    crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag };
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)

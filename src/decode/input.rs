@@ -10,6 +10,8 @@
 use etherparse::{LaxNetSlice, TransportSlice};
 
 use super::key::{icmp_counterpart, wide_v4, Dir, FlowKey, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP};
+use super::defrag::{Defrag, DefragConfig, DefragStats, Whole};
+use super::encap::{Kind, TunnelKind};
 use super::{decode_general, fast, offset_of, tcp_info, udp_info, v4_payload_len, ArpInfo, Fast, Link, Packet, TcpInfo, Top};
 use crate::source::{Frame, Ts};
 
@@ -80,12 +82,50 @@ pub enum Net {
 pub const MALFORMED: u8 = 0x01;
 /// Frame flag: at least one VLAN tag.
 pub const VLAN: u8 = 0x02;
-/// Frame flag: an IPv4 fragment.
+/// Frame flag: an IP fragment (IPv4 or IPv6).
 pub const FRAGMENT: u8 = 0x04;
 /// Frame flag: a transport header over IPv4.
 pub const OVER_IPV4: u8 = 0x08;
 /// Frame flag: a transport header over IPv6.
 pub const OVER_IPV6: u8 = 0x10;
+
+/// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
+/// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is
+/// tracked as a connection too; for IP in IP and GRE it is the two outer addresses, ports 0,
+/// and the outer protocol (4, 41 or 47).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tunnel {
+    /// Zeek's tunnel type.
+    pub kind: TunnelKind,
+    /// Whether the frame went from endpoint `a` to `b` of the key.
+    pub from_a: bool,
+    /// The outer flow's canonical key.
+    pub key: FlowKey,
+    /// The outer IP packet's length.
+    pub ip_len: u32,
+    /// The outer UDP payload's length (0 without UDP).
+    pub len: u32,
+}
+
+impl Tunnel {
+    /// Whether the outer flow is a UDP flow (tracked as a connection).
+    pub fn over_udp(&self) -> bool {
+        self.key.proto == IPPROTO_UDP
+    }
+
+    /// The outer UDP datagram as the tracker takes a flow's packet, in a frame of `frame_len`
+    /// bytes.
+    pub fn outer_seg(&self, frame_len: u32) -> FlowSeg {
+        FlowSeg {
+            key: self.key,
+            hash: self.key.table_hash(),
+            from_a: self.from_a,
+            tcp: false,
+            seg: Seg { len: self.len, ip_len: self.ip_len, frame_len, ..Seg::default() },
+            payload: (0, 0),
+        }
+    }
+}
 
 /// One frame, as every analyzer takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +144,12 @@ pub struct Input {
     pub top: Top,
     /// [`MALFORMED`], [`VLAN`], [`FRAGMENT`], [`OVER_IPV4`], [`OVER_IPV6`].
     pub flags: u8,
-    /// The flow or ARP packet it carries.
+    /// The flow or ARP packet it carries (the innermost packet's, when it came through a tunnel).
     pub net: Net,
+    /// The tunnel it came through: one more than its place in the list of tunnels kept beside
+    /// the inputs ([`InputMaker`]; 0: none). A tunnel is large and rare, so it is kept out of
+    /// line and the common input stays small.
+    pub tunnel: u16,
 }
 
 impl Input {
@@ -122,7 +166,17 @@ impl Input {
         self.flags & flag != 0
     }
 
-    /// The input of a packet already decoded.
+    /// The tunnel it came through, in the list `tunnels` kept beside it.
+    #[inline]
+    pub fn tunnel_in<'t>(&self, tunnels: &'t [Tunnel]) -> Option<&'t Tunnel> {
+        match self.tunnel {
+            0 => None,
+            n => tunnels.get(n as usize - 1),
+        }
+    }
+
+    /// The input of a packet already decoded (its tunnel, if any, is noted by [`InputMaker`],
+    /// which keeps the list).
     pub fn of_packet(p: &Packet<'_>) -> Input {
         let mut flags = 0;
         if p.stop.is_some() {
@@ -145,6 +199,9 @@ impl Input {
                 flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
+                if v6.payload().fragmented {
+                    flags |= FRAGMENT;
+                }
                 if p.transport.is_some() {
                     flags |= OVER_IPV6;
                 }
@@ -152,10 +209,44 @@ impl Input {
                 let ends = (h.source(), h.destination(), true);
                 flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
-            Some(LaxNetSlice::Arp(_)) => Net::Arp { arp: p.arp(), link_src: link_src(&p.link) },
+            Some(LaxNetSlice::Arp(_)) => {
+                // Inside a tunnel the ARP packet's own frame is the innermost Ethernet header.
+                let inner = p.encaps.as_slice().iter().rev().find(|e| e.kind == Kind::Ethernet);
+                let src = match inner {
+                    Some(e) => e.bytes(p.data).get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok()),
+                    None => link_src(&p.link),
+                };
+                Net::Arp { arp: p.arp(), link_src: src }
+            }
             None => Net::Other,
         };
-        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net }
+        Input { number: p.number, ts: p.ts, len: p.len, caplen: p.data.len() as u32, linktype: p.linktype, top, flags, net, tunnel: 0 }
+    }
+
+    /// The input of fragment `p` that completed datagram `whole`: the frame's, with the whole
+    /// datagram's network and transport layers (its flow counts the datagram once, with the
+    /// wire bytes of every frame that carried a piece of it).
+    pub fn of_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
+        let frame = Frame {
+            number: p.number,
+            ts: p.ts,
+            linktype: super::linktype::RAW,
+            len: whole.bytes.len() as u32,
+            data: whole.bytes,
+            interface: 0,
+            ts_known: p.ts_known,
+        };
+        let mut x = Input::of_packet(&decode_general(&frame));
+        x.len = p.len;
+        x.caplen = p.data.len() as u32;
+        x.linktype = p.linktype;
+        x.flags |= FRAGMENT | (Input::of_packet(p).flags & (VLAN | MALFORMED));
+        if let Net::Flow(f) = &mut x.net {
+            f.seg.frame_len = whole.frame_bytes.min(u32::MAX as u64) as u32;
+            // The payload is not in this frame's bytes.
+            f.payload = (0, 0);
+        }
+        x
     }
 
     /// The input of the common frame, from the fast path's slices.
@@ -179,8 +270,51 @@ impl Input {
             top,
             flags: OVER_IPV4,
             net,
+            tunnel: 0,
         }
     }
+}
+
+/// The innermost tunnel of a packet whose inner packet was decoded: its outer IP header's
+/// addresses, and its UDP header's ports if it is a tunnel over UDP.
+#[cold]
+pub fn tunnel_of(p: &Packet<'_>) -> Option<Tunnel> {
+    let (kind, i) = p.encaps.tunnel()?;
+    let list = p.encaps.as_slice();
+    let outer = list.get(i)?;
+    // Only a tunnel whose inner packet was read is one: an undecoded payload is the outer's.
+    if p.net.is_none() || p.net_offset < outer.offset as usize + outer.len as usize {
+        return None;
+    }
+    let bytes = outer.rest(p.data);
+    let (s, d, v6, ip_len, proto) = match outer.kind {
+        Kind::Ipv4 => {
+            let h = etherparse::Ipv4HeaderSlice::from_slice(bytes).ok()?;
+            (wide_v4(h.source()), wide_v4(h.destination()), false, h.total_len() as u32, h.protocol().0)
+        }
+        _ => {
+            let h = etherparse::Ipv6HeaderSlice::from_slice(bytes).ok()?;
+            let proto = match list.get(i + 1).map(|e| e.kind) {
+                Some(Kind::Udp) => IPPROTO_UDP,
+                Some(Kind::Gre) => 47,
+                _ => h.next_header().0,
+            };
+            (h.source(), h.destination(), true, 40 + h.payload_length() as u32, proto)
+        }
+    };
+    let (key, dir, len) = match list.get(i + 1) {
+        Some(u) if u.kind == Kind::Udp => {
+            let b = u.bytes(p.data);
+            let port = |at: usize| b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+            let (k, dir) = FlowKey::of_bytes(IPPROTO_UDP, (s, port(0)), (d, port(2)), v6);
+            (k, dir, (port(4) as u32).saturating_sub(8))
+        }
+        _ => {
+            let (k, dir) = FlowKey::of_bytes(proto, (s, 0), (d, 0), v6);
+            (k, dir, 0)
+        }
+    };
+    Some(Tunnel { kind, from_a: dir == Dir::AtoB, key, ip_len, len })
 }
 
 /// The IP payload length of an ICMP message, which its flow counts (0 for other packets, whose
@@ -189,6 +323,72 @@ fn icmp_payload_len(p: &Packet<'_>) -> u32 {
     match p.transport {
         Some(TransportSlice::Icmpv4(_)) | Some(TransportSlice::Icmpv6(_)) => p.ip_payload_len() as u32,
         _ => 0,
+    }
+}
+
+/// Frames into inputs with IP fragments reassembled and tunnels noted: a fragment's input is
+/// the frame's until the one that completes its datagram, whose input is the whole datagram's
+/// ([`Input::of_whole`]); a frame that came through a tunnel has the tunnel pushed on the list
+/// kept beside the inputs (its input holds the place). Every other frame's input is
+/// [`input`]'s, at no extra cost.
+#[derive(Debug, Default)]
+pub struct InputMaker {
+    defrag: Defrag,
+}
+
+impl InputMaker {
+    /// A maker reassembling within `cfg`'s limits.
+    pub fn new(cfg: DefragConfig) -> InputMaker {
+        InputMaker { defrag: Defrag::new(cfg) }
+    }
+
+    /// What reassembly counted.
+    pub fn defrag_stats(&self) -> DefragStats {
+        self.defrag.stats()
+    }
+
+    /// The input of a frame; its tunnel, if any, goes on `tunnels`.
+    #[inline]
+    pub fn input(&mut self, frame: &Frame<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
+        match fast(frame) {
+            // The fast path takes neither fragments nor tunnels.
+            Some(f) => Input::of_fast(frame, &f),
+            None => self.of_packet(&decode_general(frame), tunnels),
+        }
+    }
+
+    /// The input of a packet already decoded; its tunnel, if any, goes on `tunnels`.
+    pub fn of_packet(&mut self, p: &Packet<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
+        let mut x = Input::of_packet(p);
+        if x.has(FRAGMENT) {
+            x = self.fragment(p, x);
+        }
+        if !p.encaps.is_empty() {
+            x.tunnel = note_tunnel(p, tunnels);
+        }
+        x
+    }
+
+    #[cold]
+    fn fragment(&mut self, p: &Packet<'_>, x: Input) -> Input {
+        let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        match self.defrag.packet(p, now) {
+            Some(whole) => Input::of_whole(p, &whole),
+            None => x,
+        }
+    }
+}
+
+/// Pushes the tunnel of `p` on `tunnels`; its place for the input (0: none, or no room).
+#[cold]
+fn note_tunnel(p: &Packet<'_>, tunnels: &mut Vec<Tunnel>) -> u16 {
+    let Some(t) = tunnel_of(p) else { return 0 };
+    match u16::try_from(tunnels.len() + 1) {
+        Ok(n) => {
+            tunnels.push(t);
+            n
+        }
+        Err(_) => 0,
     }
 }
 

@@ -6,6 +6,8 @@
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
 pub mod app;
+pub mod defrag;
+pub mod encap;
 pub mod input;
 pub mod key;
 pub mod names;
@@ -193,6 +195,10 @@ pub struct Packet<'a> {
     pub net_offset: usize,
     /// Where and why decoding stopped, if it stopped early.
     pub stop: Option<Stop>,
+    /// The headers between the link layer (and its VLAN tags) and `net`, outermost first: shims
+    /// such as MPLS, and the outer layers of tunnels (`net` and `transport` are then the
+    /// innermost packet's).
+    pub encaps: encap::Encaps,
 }
 
 /// Byte offset of `inner` within `outer` (both slices of one frame).
@@ -254,6 +260,7 @@ impl<'a> Packet<'a> {
             transport: None,
             net_offset: 0,
             stop: None,
+            encaps: encap::Encaps::default(),
         }
     }
 }
@@ -261,6 +268,12 @@ impl<'a> Packet<'a> {
 /// The general path of [`decode`] (through [`decode_general`], kept out of line): every link
 /// type, every layer etherparse knows.
 fn decode_rest<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
+    decode_outer(frame, p);
+    encap::descend(p);
+}
+
+/// The link layer and what etherparse reads above it, before any encapsulation is followed.
+fn decode_outer<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
     let data = frame.data;
     let short = |header: &'static str, needed: usize| Stop {
         layer: Layer::DataLink,
@@ -431,7 +444,8 @@ fn udp_info(u: &etherparse::UdpSlice<'_>) -> (u16, u16, u32) {
 /// time). Anything else (VLAN tags, other EtherTypes, a stop anywhere) gives None and is left to
 /// the general path; `tests/decode.rs` (`fast_path_equals_general_path`) holds the two equal on
 /// every frame of the corpus.
-#[inline]
+// Always inlined: returned through memory, its large result cost more than the work.
+#[inline(always)]
 fn ethernet_ipv4_fast(data: &[u8]) -> Option<Fast<'_>> {
     let eth = etherparse::Ethernet2Slice::from_slice_without_fcs(data).ok()?;
     if eth.ether_type() != EtherType::IPV4 {
@@ -446,7 +460,14 @@ fn ethernet_ipv4_fast(data: &[u8]) -> Option<Fast<'_>> {
     }
     let transport = match pl.ip_number {
         etherparse::IpNumber::TCP => TransportSlice::Tcp(etherparse::TcpSlice::from_slice(pl.payload).ok()?),
-        etherparse::IpNumber::UDP => TransportSlice::Udp(etherparse::UdpSlice::from_slice_lax(pl.payload).ok()?),
+        etherparse::IpNumber::UDP => {
+            let u = etherparse::UdpSlice::from_slice_lax(pl.payload).ok()?;
+            // A datagram that may carry a tunnel takes the general way, which follows it.
+            if encap::tunnel_port(u.source_port()) || encap::tunnel_port(u.destination_port()) {
+                return None;
+            }
+            TransportSlice::Udp(u)
+        }
         _ => return None,
     };
     Some(Fast {

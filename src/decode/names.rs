@@ -26,6 +26,22 @@ pub fn ethertype(t: u16) -> Option<&'static str> {
     })
 }
 
+/// Name of a PPP protocol, as tcpdump names it (`ppp-proto-0x...` when unknown).
+pub fn ppp(p: u16) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Borrowed(match p {
+        0x0021 => "IP",
+        0x0057 => "IP6",
+        0xc021 => "LCP",
+        0xc023 => "PAP",
+        0xc223 => "CHAP",
+        0x8021 => "IPCP",
+        0x8057 => "IP6CP",
+        0x80fd => "CCP",
+        0x0281 => "MPLS",
+        _ => return std::borrow::Cow::Owned(format!("ppp-proto-{p:#x}")),
+    })
+}
+
 /// Name of an IP protocol number, or None when unknown.
 pub fn ip_proto(p: u8) -> Option<&'static str> {
     Some(match p {

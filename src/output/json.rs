@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::defrag::Reassembled;
+use crate::decode::encap::{Encap, Kind};
 use crate::decode::{Cause, Link, Packet};
 use crate::output::line::push_mac;
 
@@ -44,6 +46,13 @@ fn mac_field(out: &mut String, k: &str, m: &[u8]) {
 
 /// Appends the JSON object for one packet (without a newline) to `out`.
 pub fn packet(out: &mut String, p: &Packet<'_>) {
+    packet_whole(out, p, None);
+}
+
+/// [`packet`] for a fragment that completed datagram `whole` (None for any other packet): the
+/// fragment's own headers, then the whole datagram's transport layer and the list of its
+/// fragments, as tshark gives them on that frame.
+pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled<'_>>) {
     out.push_str("{\"event_type\":\"packet\"");
     num(out, "frame.number", p.number);
     if p.ts_known {
@@ -52,6 +61,39 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
     num(out, "frame.len", p.len);
     num(out, "frame.cap_len", p.data.len());
     num(out, "frame.linktype", p.linktype);
+    if p.encaps.is_empty() {
+        link_fields(out, p);
+        net_fields(out, p);
+        match whole {
+            Some(w) => reassembled(out, w),
+            None => transport_fields(out, p),
+        }
+    } else {
+        tunneled(out, p);
+    }
+    malformed(out, p);
+    out.push('}');
+}
+
+/// The fields of a reassembled datagram: the list of its fragments (frame numbers), their
+/// count and its length, then its transport layer.
+fn reassembled(out: &mut String, w: &Reassembled<'_>) {
+    let ip = if w.v6 { "ipv6" } else { "ip" };
+    key(out, &format!("{ip}.fragment"));
+    out.push('[');
+    for (i, piece) in w.pieces.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{}", piece.frame);
+    }
+    out.push(']');
+    num(out, &format!("{ip}.fragment.count"), w.pieces.len());
+    num(out, &format!("{ip}.reassembled.length"), w.packet.ip_payload_len());
+    transport_fields(out, &w.packet);
+}
+
+fn link_fields(out: &mut String, p: &Packet<'_>) {
     match p.link {
         Link::Ethernet { dst, src, ethertype } => {
             mac_field(out, "eth.dst", &dst);
@@ -82,8 +124,11 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
                 num(out, "vlan.etype", ethertype);
             }
         }
-        Link::Sll { pkttype, hatype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, hatype, addr, addr_len, protocol, version, ifindex } => {
             num(out, "sll.pkttype", pkttype);
+            if version == 2 {
+                num(out, "sll.ifindex", ifindex);
+            }
             num(out, "sll.hatype", hatype);
             if addr_len == 6 {
                 mac_field(out, "sll.src.eth", addr.get(..6).unwrap_or(&[]));
@@ -93,37 +138,12 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         Link::Loopback { family } => num(out, "null.family", family),
         Link::RawIp | Link::Unsupported => {}
     }
+}
+
+fn net_fields(out: &mut String, p: &Packet<'_>) {
     match &p.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            num(out, "ip.version", h.version());
-            num(out, "ip.hdr_len", h.ihl() as u32 * 4);
-            num(out, "ip.dsfield", (h.dcp().value() << 2) | h.ecn().value());
-            num(out, "ip.len", h.total_len());
-            num(out, "ip.id", h.identification());
-            boolean(out, "ip.flags.df", h.dont_fragment());
-            boolean(out, "ip.flags.mf", h.more_fragments());
-            num(out, "ip.frag_offset", h.fragments_offset().value() as u32 * 8);
-            num(out, "ip.ttl", h.ttl());
-            num(out, "ip.proto", h.protocol().0);
-            num(out, "ip.checksum", h.header_checksum());
-            boolean(out, "ip.checksum.ok", p.ipv4_checksum_ok().unwrap_or(false));
-            string(out, "ip.src", h.source_addr());
-            string(out, "ip.dst", h.destination_addr());
-            if !h.options().is_empty() {
-                num(out, "ip.options_len", h.options().len());
-            }
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            // Wireshark gives IPv6 packets `ip.version` too; filters like `ip.version == 6` work.
-            num(out, "ip.version", h.version());
-            string(out, "ipv6.src", std::net::Ipv6Addr::from(h.source()));
-            string(out, "ipv6.dst", std::net::Ipv6Addr::from(h.destination()));
-            num(out, "ipv6.nxt", h.next_header().0);
-            num(out, "ipv6.hlim", h.hop_limit());
-            num(out, "ipv6.plen", h.payload_length());
-        }
+        Some(LaxNetSlice::Ipv4(v4)) => ipv4_fields(out, &v4.header()),
+        Some(LaxNetSlice::Ipv6(v6)) => ipv6_fields(out, &v6.header()),
         Some(LaxNetSlice::Arp(a)) => {
             num(out, "arp.opcode", a.operation().0);
             if let Some(i) = p.arp() {
@@ -135,6 +155,44 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         }
         None => {}
     }
+}
+
+fn ipv4_fields(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>) {
+    {
+        {
+            num(out, "ip.version", h.version());
+            num(out, "ip.hdr_len", h.ihl() as u32 * 4);
+            num(out, "ip.dsfield", (h.dcp().value() << 2) | h.ecn().value());
+            num(out, "ip.len", h.total_len());
+            num(out, "ip.id", h.identification());
+            boolean(out, "ip.flags.df", h.dont_fragment());
+            boolean(out, "ip.flags.mf", h.more_fragments());
+            // In 8-byte units, as the header (and tshark's field) has it.
+            num(out, "ip.frag_offset", h.fragments_offset().value());
+            num(out, "ip.ttl", h.ttl());
+            num(out, "ip.proto", h.protocol().0);
+            num(out, "ip.checksum", h.header_checksum());
+            boolean(out, "ip.checksum.ok", crate::decode::internet_checksum(h.slice()) == 0);
+            string(out, "ip.src", h.source_addr());
+            string(out, "ip.dst", h.destination_addr());
+            if !h.options().is_empty() {
+                num(out, "ip.options_len", h.options().len());
+            }
+        }
+    }
+}
+
+fn ipv6_fields(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>) {
+    // Wireshark gives IPv6 packets `ip.version` too; filters like `ip.version == 6` work.
+    num(out, "ip.version", h.version());
+    string(out, "ipv6.src", std::net::Ipv6Addr::from(h.source()));
+    string(out, "ipv6.dst", std::net::Ipv6Addr::from(h.destination()));
+    num(out, "ipv6.nxt", h.next_header().0);
+    num(out, "ipv6.hlim", h.hop_limit());
+    num(out, "ipv6.plen", h.payload_length());
+}
+
+fn transport_fields(out: &mut String, p: &Packet<'_>) {
     match &p.transport {
         Some(TransportSlice::Tcp(t)) => {
             if let Some(i) = p.tcp() {
@@ -185,8 +243,18 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             num(out, "icmpv6.type", i.type_u8());
             num(out, "icmpv6.code", i.code_u8());
         }
-        Some(TransportSlice::Igmp(_)) | None => {}
+        Some(TransportSlice::Igmp(_)) => {}
+        None => {
+            // A GRE packet whose payload is not followed: its header still has its fields.
+            let pl = p.net.as_ref().and_then(|n| n.ip_payload_ref());
+            if let Some(pl) = pl.filter(|pl| pl.ip_number.0 == 47 && !pl.fragmented) {
+                gre_fields(out, pl.payload);
+            }
+        }
     }
+}
+
+fn malformed(out: &mut String, p: &Packet<'_>) {
     if let Some(stop) = &p.stop {
         key(out, "malformed");
         out.push_str("{\"layer\":\"");
@@ -201,7 +269,179 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         out.push_str(&serde_json::to_string(&stop.to_string()).unwrap_or_else(|_| "\"?\"".into()));
         out.push('}');
     }
-    out.push('}');
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]))
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+/// The fields of a frame with shims or tunnels: every layer's, outermost first, under
+/// Wireshark's names; a field that occurs in more than one layer (the outer and inner `ip.src`)
+/// is an array of its values, outermost first, as `tshark -T json --no-duplicate-keys` gives it.
+fn tunneled(out: &mut String, p: &Packet<'_>) {
+    let mut body = String::with_capacity(512);
+    match (p.link, p.encaps.as_slice().first()) {
+        // Wireshark names FabricPath's outer addresses `cfp.*`; `eth.*` is the frame inside.
+        (Link::Ethernet { dst, src, .. }, Some(e)) if e.kind == Kind::FabricPath && p.vlan_count == 0 => {
+            mac_field(&mut body, "cfp.d_hmac", &dst);
+            mac_field(&mut body, "cfp.s_hmac", &src);
+        }
+        _ => link_fields(&mut body, p),
+    }
+    for e in p.encaps.as_slice() {
+        encap_fields(&mut body, p, e);
+    }
+    let inner_read = p.encaps.as_slice().last().is_none_or(|e| p.net_offset >= (e.offset + e.len) as usize);
+    if inner_read {
+        net_fields(&mut body, p);
+        transport_fields(&mut body, p);
+    }
+    // Every field was written as `,"key":value` with no `,"` inside a value: split and group.
+    let mut fields: Vec<(&str, Vec<&str>)> = Vec::new();
+    for part in body.split(",\"").skip(1) {
+        let Some((k, v)) = part.split_once("\":") else { continue };
+        match fields.iter_mut().find(|(key, _)| *key == k) {
+            Some((_, vs)) => vs.push(v),
+            None => fields.push((k, vec![v])),
+        }
+    }
+    for (k, vs) in fields {
+        key(out, k);
+        match vs.as_slice() {
+            [one] => out.push_str(one),
+            many => {
+                out.push('[');
+                let mut first = true;
+                for v in many {
+                    // Lists (VLAN ids) join into one list.
+                    let inner = v.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(v);
+                    if inner.is_empty() {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(inner);
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// A GRE header's fields.
+fn gre_fields(out: &mut String, b: &[u8]) {
+    if b.len() < 4 {
+        return;
+    }
+    let flags = be16(b, 0);
+    num(out, "gre.flags_and_version", flags);
+    num(out, "gre.proto", be16(b, 2));
+    let mut o = 4;
+    if flags & 7 == 0 && flags & 0x8000 != 0 {
+        o += 4;
+    }
+    if flags & 0x2000 != 0 {
+        if flags & 7 == 1 {
+            num(out, "gre.key.payload_length", be16(b, o));
+            num(out, "gre.key.call_id", be16(b, o + 2));
+        } else {
+            num(out, "gre.key", be32(b, o));
+        }
+        o += 4;
+    }
+    if flags & 0x1000 != 0 {
+        num(out, "gre.sequence_number", be32(b, o));
+        o += 4;
+    }
+    if flags & 7 == 1 && flags & 0x0080 != 0 {
+        num(out, "gre.ack_number", be32(b, o));
+    }
+}
+
+/// The fields of one shim or tunnel header.
+fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
+    let b = e.bytes(p.data);
+    match e.kind {
+        Kind::Ipv4 => {
+            if let Ok(h) = etherparse::Ipv4HeaderSlice::from_slice(e.rest(p.data)) {
+                ipv4_fields(out, &h);
+            }
+        }
+        Kind::Ipv6 => {
+            if let Ok(h) = etherparse::Ipv6HeaderSlice::from_slice(e.rest(p.data)) {
+                ipv6_fields(out, &h);
+            }
+        }
+        Kind::Udp => {
+            num(out, "udp.srcport", be16(b, 0));
+            num(out, "udp.dstport", be16(b, 2));
+            num(out, "udp.length", be16(b, 4));
+            num(out, "udp.checksum", be16(b, 6));
+        }
+        Kind::Gre => gre_fields(out, b),
+        Kind::Ppp => {
+            let skip = if b.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16(b, skip) };
+            num(out, "ppp.protocol", proto);
+        }
+        Kind::Erspan => {
+            num(out, "erspan.version", b.first().map_or(0, |v| v >> 4));
+            num(out, "erspan.vlan", be16(b, 0) & 0x0fff);
+            num(out, "erspan.spanid", be16(b, 2) & 0x03ff);
+        }
+        Kind::Vxlan => {
+            num(out, "vxlan.flags", be16(b, 0));
+            num(out, "vxlan.vni", be32(b, 4) >> 8);
+        }
+        Kind::Geneve => {
+            num(out, "geneve.version", b.first().map_or(0, |v| v >> 6));
+            num(out, "geneve.proto_type", be16(b, 2));
+            num(out, "geneve.vni", be32(b, 4) >> 8);
+        }
+        Kind::Gtpu => {
+            num(out, "gtp.flags", b.first().copied().unwrap_or(0));
+            num(out, "gtp.message", b.get(1).copied().unwrap_or(0));
+            num(out, "gtp.teid", be32(b, 4));
+        }
+        Kind::Ayiya => {
+            num(out, "ayiya.opcode", b.get(2).map_or(0, |v| v & 0x0f));
+            num(out, "ayiya.nextheader", b.get(3).copied().unwrap_or(0));
+        }
+        Kind::Teredo => {}
+        Kind::Mpls => {
+            let v = be32(b, 0);
+            num(out, "mpls.label", v >> 12);
+            num(out, "mpls.exp", (v >> 9) & 7);
+            num(out, "mpls.bottom", (v >> 8) & 1);
+            num(out, "mpls.ttl", v & 0xff);
+        }
+        Kind::Pppoe => {
+            num(out, "pppoe.code", b.get(1).copied().unwrap_or(0));
+            num(out, "pppoe.session_id", be16(b, 2));
+        }
+        Kind::VnTag => num(out, "vntag.etype", be16(b, 4)),
+        Kind::FabricPath => {
+            let v = be16(b, 0);
+            num(out, "cfp.ftag", v >> 6);
+            num(out, "cfp.ttl", v & 0x3f);
+        }
+        Kind::Ethernet => {
+            mac_field(out, "eth.dst", b.get(0..6).unwrap_or(&[]));
+            mac_field(out, "eth.src", b.get(6..12).unwrap_or(&[]));
+            num(out, "eth.type", be16(b, 12));
+        }
+        Kind::Vlan => {
+            key(out, "vlan.id");
+            let _ = write!(out, "[{}]", be16(b, 0) & 0x0fff);
+            num(out, "vlan.etype", be16(b, 2));
+        }
+    }
 }
 
 /// Serializes any report value as one JSON line with the given `event_type` first.

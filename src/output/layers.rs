@@ -7,6 +7,8 @@ use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::defrag::Reassembled;
+use crate::decode::encap::{Encap, Kind};
 use crate::decode::{offset_of, Link, Packet};
 use crate::output::line::{push_mac, tcp_flags};
 use crate::output::table::count;
@@ -41,6 +43,27 @@ fn mac_str(m: &[u8]) -> String {
 
 /// Appends the layer tree for `p` to `out` (several lines, each ending in a newline).
 pub fn packet(out: &mut String, p: &Packet<'_>) {
+    packet_whole(out, p, None);
+}
+
+/// The fragments a datagram was rebuilt from, listed under the fragment that completed it.
+fn reassembly(out: &mut String, p: &Packet<'_>, w: &Reassembled<'_>) {
+    let len = w.packet.ip_payload_len();
+    branch(
+        out,
+        &format!("Reassembled: {} of {} from {}", if w.v6 { "IPv6 datagram" } else { "IPv4 datagram" }, count(len as u64, "byte", "bytes"), count(w.pieces.len() as u64, "fragment", "fragments")),
+        None,
+    );
+    for piece in w.pieces {
+        let this = if piece.frame == p.number { " (this frame)" } else { "" };
+        field(out, &format!("Frame {}{this}", piece.frame), format!("offset {}, {}", piece.offset, count(piece.len as u64, "byte", "bytes")));
+    }
+}
+
+/// [`packet`] for a fragment that completed datagram `whole` (None for any other packet): its
+/// own layers, the list of fragments, then the whole datagram's transport and application
+/// layers (their offsets within the datagram).
+pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled<'_>>) {
     let _ = writeln!(
         out,
         "Frame {}: {} on wire, {} captured, {} UTC, link type {} ({})",
@@ -99,52 +122,14 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         Link::RawIp => branch(out, "Data link: none (raw IP)", None),
         Link::Unsupported => branch(out, &format!("Data link: link type {} not decoded", p.linktype), Some(0)),
     }
+    for (i, e) in p.encaps.as_slice().iter().enumerate() {
+        encap(out, p, i, e);
+    }
+    let inner_read = p.encaps.as_slice().last().is_none_or(|e| p.net_offset >= (e.offset + e.len) as usize);
     match &p.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            branch(out, "Network: IPv4", Some(p.net_offset));
-            field(out, "Version", h.version());
-            field(out, "Header length", format!("{} bytes ({})", h.ihl() as u32 * 4, h.ihl()));
-            field(out, "DSCP", format!("{} ({})", h.dcp().value(), names::dscp(h.dcp().value())));
-            let ecn = match h.ecn().value() {
-                0 => "Not-ECT",
-                1 => "ECT(1)",
-                2 => "ECT(0)",
-                _ => "CE (congestion experienced)",
-            };
-            field(out, "ECN", format!("{} ({ecn})", h.ecn().value()));
-            field(out, "Total length", h.total_len());
-            field(out, "Identification", format!("{0:#06x} ({0})", h.identification()));
-            field(
-                out,
-                "Flags",
-                format!("DF={} (don't fragment), MF={} (more fragments)", h.dont_fragment() as u8, h.more_fragments() as u8),
-            );
-            field(out, "Fragment offset", format!("{} bytes", h.fragments_offset().value() as u32 * 8));
-            field(out, "Time to live", h.ttl());
-            let proto = h.protocol().0;
-            field(out, "Protocol", format!("{proto} ({})", names::ip_proto(proto).unwrap_or("unknown")));
-            let ok = p.ipv4_checksum_ok().unwrap_or(false);
-            field(out, "Header checksum", format!("{:#06x} ({})", h.header_checksum(), if ok { "correct" } else { "INCORRECT" }));
-            field(out, "Source", h.source_addr());
-            field(out, "Destination", h.destination_addr());
-            if !h.options().is_empty() {
-                field(out, "Options", format!("{} bytes", h.options().len()));
-            }
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            branch(out, "Network: IPv6", Some(p.net_offset));
-            field(out, "Version", h.version());
-            field(out, "Traffic class", format!("{:#04x}", h.traffic_class()));
-            field(out, "Flow label", format!("{:#07x}", h.flow_label().value()));
-            field(out, "Payload length", h.payload_length());
-            let nh = h.next_header().0;
-            field(out, "Next header", format!("{nh} ({})", names::ip_proto(nh).unwrap_or("unknown")));
-            field(out, "Hop limit", h.hop_limit());
-            field(out, "Source", std::net::Ipv6Addr::from(h.source()));
-            field(out, "Destination", std::net::Ipv6Addr::from(h.destination()));
-        }
+        _ if !inner_read => {}
+        Some(LaxNetSlice::Ipv4(v4)) => ipv4(out, &v4.header(), p.net_offset, inner_title(p)),
+        Some(LaxNetSlice::Ipv6(v6)) => ipv6(out, &v6.header(), p.net_offset, inner_title(p)),
         Some(LaxNetSlice::Arp(a)) => {
             branch(out, "Network: ARP", Some(p.net_offset));
             field(out, "Hardware type", a.hw_addr_type().0);
@@ -165,11 +150,22 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         }
         None => {}
     }
+    // The transport layer: the packet's, or the whole datagram's on the fragment completing it.
+    let up = match whole {
+        Some(w) => {
+            reassembly(out, p, w);
+            &w.packet
+        }
+        None => p,
+    };
+    let inner_read = inner_read || whole.is_some();
+
     let mut app_ports = None;
-    match &p.transport {
+    match &up.transport {
+        _ if !inner_read => {}
         Some(TransportSlice::Tcp(t)) => {
-            branch(out, "Transport: TCP", Some(offset_of(p.data, t.header_slice())));
-            if let Some(i) = p.tcp() {
+            branch(out, "Transport: TCP", Some(offset_of(up.data, t.header_slice())));
+            if let Some(i) = up.tcp() {
                 field(out, "Source port", i.sport);
                 field(out, "Destination port", i.dport);
                 field(out, "Sequence number", i.seq);
@@ -203,7 +199,7 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             }
         }
         Some(TransportSlice::Udp(u)) => {
-            branch(out, "Transport: UDP", Some(offset_of(p.data, u.header_slice())));
+            branch(out, "Transport: UDP", Some(offset_of(up.data, u.header_slice())));
             field(out, "Source port", u.source_port());
             field(out, "Destination port", u.destination_port());
             field(out, "Length", u.length());
@@ -211,13 +207,13 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
             app_ports = Some((u.source_port(), u.destination_port()));
         }
         Some(TransportSlice::Icmpv4(i)) => {
-            branch(out, "Transport: ICMP", Some(offset_of(p.data, i.slice())));
+            branch(out, "Transport: ICMP", Some(offset_of(up.data, i.slice())));
             field(out, "Type", format!("{} ({})", i.type_u8(), names::icmp_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmp(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
         }
         Some(TransportSlice::Icmpv6(i)) => {
-            branch(out, "Transport: ICMPv6", Some(offset_of(p.data, i.slice())));
+            branch(out, "Transport: ICMPv6", Some(offset_of(up.data, i.slice())));
             field(out, "Type", format!("{} ({})", i.type_u8(), names::icmpv6_type(i.type_u8())));
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmpv6(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
@@ -226,9 +222,9 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
         None => {}
     }
     if let Some((sp, dp)) = app_ports {
-        let payload = p.app_payload();
+        let payload = up.app_payload();
         let name = names::app_for_ports(sp, dp).unwrap_or("unknown (no well-known port)");
-        branch(out, &format!("Application: {name}"), (!payload.is_empty()).then(|| offset_of(p.data, payload)));
+        branch(out, &format!("Application: {name}"), (!payload.is_empty()).then(|| offset_of(up.data, payload)));
         field(out, "Payload", format!("{} captured", count(payload.len() as u64, "byte", "bytes")));
         if !payload.is_empty() {
             let preview: String = payload
@@ -242,6 +238,225 @@ pub fn packet(out: &mut String, p: &Packet<'_>) {
     }
     if let Some(stop) = &p.stop {
         let _ = writeln!(out, "  !! Decoding stopped: {stop}");
+    }
+}
+
+/// The title of the innermost network layer: marked as inside when there are tunnels.
+fn inner_title(p: &Packet<'_>) -> &'static str {
+    if p.encaps.tunnel().is_some() { " (inside the tunnel)" } else { "" }
+}
+
+fn ipv4(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>, offset: usize, note: &str) {
+    branch(out, &format!("Network: IPv4{note}"), Some(offset));
+    field(out, "Version", h.version());
+    field(out, "Header length", format!("{} bytes ({})", h.ihl() as u32 * 4, h.ihl()));
+    field(out, "DSCP", format!("{} ({})", h.dcp().value(), names::dscp(h.dcp().value())));
+    let ecn = match h.ecn().value() {
+        0 => "Not-ECT",
+        1 => "ECT(1)",
+        2 => "ECT(0)",
+        _ => "CE (congestion experienced)",
+    };
+    field(out, "ECN", format!("{} ({ecn})", h.ecn().value()));
+    field(out, "Total length", h.total_len());
+    field(out, "Identification", format!("{0:#06x} ({0})", h.identification()));
+    field(
+        out,
+        "Flags",
+        format!("DF={} (don't fragment), MF={} (more fragments)", h.dont_fragment() as u8, h.more_fragments() as u8),
+    );
+    field(out, "Fragment offset", format!("{} bytes", h.fragments_offset().value() as u32 * 8));
+    field(out, "Time to live", h.ttl());
+    let proto = h.protocol().0;
+    field(out, "Protocol", format!("{proto} ({})", names::ip_proto(proto).unwrap_or("unknown")));
+    let ok = crate::decode::internet_checksum(h.slice()) == 0;
+    field(out, "Header checksum", format!("{:#06x} ({})", h.header_checksum(), if ok { "correct" } else { "INCORRECT" }));
+    field(out, "Source", h.source_addr());
+    field(out, "Destination", h.destination_addr());
+    if !h.options().is_empty() {
+        field(out, "Options", format!("{} bytes", h.options().len()));
+    }
+}
+
+fn ipv6(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>, offset: usize, note: &str) {
+    branch(out, &format!("Network: IPv6{note}"), Some(offset));
+    field(out, "Version", h.version());
+    field(out, "Traffic class", format!("{:#04x}", h.traffic_class()));
+    field(out, "Flow label", format!("{:#07x}", h.flow_label().value()));
+    field(out, "Payload length", h.payload_length());
+    let nh = h.next_header().0;
+    field(out, "Next header", format!("{nh} ({})", names::ip_proto(nh).unwrap_or("unknown")));
+    field(out, "Hop limit", h.hop_limit());
+    field(out, "Source", std::net::Ipv6Addr::from(h.source()));
+    field(out, "Destination", std::net::Ipv6Addr::from(h.destination()));
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]))
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+/// One header between the link layer and the innermost packet, as its own branch: outer IP and
+/// UDP headers under the network and transport layers they are, tunnel headers and shims
+/// under what they carry.
+fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
+    let b = e.bytes(p.data);
+    let at = Some(e.offset as usize);
+    let tunnel = p.encaps.tunnel().map(|(k, _)| k.name()).unwrap_or("");
+    match e.kind {
+        Kind::Ipv4 => {
+            if let Ok(h) = etherparse::Ipv4HeaderSlice::from_slice(e.rest(p.data)) {
+                ipv4(out, &h, e.offset as usize, " (outer)");
+            }
+        }
+        Kind::Ipv6 => {
+            if let Ok(h) = etherparse::Ipv6HeaderSlice::from_slice(e.rest(p.data)) {
+                ipv6(out, &h, e.offset as usize, " (outer)");
+            }
+        }
+        Kind::Udp => {
+            branch(out, "Transport: UDP (outer)", at);
+            field(out, "Source port", be16(b, 0));
+            field(out, "Destination port", be16(b, 2));
+            field(out, "Length", be16(b, 4));
+            field(out, "Checksum", format!("{:#06x}", be16(b, 6)));
+        }
+        Kind::Gre => {
+            let flags = be16(b, 0);
+            let version = flags & 7;
+            branch(out, &format!("Tunnel: GRE version {version}{}", if version == 1 { " (PPTP)" } else { "" }), at);
+            field(out, "Flags", format!("{flags:#06x}"));
+            let proto = be16(b, 2);
+            field(out, "Protocol", format!("{proto:#06x} ({})", gre_proto(proto)));
+            let mut o = 4;
+            if version == 0 && flags & 0x8000 != 0 {
+                field(out, "Checksum", format!("{:#06x}", be16(b, o)));
+                o += 4;
+            }
+            if flags & 0x2000 != 0 {
+                if version == 1 {
+                    field(out, "Payload length", be16(b, o));
+                    field(out, "Call id", be16(b, o + 2));
+                } else {
+                    field(out, "Key", format!("{0:#x} ({0})", be32(b, o)));
+                }
+                o += 4;
+            }
+            if flags & 0x1000 != 0 {
+                field(out, "Sequence number", be32(b, o));
+                o += 4;
+            }
+            if version == 1 && flags & 0x0080 != 0 {
+                field(out, "Acknowledgment number", be32(b, o));
+            }
+            if proto == 0x88be && flags & 0x1000 == 0 {
+                field(out, "ERSPAN", "type I (no header of its own): a mirrored frame follows");
+            }
+        }
+        Kind::Ppp => {
+            let skip = if b.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16(b, skip) };
+            branch(out, "Data link: PPP", at);
+            field(out, "Protocol", format!("{proto:#06x} ({})", names::ppp(proto)));
+        }
+        Kind::Erspan => {
+            let version = b.first().map_or(0, |v| v >> 4);
+            branch(out, &format!("Tunnel: ERSPAN type {}", if version == 2 { "III" } else { "II" }), at);
+            field(out, "Version", version);
+            field(out, "VLAN", be16(b, 0) & 0x0fff);
+            field(out, "Session id", be16(b, 2) & 0x03ff);
+        }
+        Kind::Vxlan => {
+            branch(out, "Tunnel: VXLAN", at);
+            let flags = b.first().copied().unwrap_or(0);
+            field(out, "Flags", format!("{flags:#04x}{}", if flags & 0x08 != 0 { " (VNI valid)" } else { "" }));
+            field(out, "VNI", be32(b, 4) >> 8);
+        }
+        Kind::Geneve => {
+            branch(out, "Tunnel: Geneve", at);
+            field(out, "Version", b.first().map_or(0, |v| v >> 6));
+            field(out, "Options length", format!("{} bytes", e.len.saturating_sub(8)));
+            let proto = be16(b, 2);
+            field(out, "Protocol", format!("{proto:#06x} ({})", gre_proto(proto)));
+            field(out, "VNI", be32(b, 4) >> 8);
+        }
+        Kind::Teredo => {
+            branch(out, "Tunnel: Teredo", at);
+            field(out, "Indications", format!("{} bytes", e.len));
+        }
+        Kind::Ayiya => {
+            branch(out, "Tunnel: AYIYA", at);
+            field(out, "Opcode", b.get(2).map_or(0, |v| v & 0x0f));
+            let nh = b.get(3).copied().unwrap_or(0);
+            field(out, "Next header", format!("{nh} ({})", names::ip_proto(nh).unwrap_or("unknown")));
+        }
+        Kind::Gtpu => {
+            branch(out, "Tunnel: GTP-U (GTPv1 user plane)", at);
+            field(out, "Message type", format!("{} (G-PDU)", b.get(1).copied().unwrap_or(0)));
+            field(out, "Length", be16(b, 2));
+            field(out, "TEID", format!("{0:#x} ({0})", be32(b, 4)));
+        }
+        Kind::Mpls => {
+            let v = be32(b, 0);
+            branch(out, "Data link: MPLS label stack entry", at);
+            field(out, "Label", v >> 12);
+            field(out, "Traffic class", (v >> 9) & 7);
+            field(out, "Bottom of stack", if v & 0x100 != 0 { "yes" } else { "no" });
+            field(out, "Time to live", v & 0xff);
+        }
+        Kind::Pppoe => {
+            branch(out, "Data link: PPPoE session", at);
+            field(out, "Session id", format!("{:#06x}", be16(b, 2)));
+            field(out, "Payload length", be16(b, 4));
+        }
+        Kind::VnTag => {
+            let v = be32(b, 0);
+            branch(out, "Data link: VN-Tag", at);
+            field(out, "Direction", if v & 0x8000_0000 != 0 { "to the bridge" } else { "from the bridge" });
+            field(out, "Destination VIF", (v >> 16) & 0x3fff);
+            field(out, "Source VIF", v & 0x0fff);
+            let et = be16(b, 4);
+            field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
+        }
+        Kind::FabricPath => {
+            let v = be16(b, 0);
+            branch(out, "Data link: Cisco FabricPath", at);
+            field(out, "FTag", v >> 6);
+            field(out, "TTL", v & 0x3f);
+        }
+        Kind::Ethernet => {
+            let inside = if tunnel.is_empty() { String::new() } else { format!(" (inside the {tunnel} tunnel)") };
+            branch(out, &format!("Data link: Ethernet II{inside}"), at);
+            field(out, "Destination", mac_str(b.get(0..6).unwrap_or(&[])));
+            field(out, "Source", mac_str(b.get(6..12).unwrap_or(&[])));
+            // The EtherType follows any VLAN tags, which are their own headers.
+            if p.encaps.as_slice().get(i + 1).is_none_or(|n| n.kind != Kind::Vlan) {
+                let et = be16(b, 12);
+                field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
+            }
+        }
+        Kind::Vlan => {
+            let tci = be16(b, 0);
+            let et = be16(b, 2);
+            field(out, "VLAN tag", format!("id {}, priority {} (TCI @{})", tci & 0x0fff, tci >> 13, e.offset));
+            if p.encaps.as_slice().get(i + 1).is_none_or(|n| n.kind != Kind::Vlan) {
+                field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
+            }
+        }
+    }
+}
+
+/// What a GRE or Geneve protocol type names.
+fn gre_proto(p: u16) -> &'static str {
+    match p {
+        0x6558 => "transparent Ethernet bridging",
+        0x88be => "ERSPAN type I or II",
+        0x22eb => "ERSPAN type III",
+        0x880b => "PPP",
+        other => names::ethertype(other).unwrap_or("unknown"),
     }
 }
 

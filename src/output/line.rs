@@ -13,6 +13,7 @@ use etherparse::{LaxNetSlice, TransportSlice};
 
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
+use crate::decode::encap::Kind;
 use crate::decode::{tcpflag, Link, Packet};
 use crate::output::{Stamp, ViewOptions};
 use crate::source::Ts;
@@ -225,17 +226,198 @@ impl LineFormatter {
         if self.link {
             link_prefix(out, p);
         }
-        match &p.net {
-            Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
-            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
-            None => other_line(out, p),
+        if p.encaps.is_empty() {
+            self.net_line(out, p);
+        } else {
+            self.encap_line(out, p);
         }
         if let Some(stop) = &p.stop {
             let _ = write!(out, " [malformed: {stop}]");
         }
     }
 
+    /// The network layer and what it carries.
+    fn net_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        match &p.net {
+            Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
+            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
+            None => other_line(out, p),
+        }
+    }
+
+    /// A frame with shims or tunnels: each header as tcpdump prints it, outermost first, then
+    /// the innermost packet (or what is left when it is not one inspect reads).
+    fn encap_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        let list = p.encaps.as_slice();
+        let data = p.data;
+        // Where the current packet ends by its length fields: GRE's "length" is what is left.
+        let mut end = p.len as usize;
+        let mut i = 0;
+        while let Some(e) = list.get(i) {
+            let b = e.rest(data);
+            match e.kind {
+                Kind::Ipv4 | Kind::Ipv6 => {
+                    let (src, dst, total): (IpAddr, IpAddr, usize) = match e.kind {
+                        Kind::Ipv4 => match etherparse::Ipv4HeaderSlice::from_slice(b) {
+                            Ok(h) => (h.source_addr().into(), h.destination_addr().into(), h.total_len() as usize),
+                            Err(_) => return,
+                        },
+                        _ => match etherparse::Ipv6HeaderSlice::from_slice(b) {
+                            Ok(h) => (h.source_addr().into(), h.destination_addr().into(), 40 + h.payload_length() as usize),
+                            Err(_) => return,
+                        },
+                    };
+                    end = end.min(e.offset as usize + total);
+                    out.push_str(if e.kind == Kind::Ipv4 { "IP " } else { "IP6 " });
+                    match list.get(i + 1) {
+                        Some(u) if u.kind == Kind::Udp => {
+                            let ub = u.bytes(data);
+                            let port = |at: usize| ub.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                            push_ports(out, src, port(0), dst, port(2));
+                            out.push_str(": ");
+                            i += 1;
+                        }
+                        _ => {
+                            push_ip(out, src);
+                            out.push_str(" > ");
+                            push_ip(out, dst);
+                            out.push_str(": ");
+                        }
+                    }
+                }
+                Kind::Udp => {}
+                Kind::Gre => {
+                    let h = e.bytes(data);
+                    gre_text(out, h, end.saturating_sub(e.offset as usize));
+                    let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let proto = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    if proto == 0x88be && flags & 0x1000 == 0 {
+                        out.push_str("ERSPAN type I: ");
+                    }
+                }
+                Kind::Ppp => {
+                    let proto = ppp_protocol(e.bytes(data));
+                    if proto != 0x0021 && proto != 0x0057 {
+                        // tcpdump's length counts from the protocol field.
+                        let skip = if e.bytes(data).starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+                        let length = end.saturating_sub(e.offset as usize + skip);
+                        ppp_control(out, proto, data.get((e.offset + e.len) as usize..).unwrap_or(&[]), length);
+                        return;
+                    }
+                }
+                Kind::Erspan => {
+                    let h = e.bytes(data);
+                    let version = h.first().map_or(0, |v| v >> 4);
+                    let session = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0] & 0x03, x[1]]));
+                    let _ = write!(out, "ERSPAN type {}, session {session}: ", if version == 2 { "III" } else { "II" });
+                }
+                Kind::Vxlan => {
+                    let h = e.bytes(data);
+                    let flags = h.first().copied().unwrap_or(0);
+                    let vni = h.get(4..7).map_or(0, |x| u32::from_be_bytes([0, x[0], x[1], x[2]]));
+                    let _ = writeln!(out, "VXLAN, flags [{}] ({flags:#04x}), vni {vni}", if flags & 0x08 != 0 { "I" } else { "." });
+                }
+                Kind::Geneve => {
+                    let h = e.bytes(data);
+                    let flags = h.get(1).copied().unwrap_or(0);
+                    let vni = h.get(4..7).map_or(0, |x| u32::from_be_bytes([0, x[0], x[1], x[2]]));
+                    let mut f = String::new();
+                    if flags & 0x80 != 0 {
+                        f.push('O');
+                    }
+                    if flags & 0x40 != 0 {
+                        f.push('C');
+                    }
+                    let _ = write!(out, "Geneve, Flags [{}], vni {vni:#x}", if f.is_empty() { "none" } else { &f });
+                    let opts = (e.len as usize).saturating_sub(8);
+                    if opts > 0 {
+                        let _ = write!(out, ", options [{opts} bytes]");
+                    }
+                    out.push_str(": ");
+                }
+                Kind::Gtpu => {
+                    let h = e.bytes(data);
+                    let teid = h.get(4..8).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let len = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let _ = write!(out, "GTPv1-U (teid {teid}, len {len}) ");
+                }
+                Kind::Teredo => out.push_str("Teredo: "),
+                Kind::Ayiya => out.push_str("AYIYA: "),
+                Kind::Mpls => {
+                    let h = e.bytes(data);
+                    let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let first = i == 0 || list.get(i - 1).is_none_or(|x| x.kind != Kind::Mpls);
+                    out.push_str(if first { "MPLS (label " } else { " (label " });
+                    let _ = write!(out, "{}, tc {}", v >> 12, (v >> 9) & 7);
+                    if v & 0x100 != 0 {
+                        out.push_str(", [S]");
+                    }
+                    let _ = write!(out, ", ttl {})", v & 0xff);
+                    if v & 0x100 != 0 {
+                        out.push(' ');
+                    }
+                }
+                Kind::Pppoe => {
+                    let h = e.bytes(data);
+                    let ses = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let len = h.get(4..6).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    end = end.min(e.offset as usize + 6 + len as usize);
+                    let _ = write!(out, "PPPoE  [ses {ses:#x}] ");
+                }
+                Kind::VnTag => {
+                    let h = e.bytes(data);
+                    let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+                    let _ = write!(out, "VN-Tag, dvif {}, svif {}: ", (v >> 16) & 0x3fff, v & 0xfff);
+                }
+                Kind::FabricPath => {
+                    let h = e.bytes(data);
+                    let v = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                    let _ = write!(out, "FabricPath, ftag {}, ttl {}: ", v >> 6, v & 0x3f);
+                }
+                Kind::Ethernet => {
+                    let h = e.bytes(data);
+                    if self.link {
+                        if let (Some(d), Some(s)) = (h.get(0..6), h.get(6..12)) {
+                            push_mac(out, s);
+                            out.push_str(" > ");
+                            push_mac(out, d);
+                            let et = h.get(12..14).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                            let _ = write!(out, ", ethertype {} ({et:#06x}), length {}: ", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(e.offset as usize));
+                        }
+                    }
+                }
+                Kind::Vlan => {}
+            }
+            i += 1;
+        }
+        // The innermost packet, when it was read.
+        let last_end = list.last().map_or(0, |e| (e.offset + e.len) as usize);
+        if p.net.is_some() && p.net_offset >= last_end {
+            self.net_line(out, p);
+            return;
+        }
+        match list.last().map(|e| e.kind) {
+            Some(Kind::Ethernet) | Some(Kind::Vlan) => {
+                let et = list.last().and_then(|e| data.get(e.offset as usize + e.len as usize - 2..e.offset as usize + e.len as usize));
+                let et = et.map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                let _ = write!(out, "ethertype {} ({et:#06x}), length {}", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(last_end));
+            }
+            Some(Kind::Gre) => {
+                let proto = list.last().map_or(0, |e| e.bytes(data).get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]])));
+                let _ = write!(out, "gre-proto-{proto:#x}");
+            }
+            _ => {
+                let _ = write!(out, "length {}", end.saturating_sub(last_end));
+            }
+        }
+    }
+
     fn ip_line(&mut self, out: &mut String, p: &Packet<'_>) {
+        if p.transport.is_none() {
+            if let Some(done) = self.fragment_line(out, p) {
+                return done;
+            }
+        }
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
         // After an Ethernet header (-e) the EtherType has named the protocol, as in tcpdump.
@@ -376,7 +558,12 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}, length {}", names::icmpv6(i.type_u8(), i.code_u8()), i.slice().len());
+                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
+                if matches!(i.type_u8(), 128 | 129) {
+                    let rest = i.bytes5to8();
+                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                }
+                let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
@@ -384,8 +571,13 @@ impl LineFormatter {
             None => {
                 let proto = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| pl.ip_number.0).unwrap_or(0);
                 let _ = write!(out, "{src} > {dst}: ");
-                if let Some((id, off, mf)) = fragment {
-                    let _ = write!(out, "fragment id {id}, offset {off}{}, ", if mf { ", more" } else { "" });
+                let payload = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map_or(&[][..], |pl| pl.payload);
+                if proto == 47 && payload.len() >= 4 {
+                    // A GRE packet whose payload is not followed: tcpdump's header and protocol.
+                    let length = p.ip_payload_len();
+                    gre_text(out, payload, length);
+                    let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
+                    return;
                 }
                 match names::ip_proto(proto) {
                     Some(n) => {
@@ -397,6 +589,65 @@ impl LineFormatter {
                 }
             }
         }
+    }
+
+    /// A fragment as tcpdump prints it: the first one with the transport header it carries, the
+    /// others as `ip-proto-17` (IPv4) or `frag (offset|length)` (IPv6, which prefixes the first
+    /// one's too). None for a packet that is no fragment.
+    fn fragment_line(&mut self, out: &mut String, p: &Packet<'_>) -> Option<()> {
+        let (offset, proto, payload, v6_frag) = match &p.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                if !h.more_fragments() && h.fragments_offset().value() == 0 {
+                    return None;
+                }
+                (h.fragments_offset().value() as u32 * 8, h.protocol().0, v4.payload().payload, None)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let (offset, _, _) = crate::decode::defrag::v6_fragment(p)?;
+                let pl = v6.payload();
+                (offset, pl.ip_number.0, pl.payload, Some((offset, pl.payload.len())))
+            }
+            _ => return None,
+        };
+        let (src, dst) = p.ip_addrs()?;
+        let first = if offset == 0 {
+            match proto {
+                6 => etherparse::TcpSlice::from_slice(payload).ok().map(TransportSlice::Tcp),
+                17 => etherparse::UdpSlice::from_slice_lax(payload).ok().map(TransportSlice::Udp),
+                1 => etherparse::Icmpv4Slice::from_slice(payload).ok().map(TransportSlice::Icmpv4),
+                58 => etherparse::Icmpv6Slice::from_slice(payload).ok().map(TransportSlice::Icmpv6),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let mut line = String::new();
+        match first {
+            Some(t) => {
+                let mut q = p.clone();
+                q.transport = Some(t);
+                self.ip_line(&mut line, &q);
+            }
+            None => {
+                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                if v6_frag.is_none() {
+                    let _ = write!(line, "ip-proto-{proto}");
+                }
+            }
+        }
+        if let Some((offset, len)) = v6_frag {
+            // tcpdump's IPv6 fragment header, before what the fragment carries.
+            let at = line.find(": ").map_or(line.len(), |i| i + 2);
+            let tag = format!("frag ({offset}|{len})");
+            if at >= line.len() {
+                line.push_str(&tag);
+            } else {
+                line.insert_str(at, &format!("{tag} "));
+            }
+        }
+        out.push_str(&line);
+        Some(())
     }
 
     /// tcpdump's relative numbering: only ACK segments are rebased; a SYN restarts the base.
@@ -514,6 +765,85 @@ fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16
     }
     let right = !(sum as u16);
     Some((field, if right == 0 && proto == 17 { 0xffff } else { right }))
+}
+
+/// A PPP header's protocol (after an optional address and control field).
+fn ppp_protocol(h: &[u8]) -> u16 {
+    let h = if h.get(..2) == Some(&[0xff, 0x03]) { h.get(2..).unwrap_or(&[]) } else { h };
+    match h {
+        [b, ..] if b & 1 == 1 => *b as u16,
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    }
+}
+
+/// A PPP control protocol's packet as tcpdump starts it: `LCP, Echo-Request (0x09), id 106,
+/// length 14`, the length being the packet's own.
+fn ppp_control(out: &mut String, proto: u16, b: &[u8], length: usize) {
+    let name = names::ppp(proto);
+    match (b.first(), b.get(1), b.get(2..4)) {
+        (Some(&code), Some(&id), Some(_)) if matches!(proto, 0xc021 | 0x8021 | 0x8057 | 0x80fd) => {
+            let code_name = match code {
+                1 => "Conf-Request",
+                2 => "Conf-Ack",
+                3 => "Conf-Nak",
+                4 => "Conf-Reject",
+                5 => "Term-Request",
+                6 => "Term-Ack",
+                7 => "Code-Reject",
+                8 => "Prot-Reject",
+                9 => "Echo-Request",
+                10 => "Echo-Reply",
+                11 => "Disc-Req",
+                14 => "Reset-Req",
+                15 => "Reset-Ack",
+                _ => "unknown",
+            };
+            let _ = write!(out, "{name}, {code_name} ({code:#04x}), id {id}, length {length}");
+        }
+        _ => {
+            let _ = write!(out, "{name}, length {length}");
+        }
+    }
+}
+
+/// A GRE header as tcpdump prints it: `GREv0, key=0x2, seq 7, length N: ` (version 1, PPTP's:
+/// `GREv1, call 0, seq 1, ack 2, length N: `), `length` being the GRE packet's.
+fn gre_text(out: &mut String, h: &[u8], length: usize) {
+    let be = |at: usize| h.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+    let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+    let version = flags & 7;
+    let _ = write!(out, "GREv{version}");
+    let mut at = 4;
+    if version == 1 {
+        if flags & 0x2000 != 0 {
+            let _ = write!(out, ", call {}", be(at) & 0xffff);
+            at += 4;
+        }
+        if flags & 0x1000 != 0 {
+            let _ = write!(out, ", seq {}", be(at));
+            at += 4;
+        }
+        if flags & 0x0080 != 0 {
+            let _ = write!(out, ", ack {}", be(at));
+        }
+        if flags & 0x1000 == 0 {
+            out.push_str(", no-payload");
+        }
+    } else {
+        if flags & 0x8000 != 0 {
+            let _ = write!(out, ", off {:#x}", be(at) & 0xffff);
+            at += 4;
+        }
+        if flags & 0x2000 != 0 {
+            let _ = write!(out, ", key={:#x}", be(at));
+            at += 4;
+        }
+        if flags & 0x1000 != 0 {
+            let _ = write!(out, ", seq {}", be(at));
+        }
+    }
+    let _ = write!(out, ", length {length}: ");
 }
 
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
@@ -656,7 +986,7 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
             }
             let _ = write!(out, ", ethertype {} ({ethertype:#06x}), length {}: ", names::ethertype(ethertype).unwrap_or("Unknown"), p.len);
         }
-        Link::Sll { pkttype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, addr, addr_len, protocol, version, ifindex, .. } => {
             let dir = match pkttype {
                 0 => "In",
                 1 => "B",
@@ -666,6 +996,10 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
                 _ => "?",
             };
             let _ = write!(out, "{dir} ");
+            if version == 2 {
+                // Which interface, as tcpdump shows a cooked v2 header (`-i any`).
+                let _ = write!(out, "ifindex {ifindex} ");
+            }
             push_mac(out, addr.get(..addr_len as usize).unwrap_or(&[]));
             let _ = write!(out, " ethertype {} ({protocol:#06x}), length {}: ", names::ethertype(protocol).unwrap_or("Unknown"), p.len);
         }

@@ -21,6 +21,7 @@ pub mod table;
 
 use std::io::{self, Write};
 
+use crate::decode::defrag::Defrag;
 use crate::decode::Packet;
 use crate::report::{Event, Report};
 pub use table::count;
@@ -118,6 +119,18 @@ pub struct ViewOptions {
     pub conns_only: bool,
     /// Show only the ARP table and its events (`inspect arp`).
     pub arp_only: bool,
+    /// IP fragment reassembly's limits (the same as where inputs are made, so that the same
+    /// frames complete the same datagrams).
+    pub defrag: crate::decode::defrag::DefragConfig,
+}
+
+/// Whether `p` is an IP fragment.
+fn fragment(p: &Packet<'_>) -> bool {
+    match &p.net {
+        Some(etherparse::LaxNetSlice::Ipv4(v4)) => v4.payload().fragmented,
+        Some(etherparse::LaxNetSlice::Ipv6(v6)) => v6.payload().fragmented,
+        _ => false,
+    }
 }
 
 /// The sink every run writes to.
@@ -140,6 +153,9 @@ pub struct Printer<W: Write> {
     conns_shown: u64,
     conns_seen: u64,
     conn_kept: Vec<crate::report::conn::ConnRecord>,
+    /// Reassembles IP fragments, so that the frame completing a datagram shows its transport
+    /// layer in JSON and `-V`, as tshark shows it.
+    defrag: Defrag,
 }
 
 impl<W: Write> Printer<W> {
@@ -147,6 +163,7 @@ impl<W: Write> Printer<W> {
     pub fn new(w: W, opts: ViewOptions) -> Self {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
+        let defrag = Defrag::new(opts.defrag);
         let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv, table::fit_width()));
         Printer {
             w,
@@ -161,6 +178,7 @@ impl<W: Write> Printer<W> {
             conns_seen: 0,
             conn_kept: Vec::new(),
             echo: app::EchoPairs::default(),
+            defrag,
         }
     }
 
@@ -199,14 +217,22 @@ impl<W: Write> Printer<W> {
             self.buf.push('\n');
             return self.write_packet();
         }
+        let structured = self.opts.format == Format::Json || self.opts.verbose;
+        let whole = if structured && fragment(p) {
+            let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            self.defrag.packet(p, now).map(|w| w.decode(p))
+        } else {
+            None
+        };
         match self.opts.format {
+            // The application layer of the whole datagram when this fragment completed one.
             Format::Json => {
-                json::packet(&mut self.buf, p);
-                app::json_tail(&mut self.buf, p, &mut self.echo);
+                json::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::json_tail(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
             }
             _ if self.opts.verbose => {
-                layers::packet(&mut self.buf, p);
-                app::tree(&mut self.buf, p, &mut self.echo);
+                layers::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::tree(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
             }
             _ => self.line.format(&mut self.buf, p),
         }
@@ -342,9 +368,7 @@ impl<W: Write> Printer<W> {
             }
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;
-                if let Some((f, n)) = shown {
-                    writeln!(self.w, "Display filter {f:?}: {} of {} shown", n, count(r.stats.packets, "packet", "packets"))?;
-                }
+                self.display_filter_line(r)?;
                 if let Some(c) = &r.conns {
                     // The rows only when the tables are shown, or when a filter asked for them.
                     conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables)?;
@@ -357,12 +381,17 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
-    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
-        match self.opts.format {
-            Format::Json => live::redraw_json(&mut self.w, r, tables),
-            Format::Text | Format::Tsv => live::redraw_text(&mut self.w, r, tables, clear),
+    /// The text summary's line saying how many packets the display filter let through.
+    pub fn display_filter_line(&mut self, r: &Report) -> io::Result<()> {
+        match &self.opts.display_filter {
+            Some(f) => writeln!(self.w, "Display filter {f:?}: {} of {} shown", self.shown, count(r.stats.packets, "packet", "packets")),
+            None => Ok(()),
         }
+    }
+
+    /// The output itself, for what a live capture writes besides packets and events.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.w
     }
 
     /// Flushes buffered output.

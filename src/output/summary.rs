@@ -18,7 +18,7 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::Alert(a) => Some(alert::line(a)),
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
-        Event::Conn(_) => None,
+        Event::Conn(_) | Event::Tunnel(_) => None,
         // Transactions are shown in the report's tables.
         Event::Dns(_) | Event::Dhcp(_) | Event::IcmpEcho(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
@@ -41,11 +41,38 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Alert(a) => ("alert", json::event("alert", a)),
         Event::Notice(n) => ("notice", json::event("notice", n)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
+        Event::Tunnel(t) => ("tunnel", json::event("tunnel", t)),
         Event::Weird(w) => ("weird", json::event("weird", w)),
         Event::Dns(d) => ("dns", json::event("dns", d)),
         Event::Dhcp(d) => ("dhcp", json::event("dhcp", d)),
         Event::IcmpEcho(d) => ("icmp_echo", json::event("icmp_echo", d)),
     }
+}
+
+/// What IP fragment reassembly did, in one line; overlaps whose bytes differ are named as the
+/// evasion sign they are.
+fn reassembly_line(f: &crate::decode::defrag::DefragStats) -> String {
+    let mut line = format!(
+        "IP fragments: {}, {} reassembled",
+        f.fragments,
+        count(f.reassembled, "datagram", "datagrams")
+    );
+    if f.timed_out > 0 {
+        line.push_str(&format!(", {} incomplete (timed out or left at the end)", f.timed_out));
+    }
+    if f.evicted > 0 {
+        line.push_str(&format!(", {} dropped to stay within the caps", f.evicted));
+    }
+    if f.overlaps > 0 {
+        line.push_str(&format!(", {} overlapping", count(f.overlaps, "fragment", "fragments")));
+    }
+    if f.overlap_conflicts > 0 {
+        line.push_str(&format!(
+            ", {} rewriting bytes already seen (possible evasion)",
+            count(f.overlap_conflicts, "fragment", "fragments")
+        ));
+    }
+    line
 }
 
 /// The text summary: totals, protocols, link types.
@@ -78,6 +105,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report, tables: bool) -> io::Result<()
             t.add_row(vec![Cell::new(format!("{l} ({})", names::linktype(*l))), num_cell(c)]);
         }
         writeln!(w, "{t}")?;
+    }
+    if let Some(f) = &s.reassembly {
+        writeln!(w, "{}", reassembly_line(f))?;
     }
     alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref(), tables)?;
     if let Some(t) = &r.streams {
@@ -148,6 +178,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report, shown: Option<(&str, u64)>) ->
         m.insert("displayed".into(), n.into());
     }
     writeln!(w, "{v}")?;
+    if let Some(f) = &s.reassembly {
+        writeln!(w, "{}", json::event("reassembly", f))?;
+    }
     if let Some(c) = &r.conns {
         crate::output::conns::json(w, c)?;
     }

@@ -34,6 +34,7 @@ use crate::analyze::flood::{FloodAnalyzer, FloodConfig};
 use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Sink};
+use crate::decode::input::Tunnel;
 use crate::decode::Input;
 use crate::report::Report;
 
@@ -48,6 +49,8 @@ pub struct AnalysisConfig {
     pub flood: FloodConfig,
     /// The ARP table's.
     pub arp: ArpConfig,
+    /// IP fragment reassembly's, where frames become inputs (and in the printer).
+    pub defrag: crate::decode::defrag::DefragConfig,
 }
 
 /// The analyzers of a run. Within a frame their events are shown in this order: statistics,
@@ -76,11 +79,12 @@ impl Stages {
     }
 
     /// Every analyzer sees `x` (the connection tracker with its TCP payload `payload`, when it
-    /// reassembles streams); its events go to `out` tagged with their stage.
-    pub fn packet(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut merge::FrameEvents) {
+    /// reassembles streams, and its tunnel in `tunnels`); its events go to `out` tagged with
+    /// their stage.
+    pub fn packet(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut merge::FrameEvents) {
         out.stage(Pos::Stats, |e| self.stats.packet(x, e));
         for c in &mut self.conns {
-            out.stage(Pos::Conns, |e| c.packet_with(x, payload, e));
+            out.stage(Pos::Conns, |e| c.packet_with(x, payload, tunnels, e));
         }
         out.stage(Pos::Flood, |e| self.flood.packet(x, e));
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));

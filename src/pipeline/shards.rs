@@ -33,7 +33,9 @@ use crate::analyze::flood::FloodAnalyzer;
 use crate::analyze::stats::StatsAnalyzer;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
-use crate::decode::{decode, input, Input};
+use crate::decode::defrag::DefragConfig;
+use crate::decode::input::{InputMaker, Tunnel};
+use crate::decode::{decode, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
 use crate::filter::{ConnNote, DisplayFilter, Needs, Note};
@@ -67,6 +69,8 @@ pub struct Inputs<'a> {
     /// A display filter on the packet alone, which the reading thread evaluates where the
     /// frame's bytes are at hand (one that reads the analyzers' notes goes to [`Back`]).
     pub early: Option<&'a DisplayFilter>,
+    /// The limits of IP fragment reassembly.
+    pub defrag: DefragConfig,
 }
 
 /// What the writing thread does besides printing: a display filter that reads the analyzers'
@@ -98,6 +102,8 @@ struct Meta {
 #[derive(Default)]
 struct Batch {
     inputs: Vec<Input>,
+    /// The tunnels the inputs came through ([`Input::tunnel`]).
+    tunnels: Vec<Tunnel>,
     bytes: Vec<u8>,
     frames: Vec<Meta>,
     /// Whether each frame passed the reading thread's display filter, when there is one.
@@ -129,6 +135,7 @@ impl Batch {
 
     fn clear(&mut self) {
         self.inputs.clear();
+        self.tunnels.clear();
         self.bytes.clear();
         self.frames.clear();
         self.pass.clear();
@@ -181,8 +188,9 @@ pub fn look_ahead<A: LookAhead + ?Sized>(a: &mut A, xs: &[Input], mut each: impl
     }
 }
 
-/// The reading side: frames into batches of inputs.
+/// The reading side: frames into batches of inputs (IP fragments reassembled).
 struct Front {
+    maker: InputMaker,
     /// Whether TCP payloads go with the inputs (streams are reassembled).
     payloads: bool,
 }
@@ -261,7 +269,7 @@ impl Front {
             }
             _ => frame,
         };
-        let x = input(frame);
+        let x = self.maker.input(frame, &mut batch.tunnels);
         // TCP payloads for the streams, and the bytes the application layer reads.
         let span = match x.flow() {
             Some(f) if f.tcp && self.payloads => Some((f.payload.0 as usize, f.payload.1 as usize)),
@@ -387,7 +395,7 @@ struct ShardOut {
 fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32], mut notes: Option<&mut Vec<(u32, ConnNote)>>) {
     look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
-        events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), e));
+        events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), &b.tunnels, e));
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }
@@ -531,7 +539,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     let keep_frames = printer.shows_packets() || out.writer.is_some() || out.late.is_some();
     let needs = out.needs;
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
+    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default(), alerts: needs.alert };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back {
@@ -575,7 +583,8 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         ran
     };
 
-    let Keyed { stats, arp, flood, .. } = keyed;
+    let Keyed { mut stats, arp, flood, .. } = keyed;
+    stats.reassembly = front.maker.defrag_stats();
     let Back { mut printer, mut local, peak, seen: back_seen, out, .. } = back;
     if let Some(mut w) = out.writer {
         w.flush()?;
@@ -696,6 +705,7 @@ mod test {
             top: crate::decode::Top::Other,
             flags: 0,
             net: crate::decode::Net::Other,
+            tunnel: 0,
         };
         for n in [0usize, 1, 15, 16, 17, 33, 100, 4096] {
             let xs: Vec<Input> = (0..n).map(blank).collect();

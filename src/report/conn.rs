@@ -209,6 +209,8 @@ impl std::fmt::Display for ConnState {
 pub enum End {
     /// The input ended with it still in the table.
     EndOfInput,
+    /// A live capture stopped (a signal, `-c`, `--duration`) with it still in the table.
+    CaptureStopped,
     /// Its TIME_WAIT ran out.
     TimeWaitExpired,
     /// An unanswered SYN waited too long.
@@ -231,8 +233,9 @@ pub enum End {
 
 impl End {
     /// The ways of leaving the table, in the order the summary lists them.
-    pub const LEFT: [End; 9] = [
+    pub const LEFT: [End; 10] = [
         End::EndOfInput,
+        End::CaptureStopped,
         End::TimeWaitExpired,
         End::SynTimeout,
         End::HalfOpenTimeout,
@@ -247,6 +250,7 @@ impl End {
     pub fn name(self) -> &'static str {
         match self {
             End::EndOfInput => "end_of_input",
+            End::CaptureStopped => "capture_stopped",
             End::TimeWaitExpired => "time_wait_expired",
             End::SynTimeout => "syn_timeout",
             End::HalfOpenTimeout => "half_open_timeout",
@@ -318,6 +322,8 @@ pub struct ConnRecord {
     pub resp_bytes: u64,
     /// Zeek's summary of the connection.
     pub conn_state: ConnState,
+    /// Bytes acknowledged but never seen (content gaps, both ways; Zeek's `missed_bytes`).
+    pub missed_bytes: u64,
     /// Zeek's history letters: upper case from the originator, lower case from the responder.
     pub history: String,
     /// Packets from the originator.
@@ -328,6 +334,10 @@ pub struct ConnRecord {
     pub resp_pkts: u64,
     /// IP-level bytes from the responder.
     pub resp_ip_bytes: u64,
+    /// Zeek's `tunnel_parents`: the uids of the tunnels the connection came through (each the
+    /// uid of its tunnel record, and of the outer connection for a tunnel over UDP).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tunnel_parents: Vec<String>,
     /// Originator's RFC 793 state at the end (TCP only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orig_state: Option<TcpState>,
@@ -358,6 +368,46 @@ pub struct ConnRecord {
     /// Start time, for sorting and display.
     #[serde(skip)]
     pub start: Ts,
+}
+
+/// What happened to a tunnel (Zeek's `Tunnel::Action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TunnelAction {
+    /// A tunnel carried its first connection.
+    #[serde(rename = "Tunnel::DISCOVER")]
+    Discover,
+    /// The tunnel's own connection (the outer UDP flow) ended.
+    #[serde(rename = "Tunnel::CLOSE")]
+    Close,
+    /// An IP tunnel carried nothing for `Tunnel::expiration_interval` (an hour).
+    #[serde(rename = "Tunnel::EXPIRE")]
+    Expire,
+}
+
+/// One line of Zeek's tunnel.log: a tunnel discovered, closed or expired.
+#[derive(Debug, Clone, Serialize)]
+pub struct TunnelRecord {
+    /// When it happened (seconds since the epoch).
+    pub ts: f64,
+    /// The tunnel's uid: the outer connection's for a tunnel over UDP, its own for IP in IP and
+    /// GRE; inner connections name it in `tunnel_parents`.
+    pub uid: String,
+    /// The tunnel's originator: the outer connection's, or the first packet's sender.
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: IpAddr,
+    /// Its port (0 for IP in IP and GRE).
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    /// The other end.
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: IpAddr,
+    /// Its port (0 for IP in IP and GRE).
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+    /// Zeek's tunnel type, as `Tunnel::VXLAN`.
+    pub tunnel_type: crate::decode::encap::TunnelKind,
+    /// What happened.
+    pub action: TunnelAction,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -26,6 +26,8 @@ pub enum Event {
     Notice(Box<Notice>),
     /// A connection left the tracker's table (Zeek conn.log record).
     Conn(Box<conn::ConnRecord>),
+    /// A tunnel was discovered, closed or expired (Zeek tunnel.log record).
+    Tunnel(Box<conn::TunnelRecord>),
     /// A protocol did what it should not (Zeek weird.log record).
     Weird(Box<Weird>),
     /// A DNS query and its answer, or a query never answered (Zeek dns.log record).

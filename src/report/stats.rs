@@ -27,6 +27,9 @@ pub struct Stats {
     pub first: Option<Ts>,
     /// Time of the last frame.
     pub last: Option<Ts>,
+    /// What IP fragment reassembly counted, when there were fragments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reassembly: Option<crate::decode::defrag::DefragStats>,
 }
 
 impl Stats {

@@ -29,7 +29,7 @@ const BUFFER: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The file could not be opened or read.
-    #[error("{input}: {what}: {err}")]
+    #[error("{input}: {what}: {err}{hint}", hint = crate::sandbox::hint(err))]
     Io { input: String, what: &'static str, err: io::Error },
     /// The first bytes are not a pcap or pcapng magic number.
     #[error("{input}: not a pcap or pcapng file: {found}")]

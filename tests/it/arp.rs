@@ -250,7 +250,7 @@ fn arp_help_shows_only_arp_options() {
     for wanted in ["--net", "--arp-reachable", "--arp-timeout", "--arp-gc", "--arp-storm-rate", "--format", "--count"] {
         assert!(options.iter().any(|o| o == wanted), "arp --help lacks {wanted}: {options:?}");
     }
-    let allowed = ["--format", "-c", "--count", "-h", "--help", "--net"];
+    let allowed = ["--format", "-c", "--count", "-h", "--help", "--net", "--no-sandbox", "--sandbox"];
     for o in &options {
         assert!(o.starts_with("--arp-") || allowed.contains(&o.as_str()), "arp --help shows {o}:\n{help}");
     }

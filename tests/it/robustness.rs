@@ -1,6 +1,8 @@
 //! Hostile input: every public capture in `../shared/corpus` (hundreds of them once crashed
-//! tcpdump) is read and rendered in every view without a panic, and captures cut at every byte
-//! offset are read up to the cut, which is then reported. The expected frame counts come from
+//! tcpdump) is read and rendered in every view without a panic, the same files with bytes flipped
+//! at random (a fixed seed, as `editcap -E` does) go through the whole pipeline in every view
+//! without a panic or a hang, and captures cut at every byte offset are read up to the cut,
+//! which is then reported. The expected frame counts come from
 //! walking the files' record headers here, independently of the reader; no tool's output is
 //! compared.
 
@@ -18,6 +20,7 @@ use crate::support::{capture_files, root, Need, Test, CORPUS};
 pub fn tests() -> Vec<Test> {
     vec![
         trial!(every_corpus_file_reads_without_panic, Need::Corpus),
+        trial!(corpus_files_with_flipped_bytes_go_through_every_view, Need::Corpus),
         trial!(pcap_cut_at_every_offset),
         trial!(pcapng_cut_at_every_offset),
         trial!(frames_cut_at_every_length),
@@ -82,6 +85,73 @@ fn every_corpus_file_reads_without_panic() {
     note!("{} files, {packets} packets, slowest {:?} ({})", files.len(), slowest.0, slowest.1.display());
     assert!(files.len() > 400, "expected the whole corpus, found {}", files.len());
     assert!(packets > 2000, "only {packets} packets read from the corpus");
+}
+
+/// A xorshift64 sequence: the same flips on every run.
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+/// `bytes` with each byte after the file header replaced by a random one with probability
+/// `per_mille`/1000 (as `editcap -E`), so that record headers and frames alike are hit.
+fn flipped(bytes: &[u8], per_mille: u64, next: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let keep = if bytes.get(0..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]) { 28 } else { 24 };
+    bytes
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if i >= keep && next() % 1000 < per_mille { next() as u8 } else { b })
+        .collect()
+}
+
+/// Every corpus file, with 1 % and then 5 % of its bytes flipped, through the whole pipeline
+/// (reader, decoder, every analyzer, the merge, on one and on two threads) in the text, five-layer,
+/// JSON and quiet views: no panic, and no file takes more than a minute (a hang or a runaway
+/// loop; a file takes well under a second).
+fn corpus_files_with_flipped_bytes_go_through_every_view() {
+    use inspect::cli;
+    use inspect::output::{Dump, Format, Printer, ViewOptions};
+    use inspect::pipeline::shards::{read, Inputs, Output};
+    use inspect::pipeline::Stages;
+    let views = [
+        ViewOptions::default(),
+        ViewOptions { verbose: true, dump: Dump::HexAscii, dump_link: true, link: true, ..ViewOptions::default() },
+        ViewOptions { format: Format::Json, verbose: true, ..ViewOptions::default() },
+        ViewOptions { quiet: true, ..ViewOptions::default() },
+        ViewOptions { quiet: true, format: Format::Json, conns_only: true, ..ViewOptions::default() },
+    ];
+    let dir = crate::support::TempDir::new("flipped");
+    let mut next = xorshift(0x5eed_f11b_5eed_f11b);
+    let (mut runs, mut slowest) = (0u64, (Duration::ZERO, String::new()));
+    for f in corpus_files() {
+        let bytes = std::fs::read(&f).expect("read a corpus file");
+        for per_mille in [10, 50] {
+            let path = dir.write("capture", &flipped(&bytes, per_mille, &mut next));
+            let files = vec![path.to_string_lossy().into_owned()];
+            for (k, view) in views.iter().enumerate() {
+                let threads = 1 + k % 2;
+                let mut conn: cli::ConnArgs = cli::defaults();
+                conn.max_conns = 50;
+                let cfg = inspect::config::analysis(&conn, &cli::defaults(), &cli::defaults(), view, threads as u64);
+                let inputs = Inputs { files: &files, limit: u64::MAX, filter: None, snaplen: None, early: None, defrag: cfg.defrag };
+                let start = Instant::now();
+                let ran = read(&inputs, Printer::new(Vec::new(), view.clone()), Stages::new(&cfg, 1), threads, Output::default());
+                let took = start.elapsed();
+                assert!(ran.is_ok(), "{} ({per_mille}‰ flipped, view {k}): writing to memory failed", f.display());
+                assert!(took < Duration::from_secs(60), "{} ({per_mille}‰ flipped, view {k}) took {took:?}", f.display());
+                if took > slowest.0 {
+                    slowest = (took, format!("{} ({per_mille}‰, view {k})", f.display()));
+                }
+                runs += 1;
+            }
+        }
+    }
+    note!("{runs} runs, slowest {:?}: {}", slowest.0, slowest.1);
+    assert!(runs > 4000, "only {runs} runs");
 }
 
 /// Offsets at which a classic pcap file's records end, walked independently of the reader.

@@ -70,8 +70,10 @@ fn first_difference(a: &str, b: &str) -> String {
 }
 
 fn every_view_of_every_capture_is_the_same() {
+    // The recorded captures and, under captures/tunnels, the tunnels wrapped around them
+    // (scripts/wrap_tunnels.py): each frame's outer and inner flows may fall in different shards.
     let files = capture_files("captures");
-    assert!(files.len() >= 19, "{files:?}");
+    assert!(files.len() >= 22 + 18, "{files:?}");
     for f in &files {
         for view in [&[][..], &["--format", "json"], &["-q"], &["-V"], &["-q", "--format", "json"]] {
             let mut args: Vec<&str> = view.to_vec();

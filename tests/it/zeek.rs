@@ -8,11 +8,16 @@
 //! here follows that connection and the test compares with the baseline's fields. Every thread
 //! count gives these captures' records alike (`threads.rs` runs every capture of `captures/`).
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+
 use serde_json::Value;
+
+use inspect::source::file::FileSource;
 
 use crate::support::frames::{tcp, ACK, FIN, PSH, RST, SYN};
 use crate::support::pcap::{secs, Pcap};
-use crate::support::{inspect_ok, json_lines, n, s, Need, Test, TempDir, CORPUS};
+use crate::support::{inspect_ok, json_lines, n, root, s, Need, Test, TempDir, CORPUS};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -27,6 +32,12 @@ pub fn tests() -> Vec<Test> {
         trial!(a_rst_with_payload_is_zeeks_retransmission, Need::Corpus),
         trial!(icmp_messages_are_flows_as_zeek_pairs_them),
         trial!(icmpv6_messages_are_flows_too, Need::Corpus),
+        trial!(acknowledged_data_never_seen_is_a_content_gap),
+        trial!(a_segment_the_capture_missed_is_a_gap),
+        trial!(the_miss_end_data_baseline_sequence_has_its_gap),
+        trial!(tunneled_connections_are_tshark_conversations),
+        trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
+        trial!(fragmented_datagrams_count_once_whole),
     ]
 }
 
@@ -330,4 +341,265 @@ fn write(dir: &TempDir, name: &str, frames: &[Vec<u8>]) -> String {
         pcap.add(secs(100.0 + i as f64 / 1000.0), f);
     }
     pcap.write(dir, name).to_string_lossy().to_string()
+}
+
+/// The rows of a tab-separated golden file, as maps from its header's names.
+fn golden_rows(path: &str) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+    lines.map(|l| header.iter().map(|h| h.to_string()).zip(l.split('\t').map(str::to_string)).collect()).collect()
+}
+
+/// Content gaps (`TCP_Reassembler::AckReceived` → `Undelivered` → `Gap`; `TCP_Endpoint::Gap`
+/// notes `G`/`g` through `ScaledHistoryEntry`; `content_gap` adds the bytes to `missed_bytes`
+/// in `base/protocols/conn/main.zeek`): data the peer acknowledges that was never seen, while
+/// both ends are established. `captures/web.pcap` with the server's response header on port
+/// 80 and the client's request on port 8080 left out (`scripts/golden_gaps.sh` cuts the same
+/// frames with editcap; tshark marks the ACKs of the lost data `ack_lost_segment`): each
+/// connection misses exactly the bytes tshark lists, and the letter is the side that sent them.
+fn acknowledged_data_never_seen_is_a_content_gap() {
+    let golden = golden_rows("tests/golden/gaps/web-cut.tsv");
+    let lost: Vec<&BTreeMap<String, String>> = golden.iter().filter(|r| r["kind"] == "lost").collect();
+    assert_eq!(lost.len(), 2, "{golden:?}");
+    assert!(golden.iter().any(|r| r["kind"] == "acked"), "tshark saw the lost data acknowledged");
+    let drop: BTreeSet<u64> = lost.iter().map(|r| r["frame"].parse().expect("frame number")).collect();
+    let mut pcap = Pcap::micro();
+    let mut src = FileSource::open(&root().join("captures/web.pcap").to_string_lossy()).expect("captures/web.pcap");
+    let _ = src.for_each(|f| {
+        if !drop.contains(&f.number) {
+            pcap.add(u64::try_from(f.ts.as_nanos()).expect("a time after 1970"), f.data);
+        }
+        ControlFlow::Continue(())
+    });
+    let dir = TempDir::new("zeek-gaps");
+    let p = pcap.write(&dir, "web-cut.pcap").to_string_lossy().to_string();
+    let list = conns(&[&p]);
+    gaps_are_the_lost_bytes(&lost, &list);
+    // Zeek's letters in Zeek's order: the ACK's own letters, then the gap it reveals, then the
+    // data that follows the hole (`d`/`D` for the first payload seen from that side).
+    let on = |port| on_port(&list, port).first().map(|c| s(&c["history"]).to_string());
+    assert_eq!(on(80).as_deref(), Some("ShADagdFf"));
+    assert_eq!(on(8080).as_deref(), Some("ShAaGdfF"));
+}
+
+/// Each connection of `list` that lost frames of `lost` (golden rows: four-tuple and payload
+/// length) misses exactly their bytes, lettered once on the side that sent them.
+fn gaps_are_the_lost_bytes(lost: &[&BTreeMap<String, String>], list: &[Value]) {
+    for r in lost {
+        let (sport, dport): (u64, u64) = (r["sport"].parse().unwrap(), r["dport"].parse().unwrap());
+        let c = list
+            .iter()
+            .find(|c| [n(&c["id.orig_p"]), n(&c["id.resp_p"])] == [sport, dport] || [n(&c["id.orig_p"]), n(&c["id.resp_p"])] == [dport, sport])
+            .unwrap_or_else(|| panic!("no connection for {r:?}: {list:?}"));
+        let from_orig = s(&c["id.orig_h"]) == r["src"] && n(&c["id.orig_p"]) == sport;
+        let missed: u64 = lost.iter().filter(|o| o["sport"] == r["sport"] || o["dport"] == r["sport"]).map(|o| o["len"].parse::<u64>().unwrap()).sum();
+        assert_eq!(n(&c["missed_bytes"]), missed, "{c}");
+        let history = s(&c["history"]);
+        let (mine, other) = if from_orig { ('G', 'g') } else { ('g', 'G') };
+        assert_eq!(history.matches(mine).count(), 1, "{history}");
+        assert!(!history.contains(other), "{history}");
+    }
+}
+
+/// `captures/streams-gap.pcap` (`captures/streams.pcap` without one 1448-byte segment of a
+/// response, cut by editcap when it was recorded): the client's ACK of the lost segment is a
+/// gap of its bytes (`scripts/golden_gaps.sh` records the lost frame and tshark's
+/// `ack_lost_segment` ACKs); the segments the port-81 connection lost and retransmitted before
+/// any ACK passed them are no gap.
+fn a_segment_the_capture_missed_is_a_gap() {
+    let golden = golden_rows("tests/golden/gaps/streams-gap.tsv");
+    let lost: Vec<&BTreeMap<String, String>> = golden.iter().filter(|r| r["kind"] == "lost").collect();
+    assert_eq!(lost.len(), 1, "{golden:?}");
+    assert!(golden.iter().any(|r| r["kind"] == "acked"), "tshark saw the lost data acknowledged");
+    let list = conns(&["captures/streams-gap.pcap"]);
+    gaps_are_the_lost_bytes(&lost, &list);
+    let others: u64 = on_port(&list, 81).iter().chain(on_port(&list, 9000).iter()).map(|c| n(&c["missed_bytes"])).sum();
+    assert_eq!(others, 0, "{list:?}");
+}
+
+/// Zeek's baseline `testing/btest/Baseline/core.tcp.miss-end-data/conn.log` (trace
+/// `tcp/miss_end_data.pcap`): an HTTP connection whose whole 2902-byte response was missed;
+/// the client's ACK of the server's FIN reveals it (the FIN's own sequence number is no data,
+/// `AckReceived`). Zeek logs SF, missed_bytes 2902, history ShADafgF, 5 and 4 packets. The
+/// same sequence, built (the baseline's addresses and ports).
+fn the_miss_end_data_baseline_sequence_has_its_gap() {
+    let dir = TempDir::new("zeek-missend");
+    let (c_, s_) = ([192, 168, 122, 230], [77, 238, 160, 184]);
+    let seg = |from_c: bool, flags: u8, seq: u32, ack: u32, len: usize| {
+        if from_c {
+            tcp(c_, 60648, s_, 80).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        } else {
+            tcp(s_, 80, c_, 60648).flags(flags).seq(seq).ack(ack).payload(len).frame()
+        }
+    };
+    let frames = [
+        seg(true, SYN, 1000, 0, 0),
+        seg(false, SYN | ACK, 5000, 1001, 0),
+        seg(true, ACK, 1001, 5001, 0),
+        seg(true, PSH | ACK, 1001, 5001, 538),
+        seg(false, ACK, 5001, 1539, 0),
+        // The 2902 bytes of the response, 5001..7903, are not in the trace.
+        seg(false, FIN | ACK, 7903, 1539, 0),
+        seg(true, ACK, 1539, 7904, 0),
+        seg(true, FIN | ACK, 1539, 7904, 0),
+        seg(false, ACK, 7904, 1540, 0),
+    ];
+    let p = write(&dir, "missend.pcap", &frames);
+    let c = &conns(&[&p])[0];
+    assert_eq!(summary(c), ("SF", "ShADafgF", 5, 4));
+    assert_eq!((n(&c["missed_bytes"]), n(&c["orig_bytes"])), (2902, 538));
+}
+
+/// The capture beside each golden file of `tests/golden/tunnels/`.
+fn tunnel_captures() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(root().join("tests/golden/tunnels"))
+        .expect("tests/golden/tunnels")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".tsv")).map(str::to_string))
+        .map(|name| {
+            let inner = format!("captures/tunnels/{name}.pcap");
+            let file = if root().join(&inner).exists() { inner } else { format!("captures/{name}.pcap") };
+            (name, file)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Tunnels and link shims decoded to the innermost packet (issue 28 rule 6; Zeek's packet
+/// analyzers for IP in IP, GRE with PPTP and ERSPAN, VXLAN, Geneve, Teredo, AYIYA, GTP-U,
+/// MPLS, PPPoE, VN-Tag, FabricPath): every TCP and UDP connection is one of tshark's
+/// conversations (`scripts/golden_tunnels.sh`), inner ones and the outer UDP flows of tunnels
+/// over UDP alike, with as many packets; and nothing else is a connection.
+fn tunneled_connections_are_tshark_conversations() {
+    let files = tunnel_captures();
+    assert_eq!(files.len(), 18 + 2, "{files:?}");
+    for (name, file) in files {
+        let want: BTreeSet<(String, String, String, u64)> = golden_rows(&format!("tests/golden/tunnels/{name}.tsv"))
+            .into_iter()
+            .map(|r| {
+                let (a, b) = (r["a"].clone(), r["b"].clone());
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                (r["proto"].clone(), a, b, r["frames"].parse().expect("frames"))
+            })
+            .collect();
+        let got: BTreeSet<(String, String, String, u64)> = conns(&[&file])
+            .iter()
+            .filter(|c| c["proto"] != "icmp")
+            .map(|c| {
+                let a = format!("{}:{}", s(&c["id.orig_h"]), n(&c["id.orig_p"]));
+                let b = format!("{}:{}", s(&c["id.resp_h"]), n(&c["id.resp_p"]));
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                (s(&c["proto"]).to_string(), a, b, n(&c["orig_pkts"]) + n(&c["resp_pkts"]))
+            })
+            .collect();
+        assert!(!want.is_empty(), "{name}: tshark lists no conversation");
+        assert_eq!(got, want, "{file}: connections (left) and tshark's conversations (right)");
+    }
+}
+
+/// Zeek's `tunnel.log` (`base/frameworks/tunnels/main.zeek`; baseline
+/// `core.tunnels.vxlan/tunnel.log` and `conn.log`): a tunnel is logged DISCOVER when it first
+/// carries a connection, and a tunnel over UDP CLOSE when its outer connection goes, with the
+/// outer connection's uid; every connection inside lists its tunnels' uids in
+/// `tunnel_parents`. Link shims (MPLS, PPPoE, VN-Tag, FabricPath) are no tunnels to Zeek.
+fn tunnels_are_logged_as_zeek_tunnel_log_does() {
+    let kinds = [
+        ("ayiya", "Tunnel::AYIYA"),
+        ("erspan-ii", "Tunnel::GRE"),
+        ("erspan-iii", "Tunnel::GRE"),
+        ("geneve", "Tunnel::GENEVE"),
+        ("gre-in-gre", "Tunnel::GRE"),
+        ("gre-ip", "Tunnel::GRE"),
+        ("gre-teb", "Tunnel::GRE"),
+        ("gre-udp", "Tunnel::GRE"),
+        ("gtpu", "Tunnel::GTPv1"),
+        ("ipip-4in4", "Tunnel::IP"),
+        ("ipip-4in6", "Tunnel::IP"),
+        ("ipip-6in4", "Tunnel::IP"),
+        ("pptp-ip", "Tunnel::GRE"),
+        ("teredo", "Tunnel::TEREDO"),
+        ("vxlan", "Tunnel::VXLAN"),
+        ("fabricpath", ""),
+        ("mpls-vlan", ""),
+        ("pppoe-ip", ""),
+        ("vntag", ""),
+    ];
+    for (name, file) in tunnel_captures().into_iter().filter(|(n, _)| n != "fragments") {
+        let kind = kinds.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).unwrap_or_else(|| panic!("{name}: no kind"));
+        let mut a = vec!["conns", "--format", "json", "--max-rows", "0"];
+        a.push(&file);
+        let all = json_lines(&inspect_ok(&a));
+        let tunnels: Vec<&Value> = all.iter().filter(|v| v["event_type"] == "tunnel").collect();
+        let conns: Vec<&Value> = all.iter().filter(|v| v["event_type"] == "conn").collect();
+        let inner: Vec<&Value> = conns.iter().copied().filter(|c| c.get("tunnel_parents").is_some()).collect();
+        if kind.is_empty() {
+            assert!(tunnels.is_empty() && inner.is_empty(), "{name}: a shim is no tunnel: {tunnels:?}");
+            continue;
+        }
+        assert!(!inner.is_empty(), "{name}: no connection inside the tunnel");
+        let discovered: BTreeSet<&str> =
+            tunnels.iter().filter(|t| t["action"] == "Tunnel::DISCOVER").map(|t| s(&t["uid"])).collect();
+        for t in &tunnels {
+            assert_eq!(s(&t["tunnel_type"]), kind, "{name}: {t}");
+        }
+        for c in &inner {
+            for p in c["tunnel_parents"].as_array().expect("a list") {
+                assert!(discovered.contains(s(p)), "{name}: parent {p} of {c} was not discovered");
+            }
+        }
+        let over_udp: Vec<&&Value> = tunnels.iter().filter(|t| n(&t["id.resp_p"]) != 0).collect();
+        for t in over_udp.iter().filter(|t| t["action"] == "Tunnel::DISCOVER") {
+            let uid = s(&t["uid"]);
+            let outer = conns.iter().find(|c| s(&c["uid"]) == uid);
+            assert!(outer.is_some_and(|c| c["proto"] == "udp"), "{name}: the tunnel's uid {uid} is its outer UDP connection's");
+            assert!(
+                tunnels.iter().any(|x| s(&x["uid"]) == uid && x["action"] == "Tunnel::CLOSE"),
+                "{name}: the tunnel over UDP closes with its outer connection"
+            );
+        }
+        // An IP tunnel (no ports) is not closed by a connection; it outlives the trace.
+        for t in tunnels.iter().filter(|t| n(&t["id.resp_p"]) == 0) {
+            assert_eq!(t["action"], "Tunnel::DISCOVER", "{name}: {t}");
+        }
+    }
+}
+
+/// IP fragments reassembled before the connection tracker (issue 28 rule 8; Zeek's
+/// `FragReassembler`, tshark's reassembly): `captures/fragments.pcap` holds a 3000-byte ping
+/// each way over IPv4 and IPv6 and a 1473-byte UDP datagram each way, each in fragments. Each
+/// datagram counts once, whole, on the frame that completes it: tshark's
+/// `ip.reassembled.length`/`ipv6.reassembled.length` on that frame (its golden fields) give
+/// the payload, and the IP bytes are the whole datagram's.
+fn fragmented_datagrams_count_once_whole() {
+    let rows = golden_rows("tests/golden/decode/captures_fragments.pcap.tsv");
+    // The completing frames: (source, reassembled payload length, IP header length).
+    let mut whole: Vec<(String, u64, u64)> = Vec::new();
+    for r in &rows {
+        if let Some(len) = r.get("ip.reassembled.length").filter(|v| !v.is_empty()) {
+            whole.push((r["ip.src"].clone(), len.parse().unwrap(), 20));
+        }
+        if let Some(len) = r.get("ipv6.reassembled.length").filter(|v| !v.is_empty()) {
+            // The fixed IPv6 header; the fragment header goes with the fragments.
+            whole.push((r["ipv6.src"].clone(), len.parse().unwrap(), 40));
+        }
+    }
+    assert_eq!(whole.len(), 6, "three datagrams each way: {whole:?}");
+    let list = conns(&["captures/fragments.pcap"]);
+    assert_eq!(list.len(), 3, "{list:?}");
+    let mut seen = 0;
+    for c in &list {
+        for (orig, pkts, ip_bytes) in [(true, "orig_pkts", "orig_ip_bytes"), (false, "resp_pkts", "resp_ip_bytes")] {
+            let h = if orig { s(&c["id.orig_h"]) } else { s(&c["id.resp_h"]) };
+            let w: Vec<&(String, u64, u64)> = whole.iter().filter(|(src, ..)| src == h).collect();
+            let (_, len, hdr) = w.iter().find(|(_, len, _)| if c["proto"] == "udp" { *len < 2000 } else { *len > 2000 }).copied().unwrap_or_else(|| panic!("{h}: {whole:?}"));
+            assert_eq!(n(&c[pkts]), 1, "{c}");
+            assert_eq!(n(&c[ip_bytes]), len + hdr, "{c}");
+            seen += 1;
+        }
+        // The transport's payload: UDP's after its 8-byte header, ICMP's after its 8 bytes.
+        assert_eq!(n(&c["orig_bytes"]), n(&c["orig_ip_bytes"]) - if c["id.orig_h"].as_str().is_some_and(|h| h.contains(':')) { 48 } else { 28 }, "{c}");
+    }
+    assert_eq!(seen, 6);
 }

@@ -57,8 +57,10 @@ pub struct Run {
     pub code: Option<i32>,
     /// Standard output, as text (lossy).
     pub stdout: String,
-    /// Standard error, as text (lossy).
+    /// Standard error, as text (lossy), without the line saying what sandbox the run entered.
     pub stderr: String,
+    /// That line (`sandbox: ...`), if the run printed one first.
+    pub sandbox: Option<String>,
     /// Standard output, byte for byte.
     pub out_bytes: Vec<u8>,
     /// Standard error, byte for byte.
@@ -67,13 +69,20 @@ pub struct Run {
 
 impl From<Output> for Run {
     fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            out_bytes: out.stdout,
-            err_bytes: out.stderr,
+        let (sandbox, stderr) = split_sandbox(&String::from_utf8_lossy(&out.stderr));
+        Run { code: out.status.code(), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr, sandbox, out_bytes: out.stdout, err_bytes: out.stderr }
+    }
+}
+
+/// Standard error split into the sandbox line a reading or capturing run starts with (tests
+/// of the sandbox look at it; the others at the rest) and the rest.
+pub fn split_sandbox(stderr: &str) -> (Option<String>, String) {
+    match stderr.strip_prefix("sandbox: ") {
+        Some(rest) => {
+            let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+            (Some(format!("sandbox: {line}")), after.to_string())
         }
+        None => (None, stderr.to_string()),
     }
 }
 

@@ -91,6 +91,8 @@ pub struct Conn {
     pub orig_is_a: bool,
     /// What the flow carries.
     pub kind: Kind,
+    /// Bytes of content gaps, both ways (Zeek's `missed_bytes`; saturates at 4 GiB).
+    pub missed: u32,
     /// State changes, kept only when asked for (`-V`).
     pub timeline: Option<Box<Vec<Step>>>,
     /// Both directions' byte streams, when they are reassembled (`--reassemble`).
@@ -367,7 +369,7 @@ impl Conn {
         // Sequence bookkeeping for bytes and gaps, per direction: payload is counted once.
         let seg_len = seg.len.wrapping_add(syn as u32).wrapping_add(fin as u32);
         let end = seg.seq.wrapping_add(seg_len);
-        let (mut seen, mut gap) = (false, false);
+        let mut seen = false;
         {
             let e = self.end_mut(from_resp);
             if sender_first || (syn && !e.has(SYN_KNOWN)) {
@@ -376,7 +378,6 @@ impl Conn {
                 if seq_ge(e.next_seq, end) {
                     seen = true;
                 } else {
-                    gap = seg.len > 0 && seq_lt(e.next_seq, seg.seq);
                     e.next_seq = end;
                 }
             }
@@ -393,9 +394,10 @@ impl Conn {
         } else {
             self.cflags &= !LAST_RETRANS;
         }
-        // Zeek's view, in its order: history letters, zero window, retransmission, gap (kept
-        // here until the stream reassembly reports it), then its state machine, which may flip
-        // the roles.
+        // Zeek's view, in its order (`TCPSessionAdapter::Process`): history letters, zero
+        // window, retransmission, its state machine (which may flip the roles), then the gaps
+        // this segment's ACK reveals in the peer's stream, then this segment's payload into
+        // the sender's stream.
         self.history_letters(from_resp, seg);
         let (me, peer) = (self.end(from_resp), self.end(!from_resp));
         if seg.window == 0 && !rst && peer.z() != ZState::Closed && me.z() != ZState::Reset {
@@ -414,16 +416,15 @@ impl Conn {
             };
             self.log_letter(from_resp, b'T', n);
         }
-        if gap {
-            let n = {
-                let e = self.end_mut(from_resp);
-                e.gaps = e.gaps.saturating_add(1);
-                e.gaps as u32
-            };
-            self.log_letter(from_resp, b'G', n);
-        }
         if self.zeek_states(from_resp, seg) {
             from_resp = !from_resp;
+        }
+        if ack {
+            self.content_gaps(from_resp, seg.ack);
+        }
+        if seg.len > 0 && !rst {
+            let start = seg.seq.wrapping_add(syn as u32);
+            self.end_mut(from_resp).stream_data(start, start.wrapping_add(seg.len));
         }
 
         // Handshake timing.
@@ -561,6 +562,32 @@ impl Conn {
         }
     }
 
+    /// The content gaps an ACK from `from_resp`'s side reveals in its peer's stream: bytes the
+    /// peer sent that were never seen but are acknowledged (`TCP_Reassembler::AckReceived`,
+    /// `Undelivered`, `Gap`). Zeek counts them in `missed_bytes` and notes `G`/`g` (scaled, as
+    /// for retransmissions) only while both ends are established or closed from there; an ACK
+    /// of at most the first byte of a connection picked up mid-stream is no gap.
+    fn content_gaps(&mut self, from_resp: bool, ack: u32) {
+        let data_resp = !from_resp;
+        let peer = self.end(data_resp);
+        if self.mid_stream() && ack.wrapping_sub(peer.syn_seq) <= 2 {
+            return;
+        }
+        let (n, bytes) = self.end_mut(data_resp).stream_acked(ack);
+        if n == 0 || !(self.orig.clean() && self.resp.clean()) {
+            return;
+        }
+        self.missed = self.missed.saturating_add(u32::try_from(bytes).unwrap_or(u32::MAX));
+        for _ in 0..n {
+            let count = {
+                let e = self.end_mut(data_resp);
+                e.gaps = e.gaps.saturating_add(1);
+                e.gaps as u32
+            };
+            self.log_letter(data_resp, b'G', count);
+        }
+    }
+
     /// Zeek's sequence bookkeeping of the sender (`init_endpoint`, `init_peer`,
     /// `update_last_seq`); returns whether the segment is a retransmission: its payload ends
     /// at or before the highest end seen, so all of it was seen already.
@@ -576,6 +603,7 @@ impl Conn {
                 // Numbered as if the peer's SYN had been seen.
                 peer.syn_seq = seg.ack.wrapping_sub(1);
                 peer.last_seq = seg.ack.wrapping_sub(1);
+                peer.start_stream(seg.ack);
             }
         }
         let e = self.end_mut(from_resp);
@@ -589,6 +617,7 @@ impl Conn {
                     e.syn_seq = seg.seq.wrapping_sub(1);
                     e.last_seq = seg.seq;
                 }
+                e.start_stream(e.syn_seq.wrapping_add(1));
                 false
             }
             ZState::SynSent | ZState::SynAckSent => syn && seg.seq != e.syn_seq,
@@ -599,6 +628,7 @@ impl Conn {
         if rebase {
             e.syn_seq = seg.seq;
             e.last_seq = end;
+            e.start_stream(seg.seq.wrapping_add(1));
         }
         let delta = end.wrapping_sub(e.last_seq) as i32;
         if (syn || rst) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
@@ -1288,7 +1318,80 @@ mod test {
         s.send(false, PA, 10);
         let seg = Seg { flags: A, seq: s.seq[1], ack: s.seq[0], len: 0, window: 0, ip_len: 40, frame_len: 54 };
         s.c.as_mut().unwrap().segment(true, &seg, 10);
-        assert_eq!(s.zeek().1, "ShADGaw");
+        // The ACK's own letters first (`update_history`, `update_window`), then the gap it
+        // reveals in the originator's stream (`AckReceived`, after the state machine).
+        assert_eq!(s.zeek().1, "ShADawG");
+        assert_eq!(s.c.as_ref().unwrap().missed, 50);
+    }
+
+    /// Data that arrives out of order fills its hole before the ACK: no gap (Zeek's
+    /// reassembler delivers the held block when the hole fills).
+    #[test]
+    fn out_of_order_data_is_no_gap() {
+        let mut s = Script::new();
+        s.handshake();
+        let first = s.seq[0];
+        s.seq[0] += 10;
+        s.send(false, PA, 10);
+        s.seq[0] = first;
+        s.send(false, PA, 10);
+        s.seq[0] = first + 20;
+        s.send_ack(true, A, first + 20);
+        let c = s.c.as_ref().unwrap();
+        assert!(!c.history().contains(['G', 'g']), "{}", c.history());
+        assert_eq!(c.missed, 0);
+    }
+
+    /// Two holes, each acknowledged: two gaps, the bytes of both, one letter (scaled: the
+    /// next at the tenth, `ScaledHistoryEntry`).
+    #[test]
+    fn each_acknowledged_hole_is_a_gap() {
+        let mut s = Script::new();
+        s.handshake();
+        s.send(true, PA, 100);
+        s.seq[1] += 30;
+        s.send(true, PA, 100);
+        s.send(false, A, 0);
+        s.seq[1] += 7;
+        s.send(true, PA, 100);
+        s.send(false, A, 0);
+        let c = s.c.as_ref().unwrap();
+        assert_eq!((c.history().as_str(), c.missed, c.resp.gaps), ("ShAdg", 37, 2));
+        for _ in 0..8 {
+            s.seq[1] += 1;
+            let ack = s.seq[1];
+            s.send_ack(false, A, ack);
+        }
+        let c = s.c.as_ref().unwrap();
+        assert_eq!((c.history().as_str(), c.missed, c.resp.gaps), ("ShAdgg", 45, 10));
+    }
+
+    /// A gap an RST acknowledges is no gap in the history: the RST resets its sender first
+    /// (`UpdateStateMachine` before `AckReceived`), and Zeek reports gaps only between clean
+    /// ends (`established_or_cleanly_closing`).
+    #[test]
+    fn a_gap_acknowledged_by_a_rst_is_not_reported() {
+        let mut s = Script::new();
+        s.handshake();
+        s.seq[0] += 40;
+        s.send(false, PA, 10);
+        s.send(true, RA, 0);
+        let c = s.c.as_ref().unwrap();
+        assert_eq!((c.history().as_str(), c.missed), ("ShADr", 0));
+    }
+
+    /// A connection picked up mid-stream has partial ends, never clean: no gaps reported.
+    #[test]
+    fn partial_connections_report_no_gaps() {
+        let mut s = Script::new();
+        s.send(false, PA, 10);
+        s.send(true, PA, 10);
+        s.seq[0] += 100;
+        s.send(false, PA, 10);
+        s.send(true, A, 0);
+        let c = s.c.as_ref().unwrap();
+        assert!(!c.history().contains(['G', 'g']), "{}", c.history());
+        assert_eq!(c.missed, 0);
     }
 
     /// Zeek's `IsReuse`: a SYN on an open connection is a new one unless it carries the
@@ -1317,9 +1420,10 @@ mod test {
     #[test]
     fn tracked_state_is_small() {
         // The per-connection cost the table pays (plus the key, links and a hash slot): Zeek's
-        // state and last sequence number of each end cost 16 bytes over RFC 793's alone, and the
-        // pointer to the reassembled streams (null unless `--reassemble`) 8 more.
-        assert!(std::mem::size_of::<Conn>() <= 184, "Conn is {} bytes", std::mem::size_of::<Conn>());
+        // state and last sequence number of each end cost 16 bytes over RFC 793's alone, its
+        // stream's delivery point and held span (content gaps) 16 more, missed bytes 4 (and 4
+        // of padding), the pointer to the reassembled streams (null unless `--reassemble`) 8.
+        assert!(std::mem::size_of::<Conn>() <= 208, "Conn is {} bytes", std::mem::size_of::<Conn>());
     }
 }
 

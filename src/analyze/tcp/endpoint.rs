@@ -14,6 +14,10 @@ pub(super) const SENT_FIN: u8 = 0x04;
 pub(super) const SENT_RST: u8 = 0x08;
 /// Endpoint flag: its initial sequence number is known (from its SYN, or the peer's ACK of it).
 pub(super) const SYN_KNOWN: u8 = 0x10;
+/// Endpoint flag: its stream's delivery point is set (Zeek's reassembler started).
+pub(super) const REASSEMBLING: u8 = 0x20;
+/// Endpoint flag: payload beyond a hole in its stream is held.
+pub(super) const HOLDING: u8 = 0x40;
 
 /// History mask (Zeek's `HIST_*_PKT`, one set per endpoint): a SYN or SYN-ACK letter recorded.
 pub(super) const H_SYN: u8 = 0x01;
@@ -81,7 +85,14 @@ pub struct Endpoint {
     /// Retransmitted segments: Zeek's, a segment whose payload was already seen.
     pub retrans: u32,
     pub(super) zero_win: u16,
+    /// Content gaps: holes in its stream that the peer acknowledged (Zeek's `gap_cnt`).
     pub(super) gaps: u16,
+    /// Where its stream is delivered in order up to (Zeek's `last_reassem_seq`, absolute).
+    pub(super) reassem: u32,
+    /// Where payload held beyond a hole starts (with [`HOLDING`]); it ends at `next_seq`, the
+    /// highest end seen. Zeek keeps each block; one span is enough to tell a hole from held
+    /// data except where several holes interleave with data before the peer acknowledges them.
+    pub(super) held_from: u32,
 }
 
 impl Endpoint {
@@ -111,6 +122,71 @@ impl Endpoint {
             self.zprev = self.zs;
             self.zs = to;
         }
+    }
+
+    /// Whether Zeek reports content gaps of this endpoint: established, or closed from
+    /// established (`is_clean` in `TCP_Reassembler.cc`).
+    pub(super) fn clean(&self) -> bool {
+        self.zs == ZState::Established || (self.zs == ZState::Closed && self.zprev == ZState::Established)
+    }
+
+    /// Starts its stream at `start` (Zeek's start of sequence space plus one): nothing held.
+    pub(super) fn start_stream(&mut self, start: u32) {
+        self.flags = (self.flags | REASSEMBLING) & !HOLDING;
+        self.reassem = start;
+    }
+
+    /// Takes payload [seq, end) into its stream (Zeek's `DataSent` into the reassembler), after
+    /// `next_seq` took it into account: in order it moves the delivery point on (through what
+    /// was held beyond), beyond a hole it is held.
+    pub(super) fn stream_data(&mut self, seq: u32, end: u32) {
+        if !self.has(REASSEMBLING) || !seq_lt(self.reassem, end) {
+            return;
+        }
+        if seq_ge(self.reassem, seq) {
+            self.reassem = end;
+            if self.has(HOLDING) && seq_ge(self.reassem, self.held_from) {
+                if seq_lt(self.reassem, self.next_seq) {
+                    self.reassem = self.next_seq;
+                }
+                self.flags &= !HOLDING;
+            }
+        } else if !self.has(HOLDING) || seq_lt(seq, self.held_from) {
+            self.held_from = seq;
+            self.flags |= HOLDING;
+        }
+    }
+
+    /// The peer acknowledged its stream up to `ack` (Zeek's `AckReceived`, `TrimToSeq`,
+    /// `Undelivered`): the holes below `ack` that were never seen are content gaps. Returns
+    /// their count and bytes (at most two: below the held span, and between it and `ack`).
+    pub(super) fn stream_acked(&mut self, ack: u32) -> (u32, u64) {
+        if !self.has(REASSEMBLING) {
+            return (0, 0);
+        }
+        // The FIN's own sequence number is no data (`AckReceived`).
+        let ack = if self.has(SENT_FIN) && seq_ge(ack, self.fin_seq) { self.fin_seq } else { ack };
+        // An ACK behind the delivery point, or implausibly far ahead of it (a broken or forged
+        // number, as Zeek doubts a SYN's or RST's beyond `TOO_LARGE_SEQ_DELTA`), shows nothing.
+        let ahead = ack.wrapping_sub(self.reassem) as i32;
+        if ahead <= 0 || ahead > 1 << 30 {
+            return (0, 0);
+        }
+        let (mut n, mut bytes) = (0u32, 0u64);
+        if self.has(HOLDING) && seq_lt(self.held_from, ack) {
+            if seq_lt(self.reassem, self.held_from) {
+                n += 1;
+                bytes += self.held_from.wrapping_sub(self.reassem) as u64;
+            }
+            self.reassem = self.next_seq;
+            self.flags &= !HOLDING;
+        }
+        if seq_lt(self.reassem, ack) {
+            n += 1;
+            bytes += ack.wrapping_sub(self.reassem) as u64;
+            self.reassem = ack;
+        }
+        (n, bytes)
     }
 
     /// Whether Zeek counts this endpoint as closed (`did_close`): it sent a FIN or a RST.

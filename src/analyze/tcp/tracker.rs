@@ -27,10 +27,13 @@ use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
+use crate::decode::encap::TunnelKind;
+use crate::decode::input::Tunnel;
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::filter::ConnNote;
-use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition};
+use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition, TunnelAction, TunnelRecord};
 use crate::report::{Event, Report, Weird};
+use rustc_hash::FxHashMap;
 use crate::source::Ts;
 
 /// Which connections the table shows (totals always count every connection).
@@ -192,15 +195,28 @@ fn secs_ns(s: f64) -> i64 {
 /// A connection id that depends only on the connection (5-tuple and start time), as "C" and
 /// eleven base-62 digits.
 pub fn uid(key: &FlowKey, start_ns: i64) -> String {
-    uid_bytes(key, start_ns).iter().map(|&b| b as char).collect()
+    uid_text(uid_value(key, start_ns))
+}
+
+/// The number a uid spells (see [`uid`]): kept instead of the text where many are held.
+pub fn uid_value(key: &FlowKey, start_ns: i64) -> u64 {
+    // A multiplicative mix so that nearby start times give unrelated ids.
+    let v = key.hash64() ^ (start_ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    v ^ (v >> 31)
+}
+
+/// The uid that `v` spells.
+pub fn uid_text(v: u64) -> String {
+    uid_ascii(v).iter().map(|&b| b as char).collect()
 }
 
 /// [`uid`]'s twelve ASCII characters, without allocating (the display filter's `conn.uid`).
 pub fn uid_bytes(key: &FlowKey, start_ns: i64) -> [u8; 12] {
+    uid_ascii(uid_value(key, start_ns))
+}
+
+fn uid_ascii(mut v: u64) -> [u8; 12] {
     const DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    // A multiplicative mix so that nearby start times give unrelated ids.
-    let mut v = key.hash64() ^ (start_ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    v ^= v >> 31;
     let mut s = [b'C'; 12];
     for d in s.iter_mut().skip(1) {
         *d = DIGITS.get((v % 62) as usize).copied().unwrap_or(b'0');
@@ -411,11 +427,100 @@ pub struct ConnTracker {
     /// The partitions and hashes of the inputs last announced to [`LookAhead::warm`], whose
     /// index entries it asked for: at the next call it asks for their nodes.
     warmed: Vec<(usize, u64)>,
+    /// Every tunnel seen, the same in every shard (each sees every frame), so that a shard
+    /// knows the uid of a tunnel its connection came through whoever owns the tunnel.
+    tunnels: Tunnels,
+    /// The uids (as numbers) of the tunnels each of this shard's tunneled connections came
+    /// through; only connections that came through one have an entry.
+    parents: FxHashMap<FlowKey, Parents>,
     /// Out-of-order bytes this shard's streams may still hold, of its share of the budget.
     stream_budget: usize,
     /// The application transactions of this shard's flows.
     app: AppTracker,
 }
+
+/// Order keys of a frame's events about its tunnel: the outer connection's, then the tunnel's,
+/// then (unordered, `u64::MAX`) the inner connection's, whichever shards own them.
+const KEY_OUTER: u64 = u64::MAX - 2;
+const KEY_TUNNEL: u64 = u64::MAX - 1;
+const KEY_INNER: u64 = u64::MAX;
+
+/// Zeek's `Tunnel::expiration_interval`: an IP tunnel that carried nothing for an hour expires.
+const TUNNEL_EXPIRY_NS: i64 = 3600 * 1_000_000_000;
+
+/// Most tunnel parents kept per connection (Zeek's set is unbounded; a connection that moves
+/// between more tunnels than this keeps its first ones).
+const MAX_PARENTS: usize = 4;
+
+/// A tunneled connection's parents.
+#[derive(Debug, Clone, Copy, Default)]
+struct Parents {
+    uids: [u64; MAX_PARENTS],
+    n: u8,
+}
+
+impl Parents {
+    fn add(&mut self, v: u64) {
+        let n = self.n as usize;
+        if self.uids.get(..n).is_some_and(|u| u.contains(&v)) {
+            return;
+        }
+        if let Some(slot) = self.uids.get_mut(n) {
+            *slot = v;
+            self.n += 1;
+        }
+    }
+
+    /// The uids, in text order (Zeek's set has none; this one is stable).
+    fn texts(&self) -> Vec<String> {
+        let mut t: Vec<String> = self.uids.iter().take(self.n as usize).map(|v| uid_text(*v)).collect();
+        t.sort();
+        t
+    }
+}
+
+/// One tunnel as the tracker keeps it.
+#[derive(Debug, Clone, Copy)]
+struct TunnelEntry {
+    kind: TunnelKind,
+    /// Its first and last frame's times: the uid is the outer flow's with this start.
+    start_ns: i64,
+    last_ns: i64,
+    /// Whether endpoint `a` of the key is the tunnel's originator.
+    orig_is_a: bool,
+    /// Whether it carried a connection yet (Zeek logs a tunnel when it does).
+    discovered: bool,
+}
+
+impl TunnelEntry {
+    fn uid(&self, key: &FlowKey) -> u64 {
+        uid_value(key, self.start_ns)
+    }
+
+    /// Whether it ended before `now`: a UDP tunnel with its outer connection (idle for the UDP
+    /// timeout), an IP tunnel after Zeek's hour.
+    fn over(&self, key: &FlowKey, now: i64, udp_timeout: i64) -> bool {
+        let timeout = if key.proto == IPPROTO_UDP { udp_timeout } else { TUNNEL_EXPIRY_NS };
+        outlived(now, self.last_ns, timeout)
+    }
+
+    fn record(&self, key: &FlowKey, ts_ns: i64, action: TunnelAction) -> TunnelRecord {
+        let ((oh, op), (rh, rp)) = if self.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+        TunnelRecord {
+            ts: ns_ts(ts_ns).as_secs_f64(),
+            uid: uid_text(self.uid(key)),
+            orig_h: oh,
+            orig_p: op,
+            resp_h: rh,
+            resp_p: rp,
+            tunnel_type: self.kind,
+            action,
+        }
+    }
+}
+
+/// The tunnels seen, by outer key.
+type Tunnels = FxHashMap<FlowKey, TunnelEntry>;
 
 impl ConnTracker {
     /// The tracker of shard `shard` of `shards`.
@@ -444,6 +549,8 @@ impl ConnTracker {
             rows: Vec::new(),
             rows_bound: None,
             warmed: Vec::new(),
+            tunnels: Tunnels::default(),
+            parents: FxHashMap::default(),
             stream_budget: cfg_budget,
             app: AppTracker::default(),
         }
@@ -465,6 +572,7 @@ impl ConnTracker {
             }
             all.tally.merge(&other.tally);
             all.app.join(std::mem::take(&mut other.app));
+            all.parents.extend(other.parents.drain());
             all.live += other.live;
             all.rows.append(&mut other.rows);
             if all.rows.len() >= all.cfg.max_rows.saturating_mul(2) {
@@ -541,19 +649,102 @@ impl ConnTracker {
         let mut c = val.into_conn(&flow, self.cfg.timeline);
         let state = closing_state(&mut c, end, last_ns, timeout);
         self.tally.add(flow.proto, state, end);
-        let rec = record(&flow, &c, last_ns, end, c.transitions());
-        if !self.cfg.matches(&rec) {
-            return;
+        let mut rec = record(&flow, &c, last_ns, end, c.transitions());
+        if !self.parents.is_empty() {
+            if let Some(ps) = self.parents.remove(&flow) {
+                rec.tunnel_parents = ps.texts();
+            }
         }
-        self.tally.matched += 1;
+        // A tunnel over UDP closes with its outer connection (Zeek's `finalize_tunnel` hook).
+        let closed = if self.tunnels.is_empty() { None } else { self.close_tunnel(&flow, c.start_ns) };
+        if self.cfg.matches(&rec) {
+            self.tally.matched += 1;
+            self.keep_row(rec.clone());
+            out(key, Event::Conn(Box::new(rec)));
+        }
+        if let Some(t) = closed {
+            out(key, Event::Tunnel(Box::new(t)));
+        }
+    }
+
+    /// Keeps a matched record for the table, if it may make it.
+    fn keep_row(&mut self, rec: ConnRecord) {
         let beyond = self.rows_bound.as_ref().is_some_and(|bound| row_key(self.cfg.sort, &rec) > *bound);
         if self.cfg.max_rows > 0 && !beyond {
-            self.rows.push(rec.clone());
+            self.rows.push(rec);
             if self.rows.len() >= self.cfg.max_rows.saturating_mul(2) {
                 self.trim_rows();
             }
         }
-        out(key, Event::Conn(Box::new(rec)));
+    }
+
+    /// The CLOSE record of the UDP tunnel whose outer connection `flow`, begun at `start_ns`,
+    /// just left, if it carried a connection; the tunnel is forgotten.
+    fn close_tunnel(&mut self, flow: &FlowKey, start_ns: i64) -> Option<TunnelRecord> {
+        let t = self.tunnels.get(flow).filter(|t| t.start_ns == start_ns).copied()?;
+        self.tunnels.remove(flow);
+        t.discovered.then(|| t.record(flow, self.last_ns, TunnelAction::Close))
+    }
+
+    /// The tunnel part of a frame that came through tunnel `t`: its outer UDP flow is tracked
+    /// as a connection (by the shard that owns it), the tunnel is noted or refreshed (by every
+    /// shard alike), and its owner logs it the first time it carries a connection.
+    fn tunnel_frame(&mut self, t: &Tunnel, x: &Input, now: i64, out: &mut Events) {
+        let outer = t.outer_seg(x.len);
+        let p = partition(outer.hash, self.parts.len());
+        let owner = self.owns(p);
+        if t.over_udp() && owner {
+            self.flow_packet(p, &outer, now, None, out, KEY_OUTER);
+        }
+        if self.counts_only() {
+            return;
+        }
+        let udp_timeout = secs_ns(self.cfg.udp_timeout);
+        let key = t.key;
+        let stale = self.tunnels.get(&key).is_some_and(|e| e.over(&key, now, udp_timeout));
+        if stale {
+            if let Some(e) = self.tunnels.remove(&key) {
+                if owner && e.discovered && !t.over_udp() {
+                    out.push_at(KEY_TUNNEL, Event::Tunnel(Box::new(e.record(&key, now, TunnelAction::Expire))));
+                }
+            }
+        }
+        let e = self.tunnels.entry(key).or_insert_with(|| {
+            let (sport, dport) = if t.from_a { (key.a_port, key.b_port) } else { (key.b_port, key.a_port) };
+            let flip = t.over_udp() && zeek::flip_first(IPPROTO_UDP, 0, sport, dport, false);
+            TunnelEntry { kind: t.kind, start_ns: now, last_ns: now, orig_is_a: t.from_a != flip, discovered: false }
+        });
+        e.last_ns = now;
+        if x.flow().is_some() && !e.discovered {
+            e.discovered = true;
+            if owner {
+                let rec = e.record(&key, now, TunnelAction::Discover);
+                out.push_at(KEY_TUNNEL, Event::Tunnel(Box::new(rec)));
+            }
+        }
+    }
+
+    /// Forgets the tunnels that ended by `now` (every shard alike); the owner logs an IP
+    /// tunnel's expiry (a UDP tunnel closed with its outer connection).
+    fn sweep_tunnels(&mut self, now: i64, out: &mut Events) {
+        let udp_timeout = secs_ns(self.cfg.udp_timeout);
+        let n = self.parts.len();
+        let mut expired: Vec<(u64, TunnelRecord)> = Vec::new();
+        let (shard, shards) = (self.shard, self.shards);
+        self.tunnels.retain(|key, e| {
+            if !e.over(key, now, udp_timeout) {
+                return true;
+            }
+            if key.proto != IPPROTO_UDP && e.discovered && partition(key.table_hash(), n) % shards == shard {
+                expired.push((e.uid(key), e.record(key, now, TunnelAction::Expire)));
+            }
+            false
+        });
+        // After the swept connections (classes 0 to 5), by uid: an order that does not depend
+        // on which shard owns which tunnel.
+        for (v, r) in expired {
+            out.push_at((CLASSES as u64) << 60 | (v & ((1 << 60) - 1)), Event::Tunnel(Box::new(r)));
+        }
     }
 
     /// Keeps the first `max_rows` rows in the table's order.
@@ -579,8 +770,9 @@ impl ConnTracker {
     }
 
     /// One TCP segment or UDP datagram of a flow in partition `p`, at `now`, with its captured
-    /// payload when streams are reassembled.
-    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, payload: Option<(&[u8], Origin)>, out: &mut Events) {
+    /// payload when streams are reassembled; `at` orders the events of a frame's flows (a
+    /// tunneled frame has two).
+    fn flow_packet(&mut self, p: usize, x: &FlowSeg, now: i64, payload: Option<(&[u8], Origin)>, out: &mut Events, at: u64) {
         let seq = self.seq;
         let timeline = self.cfg.timeline;
         let Some(table) = self.parts.get_mut(p) else { return };
@@ -611,7 +803,7 @@ impl ConnTracker {
             };
             if let Some((g, end)) = gone {
                 slot = None;
-                self.emit(p, g, end, None, &mut |_, e| out.push(e));
+                self.emit(p, g, end, None, &mut |_, e| out.push_at(at, e));
             }
         }
         let Some(slot) = slot else {
@@ -619,7 +811,7 @@ impl ConnTracker {
                 self.sweep(p, now, false, out);
             }
             if let Some(g) = self.parts.get_mut(p).filter(|t| t.is_full()).and_then(|t| t.evict_oldest()) {
-                self.emit(p, g, End::Evicted, None, &mut |_, e| out.push(e));
+                self.emit(p, g, End::Evicted, None, &mut |_, e| out.push_at(at, e));
             }
             let first = First { seg: x.seg, now, from_a: x.from_a };
             let mut class = first.class(&x.key);
@@ -756,9 +948,38 @@ impl ConnTracker {
     }
 }
 
+impl ConnTracker {
+    /// A frame that came through a tunnel: the tunnel, then the connection inside it, which
+    /// names the tunnel among its parents.
+    #[cold]
+    fn tunneled(&mut self, t: &Tunnel, x: &Input, payload: Option<&[u8]>, now: i64, out: &mut Events) {
+        self.tunnel_frame(t, x, now, out);
+        let Some(f) = x.flow() else { return };
+        let p = partition(f.hash, self.parts.len());
+        if !self.owns(p) {
+            return;
+        }
+        let origin = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+        self.flow_packet(p, f, now, origin, out, KEY_INNER);
+        // The application layer inside a tunnel, as outside it.
+        if let Some(bytes) = payload.filter(|_| app::span(f).is_some()) {
+            self.app_packet(p, x, f, bytes, out);
+        }
+        if self.counts_only() {
+            return;
+        }
+        if let Some(e) = self.tunnels.get(&t.key) {
+            let v = e.uid(&t.key);
+            self.parents.entry(f.key).or_default().add(v);
+        }
+    }
+}
+
 impl Analyzer for ConnTracker {
+    /// An input alone: its payload and a tunnel it came through are not known here (see
+    /// [`ConnTracker::packet_with`]).
     fn packet(&mut self, x: &Input, out: &mut Events) {
-        self.packet_with(x, None, out);
+        self.packet_with(x, None, &[], out);
     }
 
     fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
@@ -787,8 +1008,10 @@ impl Analyzer for ConnTracker {
 }
 
 impl ConnTracker {
-    /// A frame, with its TCP payload (the captured bytes) when streams are reassembled.
-    pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, out: &mut Events) {
+    /// A frame, with its TCP payload (the captured bytes) when streams are reassembled, and
+    /// the tunnel it came through, if any, in `tunnels`, the list kept beside the inputs
+    /// ([`Input::tunnel`]).
+    pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut Events) {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.resyn = false;
@@ -799,14 +1022,21 @@ impl ConnTracker {
                 for p in (self.shard..self.parts.len()).step_by(self.shards) {
                     self.sweep(p, now, true, out);
                 }
+                if !self.tunnels.is_empty() {
+                    self.sweep_tunnels(now, out);
+                }
                 self.next_sweep_ns = Some(now.saturating_add(SWEEP_NS));
             }
+        }
+        if let Some(t) = x.tunnel_in(tunnels) {
+            self.tunneled(t, x, payload, now, out);
+            return;
         }
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if self.owns(p) {
             let origin = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
-            self.flow_packet(p, f, now, origin, out);
+            self.flow_packet(p, f, now, origin, out, KEY_INNER);
             if let Some(bytes) = payload.filter(|_| app::span(f).is_some()) {
                 self.app_packet(p, x, f, bytes, out);
             }
@@ -1017,11 +1247,13 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         orig_bytes: c.orig.bytes,
         resp_bytes: c.resp.bytes,
         conn_state: c.conn_state(),
+        missed_bytes: c.missed as u64,
         history: c.history(),
         orig_pkts: c.orig.pkts as u64,
         orig_ip_bytes: c.orig.ip_bytes,
         resp_pkts: c.resp.pkts as u64,
         resp_ip_bytes: c.resp.ip_bytes,
+        tunnel_parents: Vec::new(),
         orig_state: tcp.then_some(c.orig.state),
         resp_state: tcp.then_some(c.resp.state),
         orig_frame_bytes: c.orig.frame_bytes,
