@@ -7,6 +7,7 @@
 mod support;
 
 mod it {
+    pub mod app;
     pub mod arp;
     pub mod arp_scan;
     pub mod capture;
@@ -31,6 +32,7 @@ mod it {
 fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let modules = vec![
+        ("app", it::app::tests()),
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
         ("capture", it::capture::tests()),

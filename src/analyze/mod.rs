@@ -11,6 +11,7 @@
 //! - keyed by flow, one instance per shard: [`tcp::ConnTracker`], which owns the flows of its
 //!   partitions of the flow table alone ([`flow`]) and sees the time of every other frame.
 
+pub mod app;
 pub mod arp;
 pub mod flood;
 pub mod flow;

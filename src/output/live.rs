@@ -161,6 +161,7 @@ mod test {
             resp_h: "10.0.0.2".parse().unwrap(),
             resp_p: 80,
             proto,
+            service: None,
             duration: 0.5,
             orig_bytes: 10,
             resp_bytes: 20,

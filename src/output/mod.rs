@@ -4,6 +4,8 @@
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
 pub mod alert;
+pub mod app;
+pub mod app_tables;
 pub mod arp;
 pub mod conns;
 pub mod fields;
@@ -137,6 +139,8 @@ pub struct Printer<W: Write> {
     opts: ViewOptions,
     line: line::LineFormatter,
     buf: String,
+    /// Echo requests waiting for replies (`icmp.resptime`, the tree's round trip).
+    echo: app::EchoPairs,
     /// Packets the display filter let through.
     shown: u64,
     /// Whether the `-T fields -E header=y` line is still to come.
@@ -173,6 +177,7 @@ impl<W: Write> Printer<W> {
             conns_shown: 0,
             conns_seen: 0,
             conn_kept: Vec::new(),
+            echo: app::EchoPairs::default(),
             defrag,
         }
     }
@@ -220,8 +225,15 @@ impl<W: Write> Printer<W> {
             None
         };
         match self.opts.format {
-            Format::Json => json::packet_whole(&mut self.buf, p, whole.as_ref()),
-            _ if self.opts.verbose => layers::packet_whole(&mut self.buf, p, whole.as_ref()),
+            // The application layer of the whole datagram when this fragment completed one.
+            Format::Json => {
+                json::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::json_tail(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
+            }
+            _ if self.opts.verbose => {
+                layers::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::tree(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
+            }
             _ => self.line.format(&mut self.buf, p),
         }
         if !self.buf.ends_with('\n') {
@@ -357,9 +369,12 @@ impl<W: Write> Printer<W> {
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;
                 self.display_filter_line(r)?;
-                match &r.conns {
+                if let Some(c) = &r.conns {
                     // The rows only when the tables are shown, or when a filter asked for them.
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables),
+                    conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables)?;
+                }
+                match &r.app {
+                    Some(a) => app_tables::text(&mut self.w, a, tables),
                     None => Ok(()),
                 }
             }

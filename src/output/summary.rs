@@ -19,6 +19,8 @@ pub fn event_text(e: &Event) -> Option<String> {
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
         Event::Conn(_) | Event::Tunnel(_) => None,
+        // Transactions are shown in the report's tables.
+        Event::Dns(_) | Event::Dhcp(_) | Event::IcmpEcho(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
         Event::Weird(w) => Some(format!(
             "weird: {} {} {} -> {}: {}",
@@ -41,6 +43,9 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Conn(c) => ("conn", json::event("conn", c)),
         Event::Tunnel(t) => ("tunnel", json::event("tunnel", t)),
         Event::Weird(w) => ("weird", json::event("weird", w)),
+        Event::Dns(d) => ("dns", json::event("dns", d)),
+        Event::Dhcp(d) => ("dhcp", json::event("dhcp", d)),
+        Event::IcmpEcho(d) => ("icmp_echo", json::event("icmp_echo", d)),
     }
 }
 
@@ -183,6 +188,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report, shown: Option<(&str, u64)>) ->
         writeln!(w, "{}", json::event("stream_summary", t))?;
     }
     alert::summary_json(w, r.flood.as_ref())?;
+    if let Some(a) = r.app.as_ref().filter(|a| !a.is_empty()) {
+        writeln!(w, "{}", json::event("app_summary", a))?;
+    }
     if let Some(a) = &r.arp {
         crate::output::arp::report_json(w, a)?;
     }

@@ -118,13 +118,13 @@ impl<W: Write> Session<W> {
     }
 
     fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
-        let payload = match x.flow() {
-            Some(f) if f.tcp && self.stages.wants_payloads() => {
-                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
-                Some(frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]))
-            }
-            _ => None,
+        // TCP payloads for the streams, and the bytes the application layer reads.
+        let span = match x.flow() {
+            Some(f) if f.tcp && self.stages.wants_payloads() => Some((f.payload.0 as usize, f.payload.1 as usize)),
+            Some(f) => crate::analyze::app::span(f),
+            None => None,
         };
+        let payload = span.map(|(at, n)| frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[]));
         self.stages.packet(x, payload, &self.tunnels, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }

@@ -311,6 +311,9 @@ pub struct ConnRecord {
     pub resp_p: u16,
     /// `tcp`, `udp` or `icmp` (ICMPv6 too, as Zeek logs it).
     pub proto: &'static str,
+    /// What the connection carries, found from its content (Zeek's `service`: `dns`, `dhcp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<&'static str>,
     /// Seconds from the first to the last packet.
     pub duration: f64,
     /// Payload bytes the originator sent (retransmitted segments not counted again).

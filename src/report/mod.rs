@@ -4,6 +4,7 @@
 //! output format is a new reader of these structs and nothing else.
 
 pub mod alert;
+pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
@@ -29,6 +30,12 @@ pub enum Event {
     Tunnel(Box<conn::TunnelRecord>),
     /// A protocol did what it should not (Zeek weird.log record).
     Weird(Box<Weird>),
+    /// A DNS query and its answer, or a query never answered (Zeek dns.log record).
+    Dns(Box<app::DnsRecord>),
+    /// A DHCP exchange (Zeek dhcp.log record).
+    Dhcp(Box<app::DhcpRecord>),
+    /// An ICMP echo request and its reply, or a request never answered.
+    IcmpEcho(Box<app::EchoRecord>),
 }
 
 /// Something a connection did that its protocol does not allow, or that is a sign of evasion,
@@ -88,4 +95,7 @@ pub struct Report {
     pub conns: Option<conn::ConnSummary>,
     /// What reassembling the TCP streams counted (when asked for).
     pub streams: Option<crate::analyze::stream::StreamTally>,
+    /// The application tables (DNS, DHCP, ping), when the capture had any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<app::AppReport>,
 }

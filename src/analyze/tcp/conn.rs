@@ -51,6 +51,21 @@ pub enum Kind {
 /// A sequence-space jump Zeek does not believe of a SYN or RST (`TOO_LARGE_SEQ_DELTA`).
 const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 
+/// Service bit: DNS messages were seen on it.
+pub const SERVICE_DNS: u8 = 1;
+/// Service bit: DHCP messages were seen on it.
+pub const SERVICE_DHCP: u8 = 2;
+
+/// Zeek's `service` of a connection's service bits: `dns`, `dhcp`, or None.
+pub fn service_name(bits: u8) -> Option<&'static str> {
+    match bits {
+        0 => None,
+        SERVICE_DNS => Some("dns"),
+        SERVICE_DHCP => Some("dhcp"),
+        _ => Some("dhcp,dns"),
+    }
+}
+
 /// One tracked connection (TCP) or flow (UDP, ICMP): both endpoints and the connection's history.
 #[derive(Debug, Clone, Default)]
 pub struct Conn {
@@ -69,6 +84,9 @@ pub struct Conn {
     hist: [u8; HISTORY_MAX],
     hist_len: u8,
     cflags: u8,
+    /// What the application layer found it carries (Zeek's `service`): [`SERVICE_DNS`],
+    /// [`SERVICE_DHCP`].
+    pub service: u8,
     /// Whether endpoint `a` of the flow key is the originator.
     pub orig_is_a: bool,
     /// What the flow carries.

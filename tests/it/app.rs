@@ -1,0 +1,440 @@
+//! The application layer against real tools: `dns.*`, `dhcp.*`, `dhcpv6.*` and `icmp.*` fields
+//! equal tshark's, and DNS and DHCP lines equal `tcpdump -n`'s, on the captures recorded for
+//! this project (dig against dnsmasq over UDP and TCP, dhclient against dnsmasq, ping) and the
+//! DNS and DHCP files of the corpus; golden files written by `scripts/golden_app.sh`. Then the
+//! transactions (dns, dhcp, icmp_echo records and their tables) on the recorded captures, and
+//! hostile messages built here.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::support::frames::udp;
+use crate::support::pcap::Pcap;
+use crate::support::{inspect, inspect_ok, json_lines, n, of_type, root, s, Need, Test, TempDir, CORPUS};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        trial!(fields_match_tshark_on_captures),
+        trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
+        trial!(lines_match_tcpdump_on_captures),
+        trial!(lines_match_tcpdump_on_the_corpus, Need::Corpus),
+        trial!(dns_queries_pair_with_their_answers),
+        trial!(dhcp_exchange_gives_the_lease),
+        trial!(pings_pair_with_replies),
+        trial!(conn_service_comes_from_content),
+        trial!(report_tables_show_only_what_the_capture_has),
+        trial!(decode_as_names_another_port),
+        trial!(hostile_dns_messages_are_errors_not_panics),
+        trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
+    ]
+}
+
+/// Fields whose tshark value lists every occurrence, compared whole as arrays.
+const LISTS: [&str; 14] = [
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.a",
+    "dns.aaaa",
+    "dns.cname",
+    "dns.ns",
+    "dns.ptr.domain_name",
+    "dns.mx.mail_exchange",
+    "dns.srv.target",
+    "dns.txt",
+    "dns.resp.ttl",
+    "dhcp.option.router",
+    "dhcp.option.domain_name_server",
+    "dhcp.option.hostname",
+];
+
+/// Fields that are booleans in Wireshark.
+const BOOLEAN: [&str; 2] = ["dns.flags.response", "dhcp.flags.bc"];
+
+fn scalar(field: &str, v: &str) -> Value {
+    if BOOLEAN.contains(&field) {
+        return Value::Bool(v == "1" || v.eq_ignore_ascii_case("true"));
+    }
+    if let Some(hex) = v.strip_prefix("0x") {
+        if let Ok(n) = u64::from_str_radix(hex, 16) {
+            return Value::from(n);
+        }
+    }
+    if let Ok(n) = v.parse::<u64>() {
+        return Value::from(n);
+    }
+    Value::String(v.to_string())
+}
+
+fn normalize(field: &str, raw: &str) -> Value {
+    if field == "dhcp.option.hostname" {
+        return scalar(field, raw);
+    }
+    if LISTS.contains(&field) {
+        // tshark joins occurrences with commas (and a TXT string may hold one: not in these files).
+        return Value::Array(raw.split(',').map(|v| scalar(field, v)).collect());
+    }
+    scalar(field, raw.split(',').next().unwrap_or(""))
+}
+
+/// The golden list: each capture with the `--decode-as` value it needs.
+fn golden_files() -> Vec<(String, Option<String>)> {
+    let list = std::fs::read_to_string(root().join("tests/golden/app/FILES")).expect("read tests/golden/app/FILES");
+    list.lines()
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            (it.next().unwrap_or("").to_string(), it.next().map(str::to_string))
+        })
+        .collect()
+}
+
+fn golden(file: &str, ext: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let path = root().join("tests/golden/app").join(format!("{name}.{ext}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn read_args<'a>(file: &'a str, decode_as: &'a Option<String>, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["read"];
+    args.extend_from_slice(extra);
+    if let Some(d) = decode_as {
+        args.push("--decode-as");
+        args.push(d);
+    }
+    args.push(file);
+    args
+}
+
+/// Compares our JSON packet fields with tshark's on `files`; the values compared.
+fn fields_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in files {
+        let text = golden(file, "tsv");
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).filter(|r: &Vec<&str>| r.get(1).is_some_and(|v| !v.is_empty())).collect();
+        let out = inspect_ok(read_args(file, decode_as, &["--format", "json"]));
+        let ours: Vec<serde_json::Map<String, Value>> = json_lines(&out)
+            .into_iter()
+            .filter(|v| v["event_type"] == "packet")
+            .map(|v| match v {
+                Value::Object(m) => m,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(ours.len(), rows.len(), "{file}: packets");
+        for (obj, row) in ours.iter().zip(rows) {
+            let t: BTreeMap<&str, &str> = header.iter().copied().zip(row.iter().copied()).filter(|(_, v)| !v.is_empty()).collect();
+            let frame = obj.get("frame.number").cloned().unwrap_or(Value::Null);
+            for field in header.iter().filter(|h| !h.starts_with("frame.")) {
+                // tshark's pairing field for ICMP is checked on its own below.
+                if *field == "icmp.resptime" || *field == "icmp.resp_to" {
+                    continue;
+                }
+                let mine = obj.get(*field);
+                match (mine, t.get(field)) {
+                    (Some(m), Some(v)) => {
+                        compared += 1;
+                        let want = normalize(field, v);
+                        if *m != want {
+                            problems.push(format!("{file} #{frame} {field}: ours {m}, tshark {want}"));
+                        }
+                    }
+                    (Some(m), None) => problems.push(format!("{file} #{frame} {field}: ours {m}, tshark has none")),
+                    // tshark reads fields of the packet an ICMP error quotes too; inspect names
+                    // the quoted packet only on the line.
+                    (None, Some(_)) if obj.contains_key("icmp.type") && obj.get("icmp.type") != Some(&Value::from(0)) && obj.get("icmp.type") != Some(&Value::from(8)) => {}
+                    (None, Some(v)) => problems.push(format!("{file} #{frame} {field}: missing, tshark {v}")),
+                    (None, None) => {}
+                }
+            }
+            if let Some(rt) = t.get("icmp.resptime") {
+                compared += 1;
+                let want: f64 = rt.parse().unwrap_or(-1.0);
+                let got = obj.get("icmp.resptime").and_then(Value::as_f64).unwrap_or(-2.0);
+                // tshark rounds to the microsecond, as the pcap's times are.
+                if (want - got).abs() > 0.0015 {
+                    problems.push(format!("{file} #{frame} icmp.resptime: ours {got}, tshark {want}"));
+                }
+                let to = t.get("icmp.resp_to").and_then(|v| v.parse::<u64>().ok());
+                if obj.get("icmp.resp_to").and_then(Value::as_u64) != to {
+                    problems.push(format!("{file} #{frame} icmp.resp_to: ours {:?}, tshark {to:?}", obj.get("icmp.resp_to")));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} differences from tshark:\n{}", problems.len(), problems.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+    compared
+}
+
+fn recorded() -> Vec<(String, Option<String>)> {
+    golden_files().into_iter().filter(|(f, _)| f.starts_with("captures/")).collect()
+}
+
+fn corpus() -> Vec<(String, Option<String>)> {
+    golden_files().into_iter().filter(|(f, _)| f.starts_with(CORPUS)).collect()
+}
+
+fn fields_match_tshark_on_captures() {
+    let files = recorded();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let n = fields_match(&files);
+    note!("compared {n} application field values with tshark's");
+    assert!(n > 300, "only {n} values compared");
+}
+
+fn fields_match_tshark_on_the_corpus() {
+    let files = corpus();
+    assert!(files.len() >= 16, "{files:?}");
+    let n = fields_match(&files);
+    note!("compared {n} application field values with tshark's");
+    assert!(n > 200, "only {n} values compared");
+}
+
+/// Our lines for the packets of `files` equal tcpdump's, for every frame that carries DNS or
+/// DHCP (`lines_match_tcpdump_on_captures` in the decode tests holds the others).
+fn lines_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in files {
+        if decode_as.is_some() {
+            // tcpdump has no Decode As.
+            continue;
+        }
+        let want = golden(file, "txt");
+        let out = inspect_ok(read_args(file, decode_as, &[]));
+        let event = |l: &&str| l.get(15..21) == Some(" arp: ") || l.starts_with("ALERT ");
+        let got: Vec<&str> = out.lines().filter(|l| !event(l)).take(want.lines().count()).collect();
+        for (i, (g, w)) in got.iter().zip(want.lines()).enumerate() {
+            let app = [".53:", ".53 ", ".5353:", ".67:", ".68:", ".546:", ".547:"].iter().any(|p| w.contains(p));
+            if !app {
+                continue;
+            }
+            compared += 1;
+            if g != &w {
+                problems.push(format!("{file} line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compared
+}
+
+fn lines_match_tcpdump_on_captures() {
+    let n = lines_match(&recorded());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+fn lines_match_tcpdump_on_the_corpus() {
+    let n = lines_match(&corpus());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+/// The conn records of a run, by uid.
+fn conns(objs: &[Value]) -> BTreeMap<String, Value> {
+    of_type(objs, "conn").into_iter().map(|c| (s(&c["uid"]).to_string(), c.clone())).collect()
+}
+
+fn dns_queries_pair_with_their_answers() {
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", "captures/dns.pcap"]));
+    let dns = of_type(&objs, "dns");
+    // Ten queries, each answered: eight over UDP, two over TCP (captures/README.md).
+    assert_eq!(dns.len(), 10, "{dns:?}");
+    assert!(dns.iter().all(|d| d["answered"] == true), "{dns:?}");
+    assert_eq!(dns.iter().filter(|d| d["proto"] == "tcp").count(), 2);
+    let conns = conns(&objs);
+    // Every record's uid is its connection's, and the query's client is the originator.
+    for d in &dns {
+        let c = conns.get(s(&d["uid"])).unwrap_or_else(|| panic!("no conn for {d}"));
+        assert_eq!(c["id.orig_h"], d["id.orig_h"]);
+        assert_eq!(c["id.resp_p"], d["id.resp_p"]);
+        assert!(d["rtt"].as_f64().is_some_and(|r| r > 0.0 && r < 1.0), "{d}");
+    }
+    // What tshark pairs, by id: the query names, types and answers.
+    let tsv = golden("captures/dns.pcap", "tsv");
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut answers: BTreeMap<u64, (String, u64, Vec<String>, u64)> = BTreeMap::new();
+    for l in lines {
+        let r: Vec<&str> = l.split('\t').collect();
+        if r.get(col("dns.flags.response")) != Some(&"1") {
+            continue;
+        }
+        let id = u64::from_str_radix(r[col("dns.id")].trim_start_matches("0x"), 16).unwrap();
+        let mut data: Vec<String> = Vec::new();
+        for f in ["dns.cname", "dns.a", "dns.aaaa", "dns.mx.mail_exchange", "dns.ptr.domain_name", "dns.srv.target"] {
+            data.extend(r[col(f)].split(',').filter(|v| !v.is_empty()).map(str::to_string));
+        }
+        let count = r[col("dns.count.answers")].parse().unwrap();
+        answers.insert(id, (r[col("dns.qry.name")].to_string(), r[col("dns.flags.rcode")].parse().unwrap(), data, count));
+    }
+    for d in &dns {
+        let (name, rcode, data, count) = answers.get(&n(&d["trans_id"])).unwrap_or_else(|| panic!("tshark has no answer for {d}"));
+        assert_eq!(s(&d["query"]), name);
+        assert_eq!(n(&d["rcode"]), *rcode);
+        // Zeek logs the answer section; tshark's fields hold every section's records.
+        let ours: Vec<String> = d["answers"].as_array().map(|a| a.iter().map(|v| s(v).to_string()).collect()).unwrap_or_default();
+        assert_eq!(ours.len() as u64, *count, "{d}");
+        for a in ours.iter().filter(|v| !v.starts_with("TXT ")) {
+            assert!(data.contains(a), "{a} not among tshark's {data:?}: {d}");
+        }
+    }
+    assert_eq!(dns.iter().filter(|d| d["rcode_name"] == "NXDOMAIN").count(), 2);
+}
+
+fn dhcp_exchange_gives_the_lease() {
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", "captures/dhcp.pcap"]));
+    let dhcp = of_type(&objs, "dhcp");
+    // The lease (DISCOVER OFFER REQUEST ACK under one id) and the release under another.
+    assert_eq!(dhcp.len(), 2, "{dhcp:?}");
+    let lease = dhcp[0];
+    let types: Vec<&str> = lease["msg_types"].as_array().unwrap().iter().map(s).collect();
+    assert_eq!(types, ["DISCOVER", "OFFER", "REQUEST", "ACK"]);
+    assert_eq!(s(&lease["mac"]), "02:00:00:00:00:01");
+    assert_eq!(s(&lease["host_name"]), "insp-client");
+    assert_eq!(lease["lease_time"].as_f64(), Some(3600.0));
+    // The address is the one tshark reads in the ACK's yiaddr.
+    let tsv = golden("captures/dhcp.pcap", "tsv");
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let (t, y) = (header.iter().position(|h| *h == "dhcp.option.dhcp").unwrap(), header.iter().position(|h| *h == "dhcp.ip.your").unwrap());
+    let ack = tsv.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).find(|r| r[t] == "5").expect("an ACK");
+    assert_eq!(s(&lease["assigned_addr"]), ack[y]);
+    let release: Vec<&str> = dhcp[1]["msg_types"].as_array().unwrap().iter().map(s).collect();
+    assert_eq!(release, ["RELEASE"]);
+    let text = inspect_ok(["read", "captures/dhcp.pcap"]);
+    assert!(text.contains("DHCP: 2 exchanges, 1 leased") && text.contains(ack[y]) && text.contains("insp-client"), "{text}");
+}
+
+fn pings_pair_with_replies() {
+    let objs = json_lines(&inspect_ok(["read", "--format", "json", "captures/ping.pcap"]));
+    let echo = of_type(&objs, "icmp_echo");
+    // Six requests (3 + 2 + 1), each answered, with the RTT tshark computes.
+    assert_eq!(echo.len(), 6, "{echo:?}");
+    let packets = of_type(&objs, "packet");
+    for e in &echo {
+        assert_eq!(e["answered"], true);
+        let reply = packets.iter().find(|p| p["frame.number"] == e["reply_frame"]).unwrap();
+        let ms = reply["icmp.resptime"].as_f64().unwrap();
+        assert!((e["rtt"].as_f64().unwrap() * 1e3 - ms).abs() < 1e-6, "{e} {reply}");
+    }
+    let text = inspect_ok(["read", "captures/ping.pcap"]);
+    assert!(text.contains("Ping round trips:") && text.contains("10.0.0.2"), "{text}");
+}
+
+fn conn_service_comes_from_content() {
+    for (file, service, count) in [("captures/dns.pcap", "dns", 10), ("captures/dhcp.pcap", "dhcp", 2)] {
+        let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", file]));
+        let with: Vec<&Value> = of_type(&objs, "conn").into_iter().filter(|c| c["service"] == service).collect();
+        assert_eq!(with.len(), count, "{file}: {with:?}");
+    }
+    // A datagram to port 53 that is not DNS gives no service.
+    let dir = TempDir::new("app-service");
+    let mut p = Pcap::micro();
+    p.add(0, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 53, b"not a DNS message"));
+    let f = p.write(&dir, "junk.pcap");
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", f.to_str().unwrap()]));
+    assert!(of_type(&objs, "conn").iter().all(|c| c.get("service").is_none()), "{objs:?}");
+}
+
+fn report_tables_show_only_what_the_capture_has() {
+    let quiet = inspect_ok(["read", "-q", "captures/dns.pcap"]);
+    assert!(quiet.contains("DNS: 10 queries, 0 unanswered") && !quiet.contains("NXDOMAIN"), "{quiet}");
+    let text = inspect_ok(["read", "captures/dns.pcap"]);
+    assert!(text.contains("DNS: 10 queries, 0 unanswered"), "{text}");
+    assert!(text.contains("NXDOMAIN") && text.contains("Slowest DNS answers:"), "{text}");
+    assert!(!text.contains("DHCP:") && !text.contains("Ping"), "{text}");
+    let web = inspect_ok(["read", "captures/web.pcap"]);
+    assert!(!web.contains("DNS:") && !web.contains("DHCP:") && !web.contains("Ping"), "{web}");
+}
+
+fn decode_as_names_another_port() {
+    let dir = TempDir::new("app-decode-as");
+    // A query to port 5300, taken from the recorded capture's first query.
+    let dns = std::fs::read(root().join("captures/dns.pcap")).unwrap();
+    let _ = dns;
+    let q: &[u8] = &[0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 4, b't', b'e', b's', b't', 0, 0, 1, 0, 1];
+    let mut p = Pcap::micro();
+    p.add(0, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 5300, q));
+    let f = p.write(&dir, "q.pcap");
+    let f = f.to_str().unwrap();
+    let plain = inspect_ok(["read", f]);
+    assert!(plain.contains("UDP, length 26"), "{plain}");
+    let named = inspect_ok(["read", "--decode-as", "udp.port==5300,dns", f]);
+    assert!(named.contains(": 4660+ A? www.test. (26)"), "{named}");
+    let bad = inspect(["read", "--decode-as", "tcp.port=5,dns", f]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.lines().next().is_some_and(|l| l.contains("--decode-as") && l.contains("tcp.port=5,dns")), "{}", bad.stderr);
+}
+
+fn hostile_dns_messages_are_errors_not_panics() {
+    let dir = TempDir::new("app-hostile");
+    let head = |an: u16| -> Vec<u8> {
+        let mut h = vec![0xab, 0xcd, 0x81, 0x80, 0, 1];
+        h.extend_from_slice(&an.to_be_bytes());
+        h.extend_from_slice(&[0, 0, 0, 0]);
+        h
+    };
+    let mut msgs: Vec<Vec<u8>> = Vec::new();
+    // A name that points at itself, and two names that point at each other.
+    let mut m = head(0);
+    m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+    msgs.push(m);
+    let mut m = head(1);
+    m.extend_from_slice(&[1, b'a', 0xc0, 20, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]);
+    msgs.push(m);
+    // A header claiming 65,535 answers in a few bytes, and an answer whose length runs past the end.
+    let mut m = head(65535);
+    m.extend_from_slice(&[1, b'a', 0, 0, 1, 0, 1]);
+    msgs.push(m);
+    let mut m = head(1);
+    m.extend_from_slice(&[1, b'a', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 1, 2]);
+    msgs.push(m);
+    // A long chain of pointers, each to the one before.
+    let mut m = head(0);
+    m.extend_from_slice(&[1, b'a', 0]);
+    for i in 0..200u16 {
+        let at = 12 + if i == 0 { 0 } else { 3 + (i - 1) * 2 };
+        m.extend_from_slice(&[0xc0 | (at >> 8) as u8, at as u8]);
+    }
+    m.extend_from_slice(&[0, 1, 0, 1]);
+    msgs.push(m);
+    let mut p = Pcap::micro();
+    for (i, m) in msgs.iter().enumerate() {
+        p.add(i as u64 * 1000, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 53, m));
+        p.add(i as u64 * 1000 + 1, &udp([10, 0, 0, 2], 53, [10, 0, 0, 1], 4000, m));
+    }
+    let f = p.write(&dir, "hostile.pcap");
+    let f = f.to_str().unwrap();
+    for args in [vec!["read", f], vec!["read", "-V", f], vec!["read", "--format", "json", f], vec!["read", "-q", f]] {
+        let start = std::time::Instant::now();
+        let run = inspect(args.clone());
+        assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
+        assert!(start.elapsed().as_secs() < 10, "{args:?} took {:?}", start.elapsed());
+    }
+    let out = inspect_ok(["read", f]);
+    assert!(out.lines().filter(|l| l.contains("[|domain]")).count() >= 8, "{out}");
+    let json = json_lines(&inspect_ok(["read", "--format", "json", f]));
+    assert!(of_type(&json, "packet").iter().filter(|p| p.get("dns.malformed").is_some()).count() >= 8);
+}
+
+/// `-Y` with the application fields picks the packets tshark's filter picks (counted in the
+/// golden fields: rows with the value).
+fn display_filters_take_the_dns_dhcp_and_echo_fields() {
+    let count = |file: &str, field: &str, want: &dyn Fn(&str) -> bool| -> usize {
+        let tsv = golden(file, "tsv");
+        let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+        let i = header.iter().position(|h| *h == field).unwrap();
+        tsv.lines().skip(1).filter(|l| l.split('\t').nth(i).is_some_and(|v| !v.is_empty() && want(v))).count()
+    };
+    let shown = |file: &str, filter: &str| inspect_ok(["read", "-Y", filter, file]).lines().filter(|l| l.get(15..19) == Some(" IP ")).count();
+    let f = "captures/dns.pcap";
+    assert_eq!(shown(f, "dns.flags.rcode == 3"), count(f, "dns.flags.rcode", &|v| v == "3"));
+    assert_eq!(shown(f, "dns.flags.response == 0"), count(f, "dns.flags.response", &|v| v == "0" || v == "False"));
+    assert_eq!(shown(f, "dns"), count(f, "dns.id", &|_| true));
+    let f = "captures/dhcp.pcap";
+    assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
+    let f = "captures/ping.pcap";
+    assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
+}
