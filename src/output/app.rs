@@ -17,6 +17,7 @@ use crate::decode::app::dhcp::{self, Dhcp};
 use crate::decode::app::dns::{self, Header};
 use crate::decode::app::{self as appdec, App, AppProto};
 use crate::decode::Packet;
+use crate::output::json::{boolean, key, num};
 use crate::output::line::push_mac;
 use crate::source::Ts;
 
@@ -392,22 +393,6 @@ pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_le
 }
 
 // ---------------------------------------------------------------- JSON (Wireshark names)
-
-fn key(out: &mut String, k: &str) {
-    out.push_str(",\"");
-    out.push_str(k);
-    out.push_str("\":");
-}
-
-fn num(out: &mut String, k: &str, v: impl std::fmt::Display) {
-    key(out, k);
-    let _ = write!(out, "{v}");
-}
-
-fn boolean(out: &mut String, k: &str, v: bool) {
-    key(out, k);
-    out.push_str(if v { "true" } else { "false" });
-}
 
 fn string(out: &mut String, k: &str, v: &str) {
     key(out, k);
