@@ -1,51 +1,51 @@
 #!/usr/bin/env bash
-# Writes the application-layer golden files that `cargo test` compares against, from tshark:
-#   tests/golden/app/NAME.tsv    every frame tshark gives an HTTP message or a TLS hello, with
-#                                the HTTP and TLS fields inspect's JSON carries on that frame
-#   tests/golden/app/NAME.pairs  each HTTP response's frame, the frame of the request it
-#                                answers (http.request_in), its code, and the request's URI
-#   tests/golden/app/NAME.tls    each ServerHello's frame, chosen version, ALPN and cipher name
-# tshark reassembles out-of-order segments (tcp.reassemble_out_of_order:TRUE), as inspect does.
-# Needs tshark (Debian package). Run from anywhere: scripts/golden_app.sh
+# Writes the application-layer golden files that `cargo test` compares against, from real tools:
+#   tests/golden/app/NAME.tsv  tshark's dns.*, dhcp.*, dhcpv6.* and icmp.* fields, frame by frame
+#   tests/golden/app/NAME.txt  tcpdump -n's line for every frame (TZ=UTC, so times compare)
+#   tests/golden/app/FILES     the captures, one a line, with the --decode-as value a file needs
+# Needs tshark and tcpdump (Debian packages). Run from anywhere: scripts/golden_app.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tshark >/dev/null || { echo "golden_app.sh: tshark is not installed (apt-get install tshark)" >&2; exit 1; }
+command -v tcpdump >/dev/null || { echo "golden_app.sh: tcpdump is not installed (apt-get install tcpdump)" >&2; exit 1; }
 
-FIELDS=(frame.number http.request.method http.request.uri http.request.version http.host http.user_agent
-  http.response.code http.response.phrase http.content_type http.content_length
-  tls.handshake.type tls.handshake.extensions_server_name tls.handshake.extensions_alpn_str)
-FILTER='http.request || http.response || tls.handshake.type == 1 || tls.handshake.type == 2'
-CORPUS=../shared/corpus
-FILES=(captures/app.pcap captures/streams.pcap captures/web.pcap captures/web.pcapng captures/handshake-nano.pcap
-  captures/synflood.pcap captures/reuse.pcap)
-for f in $CORPUS/tcpdump/ipv4_tcp_http_xml.pcap; do
-  [ -f "$f" ] && FILES+=("$f")
-done
+FIELDS=(frame.number frame.encap_type
+  dns.id dns.flags.response dns.flags.opcode dns.flags.rcode dns.count.queries dns.count.answers
+  dns.count.auth_rr dns.count.add_rr dns.qry.name dns.qry.type dns.a dns.aaaa dns.cname dns.ns
+  dns.ptr.domain_name dns.mx.mail_exchange dns.srv.target dns.txt dns.resp.ttl dns.rr.udp_payload_size
+  dhcp.type dhcp.hw.type dhcp.id dhcp.secs dhcp.flags.bc dhcp.ip.client dhcp.ip.your dhcp.ip.server
+  dhcp.ip.relay dhcp.hw.mac_addr dhcp.option.dhcp dhcp.option.subnet_mask
+  dhcp.option.requested_ip_address dhcp.option.dhcp_server_id dhcp.option.ip_address_lease_time
+  dhcp.option.router dhcp.option.domain_name_server dhcp.option.hostname dhcp.option.domain_name
+  dhcpv6.msgtype dhcpv6.xid
+  icmp.ident icmp.seq icmp.resp_to icmp.resptime)
+
+CORPUS=../shared/corpus/tcpdump
+# FILE [DECODE-AS]: the captures recorded for this project, then the corpus's DNS and DHCP files.
+FILES=("captures/dns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap"
+  "$CORPUS/dns_udp.pcap" "$CORPUS/dns-uri.pcap" "$CORPUS/dns-zlip-1.pcap" "$CORPUS/dns-zlip-2.pcap"
+  "$CORPUS/dns_udp_8053.pcap udp.port==8053,dns"
+  "$CORPUS/dhcp-rfc4388.pcap" "$CORPUS/dhcp-rfc5859.pcap" "$CORPUS/dhcp-option-108.pcapng"
+  "$CORPUS/dhcpv6-domain-list.pcap" "$CORPUS/dhcpv6-ia-na.pcap" "$CORPUS/dhcpv6-ia-ta.pcap"
+  "$CORPUS/dhcpv6-mud.pcap" "$CORPUS/dhcpv6-ntp-server.pcap" "$CORPUS/dhcpv6-rfc6355-duid-uuid.pcap"
+  "$CORPUS/dhcpv6-rfc8415-duid-type2.pcap" "$CORPUS/dhcpv6-vendor-specific-information.pcap")
 
 args=()
 for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
 mkdir -p tests/golden/app
-rm -f tests/golden/app/*.tsv tests/golden/app/*.pairs tests/golden/app/*.tls
-TMPF=$(mktemp)
+rm -f tests/golden/app/*.tsv tests/golden/app/*.txt
 list=tests/golden/app/FILES
 : > "$list"
-for f in "${FILES[@]}"; do
+for entry in "${FILES[@]}"; do
+  read -r f as <<< "$entry"
   [ -f "$f" ] || { echo "golden_app.sh: missing $f" >&2; exit 1; }
-  name=$(echo "${f#../shared/corpus/}" | tr '/' '_')
-  echo "$f" >> "$list"
-  tshark -n -r "$f" -o tcp.reassemble_out_of_order:TRUE -Y "$FILTER" -T fields -E header=y -E separator=/t \
-    -E occurrence=a -E aggregator=, "${args[@]}" > "tests/golden/app/$name.tsv" 2>/dev/null
-  tshark -n -r "$f" -o tcp.reassemble_out_of_order:TRUE -Y 'http.response' -T fields -E separator=/t \
-    -e frame.number -e http.request_in -e http.response.code -e http.response_for.uri > "tests/golden/app/$name.pairs" 2>/dev/null
-  # Each ServerHello: its frame, chosen version (supported_versions, else the hello's), the
-  # cipher suite by name as tshark's tree writes it, and the protocol chosen (ALPN).
-  tshark -n -r "$f" -Y 'tls.handshake.type == 2' -T fields -E separator=/t -E occurrence=f \
-    -e frame.number -e tls.handshake.extensions.supported_version -e tls.handshake.version -e tls.handshake.extensions_alpn_str \
-    2>/dev/null > "$TMPF"
-  tshark -n -r "$f" -Y 'tls.handshake.type == 2' -O tls -V 2>/dev/null \
-    | grep -o 'Cipher Suite: [A-Za-z0-9_]* (0x[0-9a-f]*)' | sed 's/Cipher Suite: //; s/ (.*//' > "$TMPF.names" || true
-  if [ -s "$TMPF" ]; then paste "$TMPF" "$TMPF.names" > "tests/golden/app/$name.tls"; fi
+  name=$(basename "$f")
+  echo "$entry" >> "$list"
+  decode=()
+  [ -n "${as:-}" ] && decode=(-d "$as")
+  tshark -n -r "$f" "${decode[@]}" -T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=, \
+    "${args[@]}" > "tests/golden/app/$name.tsv" 2>/dev/null
+  TZ=UTC tcpdump -n -r "$f" > "tests/golden/app/$name.txt" 2>/dev/null || true
 done
-rm -f "$TMPF" "$TMPF.names"
-tshark --version | head -1 > tests/golden/app/VERSIONS
+{ tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/app/VERSIONS
 echo "wrote $(wc -l < "$list") files' golden data into tests/golden/app"

@@ -13,7 +13,8 @@
 #        NAMEs (e.g. reuse.pcap ping.pcap) record and check only those captures.
 # Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, editcap, hping3,
 #        arping (Thomas Habets' arping, Debian package "arping"), ping, curl,
-#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool, openssl.
+#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool, openssl, dig, dnsmasq,
+#        dhclient.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,10 +48,10 @@ log() { echo "record_captures: $*" >&2; }
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
 missing=()
-for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool openssl; do
+for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool openssl dig dnsmasq dhclient; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool)"
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool openssl bind9-dnsutils dnsmasq isc-dhcp-client)"
 arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
 PY="$(command -v python3)"
@@ -783,6 +784,60 @@ record_web6() {
     stop_bg "$http"
 }
 
+# ---------------------------------------------------------------- 16. dns.pcap
+# dig against dnsmasq, over UDP and then TCP: the record types the application layer names,
+# a CNAME chain, a name that does not exist (NXDOMAIN) and a reverse lookup.
+record_dns() {
+    setup_pair
+    bg "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+        --listen-address="$SRV_IP" --except-interface=lo --port=53 --pid-file="$TMP/dnsmasq-dns.pid" \
+        --local=/example.test/ --address=/www.example.test/10.0.0.80 \
+        --host-record=host.example.test,10.0.0.81,fd00::81 --cname=alias.example.test,host.example.test \
+        --mx-host=example.test,mail.example.test,10 --txt-record=example.test,"v=spf1 -all" \
+        --srv-host=_http._tcp.example.test,host.example.test,80,0,5 \
+        --ptr-record=81.0.0.10.in-addr.arpa,host.example.test
+    local dns=$BGPID
+    wait_listen "$SRV" udp 53; wait_listen "$SRV" tcp 53
+    tcpdump_start "$CLI" "$CLI_IF" dns.pcap
+    local q
+    for q in "www.example.test A" "host.example.test AAAA" "alias.example.test A" "example.test MX" \
+        "example.test TXT" "_http._tcp.example.test SRV" "missing.example.test A" "-x 10.0.0.81"; do
+        # shellcheck disable=SC2086
+        C dig +tries=1 +time=2 @"$SRV_IP" $q >/dev/null
+    done
+    C dig +tcp +tries=1 +time=2 @"$SRV_IP" www.example.test A >/dev/null
+    C dig +tcp +tries=1 +time=2 @"$SRV_IP" missing.example.test A >/dev/null
+    cap_stop
+    stop_bg "$dns"
+}
+
+# ---------------------------------------------------------------- 17. dhcp.pcap
+# ISC dhclient against dnsmasq: discover, offer, request, ack, then a release; the client sends
+# its host name, the server a router, a DNS server and a lease time.
+record_dhcp() {
+    setup_pair
+    nsx "$CLI" ip addr flush dev "$CLI_IF"
+    bg "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --port=0 --bind-interfaces --interface="$SRV_IF" \
+        --except-interface=lo --no-ping --pid-file="$TMP/dnsmasq-dhcp.pid" --dhcp-leasefile="$TMP/dhcp.leases" \
+        --dhcp-range=10.0.0.100,10.0.0.150,255.255.255.0,1h \
+        --dhcp-option=option:router,"$SRV_IP" --dhcp-option=option:dns-server,"$SRV_IP"
+    local dhcp=$BGPID
+    wait_listen "$SRV" udp 67
+    # The client takes the address it was given (so that it can release it), and nothing else.
+    printf '#!/bin/sh\ncase "$reason" in BOUND|RENEW|REBIND|REBOOT) ip addr add "$new_ip_address/24" dev "$interface";; esac\nexit 0\n' \
+        > "$TMP/dhclient-script"
+    chmod 755 "$TMP/dhclient-script"
+    printf 'send host-name "insp-client";\nrequest subnet-mask, broadcast-address, routers, domain-name-servers;\n' \
+        > "$TMP/dhclient.conf"
+    tcpdump_start "$CLI" "$CLI_IF" dhcp.pcap
+    C dhclient -1 -v -cf "$TMP/dhclient.conf" -lf "$TMP/dhclient.leases" -pf "$TMP/dhclient.pid" \
+        -sf "$TMP/dhclient-script" "$CLI_IF" >>"$TMP/bg.log" 2>&1
+    C dhclient -r -v -cf "$TMP/dhclient.conf" -lf "$TMP/dhclient.leases" -pf "$TMP/dhclient.pid" \
+        -sf "$TMP/dhclient-script" "$CLI_IF" >>"$TMP/bg.log" 2>&1
+    cap_stop
+    stop_bg "$dhcp"
+}
+
 # ---------------------------------------------------------------- checks
 # expect FILE MIN MAX DISPLAY-FILTER: number of matching packets in [MIN, MAX].
 FAILED=0
@@ -812,7 +867,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap; do
+        streams.pcap streams-gap.pcap app.pcap dns.pcap dhcp.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -922,6 +977,17 @@ check_all() {
     expect streams.pcap 1 1 'tcp.dstport == 80 && frame contains "GET /hello.txt" && frame contains "GET /index.html"'
     expect streams.pcap 1 99 'tcp.port == 81 && tcp.analysis.retransmission'
     expect streams-gap.pcap 1 99 'tcp.analysis.lost_segment'
+    # dns.pcap: ten queries each answered, two of them over TCP, two NXDOMAIN.
+    expect dns.pcap 10 10 'dns.flags.response == 0'
+    expect dns.pcap 10 10 'dns.flags.response == 1'
+    expect dns.pcap 2 2 'tcp && dns.flags.response == 1'
+    expect dns.pcap 2 2 'dns.flags.rcode == 3'
+    # dhcp.pcap: the four messages of a lease, then a release.
+    expect dhcp.pcap 1 1 'dhcp.option.dhcp == 1'
+    expect dhcp.pcap 1 1 'dhcp.option.dhcp == 2'
+    expect dhcp.pcap 1 1 'dhcp.option.dhcp == 3'
+    expect dhcp.pcap 1 1 'dhcp.option.dhcp == 5'
+    expect dhcp.pcap 1 1 'dhcp.option.dhcp == 7'
     [ "$FAILED" -eq 0 ] || die "some captures do not hold what they should; $DEST left unchanged"
 }
 
@@ -942,6 +1008,8 @@ want ping.pcap && record_ping
 want vxlan.pcap && record_vxlan
 want fragments.pcap && record_fragments
 want web6.pcap && record_web6
+want dns.pcap && record_dns
+want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app
 teardown

@@ -108,6 +108,10 @@ pub struct ViewArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Decode a UDP port as a protocol, as Wireshark's Decode As: `udp.port==5300,dns`
+    /// (dns, mdns, llmnr, dhcp, dhcpv6); may be given more than once.
+    #[arg(long = "decode-as", value_name = "udp.port==PORT,PROTO", value_parser = crate::decode::app::parse_decode_as)]
+    pub decode_as: Vec<(u16, crate::decode::app::AppProto)>,
 }
 
 /// tshark's output formats (`-T`).
@@ -401,16 +405,35 @@ pub struct ArpArgs {
 /// `inspect capture -i IFACE`
 #[derive(Debug, Clone, Args)]
 pub struct CaptureArgs {
-    /// Interface to capture on (see `inspect interfaces`).
+    /// Interface to capture on (see `inspect interfaces`), or `any` for all of them.
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
     pub interface: String,
     /// Write every captured frame (that passes -Y) to this pcap file as it arrives; `-` writes
-    /// the capture to standard output, and nothing else goes there.
+    /// the capture to standard output, and nothing else goes there. With -G, strftime patterns
+    /// in the name (%Y-%m-%d_%H%M%S) are filled in with the local time each file starts.
     #[arg(short = 'w', value_name = "FILE")]
     pub write: Option<String>,
+    /// With -w: start a new file before the frame that would follow a file past this many
+    /// million bytes (tcpdump's -C); the next files get 1, 2, ... after the name.
+    #[arg(short = 'C', value_name = "MB", value_parser = positive_mb)]
+    pub file_size: Option<f64>,
+    /// With -w: start a new file every this many seconds (tcpdump's -G).
+    #[arg(short = 'G', value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rotate_seconds: Option<u64>,
+    /// With -C: reuse this many files in turn (named with a counter of fixed width); with -G
+    /// alone: stop after this many files (tcpdump's -W).
+    #[arg(short = 'W', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub file_count: Option<u32>,
+    /// The kernel's capture buffer in KiB (tcpdump's -B): frames wait there while the
+    /// analysis is busy, and what does not fit is dropped and counted.
+    #[arg(short = 'B', long = "buffer-size", value_name = "KiB", default_value_t = 32_768, value_parser = clap::value_parser!(u32).range(256..=4_194_304))]
+    pub buffer_kib: u32,
+    /// Only frames the interface received (in), sent (out), or both (tcpdump's -Q).
+    #[arg(short = 'Q', long = "direction", value_enum, default_value_t = crate::source::live::Direction::Inout)]
+    pub direction: crate::source::live::Direction,
     /// Capture filter in tcpdump's syntax (pcap-filter(7)), also given as the words after the
-    /// options: the kernel drops what it does not match where the backend allows, and the
-    /// analyzers never see it. libpcap's compiler in the libpcap build.
+    /// options: the kernel drops what it does not match, and the analyzers never see it.
+    /// libpcap's compiler in the libpcap build.
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
     /// The capture filter as words, as tcpdump takes it (`capture -i eth0 tcp port 80`).
@@ -433,10 +456,12 @@ pub struct CaptureArgs {
     /// root: $SUDO_USER, else `nobody`; `-Z root` keeps root.
     #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     pub user: Option<String>,
-    /// Redraw the connection table every second.
+    /// The connection table: redrawn in place every second on a terminal; elsewhere each
+    /// connection's record as it ends, and the table at the end.
     #[arg(long)]
     pub conns: bool,
-    /// Redraw the ARP table every second.
+    /// The ARP table: redrawn in place every second on a terminal; elsewhere each ARP event as
+    /// it happens, and the table at the end.
     #[arg(long)]
     pub arp: bool,
     #[command(flatten)]
@@ -608,6 +633,14 @@ fn secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("'{s}' is not a number of seconds (0 or more)")),
+    }
+}
+
+/// Millions of bytes: finite and above zero.
+fn positive_mb(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of megabytes above zero")),
     }
 }
 

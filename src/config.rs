@@ -296,6 +296,8 @@ fn threads(n: u64) -> usize {
 
 /// The view options of a command line.
 fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, RunError> {
+    // Decode As is a property of the run, read by the decoders and analyzers wherever they run.
+    crate::decode::app::set_decode_as(v.decode_as.clone());
     let mut format = v.format;
     let mut fields = None;
     match v.tshark_format {

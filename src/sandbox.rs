@@ -48,6 +48,11 @@ impl Plan {
 /// Where the time zone's rules are read from (`--local-time`), through `/etc/localtime` or `$TZ`.
 pub const ZONE_FILES: &[&str] = &["/etc/localtime", "/usr/share/zoneinfo"];
 
+/// What libpcap reads to compile a capture expression with names in it (`port domain`,
+/// `host localhost`), through the C library's name services.
+pub const NAME_FILES: &[&str] =
+    &["/etc/services", "/etc/protocols", "/etc/hosts", "/etc/networks", "/etc/ethers", "/etc/nsswitch.conf", "/etc/host.conf", "/etc/resolv.conf", "/etc/gai.conf"];
+
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process is sandboxed (an `EPERM` then most likely comes from the sandbox).
@@ -81,11 +86,12 @@ fn landlock(plan: &Plan) -> Result<String, String> {
         .map_err(|e| err(&e))?;
     let rules: [(&[PathBuf], landlock::BitFlags<AccessFs>); 3] =
         [(&plan.read, read), (&plan.write, write), (&plan.create_in, write | read | AccessFs::MakeReg)];
-    for (paths, access) in rules {
+    for (k, (paths, access)) in rules.into_iter().enumerate() {
         for p in paths {
-            // A path that cannot be opened is not given any right; its open fails as it would
-            // have anyway, and says so.
-            let Ok(fd) = PathFd::new(existing(p)) else { continue };
+            // A file read must exist (one that does not is given no right, and its open fails
+            // as it would have anyway); an output not made yet is ruled by its directory.
+            let path = if k == 0 { p.as_path() } else { existing(p) };
+            let Ok(fd) = PathFd::new(path) else { continue };
             created = created.add_rule(PathBeneath::new(fd, access)).map_err(|e| err(&e))?;
         }
     }

@@ -10,6 +10,7 @@ mod it {
     pub mod app;
     pub mod arp;
     pub mod arp_scan;
+    pub mod capture;
     pub mod cli;
     pub mod decode;
     pub mod filter;
@@ -25,6 +26,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod web;
     pub mod zeek;
 }
 
@@ -34,6 +36,7 @@ fn main() -> std::process::ExitCode {
         ("app", it::app::tests()),
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
+        ("capture", it::capture::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),
@@ -48,6 +51,7 @@ fn main() -> std::process::ExitCode {
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
+        ("web", it::web::tests()),
         ("threads", it::threads::tests()),
         ("zeek", it::zeek::tests()),
     ];

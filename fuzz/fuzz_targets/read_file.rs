@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         lines.format(&mut out, &p);
         json::packet(&mut out, &p);
         layers::packet(&mut out, &p);
-        layers::hex(&mut out, p.data);
+        layers::hex(&mut out, p.data, true, "\t");
         let _ = input(&f);
         frames += 1;
         if frames > 4096 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }

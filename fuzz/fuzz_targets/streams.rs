@@ -5,6 +5,9 @@
 
 #![no_main]
 
+#[path = "../common/frames.rs"]
+mod frames;
+
 use inspect::analyze::stream::follow::{Data, Follower};
 use inspect::analyze::stream::framing::{self, Framing, Methods};
 use inspect::analyze::stream::reassembly::Caps;
@@ -13,11 +16,10 @@ use inspect::decode::input;
 use inspect::output::{Format, ViewOptions};
 use inspect::pipeline::session::Session;
 use inspect::pipeline::Stages;
-use inspect::source::{Frame, Ts};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, mut rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else { return };
     let view = ViewOptions { format: if mode & 1 == 0 { Format::Text } else { Format::Json }, quiet: true, ..ViewOptions::default() };
     let mut conn: ConnArgs = cli::defaults();
     conn.reassemble = Reassemble::All;
@@ -31,24 +33,13 @@ fuzz_target!(|data: &[u8]| {
     let mut session = Session::new(&mut out, view, Stages::new(&cfg, 1));
     let mut follower = Follower::new(Caps { held: 256, recent: 64 });
     let mut bytes_in_order: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
-    let mut ts = Ts { sec: 1_700_000_000, nsec: 0 };
-    let mut number = 0;
-    while rest.len() >= 4 && number < 1024 {
-        let len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
-        let step = u16::from_be_bytes([rest[2], rest[3]]);
-        rest = &rest[4..];
-        let take = len.min(rest.len());
-        let (bytes, more) = rest.split_at(take);
-        rest = more;
-        ts = ts.plus_secs(step as f64 / 1000.0);
-        number += 1;
-        let frame = Frame { number, ts, linktype: 1, len: bytes.len() as u32, data: bytes, interface: 0, ts_known: true };
-        session.frame(&frame).expect("writing to memory");
-        let x = input(&frame);
+    frames::each_frame(rest, 1024, &mut |frame| {
+        session.frame(frame).expect("writing to memory");
+        let x = input(frame);
         if let Some(f) = x.flow() {
             let (at, n) = f.payload;
-            let payload = bytes.get(at as usize..(at as usize).saturating_add(n as usize)).unwrap_or(&[]);
-            follower.packet(f, payload, number, ts, &mut |r| {
+            let payload = frame.data.get(at as usize..(at as usize).saturating_add(n as usize)).unwrap_or(&[]);
+            follower.packet(f, payload, frame.number, frame.ts, &mut |r| {
                 if let (Data::Bytes(b), Some(d)) = (r.data, bytes_in_order.get_mut(usize::from(r.server))) {
                     if d.len() < 1 << 16 {
                         d.extend_from_slice(b);
@@ -56,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 }
             });
         }
-    }
+    });
     session.finish(&[]).expect("writing to memory");
     let mut methods = Methods::new();
     for framing in [Framing::Line, Framing::Len2, Framing::Len4, Framing::Http] {

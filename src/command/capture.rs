@@ -1,15 +1,19 @@
 //! `inspect capture -i IFACE`: the live counterpart of `read`, through the same stages on one
-//! thread, a frame at a time ([`Session`]).
+//! thread, a frame at a time ([`Session`]), each frame read where the kernel put it.
 //!
-//! Order matters here. The capture and the `-w` file are opened first (they need root or
-//! CAP_NET_RAW), then privileges are dropped, then the capture thread starts. The main thread
-//! decodes, analyzes, prints and writes `-w` records; it flushes whenever the queue runs dry, so
-//! output keeps up with a trickle of packets and batches under load. Ctrl-C and SIGTERM only set
-//! a flag: the loop stops the capture thread, drains what it had queued, flushes `-w` and prints
-//! the summary, so the file holds exactly the packets counted as captured.
+//! Order matters here. The capture and the first `-w` file are opened first (they need root or
+//! CAP_NET_RAW), then privileges are dropped, then the capture starts. The loop reads the
+//! kernel's ring a block at a time: each frame goes through the session and, if the display
+//! filter shows it, to `-w`; output is flushed after each block, so it keeps up with a trickle
+//! and batches under load. The capture expression runs in the kernel, attached before the
+//! capture starts (where the kernel cannot run it, on each frame read instead). Ctrl-C,
+//! SIGTERM, `-c` and `--duration` only end the loop: the ring is then closed to new frames and
+//! read to its end (but for `-c`), `-w` is flushed, and the summary and the kernel's counts are
+//! printed, so the file holds exactly the frames counted as captured and, with the frames the
+//! kernel dropped, they are all the frames it received.
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,93 +24,217 @@ use crate::decode::names;
 use crate::error::RunError;
 use crate::output::json;
 use crate::output::live::LiveTables;
+use crate::output::table::count;
 use crate::output::Format;
-use crate::pipeline::session::Session;
+use crate::pipeline::session::{LiveShow, Session};
 use crate::pipeline::Stages;
-use crate::source::live::{
-    self, CaptureEnd, Captured, LiveCapture, LiveError, LiveOptions, Next, POLL,
-};
-use crate::source::write::PcapWriter;
+use crate::source::live::rotate::{self, Output, Rotation, Written};
+use crate::source::filter::{self, BpfFilter};
+use crate::source::live::{self, Backend, KernelStats, LiveError, LiveOptions, RawFrame, ANY, POLL};
 use crate::source::Frame;
 
-/// Frames handled between two looks at the stop flag, the clock and the output buffers.
-const BATCH: usize = 256;
 /// Wall time between two redraws of the live tables.
 const REDRAW: Duration = Duration::from_secs(1);
+/// After the ring is closed to new frames: how long a read waits for the kernel to hand over
+/// its last, partly filled block (it does within its 10 ms retire timeout).
+const DRAIN_WAIT: Duration = Duration::from_millis(50);
+/// The longest the end of a capture spends reading what the ring still holds.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
-/// What a capture run counted, for the closing line and the JSON `capture_stats` object.
+/// What a capture run counted, for the closing lines and the JSON `capture_stats` object.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CaptureStats {
     /// The interface.
     pub interface: String,
-    /// pnet or libpcap.
+    /// ring or libpcap.
     pub backend: &'static str,
     /// Frames that went through the pipeline (and into `-w`).
     pub captured: u64,
-    /// Frames the capture thread read from the socket.
-    pub received: u64,
-    /// Frames the kernel dropped; `None` when the backend cannot tell.
+    /// Frames the kernel passed to the capture (captured, dropped, or left unread by `-c`).
+    pub received: Option<u64>,
+    /// Frames the kernel dropped because its buffer was full.
     pub dropped_by_kernel: Option<u64>,
-    /// Frames dropped because the pipeline fell behind (queue full).
-    pub dropped_by_inspect: u64,
+    /// The `-w` files written, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl CaptureStats {
-    /// tcpdump's closing line, in our words.
-    pub fn line(&self) -> String {
-        let kernel = match self.dropped_by_kernel {
-            Some(k) => format!("{k} dropped by kernel"),
-            None => format!("n/a dropped by kernel ({} backend)", self.backend),
-        };
-        format!("{} captured, {kernel}, {} dropped by inspect", crate::output::count(self.captured, "packet", "packets"), self.dropped_by_inspect)
+    /// tcpdump's closing lines.
+    pub fn lines(&self) -> Vec<String> {
+        let mut v = vec![format!("{} captured", count(self.captured, "packet", "packets"))];
+        if let Some(r) = self.received {
+            v.push(format!("{} received by filter", count(r, "packet", "packets")));
+        }
+        if let Some(d) = self.dropped_by_kernel {
+            v.push(format!("{} dropped by kernel", count(d, "packet", "packets")));
+        }
+        v
     }
 }
 
-/// Why the capture loop ended early.
-enum Stop {
-    /// Writing stdout or the `-w` file failed.
+/// Why the capture loop ended.
+enum Why {
+    /// A signal, `-c` or `--duration`: the ring is read to its end (but for `-c`).
+    Stopped,
+    /// `-G` with `-W` made its last file.
+    Files,
+    /// Writing stdout failed.
     Output(io::Error),
+    /// Writing `-w` failed.
+    File(io::Error),
+    /// The capture expression, run on a frame read, failed.
+    Filter(LiveError),
+    /// The capture itself failed (the interface went down or away).
+    Capture(LiveError),
+}
+
+/// The loop's state, which each frame passes through.
+struct Run<W: Write> {
+    session: Session<W>,
+    /// The capture expression where the kernel cannot run it, run on each frame read.
+    filter: Option<BpfFilter>,
+    output: Option<Output>,
+    captured: u64,
+    limit: u64,
+    linktype: u32,
+    failed: Option<Why>,
+}
+
+impl<W: Write> Run<W> {
+    /// One frame through `-w` and the session; numbered from 1 like a file's frames.
+    fn frame(&mut self, raw: RawFrame<'_>) -> ControlFlow<()> {
+        if self.captured >= self.limit || self.failed.is_some() {
+            return ControlFlow::Break(());
+        }
+        let frame = Frame {
+            number: self.captured + 1,
+            ts: raw.ts,
+            linktype: self.linktype,
+            len: raw.len,
+            data: raw.data,
+            interface: 0,
+            ts_known: true,
+        };
+        match filter::passes(&mut self.filter, &frame) {
+            Ok(true) => {}
+            Ok(false) => return ControlFlow::Continue(()),
+            Err(e) => {
+                self.failed = Some(Why::Filter(e));
+                return ControlFlow::Break(());
+            }
+        }
+        // A frame that would need a file past -W ends the capture before it is analyzed.
+        if self.output.as_ref().is_some_and(|o| o.at_limit(frame.ts.sec)) {
+            self.failed = Some(Why::Files);
+            return ControlFlow::Break(());
+        }
+        let shown = match self.session.frame(&frame) {
+            Ok(shown) => shown,
+            Err(e) => {
+                self.failed = Some(Why::Output(e));
+                return ControlFlow::Break(());
+            }
+        };
+        self.captured += 1;
+        if let Some(o) = self.output.as_mut().filter(|_| shown) {
+            match o.write(&frame, frame.ts.sec) {
+                Ok(Written::Kept) => {}
+                Ok(Written::Limit) => {
+                    self.failed = Some(Why::Files);
+                    return ControlFlow::Break(());
+                }
+                Err(e) => {
+                    self.failed = Some(Why::File(e));
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        if self.captured >= self.limit {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Some(o) = self.output.as_mut() {
+            if let Err(e) = o.flush() {
+                self.failed = Some(Why::File(e));
+                return;
+            }
+        }
+        if let Err(e) = self.session.flush() {
+            self.failed = Some(Why::Output(e));
+        }
+    }
+}
+
+fn open_error(e: LiveError) -> RunError {
+    match e {
+        LiveError::Filter { .. } => RunError::Usage(e.to_string()),
+        other => RunError::Input(other.to_string()),
+    }
 }
 
 /// `inspect capture`: open, drop privileges, capture until a signal, `-c`, `--duration` or an
-/// error, then print the summary and the capture statistics.
+/// error, then print the summary and the kernel's counts.
 pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     let args = &c.args;
+    let rotation = Rotation {
+        size: args.file_size.map(|mb| (mb * 1e6) as u64),
+        every: args.rotate_seconds,
+        files: args.file_count,
+    };
+    if rotation.any() && matches!(args.write.as_deref(), None | Some("-")) {
+        return Err(RunError::Usage("-C and -G split the -w file: give -w FILE".into()));
+    }
+    if args.file_count.is_some() && !rotation.any() {
+        return Err(RunError::Usage("-W counts the files of -C or -G: give one of them".into()));
+    }
+    if let Some(p) = &args.write {
+        rotate::check_pattern(p, &rotation).map_err(RunError::Usage)?;
+    }
     let opts = LiveOptions {
         interface: args.interface.clone(),
         snaplen: args.snaplen,
         promiscuous: !args.no_promisc,
         filter: c.filter.clone(),
+        buffer_kib: args.buffer_kib,
+        direction: args.direction,
     };
     let user = privdrop::target(args.user.as_deref()).map_err(RunError::Usage)?;
-    let backend = live::open(&opts).map_err(|e| match e {
-        LiveError::Filter { .. } => RunError::Usage(e.to_string()),
-        other => RunError::Input(other.to_string()),
-    })?;
+    let mut backend = live::open(&opts).map_err(open_error)?;
+    // Before the capture starts, so that the kernel runs the expression on every frame.
+    let user_filter = filter::attach(c.filter.as_deref(), backend.as_mut()).map_err(open_error)?;
     let linktype = backend.linktype();
-    let file = match &args.write {
-        Some(path) if path != "-" => Some(
-            File::create(path)
-                .map_err(|e| RunError::Input(format!("{path}: cannot create: {e}")))?,
-        ),
-        _ => None,
+    let output = match &args.write {
+        Some(path) => {
+            let now = live::now().sec;
+            Some(Output::create(path, rotation, linktype, args.snaplen, now).map_err(RunError::Input)?)
+        }
+        None => None,
     };
     if let Some(name) = &user {
-        privdrop::become_user(name, file.as_ref()).map_err(RunError::Input)?;
+        privdrop::become_user(name, output.as_ref().and_then(Output::file)).map_err(RunError::Input)?;
+        // The next files of -C and -G are made as this user: say so now, not at the first
+        // rotation, when frames would be lost.
+        if let Some(o) = output.as_ref().filter(|_| rotation.any()) {
+            let dir = match std::path::Path::new(o.name()).parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            if nix::unistd::access(&dir, nix::unistd::AccessFlags::W_OK).is_err() {
+                return Err(RunError::Input(format!(
+                    "-C/-G: {} is not writable by {name}, whom the capture runs as (-Z root keeps root)",
+                    dir.display()
+                )));
+            }
+        }
     }
-    let sink: Option<Box<dyn Write>> = match (file, args.write.as_deref()) {
-        (Some(f), _) => Some(Box::new(f)),
-        // The capture goes to standard output, and nothing else does.
-        (None, Some("-")) => Some(Box::new(io::stdout())),
-        _ => None,
-    };
-    let mut writer = match (sink, &args.write) {
-        (Some(f), Some(path)) => Some(
-            PcapWriter::new(f, linktype, args.snaplen)
-                .map_err(|e| RunError::Input(format!("{path}: cannot write: {e}")))?,
-        ),
-        _ => None,
-    };
 
     let term = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -115,194 +243,149 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
             .and_then(|_| signal_hook::flag::register(sig, term.clone()))
             .map_err(|e| RunError::Input(format!("cannot install signal handlers: {e}")))?;
     }
-
-    let mut cap = LiveCapture::start(backend)
-        .map_err(|e| RunError::Input(format!("cannot start capture thread: {e}")))?;
+    backend.start().map_err(open_error)?;
     eprintln!(
-        "capturing on {} (link type {}), snaplen {}, {}",
+        "capturing on {} (link type {}), snaplen {}, buffer {} KiB, {}",
         args.interface,
         names::linktype(linktype),
         args.snaplen,
+        args.buffer_kib,
         // The any device puts no interface in promiscuous mode, as libpcap's.
-        if opts.promiscuous && args.interface != "any" {
-            "promiscuous"
-        } else {
-            "not promiscuous"
-        }
+        if opts.promiscuous && args.interface != ANY { "promiscuous" } else { "not promiscuous" }
     );
 
     let view = c.view.clone();
     let format = view.format;
-    let tables = LiveTables {
-        conns: args.conns,
-        arp: args.arp,
-    };
-    let redraw = tables.conns || tables.arp;
-    let clear = redraw && view.quiet && format == Format::Text && io::stdout().is_terminal();
-    let mut session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone());
-    let limit = c.limit;
+    let tables = LiveTables { conns: args.conns, arp: args.arp };
+    // On a terminal the tables are the screen, redrawn in place; elsewhere each event is
+    // printed once and the tables come at the end.
+    let screen = (tables.conns || tables.arp) && format == Format::Text && io::stdout().is_terminal();
+    let show = LiveShow { conn_lines: tables.conns && !screen, arp_lines: tables.arp && !screen, screen };
+    let session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone()).live(show);
+    let mut run = Run { session, filter: user_filter, output, captured: 0, limit: c.limit, linktype, failed: None };
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + Duration::from_secs_f64(d));
-    let mut next_redraw = start + REDRAW;
-    let mut captured: u64 = 0;
-    let mut stop: Option<Stop> = None;
+    let mut next_redraw = start;
 
-    'run: while !term.load(Ordering::Relaxed) && captured < limit {
+    let why = loop {
+        if let Some(why) = run.failed.take() {
+            break why;
+        }
         let now = Instant::now();
+        if term.load(Ordering::Relaxed) || run.captured >= run.limit || deadline.is_some_and(|d| now >= d) {
+            break Why::Stopped;
+        }
         let mut wait = POLL;
         if let Some(d) = deadline {
-            if now >= d {
-                break;
-            }
             wait = wait.min(d - now);
         }
-        if redraw {
+        if screen {
+            if now >= next_redraw {
+                next_redraw = now + REDRAW;
+                let kernel = backend.stats();
+                if let Err(e) = run.session.redraw(tables, true, kernel) {
+                    break Why::Output(e);
+                }
+            }
             wait = wait.min(next_redraw.saturating_duration_since(now));
         }
-        let mut next = cap.next(wait);
-        for _ in 0..BATCH {
-            match next {
-                Next::Frame(c) => {
-                    let r = handle(&mut session, writer.as_mut(), &c, captured + 1, linktype);
-                    cap.recycle(c);
-                    if let Err(e) = r {
-                        stop = Some(Stop::Output(e));
-                        break 'run;
-                    }
-                    captured += 1;
-                    if captured >= limit {
-                        break;
-                    }
-                    next = cap.try_next();
-                }
-                Next::Idle => break,
-                Next::Ended => break 'run,
-            }
+        if let Err(e) = backend.read(wait, &mut |f| run.frame(f)) {
+            break Why::Capture(e);
         }
-        if let Err(e) = flush(&mut session, writer.as_mut()) {
-            stop = Some(Stop::Output(e));
-            break;
-        }
-        if redraw && Instant::now() >= next_redraw {
-            next_redraw = Instant::now() + REDRAW;
-            if let Err(e) = session.redraw(tables, clear) {
-                stop = Some(Stop::Output(e));
-                break;
-            }
-        }
-    }
+        run.flush();
+    };
 
-    let end: CaptureEnd = cap.stop();
-    // What the thread queued before it stopped was captured: it goes through like the rest.
-    while stop.is_none() && captured < limit {
-        let Next::Frame(c) = cap.try_next() else {
-            break;
-        };
-        let r = handle(&mut session, writer.as_mut(), &c, captured + 1, linktype);
-        cap.recycle(c);
-        match r {
-            Ok(()) => captured += 1,
-            Err(e) => stop = Some(Stop::Output(e)),
-        }
+    // What the kernel still holds was received before the end: it is captured like the rest.
+    let drain = match why {
+        Why::Stopped => run.captured < run.limit,
+        Why::Capture(_) => true,
+        _ => false,
+    };
+    backend.close_gate();
+    if drain {
+        drain_ring(backend.as_mut(), &mut run);
     }
-    let flushed = writer.as_mut().map(|w| w.flush()).transpose();
+    let kernel: Option<KernelStats> = backend.stats();
+    run.flush();
+    let why = match (why, run.failed.take()) {
+        (Why::Stopped | Why::Capture(_), Some(failed)) => failed,
+        (why, _) => why,
+    };
     let stats = CaptureStats {
         interface: args.interface.clone(),
-        backend: end.backend,
-        captured,
-        received: end.received,
-        dropped_by_kernel: end.kernel_drops,
-        dropped_by_inspect: end.tool_drops,
+        backend: backend.name(),
+        captured: run.captured,
+        received: kernel.map(|k| k.received),
+        dropped_by_kernel: kernel.map(|k| k.dropped),
+        files: run.output.as_ref().map(|o| o.files().to_vec()).unwrap_or_default(),
     };
-    if let Some(Stop::Output(e)) = stop {
-        eprintln!("{}", stats.line());
-        return Err(RunError::Output(e));
+    let closing = |stats: &CaptureStats| {
+        for l in stats.lines() {
+            eprintln!("{l}");
+        }
+    };
+    match why {
+        Why::Output(e) => {
+            closing(&stats);
+            return Err(RunError::Output(e));
+        }
+        Why::File(e) => {
+            closing(&stats);
+            let name = run.output.as_ref().map(|o| o.name().to_string()).unwrap_or_default();
+            return Err(RunError::Input(format!("{name}: cannot write: {e}")));
+        }
+        _ => {}
     }
-    if let Err(e) = flushed {
-        eprintln!("{}", stats.line());
-        return Err(RunError::Input(format!(
-            "{}: cannot write: {e}",
-            args.write.as_deref().unwrap_or("-w file")
-        )));
-    }
-    session.finish(&[])?;
+    run.session.finish(&[])?;
     if format == Format::Json && !c.view.muted {
         writeln!(out, "{}", json::event("capture_stats", &stats))?;
         out.flush()?;
     }
-    eprintln!("{}", stats.line());
-    match end.error {
-        Some(why) => Err(RunError::Input(format!(
-            "{}: capture stopped: {why}",
-            args.interface
-        ))),
-        None => Ok(()),
+    if let Why::Files = why {
+        eprintln!("Maximum file limit reached: {}", args.file_count.unwrap_or(0));
+    }
+    closing(&stats);
+    match why {
+        Why::Capture(e) | Why::Filter(e) => Err(RunError::Input(e.to_string())),
+        _ => Ok(()),
     }
 }
 
-/// One captured frame through `-w` and the session; numbered from 1 like a file's frames.
-fn handle<W: Write>(
-    session: &mut Session<W>,
-    writer: Option<&mut PcapWriter<Box<dyn Write>>>,
-    c: &Captured,
-    number: u64,
-    linktype: u32,
-) -> io::Result<()> {
-    let frame = Frame {
-        number,
-        ts: c.ts,
-        linktype,
-        len: c.len,
-        data: &c.data,
-        interface: 0,
-        ts_known: true,
-    };
-    if session.frame(&frame)? {
-        if let Some(w) = writer {
-            w.write(&frame)?;
+/// Reads what the ring holds after it was closed to new frames, until a wait brings nothing
+/// (the kernel hands over its last block within its retire timeout), `-c` is reached, or
+/// [`DRAIN_LIMIT`] passed.
+fn drain_ring<W: Write>(backend: &mut dyn Backend, run: &mut Run<W>) {
+    let until = Instant::now() + DRAIN_LIMIT;
+    while run.captured < run.limit && run.failed.is_none() && Instant::now() < until {
+        match backend.read(DRAIN_WAIT, &mut |f| run.frame(f)) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => run.flush(),
         }
     }
-    Ok(())
-}
-
-fn flush<W: Write>(
-    session: &mut Session<W>,
-    writer: Option<&mut PcapWriter<Box<dyn Write>>>,
-) -> io::Result<()> {
-    if let Some(w) = writer {
-        w.flush()?;
-    }
-    session.flush()
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
 
-    fn stats(kernel: Option<u64>) -> CaptureStats {
+    fn stats(kernel: Option<(u64, u64)>) -> CaptureStats {
         CaptureStats {
             interface: "veth-a".into(),
-            backend: "pnet",
+            backend: "ring",
             captured: 12,
-            received: 15,
-            dropped_by_kernel: kernel,
-            dropped_by_inspect: 3,
+            received: kernel.map(|k| k.0),
+            dropped_by_kernel: kernel.map(|k| k.1),
+            files: Vec::new(),
         }
     }
 
     #[test]
-    fn closing_line_with_kernel_drops() {
+    fn closing_lines_are_tcpdumps() {
         assert_eq!(
-            stats(Some(4)).line(),
-            "12 packets captured, 4 dropped by kernel, 3 dropped by inspect"
+            stats(Some((16, 4))).lines(),
+            ["12 packets captured", "16 packets received by filter", "4 packets dropped by kernel"]
         );
-    }
-
-    #[test]
-    fn closing_line_without_kernel_drops_names_backend() {
-        assert_eq!(
-            stats(None).line(),
-            "12 packets captured, n/a dropped by kernel (pnet backend), 3 dropped by inspect"
-        );
+        assert_eq!(stats(Some((13, 1))).lines()[2], "1 packet dropped by kernel");
+        assert_eq!(stats(None).lines(), ["12 packets captured"]);
     }
 }

@@ -35,6 +35,10 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     // Every input is opened later, by the reading thread: the sandbox lets it read exactly
     // these; the -w file is open already.
     let mut read: Vec<std::path::PathBuf> = c.files.iter().filter(|f| *f != "-").map(Into::into).collect();
+    if c.filter.is_some() {
+        // The expression is compiled again where the frames are read, after the sandbox is up.
+        read.extend(crate::sandbox::NAME_FILES.iter().map(Into::into));
+    }
     if c.view.local_time {
         // Local times read the zone's rules when first shown.
         read.extend(crate::sandbox::ZONE_FILES.iter().map(Into::into));

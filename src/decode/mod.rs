@@ -5,6 +5,7 @@
 //! it stopped. Nothing is copied and nothing is allocated per packet: a `Packet` holds slices
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
+pub mod app;
 pub mod defrag;
 pub mod encap;
 pub mod input;

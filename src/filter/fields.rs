@@ -82,6 +82,8 @@ pub enum F {
     TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr,
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
+    IcmpIdent, IcmpSeq,
+    Dns, DnsId, DnsFlagsResponse, DnsFlagsRcode, DnsCountAnswers, Dhcp, DhcpId,
     ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
 }
 
@@ -173,6 +175,15 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("icmpv6.type", F::Icmpv6Type, Kind::Uint(8)),
     ("icmpv6.code", F::Icmpv6Code, Kind::Uint(8)),
     ("igmp", F::Igmp, Kind::Proto),
+    ("icmp.ident", F::IcmpIdent, Kind::Uint(16)),
+    ("icmp.seq", F::IcmpSeq, Kind::Uint(16)),
+    ("dns", F::Dns, Kind::Proto),
+    ("dns.id", F::DnsId, Kind::Uint(16)),
+    ("dns.flags.response", F::DnsFlagsResponse, Kind::Bool),
+    ("dns.flags.rcode", F::DnsFlagsRcode, Kind::Uint(16)),
+    ("dns.count.answers", F::DnsCountAnswers, Kind::Uint(16)),
+    ("dhcp", F::Dhcp, Kind::Proto),
+    ("dhcp.id", F::DhcpId, Kind::Uint(32)),
     ("conn.uid", F::ConnUid, Kind::Str),
     ("conn.state", F::ConnState, Kind::Str),
     ("conn.history", F::ConnHistory, Kind::Str),
@@ -392,6 +403,34 @@ impl F {
             },
             F::Igmp => match &p.transport {
                 Some(TransportSlice::Igmp(i)) => f(Bytes(i.slice())),
+                _ => false,
+            },
+            // An echo request or reply's identifier and sequence number.
+            F::IcmpIdent | F::IcmpSeq => match &p.transport {
+                Some(TransportSlice::Icmpv4(i)) if matches!(i.type_u8(), 0 | 8) => {
+                    let b = i.bytes5to8();
+                    let at = if self == F::IcmpIdent { 0 } else { 2 };
+                    f(U(u16::from_be_bytes([b[at], b[at + 1]]).into()))
+                }
+                _ => false,
+            },
+            // The DNS header's fields, as tshark gives them (the response code on responses).
+            F::Dns | F::DnsId | F::DnsFlagsResponse | F::DnsFlagsRcode | F::DnsCountAnswers => {
+                let Some(crate::decode::app::App::Dns { msg, .. }) = crate::decode::app::of_packet(p) else { return false };
+                let Some(h) = crate::decode::app::dns::Header::of(msg) else { return self == F::Dns && f(Bytes(msg)) };
+                match self {
+                    F::DnsId => f(U(h.id.into())),
+                    F::DnsFlagsResponse => f(U(h.response().into())),
+                    F::DnsFlagsRcode => h.response() && f(U(h.rcode().into())),
+                    F::DnsCountAnswers => f(U(h.an.into())),
+                    _ => f(Bytes(msg)),
+                }
+            }
+            F::Dhcp | F::DhcpId => match crate::decode::app::of_packet(p) {
+                Some(crate::decode::app::App::Dhcp(b)) => match self {
+                    F::DhcpId => one(b.get(4..8).filter(|_| b.len() >= crate::decode::app::dhcp::HEADER).map(|x| U(u32::from_be_bytes([x[0], x[1], x[2], x[3]]).into())), f),
+                    _ => f(Bytes(b)),
+                },
                 _ => false,
             },
             F::ConnUid => one(conn.map(|c| S(c.uid())), f),

@@ -76,6 +76,7 @@ pub fn line(a: &Alert) -> String {
         AlertState::Closed => {
             let why = match a.closed_by {
                 ClosedBy::EndOfInput => " (input ended)",
+                ClosedBy::CaptureStopped => " (capture stopped)",
                 _ => "",
             };
             let _ = write!(

@@ -166,7 +166,11 @@ pub fn report_text(w: &mut dyn Write, r: &ArpReport, tables: bool) -> io::Result
     }
     let counts: Vec<String> = r.event_counts.iter().map(|(k, c)| format!("{c} {k}")).collect();
     write!(w, "ARP events: {} ({})", r.events_total, counts.join(", "))?;
-    if (r.events.len() as u64) < r.events_total {
+    if r.events.is_empty() {
+        // A live capture off a terminal printed each one as it happened, and keeps them out
+        // of the table.
+        write!(w, "; each shown above as it happened")?;
+    } else if (r.events.len() as u64) < r.events_total {
         write!(w, "; the last {} shown", r.events.len())?;
     }
     writeln!(w)?;

@@ -14,13 +14,15 @@ use crate::decode::encap::{Encap, Kind};
 use crate::decode::{Cause, Link, Packet};
 use crate::output::line::push_mac;
 
-fn key(out: &mut String, k: &str) {
+/// `,"k":`, the start of one more field of the object being written.
+pub(crate) fn key(out: &mut String, k: &str) {
     out.push_str(",\"");
     out.push_str(k);
     out.push_str("\":");
 }
 
-fn num(out: &mut String, k: &str, v: impl std::fmt::Display) {
+/// A field whose value is written as it displays (numbers).
+pub(crate) fn num(out: &mut String, k: &str, v: impl std::fmt::Display) {
     key(out, k);
     let _ = write!(out, "{v}");
 }
@@ -32,7 +34,8 @@ fn string(out: &mut String, k: &str, v: impl std::fmt::Display) {
     out.push('"');
 }
 
-fn boolean(out: &mut String, k: &str, v: bool) {
+/// A true/false field.
+pub(crate) fn boolean(out: &mut String, k: &str, v: bool) {
     key(out, k);
     out.push_str(if v { "true" } else { "false" });
 }
@@ -124,8 +127,11 @@ fn link_fields(out: &mut String, p: &Packet<'_>) {
                 num(out, "vlan.etype", ethertype);
             }
         }
-        Link::Sll { pkttype, hatype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, hatype, addr, addr_len, protocol, version, ifindex } => {
             num(out, "sll.pkttype", pkttype);
+            if version == 2 {
+                num(out, "sll.ifindex", ifindex);
+            }
             num(out, "sll.hatype", hatype);
             if addr_len == 6 {
                 mac_field(out, "sll.src.eth", addr.get(..6).unwrap_or(&[]));

@@ -500,6 +500,12 @@ impl LineFormatter {
                 } else {
                     http_first_line(out, info.sport, info.dport, t.payload());
                 }
+                if crate::decode::app::tcp(info.sport, info.dport).is_some() {
+                    if let Some(msg) = crate::decode::app::dns::tcp_message(t.payload()) {
+                        out.push(' ');
+                        crate::output::app::dns_line(out, msg, false);
+                    }
+                }
             }
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
@@ -513,8 +519,11 @@ impl LineFormatter {
                         }
                     }
                 }
-                out.push_str("UDP, length ");
-                push_uint(out, u.length().saturating_sub(8));
+                let len = u.length().saturating_sub(8) as usize;
+                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len) {
+                    out.push_str("UDP, length ");
+                    push_uint(out, len);
+                }
             }
             Some(TransportSlice::Icmpv4(i)) => {
                 let _ = write!(out, "{src} > {dst}: ICMP ");
@@ -977,7 +986,7 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
             }
             let _ = write!(out, ", ethertype {} ({ethertype:#06x}), length {}: ", names::ethertype(ethertype).unwrap_or("Unknown"), p.len);
         }
-        Link::Sll { pkttype, addr, addr_len, protocol, .. } => {
+        Link::Sll { pkttype, addr, addr_len, protocol, version, ifindex, .. } => {
             let dir = match pkttype {
                 0 => "In",
                 1 => "B",
@@ -987,6 +996,10 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
                 _ => "?",
             };
             let _ = write!(out, "{dir} ");
+            if version == 2 {
+                // Which interface, as tcpdump shows a cooked v2 header (`-i any`).
+                let _ = write!(out, "ifindex {ifindex} ");
+            }
             push_mac(out, addr.get(..addr_len as usize).unwrap_or(&[]));
             let _ = write!(out, " ethertype {} ({protocol:#06x}), length {}: ", names::ethertype(protocol).unwrap_or("Unknown"), p.len);
         }

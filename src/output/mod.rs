@@ -4,6 +4,8 @@
 //! `io::ErrorKind::BrokenPipe` error that the caller turns into a quiet, successful exit.
 
 pub mod alert;
+pub mod app;
+pub mod app_tables;
 pub mod arp;
 pub mod conns;
 pub mod fields;
@@ -138,6 +140,8 @@ pub struct Printer<W: Write> {
     opts: ViewOptions,
     line: line::LineFormatter,
     buf: String,
+    /// Echo requests waiting for replies (`icmp.resptime`, the tree's round trip).
+    echo: app::EchoPairs,
     /// Packets the display filter let through.
     shown: u64,
     /// Whether the `-T fields -E header=y` line is still to come.
@@ -174,6 +178,7 @@ impl<W: Write> Printer<W> {
             conns_shown: 0,
             conns_seen: 0,
             conn_kept: Vec::new(),
+            echo: app::EchoPairs::default(),
             defrag,
         }
     }
@@ -234,12 +239,15 @@ impl<W: Write> Printer<W> {
             None
         };
         match self.opts.format {
+            // The application layer of the whole datagram when this fragment completed one.
             Format::Json => {
                 json::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::json_tail(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
                 web::json(&mut self.buf, &msgs);
             }
             _ if self.opts.verbose => {
                 layers::packet_whole(&mut self.buf, p, whole.as_ref());
+                app::tree(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
                 web::tree(&mut self.buf, &msgs);
             }
             _ => {
@@ -385,24 +393,30 @@ impl<W: Write> Printer<W> {
             }
             Format::Text | Format::Tsv => {
                 summary::report_text(&mut self.w, r, tables)?;
-                if let Some((f, n)) = shown {
-                    writeln!(self.w, "Display filter {f:?}: {} of {} shown", n, count(r.stats.packets, "packet", "packets"))?;
-                }
-                match &r.conns {
+                self.display_filter_line(r)?;
+                if let Some(c) = &r.conns {
                     // The rows only when the tables are shown, or when a filter asked for them.
-                    Some(c) => conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables),
+                    conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables)?;
+                }
+                match &r.app {
+                    Some(a) => app_tables::text(&mut self.w, a, tables),
                     None => Ok(()),
                 }
             }
         }
     }
 
-    /// Redraws the live tables (`capture --conns/--arp`) from a snapshot report.
-    pub fn redraw(&mut self, r: &Report, tables: live::LiveTables, clear: bool) -> io::Result<()> {
-        match self.opts.format {
-            Format::Json => live::redraw_json(&mut self.w, r, tables),
-            Format::Text | Format::Tsv => live::redraw_text(&mut self.w, r, tables, clear),
+    /// The text summary's line saying how many packets the display filter let through.
+    pub fn display_filter_line(&mut self, r: &Report) -> io::Result<()> {
+        match &self.opts.display_filter {
+            Some(f) => writeln!(self.w, "Display filter {f:?}: {} of {} shown", self.shown, count(r.stats.packets, "packet", "packets")),
+            None => Ok(()),
         }
+    }
+
+    /// The output itself, for what a live capture writes besides packets and events.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.w
     }
 
     /// Flushes buffered output.

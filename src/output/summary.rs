@@ -21,6 +21,8 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::Conn(_) | Event::Tunnel(_) => None,
         // Packets show the messages; the tables at the end, the transactions.
         Event::Message(_) | Event::Http(_) | Event::Tls(_) => None,
+        // Transactions are shown in the report's tables.
+        Event::Dns(_) | Event::Dhcp(_) | Event::IcmpEcho(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
         Event::Weird(w) => Some(format!(
             "weird: {} {} {} -> {}: {}",
@@ -46,6 +48,9 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Message(m) => ("message", json::event("message", m)),
         Event::Http(h) => ("http", json::event("http", h)),
         Event::Tls(t) => ("tls", json::event("tls", t)),
+        Event::Dns(d) => ("dns", json::event("dns", d)),
+        Event::Dhcp(d) => ("dhcp", json::event("dhcp", d)),
+        Event::IcmpEcho(d) => ("icmp_echo", json::event("icmp_echo", d)),
     }
 }
 
@@ -191,6 +196,9 @@ pub fn report_json(w: &mut dyn Write, r: &Report, shown: Option<(&str, u64)>) ->
         writeln!(w, "{}", json::event("stream_summary", t))?;
     }
     alert::summary_json(w, r.flood.as_ref())?;
+    if let Some(a) = r.app.as_ref().filter(|a| !a.is_empty()) {
+        writeln!(w, "{}", json::event("app_summary", a))?;
+    }
     if let Some(a) = &r.arp {
         crate::output::arp::report_json(w, a)?;
     }

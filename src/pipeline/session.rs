@@ -1,6 +1,11 @@
 //! The pipeline on one thread, one frame at a time: live capture, where each frame is shown as
 //! soon as it arrives. It runs the same [`Stages`] as the batched pipeline and merges their
 //! events the same way, so both print the same for the same frames.
+//!
+//! A live run differs only in how it shows what it finds ([`LiveShow`]): off a terminal,
+//! `--conns` and `--arp` print each connection record and ARP event once, as it happens, and the
+//! tables at the end; on one, the tables are redrawn in place and nothing else is printed
+//! meanwhile. What is still open when the capture stops ends as `capture_stopped`.
 
 use std::io::{self, Write};
 
@@ -12,10 +17,26 @@ use crate::analyze::Sink;
 use crate::filter::{DisplayFilter, Note};
 use crate::decode::input::{InputMaker, Tunnel};
 use crate::decode::{decode, Input};
-use crate::output::live::LiveTables;
-use crate::output::{Printer, ViewOptions};
+use crate::output::live::{self, LiveTables};
+use crate::output::{Format, Printer, ViewOptions};
+use crate::report::alert::ClosedBy;
+use crate::report::conn::End;
 use crate::report::{Event, InputError, Report};
+use crate::source::live::KernelStats;
 use crate::source::Frame;
+
+/// How a live run shows events besides the packets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveShow {
+    /// Text lines for connection records as connections leave the table (`--conns` off a
+    /// terminal).
+    pub conn_lines: bool,
+    /// ARP events as they happen, even with `-q` (`--arp` off a terminal); the end's ARP table
+    /// then leaves them out.
+    pub arp_lines: bool,
+    /// Nothing but the redrawn tables until the end (`--conns`/`--arp` on a terminal).
+    pub screen: bool,
+}
 
 /// One run of the pipeline on one thread: decode, analyze, print.
 pub struct Session<W: Write> {
@@ -29,19 +50,26 @@ pub struct Session<W: Write> {
     maker: InputMaker,
     /// The tunnel of the frame in hand, if it came through one (see [`Input::tunnel`]).
     tunnels: Vec<Tunnel>,
+    show: Option<LiveShow>,
 }
 
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
         let maker = InputMaker::new(view.defrag);
-        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, display: None, maker, tunnels: Vec::new() }
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, display: None, maker, tunnels: Vec::new(), show: None }
     }
 
     /// Shows (and lets `-w` write) only the packets `filter` matches, on what the analyzers
     /// knew right after each.
     pub fn with_display_filter(mut self, filter: Option<Arc<DisplayFilter>>) -> Self {
         self.display = filter;
+        self
+    }
+
+    /// Makes this a live run showing events as `show` says.
+    pub fn live(mut self, show: LiveShow) -> Self {
+        self.show = Some(show);
         self
     }
 
@@ -55,7 +83,10 @@ impl<W: Write> Session<W> {
     pub fn frame(&mut self, frame: &Frame<'_>) -> io::Result<bool> {
         self.seen += 1;
         let mut shown = true;
-        if self.printer.shows_packets() || self.display.is_some() {
+        // On the live screen the tables are all there is: a packet the display filter passes
+        // is only counted (and written to -w).
+        let screen = self.show.is_some_and(|s| s.screen);
+        if (self.printer.shows_packets() && !screen) || self.display.is_some() {
             let p = decode(frame);
             self.tunnels.clear();
             let x = self.maker.of_packet(&p, &mut self.tunnels);
@@ -67,7 +98,9 @@ impl<W: Write> Session<W> {
                 alert: needs.alert && self.stages.flood.alert_for(&x),
             };
             shown = self.display.as_ref().is_none_or(|d| d.matches(&p, &note));
-            if shown {
+            if shown && screen {
+                self.printer.count_shown(1);
+            } else if shown {
                 self.printer.packet_with(&p, &note, self.events.sorted().iter().map(|(.., e)| e))?;
             }
         } else {
@@ -76,19 +109,22 @@ impl<W: Write> Session<W> {
             self.analyze(&x, frame);
         }
         for (.., e) in self.events.sorted().drain(..) {
-            self.printer.event(&e)?;
+            match self.show {
+                Some(show) => live_event(&mut self.printer, show, &e)?,
+                None => self.printer.event(&e)?,
+            }
         }
         Ok(shown)
     }
 
     fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
-        let payload = match x.flow() {
-            Some(f) if f.tcp && self.stages.wants_payloads() => {
-                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
-                Some(frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]))
-            }
-            _ => None,
+        // TCP payloads for the streams, and the bytes the application layer reads.
+        let span = match x.flow() {
+            Some(f) if f.tcp && self.stages.wants_payloads() => Some((f.payload.0 as usize, f.payload.1 as usize)),
+            Some(f) => crate::analyze::app::span(f),
+            None => None,
         };
+        let payload = span.map(|(at, n)| frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[]));
         self.stages.packet(x, payload, &self.tunnels, &mut self.events);
         self.peak = self.peak.max(self.stages.tracked());
     }
@@ -100,20 +136,109 @@ impl<W: Write> Session<W> {
 
     /// Redraws the live tables from the analyzers' current state; display only, the analysis
     /// never sees the clock.
-    pub fn redraw(&mut self, tables: LiveTables, clear: bool) -> io::Result<()> {
+    pub fn redraw(&mut self, tables: LiveTables, clear: bool, kernel: Option<KernelStats>) -> io::Result<()> {
         let mut report = self.stages.snapshot();
         if let Some(c) = report.conns.as_mut() {
             c.peak = self.peak;
         }
-        self.printer.redraw(&report, tables, clear)?;
+        live::redraw_text(self.printer.writer(), &report, tables, clear, kernel)?;
         self.printer.flush()
     }
 
     /// Ends the run: final events, then the report.
     pub fn finish(self, errors: &[InputError]) -> io::Result<(Report, Leftovers)> {
-        let Session { mut printer, mut stages, peak, maker, .. } = self;
+        let Session { mut printer, mut stages, peak, show, maker, .. } = self;
         stages.stats.reassembly = maker.defrag_stats();
-        finish(&mut printer, stages, peak, errors)
+        match show {
+            None => finish(&mut printer, stages, peak, errors),
+            Some(show) => finish_live(&mut printer, stages, peak, show),
+        }
+    }
+}
+
+/// One event of a live run, shown as `show` says.
+fn live_event<W: Write>(printer: &mut Printer<W>, show: LiveShow, e: &Event) -> io::Result<()> {
+    if show.screen {
+        return Ok(());
+    }
+    let text = printer.options().format == Format::Text;
+    match e {
+        Event::Conn(c) if text && show.conn_lines => live::conn_line(printer.writer(), c),
+        Event::Arp(a) if text && show.arp_lines => writeln!(printer.writer(), "{}", crate::output::arp::event_line(a)),
+        _ => printer.event(e),
+    }
+}
+
+/// What was still open when a live capture stopped ends as `capture_stopped`, not as the end
+/// of an input.
+fn stopped(e: &mut Event) {
+    match e {
+        Event::Conn(c) if c.end == End::EndOfInput => c.end = End::CaptureStopped,
+        Event::Alert(a) if a.closed_by == ClosedBy::EndOfInput => a.closed_by = ClosedBy::CaptureStopped,
+        _ => {}
+    }
+}
+
+/// [`finish`] for a live run: final events as `show` says, ends named `capture_stopped`, and the
+/// ARP events already printed left out of the ARP table.
+fn finish_live<W: Write>(printer: &mut Printer<W>, mut stages: Stages, peak: usize, show: LiveShow) -> io::Result<(Report, Leftovers)> {
+    let show = LiveShow { screen: false, ..show };
+    let mut sink = LiveSink { printer, show, err: None };
+    let mut report = stages.finish(peak, &mut sink);
+    if let Some(e) = sink.err {
+        return Err(e);
+    }
+    if let Some(c) = report.conns.as_mut() {
+        for (end, _) in c.by_end.iter_mut() {
+            if *end == End::EndOfInput {
+                *end = End::CaptureStopped;
+            }
+        }
+        for r in c.rows.iter_mut().filter(|r| r.end == End::EndOfInput) {
+            r.end = End::CaptureStopped;
+        }
+    }
+    for a in report.alerts.iter_mut().filter(|a| a.closed_by == ClosedBy::EndOfInput) {
+        a.closed_by = ClosedBy::CaptureStopped;
+    }
+    if show.arp_lines && printer.options().format == Format::Text {
+        if let Some(a) = report.arp.as_mut() {
+            a.events.clear();
+        }
+    }
+    let opts = printer.options().clone();
+    match (opts.format, &report.conns) {
+        // The table at the end lists the connections (with `-q` too, when `--conns` asked).
+        (Format::Text, Some(c)) if show.conn_lines => {
+            crate::output::summary::report_text(printer.writer(), &report, !opts.quiet)?;
+            printer.display_filter_line(&report)?;
+            crate::output::conns::text(printer.writer(), c, opts.verbose, true, true)?;
+        }
+        _ => printer.report(&report)?,
+    }
+    printer.flush()?;
+    Ok((report, Leftovers::of(stages)))
+}
+
+/// The final events of a live run, renamed by [`stopped`] and shown as its events were.
+struct LiveSink<'a, W: Write> {
+    printer: &'a mut Printer<W>,
+    show: LiveShow,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> Sink for LiveSink<'_, W> {
+    fn event(&mut self, mut e: Event) {
+        if self.err.is_none() {
+            stopped(&mut e);
+            // The connections still open are listed by the table at the end.
+            if self.show.conn_lines && matches!(e, Event::Conn(_)) && self.printer.options().format == Format::Text {
+                return;
+            }
+            if let Err(err) = live_event(self.printer, self.show, &e) {
+                self.err = Some(err);
+            }
+        }
     }
 }
 

@@ -270,19 +270,22 @@ impl Front {
             _ => frame,
         };
         let x = self.maker.input(frame, &mut batch.tunnels);
-        if self.payloads {
-            let span = match x.flow() {
-                Some(f) if f.tcp => {
-                    let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
-                    let bytes = frame.data.get(at..at.saturating_add(n)).unwrap_or(&[]);
-                    let start = batch.payloads.len() as u32;
-                    batch.payloads.extend_from_slice(bytes);
-                    (start, bytes.len() as u32)
-                }
-                _ => (0, 0),
-            };
-            batch.spans.push(span);
-        }
+        // TCP payloads for the streams, and the bytes the application layer reads.
+        let span = match x.flow() {
+            Some(f) if f.tcp && self.payloads => Some((f.payload.0 as usize, f.payload.1 as usize)),
+            Some(f) => crate::analyze::app::span(f),
+            None => None,
+        };
+        let span = match span {
+            Some((at, n)) => {
+                let bytes = frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[]);
+                let start = batch.payloads.len() as u32;
+                batch.payloads.extend_from_slice(bytes);
+                (start, bytes.len() as u32)
+            }
+            None => (0, 0),
+        };
+        batch.spans.push(span);
         batch.inputs.push(x);
         if let Some(f) = inputs.early {
             batch.pass.push(f.matches(&decode(frame), &Note::default()));

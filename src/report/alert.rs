@@ -36,6 +36,8 @@ pub enum ClosedBy {
     Quiet,
     /// The input ended while the flood was still on (or within the quiet period).
     EndOfInput,
+    /// A live capture stopped while the flood was still on (or within the quiet period).
+    CaptureStopped,
 }
 
 /// `addr:port`, with brackets around IPv6 addresses.

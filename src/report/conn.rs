@@ -209,6 +209,8 @@ impl std::fmt::Display for ConnState {
 pub enum End {
     /// The input ended with it still in the table.
     EndOfInput,
+    /// A live capture stopped (a signal, `-c`, `--duration`) with it still in the table.
+    CaptureStopped,
     /// Its TIME_WAIT ran out.
     TimeWaitExpired,
     /// An unanswered SYN waited too long.
@@ -231,8 +233,9 @@ pub enum End {
 
 impl End {
     /// The ways of leaving the table, in the order the summary lists them.
-    pub const LEFT: [End; 9] = [
+    pub const LEFT: [End; 10] = [
         End::EndOfInput,
+        End::CaptureStopped,
         End::TimeWaitExpired,
         End::SynTimeout,
         End::HalfOpenTimeout,
@@ -247,6 +250,7 @@ impl End {
     pub fn name(self) -> &'static str {
         match self {
             End::EndOfInput => "end_of_input",
+            End::CaptureStopped => "capture_stopped",
             End::TimeWaitExpired => "time_wait_expired",
             End::SynTimeout => "syn_timeout",
             End::HalfOpenTimeout => "half_open_timeout",
@@ -307,7 +311,7 @@ pub struct ConnRecord {
     pub resp_p: u16,
     /// `tcp`, `udp` or `icmp` (ICMPv6 too, as Zeek logs it).
     pub proto: &'static str,
-    /// Zeek's service, as the content showed it (`http`, `ssl`).
+    /// What the connection carries, found from its content (Zeek's `service`: `dns`, `dhcp`, `http`, `ssl`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<&'static str>,
     /// Seconds from the first to the last packet.

@@ -4,6 +4,7 @@
 //! output format is a new reader of these structs and nothing else.
 
 pub mod alert;
+pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
@@ -36,6 +37,12 @@ pub enum Event {
     Http(Box<web::HttpRecord>),
     /// A TLS handshake's names (Zeek ssl.log record).
     Tls(Box<web::TlsRecord>),
+    /// A DNS query and its answer, or a query never answered (Zeek dns.log record).
+    Dns(Box<app::DnsRecord>),
+    /// A DHCP exchange (Zeek dhcp.log record).
+    Dhcp(Box<app::DhcpRecord>),
+    /// An ICMP echo request and its reply, or a request never answered.
+    IcmpEcho(Box<app::EchoRecord>),
 }
 
 /// Something a connection did that its protocol does not allow, or that is a sign of evasion,
@@ -97,4 +104,7 @@ pub struct Report {
     pub streams: Option<crate::analyze::stream::StreamTally>,
     /// HTTP and TLS counts (when the application layer found any).
     pub web: Option<web::WebSummary>,
+    /// The application tables (DNS, DHCP, ping), when the capture had any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<app::AppReport>,
 }

@@ -65,6 +65,11 @@ impl<W: Write> PcapWriter<W> {
         Ok(())
     }
 
+    /// The underlying writer.
+    pub fn get_ref(&self) -> &W {
+        &self.w
+    }
+
     /// Records written so far (staged or on file).
     pub fn records(&self) -> u64 {
         self.records

@@ -1,328 +1,440 @@
-//! The application layer as a user sees it: HTTP and TLS fields on the frames tshark puts them
-//! on, with tshark's values (`scripts/golden_app.sh` writes them into `tests/golden/app/`);
-//! requests paired with responses as tshark pairs them; TLS handshakes' names; the connection's
-//! service; and hostile payloads, which end in an error in the record, never a crash.
+//! The application layer against real tools: `dns.*`, `dhcp.*`, `dhcpv6.*` and `icmp.*` fields
+//! equal tshark's, and DNS and DHCP lines equal `tcpdump -n`'s, on the captures recorded for
+//! this project (dig against dnsmasq over UDP and TCP, dhclient against dnsmasq, ping) and the
+//! DNS and DHCP files of the corpus; golden files written by `scripts/golden_app.sh`. Then the
+//! transactions (dns, dhcp, icmp_echo records and their tables) on the recorded captures, and
+//! hostile messages built here.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::frames::{tcp, ACK, PSH, SYN};
-use crate::support::pcap::{micros, Pcap};
-use crate::support::{inspect, inspect_ok, json_lines, of_type, root, s, Need, TempDir, Test};
+use crate::support::frames::udp;
+use crate::support::pcap::Pcap;
+use crate::support::{inspect, inspect_ok, json_lines, n, of_type, root, s, Need, Test, TempDir, CORPUS};
 
 pub fn tests() -> Vec<Test> {
     vec![
         trial!(fields_match_tshark_on_captures),
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
-        trial!(responses_pair_with_requests_as_tshark_pairs_them),
-        trial!(tls_handshakes_name_what_tshark_names),
+        trial!(lines_match_tcpdump_on_captures),
+        trial!(lines_match_tcpdump_on_the_corpus, Need::Corpus),
+        trial!(dns_queries_pair_with_their_answers),
+        trial!(dhcp_exchange_gives_the_lease),
+        trial!(pings_pair_with_replies),
         trial!(conn_service_comes_from_content),
-        trial!(lines_and_tree_show_the_messages),
-        trial!(text_tables_only_when_present),
-        trial!(a_server_that_does_not_answer_http_makes_no_transaction),
-        trial!(hostile_payloads_are_errors_in_the_record),
+        trial!(report_tables_show_only_what_the_capture_has),
+        trial!(decode_as_names_another_port),
+        trial!(hostile_dns_messages_are_errors_not_panics),
+        trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
     ]
 }
 
-/// Frames whose fields differ from tshark's, and why. The test fails when one agrees after all.
-const KNOWN: &[(&str, &str, &str)] = &[
-    // The capture starts in the middle of a response: no request came first, so by Zeek's rule
-    // (the originator's first bytes must start a request) the connection is not read as HTTP.
-    ("../shared/corpus/tcpdump/ipv4_tcp_http_xml.pcap", "1", "mid-stream response"),
+/// Fields whose tshark value lists every occurrence, compared whole as arrays.
+const LISTS: [&str; 14] = [
+    "dns.qry.name",
+    "dns.qry.type",
+    "dns.a",
+    "dns.aaaa",
+    "dns.cname",
+    "dns.ns",
+    "dns.ptr.domain_name",
+    "dns.mx.mail_exchange",
+    "dns.srv.target",
+    "dns.txt",
+    "dns.resp.ttl",
+    "dhcp.option.router",
+    "dhcp.option.domain_name_server",
+    "dhcp.option.hostname",
 ];
 
-/// Responses tshark pairs with another request than the one they answer, by file and response
-/// frame, with the request they answer. The test checks tshark still says otherwise.
-const KNOWN_PAIRS: &[(&str, &str, &str)] = &[
-    // Two pipelined requests in one segment (frame 55): tshark names the segment's last request
-    // for both responses; this one's 50-byte body is /hello.txt's (`http.content_length`).
-    ("captures/streams.pcap", "59", "/hello.txt"),
-];
+/// Fields that are booleans in Wireshark.
+const BOOLEAN: [&str; 2] = ["dns.flags.response", "dhcp.flags.bc"];
 
-/// The fields compared.
-const FIELDS: &[&str] = &[
-    "http.request.method",
-    "http.request.uri",
-    "http.request.version",
-    "http.host",
-    "http.user_agent",
-    "http.response.code",
-    "http.response.phrase",
-    "http.content_type",
-    "http.content_length",
-    "tls.handshake.type",
-    "tls.handshake.extensions_server_name",
-    "tls.handshake.extensions_alpn_str",
-];
-
-fn golden_files() -> Vec<String> {
-    let list = std::fs::read_to_string(root().join("tests/golden/app/FILES")).expect("tests/golden/app/FILES");
-    list.lines().map(str::to_string).collect()
-}
-
-fn golden_name(file: &str) -> String {
-    file.trim_start_matches("../shared/corpus/").replace('/', "_")
-}
-
-/// A JSON value as tshark's `-T fields` writes it (arrays joined with commas).
-fn as_field(v: &Value) -> String {
-    match v {
-        Value::Array(a) => a.iter().map(as_field).collect::<Vec<_>>().join(","),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+fn scalar(field: &str, v: &str) -> Value {
+    if BOOLEAN.contains(&field) {
+        return Value::Bool(v == "1" || v.eq_ignore_ascii_case("true"));
     }
+    if let Some(hex) = v.strip_prefix("0x") {
+        if let Ok(n) = u64::from_str_radix(hex, 16) {
+            return Value::from(n);
+        }
+    }
+    if let Ok(n) = v.parse::<u64>() {
+        return Value::from(n);
+    }
+    Value::String(v.to_string())
 }
 
-fn check_fields(file: &str) -> Vec<String> {
+fn normalize(field: &str, raw: &str) -> Value {
+    if field == "dhcp.option.hostname" {
+        return scalar(field, raw);
+    }
+    if LISTS.contains(&field) {
+        // tshark joins occurrences with commas (and a TXT string may hold one: not in these files).
+        return Value::Array(raw.split(',').map(|v| scalar(field, v)).collect());
+    }
+    scalar(field, raw.split(',').next().unwrap_or(""))
+}
+
+/// The golden list: each capture with the `--decode-as` value it needs.
+fn golden_files() -> Vec<(String, Option<String>)> {
+    let list = std::fs::read_to_string(root().join("tests/golden/app/FILES")).expect("read tests/golden/app/FILES");
+    list.lines()
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            (it.next().unwrap_or("").to_string(), it.next().map(str::to_string))
+        })
+        .collect()
+}
+
+fn golden(file: &str, ext: &str) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let path = root().join("tests/golden/app").join(format!("{name}.{ext}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn read_args<'a>(file: &'a str, decode_as: &'a Option<String>, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["read"];
+    args.extend_from_slice(extra);
+    if let Some(d) = decode_as {
+        args.push("--decode-as");
+        args.push(d);
+    }
+    args.push(file);
+    args
+}
+
+/// Compares our JSON packet fields with tshark's on `files`; the values compared.
+fn fields_match(files: &[(String, Option<String>)]) -> usize {
     let mut problems = Vec::new();
-    let golden = std::fs::read_to_string(root().join("tests/golden/app").join(format!("{}.tsv", golden_name(file)))).expect("golden tsv");
-    let mut lines = golden.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
-    let path = root().join(file);
-    let out = inspect_ok(["read", "--format", "json", path.to_str().unwrap_or("")]);
-    let packets: Vec<Value> = json_lines(&out).into_iter().filter(|v| v["event_type"] == "packet").collect();
-    let by_frame = |n: u64| packets.iter().find(|p| p["frame.number"].as_u64() == Some(n));
-    let mut seen = Vec::new();
-    for line in lines {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let frame: u64 = cols.first().and_then(|c| c.parse().ok()).expect("frame number");
-        seen.push(frame);
-        let known = KNOWN.iter().any(|(f, n, _)| *f == file && *n == frame.to_string());
-        let Some(p) = by_frame(frame) else {
-            problems.push(format!("{file}: frame {frame} missing"));
-            continue;
-        };
-        let mut differs = Vec::new();
-        for (name, want) in header.iter().zip(&cols).skip(1) {
-            if !FIELDS.contains(name) {
-                continue;
-            }
-            let mut want = want.to_string();
-            if *name == "tls.handshake.type" {
-                // Only the hellos are read: the other handshake messages of the frame are not.
-                want = want.split(',').filter(|t| *t == "1" || *t == "2").collect::<Vec<_>>().join(",");
-            }
-            let got = p.get(*name).map(as_field).unwrap_or_default();
-            if got != want {
-                differs.push(format!("{name}: inspect {got:?}, tshark {want:?}"));
-            }
-        }
-        match (known, differs.is_empty()) {
-            (false, false) => problems.push(format!("{file}: frame {frame}: {}", differs.join("; "))),
-            (true, true) => problems.push(format!("{file}: frame {frame} is listed as known but agrees")),
-            _ => {}
-        }
-    }
-    // No frame carries the fields that tshark does not give them.
-    for p in &packets {
-        let n = p["frame.number"].as_u64().unwrap_or(0);
-        if !seen.contains(&n) && FIELDS.iter().any(|f| p.get(*f).is_some()) {
-            problems.push(format!("{file}: frame {n} has application fields tshark does not give it"));
-        }
-    }
-    problems
-}
-
-fn fields_match(corpus: bool) {
-    let mut problems = Vec::new();
-    let mut files = 0;
-    for file in golden_files().into_iter().filter(|f| f.starts_with("../") == corpus) {
-        files += 1;
-        problems.extend(check_fields(&file));
-    }
-    assert!(files > 0);
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
-}
-
-/// Every HTTP and TLS field on the captures recorded for this project equals tshark's.
-fn fields_match_tshark_on_captures() {
-    fields_match(false);
-}
-
-/// And on the HTTP captures of the corpus.
-fn fields_match_tshark_on_the_corpus() {
-    fields_match(true);
-}
-
-/// Each answered request's transaction pairs the request tshark pairs with the response, in the
-/// order the responses came: keep-alive, pipelining, a chunked body and a POST included.
-fn responses_pair_with_requests_as_tshark_pairs_them() {
-    let mut checked = 0;
-    for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
-        let pairs = std::fs::read_to_string(root().join("tests/golden/app").join(format!("{}.pairs", golden_name(&file)))).unwrap_or_default();
-        let want: Vec<(u64, String)> = pairs
-            .lines()
-            .filter_map(|l| {
-                let c: Vec<&str> = l.split('\t').collect();
-                let code = c.get(2)?.parse().ok()?;
-                // tshark's URI is the whole URL: the request target is its path.
-                let url = c.get(3)?;
-                let path = url.split_once("://").map_or(*url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
-                if let Some((.., right)) = KNOWN_PAIRS.iter().find(|(f, n, _)| *f == file && Some(n) == c.first()) {
-                    assert_ne!(path, *right, "{file}: tshark now pairs frame {} right: drop it from KNOWN_PAIRS", c[0]);
-                    return Some((code, right.to_string()));
-                }
-                Some((code, path.to_string()))
+    let mut compared = 0;
+    for (file, decode_as) in files {
+        let text = golden(file, "tsv");
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).filter(|r: &Vec<&str>| r.get(1).is_some_and(|v| !v.is_empty())).collect();
+        let out = inspect_ok(read_args(file, decode_as, &["--format", "json"]));
+        let ours: Vec<serde_json::Map<String, Value>> = json_lines(&out)
+            .into_iter()
+            .filter(|v| v["event_type"] == "packet")
+            .map(|v| match v {
+                Value::Object(m) => m,
+                _ => unreachable!(),
             })
             .collect();
-        let out = inspect_ok(["read", "-q", "--format", "json", root().join(&file).to_str().unwrap_or("")]);
-        let objs = json_lines(&out);
-        let got: Vec<(u64, String)> = of_type(&objs, "http")
-            .iter()
-            .filter(|h| h.get("status_code").is_some())
-            .map(|h| (h["status_code"].as_u64().unwrap_or(0), s(&h["uri"]).to_string()))
-            .collect();
-        assert_eq!(got, want, "{file}");
-        for h in of_type(&objs, "http") {
-            assert!(h.get("error").is_none(), "{file}: {h}");
+        assert_eq!(ours.len(), rows.len(), "{file}: packets");
+        for (obj, row) in ours.iter().zip(rows) {
+            let t: BTreeMap<&str, &str> = header.iter().copied().zip(row.iter().copied()).filter(|(_, v)| !v.is_empty()).collect();
+            let frame = obj.get("frame.number").cloned().unwrap_or(Value::Null);
+            for field in header.iter().filter(|h| !h.starts_with("frame.")) {
+                // tshark's pairing field for ICMP is checked on its own below.
+                if *field == "icmp.resptime" || *field == "icmp.resp_to" {
+                    continue;
+                }
+                let mine = obj.get(*field);
+                match (mine, t.get(field)) {
+                    (Some(m), Some(v)) => {
+                        compared += 1;
+                        let want = normalize(field, v);
+                        if *m != want {
+                            problems.push(format!("{file} #{frame} {field}: ours {m}, tshark {want}"));
+                        }
+                    }
+                    (Some(m), None) => problems.push(format!("{file} #{frame} {field}: ours {m}, tshark has none")),
+                    // tshark reads fields of the packet an ICMP error quotes too; inspect names
+                    // the quoted packet only on the line.
+                    (None, Some(_)) if obj.contains_key("icmp.type") && obj.get("icmp.type") != Some(&Value::from(0)) && obj.get("icmp.type") != Some(&Value::from(8)) => {}
+                    (None, Some(v)) => problems.push(format!("{file} #{frame} {field}: missing, tshark {v}")),
+                    (None, None) => {}
+                }
+            }
+            if let Some(rt) = t.get("icmp.resptime") {
+                compared += 1;
+                let want: f64 = rt.parse().unwrap_or(-1.0);
+                let got = obj.get("icmp.resptime").and_then(Value::as_f64).unwrap_or(-2.0);
+                // tshark rounds to the microsecond, as the pcap's times are.
+                if (want - got).abs() > 0.0015 {
+                    problems.push(format!("{file} #{frame} icmp.resptime: ours {got}, tshark {want}"));
+                }
+                let to = t.get("icmp.resp_to").and_then(|v| v.parse::<u64>().ok());
+                if obj.get("icmp.resp_to").and_then(Value::as_u64) != to {
+                    problems.push(format!("{file} #{frame} icmp.resp_to: ours {:?}, tshark {to:?}", obj.get("icmp.resp_to")));
+                }
+            }
         }
-        checked += want.len();
     }
-    assert!(checked >= 12, "only {checked} responses");
-    // Keep-alive depths and body lengths (the keep-alive body is 36000 bytes; the chunked one
-    // the chunks' data; the POST's 15 bytes).
-    let out = inspect_ok(["read", "-q", "--format", "json", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    let objs = json_lines(&out);
-    let http = of_type(&objs, "http");
-    let rows: Vec<(u64, &str, u64, u64)> = http
-        .iter()
-        .map(|h| (h["trans_depth"].as_u64().unwrap_or(0), s(&h["method"]), h["request_body_len"].as_u64().unwrap_or(9), h["response_body_len"].as_u64().unwrap_or(9)))
-        .collect();
-    assert_eq!(rows, [(1, "GET", 0, 12 + 33 * 3), (2, "POST", 15, 13)]);
-    let out = inspect_ok(["read", "-q", "--format", "json", root().join("captures/streams.pcap").to_str().unwrap_or("")]);
-    let objs = json_lines(&out);
-    let depths: Vec<u64> = of_type(&objs, "http").iter().map(|h| h["trans_depth"].as_u64().unwrap_or(0)).collect();
-    assert_eq!(depths, [1, 2, 3, 1, 2, 1]);
-    assert!(of_type(&objs, "http").iter().any(|h| h["response_body_len"] == 36000));
+    assert!(problems.is_empty(), "{} differences from tshark:\n{}", problems.len(), problems.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+    compared
 }
 
-/// The ssl records name what tshark's ServerHellos show (version, cipher, ALPN) and the
-/// ClientHello's server name.
-fn tls_handshakes_name_what_tshark_names() {
-    let golden = std::fs::read_to_string(root().join("tests/golden/app/captures_app.pcap.tls")).expect("tls golden");
-    let out = inspect_ok(["read", "-q", "--format", "json", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    let objs = json_lines(&out);
-    let tls = of_type(&objs, "tls");
-    assert_eq!(tls.len(), golden.lines().count());
-    for (t, line) in tls.iter().zip(golden.lines()) {
-        let c: Vec<&str> = line.split('\t').collect();
-        let version = if c[1].is_empty() { c[2] } else { c[1] };
-        let want_version = match version {
-            "0x0304" => "TLSv13",
-            "0x0303" => "TLSv12",
-            other => panic!("version {other}"),
-        };
-        assert_eq!(s(&t["version"]), want_version, "{t}");
-        assert_eq!(s(&t["cipher"]), c[4], "{t}");
-        assert_eq!(t.get("next_protocol").map(s).unwrap_or(""), c[3], "{t}");
-    }
-    let names: Vec<&str> = tls.iter().map(|t| s(&t["server_name"])).collect();
-    let want = std::fs::read_to_string(root().join("tests/golden/app/captures_app.pcap.tsv")).expect("tsv");
-    let want: Vec<&str> = want.lines().filter_map(|l| l.split('\t').nth(11)).filter(|n| !n.is_empty() && *n != "tls.handshake.extensions_server_name").collect();
-    assert_eq!(names, want);
+fn recorded() -> Vec<(String, Option<String>)> {
+    golden_files().into_iter().filter(|(f, _)| f.starts_with("captures/")).collect()
 }
 
-/// Conn records say `http` and `ssl` where the content showed them, whatever the port.
+fn corpus() -> Vec<(String, Option<String>)> {
+    golden_files().into_iter().filter(|(f, _)| f.starts_with(CORPUS)).collect()
+}
+
+fn fields_match_tshark_on_captures() {
+    let files = recorded();
+    assert_eq!(files.len(), 4, "{files:?}");
+    let n = fields_match(&files);
+    note!("compared {n} application field values with tshark's");
+    assert!(n > 300, "only {n} values compared");
+}
+
+fn fields_match_tshark_on_the_corpus() {
+    let files = corpus();
+    assert!(files.len() >= 16, "{files:?}");
+    let n = fields_match(&files);
+    note!("compared {n} application field values with tshark's");
+    assert!(n > 200, "only {n} values compared");
+}
+
+/// Our lines for the packets of `files` equal tcpdump's, for every frame that carries DNS or
+/// DHCP (`lines_match_tcpdump_on_captures` in the decode tests holds the others).
+fn lines_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in files {
+        if decode_as.is_some() {
+            // tcpdump has no Decode As.
+            continue;
+        }
+        let want = golden(file, "txt");
+        let out = inspect_ok(read_args(file, decode_as, &[]));
+        let event = |l: &&str| l.get(15..21) == Some(" arp: ") || l.starts_with("ALERT ");
+        let got: Vec<&str> = out.lines().filter(|l| !event(l)).take(want.lines().count()).collect();
+        for (i, (g, w)) in got.iter().zip(want.lines()).enumerate() {
+            let app = [".53:", ".53 ", ".5353:", ".67:", ".68:", ".546:", ".547:"].iter().any(|p| w.contains(p));
+            if !app {
+                continue;
+            }
+            compared += 1;
+            if g != &w {
+                problems.push(format!("{file} line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compared
+}
+
+fn lines_match_tcpdump_on_captures() {
+    let n = lines_match(&recorded());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+fn lines_match_tcpdump_on_the_corpus() {
+    let n = lines_match(&corpus());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+/// The conn records of a run, by uid.
+fn conns(objs: &[Value]) -> BTreeMap<String, Value> {
+    of_type(objs, "conn").into_iter().map(|c| (s(&c["uid"]).to_string(), c.clone())).collect()
+}
+
+fn dns_queries_pair_with_their_answers() {
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", "captures/dns.pcap"]));
+    let dns = of_type(&objs, "dns");
+    // Ten queries, each answered: eight over UDP, two over TCP (captures/README.md).
+    assert_eq!(dns.len(), 10, "{dns:?}");
+    assert!(dns.iter().all(|d| d["answered"] == true), "{dns:?}");
+    assert_eq!(dns.iter().filter(|d| d["proto"] == "tcp").count(), 2);
+    let conns = conns(&objs);
+    // Every record's uid is its connection's, and the query's client is the originator.
+    for d in &dns {
+        let c = conns.get(s(&d["uid"])).unwrap_or_else(|| panic!("no conn for {d}"));
+        assert_eq!(c["id.orig_h"], d["id.orig_h"]);
+        assert_eq!(c["id.resp_p"], d["id.resp_p"]);
+        assert!(d["rtt"].as_f64().is_some_and(|r| r > 0.0 && r < 1.0), "{d}");
+    }
+    // What tshark pairs, by id: the query names, types and answers.
+    let tsv = golden("captures/dns.pcap", "tsv");
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut answers: BTreeMap<u64, (String, u64, Vec<String>, u64)> = BTreeMap::new();
+    for l in lines {
+        let r: Vec<&str> = l.split('\t').collect();
+        if r.get(col("dns.flags.response")) != Some(&"1") {
+            continue;
+        }
+        let id = u64::from_str_radix(r[col("dns.id")].trim_start_matches("0x"), 16).unwrap();
+        let mut data: Vec<String> = Vec::new();
+        for f in ["dns.cname", "dns.a", "dns.aaaa", "dns.mx.mail_exchange", "dns.ptr.domain_name", "dns.srv.target"] {
+            data.extend(r[col(f)].split(',').filter(|v| !v.is_empty()).map(str::to_string));
+        }
+        let count = r[col("dns.count.answers")].parse().unwrap();
+        answers.insert(id, (r[col("dns.qry.name")].to_string(), r[col("dns.flags.rcode")].parse().unwrap(), data, count));
+    }
+    for d in &dns {
+        let (name, rcode, data, count) = answers.get(&n(&d["trans_id"])).unwrap_or_else(|| panic!("tshark has no answer for {d}"));
+        assert_eq!(s(&d["query"]), name);
+        assert_eq!(n(&d["rcode"]), *rcode);
+        // Zeek logs the answer section; tshark's fields hold every section's records.
+        let ours: Vec<String> = d["answers"].as_array().map(|a| a.iter().map(|v| s(v).to_string()).collect()).unwrap_or_default();
+        assert_eq!(ours.len() as u64, *count, "{d}");
+        for a in ours.iter().filter(|v| !v.starts_with("TXT ")) {
+            assert!(data.contains(a), "{a} not among tshark's {data:?}: {d}");
+        }
+    }
+    assert_eq!(dns.iter().filter(|d| d["rcode_name"] == "NXDOMAIN").count(), 2);
+}
+
+fn dhcp_exchange_gives_the_lease() {
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", "captures/dhcp.pcap"]));
+    let dhcp = of_type(&objs, "dhcp");
+    // The lease (DISCOVER OFFER REQUEST ACK under one id) and the release under another.
+    assert_eq!(dhcp.len(), 2, "{dhcp:?}");
+    let lease = dhcp[0];
+    let types: Vec<&str> = lease["msg_types"].as_array().unwrap().iter().map(s).collect();
+    assert_eq!(types, ["DISCOVER", "OFFER", "REQUEST", "ACK"]);
+    assert_eq!(s(&lease["mac"]), "02:00:00:00:00:01");
+    assert_eq!(s(&lease["host_name"]), "insp-client");
+    assert_eq!(lease["lease_time"].as_f64(), Some(3600.0));
+    // The address is the one tshark reads in the ACK's yiaddr.
+    let tsv = golden("captures/dhcp.pcap", "tsv");
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let (t, y) = (header.iter().position(|h| *h == "dhcp.option.dhcp").unwrap(), header.iter().position(|h| *h == "dhcp.ip.your").unwrap());
+    let ack = tsv.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).find(|r| r[t] == "5").expect("an ACK");
+    assert_eq!(s(&lease["assigned_addr"]), ack[y]);
+    let release: Vec<&str> = dhcp[1]["msg_types"].as_array().unwrap().iter().map(s).collect();
+    assert_eq!(release, ["RELEASE"]);
+    let text = inspect_ok(["read", "captures/dhcp.pcap"]);
+    assert!(text.contains("DHCP: 2 exchanges, 1 leased") && text.contains(ack[y]) && text.contains("insp-client"), "{text}");
+}
+
+fn pings_pair_with_replies() {
+    let objs = json_lines(&inspect_ok(["read", "--format", "json", "captures/ping.pcap"]));
+    let echo = of_type(&objs, "icmp_echo");
+    // Six requests (3 + 2 + 1), each answered, with the RTT tshark computes.
+    assert_eq!(echo.len(), 6, "{echo:?}");
+    let packets = of_type(&objs, "packet");
+    for e in &echo {
+        assert_eq!(e["answered"], true);
+        let reply = packets.iter().find(|p| p["frame.number"] == e["reply_frame"]).unwrap();
+        let ms = reply["icmp.resptime"].as_f64().unwrap();
+        assert!((e["rtt"].as_f64().unwrap() * 1e3 - ms).abs() < 1e-6, "{e} {reply}");
+    }
+    let text = inspect_ok(["read", "captures/ping.pcap"]);
+    assert!(text.contains("Ping round trips:") && text.contains("10.0.0.2"), "{text}");
+}
+
 fn conn_service_comes_from_content() {
-    let out = inspect_ok(["read", "-q", "--format", "json", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    let objs = json_lines(&out);
-    let services: Vec<(u64, &str)> = of_type(&objs, "conn")
-        .iter()
-        .filter(|c| c["proto"] == "tcp")
-        .map(|c| (c["id.resp_p"].as_u64().unwrap_or(0), c.get("service").map(s).unwrap_or("-")))
-        .collect();
-    assert_eq!(services, [(443, "ssl"), (443, "ssl"), (8081, "http")]);
-    // Without the application layer, none.
-    let out = inspect_ok(["read", "-q", "--no-app", "--format", "json", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    assert!(json_lines(&out).iter().all(|o| o.get("service").is_none() && o["event_type"] != "http" && o["event_type"] != "tls"));
-}
-
-/// Lines carry the first lines and hellos on the frames that completed them; `-V` has an
-/// Application branch for each.
-fn lines_and_tree_show_the_messages() {
-    let file = root().join("captures/app.pcap");
-    let out = inspect_ok(["read", file.to_str().unwrap_or("")]);
-    let with = |needle: &str| out.lines().filter(|l| l.contains(needle)).count();
-    assert_eq!(with(": ClientHello SNI=www.example.test ALPN=h2,http/1.1"), 1, "{out}");
-    assert_eq!(with(": ServerHello TLSv1.3 TLS_AES_256_GCM_SHA384"), 1);
-    assert_eq!(with(": ServerHello TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 ALPN=http/1.1"), 1);
-    assert_eq!(with(": HTTP: GET /chunked HTTP/1.1"), 1);
-    assert_eq!(with(": HTTP: HTTP/1.1 201 Created"), 1);
-    let tree = inspect_ok(["read", "-V", file.to_str().unwrap_or("")]);
-    assert_eq!(tree.matches("Application: TLS ClientHello").count(), 2);
-    assert!(tree.contains("Status                 201 Created (success)"), "{tree}");
-    assert!(tree.contains("Body                   111 bytes (chunked: the chunks' data)"));
-}
-
-/// The HTTP and TLS tables show only when the capture has any; `-q` keeps only their counts.
-fn text_tables_only_when_present() {
-    let out = inspect_ok(["read", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    assert!(out.contains("HTTP: 2 requests") && out.contains("TLS: 2 handshakes"), "{out}");
-    assert!(out.contains("www.example.test") && out.contains("201"));
-    let q = inspect_ok(["read", "-q", root().join("captures/app.pcap").to_str().unwrap_or("")]);
-    assert!(q.contains("HTTP: 2 requests") && q.contains("TLS: 2 handshakes") && !q.contains("www.example.test"), "{q}");
-    let out = inspect_ok(["read", "-q", root().join("captures/ping.pcap").to_str().unwrap_or("")]);
-    assert!(!out.contains("HTTP:") && !out.contains("TLS:"));
-}
-
-/// A connection: handshake, then the client's `req` in segments of `step`, then the server's
-/// `resp`.
-fn exchange(req: &'static [u8], step: usize, resp: &'static [u8]) -> Pcap {
-    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    for (file, service, count) in [("captures/dns.pcap", "dns", 10), ("captures/dhcp.pcap", "dhcp", 2)] {
+        let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", file]));
+        let with: Vec<&Value> = of_type(&objs, "conn").into_iter().filter(|c| c["service"] == service).collect();
+        assert_eq!(with.len(), count, "{file}: {with:?}");
+    }
+    // A datagram to port 53 that is not DNS gives no service.
+    let dir = TempDir::new("app-service");
     let mut p = Pcap::micro();
-    let mut t = 0;
-    let mut at = |p: &mut Pcap, f: Vec<u8>| {
-        t += 1;
-        p.add(micros(t), &f);
-    };
-    at(&mut p, tcp(c, 40000, s, 9999).flags(SYN).seq(100).frame());
-    at(&mut p, tcp(s, 9999, c, 40000).flags(SYN | ACK).seq(500).ack(101).frame());
-    let mut seq = 101u32;
-    for part in req.chunks(step) {
-        at(&mut p, tcp(c, 40000, s, 9999).flags(PSH | ACK).seq(seq).ack(501).data(part).frame());
-        seq += part.len() as u32;
-    }
-    at(&mut p, tcp(s, 9999, c, 40000).flags(PSH | ACK).seq(501).ack(seq).data(resp).frame());
-    p
+    p.add(0, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 53, b"not a DNS message"));
+    let f = p.write(&dir, "junk.pcap");
+    let objs = json_lines(&inspect_ok(["read", "-q", "--format", "json", f.to_str().unwrap()]));
+    assert!(of_type(&objs, "conn").iter().all(|c| c.get("service").is_none()), "{objs:?}");
 }
 
-/// Client bytes that start like HTTP, answered by bytes that are not: not HTTP (Zeek's rule),
-/// so no transaction, no service.
-fn a_server_that_does_not_answer_http_makes_no_transaction() {
-    let dir = TempDir::new("app-not-http");
-    let f = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 1000, b"SSH-2.0-OpenSSH_9.2\r\n").write(&dir, "a.pcap");
-    for quiet in [true, false] {
-        let mut args = vec!["read", "--format", "json", f.to_str().unwrap_or("")];
-        if quiet {
-            args.push("-q");
-        }
-        let objs = json_lines(&inspect_ok(args));
-        assert!(of_type(&objs, "http").is_empty());
-        assert!(of_type(&objs, "conn").iter().all(|c| c.get("service").is_none()));
-    }
+fn report_tables_show_only_what_the_capture_has() {
+    let quiet = inspect_ok(["read", "-q", "captures/dns.pcap"]);
+    assert!(quiet.contains("DNS: 10 queries, 0 unanswered") && !quiet.contains("NXDOMAIN"), "{quiet}");
+    let text = inspect_ok(["read", "captures/dns.pcap"]);
+    assert!(text.contains("DNS: 10 queries, 0 unanswered"), "{text}");
+    assert!(text.contains("NXDOMAIN") && text.contains("Slowest DNS answers:"), "{text}");
+    assert!(!text.contains("DHCP:") && !text.contains("Ping"), "{text}");
+    let web = inspect_ok(["read", "captures/web.pcap"]);
+    assert!(!web.contains("DNS:") && !web.contains("DHCP:") && !web.contains("Ping"), "{web}");
 }
 
-/// A request line of 1 MB, lengths past the end of the stream, a chunk size past 64 bits and a
-/// TLS hello that claims 16 MB: each is an error in the record (or the record of an incomplete
-/// transaction), the run ends normally, in bounded memory.
-fn hostile_payloads_are_errors_in_the_record() {
+fn decode_as_names_another_port() {
+    let dir = TempDir::new("app-decode-as");
+    // A query to port 5300, taken from the recorded capture's first query.
+    let dns = std::fs::read(root().join("captures/dns.pcap")).unwrap();
+    let _ = dns;
+    let q: &[u8] = &[0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 4, b't', b'e', b's', b't', 0, 0, 1, 0, 1];
+    let mut p = Pcap::micro();
+    p.add(0, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 5300, q));
+    let f = p.write(&dir, "q.pcap");
+    let f = f.to_str().unwrap();
+    let plain = inspect_ok(["read", f]);
+    assert!(plain.contains("UDP, length 26"), "{plain}");
+    let named = inspect_ok(["read", "--decode-as", "udp.port==5300,dns", f]);
+    assert!(named.contains(": 4660+ A? www.test. (26)"), "{named}");
+    let bad = inspect(["read", "--decode-as", "tcp.port=5,dns", f]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(bad.stderr.lines().next().is_some_and(|l| l.contains("--decode-as") && l.contains("tcp.port=5,dns")), "{}", bad.stderr);
+}
+
+fn hostile_dns_messages_are_errors_not_panics() {
     let dir = TempDir::new("app-hostile");
-    let mut line = b"GET /".to_vec();
-    line.extend(std::iter::repeat_n(b'a', 1 << 20));
-    line.extend(b" HTTP/1.1\r\n\r\n");
-    let line: &'static [u8] = Box::leak(line.into_boxed_slice());
-    let cases: [(&str, &'static [u8], &'static [u8], &str); 4] = [
-        ("long.pcap", line, b"HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\n\r\n", "run past 65536 bytes"),
-        ("length.pcap", b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nshort", "the response did not end"),
-        ("chunk.pcap", b"GET / HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n123456789abcdef01\r\n", "16 hex digits"),
-        ("tls.pcap", b"\x16\x03\x01\x00\x04\x01\xff\xff\xff", b"\x16\x03\x03\x00\x01\x02", "claims"),
-    ];
-    for (name, req, resp, why) in cases {
-        let f = exchange(req, 1400, resp).write(&dir, name);
-        let run = inspect(["read", "--format", "json", f.to_str().unwrap_or("")]);
-        assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
-        let objs = json_lines(&run.stdout);
-        let recs: Vec<&Value> = objs.iter().filter(|o| o["event_type"] == "http" || o["event_type"] == "tls").collect();
-        assert_eq!(recs.len(), 1, "{name}: {recs:?}");
-        assert!(recs[0].get("error").map(s).is_some_and(|e| e.contains(why)), "{name}: {}", recs[0]);
+    let head = |an: u16| -> Vec<u8> {
+        let mut h = vec![0xab, 0xcd, 0x81, 0x80, 0, 1];
+        h.extend_from_slice(&an.to_be_bytes());
+        h.extend_from_slice(&[0, 0, 0, 0]);
+        h
+    };
+    let mut msgs: Vec<Vec<u8>> = Vec::new();
+    // A name that points at itself, and two names that point at each other.
+    let mut m = head(0);
+    m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+    msgs.push(m);
+    let mut m = head(1);
+    m.extend_from_slice(&[1, b'a', 0xc0, 20, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]);
+    msgs.push(m);
+    // A header claiming 65,535 answers in a few bytes, and an answer whose length runs past the end.
+    let mut m = head(65535);
+    m.extend_from_slice(&[1, b'a', 0, 0, 1, 0, 1]);
+    msgs.push(m);
+    let mut m = head(1);
+    m.extend_from_slice(&[1, b'a', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 1, 2]);
+    msgs.push(m);
+    // A long chain of pointers, each to the one before.
+    let mut m = head(0);
+    m.extend_from_slice(&[1, b'a', 0]);
+    for i in 0..200u16 {
+        let at = 12 + if i == 0 { 0 } else { 3 + (i - 1) * 2 };
+        m.extend_from_slice(&[0xc0 | (at >> 8) as u8, at as u8]);
     }
+    m.extend_from_slice(&[0, 1, 0, 1]);
+    msgs.push(m);
+    let mut p = Pcap::micro();
+    for (i, m) in msgs.iter().enumerate() {
+        p.add(i as u64 * 1000, &udp([10, 0, 0, 1], 4000, [10, 0, 0, 2], 53, m));
+        p.add(i as u64 * 1000 + 1, &udp([10, 0, 0, 2], 53, [10, 0, 0, 1], 4000, m));
+    }
+    let f = p.write(&dir, "hostile.pcap");
+    let f = f.to_str().unwrap();
+    for args in [vec!["read", f], vec!["read", "-V", f], vec!["read", "--format", "json", f], vec!["read", "-q", f]] {
+        let start = std::time::Instant::now();
+        let run = inspect(args.clone());
+        assert_eq!(run.code, Some(0), "{args:?}: {run:?}");
+        assert!(start.elapsed().as_secs() < 10, "{args:?} took {:?}", start.elapsed());
+    }
+    let out = inspect_ok(["read", f]);
+    assert!(out.lines().filter(|l| l.contains("[|domain]")).count() >= 8, "{out}");
+    let json = json_lines(&inspect_ok(["read", "--format", "json", f]));
+    assert!(of_type(&json, "packet").iter().filter(|p| p.get("dns.malformed").is_some()).count() >= 8);
+}
+
+/// `-Y` with the application fields picks the packets tshark's filter picks (counted in the
+/// golden fields: rows with the value).
+fn display_filters_take_the_dns_dhcp_and_echo_fields() {
+    let count = |file: &str, field: &str, want: &dyn Fn(&str) -> bool| -> usize {
+        let tsv = golden(file, "tsv");
+        let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+        let i = header.iter().position(|h| *h == field).unwrap();
+        tsv.lines().skip(1).filter(|l| l.split('\t').nth(i).is_some_and(|v| !v.is_empty() && want(v))).count()
+    };
+    let shown = |file: &str, filter: &str| inspect_ok(["read", "-Y", filter, file]).lines().filter(|l| l.get(15..19) == Some(" IP ")).count();
+    let f = "captures/dns.pcap";
+    assert_eq!(shown(f, "dns.flags.rcode == 3"), count(f, "dns.flags.rcode", &|v| v == "3"));
+    assert_eq!(shown(f, "dns.flags.response == 0"), count(f, "dns.flags.response", &|v| v == "0" || v == "False"));
+    assert_eq!(shown(f, "dns"), count(f, "dns.id", &|_| true));
+    let f = "captures/dhcp.pcap";
+    assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
+    let f = "captures/ping.pcap";
+    assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
 }

@@ -207,5 +207,5 @@ fn nanosecond_capture_keeps_its_nanoseconds() {
     let packet = out.lines().find(|l| l.contains("\"event_type\":\"packet\"")).unwrap_or_else(|| panic!("no packet:\n{out}"));
     assert!(packet.contains("\"frame.time_epoch\":1700000000.123456789,"), "{packet}");
     let out = inspect(["read".as_ref(), p.as_os_str()]).ok();
-    assert_eq!(out.lines().next(), Some("22:13:20.123456 IP 192.0.2.1.40000 > 192.0.2.2.53: UDP, length 1"));
+    assert_eq!(out.lines().next(), Some("22:13:20.123456 IP 192.0.2.1.40000 > 192.0.2.2.53: domain [length 1 < 12] (invalid)"));
 }

@@ -110,8 +110,8 @@ fn flipped(bytes: &[u8], per_mille: u64, next: &mut impl FnMut() -> u64) -> Vec<
 
 /// Every corpus file, with 1 % and then 5 % of its bytes flipped, through the whole pipeline
 /// (reader, decoder, every analyzer, the merge, on one and on two threads) in the text, five-layer,
-/// JSON and quiet views: no panic, and no file takes more than five seconds (a hang or a
-/// runaway loop).
+/// JSON and quiet views: no panic, and no file takes more than a minute (a hang or a runaway
+/// loop; a file takes well under a second).
 fn corpus_files_with_flipped_bytes_go_through_every_view() {
     use inspect::cli;
     use inspect::output::{Dump, Format, Printer, ViewOptions};
@@ -119,7 +119,7 @@ fn corpus_files_with_flipped_bytes_go_through_every_view() {
     use inspect::pipeline::Stages;
     let views = [
         ViewOptions::default(),
-        ViewOptions { verbose: true, dump: Dump::Hex, link: true, ..ViewOptions::default() },
+        ViewOptions { verbose: true, dump: Dump::HexAscii, dump_link: true, link: true, ..ViewOptions::default() },
         ViewOptions { format: Format::Json, verbose: true, ..ViewOptions::default() },
         ViewOptions { quiet: true, ..ViewOptions::default() },
         ViewOptions { quiet: true, format: Format::Json, conns_only: true, ..ViewOptions::default() },
@@ -142,7 +142,7 @@ fn corpus_files_with_flipped_bytes_go_through_every_view() {
                 let ran = read(&inputs, Printer::new(Vec::new(), view.clone()), Stages::new(&cfg, 1), threads, Output::default());
                 let took = start.elapsed();
                 assert!(ran.is_ok(), "{} ({per_mille}‰ flipped, view {k}): writing to memory failed", f.display());
-                assert!(took < Duration::from_secs(5), "{} ({per_mille}‰ flipped, view {k}) took {took:?}", f.display());
+                assert!(took < Duration::from_secs(60), "{} ({per_mille}‰ flipped, view {k}) took {took:?}", f.display());
                 if took > slowest.0 {
                     slowest = (took, format!("{} ({per_mille}‰, view {k})", f.display()));
                 }

@@ -51,6 +51,40 @@ pub enum Kind {
 /// A sequence-space jump Zeek does not believe of a SYN or RST (`TOO_LARGE_SEQ_DELTA`).
 const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 
+/// Service bit: DNS messages were seen on it.
+pub const SERVICE_DNS: u8 = 1;
+/// Service bit: DHCP messages were seen on it.
+pub const SERVICE_DHCP: u8 = 2;
+/// Service bit: its content was HTTP.
+pub const SERVICE_HTTP: u8 = 4;
+/// Service bit: its content was TLS (Zeek's `ssl`).
+pub const SERVICE_SSL: u8 = 8;
+
+/// Zeek's `service` of each set of service bits, the names in Zeek's (sorted) order.
+const SERVICE_NAMES: [&str; 16] = [
+    "",
+    "dns",
+    "dhcp",
+    "dhcp,dns",
+    "http",
+    "dns,http",
+    "dhcp,http",
+    "dhcp,dns,http",
+    "ssl",
+    "dns,ssl",
+    "dhcp,ssl",
+    "dhcp,dns,ssl",
+    "http,ssl",
+    "dns,http,ssl",
+    "dhcp,http,ssl",
+    "dhcp,dns,http,ssl",
+];
+
+/// Zeek's `service` of a connection's service bits (`dns`, `http`, `dhcp,dns`, ...), or None.
+pub fn service_name(bits: u8) -> Option<&'static str> {
+    SERVICE_NAMES.get(usize::from(bits & 15)).copied().filter(|s| !s.is_empty())
+}
+
 /// One tracked connection (TCP) or flow (UDP, ICMP): both endpoints and the connection's history.
 #[derive(Debug, Clone, Default)]
 pub struct Conn {
@@ -69,6 +103,9 @@ pub struct Conn {
     hist: [u8; HISTORY_MAX],
     hist_len: u8,
     cflags: u8,
+    /// What the application layer found it carries (Zeek's `service`): [`SERVICE_DNS`],
+    /// [`SERVICE_DHCP`], [`SERVICE_HTTP`], [`SERVICE_SSL`].
+    pub service: u8,
     /// Whether endpoint `a` of the flow key is the originator.
     pub orig_is_a: bool,
     /// What the flow carries.
@@ -157,21 +194,9 @@ impl Conn {
         self.cflags |= super::endpoint::APP_OFF;
     }
 
-    /// Zeek's name of the service the connection's content showed.
-    pub fn service(&self) -> Option<&'static str> {
-        use super::endpoint::{SERVICE_HTTP, SERVICE_SSL};
-        match self.cflags & (SERVICE_HTTP | SERVICE_SSL) {
-            SERVICE_HTTP => Some("http"),
-            SERVICE_SSL => Some("ssl"),
-            0 => None,
-            _ => Some("http,ssl"),
-        }
-    }
-
     /// The content showed service `name` (`http` or `ssl`).
     pub fn set_service(&mut self, name: &str) {
-        use super::endpoint::{SERVICE_HTTP, SERVICE_SSL};
-        self.cflags |= match name {
+        self.service |= match name {
             "http" => SERVICE_HTTP,
             "ssl" => SERVICE_SSL,
             _ => 0,

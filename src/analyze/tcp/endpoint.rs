@@ -42,9 +42,6 @@ pub(super) const FLIPPED: u8 = 0x02;
 pub(super) const LAST_RETRANS: u8 = 0x04;
 /// Connection flag: the application layer looked at its first bytes and read nothing more.
 pub(super) const APP_OFF: u8 = 0x08;
-/// Connection flags: the service its content showed (Zeek's `service`).
-pub(super) const SERVICE_HTTP: u8 = 0x10;
-pub(super) const SERVICE_SSL: u8 = 0x20;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {

@@ -17,8 +17,10 @@
 
 use std::net::IpAddr;
 
-use super::conn::{class, Conn, Kind};
+use super::conn::{class, Conn, Kind, SERVICE_DHCP, SERVICE_DNS};
+use crate::analyze::app::{self, AppTracker};
 use crate::cli::ConnSort;
+use crate::report::app::AppReport;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::stream::reassembly::Origin;
 use crate::analyze::app::session::{AppConfig, Found, Session};
@@ -439,6 +441,8 @@ pub struct ConnTracker {
     stream_budget: usize,
     /// What the application layer counted.
     web: WebSummary,
+    /// The application transactions of this shard's flows.
+    app: AppTracker,
 }
 
 /// Order keys of a frame's events about its tunnel: the outer connection's, then the tunnel's,
@@ -555,6 +559,7 @@ impl ConnTracker {
             parents: FxHashMap::default(),
             stream_budget: cfg_budget,
             web: WebSummary::default(),
+            app: AppTracker::default(),
         }
     }
 
@@ -574,6 +579,7 @@ impl ConnTracker {
             }
             all.tally.merge(&other.tally);
             all.web.merge(std::mem::take(&mut other.web));
+            all.app.join(std::mem::take(&mut other.app));
             all.parents.extend(other.parents.drain());
             all.live += other.live;
             all.rows.append(&mut other.rows);
@@ -967,8 +973,12 @@ impl ConnTracker {
         if !self.owns(p) {
             return;
         }
-        let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
-        self.flow_packet(p, f, now, payload, out, KEY_INNER);
+        let origin = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+        self.flow_packet(p, f, now, origin, out, KEY_INNER);
+        // The application layer inside a tunnel, as outside it.
+        if let Some(bytes) = payload.filter(|_| app::span(f).is_some()) {
+            self.app_packet(p, x, f, bytes, out);
+        }
         if self.counts_only() {
             return;
         }
@@ -992,6 +1002,9 @@ impl Analyzer for ConnTracker {
         } else {
             self.report_left(out);
         }
+        let mut app = AppReport::default();
+        self.app.finish(&mut app, &mut |e| out.event(e));
+        report.app = Some(app);
         self.trim_rows();
         let rows = std::mem::take(&mut self.rows);
         report.conns = Some(self.summary(&self.tally, rows));
@@ -1039,9 +1052,39 @@ impl ConnTracker {
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
         if self.owns(p) {
-            let payload = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
-            self.flow_packet(p, f, now, payload, out, KEY_INNER);
+            let origin = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
+            self.flow_packet(p, f, now, origin, out, KEY_INNER);
+            if let Some(bytes) = payload.filter(|_| app::span(f).is_some()) {
+                self.app_packet(p, x, f, bytes, out);
+            }
         }
+    }
+
+    /// The application message of a packet of flow `f` (partition `p`), already tracked: paired
+    /// into a transaction with the connection's uid, and the connection's service noted.
+    fn app_packet(&mut self, p: usize, x: &Input, f: &FlowSeg, bytes: &[u8], out: &mut Events) {
+        let Some(seen) = app::parse(f, bytes) else { return };
+        let service = match seen.service() {
+            Some("dns") => SERVICE_DNS,
+            Some(_) => SERVICE_DHCP,
+            None => 0,
+        };
+        let timeline = self.cfg.timeline;
+        let Some(table) = self.parts.get_mut(p) else { return };
+        let Some(slot) = table.find_hashed(&f.key, f.hash) else { return };
+        let Some((key, t)) = table.get_mut(slot) else { return };
+        let key = *key;
+        let (start, orig_is_a) = if service != 0 {
+            let Some(c) = t.conn_mut(&key, timeline) else { return };
+            c.service |= service;
+            (c.start_ns, c.orig_is_a)
+        } else {
+            let c = t.view(&key);
+            (c.start_ns, c.orig_is_a)
+        };
+        let (orig, resp) = if orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+        let c = app::ConnRef { uid: uid(&key, start), orig, resp, order: self.seq };
+        self.app.packet(x, f, seen, c, &mut |e| out.push(e));
     }
 }
 
@@ -1356,6 +1399,7 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
             Kind::Udp => "udp",
             Kind::Icmp => "icmp",
         },
+        service: super::conn::service_name(c.service),
         duration: last_ns.saturating_sub(c.start_ns).max(0) as f64 / 1e9,
         orig_bytes: c.orig.bytes,
         resp_bytes: c.resp.bytes,
@@ -1376,7 +1420,6 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         rtt_syn_synack: rtt1,
         rtt_synack_ack: rtt2,
         mid_stream: c.mid_stream(),
-        service: c.service(),
         end,
         timeline,
         start: ns_ts(c.start_ns),

@@ -2,32 +2,56 @@
 //! the errors and options of opening one.
 
 use std::io;
+use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pnet::datalink::{self, NetworkInterface};
 
 use crate::source::Ts;
 
+pub use inspect_ring::BpfInsn;
+
 /// Default snap length, as tcpdump's: whole frames.
 pub const DEFAULT_SNAPLEN: u32 = 262_144;
-/// How long a blocking read waits, so a stop request is seen within this time.
+/// How long a wait for frames lasts at most, so a stop request is seen within this time.
 pub const POLL: Duration = Duration::from_millis(100);
 /// LINKTYPE_ETHERNET.
 pub const LINKTYPE_ETHERNET: u32 = 1;
 /// LINKTYPE_RAW: frames start with an IPv4 or IPv6 header (tun devices).
 pub const LINKTYPE_RAW: u32 = 101;
+/// LINKTYPE_LINUX_SLL2: Linux cooked capture v2 (every interface at once).
+pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+/// The interface name that captures on every interface, as tcpdump's.
+pub const ANY: &str = "any";
+
+/// Which frames of an interface to capture, by the way they went: tcpdump's `-Q`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Direction {
+    /// Frames the interface received.
+    In,
+    /// Frames the interface sent.
+    Out,
+    /// Both.
+    #[default]
+    Inout,
+}
 
 /// What to capture, validated from the command line.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
-    /// Interface name.
+    /// Interface name, or `any`.
     pub interface: String,
     /// Bytes kept of each frame.
     pub snaplen: u32,
     /// Put the interface in promiscuous mode.
     pub promiscuous: bool,
-    /// A BPF capture filter (libpcap backend only).
+    /// The capture expression (tcpdump's syntax). The libpcap backend compiles and attaches it
+    /// as it opens; the ring is handed the compiled program ([`Backend::attach_filter`]).
     pub filter: Option<String>,
+    /// The kernel buffer (the ring), in KiB: tcpdump's `-B`.
+    pub buffer_kib: u32,
+    /// Which way the frames captured went.
+    pub direction: Direction,
 }
 
 /// Why a capture could not start (or went on). `Display` is one line.
@@ -39,15 +63,24 @@ pub enum LiveError {
     /// The socket needs privileges we lack.
     #[error("capture on {iface} needs root or CAP_NET_RAW: sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v inspect)\"")]
     Permission { iface: String },
+    /// The interface is down (at the start, or it went down).
+    #[error("{iface}: interface is down")]
+    Down { iface: String },
+    /// The interface went away during the capture.
+    #[error("{iface}: interface went away")]
+    Gone { iface: String },
     /// Any other failure to open the capture.
     #[error("{iface}: cannot start capture: {why}")]
     Open { iface: String, why: String },
+    /// Reading the capture failed.
+    #[error("{iface}: capture stopped: {why}")]
+    Read { iface: String, why: String },
     /// The capture filter does not compile, or this build cannot filter.
     #[error("-f '{expr}': {why}")]
     Filter { expr: String, why: String },
 }
 
-/// One frame as a backend reads it, borrowed from the backend's buffer.
+/// One frame as a backend reads it, borrowed from the backend's buffer (the kernel's ring).
 #[derive(Debug, Clone, Copy)]
 pub struct RawFrame<'a> {
     /// When it was captured.
@@ -58,14 +91,41 @@ pub struct RawFrame<'a> {
     pub data: &'a [u8],
 }
 
-/// A source of live frames, read on the capture thread.
+/// The kernel's counts of a capture (`PACKET_STATISTICS`), as tcpdump prints them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelStats {
+    /// Frames that passed the filter: captured, still in the buffer, or dropped.
+    pub received: u64,
+    /// Frames dropped because the buffer was full.
+    pub dropped: u64,
+}
+
+/// A source of live frames, read on the thread that analyzes them.
 pub trait Backend: Send {
     /// The LINKTYPE_ of every frame.
     fn linktype(&self) -> u32;
-    /// The next frame, or `None` when [`POLL`] passed without one.
-    fn next(&mut self) -> io::Result<Option<RawFrame<'_>>>;
-    /// Frames the kernel or driver dropped, when the backend can tell.
-    fn kernel_drops(&mut self) -> Option<u64>;
+    /// Attaches a compiled classic BPF capture filter (for frames of [`Backend::linktype`]), so
+    /// the kernel keeps only what it accepts; before [`Backend::start`], it applies to every frame.
+    /// On `any` the socket is cooked: the kernel runs the program on each frame from its network
+    /// header, so the backend moves a `LINKTYPE_LINUX_SLL2` program's offsets (as libpcap's
+    /// `fix_program` does). Whether the kernel runs it: `false` when it cannot (the program reads
+    /// bytes of the cooked header the kernel has no stand-in for), and nothing was attached; the
+    /// caller then runs the program on the frames it reads.
+    fn attach_filter(&mut self, program: &[BpfInsn]) -> Result<bool, LiveError>;
+    /// Starts receiving.
+    fn start(&mut self) -> Result<(), LiveError>;
+    /// Waits up to `wait` for frames, then hands each one ready (a block of the ring) to `each`
+    /// until it breaks. Returns how many were handed; 0 when none came in time.
+    fn read(
+        &mut self,
+        wait: Duration,
+        each: &mut dyn FnMut(RawFrame<'_>) -> ControlFlow<()>,
+    ) -> Result<usize, LiveError>;
+    /// Stops taking new frames, keeping those already buffered for [`Backend::read`]; the
+    /// counts read afterwards then cover exactly what was captured and dropped.
+    fn close_gate(&mut self);
+    /// The kernel's counts so far.
+    fn stats(&mut self) -> Option<KernelStats>;
     /// Short backend name, for messages.
     fn name(&self) -> &'static str;
 }
@@ -76,14 +136,10 @@ pub fn find_interface(name: &str) -> Result<NetworkInterface, LiveError> {
     if let Some(i) = all.iter().find(|i| i.name == name) {
         return Ok(i.clone());
     }
-    let available = all
-        .iter()
-        .map(|i| i.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names: Vec<&str> = all.iter().map(|i| i.name.as_str()).collect();
     Err(LiveError::NoSuchInterface {
         name: name.to_string(),
-        available,
+        available: names.join(", "),
     })
 }
 
@@ -99,7 +155,6 @@ pub fn interface_linktype(name: &str) -> u32 {
     }
 }
 
-
 /// Maps an error opening a socket to our message; a permission problem gets the how-to line.
 pub fn open_error(iface: &str, e: &io::Error) -> LiveError {
     if e.kind() == io::ErrorKind::PermissionDenied {
@@ -114,16 +169,35 @@ pub fn open_error(iface: &str, e: &io::Error) -> LiveError {
     }
 }
 
+/// The error of a capture that stopped on `e`: an interface that went down or away says so.
+pub fn read_error(iface: &str, e: &io::Error) -> LiveError {
+    const ENETDOWN: i32 = 100;
+    const ENODEV: i32 = 19;
+    const ENXIO: i32 = 6;
+    match e.raw_os_error() {
+        Some(ENETDOWN | ENODEV | ENXIO) => down_or_gone(iface),
+        _ => LiveError::Read { iface: iface.to_string(), why: e.to_string() },
+    }
+}
+
+/// Whether `iface` went down or away (it was there when the capture started).
+pub fn down_or_gone(iface: &str) -> LiveError {
+    match find_interface(iface) {
+        Ok(_) => LiveError::Down { iface: iface.to_string() },
+        Err(_) => LiveError::Gone { iface: iface.to_string() },
+    }
+}
+
 /// Now, as a capture timestamp.
 pub fn now() -> Ts {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    // Microseconds, as libpcap stamps packets and as `-w` stores them: a replay of the `-w`
-    // file then gives exactly the live run's results.
-    Ts {
-        sec: d.as_secs() as i64,
-        nsec: d.subsec_micros() * 1000,
-    }
+    micros(d.as_secs() as i64, d.subsec_nanos())
 }
 
+/// A kernel timestamp cut to microseconds, as libpcap stamps packets and as `-w` stores them:
+/// a replay of the `-w` file then gives exactly the live run's results.
+pub fn micros(sec: i64, nsec: u32) -> Ts {
+    Ts { sec, nsec: nsec / 1000 * 1000 }
+}
