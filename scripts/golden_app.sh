@@ -22,7 +22,7 @@ FIELDS=(frame.number frame.encap_type
 
 CORPUS=../shared/corpus/tcpdump
 # FILE [DECODE-AS]: the captures recorded for this project, then the corpus's DNS and DHCP files.
-FILES=("captures/dns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap"
+FILES=("captures/dns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
   "$CORPUS/dns_udp.pcap" "$CORPUS/dns-uri.pcap" "$CORPUS/dns-zlip-1.pcap" "$CORPUS/dns-zlip-2.pcap"
   "$CORPUS/dns_udp_8053.pcap udp.port==8053,dns"
   "$CORPUS/dhcp-rfc4388.pcap" "$CORPUS/dhcp-rfc5859.pcap" "$CORPUS/dhcp-option-108.pcapng"

@@ -64,5 +64,11 @@ for f in "${FILES[@]}"; do
     "${args[@]}" > "tests/golden/decode/$name.tsv" 2>/dev/null
   TZ=UTC tcpdump -n -r "$f" > "tests/golden/lines/$name.txt" 2>/dev/null || true
 done
+# tcpdump -v's lines too, where they show what the plain lines do not: the datagram an ICMP
+# error quotes, indented on a line of its own.
+rm -f tests/golden/lines/*.v.txt
+for f in captures/icmp-errors.pcap captures/udp-unreach.pcap; do
+  TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
+done
 { tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/decode/VERSIONS
 echo "wrote $(wc -l < "$list") files' golden data into tests/golden/{decode,lines}"

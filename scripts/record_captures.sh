@@ -741,6 +741,44 @@ record_vxlan() {
     stop_bg "$http"
 }
 
+# ---------------------------------------------------------------- icmp-errors.pcap
+# ICMP errors a router sends, each quoting the packet that caused it: the client reaches the
+# server through a router namespace ($BR, forwarding, 10.0.0.254 and 10.0.2.254) whose link to
+# the server has an MTU of 1300. A ping and a TCP SYN with TTL 1 die at the router (time
+# exceeded in transit); a 1400-byte ping with DF set cannot pass (fragmentation needed, MTU
+# 1300); a UDP datagram to a closed port of the server comes back port unreachable.
+record_icmp_errors() {
+    teardown
+    ns_new "$CLI"; ns_new "$SRV"; ns_new "$BR"
+    ip link add "$CLI_IF" netns "$CLI" address "$CLI_MAC" type veth peer name r-cli netns "$BR" address 02:00:00:00:01:01
+    ip link add "$SRV_IF" netns "$SRV" address "$SRV_MAC" type veth peer name r-srv netns "$BR" address 02:00:00:00:01:02
+    nsx "$BR" sysctl -qw net.ipv4.ip_forward=1
+    nsx "$BR" ip addr add 10.0.0.254/24 dev r-cli
+    nsx "$BR" ip addr add 10.0.2.254/24 dev r-srv
+    nsx "$BR" ip link set r-srv mtu 1300
+    nsx "$SRV" ip link set "$SRV_IF" mtu 1300
+    nsx "$BR" ip link set r-cli up
+    nsx "$BR" ip link set r-srv up
+    nsx "$CLI" ip addr add "$CLI_IP/24" dev "$CLI_IF"
+    nsx "$SRV" ip addr add 10.0.2.2/24 dev "$SRV_IF"
+    nsx "$CLI" ip link set "$CLI_IF" up
+    nsx "$SRV" ip link set "$SRV_IF" up
+    nsx "$CLI" ip route add default via 10.0.0.254
+    nsx "$SRV" ip route add default via 10.0.2.254
+    # Path MTU learnt from an earlier error would stop the DF ping at the client itself.
+    nsx "$CLI" ip route flush cache
+    C ping -q -c 1 -W 1 10.0.2.2 >/dev/null
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" icmp-errors.pcap "ip"
+    C ping -q -c 2 -i 0.2 -t 1 -W 1 10.0.2.2 >/dev/null || true
+    C "$PY" -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1); s.settimeout(1)
+try: s.connect((sys.argv[1], 80))
+except OSError: pass' 10.0.2.2
+    C ping -q -c 2 -i 0.2 -M do -s 1400 -W 1 10.0.2.2 >/dev/null || true
+    printf 'probe\n' | C nc -u -w 1 10.0.2.2 9999 >/dev/null 2>&1 || true
+    cap_stop
+}
+
 # ---------------------------------------------------------------- 14. fragments.pcap
 # IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
 # (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
@@ -867,7 +905,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap dns.pcap dhcp.pcap; do
+        streams.pcap streams-gap.pcap app.pcap dns.pcap dhcp.pcap icmp-errors.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -1008,6 +1046,7 @@ want ping.pcap && record_ping
 want vxlan.pcap && record_vxlan
 want fragments.pcap && record_fragments
 want web6.pcap && record_web6
+want icmp-errors.pcap && record_icmp_errors
 want dns.pcap && record_dns
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi

@@ -27,18 +27,28 @@ pub enum TcpOpt {
 #[derive(Debug, Clone)]
 pub struct TcpOpts<'a> {
     rest: &'a [u8],
+    body: &'a [u8],
 }
 
 impl<'a> TcpOpts<'a> {
     /// Options from the bytes between the fixed 20-byte header and the data offset.
     pub fn new(options: &'a [u8]) -> Self {
-        TcpOpts { rest: options }
+        TcpOpts { rest: options, body: &[] }
+    }
+
+    /// The SACK blocks (left and right edges) of the option last returned, if it was SACK.
+    pub fn sack_blocks(&self) -> impl Iterator<Item = (u32, u32)> + 'a {
+        self.body.chunks_exact(8).map(|b| {
+            let w = |i: usize| b.get(i..i + 4).and_then(|x| <[u8; 4]>::try_from(x).ok()).map_or(0, u32::from_be_bytes);
+            (w(0), w(4))
+        })
     }
 }
 
 impl Iterator for TcpOpts<'_> {
     type Item = TcpOpt;
     fn next(&mut self) -> Option<TcpOpt> {
+        self.body = &[];
         let (&kind, after) = self.rest.split_first()?;
         match kind {
             0 => {
@@ -59,6 +69,9 @@ impl Iterator for TcpOpts<'_> {
                     return Some(TcpOpt::Bad);
                 };
                 self.rest = self.rest.get(len as usize..).unwrap_or(&[]);
+                if kind == 5 {
+                    self.body = body;
+                }
                 let b = |i: usize| body.get(i).copied().unwrap_or(0);
                 Some(match (kind, len) {
                     (2, 4) => TcpOpt::Mss(u16::from_be_bytes([b(0), b(1)])),

@@ -475,17 +475,29 @@ impl LineFormatter {
                 let opts = t.options();
                 if !opts.is_empty() {
                     out.push_str(", options [");
-                    for (i, o) in TcpOpts::new(opts).enumerate() {
+                    // SACK edges are sequence numbers of the data this segment acknowledges,
+                    // shown relative to the same start as its ack.
+                    let ack_base = info.ack.wrapping_sub(ack);
+                    let mut all = TcpOpts::new(opts);
+                    let mut i = 0;
+                    while let Some(o) = all.next() {
                         if i > 0 {
                             out.push(',');
                         }
+                        i += 1;
                         let _ = match o {
                             TcpOpt::End => write!(out, "eol"),
                             TcpOpt::Nop => write!(out, "nop"),
                             TcpOpt::Mss(m) => write!(out, "mss {m}"),
                             TcpOpt::WindowScale(w) => write!(out, "wscale {w}"),
                             TcpOpt::SackPermitted => write!(out, "sackOK"),
-                            TcpOpt::Sack(n) => write!(out, "sack {n}"),
+                            TcpOpt::Sack(n) => {
+                                let _ = write!(out, "sack {n} ");
+                                for (l, r) in all.sack_blocks() {
+                                    let _ = write!(out, "{{{}:{}}}", l.wrapping_sub(ack_base), r.wrapping_sub(ack_base));
+                                }
+                                Ok(())
+                            }
                             TcpOpt::Timestamps(v, e) => write!(out, "TS val {v} ecr {e}"),
                             TcpOpt::Unknown(k, l) => write!(out, "opt-{k}:len {l}"),
                             TcpOpt::Bad => write!(out, "bad opts"),
@@ -539,12 +551,14 @@ impl LineFormatter {
                             u16::from_be_bytes([rest[2], rest[3]])
                         );
                     }
-                    3 => unreachable_detail(out, c, i.payload()),
+                    3 => unreachable_detail(out, c, u16::from_be_bytes([rest[2], rest[3]]), i.payload()),
+                    11 if c == 0 => out.push_str("time exceeded in-transit"),
+                    11 if c == 1 => out.push_str("ip reassembly time exceeded"),
                     _ => out.push_str(names::icmp(t, c)),
                 }
                 if self.detail > 0 && matches!(t, 3 | 4 | 5 | 11 | 12) {
                     // tcpdump -v shows the datagram the error quotes, on lines of its own.
-                    let _ = write!(out, ", length {}", i.slice().len());
+                    let _ = write!(out, ", length {}", p.ip_payload_len());
                     let quoted = i.payload();
                     let f = crate::source::Frame { number: 0, ts: p.ts, linktype: crate::decode::linktype::RAW, len: quoted.len() as u32, data: quoted, interface: 0, ts_known: true };
                     let inner = crate::decode::decode(&f);
@@ -555,7 +569,7 @@ impl LineFormatter {
                     }
                     return;
                 }
-                let _ = write!(out, ", length {}", i.slice().len());
+                let _ = write!(out, ", length {}", p.ip_payload_len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
                 let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
@@ -872,22 +886,43 @@ fn http_first_line(out: &mut String, sport: u16, dport: u16, payload: &[u8]) {
     }
 }
 
-/// "10.0.0.2 udp port 9999 unreachable", read from the datagram quoted in the ICMP error.
-fn unreachable_detail(out: &mut String, code: u8, quoted: &[u8]) {
-    if code == 3 {
-        if let Ok((ip, _)) = etherparse::LaxIpv4Slice::from_slice(quoted) {
-            let h = ip.header();
-            let proto = h.protocol().0;
-            let body = ip.payload().payload;
-            if let (Some(p), Some(hi), Some(lo)) =
-                (if proto == 17 { Some("udp") } else if proto == 6 { Some("tcp") } else { None }, body.get(2), body.get(3))
-            {
-                let _ = write!(out, "{} {p} port {} unreachable", h.destination_addr(), u16::from_be_bytes([*hi, *lo]));
-                return;
-            }
-        }
-    }
-    out.push_str(names::icmp(3, code));
+/// tcpdump's text of a destination unreachable error (code `code`, next-hop MTU `mtu` for
+/// "need to frag"), naming the destination of the datagram it quotes and, for a closed port,
+/// its protocol and port: "10.0.0.2 udp port 9999 unreachable".
+fn unreachable_detail(out: &mut String, code: u8, mtu: u16, quoted: &[u8]) {
+    let Ok((ip, _)) = etherparse::LaxIpv4Slice::from_slice(quoted) else {
+        out.push_str(names::icmp(3, code));
+        return;
+    };
+    let h = ip.header();
+    let dst = h.destination_addr();
+    let proto = h.protocol().0;
+    let body = ip.payload().payload;
+    let _ = match code {
+        0 => write!(out, "net {dst} unreachable"),
+        1 => write!(out, "host {dst} unreachable"),
+        2 => write!(out, "{dst} protocol {proto} unreachable"),
+        3 => match (proto, body.get(2..4)) {
+            (17, Some(&[hi, lo])) => write!(out, "{dst} udp port {} unreachable", u16::from_be_bytes([hi, lo])),
+            (6, Some(&[hi, lo])) => write!(out, "{dst} tcp port {} unreachable", u16::from_be_bytes([hi, lo])),
+            (_, Some(&[hi, lo])) => write!(out, "{dst} protocol {proto} port {} unreachable", u16::from_be_bytes([hi, lo])),
+            _ => write!(out, "{dst} port unreachable"),
+        },
+        4 if mtu != 0 => write!(out, "{dst} unreachable - need to frag (mtu {mtu})"),
+        4 => write!(out, "{dst} unreachable - need to frag"),
+        5 => write!(out, "{dst} unreachable - source route failed"),
+        6 => write!(out, "net {dst} unreachable - unknown"),
+        7 => write!(out, "host {dst} unreachable - unknown"),
+        8 => write!(out, "{dst} unreachable - source host isolated"),
+        9 => write!(out, "net {dst} unreachable - admin prohibited"),
+        10 => write!(out, "host {dst} unreachable - admin prohibited"),
+        11 => write!(out, "net {dst} unreachable - tos prohibited"),
+        12 => write!(out, "host {dst} unreachable - tos prohibited"),
+        13 => write!(out, "{dst} unreachable - admin prohibited filter"),
+        14 => write!(out, "{dst} unreachable - host precedence violation"),
+        15 => write!(out, "{dst} unreachable - precedence cutoff"),
+        _ => write!(out, "{}", names::icmp(3, code)),
+    };
 }
 
 /// tcpdump -v's HTTP: `: HTTP, length: N` and the request or response head, a line each.

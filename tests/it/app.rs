@@ -181,7 +181,7 @@ fn corpus() -> Vec<(String, Option<String>)> {
 
 fn fields_match_tshark_on_captures() {
     let files = recorded();
-    assert_eq!(files.len(), 4, "{files:?}");
+    assert_eq!(files.len(), 5, "{files:?}");
     let n = fields_match(&files);
     note!("compared {n} application field values with tshark's");
     assert!(n > 300, "only {n} values compared");

@@ -190,7 +190,7 @@ fn fields_match_tshark(files: &[String]) -> usize {
 fn fields_match_tshark_on_captures() {
     let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/")).collect();
     // Every capture but the floods (their own golden files), and every wrapped tunnel.
-    assert_eq!(files.len(), 16 + 18, "every capture of captures/ has golden fields: {files:?}");
+    assert_eq!(files.len(), 22 + 18, "every capture of captures/ has golden fields: {files:?}");
     let packets = fields_match_tshark(&files);
     assert_eq!(packets, PACKETS_OF_CAPTURES, "packets compared");
 }
@@ -204,7 +204,7 @@ fn fields_match_tshark_on_the_corpus() {
 }
 
 /// Packets in the captures with golden files (`capinfos -c` of each, summed).
-const PACKETS_OF_CAPTURES: usize = 1016;
+const PACKETS_OF_CAPTURES: usize = 1466;
 
 /// Wrapped tunnels whose encapsulation tcpdump does not decode (it prints the outer UDP
 /// datagram, GRE protocol number or EtherType and stops), so its lines cannot be compared.
@@ -229,7 +229,7 @@ fn lines_match_tcpdump_on_captures() {
         .into_iter()
         .filter(|f| f.starts_with("captures/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
-    assert_eq!(files.len(), 16 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 22 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
         let path = root().join("tests/golden/lines").join(format!("{}.txt", golden_name(&file)));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -249,6 +249,23 @@ fn lines_match_tcpdump_on_captures() {
             problems.push(format!("{file}: {} lines, tcpdump {}", got.len(), want.lines().count()));
         }
     }
+    // tcpdump -v's lines where the golden script wrote them: the datagram an ICMP error quotes.
+    let mut verbose = 0;
+    for file in ["captures/icmp-errors.pcap", "captures/udp-unreach.pcap"] {
+        let path = root().join("tests/golden/lines").join(format!("{}.v.txt", file.trim_start_matches("captures/")));
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let got = inspect_ok(["read", "-v", "--lines-only", file]);
+        for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+            verbose += 1;
+            if g != w {
+                problems.push(format!("{file} -v line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+            }
+        }
+        if got.lines().count() != want.lines().count() {
+            problems.push(format!("{file} -v: {} lines, tcpdump {}", got.lines().count(), want.lines().count()));
+        }
+    }
+    assert!(verbose >= 20, "only {verbose} -v lines compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
