@@ -51,7 +51,7 @@ struct Side {
 /// Runs `follow --segments`.
 pub fn run<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
     let framing = c.framing;
-    let Some(pick) = &c.pick else { return Err(RunError::Usage("follow --segments: which stream? give N or --conn UID".into())) };
+    let Some(pick) = &c.pick else { return Err(RunError::Usage("follow --segments: which stream? give N, --conn UID or -Y FILTER".into())) };
     if c.udp {
         return Err(RunError::Usage("follow --segments: segments are TCP's; a UDP datagram is its own message".into()));
     }

@@ -18,6 +18,8 @@ pub fn tests() -> Vec<Test> {
         trial!(a_gap_the_client_acknowledged_is_shown_as_missing),
         trial!(json_chunks_hold_the_stream_bytes),
         trial!(a_uid_picks_the_same_stream_as_its_number),
+        trial!(a_display_filter_picks_the_stream_tshark_finds),
+        trial!(a_bad_display_filter_is_a_usage_error),
         trial!(without_a_stream_the_conversations_are_listed),
         trial!(a_stream_not_in_the_file_is_an_error),
         trial!(length_headers_show_messages_stuck_together_and_split),
@@ -245,6 +247,67 @@ fn a_uid_picks_the_same_stream_as_its_number() {
         let by_number = inspect_ok(["follow", "captures/streams.pcap", &l["stream"].to_string()]);
         assert_eq!(by_uid, by_number, "{uid}");
     }
+}
+
+/// `-Y FILTER` picks the stream of the first packet (of the protocol followed) the filter passes:
+/// tshark's `tcp.stream`/`udp.stream` of that packet (`tests/golden/follow/picks.tsv`, from
+/// `scripts/golden_picks.sh`). The whole stream is shown, as its number would show it, and the
+/// ladder draws the same connection.
+fn a_display_filter_picks_the_stream_tshark_finds() {
+    let path = root().join("tests/golden/follow/picks.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let [file, proto, filter, want] = line.split('\t').collect::<Vec<_>>()[..] else { panic!("bad line: {line}") };
+        let mut args = vec!["follow", file, "-Y", filter, "--format", "json"];
+        if proto == "udp" {
+            args.push("--udp");
+        }
+        let run = inspect(&args);
+        if want == "none" {
+            assert_eq!(run.code, Some(1), "{line}: {}", run.stdout);
+            let expect = format!("inspect: {file}: no {} packet passes -Y \"{filter}\"", proto.to_uppercase());
+            assert!(run.stderr.starts_with(&expect), "{line}: {}", run.stderr);
+            assert!(run.stdout.is_empty(), "{line}");
+            rows += 1;
+            continue;
+        }
+        let got = run.ok();
+        let mut by_number = args.clone();
+        by_number[2] = want;
+        by_number.remove(3);
+        assert_eq!(got, inspect_ok(&by_number), "{line}");
+        if let Some(chunk) = json_lines(&got).first() {
+            assert_eq!(chunk["stream"].to_string(), want, "{line}");
+        }
+        if proto == "tcp" {
+            let ladder = inspect_ok(["ladder", file, "-Y", filter, "--format", "json"]);
+            assert_eq!(ladder, inspect_ok(["ladder", file, want, "--format", "json"]), "{line}");
+        }
+        rows += 1;
+    }
+    assert!(rows >= 10, "{rows} picks");
+    // The tracker's fields pick too: the first connection to end normally (reuse.pcap's
+    // connections follow one another).
+    let by_state = inspect_ok(["ladder", "captures/reuse.pcap", "-Y", "conn.state == \"SF\"", "--format", "json"]);
+    let conns = json_lines(&inspect_ok(["conns", "captures/reuse.pcap", "--format", "json"]));
+    let sf = conns.iter().filter(|c| c["conn_state"] == "SF").min_by(|a, b| a["ts"].as_f64().partial_cmp(&b["ts"].as_f64()).unwrap()).expect("an SF connection");
+    assert!(json_lines(&by_state).iter().all(|r| r["uid"] == sf["uid"]), "{by_state}");
+}
+
+fn a_bad_display_filter_is_a_usage_error() {
+    for cmd in ["follow", "ladder"] {
+        let run = inspect([cmd, "captures/web.pcap", "-Y", "tcp.port =="]);
+        assert_eq!(run.code, Some(2), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.starts_with("inspect: -Y \"tcp.port ==\": "), "{cmd}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        let run = inspect([cmd, "captures/web.pcap", "-Y", "tcp.port == 80", "0"]);
+        assert_eq!(run.code, Some(2), "{cmd}: a filter and a number");
+    }
+    // Finding the stream reads the file once before following it: standard input cannot be.
+    let run = inspect(["follow", "-", "-Y", "tcp"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("give a file rather than -"), "{}", run.stderr);
 }
 
 fn without_a_stream_the_conversations_are_listed() {
