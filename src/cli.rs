@@ -298,6 +298,12 @@ pub struct ConnArgs {
     /// is missing.
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = Reassemble::None)]
     pub reassemble: Reassemble,
+    /// Verify every TCP and UDP checksum, as Zeek does: a packet whose checksum is bad is noted
+    /// in its connection's history (`C`, `c` from the responder) and otherwise ignored (not
+    /// counted, not reassembled). A checksum left to the network card (a capture on the
+    /// sending host) is not bad. Off by default, as in Wireshark: it reads every payload byte.
+    #[arg(long)]
+    pub check_checksums: bool,
     /// Most out-of-order bytes one direction of a stream holds waiting for missing ones; past it
     /// the missing bytes are given up as a gap (and counted).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]

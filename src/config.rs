@@ -358,6 +358,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             max_datagrams: usize::try_from(c.max_frag_datagrams).unwrap_or(usize::MAX),
             max_bytes: usize::try_from(c.max_frag_bytes).unwrap_or(usize::MAX),
             timeout_ns: (c.frag_timeout * 1e9).min(i64::MAX as f64 / 2.0) as i64,
+            check_checksums: c.check_checksums,
         },
         conn: ConnConfig {
             max_conns: usize::try_from(c.max_conns).unwrap_or(usize::MAX),
