@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         trial!(length_headers_show_messages_stuck_together_and_split),
         trial!(http_framing_counts_the_messages_tshark_finds),
         trial!(segments_tell_retransmissions_and_gaps),
+        trial!(framing_picks_up_after_a_gap),
         trial!(reassembling_every_stream_counts_what_follow_shows),
         trial!(bytes_sent_again_differently_are_a_weird),
         trial!(the_caps_give_up_missing_bytes),
@@ -386,6 +387,41 @@ fn segments_tell_retransmissions_and_gaps() {
     let gap = inspect_ok(["follow", "captures/streams-gap.pcap", "0", "--framing", "http"]);
     assert!(gap.contains("1448 bytes missing from the capture at offset"), "{gap}");
     assert!(gap.contains("framing stops at offset") && gap.contains("bytes missing from the capture"), "{gap}");
+}
+
+/// streams.pcap's length-prefixed stream without the client's second segment (frame 79: messages
+/// #4 to #6): the framing stops at the gap and picks up at the next segment, which starts
+/// message #7, so the nine messages not in the lost segment are found, each where the whole
+/// stream has it. On streams-gap.pcap's HTTP stream, it picks up at the response after the one
+/// the gap cut (tshark's count of it is in `http_framing_counts_the_messages_tshark_finds`).
+fn framing_picks_up_after_a_gap() {
+    let dir = TempDir::new("resync");
+    let gap = dir.path().join("gap.pcap");
+    let gap = gap.to_str().unwrap();
+    inspect_ok(["read", "-q", "captures/streams.pcap", "-Y", "frame.number != 79", "-w", gap]);
+    let client = |file: &str| {
+        let v = json_lines(&inspect_ok(["follow", file, "2", "--framing", "len2", "--format", "json"]));
+        v.into_iter().filter(|x| x["dir"] == "client").collect::<Vec<_>>()
+    };
+    let (full, cut) = (client("captures/streams.pcap"), client(gap));
+    let summary = |v: &[serde_json::Value]| v.iter().find(|x| x["event_type"] == "stream_messages").cloned().unwrap();
+    let (whole, part) = (summary(&full), summary(&cut));
+    assert_eq!((n(&whole["messages"]), n(&part["messages"])), (12, 9), "{part}");
+    // Where it picked up: the first byte after the gap, the start of the next segment.
+    let resumed = &part["resumed"][0];
+    assert_eq!((n(&resumed["gap"]), n(&resumed["offset"])), (72, 72), "{part}");
+    // Each segment after the gap holds the same parts of messages as in the whole stream,
+    // numbered three lower.
+    let parts = |v: &[serde_json::Value], seq: u64| {
+        let seg = v.iter().find(|x| x["event_type"] == "stream_segment" && n(&x["seq"]) == seq).unwrap_or_else(|| panic!("seq {seq}"));
+        seg["messages"].as_array().unwrap().iter().map(|m| (n(&m["message"]), s(&m["part"]).to_string())).collect::<Vec<_>>()
+    };
+    for seq in [73, 85, 133, 1581, 4477] {
+        let want: Vec<_> = parts(&full, seq).into_iter().map(|(k, p)| (k - 3, p)).collect();
+        assert_eq!(parts(&cut, seq), want, "seq {seq}");
+    }
+    let text = inspect_ok(["follow", "captures/streams-gap.pcap", "0", "--framing", "http"]);
+    assert!(text.contains("framing picks up at offset 36425: the first message start after the gap"), "{text}");
 }
 
 /// `read --reassemble all` over a capture: its stream summary.
