@@ -538,6 +538,9 @@ fn convert(src: &str, name: &str, kind: Kind, raw: &Raw<'_>, at: (usize, usize))
         if let Some(st) = text.and_then(crate::decode::checksum::Status::named) {
             return Ok(Lit::U(st as u64));
         }
+        if let Some(t) = text.filter(|t| number(t).is_none_or(|n| n > 4)) {
+            return Err(err(format!("\"{t}\" is not a checksum status (Bad, Good, Unverified, \"Not present\", Illegal, or 0 to 4)")));
+        }
     }
     let word = match raw {
         Raw::Word(w) => *w,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use crate::support::frames::{tcp, udp, ACK, PSH, SYN};
 use crate::support::pcap::{micros, Pcap};
-use crate::support::{inspect_ok, json_lines, n, root, s, Need, TempDir, Test};
+use crate::support::{inspect, inspect_ok, json_lines, n, root, s, Need, TempDir, Test};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -98,6 +98,9 @@ fn filters_and_json_name_the_status() {
         let got: Vec<u64> = inspect_ok(["read", "-T", "fields", "-e", "frame.number", "-Y", f, "captures/dhcp.pcap"]).lines().map(|l| l.parse().unwrap()).collect();
         assert_eq!(got, good, "{f}");
     }
+    let run = inspect(["read", "-Y", "udp.checksum.status == Fine", "captures/dhcp.pcap"]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("\"Fine\" is not a checksum status"), "{}", run.stderr);
     let json = json_lines(&inspect_ok(["read", "--format", "json", "captures/dhcp.pcap"]));
     for p in json.iter().filter(|v| v["event_type"] == "packet") {
         let frame = n(&p["frame.number"]).to_string();
