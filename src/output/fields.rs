@@ -36,7 +36,8 @@ pub struct FieldList {
 fn hex_digits(f: F) -> Option<usize> {
     Some(match f {
         F::IpDsfield => 2,
-        F::EthType | F::VlanEtype | F::SllEtype | F::IpId | F::IpChecksum | F::TcpFlags | F::UdpChecksum => 4,
+        F::EthType | F::VlanEtype | F::SllEtype | F::IpId | F::IpChecksum | F::TcpFlags | F::UdpChecksum | F::DnsId => 4,
+        F::DhcpId => 8,
         _ => return None,
     })
 }
