@@ -66,6 +66,8 @@ pub enum Source {
     Conn,
     /// The SYN-flood detector.
     Flood,
+    /// The application layer's messages (read from reassembled streams).
+    App,
 }
 
 /// The fields, by name.
@@ -91,6 +93,9 @@ pub enum F {
     DnsCountAddRr, DnsQryName, DnsQryType, DnsA, DnsAaaa, DnsCname, DnsRespTtl,
     Dhcp, DhcpType, DhcpId, DhcpIpClient, DhcpIpYour, DhcpHwMacAddr, DhcpOptionDhcp, DhcpOptionRequested,
     DhcpOptionServerId, DhcpOptionHostname,
+    Http, HttpRequest, HttpResponse, HttpRequestMethod, HttpRequestUri, HttpRequestVersion, HttpHost, HttpUserAgent,
+    HttpResponseVersion, HttpResponseCode, HttpResponsePhrase, HttpContentType, HttpContentLength,
+    TlsHandshakeType, TlsServerName, TlsAlpn,
     ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
 }
 
@@ -211,6 +216,22 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("dhcp.option.requested_ip_address", F::DhcpOptionRequested, Kind::Ipv4),
     ("dhcp.option.dhcp_server_id", F::DhcpOptionServerId, Kind::Ipv4),
     ("dhcp.option.hostname", F::DhcpOptionHostname, Kind::Str),
+    ("http", F::Http, Kind::Flag),
+    ("http.request", F::HttpRequest, Kind::Flag),
+    ("http.response", F::HttpResponse, Kind::Flag),
+    ("http.request.method", F::HttpRequestMethod, Kind::Str),
+    ("http.request.uri", F::HttpRequestUri, Kind::Str),
+    ("http.request.version", F::HttpRequestVersion, Kind::Str),
+    ("http.host", F::HttpHost, Kind::Str),
+    ("http.user_agent", F::HttpUserAgent, Kind::Str),
+    ("http.response.version", F::HttpResponseVersion, Kind::Str),
+    ("http.response.code", F::HttpResponseCode, Kind::Uint(16)),
+    ("http.response.phrase", F::HttpResponsePhrase, Kind::Str),
+    ("http.content_type", F::HttpContentType, Kind::Str),
+    ("http.content_length", F::HttpContentLength, Kind::Uint(64)),
+    ("tls.handshake.type", F::TlsHandshakeType, Kind::Uint(8)),
+    ("tls.handshake.extensions_server_name", F::TlsServerName, Kind::Str),
+    ("tls.handshake.extensions_alpn_str", F::TlsAlpn, Kind::Str),
     ("conn.uid", F::ConnUid, Kind::Str),
     ("conn.state", F::ConnState, Kind::Str),
     ("conn.history", F::ConnHistory, Kind::Str),
@@ -242,6 +263,22 @@ impl F {
         match self {
             F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
             F::Alert => Source::Flood,
+            F::Http
+            | F::HttpRequest
+            | F::HttpResponse
+            | F::HttpRequestMethod
+            | F::HttpRequestUri
+            | F::HttpRequestVersion
+            | F::HttpHost
+            | F::HttpUserAgent
+            | F::HttpResponseVersion
+            | F::HttpResponseCode
+            | F::HttpResponsePhrase
+            | F::HttpContentType
+            | F::HttpContentLength
+            | F::TlsHandshakeType
+            | F::TlsServerName
+            | F::TlsAlpn => Source::App,
             _ => Source::Packet,
         }
     }
@@ -268,12 +305,12 @@ impl F {
     /// Whether the datagram an ICMP error quotes has values of this field.
     fn quoted_too(self) -> bool {
         use F::*;
-        !matches!(
+        self.source() == Source::Packet
+            && !matches!(
             self,
             Frame | FrameNumber | FrameTimeEpoch | FrameLen | FrameCapLen | Eth | EthDst | EthSrc | EthAddr | EthType | EthLen | Vlan
                 | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
-                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4 | ConnUid | ConnState | ConnHistory
-                | TcpState | TcpRetransmission | Alert
+                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4
         )
     }
 
@@ -485,6 +522,7 @@ impl F {
             F::TcpState => one(conn.and_then(|c| c.tcp_state).map(|s| S(s.name())), f),
             F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
             F::Alert => note.alert && f(Present),
+            _ => note.msgs.iter().any(|m| message_values(self, m, f)),
         }
     }
 }
@@ -559,6 +597,37 @@ fn dhcp_values(field: F, p: &Packet<'_>, f: &mut Visit<'_>) -> bool {
         F::DhcpOptionRequested => d.requested.is_some_and(|a| f(v4(a))),
         F::DhcpOptionServerId => d.server_id.is_some_and(|a| f(v4(a))),
         F::DhcpOptionHostname => d.hostname.as_deref().is_some_and(|h| f(S(h))),
+        _ => false,
+    }
+}
+
+/// The values of HTTP or TLS field `field` in message `m`, as tshark gives them on the frame that
+/// completed the message (a request's or response's last segment, a hello's).
+fn message_values(field: F, m: &crate::report::web::Message, f: &mut Visit<'_>) -> bool {
+    use crate::report::web::Message::*;
+    use Val::*;
+    let text = |v: &Option<String>, f: &mut Visit<'_>| v.as_deref().is_some_and(|s| f(S(s)));
+    match (field, m) {
+        (F::Http, HttpRequest(_) | HttpResponse(_)) | (F::HttpRequest, HttpRequest(_)) | (F::HttpResponse, HttpResponse(_)) => {
+            f(Present)
+        }
+        (F::HttpRequestMethod, HttpRequest(r)) => f(S(&r.method)),
+        (F::HttpRequestUri, HttpRequest(r)) => f(S(&r.uri)),
+        (F::HttpRequestVersion, HttpRequest(r)) => f(S(&r.version)),
+        (F::HttpHost, HttpRequest(r)) => text(&r.host, f),
+        (F::HttpUserAgent, HttpRequest(r)) => text(&r.user_agent, f),
+        (F::HttpContentType, HttpRequest(r)) => text(&r.content_type, f),
+        (F::HttpContentLength, HttpRequest(r)) => r.content_length.is_some_and(|n| f(U(n))),
+        (F::HttpResponseVersion, HttpResponse(r)) => f(S(&r.version)),
+        (F::HttpResponseCode, HttpResponse(r)) => f(U(r.code.into())),
+        (F::HttpResponsePhrase, HttpResponse(r)) => f(S(&r.phrase)),
+        (F::HttpContentType, HttpResponse(r)) => text(&r.content_type, f),
+        (F::HttpContentLength, HttpResponse(r)) => r.content_length.is_some_and(|n| f(U(n))),
+        (F::TlsHandshakeType, ClientHello(_)) => f(U(1)),
+        (F::TlsHandshakeType, ServerHello(_)) => f(U(2)),
+        (F::TlsServerName, ClientHello(h)) => text(&h.server_name, f),
+        (F::TlsAlpn, ClientHello(h)) => h.alpn.iter().any(|a| f(S(a))),
+        (F::TlsAlpn, ServerHello(h)) => text(&h.alpn, f),
         _ => false,
     }
 }

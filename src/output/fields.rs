@@ -83,14 +83,9 @@ impl FieldList {
 
     /// The analyzers' notes the fields read.
     pub fn needs(&self) -> crate::filter::Needs {
-        use crate::filter::fields::Source;
         let mut n = crate::filter::Needs::default();
         for (_, f, _) in &self.fields {
-            match f.source() {
-                Source::Conn => n.conn = true,
-                Source::Flood => n.alert = true,
-                Source::Packet => {}
-            }
+            n.add(f.source());
         }
         n
     }
