@@ -20,6 +20,8 @@ captures/web.pcap	tcp	tcp.port == 80 && tcp.flags.fin == 1
 captures/web.pcap	tcp	frame.number >= 13
 captures/web.pcap	tcp	tcp.len > 60
 captures/web.pcap	tcp	ip.addr == 192.0.2.1
+captures/web.pcap	tcp	http.response.code == 200 && tcp.srcport == 8080
+captures/streams.pcap	tcp	http.request.method == "GET" && tcp.dstport == 81
 captures/reuse.pcap	tcp	frame.number == 11
 captures/reuse.pcap	tcp	tcp.flags.reset == 1
 captures/streams.pcap	tcp	tcp.len > 100

@@ -159,7 +159,13 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
     let read = source.for_each(|frame| {
         let p = decode(&frame);
         let x = Input::of_packet(&p);
-        tracker.packet(&x, &mut events);
+        // HTTP and TLS fields come from the reassembled stream: the tracker takes the payload.
+        let payload = x.flow().filter(|_| needs.app).map(|f| {
+            let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+            frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
+        });
+        tracker.packet_with(&x, payload, &[], &mut events);
+        let msgs = if needs.app { crate::pipeline::shards::messages(events.drain().map(|(_, e)| e).collect::<Vec<_>>().iter()) } else { Vec::new() };
         events.drain();
         let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
         let stream = match index.of(f) {
@@ -168,7 +174,7 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
             _ => return ControlFlow::Continue(()),
         };
         streams = streams.max(stream + 1);
-        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false };
+        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs };
         if filter.matches(&p, &note) {
             found = Some(stream);
             return ControlFlow::Break(());
