@@ -298,6 +298,12 @@ pub struct ConnArgs {
     /// is missing.
     #[arg(long, value_enum, value_name = "WHICH", default_value_t = Reassemble::None)]
     pub reassemble: Reassemble,
+    /// Verify every TCP and UDP checksum, as Zeek does: a packet whose checksum is bad is noted
+    /// in its connection's history (`C`, `c` from the responder) and otherwise ignored (not
+    /// counted, not reassembled). A checksum left to the network card (a capture on the
+    /// sending host) is not bad. Off by default, as in Wireshark: it reads every payload byte.
+    #[arg(long)]
+    pub check_checksums: bool,
     /// Most out-of-order bytes one direction of a stream holds waiting for missing ones; past it
     /// the missing bytes are given up as a gap (and counted).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
@@ -529,6 +535,10 @@ pub struct FollowArgs {
     /// The connection with this uid (as `inspect conns` shows it).
     #[arg(long, value_name = "UID", conflicts_with = "stream")]
     pub conn: Option<String>,
+    /// The conversation of the first packet this display filter passes (Wireshark's syntax, as
+    /// `read -Y`); the whole conversation is followed, from its first packet.
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR", conflicts_with_all = ["stream", "conn"])]
+    pub display_filter: Option<String>,
     /// Follow a UDP conversation rather than a TCP one.
     #[arg(long)]
     pub udp: bool,
@@ -562,11 +572,15 @@ pub struct LadderArgs {
     pub file: String,
     /// The connection: its TCP stream number, counted from 0 in order of first packet
     /// (Wireshark's tcp.stream; `inspect follow FILE` lists them).
-    #[arg(value_name = "N", required_unless_present = "conn")]
+    #[arg(value_name = "N", required_unless_present_any = ["conn", "display_filter"])]
     pub stream: Option<u32>,
     /// The connection with this uid (as `inspect conns` shows it).
     #[arg(long, value_name = "UID", conflicts_with = "stream")]
     pub conn: Option<String>,
+    /// The connection of the first TCP packet this display filter passes (Wireshark's syntax,
+    /// as `read -Y`); the whole connection is drawn, from its first packet.
+    #[arg(short = 'Y', long = "display-filter", value_name = "EXPR", conflicts_with_all = ["stream", "conn"])]
+    pub display_filter: Option<String>,
     /// Write the handshake as seq=x, seq=y ack=x+1, ack=y+1 with the actual numbers, and every
     /// number absolute.
     #[arg(long)]

@@ -196,10 +196,11 @@ impl Config {
                 // The ladder writes every state an end passes through: the tracker keeps them.
                 let verbose = ViewOptions { verbose: true, ..ViewOptions::default() };
                 let conn = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &verbose, 1).conn;
-                let pick = match (a.stream, a.conn) {
-                    (Some(n), _) => Pick::Stream(n),
-                    (None, Some(u)) => Pick::Uid(u),
-                    (None, None) => return Err(RunError::Usage("ladder: which connection? give its stream number N or --conn UID".into())),
+                let pick = match (a.stream, a.conn, display(a.display_filter.as_deref())?) {
+                    (Some(n), ..) => Pick::Stream(n),
+                    (None, Some(u), _) => Pick::Uid(u),
+                    (None, None, Some(f)) => Pick::Filter(f),
+                    (None, None, None) => return Err(RunError::Usage("ladder: which connection? give its stream number N, --conn UID or -Y FILTER".into())),
                 };
                 Config::Ladder(crate::command::ladder::LadderConfig {
                     file: a.file,
@@ -215,10 +216,11 @@ impl Config {
                 use crate::command::follow::{FollowConfig, Pick};
                 let view = ViewOptions { format: a.format, ..ViewOptions::default() };
                 let conn = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &view, 1).conn;
-                let pick = match (a.stream, a.conn) {
-                    (Some(n), _) => Some(Pick::Stream(n)),
-                    (None, Some(u)) => Some(Pick::Uid(u)),
-                    (None, None) => None,
+                let pick = match (a.stream, a.conn, display(a.display_filter.as_deref())?) {
+                    (Some(n), ..) => Some(Pick::Stream(n)),
+                    (None, Some(u), _) => Some(Pick::Uid(u)),
+                    (None, None, Some(f)) => Some(Pick::Filter(f)),
+                    (None, None, None) => None,
                 };
                 Config::Follow(FollowConfig {
                     file: a.file,
@@ -371,6 +373,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             max_datagrams: usize::try_from(c.max_frag_datagrams).unwrap_or(usize::MAX),
             max_bytes: usize::try_from(c.max_frag_bytes).unwrap_or(usize::MAX),
             timeout_ns: (c.frag_timeout * 1e9).min(i64::MAX as f64 / 2.0) as i64,
+            check_checksums: c.check_checksums,
         },
         conn: ConnConfig {
             max_conns: usize::try_from(c.max_conns).unwrap_or(usize::MAX),

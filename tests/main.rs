@@ -11,6 +11,7 @@ mod it {
     pub mod arp;
     pub mod arp_scan;
     pub mod capture;
+    pub mod checksums;
     pub mod cli;
     pub mod decode;
     pub mod filter;
@@ -37,6 +38,7 @@ fn main() -> std::process::ExitCode {
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
         ("capture", it::capture::tests()),
+        ("checksums", it::checksums::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
         ("filter", it::filter::tests()),

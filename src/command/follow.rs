@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use crate::analyze::stream::follow::{Follower, Record};
 use crate::analyze::stream::index::{Stream, StreamIndex};
@@ -10,20 +11,23 @@ use crate::analyze::stream::reassembly::Caps;
 use crate::analyze::tcp::conn::Conn;
 use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Events};
-use crate::decode::{input, FlowSeg};
+use crate::decode::{decode, input, FlowSeg, Input};
 use crate::error::RunError;
+use crate::filter::{DisplayFilter, Note};
 use crate::output::follow::{endpoint, FollowPrinter, Mode};
 use crate::output::table;
 use crate::source::file::FileSource;
 use crate::source::Frame;
 
 /// Which conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Pick {
     /// The stream with this number (Wireshark's `tcp.stream` or `udp.stream`).
     Stream(u32),
     /// The connection with this uid.
     Uid(String),
+    /// The stream of the first packet (of the protocol followed) this display filter passes.
+    Filter(Arc<DisplayFilter>),
 }
 
 /// What `follow` was asked.
@@ -81,6 +85,17 @@ pub struct Walked {
 /// `file`, in file order. A problem with the file ends the walk with its message, after every
 /// frame before it was handed on; an error from `each` ends it at once.
 pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dyn FnMut(Step<'_>) -> io::Result<()>) -> Result<Walked, RunError> {
+    let resolved;
+    let pick = match pick {
+        Pick::Filter(f) => match first_match(file, udp, f, conn)? {
+            Ok(n) => {
+                resolved = Pick::Stream(n);
+                &resolved
+            }
+            Err(streams) => return Ok(Walked { streams, picked: None, frames: 0 }),
+        },
+        p => p,
+    };
     let mut source = FileSource::open(file).map_err(|e| RunError::Input(e.to_string()))?;
     let mut index = StreamIndex::new();
     let mut tracker = ConnTracker::new(conn.clone(), 0, 1);
@@ -103,6 +118,7 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
         let hit = match pick {
             Pick::Stream(n) => *n == stream,
             Pick::Uid(u) => *u == uid,
+            Pick::Filter(_) => false,
         };
         if !hit {
             return ControlFlow::Continue(());
@@ -125,6 +141,53 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
     Ok(walked)
 }
 
+/// The stream of the first packet of a TCP (or, if `udp`, UDP) stream in `file` that `filter`
+/// passes, with what the connection tracker knew right after it (for `conn.*` and `tcp.state`);
+/// else the number of such streams in the file. This reads the file a first time: the frames of
+/// the stream before the one that matched are shown too, as tshark's follow shows them.
+fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig) -> Result<Result<u32, u32>, RunError> {
+    if file == "-" {
+        return Err(RunError::Usage("-Y: the file is read twice (to find the stream, then to follow it); give a file rather than -".into()));
+    }
+    let mut source = FileSource::open(file).map_err(|e| RunError::Input(e.to_string()))?;
+    let mut index = StreamIndex::new();
+    let mut tracker = ConnTracker::new(conn.clone(), 0, 1);
+    let mut events = Events::default();
+    let needs = filter.needs();
+    let mut streams = 0;
+    let mut found = None;
+    let read = source.for_each(|frame| {
+        let p = decode(&frame);
+        let x = Input::of_packet(&p);
+        // HTTP and TLS fields come from the reassembled stream: the tracker takes the payload.
+        let payload = x.flow().filter(|_| needs.app).map(|f| {
+            let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+            frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
+        });
+        tracker.packet_with(&x, payload, &[], &mut events);
+        let msgs = if needs.app { crate::pipeline::shards::messages(events.drain().map(|(_, e)| e).collect::<Vec<_>>().iter()) } else { Vec::new() };
+        events.drain();
+        let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
+        let stream = match index.of(f) {
+            Some(Stream::Tcp(n)) if !udp => n,
+            Some(Stream::Udp(n)) if udp => n,
+            _ => return ControlFlow::Continue(()),
+        };
+        streams = streams.max(stream + 1);
+        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs };
+        if filter.matches(&p, &note) {
+            found = Some(stream);
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    if let Some(n) = found {
+        return Ok(Ok(n));
+    }
+    read.map_err(|e| RunError::Input(e.to_string()))?;
+    Ok(Err(streams))
+}
+
 /// The reason nothing was shown: the conversation is not in the file.
 pub fn not_found(file: &str, udp: bool, pick: &Pick, w: &Walked) -> RunError {
     let proto = if udp { "UDP" } else { "TCP" };
@@ -132,6 +195,7 @@ pub fn not_found(file: &str, udp: bool, pick: &Pick, w: &Walked) -> RunError {
         Pick::Stream(n) if w.streams == 0 => format!("{file}: no {proto} stream {n}: it has none"),
         Pick::Stream(n) => format!("{file}: no {proto} stream {n}: it has {} (0 to {})", w.streams, w.streams - 1),
         Pick::Uid(u) => format!("{file}: no {proto} connection with uid {u}"),
+        Pick::Filter(f) => format!("{file}: no {proto} packet passes -Y \"{}\" (of {})", f.text(), table::count(u64::from(w.streams), &format!("{proto} stream"), &format!("{proto} streams"))),
     })
 }
 

@@ -39,8 +39,11 @@ struct Segment {
 struct Side {
     segments: Vec<Segment>,
     by_frame: HashMap<u64, usize>,
-    /// The bytes in order from offset 0, up to the first gap (or [`MAX_FRAMED`]).
-    bytes: Vec<u8>,
+    /// The bytes in order, in runs each after bytes missing from the capture (the first from
+    /// offset 0): each run's offset and bytes, [`MAX_FRAMED`] bytes at most in all.
+    runs: Vec<(u64, Vec<u8>)>,
+    /// Bytes in `runs`.
+    kept: usize,
     /// The first gap: its offset and size.
     gap: Option<(u64, u64)>,
     gaps: Vec<(u64, u64, u64)>,
@@ -51,7 +54,7 @@ struct Side {
 /// Runs `follow --segments`.
 pub fn run<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
     let framing = c.framing;
-    let Some(pick) = &c.pick else { return Err(RunError::Usage("follow --segments: which stream? give N or --conn UID".into())) };
+    let Some(pick) = &c.pick else { return Err(RunError::Usage("follow --segments: which stream? give N, --conn UID or -Y FILTER".into())) };
     if c.udp {
         return Err(RunError::Usage("follow --segments: segments are TCP's; a UDP datagram is its own message".into()));
     }
@@ -91,8 +94,12 @@ pub fn run<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
                             seg.released_by = Some(now);
                         }
                     }
-                    if d.gap.is_none() && d.bytes.len() < MAX_FRAMED {
-                        d.bytes.extend_from_slice(b);
+                    if d.kept < MAX_FRAMED {
+                        d.kept += b.len();
+                        match d.runs.last_mut() {
+                            Some((at, run)) if *at + run.len() as u64 == r.offset => run.extend_from_slice(b),
+                            _ => d.runs.push((r.offset, b.to_vec())),
+                        }
                     }
                 }
                 Data::Missing(n) => {
@@ -108,7 +115,13 @@ pub fn run<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
     let mut methods = Methods::new();
     let found: Vec<Option<Messages>> = sides
         .iter()
-        .map(|d| framing.map(|f| framing::messages(&d.bytes, f, d.fin && d.gap.is_none() && d.bytes.len() < MAX_FRAMED, &mut methods)))
+        .map(|d| {
+            let runs: Vec<(u64, &[u8])> = d.runs.iter().map(|(at, b)| (*at, b.as_slice())).collect();
+            let mut starts: Vec<u64> = d.segments.iter().flat_map(|s| s.ranges.iter().map(|r| r.start)).collect();
+            starts.sort_unstable();
+            starts.dedup();
+            framing.map(|f| framing::messages_in_runs(&runs, &starts, f, d.fin && d.kept < MAX_FRAMED, &mut methods))
+        })
         .collect();
     let names = [format!("{} → {}", endpoint(client), endpoint(server)), format!("{} → {}", endpoint(server), endpoint(client))];
     let who = ["client → server", "server → client"];
@@ -279,6 +292,19 @@ fn text_side(out: &mut String, names: &str, who: &str, d: &Side, msgs: Option<&M
         if let Some((at, _)) = d.gap {
             let _ = writeln!(out, "  framing stops at offset {at}: bytes missing from the capture");
         }
+        for &(gap, at) in &m.resumed {
+            match at {
+                Some(at) => {
+                    let _ = writeln!(out, "  framing picks up at offset {at}: the first message start after the gap (the bytes resume at offset {gap})");
+                }
+                None => {
+                    let _ = writeln!(out, "  framing does not pick up: no message starts in the bytes from offset {gap} (after a gap)");
+                }
+            }
+        }
+        for (at, why) in &m.later {
+            let _ = writeln!(out, "  framing stops at offset {at}: {why}");
+        }
         let _ = writeln!(out, "  {}", summary(who, &tally(d, whole)));
     }
     out.push('\n');
@@ -311,6 +337,10 @@ fn json_side(out: &mut String, stream: u32, who: &str, d: &Side, msgs: Option<&M
         if let (Some((req, resp)), Some(o)) = (m.http, v.as_object_mut()) {
             o.insert("requests".into(), req.into());
             o.insert("responses".into(), resp.into());
+        }
+        if let (false, Some(o)) = (m.resumed.is_empty(), v.as_object_mut()) {
+            let r: Vec<serde_json::Value> = m.resumed.iter().map(|&(gap, at)| serde_json::json!({"gap": gap, "offset": at})).collect();
+            o.insert("resumed".into(), r.into());
         }
         let _ = writeln!(out, "{v}");
     }

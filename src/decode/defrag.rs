@@ -31,11 +31,14 @@ pub struct DefragConfig {
     pub max_bytes: usize,
     /// Nanoseconds a datagram may wait for its missing fragments.
     pub timeout_ns: i64,
+    /// Also verify each TCP and UDP checksum, marking a bad one ([`super::input::BAD_CHECKSUM`]):
+    /// the other work of the frames-into-inputs stage that only some runs ask for.
+    pub check_checksums: bool,
 }
 
 impl Default for DefragConfig {
     fn default() -> Self {
-        DefragConfig { max_datagrams: 4096, max_bytes: 4 << 20, timeout_ns: 30_000_000_000 }
+        DefragConfig { max_datagrams: 4096, max_bytes: 4 << 20, timeout_ns: 30_000_000_000, check_checksums: false }
     }
 }
 
@@ -471,7 +474,7 @@ mod test {
     #[test]
     fn timeout_and_caps_bound_what_is_held() {
         let dgram = udp(40);
-        let cfg = DefragConfig { max_datagrams: 2, max_bytes: 1 << 20, timeout_ns: 1_000 };
+        let cfg = DefragConfig { max_datagrams: 2, max_bytes: 1 << 20, timeout_ns: 1_000, check_checksums: false };
         let mut d = Defrag::new(cfg);
         assert!(feed(&mut d, 1, &v4(1, 0, true, &dgram[..24]), 0).is_none());
         assert!(feed(&mut d, 2, &v4(1, 24, false, &dgram[24..]), 5_000).is_none(), "its first half timed out");

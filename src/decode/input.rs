@@ -88,6 +88,9 @@ pub const FRAGMENT: u8 = 0x04;
 pub const OVER_IPV4: u8 = 0x08;
 /// Frame flag: a transport header over IPv6.
 pub const OVER_IPV6: u8 = 0x10;
+/// [`Input::flags`]: the TCP or UDP checksum is bad (checked only when asked:
+/// [`DefragConfig::check_checksums`]).
+pub const BAD_CHECKSUM: u8 = 0x20;
 
 /// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
 /// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is
@@ -334,12 +337,13 @@ fn icmp_payload_len(p: &Packet<'_>) -> u32 {
 #[derive(Debug, Default)]
 pub struct InputMaker {
     defrag: Defrag,
+    check_checksums: bool,
 }
 
 impl InputMaker {
     /// A maker reassembling within `cfg`'s limits.
     pub fn new(cfg: DefragConfig) -> InputMaker {
-        InputMaker { defrag: Defrag::new(cfg) }
+        InputMaker { defrag: Defrag::new(cfg), check_checksums: cfg.check_checksums }
     }
 
     /// What reassembly counted.
@@ -352,6 +356,7 @@ impl InputMaker {
     pub fn input(&mut self, frame: &Frame<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
         match fast(frame) {
             // The fast path takes neither fragments nor tunnels.
+            Some(f) if self.check_checksums => checked(Input::of_fast(frame, &f), &super::decode(frame)),
             Some(f) => Input::of_fast(frame, &f),
             None => self.of_packet(&decode_general(frame), tunnels),
         }
@@ -360,6 +365,9 @@ impl InputMaker {
     /// The input of a packet already decoded; its tunnel, if any, goes on `tunnels`.
     pub fn of_packet(&mut self, p: &Packet<'_>, tunnels: &mut Vec<Tunnel>) -> Input {
         let mut x = Input::of_packet(p);
+        if self.check_checksums {
+            x = checked(x, p);
+        }
         if x.has(FRAGMENT) {
             x = self.fragment(p, x);
         }
@@ -377,6 +385,15 @@ impl InputMaker {
             None => x,
         }
     }
+}
+
+/// `x`, marked [`BAD_CHECKSUM`] if its packet `p`'s TCP or UDP checksum is bad.
+#[cold]
+fn checked(mut x: Input, p: &Packet<'_>) -> Input {
+    if super::checksum::status(p, false) == Some(super::checksum::Status::Bad) {
+        x.flags |= BAD_CHECKSUM;
+    }
+    x
 }
 
 /// Pushes the tunnel of `p` on `tunnels`; its place for the input (0: none, or no room).

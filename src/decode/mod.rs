@@ -6,6 +6,7 @@
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
 pub mod app;
+pub mod checksum;
 pub mod defrag;
 pub mod encap;
 pub mod input;

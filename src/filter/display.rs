@@ -532,6 +532,20 @@ fn mac(w: &str) -> Option<[u8; 6]> {
 /// The literal `raw`, at `at`, as a value of field `name` of kind `kind`.
 fn convert(src: &str, name: &str, kind: Kind, raw: &Raw<'_>, at: (usize, usize)) -> Result<Lit, FilterError> {
     let err = |why: String| FilterError::new(src, at, why);
+    if name.ends_with(".checksum.status") {
+        // Wireshark takes the status's name as well as its number: "Bad", Good, ...
+        let text = match raw {
+            Raw::Word(w) => Some(*w),
+            Raw::Str(s) => Some(s.as_str()),
+            Raw::Field(..) => None,
+        };
+        if let Some(st) = text.and_then(crate::decode::checksum::Status::named) {
+            return Ok(Lit::U(st as u64));
+        }
+        if let Some(t) = text.filter(|t| number(t).is_none_or(|n| n > 4)) {
+            return Err(err(format!("\"{t}\" is not a checksum status (Bad, Good, Unverified, \"Not present\", Illegal, or 0 to 4)")));
+        }
+    }
     let word = match raw {
         Raw::Word(w) => *w,
         Raw::Field(..) => return Err(err("a field cannot stand here: compare it with ==, <, ...".to_string())),

@@ -85,8 +85,8 @@ pub enum F {
     Arp, ArpOpcode, ArpSrcHwMac, ArpSrcProtoIpv4, ArpDstHwMac, ArpDstProtoIpv4,
     Tcp, TcpSrcport, TcpDstport, TcpPort, TcpSeqRaw, TcpAckRaw, TcpFlags,
     TcpFlagsFin, TcpFlagsSyn, TcpFlagsReset, TcpFlagsPush, TcpFlagsAck, TcpFlagsUrg, TcpFlagsEce, TcpFlagsCwr,
-    TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr,
-    Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum,
+    TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
+    Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum, UdpChecksumStatus,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
     IcmpIdent, IcmpSeq,
     Dns, DnsId, DnsFlagsResponse, DnsFlagsOpcode, DnsFlagsRcode, DnsCountQueries, DnsCountAnswers, DnsCountAuthRr,
@@ -174,12 +174,14 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("tcp.options.sack_perm", F::TcpSackPerm, Kind::Flag),
     ("tcp.options.timestamp.tsval", F::TcpTsval, Kind::Uint(32)),
     ("tcp.options.timestamp.tsecr", F::TcpTsecr, Kind::Uint(32)),
+    ("tcp.checksum.status", F::TcpChecksumStatus, Kind::Uint(8)),
     ("udp", F::Udp, Kind::Proto),
     ("udp.srcport", F::UdpSrcport, Kind::Uint(16)),
     ("udp.dstport", F::UdpDstport, Kind::Uint(16)),
     ("udp.port", F::UdpPort, Kind::Uint(16)),
     ("udp.length", F::UdpLength, Kind::Uint(16)),
     ("udp.checksum", F::UdpChecksum, Kind::Uint(16)),
+    ("udp.checksum.status", F::UdpChecksumStatus, Kind::Uint(8)),
     ("icmp", F::Icmp, Kind::Proto),
     ("icmp.type", F::IcmpType, Kind::Uint(8)),
     ("icmp.code", F::IcmpCode, Kind::Uint(8)),
@@ -293,6 +295,8 @@ impl F {
             return false;
         }
         match quoted(p) {
+            // Wireshark does not verify the checksum of a datagram an ICMP error quotes.
+            Some(inner) if matches!(self, F::TcpChecksumStatus | F::UdpChecksumStatus) => self.checksum_status(&inner, true, f),
             Some(inner) => self.own(&inner, note, f),
             None => false,
         }
@@ -308,6 +312,16 @@ impl F {
                 | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
                 | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4
         )
+    }
+
+    /// `tcp.checksum.status` or `udp.checksum.status` of `p` (`quoted`: in an ICMP error).
+    fn checksum_status<'a>(self, p: &Packet<'a>, quoted: bool, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+        let want_tcp = self == F::TcpChecksumStatus;
+        let is_tcp = matches!(p.transport, Some(TransportSlice::Tcp(_)));
+        if want_tcp != is_tcp {
+            return false;
+        }
+        crate::decode::checksum::status(p, quoted).is_some_and(|s| f(Val::U(s as u64)))
     }
 
     /// The values of this field in `p` itself.
@@ -447,6 +461,7 @@ impl F {
             F::UdpPort => udp.is_some_and(|u| f(U(u.source_port().into())) || f(U(u.destination_port().into()))),
             F::UdpLength => one(udp.map(|u| U(u.length().into())), f),
             F::UdpChecksum => one(udp.map(|u| U(u.checksum().into())), f),
+            F::TcpChecksumStatus | F::UdpChecksumStatus => self.checksum_status(p, false, f),
             F::Icmp | F::IcmpType | F::IcmpCode => match &p.transport {
                 Some(TransportSlice::Icmpv4(i)) => f(match self {
                     F::IcmpType => U(i.type_u8().into()),

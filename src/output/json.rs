@@ -218,6 +218,9 @@ fn transport_fields(out: &mut String, p: &Packet<'_>) {
                 num(out, "tcp.window_size_value", i.window);
                 num(out, "tcp.hdr_len", t.header_slice().len());
                 num(out, "tcp.len", i.payload_len);
+                if let Some(st) = crate::decode::checksum::status(p, false) {
+                    num(out, "tcp.checksum.status", st as u8);
+                }
                 for o in TcpOpts::new(t.options()) {
                     match o {
                         TcpOpt::Mss(m) => num(out, "tcp.options.mss_val", m),
@@ -237,6 +240,9 @@ fn transport_fields(out: &mut String, p: &Packet<'_>) {
             num(out, "udp.dstport", u.destination_port());
             num(out, "udp.length", u.length());
             num(out, "udp.checksum", u.checksum());
+            if let Some(st) = crate::decode::checksum::status(p, false) {
+                num(out, "udp.checksum.status", st as u8);
+            }
         }
         Some(TransportSlice::Icmpv4(i)) => {
             num(out, "icmp.type", i.type_u8());

@@ -18,11 +18,14 @@ pub fn tests() -> Vec<Test> {
         trial!(a_gap_the_client_acknowledged_is_shown_as_missing),
         trial!(json_chunks_hold_the_stream_bytes),
         trial!(a_uid_picks_the_same_stream_as_its_number),
+        trial!(a_display_filter_picks_the_stream_tshark_finds),
+        trial!(a_bad_display_filter_is_a_usage_error),
         trial!(without_a_stream_the_conversations_are_listed),
         trial!(a_stream_not_in_the_file_is_an_error),
         trial!(length_headers_show_messages_stuck_together_and_split),
         trial!(http_framing_counts_the_messages_tshark_finds),
         trial!(segments_tell_retransmissions_and_gaps),
+        trial!(framing_picks_up_after_a_gap),
         trial!(reassembling_every_stream_counts_what_follow_shows),
         trial!(bytes_sent_again_differently_are_a_weird),
         trial!(the_caps_give_up_missing_bytes),
@@ -247,6 +250,67 @@ fn a_uid_picks_the_same_stream_as_its_number() {
     }
 }
 
+/// `-Y FILTER` picks the stream of the first packet (of the protocol followed) the filter passes:
+/// tshark's `tcp.stream`/`udp.stream` of that packet (`tests/golden/follow/picks.tsv`, from
+/// `scripts/golden_picks.sh`). The whole stream is shown, as its number would show it, and the
+/// ladder draws the same connection.
+fn a_display_filter_picks_the_stream_tshark_finds() {
+    let path = root().join("tests/golden/follow/picks.tsv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let [file, proto, filter, want] = line.split('\t').collect::<Vec<_>>()[..] else { panic!("bad line: {line}") };
+        let mut args = vec!["follow", file, "-Y", filter, "--format", "json"];
+        if proto == "udp" {
+            args.push("--udp");
+        }
+        let run = inspect(&args);
+        if want == "none" {
+            assert_eq!(run.code, Some(1), "{line}: {}", run.stdout);
+            let expect = format!("inspect: {file}: no {} packet passes -Y \"{filter}\"", proto.to_uppercase());
+            assert!(run.stderr.starts_with(&expect), "{line}: {}", run.stderr);
+            assert!(run.stdout.is_empty(), "{line}");
+            rows += 1;
+            continue;
+        }
+        let got = run.ok();
+        let mut by_number = args.clone();
+        by_number[2] = want;
+        by_number.remove(3);
+        assert_eq!(got, inspect_ok(&by_number), "{line}");
+        if let Some(chunk) = json_lines(&got).first() {
+            assert_eq!(chunk["stream"].to_string(), want, "{line}");
+        }
+        if proto == "tcp" {
+            let ladder = inspect_ok(["ladder", file, "-Y", filter, "--format", "json"]);
+            assert_eq!(ladder, inspect_ok(["ladder", file, want, "--format", "json"]), "{line}");
+        }
+        rows += 1;
+    }
+    assert!(rows >= 10, "{rows} picks");
+    // The tracker's fields pick too: the first connection to end normally (reuse.pcap's
+    // connections follow one another).
+    let by_state = inspect_ok(["ladder", "captures/reuse.pcap", "-Y", "conn.state == \"SF\"", "--format", "json"]);
+    let conns = json_lines(&inspect_ok(["conns", "captures/reuse.pcap", "--format", "json"]));
+    let sf = conns.iter().filter(|c| c["conn_state"] == "SF").min_by(|a, b| a["ts"].as_f64().partial_cmp(&b["ts"].as_f64()).unwrap()).expect("an SF connection");
+    assert!(json_lines(&by_state).iter().all(|r| r["uid"] == sf["uid"]), "{by_state}");
+}
+
+fn a_bad_display_filter_is_a_usage_error() {
+    for cmd in ["follow", "ladder"] {
+        let run = inspect([cmd, "captures/web.pcap", "-Y", "tcp.port =="]);
+        assert_eq!(run.code, Some(2), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.starts_with("inspect: -Y \"tcp.port ==\": "), "{cmd}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        let run = inspect([cmd, "captures/web.pcap", "-Y", "tcp.port == 80", "0"]);
+        assert_eq!(run.code, Some(2), "{cmd}: a filter and a number");
+    }
+    // Finding the stream reads the file once before following it: standard input cannot be.
+    let run = inspect(["follow", "-", "-Y", "tcp"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("give a file rather than -"), "{}", run.stderr);
+}
+
 fn without_a_stream_the_conversations_are_listed() {
     let text = inspect_ok(["follow", "captures/streams.pcap"]);
     assert!(text.starts_with("4 TCP streams in captures/streams.pcap"), "{text}");
@@ -323,6 +387,41 @@ fn segments_tell_retransmissions_and_gaps() {
     let gap = inspect_ok(["follow", "captures/streams-gap.pcap", "0", "--framing", "http"]);
     assert!(gap.contains("1448 bytes missing from the capture at offset"), "{gap}");
     assert!(gap.contains("framing stops at offset") && gap.contains("bytes missing from the capture"), "{gap}");
+}
+
+/// streams.pcap's length-prefixed stream without the client's second segment (frame 79: messages
+/// #4 to #6): the framing stops at the gap and picks up at the next segment, which starts
+/// message #7, so the nine messages not in the lost segment are found, each where the whole
+/// stream has it. On streams-gap.pcap's HTTP stream, it picks up at the response after the one
+/// the gap cut (tshark's count of it is in `http_framing_counts_the_messages_tshark_finds`).
+fn framing_picks_up_after_a_gap() {
+    let dir = TempDir::new("resync");
+    let gap = dir.path().join("gap.pcap");
+    let gap = gap.to_str().unwrap();
+    inspect_ok(["read", "-q", "captures/streams.pcap", "-Y", "frame.number != 79", "-w", gap]);
+    let client = |file: &str| {
+        let v = json_lines(&inspect_ok(["follow", file, "2", "--framing", "len2", "--format", "json"]));
+        v.into_iter().filter(|x| x["dir"] == "client").collect::<Vec<_>>()
+    };
+    let (full, cut) = (client("captures/streams.pcap"), client(gap));
+    let summary = |v: &[serde_json::Value]| v.iter().find(|x| x["event_type"] == "stream_messages").cloned().unwrap();
+    let (whole, part) = (summary(&full), summary(&cut));
+    assert_eq!((n(&whole["messages"]), n(&part["messages"])), (12, 9), "{part}");
+    // Where it picked up: the first byte after the gap, the start of the next segment.
+    let resumed = &part["resumed"][0];
+    assert_eq!((n(&resumed["gap"]), n(&resumed["offset"])), (72, 72), "{part}");
+    // Each segment after the gap holds the same parts of messages as in the whole stream,
+    // numbered three lower.
+    let parts = |v: &[serde_json::Value], seq: u64| {
+        let seg = v.iter().find(|x| x["event_type"] == "stream_segment" && n(&x["seq"]) == seq).unwrap_or_else(|| panic!("seq {seq}"));
+        seg["messages"].as_array().unwrap().iter().map(|m| (n(&m["message"]), s(&m["part"]).to_string())).collect::<Vec<_>>()
+    };
+    for seq in [73, 85, 133, 1581, 4477] {
+        let want: Vec<_> = parts(&full, seq).into_iter().map(|(k, p)| (k - 3, p)).collect();
+        assert_eq!(parts(&cut, seq), want, "seq {seq}");
+    }
+    let text = inspect_ok(["follow", "captures/streams-gap.pcap", "0", "--framing", "http"]);
+    assert!(text.contains("framing picks up at offset 36425: the first message start after the gap"), "{text}");
 }
 
 /// `read --reassemble all` over a capture: its stream summary.

@@ -25,11 +25,17 @@ pub enum Framing {
 pub struct Messages {
     /// Each complete message's bytes, as offsets in the stream.
     pub whole: Vec<Range<u64>>,
-    /// Where the bytes stopped making sense, or ended inside a message: the offset and why.
+    /// Where the bytes before the first gap stopped making sense, or ended inside a message:
+    /// the offset and why.
     pub stopped: Option<(u64, String)>,
     /// HTTP framing: how many of the whole messages are requests and how many responses (a
     /// capture that missed a direction's start can show a server's bytes first).
     pub http: Option<(u64, u64)>,
+    /// After each gap, where the bytes resumed and where framing picked up again (the first
+    /// message start found after it), or None when the bytes after it held none.
+    pub resumed: Vec<(u64, Option<u64>)>,
+    /// Where the bytes after a gap stopped making sense, or ended inside a message.
+    pub later: Vec<(u64, String)>,
 }
 
 /// What one HTTP direction needs of the other: the methods of the requests, in order (a
@@ -44,6 +50,75 @@ pub fn messages(bytes: &[u8], framing: Framing, ended: bool, methods: &mut Metho
     if framing == Framing::Http {
         m.http = Some((0, 0));
     }
+    m.stopped = frame_run(bytes, 0, framing, ended, methods, &mut m);
+    m
+}
+
+/// [`messages`] over a direction whose bytes came in runs, each after bytes missing from the
+/// capture (`runs`: each run's offset and bytes, the first from offset 0; `starts`: the offsets
+/// where segments began, in order). As tshark does, framing picks up after a gap at the next
+/// message start: for lines, after the first line end; otherwise at the first segment that
+/// starts with a message (an HTTP start line; a length header whose message ends where a
+/// segment begins or the run ends, since senders flush at message ends). `ended` is for the
+/// last run.
+pub fn messages_in_runs(runs: &[(u64, &[u8])], starts: &[u64], framing: Framing, ended: bool, methods: &mut Methods) -> Messages {
+    let mut m = Messages::default();
+    if framing == Framing::Http {
+        m.http = Some((0, 0));
+    }
+    for (k, &(at, bytes)) in runs.iter().enumerate() {
+        let last = k + 1 == runs.len();
+        if k == 0 && at == 0 {
+            m.stopped = frame_run(bytes, 0, framing, ended && last, methods, &mut m);
+            continue;
+        }
+        let Some(from) = resync(bytes, at, starts, framing) else {
+            m.resumed.push((at, None));
+            continue;
+        };
+        m.resumed.push((at, Some(at + from as u64)));
+        if let Some(stop) = frame_run(bytes.get(from..).unwrap_or(&[]), at + from as u64, framing, ended && last, methods, &mut m) {
+            m.later.push(stop);
+        }
+    }
+    m
+}
+
+/// Where in `bytes` (a run after a gap, at stream offset `at`) the first message starts.
+fn resync(bytes: &[u8], at: u64, starts: &[u64], framing: Framing) -> Option<usize> {
+    if framing == Framing::Line {
+        return bytes.iter().position(|&b| b == b'\n').map(|i| i + 1).filter(|&i| i < bytes.len());
+    }
+    let end = at + bytes.len() as u64;
+    let first = starts.partition_point(|&s| s < at);
+    starts.get(first..).unwrap_or(&[]).iter().take_while(|&&s| s < end).find_map(|&s| {
+        let i = usize::try_from(s - at).ok()?;
+        let rest = bytes.get(i..)?;
+        let boundary = |n: usize| {
+            let e = s.checked_add(n as u64)?;
+            (e == end || starts.binary_search(&e).is_ok()).then_some(i)
+        };
+        match framing {
+            Framing::Len2 => boundary(usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?])) + 2),
+            Framing::Len4 => boundary((u32::from_be_bytes([*rest.first()?, *rest.get(1)?, *rest.get(2)?, *rest.get(3)?]) as usize).checked_add(4)?),
+            Framing::Http => http_start(rest).then_some(i),
+            Framing::Line => None,
+        }
+    })
+}
+
+/// Whether `b` starts with an HTTP/1.x request or status line.
+fn http_start(b: &[u8]) -> bool {
+    let line = b.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    if line.starts_with(b"HTTP/1.") {
+        return true;
+    }
+    let method = line.split(|&c| c == b' ').next().unwrap_or(&[]);
+    !method.is_empty() && method.len() < line.len() && method.iter().all(u8::is_ascii_uppercase) && line.windows(7).any(|w| w == b"HTTP/1.")
+}
+
+/// Frames `bytes` (at stream offset `base`) into `m`: where it stopped, if it did.
+fn frame_run(bytes: &[u8], base: u64, framing: Framing, ended: bool, methods: &mut Methods, m: &mut Messages) -> Option<(u64, String)> {
     let mut at = 0usize;
     while at < bytes.len() {
         let rest = bytes.get(at..).unwrap_or(&[]);
@@ -56,29 +131,21 @@ pub fn messages(bytes: &[u8], framing: Framing, ended: bool, methods: &mut Metho
             }),
             Framing::Http => http_message(rest, ended, methods),
         };
+        let here = base + at as u64;
         match len {
             Some(Ok(n)) if n > 0 && n <= rest.len() => {
                 if let Some((req, resp)) = &mut m.http {
                     *if rest.starts_with(b"HTTP/") { resp } else { req } += 1;
                 }
-                m.whole.push(at as u64..(at + n) as u64);
+                m.whole.push(here..here + n as u64);
                 at += n;
             }
-            Some(Ok(n)) if n > rest.len() => {
-                m.stopped = Some((at as u64, format!("the stream ends {} bytes into a message of {n}", rest.len())));
-                return m;
-            }
-            Some(Err(why)) => {
-                m.stopped = Some((at as u64, why));
-                return m;
-            }
-            _ => {
-                m.stopped = Some((at as u64, format!("the stream ends {} bytes into a message", rest.len())));
-                return m;
-            }
+            Some(Ok(n)) if n > rest.len() => return Some((here, format!("the stream ends {} bytes into a message of {n}", rest.len()))),
+            Some(Err(why)) => return Some((here, why)),
+            _ => return Some((here, format!("the stream ends {} bytes into a message", rest.len()))),
         }
     }
-    m
+    None
 }
 
 /// The length of the HTTP message at the start of `b`: None if it does not end within `b`,
@@ -191,6 +258,34 @@ mod test {
         assert_eq!(ranges(&b, Framing::Len2, false), (vec![(0, 7), (7, 9), (9, 17)], Some(17)));
         assert_eq!(ranges(&[0, 0, 0, 2, 1, 2], Framing::Len4, false), (vec![(0, 6)], None));
         assert_eq!(ranges(b"a\nbc\nd", Framing::Line, false), (vec![(0, 2), (2, 5)], Some(5)));
+    }
+
+    #[test]
+    fn framing_picks_up_at_the_next_message_after_a_gap() {
+        let msg = |s: &[u8]| {
+            let mut b = (s.len() as u16).to_be_bytes().to_vec();
+            b.extend(s);
+            b
+        };
+        // A run cut in the middle of a message, then a gap, then a run whose first segment starts
+        // inside a message and whose second starts one (whose message ends at the run's end).
+        let first = [msg(b"abc"), msg(b"defgh")].concat();
+        let tail = [&msg(b"xyz")[3..], &msg(b"kl")[..]].concat();
+        let runs = [(0u64, &first[..7]), (20, &tail[..])];
+        let m = messages_in_runs(&runs, &[0, 20, 22], Framing::Len2, false, &mut Methods::new());
+        assert_eq!(m.whole, vec![0..5, 22..26]);
+        assert_eq!(m.resumed, vec![(20, Some(22))]);
+        assert_eq!(m.stopped.map(|s| s.0), Some(5));
+        // No segment after the gap starts a message whose end is a boundary: none is found.
+        let m = messages_in_runs(&runs, &[0, 20], Framing::Len2, false, &mut Methods::new());
+        assert_eq!((m.whole.len(), m.resumed.clone()), (1, vec![(20, None)]));
+        // Lines pick up after the first line end; HTTP at a segment with a start line.
+        let m = messages_in_runs(&[(0, b"a\n"), (10, b"tail\nnext\n")], &[0, 10], Framing::Line, false, &mut Methods::new());
+        assert_eq!(m.whole, vec![0..2, 15..20]);
+        let body = b"body bytesHTTP/1.1 204 No Content\r\n\r\n";
+        let m = messages_in_runs(&[(0, b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nab"), (60, body)], &[0, 60, 70], Framing::Http, false, &mut Methods::new());
+        let end = 70 + body.len() as u64 - 10;
+        assert_eq!((m.whole.iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(), m.http), (vec![(70, end)], Some((0, 1))));
     }
 
     #[test]

@@ -335,6 +335,18 @@ impl Conn {
         self.once(from_resp, H_DATA, b'D');
     }
 
+    /// A TCP segment or UDP datagram whose checksum is bad: Zeek notes `C` (`c` from the
+    /// responder; scaled as `T` is, at the 1st, 10th, 100th...) and otherwise ignores it, so it
+    /// is neither counted nor reassembled.
+    pub fn bad_checksum(&mut self, from_resp: bool) {
+        let n = {
+            let e = self.end_mut(from_resp);
+            e.bad_checksums = e.bad_checksums.saturating_add(1);
+            u32::from(e.bad_checksums)
+        };
+        self.log_letter(from_resp, b'C', n);
+    }
+
     /// Applies one ICMP message: counted, with no history (Zeek keeps none for ICMP).
     pub fn icmp_message(&mut self, from_resp: bool, seg: &Seg) {
         self.count(from_resp, seg);

@@ -87,6 +87,8 @@ pub struct Endpoint {
     /// Retransmitted segments: Zeek's, a segment whose payload was already seen.
     pub retrans: u32,
     pub(super) zero_win: u16,
+    /// Packets with a bad checksum (`--check-checksums`), for Zeek's scaled `C` letters.
+    pub(super) bad_checksums: u16,
     /// Content gaps: holes in its stream that the peer acknowledged (Zeek's `gap_cnt`).
     pub(super) gaps: u16,
     /// Where its stream is delivered in order up to (Zeek's `last_reassem_seq`, absolute).

@@ -1051,12 +1051,31 @@ impl ConnTracker {
         }
         let Some(f) = x.flow() else { return };
         let p = partition(f.hash, self.parts.len());
+        if x.has(crate::decode::input::BAD_CHECKSUM) {
+            if self.owns(p) {
+                self.bad_checksum(p, f);
+            }
+            return;
+        }
         if self.owns(p) {
             let origin = payload.map(|b| (b, Origin { frame: x.number, ts: x.ts }));
             self.flow_packet(p, f, now, origin, out, KEY_INNER);
             if let Some(bytes) = payload.filter(|_| app::span(f).is_some()) {
                 self.app_packet(p, x, f, bytes, out);
             }
+        }
+    }
+
+    /// A packet of flow `f` (partition `p`) whose checksum is bad: its connection notes it, as
+    /// Zeek does, and nothing else sees it (no connection is made for it: Zeek's would hold
+    /// nothing but the letter).
+    #[cold]
+    fn bad_checksum(&mut self, p: usize, f: &FlowSeg) {
+        let timeline = self.cfg.timeline;
+        let Some(table) = self.parts.get_mut(p) else { return };
+        let Some(slot) = table.find_hashed(&f.key, f.hash) else { return };
+        if let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) {
+            c.bad_checksum(f.from_a != c.orig_is_a);
         }
     }
 
