@@ -188,6 +188,11 @@ pub struct ReadArgs {
     /// Bytes kept of each frame (0: all, 262144).
     #[arg(short = 's', long = "snaplen", value_name = "N", value_parser = snaplen)]
     pub snaplen: Option<u32>,
+    /// Stop at this moment of the capture and show the connection table, the ARP table and the
+    /// open alerts as they stood then: a UTC time ('2026-11-22 11:20:30', fractions allowed)
+    /// or seconds after the first packet (+12.5).
+    #[arg(long, value_name = "TIME", value_parser = moment, conflicts_with_all = ["write", "display_filter"])]
+    pub at: Option<crate::command::at::Moment>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -641,6 +646,11 @@ fn positive_mb(s: &str) -> Result<f64, String> {
 }
 
 /// A number of seconds: finite and above zero.
+/// A moment of a capture (`--at`, `--from`, `--to`).
+fn moment(s: &str) -> Result<crate::command::at::Moment, String> {
+    crate::command::at::Moment::parse(s)
+}
+
 fn positive_secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),

@@ -66,6 +66,8 @@ pub struct ReadConfig {
     pub analysis: AnalysisConfig,
     /// The sandbox entered once the files are open.
     pub sandbox: cli::SandboxArgs,
+    /// Stop at this moment and show the state then (`read --at`).
+    pub at: Option<crate::command::at::Moment>,
 }
 
 /// A live capture.
@@ -107,6 +109,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    at: a.at,
                 }))
             }
             Command::Conns(a) => {
@@ -147,6 +150,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    at: None,
                 }))
             }
             Command::Arp(a) => {
@@ -164,6 +168,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.sandbox,
+                    at: None,
                 }))
             }
             Command::Capture(a) => {

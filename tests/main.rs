@@ -8,6 +8,7 @@ mod support;
 
 mod it {
     pub mod app;
+    pub mod at;
     pub mod arp;
     pub mod arp_scan;
     pub mod capture;
@@ -33,6 +34,7 @@ fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let modules = vec![
         ("app", it::app::tests()),
+        ("at", it::at::tests()),
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
         ("capture", it::capture::tests()),

@@ -2,6 +2,7 @@
 //! run leaves behind, or how it failed.
 
 pub mod arp_scan;
+pub mod at;
 pub mod capture;
 pub mod follow;
 pub mod interfaces;
@@ -23,7 +24,10 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
     crate::output::table::init(crate::output::table::Style { tsv: config.format() == crate::output::Format::Tsv, fit: stdout.is_terminal() });
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match config {
-        Config::Read(c) => read::run(&c, out),
+        Config::Read(c) => match c.at {
+            Some(at) => at::run(&c, at, out),
+            None => read::run(&c, out),
+        },
         Config::Capture(c) => capture::run(&c, out).map(|()| Leftovers::default()),
         Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
