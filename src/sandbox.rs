@@ -184,6 +184,11 @@ const ALLOWED: &[i64] = &[
     libc::SYS_clock_nanosleep,
     libc::SYS_nanosleep,
     libc::SYS_ppoll,
+    // The dashboard's key reader (crossterm on mio) waits in epoll; its set is made before the
+    // sandbox.
+    libc::SYS_epoll_wait,
+    libc::SYS_epoll_pwait,
+    libc::SYS_epoll_ctl,
     libc::SYS_recvfrom,
     libc::SYS_recvmsg,
     libc::SYS_getsockopt,

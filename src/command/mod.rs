@@ -9,6 +9,7 @@ pub mod interfaces;
 pub mod ladder;
 pub mod privdrop;
 pub mod read;
+pub mod replay;
 pub mod segments;
 pub mod subnet;
 
@@ -22,6 +23,10 @@ use crate::pipeline::Leftovers;
 pub fn run(config: Config) -> Result<Leftovers, RunError> {
     let stdout = io::stdout();
     crate::output::table::init(crate::output::table::Style { tsv: config.format() == crate::output::Format::Tsv, fit: stdout.is_terminal() });
+    if let Config::Replay(c) = &config {
+        // The dashboard writes to the terminal itself, from the thread it runs on.
+        return replay::run(c).map(|()| Leftovers::default());
+    }
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match config {
         Config::Read(c) => match c.at {
@@ -33,6 +38,7 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
         Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
         Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),
+        Config::Replay(_) => Ok(Leftovers::default()),
         Config::Interfaces { format } => {
             interfaces::render(&mut out, &interfaces::list(), format)?;
             out.flush()?;
