@@ -27,6 +27,12 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         // The dashboard writes to the terminal itself, from the thread it runs on.
         return replay::run(c).map(|()| Leftovers::default());
     }
+    if let Config::Capture(c) = &config {
+        if c.args.tui {
+            // The dashboard's thread writes to the terminal too: standard output stays unlocked.
+            return capture::run(c, BufWriter::new(io::stdout())).map(|()| Leftovers::default());
+        }
+    }
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match config {
         Config::Read(c) => match c.at {

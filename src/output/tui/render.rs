@@ -53,14 +53,13 @@ pub fn draw(f: &mut Frame<'_>, d: &Dashboard) {
 fn header(d: &Dashboard) -> Paragraph<'static> {
     let s = &d.snap;
     let clock = s.clock.map(|t| format!("{t} UTC")).unwrap_or_else(|| "no packets yet".into());
-    let mut spans = vec![
+    let pace = if s.done { Span::styled("end", BOLD) } else { Span::raw(s.pace.clone()) };
+    let spans = vec![
         Span::styled(format!(" {} ", s.source), BOLD),
-        Span::raw(format!("│ {clock} │ {} ", s.pace)),
-        Span::raw(format!("│ {} ", count(s.report.stats.packets, "pkt", "pkts"))),
+        Span::raw(format!("│ {clock} │ ")),
+        pace,
+        Span::raw(format!(" │ {} ", count(s.report.stats.packets, "pkt", "pkts"))),
     ];
-    if s.done {
-        spans.push(Span::styled("│ end ", BOLD));
-    }
     Paragraph::new(Line::from(spans))
 }
 

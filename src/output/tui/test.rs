@@ -73,7 +73,7 @@ fn typed(d: &mut Dashboard, text: &str) {
 fn overview_shows_rates_protocols_talkers_and_no_alerts() {
     let d = Dashboard::new(snapshot("captures/web.pcap", None));
     let s = screen(&d, 80, 24);
-    assert_eq!(s[0], " replay captures/web.pcap │ 2026-11-22 11:20:24.546312 UTC │ max │ 24 pkts │ end");
+    assert_eq!(s[0], " replay captures/web.pcap │ 2026-11-22 11:20:24.546312 UTC │ end │ 24 pkts");
     assert_eq!(s[1], " 1 Overview │ 2 Connections │ 3 ARP │ 4 Alerts");
     // Every one of the 24 frames (2050 bytes on the wire) fell in the same second.
     assert!(s[2].starts_with(" packets/s, last 60 s: now 24, peak 24 ─"), "{}", s[2]);
