@@ -27,6 +27,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod tui;
     pub mod zeek;
 }
 
@@ -53,6 +54,7 @@ fn main() -> std::process::ExitCode {
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
         ("threads", it::threads::tests()),
+        ("tui", it::tui::tests()),
         ("zeek", it::zeek::tests()),
     ];
     let trials = support::harness::trials(&args, modules);
