@@ -47,6 +47,7 @@ pub fn run(c: &ReplayConfig) -> Result<(), RunError> {
         return Err(e);
     }
     let (feed, view) = tui::link();
+    let view = view.with_ladder(ladder_of(c));
     let source = format!("replay {}", c.file);
     let first = Snapshot { source: source.clone(), pace: pace(c.speed, false), ..Snapshot::default() };
     let player = Player::new(c, feed, source);
@@ -62,6 +63,24 @@ pub fn run(c: &ReplayConfig) -> Result<(), RunError> {
     let played = worker.join().unwrap_or_else(|_| Err("the replay stopped on an internal error".into()));
     shown?;
     played.map_err(RunError::Input)
+}
+
+/// Draws the ladder of a connection of `c.file` (read again: the sandbox lets it).
+fn ladder_of(c: &ReplayConfig) -> tui::model::LadderFn {
+    use crate::command::ladder::{build, LadderConfig, LadderFormat};
+    let base = LadderConfig {
+        file: c.file.clone(),
+        pick: crate::command::follow::Pick::Uid(String::new()),
+        explain: false,
+        max_rows: 400,
+        format: LadderFormat::Text,
+        conn: crate::analyze::tcp::ConnConfig { timeline: true, ..c.analysis.conn.clone() },
+        sandbox: c.sandbox.clone(),
+    };
+    tui::model::LadderFn(Box::new(move |uid: &str| {
+        let lc = LadderConfig { pick: crate::command::follow::Pick::Uid(uid.to_string()), ..base.clone() };
+        build(&lc).map(|l| crate::output::ladder::text(&l, lc.max_rows)).map_err(|e| e.to_string())
+    }))
 }
 
 /// The pace as the header shows it.

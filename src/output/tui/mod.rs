@@ -88,6 +88,15 @@ pub struct View {
     want: Arc<AtomicBool>,
     snaps: Receiver<Snapshot>,
     controls: Sender<Control>,
+    ladder: Option<model::LadderFn>,
+}
+
+impl View {
+    /// Lets `Enter` draw a connection's ladder with `f`.
+    pub fn with_ladder(mut self, f: model::LadderFn) -> View {
+        self.ladder = Some(f);
+        self
+    }
 }
 
 /// A link between a packet side and a viewer.
@@ -95,7 +104,7 @@ pub fn link() -> (Feed, View) {
     let want = Arc::new(AtomicBool::new(true));
     let (stx, srx) = mpsc::sync_channel(1);
     let (ctx, crx) = mpsc::channel();
-    (Feed { want: want.clone(), snaps: stx, controls: crx }, View { want, snaps: srx, controls: ctx })
+    (Feed { want: want.clone(), snaps: stx, controls: crx }, View { want, snaps: srx, controls: ctx, ladder: None })
 }
 
 /// What a key does besides changing the view.
@@ -148,6 +157,12 @@ pub fn key(d: &mut Dashboard, k: KeyEvent) -> Action {
         KeyCode::Char(c @ '1'..='4') => switch(d, Tab::ALL[(c as u8 - b'1') as usize]),
         KeyCode::Tab => switch(d, Tab::ALL[(d.tab.index() + 1) % Tab::ALL.len()]),
         KeyCode::BackTab => switch(d, Tab::ALL[(d.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
+        KeyCode::Down | KeyCode::Char('j') if d.detail => d.scroll.0 = d.scroll.0.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') if d.detail => d.scroll.0 = d.scroll.0.saturating_sub(1),
+        KeyCode::Right | KeyCode::Char('l') if d.detail => d.scroll.1 = d.scroll.1.saturating_add(8),
+        KeyCode::Left | KeyCode::Char('h') if d.detail => d.scroll.1 = d.scroll.1.saturating_sub(8),
+        KeyCode::PageDown if d.detail => d.scroll.0 = d.scroll.0.saturating_add(10),
+        KeyCode::PageUp if d.detail => d.scroll.0 = d.scroll.0.saturating_sub(10),
         KeyCode::Down | KeyCode::Char('j') => d.select(1, rows),
         KeyCode::Up | KeyCode::Char('k') => d.select(-1, rows),
         KeyCode::PageDown => d.select(10, rows),
@@ -158,7 +173,7 @@ pub fn key(d: &mut Dashboard, k: KeyEvent) -> Action {
         KeyCode::Char('/') if d.tab == Tab::Connections => {
             d.typing = Some(d.filter.as_ref().map(|f| f.text().to_string()).unwrap_or_default());
         }
-        KeyCode::Enter if d.tab == Tab::Connections => d.detail = rows > 0,
+        KeyCode::Enter if d.tab == Tab::Connections => d.open_selected(),
         KeyCode::Esc => d.detail = false,
         KeyCode::Char(' ') => return Action::Send(Control::Pause),
         KeyCode::Char('.') => return Action::Send(Control::Step),
@@ -204,11 +219,12 @@ impl Screen {
 /// Runs the viewer on this terminal until a quit key, a signal raising `stop`, or the packet
 /// side going away without saying it ended (it failed); the terminal is restored in every case.
 /// Tells the packet side to stop on the way out.
-fn run(mut term: ratatui::DefaultTerminal, view: View, first: Snapshot, stop: &AtomicBool) -> io::Result<()> {
+fn run(mut term: ratatui::DefaultTerminal, mut view: View, first: Snapshot, stop: &AtomicBool) -> io::Result<()> {
     let res = (|| -> io::Result<()> {
         // Whatever was written since the screen was taken (the sandbox's line) goes.
         term.clear()?;
         let mut d = Dashboard::new(first);
+        d.ladder_fn = view.ladder.take();
         let mut dirty = true;
         let mut last_draw: Option<Instant> = None;
         loop {

@@ -153,6 +153,15 @@ impl SortBy {
     }
 }
 
+/// Draws the ladder of the connection with this uid (a replay, whose file can be read again).
+pub struct LadderFn(pub Box<dyn Fn(&str) -> Result<String, String> + Send>);
+
+impl std::fmt::Debug for LadderFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LadderFn")
+    }
+}
+
 /// The viewer's state.
 #[derive(Debug)]
 pub struct Dashboard {
@@ -174,6 +183,12 @@ pub struct Dashboard {
     pub selected: usize,
     /// The details of the selected connection (`Enter`), until `Esc`.
     pub detail: bool,
+    /// How ladders are drawn, when they can be.
+    pub ladder_fn: Option<LadderFn>,
+    /// The ladder drawn last: the connection's uid, and the ladder or why there is none.
+    pub ladder: Option<(String, Result<String, String>)>,
+    /// How far the ladder is scrolled: (rows, columns).
+    pub scroll: (u16, u16),
     /// Each alert's SYN count at each snapshot that had it: (packet time, SYNs).
     alert_syns: HashMap<u64, VecDeque<(Ts, u64)>>,
 }
@@ -191,6 +206,9 @@ impl Dashboard {
             filter_error: None,
             selected: 0,
             detail: false,
+            ladder_fn: None,
+            ladder: None,
+            scroll: (0, 0),
             alert_syns: HashMap::new(),
         };
         d.update(snap);
@@ -283,6 +301,20 @@ impl Dashboard {
         });
         v.truncate(n);
         v
+    }
+
+    /// Opens the selected connection: its ladder, when ladders can be drawn.
+    pub fn open_selected(&mut self) {
+        let uid = self.conns().get(self.selected).map(|r| r.uid.clone());
+        let Some(uid) = uid else { return };
+        self.detail = true;
+        self.scroll = (0, 0);
+        if let Some(f) = &self.ladder_fn {
+            if self.ladder.as_ref().is_none_or(|(u, _)| *u != uid) {
+                let l = (f.0)(&uid);
+                self.ladder = Some((uid, l));
+            }
+        }
     }
 
     /// Moves the selection by `d` rows within `len`.

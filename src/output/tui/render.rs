@@ -19,7 +19,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓ PgUp PgDn", "move in a table"),
     ("s", "connections: next order (bytes, packets, start, last, state)"),
     ("/", "connections: display filter (Enter applies it, Esc drops)"),
-    ("Enter", "connections: the selected one in full; Esc closes"),
+    ("Enter", "connections: its ladder (replay) or record; Esc closes"),
     ("space", "replay: pause / play"),
     (".", "replay: one packet (pauses)"),
     ("]", "replay: one second of packet time (pauses)"),
@@ -183,10 +183,23 @@ fn connections(f: &mut Frame<'_>, d: &Dashboard, area: Rect) {
     let mut state = TableState::default().with_selected((!rows.is_empty()).then_some(d.selected.min(rows.len().saturating_sub(1))));
     f.render_stateful_widget(t, area, &mut state);
     if d.detail {
-        if let Some(r) = rows.get(d.selected) {
-            detail(f, r, area);
+        match (rows.get(d.selected), &d.ladder) {
+            (Some(r), Some((uid, l))) if *uid == r.uid => ladder(f, uid, l, d.scroll, area),
+            (Some(r), _) => detail(f, r, area),
+            _ => {}
         }
     }
+}
+
+/// One connection's ladder, over the table, scrolled by `scroll`.
+fn ladder(f: &mut Frame<'_>, uid: &str, l: &Result<String, String>, scroll: (u16, u16), area: Rect) {
+    let text = match l {
+        Ok(t) => t.clone(),
+        Err(e) => format!("no ladder: {e}"),
+    };
+    let title = format!(" ladder {uid} (arrows scroll, Esc closes) ");
+    f.render_widget(Clear, area);
+    f.render_widget(Paragraph::new(text).scroll(scroll).block(Block::bordered().title(title)), area);
 }
 
 /// One connection's record, over the table.

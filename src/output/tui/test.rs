@@ -215,3 +215,34 @@ fn keys_quit_and_steer_the_replay() {
     press(&mut d, KeyCode::BackTab);
     assert_eq!(d.tab, Tab::Alerts);
 }
+
+#[test]
+fn enter_draws_the_ladder_of_the_selected_connection() {
+    use crate::command::ladder::{build, LadderConfig, LadderFormat};
+    let mut d = Dashboard::new(snapshot("captures/web.pcap", None));
+    let conn = crate::analyze::tcp::ConnConfig { timeline: true, ..analysis().conn };
+    d.ladder_fn = Some(super::model::LadderFn(Box::new(move |uid: &str| {
+        let c = LadderConfig {
+            file: "captures/web.pcap".into(),
+            pick: crate::command::follow::Pick::Uid(uid.into()),
+            explain: false,
+            max_rows: 100,
+            format: LadderFormat::Text,
+            conn: conn.clone(),
+            sandbox: crate::cli::defaults(),
+        };
+        build(&c).map(|l| crate::output::ladder::text(&l, 100)).map_err(|e| e.to_string())
+    })));
+    press(&mut d, KeyCode::Char('2'));
+    press(&mut d, KeyCode::Down);
+    press(&mut d, KeyCode::Enter);
+    let s = screen(&d, 120, 24);
+    assert!(s[2].starts_with("┌ ladder CHp8jeM4sSdJ (arrows scroll, Esc closes) ─"), "{}", s[2]);
+    assert!(s[3].starts_with("│CHp8jeM4sSdJ 10.0.0.1:43734 (client) ⇄ 10.0.0.2:8080 (server)"), "{}", s[3]);
+    // The server closed first: its end passes through FIN_WAIT_1 and ends in TIME_WAIT.
+    let all = s.join("\n");
+    assert!(all.contains("CLOSE_WAIT→LAST_ACK"), "{all}");
+    assert!(all.contains("TIME_WAIT"), "{all}");
+    press(&mut d, KeyCode::Esc);
+    assert!(!screen(&d, 120, 24).join("\n").contains("ladder C"));
+}
