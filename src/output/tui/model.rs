@@ -153,8 +153,11 @@ impl SortBy {
     }
 }
 
+/// The ladder of the connection with a uid, as text, or why there is none.
+pub type Draw = dyn Fn(&str) -> Result<String, String> + Send;
+
 /// Draws the ladder of the connection with this uid (a replay, whose file can be read again).
-pub struct LadderFn(pub Box<dyn Fn(&str) -> Result<String, String> + Send>);
+pub struct LadderFn(pub Box<Draw>);
 
 impl std::fmt::Debug for LadderFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
