@@ -28,6 +28,7 @@ mod it {
     pub mod tcp;
     pub mod threads;
     pub mod tui;
+    pub mod web;
     pub mod zeek;
 }
 
@@ -53,6 +54,7 @@ fn main() -> std::process::ExitCode {
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
+        ("web", it::web::tests()),
         ("threads", it::threads::tests()),
         ("tui", it::tui::tests()),
         ("zeek", it::zeek::tests()),
