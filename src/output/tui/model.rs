@@ -354,6 +354,7 @@ pub fn conn_matches(f: &DisplayFilter, r: &ConnRecord) -> bool {
         let note = Note {
             conn: Some(ConnNote { uid, state: r.conn_state, history, history_len: n as u8, tcp_state: state, retransmission: false }),
             alert: false,
+            msgs: Vec::new(),
         };
         f.matches(&p, &note)
     })
