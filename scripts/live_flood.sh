@@ -4,14 +4,14 @@
 # frames the interface carried (`ip -s link`, rx + tx), frames written to -w, the capture's
 # own counts (received by filter, dropped by kernel), the share kept and the peak memory.
 # Needs root, hping3, tcpdump. TD_B sets the -B (KiB) of tcpdump's second run (default 32768,
-# inspect's default), to compare like with like.
+# inspect's default), to compare like with like. TUI=1 runs inspect with --tui in a tmux pane.
 #   scripts/live_flood.sh INSPECT_BINARY [ROUNDS=3] [SECONDS=3] [extra inspect capture args]
 set -euo pipefail
 BIN=$(realpath "$1"); ROUNDS=${2:-3}; SECS=${3:-3}; shift $(( $# < 3 ? $# : 3 ))
-EXTRA=("$@"); [ ${#EXTRA[@]} -gt 0 ] || EXTRA=(-q)
+EXTRA=("$@"); [ ${#EXTRA[@]} -gt 0 ] || { [ -n "${TUI:-}" ] || EXTRA=(-q); }
 A=lflood-a-$$; B=lflood-b-$$; IPA=10.209.0.1; IPB=10.209.0.2
 DIR=$(mktemp -d)
-cleanup() { ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true; rm -rf "$DIR"; }
+cleanup() { tmux -L "$A" kill-server 2>/dev/null || true; ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true; rm -rf "$DIR"; }
 trap cleanup EXIT
 ip netns add "$A"; ip netns add "$B"
 ip link add veth-a netns "$A" type veth peer name veth-b netns "$B"
@@ -34,7 +34,12 @@ one() {  # one run: TOOL LABEL ARGS...
   local tool=$1 label=$2; shift 2
   local f=$DIR/cap.pcap err=$DIR/err.txt pid before after hwm kept got rcv drop
   rm -f "$f"
-  if [ "$tool" = inspect ]; then
+  if [ "$tool" = inspect ] && [ -n "${TUI:-}" ]; then
+    # The dashboard needs a terminal: a tmux pane of 80x24; the pane's command is inspect itself.
+    tmux -L "$A" new-session -d -x 80 -y 24 "exec ip netns exec $B $BIN capture -Z root -i veth-b -w $f --tui $* 2> $err"
+    until grep -qs "capturing on" "$err"; do sleep 0.05; done
+    pid=$(tmux -L "$A" display-message -p '#{pane_pid}')
+  elif [ "$tool" = inspect ]; then
     ip netns exec "$B" "$BIN" capture -Z root -i veth-b -w "$f" "$@" > /dev/null 2> "$err" & pid=$!
     until grep -qs "capturing on" "$err"; do sleep 0.05; done
   else
@@ -46,7 +51,7 @@ one() {  # one run: TOOL LABEL ARGS...
   sleep 1.5  # past libpcap's 1 s block timeout, so tcpdump too has every frame in hand
   after=$(carried)
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-  kill -INT $pid; wait $pid || true
+  kill -INT $pid; wait $pid 2>/dev/null || while kill -0 $pid 2>/dev/null; do sleep 0.05; done
   got=$(frames "$f"); kept=$(( after - before ))
   rcv=$(num "received by filter" "$err"); drop=$(num "dropped by kernel" "$err")
   awk -v l="$label" -v c="$kept" -v g="$got" -v r="$rcv" -v d="$drop" -v s="$SECS" -v m="$hwm" 'BEGIN {

@@ -37,6 +37,9 @@ pub enum Command {
     /// Draw one TCP connection as a ladder: an arrow per packet, each end's RFC 793 state as it
     /// changes.
     Ladder(LadderArgs),
+    /// Play a capture file back on the dashboard (as `capture --tui` shows a live one), at its
+    /// own pace or faster; the clock shown is the packets' time.
+    Replay(ReplayArgs),
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -188,6 +191,11 @@ pub struct ReadArgs {
     /// Bytes kept of each frame (0: all, 262144).
     #[arg(short = 's', long = "snaplen", value_name = "N", value_parser = snaplen)]
     pub snaplen: Option<u32>,
+    /// Stop at this moment of the capture and show the connection table, the ARP table and the
+    /// open alerts as they stood then: a UTC time ('2026-11-22 11:20:30', fractions allowed)
+    /// or seconds after the first packet (+12.5).
+    #[arg(long, value_name = "TIME", value_parser = moment, conflicts_with_all = ["write", "display_filter"])]
+    pub at: Option<crate::command::at::Moment>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -470,6 +478,10 @@ pub struct CaptureArgs {
     /// it happens, and the table at the end.
     #[arg(long)]
     pub arp: bool,
+    /// Show the dashboard (as `replay` does) instead of packets: rates, protocols, talkers,
+    /// connections, ARP, alerts; the summary is printed when it closes.
+    #[arg(long, conflicts_with_all = ["conns", "arp"])]
+    pub tui: bool,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -478,6 +490,35 @@ pub struct CaptureArgs {
     pub flood: FloodArgs,
     #[command(flatten)]
     pub arp_options: ArpOptions,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `inspect replay FILE`
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The pcap or pcapng file.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Play at this many times the capture's own pace.
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = speed, conflicts_with = "max")]
+    pub speed: f64,
+    /// Play as fast as the frames can be read.
+    #[arg(long)]
+    pub max: bool,
+    /// Start playing at this moment (the frames before it are read at once): a UTC time
+    /// ('2026-11-22 11:20:30') or seconds after the first packet (+12.5).
+    #[arg(long, value_name = "TIME", value_parser = moment)]
+    pub from: Option<crate::command::at::Moment>,
+    /// Stop playing at this moment.
+    #[arg(long, value_name = "TIME", value_parser = moment)]
+    pub to: Option<crate::command::at::Moment>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+    #[command(flatten)]
+    pub arp: ArpOptions,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
@@ -659,6 +700,19 @@ fn positive_mb(s: &str) -> Result<f64, String> {
 }
 
 /// A number of seconds: finite and above zero.
+/// A moment of a capture (`--at`, `--from`, `--to`).
+fn moment(s: &str) -> Result<crate::command::at::Moment, String> {
+    crate::command::at::Moment::parse(s)
+}
+
+/// A replay's pace.
+fn speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        _ => Err(format!("'{s}' is not a speed (a number above 0, at most 1000000)")),
+    }
+}
+
 fn positive_secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),

@@ -37,6 +37,8 @@ pub enum Config {
     Follow(crate::command::follow::FollowConfig),
     /// `ladder`.
     Ladder(crate::command::ladder::LadderConfig),
+    /// `replay`.
+    Replay(Box<ReplayConfig>),
     /// `interfaces`.
     Interfaces {
         /// Table or JSON.
@@ -66,6 +68,25 @@ pub struct ReadConfig {
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
     /// The sandbox entered once the files are open.
+    pub sandbox: cli::SandboxArgs,
+    /// Stop at this moment and show the state then (`read --at`).
+    pub at: Option<crate::command::at::Moment>,
+}
+
+/// A replay on the dashboard.
+#[derive(Debug)]
+pub struct ReplayConfig {
+    /// The file.
+    pub file: String,
+    /// Times the capture's pace; None: as fast as it reads.
+    pub speed: Option<f64>,
+    /// Where playing starts.
+    pub from: Option<crate::command::at::Moment>,
+    /// Where it stops.
+    pub to: Option<crate::command::at::Moment>,
+    /// The analyzers' settings.
+    pub analysis: AnalysisConfig,
+    /// The sandbox entered once the file is open.
     pub sandbox: cli::SandboxArgs,
 }
 
@@ -109,6 +130,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    at: a.at,
                 }))
             }
             Command::Conns(a) => {
@@ -150,6 +172,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    at: None,
                 }))
             }
             Command::Arp(a) => {
@@ -167,6 +190,7 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.sandbox,
+                    at: None,
                 }))
             }
             Command::Capture(a) => {
@@ -184,6 +208,20 @@ impl Config {
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
                 Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis }))
+            }
+            Command::Replay(a) => {
+                let view = ViewOptions { quiet: true, ..ViewOptions::default() };
+                let mut analysis = analysis(&a.conn, &a.flood, &a.arp, &view, 1);
+                // The dashboard lists every connection in the table.
+                analysis.conn.records = true;
+                Config::Replay(Box::new(ReplayConfig {
+                    file: a.file,
+                    speed: (!a.max).then_some(a.speed),
+                    from: a.from,
+                    to: a.to,
+                    analysis,
+                    sandbox: a.sandbox,
+                }))
             }
             Command::ArpScan(a) => Config::ArpScan(a),
             Command::Subnet(a) => Config::Subnet {
@@ -246,7 +284,7 @@ impl Config {
             Config::ArpScan(a) => a.format,
             Config::Subnet { format, .. } | Config::Interfaces { format } => *format,
             Config::Follow(c) if c.json => Format::Json,
-            Config::Follow(_) | Config::Ladder(_) => Format::Text,
+            Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) => Format::Text,
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use landlock::{
     Access, AccessFs, AccessNet, LandlockStatus, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, ABI,
 };
-use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, SeccompRule, TargetArch};
+use seccompiler::{BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch};
 
 /// What a call outside the seccomp list does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -120,7 +120,13 @@ fn seccomp(denied: Denied) -> Result<String, String> {
     let Ok(arch) = TargetArch::try_from(std::env::consts::ARCH) else {
         return Ok(format!("no seccomp (no system call list for {})", std::env::consts::ARCH));
     };
-    let rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&nr| (nr, Vec::new())).collect();
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&nr| (nr, Vec::new())).collect();
+    // The dashboard's resize signal wakes its key reader through a socket pair made before the
+    // sandbox (signal-hook): sends on a connected socket only, to no address.
+    let connected = SeccompCondition::new(4, SeccompCmpArgLen::Qword, SeccompCmpOp::Eq, 0)
+        .and_then(|c| SeccompRule::new(vec![c]))
+        .map_err(|e| format!("sandbox: seccomp: {e}"))?;
+    rules.insert(libc::SYS_sendto, vec![connected]);
     let mismatch = match denied {
         Denied::Error => SeccompAction::Errno(libc::EPERM as u32),
         Denied::Kill => SeccompAction::KillProcess,
@@ -184,6 +190,11 @@ const ALLOWED: &[i64] = &[
     libc::SYS_clock_nanosleep,
     libc::SYS_nanosleep,
     libc::SYS_ppoll,
+    // The dashboard's key reader (crossterm on mio) waits in epoll; its set is made before the
+    // sandbox.
+    libc::SYS_epoll_wait,
+    libc::SYS_epoll_pwait,
+    libc::SYS_epoll_ctl,
     libc::SYS_recvfrom,
     libc::SYS_recvmsg,
     libc::SYS_getsockopt,

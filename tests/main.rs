@@ -8,6 +8,7 @@ mod support;
 
 mod it {
     pub mod app;
+    pub mod at;
     pub mod arp;
     pub mod arp_scan;
     pub mod capture;
@@ -27,6 +28,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod tui;
     pub mod web;
     pub mod zeek;
 }
@@ -35,6 +37,7 @@ fn main() -> std::process::ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let modules = vec![
         ("app", it::app::tests()),
+        ("at", it::at::tests()),
         ("arp", it::arp::tests()),
         ("arp_scan", it::arp_scan::tests()),
         ("capture", it::capture::tests()),
@@ -55,6 +58,7 @@ fn main() -> std::process::ExitCode {
         ("tcp", it::tcp::tests()),
         ("web", it::web::tests()),
         ("threads", it::threads::tests()),
+        ("tui", it::tui::tests()),
         ("zeek", it::zeek::tests()),
     ];
     let trials = support::harness::trials(&args, modules);

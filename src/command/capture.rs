@@ -24,6 +24,7 @@ use crate::decode::names;
 use crate::error::RunError;
 use crate::output::json;
 use crate::output::live::LiveTables;
+use crate::output::tui::{self, Control, Feed, Rates, Screen, Snapshot};
 use crate::output::table::count;
 use crate::output::Format;
 use crate::pipeline::session::{LiveShow, Session};
@@ -99,6 +100,10 @@ struct Run<W: Write> {
     limit: u64,
     linktype: u32,
     failed: Option<Why>,
+    /// The dashboard's rates, counted only when it shows.
+    rates: Option<Rates>,
+    /// The last frame's time.
+    last: Option<crate::source::Ts>,
 }
 
 impl<W: Write> Run<W> {
@@ -137,6 +142,10 @@ impl<W: Write> Run<W> {
             }
         };
         self.captured += 1;
+        if let Some(r) = self.rates.as_mut() {
+            r.add(frame.ts, frame.len);
+            self.last = Some(frame.ts);
+        }
         if let Some(o) = self.output.as_mut().filter(|_| shown) {
             match o.write(&frame, frame.ts.sec) {
                 Ok(Written::Kept) => {}
@@ -197,6 +206,9 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     }
     if let Some(p) = &args.write {
         rotate::check_pattern(p, &rotation).map_err(RunError::Usage)?;
+    }
+    if args.tui && (!io::stdout().is_terminal() || args.write.as_deref() == Some("-")) {
+        return Err(RunError::Usage("--tui draws the dashboard on a terminal, and standard output is not one".into()));
     }
     let opts = LiveOptions {
         interface: args.interface.clone(),
@@ -260,9 +272,12 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     // On a terminal the tables are the screen, redrawn in place; elsewhere each event is
     // printed once and the tables come at the end.
     let screen = (tables.conns || tables.arp) && format == Format::Text && io::stdout().is_terminal();
-    let show = LiveShow { conn_lines: tables.conns && !screen, arp_lines: tables.arp && !screen, screen };
+    let show = LiveShow { conn_lines: tables.conns && !screen, arp_lines: tables.arp && !screen, screen: screen || args.tui };
     let session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone()).live(show);
-    let mut run = Run { session, filter: user_filter, output, captured: 0, limit: c.limit, linktype, failed: None };
+    let rates = args.tui.then(Rates::default);
+    let mut run = Run { session, filter: user_filter, output, captured: 0, limit: c.limit, linktype, failed: None, rates, last: None };
+    let source = format!("capture {}", args.interface);
+    let mut ui = if args.tui { Some(Dashboard::start(&source, term.clone())?) } else { None };
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + Duration::from_secs_f64(d));
     let mut next_redraw = start;
@@ -278,6 +293,15 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         let mut wait = POLL;
         if let Some(d) = deadline {
             wait = wait.min(d - now);
+        }
+        if let Some(d) = ui.as_mut() {
+            if d.feed.control() == Some(Control::Quit) {
+                break Why::Stopped;
+            }
+            if d.feed.wanted() {
+                d.feed.offer(snapshot(&run, &source, backend.stats(), false));
+            }
+            wait = wait.min(tui::FRAME);
         }
         if screen {
             if now >= next_redraw {
@@ -307,6 +331,11 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     }
     let kernel: Option<KernelStats> = backend.stats();
     run.flush();
+    if let Some(d) = ui.take() {
+        // The last state stays on the screen until the viewer closes it.
+        d.feed.last(snapshot(&run, &source, kernel, true));
+        d.finish()?;
+    }
     let why = match (why, run.failed.take()) {
         (Why::Stopped | Why::Capture(_), Some(failed)) => failed,
         (why, _) => why,
@@ -348,6 +377,52 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     match why {
         Why::Capture(e) | Why::Filter(e) => Err(RunError::Input(e.to_string())),
         _ => Ok(()),
+    }
+}
+
+/// The dashboard of `--tui`: the viewer's thread, and the packet side's end of its link.
+struct Dashboard {
+    feed: Feed,
+    viewer: std::thread::JoinHandle<io::Result<()>>,
+}
+
+impl Dashboard {
+    /// Takes the terminal over and starts the viewer; a signal raising `stop` closes it.
+    fn start(source: &str, stop: Arc<AtomicBool>) -> Result<Dashboard, RunError> {
+        let screen = Screen::open().map_err(|e| RunError::Input(format!("cannot use the terminal: {e}")))?;
+        let (feed, view) = tui::link();
+        let first = Snapshot { source: source.to_string(), pace: "live".into(), ..Snapshot::default() };
+        let viewer = std::thread::Builder::new()
+            .name("dashboard".into())
+            .spawn(move || screen.run(view, first, &stop))
+            .map_err(|e| RunError::Input(format!("cannot start the dashboard: {e}")))?;
+        Ok(Dashboard { feed, viewer })
+    }
+
+    /// Waits for the viewer to close (the terminal is restored then).
+    fn finish(self) -> Result<(), RunError> {
+        drop(self.feed);
+        match self.viewer.join() {
+            Ok(r) => r.map_err(RunError::Output),
+            Err(_) => Err(RunError::Input("the dashboard stopped on an internal error".into())),
+        }
+    }
+}
+
+/// The state of a live run for the dashboard.
+fn snapshot<W: Write>(run: &Run<W>, source: &str, kernel: Option<KernelStats>, done: bool) -> Snapshot {
+    let mut rates = run.rates.unwrap_or_default();
+    if let Some(t) = run.last {
+        rates.roll(t.sec);
+    }
+    Snapshot {
+        report: run.session.snapshot(),
+        clock: run.last,
+        rates,
+        kernel,
+        source: source.to_string(),
+        pace: "live".into(),
+        done,
     }
 }
 

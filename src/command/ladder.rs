@@ -44,6 +44,36 @@ pub struct LadderConfig {
 /// Runs `ladder`.
 pub fn run<W: Write>(c: &LadderConfig, mut out: W) -> Result<(), RunError> {
     crate::sandbox::setup(&c.sandbox, &crate::sandbox::Plan::reading(&c.file)).map_err(RunError::Input)?;
+    let l = build(c)?;
+    match c.format {
+        LadderFormat::Text => out.write_all(ladder::text(&l, c.max_rows).as_bytes())?,
+        LadderFormat::Svg => out.write_all(ladder::svg(&l, c.max_rows).as_bytes())?,
+        LadderFormat::Json => {
+            for r in &l.rungs {
+                let v = serde_json::json!({
+                    "event_type": "ladder",
+                    "uid": l.uid,
+                    "frame": r.frame,
+                    "t": r.t,
+                    "dir": if r.from_client { "client" } else { "server" },
+                    "flags": ladder::flag_letters(r.flags),
+                    "seq": r.seq,
+                    "ack": r.ack,
+                    "len": r.len,
+                    "client_states": r.client.iter().map(|s| s.name()).collect::<Vec<_>>(),
+                    "server_states": r.server.iter().map(|s| s.name()).collect::<Vec<_>>(),
+                    "retransmission": r.retransmission,
+                });
+                writeln!(out, "{v}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The ladder of the connection `c` picks in its file (the dashboard draws it too).
+pub fn build(c: &LadderConfig) -> Result<Ladder, RunError> {
     let mut l: Option<Ladder> = None;
     // Each side's initial sequence number (as tshark makes numbers relative), and its
     // retransmissions so far.
@@ -117,31 +147,7 @@ pub fn run<W: Write>(c: &LadderConfig, mut out: W) -> Result<(), RunError> {
             }
         }
     }
-    match c.format {
-        LadderFormat::Text => out.write_all(ladder::text(&l, c.max_rows).as_bytes())?,
-        LadderFormat::Svg => out.write_all(ladder::svg(&l, c.max_rows).as_bytes())?,
-        LadderFormat::Json => {
-            for r in &l.rungs {
-                let v = serde_json::json!({
-                    "event_type": "ladder",
-                    "uid": l.uid,
-                    "frame": r.frame,
-                    "t": r.t,
-                    "dir": if r.from_client { "client" } else { "server" },
-                    "flags": ladder::flag_letters(r.flags),
-                    "seq": r.seq,
-                    "ack": r.ack,
-                    "len": r.len,
-                    "client_states": r.client.iter().map(|s| s.name()).collect::<Vec<_>>(),
-                    "server_states": r.server.iter().map(|s| s.name()).collect::<Vec<_>>(),
-                    "retransmission": r.retransmission,
-                });
-                writeln!(out, "{v}")?;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(())
+    Ok(l)
 }
 
 /// The states to write beside an arrow: those an end passed through at the packet, from the

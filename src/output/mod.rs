@@ -17,6 +17,7 @@ pub mod line;
 pub mod live;
 pub mod summary;
 pub mod table;
+pub mod tui;
 pub mod web;
 
 

@@ -90,6 +90,17 @@ impl Stages {
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));
     }
 
+    /// Moves the clock of the analyzers that keep timers on packet time (connections, ARP) to
+    /// `ts` without a frame; statistics count no frame. Events go to `out` as at a frame.
+    pub fn advance(&mut self, ts: crate::source::Ts, out: &mut merge::FrameEvents) {
+        let none = crate::source::Frame { number: 0, ts, linktype: 1, len: 0, data: &[], interface: 0, ts_known: true };
+        let x = crate::decode::input(&none);
+        for c in &mut self.conns {
+            out.stage(Pos::Conns, |e| c.packet_with(&x, None, &[], e));
+        }
+        out.stage(Pos::Arp, |e| self.arp.packet(&x, e));
+    }
+
     /// Whether the analyzers take TCP payloads.
     pub fn wants_payloads(&self) -> bool {
         self.conns.first().is_some_and(ConnTracker::wants_payloads)

@@ -135,13 +135,32 @@ impl<W: Write> Session<W> {
         self.printer.flush()
     }
 
-    /// Redraws the live tables from the analyzers' current state; display only, the analysis
-    /// never sees the clock.
-    pub fn redraw(&mut self, tables: LiveTables, clear: bool, kernel: Option<KernelStats>) -> io::Result<()> {
+    /// The report as it stands now (see [`Stages::snapshot`]); the run goes on unchanged.
+    pub fn snapshot(&self) -> Report {
         let mut report = self.stages.snapshot();
         if let Some(c) = report.conns.as_mut() {
             c.peak = self.peak;
         }
+        report
+    }
+
+    /// Moves the analyzers' clock to `ts` with no frame: what times out by then does (its
+    /// events are shown as any others). For a state as it stood at a moment between frames.
+    pub fn advance(&mut self, ts: crate::source::Ts) -> io::Result<()> {
+        self.stages.advance(ts, &mut self.events);
+        for (.., e) in self.events.sorted().drain(..) {
+            match self.show {
+                Some(show) => live_event(&mut self.printer, show, &e)?,
+                None => self.printer.event(&e)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Redraws the live tables from the analyzers' current state; display only, the analysis
+    /// never sees the clock.
+    pub fn redraw(&mut self, tables: LiveTables, clear: bool, kernel: Option<KernelStats>) -> io::Result<()> {
+        let report = self.snapshot();
         live::redraw_text(self.printer.writer(), &report, tables, clear, kernel)?;
         self.printer.flush()
     }

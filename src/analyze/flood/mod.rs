@@ -1036,6 +1036,24 @@ impl Analyzer for FloodAnalyzer {
         self.stats.targets = self.index.len() as u64;
         report.flood = Some(self.stats.clone());
     }
+
+    /// The alerts closed so far and, as `open` objects with their counts up to now, those still
+    /// open; notices are only made when a surge ends, so only those that ended are listed.
+    fn snapshot(&self, report: &mut Report) {
+        let mut alerts = self.alerts.clone();
+        for &ti in &self.open {
+            let flood = self.targets.get(ti as usize).and_then(|t| t.alert.as_ref()).is_some_and(|a| a.kind == Kind::Flood);
+            if let Some(a) = self.alert(ti as usize, AlertState::Open, ClosedBy::None).filter(|_| flood) {
+                alerts.push(a);
+            }
+        }
+        alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)).then(a.id.cmp(&b.id)));
+        report.alerts = alerts;
+        report.notices = self.notices.clone();
+        let mut stats = self.stats.clone();
+        stats.targets = self.index.len() as u64;
+        report.flood = Some(stats);
+    }
 }
 
 
