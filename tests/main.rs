@@ -15,6 +15,7 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod fuzzed;
     pub mod ladder;
     pub mod flood_live;
     pub mod habits;
@@ -38,6 +39,7 @@ fn main() -> std::process::ExitCode {
         ("capture", it::capture::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
+        ("fuzzed", it::fuzzed::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
         ("ladder", it::ladder::tests()),
