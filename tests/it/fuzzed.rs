@@ -4,11 +4,19 @@
 //! Filters nested or chained thousands deep overflowed the stack (the parsers, the matching and
 //! the compiling recurse once per operator or bracket): they are now refused with one line; a
 //! filter at the limit still works, on the reading thread too.
+//!
+//! `capture_filter` holds every compiled program to the kernel's checks of a socket filter: a
+//! shift by a constant of 32 or more compiled, and the kernel would have refused it when the
+//! capture attached it. It is refused when compiled now, in libpcap's words.
 
 use crate::support::{inspect, inspect_ok, Need, Test};
 
 pub fn tests() -> Vec<Test> {
-    vec![trial!(deep_display_filters_are_refused_not_overflowed), trial!(deep_capture_expressions_are_refused_not_overflowed, Need::PureRust)]
+    vec![
+        trial!(deep_display_filters_are_refused_not_overflowed),
+        trial!(deep_capture_expressions_are_refused_not_overflowed, Need::PureRust),
+        trial!(programs_the_kernel_would_refuse_are_refused_first, Need::PureRust),
+    ]
 }
 
 const WEB: &str = "captures/web.pcap";
@@ -64,4 +72,23 @@ fn deep_capture_expressions_are_refused_not_overflowed() {
     let run = inspect(["read", "-q", WEB, chain.as_str()]);
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("too large for classic BPF's 255-instruction jumps"), "{}", &run.stderr[..run.stderr.len().min(300)]);
+}
+
+/// The fuzzer's `len <<814 >7`: the kernel refuses a shift by 32 or more (EINVAL when the
+/// capture attaches the program); libpcap refuses the expression first, and so does this build,
+/// with libpcap's words (`tcpdump -d 'len << 32 > 1'`: "shift by more than 31 bits").
+fn programs_the_kernel_would_refuse_are_refused_first() {
+    for (e, why) in [
+        ("len <<814 >7", "shift by more than 31 bits"),
+        ("ip[0] >> 32 = 0", "shift by more than 31 bits"),
+        ("len / 0 > 1", "division by zero"),
+        ("len % 0 > 1", "modulus by zero"),
+    ] {
+        let run = inspect(["read", "-q", WEB, e]);
+        assert_eq!(run.code, Some(2), "{e}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().next(), Some(format!("inspect: -f '{e}': {why}").as_str()), "{e}");
+    }
+    // 31 is the largest shift: it compiles, and runs.
+    let run = inspect(["read", "-q", WEB, "len << 31 > 1"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
