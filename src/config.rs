@@ -3,6 +3,7 @@
 use crate::analyze::arp::ArpConfig;
 use crate::analyze::flood::{FloodConfig, MAX_TARGETS, PENDING_SLOTS};
 use crate::analyze::stream::reassembly::Caps;
+use crate::analyze::app::session::AppConfig;
 use crate::analyze::stream::StreamConfig;
 use crate::analyze::tcp::ConnConfig;
 use std::sync::Arc;
@@ -380,6 +381,11 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
                 // at most this many.
                 caps: Caps { held: c.stream_max_held, recent: 64 << 10 },
                 budget: c.stream_memory,
+            }),
+            // Only connections whose first bytes start HTTP or TLS are reassembled for it.
+            app: (!c.no_app).then_some(AppConfig {
+                streams: StreamConfig { caps: Caps { held: c.stream_max_held, recent: 64 << 10 }, budget: c.stream_memory },
+                messages: !view.quiet,
             }),
         },
         flood: FloodConfig {

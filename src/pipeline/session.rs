@@ -101,7 +101,7 @@ impl<W: Write> Session<W> {
             if shown && screen {
                 self.printer.count_shown(1);
             } else if shown {
-                self.printer.packet(&p, &note)?;
+                self.printer.packet_with(&p, &note, self.events.sorted().iter().map(|(.., e)| e))?;
             }
         } else {
             self.tunnels.clear();

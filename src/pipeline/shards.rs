@@ -489,7 +489,9 @@ impl<W: Write> Back<W> {
                     None => !self.early || b.pass.get(i).copied().unwrap_or(false),
                 };
                 if shown {
-                    self.printer.packet(&p, note)?;
+                    // The frame's events: the application messages it completed show with it.
+                    let mine = evs.get(k..).unwrap_or(&[]).iter().take_while(|(f, ..)| *f as usize == i);
+                    self.printer.packet_with(&p, note, mine.map(|(.., e)| e))?;
                     if let Some(w) = self.out.writer.as_mut() {
                         w.write(&f)?;
                     }
