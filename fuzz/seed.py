@@ -3,7 +3,7 @@
 (read at run time, never committed): whole files for read_file, single frames (with a link-type
 byte) for decode_frame, frame sequences for analyzers and streams, calculator inputs for subnet,
 the filters of tests/golden/filters with a frame of their capture for display_filter and
-capture_filter, and the DNS and DHCP messages of the captures for app.
+capture_filter, and the DNS, DHCP, HTTP and TLS messages of the captures for app.
 usage: fuzz/seed.py OUTDIR   (writes OUTDIR/<target>/...)"""
 import glob, os, struct, sys, hashlib
 
@@ -36,10 +36,12 @@ def classic_frames(path):
 # The app target's kinds (fuzz/fuzz_targets/app.rs, KINDS): (transport, source, destination port).
 APP_KINDS = [('udp', 40000, 53), ('udp', 53, 40000), ('udp', 5353, 5353), ('udp', 40001, 5355),
              ('tcp', 40002, 53), ('tcp', 53, 40002), ('udp', 68, 67), ('udp', 67, 68),
-             ('udp', 546, 547), ('udp', 547, 546)]
+             ('udp', 546, 547), ('udp', 547, 546),
+             ('stream', 40003, 80), ('stream', 80, 40003), ('stream', 40004, 443), ('stream', 443, 40004)]
 
 def app_message(frame):
-    """(kind, message) of an Ethernet frame carrying DNS, mDNS, LLMNR, DHCP or DHCPv6, or None."""
+    """(kind, message) of an Ethernet frame carrying DNS, mDNS, LLMNR, DHCP, DHCPv6, or an HTTP
+    or TLS segment, or None."""
     if len(frame) < 14:
         return None
     et, at = struct.unpack('>H', frame[12:14])[0], 14
@@ -61,6 +63,13 @@ def app_message(frame):
         if sp == 53:
             return 1, body
         return None
+    if proto == 6 and len(frame) >= l4 + 20 and (80 in (sp, dp) or 8080 in (sp, dp) or 443 in (sp, dp)):
+        body = frame[l4 + (frame[l4 + 12] >> 4) * 4:]
+        if not body:
+            return None
+        tls = 443 in (sp, dp)
+        to_server = dp in (80, 8080, 443)
+        return (12 if tls else 10) + (0 if to_server else 1), body
     if proto == 6 and 53 in (sp, dp) and len(frame) >= l4 + 20:
         body = frame[l4 + (frame[l4 + 12] >> 4) * 4:]
         if len(body) < 14:

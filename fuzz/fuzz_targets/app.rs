@@ -1,16 +1,19 @@
 //! Application messages from fuzz input, each carried in a frame to its protocol's port: parsed
-//! on their own (every answer and name rendered), then as a conversation through the decoder's
-//! views and the analyzers, so the application layer pairs queries with answers and DHCP
-//! messages into leases, and the reports render.
+//! on their own (every answer and name rendered; HTTP and TLS bytes through their parsers, a
+//! direction's bytes in order), then as a conversation through the decoder's views and the
+//! analyzers, so the application layer pairs queries with answers, DHCP messages into leases,
+//! HTTP requests with responses and TLS hellos on reassembled streams, and the reports render.
 //!
 //! Input: a byte that picks the view, then messages, each a kind byte, a 2-byte length and the
-//! message. The kind picks the protocol and the direction ([`KINDS`]). HTTP and TLS, read from
-//! reassembled TCP streams, are to get kinds of their own here when they land.
+//! message. The kind picks the protocol and the direction ([`KINDS`]); a new application
+//! protocol gets kinds there (and a parser in [`Parsers`]).
 
 #![no_main]
 
 use etherparse::PacketBuilder;
 use inspect::cli::{self, ArpOptions, ConnArgs, FloodArgs};
+use inspect::analyze::app::http::Http;
+use inspect::analyze::app::tls::Tls;
 use inspect::decode::app::{dhcp, dns};
 use inspect::output::{Format, ViewOptions};
 use inspect::pipeline::session::Session;
@@ -27,10 +30,13 @@ enum Carrier {
     Udp6(u16, u16),
     /// A TCP segment (ACK, PSH) with the message after its 2-byte length, as DNS over TCP.
     Tcp(u16, u16),
+    /// A TCP segment (ACK, PSH) of a connection opened by a handshake first, the message as its
+    /// bytes: a piece of an HTTP or TLS stream. The lower port is the server's.
+    Stream(u16, u16),
 }
 
 /// What the kind byte picks (modulo their number): the protocol by its port, and who sends.
-const KINDS: [Carrier; 10] = [
+const KINDS: [Carrier; 14] = [
     Carrier::Udp4(40000, 53),
     Carrier::Udp4(53, 40000),
     Carrier::Udp4(5353, 5353),
@@ -41,6 +47,10 @@ const KINDS: [Carrier; 10] = [
     Carrier::Udp4(67, 68),
     Carrier::Udp6(546, 547),
     Carrier::Udp6(547, 546),
+    Carrier::Stream(40003, 80),
+    Carrier::Stream(80, 40003),
+    Carrier::Stream(40004, 443),
+    Carrier::Stream(443, 40004),
 ];
 
 const CLIENT: [u8; 4] = [10, 0, 0, 1];
@@ -49,6 +59,77 @@ const CLIENT6: [u8; 16] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
 const SERVER6: [u8; 16] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 const MAC_C: [u8; 6] = [2, 0, 0, 0, 0, 1];
 const MAC_S: [u8; 6] = [2, 0, 0, 0, 0, 2];
+
+/// A TCP segment from the client (`to_server`) or the server, `seq` and `ack` its numbers.
+fn segment(sp: u16, dp: u16, to_server: bool, seq: u32, ack: Option<u32>, syn: bool, payload: &[u8]) -> Vec<u8> {
+    let (src, dst, ms, md) = if to_server { (CLIENT, SERVER, MAC_C, MAC_S) } else { (SERVER, CLIENT, MAC_S, MAC_C) };
+    let mut b = PacketBuilder::ethernet2(ms, md).ipv4(src, dst, 64).tcp(sp, dp, seq, 65535);
+    if syn {
+        b = b.syn();
+    }
+    if let Some(a) = ack {
+        b = b.ack(a);
+    }
+    if !payload.is_empty() {
+        b = b.psh();
+    }
+    let mut out = Vec::with_capacity(payload.len() + 60);
+    let _ = b.write(&mut out, payload);
+    out
+}
+
+/// The frames that carry `msg` as `c` says (a stream's first message opens its connection);
+/// `seq` keeps each TCP connection's directions in order.
+fn frames_of(c: Carrier, msg: &[u8], seq: &mut Seqs, out: &mut Vec<Vec<u8>>) {
+    if let Carrier::Stream(sp, dp) = c {
+        let (client, server) = (sp.max(dp), sp.min(dp));
+        let to_server = dp == server;
+        let s = seq.stream(server);
+        if !s.open {
+            s.open = true;
+            out.push(segment(client, server, true, s.next[0].wrapping_sub(1), None, true, &[]));
+            out.push(segment(server, client, false, s.next[1].wrapping_sub(1), Some(s.next[0]), true, &[]));
+            out.push(segment(client, server, true, s.next[0], Some(s.next[1]), false, &[]));
+        }
+        let (mine, theirs) = if to_server { (0, 1) } else { (1, 0) };
+        out.push(segment(sp, dp, to_server, s.next[mine], Some(s.next[theirs]), false, msg));
+        s.next[mine] = s.next[mine].wrapping_add(msg.len() as u32);
+        return;
+    }
+    out.push(frame_of(c, msg, &mut seq.dns));
+}
+
+/// One TCP connection's next sequence numbers (client, server), and whether it was opened.
+#[derive(Default)]
+struct Stream {
+    next: [u32; 2],
+    open: bool,
+}
+
+/// The TCP connections' sequence numbers: DNS's, and a stream per server port.
+struct Seqs {
+    dns: [u32; 2],
+    streams: Vec<(u16, Stream)>,
+}
+
+impl Seqs {
+    fn stream(&mut self, port: u16) -> &mut Stream {
+        let at = match self.streams.iter().position(|(p, _)| *p == port) {
+            Some(i) => i,
+            None => {
+                self.streams.push((port, Stream { next: [100_001, 700_001], open: false }));
+                self.streams.len() - 1
+            }
+        };
+        &mut self.streams[at].1
+    }
+}
+
+/// The HTTP and TLS parsers of the streams, fed each direction's bytes in order.
+struct Parsers {
+    http: Http,
+    tls: Tls,
+}
 
 /// The frame that carries `msg` as `c` says; `seq` keeps a TCP direction's bytes in order.
 fn frame_of(c: Carrier, msg: &[u8], seq: &mut [u32; 2]) -> Vec<u8> {
@@ -75,13 +156,24 @@ fn frame_of(c: Carrier, msg: &[u8], seq: &mut [u32; 2]) -> Vec<u8> {
             let _ = b.write(&mut out, &payload);
             seq[mine] = seq[mine].wrapping_add(payload.len() as u32);
         }
+        Carrier::Stream(..) => {}
     }
     out
 }
 
-/// Each message parsed on its own, everything it holds rendered.
-fn parse_alone(c: Carrier, msg: &[u8]) {
+/// Each message parsed on its own, everything it holds rendered; a stream's bytes go to the
+/// HTTP and TLS parsers.
+fn parse_alone(c: Carrier, msg: &[u8], p: &mut Parsers) {
     match c {
+        Carrier::Stream(sp, dp) => {
+            let from_resp = sp < dp;
+            let ts = Ts { sec: 1_700_000_000, nsec: 0 };
+            if sp == 80 || dp == 80 {
+                p.http.data(from_resp, msg, ts, &mut |d| drop(format!("{d:?}")));
+            } else {
+                p.tls.data(from_resp, msg, &mut |d| drop(format!("{d:?}")));
+            }
+        }
         Carrier::Udp6(..) => {
             let _ = dhcp::parse_v6(msg).map(|m| format!("{m:?}"));
         }
@@ -110,16 +202,19 @@ fn parse_alone(c: Carrier, msg: &[u8]) {
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, mut rest)) = data.split_first() else { return };
     let mut frames = Vec::new();
-    let mut seq = [1000u32, 5000u32];
+    let mut seq = Seqs { dns: [1000, 5000], streams: Vec::new() };
+    let mut parsers = Parsers { http: Http::new(false), tls: Tls::default() };
     while rest.len() >= 3 && frames.len() < 64 {
         let c = KINDS[rest[0] as usize % KINDS.len()];
         let len = u16::from_be_bytes([rest[1], rest[2]]) as usize;
         rest = &rest[3..];
         let (msg, more) = rest.split_at(len.min(rest.len()));
         rest = more;
-        parse_alone(c, msg);
-        frames.push(frame_of(c, msg, &mut seq));
+        parse_alone(c, msg, &mut parsers);
+        frames_of(c, msg, &mut seq, &mut frames);
     }
+    parsers.http.finish(&mut |d| drop(format!("{d:?}")));
+    let _ = (parsers.tls.client.as_ref(), parsers.tls.server.as_ref(), parsers.tls.error());
     let view = ViewOptions {
         format: if mode & 1 == 0 { Format::Text } else { Format::Json },
         verbose: mode & 2 != 0,
