@@ -95,7 +95,8 @@ impl Config {
                 let display = display(a.input.display_filter.as_deref())?;
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
-                let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                let mut analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 view.defrag = analysis.defrag;
                 Config::Read(Box::new(ReadConfig {
                     files,
@@ -128,6 +129,7 @@ impl Config {
                     ..ViewOptions::default()
                 };
                 let mut analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 analysis.conn.sort = sort.unwrap_or_default();
                 if let Some(top) = a.top {
                     analysis.conn.max_rows = top;
@@ -176,6 +178,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 view.defrag = analysis.defrag;
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
@@ -347,6 +350,17 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         arp_only: false,
         defrag: DefragConfig::default(),
     })
+}
+
+/// The application layer hands over whole messages when packets are shown, and also when a
+/// display filter or `-T fields` names their fields (`http.host`, `tls.*`), even with `-q`.
+fn messages_for(analysis: &mut AnalysisConfig, display: Option<&DisplayFilter>, view: &ViewOptions) {
+    let fields = view.fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+    if display.map(|d| d.needs()).unwrap_or_default().or(fields).app {
+        if let Some(app) = analysis.conn.app.as_mut() {
+            app.messages = true;
+        }
+    }
 }
 
 /// The analyzers' settings for a run showing `view` on `threads` threads.

@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         trial!(text_tables_only_when_present),
         trial!(a_server_that_does_not_answer_http_makes_no_transaction),
         trial!(hostile_payloads_are_errors_in_the_record),
+        trial!(display_filter_and_dash_e_take_http_and_tls_fields),
     ]
 }
 
@@ -325,4 +326,36 @@ fn hostile_payloads_are_errors_in_the_record() {
         assert_eq!(recs.len(), 1, "{name}: {recs:?}");
         assert!(recs[0].get("error").map(s).is_some_and(|e| e.contains(why)), "{name}: {}", recs[0]);
     }
+}
+
+/// `-Y` on the HTTP and TLS fields picks the frames tshark's filter picked into the golden files,
+/// and `-T fields -e` prints their values as tshark did. tshark lists every handshake message of
+/// a record in `tls.handshake.type` (a TLS 1.2 ServerHello with its Certificate, ...); inspect
+/// reads the hellos only, so that field is compared by its first value.
+fn display_filter_and_dash_e_take_http_and_tls_fields() {
+    let mut compared = 0;
+    for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
+        let golden = std::fs::read_to_string(root().join("tests/golden/web").join(format!("{}.tsv", golden_name(&file)))).expect("golden tsv");
+        let header: Vec<&str> = golden.lines().next().unwrap_or("").split('\t').collect();
+        let mut args = vec!["read", "-Y", "http.request || http.response || tls.handshake.type == 1 || tls.handshake.type == 2", "-T", "fields"];
+        for h in &header {
+            args.extend(["-e", h]);
+        }
+        args.push(&file);
+        let out = inspect_ok(args);
+        let ours: Vec<&str> = out.lines().collect();
+        let theirs: Vec<&str> = golden.lines().skip(1).collect();
+        assert_eq!(ours.len(), theirs.len(), "{file}: frames\n{out}");
+        for (mine, row) in ours.iter().zip(theirs) {
+            for ((field, got), want) in header.iter().zip(mine.split('\t')).zip(row.split('\t')) {
+                let want = if *field == "tls.handshake.type" { want.split(',').next().unwrap_or("") } else { want };
+                assert_eq!(got, want, "{file} frame {}: {field}", row.split('\t').next().unwrap_or("?"));
+                compared += usize::from(!want.is_empty());
+            }
+        }
+    }
+    assert!(compared > 50, "only {compared} values compared");
+    // With -q the messages are still read for the filter: the count says so.
+    let quiet = inspect_ok(["read", "-q", "-Y", "http.response.code == 200", "captures/app.pcap"]);
+    assert!(quiet.contains("Display filter \"http.response.code == 200\": 1 of 56 packets shown"), "{quiet}");
 }
