@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use landlock::{
     Access, AccessFs, AccessNet, LandlockStatus, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, ABI,
 };
-use seccompiler::{BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch};
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch,
+};
 
 /// What a call outside the seccomp list does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -120,13 +122,7 @@ fn seccomp(denied: Denied) -> Result<String, String> {
     let Ok(arch) = TargetArch::try_from(std::env::consts::ARCH) else {
         return Ok(format!("no seccomp (no system call list for {})", std::env::consts::ARCH));
     };
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&nr| (nr, Vec::new())).collect();
-    // The dashboard's resize signal wakes its key reader through a socket pair made before the
-    // sandbox (signal-hook): sends on a connected socket only, to no address.
-    let connected = SeccompCondition::new(4, SeccompCmpArgLen::Qword, SeccompCmpOp::Eq, 0)
-        .and_then(|c| SeccompRule::new(vec![c]))
-        .map_err(|e| format!("sandbox: seccomp: {e}"))?;
-    rules.insert(libc::SYS_sendto, vec![connected]);
+    let rules = rules().map_err(|e| format!("sandbox: seccomp: {e}"))?;
     let mismatch = match denied {
         Denied::Error => SeccompAction::Errno(libc::EPERM as u32),
         Denied::Kill => SeccompAction::KillProcess,
@@ -138,6 +134,21 @@ fn seccomp(denied: Denied) -> Result<String, String> {
         Denied::Error => "seccomp".to_string(),
         Denied::Kill => "seccomp (kill)".to_string(),
     })
+}
+
+/// The seccomp rules: every call of [`ALLOWED`] whatever its arguments, and `setsockopt` only to
+/// attach a socket filter, which is how the capture closes its ring to new frames at the end
+/// (no other socket option: no new interface, membership or ring).
+fn rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, seccompiler::BackendError> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&nr| (nr, Vec::new())).collect();
+    let arg = |i, v: i32| SeccompCondition::new(i, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v as u64);
+    let attach = SeccompRule::new(vec![arg(1, libc::SOL_SOCKET)?, arg(2, libc::SO_ATTACH_FILTER)?])?;
+    rules.insert(libc::SYS_setsockopt, vec![attach]);
+    // The dashboard's resize signal wakes its key reader through a socket pair made before the
+    // sandbox (signal-hook): sends on a connected socket only, to no address.
+    let connected = SeccompRule::new(vec![SeccompCondition::new(4, SeccompCmpArgLen::Qword, SeccompCmpOp::Eq, 0)?])?;
+    rules.insert(libc::SYS_sendto, vec![connected]);
+    Ok(rules)
 }
 
 /// The system calls a sandboxed run makes: reading and writing open files (and opening the
@@ -249,8 +260,9 @@ mod test {
     #[test]
     fn the_call_list_compiles_for_this_machine() {
         let arch = TargetArch::try_from(std::env::consts::ARCH).unwrap();
-        let rules: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&nr| (nr, Vec::new())).collect();
-        assert_eq!(rules.len(), ALLOWED.len(), "a call listed twice");
+        let rules = rules().unwrap();
+        // The calls with conditions (setsockopt, sendto) are not in the plain list.
+        assert_eq!(rules.len(), ALLOWED.len() + 2, "a call listed twice");
         let f = SeccompFilter::new(rules, SeccompAction::Errno(1), SeccompAction::Allow, arch).unwrap();
         let prog: BpfProgram = f.try_into().unwrap();
         assert!(prog.len() > ALLOWED.len());

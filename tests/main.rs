@@ -17,6 +17,7 @@ mod it {
     pub mod decode;
     pub mod filter;
     pub mod flood;
+    pub mod fuzzed;
     pub mod ladder;
     pub mod flood_live;
     pub mod habits;
@@ -44,6 +45,7 @@ fn main() -> std::process::ExitCode {
         ("checksums", it::checksums::tests()),
         ("cli", it::cli::tests()),
         ("decode", it::decode::tests()),
+        ("fuzzed", it::fuzzed::tests()),
         ("filter", it::filter::tests()),
         ("flood", it::flood::tests()),
         ("ladder", it::ladder::tests()),

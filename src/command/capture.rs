@@ -14,6 +14,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +30,7 @@ use crate::output::table::count;
 use crate::output::Format;
 use crate::pipeline::session::{LiveShow, Session};
 use crate::pipeline::Stages;
+use crate::sandbox::Plan;
 use crate::source::live::rotate::{self, Output, Rotation, Written};
 use crate::source::filter::{self, BpfFilter};
 use crate::source::live::{self, Backend, KernelStats, LiveError, LiveOptions, RawFrame, ANY, POLL};
@@ -235,10 +237,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         // The next files of -C and -G are made as this user: say so now, not at the first
         // rotation, when frames would be lost.
         if let Some(o) = output.as_ref().filter(|_| rotation.any()) {
-            let dir = match std::path::Path::new(o.name()).parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            };
+            let dir = directory(o.name());
             if nix::unistd::access(&dir, nix::unistd::AccessFlags::W_OK).is_err() {
                 return Err(RunError::Input(format!(
                     "-C/-G: {} is not writable by {name}, whom the capture runs as (-Z root keeps root)",
@@ -256,6 +255,13 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
             .map_err(|e| RunError::Input(format!("cannot install signal handlers: {e}")))?;
     }
     backend.start().map_err(open_error)?;
+    // The dashboard takes the terminal (and makes its key reader's socket pair) before the
+    // sandbox, which allows neither.
+    let source = format!("capture {}", args.interface);
+    let mut ui = if args.tui { Some(Dashboard::start(&source, term.clone())?) } else { None };
+    // The socket, its ring and -w are open, privileges are gone: the first frame is decoded in
+    // the sandbox.
+    crate::sandbox::setup(&args.sandbox, &plan(c, &rotation, output.as_ref())).map_err(RunError::Input)?;
     eprintln!(
         "capturing on {} (link type {}), snaplen {}, buffer {} KiB, {}",
         args.interface,
@@ -276,8 +282,6 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     let session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone()).live(show);
     let rates = args.tui.then(Rates::default);
     let mut run = Run { session, filter: user_filter, output, captured: 0, limit: c.limit, linktype, failed: None, rates, last: None };
-    let source = format!("capture {}", args.interface);
-    let mut ui = if args.tui { Some(Dashboard::start(&source, term.clone())?) } else { None };
     let start = Instant::now();
     let deadline = args.duration.map(|d| start + Duration::from_secs_f64(d));
     let mut next_redraw = start;
@@ -424,6 +428,35 @@ fn snapshot<W: Write>(run: &Run<W>, source: &str, kernel: Option<KernelStats>, d
         pace: "live".into(),
         done,
     }
+}
+
+/// The directory the files of `-C`/`-G` are made in: that of the first.
+fn directory(name: &str) -> PathBuf {
+    match Path::new(name).parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// What a capture may still touch in the sandbox: the `-w` file, and the directory rotation
+/// makes the next ones in; the time zone's rules, for `-G`'s names and local times; and the
+/// interface's entry in sysfs, which tells an interface that went down from one that went away
+/// (the interface list is read through a socket the sandbox does not allow).
+fn plan(c: &CaptureConfig, rotation: &Rotation, output: Option<&Output>) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(o) = output.filter(|o| o.file().is_some()) {
+        plan.write.push(o.name().into());
+        if rotation.any() {
+            plan.create_in.push(directory(o.name()));
+        }
+    }
+    if rotation.every.is_some() || c.view.local_time {
+        plan.read.extend(crate::sandbox::ZONE_FILES.iter().map(PathBuf::from));
+    }
+    if c.args.interface != ANY {
+        plan.read.push(live::sysfs_entry(&c.args.interface));
+    }
+    plan
 }
 
 /// Reads what the ring holds after it was closed to new frames, until a wait brings nothing

@@ -675,8 +675,12 @@ impl Gen {
                 };
                 self.arith(a)?;
                 if let Arith::Num(k) = **b {
-                    if k == 0 && matches!(code, DIV | MOD) {
-                        return Err("division by zero".into());
+                    // libpcap's refusals, with its words: the kernel refuses such a program.
+                    match code {
+                        DIV if k == 0 => return Err("division by zero".into()),
+                        MOD if k == 0 => return Err("modulus by zero".into()),
+                        LSH | RSH if k > 31 => return Err("shift by more than 31 bits".into()),
+                        _ => {}
                     }
                     self.items.push(insn(ALU | code | K, k));
                 } else {

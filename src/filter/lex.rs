@@ -83,10 +83,26 @@ fn quoted(i: &str) -> IResult<&str, String> {
         .parse(i)
 }
 
+/// Most operators and opening brackets a filter may hold. Parsing, matching and compiling
+/// recurse once per operator or bracket (a chain `a or b or c` nests as deep as it is long), so
+/// this bounds their stack, on any thread; it is far more than a filter that fits the kernel's
+/// 4096 instructions holds.
+pub const MAX_NESTING: usize = 500;
+
+/// Whether a token makes the tree one level deeper (or the parser recurse once more).
+fn nests(t: &T<'_>) -> bool {
+    match t {
+        T::Op(o) => !matches!(*o, ")" | "]" | "}" | "," | "==" | "===" | "!=" | "!==" | "~=" | "<=" | ">=" | "<" | ">" | "="),
+        T::Word(w) => ["and", "or", "not", "xor"].iter().any(|k| w.eq_ignore_ascii_case(k)),
+        T::Str(_) => false,
+    }
+}
+
 /// Cuts `src` into tokens.
 pub fn tokens(src: &str, lang: Lang) -> Result<Vec<Tok<'_>>, FilterError> {
     let mut out = Vec::new();
     let mut rest = src;
+    let mut nesting = 0;
     loop {
         let (r, _) = multispace0::<&str, nom::error::Error<&str>>(rest).unwrap_or((rest, ""));
         rest = r;
@@ -106,7 +122,12 @@ pub fn tokens(src: &str, lang: Lang) -> Result<Vec<Tok<'_>>, FilterError> {
         match res {
             Ok((r, t)) => {
                 rest = r;
-                out.push(Tok { t, at: (start, src.len() - rest.len()) });
+                let at = (start, src.len() - rest.len());
+                nesting += usize::from(nests(&t));
+                if nesting > MAX_NESTING {
+                    return Err(FilterError::new(src, at, format!("more than {MAX_NESTING} operators and brackets: the filter nests too deep")));
+                }
+                out.push(Tok { t, at });
             }
             Err(_) => {
                 let c = rest.chars().next().unwrap_or(' ');
@@ -149,6 +170,20 @@ mod test {
             "tcp", "[", "tcpflags", "]", "&", "(", "tcp-syn", "|", "tcp-ack", ")", "==", "tcp-syn"
         ]);
         assert_eq!(words("ip[2:2] - 20 >= 0", Lang::Capture), ["ip", "[", "2:2", "]", "-", "20", ">=", "0"]);
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_points_past_the_limit() {
+        let ok = format!("{}tcp{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(tokens(&ok, Lang::Capture).is_ok());
+        let deep = format!("{}tcp", "!".repeat(MAX_NESTING + 1));
+        let e = tokens(&deep, Lang::Display).unwrap_err();
+        assert_eq!(e.at, (MAX_NESTING, MAX_NESTING + 1));
+        // Comparisons and closing brackets do not nest; sets hold many values in one level.
+        let set = format!("ip.addr in {{{}}}", vec!["10.0.0.1"; 2 * MAX_NESTING].join(", "));
+        assert!(tokens(&set, Lang::Display).is_ok());
+        let chain = vec!["tcp"; MAX_NESTING + 2].join(" or ");
+        assert!(tokens(&chain, Lang::Capture).unwrap_err().why.ends_with("the filter nests too deep"));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! tcpdump's frames exactly; `-i any` sees two interfaces; `--direction` keeps one way;
 //! rotated files together equal tcpdump's one file; the live views behave on a terminal (a
 //! pseudo-terminal made by `script`) and off one; an interface that goes down or away ends the
-//! capture with one line, its frames reported and kept.
+//! capture with one line, its frames reported and kept; the capture runs in the sandbox once
+//! its socket and files are open (every test here runs sandboxed, as a user's run is).
 //!
 //! Every wait is bounded; every process started here is ended by its pid.
 
@@ -27,6 +28,7 @@ pub fn tests() -> Vec<Test> {
         trial!(rotated_files_together_equal_tcpdumps_capture, Ns, Tool("tcpdump"), Tool("ping"), Tool("sysctl")),
         trial!(live_views_on_a_terminal_and_off_one, Ns, Tool("script"), Tool("arping"), Tool("python3"), Tool("curl"), Tool("ss"), Tool("timeout"), Tool("sysctl")),
         trial!(an_interface_down_or_gone_is_one_line_and_keeps_what_was_captured, Ns, Tool("ping"), Tool("sysctl")),
+        trial!(the_capture_runs_in_the_sandbox, Ns, Tool("ping"), Tool("sysctl")),
     ]
 }
 
@@ -379,4 +381,51 @@ fn an_interface_down_or_gone_is_one_line_and_keeps_what_was_captured() {
         assert_eq!(captured_count(&stderr), kept, "{what}");
         assert!(stdout.contains(&format!("Summary: {kept} packets,")), "{what}: {stdout}");
     }
+}
+
+/// Once its socket, ring and `-w` file are open, the capture enters the sandbox: stderr's first
+/// line says so, the kernel shows the seccomp filter and `no_new_privs` on the capturing
+/// process, a file outside `-w`'s directory and a socket are refused from inside, and `-C` still
+/// makes its files (in `-w`'s directory, the one place new files may be made).
+fn the_capture_runs_in_the_sandbox() {
+    let net = Netns::new(17);
+    let dir = TempDir::new("ring-sandbox");
+    let elsewhere = TempDir::new("ring-sandbox-probe");
+    let pattern = dir.join("s.pcap").to_string_lossy().into_owned();
+    let probe = elsewhere.join("probe.txt");
+    let pr = probe.to_string_lossy().into_owned();
+    let (mut p, mut out, mut err) = capture(&net, &net.a, &["-i", "veth-a", "-q", "--format", "json", "-w", &pattern, "-C", "0.01", "--sandbox-probe", &pr]);
+    // `ip netns exec` execs the command: the pid is the capture's.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", p.child.id())).unwrap_or_default();
+    let st = net.exec(&net.a, &["ping", "-q", "-c", "100", "-i", "0.01", "-s", "1000", "-w", "10", &net.ip_b]).stdout(Stdio::null()).status();
+    assert!(st.is_ok_and(|s| s.success()), "ping");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(stop(&mut p), Some(0));
+    let field = |name: &str| status.lines().find(|l| l.starts_with(name)).map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "));
+    assert_eq!(field("Name:").as_deref(), Some("inspect"), "{status}");
+    assert_eq!(field("Seccomp:").as_deref(), Some("2"), "{status}");
+    assert_eq!(field("NoNewPrivs:").as_deref(), Some("1"), "{status}");
+    let stderr = err.rest(Duration::from_secs(10));
+    let first = stderr.first().cloned().unwrap_or_default();
+    assert!(first.starts_with("sandbox: landlock (ABI ") || first.starts_with("sandbox: no landlock ("), "{stderr:?}");
+    assert!(first.ends_with(", seccomp"), "{stderr:?}");
+    let refused = if first.starts_with("sandbox: landlock") { "refused (Permission denied" } else { "refused (Operation not permitted" };
+    let said = stderr.iter().find(|l| l.starts_with("sandbox probe: ")).cloned().unwrap_or_default();
+    assert!(said.contains(&format!("create {pr}: {refused}")), "{stderr:?}");
+    assert!(said.contains("socket: refused (Operation not permitted"), "{stderr:?}");
+    assert!(!probe.exists());
+    let objs = json_lines(&out.rest(Duration::from_secs(5)).join("\n"));
+    let stats = objs.iter().find(|v| v["event_type"] == "capture_stats").unwrap_or_else(|| panic!("no capture_stats"));
+    let files: Vec<PathBuf> = stats["files"].as_array().map(|a| a.iter().filter_map(|f| f.as_str()).map(PathBuf::from).collect()).unwrap_or_default();
+    assert!(files.len() >= 5, "{files:?}");
+    let kept: usize = files.iter().map(|f| frames(f).len()).sum();
+    assert!(kept >= 200, "{kept} frames");
+    assert_eq!(stats["captured"], kept as u64);
+    assert_eq!(captured_count(&stderr), kept as u64);
+
+    // --no-sandbox: said first, and the probe's tries are let through.
+    let off = net.exec(&net.a, &[BIN, "capture", "-Z", "root", "-i", "veth-a", "-q", "-c", "1", "--duration", "1", "--no-sandbox", "--sandbox-probe", &pr]).output().unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&off.stderr);
+    assert!(text.starts_with("sandbox: off (--no-sandbox)\n"), "{text}");
+    assert!(text.contains(&format!("create {pr}: allowed; socket: allowed")), "{text}");
 }

@@ -3,7 +3,8 @@
 
 use std::io;
 use std::ops::ControlFlow;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pnet::datalink::{self, NetworkInterface};
 
@@ -180,13 +181,46 @@ pub fn read_error(iface: &str, e: &io::Error) -> LiveError {
     }
 }
 
-/// Whether `iface` went down or away (it was there when the capture started).
+/// Whether `iface` went down or away (it was there when the capture started). An interface
+/// being deleted is taken down first and leaves the lists (sysfs above all) a moment later, so
+/// one that is down is looked at again for [`GONE_WAIT`] before it is said to be down.
 pub fn down_or_gone(iface: &str) -> LiveError {
-    match find_interface(iface) {
-        Ok(_) => LiveError::Down { iface: iface.to_string() },
-        Err(_) => LiveError::Gone { iface: iface.to_string() },
+    let until = Instant::now() + GONE_WAIT;
+    while interface_up(iface).is_some() {
+        if Instant::now() >= until {
+            return LiveError::Down { iface: iface.to_string() };
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+    LiveError::Gone { iface: iface.to_string() }
 }
+
+/// How long an interface that went down may take to show it is being deleted.
+const GONE_WAIT: Duration = Duration::from_millis(250);
+
+/// The interface's directory in sysfs (`/sys/class/net/NAME`).
+pub fn sysfs_entry(name: &str) -> PathBuf {
+    Path::new("/sys/class/net").join(name)
+}
+
+/// Whether interface `name` is up (`Some(true)`), down (`Some(false)`) or gone (`None`). The
+/// interface list is read through a netlink socket, which the sandbox does not allow; in it
+/// sysfs says instead, from the interface's entry it leaves readable (`IFF_UP` in `flags`).
+pub fn interface_up(name: &str) -> Option<bool> {
+    if !crate::sandbox::on() {
+        return find_interface(name).ok().map(|i| i.is_up());
+    }
+    let entry = sysfs_entry(name);
+    // Landlock does not rule over looking a path up, so a gone interface is told even where
+    // its flags cannot be read.
+    std::fs::metadata(&entry).ok()?;
+    let flags = std::fs::read_to_string(entry.join("flags")).unwrap_or_default();
+    let flags = u32::from_str_radix(flags.trim().trim_start_matches("0x"), 16).unwrap_or(0);
+    Some(flags & IFF_UP != 0)
+}
+
+/// `IFF_UP` of `<linux/if.h>`.
+const IFF_UP: u32 = 1;
 
 /// Now, as a capture timestamp.
 pub fn now() -> Ts {

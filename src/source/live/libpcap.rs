@@ -169,7 +169,7 @@ impl Backend for PcapBackend {
                         if let e @ LiveError::Gone { .. } = down_or_gone(&self.iface) {
                             return Err(e);
                         }
-                        if super::backend::find_interface(&self.iface).is_ok_and(|i| !i.is_up()) {
+                        if super::backend::interface_up(&self.iface) == Some(false) {
                             return Err(LiveError::Down { iface: self.iface.clone() });
                         }
                     }

@@ -21,7 +21,7 @@ mod ring;
 pub mod rotate;
 
 pub use backend::{
-    find_interface, interface_linktype, now, open_error, Backend, BpfInsn, Direction, KernelStats, LiveError,
+    find_interface, interface_linktype, interface_up, now, open_error, sysfs_entry, Backend, BpfInsn, Direction, KernelStats, LiveError,
     LiveOptions, RawFrame, ANY, DEFAULT_SNAPLEN, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, POLL,
 };
 
