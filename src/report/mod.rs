@@ -8,6 +8,7 @@ pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
+pub mod traffic;
 
 pub use alert::{Alert, FloodStats, Notice};
 pub use stats::Stats;
