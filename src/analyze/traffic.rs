@@ -546,6 +546,8 @@ pub struct Wanted {
     pub io: Option<IoStat>,
     /// Frames and bytes per service port.
     pub ports: bool,
+    /// The overview asked for by no -z: talkers rather than an endpoint table.
+    pub overview: bool,
 }
 
 /// An IP address and a port.

@@ -84,13 +84,14 @@ pub fn parse_z(s: &str) -> Result<Z, RunError> {
     }
 }
 
-/// The tables to count: those asked for with -z, or without any, the overview (hierarchy, TCP
-/// and UDP conversations, IP endpoints as talkers, ports, frames per second).
+/// The tables to count: those asked for with -z, or without any, the overview (hierarchy, IP
+/// endpoints as talkers, ports, frames per second). Conversations are left to -z: a scan or a
+/// flood makes a conversation of nearly every packet, and the overview must stay quick.
 pub fn wanted(z: Vec<Z>) -> Wanted {
     let mut w = Wanted::default();
     if z.is_empty() {
+        w.overview = true;
         w.phs = true;
-        w.conv = vec![(TableKind::Tcp, None), (TableKind::Udp, None)];
         w.endpoints = vec![(TableKind::Ip, None)];
         w.ports = true;
         w.io = Some(IoStat::new(1_000_000_000, vec![None]));
@@ -214,6 +215,7 @@ pub fn report(t: &Traffic, top: Option<usize>) -> TrafficReport {
             _ => 0.0,
         },
         start: t.first.map(Ts::as_secs_f64),
+        overview: t.wanted.overview,
         ..TrafficReport::default()
     };
     if t.wanted.phs {

@@ -111,7 +111,7 @@ fn end_table(kind: &str, rows: &[EndpointRow]) -> String {
     t.to_string()
 }
 
-fn io_table(io: &IoTable) -> String {
+fn io_table(io: &IoTable, duration: f64) -> String {
     let mut head = vec!["interval".to_string()];
     for f in &io.filters {
         let name = if f.is_empty() { "all" } else { f.as_str() };
@@ -123,7 +123,9 @@ fn io_table(io: &IoTable) -> String {
     let n = io.columns.iter().map(Vec::len).max().unwrap_or(0);
     for i in 0..n {
         let start = i as f64 * io.interval;
-        let mut cells = vec![Cell::new(format!("{} <> {}", trim(start), trim(start + io.interval)))];
+        // The last interval ends with the capture, as tshark writes it.
+        let end = if i + 1 == n { duration.min(start + io.interval) } else { start + io.interval };
+        let mut cells = vec![Cell::new(format!("{} <> {}", trim(start), trim(end)))];
         for col in &io.columns {
             let (f, b) = col.get(i).copied().unwrap_or((0, 0));
             cells.push(num_cell(f));
@@ -158,19 +160,17 @@ pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Res
     if !r.phs.is_empty() {
         writeln!(out, "\nProtocol hierarchy")?;
         let mut t = table(&["protocol", "frames", "bytes"]);
-        for row in &r.phs {
-            // The text tree hides `ethertype`, as tshark's does; TSV keeps the whole path.
-            let names: Vec<&str> = row.path.split(':').collect();
-            if names.last() == Some(&"ethertype") && !tsv {
-                continue;
+        if tsv {
+            // TSV keeps every path whole, as frame.protocols spells it.
+            for row in &r.phs {
+                t.add_row(vec![Cell::new(&row.path), num_cell(row.frames), num_cell(row.bytes)]);
             }
-            let label = if tsv {
-                row.path.clone()
-            } else {
-                let depth = names.iter().filter(|n| **n != "ethertype").count().saturating_sub(1);
-                format!("{}{}", "  ".repeat(depth), names.last().unwrap_or(&""))
-            };
-            t.add_row(vec![Cell::new(label), num_cell(row.frames), num_cell(row.bytes)]);
+        } else {
+            for (path, frames, bytes) in tree(&r.phs) {
+                let depth = path.len().saturating_sub(1);
+                let label = format!("{}{}", "  ".repeat(depth), path.last().copied().unwrap_or(""));
+                t.add_row(vec![Cell::new(label), num_cell(frames), num_cell(bytes)]);
+            }
         }
         writeln!(out, "{t}")?;
     }
@@ -195,7 +195,7 @@ pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Res
         }
     }
     for (kind, rows) in &r.endpoints {
-        if !r.talkers.is_empty() && *kind == "ip" && r.conv.len() + r.endpoints.len() == 3 {
+        if r.overview {
             // The overview shows the IP endpoints as its talkers.
             continue;
         }
@@ -207,12 +207,44 @@ pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Res
         }
     }
     if let Some(io) = &r.io {
-        if !(r.talkers.len() + r.ports.len() > 0 && io.filters.len() == 1 && io.filters[0].is_empty()) {
+        if !r.overview {
             writeln!(out, "\nI/O statistics (interval {} s)", trim(io.interval))?;
-            writeln!(out, "{}", io_table(io))?;
+            writeln!(out, "{}", io_table(io, r.duration))?;
         }
     }
     Ok(())
+}
+
+/// Names tshark's hierarchy leaves out: pseudo-protocols that only say how the next header is
+/// chosen (`ethertype`) and IPv6's extension headers; what they carry is counted under their
+/// parent.
+fn hidden(name: &str) -> bool {
+    name == "ethertype" || name.starts_with("ipv6.")
+}
+
+/// The hierarchy as tshark draws it: hidden names dropped, and nodes that then have the same
+/// path (ICMPv6 with and without a hop-by-hop header) summed, in the order first seen.
+fn tree(rows: &[crate::report::traffic::PhsRow]) -> Vec<(Vec<&str>, u64, u64)> {
+    let mut out: Vec<(Vec<&str>, u64, u64)> = Vec::new();
+    for row in rows {
+        let names: Vec<&str> = row.path.split(':').collect();
+        if names.last().is_none_or(|n| hidden(n)) {
+            continue;
+        }
+        let path: Vec<&str> = names.into_iter().filter(|n| !hidden(n)).collect();
+        match out.iter_mut().find(|(p, _, _)| *p == path) {
+            Some(node) => {
+                node.1 += row.frames;
+                node.2 += row.bytes;
+            }
+            None => out.push((path, row.frames, row.bytes)),
+        }
+    }
+    // Parents before children: order by the first appearance of each prefix.
+    let order: Vec<Vec<&str>> = out.iter().map(|(p, _, _)| p.clone()).collect();
+    let key = |p: &Vec<&str>| (1..=p.len()).map(|k| order.iter().position(|q| q.as_slice() == &p[..k]).unwrap_or(usize::MAX)).collect::<Vec<_>>();
+    out.sort_by_key(|(p, _, _)| key(p));
+    out
 }
 
 fn title(kind: &str) -> &'static str {

@@ -176,4 +176,8 @@ pub struct TrafficReport {
     pub ports: Vec<PortRow>,
     /// Busiest IP addresses, most bytes first.
     pub talkers: Vec<EndpointRow>,
+    /// The overview (no -z): its IP endpoints are shown as talkers, its frames per second as
+    /// a sparkline only.
+    #[serde(skip)]
+    pub overview: bool,
 }
