@@ -71,7 +71,7 @@ pub fn parse_z(s: &str) -> Result<Z, RunError> {
             let mut cols = rest.split(',');
             let interval = cols.next().unwrap_or("");
             let secs: f64 = interval.parse().map_err(|_| bad(&format!("'{interval}' is not an interval in seconds")))?;
-            if !(secs.is_finite() && secs >= 0.000_001 && secs <= 1e9) {
+            if !(0.000_001..=1e9).contains(&secs) {
                 return Err(bad(&format!("'{interval}' is not an interval in seconds (0.000001 or more)")));
             }
             let mut filters = cols.map(|c| filter(c.trim_matches('"'))).collect::<Result<Vec<_>, _>>()?;
