@@ -310,7 +310,7 @@ mod test {
 
     #[test]
     fn a_sparkline_scales_to_its_largest_value() {
-        assert_eq!(sparkline(&[0, 1, 7, 14], 10), "▁▂▄█");
+        assert_eq!(sparkline(&[0, 1, 7, 14], 10), "▁▂▅█");
         assert_eq!(sparkline(&[0, 0], 10), "▁▁");
         // Wider than the width: each character the largest of its run.
         assert_eq!(sparkline(&[1, 8, 0, 0, 8, 1], 3), "█▁█");
