@@ -40,6 +40,9 @@ pub enum Command {
     /// Play a capture file back on the dashboard (as `capture --tui` shows a live one), at its
     /// own pace or faster; the clock shown is the packets' time.
     Replay(ReplayArgs),
+    /// Statistics as tshark's -z gives them: protocol hierarchy, conversations, endpoints,
+    /// frames per interval; without -z, an overview with the top talkers and ports.
+    Stats(StatsArgs),
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -632,6 +635,31 @@ pub struct LadderArgs {
     /// Output format: text, an SVG picture, or JSON Lines (one object per packet).
     #[arg(long, value_enum, default_value_t = crate::command::ladder::LadderFormat::Text)]
     pub format: crate::command::ladder::LadderFormat,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// `inspect stats FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// pcap or pcapng files, read one after the other as one capture; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// A statistic as tshark's -z names it: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
+    /// endpoints,eth|ip|ipv6|tcp|udp[,FILTER]; io,stat,INTERVAL[,FILTER...] (one column per
+    /// display filter). May be given more than once.
+    #[arg(short = 'z', value_name = "WHAT")]
+    pub z: Vec<String>,
+    /// Only the N busiest rows of each conversation and endpoint table (most frames first), and
+    /// N top talkers and ports (10 unless told).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Output format: text tables, JSON Lines (one object per row), or tab-separated values.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

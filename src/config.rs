@@ -35,6 +35,8 @@ pub enum Config {
     },
     /// `follow`.
     Follow(crate::command::follow::FollowConfig),
+    /// `stats`.
+    Stats(Box<crate::command::stats::StatsConfig>),
     /// `ladder`.
     Ladder(crate::command::ladder::LadderConfig),
     /// `replay`.
@@ -229,6 +231,20 @@ impl Config {
                 format: a.format,
             },
             Command::Interfaces(a) => Config::Interfaces { format: a.format },
+            Command::Stats(a) => {
+                use crate::command::stats;
+                let z = a.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                // The overview shows the busiest rows; a table asked for with -z shows them all.
+                let top = a.top.or(z.is_empty().then_some(10));
+                Config::Stats(Box::new(stats::StatsConfig {
+                    files: a.files,
+                    wanted: stats::wanted(z),
+                    top,
+                    format: a.format,
+                    limit: a.count.unwrap_or(u64::MAX),
+                    sandbox: a.sandbox,
+                }))
+            }
             Command::Ladder(a) => {
                 use crate::command::follow::Pick;
                 // The ladder writes every state an end passes through: the tracker keeps them.
@@ -284,6 +300,7 @@ impl Config {
             Config::ArpScan(a) => a.format,
             Config::Subnet { format, .. } | Config::Interfaces { format } => *format,
             Config::Follow(c) if c.json => Format::Json,
+            Config::Stats(c) => c.format,
             Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) => Format::Text,
         }
     }

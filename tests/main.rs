@@ -25,6 +25,7 @@ mod it {
     pub mod readme;
     pub mod robustness;
     pub mod sandbox;
+    pub mod stats;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -55,6 +56,7 @@ fn main() -> std::process::ExitCode {
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
         ("sandbox", it::sandbox::tests()),
+        ("stats", it::stats::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),

@@ -11,6 +11,7 @@ pub mod privdrop;
 pub mod read;
 pub mod replay;
 pub mod segments;
+pub mod stats;
 pub mod subnet;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -42,6 +43,7 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::Capture(c) => capture::run(&c, out).map(|()| Leftovers::default()),
         Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
+        Config::Stats(c) => stats::run(*c, out).map(|()| Leftovers::default()),
         Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
         Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),
         Config::Replay(_) => Ok(Leftovers::default()),

@@ -722,6 +722,15 @@ impl<'a> Packet<'a> {
         Some(internet_checksum(v4.header().slice()) == 0)
     }
 
+    /// Whether its IP packet is a fragment of a larger datagram (IPv4 or IPv6).
+    pub fn fragmented(&self) -> bool {
+        match &self.net {
+            Some(LaxNetSlice::Ipv4(v4)) => v4.payload().fragmented,
+            Some(LaxNetSlice::Ipv6(v6)) => v6.payload().fragmented,
+            _ => false,
+        }
+    }
+
     /// The highest decoded protocol, for statistics and summaries.
     pub fn top(&self) -> Top {
         match (&self.transport, &self.net) {

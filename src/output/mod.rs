@@ -17,6 +17,7 @@ pub mod line;
 pub mod live;
 pub mod summary;
 pub mod table;
+pub mod traffic;
 pub mod tui;
 pub mod web;
 
@@ -128,11 +129,7 @@ pub struct ViewOptions {
 
 /// Whether `p` is an IP fragment.
 fn fragment(p: &Packet<'_>) -> bool {
-    match &p.net {
-        Some(etherparse::LaxNetSlice::Ipv4(v4)) => v4.payload().fragmented,
-        Some(etherparse::LaxNetSlice::Ipv6(v6)) => v6.payload().fragmented,
-        _ => false,
-    }
+    p.fragmented()
 }
 
 /// The sink every run writes to.

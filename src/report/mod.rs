@@ -8,6 +8,7 @@ pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
+pub mod traffic;
 pub mod web;
 
 pub use alert::{Alert, FloodStats, Notice};

@@ -1,0 +1,183 @@
+//! The statistics tables of `inspect stats` as plain rows, in the JSON shapes users script
+//! against (`{"event_type":"phs",...}`, `"conv"`, `"endpoint"`, `"io"`), so text, TSV, JSON,
+//! plots and the HTML report all read the same numbers.
+
+use serde::Serialize;
+
+/// One node of the protocol hierarchy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PhsRow {
+    /// Always "phs".
+    pub event_type: &'static str,
+    /// The protocols from the outermost, as tshark's `frame.protocols` spells them
+    /// (`eth:ethertype:ip:tcp`).
+    pub path: String,
+    /// Frames whose protocols start with this path.
+    pub frames: u64,
+    /// Their bytes on the wire.
+    pub bytes: u64,
+}
+
+/// One conversation; A is the side tshark lists first (the one that sent its first frame).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConvRow {
+    /// Always "conv".
+    pub event_type: &'static str,
+    /// eth, ip, ipv6, tcp or udp.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A's address.
+    pub addr_a: String,
+    /// A's port (tcp and udp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_a: Option<u16>,
+    /// B's address.
+    pub addr_b: String,
+    /// B's port (tcp and udp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_b: Option<u16>,
+    /// Frames from A to B.
+    pub frames_ab: u64,
+    /// Their bytes.
+    pub bytes_ab: u64,
+    /// Frames from B to A.
+    pub frames_ba: u64,
+    /// Their bytes.
+    pub bytes_ba: u64,
+    /// Seconds from the capture's first frame to the conversation's.
+    pub rel_start: f64,
+    /// Seconds from its first frame to its last.
+    pub duration: f64,
+}
+
+impl ConvRow {
+    /// Frames both ways.
+    pub fn frames(&self) -> u64 {
+        self.frames_ab + self.frames_ba
+    }
+
+    /// Bytes both ways.
+    pub fn bytes(&self) -> u64 {
+        self.bytes_ab + self.bytes_ba
+    }
+}
+
+/// One endpoint.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EndpointRow {
+    /// Always "endpoint".
+    pub event_type: &'static str,
+    /// eth, ip, ipv6, tcp or udp.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The address.
+    pub addr: String,
+    /// The port (tcp and udp).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Frames sent.
+    pub tx_frames: u64,
+    /// Their bytes.
+    pub tx_bytes: u64,
+    /// Frames received.
+    pub rx_frames: u64,
+    /// Their bytes.
+    pub rx_bytes: u64,
+}
+
+impl EndpointRow {
+    /// Frames sent and received.
+    pub fn frames(&self) -> u64 {
+        self.tx_frames + self.rx_frames
+    }
+
+    /// Bytes sent and received.
+    pub fn bytes(&self) -> u64 {
+        self.tx_bytes + self.rx_bytes
+    }
+}
+
+/// Frames and bytes of one interval that passed one filter.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IoRow {
+    /// Always "io".
+    pub event_type: &'static str,
+    /// Seconds from the capture's first frame to the interval's start.
+    pub interval_start: f64,
+    /// The display filter of the column ("" for every frame).
+    pub filter: String,
+    /// Frames in the interval that passed it.
+    pub frames: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// Frames and bytes to or from one service port (the lower of a packet's two ports).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PortRow {
+    /// Always "port".
+    pub event_type: &'static str,
+    /// tcp or udp.
+    pub transport: &'static str,
+    /// The port.
+    pub port: u16,
+    /// Frames.
+    pub frames: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// `-z io,stat`: the interval and one column per filter.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IoTable {
+    /// Interval length in seconds.
+    pub interval: f64,
+    /// The columns' filters ("" for every frame).
+    pub filters: Vec<String>,
+    /// Per column, frames and bytes of each interval from the first frame's.
+    pub columns: Vec<Vec<(u64, u64)>>,
+}
+
+impl IoTable {
+    /// The rows, interval by interval, column by column.
+    pub fn rows(&self) -> Vec<IoRow> {
+        let n = self.columns.iter().map(Vec::len).max().unwrap_or(0);
+        let mut out = Vec::with_capacity(n * self.filters.len());
+        for i in 0..n {
+            for (f, col) in self.filters.iter().zip(&self.columns) {
+                let (frames, bytes) = col.get(i).copied().unwrap_or((0, 0));
+                out.push(IoRow { event_type: "io", interval_start: i as f64 * self.interval, filter: f.clone(), frames, bytes });
+            }
+        }
+        out
+    }
+}
+
+/// Everything `inspect stats` counted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrafficReport {
+    /// Frames read.
+    pub frames: u64,
+    /// Their bytes on the wire.
+    pub bytes: u64,
+    /// Seconds from the first frame to the last.
+    pub duration: f64,
+    /// Capture time of the first frame (seconds since the epoch).
+    pub start: Option<f64>,
+    /// The protocol hierarchy, parents before children.
+    pub phs: Vec<PhsRow>,
+    /// Conversation tables, in the order asked for: the kind and its rows, most frames first.
+    pub conv: Vec<(&'static str, Vec<ConvRow>)>,
+    /// Endpoint tables, likewise.
+    pub endpoints: Vec<(&'static str, Vec<EndpointRow>)>,
+    /// Frames per interval.
+    pub io: Option<IoTable>,
+    /// Busiest service ports, most frames first.
+    pub ports: Vec<PortRow>,
+    /// Busiest IP addresses, most bytes first.
+    pub talkers: Vec<EndpointRow>,
+    /// The overview (no -z): its IP endpoints are shown as talkers, its frames per second as
+    /// a sparkline only.
+    #[serde(skip)]
+    pub overview: bool,
+}
