@@ -12,6 +12,7 @@ use crate::decode::defrag::DefragConfig;
 use crate::filter::DisplayFilter;
 use crate::output::fields::FieldList;
 use crate::error::RunError;
+use crate::output::logs::LogPlan;
 use crate::output::{Dump, Format, Stamp, ViewOptions};
 use crate::pipeline::AnalysisConfig;
 use crate::subnet::Query;
@@ -66,6 +67,11 @@ pub struct ReadConfig {
     pub analysis: AnalysisConfig,
     /// The sandbox entered once the files are open.
     pub sandbox: cli::SandboxArgs,
+    /// The record files (`--log-dir`).
+    pub logs: LogPlan,
+    /// The files from this place in `files` on only continue the connections of those before
+    /// (`--partial --next`).
+    pub continued_from: usize,
 }
 
 /// A live capture.
@@ -83,6 +89,8 @@ pub struct CaptureConfig {
     pub view: ViewOptions,
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
+    /// The record files (`--log-dir`).
+    pub logs: LogPlan,
 }
 
 impl Config {
@@ -90,12 +98,17 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
-                let (files, filter) = inputs(&a.input)?;
+                let (mut files, filter) = inputs(&a.input)?;
+                let continued_from = files.len();
+                files.extend(a.logs.next.iter().cloned());
                 let display = display(a.input.display_filter.as_deref())?;
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
-                let analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                let mut analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
                 view.defrag = analysis.defrag;
+                let logs = log_plan(&a.logs);
+                // The logs take every connection's record.
+                analysis.conn.records |= logs.any();
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -107,6 +120,8 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    logs,
+                    continued_from,
                 }))
             }
             Command::Conns(a) => {
@@ -147,6 +162,8 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.input.sandbox,
+                    logs: LogPlan::default(),
+                    continued_from: usize::MAX,
                 }))
             }
             Command::Arp(a) => {
@@ -164,6 +181,8 @@ impl Config {
                     view,
                     analysis,
                     sandbox: a.sandbox,
+                    logs: LogPlan::default(),
+                    continued_from: usize::MAX,
                 }))
             }
             Command::Capture(a) => {
@@ -179,7 +198,8 @@ impl Config {
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
-                Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis }))
+                let logs = log_plan(&a.logs);
+                Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis, logs }))
             }
             Command::ArpScan(a) => Config::ArpScan(a),
             Command::Subnet(a) => Config::Subnet {
@@ -346,6 +366,11 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         arp_only: false,
         defrag: DefragConfig::default(),
     })
+}
+
+/// Where the record files go.
+fn log_plan(a: &cli::LogArgs) -> LogPlan {
+    LogPlan { log_dir: a.log_dir.clone().map(|d| (d, a.log_format)), parquet: a.parquet.clone(), partial: a.partial }
 }
 
 /// The analyzers' settings for a run showing `view` on `threads` threads.

@@ -19,9 +19,11 @@ mod it {
     pub mod flood_live;
     pub mod habits;
     pub mod live;
+    pub mod logs;
     pub mod readme;
     pub mod robustness;
     pub mod sandbox;
+    pub mod scale;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -44,9 +46,11 @@ fn main() -> std::process::ExitCode {
         ("flood_live", it::flood_live::tests()),
         ("habits", it::habits::tests()),
         ("live", it::live::tests()),
+        ("logs", it::logs::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
         ("sandbox", it::sandbox::tests()),
+        ("scale", it::scale::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),

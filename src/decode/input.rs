@@ -88,6 +88,10 @@ pub const FRAGMENT: u8 = 0x04;
 pub const OVER_IPV4: u8 = 0x08;
 /// Frame flag: a transport header over IPv6.
 pub const OVER_IPV6: u8 = 0x10;
+/// Frame flag: from an input read only to finish the connections open at the end of the ones
+/// before it (`read --partial --next`): it moves their records and the clock on, and nothing
+/// else sees it.
+pub const CONTINUED: u8 = 0x20;
 
 /// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
 /// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is
