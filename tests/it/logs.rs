@@ -164,7 +164,7 @@ fn dns_dhcp_notice_and_arp_logs_hold_their_records() {
         assert_eq!(row["email_dest"], "(empty)");
     }
     let arp = read_log(&dir.join("arp.log"));
-    let events = of_type(&objs, "arp");
+    let events = of_type(&objs, "arp_event");
     assert_eq!(arp.rows.len(), events.len());
     for (row, e) in arp.rows.iter().zip(&events) {
         assert_eq!(row["event"], tsv_text(&e["event"]));

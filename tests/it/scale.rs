@@ -98,7 +98,7 @@ fn the_spark_job_over_20_files_gives_the_whole_runs_records() {
     let out = Command::new("python3").arg(root().join("../shared/bench/gen_bench_pcap.py")).arg(&pcap).arg(&packets).output().unwrap_or_else(|e| panic!("python3: {e}"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The bench traffic comes at 200,000 frames a second: 20 files of equal time (0.1 s at the
-    // default size, which --span 2 covers: its connections last under 0.2 s).
+    // default size, which --span 3 covers: its connections last up to about 0.21 s).
     let span = packets.parse::<f64>().unwrap_or(200_000.0) / 200_000.0 / 20.0;
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).unwrap_or_else(|e| panic!("{e}"));
@@ -109,7 +109,7 @@ fn the_spark_job_over_20_files_gives_the_whole_runs_records() {
     assert!((20..=21).contains(&files.len()), "{} files", files.len());
 
     let job = dir.join("job");
-    let run = Command::new("bash").arg(root().join("scale/run.sh")).args(["--workers", "2", "--span", "2"]).arg(&job).args(&files).env("INSPECT", BIN).output().unwrap_or_else(|e| panic!("run.sh: {e}"));
+    let run = Command::new("bash").arg(root().join("scale/run.sh")).args(["--workers", "2", "--span", "3"]).arg(&job).args(&files).env("INSPECT", BIN).output().unwrap_or_else(|e| panic!("run.sh: {e}"));
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "scale/run.sh failed:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     note!("{}", stdout.trim());
