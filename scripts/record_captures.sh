@@ -13,7 +13,8 @@
 #        NAMEs (e.g. reuse.pcap ping.pcap) record and check only those captures.
 # Needs: root, iproute2 (ip, ss), tcpdump, dumpcap, tshark, editcap, hping3,
 #        arping (Thomas Habets' arping, Debian package "arping"), ping, curl,
-#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool, dig, dnsmasq, dhclient.
+#        nc (netcat-openbsd), python3, timeout, iptables, nft, ethtool, openssl, dig, dnsmasq,
+#        dhclient.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,10 +48,10 @@ log() { echo "record_captures: $*" >&2; }
 # ---------------------------------------------------------------- preflight
 [ "$(id -u)" -eq 0 ] || die "must run as root (sudo $0)"
 missing=()
-for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool dig dnsmasq dhclient; do
+for t in ip ss tcpdump dumpcap tshark reordercap editcap hping3 arping ping curl nc python3 timeout iptables nft ethtool openssl dig dnsmasq dhclient; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool bind9-dnsutils dnsmasq isc-dhcp-client)"
+[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: apt-get install iproute2 tcpdump tshark hping3 arping iputils-ping curl netcat-openbsd python3 coreutils iptables nftables ethtool openssl bind9-dnsutils dnsmasq isc-dhcp-client)"
 arping --help 2>&1 | grep -q 'Habets' || die "arping must be Thomas Habets' arping (Debian package 'arping'), not iputils-arping"
 nc -h 2>&1 | grep -q 'OpenBSD netcat' || die "nc must be netcat-openbsd"
 PY="$(command -v python3)"
@@ -85,6 +86,33 @@ cat >"$TMP/www/index.html" <<'EOF'
 <body><p>Hello from the server namespace.</p></body></html>
 EOF
 printf 'small file served for the inspect sample captures\n' >"$TMP/www/hello.txt"
+# app.pcap: an HTTP/1.1 server that answers GET with a chunked body and POST with 201.
+cat >"$TMP/app_server.py" <<'EOF'
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for part in (b"first chunk\n", b"second, longer chunk of the body\n" * 3):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        reply = b"got %d bytes\n" % len(body)
+        self.send_response(201, "Created")
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+    def log_message(self, *a):
+        pass
+HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+EOF
 # A body of many segments: 600 numbered lines of 60 bytes (36000 bytes).
 "$PY" -c 'import sys
 for i in range(600): sys.stdout.write("line %04d of a body that spans many TCP segments ..........\n" % i)' >"$TMP/www/body.txt"
@@ -474,6 +502,31 @@ record_streams_once() {
     log "wrote streams-gap.pcap: streams.pcap without frame $gone"
 }
 
+# ---------------------------------------------------------------- app.pcap
+# The application layer: TLS handshakes with SNI and ALPN (openssl s_client against
+# openssl s_server, TLS 1.3 and 1.2), and HTTP on a port no table names (8081): a chunked
+# response and a POST with a body on one keep-alive connection.
+record_app() {
+    setup_pair
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=www.example.test" \
+        -keyout "$TMP/tls.key" -out "$TMP/tls.crt" >/dev/null 2>&1 || die "openssl req failed"
+    bg "$SRV" openssl s_server -quiet -accept "$SRV_IP:443" -cert "$TMP/tls.crt" -key "$TMP/tls.key" -alpn http/1.1 -naccept 2; local tls=$BGPID
+    bg "$SRV" "$PY" "$TMP/app_server.py" "$SRV_IP" 8081; local app=$BGPID
+    wait_listen "$SRV" tcp 443; wait_listen "$SRV" tcp 8081
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" app.pcap
+    # 1. TLS 1.3: the ServerHello chooses the version in supported_versions; ALPN goes encrypted.
+    C openssl s_client -connect "$SRV_IP:443" -servername www.example.test -alpn h2,http/1.1 </dev/null >/dev/null 2>&1 || true
+    sleep 0.2
+    # 2. TLS 1.2: the ServerHello's ALPN is in clear.
+    C openssl s_client -connect "$SRV_IP:443" -servername api.example.test -alpn h2,http/1.1 -tls1_2 </dev/null >/dev/null 2>&1 || true
+    sleep 0.2
+    # 3. HTTP on port 8081, keep-alive: a chunked response, then a POST with a body.
+    C curl -sS -o /dev/null "http://$SRV_IP:8081/chunked" --next -sS -o /dev/null -d 'hello=world&x=1' "http://$SRV_IP:8081/form"
+    cap_stop
+    stop_bg "$tls"; stop_bg "$app"
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -814,7 +867,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap dns.pcap dhcp.pcap; do
+        streams.pcap streams-gap.pcap app.pcap dns.pcap dhcp.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -893,6 +946,12 @@ check_all() {
     expect ping.pcap 6 6 'icmp.type == 0'
     expect_distinct ping.pcap 3 3 'icmp.type == 8' icmp.ident
     expect ping.pcap 1 1 'icmp.type == 3 && icmp.code == 3'
+    # app.pcap: two TLS handshakes with SNI, two HTTP requests on port 8081 (one chunked reply).
+    expect app.pcap 2 2 'tls.handshake.type == 1 && tls.handshake.extensions_server_name'
+    expect app.pcap 2 2 'tls.handshake.type == 2'
+    expect app.pcap 2 2 'tcp.port == 8081 && http.request'
+    expect app.pcap 2 2 'tcp.port == 8081 && http.response.code >= 200'
+    expect app.pcap 1 1 'http.transfer_encoding == "chunked"'
     # vxlan.pcap: every IP frame is VXLAN (VNI 42) carrying the overlay's pings and HTTP.
     expect vxlan.pcap 0 0 'ip && !vxlan'
     expect vxlan.pcap 4 4 'vxlan.vni == 42 && icmp'
@@ -952,6 +1011,7 @@ want web6.pcap && record_web6
 want dns.pcap && record_dns
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
+want app.pcap && record_app
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

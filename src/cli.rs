@@ -337,6 +337,10 @@ pub struct ConnArgs {
     /// with several threads this cap can be reached a little sooner).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub stream_memory: usize,
+    /// Skip the application layer: no HTTP or TLS is read from TCP streams (by default the
+    /// connections whose first bytes start an HTTP request or a TLS handshake are).
+    #[arg(long)]
+    pub no_app: bool,
 }
 
 /// Which TCP streams are reassembled.

@@ -3,6 +3,7 @@
 use crate::analyze::arp::ArpConfig;
 use crate::analyze::flood::{FloodConfig, MAX_TARGETS, PENDING_SLOTS};
 use crate::analyze::stream::reassembly::Caps;
+use crate::analyze::app::session::AppConfig;
 use crate::analyze::stream::StreamConfig;
 use crate::analyze::tcp::ConnConfig;
 use std::sync::Arc;
@@ -105,6 +106,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 view.defrag = analysis.defrag;
                 let logs = log_plan(&a.logs);
                 // The logs take every connection's record.
@@ -142,6 +144,7 @@ impl Config {
                     ..ViewOptions::default()
                 };
                 let mut analysis = analysis(&a.conn, &a.flood, &cli::defaults(), &view, a.input.threads);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 analysis.conn.sort = sort.unwrap_or_default();
                 if let Some(top) = a.top {
                     analysis.conn.max_rows = top;
@@ -194,6 +197,7 @@ impl Config {
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp_options, &view, 1);
+                messages_for(&mut analysis, display.as_deref(), &view);
                 view.defrag = analysis.defrag;
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
@@ -373,6 +377,17 @@ fn log_plan(a: &cli::LogArgs) -> LogPlan {
     LogPlan { log_dir: a.log_dir.clone().map(|d| (d, a.log_format)), parquet: a.parquet.clone(), partial: a.partial }
 }
 
+/// The application layer hands over whole messages when packets are shown, and also when a
+/// display filter or `-T fields` names their fields (`http.host`, `tls.*`), even with `-q`.
+fn messages_for(analysis: &mut AnalysisConfig, display: Option<&DisplayFilter>, view: &ViewOptions) {
+    let fields = view.fields.as_ref().map(|f| f.needs()).unwrap_or_default();
+    if display.map(|d| d.needs()).unwrap_or_default().or(fields).app {
+        if let Some(app) = analysis.conn.app.as_mut() {
+            app.messages = true;
+        }
+    }
+}
+
 /// The analyzers' settings for a run showing `view` on `threads` threads.
 pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions, thread_count: u64) -> AnalysisConfig {
     let filtered = c.state.is_some() || c.port.is_some() || c.host.is_some();
@@ -405,6 +420,11 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
                 // at most this many.
                 caps: Caps { held: c.stream_max_held, recent: 64 << 10 },
                 budget: c.stream_memory,
+            }),
+            // Only connections whose first bytes start HTTP or TLS are reassembled for it.
+            app: (!c.no_app).then_some(AppConfig {
+                streams: StreamConfig { caps: Caps { held: c.stream_max_held, recent: 64 << 10 }, budget: c.stream_memory },
+                messages: !view.quiet,
             }),
         },
         flood: FloodConfig {

@@ -28,6 +28,7 @@ mod it {
     pub mod subnet;
     pub mod tcp;
     pub mod threads;
+    pub mod web;
     pub mod zeek;
 }
 
@@ -54,6 +55,7 @@ fn main() -> std::process::ExitCode {
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),
+        ("web", it::web::tests()),
         ("threads", it::threads::tests()),
         ("zeek", it::zeek::tests()),
     ];

@@ -33,17 +33,29 @@ pub struct Needs {
     pub conn: bool,
     /// `alert`: the SYN-flood detector's.
     pub alert: bool,
+    /// `http.*`, `tls.*`: the application layer's messages.
+    pub app: bool,
 }
 
 impl Needs {
     /// Whether any analyzer note is needed.
     pub fn any(self) -> bool {
-        self.conn || self.alert
+        self.conn || self.alert || self.app
     }
 
     /// The notes either needs.
     pub fn or(self, other: Needs) -> Needs {
-        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert }
+        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app }
+    }
+
+    /// What a field from `source` adds.
+    pub fn add(&mut self, source: Source) {
+        match source {
+            Source::Conn => self.conn = true,
+            Source::Flood => self.alert = true,
+            Source::App => self.app = true,
+            Source::Packet => {}
+        }
     }
 }
 
@@ -332,11 +344,7 @@ impl<'s> Parser<'s, '_> {
             };
             return Err(FilterError::new(self.src, at, why));
         };
-        match field.source() {
-            Source::Conn => self.needs.conn = true,
-            Source::Flood => self.needs.alert = true,
-            Source::Packet => {}
-        }
+        self.needs.add(field.source());
         let cmp = match self.peek().map(|t| &t.t) {
             Some(T::Op("==" | "=")) | Some(T::Word("eq")) => Some(Cmp::Eq),
             Some(T::Op("!=" | "!==")) | Some(T::Word("ne")) => Some(Cmp::Ne),
@@ -454,11 +462,7 @@ impl<'s> Parser<'s, '_> {
         match t.t {
             T::Word(w) => match lookup(w) {
                 Some((f, k)) if !w.starts_with(|c: char| c.is_ascii_digit()) => {
-                    match f.source() {
-                        Source::Conn => self.needs.conn = true,
-                        Source::Flood => self.needs.alert = true,
-                        Source::Packet => {}
-                    }
+                    self.needs.add(f.source());
                     Ok((Raw::Field(f, k), t.at))
                 }
                 _ => Ok((Raw::Word(w), t.at)),
@@ -612,7 +616,7 @@ mod test {
     #[test]
     fn needs_follow_the_fields() {
         assert_eq!(DisplayFilter::new("tcp").unwrap().needs(), Needs::default());
-        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true });
+        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false });
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub enum Val<'a> {
     Present,
 }
 
+/// What a field's values are handed to, one at a time, until it says true. A value may live
+/// only for the call (a DNS name read out of its compressed labels).
+pub type Visit<'f> = dyn for<'v> FnMut(Val<'v>) -> bool + 'f;
+
 /// What a field holds, which decides what it can be compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -62,6 +66,8 @@ pub enum Source {
     Conn,
     /// The SYN-flood detector.
     Flood,
+    /// The application layer's messages (read from reassembled streams).
+    App,
 }
 
 /// The fields, by name.
@@ -83,7 +89,13 @@ pub enum F {
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
     IcmpIdent, IcmpSeq,
-    Dns, DnsId, DnsFlagsResponse, DnsFlagsRcode, DnsCountAnswers, Dhcp, DhcpId,
+    Dns, DnsId, DnsFlagsResponse, DnsFlagsOpcode, DnsFlagsRcode, DnsCountQueries, DnsCountAnswers, DnsCountAuthRr,
+    DnsCountAddRr, DnsQryName, DnsQryType, DnsA, DnsAaaa, DnsCname, DnsRespTtl,
+    Dhcp, DhcpType, DhcpId, DhcpIpClient, DhcpIpYour, DhcpHwMacAddr, DhcpOptionDhcp, DhcpOptionRequested,
+    DhcpOptionServerId, DhcpOptionHostname,
+    Http, HttpRequest, HttpResponse, HttpRequestMethod, HttpRequestUri, HttpRequestVersion, HttpHost, HttpUserAgent,
+    HttpResponseVersion, HttpResponseCode, HttpResponsePhrase, HttpContentType, HttpContentLength,
+    TlsHandshakeType, TlsServerName, TlsAlpn,
     ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
 }
 
@@ -180,10 +192,44 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("dns", F::Dns, Kind::Proto),
     ("dns.id", F::DnsId, Kind::Uint(16)),
     ("dns.flags.response", F::DnsFlagsResponse, Kind::Bool),
+    ("dns.flags.opcode", F::DnsFlagsOpcode, Kind::Uint(16)),
     ("dns.flags.rcode", F::DnsFlagsRcode, Kind::Uint(16)),
+    ("dns.count.queries", F::DnsCountQueries, Kind::Uint(16)),
     ("dns.count.answers", F::DnsCountAnswers, Kind::Uint(16)),
+    ("dns.count.auth_rr", F::DnsCountAuthRr, Kind::Uint(16)),
+    ("dns.count.add_rr", F::DnsCountAddRr, Kind::Uint(16)),
+    ("dns.qry.name", F::DnsQryName, Kind::Str),
+    ("dns.qry.type", F::DnsQryType, Kind::Uint(16)),
+    ("dns.a", F::DnsA, Kind::Ipv4),
+    ("dns.aaaa", F::DnsAaaa, Kind::Ipv6),
+    ("dns.cname", F::DnsCname, Kind::Str),
+    ("dns.resp.ttl", F::DnsRespTtl, Kind::Uint(32)),
     ("dhcp", F::Dhcp, Kind::Proto),
+    ("dhcp.type", F::DhcpType, Kind::Uint(8)),
     ("dhcp.id", F::DhcpId, Kind::Uint(32)),
+    ("dhcp.ip.client", F::DhcpIpClient, Kind::Ipv4),
+    ("dhcp.ip.your", F::DhcpIpYour, Kind::Ipv4),
+    ("dhcp.hw.mac_addr", F::DhcpHwMacAddr, Kind::Mac),
+    ("dhcp.option.dhcp", F::DhcpOptionDhcp, Kind::Uint(8)),
+    ("dhcp.option.requested_ip_address", F::DhcpOptionRequested, Kind::Ipv4),
+    ("dhcp.option.dhcp_server_id", F::DhcpOptionServerId, Kind::Ipv4),
+    ("dhcp.option.hostname", F::DhcpOptionHostname, Kind::Str),
+    ("http", F::Http, Kind::Flag),
+    ("http.request", F::HttpRequest, Kind::Flag),
+    ("http.response", F::HttpResponse, Kind::Flag),
+    ("http.request.method", F::HttpRequestMethod, Kind::Str),
+    ("http.request.uri", F::HttpRequestUri, Kind::Str),
+    ("http.request.version", F::HttpRequestVersion, Kind::Str),
+    ("http.host", F::HttpHost, Kind::Str),
+    ("http.user_agent", F::HttpUserAgent, Kind::Str),
+    ("http.response.version", F::HttpResponseVersion, Kind::Str),
+    ("http.response.code", F::HttpResponseCode, Kind::Uint(16)),
+    ("http.response.phrase", F::HttpResponsePhrase, Kind::Str),
+    ("http.content_type", F::HttpContentType, Kind::Str),
+    ("http.content_length", F::HttpContentLength, Kind::Uint(64)),
+    ("tls.handshake.type", F::TlsHandshakeType, Kind::Uint(8)),
+    ("tls.handshake.extensions_server_name", F::TlsServerName, Kind::Str),
+    ("tls.handshake.extensions_alpn_str", F::TlsAlpn, Kind::Str),
     ("conn.uid", F::ConnUid, Kind::Str),
     ("conn.state", F::ConnState, Kind::Str),
     ("conn.history", F::ConnHistory, Kind::Str),
@@ -215,6 +261,22 @@ impl F {
         match self {
             F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
             F::Alert => Source::Flood,
+            F::Http
+            | F::HttpRequest
+            | F::HttpResponse
+            | F::HttpRequestMethod
+            | F::HttpRequestUri
+            | F::HttpRequestVersion
+            | F::HttpHost
+            | F::HttpUserAgent
+            | F::HttpResponseVersion
+            | F::HttpResponseCode
+            | F::HttpResponsePhrase
+            | F::HttpContentType
+            | F::HttpContentLength
+            | F::TlsHandshakeType
+            | F::TlsServerName
+            | F::TlsAlpn => Source::App,
             _ => Source::Packet,
         }
     }
@@ -223,7 +285,7 @@ impl F {
     /// `f` says true; whether it did. A field absent from the packet has no value. As in
     /// Wireshark, the IP datagram an ICMP error quotes gives the IP and transport fields more
     /// values, after the packet's own.
-    pub fn any<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+    pub fn any(self, p: &Packet<'_>, note: &Note, f: &mut Visit<'_>) -> bool {
         if self.own(p, note, f) {
             return true;
         }
@@ -239,17 +301,17 @@ impl F {
     /// Whether the datagram an ICMP error quotes has values of this field.
     fn quoted_too(self) -> bool {
         use F::*;
-        !matches!(
+        self.source() == Source::Packet
+            && !matches!(
             self,
             Frame | FrameNumber | FrameTimeEpoch | FrameLen | FrameCapLen | Eth | EthDst | EthSrc | EthAddr | EthType | EthLen | Vlan
                 | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
-                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4 | ConnUid | ConnState | ConnHistory
-                | TcpState | TcpRetransmission | Alert
+                | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4
         )
     }
 
     /// The values of this field in `p` itself.
-    fn own<'a>(self, p: &Packet<'a>, note: &'a Note, f: &mut dyn FnMut(Val<'a>) -> bool) -> bool {
+    fn own(self, p: &Packet<'_>, note: &Note, f: &mut Visit<'_>) -> bool {
         use Val::*;
         let data = p.data;
         let eth = match p.link {
@@ -274,7 +336,7 @@ impl F {
             _ => None,
         };
         let flag = |bit: u8| tcp.and_then(|_| p.tcp()).map(|i| U(u64::from(i.flags & bit != 0)));
-        let one = |v: Option<Val<'a>>, f: &mut dyn FnMut(Val<'a>) -> bool| v.is_some_and(f);
+        let one = |v: Option<Val<'_>>, f: &mut Visit<'_>| v.is_some_and(&mut *f);
         let conn = note.conn.as_ref();
         match self {
             F::Frame => f(Bytes(data)),
@@ -414,31 +476,143 @@ impl F {
                 }
                 _ => false,
             },
-            // The DNS header's fields, as tshark gives them (the response code on responses).
-            F::Dns | F::DnsId | F::DnsFlagsResponse | F::DnsFlagsRcode | F::DnsCountAnswers => {
-                let Some(crate::decode::app::App::Dns { msg, .. }) = crate::decode::app::of_packet(p) else { return false };
-                let Some(h) = crate::decode::app::dns::Header::of(msg) else { return self == F::Dns && f(Bytes(msg)) };
-                match self {
-                    F::DnsId => f(U(h.id.into())),
-                    F::DnsFlagsResponse => f(U(h.response().into())),
-                    F::DnsFlagsRcode => h.response() && f(U(h.rcode().into())),
-                    F::DnsCountAnswers => f(U(h.an.into())),
-                    _ => f(Bytes(msg)),
-                }
-            }
-            F::Dhcp | F::DhcpId => match crate::decode::app::of_packet(p) {
-                Some(crate::decode::app::App::Dhcp(b)) => match self {
-                    F::DhcpId => one(b.get(4..8).filter(|_| b.len() >= crate::decode::app::dhcp::HEADER).map(|x| U(u32::from_be_bytes([x[0], x[1], x[2], x[3]]).into())), f),
-                    _ => f(Bytes(b)),
-                },
-                _ => false,
-            },
+            F::Dns
+            | F::DnsId
+            | F::DnsFlagsResponse
+            | F::DnsFlagsOpcode
+            | F::DnsFlagsRcode
+            | F::DnsCountQueries
+            | F::DnsCountAnswers
+            | F::DnsCountAuthRr
+            | F::DnsCountAddRr
+            | F::DnsQryName
+            | F::DnsQryType
+            | F::DnsA
+            | F::DnsAaaa
+            | F::DnsCname
+            | F::DnsRespTtl => dns_values(self, p, f),
+            F::Dhcp
+            | F::DhcpType
+            | F::DhcpId
+            | F::DhcpIpClient
+            | F::DhcpIpYour
+            | F::DhcpHwMacAddr
+            | F::DhcpOptionDhcp
+            | F::DhcpOptionRequested
+            | F::DhcpOptionServerId
+            | F::DhcpOptionHostname => dhcp_values(self, p, f),
             F::ConnUid => one(conn.map(|c| S(c.uid())), f),
             F::ConnState => one(conn.map(|c| S(c.state.name())), f),
             F::ConnHistory => one(conn.map(|c| S(c.history())), f),
             F::TcpState => one(conn.and_then(|c| c.tcp_state).map(|s| S(s.name())), f),
             F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
             F::Alert => note.alert && f(Present),
+            _ => note.msgs.iter().any(|m| message_values(self, m, f)),
         }
+    }
+}
+
+/// The values of DNS field `field` in `p`, as tshark gives them: the header's from the header
+/// (the response code on responses only), the rest from the message read whole, each record's
+/// in the order of the answer, authority and additional sections (the OPT record has no TTL).
+fn dns_values(field: F, p: &Packet<'_>, f: &mut Visit<'_>) -> bool {
+    use crate::decode::app::dns;
+    use hickory_proto::rr::RData;
+    use Val::*;
+    let Some(crate::decode::app::App::Dns { msg, .. }) = crate::decode::app::of_packet(p) else { return false };
+    let Some(h) = dns::Header::of(msg) else { return field == F::Dns && f(Bytes(msg)) };
+    match field {
+        F::DnsId => return f(U(h.id.into())),
+        F::DnsFlagsResponse => return f(U(h.response().into())),
+        F::DnsFlagsOpcode => return f(U(h.opcode().into())),
+        F::DnsCountQueries => return f(U(h.qd.into())),
+        F::DnsCountAnswers => return f(U(h.an.into())),
+        F::DnsCountAuthRr => return f(U(h.ns.into())),
+        F::DnsCountAddRr => return f(U(h.ar.into())),
+        F::Dns => return f(Bytes(msg)),
+        _ => {}
+    }
+    let m = dns::parse(msg).ok();
+    if field == F::DnsFlagsRcode {
+        return h.response() && f(U(dns::rcode(&h, m.as_ref()).into()));
+    }
+    let Some(m) = m else { return false };
+    let mut records = m.answers().iter().chain(m.name_servers()).chain(m.additionals()).filter(|r| u16::from(r.record_type()) != 41);
+    match field {
+        F::DnsQryName => m.queries().iter().any(|q| f(S(&dns::name_text(q.name())))),
+        F::DnsQryType => m.queries().iter().any(|q| f(U(u16::from(q.query_type()).into()))),
+        F::DnsA => records.any(|r| matches!(r.data(), RData::A(a) if f(V4(u32::from(a.0))))),
+        F::DnsAaaa => records.any(|r| matches!(r.data(), RData::AAAA(a) if f(V6(u128::from(a.0))))),
+        F::DnsCname => records.any(|r| matches!(r.data(), RData::CNAME(n) if f(S(&dns::name_text(&n.0))))),
+        F::DnsRespTtl => records.any(|r| f(U(r.ttl().into()))),
+        _ => false,
+    }
+}
+
+/// The values of DHCP field `field` in `p` (BOOTP's header fields, and the options tshark names).
+fn dhcp_values(field: F, p: &Packet<'_>, f: &mut Visit<'_>) -> bool {
+    use crate::decode::app::dhcp;
+    use Val::*;
+    let Some(crate::decode::app::App::Dhcp(b)) = crate::decode::app::of_packet(p) else { return false };
+    match field {
+        F::Dhcp => return f(Bytes(b)),
+        F::DhcpId => {
+            let id = b.get(4..8).filter(|_| b.len() >= dhcp::HEADER).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+            return id.is_some_and(|id| f(U(id.into())));
+        }
+        _ => {}
+    }
+    let Ok(d) = dhcp::parse(b) else { return false };
+    let v4 = |a: std::net::Ipv4Addr| V4(u32::from(a));
+    match field {
+        F::DhcpType => f(U(d.op.into())),
+        F::DhcpIpClient => f(v4(d.ciaddr)),
+        F::DhcpIpYour => f(v4(d.yiaddr)),
+        // The header's address, then the client identifier's when it is an Ethernet address
+        // (option 61, type 1), as tshark adds both.
+        F::DhcpHwMacAddr => {
+            let header = <[u8; 6]>::try_from(d.chaddr.as_slice()).ok().filter(|_| d.htype == 1);
+            let option = d.client_id.as_deref().and_then(|c| match c {
+                [1, mac @ ..] => <[u8; 6]>::try_from(mac).ok(),
+                _ => None,
+            });
+            header.is_some_and(|m| f(Mac(m))) || option.is_some_and(|m| f(Mac(m)))
+        }
+        F::DhcpOptionDhcp => d.msg_type.is_some_and(|t| f(U(t.into()))),
+        F::DhcpOptionRequested => d.requested.is_some_and(|a| f(v4(a))),
+        F::DhcpOptionServerId => d.server_id.is_some_and(|a| f(v4(a))),
+        F::DhcpOptionHostname => d.hostname.as_deref().is_some_and(|h| f(S(h))),
+        _ => false,
+    }
+}
+
+/// The values of HTTP or TLS field `field` in message `m`, as tshark gives them on the frame that
+/// completed the message (a request's or response's last segment, a hello's).
+fn message_values(field: F, m: &crate::report::web::Message, f: &mut Visit<'_>) -> bool {
+    use crate::report::web::Message::*;
+    use Val::*;
+    let text = |v: &Option<String>, f: &mut Visit<'_>| v.as_deref().is_some_and(|s| f(S(s)));
+    match (field, m) {
+        (F::Http, HttpRequest(_) | HttpResponse(_)) | (F::HttpRequest, HttpRequest(_)) | (F::HttpResponse, HttpResponse(_)) => {
+            f(Present)
+        }
+        (F::HttpRequestMethod, HttpRequest(r)) => f(S(&r.method)),
+        (F::HttpRequestUri, HttpRequest(r)) => f(S(&r.uri)),
+        (F::HttpRequestVersion, HttpRequest(r)) => f(S(&r.version)),
+        (F::HttpHost, HttpRequest(r)) => text(&r.host, f),
+        (F::HttpUserAgent, HttpRequest(r)) => text(&r.user_agent, f),
+        (F::HttpContentType, HttpRequest(r)) => text(&r.content_type, f),
+        (F::HttpContentLength, HttpRequest(r)) => r.content_length.is_some_and(|n| f(U(n))),
+        (F::HttpResponseVersion, HttpResponse(r)) => f(S(&r.version)),
+        (F::HttpResponseCode, HttpResponse(r)) => f(U(r.code.into())),
+        (F::HttpResponsePhrase, HttpResponse(r)) => f(S(&r.phrase)),
+        (F::HttpContentType, HttpResponse(r)) => text(&r.content_type, f),
+        (F::HttpContentLength, HttpResponse(r)) => r.content_length.is_some_and(|n| f(U(n))),
+        (F::TlsHandshakeType, ClientHello(_)) => f(U(1)),
+        (F::TlsHandshakeType, ServerHello(_)) => f(U(2)),
+        (F::TlsServerName, ClientHello(h)) => text(&h.server_name, f),
+        (F::TlsAlpn, ClientHello(h)) => h.alpn.iter().any(|a| f(S(a))),
+        (F::TlsAlpn, ServerHello(h)) => text(&h.alpn, f),
+        _ => false,
     }
 }

@@ -20,14 +20,17 @@ use crate::analyze::tcp::conn::HISTORY_MAX;
 use crate::report::conn::{ConnState, TcpState};
 
 /// What the analyzers knew of one frame after seeing it, for the display-filter fields only
-/// `inspect` has (`conn.*`, `tcp.state`, `tcp.analysis.retransmission`, `alert`). Made only
-/// when a filter asks for them ([`Needs`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `inspect` has (`conn.*`, `tcp.state`, `tcp.analysis.retransmission`, `alert`) and for the
+/// application messages a frame completed (`http.*`, `tls.*`). Made only when a filter asks
+/// for them ([`Needs`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note {
     /// The frame's connection, when it is a TCP segment or UDP datagram the tracker kept.
     pub conn: Option<ConnNote>,
     /// The frame is a TCP or UDP packet to or from the target of an open SYN-flood alert.
     pub alert: bool,
+    /// The HTTP messages and TLS hellos this frame completed (read from the reassembled stream).
+    pub msgs: Vec<crate::report::web::Message>,
 }
 
 /// A connection as the tracker had it right after a frame.

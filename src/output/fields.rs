@@ -36,7 +36,8 @@ pub struct FieldList {
 fn hex_digits(f: F) -> Option<usize> {
     Some(match f {
         F::IpDsfield => 2,
-        F::EthType | F::VlanEtype | F::SllEtype | F::IpId | F::IpChecksum | F::TcpFlags | F::UdpChecksum => 4,
+        F::EthType | F::VlanEtype | F::SllEtype | F::IpId | F::IpChecksum | F::TcpFlags | F::UdpChecksum | F::DnsId => 4,
+        F::DhcpId => 8,
         _ => return None,
     })
 }
@@ -82,14 +83,9 @@ impl FieldList {
 
     /// The analyzers' notes the fields read.
     pub fn needs(&self) -> crate::filter::Needs {
-        use crate::filter::fields::Source;
         let mut n = crate::filter::Needs::default();
         for (_, f, _) in &self.fields {
-            match f.source() {
-                Source::Conn => n.conn = true,
-                Source::Flood => n.alert = true,
-                Source::Packet => {}
-            }
+            n.add(f.source());
         }
         n
     }

@@ -18,6 +18,7 @@ pub mod live;
 pub mod logs;
 pub mod summary;
 pub mod table;
+pub mod web;
 
 
 use std::io::{self, Write};
@@ -219,6 +220,17 @@ impl<W: Write> Printer<W> {
     /// Writes one packet as the options say (nothing with `-q`); `note` is what the analyzers
     /// knew of it, for `-T fields`.
     pub fn packet(&mut self, p: &Packet<'_>, note: &crate::filter::Note) -> io::Result<()> {
+        self.packet_with(p, note, &[])
+    }
+
+    /// [`Printer::packet`] with the application messages the packet completed (the
+    /// `Event::Message`s among `events`, the frame's events).
+    pub fn packet_with<'e>(
+        &mut self,
+        p: &Packet<'_>,
+        note: &crate::filter::Note,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> io::Result<()> {
         self.shown += 1;
         if self.opts.conn_filter.is_some() {
             if let Some(c) = &note.conn {
@@ -228,6 +240,8 @@ impl<W: Write> Printer<W> {
         if !self.shows_packets() {
             return Ok(());
         }
+        let msgs: Vec<&crate::report::web::Message> =
+            events.into_iter().filter_map(|e| if let Event::Message(m) = e { Some(&**m) } else { None }).collect();
         self.buf.clear();
         self.fields_header()?;
         if let Some(f) = &self.opts.fields {
@@ -247,12 +261,19 @@ impl<W: Write> Printer<W> {
             Format::Json => {
                 json::packet_whole(&mut self.buf, p, whole.as_ref());
                 app::json_tail(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
+                web::json(&mut self.buf, &msgs);
             }
             _ if self.opts.verbose => {
                 layers::packet_whole(&mut self.buf, p, whole.as_ref());
                 app::tree(&mut self.buf, whole.as_ref().map_or(p, |w| &w.packet), &mut self.echo);
+                web::tree(&mut self.buf, &msgs);
             }
-            _ => self.line.format(&mut self.buf, p),
+            _ => {
+                self.line.format(&mut self.buf, p);
+                if !msgs.is_empty() {
+                    web::line(&mut self.buf, p.ports().map(|(_, s, d)| (s, d)), &msgs);
+                }
+            }
         }
         if !self.buf.ends_with('\n') {
             self.buf.push('\n');
@@ -308,6 +329,10 @@ impl<W: Write> Printer<W> {
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
         if let Some(l) = self.logs.as_mut() {
             l.event(e)?;
+        }
+        if matches!(e, Event::Message(_)) {
+            // Shown with its packet.
+            return Ok(());
         }
         if self.packets_only() {
             return Ok(());

@@ -19,6 +19,8 @@ pub fn event_text(e: &Event) -> Option<String> {
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
         Event::Conn(_) | Event::Tunnel(_) => None,
+        // Packets show the messages; the tables at the end, the transactions.
+        Event::Message(_) | Event::Http(_) | Event::Tls(_) => None,
         // Transactions are shown in the report's tables.
         Event::Dns(_) | Event::Dhcp(_) | Event::IcmpEcho(_) => None,
         Event::Arp(ev) => Some(crate::output::arp::event_line(ev)),
@@ -43,6 +45,9 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Conn(c) => ("conn", json::event("conn", c)),
         Event::Tunnel(t) => ("tunnel", json::event("tunnel", t)),
         Event::Weird(w) => ("weird", json::event("weird", w)),
+        Event::Message(m) => ("message", json::event("message", m)),
+        Event::Http(h) => ("http", json::event("http", h)),
+        Event::Tls(t) => ("tls", json::event("tls", t)),
         Event::Dns(d) => ("dns", json::event("dns", d)),
         Event::Dhcp(d) => ("dhcp", json::event("dhcp", d)),
         Event::IcmpEcho(d) => ("icmp_echo", json::event("icmp_echo", d)),
@@ -112,6 +117,9 @@ pub fn report_text(w: &mut dyn Write, r: &Report, tables: bool) -> io::Result<()
     alert::summary_text(w, &r.alerts, &r.notices, r.flood.as_ref(), tables)?;
     if let Some(t) = &r.streams {
         streams_text(w, t)?;
+    }
+    if let Some(web) = &r.web {
+        crate::output::web::tables(w, web, tables)?;
     }
     if let Some(a) = &r.arp {
         crate::output::arp::report_text(w, a, tables)?;

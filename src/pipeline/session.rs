@@ -102,12 +102,13 @@ impl<W: Write> Session<W> {
             let note = Note {
                 conn: if needs.conn { self.stages.conns.iter().find_map(|c| c.note(&x)) } else { None },
                 alert: needs.alert && self.stages.flood.alert_for(&x),
+                msgs: if needs.app { super::shards::messages(self.events.sorted().iter().map(|(.., e)| e)) } else { Vec::new() },
             };
             shown = self.display.as_ref().is_none_or(|d| d.matches(&p, &note));
             if shown && screen {
                 self.printer.count_shown(1);
             } else if shown {
-                self.printer.packet(&p, &note)?;
+                self.printer.packet_with(&p, &note, self.events.sorted().iter().map(|(.., e)| e))?;
             }
         } else {
             self.tunnels.clear();

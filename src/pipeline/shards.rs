@@ -492,13 +492,20 @@ impl<W: Write> Back<W> {
         for i in 0..n {
             if let Some(f) = b.frame(i) {
                 let p = decode(&f);
-                let note = self.notes.get(i).unwrap_or(&blank);
+                // The frame's events: the application messages it completed show with it.
+                let mine = evs.get(k..).unwrap_or(&[]).iter().take_while(|(f, ..)| *f as usize == i);
+                let mut note = self.notes.get(i).unwrap_or(&blank);
+                let with_msgs;
+                if self.out.needs.app {
+                    with_msgs = Note { msgs: messages(mine.clone().map(|(.., e)| e)), ..note.clone() };
+                    note = &with_msgs;
+                }
                 let shown = match &self.out.late {
                     Some(filter) => filter.matches(&p, note),
                     None => !self.early || b.pass.get(i).copied().unwrap_or(false),
                 };
                 if shown {
-                    self.printer.packet(&p, note)?;
+                    self.printer.packet_with(&p, note, mine.map(|(.., e)| e))?;
                     if let Some(w) = self.out.writer.as_mut() {
                         w.write(&f)?;
                     }
@@ -512,6 +519,11 @@ impl<W: Write> Back<W> {
         evs.clear();
         Ok(())
     }
+}
+
+/// The application messages among a frame's events, for the filter fields that read them.
+pub fn messages<'e>(events: impl Iterator<Item = &'e crate::report::Event>) -> Vec<crate::report::web::Message> {
+    events.filter_map(|e| if let crate::report::Event::Message(m) = e { Some((**m).clone()) } else { None }).collect()
 }
 
 /// A flow shard on a thread of its own: every batch through it, its results to the output.

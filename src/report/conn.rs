@@ -311,7 +311,7 @@ pub struct ConnRecord {
     pub resp_p: u16,
     /// `tcp`, `udp` or `icmp` (ICMPv6 too, as Zeek logs it).
     pub proto: &'static str,
-    /// What the connection carries, found from its content (Zeek's `service`: `dns`, `dhcp`).
+    /// What the connection carries, found from its content (Zeek's `service`: `dns`, `dhcp`, `http`, `ssl`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<&'static str>,
     /// Seconds from the first to the last packet.

@@ -8,6 +8,7 @@ pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
+pub mod web;
 
 pub use alert::{Alert, FloodStats, Notice};
 pub use stats::Stats;
@@ -30,6 +31,12 @@ pub enum Event {
     Tunnel(Box<conn::TunnelRecord>),
     /// A protocol did what it should not (Zeek weird.log record).
     Weird(Box<Weird>),
+    /// An application message completed by this frame: shown with the frame, not apart.
+    Message(Box<web::Message>),
+    /// An HTTP request and its response (Zeek http.log record).
+    Http(Box<web::HttpRecord>),
+    /// A TLS handshake's names (Zeek ssl.log record).
+    Tls(Box<web::TlsRecord>),
     /// A DNS query and its answer, or a query never answered (Zeek dns.log record).
     Dns(Box<app::DnsRecord>),
     /// A DHCP exchange (Zeek dhcp.log record).
@@ -95,6 +102,8 @@ pub struct Report {
     pub conns: Option<conn::ConnSummary>,
     /// What reassembling the TCP streams counted (when asked for).
     pub streams: Option<crate::analyze::stream::StreamTally>,
+    /// HTTP and TLS counts (when the application layer found any).
+    pub web: Option<web::WebSummary>,
     /// The application tables (DNS, DHCP, ping), when the capture had any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<app::AppReport>,

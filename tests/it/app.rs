@@ -27,6 +27,9 @@ pub fn tests() -> Vec<Test> {
         trial!(decode_as_names_another_port),
         trial!(hostile_dns_messages_are_errors_not_panics),
         trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
+        trial!(dash_e_fields_match_tshark_on_captures),
+        trial!(dash_e_fields_match_tshark_on_the_corpus, Need::Corpus),
+        trial!(display_filters_take_names_and_addresses),
     ]
 }
 
@@ -437,4 +440,86 @@ fn display_filters_take_the_dns_dhcp_and_echo_fields() {
     assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
     let f = "captures/ping.pcap";
     assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
+}
+
+/// The application fields `-T fields -e` and `-Y` know, each compared below with tshark's column.
+const DASH_E: &[&str] = &[
+    "frame.number", "dns.id", "dns.flags.response", "dns.flags.opcode", "dns.flags.rcode", "dns.count.queries",
+    "dns.count.answers", "dns.count.auth_rr", "dns.count.add_rr", "dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa",
+    "dns.cname", "dns.resp.ttl", "dhcp.type", "dhcp.id", "dhcp.ip.client", "dhcp.ip.your", "dhcp.hw.mac_addr",
+    "dhcp.option.dhcp", "dhcp.option.requested_ip_address", "dhcp.option.dhcp_server_id", "dhcp.option.hostname",
+];
+
+/// `-T fields -e F` prints, frame by frame, what tshark's `-T fields -e F` printed into the
+/// golden files (tshark writes its booleans as True/False; `-T fields` as 1/0, as tshark 4.2+).
+fn dash_e_fields_match(corpus: bool) {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in golden_files().into_iter().filter(|(f, _)| f.starts_with("../") == corpus) {
+        let tsv = golden(&file, "tsv");
+        let header: Vec<&str> = tsv.lines().next().unwrap_or("").split('\t').collect();
+        let mut args = vec!["-T", "fields"];
+        for f in DASH_E {
+            args.extend(["-e", f]);
+        }
+        let out = inspect_ok(read_args(&file, &decode_as, &args));
+        let ours: Vec<&str> = out.lines().collect();
+        let theirs: Vec<&str> = tsv.lines().skip(1).collect();
+        assert_eq!(ours.len(), theirs.len(), "{file}: lines");
+        for (mine, row) in ours.iter().zip(theirs) {
+            let row: Vec<&str> = row.split('\t').collect();
+            for (i, field) in DASH_E.iter().enumerate() {
+                let col = header.iter().position(|h| h == field).unwrap_or_else(|| panic!("{field} not in the golden header"));
+                let want = match row.get(col).copied().unwrap_or("") {
+                    "True" => "1",
+                    "False" => "0",
+                    v => v,
+                };
+                let got = mine.split('\t').nth(i).unwrap_or("");
+                compared += usize::from(!want.is_empty());
+                if got != want {
+                    problems.push(format!("{file} frame {}: {field}: tshark {want:?}, inspect {got:?}", row.first().unwrap_or(&"?")));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(compared > 100, "only {compared} values compared");
+}
+
+fn dash_e_fields_match_tshark_on_captures() {
+    dash_e_fields_match(false);
+}
+
+fn dash_e_fields_match_tshark_on_the_corpus() {
+    dash_e_fields_match(true);
+}
+
+/// `-Y` on names and addresses picks the frames whose golden row has the value.
+fn display_filters_take_names_and_addresses() {
+    let tsv = golden("captures/dns.pcap", "tsv");
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+    let frames = |filter: &str| -> Vec<String> {
+        inspect_ok(["read", "-T", "fields", "-e", "frame.number", "-Y", filter, "captures/dns.pcap"]).lines().map(str::to_string).collect()
+    };
+    let with = |c: usize, pred: &dyn Fn(&str) -> bool| -> Vec<String> {
+        rows.iter().filter(|r| r.get(c).is_some_and(|v| pred(v))).map(|r| r[0].to_string()).collect()
+    };
+    let name = rows.iter().find_map(|r| r.get(col("dns.qry.name")).filter(|v| !v.is_empty())).expect("a query name").split(',').next().unwrap();
+    let by_name = frames(&format!("dns.qry.name == \"{name}\""));
+    assert!(!by_name.is_empty());
+    assert_eq!(by_name, with(col("dns.qry.name"), &|v| v.split(',').any(|n| n == name)));
+    let a = rows.iter().find_map(|r| r.get(col("dns.a")).filter(|v| !v.is_empty())).expect("an A record").split(',').next().unwrap();
+    assert_eq!(frames(&format!("dns.a == {a}")), with(col("dns.a"), &|v| v.split(',').any(|x| x == a)));
+    assert_eq!(frames("dns.qry.name contains \"example\""), with(col("dns.qry.name"), &|v| v.contains("example")));
+    assert_eq!(frames("dns.qry.type == 28"), with(col("dns.qry.type"), &|v| v.split(',').any(|t| t == "28")));
+    let out = inspect_ok(["read", "-T", "fields", "-e", "frame.number", "-Y", "dhcp.option.dhcp == 5", "captures/dhcp.pcap"]);
+    let tsv = golden("captures/dhcp.pcap", "tsv");
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let c = header.iter().position(|h| *h == "dhcp.option.dhcp").unwrap();
+    let acks: Vec<&str> = tsv.lines().skip(1).filter(|l| l.split('\t').nth(c) == Some("5")).map(|l| l.split('\t').next().unwrap()).collect();
+    assert!(!acks.is_empty());
+    assert_eq!(out.lines().collect::<Vec<_>>(), acks);
 }

@@ -239,7 +239,9 @@ fn lines_match_tcpdump_on_captures() {
         let event = |l: &&str| l.get(15..21) == Some(" arp: ") || l.starts_with("ALERT ");
         let got: Vec<&str> = stdout.lines().filter(|l| !event(l)).take(want.lines().count()).collect();
         for (i, (g, w)) in got.iter().zip(want.lines()).enumerate() {
-            if *g != w {
+            // The application layer's messages end a line on ports where tcpdump shows none.
+            let app = |rest: &str| [": HTTP: ", ": ClientHello", ": ServerHello"].iter().any(|m| rest.starts_with(m));
+            if *g != w && !g.strip_prefix(w).is_some_and(app) {
                 problems.push(format!("{file} line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
             }
         }

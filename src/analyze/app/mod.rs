@@ -9,7 +9,10 @@
 //! and grouped by transaction id only at the end, over all shards, in frame order. Every table
 //! is bounded: past its cap the oldest waiting entry is reported as unanswered.
 
+pub mod http;
 pub mod report;
+pub mod session;
+pub mod tls;
 
 use std::collections::VecDeque;
 use std::net::IpAddr;

@@ -40,6 +40,8 @@ pub struct Sent<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Streams {
     dirs: [Reassembler; 2],
+    /// The application protocol reading the bytes, when one was recognised.
+    pub app: Option<crate::analyze::app::session::Session>,
 }
 
 impl Streams {
@@ -83,6 +85,12 @@ impl Streams {
         let [orig, resp] = &mut self.dirs;
         orig.finish(cfg.caps, budget, &mut |c| out(false, c));
         resp.finish(cfg.caps, budget, &mut |c| out(true, c));
+    }
+
+    /// Whether the responder's (`from_resp`) or originator's stream has ended in order (its FIN
+    /// delivered).
+    pub fn ended(&self, from_resp: bool) -> bool {
+        self.dirs.get(usize::from(from_resp)).is_some_and(Reassembler::complete)
     }
 
     /// What each direction counted (originator's, responder's).

@@ -55,15 +55,34 @@ const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
 pub const SERVICE_DNS: u8 = 1;
 /// Service bit: DHCP messages were seen on it.
 pub const SERVICE_DHCP: u8 = 2;
+/// Service bit: its content was HTTP.
+pub const SERVICE_HTTP: u8 = 4;
+/// Service bit: its content was TLS (Zeek's `ssl`).
+pub const SERVICE_SSL: u8 = 8;
 
-/// Zeek's `service` of a connection's service bits: `dns`, `dhcp`, or None.
+/// Zeek's `service` of each set of service bits, the names in Zeek's (sorted) order.
+const SERVICE_NAMES: [&str; 16] = [
+    "",
+    "dns",
+    "dhcp",
+    "dhcp,dns",
+    "http",
+    "dns,http",
+    "dhcp,http",
+    "dhcp,dns,http",
+    "ssl",
+    "dns,ssl",
+    "dhcp,ssl",
+    "dhcp,dns,ssl",
+    "http,ssl",
+    "dns,http,ssl",
+    "dhcp,http,ssl",
+    "dhcp,dns,http,ssl",
+];
+
+/// Zeek's `service` of a connection's service bits (`dns`, `http`, `dhcp,dns`, ...), or None.
 pub fn service_name(bits: u8) -> Option<&'static str> {
-    match bits {
-        0 => None,
-        SERVICE_DNS => Some("dns"),
-        SERVICE_DHCP => Some("dhcp"),
-        _ => Some("dhcp,dns"),
-    }
+    SERVICE_NAMES.get(usize::from(bits & 15)).copied().filter(|s| !s.is_empty())
 }
 
 /// One tracked connection (TCP) or flow (UDP, ICMP): both endpoints and the connection's history.
@@ -85,7 +104,7 @@ pub struct Conn {
     hist_len: u8,
     cflags: u8,
     /// What the application layer found it carries (Zeek's `service`): [`SERVICE_DNS`],
-    /// [`SERVICE_DHCP`].
+    /// [`SERVICE_DHCP`], [`SERVICE_HTTP`], [`SERVICE_SSL`].
     pub service: u8,
     /// Whether endpoint `a` of the flow key is the originator.
     pub orig_is_a: bool,
@@ -162,6 +181,26 @@ impl Conn {
     /// Whether no SYN opened this connection (it was open when the capture began).
     pub fn mid_stream(&self) -> bool {
         self.cflags & MID_STREAM != 0
+    }
+
+    /// Whether the application layer has given up on this connection's bytes (they start no
+    /// protocol it reads, or it has read all it wants).
+    pub fn app_off(&self) -> bool {
+        self.cflags & super::endpoint::APP_OFF != 0
+    }
+
+    /// The application layer reads no more of this connection's bytes.
+    pub fn set_app_off(&mut self) {
+        self.cflags |= super::endpoint::APP_OFF;
+    }
+
+    /// The content showed service `name` (`http` or `ssl`).
+    pub fn set_service(&mut self, name: &str) {
+        self.service |= match name {
+            "http" => SERVICE_HTTP,
+            "ssl" => SERVICE_SSL,
+            _ => 0,
+        };
     }
 
     fn push_hist(&mut self, c: u8) {

@@ -40,6 +40,8 @@ pub(super) const MID_STREAM: u8 = 0x01;
 pub(super) const FLIPPED: u8 = 0x02;
 /// Connection flag: the last segment repeated sequence space already sent.
 pub(super) const LAST_RETRANS: u8 = 0x04;
+/// Connection flag: the application layer looked at its first bytes and read nothing more.
+pub(super) const APP_OFF: u8 = 0x08;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {

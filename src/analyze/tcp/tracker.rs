@@ -23,7 +23,9 @@ use crate::cli::ConnSort;
 use crate::report::app::AppReport;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::stream::reassembly::Origin;
+use crate::analyze::app::session::{AppConfig, Found, Session};
 use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
+use crate::report::web::{Ends, WebSummary};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
@@ -97,6 +99,8 @@ pub struct ConnConfig {
     pub sort: ConnSort,
     /// Reassemble every TCP connection's stream (`--reassemble all`), with these caps.
     pub streams: Option<StreamConfig>,
+    /// The application layer (HTTP, TLS), when on.
+    pub app: Option<AppConfig>,
 }
 
 /// Where a row goes in the table's order: a rank (0 when sorting by start; otherwise the
@@ -441,6 +445,8 @@ pub struct ConnTracker {
     parents: FxHashMap<FlowKey, Parents>,
     /// Out-of-order bytes this shard's streams may still hold, of its share of the budget.
     stream_budget: usize,
+    /// What the application layer counted.
+    web: WebSummary,
     /// The application transactions of this shard's flows.
     app: AppTracker,
 }
@@ -539,7 +545,7 @@ impl ConnTracker {
                 FlowTable::new(if owned { partition_cap(cfg.max_conns, p, n) } else { 1 }, timeouts)
             })
             .collect();
-        let cfg_budget = cfg.streams.map_or(0, |st| st.budget / shards.max(1));
+        let cfg_budget = cfg.streams.or(cfg.app.map(|a| a.streams)).map_or(0, |st| st.budget / shards.max(1));
         ConnTracker {
             parts,
             cfg,
@@ -560,6 +566,7 @@ impl ConnTracker {
             tunnels: Tunnels::default(),
             parents: FxHashMap::default(),
             stream_budget: cfg_budget,
+            web: WebSummary::default(),
             app: AppTracker::default(),
         }
     }
@@ -579,6 +586,7 @@ impl ConnTracker {
                 }
             }
             all.tally.merge(&other.tally);
+            all.web.merge(std::mem::take(&mut other.web));
             all.app.join(std::mem::take(&mut other.app));
             all.parents.extend(other.parents.drain());
             all.live += other.live;
@@ -622,7 +630,7 @@ impl ConnTracker {
 
     /// Whether it takes TCP payloads (streams are reassembled).
     pub fn wants_payloads(&self) -> bool {
-        self.cfg.streams.is_some()
+        self.cfg.streams.is_some() || self.cfg.app.is_some()
     }
 
     /// Connections in the table now (of the partitions this shard owns).
@@ -646,7 +654,8 @@ impl ConnTracker {
         self.live = self.live.saturating_sub(1);
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
         if let Tracked::Conn(c) = &mut val {
-            end_streams(c, self.cfg.streams.as_ref(), &mut self.stream_budget, &mut self.tally.streams);
+            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages: false };
+            end_streams(&flow, c, &mut ctx, &mut self.tally.streams, ns_ts(last_ns), &mut |e| out(key, e));
         }
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
@@ -830,12 +839,14 @@ impl ConnTracker {
             let mut class = first.class(&x.key);
             let mut val = Tracked::First(first);
             // A first packet with bytes for a stream makes the connection at once, to hold them.
-            if let (Some(cfg), Some((bytes, origin))) = (self.cfg.streams.as_ref(), payload.filter(|(b, _)| x.tcp && !b.is_empty())) {
+            // (With the application layer only, for the first bytes of a protocol it reads.)
+            let wanted = |b: &[u8]| self.cfg.streams.is_some() || (self.cfg.app.is_some() && Session::recognises(b));
+            if let Some((bytes, origin)) = payload.filter(|(b, _)| x.tcp && !b.is_empty() && wanted(b)) {
                 let mut c = first.conn(&x.key, timeline);
                 let from_resp = x.from_a != c.orig_is_a;
-                if let Some(e) = feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
-                    out.push(e);
-                }
+                let messages = self.cfg.app.is_some_and(|a| a.messages);
+                let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages };
+                feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, &mut ctx, &mut |e| out.push(e));
                 class = c.class();
                 val = Tracked::Conn(Box::new(c));
             }
@@ -850,10 +861,10 @@ impl ConnTracker {
         let Some(c) = table.get_mut(slot).and_then(|(k, t)| t.conn_mut(k, timeline)) else { return };
         let from_resp = x.from_a != c.orig_is_a;
         c.packet(from_resp, &x.seg, now);
-        if let (Some(cfg), Some((bytes, origin)), true) = (self.cfg.streams.as_ref(), payload, x.tcp) {
-            if let Some(e) = feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, cfg, &mut self.stream_budget) {
-                out.push(e);
-            }
+        if let (Some((bytes, origin)), true) = (payload, x.tcp) {
+            let messages = self.cfg.app.is_some_and(|a| a.messages);
+            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages };
+            feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, &mut ctx, &mut |e| out.push(e));
         }
         let class = c.class();
         table.touch(slot, now, class, seq);
@@ -865,15 +876,17 @@ impl ConnTracker {
     fn count_left(&mut self) {
         let now = self.last_ns;
         let threads = self.cfg.end_threads.clamp(1, std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let streams = self.cfg.streams.as_ref();
+        let cfg = &self.cfg;
         let count = |tables: &mut [FlowTable<Tracked>]| {
             let mut tally = Tally::default();
+            let mut web = WebSummary::default();
             for t in tables {
                 let timeouts = t.timeouts();
                 t.drain_each(|key, tracked, last_ns, class| {
                     if let Tracked::Conn(c) = tracked {
                         // The budget is spent: what is held is given back to no one.
-                        end_streams(c, streams, &mut usize::MAX.clone(), &mut tally.streams);
+                        let mut ctx = AppCtx { cfg, budget: &mut usize::MAX.clone(), web: &mut web, messages: false };
+                        end_streams(key, c, &mut ctx, &mut tally.streams, ns_ts(last_ns), &mut |_| {});
                     }
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
@@ -881,10 +894,10 @@ impl ConnTracker {
                     tally.matched += 1;
                 });
             }
-            tally
+            (tally, web)
         };
         let chunk = self.parts.len().div_ceil(threads).max(1);
-        let tallies: Vec<Tally> = std::thread::scope(|s| {
+        let tallies: Vec<(Tally, WebSummary)> = std::thread::scope(|s| {
             let mut chunks = self.parts.chunks_mut(chunk);
             let first = chunks.next();
             let others: Vec<_> = chunks
@@ -910,8 +923,9 @@ impl ConnTracker {
             }
             all
         });
-        for t in &tallies {
-            self.tally.merge(t);
+        for (t, web) in tallies {
+            self.tally.merge(&t);
+            self.web.merge(web);
         }
         self.live = 0;
     }
@@ -1013,6 +1027,9 @@ impl Analyzer for ConnTracker {
             t.cap_total = cfg.budget as u64;
             report.streams = Some(t);
         }
+        if !self.web.is_empty() {
+            report.web = Some(std::mem::take(&mut self.web));
+        }
     }
 
     fn snapshot(&self, report: &mut Report) {
@@ -1088,47 +1105,187 @@ impl ConnTracker {
     }
 }
 
-/// A segment's bytes into its connection's streams, made when the first bytes come; the budget
-/// is this shard's. The first bytes of the connection sent again with different content are a
-/// weird (Zeek's `rexmit_inconsistency`, once a connection).
-fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, cfg: &StreamConfig, budget: &mut usize) -> Option<Event> {
-    let Sent { from_resp, seg, payload: bytes, origin } = sent;
-    if c.streams.is_none() && bytes.is_empty() && seg.flags & tcpflag::SYN == 0 {
-        // Nothing to hold yet: a stream starts with a SYN or with bytes.
-        return None;
-    }
-    let bases = [c.orig.stream_base(), c.resp.stream_base()];
-    let s = c.streams.get_or_insert_with(|| Box::new(Streams::new(bases)));
-    let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
-    s.segment(sent, cfg, budget, &mut |_, _| {});
-    let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
-    if before > 0 || after == 0 {
-        return None;
-    }
-    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
-    Some(Event::Weird(Box::new(Weird {
-        ts: origin.ts.as_secs_f64(),
-        uid: uid(key, c.start_ns),
-        orig_h: oh,
-        orig_p: op,
-        resp_h: rh,
-        resp_p: rp,
-        name: "rexmit_inconsistency",
-        addl: format!(
-            "the {} sent {} again with different content (frame {}); the first copy kept",
-            if from_resp { "responder" } else { "originator" },
-            crate::output::count(after, "byte", "bytes"),
-            origin.frame
-        ),
-        frame: origin.frame,
-    })))
+/// What feeding a connection's streams needs of the tracker.
+struct AppCtx<'a> {
+    cfg: &'a ConnConfig,
+    /// This shard's budget of out-of-order bytes.
+    budget: &'a mut usize,
+    web: &'a mut WebSummary,
+    /// Whole messages are wanted as events.
+    messages: bool,
 }
 
-/// A connection left: its streams give up what they held, and are counted.
-fn end_streams(c: &mut Conn, cfg: Option<&StreamConfig>, budget: &mut usize, tally: &mut StreamTally) {
-    let (Some(cfg), Some(mut s)) = (cfg, c.streams.take()) else { return };
-    s.finish(cfg, budget, &mut |_, _| {});
-    tally.add(&s);
+/// A segment's bytes into its connection's streams, made when the first bytes come (with
+/// `--reassemble all` for every connection, else only for those whose first bytes start a
+/// protocol the application layer reads); the budget is this shard's. The first bytes of the
+/// connection sent again with different content are a weird (Zeek's `rexmit_inconsistency`,
+/// once a connection); what the application layer finds goes out as events.
+fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    let Sent { from_resp, seg, payload: bytes, origin } = sent;
+    let all = ctx.cfg.streams.as_ref();
+    let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
+    if c.streams.is_none() {
+        if bytes.is_empty() && (all.is_none() || seg.flags & tcpflag::SYN == 0) {
+            // Nothing to hold yet: a stream starts with a SYN or with bytes.
+            return;
+        }
+        if all.is_none() && (c.app_off() || from_resp || !wanted_first(ctx.cfg, bytes)) {
+            c.set_app_off();
+            return;
+        }
+    }
+    let bases = [c.orig.stream_base(), c.resp.stream_base()];
+    let mut s = c.streams.take().unwrap_or_else(|| Box::new(Streams::new(bases)));
+    if s.app.is_none() && !bytes.is_empty() && !c.app_off() {
+        // The connection's first bytes choose its protocol, once.
+        s.app = if ctx.cfg.app.is_some() && !from_resp { Session::detect(bytes, !ctx.messages) } else { None };
+        if s.app.is_none() {
+            c.set_app_off();
+        }
+    }
+    let mut app = s.app.take();
+    let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    let mut found: Vec<(Found, bool)> = Vec::new();
+    {
+        let now = origin.ts;
+        let mut to_app = |from_resp: bool, chunk: crate::analyze::stream::reassembly::Chunk<'_>| {
+            if let Some(a) = app.as_mut() {
+                a.chunk(from_resp, chunk, now, &mut |f| found.push((f, from_resp)));
+            }
+        };
+        s.segment(sent, cfg, ctx.budget, &mut to_app);
+    }
+    if let Some(a) = app.as_mut() {
+        for dir in [false, true] {
+            if s.ended(dir) {
+                a.end(dir, origin.ts, &mut |f| found.push((f, dir)));
+            }
+        }
+    }
+    let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    let ends = ends(key, c);
+    if before == 0 && after > 0 {
+        out(Event::Weird(Box::new(Weird {
+            ts: origin.ts.as_secs_f64(),
+            uid: uid(key, c.start_ns),
+            orig_h: ends.orig_h,
+            orig_p: ends.orig_p,
+            resp_h: ends.resp_h,
+            resp_p: ends.resp_p,
+            name: "rexmit_inconsistency",
+            addl: format!(
+                "the {} sent {} again with different content (frame {}); the first copy kept",
+                if from_resp { "responder" } else { "originator" },
+                crate::output::count(after, "byte", "bytes"),
+                origin.frame
+            ),
+            frame: origin.frame,
+        })));
+    }
+    if let Some(name) = app.as_ref().and_then(Session::service) {
+        c.set_service(name);
+    }
+    let finished = app.as_ref().is_some_and(Session::finished);
+    if finished {
+        // Nothing more to learn: what is left is told now, and the bytes no longer kept.
+        if let Some(a) = app.as_mut() {
+            a.finish(origin.ts, &mut |f| found.push((f, false)));
+        }
+        c.set_app_off();
+        if all.is_some() {
+            c.streams = Some(s);
+        }
+    } else {
+        s.app = app;
+        c.streams = Some(s);
+    }
+    if !found.is_empty() {
+        let id = uid(key, c.start_ns);
+        for (f, _) in found {
+            tell(f, &id, ends, ctx, out);
+        }
+    }
+}
+
+/// Whether a connection that carries `first` as its first bytes is reassembled for the
+/// application layer.
+fn wanted_first(cfg: &ConnConfig, first: &[u8]) -> bool {
+    cfg.app.is_some() && Session::recognises(first)
+}
+
+/// The connection's endpoints, originator first.
+fn ends(key: &FlowKey, c: &Conn) -> Ends {
+    let ((oh, op), (rh, rp)) = if c.orig_is_a { (key.a(), key.b()) } else { (key.b(), key.a()) };
+    Ends { orig_h: oh, orig_p: op, resp_h: rh, resp_p: rp }
+}
+
+/// What the application layer found, as an event (and in the counts).
+fn tell(f: Found, uid: &str, ends: Ends, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    match f {
+        Found::Message(m) => {
+            if ctx.messages {
+                out(Event::Message(Box::new(m)));
+            }
+        }
+        Found::Http(mut r, secs) => {
+            r.uid = uid.to_string();
+            r.id = ends;
+            ctx.web.http(&r, secs);
+            out(Event::Http(r));
+        }
+        Found::Tls(mut r) => {
+            r.uid = uid.to_string();
+            r.id = ends;
+            ctx.web.tls(&r);
+            out(Event::Tls(r));
+        }
+    }
+}
+
+/// A connection left at `now`: its streams give up what they held, and are counted (with
+/// `--reassemble all`); what the application layer had left goes out.
+fn end_streams(
+    key: &FlowKey,
+    c: &mut Conn,
+    ctx: &mut AppCtx<'_>,
+    tally: &mut StreamTally,
+    now: Ts,
+    out: &mut dyn FnMut(Event),
+) {
+    let Some(mut s) = c.streams.take() else { return };
+    let all = ctx.cfg.streams.as_ref();
+    let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
+    let mut app = s.app.take();
+    let mut found = Vec::new();
+    s.finish(cfg, ctx.budget, &mut |from_resp, chunk| {
+        if let Some(a) = app.as_mut() {
+            a.chunk(from_resp, chunk, now, &mut |f| found.push(f));
+        }
+    });
+    if let Some(name) = app.as_ref().and_then(Session::service) {
+        c.set_service(name);
+    }
+    if let Some(a) = app.as_mut() {
+        for dir in [false, true] {
+            if s.ended(dir) {
+                a.end(dir, now, &mut |f| found.push(f));
+            }
+        }
+        a.finish(now, &mut |f| found.push(f));
+    }
+    if !found.is_empty() {
+        let id = uid(key, c.start_ns);
+        let ends = ends(key, c);
+        for f in found {
+            // No frame completed these: only the transactions go out.
+            if !matches!(f, Found::Message(_)) {
+                tell(f, &id, ends, ctx, out);
+            }
+        }
+    }
+    if all.is_some() {
+        tally.add(&s);
+    }
 }
 
 impl LookAhead for ConnTracker {
@@ -1314,6 +1471,7 @@ mod test {
             end_threads: 1,
             sort: crate::cli::ConnSort::Start,
             streams: None,
+            app: None,
         }
     }
 

@@ -1,0 +1,281 @@
+//! HTTP and TLS as the application layer saw them: each message with the fields Wireshark shows
+//! on the frame that completed it ([`Message`]), each HTTP request paired with its response as
+//! Zeek's http.log has it ([`HttpRecord`]), each TLS handshake's names as in Zeek's ssl.log
+//! ([`TlsRecord`]), and the counts the text tables show ([`WebSummary`]).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// An HTTP request line and the headers the views show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The request target as sent.
+    pub uri: String,
+    /// `HTTP/1.1`.
+    pub version: String,
+    /// The Host header.
+    pub host: Option<String>,
+    /// The User-Agent header.
+    pub user_agent: Option<String>,
+    /// The Content-Type header (of a body sent).
+    pub content_type: Option<String>,
+    /// The Content-Length header.
+    pub content_length: Option<u64>,
+    /// Bytes of body that followed (chunked bodies: the data of the chunks).
+    pub body_len: u64,
+}
+
+/// An HTTP status line and the headers the views show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HttpResponse {
+    /// `HTTP/1.1`.
+    pub version: String,
+    /// The status code.
+    pub code: u16,
+    /// The reason phrase.
+    pub phrase: String,
+    /// The Content-Type header.
+    pub content_type: Option<String>,
+    /// The Content-Length header.
+    pub content_length: Option<u64>,
+    /// The body came in chunks.
+    pub chunked: bool,
+    /// Bytes of body (chunked bodies: the data of the chunks).
+    pub body_len: u64,
+}
+
+/// A TLS ClientHello's names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClientHello {
+    /// The server name asked for (SNI).
+    pub server_name: Option<String>,
+    /// Protocols offered (ALPN), in order.
+    pub alpn: Vec<String>,
+    /// Versions offered (the supported_versions extension, else the hello's version), as
+    /// numbers (`0x0304`: TLS 1.3).
+    pub versions: Vec<u16>,
+}
+
+/// A TLS ServerHello's choices.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServerHello {
+    /// The version chosen (supported_versions, else the hello's version).
+    pub version: u16,
+    /// The cipher suite chosen, by number.
+    pub cipher_id: u16,
+    /// And by its IANA name (`0x1302` when unknown).
+    pub cipher: String,
+    /// The protocol chosen (ALPN; TLS 1.3 sends it encrypted, so only older versions show it).
+    pub alpn: Option<String>,
+}
+
+/// One application message, shown with the frame that completed it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Message {
+    /// A whole HTTP request (headers and body).
+    HttpRequest(HttpRequest),
+    /// A whole HTTP response.
+    HttpResponse(HttpResponse),
+    /// A TLS ClientHello.
+    ClientHello(ClientHello),
+    /// A TLS ServerHello.
+    ServerHello(ServerHello),
+}
+
+/// The Zeek names of a connection's endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Ends {
+    /// Originator's address.
+    #[serde(rename = "id.orig_h")]
+    pub orig_h: IpAddr,
+    /// Originator's port.
+    #[serde(rename = "id.orig_p")]
+    pub orig_p: u16,
+    /// Responder's address.
+    #[serde(rename = "id.resp_h")]
+    pub resp_h: IpAddr,
+    /// Responder's port.
+    #[serde(rename = "id.resp_p")]
+    pub resp_p: u16,
+}
+
+impl Ends {
+    /// Ends not known yet (the tracker fills them in).
+    pub fn unknown() -> Ends {
+        let none = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        Ends { orig_h: none, orig_p: 0, resp_h: none, resp_p: 0 }
+    }
+}
+
+/// One HTTP request and its response, with Zeek's http.log field names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HttpRecord {
+    /// When the request began (seconds since the epoch).
+    pub ts: f64,
+    /// The connection's uid.
+    pub uid: String,
+    /// The endpoints.
+    #[serde(flatten)]
+    pub id: Ends,
+    /// Place of the request on its connection, from 1.
+    pub trans_depth: u32,
+    /// Request method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Host header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Request target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// The request's version number (`1.1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// User-Agent header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Body bytes the client sent.
+    pub request_body_len: u64,
+    /// Body bytes the server sent.
+    pub response_body_len: u64,
+    /// Status code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// Reason phrase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_msg: Option<String>,
+    /// Why the transaction is incomplete or where its bytes stopped making sense.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One TLS handshake's names, with Zeek's ssl.log field names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TlsRecord {
+    /// When the ClientHello came (seconds since the epoch).
+    pub ts: f64,
+    /// The connection's uid.
+    pub uid: String,
+    /// The endpoints.
+    #[serde(flatten)]
+    pub id: Ends,
+    /// Version chosen, as Zeek writes it (`TLSv13`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Cipher suite chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// The server name asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// The protocol the server chose (ALPN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_protocol: Option<String>,
+    /// Where the handshake's bytes stopped making sense.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How many rows the text tables keep of each kind (counts stay exact).
+pub const TOP: usize = 10;
+
+/// The counts behind the HTTP and TLS tables.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct WebSummary {
+    /// HTTP transactions, by Host header (`-` when none).
+    pub http_hosts: BTreeMap<String, u64>,
+    /// HTTP transactions, by status code (0: no response).
+    pub http_status: BTreeMap<u16, u64>,
+    /// The slowest answered requests: seconds from the request's start to the response's end,
+    /// method, host and URI, slowest first (at most [`TOP`]).
+    pub http_slowest: Vec<(f64, String, String, String)>,
+    /// TLS handshakes, by server name (`-` when none).
+    pub tls_names: BTreeMap<String, u64>,
+    /// Hosts or names not counted because the maps were full.
+    pub dropped: u64,
+}
+
+/// Most distinct hosts or names counted.
+const MAX_KEYS: usize = 10_000;
+
+impl WebSummary {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.http_status.is_empty() && self.tls_names.is_empty()
+    }
+
+    fn bump(map: &mut BTreeMap<String, u64>, k: &str, n: u64, dropped: &mut u64) {
+        if let Some(v) = map.get_mut(k) {
+            *v += n;
+        } else if map.len() < MAX_KEYS {
+            map.insert(k.to_string(), n);
+        } else {
+            *dropped += n;
+        }
+    }
+
+    /// Counts one HTTP transaction that took `secs` (None: unanswered).
+    pub fn http(&mut self, r: &HttpRecord, secs: Option<f64>) {
+        Self::bump(&mut self.http_hosts, r.host.as_deref().unwrap_or("-"), 1, &mut self.dropped);
+        *self.http_status.entry(r.status_code.unwrap_or(0)).or_default() += 1;
+        if let Some(s) = secs {
+            let row = (s, r.method.clone().unwrap_or_default(), r.host.clone().unwrap_or_default(), r.uri.clone().unwrap_or_default());
+            self.slow(row);
+        }
+    }
+
+    fn slow(&mut self, row: (f64, String, String, String)) {
+        if self.http_slowest.len() >= TOP && self.http_slowest.last().is_some_and(|l| l.0 >= row.0) {
+            return;
+        }
+        self.http_slowest.push(row);
+        self.http_slowest.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)).then_with(|| a.3.cmp(&b.3)));
+        self.http_slowest.truncate(TOP);
+    }
+
+    /// Counts one TLS handshake.
+    pub fn tls(&mut self, r: &TlsRecord) {
+        Self::bump(&mut self.tls_names, r.server_name.as_deref().unwrap_or("-"), 1, &mut self.dropped);
+    }
+
+    /// Adds another shard's counts.
+    pub fn merge(&mut self, o: WebSummary) {
+        for (k, v) in o.http_hosts {
+            Self::bump(&mut self.http_hosts, &k, v, &mut self.dropped);
+        }
+        for (k, v) in o.http_status {
+            *self.http_status.entry(k).or_default() += v;
+        }
+        for row in o.http_slowest {
+            self.slow(row);
+        }
+        for (k, v) in o.tls_names {
+            Self::bump(&mut self.tls_names, &k, v, &mut self.dropped);
+        }
+        self.dropped += o.dropped;
+    }
+}
+
+/// A TLS version number's name as Wireshark writes it (`TLSv1.3`).
+pub fn tls_version_name(v: u16) -> &'static str {
+    match v {
+        0x0300 => "SSLv3",
+        0x0301 => "TLSv1",
+        0x0302 => "TLSv1.1",
+        0x0303 => "TLSv1.2",
+        0x0304 => "TLSv1.3",
+        0x0200 => "SSLv2",
+        _ if v & 0x0f0f == 0x0a0a => "GREASE",
+        _ => "unknown",
+    }
+}
+
+/// The same as Zeek's ssl.log writes it (`TLSv13`, `TLSv10`).
+pub fn zeek_version(v: u16) -> String {
+    match v {
+        0x0301 => "TLSv10".into(),
+        _ => tls_version_name(v).replace('.', ""),
+    }
+}
