@@ -232,8 +232,11 @@ fn conn_records(dir: &std::path::Path) -> Vec<Value> {
     json_lines(&text)
 }
 
+/// A connection's protocol, and its addresses and ports in either order.
+type FlowKey = (String, [(String, u64); 2]);
+
 /// A connection's addresses and ports in either order, and its protocol.
-fn flow_key(v: &Value) -> (String, [(String, u64); 2]) {
+fn flow_key(v: &Value) -> FlowKey {
     let mut ends = [(v["id.orig_h"].to_string(), v["id.orig_p"].as_u64().unwrap_or(0)), (v["id.resp_h"].to_string(), v["id.resp_p"].as_u64().unwrap_or(0))];
     ends.sort();
     (v["proto"].to_string(), ends)
@@ -246,7 +249,7 @@ fn merge(files: &[Vec<Value>], span: usize) -> Vec<Value> {
     let mut out = Vec::new();
     for (k, recs) in files.iter().enumerate() {
         let before: Vec<&Value> = files[k.saturating_sub(span)..k].iter().flatten().filter(|c| c["continued"] == true).collect();
-        let mut by_key: BTreeMap<(String, [(String, u64); 2]), Vec<&Value>> = BTreeMap::new();
+        let mut by_key: BTreeMap<FlowKey, Vec<&Value>> = BTreeMap::new();
         for c in before {
             by_key.entry(flow_key(c)).or_default().push(c);
         }
