@@ -207,6 +207,37 @@ pub struct ReadArgs {
     pub flood: FloodArgs,
     #[command(flatten)]
     pub arp: ArpOptions,
+    #[command(flatten)]
+    pub logs: LogArgs,
+}
+
+/// Record files: every connection, transaction, alert and ARP event, one file per kind.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Record files")]
+pub struct LogArgs {
+    /// Write Zeek-style logs into this directory, one file per record kind (conn.log, dns.log,
+    /// dhcp.log, notice.log, arp.log, stats.log), created before anything is read.
+    #[arg(long = "log-dir", value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
+    /// The logs' format: Zeek's tab-separated values under a `#fields`/`#types` header
+    /// (zeek-cut reads them), or JSON lines with the same field names.
+    #[arg(long = "log-format", value_enum, value_name = "FORMAT", default_value_t = crate::output::logs::LogFormat::Zeek)]
+    pub log_format: crate::output::logs::LogFormat,
+    /// Write the same records as Parquet files into this directory (conn.parquet, dns.parquet,
+    /// ...), with typed columns that duckdb, pandas and Spark read directly (the build with
+    /// the `parquet` feature).
+    #[arg(long = "parquet", value_name = "DIR")]
+    pub parquet: Option<std::path::PathBuf>,
+    /// For captures split into files (tcpdump -G) analyzed one file per run: conn records say
+    /// which connections were open at the start (`mid_stream`) and which went on past the end
+    /// (`continued`, read from --next), so that the runs' records merge into those of one run
+    /// over all files (see docs/SCALE.md).
+    #[arg(long)]
+    pub partial: bool,
+    /// With --partial: the file that follows the inputs, read only to finish the connections
+    /// still open at their end (nothing else in it is analyzed or counted).
+    #[arg(long = "next", value_name = "FILE", requires = "partial")]
+    pub next: Vec<String>,
 }
 
 /// `inspect conns FILE...`
@@ -493,6 +524,8 @@ pub struct CaptureArgs {
     pub flood: FloodArgs,
     #[command(flatten)]
     pub arp_options: ArpOptions,
+    #[command(flatten)]
+    pub logs: LogArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

@@ -13,6 +13,7 @@ use crate::decode::defrag::DefragConfig;
 use crate::filter::DisplayFilter;
 use crate::output::fields::FieldList;
 use crate::error::RunError;
+use crate::output::logs::LogPlan;
 use crate::output::{Dump, Format, Stamp, ViewOptions};
 use crate::pipeline::AnalysisConfig;
 use crate::subnet::Query;
@@ -73,6 +74,11 @@ pub struct ReadConfig {
     pub sandbox: cli::SandboxArgs,
     /// Stop at this moment and show the state then (`read --at`).
     pub at: Option<crate::command::at::Moment>,
+    /// The record files (`--log-dir`).
+    pub logs: LogPlan,
+    /// The files from this place in `files` on only continue the connections of those before
+    /// (`--partial --next`).
+    pub continued_from: usize,
 }
 
 /// A replay on the dashboard.
@@ -107,6 +113,8 @@ pub struct CaptureConfig {
     pub view: ViewOptions,
     /// The analyzers' settings.
     pub analysis: AnalysisConfig,
+    /// The record files (`--log-dir`).
+    pub logs: LogPlan,
 }
 
 impl Config {
@@ -114,13 +122,18 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
-                let (files, filter) = inputs(&a.input)?;
+                let (mut files, filter) = inputs(&a.input)?;
+                let continued_from = files.len();
+                files.extend(a.logs.next.iter().cloned());
                 let display = display(a.input.display_filter.as_deref())?;
                 let mut view = view(&a.view, display.as_deref())?;
                 view.muted = a.write.as_deref() == Some("-");
                 let mut analysis = analysis(&a.conn, &a.flood, &a.arp, &view, a.input.threads);
                 messages_for(&mut analysis, display.as_deref(), &view);
                 view.defrag = analysis.defrag;
+                let logs = log_plan(&a.logs);
+                // The logs take every connection's record.
+                analysis.conn.records |= logs.any();
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -133,6 +146,8 @@ impl Config {
                     analysis,
                     sandbox: a.input.sandbox,
                     at: a.at,
+                    logs,
+                    continued_from,
                 }))
             }
             Command::Conns(a) => {
@@ -175,6 +190,8 @@ impl Config {
                     analysis,
                     sandbox: a.input.sandbox,
                     at: None,
+                    logs: LogPlan::default(),
+                    continued_from: usize::MAX,
                 }))
             }
             Command::Arp(a) => {
@@ -193,6 +210,8 @@ impl Config {
                     analysis,
                     sandbox: a.sandbox,
                     at: None,
+                    logs: LogPlan::default(),
+                    continued_from: usize::MAX,
                 }))
             }
             Command::Capture(a) => {
@@ -209,7 +228,8 @@ impl Config {
                 // The live tables show every connection's record.
                 analysis.conn.records = true;
                 let limit = a.view.count.unwrap_or(u64::MAX);
-                Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis }))
+                let logs = log_plan(&a.logs);
+                Config::Capture(Box::new(CaptureConfig { args: a, filter, display, limit, view, analysis, logs }))
             }
             Command::Replay(a) => {
                 let view = ViewOptions { quiet: true, ..ViewOptions::default() };
@@ -407,6 +427,11 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         arp_only: false,
         defrag: DefragConfig::default(),
     })
+}
+
+/// Where the record files go.
+fn log_plan(a: &cli::LogArgs) -> LogPlan {
+    LogPlan { log_dir: a.log_dir.clone().map(|d| (d, a.log_format)), parquet: a.parquet.clone(), partial: a.partial }
 }
 
 /// The application layer hands over whole messages when packets are shown, and also when a

@@ -22,10 +22,12 @@ mod it {
     pub mod flood_live;
     pub mod habits;
     pub mod live;
+    pub mod logs;
     pub mod readme;
     pub mod robustness;
     pub mod sandbox;
     pub mod stats;
+    pub mod scale;
     pub mod streams;
     pub mod subnet;
     pub mod tcp;
@@ -53,10 +55,12 @@ fn main() -> std::process::ExitCode {
         ("flood_live", it::flood_live::tests()),
         ("habits", it::habits::tests()),
         ("live", it::live::tests()),
+        ("logs", it::logs::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
         ("sandbox", it::sandbox::tests()),
         ("stats", it::stats::tests()),
+        ("scale", it::scale::tests()),
         ("streams", it::streams::tests()),
         ("subnet", it::subnet::tests()),
         ("tcp", it::tcp::tests()),

@@ -599,6 +599,9 @@ fn event(kind: ArpEventKind, ts: Ts, ip: Ipv4Addr, mac: Option<Mac>, old_mac: Op
 
 impl Analyzer for ArpAnalyzer {
     fn packet(&mut self, x: &Input, out: &mut Events) {
+        if x.has(crate::decode::input::CONTINUED) {
+            return;
+        }
         // Nearly every frame only moves the time forward.
         if !matches!(x.net, Net::Arp { .. }) {
             if self.now.is_none_or(|n| x.ts > n) {

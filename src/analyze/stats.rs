@@ -74,6 +74,9 @@ impl StatsAnalyzer {
 
 impl Analyzer for StatsAnalyzer {
     fn packet(&mut self, x: &Input, _out: &mut Events) {
+        if x.has(crate::decode::input::CONTINUED) {
+            return;
+        }
         // Every IP packet with a transport counts under its IP version as well.
         let ip = if x.has(OVER_IPV4) {
             Some(1)

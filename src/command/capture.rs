@@ -232,6 +232,8 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
         }
         None => None,
     };
+    // Made before the privileges go, as -w's file is.
+    let logs = c.logs.any().then(|| crate::output::logs::Logs::open(&c.logs)).transpose().map_err(RunError::Input)?;
     if let Some(name) = &user {
         privdrop::become_user(name, output.as_ref().and_then(Output::file)).map_err(RunError::Input)?;
         // The next files of -C and -G are made as this user: say so now, not at the first
@@ -279,7 +281,7 @@ pub fn run<W: Write>(c: &CaptureConfig, mut out: W) -> Result<(), RunError> {
     // printed once and the tables come at the end.
     let screen = (tables.conns || tables.arp) && format == Format::Text && io::stdout().is_terminal();
     let show = LiveShow { conn_lines: tables.conns && !screen, arp_lines: tables.arp && !screen, screen: screen || args.tui };
-    let session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone()).live(show);
+    let session = Session::new(&mut out, view, Stages::new(&c.analysis, 1)).with_display_filter(c.display.clone()).with_logs(logs).live(show);
     let rates = args.tui.then(Rates::default);
     let mut run = Run { session, filter: user_filter, output, captured: 0, limit: c.limit, linktype, failed: None, rates, last: None };
     let start = Instant::now();

@@ -43,14 +43,14 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
         // Local times read the zone's rules when first shown.
         read.extend(crate::sandbox::ZONE_FILES.iter().map(Into::into));
     }
-    let plan = crate::sandbox::Plan {
-        read,
-        write: c.write.iter().filter(|f| *f != "-").map(Into::into).collect(),
-        ..Default::default()
-    };
+    // The record files are made now, before the sandbox closes the filesystem.
+    let logs = c.logs.any().then(|| crate::output::logs::Logs::open(&c.logs)).transpose().map_err(RunError::Input)?;
+    let mut write: Vec<std::path::PathBuf> = c.write.iter().filter(|f| *f != "-").map(Into::into).collect();
+    write.extend(c.logs.files());
+    let plan = crate::sandbox::Plan { read, write, ..Default::default() };
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
-    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag };
-    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()), stages, c.threads, Output { late, writer, needs })?;
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag, continued_from: c.continued_from };
+    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()).with_logs(logs), stages, c.threads, Output { late, writer, needs })?;
     if ran.errors.is_empty() {
         Ok(ran.leftovers)
     } else {

@@ -91,6 +91,10 @@ pub const OVER_IPV6: u8 = 0x10;
 /// [`Input::flags`]: the TCP or UDP checksum is bad (checked only when asked:
 /// [`DefragConfig::check_checksums`]).
 pub const BAD_CHECKSUM: u8 = 0x20;
+/// Frame flag: from an input read only to finish the connections open at the end of the ones
+/// before it (`read --partial --next`): it moves their records and the clock on, and nothing
+/// else sees it.
+pub const CONTINUED: u8 = 0x40;
 
 /// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
 /// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is

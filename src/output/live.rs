@@ -183,8 +183,10 @@ mod test {
             rtt_synack_ack: None,
             mid_stream: false,
             end: End::Open,
+            continued: false,
             timeline: Vec::new(),
             start: Ts { sec: 1, nsec: 0 },
+            last: Ts { sec: 1, nsec: 500_000_000 },
         }
     }
 

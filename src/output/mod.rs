@@ -15,6 +15,7 @@ pub mod ladder;
 pub mod layers;
 pub mod line;
 pub mod live;
+pub mod logs;
 pub mod summary;
 pub mod table;
 pub mod traffic;
@@ -155,6 +156,8 @@ pub struct Printer<W: Write> {
     /// Reassembles IP fragments, so that the frame completing a datagram shows its transport
     /// layer in JSON and `-V`, as tshark shows it.
     defrag: Defrag,
+    /// The record files (`--log-dir`, `--parquet`): every record event goes there too.
+    logs: Option<logs::Logs>,
 }
 
 impl<W: Write> Printer<W> {
@@ -178,6 +181,21 @@ impl<W: Write> Printer<W> {
             conn_kept: Vec::new(),
             echo: app::EchoPairs::default(),
             defrag,
+            logs: None,
+        }
+    }
+
+    /// The printer writing every record to `logs` as well.
+    pub fn with_logs(mut self, logs: Option<logs::Logs>) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// Writes stats.log's row and closes the record files (once; later calls do nothing).
+    pub fn finish_logs(&mut self, r: &Report) -> io::Result<()> {
+        match self.logs.take() {
+            Some(mut l) => l.finish(r),
+            None => Ok(()),
         }
     }
 
@@ -307,6 +325,9 @@ impl<W: Write> Printer<W> {
 
     /// Writes an event as it happens.
     pub fn event(&mut self, e: &Event) -> io::Result<()> {
+        if let Some(l) = self.logs.as_mut() {
+            l.event(e)?;
+        }
         if matches!(e, Event::Message(_)) {
             // Shown with its packet.
             return Ok(());
@@ -356,6 +377,7 @@ impl<W: Write> Printer<W> {
 
     /// Writes the end-of-run report.
     pub fn report(&mut self, r: &Report) -> io::Result<()> {
+        self.finish_logs(r)?;
         if self.packets_only() {
             return self.fields_header();
         }

@@ -67,6 +67,12 @@ impl<W: Write> Session<W> {
         self
     }
 
+    /// The session writing every record to `logs` as well.
+    pub fn with_logs(mut self, logs: Option<crate::output::logs::Logs>) -> Self {
+        self.printer = self.printer.with_logs(logs);
+        self
+    }
+
     /// Makes this a live run showing events as `show` says.
     pub fn live(mut self, show: LiveShow) -> Self {
         self.show = Some(show);
@@ -230,6 +236,7 @@ fn finish_live<W: Write>(printer: &mut Printer<W>, mut stages: Stages, peak: usi
     match (opts.format, &report.conns) {
         // The table at the end lists the connections (with `-q` too, when `--conns` asked).
         (Format::Text, Some(c)) if show.conn_lines => {
+            printer.finish_logs(&report)?;
             crate::output::summary::report_text(printer.writer(), &report, !opts.quiet)?;
             printer.display_filter_line(&report)?;
             crate::output::conns::text(printer.writer(), c, opts.verbose, true, true)?;

@@ -71,6 +71,9 @@ pub struct Inputs<'a> {
     pub early: Option<&'a DisplayFilter>,
     /// The limits of IP fragment reassembly.
     pub defrag: DefragConfig,
+    /// The files from this place on are read only to finish the connections open at the end
+    /// of those before (`--partial --next`); `files.len()` when there are none.
+    pub continued_from: usize,
 }
 
 /// What the writing thread does besides printing: a display filter that reads the analyzers'
@@ -193,6 +196,8 @@ struct Front {
     maker: InputMaker,
     /// Whether TCP payloads go with the inputs (streams are reassembled).
     payloads: bool,
+    /// The file being read only continues the connections of those before it.
+    continuing: bool,
 }
 
 impl Front {
@@ -210,7 +215,8 @@ impl Front {
         };
         let mut seen = 0u64;
         let mut batch = Some(Batch::new(keep_frames));
-        for path in inputs.files {
+        for (i, path) in inputs.files.iter().enumerate() {
+            self.continuing = i >= inputs.continued_from;
             let Some(b) = batch.as_mut() else { break };
             if seen >= inputs.limit {
                 break;
@@ -269,7 +275,10 @@ impl Front {
             }
             _ => frame,
         };
-        let x = self.maker.input(frame, &mut batch.tunnels);
+        let mut x = self.maker.input(frame, &mut batch.tunnels);
+        if self.continuing {
+            x.flags |= crate::decode::input::CONTINUED;
+        }
         // TCP payloads for the streams, and the bytes the application layer reads.
         let span = match x.flow() {
             Some(f) if f.tcp && self.payloads => Some((f.payload.0 as usize, f.payload.1 as usize)),
@@ -551,7 +560,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     let keep_frames = printer.shows_packets() || out.writer.is_some() || out.late.is_some();
     let needs = out.needs;
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads) };
+    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads), continuing: false };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default(), alerts: needs.alert };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back {
@@ -575,6 +584,9 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         let errors = front.read(inputs, keep_frames, |mut b| {
             keyed.run(&b);
             match back.batch(&b) {
+            // Once every connection a continued input was read for has ended, the rest of it
+            // can change nothing (`--partial --next`).
+            Ok(()) if b.inputs.last().is_some_and(|x| x.has(crate::decode::input::CONTINUED)) && back.local.iter().all(|c| c.tracked() == 0) => None,
             Ok(()) => {
                 b.clear();
                 Some(b)

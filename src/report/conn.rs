@@ -362,12 +362,19 @@ pub struct ConnRecord {
     pub mid_stream: bool,
     /// Why the connection left the table (`open` in a live snapshot).
     pub end: End,
+    /// `read --partial --next`: it was open at the end of the inputs and went on in the next
+    /// one, whose own run reports that part again, begun mid-stream (a merge drops it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub continued: bool,
     /// Each endpoint's state changes (kept with `-V`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<Transition>,
     /// Start time, for sorting and display.
     #[serde(skip)]
     pub start: Ts,
+    /// The last packet's time (`ts` + `duration`, exactly).
+    #[serde(skip)]
+    pub last: Ts,
 }
 
 /// What happened to a tunnel (Zeek's `Tunnel::Action`).

@@ -137,7 +137,7 @@ fn corpus_files_with_flipped_bytes_go_through_every_view() {
                 let mut conn: cli::ConnArgs = cli::defaults();
                 conn.max_conns = 50;
                 let cfg = inspect::config::analysis(&conn, &cli::defaults(), &cli::defaults(), view, threads as u64);
-                let inputs = Inputs { files: &files, limit: u64::MAX, filter: None, snaplen: None, early: None, defrag: cfg.defrag };
+                let inputs = Inputs { files: &files, limit: u64::MAX, filter: None, snaplen: None, early: None, defrag: cfg.defrag, continued_from: files.len() };
                 let start = Instant::now();
                 let ran = read(&inputs, Printer::new(Vec::new(), view.clone()), Stages::new(&cfg, 1), threads, Output::default());
                 let took = start.elapsed();

@@ -30,6 +30,10 @@ pub enum Need {
     Libpcap,
     /// The binary was built without the `libpcap` feature: the pure Rust default build.
     PureRust,
+    /// The build with the `parquet` feature (`--parquet`).
+    Parquet,
+    /// `python3` imports these modules (comma-separated), as `duckdb,pyarrow`.
+    Python(&'static str),
 }
 
 impl Need {
@@ -46,6 +50,11 @@ impl Need {
                 Ok(false) => Some("needs the libpcap build (cargo test --features libpcap)".into()),
                 Err(e) => Some(format!("needs the libpcap build, and {e}")),
             },
+            Need::Parquet => (!cfg!(feature = "parquet")).then(|| "needs the parquet build (cargo test --features parquet)".to_string()),
+            Need::Python(modules) => {
+                let ok = Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
+                (!ok).then(|| format!("needs the Python modules {modules} (scale/setup.sh installs them)"))
+            }
             Need::PureRust => match build() {
                 Ok(false) => None,
                 Ok(true) => Some("needs the default build without libpcap (cargo test)".into()),
@@ -62,6 +71,7 @@ impl Need {
         match self {
             Need::Libpcap => !cfg!(feature = "libpcap"),
             Need::PureRust => cfg!(feature = "libpcap"),
+            Need::Parquet => !cfg!(feature = "parquet"),
             _ => false,
         }
     }

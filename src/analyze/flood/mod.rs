@@ -997,6 +997,10 @@ fn secs_to_ms(s: f64) -> u32 {
 
 impl Analyzer for FloodAnalyzer {
     fn packet(&mut self, x: &Input, out: &mut Events) {
+        // The next input's own run sees its SYNs.
+        if x.has(crate::decode::input::CONTINUED) {
+            return;
+        }
         let Some(f) = x.flow().filter(|f| f.tcp) else { return };
         // The attempt hash, for a segment that looks one up: made by the look-ahead when this
         // input was announced.

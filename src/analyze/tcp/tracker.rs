@@ -424,6 +424,12 @@ pub struct ConnTracker {
     /// predecessor had sent already (same ISN): Wireshark's retransmission, though Zeek's
     /// rules make it a new connection (the display filter's `tcp.analysis.retransmission`).
     resyn: bool,
+    /// The frame at hand is a [`crate::decode::input::CONTINUED`] one: it moves the
+    /// connections already tracked on, and starts none.
+    continuing: bool,
+    /// The last frame's time before the first continued one: a record with later packets was
+    /// continued.
+    main_end_ns: Option<i64>,
     rows: Vec<ConnRecord>,
     /// The order key of the last row kept at the latest trim: a record after it cannot make
     /// the table, so it is not copied.
@@ -551,6 +557,8 @@ impl ConnTracker {
             tally: Tally::default(),
             live: 0,
             resyn: false,
+            continuing: false,
+            main_end_ns: None,
             peak: 0,
             rows: Vec::new(),
             rows_bound: None,
@@ -659,6 +667,7 @@ impl ConnTracker {
         let state = closing_state(&mut c, end, last_ns, timeout);
         self.tally.add(flow.proto, state, end);
         let mut rec = record(&flow, &c, last_ns, end, c.transitions());
+        rec.continued = self.main_end_ns.is_some_and(|m| last_ns > m);
         if !self.parents.is_empty() {
             if let Some(ps) = self.parents.remove(&flow) {
                 rec.tunnel_parents = ps.texts();
@@ -816,6 +825,10 @@ impl ConnTracker {
             }
         }
         let Some(slot) = slot else {
+            if self.continuing {
+                // The next input's own run has it.
+                return;
+            }
             if self.parts.get(p).is_some_and(|t| t.is_full()) {
                 self.sweep(p, now, false, out);
             }
@@ -1032,6 +1045,10 @@ impl ConnTracker {
         let now = ts_ns(x.ts);
         self.seq += 1;
         self.resyn = false;
+        self.continuing = x.has(crate::decode::input::CONTINUED);
+        if self.continuing && self.main_end_ns.is_none() {
+            self.main_end_ns = Some(self.last_ns);
+        }
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
@@ -1440,8 +1457,10 @@ fn record(key: &FlowKey, c: &Conn, last_ns: i64, end: End, timeline: Vec<Transit
         rtt_synack_ack: rtt2,
         mid_stream: c.mid_stream(),
         end,
+        continued: false,
         timeline,
         start: ns_ts(c.start_ns),
+        last: ns_ts(last_ns.max(c.start_ns)),
     }
 }
 #[cfg(test)]
