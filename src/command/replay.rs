@@ -103,6 +103,8 @@ struct Player {
     to: Option<Moment>,
     /// Resolved at the first frame.
     window: Option<(Option<Ts>, Option<Ts>)>,
+    /// A frame after `--to` came: playing is over, not quit.
+    past_to: bool,
     /// The packet clock.
     clock: Option<Ts>,
     paused: bool,
@@ -126,6 +128,7 @@ impl Player {
             from: c.from,
             to: c.to,
             window: None,
+            past_to: false,
             clock: None,
             paused: false,
             anchor: None,
@@ -169,7 +172,7 @@ impl Player {
         if let Some(e) = failed {
             return Err(e);
         }
-        if quit {
+        if quit && !self.past_to {
             return Ok(());
         }
         // At the end: the packet clock stands at --to, or at the last frame.
@@ -190,6 +193,8 @@ impl Player {
     fn frame(&mut self, frame: &Frame<'_>) -> io::Result<bool> {
         let (from, to) = *self.window.get_or_insert_with(|| (self.from.map(|m| m.resolve(frame.ts)), self.to.map(|m| m.resolve(frame.ts))));
         if to.is_some_and(|t| frame.ts > t) {
+            // Past --to: play ends there, and the state stands until the viewer quits.
+            self.past_to = true;
             return Ok(false);
         }
         let skipping = from.is_some_and(|f| frame.ts < f);

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
     vec![
         trial!(replay_shows_the_connections_and_q_restores_the_terminal, Need::Tool("tmux")),
         trial!(sigterm_restores_the_terminal, Need::Tool("tmux"), Need::Tool("ps")),
+        trial!(replay_to_a_moment_stands_there, Need::Tool("tmux")),
     ]
 }
 
@@ -121,6 +122,23 @@ fn replay_shows_the_connections_and_q_restores_the_terminal() {
     t.wait("the help", |s| s.iter().any(|l| l.contains("q, Ctrl-C  quit")));
     t.keys(&["x", "3"]);
     t.wait("the ARP tab", |s| s.iter().any(|l| l.starts_with("10.0.0.2        02:00:00:00:00:02 reachable")));
+    t.keys(&["q"]);
+    t.check_restored();
+}
+
+/// `--to` ends play at that moment and the dashboard stays, its clock there: between the two
+/// connections of web.pcap, only the first is in the table (from tshark's reading, as above).
+fn replay_to_a_moment_stands_there() {
+    let t = Tmux::start("to", &format!("{BIN} replay captures/web.pcap --max --from +0.1 --to +0.3"));
+    t.wait("the end at --to", |s| s.first().is_some_and(|l| l.contains("11:20:24.523067 UTC │ end │")));
+    t.keys(&["2"]);
+    let s = t.wait("the connections tab", |s| s.get(3).is_some_and(|l| l.starts_with("originator")));
+    let want = expected();
+    let (orig, resp, o, r) = &want[0];
+    let rows: Vec<&String> = s.iter().skip(4).filter(|l| l.starts_with("10.")).collect();
+    assert_eq!(rows.len(), 1, "{}", s.join("\n"));
+    let words: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!(&words[..4], &[orig.as_str(), resp.as_str(), o, r], "{}", rows[0]);
     t.keys(&["q"]);
     t.check_restored();
 }
