@@ -17,61 +17,43 @@ use crate::report::arp::ArpEvent;
 use crate::report::conn::ConnRecord;
 use crate::report::{Event, Report};
 
+/// conn.log's fields as Zeek's `Conn::Info` lists them, then any given after them.
+macro_rules! conn_fields {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            ("ts", Ty::Time),
+            ("uid", Ty::Str),
+            ("id.orig_h", Ty::Addr),
+            ("id.orig_p", Ty::Port),
+            ("id.resp_h", Ty::Addr),
+            ("id.resp_p", Ty::Port),
+            ("proto", Ty::Enum),
+            ("service", Ty::Str),
+            ("duration", Ty::Interval),
+            ("orig_bytes", Ty::Count),
+            ("resp_bytes", Ty::Count),
+            ("conn_state", Ty::Str),
+            ("local_orig", Ty::Bool),
+            ("local_resp", Ty::Bool),
+            ("missed_bytes", Ty::Count),
+            ("history", Ty::Str),
+            ("orig_pkts", Ty::Count),
+            ("orig_ip_bytes", Ty::Count),
+            ("resp_pkts", Ty::Count),
+            ("resp_ip_bytes", Ty::Count),
+            ("tunnel_parents", Ty::SetStr),
+            ("ip_proto", Ty::Count),
+            $($extra),*
+        ]
+    };
+}
+
 /// conn.log, as Zeek's `Conn::Info`.
-pub const CONN: &[(&str, Ty)] = &[
-    ("ts", Ty::Time),
-    ("uid", Ty::Str),
-    ("id.orig_h", Ty::Addr),
-    ("id.orig_p", Ty::Port),
-    ("id.resp_h", Ty::Addr),
-    ("id.resp_p", Ty::Port),
-    ("proto", Ty::Enum),
-    ("service", Ty::Str),
-    ("duration", Ty::Interval),
-    ("orig_bytes", Ty::Count),
-    ("resp_bytes", Ty::Count),
-    ("conn_state", Ty::Str),
-    ("local_orig", Ty::Bool),
-    ("local_resp", Ty::Bool),
-    ("missed_bytes", Ty::Count),
-    ("history", Ty::Str),
-    ("orig_pkts", Ty::Count),
-    ("orig_ip_bytes", Ty::Count),
-    ("resp_pkts", Ty::Count),
-    ("resp_ip_bytes", Ty::Count),
-    ("tunnel_parents", Ty::SetStr),
-    ("ip_proto", Ty::Count),
-];
+pub const CONN: &[(&str, Ty)] = conn_fields!();
 
 /// conn.log with `--partial`: Zeek's fields, then what a merge of split captures' runs needs.
-pub const CONN_PARTIAL: &[(&str, Ty)] = &[
-    ("ts", Ty::Time),
-    ("uid", Ty::Str),
-    ("id.orig_h", Ty::Addr),
-    ("id.orig_p", Ty::Port),
-    ("id.resp_h", Ty::Addr),
-    ("id.resp_p", Ty::Port),
-    ("proto", Ty::Enum),
-    ("service", Ty::Str),
-    ("duration", Ty::Interval),
-    ("orig_bytes", Ty::Count),
-    ("resp_bytes", Ty::Count),
-    ("conn_state", Ty::Str),
-    ("local_orig", Ty::Bool),
-    ("local_resp", Ty::Bool),
-    ("missed_bytes", Ty::Count),
-    ("history", Ty::Str),
-    ("orig_pkts", Ty::Count),
-    ("orig_ip_bytes", Ty::Count),
-    ("resp_pkts", Ty::Count),
-    ("resp_ip_bytes", Ty::Count),
-    ("tunnel_parents", Ty::SetStr),
-    ("ip_proto", Ty::Count),
-    ("last_ts", Ty::Time),
-    ("mid_stream", Ty::Bool),
-    ("continued", Ty::Bool),
-    ("end", Ty::Str),
-];
+pub const CONN_PARTIAL: &[(&str, Ty)] =
+    conn_fields!(("last_ts", Ty::Time), ("mid_stream", Ty::Bool), ("continued", Ty::Bool), ("end", Ty::Str));
 
 /// dns.log, as Zeek's `DNS::Info`.
 pub const DNS: &[(&str, Ty)] = &[
