@@ -13,6 +13,7 @@ use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Events};
 use crate::decode::{decode, input, FlowSeg, Input};
 use crate::error::RunError;
+use crate::report::Event;
 use crate::filter::{DisplayFilter, Note};
 use crate::output::follow::{endpoint, FollowPrinter, Mode};
 use crate::output::table;
@@ -165,8 +166,14 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
             frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
         });
         tracker.packet_with(&x, payload, &[], &mut events);
-        let msgs = if needs.app { crate::pipeline::shards::messages(events.drain().map(|(_, e)| e).collect::<Vec<_>>().iter()) } else { Vec::new() };
-        events.drain();
+        // The frame's messages, for a filter on their fields (moved out, not copied).
+        let msgs: Vec<_> = events
+            .drain()
+            .filter_map(|(_, e)| match e {
+                Event::Message(m) if needs.app => Some(*m),
+                _ => None,
+            })
+            .collect();
         let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
         let stream = match index.of(f) {
             Some(Stream::Tcp(n)) if !udp => n,
