@@ -157,6 +157,19 @@ pub const STATS: &[(&str, Ty)] = &[
     ("snapped", Ty::Count),
 ];
 
+/// flood_feed.log: one TCP segment the SYN-flood detector acted on (`--partial`), its time
+/// exactly (`sec`, `nsec`) besides `ts` in Zeek's precision.
+pub const FLOOD_FEED: &[(&str, Ty)] = &[
+    ("ts", Ty::Time),
+    ("sec", Ty::Count),
+    ("nsec", Ty::Count),
+    ("src", Ty::Addr),
+    ("sport", Ty::Port),
+    ("dst", Ty::Addr),
+    ("dport", Ty::Port),
+    ("flags", Ty::Count),
+];
+
 /// The row of the record `e` carries, and its kind (None: no log keeps it).
 pub fn row<'a>(e: &'a Event, partial: bool, out: &mut Vec<Val<'a>>) -> Option<Kind> {
     match e {
@@ -187,6 +200,19 @@ pub fn row<'a>(e: &'a Event, partial: bool, out: &mut Vec<Val<'a>>) -> Option<Ki
         Event::Arp(a) => {
             arp(a, out);
             Some(Kind::Arp)
+        }
+        Event::FloodSeg(s) => {
+            out.extend([
+                Val::F(s.ts.as_secs_f64()),
+                Val::N(s.ts.sec.max(0) as u64),
+                Val::N(s.ts.nsec.into()),
+                Val::A(s.src),
+                Val::N(s.sport.into()),
+                Val::A(s.dst),
+                Val::N(s.dport.into()),
+                Val::N(s.flags.into()),
+            ]);
+            Some(Kind::FloodFeed)
         }
         _ => None,
     }
