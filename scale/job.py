@@ -20,7 +20,7 @@ import time
 from pyspark import SparkFiles
 from pyspark.sql import SparkSession, functions as F
 
-KINDS = ["dns", "dhcp", "arp", "stats"]
+KINDS = ["dns", "http", "ssl", "dhcp", "arp", "stats"]
 
 
 def run_file(item):

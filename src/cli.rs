@@ -242,7 +242,8 @@ pub struct ReadArgs {
 #[command(next_help_heading = "Record files")]
 pub struct LogArgs {
     /// Write Zeek-style logs into this directory, one file per record kind (conn.log, dns.log,
-    /// dhcp.log, notice.log, arp.log, stats.log), created before anything is read.
+    /// http.log, ssl.log, dhcp.log, notice.log, arp.log, stats.log), created before anything is
+    /// read.
     #[arg(long = "log-dir", value_name = "DIR")]
     pub log_dir: Option<std::path::PathBuf>,
     /// The logs' format: Zeek's tab-separated values under a `#fields`/`#types` header

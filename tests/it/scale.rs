@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap"];
+const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap", "captures/app.pcap"];
 
 fn read_logs(dir: &std::path::Path, columns: &[&str]) -> Value {
     let mut c = Command::new("python3");
@@ -43,8 +43,8 @@ fn duckdb_and_pyarrow_read_every_log_and_parquet_file() {
     args.extend(CAPTURES.iter().map(|f| root().join(f).to_string_lossy().into_owned()));
     args.extend(["--log-dir".into(), dir.path().to_string_lossy().into_owned(), "--parquet".into(), dir.path().to_string_lossy().into_owned()]);
     inspect_ok(&args);
-    let seen = read_logs(dir.path(), &["uid", "conn_state", "orig_pkts", "id.resp_p", "query", "msg_types", "ts"]);
-    for kind in ["conn", "dns", "dhcp", "notice", "arp", "stats"] {
+    let seen = read_logs(dir.path(), &["uid", "conn_state", "orig_pkts", "id.resp_p", "query", "msg_types", "ts", "method", "status_code", "server_name", "cipher"]);
+    for kind in ["conn", "dns", "http", "ssl", "dhcp", "notice", "arp", "stats"] {
         let log = &seen[format!("{kind}.log")];
         let parquet = &seen[format!("{kind}.parquet")];
         assert_eq!(log["reader"], "zeek-tsv", "{kind}");
@@ -73,6 +73,14 @@ fn duckdb_and_pyarrow_read_every_log_and_parquet_file() {
     let conn = &seen["conn.parquet"]["duckdb_types"];
     for (col, ty) in [("id.orig_h", "VARCHAR"), ("id.orig_p", "INTEGER"), ("orig_pkts", "BIGINT"), ("duration", "DOUBLE"), ("tunnel_parents", "VARCHAR[]"), ("local_orig", "BOOLEAN")] {
         assert_eq!(conn[col], ty, "conn.parquet {col}");
+    }
+    let http = &seen["http.parquet"]["duckdb_types"];
+    for (col, ty) in [("trans_depth", "BIGINT"), ("status_code", "BIGINT"), ("tags", "VARCHAR[]"), ("resp_mime_types", "VARCHAR[]")] {
+        assert_eq!(http[col], ty, "http.parquet {col}");
+    }
+    let ssl = &seen["ssl.parquet"]["duckdb_types"];
+    for (col, ty) in [("server_name", "VARCHAR"), ("resumed", "BOOLEAN"), ("cert_chain_fps", "VARCHAR[]")] {
+        assert_eq!(ssl[col], ty, "ssl.parquet {col}");
     }
 }
 

@@ -1605,8 +1605,8 @@ mod test {
         };
         let show = |r: &Report| format!("{:?}\n{:?}", r.alerts, r.notices);
         let (whole, _) = run(cfg.clone(), &pkts);
-        assert_eq!(whole.alerts.len(), 1, "{}", show(&whole));
-        assert_eq!(whole.notices.len(), 1, "{}", show(&whole));
+        // The flood on 80 and, briefly, the burst of handshakes on 22; the surge on 443.
+        assert_eq!((whole.alerts.len(), whole.notices.len()), (2, 1), "{}", show(&whole));
         let cut = pkts.partition_point(|p| p.0 < 3000);
         let mut merged = FloodAnalyzer::new(cfg.clone());
         let mut events = Vec::new();

@@ -102,7 +102,7 @@ impl<'a> Val<'a> {
     }
 }
 
-/// The record kinds, one file each. The application issue's kinds (http, ssl) join here.
+/// The record kinds, one file each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// conn.log: connections and flows.
@@ -117,6 +117,10 @@ pub enum Kind {
     Arp,
     /// stats.log: the run's counters, one row at its end.
     Stats,
+    /// http.log: HTTP requests and their responses.
+    Http,
+    /// ssl.log: TLS handshakes.
+    Ssl,
     /// flood_feed.log: with `--partial`, the TCP segments the SYN-flood detector over every
     /// file of a split capture needs (`inspect merge-alerts` reads them).
     FloodFeed,
@@ -124,7 +128,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order files are opened.
-    pub const ALL: [Kind; 7] = [Kind::Conn, Kind::Dns, Kind::Dhcp, Kind::Notice, Kind::Arp, Kind::Stats, Kind::FloodFeed];
+    pub const ALL: [Kind; 9] = [Kind::Conn, Kind::Dns, Kind::Dhcp, Kind::Notice, Kind::Arp, Kind::Stats, Kind::Http, Kind::Ssl, Kind::FloodFeed];
 
     /// The log's path (Zeek's `#path`, and the file's name before its extension).
     pub fn path(self) -> &'static str {
@@ -135,6 +139,8 @@ impl Kind {
             Kind::Notice => "notice",
             Kind::Arp => "arp",
             Kind::Stats => "stats",
+            Kind::Http => "http",
+            Kind::Ssl => "ssl",
             Kind::FloodFeed => "flood_feed",
         }
     }
@@ -148,6 +154,8 @@ impl Kind {
             Kind::Notice => records::NOTICE,
             Kind::Arp => records::ARP,
             Kind::Stats => records::STATS,
+            Kind::Http => records::HTTP,
+            Kind::Ssl => records::SSL,
             Kind::FloodFeed => records::FLOOD_FEED,
         }
     }
