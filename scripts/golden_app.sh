@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Writes the application-layer golden files that `cargo test` compares against, from real tools:
 #   tests/golden/app/NAME.tsv  tshark's dns.*, dhcp.*, dhcpv6.* and icmp.* fields, frame by frame
+#                              (DNS over TCP reassembled, tshark's default: fields on the frame
+#                              that completes a message)
 #   tests/golden/app/NAME.txt  tcpdump -n's line for every frame (TZ=UTC, so times compare)
 #   tests/golden/app/FILES     the captures, one a line, with the --decode-as value a file needs
 # Needs tshark and tcpdump (Debian packages). Run from anywhere: scripts/golden_app.sh
@@ -22,7 +24,7 @@ FIELDS=(frame.number frame.encap_type
 
 CORPUS=../shared/corpus/tcpdump
 # FILE [DECODE-AS]: the captures recorded for this project, then the corpus's DNS and DHCP files.
-FILES=("captures/dns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
+FILES=("captures/dns.pcap" "captures/dns-tcp.pcap" "captures/dns-tcp-5300.pcap tcp.port==5300,dns" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
   "$CORPUS/dns_udp.pcap" "$CORPUS/dns-uri.pcap" "$CORPUS/dns-zlip-1.pcap" "$CORPUS/dns-zlip-2.pcap"
   "$CORPUS/dns_udp_8053.pcap udp.port==8053,dns"
   "$CORPUS/dhcp-rfc4388.pcap" "$CORPUS/dhcp-rfc5859.pcap" "$CORPUS/dhcp-option-108.pcapng"

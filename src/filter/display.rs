@@ -48,6 +48,13 @@ impl Needs {
         Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app }
     }
 
+    /// What field `f` adds: its source's notes, and the application layer's messages for the
+    /// DNS fields (DNS over TCP is read from the stream).
+    pub fn field(&mut self, f: F) {
+        self.add(f.source());
+        self.app |= f.from_tcp_stream();
+    }
+
     /// What a field from `source` adds.
     pub fn add(&mut self, source: Source) {
         match source {
@@ -344,7 +351,7 @@ impl<'s> Parser<'s, '_> {
             };
             return Err(FilterError::new(self.src, at, why));
         };
-        self.needs.add(field.source());
+        self.needs.field(field);
         let cmp = match self.peek().map(|t| &t.t) {
             Some(T::Op("==" | "=")) | Some(T::Word("eq")) => Some(Cmp::Eq),
             Some(T::Op("!=" | "!==")) | Some(T::Word("ne")) => Some(Cmp::Ne),
@@ -462,7 +469,7 @@ impl<'s> Parser<'s, '_> {
         match t.t {
             T::Word(w) => match lookup(w) {
                 Some((f, k)) if !w.starts_with(|c: char| c.is_ascii_digit()) => {
-                    self.needs.add(f.source());
+                    self.needs.field(f);
                     Ok((Raw::Field(f, k), t.at))
                 }
                 _ => Ok((Raw::Word(w), t.at)),

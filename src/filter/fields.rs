@@ -283,6 +283,29 @@ impl F {
         }
     }
 
+    /// Whether the field also takes values from the messages a frame completed on a TCP stream
+    /// (DNS over TCP).
+    pub fn from_tcp_stream(self) -> bool {
+        matches!(
+            self,
+            F::Dns
+                | F::DnsId
+                | F::DnsFlagsResponse
+                | F::DnsFlagsOpcode
+                | F::DnsFlagsRcode
+                | F::DnsCountQueries
+                | F::DnsCountAnswers
+                | F::DnsCountAuthRr
+                | F::DnsCountAddRr
+                | F::DnsQryName
+                | F::DnsQryType
+                | F::DnsA
+                | F::DnsAaaa
+                | F::DnsCname
+                | F::DnsRespTtl
+        )
+    }
+
     /// Hands each value of this field in `p` (with `note`, the analyzers' notes) to `f` until
     /// `f` says true; whether it did. A field absent from the packet has no value. As in
     /// Wireshark, the IP datagram an ICMP error quotes gives the IP and transport fields more
@@ -505,7 +528,14 @@ impl F {
             | F::DnsA
             | F::DnsAaaa
             | F::DnsCname
-            | F::DnsRespTtl => dns_values(self, p, f),
+            | F::DnsRespTtl => {
+                let packet = match crate::decode::app::of_packet(p) {
+                    Some(crate::decode::app::App::Dns { msg, .. }) => dns_values(self, msg, f),
+                    _ => false,
+                };
+                packet
+                    || note.msgs.iter().any(|m| matches!(m, crate::report::web::Message::Dns(d) if dns_values(self, &d.bytes, f)))
+            }
             F::Dhcp
             | F::DhcpType
             | F::DhcpId
@@ -527,14 +557,14 @@ impl F {
     }
 }
 
-/// The values of DNS field `field` in `p`, as tshark gives them: the header's from the header
-/// (the response code on responses only), the rest from the message read whole, each record's
-/// in the order of the answer, authority and additional sections (the OPT record has no TTL).
-fn dns_values(field: F, p: &Packet<'_>, f: &mut Visit<'_>) -> bool {
+/// The values of DNS field `field` in message `msg`, as tshark gives them: the header's from
+/// the header (the response code on responses only), the rest from the message read whole,
+/// each record's in the order of the answer, authority and additional sections (the OPT record
+/// has no TTL).
+fn dns_values(field: F, msg: &[u8], f: &mut Visit<'_>) -> bool {
     use crate::decode::app::dns;
     use hickory_proto::rr::RData;
     use Val::*;
-    let Some(crate::decode::app::App::Dns { msg, .. }) = crate::decode::app::of_packet(p) else { return false };
     let Some(h) = dns::Header::of(msg) else { return field == F::Dns && f(Bytes(msg)) };
     match field {
         F::DnsId => return f(U(h.id.into())),

@@ -458,6 +458,55 @@ pub fn json_tail(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
     out.push('}');
 }
 
+/// Appends the fields of the DNS messages a TCP segment completed (read from its stream) to
+/// its JSON object: one message's as a datagram's, several messages' values of a field
+/// together as one array, as tshark lists every occurrence.
+pub fn dns_json_messages(out: &mut String, msgs: &[&[u8]]) {
+    if msgs.is_empty() || !out.ends_with('}') {
+        return;
+    }
+    out.pop();
+    if let [one] = msgs {
+        dns_json(out, one);
+        out.push('}');
+        return;
+    }
+    let mut fields: Vec<(String, Vec<serde_json::Value>, bool)> = Vec::new();
+    for m in msgs {
+        let mut one = String::from("{\"\":0");
+        dns_json(&mut one, m);
+        one.push('}');
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&one) else { continue };
+        for (k, v) in map.into_iter().filter(|(k, _)| !k.is_empty()) {
+            let at = match fields.iter().position(|f| f.0 == k) {
+                Some(i) => i,
+                None => {
+                    fields.push((k, Vec::new(), false));
+                    fields.len() - 1
+                }
+            };
+            let Some(f) = fields.get_mut(at) else { continue };
+            match v {
+                serde_json::Value::Array(vs) => {
+                    f.1.extend(vs);
+                    f.2 = true;
+                }
+                v => f.1.push(v),
+            }
+        }
+    }
+    for (k, vs, list) in fields {
+        key(out, &k);
+        let v = match (list, <[serde_json::Value; 1]>::try_from(vs)) {
+            (false, Ok([one])) => one,
+            (_, Ok([one])) => serde_json::Value::Array(vec![one]),
+            (_, Err(vs)) => serde_json::Value::Array(vs),
+        };
+        out.push_str(&v.to_string());
+    }
+    out.push('}');
+}
+
 fn all_records(m: &Message) -> impl Iterator<Item = &Record> {
     m.answers().iter().chain(m.name_servers()).chain(m.additionals())
 }
@@ -617,7 +666,8 @@ pub fn tree(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
     }
 }
 
-fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
+/// The DNS fields of the `-V` tree's Application branch.
+pub fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
     let name = match proto {
         AppProto::Mdns => "mDNS",
         AppProto::Llmnr => "LLMNR",
