@@ -114,7 +114,7 @@ mod tests {
             assert_eq!(got.len(), 2, "cut {cut}");
             assert_eq!(got[0].1, m, "cut {cut}");
             // The message completes in the piece that holds its last byte.
-            assert_eq!(got[0].0, usize::from(cut >= 3002), "cut {cut}");
+            assert_eq!(got[0].0, usize::from(cut < 3002), "cut {cut}");
             assert_eq!(got[1], (1, b"next".to_vec()), "cut {cut}");
         }
         // A byte at a time.
