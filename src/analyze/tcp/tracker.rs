@@ -24,7 +24,7 @@ use crate::report::app::AppReport;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::stream::reassembly::Origin;
 use crate::analyze::app::session::{AppConfig, Found, Session};
-use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
+use crate::analyze::stream::{HeldFirst, Sent, StreamConfig, StreamTally, Streams};
 use crate::report::web::{Ends, Message, WebSummary};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
@@ -1149,6 +1149,23 @@ struct AppCtx<'a> {
 /// connection sent again with different content are a weird (Zeek's `rexmit_inconsistency`,
 /// once a connection); what the application layer finds goes out as events.
 fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    if ctx.cfg.streams.is_none() && ctx.cfg.app.is_some() && !ctx.messages {
+        match hold_first(key, c, &sent, ctx.cfg) {
+            Held::No => {}
+            Held::Kept => return,
+            Held::NotHttp => {
+                c.streams = None;
+                c.set_app_off();
+                return;
+            }
+            Held::Replay(h) => replay_first(key, c, h, ctx, out),
+        }
+    }
+    feed_streams_now(key, c, sent, ctx, out);
+}
+
+/// [`feed_streams`] without holding a first segment.
+fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
     let Sent { from_resp, seg, payload: bytes, origin } = sent;
     let all = ctx.cfg.streams.as_ref();
     let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
@@ -1241,6 +1258,80 @@ fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_
     }
 }
 
+/// What [`hold_first`] did with a segment.
+enum Held {
+    /// Nothing: the segment goes to the streams as usual.
+    No,
+    /// It was held, or changed nothing while a held segment waits.
+    Kept,
+    /// The responder's first bytes are not an HTTP response: the connection is not HTTP.
+    NotHttp,
+    /// Anything else came: the held segment goes to the streams first, then this one.
+    Replay(HeldFirst),
+}
+
+/// When no view shows messages, the originator's first segment of a connection that starts
+/// like an HTTP request is held (one copy) instead of reassembled, until the responder's first
+/// bytes say whether the connection is HTTP (Zeek's rule; docs/APPLICATION.md). Most
+/// connections that start so and are not (the bench file's) then cost that copy only. Only
+/// the plain case is held: the connection's first bytes in order after both SYNs, then pure
+/// ACKs that acknowledge exactly what was sent, then the responder's first bytes in order;
+/// anything else feeds the held segment to the streams as it would have been fed when it came
+/// (in the lazy mode its parsing emits nothing), so what is found is the same either way.
+fn hold_first(key: &FlowKey, c: &mut Conn, sent: &Sent<'_>, cfg: &ConnConfig) -> Held {
+    let Sent { from_resp, seg, payload: bytes, origin } = *sent;
+    let (Some(ob), Some(rb)) = (c.orig.stream_base(), c.resp.stream_base()) else {
+        return match c.streams.as_mut().and_then(|s| s.first.take()) {
+            Some(h) => Held::Replay(h),
+            None => Held::No,
+        };
+    };
+    let plain = seg.flags & tcpflag::ACK != 0 && seg.flags & !(tcpflag::ACK | tcpflag::PSH) == 0;
+    let Some(s) = c.streams.as_mut() else {
+        let first = plain
+            && !from_resp
+            && !c.app_off()
+            && cfg.app.is_some()
+            && seg.seq == ob.wrapping_add(1)
+            && bytes.len() <= 16 << 10
+            && crate::analyze::app::http::looks_like_request(bytes)
+            && !dns_port(cfg, key);
+        if !first {
+            return Held::No;
+        }
+        let mut s = Box::new(Streams::new([Some(ob), Some(rb)]));
+        s.first = Some(HeldFirst { seg: *seg, bytes: bytes.to_vec(), origin });
+        c.streams = Some(s);
+        return Held::Kept;
+    };
+    let Some(h) = s.first.as_ref() else { return Held::No };
+    let client_end = ob.wrapping_add(1).wrapping_add(h.bytes.len() as u32);
+    let verdict = match (plain, from_resp, bytes.is_empty()) {
+        (true, true, true) if seg.ack == client_end => Held::Kept,
+        (true, false, true) if seg.ack == rb.wrapping_add(1) => Held::Kept,
+        (true, true, false) if seg.ack == client_end && seg.seq == rb.wrapping_add(1) => {
+            let n = bytes.len().min(5);
+            if bytes.get(..n) == b"HTTP/".get(..n) {
+                Held::No
+            } else {
+                Held::NotHttp
+            }
+        }
+        _ => Held::No,
+    };
+    match verdict {
+        Held::No => s.first.take().map_or(Held::No, Held::Replay),
+        v => v,
+    }
+}
+
+/// Feeds a held first segment to the connection's streams, made now as when it came.
+fn replay_first(key: &FlowKey, c: &mut Conn, h: HeldFirst, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    c.streams = None;
+    let sent = Sent { from_resp: false, seg: &h.seg, payload: &h.bytes, origin: h.origin };
+    feed_streams_now(key, c, sent, ctx, out);
+}
+
 /// Whether the connection of `key` is on a DNS port (read as DNS whatever its bytes).
 fn dns_port(cfg: &ConnConfig, key: &FlowKey) -> bool {
     cfg.app.is_some() && crate::decode::app::tcp(key.a().1, key.b().1).is_some()
@@ -1306,6 +1397,10 @@ fn end_streams(
     now: Ts,
     out: &mut dyn FnMut(Event),
 ) {
+    if let Some(h) = c.streams.as_mut().and_then(|s| s.first.take()) {
+        // A held first segment is read as it would have been when it came.
+        replay_first(key, c, h, ctx, out);
+    }
     let Some(mut s) = c.streams.take() else { return };
     let all = ctx.cfg.streams.as_ref();
     let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
