@@ -35,17 +35,19 @@ pub struct Needs {
     pub alert: bool,
     /// `http.*`, `tls.*`: the application layer's messages.
     pub app: bool,
+    /// `icmp.resptime`, `icmp.resp_to`: echo replies paired with their requests.
+    pub echo: bool,
 }
 
 impl Needs {
     /// Whether any analyzer note is needed.
     pub fn any(self) -> bool {
-        self.conn || self.alert || self.app
+        self.conn || self.alert || self.app || self.echo
     }
 
     /// The notes either needs.
     pub fn or(self, other: Needs) -> Needs {
-        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app }
+        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app, echo: self.echo || other.echo }
     }
 
     /// What field `f` adds: its source's notes, and the application layer's messages for the
@@ -61,6 +63,7 @@ impl Needs {
             Source::Conn => self.conn = true,
             Source::Flood => self.alert = true,
             Source::App => self.app = true,
+            Source::Echo => self.echo = true,
             Source::Packet => {}
         }
     }
@@ -637,7 +640,7 @@ mod test {
     #[test]
     fn needs_follow_the_fields() {
         assert_eq!(DisplayFilter::new("tcp").unwrap().needs(), Needs::default());
-        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false });
+        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false, echo: false });
     }
 
     #[test]

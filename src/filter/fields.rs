@@ -68,6 +68,8 @@ pub enum Source {
     Flood,
     /// The application layer's messages (read from reassembled streams).
     App,
+    /// Echo requests paired with their replies, frame by frame in order (`icmp.resptime`).
+    Echo,
 }
 
 /// The fields, by name.
@@ -88,7 +90,7 @@ pub enum F {
     TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum, UdpChecksumStatus,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
-    IcmpIdent, IcmpSeq,
+    IcmpIdent, IcmpSeq, IcmpRespTo, IcmpResptime,
     Dns, DnsId, DnsFlagsResponse, DnsFlagsOpcode, DnsFlagsRcode, DnsCountQueries, DnsCountAnswers, DnsCountAuthRr,
     DnsCountAddRr, DnsQryName, DnsQryType, DnsA, DnsAaaa, DnsCname, DnsRespTtl,
     Dhcp, DhcpType, DhcpId, DhcpIpClient, DhcpIpYour, DhcpHwMacAddr, DhcpOptionDhcp, DhcpOptionRequested,
@@ -191,6 +193,8 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("igmp", F::Igmp, Kind::Proto),
     ("icmp.ident", F::IcmpIdent, Kind::Uint(16)),
     ("icmp.seq", F::IcmpSeq, Kind::Uint(16)),
+    ("icmp.resp_to", F::IcmpRespTo, Kind::Uint(32)),
+    ("icmp.resptime", F::IcmpResptime, Kind::Float),
     ("dns", F::Dns, Kind::Proto),
     ("dns.id", F::DnsId, Kind::Uint(16)),
     ("dns.flags.response", F::DnsFlagsResponse, Kind::Bool),
@@ -263,6 +267,7 @@ impl F {
         match self {
             F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
             F::Alert => Source::Flood,
+            F::IcmpRespTo | F::IcmpResptime => Source::Echo,
             F::Http
             | F::HttpRequest
             | F::HttpResponse
@@ -552,6 +557,9 @@ impl F {
             F::TcpState => one(conn.and_then(|c| c.tcp_state).map(|s| S(s.name())), f),
             F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
             F::Alert => note.alert && f(Present),
+            F::IcmpRespTo => note.echo.is_some_and(|(frame, _)| f(U(frame))),
+            // Milliseconds, to the nanosecond, as tshark gives them.
+            F::IcmpResptime => note.echo.is_some_and(|(_, ns)| f(Float(ns as f64 / 1e6))),
             _ => note.msgs.iter().any(|m| message_values(self, m, f)),
         }
     }

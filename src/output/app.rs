@@ -66,6 +66,21 @@ impl EchoPairs {
     }
 }
 
+/// For `icmp.resptime` and `icmp.resp_to` (`-Y`, `-T fields`): an ICMP (v4) echo reply's
+/// request frame and round trip in nanoseconds, when `pairs` saw the request.
+pub fn echo_note(pairs: &mut EchoPairs, p: &Packet<'_>) -> Option<(u64, i64)> {
+    let v4 = matches!(p.transport, Some(TransportSlice::Icmpv4(_)));
+    let (request, id, seq) = echo_of(p)?;
+    let (src, dst) = p.ip_addrs()?;
+    if request {
+        pairs.see(p);
+        return None;
+    }
+    let (ts, frame) = *pairs.waiting.get(&(dst, src, id, seq))?;
+    let ns = (p.ts.sec - ts.sec).saturating_mul(1_000_000_000).saturating_add(i64::from(p.ts.nsec) - i64::from(ts.nsec));
+    v4.then_some((frame, ns))
+}
+
 /// Milliseconds from `a` to `b`.
 pub fn ms_between(a: Ts, b: Ts) -> f64 {
     let ns = (b.sec - a.sec) as f64 * 1e9 + (b.nsec as f64 - a.nsec as f64);

@@ -495,6 +495,16 @@ fn display_filters_take_the_dns_dhcp_and_echo_fields() {
     assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
     let f = "captures/ping.pcap";
     assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
+    // The round trip, paired frame by frame as tshark pairs it (milliseconds).
+    let slow = |v: &str| v.parse::<f64>().is_ok_and(|ms| ms > 0.03);
+    assert!(count(f, "icmp.resptime", &slow) > 0);
+    assert_eq!(shown(f, "icmp.resptime > 0.03"), count(f, "icmp.resptime", &slow));
+    assert_eq!(shown(f, "icmp.resp_to"), count(f, "icmp.resp_to", &|_| true));
+    // DNS over TCP: the frames that completed a message, several in one.
+    let f = "captures/dns-tcp.pcap";
+    assert_eq!(shown(f, "dns"), count(f, "dns.id", &|_| true));
+    assert_eq!(shown(f, "dns.id == 0x1002"), count(f, "dns.id", &|v| v.split(',').any(|x| x == "0x1002")));
+    assert_eq!(shown(f, "dns.count.answers == 40"), 2);
 }
 
 /// The application fields `-T fields -e` and `-Y` know, each compared below with tshark's column.
@@ -503,6 +513,7 @@ const DASH_E: &[&str] = &[
     "dns.count.answers", "dns.count.auth_rr", "dns.count.add_rr", "dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa",
     "dns.cname", "dns.resp.ttl", "dhcp.type", "dhcp.id", "dhcp.ip.client", "dhcp.ip.your", "dhcp.hw.mac_addr",
     "dhcp.option.dhcp", "dhcp.option.requested_ip_address", "dhcp.option.dhcp_server_id", "dhcp.option.hostname",
+    "icmp.resp_to", "icmp.resptime",
 ];
 
 /// `-T fields -e F` prints, frame by frame, what tshark's `-T fields -e F` printed into the
