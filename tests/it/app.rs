@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::frames::udp;
+use crate::support::frames::{tcp, udp, ACK, PSH, SYN};
 use crate::support::pcap::Pcap;
 use crate::support::{inspect, inspect_ok, json_lines, n, of_type, root, s, Need, Test, TempDir, CORPUS};
 
@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         trial!(report_tables_show_only_what_the_capture_has),
         trial!(decode_as_names_another_port),
         trial!(hostile_dns_messages_are_errors_not_panics),
+        trial!(hostile_dns_over_tcp_is_bounded),
         trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
         trial!(dash_e_fields_match_tshark_on_captures),
         trial!(dash_e_fields_match_tshark_on_the_corpus, Need::Corpus),
@@ -588,4 +589,52 @@ fn display_filters_take_names_and_addresses() {
     let acks: Vec<&str> = tsv.lines().skip(1).filter(|l| l.split('\t').nth(c) == Some("5")).map(|l| l.split('\t').next().unwrap()).collect();
     assert!(!acks.is_empty());
     assert_eq!(out.lines().collect::<Vec<_>>(), acks);
+}
+
+/// DNS over TCP from a hostile peer: a message whose header claims 65,535 records, one whose
+/// name points at itself, several in one segment, then a length prefix of 65,535 that never
+/// completes. Each whole message is an error in its frame's record; nothing panics or grows
+/// past the one message a direction gathers.
+fn hostile_dns_over_tcp_is_bounded() {
+    let dir = TempDir::new("app-hostile-tcp");
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let mut wire: Vec<u8> = Vec::new();
+    // A response header claiming 65,535 answers, with nothing after it.
+    let counts: &[u8] = &[0xab, 0xcd, 0x81, 0x80, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
+    // A response whose question name is a pointer to itself (offset 12).
+    let looped: &[u8] = &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+    for m in [counts, looped] {
+        wire.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        wire.extend_from_slice(m);
+    }
+    // A length that promises 65,535 bytes, and 300 that come.
+    wire.extend_from_slice(&[0xff, 0xff]);
+    wire.extend(std::iter::repeat_n(0x41u8, 300));
+    let wire: &'static [u8] = Box::leak(wire.into_boxed_slice());
+    // The first message is cut after 10 of its 14 bytes.
+    let (split, rest) = wire.split_at(10);
+    let mut p = Pcap::micro();
+    p.add(0, &tcp(c, 40000, s, 53).flags(SYN).seq(100).frame());
+    p.add(1, &tcp(s, 53, c, 40000).flags(SYN | ACK).seq(500).ack(101).frame());
+    p.add(2, &tcp(c, 40000, s, 53).flags(ACK).seq(101).ack(501).frame());
+    p.add(3, &tcp(s, 53, c, 40000).flags(PSH | ACK).seq(501).ack(101).data(split).frame());
+    p.add(4, &tcp(s, 53, c, 40000).flags(PSH | ACK).seq(501 + split.len() as u32).ack(101).data(rest).frame());
+    let f = p.write(&dir, "hostile-tcp.pcap");
+    let f = f.to_str().unwrap();
+    let out = inspect(["read", "--format", "json", f]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let objs = json_lines(&out.stdout);
+    let packets: Vec<&Value> = objs.iter().filter(|o| o["event_type"] == "packet").collect();
+    assert_eq!(packets.len(), 5);
+    // Frame 5 completes both whole messages (the first began in frame 4): two ids, two errors.
+    let f5 = packets[4];
+    assert_eq!(f5["dns.id"], serde_json::json!([0xabcd, 0x1234]), "{f5}");
+    let errors = f5["dns.malformed"].as_array().map_or(0, Vec::len);
+    assert_eq!(errors, 2, "{f5}");
+    assert!(packets[3].get("dns.id").is_none(), "{}", packets[3]);
+    // Lines, -V and -q say the same without panicking.
+    for args in [vec!["read", f], vec!["read", "-V", f], vec!["read", "-q", f]] {
+        let o = inspect(args.clone());
+        assert_eq!(o.code, Some(0), "{args:?}: {o:?}");
+    }
 }
