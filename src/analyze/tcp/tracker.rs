@@ -1279,6 +1279,10 @@ enum Held {
 /// anything else feeds the held segment to the streams as it would have been fed when it came
 /// (in the lazy mode its parsing emits nothing), so what is found is the same either way.
 fn hold_first(key: &FlowKey, c: &mut Conn, sent: &Sent<'_>, cfg: &ConnConfig) -> Held {
+    if c.streams.is_none() && c.app_off() {
+        // Most segments: their connection was ruled out.
+        return Held::No;
+    }
     let Sent { from_resp, seg, payload: bytes, origin } = *sent;
     let (Some(ob), Some(rb)) = (c.orig.stream_base(), c.resp.stream_base()) else {
         return match c.streams.as_mut().and_then(|s| s.first.take()) {
