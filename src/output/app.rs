@@ -89,8 +89,9 @@ pub fn ms_between(a: Ts, b: Ts) -> f64 {
 
 // ---------------------------------------------------------------- lines (tcpdump -n)
 
-/// tcpdump's text for a DNS message of `len` bytes (`47780+ [1au] A? www.example.test. (57)`).
-pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool) {
+/// tcpdump's text for a DNS message of `len` bytes (`47780+ [1au] A? www.example.test. (57)`);
+/// `verbose` as `tcpdump -v`, which names each answer's owner.
+pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool, verbose: bool) {
     let Some(h) = Header::of(msg) else {
         let _ = write!(out, "domain [length {} < 12] (invalid)", msg.len());
         return;
@@ -128,7 +129,7 @@ pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool) {
             if i > 0 {
                 out.push(',');
             }
-            rr_text(out, r, mdns);
+            rr_text(out, r, mdns, verbose);
         }
     } else {
         if h.rd() {
@@ -303,8 +304,12 @@ fn tcpdump_name(out: &mut String, n: &Name) {
     }
 }
 
-fn rr_text(out: &mut String, r: &Record, mdns: bool) {
+fn rr_text(out: &mut String, r: &Record, mdns: bool, verbose: bool) {
     let t: u16 = r.record_type().into();
+    if verbose {
+        out.push(' ');
+        tcpdump_name(out, r.name());
+    }
     let class = u16::from(r.dns_class());
     let class = if mdns { class & 0x7fff } else { class };
     if class != 1 && t != 41 {
@@ -396,13 +401,13 @@ pub fn dhcpv6_line(out: &mut String, bytes: &[u8]) {
 
 /// The application text of a UDP datagram for the line, if inspect decodes its protocol;
 /// `udp_len` is the length tcpdump prints (the UDP header's, less 8).
-pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize) -> bool {
+pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize, verbose: bool) -> bool {
     match appdec::udp(sport, dport) {
         Some(AppProto::Dhcp) => dhcp_line(out, payload, udp_len),
         Some(AppProto::Dhcpv6) => dhcpv6_line(out, payload),
         // tcpdump leaves LLMNR as plain UDP.
         Some(AppProto::Llmnr) | None => return false,
-        Some(p) => dns_line(out, payload, p == AppProto::Mdns),
+        Some(p) => dns_line(out, payload, p == AppProto::Mdns, verbose),
     }
     true
 }

@@ -19,6 +19,8 @@ pub fn tests() -> Vec<Test> {
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
         trial!(lines_match_tcpdump_on_captures),
         trial!(lines_match_tcpdump_on_the_corpus, Need::Corpus),
+        trial!(verbose_dns_lines_match_tcpdump),
+        trial!(verbose_dns_lines_match_tcpdump_on_the_corpus, Need::Corpus),
         trial!(dns_queries_pair_with_their_answers),
         trial!(dns_over_tcp_pairs_across_segments),
         trial!(dhcp_exchange_gives_the_lease),
@@ -230,6 +232,38 @@ fn lines_match(files: &[(String, Option<String>)]) -> usize {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     compared
+}
+
+/// `read -v` prints tcpdump -v's DNS text (each answer's owner named) on the DNS files.
+fn verbose_dns_lines_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in files.iter().filter(|(f, d)| d.is_none() && f.rsplit('/').next().is_some_and(|n| n.starts_with("dns"))) {
+        let want = golden(file, "v.txt");
+        let out = inspect_ok(read_args(file, decode_as, &["-v"]));
+        let dns = |l: &&str| l.starts_with("    ") && [".53:", ".53 ", ".5353:"].iter().any(|p| l.contains(p));
+        let theirs: Vec<&str> = want.lines().filter(dns).collect();
+        let ours: Vec<&str> = out.lines().filter(dns).collect();
+        assert_eq!(ours.len(), theirs.len(), "{file}: DNS lines");
+        for (i, (g, w)) in ours.iter().zip(&theirs).enumerate() {
+            compared += 1;
+            if g != w {
+                problems.push(format!("{file} DNS line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compared
+}
+
+fn verbose_dns_lines_match_tcpdump() {
+    let n = verbose_dns_lines_match(&recorded());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+fn verbose_dns_lines_match_tcpdump_on_the_corpus() {
+    let n = verbose_dns_lines_match(&corpus());
+    assert!(n >= 4, "only {n} lines compared");
 }
 
 fn lines_match_tcpdump_on_captures() {
