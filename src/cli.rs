@@ -43,6 +43,32 @@ pub enum Command {
     /// Statistics as tshark's -z gives them: protocol hierarchy, conversations, endpoints,
     /// frames per interval; without -z, an overview with the top talkers and ports.
     Stats(StatsArgs),
+    /// The SYN-flood alerts of a capture split into files, made from each file's `--partial`
+    /// segments (flood_feed.parquet) by one detector, as one run over the whole capture makes
+    /// them: the last stage of the Spark job (scale/job.py).
+    #[command(hide = true)]
+    MergeAlerts(MergeAlertsArgs),
+}
+
+/// `inspect merge-alerts PART...`
+#[derive(Debug, Clone, Args)]
+pub struct MergeAlertsArgs {
+    /// The `--parquet` directories of the files' `--partial` runs, in the files' order.
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<std::path::PathBuf>,
+    /// Write notice.log into this directory.
+    #[arg(long = "log-dir", value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
+    /// notice.log's format.
+    #[arg(long = "log-format", value_enum, value_name = "FORMAT", default_value_t = crate::output::logs::LogFormat::Zeek)]
+    pub log_format: crate::output::logs::LogFormat,
+    /// Write notice.parquet into this directory.
+    #[arg(long = "parquet", value_name = "DIR")]
+    pub parquet: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -216,7 +242,8 @@ pub struct ReadArgs {
 #[command(next_help_heading = "Record files")]
 pub struct LogArgs {
     /// Write Zeek-style logs into this directory, one file per record kind (conn.log, dns.log,
-    /// dhcp.log, notice.log, arp.log, stats.log), created before anything is read.
+    /// http.log, ssl.log, dhcp.log, notice.log, arp.log, stats.log), created before anything is
+    /// read.
     #[arg(long = "log-dir", value_name = "DIR")]
     pub log_dir: Option<std::path::PathBuf>,
     /// The logs' format: Zeek's tab-separated values under a `#fields`/`#types` header

@@ -328,8 +328,8 @@ impl<W: Write> Printer<W> {
         if let Some(l) = self.logs.as_mut() {
             l.event(e)?;
         }
-        if matches!(e, Event::Message(_)) {
-            // Shown with its packet.
+        if matches!(e, Event::Message(_) | Event::FloodSeg(_)) {
+            // Shown with its packet; or only for the record files.
             return Ok(());
         }
         if self.packets_only() {
