@@ -79,6 +79,8 @@ pub struct ReadConfig {
     /// The files from this place in `files` on only continue the connections of those before
     /// (`--partial --next`).
     pub continued_from: usize,
+    /// `-z`: the statistics to show after the report (checked; read again where counted).
+    pub z: Vec<String>,
 }
 
 /// A replay on the dashboard.
@@ -134,6 +136,12 @@ impl Config {
                 let logs = log_plan(&a.logs);
                 // The logs take every connection's record.
                 analysis.conn.records |= logs.any();
+                let z = a.z.iter().map(|s| crate::command::stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                // Per-service counts are made of every connection's record.
+                if z.iter().any(|z| matches!(z, crate::command::stats::Z::Service)) {
+                    analysis.conn.records = true;
+                    view.services = true;
+                }
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -148,6 +156,7 @@ impl Config {
                     at: a.at,
                     logs,
                     continued_from,
+                    z: a.z,
                 }))
             }
             Command::Conns(a) => {
@@ -192,6 +201,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    z: Vec::new(),
                 }))
             }
             Command::Arp(a) => {
@@ -212,6 +222,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    z: Vec::new(),
                 }))
             }
             Command::Capture(a) => {
@@ -254,6 +265,9 @@ impl Config {
             Command::Stats(a) => {
                 use crate::command::stats;
                 let z = a.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                if z.iter().any(|z| matches!(z, stats::Z::Service)) {
+                    return Err(RunError::Usage("-z service: per-service counts come from the connections `read` tracks: inspect read FILE -q -z service".into()));
+                }
                 // The overview shows the busiest rows; a table asked for with -z shows them all.
                 let top = a.top.or(z.is_empty().then_some(10));
                 Config::Stats(Box::new(stats::StatsConfig {
@@ -405,6 +419,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         _ => Stamp::SinceFirst,
     };
     Ok(ViewOptions {
+        services: false,
         format,
         verbose: v.verbose,
         dump,
