@@ -167,14 +167,27 @@ impl Show for [u8; 6] {
 
 impl Show for IpAddr {
     fn show(self, out: &mut String) -> Option<u16> {
-        let _ = write!(out, "{self}");
+        match self {
+            // Dotted quads without the formatting machinery: tables have millions.
+            IpAddr::V4(a) => {
+                for (i, b) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(itoa::Buffer::new().format(b));
+                }
+            }
+            IpAddr::V6(a) => {
+                let _ = write!(out, "{a}");
+            }
+        }
         None
     }
 }
 
 impl Show for Sock {
     fn show(self, out: &mut String) -> Option<u16> {
-        let _ = write!(out, "{}", self.0);
+        self.0.show(out);
         Some(self.1)
     }
 }

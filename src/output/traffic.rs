@@ -41,31 +41,60 @@ pub fn sparkline(values: &[u64], width: usize) -> String {
 /// at a time in the house style, or by comfy-table when only it can (see [`Lines::streams`]).
 /// Returns whether there was any row (without any, nothing is drawn unless `empty` asks for
 /// the header alone).
-fn draw(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[usize], empty: bool, each: &dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>) -> io::Result<()>) -> io::Result<bool> {
+/// `each` is told whether it is measuring: then a cell need only be as wide as its text.
+fn draw(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[usize], empty: bool, each: &Each<'_>) -> io::Result<bool> {
     let mut lines = Lines::new(head, right).expendable(expendable);
-    each(&mut |cells| {
-        lines.measure(cells);
-        Ok(())
-    })?;
+    each(
+        &mut |cells| {
+            lines.measure(cells);
+            Ok(())
+        },
+        true,
+    )?;
     if lines.rows() == 0 && !empty {
         return Ok(false);
     }
     match lines.streams() {
         Some(shown) => {
             lines.begin(out, &shown)?;
-            each(&mut |cells| lines.row(out, &shown, cells))?;
+            each(&mut |cells| lines.row(out, &shown, cells), false)?;
             lines.end(out, &shown)?;
         }
         None => {
             let mut t = table(head).expendable(expendable);
-            each(&mut |cells| {
-                t.add_row(cells.iter().zip(right).map(|(c, &r)| if r { num_cell(c) } else { Cell::new(c) }));
-                Ok(())
-            })?;
+            each(
+                &mut |cells| {
+                    t.add_row(cells.iter().zip(right).map(|(c, &r)| if r { num_cell(c) } else { Cell::new(c) }));
+                    Ok(())
+                },
+                false,
+            )?;
             writeln!(out, "{t}")?;
         }
     }
     Ok(true)
+}
+
+/// Hands a table's rows, as cells, to a function; told whether they are only measured.
+type Each<'a> = dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>, bool) -> io::Result<()> + 'a;
+
+/// The width of `v` written with `places` decimals (Rust's exact rounding), where it is plain
+/// without writing it: None near a carry into the whole part, which only writing settles.
+fn fixed_width(v: f64, places: usize) -> Option<usize> {
+    if !v.is_finite() || !(0.0..1e15).contains(&v) {
+        return None;
+    }
+    let whole = v.trunc();
+    let frac = v - whole;
+    let digits = |w: f64| itoa::Buffer::new().format(w as u64).len();
+    if places == 0 {
+        return match frac {
+            f if f < 0.49 => Some(digits(whole)),
+            f if f > 0.51 => Some(digits(whole + 1.0)),
+            _ => None,
+        };
+    }
+    (frac < 1.0 - 10f64.powi(-(places as i32))).then(|| digits(whole) + 1 + places)
 }
 
 /// Cells reused from row to row, so drawing a table allocates nothing per row.
@@ -74,6 +103,18 @@ struct Cells(Vec<String>);
 impl Cells {
     fn new(n: usize) -> Cells {
         Cells(vec![String::new(); n])
+    }
+
+    /// Sets cell `i` to `v` with `places` decimals; when `measuring`, to as many characters.
+    fn fixed(&mut self, i: usize, v: f64, places: usize, measuring: bool) {
+        let Some(c) = self.0.get_mut(i) else { return };
+        c.clear();
+        match fixed_width(v, places).filter(|_| measuring) {
+            Some(w) => c.extend(std::iter::repeat_n('0', w)),
+            None => {
+                let _ = write!(c, "{v:.places$}");
+            }
+        }
     }
 
     /// Sets cell `i` to a count (without the formatting machinery: tables have millions).
@@ -113,7 +154,7 @@ fn conv_table(out: &mut dyn Write, kind: &str, tables: &dyn Tables, i: usize) ->
     let head = conv_head(kind);
     let n = head.len();
     let right: Vec<bool> = head.iter().map(|h| !h.starts_with("address")).collect();
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, measuring: bool| {
         let mut cells = Cells::new(n);
         tables.each_conv(i, &mut |r| {
             let mut k = 0;
@@ -133,10 +174,16 @@ fn conv_table(out: &mut dyn Write, kind: &str, tables: &dyn Tables, i: usize) ->
                 cells.num(k, v);
                 k += 1;
             }
-            cells.set(k, format_args!("{:.6}", r.rel_start));
-            cells.set(k + 1, format_args!("{:.4}", r.duration));
-            cells.set(k + 2, Rate(r.bytes_ab, r.duration));
-            cells.set(k + 3, Rate(r.bytes_ba, r.duration));
+            cells.fixed(k, r.rel_start, 6, measuring);
+            cells.fixed(k + 1, r.duration, 4, measuring);
+            // Bits per second ("-" without a duration).
+            for (j, bytes) in [(k + 2, r.bytes_ab), (k + 3, r.bytes_ba)] {
+                if r.duration > 0.0 {
+                    cells.fixed(j, bytes as f64 * 8.0 / r.duration, 0, measuring);
+                } else {
+                    cells.set(j, "-");
+                }
+            }
             f(&cells.0)
         })
     };
@@ -155,19 +202,6 @@ impl std::fmt::Display for Port {
     }
 }
 
-/// Bits per second of `bytes` over `duration` seconds ("-" without a duration).
-struct Rate(u64, f64);
-
-impl std::fmt::Display for Rate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.1 > 0.0 {
-            write!(f, "{:.0}", self.0 as f64 * 8.0 / self.1)
-        } else {
-            f.write_str("-")
-        }
-    }
-}
-
 /// Draws endpoint rows (`each` visits them); false when there are none.
 fn end_table(out: &mut dyn Write, kind: &str, visit: &dyn Fn(&mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()>) -> io::Result<bool> {
     let ports = matches!(kind, "tcp" | "udp");
@@ -178,7 +212,7 @@ fn end_table(out: &mut dyn Write, kind: &str, visit: &dyn Fn(&mut dyn FnMut(&End
     head.extend(["frames", "bytes", "tx frames", "tx bytes", "rx frames", "rx bytes"]);
     let n = head.len();
     let right: Vec<bool> = head.iter().map(|h| *h != "address").collect();
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
         let mut cells = Cells::new(n);
         visit(&mut |r| {
             let mut k = 0;
@@ -210,7 +244,7 @@ fn io_table(out: &mut dyn Write, io: &IoTable, duration: f64) -> io::Result<bool
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
     let right: Vec<bool> = (0..head.len()).map(|i| i > 0).collect();
     let n = io.columns.iter().map(Vec::len).max().unwrap_or(0);
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
         let mut cells = Cells::new(head.len());
         for i in 0..n {
             let start = i as f64 * io.interval;
@@ -320,7 +354,7 @@ pub fn render_services(out: &mut dyn Write, rows: &[ServiceRow], format: Format)
         return rows.iter().try_for_each(|r| json_line(out, r));
     }
     writeln!(out, "\nConnections per service")?;
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>| {
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
         let mut cells = Cells::new(4);
         for r in rows {
             cells.set(0, r.service);
@@ -439,6 +473,17 @@ impl<T: serde::Serialize> JsonRow for T {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_fixed_width_is_the_written_width() {
+        for places in [0, 4, 6] {
+            for v in [0.0, 0.4, 0.5, 0.51, 9.49, 9.5, 9.99995, 9.9999996, 99.99999, 123456.789, 1e14 + 0.3, 7.0 / 3.0, 2.0 / 3.0] {
+                let written = format!("{v:.places$}").len();
+                assert!(fixed_width(v, places).is_none_or(|w| w == written), "{v} .{places}");
+            }
+        }
+        assert_eq!(fixed_width(1.5, 6), Some(8));
+    }
 
     #[test]
     fn a_sparkline_scales_to_its_largest_value() {
