@@ -535,11 +535,8 @@ impl TcpConvs {
         let TcpConvs { streams, loose, list, state } = self;
         let hash = pair_hash(&src, &dst);
         let streamed = seg.is_some();
-        let same = |&(i, h): &Slot| {
-            h == hash
-                && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src))
-                && state.get(i as usize).is_some_and(|s| s.0 == streamed)
-        };
+        // Each table leads only to conversations of its own kind (with a stream or without).
+        let same = |&(i, h): &Slot| h == hash && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src));
         let table = if streamed { streams } else { loose };
         let found = table.find(spread(hash), same).map(|&(i, _)| i as usize);
         let i = match (found, seg) {
