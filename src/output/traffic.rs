@@ -202,8 +202,11 @@ impl std::fmt::Display for Port {
     }
 }
 
-/// Draws endpoint rows (`each` visits them); false when there are none.
-fn end_table(out: &mut dyn Write, kind: &str, visit: &dyn Fn(&mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()>) -> io::Result<bool> {
+/// Hands endpoint rows to a function.
+type Visit<'a> = dyn Fn(&mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()> + 'a;
+
+/// Draws endpoint rows (`visit` hands them over); false when there are none.
+fn end_table(out: &mut dyn Write, kind: &str, visit: &Visit<'_>) -> io::Result<bool> {
     let ports = matches!(kind, "tcp" | "udp");
     let mut head = vec!["address"];
     if ports {

@@ -98,8 +98,11 @@ pub struct StatTables {
     /// The counters (None: only the printer's per-service counts are asked for).
     pub traffic: Option<Traffic>,
     /// Writes them, and the connections the printer counted per service.
-    pub write: Box<dyn FnOnce(Option<&Traffic>, Option<&Services>, &mut dyn Write) -> io::Result<()>>,
+    pub write: Box<WriteTables>,
 }
+
+/// Writes `read -z`'s tables: the counters' and the per-service counts.
+pub type WriteTables = dyn FnOnce(Option<&Traffic>, Option<&Services>, &mut dyn Write) -> io::Result<()>;
 
 /// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
 struct Meta {
