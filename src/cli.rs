@@ -225,6 +225,12 @@ pub struct ReadArgs {
     /// or seconds after the first packet (+12.5).
     #[arg(long, value_name = "TIME", value_parser = moment, conflicts_with_all = ["write", "display_filter"])]
     pub at: Option<crate::command::at::Moment>,
+    /// Statistics after the report, as tshark's -z: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
+    /// endpoints,TYPE[,FILTER]; io,stat,INTERVAL[,FILTER...]; service (connections, packets and
+    /// bytes per application service). May be given more than once; with -q, the summary and
+    /// these tables only.
+    #[arg(short = 'z', value_name = "WHAT", conflicts_with = "at")]
+    pub z: Vec<String>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]

@@ -94,6 +94,8 @@ pub struct ReadConfig {
     /// The files from this place in `files` on only continue the connections of those before
     /// (`--partial --next`).
     pub continued_from: usize,
+    /// `-z`: the statistics to show after the report (checked; read again where counted).
+    pub z: Vec<String>,
 }
 
 /// A replay on the dashboard.
@@ -151,6 +153,12 @@ impl Config {
                 analysis.conn.records |= logs.any();
                 // A part of a split capture also writes what its alerts are made of.
                 analysis.flood.feed = logs.partial;
+                let z = a.z.iter().map(|s| crate::command::stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                // Per-service counts are made of every connection's record.
+                if z.iter().any(|z| matches!(z, crate::command::stats::Z::Service)) {
+                    analysis.conn.records = true;
+                    view.services = true;
+                }
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -165,6 +173,7 @@ impl Config {
                     at: a.at,
                     logs,
                     continued_from,
+                    z: a.z,
                 }))
             }
             Command::Conns(a) => {
@@ -209,6 +218,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    z: Vec::new(),
                 }))
             }
             Command::Arp(a) => {
@@ -229,6 +239,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    z: Vec::new(),
                 }))
             }
             Command::Capture(a) => {
@@ -277,6 +288,9 @@ impl Config {
             Command::Stats(a) => {
                 use crate::command::stats;
                 let z = a.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                if z.iter().any(|z| matches!(z, stats::Z::Service)) {
+                    return Err(RunError::Usage("-z service: per-service counts come from the connections `read` tracks: inspect read FILE -q -z service".into()));
+                }
                 // The overview shows the busiest rows; a table asked for with -z shows them all.
                 let top = a.top.or(z.is_empty().then_some(10));
                 Config::Stats(Box::new(stats::StatsConfig {
@@ -428,6 +442,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         _ => Stamp::SinceFirst,
     };
     Ok(ViewOptions {
+        services: false,
         format,
         verbose: v.verbose,
         dump,
