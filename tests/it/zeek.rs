@@ -39,6 +39,7 @@ pub fn tests() -> Vec<Test> {
         trial!(connections_over_802_11_are_those_of_ethernet),
         trial!(a_packet_five_seconds_after_the_close_starts_a_new_connection),
         trial!(syns_five_seconds_after_the_first_start_a_new_attempt),
+        trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(fragmented_datagrams_count_once_whole),
     ]
@@ -620,6 +621,49 @@ fn syns_five_seconds_after_the_first_start_a_new_attempt() {
     let long = conns(&["--syn-timeout", "60", &p]);
     assert_eq!(long.len(), 1, "{long:?}");
     assert_eq!(n(&long[0]["orig_pkts"]), 5);
+}
+
+/// Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`): when the first DNS message of a
+/// connection is a response sent by the originator, the roles flip (`^`), unless the responder's
+/// address is multicast. The first UDP exchange of `captures/dns.pcap` with the client's port
+/// set to 53 too (UDP checksum 0, which IPv4 allows), so the port rule (`likely_server_ports`
+/// on both ends) decides nothing: with the query the querier is the originator; with the
+/// response alone Zeek first makes its sender the originator, then flips.
+fn a_dns_response_first_flips_the_roles() {
+    let frames = frames_of("captures/dns.pcap");
+    let udp53: Vec<Vec<u8>> = frames
+        .iter()
+        .filter(|f| f.2.get(23) == Some(&17) && f.2.get(34..38).is_some_and(|p| p.contains(&0) && p.contains(&53)))
+        .take(2)
+        .map(|f| {
+            let mut b = f.2.clone();
+            for at in [34, 36] {
+                b.splice(at..at + 2, [0, 53]);
+            }
+            b.splice(40..42, [0, 0]);
+            b
+        })
+        .collect();
+    assert_eq!(udp53.len(), 2, "a query and its response");
+    let (query, response) = (&udp53[0], &udp53[1]);
+    assert_eq!((query.get(44).map(|b| b & 0x80), response.get(44).map(|b| b & 0x80)), (Some(0), Some(0x80)));
+    let dir = TempDir::new("zeek-dns-flip");
+    let both = {
+        let mut pcap = Pcap::micro();
+        pcap.add(secs(100.0), query).add(secs(100.01), response);
+        pcap.write(&dir, "both.pcap").to_string_lossy().to_string()
+    };
+    let alone = {
+        let mut pcap = Pcap::micro();
+        pcap.add(secs(100.01), response);
+        pcap.write(&dir, "alone.pcap").to_string_lossy().to_string()
+    };
+    let c = &conns(&[&both])[0];
+    assert_eq!((s(&c["id.orig_h"]), s(&c["service"]), n(&c["orig_pkts"]), n(&c["resp_pkts"])), ("10.0.0.1", "dns", 1, 1));
+    assert!(!s(&c["history"]).contains('^'), "{c}");
+    let c = &conns(&[&alone])[0];
+    assert_eq!((s(&c["id.orig_h"]), s(&c["id.resp_h"]), n(&c["orig_pkts"]), n(&c["resp_pkts"])), ("10.0.0.1", "10.0.0.2", 0, 1), "{c}");
+    assert!(s(&c["history"]).contains('^'), "{c}");
 }
 
 /// Zeek's `tunnel.log` (`base/frameworks/tunnels/main.zeek`; baseline

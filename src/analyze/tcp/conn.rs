@@ -399,6 +399,20 @@ impl Conn {
         }
     }
 
+    /// A DNS message of this connection, sent by its originator (`from_orig`), a response when
+    /// `response` (the QR bit). Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`) flips the
+    /// roles (`^`) when the first message it reads is a response from the originator, unless
+    /// the responder's address is multicast.
+    pub fn dns_message(&mut self, from_orig: bool, response: bool, resp_multicast: bool) {
+        if self.cflags & DNS_SEEN != 0 {
+            return;
+        }
+        self.cflags |= DNS_SEEN;
+        if from_orig && response && !resp_multicast {
+            self.flip(false);
+        }
+    }
+
     /// Whether `seg` makes Zeek flip a connection that began with a SYN-ACK from the side it made
     /// the originator: an ACK or data, either way, before anything else (zeek/zeek#2191: a scan
     /// elicits RSTs or nothing, never these).

@@ -1136,6 +1136,11 @@ impl ConnTracker {
         let (start, orig_is_a) = if service != 0 {
             let Some(c) = t.conn_mut(&key, timeline) else { return };
             c.service |= service;
+            if let app::Seen::Dns { header, .. } = &seen {
+                let from_orig = f.from_a == c.orig_is_a;
+                let resp = if c.orig_is_a { key.b().0 } else { key.a().0 };
+                c.dns_message(from_orig, header.flags & 0x8000 != 0, resp.is_multicast());
+            }
             (c.start_ns, c.orig_is_a)
         } else {
             let c = t.view(&key);
