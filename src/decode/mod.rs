@@ -410,11 +410,17 @@ fn decode_outer<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
                 }
                 Err(header) => {
                     let offset = if header == "802.11 header" { wlan_radio_len(frame.linktype, data) } else { 0 };
+                    // A radio header says its own length; an 802.11 data header has 24 bytes.
+                    let needed = match data.get(2..4) {
+                        Some(l) if header == "radiotap header" => (u16::from_le_bytes([l[0], l[1]]) as usize).max(8),
+                        _ if header == "radiotap header" => 8,
+                        _ => offset + 24,
+                    };
                     p.stop = Some(Stop {
                         layer: Layer::DataLink,
                         header,
                         offset,
-                        cause: Cause::Short { needed: offset + 24, present: data.len() },
+                        cause: Cause::Short { needed, present: data.len() },
                     });
                 }
             }

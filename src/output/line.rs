@@ -1013,6 +1013,10 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
         Link::Sll { protocol, .. } => {
             let _ = write!(out, "Linux cooked, protocol {protocol:#06x}, length {}", p.len);
         }
+        // A link header of a decoded type that is cut short: the stop says where.
+        Link::Unsupported if p.stop.as_ref().is_some_and(|s| s.cause != crate::decode::Cause::UnsupportedLinkType) => {
+            let _ = write!(out, "{}, length {}", names::linktype(p.linktype), p.len);
+        }
         Link::Unsupported => {
             let _ = write!(out, "[link type {} ({}) not decoded], length {}", p.linktype, names::linktype(p.linktype), p.len);
         }
