@@ -22,11 +22,15 @@ FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
   erspan.version erspan.spanid vxlan.flags vxlan.vni geneve.version geneve.proto_type geneve.vni
   gtp.flags gtp.message gtp.teid ayiya.opcode ayiya.nextheader mpls.label mpls.exp mpls.bottom mpls.ttl
   pppoe.code pppoe.session_id vntag.etype cfp.ftag cfp.ttl
-  ip.fragment ip.fragment.count ip.reassembled.length ipv6.fragment ipv6.fragment.count ipv6.reassembled.length)
+  ip.fragment ip.fragment.count ip.reassembled.length ipv6.fragment ipv6.fragment.count ipv6.reassembled.length
+  radiotap.length radiotap.mactime radiotap.flags radiotap.datarate radiotap.channel.freq radiotap.channel.flags
+  radiotap.dbm_antsignal radiotap.dbm_antnoise radiotap.antenna prism.msgcode prism.msglen
+  wlan.fc.type_subtype wlan.fc.ds wlan.fc.protected wlan.fc.order wlan.duration
+  wlan.ra wlan.ta wlan.da wlan.sa wlan.bssid wlan.seq wlan.qos.tid wlan.htc llc.type)
 
 CORPUS=../shared/corpus
 # Real captures of the link types and protocols inspect decodes, plus malformed ones.
-FILES=($(ls captures/*.pcap | grep -v /flood-) captures/*.pcapng captures/tunnels/*.pcap
+FILES=($(ls captures/*.pcap | grep -v /flood-) captures/*.pcapng captures/tunnels/*.pcap captures/wlan/*.pcap
   $CORPUS/tcpdump/tcp-handshake-nano.pcap $CORPUS/tcpdump/tcp_rst_data.pcap
   $CORPUS/tcpdump/mptcp-fclose.pcap $CORPUS/tcpdump/mptcp-aa-echo.pcap $CORPUS/tcpdump/mptcp-tcprst.pcap
   $CORPUS/tcpdump/mptcp-v0.pcap
@@ -48,6 +52,8 @@ FILES=($(ls captures/*.pcap | grep -v /flood-) captures/*.pcapng captures/tunnel
   $CORPUS/tcpdump/gso-ipv4-geneve-ipv4.pcap $CORPUS/tcpdump/gso-ipv6-geneve-ipv4.pcap $CORPUS/tcpdump/mpls-over-udp.pcap
   $CORPUS/tcpdump/erspan-type-i-2.pcap $CORPUS/tcpdump/erspan-type-i-4.pcap $CORPUS/tcpdump/pppoes.pcap
   $CORPUS/tcpdump/various_gre.pcap $CORPUS/tcpdump/NHRP_registration.pcap
+  $CORPUS/tcpdump/ieee802.11_htc.pcap $CORPUS/tcpdump/ieee802.11_tim_ie_oobr.pcap $CORPUS/tcpdump/reason_code-1.pcap
+  $CORPUS/tcpdump/status_code-0.pcap
   $CORPUS/pcapng-le/basic/*.pcapng $CORPUS/pcapng-le/advanced/*.pcapng $CORPUS/pcapng-le/difficult/*.pcapng)
 
 args=()
@@ -69,6 +75,11 @@ done
 rm -f tests/golden/lines/*.v.txt
 for f in captures/icmp-errors.pcap captures/udp-unreach.pcap; do
   TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
+done
+# tcpdump -e's lines for the captures over 802.11: the 802.11 and LLC/SNAP headers.
+rm -f tests/golden/lines/*.e.txt
+for f in captures/wlan/*.pcap; do
+  TZ=UTC tcpdump -e -n -r "$f" > "tests/golden/lines/$(echo "$f" | tr / _).e.txt" 2>/dev/null || true
 done
 { tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/decode/VERSIONS
 echo "wrote $(wc -l < "$list") files' golden data into tests/golden/{decode,lines}"

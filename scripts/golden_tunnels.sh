@@ -30,3 +30,18 @@ for f in captures/tunnels/*.pcap captures/vxlan.pcap captures/fragments.pcap; do
 done
 tshark --version | head -1 > "$out/VERSIONS"
 echo "wrote $n files into $out"
+# The same for the captures carried over 802.11 (scripts/wrap_wlan.py), into tests/golden/wlan/.
+out=tests/golden/wlan
+mkdir -p "$out"
+rm -f "$out"/*.tsv
+for f in captures/wlan/*.pcap; do
+  {
+    printf 'proto\ta\tb\tframes\n'
+    for proto in tcp udp; do
+      tshark -n -r "$f" -q -z "conv,$proto" 2>/dev/null | awk -v p="$proto" '$2 == "<->" {
+        printf "%s\t%s\t%s\t%s\n", p, $1, $3, $10 }'
+    done
+  } > "$out/$(basename "$f" .pcap).tsv"
+done
+tshark --version | head -1 > "$out/VERSIONS"
+echo "wrote $(ls "$out"/*.tsv | wc -l) files into $out"

@@ -325,12 +325,15 @@ pub struct ConnArgs {
     /// others, so 55 to 155 MB at the default cap.
     #[arg(long, value_name = "N", default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_conns: u64,
-    /// TIME_WAIT length, 2×MSL, in seconds (Linux waits 60 s; RFC 793's MSL of 2 min gives 240).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    /// Seconds a closed connection (FINs both ways, or a RST) is kept after the packet that
+    /// closed it, whatever comes later; a packet after that starts a new connection (Zeek's
+    /// tcp_close_delay). It is also how long TIME_WAIT is taken to last.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub time_wait: f64,
-    /// Seconds an unanswered SYN is kept (Linux gives up connecting after about 127 s; its SYN
-    /// retries come 1, 3, 7, 15, 31 s after the first, so 60 s keeps them in one connection).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    /// Seconds after its first SYN an attempt that got no answer is kept, however many SYNs
+    /// follow; a SYN after that starts a new connection (Zeek's tcp_attempt_delay: Linux's SYN
+    /// retries 7, 15, 31 s after the first each make one).
+    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub syn_timeout: f64,
     /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle
     /// (Linux: SYN-ACK retries span about 63 s, tcp_fin_timeout is 60 s).
@@ -833,7 +836,7 @@ mod test {
     #[test]
     fn defaults_come_from_the_flags() {
         let c: ConnArgs = defaults();
-        assert_eq!((c.max_conns, c.time_wait, c.max_rows, c.state), (500_000, 60.0, 1000, None));
+        assert_eq!((c.max_conns, c.time_wait, c.max_rows, c.state), (500_000, 5.0, 1000, None));
         let f: FloodArgs = defaults();
         assert_eq!((f.flood_syn_rate, f.flood_half_open, f.flood_timeout, f.flood_quiet), (100, 64, 3.0, 5.0));
         let a: ArpOptions = defaults();

@@ -15,6 +15,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice, TransportSlice};
 use hashbrown::HashTable;
 
+use crate::decode::wlan::Radio;
 use crate::decode::defrag::Defrag;
 use crate::decode::encap::Kind;
 use crate::decode::{Link, Packet};
@@ -61,6 +62,11 @@ pub enum Name {
     Llmnr,
     Dhcp,
     Dhcpv6,
+    Radiotap,
+    Prism,
+    WlanRadio,
+    Wlan,
+    Llc,
 }
 
 impl Name {
@@ -104,6 +110,11 @@ impl Name {
             Name::Llmnr => "llmnr",
             Name::Dhcp => "dhcp",
             Name::Dhcpv6 => "dhcpv6",
+            Name::Radiotap => "radiotap",
+            Name::Prism => "prism",
+            Name::WlanRadio => "wlan_radio",
+            Name::Wlan => "wlan",
+            Name::Llc => "llc",
         }
     }
 }
@@ -183,6 +194,22 @@ pub fn path(p: &Packet<'_>, whole: Option<&Packet<'_>>) -> Path {
             }
         }
         Link::Loopback { .. } => path.push(Name::Null),
+        Link::Wlan(w) => {
+            // tshark puts its `wlan_radio` pseudo-layer (the radio information) after a radio
+            // header; AVS headers are its `wlancap`, not counted here.
+            match w.radio {
+                Radio::Radiotap => path.push(Name::Radiotap),
+                Radio::Prism => path.push(Name::Prism),
+                Radio::Avs | Radio::None => {}
+            }
+            if w.radio != Radio::None {
+                path.push(Name::WlanRadio);
+            }
+            path.push(Name::Wlan);
+            if w.ethertype != 0 {
+                path.push(Name::Llc);
+            }
+        }
         // LINKTYPE_IPV4 and _IPV6 name their protocol: tshark shows no link layer for them.
         Link::RawIp if matches!(p.linktype, crate::decode::linktype::IPV4 | crate::decode::linktype::IPV6) => {}
         Link::RawIp => path.push(Name::Raw),

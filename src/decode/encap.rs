@@ -266,6 +266,7 @@ pub fn descend(p: &mut Packet<'_>) {
             Link::Sll { protocol, version, .. } if shim(protocol) => {
                 Next::Ether(protocol, if version == 2 { 20 } else { 16 })
             }
+            Link::Wlan(w) if shim(w.ethertype) => Next::Ether(w.ethertype, w.llc_offset() + 8),
             _ => return,
         },
         (Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)), _) => match tunnel_of(p) {

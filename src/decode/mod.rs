@@ -13,6 +13,7 @@ pub mod input;
 pub mod key;
 pub mod names;
 pub mod tcpopt;
+pub mod wlan;
 
 pub use input::{input, FlowSeg, Input, Net, Seg};
 pub use key::{Dir, FlowKey};
@@ -43,6 +44,14 @@ pub mod linktype {
     pub const IPV6: u32 = 229;
     /// Linux cooked capture v2.
     pub const LINUX_SLL2: u32 = 276;
+    /// IEEE 802.11 without a radio header.
+    pub const IEEE802_11: u32 = 105;
+    /// IEEE 802.11 behind a Prism (or AVS) monitoring header.
+    pub const IEEE802_11_PRISM: u32 = 119;
+    /// IEEE 802.11 behind a radiotap header.
+    pub const IEEE802_11_RADIO: u32 = 127;
+    /// IEEE 802.11 behind an AVS monitoring header.
+    pub const IEEE802_11_AVS: u32 = 163;
 }
 
 /// The data-link header, as read from the frame.
@@ -56,6 +65,8 @@ pub enum Link {
     Loopback { family: u32 },
     /// No link header: the frame starts with an IP header.
     RawIp,
+    /// IEEE 802.11 (Wi-Fi), with its radio header if any, and LLC/SNAP.
+    Wlan(wlan::Wlan),
     /// A link type the decoder does not read; the frame is counted and shown undecoded.
     Unsupported,
 }
@@ -387,9 +398,45 @@ fn decode_outer<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
             };
             fill_from_lax(p, &LaxSlicedPacket::from_ether_type(et, data), 0);
         }
+        linktype::IEEE802_11 | linktype::IEEE802_11_RADIO | linktype::IEEE802_11_PRISM | linktype::IEEE802_11_AVS => {
+            match wlan::decode(frame.linktype, data) {
+                Ok(w) => {
+                    p.link = Link::Wlan(w);
+                    if w.ethertype >= 0x0600 {
+                        let at = w.llc_offset() + 8;
+                        let rest = data.get(at..).unwrap_or(&[]);
+                        fill_from_lax(p, &LaxSlicedPacket::from_ether_type(EtherType(w.ethertype), rest), at);
+                    }
+                }
+                Err(header) => {
+                    let offset = if header == "802.11 header" { wlan_radio_len(frame.linktype, data) } else { 0 };
+                    // A radio header says its own length; an 802.11 data header has 24 bytes.
+                    let needed = match data.get(2..4) {
+                        Some(l) if header == "radiotap header" => (u16::from_le_bytes([l[0], l[1]]) as usize).max(8),
+                        _ if header == "radiotap header" => 8,
+                        _ => offset + 24,
+                    };
+                    p.stop = Some(Stop {
+                        layer: Layer::DataLink,
+                        header,
+                        offset,
+                        cause: Cause::Short { needed, present: data.len() },
+                    });
+                }
+            }
+        }
         _ => {
             p.stop = Some(Stop { layer: Layer::DataLink, header: "frame", offset: 0, cause: Cause::UnsupportedLinkType });
         }
+    }
+}
+
+/// Where the 802.11 header starts when only it failed: after the radio header.
+fn wlan_radio_len(linktype: u32, data: &[u8]) -> usize {
+    match linktype {
+        linktype::IEEE802_11_RADIO => wlan::Radiotap::parse(data).map_or(0, |r| r.len as usize),
+        linktype::IEEE802_11_PRISM | linktype::IEEE802_11_AVS => wlan::prism_len(data).map_or(0, |(_, l)| l),
+        _ => 0,
     }
 }
 

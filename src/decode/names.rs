@@ -211,6 +211,8 @@ pub fn linktype(l: u32) -> &'static str {
         276 => "LINUX_SLL2",
         105 => "IEEE802_11",
         127 => "IEEE802_11_RADIOTAP",
+        119 => "IEEE802_11_PRISM",
+        163 => "IEEE802_11_AVS",
         9 => "PPP",
         104 => "C_HDLC",
         _ => "unsupported",

@@ -11,6 +11,7 @@ use etherparse::{LaxNetSlice, TransportSlice};
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::defrag::Reassembled;
 use crate::decode::encap::{Encap, Kind};
+use crate::decode::wlan::{Mac, Radio, Radiotap, Wlan};
 use crate::decode::{Cause, Link, Packet};
 use crate::output::line::push_mac;
 
@@ -139,7 +140,78 @@ fn link_fields(out: &mut String, p: &Packet<'_>) {
             num(out, "sll.etype", protocol);
         }
         Link::Loopback { family } => num(out, "null.family", family),
+        Link::Wlan(w) => wlan_fields(out, p, &w),
         Link::RawIp | Link::Unsupported => {}
+    }
+}
+
+/// The radio header's and the 802.11 header's fields, by Wireshark's names.
+fn wlan_fields(out: &mut String, p: &Packet<'_>, w: &Wlan) {
+    match w.radio {
+        Radio::Radiotap => {
+            if let Some(r) = Radiotap::parse(p.data) {
+                num(out, "radiotap.length", r.len);
+                if let Some(t) = r.tsft {
+                    num(out, "radiotap.mactime", t);
+                }
+                if let Some(f) = r.flags {
+                    num(out, "radiotap.flags", f);
+                }
+                if let Some(rate) = r.rate {
+                    if rate % 2 == 0 {
+                        num(out, "radiotap.datarate", rate / 2);
+                    } else {
+                        let _ = write!(out, ",\"radiotap.datarate\":{}.5", rate / 2);
+                    }
+                }
+                if let Some((freq, flags)) = r.channel {
+                    num(out, "radiotap.channel.freq", freq);
+                    num(out, "radiotap.channel.flags", flags);
+                }
+                if let Some(s) = r.signal {
+                    num(out, "radiotap.dbm_antsignal", s);
+                }
+                if let Some(n) = r.noise {
+                    num(out, "radiotap.dbm_antnoise", n);
+                }
+                if let Some(a) = r.antenna {
+                    num(out, "radiotap.antenna", a);
+                }
+            }
+        }
+        Radio::Prism => {
+            let b = p.data;
+            if let (Some(code), Some(len)) = (b.get(0..4), b.get(4..8)) {
+                num(out, "prism.msgcode", u32::from_le_bytes([code[0], code[1], code[2], code[3]]));
+                num(out, "prism.msglen", u32::from_le_bytes([len[0], len[1], len[2], len[3]]));
+            }
+        }
+        Radio::Avs => num(out, "wlancap.length", w.radio_len),
+        Radio::None => {}
+    }
+    let Some(m) = Mac::parse(w.mac(p.data)) else { return };
+    num(out, "wlan.fc.type_subtype", m.type_subtype());
+    num(out, "wlan.fc.ds", m.ds());
+    num(out, "wlan.fc.protected", u8::from(m.protected()));
+    num(out, "wlan.fc.order", u8::from(m.order()));
+    num(out, "wlan.duration", m.duration);
+    let r = m.roles();
+    for (name, a) in [("wlan.ra", r.ra), ("wlan.ta", r.ta), ("wlan.da", r.da), ("wlan.sa", r.sa), ("wlan.bssid", r.bssid)] {
+        if let Some(a) = a {
+            mac_field(out, name, a);
+        }
+    }
+    if let Some(seq) = m.seq_ctl {
+        num(out, "wlan.seq", seq >> 4);
+    }
+    if let Some(q) = m.qos {
+        num(out, "wlan.qos.tid", q & 0xf);
+    }
+    if let Some(h) = m.htc {
+        num(out, "wlan.htc", h);
+    }
+    if w.ethertype != 0 {
+        num(out, "llc.type", w.ethertype);
     }
 }
 

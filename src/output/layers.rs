@@ -9,6 +9,7 @@ use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::defrag::Reassembled;
 use crate::decode::encap::{Encap, Kind};
+use crate::decode::wlan::{names as wlan_names, Mac, Radio, Radiotap, Wlan};
 use crate::decode::{offset_of, Link, Packet};
 use crate::output::line::{push_mac, tcp_flags};
 use crate::output::table::count;
@@ -26,6 +27,97 @@ fn branch(out: &mut String, title: &str, offset: Option<usize>) {
 
 fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
     let _ = writeln!(out, "      {name:<22} {value}");
+}
+
+/// The radio header's fields (they describe the physical layer) and the 802.11 data link.
+fn wlan_layers(out: &mut String, p: &Packet<'_>, w: &Wlan) {
+    match w.radio {
+        Radio::Radiotap => {
+            if let Some(r) = Radiotap::parse(p.data) {
+                field(out, "Radiotap header", format!("{} bytes, present flags {:#010x}", r.len, r.present));
+                if let Some(t) = r.tsft {
+                    field(out, "MAC timestamp", format!("{t} µs"));
+                }
+                if let Some(f) = r.flags {
+                    let mut v = format!("{f:#04x}");
+                    for (bit, name) in [(0x02, "short preamble"), (0x04, "WEP"), (0x08, "fragmented"), (0x10, "FCS at end"), (0x40, "bad FCS")] {
+                        if f & bit != 0 {
+                            let _ = write!(v, ", {name}");
+                        }
+                    }
+                    field(out, "Flags", v);
+                }
+                if let Some(rate) = r.rate {
+                    field(out, "Data rate", format!("{}.{} Mb/s", rate / 2, if rate % 2 == 1 { 5 } else { 0 }));
+                }
+                if let Some((freq, flags)) = r.channel {
+                    field(out, "Channel", format!("{freq} MHz, flags {flags:#06x}"));
+                }
+                if let Some(s) = r.signal {
+                    field(out, "Antenna signal", format!("{s} dBm"));
+                }
+                if let Some(n) = r.noise {
+                    field(out, "Antenna noise", format!("{n} dBm"));
+                }
+                if let Some(a) = r.antenna {
+                    field(out, "Antenna", a);
+                }
+            }
+        }
+        Radio::Prism => field(out, "Prism header", format!("{} bytes", w.radio_len)),
+        Radio::Avs => field(out, "AVS header", format!("{} bytes", w.radio_len)),
+        Radio::None => {}
+    }
+    let off = w.radio_len as usize;
+    let Some(m) = Mac::parse(w.mac(p.data)) else {
+        branch(out, "Data link: IEEE 802.11 (header cut short)", Some(off));
+        return;
+    };
+    branch(out, "Data link: IEEE 802.11", Some(off));
+    field(out, "Type/subtype", format!("{:#06x} ({})", m.type_subtype(), wlan_names::subtype(m.ftype(), m.subtype())));
+    let ds = match m.ds() {
+        0 => "not to or from a distribution system",
+        1 => "to DS (station to access point)",
+        2 => "from DS (access point to station)",
+        _ => "to and from DS (four addresses)",
+    };
+    field(out, "DS status", format!("{} ({ds})", m.ds()));
+    let mut flags = format!("{:#04x}", m.flags);
+    for (bit, name) in [(0x04, "more fragments"), (0x08, "retry"), (0x10, "power management"), (0x20, "more data"), (0x40, "protected"), (0x80, "order")] {
+        if m.flags & bit != 0 {
+            let _ = write!(flags, ", {name}");
+        }
+    }
+    field(out, "Flags", flags);
+    field(out, "Duration", format!("{} µs", m.duration));
+    let r = m.roles();
+    for (name, a) in [("Receiver", r.ra), ("Transmitter", r.ta), ("Destination", r.da), ("Source", r.sa), ("BSSID", r.bssid)] {
+        if let Some(a) = a {
+            field(out, name, mac_str(a));
+        }
+    }
+    if let Some(seq) = m.seq_ctl {
+        field(out, "Sequence", format!("{}, fragment {}", seq >> 4, seq & 0xf));
+    }
+    if let Some(q) = m.qos {
+        field(out, "QoS control", format!("{q:#06x} (TID {}{})", q & 0xf, if q & 0x80 != 0 { ", A-MSDU" } else { "" }));
+    }
+    if let Some(h) = m.htc {
+        field(out, "HT control", format!("{h:#010x}"));
+    }
+    if m.protected() {
+        field(out, "Body", "encrypted: not decoded");
+    }
+    if w.ethertype != 0 {
+        field(
+            out,
+            "LLC/SNAP",
+            format!("EtherType {:#06x} ({}) @{}", w.ethertype, names::ethertype(w.ethertype).unwrap_or("unknown"), w.llc_offset()),
+        );
+    }
+    if w.fcs {
+        field(out, "FCS", format!("last 4 bytes @{}", p.data.len().saturating_sub(4)));
+    }
 }
 
 fn mac_str(m: &[u8]) -> String {
@@ -119,6 +211,7 @@ pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled
             };
             field(out, "Address family", format!("{family} ({fam})"));
         }
+        Link::Wlan(w) => wlan_layers(out, p, &w),
         Link::RawIp => branch(out, "Data link: none (raw IP)", None),
         Link::Unsupported => branch(out, &format!("Data link: link type {} not decoded", p.linktype), Some(0)),
     }

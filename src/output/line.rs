@@ -14,6 +14,7 @@ use etherparse::{LaxNetSlice, TransportSlice};
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::encap::Kind;
+use crate::decode::wlan::{self, names as wlan_names, Mac, Radio, Radiotap, Wlan};
 use crate::decode::{tcpflag, Link, Packet};
 use crate::output::{Stamp, ViewOptions};
 use crate::source::Ts;
@@ -223,6 +224,12 @@ impl LineFormatter {
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
         self.stamp(out, p.ts, p.ts_known);
+        if let Link::Wlan(w) = p.link {
+            // tcpdump prints the radio header's fields with or without -e.
+            if w.radio == Radio::Radiotap {
+                radiotap_prefix(out, p.data);
+            }
+        }
         if self.link {
             link_prefix(out, p);
         }
@@ -240,7 +247,7 @@ impl LineFormatter {
     fn net_line(&mut self, out: &mut String, p: &Packet<'_>) {
         match &p.net {
             Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
-            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && matches!(p.link, Link::Ethernet { .. }), self.detail),
+            Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && names_protocol(&p.link), self.detail),
             None => other_line(out, p),
         }
     }
@@ -421,7 +428,7 @@ impl LineFormatter {
         let Some((src, dst)) = p.ip_addrs() else { return };
         let v6 = matches!(p.net, Some(LaxNetSlice::Ipv6(_)));
         // After an Ethernet header (-e) the EtherType has named the protocol, as in tcpdump.
-        if !(self.link && matches!(p.link, Link::Ethernet { .. })) {
+        if !(self.link && names_protocol(&p.link)) {
             out.push_str(if v6 { "IP6 " } else { "IP " });
         }
         if self.detail > 0 {
@@ -984,7 +991,12 @@ fn arp_line(out: &mut String, p: &Packet<'_>, after_link: bool, detail: u8) {
             let _ = write!(out, "{} ({op}) {} > {}", names::arp_op(op), a.sender_ip, a.target_ip);
         }
     }
-    let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset));
+    // A frame check sequence at the end (802.11 with radiotap's flag) is no part of the packet.
+    let fcs = match p.link {
+        Link::Wlan(w) if w.fcs => 4,
+        _ => 0,
+    };
+    let _ = write!(out, ", length {}", p.data.len().saturating_sub(p.net_offset + fcs));
 }
 
 fn other_line(out: &mut String, p: &Packet<'_>) {
@@ -998,9 +1010,25 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
         Link::Sll { protocol, .. } => {
             let _ = write!(out, "Linux cooked, protocol {protocol:#06x}, length {}", p.len);
         }
+        // A link header of a decoded type that is cut short: the stop says where.
+        Link::Unsupported if p.stop.as_ref().is_some_and(|s| s.cause != crate::decode::Cause::UnsupportedLinkType) => {
+            let _ = write!(out, "{}, length {}", names::linktype(p.linktype), p.len);
+        }
         Link::Unsupported => {
             let _ = write!(out, "[link type {} ({}) not decoded], length {}", p.linktype, names::linktype(p.linktype), p.len);
         }
+        Link::Wlan(w) => match Mac::parse(w.mac(p.data)) {
+            Some(m) => {
+                let _ = write!(out, "{}", wlan_names::subtype(m.ftype(), m.subtype()));
+                if m.protected() {
+                    out.push_str(", protected");
+                }
+                let _ = write!(out, ", length {}", wlan_body_len(p, &w));
+            }
+            None => {
+                let _ = write!(out, "802.11, length {}", p.len);
+            }
+        },
         _ => {
             let _ = write!(out, "length {}", p.len);
         }
@@ -1038,7 +1066,151 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
         Link::Loopback { family } => {
             let _ = write!(out, "AF {family}, length {}: ", p.len);
         }
+        Link::Wlan(w) => wlan_prefix(out, p, &w),
         Link::RawIp | Link::Unsupported => {}
+    }
+}
+
+/// Whether the link header named the network protocol, so that tcpdump -e leaves out "IP".
+fn names_protocol(link: &Link) -> bool {
+    match link {
+        Link::Ethernet { .. } => true,
+        Link::Wlan(w) => w.ethertype != 0,
+        _ => false,
+    }
+}
+
+/// The bytes after the 802.11 header (and after LLC/SNAP when it names a protocol), without
+/// the FCS: what tcpdump calls the length.
+fn wlan_body_len(p: &Packet<'_>, w: &Wlan) -> usize {
+    let fcs = if w.fcs { 4 } else { 0 };
+    let llc = if w.ethertype != 0 { 8 } else { 0 };
+    p.data.len().saturating_sub(w.llc_offset() + llc + fcs)
+}
+
+/// The radiotap fields inspect decodes, as tcpdump prints them before the 802.11 frame.
+fn radiotap_prefix(out: &mut String, data: &[u8]) {
+    let Some(r) = Radiotap::parse(data) else { return };
+    if let Some(t) = r.tsft {
+        let _ = write!(out, "{t}us tsft ");
+    }
+    if let Some(f) = r.flags {
+        for (bit, name) in [(0x01, "cfp "), (0x02, "short preamble "), (0x04, "wep "), (0x08, "fragmented "), (0x40, "bad-fcs ")] {
+            if f & bit != 0 {
+                out.push_str(name);
+            }
+        }
+    }
+    if let Some(rate) = r.rate {
+        let _ = write!(out, "{}.{} Mb/s ", rate / 2, if rate % 2 == 1 { 5 } else { 0 });
+    }
+    if let Some((freq, flags)) = r.channel {
+        let _ = write!(out, "{freq} MHz");
+        let has = |m: u16| flags & m == m;
+        if has(0x0880) {
+            out.push_str(" FHSS");
+        }
+        let width = if flags & 0x4000 != 0 {
+            "/10Mhz"
+        } else if flags & 0x8000 != 0 {
+            "/5Mhz"
+        } else {
+            ""
+        };
+        if has(0x0140) {
+            let _ = write!(out, " 11a{width}");
+        }
+        if has(0x00c0) || has(0x0480) {
+            let _ = write!(out, " 11g{width}");
+        } else if has(0x00a0) {
+            out.push_str(" 11b");
+        }
+        if flags & 0x0010 != 0 {
+            out.push_str(" Turbo");
+        }
+        out.push(' ');
+    }
+    if let Some(s) = r.signal {
+        let _ = write!(out, "{s}dBm signal ");
+    }
+    if let Some(n) = r.noise {
+        let _ = write!(out, "{n}dBm noise ");
+    }
+    if let Some(a) = r.antenna {
+        let _ = write!(out, "antenna {a} ");
+    }
+}
+
+/// tcpdump -e's 802.11 header: the data frame's kind, the addresses by To DS and From DS,
+/// then the LLC/SNAP header when it names a protocol.
+fn wlan_prefix(out: &mut String, p: &Packet<'_>, w: &Wlan) {
+    let Some(m) = Mac::parse(w.mac(p.data)) else { return };
+    let addr = |out: &mut String, name: &str, a: Option<&[u8; 6]>| {
+        if let Some(a) = a {
+            out.push_str(name);
+            push_mac(out, a);
+            out.push(' ');
+        }
+    };
+    let r = m.roles();
+    match m.ftype() {
+        wlan::ftype::DATA => {
+            let sub = m.subtype();
+            if sub & 0x3 != 0 || sub & 0x8 != 0 {
+                out.push_str("CF ");
+                match (sub & 0x1 != 0, sub & 0x2 != 0) {
+                    (true, true) => out.push_str("Ack/Poll"),
+                    (true, false) => out.push_str("Ack"),
+                    (false, true) => out.push_str("Poll"),
+                    _ => {}
+                }
+                if sub & 0x8 != 0 {
+                    out.push_str("+QoS");
+                }
+                out.push(' ');
+            }
+            match m.ds() {
+                0 => {
+                    addr(out, "DA:", r.da);
+                    addr(out, "SA:", r.sa);
+                    addr(out, "BSSID:", r.bssid);
+                }
+                1 => {
+                    addr(out, "BSSID:", r.bssid);
+                    addr(out, "SA:", r.sa);
+                    addr(out, "DA:", r.da);
+                }
+                2 => {
+                    addr(out, "DA:", r.da);
+                    addr(out, "BSSID:", r.bssid);
+                    addr(out, "SA:", r.sa);
+                }
+                _ => {
+                    addr(out, "RA:", r.ra);
+                    addr(out, "TA:", r.ta);
+                    addr(out, "DA:", r.da);
+                    addr(out, "SA:", r.sa);
+                }
+            }
+        }
+        wlan::ftype::MGMT => {
+            addr(out, "BSSID:", r.bssid);
+            addr(out, "DA:", r.da);
+            addr(out, "SA:", r.sa);
+        }
+        _ => {
+            addr(out, "RA:", r.ra);
+            addr(out, "TA:", r.ta);
+        }
+    }
+    if w.ethertype != 0 {
+        let et = w.ethertype;
+        let _ = write!(
+            out,
+            "LLC, dsap SNAP (0xaa) Individual, ssap SNAP (0xaa) Command, ctrl 0x03: oui Ethernet (0x000000), ethertype {} ({et:#06x}), length {}: ",
+            names::ethertype(et).unwrap_or("Unknown"),
+            wlan_body_len(p, w)
+        );
     }
 }
 

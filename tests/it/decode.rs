@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         trial!(fields_match_tshark_on_captures),
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
         trial!(lines_match_tcpdump_on_captures),
+        trial!(wlan_lines_match_tcpdump),
         trial!(fast_path_equals_general_path, Need::Corpus),
         trial!(stats_count_each_frame_under_its_top_protocol, Need::Corpus),
         trial!(input_keys_equal_the_packet_keys, Need::Corpus),
@@ -69,6 +70,10 @@ fn norm_scalar(field: &str, v: &str) -> Value {
     }
     if field != "frame.time_epoch" {
         if let Ok(n) = v.parse::<u64>() {
+            return Value::from(n);
+        }
+        // Signal and noise levels in dBm.
+        if let Ok(n) = v.parse::<i64>() {
             return Value::from(n);
         }
     }
@@ -189,8 +194,9 @@ fn fields_match_tshark(files: &[String]) -> usize {
 /// The recorded captures of `captures/`, against tshark.
 fn fields_match_tshark_on_captures() {
     let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/")).collect();
-    // Every capture but the floods (their own golden files), and every wrapped tunnel.
-    assert_eq!(files.len(), 22 + 18, "every capture of captures/ has golden fields: {files:?}");
+    // Every capture but the floods (their own golden files), every wrapped tunnel and every
+    // capture carried over 802.11.
+    assert_eq!(files.len(), 22 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
     let packets = fields_match_tshark(&files);
     assert_eq!(packets, PACKETS_OF_CAPTURES, "packets compared");
 }
@@ -204,7 +210,7 @@ fn fields_match_tshark_on_the_corpus() {
 }
 
 /// Packets in the captures with golden files (`capinfos -c` of each, summed).
-const PACKETS_OF_CAPTURES: usize = 1466;
+const PACKETS_OF_CAPTURES: usize = 1466 + 102;
 
 /// Wrapped tunnels whose encapsulation tcpdump does not decode (it prints the outer UDP
 /// datagram, GRE protocol number or EtherType and stops), so its lines cannot be compared.
@@ -227,7 +233,7 @@ fn lines_match_tcpdump_on_captures() {
     let mut problems = Vec::new();
     let files: Vec<String> = golden_files()
         .into_iter()
-        .filter(|f| f.starts_with("captures/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
+        .filter(|f| f.starts_with("captures/") && !f.starts_with("captures/wlan/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
     assert_eq!(files.len(), 22 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
@@ -266,6 +272,52 @@ fn lines_match_tcpdump_on_captures() {
         }
     }
     assert!(verbose >= 20, "only {verbose} -v lines compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The packet lines of `inspect read` (and `read -e`) equal `tcpdump -n` (and `-e -n`) on the
+/// captures carried over 802.11 (`scripts/wrap_wlan.py`): radiotap's fields, the 802.11 data
+/// header's kind and addresses by To DS and From DS, LLC/SNAP, then the packet. Compared on the
+/// data frames that carry a packet, as tshark's golden fields name them (`llc.type`), except those
+/// with an HT control field (`wlan.fc.order`), which tcpdump 4.99 reads as LLC (it does not skip
+/// the field) where tshark and inspect skip it. Management and protected frames are printed by
+/// name only here.
+fn wlan_lines_match_tcpdump() {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/wlan/")).collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for file in files {
+        let golden = load_tsv(&root().join("tests/golden/decode").join(format!("{}.tsv", golden_name(&file))));
+        let col = |name: &str| golden.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
+        let (llc, order) = (col("llc.type"), col("wlan.fc.order"));
+        let wanted: Vec<bool> = golden
+            .rows
+            .iter()
+            .map(|r| r.get(llc).is_some_and(|v| !v.is_empty()) && r.get(order).map(String::as_str) == Some("0"))
+            .collect();
+        assert!(wanted.iter().filter(|w| **w).count() >= 15, "{file}: too few data frames");
+        for (suffix, args) in [("txt", vec!["read", "--lines-only"]), ("e.txt", vec!["read", "-e", "--lines-only"])] {
+            let path = root().join("tests/golden/lines").join(format!("{}.{suffix}", golden_name(&file)));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // tcpdump follows a frame it cannot print with a hex dump, each line indented.
+            let want: Vec<&str> = text.lines().filter(|l| !l.starts_with('\t')).collect();
+            let mut a = args.clone();
+            a.push(&file);
+            let stdout = inspect_ok(a);
+            let got: Vec<&str> = stdout.lines().filter(|l| l.get(15..21) != Some(" arp: ")).collect();
+            assert_eq!(got.len(), want.len(), "{file} {suffix}: one line per frame");
+            for (i, ((g, w), keep)) in got.iter().zip(&want).zip(&wanted).enumerate() {
+                if *keep {
+                    compared += 1;
+                    if g != w {
+                        problems.push(format!("{file} {suffix} frame {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared >= 150, "only {compared} lines compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -46,9 +46,8 @@ const KNOWN: &[(&str, &str, &str)] = &[
 /// tshark reads the UDP header of, a datagram quoted in an ICMP error. Their other streams may
 /// agree; the test fails when none of a file's streams differs any more.
 const UNDECODED: &[(&str, &str)] = &[
-    // Link types: PKTAP, 802.11 radiotap, PPP.
+    // Link types: PKTAP, PPP.
     ("../shared/corpus/tcpdump/LINKTYPE_USER2_PKTAP.pcap", "udp"),
-    ("../shared/corpus/tcpdump/ieee802.11_htc.pcap", "udp"),
     ("../shared/corpus/tcpdump/mpls-ldp-hello.pcap", "udp"),
     ("../shared/corpus/tcpdump/wb-oobr.pcap", "udp"),
     // Encapsulations: BGP and RPKI-RTR over MPLS/Juniper, Geneve, MPLS over UDP, NSH, VXLAN, PIM

@@ -36,6 +36,10 @@ pub fn tests() -> Vec<Test> {
         trial!(a_segment_the_capture_missed_is_a_gap),
         trial!(the_miss_end_data_baseline_sequence_has_its_gap),
         trial!(tunneled_connections_are_tshark_conversations),
+        trial!(connections_over_802_11_are_those_of_ethernet),
+        trial!(a_packet_five_seconds_after_the_close_starts_a_new_connection),
+        trial!(syns_five_seconds_after_the_first_start_a_new_attempt),
+        trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(fragmented_datagrams_count_once_whole),
     ]
@@ -497,6 +501,169 @@ fn tunneled_connections_are_tshark_conversations() {
         assert!(!want.is_empty(), "{name}: tshark lists no conversation");
         assert_eq!(got, want, "{file}: connections (left) and tshark's conversations (right)");
     }
+}
+
+/// The IP packets carried over 802.11 (Zeek's `IEEE802_11_Radio` packet analyzer skips the
+/// radiotap header by its length; `IEEE802_11` skips management and control frames, data
+/// subtypes without data and protected QoS data, reads 3 or 4 addresses and the QoS control,
+/// and forwards LLC/SNAP's EtherType): every TCP and UDP connection is one of tshark's
+/// conversations (`scripts/golden_tunnels.sh` into `tests/golden/wlan/`), with as many packets;
+/// and each record equals, but for its link layer, the record of the Ethernet capture the
+/// frames were taken from (`scripts/wrap_wlan.py`), as Zeek's conn.log does not depend on the
+/// link. The beacon and the protected frame of `radiotap-web.pcap` make no connection.
+fn connections_over_802_11_are_those_of_ethernet() {
+    let fields = ["ts", "uid", "proto", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "conn_state", "history",
+        "orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "orig_bytes", "resp_bytes", "duration", "service"];
+    let project = |list: Vec<Value>| -> Vec<Vec<Value>> {
+        let mut v: Vec<Vec<Value>> = list.iter().map(|c| fields.iter().map(|f| c[*f].clone()).collect()).collect();
+        v.sort_by_key(|r| r.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        v
+    };
+    for (name, original) in [("radiotap-web", "captures/web.pcap"), ("wlan-dns", "captures/dns.pcap"), ("prism-dns", "captures/dns.pcap")] {
+        let file = format!("captures/wlan/{name}.pcap");
+        let want: BTreeSet<(String, String, String, u64)> = golden_rows(&format!("tests/golden/wlan/{name}.tsv"))
+            .into_iter()
+            .map(|r| {
+                let (a, b) = (r["a"].clone(), r["b"].clone());
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                (r["proto"].clone(), a, b, r["frames"].parse().expect("frames"))
+            })
+            .collect();
+        let wlan = conns(&[&file]);
+        let got: BTreeSet<(String, String, String, u64)> = wlan
+            .iter()
+            .map(|c| {
+                let a = format!("{}:{}", s(&c["id.orig_h"]), n(&c["id.orig_p"]));
+                let b = format!("{}:{}", s(&c["id.resp_h"]), n(&c["id.resp_p"]));
+                let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                (s(&c["proto"]).to_string(), a, b, n(&c["orig_pkts"]) + n(&c["resp_pkts"]))
+            })
+            .collect();
+        assert!(want.len() >= 2, "{name}: tshark lists {} conversations", want.len());
+        assert_eq!(got, want, "{file}: connections (left) and tshark's conversations (right)");
+        assert_eq!(project(wlan), project(conns(&[original])), "{file}: records differ from {original}'s");
+    }
+}
+
+/// The frames of `file` (number, time in ns, bytes).
+fn frames_of(file: &str) -> Vec<(u64, u64, Vec<u8>)> {
+    let mut v = Vec::new();
+    let mut src = FileSource::open(&root().join(file).to_string_lossy()).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let _ = src.for_each(|f| {
+        v.push((f.number, u64::try_from(f.ts.as_nanos()).expect("a time after 1970"), f.data.to_vec()));
+        ControlFlow::Continue(())
+    });
+    v
+}
+
+/// Zeek's `tcp_close_delay` (5 s, `init-bare.zeek`): when a connection's close completes
+/// (`TCPSessionAdapter::ConnectionClosed`: both ends sent a FIN, or one a RST), its
+/// `ConnDeleteTimer` removes it 5 s after that packet, whatever comes later; a later packet on
+/// the four-tuple makes a new connection with its own uid. The port-80 connection of
+/// `captures/web.pcap` (closed by the server's FIN, frame 13), then its last ACK again 4 s
+/// and 6 s after that FIN: the first copy belongs to the connection, the second starts another.
+/// `--time-wait` sets the delay (Zeek's redef).
+fn a_packet_five_seconds_after_the_close_starts_a_new_connection() {
+    let frames = frames_of("captures/web.pcap");
+    let conn: Vec<&(u64, u64, Vec<u8>)> = frames.iter().filter(|f| (3..=14).contains(&f.0)).collect();
+    let close_ns = conn.iter().find(|f| f.0 == 13).expect("frame 13").1;
+    let last_ack = &conn.last().expect("frame 14").2;
+    let mut pcap = Pcap::micro();
+    for (_, ns, b) in &conn {
+        pcap.add(*ns, b);
+    }
+    pcap.add(close_ns + 4_000_000_000, last_ack);
+    pcap.add(close_ns + 6_000_000_000, last_ack);
+    let dir = TempDir::new("zeek-close-delay");
+    let p = pcap.write(&dir, "late-ack.pcap").to_string_lossy().to_string();
+    let base = conns(&["captures/web.pcap"]);
+    let base = on_port(&base, 80)[0].clone();
+    let list = conns(&[&p]);
+    assert_eq!(list.len(), 2, "{list:?}");
+    let (first, late) = (&list[0], &list[1]);
+    assert_eq!(first["uid"], base["uid"], "the connection keeps its uid");
+    assert_eq!((s(&first["conn_state"]), n(&first["orig_pkts"]), n(&first["resp_pkts"])), ("SF", n(&base["orig_pkts"]) + 1, n(&base["resp_pkts"])));
+    assert_ne!(late["uid"], first["uid"]);
+    assert_eq!((n(&late["orig_pkts"]), n(&late["resp_pkts"])), (1, 0), "{late}");
+    let late_ts = late["ts"].as_f64().expect("ts");
+    assert!((late_ts - (close_ns as f64 / 1e9 + 6.0)).abs() < 1e-5, "{late_ts}");
+    // With Zeek's delay redefined to a minute, the late ACK still belongs to the connection.
+    let long = conns(&["--time-wait", "60", &p]);
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert_eq!(n(&long[0]["orig_pkts"]), n(&base["orig_pkts"]) + 2);
+}
+
+/// Zeek's `tcp_attempt_delay` (5 s, `init-bare.zeek`): the first SYN of a connection sets
+/// `TCPSessionAdapter::AttemptTimer`, which 5 s later removes the connection if the responder
+/// never answered (originator in SYN_SENT, responder inactive), however many SYNs came in
+/// between; the next SYN, though it repeats the same sequence number, starts a new one. The
+/// first SYN of `captures/refused.pcap` sent again as Linux retries it, 1, 3, 7 and 15 s after
+/// the first: three attempts, of 3, 1 and 1 packets, each `S0`.
+fn syns_five_seconds_after_the_first_start_a_new_attempt() {
+    let frames = frames_of("captures/refused.pcap");
+    let &(_, t0, ref syn) = frames.iter().find(|f| f.2.get(47) == Some(&0x02)).expect("a SYN alone");
+    let mut pcap = Pcap::micro();
+    for dt in [0u64, 1, 3, 7, 15] {
+        pcap.add(t0 + dt * 1_000_000_000, syn);
+    }
+    let dir = TempDir::new("zeek-attempt-delay");
+    let p = pcap.write(&dir, "syn-retries.pcap").to_string_lossy().to_string();
+    let list = conns(&[&p]);
+    let got: Vec<(&str, u64, u64)> = list.iter().map(|c| (s(&c["conn_state"]), n(&c["orig_pkts"]), n(&c["resp_pkts"]))).collect();
+    assert_eq!(got, [("S0", 3, 0), ("S0", 1, 0), ("S0", 1, 0)], "{list:?}");
+    let uids: BTreeSet<&str> = list.iter().map(|c| s(&c["uid"])).collect();
+    assert_eq!(uids.len(), 3);
+    let starts: Vec<f64> = list.iter().map(|c| c["ts"].as_f64().expect("ts") - t0 as f64 / 1e9).collect();
+    for (got, want) in starts.iter().zip([0.0, 7.0, 15.0]) {
+        assert!((got - want).abs() < 1e-5, "{starts:?}");
+    }
+    // Redefined to a minute, the five SYNs are one attempt.
+    let long = conns(&["--syn-timeout", "60", &p]);
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert_eq!(n(&long[0]["orig_pkts"]), 5);
+}
+
+/// Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`): when the first DNS message of a
+/// connection is a response sent by the originator, the roles flip (`^`), unless the responder's
+/// address is multicast. The first UDP exchange of `captures/dns.pcap` with the client's port
+/// set to 53 too (UDP checksum 0, which IPv4 allows), so the port rule (`likely_server_ports`
+/// on both ends) decides nothing: with the query the querier is the originator; with the
+/// response alone Zeek first makes its sender the originator, then flips.
+fn a_dns_response_first_flips_the_roles() {
+    let frames = frames_of("captures/dns.pcap");
+    let udp53: Vec<Vec<u8>> = frames
+        .iter()
+        .filter(|f| f.2.get(23) == Some(&17) && f.2.get(34..38).is_some_and(|p| p.contains(&0) && p.contains(&53)))
+        .take(2)
+        .map(|f| {
+            let mut b = f.2.clone();
+            for at in [34, 36] {
+                b.splice(at..at + 2, [0, 53]);
+            }
+            b.splice(40..42, [0, 0]);
+            b
+        })
+        .collect();
+    assert_eq!(udp53.len(), 2, "a query and its response");
+    let (query, response) = (&udp53[0], &udp53[1]);
+    assert_eq!((query.get(44).map(|b| b & 0x80), response.get(44).map(|b| b & 0x80)), (Some(0), Some(0x80)));
+    let dir = TempDir::new("zeek-dns-flip");
+    let both = {
+        let mut pcap = Pcap::micro();
+        pcap.add(secs(100.0), query).add(secs(100.01), response);
+        pcap.write(&dir, "both.pcap").to_string_lossy().to_string()
+    };
+    let alone = {
+        let mut pcap = Pcap::micro();
+        pcap.add(secs(100.01), response);
+        pcap.write(&dir, "alone.pcap").to_string_lossy().to_string()
+    };
+    let c = &conns(&[&both])[0];
+    assert_eq!((s(&c["id.orig_h"]), s(&c["service"]), n(&c["orig_pkts"]), n(&c["resp_pkts"])), ("10.0.0.1", "dns", 1, 1));
+    assert!(!s(&c["history"]).contains('^'), "{c}");
+    let c = &conns(&[&alone])[0];
+    assert_eq!((s(&c["id.orig_h"]), s(&c["id.resp_h"]), n(&c["orig_pkts"]), n(&c["resp_pkts"])), ("10.0.0.1", "10.0.0.2", 0, 1), "{c}");
+    assert!(s(&c["history"]).contains('^'), "{c}");
 }
 
 /// Zeek's `tunnel.log` (`base/frameworks/tunnels/main.zeek`; baseline

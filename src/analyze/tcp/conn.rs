@@ -100,6 +100,9 @@ pub struct Conn {
     ack_us: u32,
     /// µs from the start to the SYN (u32::MAX: none; 0 normally).
     syn_us: u32,
+    /// µs from the start to the packet that completed the close as Zeek sees it (u32::MAX: not
+    /// closed): see [`Conn::zeek_end_ns`].
+    close_us: u32,
     hist: [u8; HISTORY_MAX],
     hist_len: u8,
     cflags: u8,
@@ -129,6 +132,7 @@ impl Conn {
             synack_us: u32::MAX,
             ack_us: u32::MAX,
             syn_us: u32::MAX,
+            close_us: u32::MAX,
             kind,
             timeline: if timeline { Some(Box::default()) } else { None },
             ..Conn::default()
@@ -396,6 +400,20 @@ impl Conn {
         }
     }
 
+    /// A DNS message of this connection, sent by its originator (`from_orig`), a response when
+    /// `response` (the QR bit). Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`) flips the
+    /// roles (`^`) when the first message it reads is a response from the originator, unless
+    /// the responder's address is multicast.
+    pub fn dns_message(&mut self, from_orig: bool, response: bool, resp_multicast: bool) {
+        if self.cflags & DNS_SEEN != 0 {
+            return;
+        }
+        self.cflags |= DNS_SEEN;
+        if from_orig && response && !resp_multicast {
+            self.flip(false);
+        }
+    }
+
     /// Whether `seg` makes Zeek flip a connection that began with a SYN-ACK from the side it made
     /// the originator: an ACK or data, either way, before anything else (zeek/zeek#2191: a scan
     /// elicits RSTs or nothing, never these).
@@ -481,6 +499,9 @@ impl Conn {
 
         // Handshake timing.
         let now_us = us_since(self.start_ns, now_ns);
+        if self.close_us == u32::MAX && self.zeek_close_complete() {
+            self.close_us = now_us;
+        }
         if syn && !ack && !from_resp && self.syn_us == u32::MAX {
             self.syn_us = now_us;
         }
@@ -807,6 +828,43 @@ impl Conn {
                 to,
             })
             .collect()
+    }
+
+    /// Whether the close is complete as Zeek's `TCPSessionAdapter::ConnectionClosed` decides it
+    /// when an end closes (`close_complete`): an end was reset, or both sent a FIN (or RST), or
+    /// one closed while the other never sent anything.
+    fn zeek_close_complete(&self) -> bool {
+        let (o, r) = (&self.orig, &self.resp);
+        o.has(SENT_RST)
+            || r.has(SENT_RST)
+            || (o.did_close() && r.did_close())
+            || (o.did_close() && r.z() == ZState::Inactive)
+            || (r.did_close() && o.z() == ZState::Inactive)
+    }
+
+    /// When Zeek's TCP timers remove this connection, ns since the epoch (i64::MAX: none runs),
+    /// so that a later packet on its four-tuple starts a new connection with its own uid:
+    /// - `AttemptTimer`, `attempt_ns` (`tcp_attempt_delay`) after the first SYN, ends an attempt
+    ///   the responder never answered (the originator still in SYN_SENT or SYN_ACK_SENT, the
+    ///   responder inactive), however many SYNs came since;
+    /// - `ConnDeleteTimer`, `close_ns` (`tcp_close_delay`) after the packet that completed the
+    ///   close, ends it whatever comes later.
+    pub fn zeek_end_ns(&self, attempt_ns: i64, close_ns: i64) -> i64 {
+        if self.kind != Kind::Tcp {
+            return i64::MAX;
+        }
+        let at = |us: u32| self.start_ns.saturating_add(us as i64 * 1000);
+        let mut end = i64::MAX;
+        if self.syn_us != u32::MAX
+            && matches!(self.orig.z(), ZState::SynSent | ZState::SynAckSent)
+            && self.resp.z() == ZState::Inactive
+        {
+            end = at(self.syn_us).saturating_add(attempt_ns);
+        }
+        if self.close_us != u32::MAX {
+            end = end.min(at(self.close_us).saturating_add(close_ns));
+        }
+        end
     }
 
     /// Records the TIME_WAIT timer's end: the endpoints in TIME_WAIT become CLOSED at `at_ns`.

@@ -42,6 +42,8 @@ pub(super) const FLIPPED: u8 = 0x02;
 pub(super) const LAST_RETRANS: u8 = 0x04;
 /// Connection flag: the application layer looked at its first bytes and read nothing more.
 pub(super) const APP_OFF: u8 = 0x08;
+/// Connection flag: the DNS analyzer has read a message of the connection.
+pub(super) const DNS_SEEN: u8 = 0x10;
 
 /// `a` before `b` in sequence space (RFC 793 modular comparison).
 pub(super) fn seq_lt(a: u32, b: u32) -> bool {

@@ -312,6 +312,23 @@ impl First {
 }
 
 impl Tracked {
+    /// The time of the connection's first packet, ns.
+    fn start_ns(&self) -> i64 {
+        match self {
+            Tracked::First(f) => f.now,
+            Tracked::Conn(c) => c.start_ns,
+        }
+    }
+
+    /// [`Conn::zeek_end_ns`] of the connection of flow `key`.
+    fn zeek_end_ns(&self, key: &FlowKey, attempt_ns: i64, close_ns: i64) -> i64 {
+        match self {
+            Tracked::First(f) if f.lone_syn(key) => f.now.saturating_add(attempt_ns),
+            Tracked::First(f) => f.conn(key, false).zeek_end_ns(attempt_ns, close_ns),
+            Tracked::Conn(c) => c.zeek_end_ns(attempt_ns, close_ns),
+        }
+    }
+
     /// The connection of flow `key`, made from its first packet if that is all there is.
     fn into_conn(self, key: &FlowKey, timeline: bool) -> Conn {
         match self {
@@ -798,7 +815,13 @@ impl ConnTracker {
         if let Some(s) = slot {
             // A connection whose timer ran out before this packet has left; one that was closed
             // and gets a new SYN is replaced by a new one.
-            let gone = if table.is_stale(s, now) {
+            let (attempt_ns, close_ns) = (secs_ns(self.cfg.syn_timeout), secs_ns(self.cfg.time_wait));
+            // Both of Zeek's timers run from a packet of the connection, none before its first.
+            let zeek_over = x.tcp
+                && table.get_mut(s).is_some_and(|(k, t)| {
+                    now.saturating_sub(t.start_ns()) >= attempt_ns.min(close_ns) && t.zeek_end_ns(k, attempt_ns, close_ns) <= now
+                });
+            let gone = if zeek_over || table.is_stale(s, now) {
                 table.remove(s).map(|g| {
                     let end = expiry_end(g.class);
                     (g, end)
@@ -1118,6 +1141,11 @@ impl ConnTracker {
         let (start, orig_is_a) = if service != 0 {
             let Some(c) = t.conn_mut(&key, timeline) else { return };
             c.service |= service;
+            if let app::Seen::Dns { header, .. } = &seen {
+                let from_orig = f.from_a == c.orig_is_a;
+                let resp = if c.orig_is_a { key.b().0 } else { key.a().0 };
+                c.dns_message(from_orig, header.flags & 0x8000 != 0, resp.is_multicast());
+            }
             (c.start_ns, c.orig_is_a)
         } else {
             let c = t.view(&key);
