@@ -38,6 +38,8 @@ pub enum Config {
     Follow(crate::command::follow::FollowConfig),
     /// `stats`.
     Stats(Box<crate::command::stats::StatsConfig>),
+    /// `report`.
+    Report(Box<crate::command::report::ReportConfig>),
     /// `ladder`.
     Ladder(crate::command::ladder::LadderConfig),
     /// `replay`.
@@ -79,6 +81,8 @@ pub struct ReadConfig {
     /// The files from this place in `files` on only continue the connections of those before
     /// (`--partial --next`).
     pub continued_from: usize,
+    /// Pictures of the run (`--plot`).
+    pub plot: Option<crate::output::plot::PlotOptions>,
 }
 
 /// A replay on the dashboard.
@@ -148,6 +152,7 @@ impl Config {
                     at: a.at,
                     logs,
                     continued_from,
+                    plot: a.plot.options(),
                 }))
             }
             Command::Conns(a) => {
@@ -192,6 +197,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    plot: None,
                 }))
             }
             Command::Arp(a) => {
@@ -212,6 +218,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    plot: None,
                 }))
             }
             Command::Capture(a) => {
@@ -262,6 +269,21 @@ impl Config {
                     top,
                     format: a.format,
                     limit: a.count.unwrap_or(u64::MAX),
+                    plot: a.plot.options(),
+                    sandbox: a.sandbox,
+                }))
+            }
+            Command::Report(a) => {
+                let view = ViewOptions { quiet: true, ..ViewOptions::default() };
+                let mut analysis = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &view, 1);
+                // The connection states count every connection; no rows are kept.
+                analysis.conn.max_rows = 0;
+                Config::Report(Box::new(crate::command::report::ReportConfig {
+                    files: a.files,
+                    output: a.output,
+                    top: a.top,
+                    limit: a.count.unwrap_or(u64::MAX),
+                    analysis,
                     sandbox: a.sandbox,
                 }))
             }
@@ -321,6 +343,7 @@ impl Config {
             Config::Subnet { format, .. } | Config::Interfaces { format } => *format,
             Config::Follow(c) if c.json => Format::Json,
             Config::Stats(c) => c.format,
+            Config::Report(_) => Format::Text,
             Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) => Format::Text,
         }
     }

@@ -186,6 +186,10 @@ pub struct FloodAnalyzer {
     evs: Vec<crate::report::Event>,
     /// The attempt hashes the look-ahead made, with the frame (number, time) of each.
     ahead: VecDeque<(u64, Ts, u64)>,
+    /// Whether alerts keep their SYNs per second ([`FloodAnalyzer::keep_series`]).
+    want_series: bool,
+    /// The SYN rates of the alerts closed so far.
+    rates: Vec<crate::report::series::SynRate>,
 }
 
 /// What one SYN did to one target: whether that target now crosses the thresholds of a flood or
@@ -248,7 +252,14 @@ impl FloodAnalyzer {
             stats: FloodStats::default(),
             evs: Vec::new(),
             ahead: VecDeque::new(),
+            want_series: false,
+            rates: Vec::new(),
         }
+    }
+
+    /// Keeps each alert's SYNs per second for the pictures and sparklines.
+    pub fn keep_series(&mut self) {
+        self.want_series = true;
     }
 
     /// Milliseconds from the run's first TCP packet to `t` (0 for earlier packets).
@@ -612,6 +623,9 @@ impl FloodAnalyzer {
             let Some(t) = self.targets.get_mut(li) else { continue };
             if let Some(a) = &mut t.alert {
                 a.syns += 1;
+                if let Some(r) = &mut a.rate {
+                    r.add(now, 1);
+                }
                 a.peak_rate = a.peak_rate.max(t.rate);
                 a.peak_outstanding = a.peak_outstanding.max(t.pending);
                 let hot = match a.kind {
@@ -675,6 +689,7 @@ impl FloodAnalyzer {
             peak_outstanding: t.pending,
             window_completion: t.completion(),
             base,
+            rate: self.want_series.then(|| Box::new(t.window_since(start, syns))),
         });
         self.open.push(ti as u32);
         self.close_check_ms = self.close_check_ms.min(quiet_end);
@@ -784,6 +799,15 @@ impl FloodAnalyzer {
         match kind {
             Some(Kind::Flood) => {
                 if let Some(a) = self.alert(ti, AlertState::Closed, by) {
+                    let rate = self.targets.get_mut(ti).and_then(|t| t.alert.as_mut()).and_then(|o| o.rate.take());
+                    if let Some(r) = rate.filter(|_| self.rates.len() < MAX_ALERTS) {
+                        let target = match a.pattern {
+                            Pattern::OnePort => endpoint(a.dst, a.dport.unwrap_or(0)),
+                            Pattern::MultiPort => a.dst.to_string(),
+                            Pattern::Carpet => format!("{}/{}", a.dst, a.prefix),
+                        };
+                        self.rates.push(crate::report::series::SynRate { id: a.id, target, start: a.start, end: a.end, syns: *r });
+                    }
                     events.push(Event::Alert(Box::new(a.clone())));
                     if self.alerts.len() < MAX_ALERTS {
                         self.alerts.push(a);
@@ -1035,6 +1059,11 @@ impl Analyzer for FloodAnalyzer {
         }
         self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)).then(a.id.cmp(&b.id)));
         report.alerts = std::mem::take(&mut self.alerts);
+        if self.want_series {
+            let mut rates = std::mem::take(&mut self.rates);
+            rates.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
+            report.series.get_or_insert_with(Default::default).syn = rates;
+        }
         self.notices.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.p.cmp(&b.p)).then(a.id.cmp(&b.id)));
         report.notices = std::mem::take(&mut self.notices);
         self.stats.targets = self.index.len() as u64;
