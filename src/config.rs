@@ -126,6 +126,9 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
+                if a.at.is_some() && a.plot.plot.is_some() {
+                    return Err(RunError::Usage("--plot draws a whole run; --at stops it at one moment: give one of them".into()));
+                }
                 let (mut files, filter) = inputs(&a.input)?;
                 let continued_from = files.len();
                 files.extend(a.logs.next.iter().cloned());

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         trial!(io_lines_have_a_point_per_interval_of_stats),
         trial!(read_plots_the_capture_s_span_and_its_conn_states),
         trial!(alert_spans_are_shaded_exactly_where_alerts_were_raised),
+        trial!(every_thread_count_draws_the_same_pictures),
         trial!(png_pictures_are_drawn_with_text),
         trial!(sparklines_follow_the_series),
         trial!(the_report_page_is_self_contained),
@@ -211,6 +212,25 @@ fn alert_spans_are_shaded_exactly_where_alerts_were_raised() {
         }
     }
     assert!(with >= 6, "the flood captures raise alerts");
+}
+
+/// The connection tracker's shards each sample their part of the table at the same frames: the
+/// pictures of any `--threads` are those of one thread.
+fn every_thread_count_draws_the_same_pictures() {
+    let dir = TempDir::new("plot-threads");
+    for input in ["captures/flood-v4.pcap", "captures/flood-carpet-v4.pcap", "captures/web.pcap", "captures/mixed.pcapng"] {
+        let mut drawn = Vec::new();
+        for threads in ["1", "4"] {
+            let out = dir.join(&format!("{}-{threads}", Path::new(input).file_name().unwrap().to_string_lossy()));
+            inspect_ok(["read", input, "-q", "--threads", threads, "--plot", out.to_str().unwrap()]);
+            let mut files: Vec<(String, String)> =
+                std::fs::read_dir(&out).unwrap().flatten().map(|e| (e.file_name().to_string_lossy().into_owned(), svg(&e.path()))).collect();
+            files.sort();
+            drawn.push(files);
+        }
+        assert!(drawn[0].len() >= 3, "{input}");
+        assert!(drawn[0] == drawn[1], "{input}: --threads 4 draws otherwise");
+    }
 }
 
 fn pixel_colours(png_bytes: &[u8]) -> (u32, u32, usize) {

@@ -1299,6 +1299,26 @@ mod test {
     }
 
     #[test]
+    fn an_alert_s_syn_rate_adds_up_to_its_syns_second_by_second() {
+        let mut f = Feed::new(defaults());
+        f.a.keep_series();
+        // 400 SYNs a second for 3 s from spoofed sources, then 2 s of nothing.
+        for i in 0..1200u32 {
+            f.send(i as u64 * 5 / 2, spoof(i), 2000, SERVER, 80, tcpflag::SYN);
+        }
+        f.send(5_000, Ipv4Addr::new(10, 0, 0, 1), 3000, Ipv4Addr::new(10, 0, 0, 9), 22, tcpflag::SYN);
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        let series = r.series.expect("kept");
+        let rate = &series.syn[0];
+        assert_eq!((rate.id, rate.target.as_str()), (r.alerts[0].id, "10.0.0.2:80"));
+        assert_eq!(rate.syns.values.iter().sum::<u64>(), r.alerts[0].syns);
+        assert_eq!(rate.syns.origin, r.alerts[0].start.sec);
+        // Every whole second after the first holds its 400 SYNs.
+        assert_eq!(rate.syns.values.get(1..3), Some(&[400, 400][..]), "{:?}", rate.syns.values);
+    }
+
+    #[test]
     fn flood_detected_with_full_tables() {
         // Tiny tables: 8 targets, 256 pending slots (the pending table must stay well above the
         // half-open threshold: by default 2^19 against 64). Background SYNs to 1,000 other

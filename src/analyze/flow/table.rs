@@ -625,6 +625,23 @@ pub(crate) mod test {
         t.insert(k, k.table_hash(), port as u32, now, class, now as u64)
     }
 
+    #[test]
+    fn each_class_counts_the_flows_on_its_list() {
+        let mut t: FlowTable<u32> = FlowTable::new(100, [1_000; CLASSES]);
+        let a = add(&mut t, 1, 0, 0);
+        let b = add(&mut t, 2, 0, 0);
+        add(&mut t, 3, 0, 2);
+        assert_eq!((t.class_len(0), t.class_len(2)), (2, 1));
+        // Touched into another class, touched again in its own, removed.
+        t.touch(a, 1, 1, 1);
+        t.touch(a, 2, 1, 2);
+        assert_eq!((t.class_len(0), t.class_len(1)), (1, 1));
+        t.remove(b);
+        assert_eq!(t.class_len(0), 0);
+        while t.pop_expired(5_000).is_some() {}
+        assert_eq!((0..CLASSES as u8).map(|c| t.class_len(c)).sum::<usize>(), 0);
+    }
+
     /// Draining shows every flow once, leaves the table empty and usable, and a second drain
     /// shows only what came after the first.
     #[test]
