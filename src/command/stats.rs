@@ -372,6 +372,7 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
         let (analyzed, _) = side.finish(&[])?;
         if c.format != Format::Json {
             if let Some(s) = &analyzed.series {
+                writeln!(out)?;
                 crate::output::plot::sparklines(&mut out, s, r.io.is_none())?;
             }
         }

@@ -31,11 +31,15 @@ pub fn escape(s: &str) -> String {
 }
 
 fn table(w: &mut dyn Write, head: &[&str], rows: &[Vec<(String, bool)>]) -> io::Result<()> {
-    write!(w, "<table><tr>")?;
-    for h in head {
-        write!(w, "<th>{}</th>", escape(h))?;
+    write!(w, "<table>")?;
+    // A table of names and values has no heading row.
+    if head.iter().any(|h| !h.is_empty()) {
+        write!(w, "<tr>")?;
+        for h in head {
+            write!(w, "<th>{}</th>", escape(h))?;
+        }
+        writeln!(w, "</tr>")?;
     }
-    writeln!(w, "</tr>")?;
     for r in rows {
         write!(w, "<tr>")?;
         for (cell, num) in r {

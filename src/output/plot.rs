@@ -169,8 +169,26 @@ fn trim(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A count on an axis: whole numbers as they are up to 10,000, then in k, M, G.
+fn count_label(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{}G", trim(v / 1e9))
+    } else if a >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if a >= 1e4 {
+        format!("{}k", trim(v / 1e3))
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A point per interval, in the interval's middle: a count or level over the interval, not at
+/// its start (a flood's first second then sits where its SYNs were).
 fn points(start: f64, step: f64, values: &[u64]) -> Vec<(f64, f64)> {
-    values.iter().enumerate().map(|(i, &v)| (start + i as f64 * step, v as f64)).collect()
+    values.iter().enumerate().map(|(i, &v)| (start + (i as f64 + 0.5) * step, v as f64)).collect()
 }
 
 fn timeline_points(t: &Timeline) -> Vec<(f64, f64)> {
@@ -238,8 +256,8 @@ fn charts(data: &PlotData) -> Vec<(String, Chart)> {
     for r in &data.series.syn {
         let pts = timeline_points(&r.syns);
         let (s, e) = (r.start.as_secs_f64(), r.end.as_secs_f64());
-        let lo = pts.first().map_or(s, |p| p.0).min(s) - 1.0;
-        let hi = pts.last().map_or(e, |p| p.0 + r.syns.width as f64).max(e) + 1.0;
+        let lo = r.syns.origin as f64;
+        let hi = (r.syns.time_of(r.syns.values.len()) as f64).max(e.ceil());
         let unit = if r.syns.width == 1 { "s".to_string() } else { format!("{} s", r.syns.width) };
         out.push((
             format!("syn-flood-{}", r.id),
@@ -282,7 +300,8 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Resu
             let span = x.1 - x.0;
             for (k, (panel, area)) in panels.iter().zip(areas.iter()).enumerate() {
                 let top = panel.lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(0.0f64, f64::max);
-                let y_hi = if top <= 0.0 { 1.0 } else { top * 1.1 };
+                // Room above the highest point for the legend.
+                let y_hi = if top <= 0.0 { 1.0 } else { top * 1.25 };
                 let mut c = ChartBuilder::on(area)
                     .margin(8)
                     .margin_right(36)
@@ -291,7 +310,7 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Resu
                     .build_cartesian_2d(x.0..x.1, 0.0..y_hi)
                     .map_err(err)?;
                 let fmt = |v: &f64| clock(*v, span);
-                let yfmt = |v: &f64| if *v >= 10_000.0 { format!("{:.3e}", v) } else if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") };
+                let yfmt = |v: &f64| count_label(*v);
                 c.configure_mesh()
                     .x_desc(if k + 1 == n { "time (UTC)" } else { "" })
                     .y_desc(panel.y_desc.as_str())
@@ -312,6 +331,10 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Resu
                         .map_err(err)?
                         .label(label.as_str())
                         .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], color.filled()));
+                    // A few points are marked: one interval alone is no line.
+                    if pts.len() <= 120 {
+                        c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(err)?;
+                    }
                 }
                 c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).label_font((FONT, 13)).position(SeriesLabelPosition::UpperRight).draw().map_err(err)?;
             }

@@ -206,7 +206,18 @@ fn alert_spans_are_shaded_exactly_where_alerts_were_raised() {
             assert_eq!(l.len(), 1, "{input}");
             // A point per second from the alert's start until it closed.
             let secs = f(&a["end"]).floor() - f(&a["start"]).floor();
-            assert!(l[0].1.len() as f64 >= secs + 1.0, "{input}: {} points over {secs} s", l[0].1.len());
+            let pts = &l[0].1;
+            assert!(pts.len() as f64 >= secs + 1.0, "{input}: {} points over {secs} s", pts.len());
+            // The points sit in the middle of each second from the start's: their pixels give
+            // the axis's scale, and the shade spans the alert's start to its end on it.
+            if pts.len() >= 2 {
+                let per_sec = (pts[pts.len() - 1].0 - pts[0].0) / (pts.len() - 1) as f64;
+                let px = |t: f64| pts[0].0 + (t - (f(&a["start"]).floor() + 0.5)) * per_sec;
+                let shade = doc.descendants().find(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#D62728")).unwrap();
+                let x: f64 = shade.attribute("x").unwrap().parse().unwrap();
+                let w: f64 = shade.attribute("width").unwrap().parse().unwrap();
+                assert!((x - px(f(&a["start"]))).abs() <= 2.0 && (x + w - px(f(&a["end"]))).abs() <= 2.0, "{input}: shade {x}+{w} for {a}");
+            }
             // And a sparkline of it in the text report.
             assert!(text.lines().any(|x| x.starts_with("SYNs per s to ") && x.contains(&format!("(alert {})", a["id"]))), "{input}: {text}");
         }
