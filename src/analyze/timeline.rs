@@ -30,12 +30,20 @@ pub struct Timeline {
     /// The values, bucket by bucket.
     pub values: Vec<u64>,
     merge: Merge,
+    /// Most buckets before they widen.
+    cap: usize,
 }
 
 impl Timeline {
     /// An empty timeline starting at the second of `first`.
     pub fn new(first: Ts, merge: Merge) -> Timeline {
-        Timeline { origin: first.sec, width: 1, values: Vec::new(), merge }
+        Timeline::with_cap(first, merge, MAX_BUCKETS)
+    }
+
+    /// An empty timeline whose buckets widen past `cap` (at least 2): for series there may be
+    /// many of (one per flood alert).
+    pub fn with_cap(first: Ts, merge: Merge, cap: usize) -> Timeline {
+        Timeline { origin: first.sec, width: 1, values: Vec::new(), merge, cap: cap.max(2) }
     }
 
     /// The bucket of time `ts` (times before the origin fall in the first), growing the
@@ -43,7 +51,7 @@ impl Timeline {
     fn slot(&mut self, ts: Ts) -> Option<&mut u64> {
         let secs = ts.sec.saturating_sub(self.origin).max(0) as u64;
         let mut i = usize::try_from(secs / self.width as u64).ok()?;
-        while i >= MAX_BUCKETS {
+        while i >= self.cap {
             self.widen();
             i = usize::try_from(secs / self.width as u64).ok()?;
         }

@@ -237,7 +237,8 @@ impl Target {
     /// alert's rate (each bucket's SYNs in the second of its first one; what the window
     /// counted before `start` is left out).
     pub(super) fn window_since(&self, start: Ts, total: u64) -> crate::analyze::timeline::Timeline {
-        let mut t = crate::analyze::timeline::Timeline::new(start, crate::analyze::timeline::Merge::Sum);
+        // Up to 1024 alerts keep one each: 4096 buckets (32 KiB) apiece, then they widen.
+        let mut t = crate::analyze::timeline::Timeline::with_cap(start, crate::analyze::timeline::Merge::Sum, 4096);
         let mut seeded = 0;
         for k in 0..BUCKETS as u32 {
             let Some(tick) = self.ring_tick.checked_sub(k) else { break };
