@@ -189,6 +189,13 @@ fn alert_spans_are_shaded_exactly_where_alerts_were_raised() {
         want.sort();
         let floods: Vec<String> = pictures.iter().filter(|p| p.starts_with("syn-flood-")).cloned().collect();
         assert_eq!(floods, want, "{input}");
+        // The open connections' sparkline peaks between what was left at the end and the most
+        // the tracker held at once.
+        let summary = of_type(&objs, "conn_summary")[0];
+        let line = text.lines().find(|l| l.starts_with("open connections (most per s): ")).unwrap_or_else(|| panic!("{input}: {text}"));
+        let peak: u64 = line.rsplit(" peak ").next().unwrap().parse().unwrap();
+        let left = summary["ends"]["end_of_input"].as_u64().unwrap_or(0);
+        assert!(left <= peak && peak <= summary["peak"].as_u64().unwrap(), "{input}: {line} vs {summary}");
         for p in &pictures {
             let doc_text = svg(&out.join(p));
             let doc = roxmltree::Document::parse(&doc_text).unwrap();
