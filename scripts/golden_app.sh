@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Writes the application-layer golden files that `cargo test` compares against, from real tools:
 #   tests/golden/app/NAME.tsv  tshark's dns.*, dhcp.*, dhcpv6.* and icmp.* fields, frame by frame
+#                              (DNS over TCP reassembled, tshark's default: fields on the frame
+#                              that completes a message)
 #   tests/golden/app/NAME.txt  tcpdump -n's line for every frame (TZ=UTC, so times compare)
+#   tests/golden/app/NAME.v.txt tcpdump -v -n's lines, for the DNS files
 #   tests/golden/app/FILES     the captures, one a line, with the --decode-as value a file needs
 # Needs tshark and tcpdump (Debian packages). Run from anywhere: scripts/golden_app.sh
 set -euo pipefail
@@ -22,7 +25,7 @@ FIELDS=(frame.number frame.encap_type
 
 CORPUS=../shared/corpus/tcpdump
 # FILE [DECODE-AS]: the captures recorded for this project, then the corpus's DNS and DHCP files.
-FILES=("captures/dns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
+FILES=("captures/dns.pcap" "captures/dns-tcp.pcap" "captures/dns-tcp-5300.pcap tcp.port==5300,dns" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
   "$CORPUS/dns_udp.pcap" "$CORPUS/dns-uri.pcap" "$CORPUS/dns-zlip-1.pcap" "$CORPUS/dns-zlip-2.pcap"
   "$CORPUS/dns_udp_8053.pcap udp.port==8053,dns"
   "$CORPUS/dhcp-rfc4388.pcap" "$CORPUS/dhcp-rfc5859.pcap" "$CORPUS/dhcp-option-108.pcapng"
@@ -46,6 +49,10 @@ for entry in "${FILES[@]}"; do
   tshark -n -r "$f" "${decode[@]}" -T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=, \
     "${args[@]}" > "tests/golden/app/$name.tsv" 2>/dev/null
   TZ=UTC tcpdump -n -r "$f" > "tests/golden/app/$name.txt" 2>/dev/null || true
+  # tcpdump -v's DNS text (each answer's owner named) for the DNS files.
+  case "$name" in
+    dns*) TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/app/$name.v.txt" 2>/dev/null || true ;;
+  esac
 done
 { tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/app/VERSIONS
 echo "wrote $(wc -l < "$list") files' golden data into tests/golden/app"

@@ -284,6 +284,39 @@ else:
     c.close()
 EOF
 
+cat >"$TMP/dnstcp.py" <<'EOF'
+# DNS over TCP the way dig does not: three queries pipelined in one segment (RFC 7766 allows
+# it), read back by their length prefixes, then one query sent in three segments (its length
+# prefix alone, then its header, then the rest), then close.
+import socket, struct, sys, signal, time
+signal.alarm(20)
+host, port = sys.argv[1], int(sys.argv[2])
+def query(qid, name, qtype):
+    q = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    m = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack("!HH", qtype, 1)
+    return struct.pack("!H", len(m)) + m
+def read_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: raise SystemExit("server closed early")
+        b += d
+    return b
+def answer(c):
+    n = struct.unpack("!H", read_exact(c, 2))[0]
+    read_exact(c, n)
+c = socket.create_connection((host, port), timeout=10)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.sendall(query(0x1001, "www.example.test", 1) + query(0x1002, "host.example.test", 28) + query(0x1003, "many.example.test", 1))
+for _ in range(3): answer(c)
+q = query(0x1004, "big.example.test", 16)
+for part in (q[:2], q[2:14], q[14:]):
+    c.sendall(part)
+    time.sleep(0.05)
+answer(c)
+c.close()
+EOF
+
 # ---------------------------------------------------------------- topology
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -849,6 +882,43 @@ record_dns() {
     stop_bg "$dns"
 }
 
+# ---------------------------------------------------------------- 16b. dns-tcp.pcap, dns-tcp-5300.pcap
+# DNS over TCP across segments: the veth's MTU is lowered to 576 so that dnsmasq's big answers
+# (40 A records, 30 TXT records) span several segments; dig +tcp asks for them, then a Python
+# client pipelines three queries in one segment and sends one query in three segments. The
+# second file has dig +tcp against a dnsmasq on port 5300 (read with --decode-as
+# tcp.port==5300,dns, as Wireshark's Decode As).
+record_dns_tcp() {
+    setup_pair
+    nsx "$CLI" ip link set "$CLI_IF" mtu 576
+    nsx "$SRV" ip link set "$SRV_IF" mtu 576
+    # Segments as they go on the wire, not the kernel's offloaded super-segments.
+    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null
+    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null
+    local many=() big=() i
+    for i in $(seq 1 40); do many+=(--host-record=many.example.test,10.0.1.$i); done
+    for i in $(seq 1 30); do big+=(--txt-record=big.example.test,"record $i of a TXT set too big for one TCP segment"); done
+    local port pids=()
+    for port in 53 5300; do
+        bg "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+            --listen-address="$SRV_IP" --except-interface=lo --port=$port --pid-file="$TMP/dnsmasq-tcp$port.pid" \
+            --local=/example.test/ --address=/www.example.test/10.0.0.80 \
+            --host-record=host.example.test,10.0.0.81,fd00::81 "${many[@]}" "${big[@]}"
+        pids+=("$BGPID")
+        wait_listen "$SRV" tcp $port
+    done
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" dns-tcp.pcap "tcp or arp"
+    C dig +tcp +tries=1 +time=2 @"$SRV_IP" many.example.test A >/dev/null
+    C dig +tcp +tries=1 +time=2 @"$SRV_IP" big.example.test TXT >/dev/null
+    C "$PY" "$TMP/dnstcp.py" "$SRV_IP" 53
+    cap_stop
+    tcpdump_start "$CLI" "$CLI_IF" dns-tcp-5300.pcap "tcp"
+    C dig +tcp +tries=1 +time=2 -p 5300 @"$SRV_IP" big.example.test TXT >/dev/null
+    cap_stop
+    for i in "${pids[@]}"; do stop_bg "$i"; done
+}
+
 # ---------------------------------------------------------------- 17. dhcp.pcap
 # ISC dhclient against dnsmasq: discover, offer, request, ack, then a release; the client sends
 # its host name, the server a router, a DNS server and a lease time.
@@ -905,7 +975,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap dns.pcap dhcp.pcap icmp-errors.pcap; do
+        streams.pcap streams-gap.pcap app.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dhcp.pcap icmp-errors.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -1020,6 +1090,15 @@ check_all() {
     expect dns.pcap 10 10 'dns.flags.response == 1'
     expect dns.pcap 2 2 'tcp && dns.flags.response == 1'
     expect dns.pcap 2 2 'dns.flags.rcode == 3'
+    # dns-tcp.pcap: six queries over TCP, each answered; answers span segments (tshark
+    # reassembles them), three queries share a segment, one query spans three.
+    expect dns-tcp.pcap 4 4 'dns.flags.response == 0'
+    expect dns-tcp.pcap 3 6 'dns.flags.response == 1'
+    expect dns-tcp.pcap 2 99 'tcp.reassembled.length > 0 && dns.flags.response == 1'
+    expect dns-tcp.pcap 1 1 'dns.id == 0x1001 && dns.id == 0x1003'
+    expect dns-tcp.pcap 1 1 'dns.id == 0x1004 && dns.flags.response == 0 && tcp.reassembled.length > 0'
+    expect dns-tcp-5300.pcap 0 0 'dns'
+    expect dns-tcp-5300.pcap 3 99 'tcp.srcport == 5300 && tcp.len > 0'
     # dhcp.pcap: the four messages of a lease, then a release.
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 1'
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 2'
@@ -1048,6 +1127,7 @@ want fragments.pcap && record_fragments
 want web6.pcap && record_web6
 want icmp-errors.pcap && record_icmp_errors
 want dns.pcap && record_dns
+if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app

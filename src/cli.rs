@@ -117,10 +117,10 @@ pub struct ViewArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
-    /// Decode a UDP port as a protocol, as Wireshark's Decode As: `udp.port==5300,dns`
-    /// (dns, mdns, llmnr, dhcp, dhcpv6); may be given more than once.
-    #[arg(long = "decode-as", value_name = "udp.port==PORT,PROTO", value_parser = crate::decode::app::parse_decode_as)]
-    pub decode_as: Vec<(u16, crate::decode::app::AppProto)>,
+    /// Decode a port as a protocol, as Wireshark's Decode As: `udp.port==5300,dns` (dns, mdns,
+    /// llmnr, dhcp, dhcpv6) or `tcp.port==5300,dns`; may be given more than once.
+    #[arg(long = "decode-as", value_name = "{udp|tcp}.port==PORT,PROTO", value_parser = crate::decode::app::parse_decode_as)]
+    pub decode_as: Vec<crate::decode::app::DecodeAs>,
 }
 
 /// tshark's output formats (`-T`).

@@ -506,9 +506,13 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
                 budget: c.stream_memory,
             }),
             // Only connections whose first bytes start HTTP or TLS are reassembled for it.
-            app: (!c.no_app).then_some(AppConfig {
-                streams: StreamConfig { caps: Caps { held: c.stream_max_held, recent: 64 << 10 }, budget: c.stream_memory },
-                messages: !view.quiet,
+            // DNS over TCP is read from the streams too (any connection on its port).
+            app: (!c.no_app).then(|| {
+                crate::decode::app::set_dns_tcp_from_stream(true);
+                AppConfig {
+                    streams: StreamConfig { caps: Caps { held: c.stream_max_held, recent: 64 << 10 }, budget: c.stream_memory },
+                    messages: !view.quiet,
+                }
             }),
         },
         flood: FloodConfig {

@@ -181,7 +181,7 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
             _ => return ControlFlow::Continue(()),
         };
         streams = streams.max(stream + 1);
-        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs };
+        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs, echo: None };
         if filter.matches(&p, &note) {
             found = Some(stream);
             return ControlFlow::Break(());

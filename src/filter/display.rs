@@ -35,17 +35,26 @@ pub struct Needs {
     pub alert: bool,
     /// `http.*`, `tls.*`: the application layer's messages.
     pub app: bool,
+    /// `icmp.resptime`, `icmp.resp_to`: echo replies paired with their requests.
+    pub echo: bool,
 }
 
 impl Needs {
     /// Whether any analyzer note is needed.
     pub fn any(self) -> bool {
-        self.conn || self.alert || self.app
+        self.conn || self.alert || self.app || self.echo
     }
 
     /// The notes either needs.
     pub fn or(self, other: Needs) -> Needs {
-        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app }
+        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app, echo: self.echo || other.echo }
+    }
+
+    /// What field `f` adds: its source's notes, and the application layer's messages for the
+    /// DNS fields (DNS over TCP is read from the stream).
+    pub fn field(&mut self, f: F) {
+        self.add(f.source());
+        self.app |= f.from_tcp_stream();
     }
 
     /// What a field from `source` adds.
@@ -54,6 +63,7 @@ impl Needs {
             Source::Conn => self.conn = true,
             Source::Flood => self.alert = true,
             Source::App => self.app = true,
+            Source::Echo => self.echo = true,
             Source::Packet => {}
         }
     }
@@ -344,7 +354,7 @@ impl<'s> Parser<'s, '_> {
             };
             return Err(FilterError::new(self.src, at, why));
         };
-        self.needs.add(field.source());
+        self.needs.field(field);
         let cmp = match self.peek().map(|t| &t.t) {
             Some(T::Op("==" | "=")) | Some(T::Word("eq")) => Some(Cmp::Eq),
             Some(T::Op("!=" | "!==")) | Some(T::Word("ne")) => Some(Cmp::Ne),
@@ -462,7 +472,7 @@ impl<'s> Parser<'s, '_> {
         match t.t {
             T::Word(w) => match lookup(w) {
                 Some((f, k)) if !w.starts_with(|c: char| c.is_ascii_digit()) => {
-                    self.needs.add(f.source());
+                    self.needs.field(f);
                     Ok((Raw::Field(f, k), t.at))
                 }
                 _ => Ok((Raw::Word(w), t.at)),
@@ -630,7 +640,7 @@ mod test {
     #[test]
     fn needs_follow_the_fields() {
         assert_eq!(DisplayFilter::new("tcp").unwrap().needs(), Needs::default());
-        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false });
+        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false, echo: false });
     }
 
     #[test]

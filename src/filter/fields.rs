@@ -68,6 +68,8 @@ pub enum Source {
     Flood,
     /// The application layer's messages (read from reassembled streams).
     App,
+    /// Echo requests paired with their replies, frame by frame in order (`icmp.resptime`).
+    Echo,
 }
 
 /// The fields, by name.
@@ -88,7 +90,7 @@ pub enum F {
     TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum, UdpChecksumStatus,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
-    IcmpIdent, IcmpSeq,
+    IcmpIdent, IcmpSeq, IcmpRespTo, IcmpResptime,
     Dns, DnsId, DnsFlagsResponse, DnsFlagsOpcode, DnsFlagsRcode, DnsCountQueries, DnsCountAnswers, DnsCountAuthRr,
     DnsCountAddRr, DnsQryName, DnsQryType, DnsA, DnsAaaa, DnsCname, DnsRespTtl,
     Dhcp, DhcpType, DhcpId, DhcpIpClient, DhcpIpYour, DhcpHwMacAddr, DhcpOptionDhcp, DhcpOptionRequested,
@@ -191,6 +193,8 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("igmp", F::Igmp, Kind::Proto),
     ("icmp.ident", F::IcmpIdent, Kind::Uint(16)),
     ("icmp.seq", F::IcmpSeq, Kind::Uint(16)),
+    ("icmp.resp_to", F::IcmpRespTo, Kind::Uint(32)),
+    ("icmp.resptime", F::IcmpResptime, Kind::Float),
     ("dns", F::Dns, Kind::Proto),
     ("dns.id", F::DnsId, Kind::Uint(16)),
     ("dns.flags.response", F::DnsFlagsResponse, Kind::Bool),
@@ -263,6 +267,7 @@ impl F {
         match self {
             F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
             F::Alert => Source::Flood,
+            F::IcmpRespTo | F::IcmpResptime => Source::Echo,
             F::Http
             | F::HttpRequest
             | F::HttpResponse
@@ -281,6 +286,29 @@ impl F {
             | F::TlsAlpn => Source::App,
             _ => Source::Packet,
         }
+    }
+
+    /// Whether the field also takes values from the messages a frame completed on a TCP stream
+    /// (DNS over TCP).
+    pub fn from_tcp_stream(self) -> bool {
+        matches!(
+            self,
+            F::Dns
+                | F::DnsId
+                | F::DnsFlagsResponse
+                | F::DnsFlagsOpcode
+                | F::DnsFlagsRcode
+                | F::DnsCountQueries
+                | F::DnsCountAnswers
+                | F::DnsCountAuthRr
+                | F::DnsCountAddRr
+                | F::DnsQryName
+                | F::DnsQryType
+                | F::DnsA
+                | F::DnsAaaa
+                | F::DnsCname
+                | F::DnsRespTtl
+        )
     }
 
     /// Hands each value of this field in `p` (with `note`, the analyzers' notes) to `f` until
@@ -505,7 +533,14 @@ impl F {
             | F::DnsA
             | F::DnsAaaa
             | F::DnsCname
-            | F::DnsRespTtl => dns_values(self, p, f),
+            | F::DnsRespTtl => {
+                let packet = match crate::decode::app::of_packet(p) {
+                    Some(crate::decode::app::App::Dns { msg, .. }) => dns_values(self, msg, f),
+                    _ => false,
+                };
+                packet
+                    || note.msgs.iter().any(|m| matches!(m, crate::report::web::Message::Dns(d) if dns_values(self, &d.bytes, f)))
+            }
             F::Dhcp
             | F::DhcpType
             | F::DhcpId
@@ -522,19 +557,22 @@ impl F {
             F::TcpState => one(conn.and_then(|c| c.tcp_state).map(|s| S(s.name())), f),
             F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
             F::Alert => note.alert && f(Present),
+            F::IcmpRespTo => note.echo.is_some_and(|(frame, _)| f(U(frame))),
+            // Milliseconds, to the nanosecond, as tshark gives them.
+            F::IcmpResptime => note.echo.is_some_and(|(_, ns)| f(Float(ns as f64 / 1e6))),
             _ => note.msgs.iter().any(|m| message_values(self, m, f)),
         }
     }
 }
 
-/// The values of DNS field `field` in `p`, as tshark gives them: the header's from the header
-/// (the response code on responses only), the rest from the message read whole, each record's
-/// in the order of the answer, authority and additional sections (the OPT record has no TTL).
-fn dns_values(field: F, p: &Packet<'_>, f: &mut Visit<'_>) -> bool {
+/// The values of DNS field `field` in message `msg`, as tshark gives them: the header's from
+/// the header (the response code on responses only), the rest from the message read whole,
+/// each record's in the order of the answer, authority and additional sections (the OPT record
+/// has no TTL).
+fn dns_values(field: F, msg: &[u8], f: &mut Visit<'_>) -> bool {
     use crate::decode::app::dns;
     use hickory_proto::rr::RData;
     use Val::*;
-    let Some(crate::decode::app::App::Dns { msg, .. }) = crate::decode::app::of_packet(p) else { return false };
     let Some(h) = dns::Header::of(msg) else { return field == F::Dns && f(Bytes(msg)) };
     match field {
         F::DnsId => return f(U(h.id.into())),

@@ -31,6 +31,9 @@ pub struct Note {
     pub alert: bool,
     /// The HTTP messages and TLS hellos this frame completed (read from the reassembled stream).
     pub msgs: Vec<crate::report::web::Message>,
+    /// For an ICMP echo reply whose request was seen: the request's frame and the round trip
+    /// in nanoseconds.
+    pub echo: Option<(u64, i64)>,
 }
 
 /// A connection as the tracker had it right after a frame.

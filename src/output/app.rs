@@ -66,6 +66,21 @@ impl EchoPairs {
     }
 }
 
+/// For `icmp.resptime` and `icmp.resp_to` (`-Y`, `-T fields`): an ICMP (v4) echo reply's
+/// request frame and round trip in nanoseconds, when `pairs` saw the request.
+pub fn echo_note(pairs: &mut EchoPairs, p: &Packet<'_>) -> Option<(u64, i64)> {
+    let v4 = matches!(p.transport, Some(TransportSlice::Icmpv4(_)));
+    let (request, id, seq) = echo_of(p)?;
+    let (src, dst) = p.ip_addrs()?;
+    if request {
+        pairs.see(p);
+        return None;
+    }
+    let (ts, frame) = *pairs.waiting.get(&(dst, src, id, seq))?;
+    let ns = (p.ts.sec - ts.sec).saturating_mul(1_000_000_000).saturating_add(i64::from(p.ts.nsec) - i64::from(ts.nsec));
+    v4.then_some((frame, ns))
+}
+
 /// Milliseconds from `a` to `b`.
 pub fn ms_between(a: Ts, b: Ts) -> f64 {
     let ns = (b.sec - a.sec) as f64 * 1e9 + (b.nsec as f64 - a.nsec as f64);
@@ -74,8 +89,9 @@ pub fn ms_between(a: Ts, b: Ts) -> f64 {
 
 // ---------------------------------------------------------------- lines (tcpdump -n)
 
-/// tcpdump's text for a DNS message of `len` bytes (`47780+ [1au] A? www.example.test. (57)`).
-pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool) {
+/// tcpdump's text for a DNS message of `len` bytes (`47780+ [1au] A? www.example.test. (57)`);
+/// `verbose` as `tcpdump -v`, which names each answer's owner.
+pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool, verbose: bool) {
     let Some(h) = Header::of(msg) else {
         let _ = write!(out, "domain [length {} < 12] (invalid)", msg.len());
         return;
@@ -113,7 +129,7 @@ pub fn dns_line(out: &mut String, msg: &[u8], mdns: bool) {
             if i > 0 {
                 out.push(',');
             }
-            rr_text(out, r, mdns);
+            rr_text(out, r, mdns, verbose);
         }
     } else {
         if h.rd() {
@@ -288,8 +304,12 @@ fn tcpdump_name(out: &mut String, n: &Name) {
     }
 }
 
-fn rr_text(out: &mut String, r: &Record, mdns: bool) {
+fn rr_text(out: &mut String, r: &Record, mdns: bool, verbose: bool) {
     let t: u16 = r.record_type().into();
+    if verbose {
+        out.push(' ');
+        tcpdump_name(out, r.name());
+    }
     let class = u16::from(r.dns_class());
     let class = if mdns { class & 0x7fff } else { class };
     if class != 1 && t != 41 {
@@ -381,13 +401,13 @@ pub fn dhcpv6_line(out: &mut String, bytes: &[u8]) {
 
 /// The application text of a UDP datagram for the line, if inspect decodes its protocol;
 /// `udp_len` is the length tcpdump prints (the UDP header's, less 8).
-pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize) -> bool {
+pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize, verbose: bool) -> bool {
     match appdec::udp(sport, dport) {
         Some(AppProto::Dhcp) => dhcp_line(out, payload, udp_len),
         Some(AppProto::Dhcpv6) => dhcpv6_line(out, payload),
         // tcpdump leaves LLMNR as plain UDP.
         Some(AppProto::Llmnr) | None => return false,
-        Some(p) => dns_line(out, payload, p == AppProto::Mdns),
+        Some(p) => dns_line(out, payload, p == AppProto::Mdns, verbose),
     }
     true
 }
@@ -454,6 +474,55 @@ pub fn json_tail(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
             }
         }
         None => {}
+    }
+    out.push('}');
+}
+
+/// Appends the fields of the DNS messages a TCP segment completed (read from its stream) to
+/// its JSON object: one message's as a datagram's, several messages' values of a field
+/// together as one array, as tshark lists every occurrence.
+pub fn dns_json_messages(out: &mut String, msgs: &[&[u8]]) {
+    if msgs.is_empty() || !out.ends_with('}') {
+        return;
+    }
+    out.pop();
+    if let [one] = msgs {
+        dns_json(out, one);
+        out.push('}');
+        return;
+    }
+    let mut fields: Vec<(String, Vec<serde_json::Value>, bool)> = Vec::new();
+    for m in msgs {
+        let mut one = String::from("{\"\":0");
+        dns_json(&mut one, m);
+        one.push('}');
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&one) else { continue };
+        for (k, v) in map.into_iter().filter(|(k, _)| !k.is_empty()) {
+            let at = match fields.iter().position(|f| f.0 == k) {
+                Some(i) => i,
+                None => {
+                    fields.push((k, Vec::new(), false));
+                    fields.len() - 1
+                }
+            };
+            let Some(f) = fields.get_mut(at) else { continue };
+            match v {
+                serde_json::Value::Array(vs) => {
+                    f.1.extend(vs);
+                    f.2 = true;
+                }
+                v => f.1.push(v),
+            }
+        }
+    }
+    for (k, vs, list) in fields {
+        key(out, &k);
+        let v = match (list, <[serde_json::Value; 1]>::try_from(vs)) {
+            (false, Ok([one])) => one,
+            (_, Ok([one])) => serde_json::Value::Array(vec![one]),
+            (_, Err(vs)) => serde_json::Value::Array(vs),
+        };
+        out.push_str(&v.to_string());
     }
     out.push('}');
 }
@@ -617,7 +686,8 @@ pub fn tree(out: &mut String, p: &Packet<'_>, echo: &mut EchoPairs) {
     }
 }
 
-fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
+/// The DNS fields of the `-V` tree's Application branch.
+pub fn dns_tree(out: &mut String, proto: AppProto, msg: &[u8], tcp: bool) {
     let name = match proto {
         AppProto::Mdns => "mDNS",
         AppProto::Llmnr => "LLMNR",

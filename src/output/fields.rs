@@ -85,7 +85,7 @@ impl FieldList {
     pub fn needs(&self) -> crate::filter::Needs {
         let mut n = crate::filter::Needs::default();
         for (_, f, _) in &self.fields {
-            n.add(f.source());
+            n.field(*f);
         }
         n
     }

@@ -512,11 +512,8 @@ impl LineFormatter {
                 } else {
                     http_first_line(out, info.sport, info.dport, t.payload());
                 }
-                if crate::decode::app::tcp(info.sport, info.dport).is_some() {
-                    if let Some(msg) = crate::decode::app::dns::tcp_message(t.payload()) {
-                        out.push(' ');
-                        crate::output::app::dns_line(out, msg, false);
-                    }
+                if len > 0 && (info.sport == 53 || info.dport == 53) {
+                    dns_over_tcp(out, t.payload(), len as usize, self.detail > 0);
                 }
             }
             Some(TransportSlice::Udp(u)) => {
@@ -532,7 +529,7 @@ impl LineFormatter {
                     }
                 }
                 let len = u.length().saturating_sub(8) as usize;
-                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len) {
+                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail > 0) {
                     out.push_str("UDP, length ");
                     push_uint(out, len);
                 }
@@ -1043,4 +1040,25 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
         }
         Link::RawIp | Link::Unsupported => {}
     }
+}
+
+/// tcpdump's DNS text for a TCP segment on port 53 of `len` bytes (`payload` as captured): the
+/// segment is read as one message after its 2-byte length, as tcpdump reads it (it does not
+/// reassemble); a length that is not the rest of the segment is shown as invalid.
+fn dns_over_tcp(out: &mut String, payload: &[u8], len: usize, verbose: bool) {
+    if len < 2 {
+        let _ = write!(out, " [DNS over TCP: length {len} < 2] (invalid)");
+        return;
+    }
+    let Some(&[hi, lo]) = payload.get(..2) else {
+        out.push_str(" [|domain]");
+        return;
+    };
+    let prefix = usize::from(u16::from_be_bytes([hi, lo]));
+    if prefix != len - 2 {
+        let _ = write!(out, " [prefix length({prefix}) != length({})] (invalid)", len - 2);
+        return;
+    }
+    out.push(' ');
+    crate::output::app::dns_line(out, payload.get(2..).unwrap_or(&[]), false, verbose);
 }

@@ -32,7 +32,8 @@ pub fn line(out: &mut String, ports: Option<(u16, u16)>, msgs: &[&Message]) {
                 out.push_str(": HTTP: ");
                 printable(out, &format!("{} {} {}", r.version, r.code, r.phrase));
             }
-            Message::HttpRequest(_) | Message::HttpResponse(_) => {}
+            // tcpdump reads DNS segment by segment: the packet's line shows it so.
+            Message::HttpRequest(_) | Message::HttpResponse(_) | Message::Dns(_) => {}
             Message::ClientHello(h) => {
                 out.push_str(": ClientHello");
                 if let Some(n) = &h.server_name {
@@ -63,6 +64,8 @@ enum Val<'a> {
 
 /// Adds the messages' fields to a packet's JSON object (`out` ends with its closing brace).
 pub fn json(out: &mut String, msgs: &[&Message]) {
+    let dns: Vec<&[u8]> = msgs.iter().filter_map(|m| if let Message::Dns(d) = m { Some(&d.bytes[..]) } else { None }).collect();
+    crate::output::app::dns_json_messages(out, &dns);
     let mut fields: Vec<(&'static str, Vec<Val<'_>>)> = Vec::new();
     fn push<'a>(fields: &mut Vec<(&'static str, Vec<Val<'a>>)>, k: &'static str, v: Val<'a>) {
         match fields.iter_mut().find(|f| f.0 == k) {
@@ -123,6 +126,7 @@ pub fn json(out: &mut String, msgs: &[&Message]) {
                     push(&mut fields, "tls.handshake.extensions_alpn_str", Val::Str(a));
                 }
             }
+            Message::Dns(_) => {}
         }
     }
     if fields.is_empty() || !out.ends_with('}') {
@@ -193,6 +197,10 @@ pub fn tree(out: &mut String, msgs: &[&Message]) {
                 field(out, "Version", tls_version_name(h.version));
                 field(out, "Cipher suite", format!("{} (0x{:04x})", h.cipher, h.cipher_id));
                 field(out, "ALPN chosen", h.alpn.as_deref().unwrap_or("(none, or sent encrypted)"));
+            }
+            Message::Dns(d) => {
+                let _ = writeln!(out, "  Application: DNS message (whole, read from the TCP stream)");
+                crate::output::app::dns_tree(out, crate::decode::app::AppProto::Dns, &d.bytes, true);
             }
         }
     }

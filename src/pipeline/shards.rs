@@ -434,6 +434,8 @@ struct Back<W: Write> {
     /// The notes of the batch at hand, by frame.
     notes: Vec<Note>,
     shard_notes: Vec<(u32, ConnNote)>,
+    /// Echo requests waiting for replies, for `icmp.resptime` in filters and fields.
+    echo: crate::output::app::EchoPairs,
 }
 
 impl<W: Write> Back<W> {
@@ -496,8 +498,10 @@ impl<W: Write> Back<W> {
                 let mine = evs.get(k..).unwrap_or(&[]).iter().take_while(|(f, ..)| *f as usize == i);
                 let mut note = self.notes.get(i).unwrap_or(&blank);
                 let with_msgs;
-                if self.out.needs.app {
-                    with_msgs = Note { msgs: messages(mine.clone().map(|(.., e)| e)), ..note.clone() };
+                if self.out.needs.app || self.out.needs.echo {
+                    let msgs = if self.out.needs.app { messages(mine.clone().map(|(.., e)| e)) } else { Vec::new() };
+                    let echo = if self.out.needs.echo { crate::output::app::echo_note(&mut self.echo, &p) } else { None };
+                    with_msgs = Note { msgs, echo, ..note.clone() };
                     note = &with_msgs;
                 }
                 let shown = match &self.out.late {
@@ -576,6 +580,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         conn_notes: needs.conn,
         notes: Vec::new(),
         shard_notes: Vec::new(),
+        echo: Default::default(),
     };
 
     let (errors, remote) = if threads <= 1 {

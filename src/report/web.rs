@@ -82,6 +82,28 @@ pub enum Message {
     ClientHello(ClientHello),
     /// A TLS ServerHello.
     ServerHello(ServerHello),
+    /// A DNS message read from a TCP stream.
+    Dns(DnsMessage),
+}
+
+/// A whole DNS message from a TCP stream, without its length prefix: decoded by each view as a
+/// datagram's message is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsMessage {
+    /// The message's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl serde::Serialize for DnsMessage {
+    /// Its header's id and size (the views decode the rest).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let id = self.bytes.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let mut st = s.serialize_struct("DnsMessage", 2)?;
+        st.serialize_field("id", &id)?;
+        st.serialize_field("length", &self.bytes.len())?;
+        st.end()
+    }
 }
 
 /// The Zeek names of a connection's endpoints.

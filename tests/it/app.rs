@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::frames::udp;
+use crate::support::frames::{tcp, udp, ACK, PSH, SYN};
 use crate::support::pcap::Pcap;
 use crate::support::{inspect, inspect_ok, json_lines, n, of_type, root, s, Need, Test, TempDir, CORPUS};
 
@@ -19,13 +19,17 @@ pub fn tests() -> Vec<Test> {
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
         trial!(lines_match_tcpdump_on_captures),
         trial!(lines_match_tcpdump_on_the_corpus, Need::Corpus),
+        trial!(verbose_dns_lines_match_tcpdump),
+        trial!(verbose_dns_lines_match_tcpdump_on_the_corpus, Need::Corpus),
         trial!(dns_queries_pair_with_their_answers),
+        trial!(dns_over_tcp_pairs_across_segments),
         trial!(dhcp_exchange_gives_the_lease),
         trial!(pings_pair_with_replies),
         trial!(conn_service_comes_from_content),
         trial!(report_tables_show_only_what_the_capture_has),
         trial!(decode_as_names_another_port),
         trial!(hostile_dns_messages_are_errors_not_panics),
+        trial!(hostile_dns_over_tcp_is_bounded),
         trial!(display_filters_take_the_dns_dhcp_and_echo_fields),
         trial!(dash_e_fields_match_tshark_on_captures),
         trial!(dash_e_fields_match_tshark_on_the_corpus, Need::Corpus),
@@ -139,7 +143,13 @@ fn fields_match(files: &[(String, Option<String>)]) -> usize {
                 match (mine, t.get(field)) {
                     (Some(m), Some(v)) => {
                         compared += 1;
-                        let want = normalize(field, v);
+                        // A frame that completed several DNS messages (over TCP) has each
+                        // header field's values together, as tshark lists them.
+                        let want = if m.is_array() && !LISTS.contains(field) {
+                            Value::Array(v.split(',').map(|x| scalar(field, x)).collect())
+                        } else {
+                            normalize(field, v)
+                        };
                         if *m != want {
                             problems.push(format!("{file} #{frame} {field}: ours {m}, tshark {want}"));
                         }
@@ -181,7 +191,7 @@ fn corpus() -> Vec<(String, Option<String>)> {
 
 fn fields_match_tshark_on_captures() {
     let files = recorded();
-    assert_eq!(files.len(), 5, "{files:?}");
+    assert_eq!(files.len(), 7, "{files:?}");
     let n = fields_match(&files);
     note!("compared {n} application field values with tshark's");
     assert!(n > 300, "only {n} values compared");
@@ -224,6 +234,38 @@ fn lines_match(files: &[(String, Option<String>)]) -> usize {
     compared
 }
 
+/// `read -v` prints tcpdump -v's DNS text (each answer's owner named) on the DNS files.
+fn verbose_dns_lines_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (file, decode_as) in files.iter().filter(|(f, d)| d.is_none() && f.rsplit('/').next().is_some_and(|n| n.starts_with("dns"))) {
+        let want = golden(file, "v.txt");
+        let out = inspect_ok(read_args(file, decode_as, &["-v"]));
+        let dns = |l: &&str| l.starts_with("    ") && [".53:", ".53 ", ".5353:"].iter().any(|p| l.contains(p));
+        let theirs: Vec<&str> = want.lines().filter(dns).collect();
+        let ours: Vec<&str> = out.lines().filter(dns).collect();
+        assert_eq!(ours.len(), theirs.len(), "{file}: DNS lines");
+        for (i, (g, w)) in ours.iter().zip(&theirs).enumerate() {
+            compared += 1;
+            if g != w {
+                problems.push(format!("{file} DNS line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compared
+}
+
+fn verbose_dns_lines_match_tcpdump() {
+    let n = verbose_dns_lines_match(&recorded());
+    assert!(n >= 40, "only {n} lines compared");
+}
+
+fn verbose_dns_lines_match_tcpdump_on_the_corpus() {
+    let n = verbose_dns_lines_match(&corpus());
+    assert!(n >= 4, "only {n} lines compared");
+}
+
 fn lines_match_tcpdump_on_captures() {
     let n = lines_match(&recorded());
     assert!(n >= 40, "only {n} lines compared");
@@ -244,9 +286,56 @@ fn dns_queries_pair_with_their_answers() {
     let dns = of_type(&objs, "dns");
     // Ten queries, each answered: eight over UDP, two over TCP (captures/README.md).
     assert_eq!(dns.len(), 10, "{dns:?}");
-    assert!(dns.iter().all(|d| d["answered"] == true), "{dns:?}");
     assert_eq!(dns.iter().filter(|d| d["proto"] == "tcp").count(), 2);
-    let conns = conns(&objs);
+    dns_pairs_match_tshark(&objs, "captures/dns.pcap");
+    assert_eq!(dns.iter().filter(|d| d["rcode_name"] == "NXDOMAIN").count(), 2);
+}
+
+/// DNS over TCP read from the reassembled streams: answers that span segments, queries that
+/// share one, a query sent in three; each paired with its answer, the answer's frame the one
+/// tshark puts its fields on, on port 53 and on a port named with --decode-as.
+fn dns_over_tcp_pairs_across_segments() {
+    for (file, decode_as, queries) in [("captures/dns-tcp.pcap", None, 6), ("captures/dns-tcp-5300.pcap", Some("tcp.port==5300,dns"), 1)] {
+        let mut args = vec!["read", "-q", "--format", "json"];
+        if let Some(d) = decode_as {
+            args.extend(["--decode-as", d]);
+        }
+        args.push(file);
+        let objs = json_lines(&inspect_ok(args));
+        let dns = of_type(&objs, "dns");
+        assert_eq!(dns.len(), queries, "{file}: {dns:?}");
+        assert!(dns.iter().all(|d| d["proto"] == "tcp"), "{file}: {dns:?}");
+        dns_pairs_match_tshark(&objs, file);
+        // Each answer's frame is the one tshark shows the response on (tcp.reassembled_in).
+        let tsv = golden(file, "tsv");
+        let mut lines = tsv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let frames: Vec<(u64, u64)> = lines
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|r| r[col("dns.flags.response")] == "1")
+            .map(|r| (r[0].parse().unwrap(), u64::from_str_radix(r[col("dns.id")].trim_start_matches("0x"), 16).unwrap()))
+            .collect();
+        for d in &dns {
+            let want = frames.iter().find(|(_, id)| *id == n(&d["trans_id"])).map(|(f, _)| *f);
+            assert_eq!(d["reply_frame"].as_u64(), want, "{file}: {d}");
+        }
+        // The service comes from the content, on the decoded port too.
+        assert!(conns(&objs).values().all(|c| c["service"] == "dns"), "{file}: {objs:?}");
+    }
+    // Without the application layer no stream is read: a segment is read alone, so answers
+    // that span segments and queries that share one are not paired.
+    let objs = json_lines(&inspect_ok(["read", "-q", "--no-app", "--format", "json", "captures/dns-tcp.pcap"]));
+    let answered = of_type(&objs, "dns").iter().filter(|d| d["answered"] == true).count();
+    assert!(answered < 3, "{answered} answered without the streams");
+}
+
+/// The dns records of a run (`objs`) on `file` are each answered, paired as tshark pairs them
+/// by id: query name, rcode and answers; each record's uid is its connection's.
+fn dns_pairs_match_tshark(objs: &[Value], file: &str) {
+    let dns = of_type(objs, "dns");
+    assert!(dns.iter().all(|d| d["answered"] == true), "{dns:?}");
+    let conns = conns(objs);
     // Every record's uid is its connection's, and the query's client is the originator.
     for d in &dns {
         let c = conns.get(s(&d["uid"])).unwrap_or_else(|| panic!("no conn for {d}"));
@@ -255,16 +344,18 @@ fn dns_queries_pair_with_their_answers() {
         assert!(d["rtt"].as_f64().is_some_and(|r| r > 0.0 && r < 1.0), "{d}");
     }
     // What tshark pairs, by id: the query names, types and answers.
-    let tsv = golden("captures/dns.pcap", "tsv");
+    let tsv = golden(file, "tsv");
     let mut lines = tsv.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let mut answers: BTreeMap<u64, (String, u64, Vec<String>, u64)> = BTreeMap::new();
     for l in lines {
         let r: Vec<&str> = l.split('\t').collect();
+        // (A frame that completed several responses would list each field's values together.)
         if r.get(col("dns.flags.response")) != Some(&"1") {
             continue;
         }
+        assert!(!r[col("dns.id")].contains(','), "{file}: one response a frame: {l}");
         let id = u64::from_str_radix(r[col("dns.id")].trim_start_matches("0x"), 16).unwrap();
         let mut data: Vec<String> = Vec::new();
         for f in ["dns.cname", "dns.a", "dns.aaaa", "dns.mx.mail_exchange", "dns.ptr.domain_name", "dns.srv.target"] {
@@ -284,7 +375,6 @@ fn dns_queries_pair_with_their_answers() {
             assert!(data.contains(a), "{a} not among tshark's {data:?}: {d}");
         }
     }
-    assert_eq!(dns.iter().filter(|d| d["rcode_name"] == "NXDOMAIN").count(), 2);
 }
 
 fn dhcp_exchange_gives_the_lease() {
@@ -440,6 +530,16 @@ fn display_filters_take_the_dns_dhcp_and_echo_fields() {
     assert_eq!(shown(f, "dhcp"), count(f, "dhcp.id", &|_| true));
     let f = "captures/ping.pcap";
     assert_eq!(shown(f, "icmp.seq == 1"), count(f, "icmp.seq", &|v| v.split(',').next() == Some("1")));
+    // The round trip, paired frame by frame as tshark pairs it (milliseconds).
+    let slow = |v: &str| v.parse::<f64>().is_ok_and(|ms| ms > 0.03);
+    assert!(count(f, "icmp.resptime", &slow) > 0);
+    assert_eq!(shown(f, "icmp.resptime > 0.03"), count(f, "icmp.resptime", &slow));
+    assert_eq!(shown(f, "icmp.resp_to"), count(f, "icmp.resp_to", &|_| true));
+    // DNS over TCP: the frames that completed a message, several in one.
+    let f = "captures/dns-tcp.pcap";
+    assert_eq!(shown(f, "dns"), count(f, "dns.id", &|_| true));
+    assert_eq!(shown(f, "dns.id == 0x1002"), count(f, "dns.id", &|v| v.split(',').any(|x| x == "0x1002")));
+    assert_eq!(shown(f, "dns.count.answers == 40"), 2);
 }
 
 /// The application fields `-T fields -e` and `-Y` know, each compared below with tshark's column.
@@ -448,6 +548,7 @@ const DASH_E: &[&str] = &[
     "dns.count.answers", "dns.count.auth_rr", "dns.count.add_rr", "dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa",
     "dns.cname", "dns.resp.ttl", "dhcp.type", "dhcp.id", "dhcp.ip.client", "dhcp.ip.your", "dhcp.hw.mac_addr",
     "dhcp.option.dhcp", "dhcp.option.requested_ip_address", "dhcp.option.dhcp_server_id", "dhcp.option.hostname",
+    "icmp.resp_to", "icmp.resptime",
 ];
 
 /// `-T fields -e F` prints, frame by frame, what tshark's `-T fields -e F` printed into the
@@ -522,4 +623,52 @@ fn display_filters_take_names_and_addresses() {
     let acks: Vec<&str> = tsv.lines().skip(1).filter(|l| l.split('\t').nth(c) == Some("5")).map(|l| l.split('\t').next().unwrap()).collect();
     assert!(!acks.is_empty());
     assert_eq!(out.lines().collect::<Vec<_>>(), acks);
+}
+
+/// DNS over TCP from a hostile peer: a message whose header claims 65,535 records, one whose
+/// name points at itself, several in one segment, then a length prefix of 65,535 that never
+/// completes. Each whole message is an error in its frame's record; nothing panics or grows
+/// past the one message a direction gathers.
+fn hostile_dns_over_tcp_is_bounded() {
+    let dir = TempDir::new("app-hostile-tcp");
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let mut wire: Vec<u8> = Vec::new();
+    // A response header claiming 65,535 answers, with nothing after it.
+    let counts: &[u8] = &[0xab, 0xcd, 0x81, 0x80, 0, 0, 0xff, 0xff, 0, 0, 0, 0];
+    // A response whose question name is a pointer to itself (offset 12).
+    let looped: &[u8] = &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1];
+    for m in [counts, looped] {
+        wire.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        wire.extend_from_slice(m);
+    }
+    // A length that promises 65,535 bytes, and 300 that come.
+    wire.extend_from_slice(&[0xff, 0xff]);
+    wire.extend(std::iter::repeat_n(0x41u8, 300));
+    let wire: &'static [u8] = Box::leak(wire.into_boxed_slice());
+    // The first message is cut after 10 of its 14 bytes.
+    let (split, rest) = wire.split_at(10);
+    let mut p = Pcap::micro();
+    p.add(0, &tcp(c, 40000, s, 53).flags(SYN).seq(100).frame());
+    p.add(1, &tcp(s, 53, c, 40000).flags(SYN | ACK).seq(500).ack(101).frame());
+    p.add(2, &tcp(c, 40000, s, 53).flags(ACK).seq(101).ack(501).frame());
+    p.add(3, &tcp(s, 53, c, 40000).flags(PSH | ACK).seq(501).ack(101).data(split).frame());
+    p.add(4, &tcp(s, 53, c, 40000).flags(PSH | ACK).seq(501 + split.len() as u32).ack(101).data(rest).frame());
+    let f = p.write(&dir, "hostile-tcp.pcap");
+    let f = f.to_str().unwrap();
+    let out = inspect(["read", "--format", "json", f]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let objs = json_lines(&out.stdout);
+    let packets: Vec<&Value> = objs.iter().filter(|o| o["event_type"] == "packet").collect();
+    assert_eq!(packets.len(), 5);
+    // Frame 5 completes both whole messages (the first began in frame 4): two ids, two errors.
+    let f5 = packets[4];
+    assert_eq!(f5["dns.id"], serde_json::json!([0xabcd, 0x1234]), "{f5}");
+    let errors = f5["dns.malformed"].as_array().map_or(0, Vec::len);
+    assert_eq!(errors, 2, "{f5}");
+    assert!(packets[3].get("dns.id").is_none(), "{}", packets[3]);
+    // Lines, -V and -q say the same without panicking.
+    for args in [vec!["read", f], vec!["read", "-V", f], vec!["read", "-q", f]] {
+        let o = inspect(args.clone());
+        assert_eq!(o.code, Some(0), "{args:?}: {o:?}");
+    }
 }

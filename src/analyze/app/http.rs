@@ -124,8 +124,18 @@ pub struct Http {
 
 /// Whether `b` starts like an HTTP request (a method token, a space, then a target).
 pub fn looks_like_request(b: &[u8]) -> bool {
-    const METHODS: [&[u8]; 9] = [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"PATCH ", b"CONNECT ", b"TRACE "];
-    METHODS.iter().any(|m| b.starts_with(m))
+    // Every connection's first bytes are asked: the first letter picks the methods to compare.
+    let m: &[&[u8]] = match b.first() {
+        Some(b'G') => &[b"GET "],
+        Some(b'P') => &[b"POST ", b"PUT ", b"PATCH "],
+        Some(b'H') => &[b"HEAD "],
+        Some(b'D') => &[b"DELETE "],
+        Some(b'O') => &[b"OPTIONS "],
+        Some(b'C') => &[b"CONNECT "],
+        Some(b'T') => &[b"TRACE "],
+        _ => return false,
+    };
+    m.iter().any(|m| b.starts_with(m))
 }
 
 impl Http {

@@ -9,6 +9,7 @@
 //! and grouped by transaction id only at the end, over all shards, in frame order. Every table
 //! is bounded: past its cap the oldest waiting entry is reported as unanswered.
 
+pub mod dnstcp;
 pub mod http;
 pub mod report;
 pub mod session;
@@ -145,7 +146,7 @@ impl AppTracker {
     /// One packet's application message `seen`, of flow `f` in connection `c`, at frame `x`.
     pub fn packet(&mut self, x: &Input, f: &FlowSeg, seen: Seen, c: ConnRef, out: &mut dyn FnMut(Event)) {
         match seen {
-            Seen::Dns { proto, tcp, header, msg, len } => self.dns(x, f, (proto, tcp), header, msg, len, c, out),
+            Seen::Dns { proto, tcp, header, msg, len } => self.dns((x.ts, x.number, f.key), (proto, tcp), header, msg, len, c, out),
             Seen::Dhcp(d) => {
                 if self.dhcp.len() < DHCP_CAP {
                     let (s, d2) = (f.src(), f.dst());
@@ -156,11 +157,18 @@ impl AppTracker {
         }
     }
 
+    /// A DNS message read from the reassembled stream of a TCP connection (flow `key`), whole
+    /// at frame `number` captured at `ts`.
+    pub fn dns_tcp(&mut self, (ts, number, key): (Ts, u64, FlowKey), bytes: &[u8], c: ConnRef, out: &mut dyn FnMut(Event)) {
+        let Some(header) = dns::Header::of(bytes) else { return };
+        let msg = dns::parse(bytes).ok();
+        self.dns((ts, number, key), (AppProto::Dns, true), header, msg, bytes.len(), c, out);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn dns(
         &mut self,
-        x: &Input,
-        f: &FlowSeg,
+        (ts, number, fkey): (Ts, u64, FlowKey),
         (proto, tcp): (AppProto, bool),
         h: dns::Header,
         msg: Option<hickory_proto::op::Message>,
@@ -169,7 +177,7 @@ impl AppTracker {
         out: &mut dyn FnMut(Event),
     ) {
         let _ = len;
-        let key = (f.key, h.id);
+        let key = (fkey, h.id);
         if !h.response() {
             let Some(m) = msg else { return };
             let (query, qclass, qtype) = match m.queries().first() {
@@ -177,7 +185,7 @@ impl AppTracker {
                 None => (None, None, None),
             };
             let rec = DnsRecord {
-                ts: secs(x.ts),
+                ts: secs(ts),
                 uid: c.uid,
                 orig_h: c.orig.0,
                 orig_p: c.orig.1,
@@ -202,16 +210,16 @@ impl AppTracker {
                 ttls: Vec::new(),
                 rejected: false,
                 answered: false,
-                frame: x.number,
+                frame: number,
                 reply_frame: None,
                 service: proto_name(proto),
                 order: c.order,
             };
-            if let Some(old) = self.dns.insert(key, PendingDns { rec, sent: x.ts }) {
+            if let Some(old) = self.dns.insert(key, PendingDns { rec, sent: ts }) {
                 // The same id asked again before an answer: the first is left unanswered.
                 self.unanswered_dns(old.rec, out);
             }
-            self.dns_order.push_back((f.key, h.id, c.order));
+            self.dns_order.push_back((fkey, h.id, c.order));
             while self.dns.len() > PENDING_CAP {
                 let Some((k, id, frame)) = self.dns_order.pop_front() else { break };
                 if self.dns.get(&(k, id)).is_some_and(|p| p.rec.order == frame) {
@@ -228,7 +236,7 @@ impl AppTracker {
             return;
         };
         let rcode = dns::rcode(&h, msg.as_ref());
-        rec.rtt = Some(between(sent, x.ts));
+        rec.rtt = Some(between(sent, ts));
         rec.rcode = Some(rcode);
         rec.rcode_name = Some(dns::rcode_name(rcode).into_owned());
         rec.aa = h.aa();
@@ -237,7 +245,7 @@ impl AppTracker {
         rec.z = h.z() as u8;
         rec.rejected = rcode == 5;
         rec.answered = true;
-        rec.reply_frame = Some(x.number);
+        rec.reply_frame = Some(number);
         if let Some(m) = &msg {
             for r in m.answers() {
                 if let Some(a) = dns::answer_text(r) {

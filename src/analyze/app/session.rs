@@ -1,6 +1,8 @@
 //! One TCP connection's application protocol, chosen from its content, not its port: the
 //! first bytes the connection carries (either way) start an HTTP request or a TLS handshake
-//! record, or the connection is left alone. Only connections so chosen have their streams
+//! record, or the connection is left alone. DNS is the exception: as in tcpdump, Wireshark and
+//! Zeek, a connection on its port (53, or one named with `--decode-as tcp.port==N,dns`) is
+//! read as DNS. Only connections so chosen have their streams
 //! reassembled for the application layer, which keeps `read` as fast for the rest (see
 //! docs/APPLICATION.md).
 //!
@@ -8,6 +10,7 @@
 //! found as [`Found`] items: whole messages (shown with the frame that completed them) and
 //! transactions (an HTTP request with its response, a TLS handshake's names).
 
+use super::dnstcp::DnsTcp;
 use super::http::{self, Http};
 use super::tls::{self, Tls};
 use crate::analyze::stream::reassembly::Chunk;
@@ -21,6 +24,15 @@ pub enum Session {
     Http(Box<Http>),
     /// A TLS handshake.
     Tls(Box<TlsSession>),
+    /// DNS messages, each after its 2-byte length.
+    Dns(Box<DnsSession>),
+}
+
+/// DNS over TCP, and whether a message parsed (Zeek's confirmation of the protocol).
+#[derive(Debug, Clone, Default)]
+pub struct DnsSession {
+    dns: DnsTcp,
+    confirmed: bool,
 }
 
 /// A TLS handshake, and when its ClientHello came.
@@ -42,6 +54,8 @@ pub enum Found {
     Http(Box<HttpRecord>, Option<f64>),
     /// A TLS handshake's names.
     Tls(Box<TlsRecord>),
+    /// A whole DNS message (without its length prefix), completed by the current frame.
+    Dns(Vec<u8>),
 }
 
 impl Session {
@@ -63,12 +77,18 @@ impl Session {
         }
     }
 
+    /// The session of a connection on a DNS port.
+    pub fn dns() -> Session {
+        Session::Dns(Box::default())
+    }
+
     /// Zeek's name for the service, once the bytes have shown it (a whole request or response,
     /// a hello).
     pub fn service(&self) -> Option<&'static str> {
         match self {
             Session::Http(h) => (h.confirmed() && h.server_confirmed()).then_some("http"),
             Session::Tls(t) => (t.tls.client.is_some() && t.tls.server_seen()).then_some("ssl"),
+            Session::Dns(d) => d.confirmed.then_some("dns"),
         }
     }
 
@@ -79,6 +99,8 @@ impl Session {
             // connection is HTTP at all.
             Session::Http(h) => h.stopped() && h.server_decided(),
             Session::Tls(t) => t.tls.finished(),
+            // Read to the end: a connection may carry any number of messages.
+            Session::Dns(_) => false,
         }
     }
 
@@ -113,6 +135,16 @@ impl Session {
                     out(Found::Tls(Box::new(tls_record(t))));
                 }
             }
+            Session::Dns(d) => match c {
+                Chunk::Data { bytes, .. } => {
+                    let confirmed = &mut d.confirmed;
+                    d.dns.data(from_resp, bytes, &mut |m| {
+                        *confirmed |= crate::decode::app::dns::parse(&m).is_ok();
+                        out(Found::Dns(m))
+                    });
+                }
+                Chunk::Gap { .. } => d.dns.gap(from_resp),
+            },
         }
     }
 
@@ -134,6 +166,7 @@ impl Session {
                     out(Found::Tls(Box::new(tls_record(t))));
                 }
             }
+            Session::Dns(_) => {}
         }
     }
 }

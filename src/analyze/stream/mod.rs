@@ -42,6 +42,21 @@ pub struct Streams {
     dirs: [Reassembler; 2],
     /// The application protocol reading the bytes, when one was recognised.
     pub app: Option<crate::analyze::app::session::Session>,
+    /// The originator's first segment, held and not yet reassembled, while the responder's
+    /// first bytes have still to say whether the connection is worth reading (the tracker's
+    /// `feed_streams`).
+    pub first: Option<HeldFirst>,
+}
+
+/// A segment kept as it came, to be fed to the streams later.
+#[derive(Debug, Clone)]
+pub struct HeldFirst {
+    /// Its TCP header fields.
+    pub seg: Seg,
+    /// Its captured payload.
+    pub bytes: Vec<u8>,
+    /// Where in the capture it was.
+    pub origin: Origin,
 }
 
 impl Streams {

@@ -194,11 +194,12 @@ impl Conn {
         self.cflags |= super::endpoint::APP_OFF;
     }
 
-    /// The content showed service `name` (`http` or `ssl`).
+    /// The content showed service `name` (`http`, `ssl` or `dns`).
     pub fn set_service(&mut self, name: &str) {
         self.service |= match name {
             "http" => SERVICE_HTTP,
             "ssl" => SERVICE_SSL,
+            "dns" => SERVICE_DNS,
             _ => 0,
         };
     }

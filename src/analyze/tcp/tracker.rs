@@ -24,8 +24,8 @@ use crate::report::app::AppReport;
 use crate::analyze::flow::{outlived, partition, partition_cap, partitions, FlowTable, Gone, CLASSES};
 use crate::analyze::stream::reassembly::Origin;
 use crate::analyze::app::session::{AppConfig, Found, Session};
-use crate::analyze::stream::{Sent, StreamConfig, StreamTally, Streams};
-use crate::report::web::{Ends, WebSummary};
+use crate::analyze::stream::{HeldFirst, Sent, StreamConfig, StreamTally, Streams};
+use crate::report::web::{Ends, Message, WebSummary};
 use crate::analyze::{Analyzer, Events, LookAhead, Sink};
 use super::zeek;
 use crate::decode::key::{IPPROTO_TCP, IPPROTO_UDP};
@@ -717,7 +717,7 @@ impl ConnTracker {
         self.live = self.live.saturating_sub(1);
         let Gone { key: flow, mut val, last_ns, class, .. } = g;
         if let Tracked::Conn(c) = &mut val {
-            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages: false };
+            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages: false, app: None, seq: 0 };
             end_streams(&flow, c, &mut ctx, &mut self.tally.streams, ns_ts(last_ns), &mut |e| out(key, e));
         }
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
@@ -903,12 +903,13 @@ impl ConnTracker {
             let mut val = Tracked::First(first);
             // A first packet with bytes for a stream makes the connection at once, to hold them.
             // (With the application layer only, for the first bytes of a protocol it reads.)
-            let wanted = |b: &[u8]| self.cfg.streams.is_some() || (self.cfg.app.is_some() && Session::recognises(b));
+            let dns = self.cfg.app.is_some() && crate::decode::app::tcp(x.src().1, x.dst().1).is_some();
+            let wanted = |b: &[u8]| self.cfg.streams.is_some() || dns || (self.cfg.app.is_some() && Session::recognises(b));
             if let Some((bytes, origin)) = payload.filter(|(b, _)| x.tcp && !b.is_empty() && wanted(b)) {
                 let mut c = first.conn(&x.key, timeline);
                 let from_resp = x.from_a != c.orig_is_a;
                 let messages = self.cfg.app.is_some_and(|a| a.messages);
-                let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages };
+                let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages, app: Some(&mut self.app), seq };
                 feed_streams(&x.key, &mut c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, &mut ctx, &mut |e| out.push(e));
                 class = c.class();
                 val = Tracked::Conn(Box::new(c));
@@ -926,7 +927,7 @@ impl ConnTracker {
         c.packet(from_resp, &x.seg, now);
         if let (Some((bytes, origin)), true) = (payload, x.tcp) {
             let messages = self.cfg.app.is_some_and(|a| a.messages);
-            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages };
+            let mut ctx = AppCtx { cfg: &self.cfg, budget: &mut self.stream_budget, web: &mut self.web, messages, app: Some(&mut self.app), seq };
             feed_streams(&x.key, c, Sent { from_resp, seg: &x.seg, payload: bytes, origin }, &mut ctx, &mut |e| out.push(e));
         }
         let class = c.class();
@@ -948,7 +949,7 @@ impl ConnTracker {
                 t.drain_each(|key, tracked, last_ns, class| {
                     if let Tracked::Conn(c) = tracked {
                         // The budget is spent: what is held is given back to no one.
-                        let mut ctx = AppCtx { cfg, budget: &mut usize::MAX.clone(), web: &mut web, messages: false };
+                        let mut ctx = AppCtx { cfg, budget: &mut usize::MAX.clone(), web: &mut web, messages: false, app: None, seq: 0 };
                         end_streams(key, c, &mut ctx, &mut tally.streams, ns_ts(last_ns), &mut |_| {});
                     }
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
@@ -1166,6 +1167,10 @@ impl ConnTracker {
     /// The application message of a packet of flow `f` (partition `p`), already tracked: paired
     /// into a transaction with the connection's uid, and the connection's service noted.
     fn app_packet(&mut self, p: usize, x: &Input, f: &FlowSeg, bytes: &[u8], out: &mut Events) {
+        if f.tcp && self.cfg.app.is_some() {
+            // DNS over TCP is read from the connection's reassembled stream (`feed_streams`).
+            return;
+        }
         let Some(seen) = app::parse(f, bytes) else { return };
         let service = match seen.service() {
             Some("dns") => SERVICE_DNS,
@@ -1199,6 +1204,10 @@ struct AppCtx<'a> {
     web: &'a mut WebSummary,
     /// Whole messages are wanted as events.
     messages: bool,
+    /// The shard's transactions, which DNS messages over TCP join (None: not kept).
+    app: Option<&'a mut AppTracker>,
+    /// The frame's place among all frames of the run.
+    seq: u64,
 }
 
 /// A segment's bytes into its connection's streams, made when the first bytes come (with
@@ -1207,6 +1216,23 @@ struct AppCtx<'a> {
 /// connection sent again with different content are a weird (Zeek's `rexmit_inconsistency`,
 /// once a connection); what the application layer finds goes out as events.
 fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    if ctx.cfg.streams.is_none() && ctx.cfg.app.is_some() && !ctx.messages {
+        match hold_first(key, c, &sent, ctx.cfg) {
+            Held::No => {}
+            Held::Kept => return,
+            Held::NotHttp => {
+                c.streams = None;
+                c.set_app_off();
+                return;
+            }
+            Held::Replay(h) => replay_first(key, c, h, ctx, out),
+        }
+    }
+    feed_streams_now(key, c, sent, ctx, out);
+}
+
+/// [`feed_streams`] without holding a first segment.
+fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
     let Sent { from_resp, seg, payload: bytes, origin } = sent;
     let all = ctx.cfg.streams.as_ref();
     let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
@@ -1215,7 +1241,7 @@ fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_
             // Nothing to hold yet: a stream starts with a SYN or with bytes.
             return;
         }
-        if all.is_none() && (c.app_off() || from_resp || !wanted_first(ctx.cfg, bytes)) {
+        if all.is_none() && (c.app_off() || ((from_resp || !wanted_first(ctx.cfg, bytes)) && !dns_port(ctx.cfg, key))) {
             c.set_app_off();
             return;
         }
@@ -1224,7 +1250,13 @@ fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_
     let mut s = c.streams.take().unwrap_or_else(|| Box::new(Streams::new(bases)));
     if s.app.is_none() && !bytes.is_empty() && !c.app_off() {
         // The connection's first bytes choose its protocol, once.
-        s.app = if ctx.cfg.app.is_some() && !from_resp { Session::detect(bytes, !ctx.messages) } else { None };
+        s.app = if dns_port(ctx.cfg, key) {
+            Some(Session::dns())
+        } else if ctx.cfg.app.is_some() && !from_resp {
+            Session::detect(bytes, !ctx.messages)
+        } else {
+            None
+        };
         if s.app.is_none() {
             c.set_app_off();
         }
@@ -1288,9 +1320,92 @@ fn feed_streams(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCtx<'_
     if !found.is_empty() {
         let id = uid(key, c.start_ns);
         for (f, _) in found {
-            tell(f, &id, ends, ctx, out);
+            tell(f, (key, &id, ends, origin), ctx, out);
         }
     }
+}
+
+/// What [`hold_first`] did with a segment.
+enum Held {
+    /// Nothing: the segment goes to the streams as usual.
+    No,
+    /// It was held, or changed nothing while a held segment waits.
+    Kept,
+    /// The responder's first bytes are not an HTTP response: the connection is not HTTP.
+    NotHttp,
+    /// Anything else came: the held segment goes to the streams first, then this one.
+    Replay(HeldFirst),
+}
+
+/// When no view shows messages, the originator's first segment of a connection that starts
+/// like an HTTP request is held (one copy) instead of reassembled, until the responder's first
+/// bytes say whether the connection is HTTP (Zeek's rule; docs/APPLICATION.md). Most
+/// connections that start so and are not (the bench file's) then cost that copy only. Only
+/// the plain case is held: the connection's first bytes in order after both SYNs, then pure
+/// ACKs that acknowledge exactly what was sent, then the responder's first bytes in order;
+/// anything else feeds the held segment to the streams as it would have been fed when it came
+/// (in the lazy mode its parsing emits nothing), so what is found is the same either way.
+fn hold_first(key: &FlowKey, c: &mut Conn, sent: &Sent<'_>, cfg: &ConnConfig) -> Held {
+    if c.streams.is_none() && c.app_off() {
+        // Most segments: their connection was ruled out.
+        return Held::No;
+    }
+    let Sent { from_resp, seg, payload: bytes, origin } = *sent;
+    let (Some(ob), Some(rb)) = (c.orig.stream_base(), c.resp.stream_base()) else {
+        return match c.streams.as_mut().and_then(|s| s.first.take()) {
+            Some(h) => Held::Replay(h),
+            None => Held::No,
+        };
+    };
+    let plain = seg.flags & tcpflag::ACK != 0 && seg.flags & !(tcpflag::ACK | tcpflag::PSH) == 0;
+    let Some(s) = c.streams.as_mut() else {
+        let first = plain
+            && !from_resp
+            && !c.app_off()
+            && cfg.app.is_some()
+            && seg.seq == ob.wrapping_add(1)
+            && bytes.len() <= 16 << 10
+            && crate::analyze::app::http::looks_like_request(bytes)
+            && !dns_port(cfg, key);
+        if !first {
+            return Held::No;
+        }
+        let mut s = Box::new(Streams::new([Some(ob), Some(rb)]));
+        s.first = Some(HeldFirst { seg: *seg, bytes: bytes.to_vec(), origin });
+        c.streams = Some(s);
+        return Held::Kept;
+    };
+    let Some(h) = s.first.as_ref() else { return Held::No };
+    let client_end = ob.wrapping_add(1).wrapping_add(h.bytes.len() as u32);
+    let verdict = match (plain, from_resp, bytes.is_empty()) {
+        (true, true, true) if seg.ack == client_end => Held::Kept,
+        (true, false, true) if seg.ack == rb.wrapping_add(1) => Held::Kept,
+        (true, true, false) if seg.ack == client_end && seg.seq == rb.wrapping_add(1) => {
+            let n = bytes.len().min(5);
+            if bytes.get(..n) == b"HTTP/".get(..n) {
+                Held::No
+            } else {
+                Held::NotHttp
+            }
+        }
+        _ => Held::No,
+    };
+    match verdict {
+        Held::No => s.first.take().map_or(Held::No, Held::Replay),
+        v => v,
+    }
+}
+
+/// Feeds a held first segment to the connection's streams, made now as when it came.
+fn replay_first(key: &FlowKey, c: &mut Conn, h: HeldFirst, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+    c.streams = None;
+    let sent = Sent { from_resp: false, seg: &h.seg, payload: &h.bytes, origin: h.origin };
+    feed_streams_now(key, c, sent, ctx, out);
+}
+
+/// Whether the connection of `key` is on a DNS port (read as DNS whatever its bytes).
+fn dns_port(cfg: &ConnConfig, key: &FlowKey) -> bool {
+    cfg.app.is_some() && crate::decode::app::tcp(key.a().1, key.b().1).is_some()
 }
 
 /// Whether a connection that carries `first` as its first bytes is reassembled for the
@@ -1305,9 +1420,24 @@ fn ends(key: &FlowKey, c: &Conn) -> Ends {
     Ends { orig_h: oh, orig_p: op, resp_h: rh, resp_p: rp }
 }
 
-/// What the application layer found, as an event (and in the counts).
-fn tell(f: Found, uid: &str, ends: Ends, ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
+/// What the application layer found in connection `key` (its uid and ends) at the frame of
+/// `origin`, as an event (and in the counts).
+fn tell(f: Found, (key, uid, ends, origin): (&FlowKey, &str, Ends, Origin), ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
     match f {
+        Found::Dns(bytes) => {
+            if let Some(app) = ctx.app.as_deref_mut() {
+                let c = app::ConnRef {
+                    uid: uid.to_string(),
+                    orig: (ends.orig_h, ends.orig_p),
+                    resp: (ends.resp_h, ends.resp_p),
+                    order: ctx.seq,
+                };
+                app.dns_tcp((origin.ts, origin.frame, *key), &bytes, c, out);
+            }
+            if ctx.messages {
+                out(Event::Message(Box::new(Message::Dns(crate::report::web::DnsMessage { bytes }))));
+            }
+        }
         Found::Message(m) => {
             if ctx.messages {
                 out(Event::Message(Box::new(m)));
@@ -1338,6 +1468,10 @@ fn end_streams(
     now: Ts,
     out: &mut dyn FnMut(Event),
 ) {
+    if let Some(h) = c.streams.as_mut().and_then(|s| s.first.take()) {
+        // A held first segment is read as it would have been when it came.
+        replay_first(key, c, h, ctx, out);
+    }
     let Some(mut s) = c.streams.take() else { return };
     let all = ctx.cfg.streams.as_ref();
     let Some(cfg) = all.or(ctx.cfg.app.as_ref().map(|a| &a.streams)) else { return };
@@ -1364,8 +1498,8 @@ fn end_streams(
         let ends = ends(key, c);
         for f in found {
             // No frame completed these: only the transactions go out.
-            if !matches!(f, Found::Message(_)) {
-                tell(f, &id, ends, ctx, out);
+            if !matches!(f, Found::Message(_) | Found::Dns(_)) {
+                tell(f, (key, &id, ends, Origin { frame: 0, ts: now }), ctx, out);
             }
         }
     }

@@ -1,14 +1,15 @@
 //! The application layer: which packets carry DNS, DHCP or DHCPv6, and their messages.
 //!
 //! A protocol is recognised by port, as tcpdump and Wireshark do (DNS on 53, mDNS on 5353,
-//! LLMNR on 5355, DHCP on 67/68, DHCPv6 on 546/547), or on any UDP port the user names
-//! (`--decode-as udp.port==5300,dns`, as Wireshark's Decode As). The messages are parsed by
+//! LLMNR on 5355, DHCP on 67/68, DHCPv6 on 546/547), or on any port the user names
+//! (`--decode-as udp.port==5300,dns`, `tcp.port==5300,dns`, as Wireshark's Decode As). The messages are parsed by
 //! well-kept crates (hickory-proto for DNS, dhcproto for DHCP and DHCPv6); this module only
 //! finds them and bounds what those parsers are given.
 
 pub mod dhcp;
 pub mod dns;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use etherparse::TransportSlice;
@@ -45,38 +46,69 @@ impl AppProto {
     }
 }
 
-/// UDP ports the user asked to decode as a protocol (`--decode-as`), set once at start.
-static DECODE_AS: OnceLock<Vec<(u16, AppProto)>> = OnceLock::new();
+/// One `--decode-as` value: the packets of a TCP or UDP port read as a protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeAs {
+    /// TCP (else UDP).
+    pub tcp: bool,
+    /// The port, either end's.
+    pub port: u16,
+    /// The protocol.
+    pub proto: AppProto,
+}
 
-/// Parses one `--decode-as` value: `udp.port==N,dns`.
-pub fn parse_decode_as(s: &str) -> Result<(u16, AppProto), String> {
-    let bad = || format!("'{s}': expected udp.port==PORT,PROTOCOL (PROTOCOL: dns, dhcp)");
+/// Ports the user asked to decode as a protocol (`--decode-as`), set once at start.
+static DECODE_AS: OnceLock<Vec<DecodeAs>> = OnceLock::new();
+
+/// Whether DNS over TCP is read from the reassembled streams (the application layer is on):
+/// the per-packet views then take it from the messages a frame completed, not from the
+/// segment, as tshark does. Set once at start.
+static DNS_TCP_FROM_STREAM: AtomicBool = AtomicBool::new(false);
+
+/// Parses one `--decode-as` value: `udp.port==N,dns` or `tcp.port==N,dns`.
+pub fn parse_decode_as(s: &str) -> Result<DecodeAs, String> {
+    let bad = || format!("'{s}': expected udp.port==PORT,PROTOCOL (PROTOCOL: dns, mdns, llmnr, dhcp, dhcpv6) or tcp.port==PORT,dns");
     let (sel, proto) = s.split_once(',').ok_or_else(bad)?;
-    let port = sel.trim().strip_prefix("udp.port").map(str::trim_start).and_then(|r| r.strip_prefix("==")).ok_or_else(bad)?;
+    let sel = sel.trim();
+    let (tcp, rest) = match (sel.strip_prefix("udp.port"), sel.strip_prefix("tcp.port")) {
+        (Some(r), _) => (false, r),
+        (_, Some(r)) => (true, r),
+        _ => return Err(bad()),
+    };
+    let port = rest.trim_start().strip_prefix("==").ok_or_else(bad)?;
     let port: u16 = port.trim().parse().map_err(|_| bad())?;
     let proto = match proto.trim().to_ascii_lowercase().as_str() {
         "dns" => AppProto::Dns,
-        "mdns" => AppProto::Mdns,
-        "llmnr" => AppProto::Llmnr,
-        "dhcp" | "bootp" => AppProto::Dhcp,
-        "dhcpv6" => AppProto::Dhcpv6,
+        "mdns" if !tcp => AppProto::Mdns,
+        "llmnr" if !tcp => AppProto::Llmnr,
+        "dhcp" | "bootp" if !tcp => AppProto::Dhcp,
+        "dhcpv6" if !tcp => AppProto::Dhcpv6,
         _ => return Err(bad()),
     };
-    Ok((port, proto))
+    Ok(DecodeAs { tcp, port, proto })
 }
 
 /// Sets the `--decode-as` table for the run (the first call wins).
-pub fn set_decode_as(table: Vec<(u16, AppProto)>) {
+pub fn set_decode_as(table: Vec<DecodeAs>) {
     let _ = DECODE_AS.set(table);
+}
+
+/// Says whether DNS over TCP is read from the reassembled streams (see [`DNS_TCP_FROM_STREAM`]).
+pub fn set_dns_tcp_from_stream(on: bool) {
+    DNS_TCP_FROM_STREAM.store(on, Ordering::Relaxed);
+}
+
+/// The protocol the user named for a port of this transport, if any.
+#[inline]
+fn decode_as(tcp: bool, sport: u16, dport: u16) -> Option<AppProto> {
+    DECODE_AS.get()?.iter().find(|d| d.tcp == tcp && (d.port == sport || d.port == dport)).map(|d| d.proto)
 }
 
 /// The protocol of a UDP datagram between these ports, if inspect decodes it.
 #[inline]
 pub fn udp(sport: u16, dport: u16) -> Option<AppProto> {
-    if let Some(t) = DECODE_AS.get() {
-        if let Some((_, p)) = t.iter().find(|(port, _)| *port == sport || *port == dport) {
-            return Some(*p);
-        }
+    if let Some(p) = decode_as(false, sport, dport) {
+        return Some(p);
     }
     let of = |port: u16| match port {
         53 => Some(AppProto::Dns),
@@ -90,10 +122,14 @@ pub fn udp(sport: u16, dport: u16) -> Option<AppProto> {
     of(dport).or_else(|| of(sport))
 }
 
-/// The protocol of a TCP segment between these ports: DNS on port 53.
+/// The protocol of a TCP segment between these ports: DNS on port 53 or a port named with
+/// `--decode-as tcp.port==N,dns`.
 #[inline]
 pub fn tcp(sport: u16, dport: u16) -> Option<AppProto> {
-    (sport == 53 || dport == 53).then_some(AppProto::Dns)
+    if sport == 53 || dport == 53 {
+        return Some(AppProto::Dns);
+    }
+    decode_as(true, sport, dport)
 }
 
 /// The application message one packet carries.
@@ -107,9 +143,9 @@ pub enum App<'a> {
     Dhcpv6(&'a [u8]),
 }
 
-/// The application message of a decoded packet, if it carries one inspect decodes. Over TCP, a
-/// segment counts when it starts with a DNS message's length and holds the whole message, as
-/// tcpdump shows it.
+/// The application message of a decoded packet, if it carries one inspect decodes. Over TCP,
+/// when the streams are not read (`--no-app`), a segment counts when it starts with a DNS
+/// message's length and holds the whole message; otherwise its messages come from the stream.
 pub fn of_packet<'a>(p: &Packet<'a>) -> Option<App<'a>> {
     match &p.transport {
         Some(TransportSlice::Udp(u)) => {
@@ -122,6 +158,9 @@ pub fn of_packet<'a>(p: &Packet<'a>) -> Option<App<'a>> {
             })
         }
         Some(TransportSlice::Tcp(t)) => {
+            if DNS_TCP_FROM_STREAM.load(Ordering::Relaxed) {
+                return None;
+            }
             let proto = tcp(t.source_port(), t.destination_port())?;
             let msg = dns::tcp_message(t.payload())?;
             Some(App::Dns { proto, msg, tcp: true })

@@ -355,6 +355,7 @@ pub fn conn_matches(f: &DisplayFilter, r: &ConnRecord) -> bool {
             conn: Some(ConnNote { uid, state: r.conn_state, history, history_len: n as u8, tcp_state: state, retransmission: false }),
             alert: false,
             msgs: Vec::new(),
+            echo: None,
         };
         f.matches(&p, &note)
     })
