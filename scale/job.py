@@ -2,9 +2,12 @@
 
 Stage 1 (one task per capture file): `inspect read --partial FILE --next NEXT... --parquet DIR`
 on an executor, FILE's records as Parquet, the connections open at FILE's end finished from
-the next files (--span of them). Stage 2 (Spark SQL): the connection records of all files, less those a record of
-the file before, continued into it, already covers (same flow, begun within it); a join that
-Spark shuffles by flow key. The other kinds are the union of the files' records.
+the next files (--span of them), and the segments the SYN-flood detector needs (flood_feed).
+Stage 2 (Spark SQL): the connection records of all files, less those a record of the file
+before, continued into it, already covers (same flow, begun within it); a join that Spark
+shuffles by flow key. Stage 3 (one task): `inspect merge-alerts` runs the one SYN-flood
+detector over every file's flood_feed in order, so the alerts and notices are those of one run
+over the whole capture. The other kinds are the union of the files' records.
 
 usage: spark-submit job.py --inspect PATH [--span N] OUTDIR INPUT...
 """
@@ -17,7 +20,7 @@ import time
 from pyspark import SparkFiles
 from pyspark.sql import SparkSession, functions as F
 
-KINDS = ["dns", "dhcp", "notice", "arp", "stats"]
+KINDS = ["dns", "http", "ssl", "dhcp", "arp", "stats"]
 
 
 def run_file(item):
@@ -33,6 +36,19 @@ def run_file(item):
     if p.returncode != 0:
         raise RuntimeError("%s: %s" % (" ".join(cmd), p.stderr.strip()))
     yield (index, out, time.time() - t)
+
+
+def merge_alerts(item):
+    """Stage 3 task: the alerts of every file's flood_feed, in the files' order; yields
+    (inspect's summary line, seconds)."""
+    parts, out, inspect = item
+    exe = inspect if os.path.isabs(inspect) and os.access(inspect, os.X_OK) else SparkFiles.get(os.path.basename(inspect))
+    cmd = [exe, "merge-alerts", "--parquet", out] + parts
+    t = time.time()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd[:4]), p.stderr.strip()))
+    yield (p.stdout.strip().splitlines()[-1], time.time() - t)
 
 
 MERGE = """
@@ -77,10 +93,18 @@ def main():
         df = spark.read.parquet(*[os.path.join(d, k + ".parquet") for _, d, _ in sorted(done)])
         df.coalesce(1).write.mode("overwrite").parquet(os.path.join(a.outdir, k + ".parquet"))
     t2 = time.time()
+    alerts = os.path.join(work, "alerts")
+    parts = [d for _, d, _ in sorted(done)]
+    [(said, secs)] = sc.parallelize([(parts, alerts, os.path.abspath(a.inspect))], 1).flatMap(merge_alerts).collect()
+    spark.read.parquet(os.path.join(alerts, "notice.parquet")).coalesce(1).write.mode("overwrite").parquet(os.path.join(a.outdir, "notice.parquet"))
+    t3 = time.time()
     count = spark.read.parquet(os.path.join(a.outdir, "conn.parquet")).count()
-    size = sum(os.path.getsize(os.path.join(d, "conn.parquet")) for _, d, _ in done)
-    print("files %d, connections %d, continued records %d, stage 1 %.1f s (tasks %.1f s), merge %.1f s, conn parquet of the files %d bytes"
-          % (len(files), count, partial, t1 - t0, sum(s for _, _, s in done), t2 - t1, size))
+    size = sum(os.path.getsize(os.path.join(d, "conn.parquet")) for d in parts)
+    feed = sum(os.path.getsize(os.path.join(d, "flood_feed.parquet")) for d in parts)
+    print("files %d, connections %d, continued records %d, stage 1 %.1f s (tasks %.1f s), merge %.1f s, alerts %.1f s (task %.1f s), "
+          "conn parquet of the files %d bytes, flood_feed %d bytes"
+          % (len(files), count, partial, t1 - t0, sum(s for _, _, s in done), t2 - t1, t3 - t2, secs, size, feed))
+    print("alerts: " + said)
     spark.stop()
 
 

@@ -2,7 +2,8 @@
 # scale/run.sh [--master URL | --workers N] [--span N] OUTDIR INPUT...
 # Runs inspect over the capture files INPUT... as a Spark job (scale/job.py): one task per file,
 # then the merge of the connections cut by the files' edges in Spark SQL; OUTDIR gets
-# conn.parquet, dns.parquet, dhcp.parquet, notice.parquet, arp.parquet, stats.parquet. Each
+# conn.parquet, dns.parquet, dhcp.parquet, notice.parquet (the alerts of all files, made by
+# `inspect merge-alerts` from the files' flood_feed), arp.parquet, stats.parquet. Each
 # task reads the --span files after its own (2) to finish the connections open at its end: make
 # it cover the longest connection (a file of 0.5 s and connections under 1 s: 2).
 # Without --master it starts a standalone cluster on this machine (a master and N workers, each
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --master) master=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --span) span=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done

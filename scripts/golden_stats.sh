@@ -13,6 +13,9 @@
 #                       tx_frames, tx_bytes, rx_frames, rx_bytes
 #   NAME.io.tsv         -z io,stat,1,frame,tcp,arp,tcp.flags.syn==1: the interval's start, then
 #                       frames and bytes per column
+# The phs files also hold `read -z service` to tshark: where every packet of a service's
+# connections is one of its messages (DNS and DHCP over UDP), its packets are tshark's frames of
+# that protocol.
 # Left out of the default list, where tshark differs for reasons outside these tables: a BIG TCP
 # frame over Geneve (tshark 4.0 stops at UDP), and IPv6 with a type 0 routing header (tshark
 # counts the UDP endpoint at the route's last address).

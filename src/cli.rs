@@ -46,6 +46,32 @@ pub enum Command {
     /// One self-contained HTML page of a capture, for an incident ticket: the summary, the
     /// tables (conversations, top talkers, connection states, alerts) and the pictures.
     Report(ReportArgs),
+    /// The SYN-flood alerts of a capture split into files, made from each file's `--partial`
+    /// segments (flood_feed.parquet) by one detector, as one run over the whole capture makes
+    /// them: the last stage of the Spark job (scale/job.py).
+    #[command(hide = true)]
+    MergeAlerts(MergeAlertsArgs),
+}
+
+/// `inspect merge-alerts PART...`
+#[derive(Debug, Clone, Args)]
+pub struct MergeAlertsArgs {
+    /// The `--parquet` directories of the files' `--partial` runs, in the files' order.
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<std::path::PathBuf>,
+    /// Write notice.log into this directory.
+    #[arg(long = "log-dir", value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
+    /// notice.log's format.
+    #[arg(long = "log-format", value_enum, value_name = "FORMAT", default_value_t = crate::output::logs::LogFormat::Zeek)]
+    pub log_format: crate::output::logs::LogFormat,
+    /// Write notice.parquet into this directory.
+    #[arg(long = "parquet", value_name = "DIR")]
+    pub parquet: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub flood: FloodArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// The threads `read` uses unless told: the cores, at most eight.
@@ -202,6 +228,12 @@ pub struct ReadArgs {
     /// or seconds after the first packet (+12.5).
     #[arg(long, value_name = "TIME", value_parser = moment, conflicts_with_all = ["write", "display_filter"])]
     pub at: Option<crate::command::at::Moment>,
+    /// Statistics after the report, as tshark's -z: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
+    /// endpoints,TYPE[,FILTER]; io,stat,INTERVAL[,FILTER...]; service (connections, packets and
+    /// bytes per application service). May be given more than once; with -q, the summary and
+    /// these tables only.
+    #[arg(short = 'z', value_name = "WHAT", conflicts_with = "at")]
+    pub z: Vec<String>,
     #[command(flatten)]
     pub view: ViewArgs,
     #[command(flatten)]
@@ -261,7 +293,8 @@ pub struct ReportArgs {
 #[command(next_help_heading = "Record files")]
 pub struct LogArgs {
     /// Write Zeek-style logs into this directory, one file per record kind (conn.log, dns.log,
-    /// dhcp.log, notice.log, arp.log, stats.log), created before anything is read.
+    /// http.log, ssl.log, dhcp.log, notice.log, arp.log, stats.log), created before anything is
+    /// read.
     #[arg(long = "log-dir", value_name = "DIR")]
     pub log_dir: Option<std::path::PathBuf>,
     /// The logs' format: Zeek's tab-separated values under a `#fields`/`#types` header

@@ -49,6 +49,21 @@ pub enum Config {
         /// Table or JSON.
         format: Format,
     },
+    /// `merge-alerts`.
+    MergeAlerts(Box<MergeAlertsConfig>),
+}
+
+/// The alerts of a split capture from its files' `--partial` runs.
+#[derive(Debug)]
+pub struct MergeAlertsConfig {
+    /// The runs' Parquet directories, in the files' order.
+    pub parts: Vec<std::path::PathBuf>,
+    /// The detector's thresholds (those of the runs).
+    pub flood: FloodConfig,
+    /// Where notice.log and notice.parquet go.
+    pub logs: LogPlan,
+    /// The sandbox entered once every file is open.
+    pub sandbox: cli::SandboxArgs,
 }
 
 /// A run over capture files.
@@ -83,6 +98,8 @@ pub struct ReadConfig {
     pub continued_from: usize,
     /// Pictures of the run (`--plot`).
     pub plot: Option<crate::output::plot::PlotOptions>,
+    /// `-z`: the statistics to show after the report (checked; read again where counted).
+    pub z: Vec<String>,
 }
 
 /// A replay on the dashboard.
@@ -141,6 +158,14 @@ impl Config {
                 let logs = log_plan(&a.logs);
                 // The logs take every connection's record.
                 analysis.conn.records |= logs.any();
+                // A part of a split capture also writes what its alerts are made of.
+                analysis.flood.feed = logs.partial;
+                let z = a.z.iter().map(|s| crate::command::stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                // Per-service counts are made of every connection's record.
+                if z.iter().any(|z| matches!(z, crate::command::stats::Z::Service)) {
+                    analysis.conn.records = true;
+                    view.services = true;
+                }
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -156,6 +181,7 @@ impl Config {
                     logs,
                     continued_from,
                     plot: a.plot.options(),
+                    z: a.z,
                 }))
             }
             Command::Conns(a) => {
@@ -201,6 +227,7 @@ impl Config {
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
                     plot: None,
+                    z: Vec::new(),
                 }))
             }
             Command::Arp(a) => {
@@ -222,6 +249,7 @@ impl Config {
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
                     plot: None,
+                    z: Vec::new(),
                 }))
             }
             Command::Capture(a) => {
@@ -261,9 +289,18 @@ impl Config {
                 format: a.format,
             },
             Command::Interfaces(a) => Config::Interfaces { format: a.format },
+            Command::MergeAlerts(a) => Config::MergeAlerts(Box::new(MergeAlertsConfig {
+                flood: flood_config(&a.flood),
+                logs: LogPlan { log_dir: a.log_dir.map(|d| (d, a.log_format)), parquet: a.parquet, partial: false, alerts_only: true },
+                parts: a.parts,
+                sandbox: a.sandbox,
+            })),
             Command::Stats(a) => {
                 use crate::command::stats;
                 let z = a.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+                if z.iter().any(|z| matches!(z, stats::Z::Service)) {
+                    return Err(RunError::Usage("-z service: per-service counts come from the connections `read` tracks: inspect read FILE -q -z service".into()));
+                }
                 // The overview shows the busiest rows; a table asked for with -z shows them all.
                 let top = a.top.or(z.is_empty().then_some(10));
                 Config::Stats(Box::new(stats::StatsConfig {
@@ -347,7 +384,7 @@ impl Config {
             Config::Follow(c) if c.json => Format::Json,
             Config::Stats(c) => c.format,
             Config::Report(_) => Format::Text,
-            Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) => Format::Text,
+            Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) | Config::MergeAlerts(_) => Format::Text,
         }
     }
 }
@@ -431,6 +468,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         _ => Stamp::SinceFirst,
     };
     Ok(ViewOptions {
+        services: false,
         format,
         verbose: v.verbose,
         dump,
@@ -455,9 +493,23 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
     })
 }
 
+/// The SYN-flood detector's settings.
+fn flood_config(f: &FloodArgs) -> FloodConfig {
+    FloodConfig {
+        syn_rate: f.flood_syn_rate,
+        half_open: f.flood_half_open,
+        completion: f.flood_completion,
+        timeout: f.flood_timeout,
+        quiet: f.flood_quiet,
+        max_targets: MAX_TARGETS,
+        pending_slots: PENDING_SLOTS,
+        feed: false,
+    }
+}
+
 /// Where the record files go.
 fn log_plan(a: &cli::LogArgs) -> LogPlan {
-    LogPlan { log_dir: a.log_dir.clone().map(|d| (d, a.log_format)), parquet: a.parquet.clone(), partial: a.partial }
+    LogPlan { log_dir: a.log_dir.clone().map(|d| (d, a.log_format)), parquet: a.parquet.clone(), partial: a.partial, alerts_only: false }
 }
 
 /// The application layer hands over whole messages when packets are shown, and also when a
@@ -515,15 +567,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
                 }
             }),
         },
-        flood: FloodConfig {
-            syn_rate: f.flood_syn_rate,
-            half_open: f.flood_half_open,
-            completion: f.flood_completion,
-            timeout: f.flood_timeout,
-            quiet: f.flood_quiet,
-            max_targets: MAX_TARGETS,
-            pending_slots: PENDING_SLOTS,
-        },
+        flood: flood_config(f),
         arp: ArpConfig {
             reachable: a.arp_reachable,
             timeout: a.arp_timeout,

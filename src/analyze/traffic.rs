@@ -13,7 +13,7 @@ use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{Ipv6ExtensionSlice, LaxNetSlice, TransportSlice};
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
 
 use crate::decode::defrag::Defrag;
 use crate::decode::encap::Kind;
@@ -386,62 +386,228 @@ pub struct End<K> {
     pub rx: Count,
 }
 
-/// Conversations between endpoints of type `K`, in first-seen order.
+/// A table key folded into 64 bits for hashing: a few operations instead of a hasher fed
+/// field by field (the enum tag, then each byte of an address).
+pub trait Fold: Copy + Eq {
+    /// The key's bits, folded.
+    fn fold(&self) -> u64;
+}
+
+impl Fold for [u8; 6] {
+    fn fold(&self) -> u64 {
+        let [a, b, c, d, e, f] = *self;
+        u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+    }
+}
+
+impl Fold for IpAddr {
+    fn fold(&self) -> u64 {
+        match self {
+            IpAddr::V4(a) => u64::from(u32::from(*a)),
+            IpAddr::V6(a) => {
+                let x = u128::from(*a);
+                (x as u64) ^ ((x >> 64) as u64).rotate_left(32) ^ (1 << 63)
+            }
+        }
+    }
+}
+
+impl Fold for Sock {
+    fn fold(&self) -> u64 {
+        self.0.fold().rotate_left(16) ^ u64::from(self.1)
+    }
+}
+
+impl Fold for u8 {
+    fn fold(&self) -> u64 {
+        u64::from(*self)
+    }
+}
+
+/// Mixes every bit into every other (MurmurHash3's finalizer): the table takes its buckets
+/// from the low bits and its tags from the high ones.
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// The hash of an unordered pair, the same either way round.
+fn pair_hash<K: Fold>(a: &K, b: &K) -> u32 {
+    let (x, y) = (a.fold(), b.fold());
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+    (mix(lo ^ mix(hi)) >> 32) as u32
+}
+
+fn key_hash<K: Fold>(k: &K) -> u32 {
+    (mix(k.fold()) >> 32) as u32
+}
+
+/// An index entry: a place in the list and its key's hash, kept so that growing the index
+/// reads no row.
+type Slot = (u32, u32);
+
+/// The table's 64-bit hash of a slot's 32 (spread to the high bits, where the table takes its
+/// tags from).
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+fn slot_hash(s: &Slot) -> u64 {
+    spread(s.1)
+}
+
+/// Conversations between endpoints of type `K`, in first-seen order. The index holds only
+/// places in the list (the keys are the list's), so a conversation costs its entry and a few
+/// bytes of index: a flood makes a conversation of nearly every packet.
 #[derive(Debug, Clone)]
 pub struct Convs<K> {
-    index: FxHashMap<(K, K), u32>,
+    index: HashTable<Slot>,
     /// The conversations.
     pub list: Vec<Conv<K>>,
 }
 
 impl<K> Default for Convs<K> {
     fn default() -> Self {
-        Convs { index: FxHashMap::default(), list: Vec::new() }
+        Convs { index: HashTable::new(), list: Vec::new() }
     }
 }
 
-impl<K: Copy + Eq + Hash + Ord> Convs<K> {
+impl<K: Fold> Convs<K> {
     fn add(&mut self, src: K, dst: K, len: u64, ts: Ts) {
-        let key = if src <= dst { (src, dst) } else { (dst, src) };
-        let next = self.list.len() as u32;
-        let i = *self.index.entry(key).or_insert(next) as usize;
-        if i == self.list.len() {
-            self.list.push(Conv { a: src, b: dst, ab: Count::default(), ba: Count::default(), first: ts, last: ts });
-        }
-        if let Some(c) = self.list.get_mut(i) {
-            if c.a == src {
-                c.ab.add(len);
-            } else {
-                c.ba.add(len);
+        let list = &mut self.list;
+        let hash = pair_hash(&src, &dst);
+        let same = |&(i, h): &Slot| h == hash && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src));
+        let i = match self.index.find(spread(hash), same) {
+            Some(&(i, _)) => i as usize,
+            None => {
+                let i = list.len();
+                list.push(Conv { a: src, b: dst, ab: Count::default(), ba: Count::default(), first: ts, last: ts });
+                self.index.insert_unique(spread(hash), (i as u32, hash), slot_hash);
+                i
             }
-            c.first = c.first.min(ts);
-            c.last = c.last.max(ts);
+        };
+        if let Some(c) = list.get_mut(i) {
+            c.count(src, len, ts);
         }
     }
 }
 
-/// Endpoints of type `K`, in first-seen order.
+impl<K: Copy + Eq> Conv<K> {
+    fn count(&mut self, src: K, len: u64, ts: Ts) {
+        if self.a == src {
+            self.ab.add(len);
+        } else {
+            self.ba.add(len);
+        }
+        self.first = self.first.min(ts);
+        self.last = self.last.max(ts);
+    }
+}
+
+/// TCP conversations as tshark has them: an address and port pair is one conversation until a
+/// SYN (without ACK) comes whose sequence number differs from the one its sender's side
+/// started with, as Wireshark's `tcp.stream` numbers them ([`StreamIndex`] has the rule); then
+/// the ports were reused and a new conversation starts. The start of each side is kept beside
+/// the conversation, so no second table of streams is needed.
+///
+/// [`StreamIndex`]: crate::analyze::stream::index::StreamIndex
+#[derive(Debug, Clone, Default)]
+pub struct TcpConvs {
+    /// Each pair's latest conversation among those with a stream.
+    streams: HashTable<Slot>,
+    /// Conversations of segments without a stream (TCP seen only once a datagram was
+    /// reassembled), apart from the streams as tshark's stream number keeps them.
+    loose: HashTable<Slot>,
+    /// The conversations, in first-seen order.
+    pub list: Vec<Conv<Sock>>,
+    /// Per conversation: whether it has a stream, and where each side's sequence numbers
+    /// started (A's, B's).
+    state: Vec<(bool, [Option<u32>; 2])>,
+}
+
+impl TcpConvs {
+    /// Counts a segment from `src` to `dst`; `seg` is its flags and sequence number when it
+    /// has a stream.
+    fn add(&mut self, src: Sock, dst: Sock, seg: Option<(u8, u32)>, len: u64, ts: Ts) {
+        let TcpConvs { streams, loose, list, state } = self;
+        let hash = pair_hash(&src, &dst);
+        let streamed = seg.is_some();
+        // Each table leads only to conversations of its own kind (with a stream or without).
+        let same = |&(i, h): &Slot| h == hash && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src));
+        let table = if streamed { streams } else { loose };
+        let found = table.find(spread(hash), same).map(|&(i, _)| i as usize);
+        let i = match (found, seg) {
+            (Some(i), None) => Some(i),
+            (Some(i), Some((flags, seq))) => {
+                let side = usize::from(list.get(i).is_some_and(|c| c.a != src));
+                let syn_only = flags & 0x12 == 0x02;
+                let start = if flags & 0x02 != 0 { seq } else { seq.wrapping_sub(1) };
+                match state.get_mut(i) {
+                    Some((_, base)) if !(syn_only && base.get(side).copied().flatten().is_some_and(|b| b != seq)) => {
+                        if let Some(b) = base.get_mut(side) {
+                            b.get_or_insert(start);
+                        }
+                        Some(i)
+                    }
+                    _ => None,
+                }
+            }
+            (None, _) => None,
+        };
+        let i = match i {
+            Some(i) => i,
+            None => {
+                let i = list.len();
+                list.push(Conv { a: src, b: dst, ab: Count::default(), ba: Count::default(), first: ts, last: ts });
+                let start = seg.map(|(flags, seq)| if flags & 0x02 != 0 { seq } else { seq.wrapping_sub(1) });
+                state.push((streamed, [start, None]));
+                match table.find_mut(spread(hash), |&(j, _)| found == Some(j as usize)) {
+                    // The pair's ports were reused: it leads to the new conversation now.
+                    Some(slot) => slot.0 = i as u32,
+                    None => {
+                        table.insert_unique(spread(hash), (i as u32, hash), slot_hash);
+                    }
+                }
+                i
+            }
+        };
+        if let Some(c) = list.get_mut(i) {
+            c.count(src, len, ts);
+        }
+    }
+}
+
+/// Endpoints of type `K`, in first-seen order (indexed as [`Convs`] are).
 #[derive(Debug, Clone)]
 pub struct Ends<K> {
-    index: FxHashMap<K, u32>,
+    index: HashTable<Slot>,
     /// The endpoints.
     pub list: Vec<End<K>>,
 }
 
 impl<K> Default for Ends<K> {
     fn default() -> Self {
-        Ends { index: FxHashMap::default(), list: Vec::new() }
+        Ends { index: HashTable::new(), list: Vec::new() }
     }
 }
 
-impl<K: Copy + Eq + Hash> Ends<K> {
+impl<K: Fold> Ends<K> {
     fn at(&mut self, k: K) -> Option<&mut End<K>> {
-        let next = self.list.len() as u32;
-        let i = *self.index.entry(k).or_insert(next) as usize;
-        if i == self.list.len() {
-            self.list.push(End { key: k, tx: Count::default(), rx: Count::default() });
-        }
-        self.list.get_mut(i)
+        let list = &mut self.list;
+        let hash = key_hash(&k);
+        let i = match self.index.find(spread(hash), |&(i, h)| h == hash && list.get(i as usize).is_some_and(|e| e.key == k)) {
+            Some(&(i, _)) => i as usize,
+            None => {
+                let i = list.len();
+                list.push(End { key: k, tx: Count::default(), rx: Count::default() });
+                self.index.insert_unique(spread(hash), (i as u32, hash), slot_hash);
+                i
+            }
+        };
+        list.get_mut(i)
     }
 
     fn add(&mut self, src: K, dst: K, len: u64) {
@@ -572,11 +738,8 @@ pub struct Traffic {
     pub conv_eth: Convs<[u8; 6]>,
     /// IP conversations (v4 and v6 apart by their keys).
     pub conv_ip: Convs<IpAddr>,
-    /// TCP conversations, each side with the conversation's tcp.stream number: tshark starts
-    /// a new conversation where a port pair is reused, as Wireshark's stream index does.
-    pub conv_tcp: Convs<(Sock, u32)>,
-    /// Wireshark's tcp.stream numbers, when TCP conversations are counted.
-    streams: Option<crate::analyze::stream::index::StreamIndex>,
+    /// TCP conversations: tshark starts a new conversation where a port pair is reused.
+    pub conv_tcp: TcpConvs,
     /// UDP conversations.
     pub conv_udp: Convs<Sock>,
     /// Ethernet endpoints.
@@ -690,8 +853,7 @@ impl Traffic {
         let filtered = wanted.conv.iter().chain(&wanted.endpoints).any(|(_, f)| f.is_some());
         let ports = if wanted.ports { vec![Count::default(); 65_536] } else { Vec::new() };
         let defrag = Defrag::new(crate::decode::defrag::DefragConfig::default());
-        let streams = conv_on[TableKind::Tcp.index()].then(crate::analyze::stream::index::StreamIndex::new);
-        Traffic { wanted, conv_on, end_on, filtered, tcp_ports: ports.clone(), udp_ports: ports, defrag, streams, ..Traffic::default() }
+        Traffic { wanted, conv_on, end_on, filtered, tcp_ports: ports.clone(), udp_ports: ports, defrag, ..Traffic::default() }
     }
 
     /// Counts one decoded frame.
@@ -748,16 +910,8 @@ impl Traffic {
             (self.conv_on, self.end_on)
         };
         let on = |t: [bool; 5], k: TableKind| t[k.index()];
-        let stream = match (&mut self.streams, &p.transport) {
-            (Some(index), Some(TransportSlice::Tcp(_))) if on(conv_on, TableKind::Tcp) => {
-                let x = crate::decode::Input::of_packet(p);
-                match x.flow().and_then(|f| index.of(f)) {
-                    Some(crate::analyze::stream::index::Stream::Tcp(n)) => n,
-                    _ => u32::MAX,
-                }
-            }
-            _ => u32::MAX,
-        };
+        // The segment's stream: only a TCP header of the frame itself has one.
+        let seg = if on(conv_on, TableKind::Tcp) && p.ip_addrs().is_some() { p.tcp().map(|t| (t.flags, t.seq)) } else { None };
         taps(p, whole, |tap| match tap {
             Tap::Eth(s, d) => {
                 if on(conv_on, TableKind::Eth) {
@@ -778,7 +932,7 @@ impl Traffic {
             }
             Tap::Tcp(s, d) => {
                 if on(conv_on, TableKind::Tcp) {
-                    self.conv_tcp.add((s, stream), (d, stream), len, ts);
+                    self.conv_tcp.add(s, d, seg, len, ts);
                 }
                 if on(end_on, TableKind::Tcp) {
                     self.end_tcp.add(s, d, len);

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod follow;
 pub mod interfaces;
 pub mod ladder;
+pub mod merge_alerts;
 pub mod privdrop;
 pub mod read;
 pub mod replay;
@@ -49,6 +50,7 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
         Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),
         Config::Replay(_) => Ok(Leftovers::default()),
+        Config::MergeAlerts(c) => merge_alerts::run(&c, out).map(|()| Leftovers::default()),
         Config::Interfaces { format } => {
             interfaces::render(&mut out, &interfaces::list(), format)?;
             out.flush()?;

@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use crate::config::ReadConfig;
 use crate::error::RunError;
 use crate::output::Printer;
-use crate::pipeline::shards::{self, Inputs, Output};
+use crate::pipeline::shards::{self, Inputs, Output, StatTables};
 use crate::pipeline::{Leftovers, Stages};
 use crate::source::write::CaptureWriter;
 
@@ -58,7 +58,8 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let plan = crate::sandbox::Plan { read, write, create_in };
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag, continued_from: c.continued_from };
-    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()).with_logs(logs), stages, c.threads, Output { late, writer, needs })?;
+    let tables = stat_tables(c)?;
+    let ran = shards::read(&inputs, Printer::new(out, c.view.clone()).with_logs(logs), stages, c.threads, Output { late, writer, needs, tables })?;
     if let (Some(opts), Some(r)) = (&c.plot, &ran.report) {
         let data = crate::command::stats::plot_data(&crate::report::traffic::TrafficReport::default(), r);
         crate::output::plot::write(&data, opts).map_err(RunError::Input)?;
@@ -68,6 +69,20 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     } else {
         Err(RunError::Input(ran.errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("\ninspect: ")))
     }
+}
+
+/// `-z`: the counters of the tables asked for, and how they are written after the report
+/// (nothing when standard output carries a capture).
+fn stat_tables(c: &ReadConfig) -> Result<Option<StatTables>, RunError> {
+    use crate::command::stats;
+    if c.z.is_empty() || c.view.muted {
+        return Ok(None);
+    }
+    let z = c.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
+    let counted = z.iter().any(|z| !matches!(z, stats::Z::Service));
+    let traffic = counted.then(|| crate::analyze::traffic::Traffic::new(stats::wanted(z)));
+    let format = c.view.format;
+    Ok(Some(StatTables { traffic, write: Box::new(move |t, services, out| stats::write_after_read(out, t, services, format)) }))
 }
 
 /// The `-w` file (or standard output for `-`): pcapng when its name ends in .pcapng or an

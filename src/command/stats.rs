@@ -2,15 +2,17 @@
 //! frames per interval) and the busiest talkers and ports, over one or more capture files read
 //! as one.
 
+use std::fmt::Write as _;
 use std::io::Write;
+use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use crate::analyze::traffic::{Conv, Count, End, IoStat, TableKind, Traffic, Wanted};
+use crate::analyze::traffic::{Conv, Count, End, IoStat, Sock, TableKind, Traffic, Wanted};
 use crate::decode::decode;
 use crate::error::RunError;
 use crate::filter::DisplayFilter;
 use crate::output::Format;
-use crate::report::traffic::{ConvRow, EndpointRow, IoTable, PhsRow, PortRow, TrafficReport};
+use crate::report::traffic::{ConvRow, EndpointRow, IoTable, PhsRow, PortRow, Tables, TrafficReport};
 use crate::source::file::FileSource;
 use crate::source::Ts;
 
@@ -44,6 +46,9 @@ pub enum Z {
     Endpoints(TableKind, Option<DisplayFilter>),
     /// `io,stat,INTERVAL[,FILTER...]`.
     IoStat(u64, Vec<Option<DisplayFilter>>),
+    /// `service`: connections, packets and bytes per application service (`read` only: it
+    /// counts the connection tracker's records).
+    Service,
 }
 
 fn filter(text: &str) -> Result<Option<DisplayFilter>, RunError> {
@@ -65,6 +70,7 @@ pub fn parse_z(s: &str) -> Result<Z, RunError> {
     };
     let mut parts = s.splitn(3, ',');
     match (parts.next(), parts.next(), parts.next()) {
+        (Some("service"), None, None) => Ok(Z::Service),
         (Some("io"), Some("phs"), None) => Ok(Z::Phs),
         (Some("io"), Some("phs"), Some(_)) => Err(bad("io,phs takes no filter here")),
         (Some("conv"), Some(k), f) => Ok(Z::Conv(kind(k)?, filter(f.unwrap_or(""))?)),
@@ -82,7 +88,7 @@ pub fn parse_z(s: &str) -> Result<Z, RunError> {
             }
             Ok(Z::IoStat((secs * 1e9).round() as u64, filters))
         }
-        _ => Err(bad("expected io,phs, conv,TYPE, endpoints,TYPE or io,stat,INTERVAL[,FILTER...]")),
+        _ => Err(bad("expected io,phs, conv,TYPE, endpoints,TYPE, io,stat,INTERVAL[,FILTER...] or service")),
     }
 }
 
@@ -105,6 +111,8 @@ pub fn wanted(z: Vec<Z>) -> Wanted {
             Z::Conv(k, f) => w.conv.push((k, f)),
             Z::Endpoints(k, f) => w.endpoints.push((k, f)),
             Z::IoStat(ns, f) => w.io = Some(IoStat::new(ns, f)),
+            // Counted by `read`'s connection tracker, not here.
+            Z::Service => {}
         }
     }
     w
@@ -160,41 +168,66 @@ pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traf
     (t, None)
 }
 
-fn mac(m: [u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+/// Writes an Ethernet address as tshark does.
+fn mac(out: &mut String, m: [u8; 6]) {
+    for (i, b) in m.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ":" };
+        let _ = write!(out, "{sep}{b:02x}");
+    }
 }
 
-/// tshark's order: most frames first, ties in the order first seen.
-fn by_frames<T>(rows: &mut [T], frames: impl Fn(&T) -> u64) {
-    rows.sort_by_key(|r| std::cmp::Reverse(frames(r)));
+/// Writes an address into `out` and gives its port, for the rows of each kind of table.
+trait Show: Copy {
+    fn show(self, out: &mut String) -> Option<u16>;
 }
 
-/// The `top` busiest conversations (all without it) as rows: ordered before any text is made,
-/// so a capture of a million conversations makes only the rows shown.
-fn conv_rows<K: Copy>(kind: TableKind, list: &[Conv<K>], t0: Ts, top: Option<usize>, keep: impl Fn(&K) -> bool, show: impl Fn(K) -> (String, Option<u16>)) -> Vec<ConvRow> {
-    let mut kept: Vec<&Conv<K>> = list.iter().filter(|c| keep(&c.a)).collect();
-    by_frames(&mut kept, |c| c.ab.frames + c.ba.frames);
-    kept.truncate(top.unwrap_or(usize::MAX));
-    kept.into_iter()
-        .map(|c| {
-            let (addr_a, port_a) = show(c.a);
-            let (addr_b, port_b) = show(c.b);
-            ConvRow {
-                event_type: "conv",
-                kind: kind.name(),
-                addr_a,
-                port_a,
-                addr_b,
-                port_b,
-                frames_ab: c.ab.frames,
-                bytes_ab: c.ab.bytes,
-                frames_ba: c.ba.frames,
-                bytes_ba: c.ba.bytes,
-                rel_start: c.first.secs_since(t0).max(0.0),
-                duration: c.last.secs_since(c.first).max(0.0),
+impl Show for [u8; 6] {
+    fn show(self, out: &mut String) -> Option<u16> {
+        mac(out, self);
+        None
+    }
+}
+
+impl Show for IpAddr {
+    fn show(self, out: &mut String) -> Option<u16> {
+        match self {
+            // Dotted quads without the formatting machinery: tables have millions.
+            IpAddr::V4(a) => {
+                for (i, b) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(itoa::Buffer::new().format(b));
+                }
             }
-        })
-        .collect()
+            IpAddr::V6(a) => {
+                let _ = write!(out, "{a}");
+            }
+        }
+        None
+    }
+}
+
+impl Show for Sock {
+    fn show(self, out: &mut String) -> Option<u16> {
+        self.0.show(out);
+        Some(self.1)
+    }
+}
+
+/// The places of the rows shown, in tshark's order: most frames first (`key`), ties in the
+/// order first seen; the first `top` of those `keep` lets through.
+fn order<T>(list: &[T], top: Option<usize>, keep: impl Fn(&T) -> bool, key: impl Fn(&T) -> u64) -> Vec<u32> {
+    // The key beside the place: sorting then reads no row, and the place breaks ties.
+    let mut kept: Vec<(std::cmp::Reverse<u64>, u32)> =
+        list.iter().enumerate().filter(|(_, x)| keep(x)).map(|(i, x)| (std::cmp::Reverse(key(x)), i as u32)).collect();
+    kept.sort_unstable();
+    kept.truncate(top.unwrap_or(usize::MAX));
+    kept.into_iter().map(|(_, i)| i).collect()
+}
+
+fn conv_frames<K>(c: &Conv<K>) -> u64 {
+    c.ab.frames + c.ba.frames
 }
 
 fn end_frames<K>(e: &End<K>) -> u64 {
@@ -205,31 +238,154 @@ fn end_bytes<K>(e: &End<K>) -> u64 {
     e.tx.bytes + e.rx.bytes
 }
 
-/// The endpoints as rows, ordered by `order` (largest first, ties as first seen), the first `top`.
-fn end_rows<K: Copy>(kind: TableKind, list: &[End<K>], top: Option<usize>, order: impl Fn(&End<K>) -> u64, keep: impl Fn(&K) -> bool, show: impl Fn(K) -> (String, Option<u16>)) -> Vec<EndpointRow> {
-    let mut kept: Vec<&End<K>> = list.iter().filter(|e| keep(&e.key)).collect();
-    by_frames(&mut kept, |e| order(e));
-    kept.truncate(top.unwrap_or(usize::MAX));
-    kept.into_iter()
-        .map(|e| {
-            let (addr, port) = show(e.key);
-            EndpointRow {
-                event_type: "endpoint",
-                kind: kind.name(),
-                addr,
-                port,
-                tx_frames: e.tx.frames,
-                tx_bytes: e.tx.bytes,
-                rx_frames: e.rx.frames,
-                rx_bytes: e.rx.bytes,
-            }
-        })
-        .collect()
+/// The conversation and endpoint tables of what was counted, each row made when it is
+/// written: only the order of the rows is held (four bytes a row).
+pub struct Streamed<'a> {
+    t: &'a Traffic,
+    t0: Ts,
+    conv: Vec<(TableKind, Vec<u32>)>,
+    ends: Vec<(TableKind, Vec<u32>)>,
 }
 
-/// The report of what was counted.
+impl<'a> Streamed<'a> {
+    /// The tables asked for, the first `top` rows of each (all without it).
+    pub fn new(t: &'a Traffic, top: Option<usize>) -> Streamed<'a> {
+        let v4 = |a: &IpAddr| a.is_ipv4();
+        let v6 = |a: &IpAddr| a.is_ipv6();
+        let conv = t
+            .wanted
+            .conv
+            .iter()
+            .map(|(k, _)| {
+                let rows = match k {
+                    TableKind::Eth => order(&t.conv_eth.list, top, |_| true, conv_frames),
+                    TableKind::Ip => order(&t.conv_ip.list, top, |c| v4(&c.a), conv_frames),
+                    TableKind::Ipv6 => order(&t.conv_ip.list, top, |c| v6(&c.a), conv_frames),
+                    TableKind::Tcp => order(&t.conv_tcp.list, top, |_| true, conv_frames),
+                    TableKind::Udp => order(&t.conv_udp.list, top, |_| true, conv_frames),
+                };
+                (*k, rows)
+            })
+            .collect();
+        let ends = t
+            .wanted
+            .endpoints
+            .iter()
+            .map(|(k, _)| {
+                let rows = match k {
+                    TableKind::Eth => order(&t.end_eth.list, top, |_| true, end_frames),
+                    TableKind::Ip => order(&t.end_ip.list, top, |e| v4(&e.key), end_frames),
+                    TableKind::Ipv6 => order(&t.end_ip.list, top, |e| v6(&e.key), end_frames),
+                    TableKind::Tcp => order(&t.end_tcp.list, top, |_| true, end_frames),
+                    TableKind::Udp => order(&t.end_udp.list, top, |_| true, end_frames),
+                };
+                (*k, rows)
+            })
+            .collect();
+        Streamed { t, t0: t.first.unwrap_or_default(), conv, ends }
+    }
+
+    fn convs<K: Show>(&self, kind: TableKind, list: &[Conv<K>], rows: &[u32], f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let mut row = ConvRow {
+            event_type: "conv",
+            kind: kind.name(),
+            addr_a: String::new(),
+            port_a: None,
+            addr_b: String::new(),
+            port_b: None,
+            frames_ab: 0,
+            bytes_ab: 0,
+            frames_ba: 0,
+            bytes_ba: 0,
+            rel_start: 0.0,
+            duration: 0.0,
+        };
+        for c in rows.iter().filter_map(|&i| list.get(i as usize)) {
+            row.addr_a.clear();
+            row.addr_b.clear();
+            row.port_a = c.a.show(&mut row.addr_a);
+            row.port_b = c.b.show(&mut row.addr_b);
+            (row.frames_ab, row.bytes_ab) = (c.ab.frames, c.ab.bytes);
+            (row.frames_ba, row.bytes_ba) = (c.ba.frames, c.ba.bytes);
+            row.rel_start = c.first.secs_since(self.t0).max(0.0);
+            row.duration = c.last.secs_since(c.first).max(0.0);
+            f(&row)?;
+        }
+        Ok(())
+    }
+}
+
+/// Hands the endpoints at `rows` of `list` to `f` as rows.
+fn ends<K: Show>(kind: TableKind, list: &[End<K>], rows: &[u32], f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut row = EndpointRow { event_type: "endpoint", kind: kind.name(), addr: String::new(), port: None, tx_frames: 0, tx_bytes: 0, rx_frames: 0, rx_bytes: 0 };
+    for e in rows.iter().filter_map(|&i| list.get(i as usize)) {
+        row.addr.clear();
+        row.port = e.key.show(&mut row.addr);
+        (row.tx_frames, row.tx_bytes) = (e.tx.frames, e.tx.bytes);
+        (row.rx_frames, row.rx_bytes) = (e.rx.frames, e.rx.bytes);
+        f(&row)?;
+    }
+    Ok(())
+}
+
+impl Tables for Streamed<'_> {
+    fn conv_kinds(&self) -> Vec<&'static str> {
+        self.conv.iter().map(|(k, _)| k.name()).collect()
+    }
+
+    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.conv.get(table) else { return Ok(()) };
+        let t = self.t;
+        match k {
+            TableKind::Eth => self.convs(*k, &t.conv_eth.list, rows, f),
+            TableKind::Ip | TableKind::Ipv6 => self.convs(*k, &t.conv_ip.list, rows, f),
+            TableKind::Tcp => self.convs(*k, &t.conv_tcp.list, rows, f),
+            TableKind::Udp => self.convs(*k, &t.conv_udp.list, rows, f),
+        }
+    }
+
+    fn endpoint_kinds(&self) -> Vec<&'static str> {
+        self.ends.iter().map(|(k, _)| k.name()).collect()
+    }
+
+    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.ends.get(table) else { return Ok(()) };
+        let t = self.t;
+        match k {
+            TableKind::Eth => ends(*k, &t.end_eth.list, rows, f),
+            TableKind::Ip | TableKind::Ipv6 => ends(*k, &t.end_ip.list, rows, f),
+            TableKind::Tcp => ends(*k, &t.end_tcp.list, rows, f),
+            TableKind::Udp => ends(*k, &t.end_udp.list, rows, f),
+        }
+    }
+}
+
+/// The report of what was counted, every row of its tables made.
 pub fn report(t: &Traffic, top: Option<usize>) -> TrafficReport {
-    let t0 = t.first.unwrap_or_default();
+    let mut r = head(t, top);
+    let tables = Streamed::new(t, top);
+    for (i, kind) in tables.conv_kinds().into_iter().enumerate() {
+        let mut rows = Vec::new();
+        let _ = tables.each_conv(i, &mut |row| {
+            rows.push(row.clone());
+            Ok(())
+        });
+        r.conv.push((kind, rows));
+    }
+    for (i, kind) in tables.endpoint_kinds().into_iter().enumerate() {
+        let mut rows = Vec::new();
+        let _ = tables.each_endpoint(i, &mut |row| {
+            rows.push(row.clone());
+            Ok(())
+        });
+        r.endpoints.push((kind, rows));
+    }
+    r
+}
+
+/// The report of what was counted but the rows of its conversation and endpoint tables, which
+/// [`Streamed`] makes as they are written.
+pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
     let mut r = TrafficReport {
         frames: t.frames,
         bytes: t.bytes,
@@ -254,30 +410,12 @@ pub fn report(t: &Traffic, top: Option<usize>) -> TrafficReport {
             })
             .collect();
     }
-    let ip = |a: std::net::IpAddr| (a.to_string(), None);
-    let sock = |(a, p): (std::net::IpAddr, u16)| (a.to_string(), Some(p));
-    for (k, _) in &t.wanted.conv {
-        let rows = match k {
-            TableKind::Eth => conv_rows(*k, &t.conv_eth.list, t0, top, |_| true, |m| (mac(m), None)),
-            TableKind::Ip => conv_rows(*k, &t.conv_ip.list, t0, top, |a| a.is_ipv4(), ip),
-            TableKind::Ipv6 => conv_rows(*k, &t.conv_ip.list, t0, top, |a| a.is_ipv6(), ip),
-            TableKind::Tcp => conv_rows(*k, &t.conv_tcp.list, t0, top, |_| true, |(s, _)| sock(s)),
-            TableKind::Udp => conv_rows(*k, &t.conv_udp.list, t0, top, |_| true, sock),
-        };
-        r.conv.push((k.name(), rows));
-    }
-    for (k, _) in &t.wanted.endpoints {
-        let rows = match k {
-            TableKind::Eth => end_rows(*k, &t.end_eth.list, top, end_frames, |_| true, |m| (mac(m), None)),
-            TableKind::Ip => end_rows(*k, &t.end_ip.list, top, end_frames, |a| a.is_ipv4(), ip),
-            TableKind::Ipv6 => end_rows(*k, &t.end_ip.list, top, end_frames, |a| a.is_ipv6(), ip),
-            TableKind::Tcp => end_rows(*k, &t.end_tcp.list, top, end_frames, |_| true, sock),
-            TableKind::Udp => end_rows(*k, &t.end_udp.list, top, end_frames, |_| true, sock),
-        };
-        if matches!(k, TableKind::Ip) && r.talkers.is_empty() {
-            r.talkers = end_rows(*k, &t.end_ip.list, Some(top.unwrap_or(10)), end_bytes, |a| a.is_ipv4(), ip);
-        }
-        r.endpoints.push((k.name(), rows));
+    if t.wanted.endpoints.iter().any(|(k, _)| *k == TableKind::Ip) {
+        let rows = order(&t.end_ip.list, Some(top.unwrap_or(10)), |e| e.key.is_ipv4(), end_bytes);
+        let _ = ends(TableKind::Ip, &t.end_ip.list, &rows, &mut |row| {
+            r.talkers.push(row.clone());
+            Ok(())
+        });
     }
     if let Some(io) = &t.wanted.io {
         // As tshark: the intervals cover the capture's duration, from its first frame to its
@@ -356,6 +494,20 @@ pub fn plot_data(r: &TrafficReport, analyzed: &crate::report::Report) -> crate::
     PlotData { first, last, io, series, states }
 }
 
+/// Writes the tables `read -z` asked for after its report: those of `t` and the per-service
+/// counts, all rows of each.
+pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Option<&crate::report::traffic::Services>, format: Format) -> std::io::Result<()> {
+    if let Some(t) = t {
+        let mut r = head(t, None);
+        r.after_read = true;
+        crate::output::traffic::render_tables(out, &r, &Streamed::new(t, None), format)?;
+    }
+    if let Some(s) = services {
+        crate::output::traffic::render_services(out, &s.rows(None), format)?;
+    }
+    Ok(())
+}
+
 /// Runs `stats`.
 pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
     let mut plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
@@ -366,17 +518,17 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
     let mut side = c.plot.as_ref().map(|_| beside(&default_analysis()));
     let (t, failed) = count_with(&mut c, side.as_mut());
-    let r = report(&t, c.top);
-    crate::output::traffic::render(&mut out, &r, c.format)?;
+    let head = head(&t, c.top);
+    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format)?;
     if let (Some(side), Some(opts)) = (side, &c.plot) {
         let (analyzed, _) = side.finish(&[])?;
         if c.format != Format::Json {
             if let Some(s) = &analyzed.series {
                 writeln!(out)?;
-                crate::output::plot::sparklines(&mut out, s, r.io.is_none())?;
+                crate::output::plot::sparklines(&mut out, s, head.io.is_none())?;
             }
         }
-        crate::output::plot::write(&plot_data(&r, &analyzed), opts).map_err(RunError::Input)?;
+        crate::output::plot::write(&plot_data(&head, &analyzed), opts).map_err(RunError::Input)?;
     }
     out.flush()?;
     match failed {

@@ -18,6 +18,7 @@ pub fn event_text(e: &Event) -> Option<String> {
         Event::Alert(a) => Some(alert::line(a)),
         // A notice is shown once, after the alerts in the summary.
         Event::Notice(_) => None,
+        Event::FloodSeg(_) => None,
         Event::Conn(_) | Event::Tunnel(_) => None,
         // Packets show the messages; the tables at the end, the transactions.
         Event::Message(_) | Event::Http(_) | Event::Tls(_) => None,
@@ -42,6 +43,7 @@ pub fn event_json(e: &Event) -> (&'static str, String) {
         Event::Arp(ev) => ("arp_event", json::event("arp_event", ev)),
         Event::Alert(a) => ("alert", json::event("alert", a)),
         Event::Notice(n) => ("notice", json::event("notice", n)),
+        Event::FloodSeg(s) => ("flood_seg", json::event("flood_seg", s)),
         Event::Conn(c) => ("conn", json::event("conn", c)),
         Event::Tunnel(t) => ("tunnel", json::event("tunnel", t)),
         Event::Weird(w) => ("weird", json::event("weird", w)),

@@ -6,6 +6,7 @@
 //! is tab-separated values under a header line.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
@@ -132,6 +133,185 @@ impl Tbl {
     }
 }
 
+/// A table in the house style drawn a line at a time, for tables of any length: the caller
+/// hands every row twice, once to [`Lines::measure`] and once to [`Lines::row`], so no cell is
+/// held. Off a terminal it draws what comfy-table draws for [`table`] (a test holds the two
+/// equal); on a terminal, what [`Tbl`] draws when the table fits once its expendable columns
+/// are dropped. A table that would still need wrapping, or a cell of more than one line, is
+/// left to comfy-table: [`Lines::streams`] says which.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    head: Vec<String>,
+    /// Right-aligned columns (numbers).
+    right: Vec<bool>,
+    widths: Vec<usize>,
+    expendable: Vec<usize>,
+    multiline: bool,
+    rows: u64,
+    /// The line being drawn.
+    buf: String,
+}
+
+impl Lines {
+    /// A table of these columns, `right` saying which are right-aligned.
+    pub fn new(head: &[&str], right: &[bool]) -> Lines {
+        let widths = head.iter().map(|h| width(h)).collect();
+        Lines {
+            head: head.iter().map(|h| h.to_string()).collect(),
+            right: right.to_vec(),
+            widths,
+            expendable: Vec::new(),
+            multiline: head.iter().any(|h| h.contains('\n')),
+            rows: 0,
+            buf: String::new(),
+        }
+    }
+
+    /// Names the columns to drop first on a narrow terminal, least important first.
+    pub fn expendable(mut self, columns: &[usize]) -> Lines {
+        self.expendable = columns.to_vec();
+        self
+    }
+
+    /// Rows measured so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Takes a row's widths (the first pass).
+    pub fn measure<S: AsRef<str>>(&mut self, cells: &[S]) {
+        self.rows += 1;
+        for (w, c) in self.widths.iter_mut().zip(cells) {
+            let c = c.as_ref();
+            self.multiline |= c.contains('\n');
+            *w = (*w).max(width(c));
+        }
+    }
+
+    /// Which columns are drawn (false: dropped to fit the terminal), or None when comfy-table
+    /// must draw the table.
+    pub fn streams(&self) -> Option<Vec<bool>> {
+        if self.multiline {
+            return None;
+        }
+        let st = style();
+        if st.tsv || !st.fit {
+            return Some(vec![true; self.widths.len()]);
+        }
+        self.shown_in(fit_width())
+    }
+
+    /// [`Lines::streams`] for a terminal `width` wide (None: full width).
+    fn shown_in(&self, width: Option<usize>) -> Option<Vec<bool>> {
+        let Some(width) = width else { return Some(vec![true; self.widths.len()]) };
+        let widths: Vec<usize> = self.widths.iter().map(|&w| w.max(1)).collect();
+        let hidden = hidden_columns(&widths, &self.expendable, width);
+        let drawn = widths.iter().zip(&hidden).filter(|(_, h)| !**h).map(|(w, _)| w + 3).sum::<usize>() + 1;
+        (drawn <= width).then(|| hidden.iter().map(|h| !h).collect())
+    }
+
+    /// Writes the top of the table and its header (the second pass begins).
+    pub fn begin(&mut self, out: &mut dyn Write, shown: &[bool]) -> io::Result<()> {
+        if style().tsv {
+            let head: Vec<String> = self.head.iter().map(|h| tsv_cell(h)).collect();
+            return writeln!(out, "{}", head.join("\t"));
+        }
+        self.rule(out, shown, ['┌', '─', '┬', '┐'])?;
+        let head = self.head.clone();
+        self.line(out, shown, &head, false)?;
+        self.rule(out, shown, ['╞', '═', '╪', '╡'])
+    }
+
+    /// Writes one row.
+    pub fn row<S: AsRef<str>>(&mut self, out: &mut dyn Write, shown: &[bool], cells: &[S]) -> io::Result<()> {
+        if style().tsv {
+            let mut s = std::mem::take(&mut self.buf);
+            s.clear();
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    s.push('\t');
+                }
+                let c = c.as_ref();
+                if c.contains(['\t', '\n', '\r']) {
+                    s.push_str(&tsv_cell(c));
+                } else {
+                    s.push_str(c);
+                }
+            }
+            s.push('\n');
+            let written = out.write_all(s.as_bytes());
+            self.buf = s;
+            return written;
+        }
+        self.line(out, shown, cells, true)
+    }
+
+    /// Writes the bottom of the table.
+    pub fn end(&self, out: &mut dyn Write, shown: &[bool]) -> io::Result<()> {
+        if style().tsv {
+            return Ok(());
+        }
+        self.rule(out, shown, ['└', '─', '┴', '┘'])
+    }
+
+    fn rule(&self, out: &mut dyn Write, shown: &[bool], [left, fill, mid, right]: [char; 4]) -> io::Result<()> {
+        let mut s = String::new();
+        s.push(left);
+        let mut first = true;
+        for (w, _) in self.widths.iter().zip(shown).filter(|(_, s)| **s) {
+            if !first {
+                s.push(mid);
+            }
+            first = false;
+            s.extend(std::iter::repeat_n(fill, w.max(&1) + 2));
+        }
+        s.push(right);
+        s.push('\n');
+        out.write_all(s.as_bytes())
+    }
+
+    fn line<S: AsRef<str>>(&mut self, out: &mut dyn Write, shown: &[bool], cells: &[S], aligned: bool) -> io::Result<()> {
+        // The line is made whole, then written at once.
+        let mut s = std::mem::take(&mut self.buf);
+        s.clear();
+        s.push('│');
+        let mut first = true;
+        for (((w, c), &show), &right) in self.widths.iter().zip(cells).zip(shown).zip(&self.right) {
+            if !show {
+                continue;
+            }
+            if !first {
+                s.push('┆');
+            }
+            first = false;
+            let c = c.as_ref();
+            let room = w.max(&1).saturating_sub(width(c));
+            if aligned && right {
+                s.extend(std::iter::repeat_n(' ', room + 1));
+                s.push_str(c);
+                s.push(' ');
+            } else {
+                s.push(' ');
+                s.push_str(c);
+                s.extend(std::iter::repeat_n(' ', room + 1));
+            }
+        }
+        s.push_str("│\n");
+        let written = out.write_all(s.as_bytes());
+        self.buf = s;
+        written
+    }
+}
+
+/// A cell's width on the terminal, as comfy-table measures it.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        unicode_width::UnicodeWidthStr::width(s)
+    }
+}
+
 /// A table in the house style.
 pub fn table(header: &[&str]) -> Tbl {
     let mut t = Table::new();
@@ -173,6 +353,58 @@ mod test {
         let tiny = t.fitted(24).to_string();
         assert!(tiny.lines().all(|l| l.chars().count() <= 24), "{tiny}");
         assert!(!tiny.contains("frames"), "{tiny}");
+    }
+
+    /// Draws `rows` with [`Lines`] for a terminal `width` wide (None: full width).
+    fn lines(head: &[&str], right: &[bool], expendable: &[usize], rows: &[Vec<&str>], width: Option<usize>) -> Option<String> {
+        let mut l = Lines::new(head, right).expendable(expendable);
+        for r in rows {
+            l.measure(r);
+        }
+        let shown = l.shown_in(width)?;
+        let mut out = Vec::new();
+        l.begin(&mut out, &shown).unwrap();
+        for r in rows {
+            l.row(&mut out, &shown, r).unwrap();
+        }
+        l.end(&mut out, &shown).unwrap();
+        Some(String::from_utf8(out).unwrap())
+    }
+
+    /// The same rows through comfy-table, as [`Tbl`] draws them.
+    fn comfy(head: &[&str], right: &[bool], expendable: &[usize], rows: &[Vec<&str>], width: Option<usize>) -> String {
+        let mut t = table(head).expendable(expendable);
+        for r in rows {
+            t.add_row(r.iter().zip(right).map(|(c, &r)| if r { num_cell(c) } else { Cell::new(c) }));
+        }
+        match width {
+            Some(w) => format!("{}\n", t.fitted(w).t),
+            None => format!("{t}\n"),
+        }
+    }
+
+    #[test]
+    fn a_table_drawn_line_by_line_is_the_house_table() {
+        let head = ["address A", "port A", "frames A→B", "bytes", "", "rel start"];
+        let right = [false, true, true, true, false, true];
+        let rows = vec![
+            vec!["192.168.100.200", "443", "12", "123456789", "", "0.000000"],
+            vec!["fe80::1", "", "7", "1", "x", "12.5"],
+            vec!["10.0.0.1", "65535", "1234567", "60", "→ÿ", "-"],
+        ];
+        assert_eq!(lines(&head, &right, &[], &rows, None).unwrap(), comfy(&head, &right, &[], &rows, None));
+        // One row, one column of one character.
+        let one = vec![vec!["1"]];
+        assert_eq!(lines(&["n"], &[true], &[], &one, None).unwrap(), comfy(&["n"], &[true], &[], &one, None));
+        // On a terminal: as wide as the table, or narrower so that expendable columns go.
+        let whole = lines(&head, &right, &[5, 2], &rows, None).unwrap();
+        let full = whole.lines().map(|l| l.chars().count()).max().unwrap();
+        for width in [full + 10, full, full - 1, full - 10] {
+            let drawn = lines(&head, &right, &[5, 2], &rows, Some(width)).expect("fits once the columns go");
+            assert_eq!(drawn, comfy(&head, &right, &[5, 2], &rows, Some(width)), "width {width}");
+        }
+        // Too narrow even without them: comfy-table wraps it.
+        assert_eq!(lines(&head, &right, &[5, 2], &rows, Some(30)), None);
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Renders `inspect stats`: the tables in the house style (text or TSV), or one JSON object per
 //! row; and sparklines, rates over time drawn with Unicode blocks.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::Cell;
 
-use super::table::{count, num_cell, table};
+use super::table::{count, num_cell, table, Lines};
 use super::Format;
-use crate::report::traffic::{ConvRow, EndpointRow, IoTable, TrafficReport};
+use crate::report::traffic::{EndpointRow, IoTable, ServiceRow, Tables, TrafficReport};
 
 /// The eight heights of a sparkline, lowest first.
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -36,16 +37,104 @@ pub fn sparkline(values: &[u64], width: usize) -> String {
         .collect()
 }
 
-/// Seconds with the precision tshark shows a relative start.
-fn secs(v: f64, places: usize) -> String {
-    format!("{v:.places$}")
+/// Draws one table from rows handed by `each` (called twice: to measure, then to draw): a line
+/// at a time in the house style, or by comfy-table when only it can (see [`Lines::streams`]).
+/// Returns whether there was any row (without any, nothing is drawn unless `empty` asks for
+/// the header alone).
+/// `each` is told whether it is measuring: then a cell need only be as wide as its text.
+fn draw(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[usize], empty: bool, each: &Each<'_>) -> io::Result<bool> {
+    let mut lines = Lines::new(head, right).expendable(expendable);
+    each(
+        &mut |cells| {
+            lines.measure(cells);
+            Ok(())
+        },
+        true,
+    )?;
+    if lines.rows() == 0 && !empty {
+        return Ok(false);
+    }
+    match lines.streams() {
+        Some(shown) => {
+            lines.begin(out, &shown)?;
+            each(&mut |cells| lines.row(out, &shown, cells), false)?;
+            lines.end(out, &shown)?;
+        }
+        None => {
+            let mut t = table(head).expendable(expendable);
+            each(
+                &mut |cells| {
+                    t.add_row(cells.iter().zip(right).map(|(c, &r)| if r { num_cell(c) } else { Cell::new(c) }));
+                    Ok(())
+                },
+                false,
+            )?;
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(true)
 }
 
-fn port(p: Option<u16>) -> String {
-    p.map(|p| p.to_string()).unwrap_or_default()
+/// Hands a table's rows, as cells, to a function; told whether they are only measured.
+type Each<'a> = dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>, bool) -> io::Result<()> + 'a;
+
+/// The width of `v` written with `places` decimals (Rust's exact rounding), where it is plain
+/// without writing it: None near a carry into the whole part, which only writing settles.
+fn fixed_width(v: f64, places: usize) -> Option<usize> {
+    if !v.is_finite() || !(0.0..1e15).contains(&v) {
+        return None;
+    }
+    let whole = v.trunc();
+    let frac = v - whole;
+    let digits = |w: f64| itoa::Buffer::new().format(w as u64).len();
+    if places == 0 {
+        return match frac {
+            f if f < 0.49 => Some(digits(whole)),
+            f if f > 0.51 => Some(digits(whole + 1.0)),
+            _ => None,
+        };
+    }
+    (frac < 1.0 - 10f64.powi(-(places as i32))).then(|| digits(whole) + 1 + places)
 }
 
-fn conv_table(kind: &str, rows: &[ConvRow]) -> String {
+/// Cells reused from row to row, so drawing a table allocates nothing per row.
+struct Cells(Vec<String>);
+
+impl Cells {
+    fn new(n: usize) -> Cells {
+        Cells(vec![String::new(); n])
+    }
+
+    /// Sets cell `i` to `v` with `places` decimals; when `measuring`, to as many characters.
+    fn fixed(&mut self, i: usize, v: f64, places: usize, measuring: bool) {
+        let Some(c) = self.0.get_mut(i) else { return };
+        c.clear();
+        match fixed_width(v, places).filter(|_| measuring) {
+            Some(w) => c.extend(std::iter::repeat_n('0', w)),
+            None => {
+                let _ = write!(c, "{v:.places$}");
+            }
+        }
+    }
+
+    /// Sets cell `i` to a count (without the formatting machinery: tables have millions).
+    fn num(&mut self, i: usize, v: u64) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            c.push_str(itoa::Buffer::new().format(v));
+        }
+    }
+
+    /// Sets cell `i` to `v`'s text.
+    fn set(&mut self, i: usize, v: impl std::fmt::Display) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            let _ = write!(c, "{v}");
+        }
+    }
+}
+
+fn conv_head(kind: &str) -> Vec<&'static str> {
     let ports = matches!(kind, "tcp" | "udp");
     let mut head = vec!["address A"];
     if ports {
@@ -56,62 +145,99 @@ fn conv_table(kind: &str, rows: &[ConvRow]) -> String {
         head.push("port B");
     }
     head.extend(["frames A→B", "bytes A→B", "frames B→A", "bytes B→A", "frames", "bytes", "rel start", "duration", "bits/s A→B", "bits/s B→A"]);
-    let n = head.len();
-    let mut t = table(&head).expendable(&[n - 1, n - 2, n - 3, n - 4]);
-    for r in rows {
-        let mut cells = vec![Cell::new(&r.addr_a)];
-        if ports {
-            cells.push(num_cell(port(r.port_a)));
-        }
-        cells.push(Cell::new(&r.addr_b));
-        if ports {
-            cells.push(num_cell(port(r.port_b)));
-        }
-        let rate = |bytes: u64| if r.duration > 0.0 { format!("{:.0}", bytes as f64 * 8.0 / r.duration) } else { "-".into() };
-        cells.extend([
-            num_cell(r.frames_ab),
-            num_cell(r.bytes_ab),
-            num_cell(r.frames_ba),
-            num_cell(r.bytes_ba),
-            num_cell(r.frames()),
-            num_cell(r.bytes()),
-            num_cell(secs(r.rel_start, 6)),
-            num_cell(secs(r.duration, 4)),
-            num_cell(rate(r.bytes_ab)),
-            num_cell(rate(r.bytes_ba)),
-        ]);
-        t.add_row(cells);
-    }
-    t.to_string()
+    head
 }
 
-fn end_table(kind: &str, rows: &[EndpointRow]) -> String {
+/// Draws conversation table `i`; false when it has no rows.
+fn conv_table(out: &mut dyn Write, kind: &str, tables: &dyn Tables, i: usize) -> io::Result<bool> {
+    let ports = matches!(kind, "tcp" | "udp");
+    let head = conv_head(kind);
+    let n = head.len();
+    let right: Vec<bool> = head.iter().map(|h| !h.starts_with("address")).collect();
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, measuring: bool| {
+        let mut cells = Cells::new(n);
+        tables.each_conv(i, &mut |r| {
+            let mut k = 0;
+            let mut put = |v: &dyn std::fmt::Display| {
+                cells.set(k, v);
+                k += 1;
+            };
+            put(&r.addr_a);
+            if ports {
+                put(&Port(r.port_a));
+            }
+            put(&r.addr_b);
+            if ports {
+                put(&Port(r.port_b));
+            }
+            for v in [r.frames_ab, r.bytes_ab, r.frames_ba, r.bytes_ba, r.frames(), r.bytes()] {
+                cells.num(k, v);
+                k += 1;
+            }
+            cells.fixed(k, r.rel_start, 6, measuring);
+            cells.fixed(k + 1, r.duration, 4, measuring);
+            // Bits per second ("-" without a duration).
+            for (j, bytes) in [(k + 2, r.bytes_ab), (k + 3, r.bytes_ba)] {
+                if r.duration > 0.0 {
+                    cells.fixed(j, bytes as f64 * 8.0 / r.duration, 0, measuring);
+                } else {
+                    cells.set(j, "-");
+                }
+            }
+            f(&cells.0)
+        })
+    };
+    draw(out, &head, &right, &[n - 1, n - 2, n - 3, n - 4], false, &each)
+}
+
+/// A port, or nothing.
+struct Port(Option<u16>);
+
+impl std::fmt::Display for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(p) => write!(f, "{p}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Hands endpoint rows to a function.
+type Visit<'a> = dyn Fn(&mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()> + 'a;
+
+/// Draws endpoint rows (`visit` hands them over); false when there are none.
+fn end_table(out: &mut dyn Write, kind: &str, visit: &Visit<'_>) -> io::Result<bool> {
     let ports = matches!(kind, "tcp" | "udp");
     let mut head = vec!["address"];
     if ports {
         head.push("port");
     }
     head.extend(["frames", "bytes", "tx frames", "tx bytes", "rx frames", "rx bytes"]);
-    let mut t = table(&head);
-    for r in rows {
-        let mut cells = vec![Cell::new(&r.addr)];
-        if ports {
-            cells.push(num_cell(port(r.port)));
-        }
-        cells.extend([
-            num_cell(r.frames()),
-            num_cell(r.bytes()),
-            num_cell(r.tx_frames),
-            num_cell(r.tx_bytes),
-            num_cell(r.rx_frames),
-            num_cell(r.rx_bytes),
-        ]);
-        t.add_row(cells);
-    }
-    t.to_string()
+    let n = head.len();
+    let right: Vec<bool> = head.iter().map(|h| *h != "address").collect();
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
+        let mut cells = Cells::new(n);
+        visit(&mut |r| {
+            let mut k = 0;
+            let mut put = |v: &dyn std::fmt::Display| {
+                cells.set(k, v);
+                k += 1;
+            };
+            put(&r.addr);
+            if ports {
+                put(&Port(r.port));
+            }
+            for v in [r.frames(), r.bytes(), r.tx_frames, r.tx_bytes, r.rx_frames, r.rx_bytes] {
+                cells.num(k, v);
+                k += 1;
+            }
+            f(&cells.0)
+        })
+    };
+    draw(out, &head, &right, &[], false, &each)
 }
 
-fn io_table(io: &IoTable, duration: f64) -> String {
+fn io_table(out: &mut dyn Write, io: &IoTable, duration: f64) -> io::Result<bool> {
     let mut head = vec!["interval".to_string()];
     for f in &io.filters {
         let name = if f.is_empty() { "all" } else { f.as_str() };
@@ -119,21 +245,27 @@ fn io_table(io: &IoTable, duration: f64) -> String {
         head.push(format!("{name} bytes"));
     }
     let head: Vec<&str> = head.iter().map(String::as_str).collect();
-    let mut t = table(&head);
+    let right: Vec<bool> = (0..head.len()).map(|i| i > 0).collect();
     let n = io.columns.iter().map(Vec::len).max().unwrap_or(0);
-    for i in 0..n {
-        let start = i as f64 * io.interval;
-        // The last interval ends with the capture, as tshark writes it.
-        let end = if i + 1 == n { duration.min(start + io.interval) } else { start + io.interval };
-        let mut cells = vec![Cell::new(format!("{} <> {}", trim(start), trim(end)))];
-        for col in &io.columns {
-            let (f, b) = col.get(i).copied().unwrap_or((0, 0));
-            cells.push(num_cell(f));
-            cells.push(num_cell(b));
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
+        let mut cells = Cells::new(head.len());
+        for i in 0..n {
+            let start = i as f64 * io.interval;
+            // The last interval ends with the capture, as tshark writes it.
+            let end = if i + 1 == n { duration.min(start + io.interval) } else { start + io.interval };
+            cells.set(0, format_args!("{} <> {}", trim(start), trim(end)));
+            for (k, col) in io.columns.iter().enumerate() {
+                let (fr, b) = col.get(i).copied().unwrap_or((0, 0));
+                cells.set(1 + 2 * k, fr);
+                cells.set(2 + 2 * k, b);
+            }
+            f(&cells.0)?;
         }
-        t.add_row(cells);
-    }
-    t.to_string()
+        Ok(())
+    };
+    // An I/O table without intervals (a capture of one frame) is its header, as comfy-table
+    // drew it.
+    draw(out, &head, &right, &[], true, &each)
 }
 
 /// A number of seconds without trailing zeros (`1`, `0.5`).
@@ -144,11 +276,19 @@ fn trim(v: f64) -> String {
 
 /// Writes the report in `format`.
 pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Result<()> {
+    render_tables(out, r, r, format)
+}
+
+/// Writes the report in `format`, its conversation and endpoint tables from `tables` (which
+/// makes their rows one at a time, however many there are).
+pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables, format: Format) -> io::Result<()> {
     if format == Format::Json {
-        return json(out, r);
+        return json(out, r, tables);
     }
     let tsv = format == Format::Tsv;
-    writeln!(out, "{}, {}, {:.3} s", count(r.frames, "frame", "frames"), count(r.bytes, "byte", "bytes"), r.duration)?;
+    if !r.after_read {
+        writeln!(out, "{}, {}, {:.3} s", count(r.frames, "frame", "frames"), count(r.bytes, "byte", "bytes"), r.duration)?;
+    }
     if let Some(io) = &r.io {
         for (f, col) in io.filters.iter().zip(&io.columns) {
             let frames: Vec<u64> = col.iter().map(|c| c.0).collect();
@@ -176,7 +316,7 @@ pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Res
     }
     if !r.talkers.is_empty() {
         writeln!(out, "\nTop talkers (IPv4, by bytes)")?;
-        writeln!(out, "{}", end_table("ip", &r.talkers))?;
+        end_table(out, "ip", &|f| r.talkers.iter().try_for_each(&mut *f))?;
     }
     if !r.ports.is_empty() {
         writeln!(out, "\nTop ports (the lower port of each packet, by frames)")?;
@@ -186,31 +326,50 @@ pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Res
         }
         writeln!(out, "{t}")?;
     }
-    for (kind, rows) in &r.conv {
+    for (i, kind) in tables.conv_kinds().into_iter().enumerate() {
         writeln!(out, "\n{} conversations", title(kind))?;
-        if rows.is_empty() {
+        if !conv_table(out, kind, tables, i)? {
             writeln!(out, "none")?;
-        } else {
-            writeln!(out, "{}", conv_table(kind, rows))?;
         }
     }
-    for (kind, rows) in &r.endpoints {
+    for (i, kind) in tables.endpoint_kinds().into_iter().enumerate() {
         if r.overview {
             // The overview shows the IP endpoints as its talkers.
             continue;
         }
         writeln!(out, "\n{} endpoints", title(kind))?;
-        if rows.is_empty() {
+        if !end_table(out, kind, &|f| tables.each_endpoint(i, f))? {
             writeln!(out, "none")?;
-        } else {
-            writeln!(out, "{}", end_table(kind, rows))?;
         }
     }
     if let Some(io) = &r.io {
         if !r.overview {
             writeln!(out, "\nI/O statistics (interval {} s)", trim(io.interval))?;
-            writeln!(out, "{}", io_table(io, r.duration))?;
+            io_table(out, io, r.duration)?;
         }
+    }
+    Ok(())
+}
+
+/// Writes the connections per application service (`read -z service`).
+pub fn render_services(out: &mut dyn Write, rows: &[ServiceRow], format: Format) -> io::Result<()> {
+    if format == Format::Json {
+        return rows.iter().try_for_each(|r| json_line(out, r));
+    }
+    writeln!(out, "\nConnections per service")?;
+    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
+        let mut cells = Cells::new(4);
+        for r in rows {
+            cells.set(0, r.service);
+            cells.set(1, r.conns);
+            cells.set(2, r.packets);
+            cells.set(3, r.bytes);
+            f(&cells.0)?;
+        }
+        Ok(())
+    };
+    if !draw(out, &["service", "connections", "packets", "bytes"], &[false, true, true, true], &[], false, &each)? {
+        writeln!(out, "none")?;
     }
     Ok(())
 }
@@ -257,24 +416,25 @@ fn title(kind: &str) -> &'static str {
     }
 }
 
-fn json(out: &mut dyn Write, r: &TrafficReport) -> io::Result<()> {
-    let mut line = |v: &dyn JsonRow| -> io::Result<()> {
-        v.write(out)?;
-        out.write_all(b"\n")
-    };
+fn json(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables) -> io::Result<()> {
     for row in &r.phs {
-        line(row)?;
+        json_line(out, row)?;
     }
-    for (_, rows) in &r.conv {
-        for row in rows {
-            line(row)?;
-        }
+    // Each row made whole in one buffer, then written at once.
+    let mut buf = Vec::with_capacity(512);
+    let mut buffered = |out: &mut dyn Write, row: &dyn JsonRow| {
+        buf.clear();
+        row.write(&mut buf)?;
+        buf.push(b'\n');
+        out.write_all(&buf)
+    };
+    for i in 0..tables.conv_kinds().len() {
+        tables.each_conv(i, &mut |row| buffered(out, row))?;
     }
-    for (_, rows) in &r.endpoints {
-        for row in rows {
-            line(row)?;
-        }
+    for i in 0..tables.endpoint_kinds().len() {
+        tables.each_endpoint(i, &mut |row| buffered(out, row))?;
     }
+    let mut line = |v: &dyn JsonRow| json_line(out, v);
     if let Some(io) = &r.io {
         for row in io.rows() {
             line(&row)?;
@@ -282,6 +442,10 @@ fn json(out: &mut dyn Write, r: &TrafficReport) -> io::Result<()> {
     }
     for row in &r.ports {
         line(row)?;
+    }
+    if r.after_read {
+        // `read` wrote its own summary.
+        return Ok(());
     }
     let summary = serde_json::json!({
         "event_type": "stats_summary",
@@ -291,6 +455,11 @@ fn json(out: &mut dyn Write, r: &TrafficReport) -> io::Result<()> {
         "start": r.start,
     });
     line(&summary)
+}
+
+fn json_line(out: &mut dyn Write, v: &dyn JsonRow) -> io::Result<()> {
+    v.write(out)?;
+    out.write_all(b"\n")
 }
 
 /// A row that can be written as one JSON object.
@@ -307,6 +476,17 @@ impl<T: serde::Serialize> JsonRow for T {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_fixed_width_is_the_written_width() {
+        for places in [0, 4, 6] {
+            for v in [0.0, 0.4, 0.5, 0.51, 9.49, 9.5, 9.99995, 9.9999996, 99.99999, 123456.789, 1e14 + 0.3, 7.0 / 3.0, 2.0 / 3.0] {
+                let written = format!("{v:.places$}").len();
+                assert!(fixed_width(v, places).is_none_or(|w| w == written), "{v} .{places}");
+            }
+        }
+        assert_eq!(fixed_width(1.5, 6), Some(8));
+    }
 
     #[test]
     fn a_sparkline_scales_to_its_largest_value() {

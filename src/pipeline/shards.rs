@@ -31,6 +31,8 @@ use super::{Leftovers, Stages};
 use crate::analyze::arp::ArpAnalyzer;
 use crate::analyze::flood::FloodAnalyzer;
 use crate::analyze::stats::StatsAnalyzer;
+use crate::analyze::traffic::Traffic;
+use crate::report::traffic::Services;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::defrag::DefragConfig;
@@ -86,7 +88,21 @@ pub struct Output {
     pub writer: Option<CaptureWriter>,
     /// The analyzers' notes to make: for `late`, and for `-T fields` that print them.
     pub needs: Needs,
+    /// `read -z`: statistics counted over the frames read, written after the report.
+    pub tables: Option<StatTables>,
 }
+
+/// Statistics counted where the frames are read (`read -z`), and how to write them once the
+/// report is out.
+pub struct StatTables {
+    /// The counters (None: only the printer's per-service counts are asked for).
+    pub traffic: Option<Traffic>,
+    /// Writes them, and the connections the printer counted per service.
+    pub write: Box<WriteTables>,
+}
+
+/// Writes `read -z`'s tables: the counters' and the per-service counts.
+pub type WriteTables = dyn FnOnce(Option<&Traffic>, Option<&Services>, &mut dyn Write) -> io::Result<()>;
 
 /// One frame's metadata; its bytes are `Batch::bytes[start..start + caplen]`.
 struct Meta {
@@ -198,6 +214,8 @@ struct Front {
     payloads: bool,
     /// The file being read only continues the connections of those before it.
     continuing: bool,
+    /// `read -z`'s counters.
+    traffic: Option<Traffic>,
 }
 
 impl Front {
@@ -296,6 +314,9 @@ impl Front {
         };
         batch.spans.push(span);
         batch.inputs.push(x);
+        if let Some(t) = &mut self.traffic {
+            t.packet(&decode(frame));
+        }
         if let Some(f) = inputs.early {
             batch.pass.push(f.matches(&decode(frame), &Note::default()));
         }
@@ -563,8 +584,13 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     // the analyzers' notes.
     let keep_frames = printer.shows_packets() || out.writer.is_some() || out.late.is_some();
     let needs = out.needs;
+    let mut out = out;
+    let (traffic, write_tables) = match out.tables.take() {
+        Some(StatTables { traffic, write }) => (traffic, Some(write)),
+        None => (None, None),
+    };
     let Stages { stats, mut conns, flood, arp } = stages;
-    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads), continuing: false };
+    let mut front = Front { maker: InputMaker::new(inputs.defrag), payloads: conns.first().is_some_and(ConnTracker::wants_payloads), continuing: false, traffic };
     let mut keyed = Keyed { stats, arp, flood, events: FrameEvents::default(), alerts: needs.alert };
     let remote_shards: Vec<ConnTracker> = if threads > 2 && conns.len() > 1 { conns.split_off(1) } else { Vec::new() };
     let mut back = Back {
@@ -624,6 +650,11 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         return Ok(Ran { report: None, errors, leftovers: Leftovers::of(stages) });
     }
     let (report, leftovers) = finish(&mut printer, stages, peak, &errors)?;
+    if let Some(write) = write_tables {
+        let services = printer.take_services();
+        write(front.traffic.as_ref(), services.as_ref(), printer.writer())?;
+        printer.flush()?;
+    }
     Ok(Ran { report: Some(report), errors, leftovers })
 }
 

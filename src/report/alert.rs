@@ -215,3 +215,23 @@ pub struct FloodStats {
     /// shown as they happened).
     pub alerts_dropped: u64,
 }
+
+/// One TCP segment as the SYN-flood detector took it, written by `--partial` runs (the
+/// `flood_feed` record kind) so that the alerts of split captures can be made by one detector
+/// over every file's segments in order (`inspect merge-alerts`), exactly as one run makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FloodSeg {
+    /// The frame's time.
+    #[serde(serialize_with = "epoch")]
+    pub ts: Ts,
+    /// Sender's address.
+    pub src: IpAddr,
+    /// Sender's port.
+    pub sport: u16,
+    /// Receiver's address.
+    pub dst: IpAddr,
+    /// Receiver's port.
+    pub dport: u16,
+    /// TCP flag bits.
+    pub flags: u8,
+}

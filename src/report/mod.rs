@@ -27,6 +27,9 @@ pub enum Event {
     Alert(Box<Alert>),
     /// A connection surge ended (a notice, of lower severity than an alert).
     Notice(Box<Notice>),
+    /// A segment the SYN-flood detector acted on, kept for the merge of split captures'
+    /// alerts (`--partial` only; no renderer shows it).
+    FloodSeg(alert::FloodSeg),
     /// A connection left the tracker's table (Zeek conn.log record).
     Conn(Box<conn::ConnRecord>),
     /// A tunnel was discovered, closed or expired (Zeek tunnel.log record).

@@ -180,4 +180,88 @@ pub struct TrafficReport {
     /// a sparkline only.
     #[serde(skip)]
     pub overview: bool,
+    /// Shown after `read`'s report (`read -z`), which has the frame counts already.
+    #[serde(skip)]
+    pub after_read: bool,
+}
+
+/// Conversation and endpoint tables handed over a row at a time, so that a table of a million
+/// conversations is written without a million rows of text held: the report's own rows, or
+/// rows made one by one from the counters (`inspect stats`).
+pub trait Tables {
+    /// The kinds of the conversation tables, in the order asked for.
+    fn conv_kinds(&self) -> Vec<&'static str>;
+    /// Hands the rows of conversation table `table` to `f` in order, stopping at an error.
+    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()>;
+    /// The kinds of the endpoint tables.
+    fn endpoint_kinds(&self) -> Vec<&'static str>;
+    /// Hands the rows of endpoint table `table` to `f` in order.
+    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()>;
+}
+
+impl Tables for TrafficReport {
+    fn conv_kinds(&self) -> Vec<&'static str> {
+        self.conv.iter().map(|(k, _)| *k).collect()
+    }
+
+    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.conv.get(table).map_or(Ok(()), |(_, rows)| rows.iter().try_for_each(f))
+    }
+
+    fn endpoint_kinds(&self) -> Vec<&'static str> {
+        self.endpoints.iter().map(|(k, _)| *k).collect()
+    }
+
+    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.endpoints.get(table).map_or(Ok(()), |(_, rows)| rows.iter().try_for_each(f))
+    }
+}
+
+/// Connections, packets and bytes of one application service, as the connections' records
+/// name it (`-z service`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ServiceRow {
+    /// Always "service".
+    pub event_type: &'static str,
+    /// conn.log's `service` (`dns`, `http`, `ssl,http` ...), `-` for none found.
+    pub service: &'static str,
+    /// Connections.
+    pub conns: u64,
+    /// Their packets both ways.
+    pub packets: u64,
+    /// Their IP bytes both ways (conn.log's `orig_ip_bytes` + `resp_ip_bytes`).
+    pub bytes: u64,
+}
+
+/// The per-service counts of the connections reported so far.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    rows: Vec<ServiceRow>,
+}
+
+impl Services {
+    /// Counts one connection's record.
+    pub fn add(&mut self, c: &crate::report::conn::ConnRecord) {
+        let service = c.service.unwrap_or("-");
+        let i = match self.rows.iter().position(|r| r.service == service) {
+            Some(i) => i,
+            None => {
+                self.rows.push(ServiceRow { event_type: "service", service, conns: 0, packets: 0, bytes: 0 });
+                self.rows.len() - 1
+            }
+        };
+        if let Some(r) = self.rows.get_mut(i) {
+            r.conns += 1;
+            r.packets += c.orig_pkts + c.resp_pkts;
+            r.bytes += c.orig_ip_bytes + c.resp_ip_bytes;
+        }
+    }
+
+    /// The rows, most connections first (then by name), at most `top`.
+    pub fn rows(&self, top: Option<usize>) -> Vec<ServiceRow> {
+        let mut rows = self.rows.clone();
+        rows.sort_by(|a, b| b.conns.cmp(&a.conns).then(a.service.cmp(b.service)));
+        rows.truncate(top.unwrap_or(usize::MAX));
+        rows
+    }
 }

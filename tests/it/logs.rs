@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         trial!(conn_log_rows_are_the_json_conn_records),
         trial!(every_log_has_zeeks_header_and_whole_rows),
         trial!(dns_dhcp_notice_and_arp_logs_hold_their_records),
+        trial!(http_and_ssl_logs_hold_the_app_layers_records),
         trial!(json_logs_have_the_tsv_logs_values),
         trial!(standard_output_is_the_same_with_logs),
         trial!(a_log_dir_that_cannot_be_made_is_one_line),
@@ -22,7 +23,7 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap", "captures/reuse.pcap"];
+const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap", "captures/reuse.pcap", "captures/app.pcap"];
 
 /// A TSV log: its header lines by key, and its rows as field name to text.
 struct Log {
@@ -111,7 +112,16 @@ fn conn_log_rows_are_the_json_conn_records() {
 
 fn every_log_has_zeeks_header_and_whole_rows() {
     let dir = run_logs(CAPTURES, "zeek");
-    for (path, first) in [("conn", "ts\tuid\tid.orig_h"), ("dns", "ts\tuid\tid.orig_h"), ("dhcp", "ts\tuids\tclient_addr"), ("notice", "ts\tuid\tid.orig_h"), ("arp", "ts\tevent"), ("stats", "ts\tpeer")] {
+    for (path, first) in [
+        ("conn", "ts\tuid\tid.orig_h"),
+        ("dns", "ts\tuid\tid.orig_h"),
+        ("http", "ts\tuid\tid.orig_h"),
+        ("ssl", "ts\tuid\tid.orig_h"),
+        ("dhcp", "ts\tuids\tclient_addr"),
+        ("notice", "ts\tuid\tid.orig_h"),
+        ("arp", "ts\tevent"),
+        ("stats", "ts\tpeer"),
+    ] {
         let file = dir.join(&format!("{path}.log"));
         let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert!(text.starts_with("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"), "{path}: {text}");
@@ -176,10 +186,60 @@ fn dns_dhcp_notice_and_arp_logs_hold_their_records() {
     assert_eq!(stats.rows[0]["pkts_proc"], tsv_text(&summary[0]["packets"]));
 }
 
+/// http.log and ssl.log: Zeek's header (the `#fields` and `#types` lines of Zeek's own http.log
+/// and, with the base scripts, ssl.log), and a row per transaction and handshake the JSON output
+/// gives, with its values.
+fn http_and_ssl_logs_hold_the_app_layers_records() {
+    let dir = run_logs(CAPTURES, "zeek");
+    let objs = json_run(CAPTURES);
+    let http = read_log(&dir.join("http.log"));
+    assert_eq!(
+        http.header["fields"],
+        "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\turi\treferrer\tversion\tuser_agent\torigin\trequest_body_len\tresponse_body_len\tstatus_code\tstatus_msg\tinfo_code\tinfo_msg\ttags\tusername\tpassword\tproxied\torig_fuids\torig_filenames\torig_mime_types\tresp_fuids\tresp_filenames\tresp_mime_types"
+    );
+    assert_eq!(
+        http.header["types"],
+        "time\tstring\taddr\tport\taddr\tport\tcount\tstring\tstring\tstring\tstring\tstring\tstring\tstring\tcount\tcount\tcount\tstring\tcount\tstring\tset[enum]\tstring\tstring\tset[string]\tvector[string]\tvector[string]\tvector[string]\tvector[string]\tvector[string]\tvector[string]"
+    );
+    let txs = of_type(&objs, "http");
+    assert!(txs.len() >= 2, "app.pcap has a GET and a POST: {}", txs.len());
+    assert_eq!(http.rows.len(), txs.len());
+    for (row, h) in http.rows.iter().zip(&txs) {
+        for f in ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "trans_depth", "method", "host", "uri", "version", "user_agent", "request_body_len", "response_body_len", "status_code", "status_msg"] {
+            assert_eq!(row[f], tsv_text(&h[f]), "http.log {f}");
+        }
+        assert_eq!((row["tags"].as_str(), row["referrer"].as_str(), row["resp_mime_types"].as_str()), ("(empty)", "-", "-"));
+    }
+    let post = http.rows.iter().find(|r| r["method"] == "POST").unwrap_or_else(|| panic!("no POST in http.log"));
+    assert_eq!((post["request_body_len"].as_str(), post["status_code"].as_str(), post["trans_depth"].as_str()), ("15", "201", "2"));
+
+    let ssl = read_log(&dir.join("ssl.log"));
+    assert_eq!(
+        ssl.header["fields"],
+        "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tcurve\tserver_name\tresumed\tlast_alert\tnext_protocol\testablished\tssl_history\tcert_chain_fps\tclient_cert_chain_fps\tsni_matches_cert"
+    );
+    assert_eq!(
+        ssl.header["types"],
+        "time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tstring\tbool\tstring\tstring\tbool\tstring\tvector[string]\tvector[string]\tbool"
+    );
+    let hellos = of_type(&objs, "tls");
+    assert!(hellos.len() >= 2, "app.pcap has two handshakes: {}", hellos.len());
+    assert_eq!(ssl.rows.len(), hellos.len());
+    for (row, t) in ssl.rows.iter().zip(&hellos) {
+        for f in ["ts", "uid", "id.orig_h", "id.resp_p", "version", "cipher", "server_name", "next_protocol"] {
+            assert_eq!(row[f], tsv_text(&t[f]), "ssl.log {f}");
+        }
+    }
+    let names: Vec<&str> = ssl.rows.iter().map(|r| r["server_name"].as_str()).collect();
+    assert!(names.contains(&"www.example.test") && names.contains(&"api.example.test"), "{names:?}");
+    let v12 = ssl.rows.iter().find(|r| r["server_name"] == "api.example.test").unwrap_or_else(|| panic!("no api.example.test"));
+    assert_eq!((v12["version"].as_str(), v12["cipher"].as_str(), v12["next_protocol"].as_str()), ("TLSv12", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "http/1.1"));
+}
+
 fn json_logs_have_the_tsv_logs_values() {
     let tsv = run_logs(CAPTURES, "zeek");
     let json = run_logs(CAPTURES, "json");
-    for path in ["conn", "dns", "dhcp", "notice", "arp", "stats"] {
+    for path in ["conn", "dns", "http", "ssl", "dhcp", "notice", "arp", "stats"] {
         let log = read_log(&tsv.join(&format!("{path}.log")));
         let text = std::fs::read_to_string(json.join(&format!("{path}.log"))).unwrap_or_default();
         let objs = json_lines(&text);

@@ -1,8 +1,7 @@
 //! `--parquet` and the Spark job of `scale/`: the Parquet files hold the logs' records with
 //! typed columns that duckdb and pyarrow read (through `scale/read_logs.py`), and the bench
 //! traffic split by time into 20 files and run through `scale/run.sh --workers 2` gives exactly
-//! the connection records of one run over the whole file (alerts are each file's own: not
-//! compared, see docs/SCALE.md).
+//! the connection records and the alerts (notice.log) of one run over the whole file.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -25,7 +24,7 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap"];
+const CAPTURES: &[&str] = &["captures/dns.pcap", "captures/dhcp.pcap", "captures/flood-v4.pcap", "captures/arp.pcap", "captures/web.pcap", "captures/app.pcap"];
 
 fn read_logs(dir: &std::path::Path, columns: &[&str]) -> Value {
     let mut c = Command::new("python3");
@@ -44,8 +43,8 @@ fn duckdb_and_pyarrow_read_every_log_and_parquet_file() {
     args.extend(CAPTURES.iter().map(|f| root().join(f).to_string_lossy().into_owned()));
     args.extend(["--log-dir".into(), dir.path().to_string_lossy().into_owned(), "--parquet".into(), dir.path().to_string_lossy().into_owned()]);
     inspect_ok(&args);
-    let seen = read_logs(dir.path(), &["uid", "conn_state", "orig_pkts", "id.resp_p", "query", "msg_types", "ts"]);
-    for kind in ["conn", "dns", "dhcp", "notice", "arp", "stats"] {
+    let seen = read_logs(dir.path(), &["uid", "conn_state", "orig_pkts", "id.resp_p", "query", "msg_types", "ts", "method", "status_code", "server_name", "cipher"]);
+    for kind in ["conn", "dns", "http", "ssl", "dhcp", "notice", "arp", "stats"] {
         let log = &seen[format!("{kind}.log")];
         let parquet = &seen[format!("{kind}.parquet")];
         assert_eq!(log["reader"], "zeek-tsv", "{kind}");
@@ -75,6 +74,14 @@ fn duckdb_and_pyarrow_read_every_log_and_parquet_file() {
     for (col, ty) in [("id.orig_h", "VARCHAR"), ("id.orig_p", "INTEGER"), ("orig_pkts", "BIGINT"), ("duration", "DOUBLE"), ("tunnel_parents", "VARCHAR[]"), ("local_orig", "BOOLEAN")] {
         assert_eq!(conn[col], ty, "conn.parquet {col}");
     }
+    let http = &seen["http.parquet"]["duckdb_types"];
+    for (col, ty) in [("trans_depth", "BIGINT"), ("status_code", "BIGINT"), ("tags", "VARCHAR[]"), ("resp_mime_types", "VARCHAR[]")] {
+        assert_eq!(http[col], ty, "http.parquet {col}");
+    }
+    let ssl = &seen["ssl.parquet"]["duckdb_types"];
+    for (col, ty) in [("server_name", "VARCHAR"), ("resumed", "BOOLEAN"), ("cert_chain_fps", "VARCHAR[]")] {
+        assert_eq!(ssl[col], ty, "ssl.parquet {col}");
+    }
 }
 
 /// Each connection's fields that must agree, by uid, from duckdb over a Parquet file or
@@ -89,6 +96,18 @@ fn conns_of_parquet(path: &std::path::Path) -> BTreeMap<String, Value> {
     assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
     let rows: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
     rows.into_iter().map(|r| (r[0].as_str().unwrap_or("").to_string(), Value::Array(r[1..].to_vec()))).collect()
+}
+
+/// Every notice.log row (alerts and surge notices) of a Parquet file or directory, in order.
+fn notices_of_parquet(path: &std::path::Path) -> Vec<Value> {
+    let glob = if path.is_dir() { path.join("*.parquet") } else { path.to_path_buf() };
+    let sql = "SELECT note, epoch_us(ts), msg, sub, src, dst, p, n FROM read_parquet(?) ORDER BY ts, note, dst, p, msg";
+    let script = format!(
+        "import duckdb, json, sys\nrows = duckdb.connect().execute({sql:?}, [sys.argv[1]]).fetchall()\njson.dump([list(r) for r in rows], sys.stdout)"
+    );
+    let out = Command::new("python3").args(["-c", &script]).arg(&glob).output().unwrap_or_else(|e| panic!("python3: {e}"));
+    assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn the_spark_job_over_20_files_gives_the_whole_runs_records() {
@@ -122,4 +141,13 @@ fn the_spark_job_over_20_files_gives_the_whole_runs_records() {
     for (uid, w) in &want {
         assert_eq!(got.get(uid), Some(w), "{uid}: [conn_state, history, pkts, resp_pkts, bytes, resp_bytes, ip bytes, duration]");
     }
+
+    // The alerts: one detector over the files' flood_feed gives the whole run's, a flood cut by
+    // the files' edges included.
+    let want = notices_of_parquet(&whole.join("notice.parquet"));
+    let got = notices_of_parquet(&job.join("notice.parquet"));
+    let floods = want.iter().filter(|r| r[0] == "Inspect::SYN_Flood").count();
+    assert!(floods > 0, "the bench traffic's flood raised no alert: {want:?}");
+    note!("notice.log: {} rows, {floods} SYN-flood alerts", want.len());
+    assert_eq!(got, want, "notice.log rows [note, ts, msg, sub, src, dst, p, n]");
 }

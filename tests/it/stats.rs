@@ -22,6 +22,11 @@ pub fn tests() -> Vec<Test> {
         trial!(top_keeps_the_busiest_rows),
         trial!(a_bad_z_is_a_usage_error),
         trial!(a_cut_file_still_shows_what_was_read),
+        trial!(read_z_writes_the_tables_after_the_report),
+        trial!(read_z_in_json_is_one_stream),
+        trial!(service_counts_equal_the_conn_records),
+        trial!(service_counts_equal_tsharks_dns_and_dhcp_frames),
+        trial!(stats_tables_stream_as_comfy_table_draws_them),
     ]
 }
 
@@ -291,4 +296,140 @@ fn a_cut_file_still_shows_what_was_read() {
     assert!(run.stderr.contains("cut.pcap"), "{}", run.stderr);
     let v = json_lines(&run.stdout);
     assert_eq!(v.iter().find(|v| v["path"] == "eth").map(|v| u(&v["frames"])), Some(23));
+}
+
+/// The text after `read`'s report: its tables are those `stats` draws, without its first line
+/// (the frame counts, which the report has).
+fn read_z_writes_the_tables_after_the_report() {
+    for input in ["captures/web.pcap", "captures/flood-v4.pcap", "captures/tunnels/gre-in-gre.pcap"] {
+        let z = ["-z", "io,phs", "-z", "conv,tcp", "-z", "endpoints,udp", "-z", "io,stat,1,tcp"];
+        for format in ["text", "tsv"] {
+            let mut args = vec!["stats", input, "--format", format];
+            args.extend(z);
+            let stats = inspect_ok(&args);
+            let tables = stats.split_once('\n').map(|(_, rest)| rest).unwrap();
+            let mut args = vec!["read", "-q", input, "--format", format];
+            args.extend(z);
+            let read = inspect_ok(&args);
+            // The summary first, then the tables.
+            assert!(read.starts_with("Summary:") || read.contains("\nSummary:"), "{read}");
+            assert!(read.ends_with(tables), "{input} {format}:\n{read}\n---\n{tables}");
+            let plain = inspect_ok(["read", "-q", input, "--format", format]);
+            assert_eq!(read.strip_suffix(tables), Some(plain.as_str()), "{input} {format}");
+        }
+        // Packets first, as tshark prints its -z tables after its packet list.
+        let lines = inspect_ok(["read", input, "-z", "conv,tcp"]);
+        let plain = inspect_ok(["read", input]);
+        assert!(lines.starts_with(&plain) && lines.len() > plain.len(), "{lines}");
+    }
+}
+
+fn read_z_in_json_is_one_stream() {
+    let input = "captures/web.pcap";
+    let stats = stats_json(input, &["io,phs", "conv,ip", "endpoints,tcp", "io,stat,1"]);
+    let read = json_lines(&inspect_ok(["read", input, "--format", "json", "-z", "io,phs", "-z", "conv,ip", "-z", "endpoints,tcp", "-z", "io,stat,1"]));
+    let plain = json_lines(&inspect_ok(["read", input, "--format", "json"]));
+    // read's own objects, then stats' rows (its stats_summary is read's summary already).
+    let rows: Vec<&Value> = stats.iter().filter(|v| v["event_type"] != "stats_summary").collect();
+    assert!(rows.len() > 10);
+    assert_eq!(read.len(), plain.len() + rows.len());
+    assert_eq!(read[..plain.len()], plain[..]);
+    assert_eq!(read[plain.len()..].iter().collect::<Vec<_>>(), rows);
+}
+
+/// Per service, the connections, packets and IP bytes of the conn records `read` writes.
+fn by_service(input: &str) -> BTreeMap<String, (u64, u64, u64)> {
+    let mut want: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    for v in json_lines(&inspect_ok(["read", input, "--format", "json"])).iter().filter(|v| v["event_type"] == "conn") {
+        let service = v["service"].as_str().unwrap_or("-").to_string();
+        let e = want.entry(service).or_default();
+        e.0 += 1;
+        e.1 += u(&v["orig_pkts"]) + u(&v["resp_pkts"]);
+        e.2 += u(&v["orig_ip_bytes"]) + u(&v["resp_ip_bytes"]);
+    }
+    want
+}
+
+fn service_json(input: &str) -> Vec<Value> {
+    json_lines(&inspect_ok(["read", "-q", input, "--format", "json", "-z", "service"])).into_iter().filter(|v| v["event_type"] == "service").collect()
+}
+
+fn service_counts_equal_the_conn_records() {
+    let mut services = std::collections::BTreeSet::new();
+    for input in ["captures/web.pcap", "captures/dns.pcap", "captures/dhcp.pcap", "captures/app.pcap", "captures/flood-v4.pcap", "captures/mixed.pcapng"] {
+        let want = by_service(input);
+        let rows = service_json(input);
+        let got: BTreeMap<String, (u64, u64, u64)> =
+            rows.iter().map(|v| (v["service"].as_str().unwrap().to_string(), (u(&v["conns"]), u(&v["packets"]), u(&v["bytes"])))).collect();
+        assert_eq!(got, want, "{input}");
+        assert!(rows.windows(2).all(|w| u(&w[0]["conns"]) >= u(&w[1]["conns"])), "{input}: {rows:?}");
+        services.extend(got.into_keys());
+        // The text table has the same rows.
+        let text = inspect_ok(["read", "-q", input, "-z", "service"]);
+        let table = text.split_once("\nConnections per service\n").map(|(_, t)| t).unwrap_or_else(|| panic!("{text}"));
+        for v in &rows {
+            let cells = format!("│ {:<w$} ", v["service"].as_str().unwrap(), w = 1);
+            assert!(table.lines().any(|l| l.starts_with(cells.trim_end()) && l.contains(&format!(" {} ", u(&v["packets"])))), "{input}: {v}\n{table}");
+        }
+    }
+    for s in ["dns", "dhcp", "http", "-"] {
+        assert!(services.contains(s), "no {s} connections in the captures: {services:?}");
+    }
+    let run = inspect(["stats", "captures/web.pcap", "-z", "service"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+}
+
+/// Where every packet of a service's connections is one of its messages (DNS and DHCP over
+/// UDP), the packets per service equal tshark's frames of that protocol in -z io,phs.
+fn service_counts_equal_tsharks_dns_and_dhcp_frames() {
+    let mut compared = 0;
+    for (input, rows) in goldens("phs", false).into_iter().chain(goldens("phs", true)) {
+        let frames = |name: &str| rows.iter().filter(|r| r[0].ends_with(&format!(":udp:{name}"))).map(|r| r[1].parse::<u64>().unwrap()).sum::<u64>();
+        let tcp_dns = rows.iter().any(|r| r[0].ends_with(":tcp:dns"));
+        let ours = service_json(&input);
+        let ours = |name: &str| ours.iter().filter(|v| v["service"] == name).map(|v| u(&v["packets"])).sum::<u64>();
+        for name in ["dns", "dhcp"] {
+            if frames(name) == 0 || (name == "dns" && tcp_dns) {
+                continue;
+            }
+            assert_eq!(ours(name), frames(name), "{input}: {name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2, "{compared}");
+}
+
+/// Every kind of table, in text and TSV, as comfy-table drew it before the tables were drawn
+/// a line at a time (the rows of `--format json` through comfy-table, here).
+fn stats_tables_stream_as_comfy_table_draws_them() {
+    let input = "captures/flood-v6.pcap";
+    let text = inspect_ok(["stats", input, "-z", "conv,tcp", "-z", "endpoints,ipv6", "-z", "conv,eth"]);
+    let json = stats_json(input, &["conv,tcp", "endpoints,ipv6", "conv,eth"]);
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(vec![
+        "address A", "port A", "address B", "port B", "frames A→B", "bytes A→B", "frames B→A", "bytes B→A", "frames", "bytes", "rel start", "duration", "bits/s A→B", "bits/s B→A",
+    ]);
+    let right = |s: String| comfy_table::Cell::new(s).set_alignment(comfy_table::CellAlignment::Right);
+    for v in json.iter().filter(|v| v["type"] == "tcp") {
+        let d = v["duration"].as_f64().unwrap();
+        let rate = |b: u64| if d > 0.0 { format!("{:.0}", b as f64 * 8.0 / d) } else { "-".into() };
+        t.add_row(vec![
+            comfy_table::Cell::new(v["addr_a"].as_str().unwrap()),
+            right(port(&v["port_a"])),
+            comfy_table::Cell::new(v["addr_b"].as_str().unwrap()),
+            right(port(&v["port_b"])),
+            right(u(&v["frames_ab"]).to_string()),
+            right(u(&v["bytes_ab"]).to_string()),
+            right(u(&v["frames_ba"]).to_string()),
+            right(u(&v["bytes_ba"]).to_string()),
+            right((u(&v["frames_ab"]) + u(&v["frames_ba"])).to_string()),
+            right((u(&v["bytes_ab"]) + u(&v["bytes_ba"])).to_string()),
+            right(format!("{:.6}", v["rel_start"].as_f64().unwrap())),
+            right(format!("{d:.4}")),
+            right(rate(u(&v["bytes_ab"]))),
+            right(rate(u(&v["bytes_ba"]))),
+        ]);
+    }
+    assert!(t.row_count() > 10);
+    assert!(text.contains(&format!("\nTCP conversations\n{t}\n\nEthernet conversations\n")), "{text}");
 }

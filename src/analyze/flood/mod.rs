@@ -151,6 +151,9 @@ pub struct FloodConfig {
     pub max_targets: usize,
     /// Pending-attempt table size (rounded up to a power of two, at least 4).
     pub pending_slots: usize,
+    /// Hand every segment that may matter to the alerts of a longer capture this one is a part
+    /// of to the events, as `FloodSeg`s (`--partial`; see [`Feed`]).
+    pub feed: bool,
 }
 
 /// The SYN-flood detector (see the module documentation).
@@ -190,6 +193,79 @@ pub struct FloodAnalyzer {
     want_series: bool,
     /// The SYN rates of the alerts closed so far.
     rates: Vec<crate::report::series::SynRate>,
+    /// With `feed`: which segments go to the events.
+    feed: Option<Box<Feed>>,
+}
+
+/// Slack allowed between the files of a split capture: no frame of the files before one may be
+/// later than its first frame by more (checked by `inspect merge-alerts`).
+pub const FEED_SLACK_MS: u32 = 1_000;
+
+/// Which segments of one file of a split capture the detector over all files needs.
+///
+/// One detector over every file's segments in order gives the alerts one run over the whole
+/// capture gives if it is handed every segment that changes its state; the others only move its
+/// clock, and a later segment moves it as far (what an attempt or an alert does when it times
+/// out does not depend on which packet noticed). Each SYN and RST changes it. A bare ACK changes
+/// it only when it completes a waiting attempt: one this file's own detector holds (it holds
+/// every attempt of the file the whole run holds, bar pushed-out ones), one whose SYN or SYN-ACK
+/// came in the last two timeouts (a bit per attempt hash, in two generations, covers those
+/// pushed out here), or, in the file's first timeout plus [`FEED_SLACK_MS`], one from the files
+/// before. The file's first segment (the detector's time base) and last are kept too.
+#[derive(Debug)]
+struct Feed {
+    /// Attempt hashes (top bits) of SYNs and SYN-ACKs in the current and the previous
+    /// generation of `gen_ms` each.
+    seen: [Vec<u64>; 2],
+    gen: u32,
+    gen_ms: u32,
+    /// ACKs before this time (ms from the file's first segment) are kept.
+    start_window_ms: u32,
+    /// The last segment, and whether it was kept.
+    last: Option<(crate::report::alert::FloodSeg, bool)>,
+}
+
+/// Bits of an attempt hash that index [`Feed::seen`].
+const FEED_BITS: u32 = 20;
+
+impl Feed {
+    fn new(timeout_ms: u32) -> Feed {
+        let words = (1usize << FEED_BITS) / 64;
+        Feed { seen: [vec![0; words], vec![0; words]], gen: 0, gen_ms: timeout_ms.max(1), start_window_ms: timeout_ms.saturating_add(FEED_SLACK_MS), last: None }
+    }
+
+    /// Moves the generations on to `now_ms`.
+    fn roll(&mut self, now_ms: u32) {
+        let g = now_ms / self.gen_ms;
+        if g <= self.gen {
+            return;
+        }
+        let [cur, prev] = &mut self.seen;
+        if g == self.gen + 1 {
+            std::mem::swap(cur, prev);
+        } else {
+            prev.fill(0);
+        }
+        cur.fill(0);
+        self.gen = g;
+    }
+
+    fn bit(h: u64) -> (usize, u64) {
+        let i = (h >> (64 - FEED_BITS)) as usize;
+        (i / 64, 1 << (i % 64))
+    }
+
+    fn mark(&mut self, h: u64) {
+        let (w, b) = Feed::bit(h);
+        if let Some(x) = self.seen[0].get_mut(w) {
+            *x |= b;
+        }
+    }
+
+    fn marked(&self, h: u64) -> bool {
+        let (w, b) = Feed::bit(h);
+        self.seen.iter().any(|s| s.get(w).is_some_and(|x| x & b != 0))
+    }
 }
 
 /// What one SYN did to one target: whether that target now crosses the thresholds of a flood or
@@ -229,8 +305,10 @@ impl FloodAnalyzer {
         // Three targets a SYN (its port, address and subnet) must fit at once.
         let max_targets = cfg.max_targets.clamp(3, 1 << IDX_BITS);
         let cfg = FloodConfig { max_targets, pending_slots: slot_cap, completion: cfg.completion.min(100), ..cfg };
+        let timeout_ms = secs_to_ms(cfg.timeout).max(1);
         FloodAnalyzer {
-            timeout_ms: secs_to_ms(cfg.timeout).max(1),
+            feed: cfg.feed.then(|| Box::new(Feed::new(timeout_ms))),
+            timeout_ms,
             quiet_ms: secs_to_ms(cfg.quiet),
             cfg,
             base: None,
@@ -260,6 +338,56 @@ impl FloodAnalyzer {
     /// Keeps each alert's SYNs per second for the pictures and sparklines.
     pub fn keep_series(&mut self) {
         self.want_series = true;
+    }
+
+    /// With `feed`: hands the segment to the events if the detector over all files of a split
+    /// capture may need it (see [`Feed`]); `waiting`: a bare ACK that finds an attempt.
+    fn feed_seg(&mut self, ts: Ts, f: &FlowSeg, h: u64, waiting: bool, events: &mut Vec<Event>) {
+        let first = self.base.is_none();
+        let now_ms = if first { 0 } else { self.ms(ts) };
+        let Some(feed) = self.feed.as_mut() else { return };
+        feed.roll(now_ms);
+        let fl = f.seg.flags;
+        let (src, sport) = f.src();
+        let (dst, dport) = f.dst();
+        let seg = crate::report::alert::FloodSeg { ts, src, sport, dst, dport, flags: fl };
+        let keep = if fl & tcpflag::SYN != 0 {
+            feed.mark(h);
+            true
+        } else if fl & tcpflag::RST != 0 {
+            true
+        } else if fl & tcpflag::ACK != 0 {
+            waiting || feed.marked(h) || now_ms < feed.start_window_ms
+        } else {
+            false
+        } || first;
+        feed.last = Some((seg, keep));
+        if keep {
+            events.push(Event::FloodSeg(seg));
+        }
+    }
+
+    /// One segment of a split capture's `flood_feed` (see [`Feed`]), as [`Analyzer::packet`]
+    /// takes a frame's; the events it raises go to `events`.
+    pub fn replay(&mut self, s: &crate::report::alert::FloodSeg, events: &mut Vec<Event>) {
+        use crate::decode::key::{FlowKey, IPPROTO_TCP};
+        let (key, dir) = FlowKey::new(IPPROTO_TCP, s.src, s.sport, s.dst, s.dport);
+        let f = FlowSeg {
+            hash: key.table_hash(),
+            key,
+            from_a: dir == crate::decode::Dir::AtoB,
+            tcp: true,
+            seg: crate::decode::input::Seg { flags: s.flags, ..Default::default() },
+            payload: (0, 0),
+        };
+        let h = if s.flags & (tcpflag::SYN | tcpflag::ACK | tcpflag::RST) == 0 { 0 } else { attempt_hash(&f.key, f.from_a, s.flags) };
+        self.segment(s.ts, &f, h, events);
+    }
+
+    /// Closes what is open at the end of the input, and hands over the alerts and notices.
+    pub fn end(&mut self, report: &mut Report, events: &mut Vec<Event>) {
+        self.feed = None;
+        self.finish(report, events);
     }
 
     /// Milliseconds from the run's first TCP packet to `t` (0 for earlier packets).
@@ -1039,7 +1167,13 @@ impl Analyzer for FloodAnalyzer {
                 _ => attempt_hash(&f.key, f.from_a, f.seg.flags),
             }
         };
+        // Whether a bare ACK finds an attempt waiting, asked before it completes it.
+        let fl = f.seg.flags;
+        let waiting = self.feed.is_some() && fl & (tcpflag::SYN | tcpflag::RST) == 0 && fl & tcpflag::ACK != 0 && self.outstanding > 0 && self.find(h).is_some();
         let mut evs = std::mem::take(&mut self.evs);
+        if self.feed.is_some() {
+            self.feed_seg(x.ts, f, h, waiting, &mut evs);
+        }
         self.segment(x.ts, f, h, &mut evs);
         for e in evs.drain(..) {
             out.push(e);
@@ -1048,6 +1182,9 @@ impl Analyzer for FloodAnalyzer {
     }
 
     fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        if let Some((seg, false)) = self.feed.as_ref().and_then(|f| f.last) {
+            out.event(Event::FloodSeg(seg));
+        }
         let mut open = std::mem::take(&mut self.open);
         open.sort_unstable();
         let mut evs = Vec::new();
@@ -1138,7 +1275,7 @@ mod test {
 
     /// The settings the tests start from: the command line's defaults.
     fn defaults() -> FloodConfig {
-        FloodConfig { syn_rate: 100, half_open: 64, completion: 50, timeout: 3.0, quiet: 5.0, max_targets: 4096, pending_slots: 1 << 19 }
+        FloodConfig { syn_rate: 100, half_open: 64, completion: 50, timeout: 3.0, quiet: 5.0, max_targets: 4096, pending_slots: 1 << 19, feed: false }
     }
 
     /// The pending table's buckets each start a 64-byte line, slots keep every bit of what is
@@ -1466,6 +1603,77 @@ mod test {
         assert!(r.notices.is_empty(), "{:?}", r.notices);
         assert_eq!((r.alerts[0].id, r.alerts[0].dport, r.alerts[0].pattern), (1, Some(443), Pattern::OnePort));
         assert_eq!(r.flood.map(|s| (s.alerts, s.notices)), Some((1, 0)));
+    }
+
+    /// A capture cut in two (a surge, a flood across the cut, handshakes whose ACK is in the
+    /// second part, an alert closing by quiet in it): the detector replaying both parts' fed
+    /// segments in order makes the alerts and notices of one run over the whole, while each
+    /// part's run makes its own. Tiny tables too, so that attempts are pushed out.
+    #[test]
+    fn replaying_the_parts_feeds_gives_the_whole_runs_alerts() {
+        let c = |i: u32| Ipv4Addr::from(0x0a01_0000 + (i % 200));
+        let mut pkts: Vec<(u64, Ipv4Addr, u16, Ipv4Addr, u16, u8)> = Vec::new();
+        // A surge on 443: 1,000 attempts a second, 4 in 5 served.
+        for i in 0..2500u32 {
+            let (ms, port) = (i as u64, 10_000 + i as u16);
+            pkts.push((ms, c(i), port, SERVER, 443, tcpflag::SYN));
+            if i % 5 != 0 {
+                pkts.push((ms, SERVER, 443, c(i), port, tcpflag::SYN | tcpflag::ACK));
+                pkts.push((ms + 2, c(i), port, SERVER, 443, tcpflag::ACK));
+                pkts.push((ms + 40, c(i), port, SERVER, 443, tcpflag::ACK | tcpflag::PSH));
+            }
+        }
+        // A spoofed flood on 80 from 1.5 s to 4 s, across the cut at 3 s; some are refused.
+        for i in 0..5000u32 {
+            let ms = 1500 + i as u64 / 2;
+            pkts.push((ms, spoof(i), 1, SERVER, 80, tcpflag::SYN));
+            if i % 7 == 0 {
+                pkts.push((ms + 1, SERVER, 80, spoof(i), 1, tcpflag::RST | tcpflag::ACK));
+            }
+        }
+        // Handshakes on 22 begun just before the cut and completed after it, then a quiet
+        // stretch of bare ACKs until the flood's alert closes.
+        for i in 0..300u32 {
+            let port = 20_000 + i as u16;
+            pkts.push((2990 + i as u64 / 30, c(i), port, SERVER, 22, tcpflag::SYN));
+            pkts.push((2995 + i as u64 / 30, SERVER, 22, c(i), port, tcpflag::SYN | tcpflag::ACK));
+            pkts.push((3005 + i as u64 / 30, c(i), port, SERVER, 22, tcpflag::ACK));
+        }
+        for ms in (4000..12_000).step_by(100) {
+            pkts.push((ms, c(1), 40_000, SERVER, 22, tcpflag::ACK));
+        }
+        pkts.sort_by_key(|p| p.0);
+        let cfg = FloodConfig { pending_slots: 1024, ..defaults() };
+        let run = |cfg: FloodConfig, pkts: &[(u64, Ipv4Addr, u16, Ipv4Addr, u16, u8)]| {
+            let mut f = Feed::new(cfg);
+            for &(ms, s, sp, d, dp, fl) in pkts {
+                f.send(ms, s, sp, d, dp, fl);
+            }
+            let r = f.finish();
+            (r, f.events)
+        };
+        let show = |r: &Report| format!("{:?}\n{:?}", r.alerts, r.notices);
+        let (whole, _) = run(cfg.clone(), &pkts);
+        // The flood on 80 and, briefly, the burst of handshakes on 22; the surge on 443.
+        assert_eq!((whole.alerts.len(), whole.notices.len()), (2, 1), "{}", show(&whole));
+        let cut = pkts.partition_point(|p| p.0 < 3000);
+        let mut merged = FloodAnalyzer::new(cfg.clone());
+        let mut events = Vec::new();
+        let mut fed = 0;
+        for part in [&pkts[..cut], &pkts[cut..]] {
+            let (alone, evs) = run(FloodConfig { feed: true, ..cfg.clone() }, part);
+            assert_ne!(show(&alone), show(&whole), "a part alone");
+            for e in evs {
+                if let Event::FloodSeg(s) = e {
+                    merged.replay(&s, &mut events);
+                    fed += 1;
+                }
+            }
+        }
+        assert!(fed < pkts.len(), "bare ACKs that find nothing are left out: {fed} of {}", pkts.len());
+        let mut r = Report::default();
+        merged.end(&mut r, &mut events);
+        assert_eq!(show(&r), show(&whole));
     }
 
     /// Waiting attempts of an evicted address and port are taken off its address and subnet,

@@ -102,7 +102,7 @@ impl<'a> Val<'a> {
     }
 }
 
-/// The record kinds, one file each. The application issue's kinds (http, ssl) join here.
+/// The record kinds, one file each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// conn.log: connections and flows.
@@ -117,11 +117,18 @@ pub enum Kind {
     Arp,
     /// stats.log: the run's counters, one row at its end.
     Stats,
+    /// http.log: HTTP requests and their responses.
+    Http,
+    /// ssl.log: TLS handshakes.
+    Ssl,
+    /// flood_feed.log: with `--partial`, the TCP segments the SYN-flood detector over every
+    /// file of a split capture needs (`inspect merge-alerts` reads them).
+    FloodFeed,
 }
 
 impl Kind {
     /// Every kind, in the order files are opened.
-    pub const ALL: [Kind; 6] = [Kind::Conn, Kind::Dns, Kind::Dhcp, Kind::Notice, Kind::Arp, Kind::Stats];
+    pub const ALL: [Kind; 9] = [Kind::Conn, Kind::Dns, Kind::Dhcp, Kind::Notice, Kind::Arp, Kind::Stats, Kind::Http, Kind::Ssl, Kind::FloodFeed];
 
     /// The log's path (Zeek's `#path`, and the file's name before its extension).
     pub fn path(self) -> &'static str {
@@ -132,6 +139,9 @@ impl Kind {
             Kind::Notice => "notice",
             Kind::Arp => "arp",
             Kind::Stats => "stats",
+            Kind::Http => "http",
+            Kind::Ssl => "ssl",
+            Kind::FloodFeed => "flood_feed",
         }
     }
 
@@ -144,6 +154,9 @@ impl Kind {
             Kind::Notice => records::NOTICE,
             Kind::Arp => records::ARP,
             Kind::Stats => records::STATS,
+            Kind::Http => records::HTTP,
+            Kind::Ssl => records::SSL,
+            Kind::FloodFeed => records::FLOOD_FEED,
         }
     }
 }
@@ -173,8 +186,11 @@ pub struct LogPlan {
     pub log_dir: Option<(PathBuf, LogFormat)>,
     /// `--parquet`.
     pub parquet: Option<PathBuf>,
-    /// `--partial`: conn records say which connections an input's edges cut.
+    /// `--partial`: conn records say which connections an input's edges cut, and the SYN-flood
+    /// detector's segments are written (flood_feed).
     pub partial: bool,
+    /// Only notice.log (`inspect merge-alerts`).
+    pub alerts_only: bool,
 }
 
 impl LogPlan {
@@ -183,10 +199,15 @@ impl LogPlan {
         self.log_dir.is_some() || self.parquet.is_some()
     }
 
+    /// The kinds written.
+    pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
+        Kind::ALL.into_iter().filter(|&k| if self.alerts_only { k == Kind::Notice } else { k != Kind::FloodFeed || self.partial })
+    }
+
     /// The files to be written, for the sandbox's plan.
     pub fn files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        for k in Kind::ALL {
+        for k in self.kinds() {
             if let Some((d, f)) = &self.log_dir {
                 out.push(d.join(zeek::file_name(k, *f)));
             }
@@ -214,6 +235,9 @@ impl Logs {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
         }
         for (i, k) in Kind::ALL.into_iter().enumerate() {
+            if !plan.kinds().any(|x| x == k) {
+                continue;
+            }
             let slot = sinks.get_mut(i).ok_or("kinds")?;
             let fields = if plan.partial && k == Kind::Conn { records::CONN_PARTIAL } else { k.fields() };
             if let Some((dir, format)) = &plan.log_dir {

@@ -15,6 +15,7 @@ use crate::report::alert::{Alert, AlertState, Notice};
 use crate::report::app::{DhcpRecord, DnsRecord};
 use crate::report::arp::ArpEvent;
 use crate::report::conn::ConnRecord;
+use crate::report::web::{HttpRecord, TlsRecord};
 use crate::report::{Event, Report};
 
 /// conn.log's fields as Zeek's `Conn::Info` lists them, then any given after them.
@@ -157,6 +158,75 @@ pub const STATS: &[(&str, Ty)] = &[
     ("snapped", Ty::Count),
 ];
 
+/// http.log, as Zeek's `HTTP::Info` (with `origin`, since Zeek 4.1).
+pub const HTTP: &[(&str, Ty)] = &[
+    ("ts", Ty::Time),
+    ("uid", Ty::Str),
+    ("id.orig_h", Ty::Addr),
+    ("id.orig_p", Ty::Port),
+    ("id.resp_h", Ty::Addr),
+    ("id.resp_p", Ty::Port),
+    ("trans_depth", Ty::Count),
+    ("method", Ty::Str),
+    ("host", Ty::Str),
+    ("uri", Ty::Str),
+    ("referrer", Ty::Str),
+    ("version", Ty::Str),
+    ("user_agent", Ty::Str),
+    ("origin", Ty::Str),
+    ("request_body_len", Ty::Count),
+    ("response_body_len", Ty::Count),
+    ("status_code", Ty::Count),
+    ("status_msg", Ty::Str),
+    ("info_code", Ty::Count),
+    ("info_msg", Ty::Str),
+    ("tags", Ty::SetEnum),
+    ("username", Ty::Str),
+    ("password", Ty::Str),
+    ("proxied", Ty::SetStr),
+    ("orig_fuids", Ty::VecStr),
+    ("orig_filenames", Ty::VecStr),
+    ("orig_mime_types", Ty::VecStr),
+    ("resp_fuids", Ty::VecStr),
+    ("resp_filenames", Ty::VecStr),
+    ("resp_mime_types", Ty::VecStr),
+];
+
+/// ssl.log, as Zeek's `SSL::Info` with the base scripts.
+pub const SSL: &[(&str, Ty)] = &[
+    ("ts", Ty::Time),
+    ("uid", Ty::Str),
+    ("id.orig_h", Ty::Addr),
+    ("id.orig_p", Ty::Port),
+    ("id.resp_h", Ty::Addr),
+    ("id.resp_p", Ty::Port),
+    ("version", Ty::Str),
+    ("cipher", Ty::Str),
+    ("curve", Ty::Str),
+    ("server_name", Ty::Str),
+    ("resumed", Ty::Bool),
+    ("last_alert", Ty::Str),
+    ("next_protocol", Ty::Str),
+    ("established", Ty::Bool),
+    ("ssl_history", Ty::Str),
+    ("cert_chain_fps", Ty::VecStr),
+    ("client_cert_chain_fps", Ty::VecStr),
+    ("sni_matches_cert", Ty::Bool),
+];
+
+/// flood_feed.log: one TCP segment the SYN-flood detector acted on (`--partial`), its time
+/// exactly (`sec`, `nsec`) besides `ts` in Zeek's precision.
+pub const FLOOD_FEED: &[(&str, Ty)] = &[
+    ("ts", Ty::Time),
+    ("sec", Ty::Count),
+    ("nsec", Ty::Count),
+    ("src", Ty::Addr),
+    ("sport", Ty::Port),
+    ("dst", Ty::Addr),
+    ("dport", Ty::Port),
+    ("flags", Ty::Count),
+];
+
 /// The row of the record `e` carries, and its kind (None: no log keeps it).
 pub fn row<'a>(e: &'a Event, partial: bool, out: &mut Vec<Val<'a>>) -> Option<Kind> {
     match e {
@@ -175,6 +245,14 @@ pub fn row<'a>(e: &'a Event, partial: bool, out: &mut Vec<Val<'a>>) -> Option<Ki
             dhcp(d, out);
             Some(Kind::Dhcp)
         }
+        Event::Http(h) => {
+            http(h, out);
+            Some(Kind::Http)
+        }
+        Event::Tls(t) => {
+            ssl(t, out);
+            Some(Kind::Ssl)
+        }
         // An alert is logged once, with its final counts.
         Event::Alert(a) if a.state == AlertState::Closed => {
             alert(a, out);
@@ -187,6 +265,19 @@ pub fn row<'a>(e: &'a Event, partial: bool, out: &mut Vec<Val<'a>>) -> Option<Ki
         Event::Arp(a) => {
             arp(a, out);
             Some(Kind::Arp)
+        }
+        Event::FloodSeg(s) => {
+            out.extend([
+                Val::F(s.ts.as_secs_f64()),
+                Val::N(s.ts.sec.max(0) as u64),
+                Val::N(s.ts.nsec.into()),
+                Val::A(s.src),
+                Val::N(s.sport.into()),
+                Val::A(s.dst),
+                Val::N(s.dport.into()),
+                Val::N(s.flags.into()),
+            ]);
+            Some(Kind::FloodFeed)
         }
         _ => None,
     }
@@ -259,6 +350,57 @@ fn dns<'a>(d: &'a DnsRecord, out: &mut Vec<Val<'a>>) {
         if d.ttls.is_empty() { Val::Unset } else { Val::FL(d.ttls.clone()) },
         Val::B(d.rejected),
     ]);
+}
+
+fn http<'a>(h: &'a HttpRecord, out: &mut Vec<Val<'a>>) {
+    let text = |s: &'a Option<String>| Val::opt(s.as_deref(), Val::s);
+    out.extend([
+        Val::F(h.ts),
+        Val::s(&h.uid),
+        Val::A(h.id.orig_h),
+        Val::N(h.id.orig_p.into()),
+        Val::A(h.id.resp_h),
+        Val::N(h.id.resp_p.into()),
+        Val::N(h.trans_depth.into()),
+        text(&h.method),
+        text(&h.host),
+        text(&h.uri),
+        Val::Unset,
+        text(&h.version),
+        text(&h.user_agent),
+        Val::Unset,
+        Val::N(h.request_body_len),
+        Val::N(h.response_body_len),
+        Val::opt(h.status_code, |c| Val::N(c.into())),
+        text(&h.status_msg),
+        Val::Unset,
+        Val::Unset,
+        // Zeek's tags default to the empty set; no policy script here adds one.
+        Val::L(Vec::new()),
+    ]);
+    out.extend(std::iter::repeat_n(Val::Unset, 9));
+}
+
+fn ssl<'a>(t: &'a TlsRecord, out: &mut Vec<Val<'a>>) {
+    let text = |s: &'a Option<String>| Val::opt(s.as_deref(), Val::s);
+    out.extend([
+        Val::F(t.ts),
+        Val::s(&t.uid),
+        Val::A(t.id.orig_h),
+        Val::N(t.id.orig_p.into()),
+        Val::A(t.id.resp_h),
+        Val::N(t.id.resp_p.into()),
+        text(&t.version),
+        text(&t.cipher),
+        Val::Unset,
+        text(&t.server_name),
+        Val::Unset,
+        Val::Unset,
+        text(&t.next_protocol),
+    ]);
+    // What the handshake analysis does not follow (its end, the curve, the certificates) is
+    // unset rather than guessed.
+    out.extend(std::iter::repeat_n(Val::Unset, 5));
 }
 
 fn dhcp<'a>(d: &'a DhcpRecord, out: &mut Vec<Val<'a>>) {
