@@ -43,6 +43,9 @@ pub enum Command {
     /// Statistics as tshark's -z gives them: protocol hierarchy, conversations, endpoints,
     /// frames per interval; without -z, an overview with the top talkers and ports.
     Stats(StatsArgs),
+    /// One self-contained HTML page of a capture, for an incident ticket: the summary, the
+    /// tables (conversations, top talkers, connection states, alerts) and the pictures.
+    Report(ReportArgs),
     /// The SYN-flood alerts of a capture split into files, made from each file's `--partial`
     /// segments (flood_feed.parquet) by one detector, as one run over the whole capture makes
     /// them: the last stage of the Spark job (scale/job.py).
@@ -241,6 +244,48 @@ pub struct ReadArgs {
     pub arp: ArpOptions,
     #[command(flatten)]
     pub logs: LogArgs,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+}
+
+/// Pictures of the run.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Pictures")]
+pub struct PlotArgs {
+    /// Draw the I/O graph, the connections open and half open, each SYN-flood alert's SYN rate
+    /// and the connection states into this directory (made if missing); the text report gets
+    /// sparklines of the same series.
+    #[arg(long = "plot", value_name = "DIR")]
+    pub plot: Option<std::path::PathBuf>,
+    /// The pictures' format.
+    #[arg(long = "plot-format", value_enum, value_name = "FORMAT", default_value_t = crate::output::plot::PlotFormat::Svg)]
+    pub plot_format: crate::output::plot::PlotFormat,
+}
+
+impl PlotArgs {
+    /// The options, when pictures are asked for.
+    pub fn options(&self) -> Option<crate::output::plot::PlotOptions> {
+        self.plot.clone().map(|dir| crate::output::plot::PlotOptions { dir, format: self.plot_format })
+    }
+}
+
+/// `inspect report FILE... -o FILE`
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// pcap or pcapng files, read one after the other as one capture.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The HTML file to write.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Rows of the conversation and talker tables.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
 }
 
 /// Record files: every connection, transaction, alert and ARP event, one file per kind.
@@ -729,6 +774,8 @@ pub struct StatsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    #[command(flatten)]
+    pub plot: PlotArgs,
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }

@@ -38,6 +38,8 @@ pub enum Config {
     Follow(crate::command::follow::FollowConfig),
     /// `stats`.
     Stats(Box<crate::command::stats::StatsConfig>),
+    /// `report`.
+    Report(Box<crate::command::report::ReportConfig>),
     /// `ladder`.
     Ladder(crate::command::ladder::LadderConfig),
     /// `replay`.
@@ -94,6 +96,8 @@ pub struct ReadConfig {
     /// The files from this place in `files` on only continue the connections of those before
     /// (`--partial --next`).
     pub continued_from: usize,
+    /// Pictures of the run (`--plot`).
+    pub plot: Option<crate::output::plot::PlotOptions>,
     /// `-z`: the statistics to show after the report (checked; read again where counted).
     pub z: Vec<String>,
 }
@@ -139,6 +143,9 @@ impl Config {
     pub fn new(cli: Cli) -> Result<Config, RunError> {
         Ok(match cli.command {
             Command::Read(a) => {
+                if a.at.is_some() && a.plot.plot.is_some() {
+                    return Err(RunError::Usage("--plot draws a whole run; --at stops it at one moment: give one of them".into()));
+                }
                 let (mut files, filter) = inputs(&a.input)?;
                 let continued_from = files.len();
                 files.extend(a.logs.next.iter().cloned());
@@ -173,6 +180,7 @@ impl Config {
                     at: a.at,
                     logs,
                     continued_from,
+                    plot: a.plot.options(),
                     z: a.z,
                 }))
             }
@@ -218,6 +226,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    plot: None,
                     z: Vec::new(),
                 }))
             }
@@ -239,6 +248,7 @@ impl Config {
                     at: None,
                     logs: LogPlan::default(),
                     continued_from: usize::MAX,
+                    plot: None,
                     z: Vec::new(),
                 }))
             }
@@ -299,6 +309,21 @@ impl Config {
                     top,
                     format: a.format,
                     limit: a.count.unwrap_or(u64::MAX),
+                    plot: a.plot.options(),
+                    sandbox: a.sandbox,
+                }))
+            }
+            Command::Report(a) => {
+                let view = ViewOptions { quiet: true, ..ViewOptions::default() };
+                let mut analysis = analysis(&cli::defaults(), &cli::defaults(), &cli::defaults(), &view, 1);
+                // The connection states count every connection; no rows are kept.
+                analysis.conn.max_rows = 0;
+                Config::Report(Box::new(crate::command::report::ReportConfig {
+                    files: a.files,
+                    output: a.output,
+                    top: a.top,
+                    limit: a.count.unwrap_or(u64::MAX),
+                    analysis,
                     sandbox: a.sandbox,
                 }))
             }
@@ -358,6 +383,7 @@ impl Config {
             Config::Subnet { format, .. } | Config::Interfaces { format } => *format,
             Config::Follow(c) if c.json => Format::Json,
             Config::Stats(c) => c.format,
+            Config::Report(_) => Format::Text,
             Config::Follow(_) | Config::Ladder(_) | Config::Replay(_) | Config::MergeAlerts(_) => Format::Text,
         }
     }

@@ -23,6 +23,7 @@ mod it {
     pub mod habits;
     pub mod live;
     pub mod logs;
+    pub mod plot;
     pub mod readme;
     pub mod robustness;
     pub mod sandbox;
@@ -56,6 +57,7 @@ fn main() -> std::process::ExitCode {
         ("habits", it::habits::tests()),
         ("live", it::live::tests()),
         ("logs", it::logs::tests()),
+        ("plot", it::plot::tests()),
         ("readme", it::readme::tests()),
         ("robustness", it::robustness::tests()),
         ("sandbox", it::sandbox::tests()),

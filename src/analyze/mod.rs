@@ -18,6 +18,7 @@ pub mod flow;
 pub mod stats;
 pub mod stream;
 pub mod tcp;
+pub mod timeline;
 pub mod traffic;
 
 use crate::decode::Input;

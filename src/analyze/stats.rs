@@ -7,6 +7,7 @@ use crate::decode::Input;
 use crate::report::stats::PROTOCOLS;
 use crate::report::{Report, Stats};
 use crate::source::Ts;
+use super::timeline::{Merge, Timeline};
 
 /// Counts frames; fixed arrays, so nothing is allocated per packet.
 #[derive(Debug, Default)]
@@ -16,6 +17,10 @@ pub struct StatsAnalyzer {
     stats: Stats,
     counts: [u64; PROTOCOLS.len()],
     linktypes: Vec<(u32, u64)>,
+    /// Frames and bytes per second, when kept ([`StatsAnalyzer::keep_series`]).
+    series: Option<Box<(Timeline, Timeline)>>,
+    /// Whether to keep them from the first frame on.
+    want_series: bool,
 }
 
 /// What the statistics count of one frame.
@@ -68,6 +73,21 @@ impl StatsAnalyzer {
             Some((_, n)) => *n += 1,
             None => self.linktypes.push((c.linktype, 1)),
         }
+        if self.want_series {
+            self.count_series(c.ts, c.len);
+        }
+    }
+
+    /// Keeps frames and bytes per second for the pictures and sparklines.
+    pub fn keep_series(&mut self) {
+        self.want_series = true;
+    }
+
+    #[inline(never)]
+    fn count_series(&mut self, ts: Ts, len: u32) {
+        let s = self.series.get_or_insert_with(|| Box::new((Timeline::new(ts, Merge::Sum), Timeline::new(ts, Merge::Sum))));
+        s.0.add(ts, 1);
+        s.1.add(ts, len as u64);
     }
 
 }
@@ -109,5 +129,10 @@ impl Analyzer for StatsAnalyzer {
         s.linktypes = self.linktypes.clone();
         s.reassembly = (self.reassembly.fragments > 0).then_some(self.reassembly);
         report.stats = s;
+        if let Some(t) = &self.series {
+            let series = report.series.get_or_insert_with(Default::default);
+            series.packets = Some(t.0.clone());
+            series.bytes = Some(t.1.clone());
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod merge_alerts;
 pub mod privdrop;
 pub mod read;
 pub mod replay;
+pub mod report;
 pub mod segments;
 pub mod stats;
 pub mod subnet;
@@ -45,6 +46,7 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
         Config::Stats(c) => stats::run(*c, out).map(|()| Leftovers::default()),
+        Config::Report(c) => report::run(&c, out).map(|()| Leftovers::default()),
         Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
         Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),
         Config::Replay(_) => Ok(Leftovers::default()),

@@ -18,7 +18,10 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
         crate::source::filter::compile(Some(expr)).map_err(|e| RunError::Usage(e.to_string()))?;
     }
     let shards = if c.threads > 2 { c.threads - 1 } else { 1 };
-    let stages = Stages::new(&c.analysis, shards);
+    let mut stages = Stages::new(&c.analysis, shards);
+    if c.plot.is_some() {
+        stages.keep_series();
+    }
     // A display filter on the packet alone runs where the frames are read; one that reads the
     // analyzers' notes runs where their results meet.
     // `conns -Y` keeps the connections of the packets shown, so it needs each one's uid.
@@ -47,11 +50,20 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let logs = c.logs.any().then(|| crate::output::logs::Logs::open(&c.logs)).transpose().map_err(RunError::Input)?;
     let mut write: Vec<std::path::PathBuf> = c.write.iter().filter(|f| *f != "-").map(Into::into).collect();
     write.extend(c.logs.files());
-    let plan = crate::sandbox::Plan { read, write, ..Default::default() };
+    let mut create_in = Vec::new();
+    if let Some(p) = &c.plot {
+        crate::output::plot::make_dir(&p.dir).map_err(RunError::Input)?;
+        create_in.push(p.dir.clone());
+    }
+    let plan = crate::sandbox::Plan { read, write, create_in };
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag, continued_from: c.continued_from };
     let tables = stat_tables(c)?;
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()).with_logs(logs), stages, c.threads, Output { late, writer, needs, tables })?;
+    if let (Some(opts), Some(r)) = (&c.plot, &ran.report) {
+        let data = crate::command::stats::plot_data(&crate::report::traffic::TrafficReport::default(), r);
+        crate::output::plot::write(&data, opts).map_err(RunError::Input)?;
+    }
     if ran.errors.is_empty() {
         Ok(ran.leftovers)
     } else {

@@ -29,6 +29,8 @@ pub struct StatsConfig {
     pub format: Format,
     /// At most this many frames.
     pub limit: u64,
+    /// Pictures (`--plot`): the pipeline's analyzers then run beside the counters.
+    pub plot: Option<crate::output::plot::PlotOptions>,
     /// The sandbox entered once the files are open.
     pub sandbox: crate::cli::SandboxArgs,
 }
@@ -118,6 +120,23 @@ pub fn wanted(z: Vec<Z>) -> Wanted {
 
 /// Reads every file into the counters; an unreadable file stops the run after what was read.
 pub fn count(c: &mut StatsConfig) -> (Traffic, Option<RunError>) {
+    count_with(c, None)
+}
+
+/// The analyzers `read` runs (connections, SYN floods) on one thread, beside the counters, in
+/// the same pass over the frames: for the series of pictures and sparklines.
+pub type Beside = crate::pipeline::session::Session<std::io::Sink>;
+
+/// A [`Beside`] keeping the series, with the analyzers' settings of `cfg`.
+pub fn beside(cfg: &crate::pipeline::AnalysisConfig) -> Beside {
+    let mut stages = crate::pipeline::Stages::new(cfg, 1);
+    stages.keep_series();
+    let view = crate::output::ViewOptions { quiet: true, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
+    crate::pipeline::session::Session::new(std::io::sink(), view, stages)
+}
+
+/// [`count`], each frame going to `beside` as well.
+pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traffic, Option<RunError>) {
     let mut t = Traffic::new(std::mem::take(&mut c.wanted));
     let mut left = c.limit;
     for file in &c.files {
@@ -131,6 +150,10 @@ pub fn count(c: &mut StatsConfig) -> (Traffic, Option<RunError>) {
         let read = source.for_each(|frame| {
             let p = decode(&frame);
             t.packet(&p);
+            if let Some(b) = beside.as_deref_mut() {
+                // Its printer writes nowhere: nothing to fail.
+                let _ = b.frame(&frame);
+            }
             left -= 1;
             if left == 0 {
                 ControlFlow::Break(())
@@ -433,6 +456,44 @@ pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
     r
 }
 
+/// The analyzers' default settings, as `read` runs them without options.
+pub fn default_analysis() -> crate::pipeline::AnalysisConfig {
+    use crate::cli::defaults;
+    let view = crate::output::ViewOptions { quiet: true, ..crate::output::ViewOptions::default() };
+    let mut a = crate::config::analysis(&defaults(), &defaults(), &defaults(), &view, 1);
+    a.conn.max_rows = 0;
+    a
+}
+
+/// What the pictures are drawn from: the counters' I/O table when there is one (its interval
+/// and filters), else the frames per second the statistics kept; the analyzers' series and
+/// connection states.
+pub fn plot_data(r: &TrafficReport, analyzed: &crate::report::Report) -> crate::output::plot::PlotData {
+    use crate::output::plot::{IoSeries, PlotData};
+    let series = analyzed.series.clone().unwrap_or_default();
+    let (first, last) = (analyzed.stats.first, analyzed.stats.last);
+    let io = match (&r.io, first) {
+        (Some(io), Some(f)) => io
+            .filters
+            .iter()
+            .zip(&io.columns)
+            .map(|(label, col)| IoSeries {
+                label: label.clone(),
+                start: f.as_secs_f64(),
+                step: io.interval,
+                frames: col.iter().map(|c| c.0).collect(),
+                bytes: col.iter().map(|c| c.1).collect(),
+            })
+            .collect(),
+        _ => match (&series.packets, &series.bytes) {
+            (Some(p), Some(b)) => vec![IoSeries::of_timelines(p, b)],
+            _ => Vec::new(),
+        },
+    };
+    let states = analyzed.conns.as_ref().map(|c| c.by_state.iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s.to_string(), *n)).collect()).unwrap_or_default();
+    PlotData { first, last, io, series, states }
+}
+
 /// Writes the tables `read -z` asked for after its report: those of `t` and the per-service
 /// counts, all rows of each.
 pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Option<&crate::report::traffic::Services>, format: Format) -> std::io::Result<()> {
@@ -449,10 +510,26 @@ pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Opti
 
 /// Runs `stats`.
 pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
-    let plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
+    let mut plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
+    if let Some(p) = &c.plot {
+        crate::output::plot::make_dir(&p.dir).map_err(RunError::Input)?;
+        plan.create_in.push(p.dir.clone());
+    }
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
-    let (t, failed) = count(&mut c);
-    crate::output::traffic::render_tables(&mut out, &head(&t, c.top), &Streamed::new(&t, c.top), c.format)?;
+    let mut side = c.plot.as_ref().map(|_| beside(&default_analysis()));
+    let (t, failed) = count_with(&mut c, side.as_mut());
+    let head = head(&t, c.top);
+    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format)?;
+    if let (Some(side), Some(opts)) = (side, &c.plot) {
+        let (analyzed, _) = side.finish(&[])?;
+        if c.format != Format::Json {
+            if let Some(s) = &analyzed.series {
+                writeln!(out)?;
+                crate::output::plot::sparklines(&mut out, s, head.io.is_none())?;
+            }
+        }
+        crate::output::plot::write(&plot_data(&head, &analyzed), opts).map_err(RunError::Input)?;
+    }
     out.flush()?;
     match failed {
         Some(e) => Err(e),

@@ -9,6 +9,7 @@ pub mod app_tables;
 pub mod arp;
 pub mod conns;
 pub mod fields;
+pub mod html;
 pub mod follow;
 pub mod json;
 pub mod ladder;
@@ -16,6 +17,7 @@ pub mod layers;
 pub mod line;
 pub mod live;
 pub mod logs;
+pub mod plot;
 pub mod summary;
 pub mod table;
 pub mod traffic;
@@ -427,8 +429,12 @@ impl<W: Write> Printer<W> {
                     // The rows only when the tables are shown, or when a filter asked for them.
                     conns::text(&mut self.w, c, self.opts.verbose, tables || !c.filter.is_empty(), tables)?;
                 }
-                match &r.app {
-                    Some(a) => app_tables::text(&mut self.w, a, tables),
+                if let Some(a) = &r.app {
+                    app_tables::text(&mut self.w, a, tables)?;
+                }
+                // The series are kept only when pictures are asked for (`--plot`).
+                match &r.series {
+                    Some(s) => plot::sparklines(&mut self.w, s, true),
                     None => Ok(()),
                 }
             }

@@ -101,6 +101,16 @@ impl Stages {
         out.stage(Pos::Arp, |e| self.arp.packet(&x, e));
     }
 
+    /// Keeps the values over time that pictures and sparklines draw: frames and bytes per second,
+    /// connections open and half open, each flood alert's SYN rate (the report's `series`).
+    pub fn keep_series(&mut self) {
+        self.stats.keep_series();
+        for c in &mut self.conns {
+            c.keep_series();
+        }
+        self.flood.keep_series();
+    }
+
     /// Whether the analyzers take TCP payloads.
     pub fn wants_payloads(&self) -> bool {
         self.conns.first().is_some_and(ConnTracker::wants_payloads)

@@ -8,6 +8,7 @@ pub mod app;
 pub mod conn;
 pub mod arp;
 pub mod stats;
+pub mod series;
 pub mod traffic;
 pub mod web;
 
@@ -111,4 +112,7 @@ pub struct Report {
     /// The application tables (DNS, DHCP, ping), when the capture had any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<app::AppReport>,
+    /// Values over time for pictures and sparklines (when asked for: `--plot`, `report`).
+    #[serde(skip)]
+    pub series: Option<series::Series>,
 }

@@ -189,6 +189,10 @@ pub struct FloodAnalyzer {
     evs: Vec<crate::report::Event>,
     /// The attempt hashes the look-ahead made, with the frame (number, time) of each.
     ahead: VecDeque<(u64, Ts, u64)>,
+    /// Whether alerts keep their SYNs per second ([`FloodAnalyzer::keep_series`]).
+    want_series: bool,
+    /// The SYN rates of the alerts closed so far.
+    rates: Vec<crate::report::series::SynRate>,
     /// With `feed`: which segments go to the events.
     feed: Option<Box<Feed>>,
 }
@@ -326,7 +330,14 @@ impl FloodAnalyzer {
             stats: FloodStats::default(),
             evs: Vec::new(),
             ahead: VecDeque::new(),
+            want_series: false,
+            rates: Vec::new(),
         }
+    }
+
+    /// Keeps each alert's SYNs per second for the pictures and sparklines.
+    pub fn keep_series(&mut self) {
+        self.want_series = true;
     }
 
     /// With `feed`: hands the segment to the events if the detector over all files of a split
@@ -740,6 +751,9 @@ impl FloodAnalyzer {
             let Some(t) = self.targets.get_mut(li) else { continue };
             if let Some(a) = &mut t.alert {
                 a.syns += 1;
+                if let Some(r) = &mut a.rate {
+                    r.add(now, 1);
+                }
                 a.peak_rate = a.peak_rate.max(t.rate);
                 a.peak_outstanding = a.peak_outstanding.max(t.pending);
                 let hot = match a.kind {
@@ -803,6 +817,7 @@ impl FloodAnalyzer {
             peak_outstanding: t.pending,
             window_completion: t.completion(),
             base,
+            rate: self.want_series.then(|| Box::new(t.window_since(start, syns))),
         });
         self.open.push(ti as u32);
         self.close_check_ms = self.close_check_ms.min(quiet_end);
@@ -912,6 +927,15 @@ impl FloodAnalyzer {
         match kind {
             Some(Kind::Flood) => {
                 if let Some(a) = self.alert(ti, AlertState::Closed, by) {
+                    let rate = self.targets.get_mut(ti).and_then(|t| t.alert.as_mut()).and_then(|o| o.rate.take());
+                    if let Some(r) = rate.filter(|_| self.rates.len() < MAX_ALERTS) {
+                        let target = match a.pattern {
+                            Pattern::OnePort => endpoint(a.dst, a.dport.unwrap_or(0)),
+                            Pattern::MultiPort => a.dst.to_string(),
+                            Pattern::Carpet => format!("{}/{}", a.dst, a.prefix),
+                        };
+                        self.rates.push(crate::report::series::SynRate { id: a.id, target, start: a.start, end: a.end, syns: *r });
+                    }
                     events.push(Event::Alert(Box::new(a.clone())));
                     if self.alerts.len() < MAX_ALERTS {
                         self.alerts.push(a);
@@ -1172,6 +1196,11 @@ impl Analyzer for FloodAnalyzer {
         }
         self.alerts.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.dport.cmp(&b.dport)).then(a.id.cmp(&b.id)));
         report.alerts = std::mem::take(&mut self.alerts);
+        if self.want_series {
+            let mut rates = std::mem::take(&mut self.rates);
+            rates.sort_by(|a, b| a.start.cmp(&b.start).then(a.id.cmp(&b.id)));
+            report.series.get_or_insert_with(Default::default).syn = rates;
+        }
         self.notices.sort_by(|a, b| a.start.cmp(&b.start).then(a.dst.cmp(&b.dst)).then(a.p.cmp(&b.p)).then(a.id.cmp(&b.id)));
         report.notices = std::mem::take(&mut self.notices);
         self.stats.targets = self.index.len() as u64;
@@ -1404,6 +1433,26 @@ mod test {
         let share = s.one_syn_share().unwrap_or(0.0);
         assert!(s.level > 0 && s.n <= SAMPLE_CAP);
         assert!((0.55..=0.95).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn an_alert_s_syn_rate_adds_up_to_its_syns_second_by_second() {
+        let mut f = Feed::new(defaults());
+        f.a.keep_series();
+        // 400 SYNs a second for 3 s from spoofed sources, then 2 s of nothing.
+        for i in 0..1200u32 {
+            f.send(i as u64 * 5 / 2, spoof(i), 2000, SERVER, 80, tcpflag::SYN);
+        }
+        f.send(5_000, Ipv4Addr::new(10, 0, 0, 1), 3000, Ipv4Addr::new(10, 0, 0, 9), 22, tcpflag::SYN);
+        let r = f.finish();
+        assert_eq!(r.alerts.len(), 1);
+        let series = r.series.expect("kept");
+        let rate = &series.syn[0];
+        assert_eq!((rate.id, rate.target.as_str()), (r.alerts[0].id, "10.0.0.2:80"));
+        assert_eq!(rate.syns.values.iter().sum::<u64>(), r.alerts[0].syns);
+        assert_eq!(rate.syns.origin, r.alerts[0].start.sec);
+        // Every whole second after the first holds its 400 SYNs.
+        assert_eq!(rate.syns.values.get(1..3), Some(&[400, 400][..]), "{:?}", rate.syns.values);
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub(super) struct OpenAlert {
     /// Completed over SYNs in the window when it opened.
     pub(super) window_completion: f64,
     pub(super) base: Counters,
+    /// SYNs per second from `start`, when kept for the pictures.
+    pub(super) rate: Option<Box<crate::analyze::timeline::Timeline>>,
 }
 
 /// One target.
@@ -229,6 +231,29 @@ impl Target {
         } else {
             (self.done_rate as f64 / self.rate as f64).min(1.0)
         }
+    }
+
+    /// The SYNs of the rate window from `start` on, per second: the first seconds of a new
+    /// alert's rate (each bucket's SYNs in the second of its first one; what the window
+    /// counted before `start` is left out).
+    pub(super) fn window_since(&self, start: Ts, total: u64) -> crate::analyze::timeline::Timeline {
+        // Up to 1024 alerts keep one each: 4096 buckets (32 KiB) apiece, then they widen.
+        let mut t = crate::analyze::timeline::Timeline::with_cap(start, crate::analyze::timeline::Merge::Sum, 4096);
+        let mut seeded = 0;
+        for k in 0..BUCKETS as u32 {
+            let Some(tick) = self.ring_tick.checked_sub(k) else { break };
+            let b = tick as usize % BUCKETS;
+            let (c, first) = (self.ring.get(b).copied().unwrap_or(0) as u64, self.ring_first.get(b).copied().unwrap_or(start));
+            if c > 0 && first >= start && seeded + c <= total {
+                t.add(first, c);
+                seeded += c;
+            }
+        }
+        // SYNs of a bucket that began before `start` (the backlog's first ones).
+        if total > seeded {
+            t.add(start, total - seeded);
+        }
+        t
     }
 
     /// The first SYN in the rate window.

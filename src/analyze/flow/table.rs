@@ -224,6 +224,8 @@ pub struct FlowTable<V> {
     free: Vec<u32>,
     index: FlowIndex,
     lists: [List; CLASSES],
+    /// Flows on each class's list.
+    class_len: [u32; CLASSES],
     timeouts_ns: [i64; CLASSES],
     cap: usize,
     len: usize,
@@ -253,6 +255,7 @@ impl<V> FlowTable<V> {
             // rehash every entry at each step.
             index: FlowIndex::with_capacity(cap.clamp(1, INDEX_PREALLOC)),
             lists: [List { head: NIL, tail: NIL }; CLASSES],
+            class_len: [0; CLASSES],
             timeouts_ns,
             cap: cap.max(1),
             len: 0,
@@ -265,6 +268,11 @@ impl<V> FlowTable<V> {
     /// Flows in the table.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// Flows in the table in timeout class `class`.
+    pub fn class_len(&self, class: u8) -> usize {
+        self.class_len.get(class as usize).copied().unwrap_or(0) as usize
     }
 
     /// Whether the table holds no flow.
@@ -457,6 +465,7 @@ impl<V> FlowTable<V> {
         self.free.clear();
         self.drop_index();
         self.lists = [List { head: NIL, tail: NIL }; CLASSES];
+        self.class_len = [0; CLASSES];
         self.len = 0;
     }
 
@@ -470,6 +479,9 @@ impl<V> FlowTable<V> {
 
     fn push_head(&mut self, slot: u32, class: u8) {
         let Some(list) = self.lists.get_mut(class as usize) else { return };
+        if let Some(n) = self.class_len.get_mut(class as usize) {
+            *n += 1;
+        }
         let old = list.head;
         list.head = slot;
         if list.tail == NIL {
@@ -488,6 +500,9 @@ impl<V> FlowTable<V> {
     fn unlink(&mut self, slot: u32) {
         let Some(n) = self.nodes.get(slot as usize) else { return };
         let (prev, next, class) = (n.prev, n.next, n.class as usize);
+        if let Some(c) = self.class_len.get_mut(class) {
+            *c = c.saturating_sub(1);
+        }
         match self.nodes.get_mut(prev as usize) {
             Some(p) => p.next = next,
             None => {
@@ -608,6 +623,23 @@ pub(crate) mod test {
     fn add(t: &mut FlowTable<u32>, port: u16, now: i64, class: u8) -> u32 {
         let k = key(port);
         t.insert(k, k.table_hash(), port as u32, now, class, now as u64)
+    }
+
+    #[test]
+    fn each_class_counts_the_flows_on_its_list() {
+        let mut t: FlowTable<u32> = FlowTable::new(100, [1_000; CLASSES]);
+        let a = add(&mut t, 1, 0, 0);
+        let b = add(&mut t, 2, 0, 0);
+        add(&mut t, 3, 0, 2);
+        assert_eq!((t.class_len(0), t.class_len(2)), (2, 1));
+        // Touched into another class, touched again in its own, removed.
+        t.touch(a, 1, 1, 1);
+        t.touch(a, 2, 1, 2);
+        assert_eq!((t.class_len(0), t.class_len(1)), (1, 1));
+        t.remove(b);
+        assert_eq!(t.class_len(0), 0);
+        while t.pop_expired(5_000).is_some() {}
+        assert_eq!((0..CLASSES as u8).map(|c| t.class_len(c)).sum::<usize>(), 0);
     }
 
     /// Draining shows every flow once, leaves the table empty and usable, and a second drain

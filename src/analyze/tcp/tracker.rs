@@ -37,6 +37,7 @@ use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Tra
 use crate::report::{Event, Report, Weird};
 use rustc_hash::FxHashMap;
 use crate::source::Ts;
+use crate::analyze::timeline::{Merge, Timeline};
 
 /// Which connections the table shows (totals always count every connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -466,6 +467,19 @@ pub struct ConnTracker {
     web: WebSummary,
     /// The application transactions of this shard's flows.
     app: AppTracker,
+    /// Connections open and half open over time, when kept ([`ConnTracker::keep_series`]).
+    series: Option<Box<ConnSeries>>,
+    want_series: bool,
+}
+
+/// The table's size over time: sampled as each second of packet time ends, in every shard at
+/// the same frames, so that the shards' samples add up to the whole table's.
+#[derive(Debug, Clone)]
+struct ConnSeries {
+    open: Timeline,
+    half_open: Timeline,
+    /// The second of the last frame (epoch seconds).
+    sec: i64,
 }
 
 /// Order keys of a frame's events about its tunnel: the outer connection's, then the tunnel's,
@@ -585,6 +599,51 @@ impl ConnTracker {
             stream_budget: cfg_budget,
             web: WebSummary::default(),
             app: AppTracker::default(),
+            series: None,
+            want_series: false,
+        }
+    }
+
+    /// Keeps the connections open and half open per second for the pictures and sparklines.
+    pub fn keep_series(&mut self) {
+        self.want_series = true;
+    }
+
+    /// TCP connections of the owned partitions whose handshake is incomplete or that are half
+    /// closed (the SYN and half-open timeout classes).
+    fn half_open(&self) -> usize {
+        (self.shard..self.parts.len()).step_by(self.shards).filter_map(|p| self.parts.get(p)).map(|t| t.class_len(class::SYN) + t.class_len(class::HALF_OPEN)).sum()
+    }
+
+    /// Samples the table when a frame of a later second than the last comes (before it
+    /// counts): the level held from the last frame's second until this one's.
+    #[inline(never)]
+    fn note_series(&mut self, ts: crate::source::Ts) {
+        let (open, half) = match &self.series {
+            Some(s) if ts.sec > s.sec => (self.live as u64, self.half_open() as u64),
+            Some(_) => return,
+            None => {
+                let s = ConnSeries { open: Timeline::new(ts, Merge::Max), half_open: Timeline::new(ts, Merge::Max), sec: ts.sec };
+                self.series = Some(Box::new(s));
+                return;
+            }
+        };
+        if let Some(s) = &mut self.series {
+            s.open.sample_span(s.sec, ts.sec - 1, open);
+            s.half_open.sample_span(s.sec, ts.sec - 1, half);
+            s.sec = ts.sec;
+        }
+    }
+
+    /// The last second's sample, and the series into `report`.
+    fn finish_series(&mut self, report: &mut Report) {
+        let (open, half) = (self.live as u64, self.half_open() as u64);
+        if let Some(mut s) = self.series.take() {
+            s.open.sample_span(s.sec, s.sec, open);
+            s.half_open.sample_span(s.sec, s.sec, half);
+            let series = report.series.get_or_insert_with(Default::default);
+            series.open = Some(s.open);
+            series.half_open = Some(s.half_open);
         }
     }
 
@@ -607,6 +666,10 @@ impl ConnTracker {
             all.app.join(std::mem::take(&mut other.app));
             all.parents.extend(other.parents.drain());
             all.live += other.live;
+            if let (Some(a), Some(b)) = (all.series.as_mut(), other.series.as_ref()) {
+                a.open.add_all(&b.open);
+                a.half_open.add_all(&b.half_open);
+            }
             all.rows.append(&mut other.rows);
             if all.rows.len() >= all.cfg.max_rows.saturating_mul(2) {
                 all.trim_rows();
@@ -1034,6 +1097,7 @@ impl Analyzer for ConnTracker {
     }
 
     fn finish(&mut self, report: &mut Report, out: &mut dyn Sink) {
+        self.finish_series(report);
         if self.counts_only() {
             self.count_left();
         } else {
@@ -1067,6 +1131,9 @@ impl ConnTracker {
     /// ([`Input::tunnel`]).
     pub fn packet_with(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut Events) {
         let now = ts_ns(x.ts);
+        if self.want_series {
+            self.note_series(x.ts);
+        }
         self.seq += 1;
         self.resyn = false;
         self.continuing = x.has(crate::decode::input::CONTINUED);
