@@ -12,6 +12,9 @@ mkdir -p "$W/$T" "$W/seeds" fuzz/artifacts/"$T"
 extra=()
 [ -d "fuzz/corpus/$T" ] && extra+=("fuzz/corpus/$T")
 [ -f "fuzz/dict/$T.dict" ] && extra_flags=(-dict="fuzz/dict/$T.dict") || extra_flags=()
+# ASan's quarantine (256 MB by default) of freed memory counts in the process's RSS, which
+# made libFuzzer report out-of-memory on inputs that use 45 MB alone: keep it small.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=32}
 exec nice -n 19 cargo +nightly fuzz run -O "$T" "$W/$T" "$W/seeds/$T" "${extra[@]}" -- \
   -rss_limit_mb=512 -timeout=10 -max_total_time="$S" -print_final_stats=1 \
   -artifact_prefix=fuzz/artifacts/"$T"/ "${extra_flags[@]}"

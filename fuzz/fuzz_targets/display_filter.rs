@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         tcp_state: Some(TcpState::Closed),
         retransmission: true,
     };
-    for note in [Note::default(), Note { conn: Some(conn), alert: true }] {
+    for note in [Note::default(), Note { conn: Some(conn), alert: true, msgs: Vec::new() }] {
         let _ = filter.matches(&p, &note);
     }
 });
