@@ -881,7 +881,7 @@ impl ConnTracker {
             let (attempt_ns, close_ns) = (secs_ns(self.cfg.syn_timeout), secs_ns(self.cfg.time_wait));
             // Both of Zeek's timers run from a packet of the connection, none before its first.
             let zeek_over = x.tcp
-                && table.get_mut(s).is_some_and(|(k, t)| {
+                && table.get(s).is_some_and(|(k, t)| {
                     now.saturating_sub(t.start_ns()) >= attempt_ns.min(close_ns) && t.zeek_end_ns(k, attempt_ns, close_ns) <= now
                 });
             let gone = if zeek_over || table.is_stale(s, now) {
