@@ -663,6 +663,7 @@ fn message_values(field: F, m: &crate::report::web::Message, f: &mut Visit<'_>) 
         (F::HttpContentLength, HttpResponse(r)) => r.content_length.is_some_and(|n| f(U(n))),
         (F::TlsHandshakeType, ClientHello(_)) => f(U(1)),
         (F::TlsHandshakeType, ServerHello(_)) => f(U(2)),
+        (F::TlsHandshakeType, TlsHandshake(t)) => f(U((*t).into())),
         (F::TlsServerName, ClientHello(h)) => text(&h.server_name, f),
         (F::TlsAlpn, ClientHello(h)) => h.alpn.iter().any(|a| f(S(a))),
         (F::TlsAlpn, ServerHello(h)) => text(&h.alpn, f),
