@@ -124,6 +124,9 @@ pub fn json(out: &mut String, msgs: &[&Message]) {
                 for v in &h.versions {
                     push(&mut fields, "tls.handshake.extensions.supported_version", Val::Num(u64::from(*v)));
                 }
+                for c in &h.ciphers {
+                    push(&mut fields, "tls.handshake.ciphersuite", Val::Num(u64::from(*c)));
+                }
             }
             Message::ServerHello(h) => {
                 push(&mut fields, "tls.handshake.type", Val::Num(2));

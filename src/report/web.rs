@@ -53,11 +53,13 @@ pub struct ClientHello {
     pub server_name: Option<String>,
     /// Protocols offered (ALPN), in order.
     pub alpn: Vec<String>,
-    /// Versions offered in the supported_versions extension (GREASE values left out), as
-    /// numbers (`0x0304`: TLS 1.3); empty without the extension.
+    /// Versions offered in the supported_versions extension (GREASE values too, as tshark
+    /// lists them), as numbers (`0x0304`: TLS 1.3); empty without the extension.
     pub versions: Vec<u16>,
     /// The hello's own version field (`tls.handshake.version`).
     pub legacy_version: u16,
+    /// Cipher suites offered, by number, in order.
+    pub ciphers: Vec<u16>,
 }
 
 /// A TLS ServerHello's choices.

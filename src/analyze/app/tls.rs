@@ -390,7 +390,7 @@ fn hello_of(msg: &[u8]) -> Result<TlsMessageHandshake<'_>, String> {
 /// A ClientHello, whole.
 fn parse_client(msg: &[u8], seen: &mut Seen) -> Result<ClientHello, String> {
     let TlsMessageHandshake::ClientHello(ch) = hello_of(msg)? else { return Err("not a ClientHello".into()) };
-    let mut hello = ClientHello { legacy_version: ch.version.0, ..ClientHello::default() };
+    let mut hello = ClientHello { legacy_version: ch.version.0, ciphers: ch.ciphers.iter().map(|c| c.0).collect(), ..ClientHello::default() };
     let mut ticket = false;
     if let Some(ext) = ch.ext {
         let (_, exts) = tls_parser::parse_tls_client_hello_extensions(ext).map_err(|e| format!("bad extensions ({e:?})"))?;
@@ -402,7 +402,7 @@ fn parse_client(msg: &[u8], seen: &mut Seen) -> Result<ClientHello, String> {
                     }
                 }
                 TlsExtension::ALPN(ps) => hello.alpn = ps.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect(),
-                TlsExtension::SupportedVersions(vs) => hello.versions = vs.iter().map(|v| v.0).filter(|v| v & 0x0f0f != 0x0a0a).collect(),
+                TlsExtension::SupportedVersions(vs) => hello.versions = vs.iter().map(|v| v.0).collect(),
                 TlsExtension::SessionTicket(t) => ticket = !t.is_empty(),
                 TlsExtension::PreSharedKey(_) => seen.client_psk = true,
                 _ => {}
