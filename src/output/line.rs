@@ -526,6 +526,9 @@ impl LineFormatter {
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
+                if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
+                    out.push_str("[no cksum] ");
+                }
                 if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
@@ -536,7 +539,7 @@ impl LineFormatter {
                     }
                 }
                 let len = u.length().saturating_sub(8) as usize;
-                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail > 0) {
+                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail) {
                     out.push_str("UDP, length ");
                     push_uint(out, len);
                 }
