@@ -538,11 +538,12 @@ impl LineFormatter {
                 if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
                     out.push_str("[no cksum] ");
                 }
-                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
+                // tcpdump checks an IPv6 datagram's sum from -v on, an IPv4 one's from -vv.
+                if self.detail > u8::from(!v6) && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
                             let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
-                        } else if self.detail > 1 {
+                        } else {
                             out.push_str("[udp sum ok] ");
                         }
                     }
@@ -588,11 +589,15 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", p.ip_payload_len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
-                if matches!(i.type_u8(), 128 | 129) {
-                    let rest = i.bytes5to8();
-                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                let _ = write!(out, "{src} > {dst}: ");
+                // A hop-by-hop options header (MLD's router alert) is named before the message.
+                if let Some(LaxNetSlice::Ipv6(v6)) = &p.net {
+                    if v6.header().next_header().0 == 0 {
+                        out.push_str("HBH ");
+                    }
                 }
+                out.push_str("ICMP6, ");
+                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload());
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
@@ -660,7 +665,11 @@ impl LineFormatter {
                 self.ip_line(&mut line, &q);
             }
             None => {
-                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                line.push_str(if v6_frag.is_some() { "IP6 " } else { "IP " });
+                if self.detail > 0 {
+                    ip_detail(&mut line, p);
+                }
+                let _ = write!(line, "{src} > {dst}: ");
                 if v6_frag.is_none() {
                     let _ = write!(line, "ip-proto-{proto}");
                 }
@@ -725,8 +734,91 @@ fn ip_detail(out: &mut String, p: &Packet<'_>) {
     }
 }
 
+/// An IP protocol's name and number as tcpdump -v prints them (`proto TCP (6)`, `next-header
+/// ICMPv6 (58)`).
 fn proto_name(n: u8) -> String {
-    names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()))
+    let name = match n {
+        0 => "Options",
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        33 => "DCCP",
+        41 => "IPv6",
+        43 => "Routing",
+        44 => "Fragment",
+        46 => "RSVP",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        88 => "EIGRP",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        113 => "PGM",
+        132 => "SCTP",
+        135 => "Mobility",
+        _ => "unknown",
+    };
+    format!("{name} ({n})")
+}
+
+/// tcpdump's text of an ICMPv6 message: its type, then what the message is about (the
+/// destination of the packet an error quotes, the path MTU, the address neighbour discovery
+/// asks for or announces, the number of MLDv2 records).
+fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8]) {
+    // The quoted packet's IPv6 header: its next header and destination, and the destination
+    // port after it.
+    let quoted_dst = body.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let ip6_at = |at: usize| body.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let id_seq = |out: &mut String| {
+        let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+    };
+    match (t, code, quoted_dst) {
+        (1, 0, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable route {d}");
+        }
+        (1, 3, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable address {d}");
+        }
+        (1, 4, Some(d)) => {
+            let proto = match body.get(6) {
+                Some(6) => "tcp",
+                Some(17) => "udp",
+                _ => "",
+            };
+            match (proto, body.get(42..44)) {
+                ("", _) | (_, None) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d}");
+                }
+                (proto, Some(p)) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d} {proto} port {}", u16::from_be_bytes([p[0], p[1]]));
+                }
+            }
+        }
+        (2, _, _) => {
+            let _ = write!(out, "packet too big, mtu {}", u32::from_be_bytes(rest));
+        }
+        (3, 0, Some(d)) => {
+            let _ = write!(out, "time exceeded in-transit for {d}");
+        }
+        (128 | 129, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            id_seq(out);
+        }
+        (135, _, _) | (136, _, _) => match ip6_at(0) {
+            Some(a) => {
+                let _ = write!(out, "{}, {} {a}", names::icmpv6_type(t), if t == 135 { "who has" } else { "tgt is" });
+            }
+            None => out.push_str(names::icmpv6_type(t)),
+        },
+        (143, _, _) => {
+            let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
+        }
+        _ => out.push_str(names::icmpv6(t, code)),
+    }
 }
 
 /// tcpdump -v's IPv4 header text (see [`ip_detail`]).
