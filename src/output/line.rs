@@ -304,7 +304,7 @@ impl LineFormatter {
                 Kind::Udp => {}
                 Kind::Gre => {
                     let h = e.bytes(data);
-                    gre_text(out, h, end.saturating_sub(e.offset as usize));
+                    gre_text(out, h, end.saturating_sub(e.offset as usize), self.detail);
                     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     let proto = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     if proto == 0x88be && flags & 0x1000 == 0 {
@@ -349,7 +349,7 @@ impl LineFormatter {
                     if opts > 0 {
                         let _ = write!(out, ", options [{opts} bytes]");
                     }
-                    out.push_str(": ");
+                    out.push_str(if self.detail > 0 { "\n\t" } else { ": " });
                 }
                 Kind::Gtpu => {
                     let h = e.bytes(data);
@@ -363,14 +363,18 @@ impl LineFormatter {
                     let h = e.bytes(data);
                     let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
                     let first = i == 0 || list.get(i - 1).is_none_or(|x| x.kind != Kind::Mpls);
-                    out.push_str(if first { "MPLS (label " } else { " (label " });
+                    out.push_str(match (first, self.detail > 0) {
+                        (true, _) => "MPLS (label ",
+                        (false, false) => " (label ",
+                        (false, true) => "\n\t(label ",
+                    });
                     let _ = write!(out, "{}, tc {}", v >> 12, (v >> 9) & 7);
                     if v & 0x100 != 0 {
                         out.push_str(", [S]");
                     }
                     let _ = write!(out, ", ttl {})", v & 0xff);
                     if v & 0x100 != 0 {
-                        out.push(' ');
+                        out.push_str(if self.detail > 0 { "\n\t" } else { " " });
                     }
                 }
                 Kind::Pppoe => {
@@ -610,7 +614,7 @@ impl LineFormatter {
                 if proto == 47 && payload.len() >= 4 {
                     // A GRE packet whose payload is not followed: tcpdump's header and protocol.
                     let length = p.ip_payload_len();
-                    gre_text(out, payload, length);
+                    gre_text(out, payload, length, self.detail);
                     let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
                     return;
                 }
@@ -938,11 +942,17 @@ fn ppp_control(out: &mut String, proto: u16, b: &[u8], length: usize) {
 
 /// A GRE header as tcpdump prints it: `GREv0, key=0x2, seq 7, length N: ` (version 1, PPTP's:
 /// `GREv1, call 0, seq 1, ack 2, length N: `), `length` being the GRE packet's.
-fn gre_text(out: &mut String, h: &[u8], length: usize) {
+fn gre_text(out: &mut String, h: &[u8], length: usize, detail: u8) {
     let be = |at: usize| h.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
     let version = flags & 7;
     let _ = write!(out, "GREv{version}");
+    if detail > 0 {
+        // tcpdump -v names the header's flags.
+        let names = [(0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"), (0x1000, "sequence# present"), (0x0800, "strict source route"), (0x0080, "acknowledgment# present")];
+        let set: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, n)| *n).collect();
+        let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+    }
     let mut at = 4;
     if version == 1 {
         if flags & 0x2000 != 0 {
@@ -972,7 +982,7 @@ fn gre_text(out: &mut String, h: &[u8], length: usize) {
             let _ = write!(out, ", seq {}", be(at));
         }
     }
-    let _ = write!(out, ", length {length}: ");
+    let _ = write!(out, ", length {length}{}", if detail > 0 { "\n\t" } else { ": " });
 }
 
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
