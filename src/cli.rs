@@ -380,9 +380,11 @@ pub struct ConnArgs {
     /// retries 7, 15, 31 s after the first each make one).
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub syn_timeout: f64,
-    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle
-    /// (Linux: SYN-ACK retries span about 63 s, tcp_fin_timeout is 60 s).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle. As
+    /// in Zeek, whose tcp_inactivity_timeout ends them: its ExpireTimer ends none whose ends
+    /// are both active, and its PartialCloseTimer runs only for a connection_partial_close
+    /// handler, which its base scripts do not have.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
     pub half_open_timeout: f64,
     /// Seconds an established TCP connection may stay idle (Zeek's tcp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
