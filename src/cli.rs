@@ -392,6 +392,11 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds after which a UDP flow on a DNS port (53, 137, 5353, 5355) is checked for having
+    /// gone quiet, and again as long as it has not (Zeek's dns_session_timeout): it ends at the
+    /// first check that finds it idle for a second less than that.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub dns_timeout: f64,
     /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub icmp_timeout: f64,

@@ -41,6 +41,7 @@ pub fn tests() -> Vec<Test> {
         trial!(syns_five_seconds_after_the_first_start_a_new_attempt),
         trial!(a_half_closed_connection_lasts_zeeks_inactivity_timeout),
         trial!(a_rst_after_its_own_fin_ends_by_zeeks_expire_timer),
+        trial!(dns_over_udp_ends_by_zeeks_dns_session_timer),
         trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(fragmented_datagrams_count_once_whole),
@@ -697,6 +698,52 @@ fn a_rst_after_its_own_fin_ends_by_zeeks_expire_timer() {
     assert_eq!(list.len(), 2, "{list:?}");
     assert_eq!((n(&list[0]["orig_pkts"]), n(&list[0]["resp_pkts"])), (7, 5), "{}", list[0]);
     assert_eq!((n(&list[1]["orig_pkts"]), n(&list[1]["resp_pkts"])), (0, 1), "{}", list[1]);
+}
+
+/// Zeek's DNS analyzer, on a UDP connection whose responder port is one of `DNS::ports`, runs
+/// `DNS_Analyzer::ExpireTimer` `dns_session_timeout` (10 s, `init-bare.zeek`) after the start
+/// and 10 s after each run; a run that finds the connection idle for 9 s removes it. Timers run
+/// when a frame's time passes them, before that frame (`dispatch_packet`). The first query and
+/// response of `captures/dns.pcap` (port 53076) sent again 8 s and 19 s later: alone in the
+/// file, the run due at 10 s comes with the 19 s query, 11 s after the last packet, and the
+/// third exchange is a connection of its own. With an ARP frame every half second the run at
+/// 10 s finds 2 s idle, the next is due at 20 s, and an exchange at 17.5 s still belongs to
+/// the connection. `--dns-timeout` sets the delay (Zeek's redef).
+fn dns_over_udp_ends_by_zeeks_dns_session_timer() {
+    let frames = frames_of("captures/dns.pcap");
+    let pair: Vec<&(u64, u64, Vec<u8>)> = frames.iter().filter(|f| f.0 == 3 || f.0 == 4).collect();
+    let arp = &frames.first().expect("an ARP frame").2;
+    let t0 = pair[0].1;
+    let write = |name: &str, at: &[u64], arp_every: Option<u64>| {
+        let mut all: Vec<(u64, Vec<u8>)> = Vec::new();
+        for &dt in at {
+            for f in &pair {
+                all.push((f.1 + dt, f.2.clone()));
+            }
+        }
+        if let Some(step) = arp_every {
+            let end = at.iter().max().copied().unwrap_or(0);
+            all.extend((1..).map(|i| t0 + i * step).take_while(|t| *t < t0 + end).map(|t| (t, arp.clone())));
+        }
+        all.sort_by_key(|f| f.0);
+        let mut pcap = Pcap::micro();
+        for (ns, b) in &all {
+            pcap.add(*ns, b);
+        }
+        let dir = TempDir::new("zeek-dns-timer");
+        let p = pcap.write(&dir, name).to_string_lossy().to_string();
+        (dir, p)
+    };
+    let pkts = |list: &[Value]| -> Vec<(u64, u64)> { list.iter().map(|c| (n(&c["orig_pkts"]), n(&c["resp_pkts"]))).collect() };
+    let (_d, alone) = write("alone.pcap", &[0, secs(8.0), secs(19.0)], None);
+    let list = conns(&[&alone]);
+    assert_eq!(pkts(&list), [(2, 2), (1, 1)], "{list:?}");
+    assert_ne!(list[0]["uid"], list[1]["uid"]);
+    let late = list[1]["ts"].as_f64().expect("ts") - t0 as f64 / 1e9;
+    assert!((late - 19.0).abs() < 1e-5, "{late}");
+    assert_eq!(pkts(&conns(&["--dns-timeout", "60", &alone])), [(3, 3)]);
+    let (_d, busy) = write("busy.pcap", &[0, secs(8.0), secs(17.5)], Some(secs(0.5)));
+    assert_eq!(pkts(&conns(&[&busy])), [(3, 3)]);
 }
 
 /// Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`): when the first DNS message of a
