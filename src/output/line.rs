@@ -276,6 +276,15 @@ impl LineFormatter {
                     };
                     end = end.min(e.offset as usize + total);
                     out.push_str(if e.kind == Kind::Ipv4 { "IP " } else { "IP6 " });
+                    if self.detail > 0 {
+                        if e.kind == Kind::Ipv4 {
+                            if let Ok(h) = etherparse::Ipv4HeaderSlice::from_slice(b) {
+                                ip4_detail(out, &h);
+                            }
+                        } else if let Ok(h) = etherparse::Ipv6HeaderSlice::from_slice(b) {
+                            ip6_detail(out, &h);
+                        }
+                    }
                     match list.get(i + 1) {
                         Some(u) if u.kind == Kind::Udp => {
                             let ub = u.bytes(data);
@@ -526,6 +535,9 @@ impl LineFormatter {
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
+                if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
+                    out.push_str("[no cksum] ");
+                }
                 if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
@@ -536,7 +548,7 @@ impl LineFormatter {
                     }
                 }
                 let len = u.length().saturating_sub(8) as usize;
-                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail > 0) {
+                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail) {
                     out.push_str("UDP, length ");
                     push_uint(out, len);
                 }
@@ -706,40 +718,47 @@ impl LineFormatter {
 /// flags [DF], proto TCP (6), length 60)` and a new indented line for IPv4, `(hlim 64,
 /// next-header TCP (6) payload length: 40) ` for IPv6.
 fn ip_detail(out: &mut String, p: &Packet<'_>) {
-    let proto_name = |n: u8| names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()));
     match &p.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            let tos = (h.dcp().value() << 2) | h.ecn().value();
-            let flags = match (h.dont_fragment(), h.more_fragments()) {
-                (true, true) => "DF+",
-                (true, false) => "DF",
-                (false, true) => "+",
-                (false, false) => "none",
-            };
-            let _ = write!(
-                out,
-                "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
-                h.ttl(),
-                h.identification(),
-                h.fragments_offset().value() as u32 * 8,
-                proto_name(h.protocol().0),
-                h.total_len()
-            );
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            out.push('(');
-            if h.traffic_class() != 0 {
-                let _ = write!(out, "class {:#04x}, ", h.traffic_class());
-            }
-            if h.flow_label().value() != 0 {
-                let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
-            }
-            let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
-        }
+        Some(LaxNetSlice::Ipv4(v4)) => ip4_detail(out, &v4.header()),
+        Some(LaxNetSlice::Ipv6(v6)) => ip6_detail(out, &v6.header()),
         _ => {}
     }
+}
+
+fn proto_name(n: u8) -> String {
+    names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()))
+}
+
+/// tcpdump -v's IPv4 header text (see [`ip_detail`]).
+fn ip4_detail(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>) {
+    let tos = (h.dcp().value() << 2) | h.ecn().value();
+    let flags = match (h.dont_fragment(), h.more_fragments()) {
+        (true, true) => "DF+",
+        (true, false) => "DF",
+        (false, true) => "+",
+        (false, false) => "none",
+    };
+    let _ = write!(
+        out,
+        "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
+        h.ttl(),
+        h.identification(),
+        h.fragments_offset().value() as u32 * 8,
+        proto_name(h.protocol().0),
+        h.total_len()
+    );
+}
+
+/// tcpdump -v's IPv6 header text (see [`ip_detail`]).
+fn ip6_detail(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>) {
+    out.push('(');
+    if h.traffic_class() != 0 {
+        let _ = write!(out, "class {:#04x}, ", h.traffic_class());
+    }
+    if h.flow_label().value() != 0 {
+        let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
+    }
+    let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
 }
 
 /// The checksum field of a TCP or UDP segment `seg` (the field at `at`) and the value it should

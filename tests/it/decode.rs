@@ -255,10 +255,19 @@ fn lines_match_tcpdump_on_captures() {
             problems.push(format!("{file}: {} lines, tcpdump {}", got.len(), want.lines().count()));
         }
     }
-    // tcpdump -v's lines where the golden script wrote them: the datagram an ICMP error quotes.
+    // tcpdump -v's lines where the golden script wrote them: the datagram an ICMP error quotes,
+    // a tunnel's outer and inner IP headers.
     let mut verbose = 0;
-    for file in ["captures/icmp-errors.pcap", "captures/udp-unreach.pcap"] {
-        let path = root().join("tests/golden/lines").join(format!("{}.v.txt", file.trim_start_matches("captures/")));
+    for file in [
+        "captures/icmp-errors.pcap",
+        "captures/udp-unreach.pcap",
+        "captures/vxlan.pcap",
+        "captures/tunnels/ipip-4in4.pcap",
+        "captures/tunnels/ipip-4in6.pcap",
+        "captures/tunnels/pppoe-ip.pcap",
+    ] {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        let path = root().join("tests/golden/lines").join(format!("{name}.v.txt"));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let got = inspect_ok(["read", "-v", "--lines-only", file]);
         for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
