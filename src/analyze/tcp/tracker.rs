@@ -1726,7 +1726,8 @@ mod test {
             idle_timeout: 300.0,
             udp_timeout: 60.0,
             icmp_timeout: 60.0,
-            dns_timeout: 10.0,
+            // The script's UDP flow (ports 5353 and 53) lasts to its second query, a minute on.
+            dns_timeout: 120.0,
             timeline: false,
             max_rows: 1000,
             state: None,
