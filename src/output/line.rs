@@ -304,7 +304,7 @@ impl LineFormatter {
                 Kind::Udp => {}
                 Kind::Gre => {
                     let h = e.bytes(data);
-                    gre_text(out, h, end.saturating_sub(e.offset as usize));
+                    gre_text(out, h, end.saturating_sub(e.offset as usize), self.detail);
                     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     let proto = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     if proto == 0x88be && flags & 0x1000 == 0 {
@@ -349,7 +349,7 @@ impl LineFormatter {
                     if opts > 0 {
                         let _ = write!(out, ", options [{opts} bytes]");
                     }
-                    out.push_str(": ");
+                    out.push_str(if self.detail > 0 { "\n\t" } else { ": " });
                 }
                 Kind::Gtpu => {
                     let h = e.bytes(data);
@@ -363,14 +363,18 @@ impl LineFormatter {
                     let h = e.bytes(data);
                     let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
                     let first = i == 0 || list.get(i - 1).is_none_or(|x| x.kind != Kind::Mpls);
-                    out.push_str(if first { "MPLS (label " } else { " (label " });
+                    out.push_str(match (first, self.detail > 0) {
+                        (true, _) => "MPLS (label ",
+                        (false, false) => " (label ",
+                        (false, true) => "\n\t(label ",
+                    });
                     let _ = write!(out, "{}, tc {}", v >> 12, (v >> 9) & 7);
                     if v & 0x100 != 0 {
                         out.push_str(", [S]");
                     }
                     let _ = write!(out, ", ttl {})", v & 0xff);
                     if v & 0x100 != 0 {
-                        out.push(' ');
+                        out.push_str(if self.detail > 0 { "\n\t" } else { " " });
                     }
                 }
                 Kind::Pppoe => {
@@ -538,11 +542,12 @@ impl LineFormatter {
                 if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
                     out.push_str("[no cksum] ");
                 }
-                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
+                // tcpdump checks an IPv6 datagram's sum from -v on, an IPv4 one's from -vv.
+                if self.detail > u8::from(!v6) && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
                             let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
-                        } else if self.detail > 1 {
+                        } else {
                             out.push_str("[udp sum ok] ");
                         }
                     }
@@ -588,11 +593,15 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", p.ip_payload_len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
-                if matches!(i.type_u8(), 128 | 129) {
-                    let rest = i.bytes5to8();
-                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                let _ = write!(out, "{src} > {dst}: ");
+                // A hop-by-hop options header (MLD's router alert) is named before the message.
+                if let Some(LaxNetSlice::Ipv6(v6)) = &p.net {
+                    if v6.header().next_header().0 == 0 {
+                        out.push_str("HBH ");
+                    }
                 }
+                out.push_str("ICMP6, ");
+                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload());
                 let _ = write!(out, ", length {}", i.slice().len());
             }
             Some(TransportSlice::Igmp(_)) => {
@@ -605,7 +614,7 @@ impl LineFormatter {
                 if proto == 47 && payload.len() >= 4 {
                     // A GRE packet whose payload is not followed: tcpdump's header and protocol.
                     let length = p.ip_payload_len();
-                    gre_text(out, payload, length);
+                    gre_text(out, payload, length, self.detail);
                     let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
                     return;
                 }
@@ -660,7 +669,11 @@ impl LineFormatter {
                 self.ip_line(&mut line, &q);
             }
             None => {
-                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                line.push_str(if v6_frag.is_some() { "IP6 " } else { "IP " });
+                if self.detail > 0 {
+                    ip_detail(&mut line, p);
+                }
+                let _ = write!(line, "{src} > {dst}: ");
                 if v6_frag.is_none() {
                     let _ = write!(line, "ip-proto-{proto}");
                 }
@@ -725,8 +738,91 @@ fn ip_detail(out: &mut String, p: &Packet<'_>) {
     }
 }
 
+/// An IP protocol's name and number as tcpdump -v prints them (`proto TCP (6)`, `next-header
+/// ICMPv6 (58)`).
 fn proto_name(n: u8) -> String {
-    names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()))
+    let name = match n {
+        0 => "Options",
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        33 => "DCCP",
+        41 => "IPv6",
+        43 => "Routing",
+        44 => "Fragment",
+        46 => "RSVP",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        88 => "EIGRP",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        113 => "PGM",
+        132 => "SCTP",
+        135 => "Mobility",
+        _ => "unknown",
+    };
+    format!("{name} ({n})")
+}
+
+/// tcpdump's text of an ICMPv6 message: its type, then what the message is about (the
+/// destination of the packet an error quotes, the path MTU, the address neighbour discovery
+/// asks for or announces, the number of MLDv2 records).
+fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8]) {
+    // The quoted packet's IPv6 header: its next header and destination, and the destination
+    // port after it.
+    let quoted_dst = body.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let ip6_at = |at: usize| body.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let id_seq = |out: &mut String| {
+        let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+    };
+    match (t, code, quoted_dst) {
+        (1, 0, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable route {d}");
+        }
+        (1, 3, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable address {d}");
+        }
+        (1, 4, Some(d)) => {
+            let proto = match body.get(6) {
+                Some(6) => "tcp",
+                Some(17) => "udp",
+                _ => "",
+            };
+            match (proto, body.get(42..44)) {
+                ("", _) | (_, None) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d}");
+                }
+                (proto, Some(p)) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d} {proto} port {}", u16::from_be_bytes([p[0], p[1]]));
+                }
+            }
+        }
+        (2, _, _) => {
+            let _ = write!(out, "packet too big, mtu {}", u32::from_be_bytes(rest));
+        }
+        (3, 0, Some(d)) => {
+            let _ = write!(out, "time exceeded in-transit for {d}");
+        }
+        (128 | 129, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            id_seq(out);
+        }
+        (135, _, _) | (136, _, _) => match ip6_at(0) {
+            Some(a) => {
+                let _ = write!(out, "{}, {} {a}", names::icmpv6_type(t), if t == 135 { "who has" } else { "tgt is" });
+            }
+            None => out.push_str(names::icmpv6_type(t)),
+        },
+        (143, _, _) => {
+            let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
+        }
+        _ => out.push_str(names::icmpv6(t, code)),
+    }
 }
 
 /// tcpdump -v's IPv4 header text (see [`ip_detail`]).
@@ -846,11 +942,17 @@ fn ppp_control(out: &mut String, proto: u16, b: &[u8], length: usize) {
 
 /// A GRE header as tcpdump prints it: `GREv0, key=0x2, seq 7, length N: ` (version 1, PPTP's:
 /// `GREv1, call 0, seq 1, ack 2, length N: `), `length` being the GRE packet's.
-fn gre_text(out: &mut String, h: &[u8], length: usize) {
+fn gre_text(out: &mut String, h: &[u8], length: usize, detail: u8) {
     let be = |at: usize| h.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
     let version = flags & 7;
     let _ = write!(out, "GREv{version}");
+    if detail > 0 {
+        // tcpdump -v names the header's flags.
+        let names = [(0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"), (0x1000, "sequence# present"), (0x0800, "strict source route"), (0x0080, "acknowledgment# present")];
+        let set: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, n)| *n).collect();
+        let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+    }
     let mut at = 4;
     if version == 1 {
         if flags & 0x2000 != 0 {
@@ -880,7 +982,7 @@ fn gre_text(out: &mut String, h: &[u8], length: usize) {
             let _ = write!(out, ", seq {}", be(at));
         }
     }
-    let _ = write!(out, ", length {length}: ");
+    let _ = write!(out, ", length {length}{}", if detail > 0 { "\n\t" } else { ": " });
 }
 
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
