@@ -598,11 +598,27 @@ impl LineFormatter {
                 if let Some(LaxNetSlice::Ipv6(v6)) = &p.net {
                     if v6.header().next_header().0 == 0 {
                         out.push_str("HBH ");
+                        if self.detail > 0 {
+                            hbh_options(out, v6.extensions().slice());
+                        }
+                    }
+                }
+                if self.detail > 0 {
+                    if let Some((field, right)) = transport_checksum(p, i.slice(), 2) {
+                        if field == right {
+                            out.push_str("[icmp6 sum ok] ");
+                        } else {
+                            let _ = write!(out, "[bad icmp6 cksum {field:#06x} -> {right:#06x}!] ");
+                        }
                     }
                 }
                 out.push_str("ICMP6, ");
-                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload());
-                let _ = write!(out, ", length {}", i.slice().len());
+                let len = i.slice().len();
+                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload(), (self.detail > 0).then_some(len));
+                // tcpdump -v gives the length of neighbour discovery in its text, none of the others'.
+                if self.detail == 0 {
+                    let _ = write!(out, ", length {len}");
+                }
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
@@ -769,10 +785,38 @@ fn proto_name(n: u8) -> String {
     format!("{name} ({n})")
 }
 
+/// tcpdump -v's options of a hop-by-hop header (the first extension header in `exts`):
+/// `(rtalert: 0x0000) (padn) `.
+fn hbh_options(out: &mut String, exts: &[u8]) {
+    let len = exts.get(1).map_or(0, |&l| (l as usize + 1) * 8);
+    let mut opts = exts.get(2..len).unwrap_or_default();
+    while let Some((&t, rest)) = opts.split_first() {
+        if t == 0 {
+            out.push_str("(pad1) ");
+            opts = rest;
+            continue;
+        }
+        let Some((&l, rest)) = rest.split_first() else { break };
+        let Some(v) = rest.get(..l as usize) else { break };
+        match (t, v) {
+            (1, _) => out.push_str("(padn) "),
+            (5, [a, b]) => {
+                let _ = write!(out, "(rtalert: {:#06x}) ", u16::from_be_bytes([*a, *b]));
+            }
+            _ => {
+                let _ = write!(out, "(opt_type {t:#04x}: len={l}) ");
+            }
+        }
+        opts = rest.get(l as usize..).unwrap_or_default();
+    }
+}
+
 /// tcpdump's text of an ICMPv6 message: its type, then what the message is about (the
 /// destination of the packet an error quotes, the path MTU, the address neighbour discovery
 /// asks for or announces, the number of MLDv2 records).
-fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8]) {
+/// With `verbose` (tcpdump -v, holding the message's length), neighbour discovery shows its
+/// length, flags and options, and MLDv2 its records.
+fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], verbose: Option<usize>) {
     // The quoted packet's IPv6 header: its next header and destination, and the destination
     // port after it.
     let quoted_dst = body.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
@@ -812,16 +856,90 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8]) {
             out.push_str(names::icmpv6_type(t));
             id_seq(out);
         }
-        (135, _, _) | (136, _, _) => match ip6_at(0) {
-            Some(a) => {
-                let _ = write!(out, "{}, {} {a}", names::icmpv6_type(t), if t == 135 { "who has" } else { "tgt is" });
+        (133 | 134, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            if let Some(len) = verbose {
+                let _ = write!(out, ", length {len}");
+                // A router advertisement's own fields come first; only a solicitation's
+                // options are shown.
+                if t == 133 {
+                    nd_options(out, body);
+                }
             }
-            None => out.push_str(names::icmpv6_type(t)),
-        },
+        }
+        (135, _, _) | (136, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            if let Some(len) = verbose {
+                let _ = write!(out, ", length {len}");
+            }
+            if let Some(a) = ip6_at(0) {
+                let _ = write!(out, ", {} {a}", if t == 135 { "who has" } else { "tgt is" });
+            }
+            if verbose.is_some() {
+                if t == 136 {
+                    let names = [(0x80, "router"), (0x40, "solicited"), (0x20, "override")];
+                    let set: Vec<&str> = names.iter().filter(|(bit, _)| rest[0] & bit != 0).map(|(_, n)| *n).collect();
+                    let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+                }
+                nd_options(out, body.get(16..).unwrap_or_default());
+            }
+        }
         (143, _, _) => {
             let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
+            if verbose.is_some() {
+                mld2_records(out, body, u16::from_be_bytes([rest[2], rest[3]]));
+            }
         }
         _ => out.push_str(names::icmpv6(t, code)),
+    }
+}
+
+/// Neighbour discovery's options as tcpdump -v prints them, each on an indented line:
+/// `source link-address option (1), length 8 (1): 02:00:00:00:01:01`.
+fn nd_options(out: &mut String, mut opts: &[u8]) {
+    while let (Some(&t), Some(&units)) = (opts.first(), opts.get(1)) {
+        let len = units as usize * 8;
+        let Some(body) = opts.get(2..len.max(2)) else { break };
+        let name = match t {
+            1 => "source link-address",
+            2 => "destination link-address",
+            3 => "prefix info",
+            4 => "redirected header",
+            5 => "mtu",
+            25 => "rdnss",
+            31 => "dnssl",
+            _ => "unknown",
+        };
+        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units})");
+        if matches!(t, 1 | 2) && body.len() == 6 {
+            out.push_str(": ");
+            push_mac(out, body);
+        }
+        if units == 0 {
+            break;
+        }
+        opts = opts.get(len..).unwrap_or_default();
+    }
+}
+
+/// MLDv2's group records as tcpdump -v prints them: ` [gaddr ff02::2 to_ex, 0 source(s)]`.
+fn mld2_records(out: &mut String, body: &[u8], n: u16) {
+    let mut at = 0;
+    for _ in 0..n {
+        let (Some(&kind), Some(&aux), Some(ns)) = (body.get(at), body.get(at + 1), body.get(at + 2..at + 4)) else { return };
+        let Some(addr) = body.get(at + 4..at + 20).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from) else { return };
+        let sources = u16::from_be_bytes([ns[0], ns[1]]);
+        let kind = match kind {
+            1 => "is_in",
+            2 => "is_ex",
+            3 => "to_in",
+            4 => "to_ex",
+            5 => "allow",
+            6 => "block",
+            _ => "unknown",
+        };
+        let _ = write!(out, " [gaddr {addr} {kind}, {sources} source(s)]");
+        at += 20 + sources as usize * 16 + aux as usize * 4;
     }
 }
 
@@ -860,7 +978,12 @@ fn ip6_detail(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>) {
 /// The checksum field of a TCP or UDP segment `seg` (the field at `at`) and the value it should
 /// hold, when the whole segment was captured.
 fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16)> {
-    let proto: u32 = if at == 16 { 6 } else { 17 };
+    // The checksum's place names the protocol: TCP's at 16, UDP's at 6, ICMPv6's at 2.
+    let proto: u32 = match at {
+        16 => 6,
+        6 => 17,
+        _ => 58,
+    };
     let mut sum: u32 = 0;
     let mut add = |b: &[u8]| {
         for c in b.chunks(2) {
@@ -879,8 +1002,12 @@ fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16
             let h = v6.header();
             add(&h.source());
             add(&h.destination());
-            // The segment runs to the end of the payload (no extension headers counted here).
-            usize::from(h.payload_length())
+            // The segment runs to the end of the payload, after any extension headers.
+            let pl = v6.payload();
+            if pl.incomplete {
+                return None;
+            }
+            pl.payload.len()
         }
         _ => return None,
     };
@@ -1354,4 +1481,35 @@ fn dns_over_tcp(out: &mut String, payload: &[u8], len: usize, verbose: bool) {
     }
     out.push(' ');
     crate::output::app::dns_line(out, payload.get(2..).unwrap_or(&[]), false, verbose);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ICMPv6 text over bodies cut at every length and records that claim more than is there:
+    /// what is present is printed, nothing panics.
+    #[test]
+    fn icmp6_text_survives_cut_and_lying_messages() {
+        let mut body: Vec<u8> = (0..120u8).map(|b| b.wrapping_mul(37)).collect();
+        body[1] = 0xff;
+        for t in [1, 2, 3, 4, 128, 129, 133, 134, 135, 136, 143, 200] {
+            for code in 0..5 {
+                for cut in 0..body.len() {
+                    let mut out = String::new();
+                    icmp6_text(&mut out, t, code, [0xff, 0xff, 0xff, 0xff], &body[..cut], Some(cut + 8));
+                    icmp6_text(&mut out, t, code, [0, 1, 0, 2], &body[..cut], None);
+                }
+            }
+        }
+        for cut in 0..body.len() {
+            let mut out = String::new();
+            hbh_options(&mut out, &body[..cut]);
+            nd_options(&mut out, &body[..cut]);
+            mld2_records(&mut out, &body[..cut], u16::MAX);
+        }
+        let mut out = String::new();
+        nd_options(&mut out, &[1, 1, 2, 0, 0, 0, 1, 1]);
+        assert_eq!(out, "\n\t  source link-address option (1), length 8 (1): 02:00:00:00:01:01");
+    }
 }
