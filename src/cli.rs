@@ -380,9 +380,11 @@ pub struct ConnArgs {
     /// retries 7, 15, 31 s after the first each make one).
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub syn_timeout: f64,
-    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle
-    /// (Linux: SYN-ACK retries span about 63 s, tcp_fin_timeout is 60 s).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle. As
+    /// in Zeek, whose tcp_inactivity_timeout ends them: its ExpireTimer ends none whose ends
+    /// are both active, and its PartialCloseTimer runs only for a connection_partial_close
+    /// handler, which its base scripts do not have.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
     pub half_open_timeout: f64,
     /// Seconds an established TCP connection may stay idle (Zeek's tcp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
@@ -390,6 +392,11 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds after which a UDP flow on a DNS port (53, 137, 5353, 5355) is checked for having
+    /// gone quiet, and again as long as it has not (Zeek's dns_session_timeout): it ends at the
+    /// first check that finds it idle for a second less than that.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub dns_timeout: f64,
     /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub icmp_timeout: f64,

@@ -541,6 +541,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             idle_timeout: c.idle_timeout,
             udp_timeout: c.udp_timeout,
             icmp_timeout: c.icmp_timeout,
+            dns_timeout: c.dns_timeout,
             // The five-layer view shows each connection's state changes.
             timeline: view.verbose,
             max_rows: c.max_rows,
