@@ -774,6 +774,11 @@ pub struct StatsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Threads: one reads, decodes and counts all but the conversations, which the others
+    /// count (sharded by conversation) and then write; 1 does everything on one. Every value
+    /// gives the same output.
+    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub threads: u64,
     #[command(flatten)]
     pub plot: PlotArgs,
     #[command(flatten)]

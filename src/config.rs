@@ -309,6 +309,7 @@ impl Config {
                     top,
                     format: a.format,
                     limit: a.count.unwrap_or(u64::MAX),
+                    threads: a.threads as usize,
                     plot: a.plot.options(),
                     sandbox: a.sandbox,
                 }))

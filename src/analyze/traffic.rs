@@ -21,6 +21,7 @@ use crate::decode::encap::Kind;
 use crate::decode::{Link, Packet};
 use crate::filter::{DisplayFilter, Note};
 use crate::source::Ts;
+use super::conv_shards::{Rec, Spread};
 
 /// A protocol as tshark's `frame.protocols` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -462,7 +463,7 @@ fn mix(mut x: u64) -> u64 {
 }
 
 /// The hash of an unordered pair, the same either way round.
-fn pair_hash<K: Fold>(a: &K, b: &K) -> u32 {
+pub(crate) fn pair_hash<K: Fold>(a: &K, b: &K) -> u32 {
     let (x, y) = (a.fold(), b.fold());
     let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
     (mix(lo ^ mix(hi)) >> 32) as u32
@@ -502,8 +503,16 @@ impl<K> Default for Convs<K> {
     }
 }
 
+impl<K> Convs<K> {
+    /// Conversations counted elsewhere (see [`conv_shards`](super::conv_shards)), without an
+    /// index: nothing more is counted into them.
+    pub(crate) fn of_list(list: Vec<Conv<K>>) -> Convs<K> {
+        Convs { index: HashTable::new(), list }
+    }
+}
+
 impl<K: Fold> Convs<K> {
-    fn add(&mut self, src: K, dst: K, len: u64, ts: Ts) {
+    pub(crate) fn add(&mut self, src: K, dst: K, len: u64, ts: Ts) {
         let list = &mut self.list;
         let hash = pair_hash(&src, &dst);
         let same = |&(i, h): &Slot| h == hash && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src));
@@ -556,9 +565,14 @@ pub struct TcpConvs {
 }
 
 impl TcpConvs {
+    /// Conversations counted elsewhere, as [`Convs::of_list`].
+    pub(crate) fn of_list(list: Vec<Conv<Sock>>) -> TcpConvs {
+        TcpConvs { list, ..TcpConvs::default() }
+    }
+
     /// Counts a segment from `src` to `dst`; `seg` is its flags and sequence number when it
     /// has a stream.
-    fn add(&mut self, src: Sock, dst: Sock, seg: Option<(u8, u32)>, len: u64, ts: Ts) {
+    pub(crate) fn add(&mut self, src: Sock, dst: Sock, seg: Option<(u8, u32)>, len: u64, ts: Ts) {
         let TcpConvs { streams, loose, list, state } = self;
         let hash = pair_hash(&src, &dst);
         let streamed = seg.is_some();
@@ -788,11 +802,13 @@ pub struct Traffic {
     filtered: bool,
     /// IP fragment reassembly, with Linux's limits (as `read` has them by default).
     defrag: Defrag,
+    /// The threads counting the conversation tables, when they are counted apart.
+    spread: Option<Spread>,
 }
 
 /// One layer of a frame that a conversation table counts.
 #[derive(Debug, Clone, Copy)]
-enum Tap {
+pub(crate) enum Tap {
     Eth([u8; 6], [u8; 6]),
     Ip(IpAddr, IpAddr),
     Tcp(Sock, Sock),
@@ -883,6 +899,24 @@ impl Traffic {
         Traffic { wanted, conv_on, end_on, filtered, tcp_ports: ports.clone(), udp_ports: ports, defrag, ..Traffic::default() }
     }
 
+    /// Counts the conversation tables on `shards` threads of their own (see
+    /// [`conv_shards`](super::conv_shards)) until [`Traffic::finish`]; nothing is started when
+    /// no conversation table is asked for.
+    pub fn spread(&mut self, shards: usize) -> std::io::Result<()> {
+        if self.spread.is_none() && shards > 0 && self.conv_on.iter().any(|&b| b) {
+            self.spread = Some(Spread::new(shards)?);
+        }
+        Ok(())
+    }
+
+    /// Takes the conversation tables back from their threads, when they were counted apart:
+    /// the tables are whole only after this.
+    pub fn finish(&mut self) {
+        if let Some(s) = self.spread.take() {
+            (self.conv_eth, self.conv_ip, self.conv_tcp, self.conv_udp) = s.finish();
+        }
+    }
+
     /// Counts one decoded frame.
     pub fn packet(&mut self, p: &Packet<'_>) {
         let len = p.len as u64;
@@ -939,9 +973,17 @@ impl Traffic {
         let on = |t: [bool; 5], k: TableKind| t[k.index()];
         // The segment's stream: only a TCP header of the frame itself has one.
         let seg = if on(conv_on, TableKind::Tcp) && p.ip_addrs().is_some() { p.tcp().map(|t| (t.flags, t.seq)) } else { None };
+        let spread = &mut self.spread;
+        let mut apart = |tap: Tap, seg: Option<(u8, u32)>| match spread {
+            Some(s) => {
+                s.push(Rec { tap, seg, len, ts });
+                true
+            }
+            None => false,
+        };
         taps(p, whole, |tap| match tap {
             Tap::Eth(s, d) => {
-                if on(conv_on, TableKind::Eth) {
+                if on(conv_on, TableKind::Eth) && !apart(tap, None) {
                     self.conv_eth.add(s, d, len, ts);
                 }
                 if on(end_on, TableKind::Eth) {
@@ -950,7 +992,7 @@ impl Traffic {
             }
             Tap::Ip(s, d) => {
                 let k = if s.is_ipv4() { TableKind::Ip } else { TableKind::Ipv6 };
-                if on(conv_on, k) {
+                if on(conv_on, k) && !apart(tap, None) {
                     self.conv_ip.add(s, d, len, ts);
                 }
                 if on(end_on, k) {
@@ -958,7 +1000,7 @@ impl Traffic {
                 }
             }
             Tap::Tcp(s, d) => {
-                if on(conv_on, TableKind::Tcp) {
+                if on(conv_on, TableKind::Tcp) && !apart(tap, seg) {
                     self.conv_tcp.add(s, d, seg, len, ts);
                 }
                 if on(end_on, TableKind::Tcp) {
@@ -966,7 +1008,7 @@ impl Traffic {
                 }
             }
             Tap::Udp(s, d) => {
-                if on(conv_on, TableKind::Udp) {
+                if on(conv_on, TableKind::Udp) && !apart(tap, None) {
                     self.conv_udp.add(s, d, len, ts);
                 }
                 if on(end_on, TableKind::Udp) {

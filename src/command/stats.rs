@@ -29,6 +29,9 @@ pub struct StatsConfig {
     pub format: Format,
     /// At most this many frames.
     pub limit: u64,
+    /// Threads: beside the reading one, those counting the conversation tables and then
+    /// drawing the tables' rows.
+    pub threads: usize,
     /// Pictures (`--plot`): the pipeline's analyzers then run beside the counters.
     pub plot: Option<crate::output::plot::PlotOptions>,
     /// The sandbox entered once the files are open.
@@ -136,8 +139,18 @@ pub fn beside(cfg: &crate::pipeline::AnalysisConfig) -> Beside {
 }
 
 /// [`count`], each frame going to `beside` as well.
-pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traffic, Option<RunError>) {
+pub fn count_with(c: &mut StatsConfig, beside: Option<&mut Beside>) -> (Traffic, Option<RunError>) {
     let mut t = Traffic::new(std::mem::take(&mut c.wanted));
+    if let Err(e) = t.spread(c.threads.saturating_sub(1)) {
+        return (t, Some(RunError::Input(format!("cannot start the counting threads: {e}"))));
+    }
+    let failed = read_into(c, &mut t, beside);
+    t.finish();
+    (t, failed)
+}
+
+/// Reads every file into `t` (and `beside`); the error of an unreadable one.
+fn read_into(c: &StatsConfig, t: &mut Traffic, mut beside: Option<&mut Beside>) -> Option<RunError> {
     let mut left = c.limit;
     for file in &c.files {
         if left == 0 {
@@ -145,7 +158,7 @@ pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traf
         }
         let mut source = match FileSource::open(file) {
             Ok(s) => s,
-            Err(e) => return (t, Some(RunError::Input(e.to_string()))),
+            Err(e) => return Some(RunError::Input(e.to_string())),
         };
         let read = source.for_each(|frame| {
             let p = decode(&frame);
@@ -162,10 +175,10 @@ pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traf
             }
         });
         if let Err(e) = read {
-            return (t, Some(RunError::Input(e.to_string())));
+            return Some(RunError::Input(e.to_string()));
         }
     }
-    (t, None)
+    None
 }
 
 /// Writes an Ethernet address as tshark does.
