@@ -346,8 +346,12 @@ impl Tables for Streamed<'_> {
         self.conv.iter().map(|(k, _)| k.name()).collect()
     }
 
-    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        let Some((k, rows)) = self.conv.get(table) else { return Ok(()) };
+    fn conv_rows(&self, table: usize) -> usize {
+        self.conv.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_conv_in(&self, table: usize, rows: std::ops::Range<usize>, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.conv.get(table).and_then(|(k, all)| Some((k, all.get(rows)?))) else { return Ok(()) };
         let t = self.t;
         match k {
             TableKind::Eth => self.convs(*k, &t.conv_eth.list, rows, f),
@@ -361,8 +365,12 @@ impl Tables for Streamed<'_> {
         self.ends.iter().map(|(k, _)| k.name()).collect()
     }
 
-    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        let Some((k, rows)) = self.ends.get(table) else { return Ok(()) };
+    fn endpoint_rows(&self, table: usize) -> usize {
+        self.ends.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_endpoint_in(&self, table: usize, rows: std::ops::Range<usize>, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.ends.get(table).and_then(|(k, all)| Some((k, all.get(rows)?))) else { return Ok(()) };
         let t = self.t;
         match k {
             TableKind::Eth => ends(*k, &t.end_eth.list, rows, f),
@@ -513,7 +521,7 @@ pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Opti
     if let Some(t) = t {
         let mut r = head(t, None);
         r.after_read = true;
-        crate::output::traffic::render_tables(out, &r, &Streamed::new(t, None), format)?;
+        crate::output::traffic::render_tables(out, &r, &Streamed::new(t, None), format, 1)?;
     }
     if let Some(s) = services {
         crate::output::traffic::render_services(out, &s.rows(None), format)?;
@@ -532,7 +540,7 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
     let mut side = c.plot.as_ref().map(|_| beside(&default_analysis()));
     let (t, failed) = count_with(&mut c, side.as_mut());
     let head = head(&t, c.top);
-    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format)?;
+    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format, c.threads)?;
     if let (Some(side), Some(opts)) = (side, &c.plot) {
         let (analyzed, _) = side.finish(&[])?;
         if c.format != Format::Json {

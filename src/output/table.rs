@@ -188,6 +188,15 @@ impl Lines {
         }
     }
 
+    /// Takes the widths `part` measured (rows measured apart, on another thread).
+    pub fn absorb(&mut self, part: &Lines) {
+        self.rows += part.rows;
+        self.multiline |= part.multiline;
+        for (w, p) in self.widths.iter_mut().zip(&part.widths) {
+            *w = (*w).max(*p);
+        }
+    }
+
     /// Which columns are drawn (false: dropped to fit the terminal), or None when comfy-table
     /// must draw the table.
     pub fn streams(&self) -> Option<Vec<bool>> {
