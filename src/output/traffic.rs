@@ -209,6 +209,24 @@ impl Cells {
         }
     }
 
+    /// Sets cell `i` to `v`.
+    fn text(&mut self, i: usize, v: &str) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            c.push_str(v);
+        }
+    }
+
+    /// Sets cell `i` to a port, or nothing.
+    fn port(&mut self, i: usize, v: Option<u16>) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            if let Some(p) = v {
+                c.push_str(itoa::Buffer::new().format(p));
+            }
+        }
+    }
+
     /// Sets cell `i` to `v`'s text.
     fn set(&mut self, i: usize, v: impl std::fmt::Display) {
         if let Some(c) = self.0.get_mut(i) {
@@ -242,17 +260,13 @@ fn conv_table(out: &mut dyn Write, kind: &str, tables: &(dyn Tables + Sync), i: 
         let mut cells = Cells::new(n);
         tables.each_conv_in(i, rows, &mut |r| {
             let mut k = 0;
-            let mut put = |v: &dyn std::fmt::Display| {
-                cells.set(k, v);
+            for (addr, port) in [(&r.addr_a, r.port_a), (&r.addr_b, r.port_b)] {
+                cells.text(k, addr);
                 k += 1;
-            };
-            put(&r.addr_a);
-            if ports {
-                put(&Port(r.port_a));
-            }
-            put(&r.addr_b);
-            if ports {
-                put(&Port(r.port_b));
+                if ports {
+                    cells.port(k, port);
+                    k += 1;
+                }
             }
             for v in [r.frames_ab, r.bytes_ab, r.frames_ba, r.bytes_ba, r.frames(), r.bytes()] {
                 cells.num(k, v);
@@ -274,18 +288,6 @@ fn conv_table(out: &mut dyn Write, kind: &str, tables: &(dyn Tables + Sync), i: 
     draw_rows(out, &head, &right, &[n - 1, n - 2, n - 3, n - 4], tables.conv_rows(i), threads, &each)
 }
 
-/// A port, or nothing.
-struct Port(Option<u16>);
-
-impl std::fmt::Display for Port {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(p) => write!(f, "{p}"),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Hands some endpoint rows (those of the range) to a function.
 type Visit<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()> + Sync + 'a;
 
@@ -303,13 +305,11 @@ fn end_table(out: &mut dyn Write, kind: &str, n_rows: usize, threads: usize, vis
         let mut cells = Cells::new(n);
         visit(rows, &mut |r| {
             let mut k = 0;
-            let mut put = |v: &dyn std::fmt::Display| {
-                cells.set(k, v);
-                k += 1;
-            };
-            put(&r.addr);
+            cells.text(k, &r.addr);
+            k += 1;
             if ports {
-                put(&Port(r.port));
+                cells.port(k, r.port);
+                k += 1;
             }
             for v in [r.frames(), r.bytes(), r.tx_frames, r.tx_bytes, r.rx_frames, r.rx_bytes] {
                 cells.num(k, v);
