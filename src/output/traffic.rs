@@ -100,7 +100,7 @@ fn draw_rows(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[u
     let parts = std::thread::scope(|s| {
         let measuring: Vec<_> = (0..threads)
             .map(|k| {
-                s.spawn(move || {
+                std::thread::Builder::new().name(format!("measure-{k}")).spawn_scoped(s, move || {
                     let mut part = Lines::new(head, right);
                     let rows = (k * per).min(n)..((k + 1) * per).min(n);
                     each(rows, &mut |cells| {
@@ -110,7 +110,7 @@ fn draw_rows(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[u
                     .map(|()| part)
                 })
             })
-            .collect();
+            .collect::<io::Result<Vec<_>>>()?;
         // A panic while measuring is a bug, as it is on one thread: let it out.
         measuring.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect::<io::Result<Vec<Lines>>>()
     })?;
@@ -141,7 +141,7 @@ fn in_blocks(out: &mut dyn Write, n: usize, threads: usize, fill: &(dyn Fn(Range
         for k in 0..threads {
             let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(2);
             made.push(rx);
-            s.spawn(move || {
+            std::thread::Builder::new().name(format!("draw-{k}")).spawn_scoped(s, move || {
                 for b in (k..blocks).step_by(threads) {
                     let mut buf = Vec::with_capacity(BLOCK_ROWS * 160);
                     let block = fill(b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n), &mut buf).map(|()| buf);
@@ -151,7 +151,7 @@ fn in_blocks(out: &mut dyn Write, n: usize, threads: usize, fill: &(dyn Fn(Range
                         return;
                     }
                 }
-            });
+            })?;
         }
         for b in 0..blocks {
             // A thread gone before its blocks were sent panicked; the scope lets its panic out.
