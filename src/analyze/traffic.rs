@@ -917,6 +917,27 @@ impl Traffic {
         }
     }
 
+    /// Makes the IP endpoint table out of the IP conversations counted (each end's frames sent
+    /// and received, in the order the ends were first seen), instead of counting it beside
+    /// them: the same table, for the memory of the conversations alone. For tables counted
+    /// without a filter; the endpoints must not have been counted as well.
+    pub fn ip_ends_of_convs(&mut self) {
+        let mut ends = Ends::default();
+        for c in &self.conv_ip.list {
+            // An end's first conversation is the one its first frame started: the same order.
+            for (k, tx, rx) in [(c.a, c.ab, c.ba), (c.b, c.ba, c.ab)] {
+                if let Some(e) = ends.at(k) {
+                    e.tx.frames += tx.frames;
+                    e.tx.bytes += tx.bytes;
+                    e.rx.frames += rx.frames;
+                    e.rx.bytes += rx.bytes;
+                }
+            }
+        }
+        self.end_ip = ends;
+        self.wanted.endpoints.push((TableKind::Ip, None));
+    }
+
     /// Counts one decoded frame.
     pub fn packet(&mut self, p: &Packet<'_>) {
         let len = p.len as u64;
@@ -1040,6 +1061,42 @@ mod test {
             ("eth:ethertype:arp", 1, 42),
         ];
         assert_eq!(rows, want.map(|(p, f, b)| (p.to_string(), f, b)).to_vec());
+    }
+
+    /// The endpoints made from the conversations are those counted frame by frame, in the
+    /// same order: an address talking to itself, ends first seen as the receiver, both
+    /// directions and frames of several lengths.
+    #[test]
+    fn ip_endpoints_of_the_conversations_are_those_counted() {
+        use crate::decode::decode;
+        use crate::source::Frame;
+        let ip = |n: u8| [10, 0, n / 4, n];
+        let mut frames = Vec::new();
+        for i in 0u8..60 {
+            let (s, d) = if i % 3 == 0 { (ip(i % 7), ip(i % 5 + 1)) } else { (ip(i % 5 + 1), ip(i % 7)) };
+            let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(s, d, 64).udp(1000, 53);
+            let mut out = Vec::new();
+            b.write(&mut out, &vec![0; usize::from(i)]).unwrap();
+            frames.push(out);
+        }
+        let itself = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(ip(9), ip(9), 64).udp(4, 4);
+        let mut out = Vec::new();
+        itself.write(&mut out, &[0; 8]).unwrap();
+        frames.push(out);
+        let counted = |wanted: Wanted| {
+            let mut t = Traffic::new(wanted);
+            for (k, data) in frames.iter().enumerate() {
+                let f = Frame { number: k as u64 + 1, ts: Ts::from_parts(k as i64, 0, 1), linktype: crate::decode::linktype::ETHERNET, len: data.len() as u32 + 4, data, interface: 0, ts_known: true };
+                t.packet(&decode(&f));
+            }
+            t
+        };
+        let both = counted(Wanted { conv: vec![(TableKind::Ip, None)], endpoints: vec![(TableKind::Ip, None)], ..Wanted::default() });
+        let mut made = counted(Wanted { conv: vec![(TableKind::Ip, None)], ..Wanted::default() });
+        made.ip_ends_of_convs();
+        let rows = |t: &Traffic| t.end_ip.list.iter().map(|e| (e.key, e.tx, e.rx)).collect::<Vec<_>>();
+        assert_eq!(rows(&made), rows(&both));
+        assert_eq!(both.end_ip.list.len(), 8);
     }
 
     #[test]

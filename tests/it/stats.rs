@@ -493,7 +493,7 @@ fn every_thread_count_writes_the_same_tables() {
         };
         let one = run("1");
         assert!(one.lines().count() > 2 * 24_000, "{format}: {} lines", one.lines().count());
-        for threads in ["2", "3", "5"] {
+        for threads in ["2", "5"] {
             let many = run(threads);
             // The first line that differs, rather than two outputs of megabytes.
             let differs = one.lines().zip(many.lines()).position(|(a, b)| a != b);
