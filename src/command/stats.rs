@@ -438,30 +438,7 @@ pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
             Ok(())
         });
     }
-    if let Some(io) = &t.wanted.io {
-        // As tshark: the intervals cover the capture's duration, from its first frame to its
-        // last, so a frame right on the last interval's end (the last of a capture whose
-        // duration is a whole number of intervals, or the one frame of a capture without
-        // duration) falls outside them.
-        let span = match (t.first, t.last) {
-            (Some(a), Some(b)) => u64::try_from(b.as_nanos() - a.as_nanos()).unwrap_or(0),
-            _ => 0,
-        };
-        let n = usize::try_from(span.div_ceil(io.interval_ns)).unwrap_or(usize::MAX);
-        r.io = Some(IoTable {
-            interval: io.interval_ns as f64 / 1e9,
-            filters: io.filters.iter().map(|f| f.as_ref().map(|f| f.text().to_string()).unwrap_or_default()).collect(),
-            columns: io
-                .columns
-                .iter()
-                .map(|c| {
-                    let mut col: Vec<(u64, u64)> = c.iter().take(n).map(|x| (x.frames, x.bytes)).collect();
-                    col.resize(n.min(50_000_000), (0, 0));
-                    col
-                })
-                .collect(),
-        });
-    }
+    r.io = io_table(t);
     if t.wanted.ports {
         let mut ports: Vec<PortRow> = Vec::new();
         for (transport, table) in [("tcp", &t.tcp_ports), ("udp", &t.udp_ports)] {
@@ -475,6 +452,33 @@ pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
         r.ports = ports;
     }
     r
+}
+
+/// The `-z io,stat` table of what was counted, when it was asked for.
+pub fn io_table(t: &Traffic) -> Option<IoTable> {
+    let io = t.wanted.io.as_ref()?;
+    // As tshark: the intervals cover the capture's duration, from its first frame to its
+    // last, so a frame right on the last interval's end (the last of a capture whose
+    // duration is a whole number of intervals, or the one frame of a capture without
+    // duration) falls outside them.
+    let span = match (t.first, t.last) {
+        (Some(a), Some(b)) => u64::try_from(b.as_nanos() - a.as_nanos()).unwrap_or(0),
+        _ => 0,
+    };
+    let n = usize::try_from(span.div_ceil(io.interval_ns)).unwrap_or(usize::MAX);
+    Some(IoTable {
+        interval: io.interval_ns as f64 / 1e9,
+        filters: io.filters.iter().map(|f| f.as_ref().map(|f| f.text().to_string()).unwrap_or_default()).collect(),
+        columns: io
+            .columns
+            .iter()
+            .map(|c| {
+                let mut col: Vec<(u64, u64)> = c.iter().take(n).map(|x| (x.frames, x.bytes)).collect();
+                col.resize(n.min(50_000_000), (0, 0));
+                col
+            })
+            .collect(),
+    })
 }
 
 /// The analyzers' default settings, as `read` runs them without options.
