@@ -761,7 +761,8 @@ pub struct StatsArgs {
     pub files: Vec<String>,
     /// A statistic as tshark's -z names it: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
     /// endpoints,eth|ip|ipv6|tcp|udp[,FILTER]; io,stat,INTERVAL[,FILTER...] (one column per
-    /// display filter). May be given more than once.
+    /// display filter); service (connections, packets and IP bytes per application service, as
+    /// the connections' records name it). May be given more than once.
     #[arg(short = 'z', value_name = "WHAT")]
     pub z: Vec<String>,
     /// Only the N busiest rows of each conversation and endpoint table (most frames first), and

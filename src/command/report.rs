@@ -46,7 +46,7 @@ pub fn run<W: Write>(c: &ReportConfig, mut out: W) -> Result<(), RunError> {
         ports: true,
         ..Wanted::default()
     };
-    let mut sc = StatsConfig { files: c.files.clone(), wanted, top: Some(c.top), format: Format::Text, limit: c.limit, threads: 1, plot: None, sandbox: c.sandbox.clone() };
+    let mut sc = StatsConfig { files: c.files.clone(), wanted, top: Some(c.top), format: Format::Text, limit: c.limit, threads: 1, services: false, plot: None, sandbox: c.sandbox.clone() };
     let mut side = stats::beside(&c.analysis);
     let (mut t, failed) = stats::count_with(&mut sc, Some(&mut side));
     let (analyzed, _) = side.finish(&[])?;

@@ -32,6 +32,9 @@ pub struct StatsConfig {
     /// Threads: beside the reading one, those counting the conversation tables and then
     /// drawing the tables' rows.
     pub threads: usize,
+    /// `-z service`: the connections per application service, counted from the records of the
+    /// connection tracker, which then runs beside the counters.
+    pub services: bool,
     /// Pictures (`--plot`): the pipeline's analyzers then run beside the counters.
     pub plot: Option<crate::output::plot::PlotOptions>,
     /// The sandbox entered once the files are open.
@@ -49,8 +52,8 @@ pub enum Z {
     Endpoints(TableKind, Option<DisplayFilter>),
     /// `io,stat,INTERVAL[,FILTER...]`.
     IoStat(u64, Vec<Option<DisplayFilter>>),
-    /// `service`: connections, packets and bytes per application service (`read` only: it
-    /// counts the connection tracker's records).
+    /// `service`: connections, packets and bytes per application service, from the connection
+    /// tracker's records (`stats` then runs the analyzers beside the counters).
     Service,
 }
 
@@ -114,7 +117,7 @@ pub fn wanted(z: Vec<Z>) -> Wanted {
             Z::Conv(k, f) => w.conv.push((k, f)),
             Z::Endpoints(k, f) => w.endpoints.push((k, f)),
             Z::IoStat(ns, f) => w.io = Some(IoStat::new(ns, f)),
-            // Counted by `read`'s connection tracker, not here.
+            // Counted from the connection tracker's records, not by these counters.
             Z::Service => {}
         }
     }
@@ -132,9 +135,14 @@ pub type Beside = crate::pipeline::session::Session<std::io::Sink>;
 
 /// A [`Beside`] keeping the series, with the analyzers' settings of `cfg`.
 pub fn beside(cfg: &crate::pipeline::AnalysisConfig) -> Beside {
+    beside_counting(cfg, false)
+}
+
+/// [`beside`], counting the connections per service when `services`.
+fn beside_counting(cfg: &crate::pipeline::AnalysisConfig, services: bool) -> Beside {
     let mut stages = crate::pipeline::Stages::new(cfg, 1);
     stages.keep_series();
-    let view = crate::output::ViewOptions { quiet: true, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
+    let view = crate::output::ViewOptions { quiet: true, services, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
     crate::pipeline::session::Session::new(std::io::sink(), view, stages)
 }
 
@@ -541,12 +549,24 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
         plan.create_in.push(p.dir.clone());
     }
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
-    let mut side = c.plot.as_ref().map(|_| beside(&default_analysis()));
+    let mut analysis = default_analysis();
+    // Per-service counts are made of every connection's record.
+    analysis.conn.records |= c.services;
+    let mut side = (c.plot.is_some() || c.services).then(|| beside_counting(&analysis, c.services));
     let (t, failed) = count_with(&mut c, side.as_mut());
     let head = head(&t, c.top);
     crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format, c.threads)?;
-    if let (Some(side), Some(opts)) = (side, &c.plot) {
-        let (analyzed, _) = side.finish(&[])?;
+    let (analyzed, services) = match side {
+        Some(side) => {
+            let (r, s) = side.finish_with_services(&[])?;
+            (Some(r), s)
+        }
+        None => (None, None),
+    };
+    if let Some(s) = services.filter(|_| c.services) {
+        crate::output::traffic::render_services(&mut out, &s.rows(c.top), c.format)?;
+    }
+    if let (Some(analyzed), Some(opts)) = (analyzed, &c.plot) {
         if c.format != Format::Json {
             if let Some(s) = &analyzed.series {
                 writeln!(out)?;
