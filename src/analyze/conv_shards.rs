@@ -80,9 +80,12 @@ impl Tables {
     }
 }
 
+/// Records with their places in the order of records, as a shard receives them.
+type Batch = Vec<(u64, Rec)>;
+
 /// Where conversation records go: the shards' threads, and each one's batch being filled.
 pub(crate) struct Spread {
-    shards: Vec<(SyncSender<Vec<(u64, Rec)>>, Vec<(u64, Rec)>)>,
+    shards: Vec<(SyncSender<Batch>, Batch)>,
     workers: Vec<JoinHandle<Tables>>,
     /// The next record's place.
     seq: u64,
@@ -94,7 +97,7 @@ impl std::fmt::Debug for Spread {
     }
 }
 
-fn run(rx: Receiver<Vec<(u64, Rec)>>) -> Tables {
+fn run(rx: Receiver<Batch>) -> Tables {
     let mut t = Tables::default();
     for batch in rx {
         for (seq, r) in &batch {

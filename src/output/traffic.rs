@@ -131,10 +131,13 @@ fn draw_rows(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[u
     Ok(true)
 }
 
+/// Makes the rows of a range into a buffer, as text.
+type Fill<'a> = dyn Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
+
 /// Writes `n` rows that `fill` makes a block at a time, on `threads` threads (block `b` on
 /// thread `b % threads`), in order. At most two blocks wait per thread: memory stays flat
 /// however long the table.
-fn in_blocks(out: &mut dyn Write, n: usize, threads: usize, fill: &(dyn Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync)) -> io::Result<()> {
+fn in_blocks(out: &mut dyn Write, n: usize, threads: usize, fill: &Fill<'_>) -> io::Result<()> {
     let blocks = n.div_ceil(BLOCK_ROWS);
     std::thread::scope(|s| {
         let mut made = Vec::new();
