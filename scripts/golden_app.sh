@@ -4,7 +4,8 @@
 #                              (DNS over TCP reassembled, tshark's default: fields on the frame
 #                              that completes a message)
 #   tests/golden/app/NAME.txt  tcpdump -n's line for every frame (TZ=UTC, so times compare)
-#   tests/golden/app/NAME.v.txt tcpdump -v -n's lines, for the DNS files
+#   tests/golden/app/NAME.v.txt tcpdump -v -n's lines, for the DNS and DHCP files
+#   tests/golden/app/NAME.vv.txt tcpdump -vv -n's lines, for the DHCP files
 #   tests/golden/app/FILES     the captures, one a line, with the --decode-as value a file needs
 # Needs tshark and tcpdump (Debian packages). Run from anywhere: scripts/golden_app.sh
 set -euo pipefail
@@ -49,9 +50,14 @@ for entry in "${FILES[@]}"; do
   tshark -n -r "$f" "${decode[@]}" -T fields -E header=y -E separator=/t -E occurrence=a -E aggregator=, \
     "${args[@]}" > "tests/golden/app/$name.tsv" 2>/dev/null
   TZ=UTC tcpdump -n -r "$f" > "tests/golden/app/$name.txt" 2>/dev/null || true
-  # tcpdump -v's DNS text (each answer's owner named) for the DNS files.
+  # tcpdump -v's DNS text (each answer's owner named) for the DNS files; -v's and -vv's
+  # BOOTP fields and options for the DHCP (not DHCPv6) files.
   case "$name" in
     dns*) TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/app/$name.v.txt" 2>/dev/null || true ;;
+    dhcpv6*) ;;
+    dhcp*)
+      TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/app/$name.v.txt" 2>/dev/null || true
+      TZ=UTC tcpdump -vv -n -r "$f" > "tests/golden/app/$name.vv.txt" 2>/dev/null || true ;;
   esac
 done
 { tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > tests/golden/app/VERSIONS

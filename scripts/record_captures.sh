@@ -812,6 +812,48 @@ except OSError: pass' 10.0.2.2
     cap_stop
 }
 
+# ---------------------------------------------------------------- icmp6-errors.pcap
+# ICMPv6's errors and neighbour discovery, as a router between two IPv6 links makes them: a
+# ping with hop limit 1 (time exceeded), a 1400-byte ping onto a 1300-byte link (packet too
+# big, with the MTU), a ping to a prefix the router has no route for (no route), one to an
+# address on the server's link that nobody holds (address unreachable, after neighbour
+# discovery gives up), and a UDP datagram to a closed port (port unreachable).
+record_icmp6_errors() {
+    teardown
+    ns_new "$CLI"; ns_new "$SRV"; ns_new "$BR"
+    ip link add "$CLI_IF" netns "$CLI" address "$CLI_MAC" type veth peer name r-cli netns "$BR" address 02:00:00:00:01:01
+    ip link add "$SRV_IF" netns "$SRV" address "$SRV_MAC" type veth peer name r-srv netns "$BR" address 02:00:00:00:01:02
+    for ns in "$CLI" "$SRV" "$BR"; do
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+    done
+    nsx "$CLI" sysctl -qw "net.ipv6.conf.$CLI_IF.disable_ipv6=0"
+    nsx "$SRV" sysctl -qw "net.ipv6.conf.$SRV_IF.disable_ipv6=0"
+    nsx "$BR" sysctl -qw net.ipv6.conf.r-cli.disable_ipv6=0 net.ipv6.conf.r-srv.disable_ipv6=0
+    nsx "$BR" sysctl -qw net.ipv6.conf.all.forwarding=1
+    nsx "$BR" ip link set r-srv mtu 1300
+    nsx "$SRV" ip link set "$SRV_IF" mtu 1300
+    nsx "$BR" ip link set r-cli up
+    nsx "$BR" ip link set r-srv up
+    nsx "$CLI" ip link set "$CLI_IF" up
+    nsx "$SRV" ip link set "$SRV_IF" up
+    nsx "$BR" ip addr add fd00:0:0:1::fe/64 dev r-cli nodad
+    nsx "$BR" ip addr add fd00:0:0:2::fe/64 dev r-srv nodad
+    nsx "$CLI" ip addr add fd00:0:0:1::1/64 dev "$CLI_IF" nodad
+    nsx "$SRV" ip addr add fd00:0:0:2::2/64 dev "$SRV_IF" nodad
+    nsx "$CLI" ip -6 route add default via fd00:0:0:1::fe
+    nsx "$SRV" ip -6 route add default via fd00:0:0:2::fe
+    C ping -6 -q -c 1 -w 5 fd00:0:0:2::2 >/dev/null
+    tcpdump_start "$CLI" "$CLI_IF" icmp6-errors.pcap "ip6 and not (ip6[6] == 58 and ip6[40] >= 133 and ip6[40] <= 134)"
+    C ping -6 -q -c 2 -i 0.2 -t 1 -W 1 fd00:0:0:2::2 >/dev/null || true
+    C ping -6 -q -c 2 -i 0.2 -M do -s 1400 -W 1 fd00:0:0:2::2 >/dev/null || true
+    C ping -6 -q -c 1 -W 1 fd00:0:0:9::9 >/dev/null || true
+    C ping -6 -q -c 1 -W 5 fd00:0:0:2::99 >/dev/null || true
+    printf 'probe\n' | C nc -6 -u -w 1 fd00:0:0:2::2 9999 >/dev/null 2>&1 || true
+    nsx "$CLI" ip -6 neigh flush dev "$CLI_IF"
+    C ping -6 -q -c 1 -W 1 fd00:0:0:1::fe >/dev/null || true
+    cap_stop
+}
+
 # ---------------------------------------------------------------- 14. fragments.pcap
 # IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
 # (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
@@ -1126,6 +1168,7 @@ want vxlan.pcap && record_vxlan
 want fragments.pcap && record_fragments
 want web6.pcap && record_web6
 want icmp-errors.pcap && record_icmp_errors
+want icmp6-errors.pcap && record_icmp6_errors
 want dns.pcap && record_dns
 if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
 want dhcp.pcap && record_dhcp

@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
         tcp_state: Some(TcpState::Closed),
         retransmission: true,
     };
-    for note in [Note::default(), Note { conn: Some(conn), alert: true, msgs: Vec::new() }] {
+    for note in [Note::default(), Note { conn: Some(conn), alert: true, msgs: Vec::new(), echo: Some((1, 1_500_000)) }] {
         let _ = filter.matches(&p, &note);
     }
 });

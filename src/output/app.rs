@@ -369,8 +369,9 @@ fn rr_text(out: &mut String, r: &Record, mdns: bool, verbose: bool) {
     }
 }
 
-/// tcpdump's BOOTP/DHCP text: `BOOTP/DHCP, Request from 02:00:00:00:00:01, length 300`.
-pub fn dhcp_line(out: &mut String, bytes: &[u8], udp_len: usize) {
+/// tcpdump's BOOTP/DHCP text: `BOOTP/DHCP, Request from 02:00:00:00:00:01, length 300`; with
+/// `detail` (-v), tcpdump -v's header fields and options after it, one per indented line.
+pub fn dhcp_line(out: &mut String, bytes: &[u8], udp_len: usize, detail: u8) {
     out.push_str("BOOTP/DHCP, ");
     match bytes.first() {
         Some(1) => out.push_str("Request"),
@@ -387,6 +388,258 @@ pub fn dhcp_line(out: &mut String, bytes: &[u8], udp_len: usize) {
         }
     }
     let _ = write!(out, ", length {udp_len}");
+    if detail > 0 {
+        dhcp_verbose(out, bytes, detail);
+    }
+}
+
+/// The BOOTP header's fields and the RFC 2132 options as tcpdump -v shows them: hops, xid,
+/// secs and flags on the line, then each address that is set, the client's Ethernet address,
+/// and the options (`NAME (code), length N: value`) under `Vendor-rfc1048 Extensions`.
+/// Stops quietly where the message is cut short.
+fn dhcp_verbose(out: &mut String, b: &[u8], detail: u8) {
+    let u16_at = |at: usize| b.get(at..at + 2).map(|x| u16::from_be_bytes([x[0], x[1]]));
+    let u32_at = |at: usize| b.get(at..at + 4).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+    let ip_at = |at: usize| u32_at(at).map(std::net::Ipv4Addr::from);
+    if let Some(h) = b.get(3).copied().filter(|&h| h != 0) {
+        let _ = write!(out, ", hops {h}");
+    }
+    if let Some(x) = u32_at(4).filter(|&x| x != 0) {
+        let _ = write!(out, ", xid {x:#x}");
+    }
+    if let Some(s) = u16_at(8).filter(|&s| s != 0) {
+        let _ = write!(out, ", secs {s}");
+    }
+    let Some(flags) = u16_at(10) else { return };
+    out.push_str(", Flags [");
+    match (flags & 0x8000 != 0, flags & 0x7fff) {
+        (false, 0) => out.push_str("none"),
+        (true, 0) => out.push_str("Broadcast"),
+        (true, rest) => {
+            let _ = write!(out, "Broadcast, unknown (0x{rest:04x})");
+        }
+        (false, rest) => {
+            let _ = write!(out, "unknown (0x{rest:04x})");
+        }
+    }
+    out.push(']');
+    if detail > 1 {
+        let _ = write!(out, " ({flags:#06x})");
+    }
+    for (at, name) in [(12, "Client-IP"), (16, "Your-IP"), (20, "Server-IP"), (24, "Gateway-IP")] {
+        match ip_at(at) {
+            Some(a) if !a.is_unspecified() => {
+                let _ = write!(out, "\n\t  {name} {a}");
+            }
+            Some(_) => {}
+            None => return,
+        }
+    }
+    if b.get(1) == Some(&1) && b.get(2) == Some(&6) {
+        if let Some(m) = b.get(28..34) {
+            out.push_str("\n\t  Client-Ethernet-Address ");
+            push_mac(out, m);
+        }
+    }
+    for (at, len, name) in [(44, 64, "sname"), (108, 128, "file")] {
+        let Some(field) = b.get(at..at + len) else { return };
+        if field.first().is_some_and(|&c| c != 0) {
+            let text = field.split(|&c| c == 0).next().unwrap_or_default();
+            let _ = write!(out, "\n\t  {name} \"");
+            push_printable(out, text);
+            out.push('"');
+        }
+    }
+    let Some(cookie) = u32_at(236) else { return };
+    if cookie != 0x6382_5363 {
+        let _ = write!(out, "\n\t  Vendor-#{cookie:#x}");
+        return;
+    }
+    out.push_str("\n\t  Vendor-rfc1048 Extensions\n\t    Magic Cookie 0x63825363");
+    let mut rest = b.get(240..).unwrap_or_default();
+    while let Some((&tag, after)) = rest.split_first() {
+        match tag {
+            0 => {
+                rest = after;
+                continue;
+            }
+            255 => return,
+            _ => {}
+        }
+        let Some((&len, after)) = after.split_first() else { return };
+        let Some(value) = after.get(..len as usize) else {
+            let _ = write!(out, "\n\t    {} ({tag}), length {len} [|bootp]", dhcp_option_name(tag));
+            return;
+        };
+        rest = after.get(len as usize..).unwrap_or_default();
+        let _ = write!(out, "\n\t    {} ({tag}), length {len}: ", dhcp_option_name(tag));
+        dhcp_option_value(out, tag, value);
+    }
+}
+
+/// Bytes as text, with `.` for what cannot be shown.
+fn push_printable(out: &mut String, text: &[u8]) {
+    for &c in text {
+        out.push(if c.is_ascii_graphic() || c == b' ' { c as char } else { '.' });
+    }
+}
+
+/// An RFC 2132 (and later) option's name as tcpdump prints it.
+fn dhcp_option_name(tag: u8) -> &'static str {
+    match tag {
+        1 => "Subnet-Mask",
+        2 => "Time-Zone",
+        3 => "Default-Gateway",
+        4 => "Time-Server",
+        5 => "IEN-Name-Server",
+        6 => "Domain-Name-Server",
+        7 => "Log-Server",
+        8 => "Cookie-Server",
+        9 => "LPR-Server",
+        10 => "Impress-Server",
+        11 => "Resource-Location-Server",
+        12 => "Hostname",
+        13 => "Boot-Size",
+        14 => "Merit-Dump",
+        15 => "Domain-Name",
+        16 => "Swap-Server",
+        17 => "Root-Path",
+        18 => "Extensions-Path",
+        19 => "IP-Forwarding",
+        20 => "Non-Local-Source-Routing",
+        21 => "Policy-Filter",
+        22 => "Max-Datagram-Reassembly-Size",
+        23 => "Default-TTL",
+        24 => "MTU-Timeout",
+        25 => "MTU-Plateau",
+        26 => "MTU",
+        27 => "Local-Subnets",
+        28 => "BR",
+        29 => "Mask-Discovery",
+        30 => "Mask-Supplier",
+        31 => "Router-Discovery",
+        32 => "Router-Solicitation",
+        33 => "Static-Route",
+        34 => "Trailer-Encapsulation",
+        35 => "ARP-Timeout",
+        36 => "Ethernet-Encapsulation",
+        37 => "TCP-TTL",
+        38 => "TCP-Keepalive",
+        39 => "Keepalive-Garbage",
+        40 => "YD",
+        41 => "YS",
+        42 => "NTP",
+        43 => "Vendor-Option",
+        44 => "Netbios-Name-Server",
+        45 => "Netbios-Datagram-Distribution",
+        46 => "Netbios-Node",
+        47 => "Netbios-Scope",
+        48 => "X-Window-Font-Server",
+        49 => "X-Window-Display-Manager",
+        50 => "Requested-IP",
+        51 => "Lease-Time",
+        52 => "Option-Overload",
+        53 => "DHCP-Message",
+        54 => "Server-ID",
+        55 => "Parameter-Request",
+        56 => "Message",
+        57 => "MSZ",
+        58 => "RN",
+        59 => "RB",
+        60 => "Vendor-Class",
+        61 => "Client-ID",
+        66 => "TFTP",
+        67 => "BF",
+        81 => "Client-FQDN",
+        82 => "Agent-Information",
+        91 => "Last-Transaction-Time",
+        92 => "Associated-IP",
+        95 => "LDAP",
+        114 => "URL",
+        121 => "Classless-Static-Route",
+        150 => "TFTP-Server-Address",
+        _ => "Unknown",
+    }
+}
+
+/// An option's value as tcpdump -v prints it: addresses joined by commas, numbers in decimal,
+/// names quoted, the message type and the requested options by name.
+fn dhcp_option_value(out: &mut String, tag: u8, v: &[u8]) {
+    let ips = |out: &mut String| {
+        for (i, a) in v.chunks_exact(4).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{}", std::net::Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+        }
+    };
+    let num = |out: &mut String| match v {
+        [a] => {
+            let _ = write!(out, "{a}");
+        }
+        [a, b] => {
+            let _ = write!(out, "{}", u16::from_be_bytes([*a, *b]));
+        }
+        [a, b, c, d] => {
+            let _ = write!(out, "{}", u32::from_be_bytes([*a, *b, *c, *d]));
+        }
+        _ => push_hex_bytes(out, v),
+    };
+    match tag {
+        1 | 3..=11 | 16 | 28 | 32 | 41 | 42 | 44 | 45 | 48 | 49 | 50 | 54 | 65 | 69..=76 | 92 | 150 if v.len() % 4 == 0 => ips(out),
+        2 if v.len() == 4 => {
+            let _ = write!(out, "{}", i32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+        }
+        12 | 14 | 15 | 17 | 18 | 40 | 47 | 56 | 60 | 64 | 66 | 67 | 114 => {
+            out.push('"');
+            push_printable(out, v);
+            out.push('"');
+        }
+        53 if v.len() == 1 => out.push_str(dhcp_message_name(v[0])),
+        55 => {
+            for (i, &t) in v.iter().enumerate() {
+                out.push_str(if i % 4 == 0 { "\n\t      " } else { ", " });
+                let _ = write!(out, "{} ({t})", dhcp_option_name(t));
+            }
+        }
+        61 if v.len() == 7 && v[0] == 1 => {
+            out.push_str("ether ");
+            push_mac(out, &v[1..]);
+        }
+        _ => num(out),
+    }
+}
+
+/// Bytes in hex, as tcpdump shows an option it has no format for.
+fn push_hex_bytes(out: &mut String, v: &[u8]) {
+    for b in v {
+        let _ = write!(out, "{b:02x}");
+    }
+}
+
+/// A DHCP message type's name as tcpdump prints it (RFC 2132, 3203, 4388, 6926).
+fn dhcp_message_name(t: u8) -> &'static str {
+    match t {
+        1 => "Discover",
+        2 => "Offer",
+        3 => "Request",
+        4 => "Decline",
+        5 => "ACK",
+        6 => "NACK",
+        7 => "Release",
+        8 => "Inform",
+        9 => "ForceRenew",
+        10 => "LeaseQuery",
+        11 => "LeaseUnassigned",
+        12 => "LeaseUnknown",
+        13 => "LeaseActive",
+        14 => "BulkLeaseQuery",
+        15 => "LeaseQueryDone",
+        16 => "ActiveLeaseQuery",
+        17 => "LeaseQueryStatus",
+        18 => "TLS",
+        _ => "Unknown",
+    }
 }
 
 /// tcpdump's DHCPv6 text: `dhcp6 solicit`.
@@ -401,13 +654,13 @@ pub fn dhcpv6_line(out: &mut String, bytes: &[u8]) {
 
 /// The application text of a UDP datagram for the line, if inspect decodes its protocol;
 /// `udp_len` is the length tcpdump prints (the UDP header's, less 8).
-pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize, verbose: bool) -> bool {
+pub fn udp_line(out: &mut String, sport: u16, dport: u16, payload: &[u8], udp_len: usize, detail: u8) -> bool {
     match appdec::udp(sport, dport) {
-        Some(AppProto::Dhcp) => dhcp_line(out, payload, udp_len),
+        Some(AppProto::Dhcp) => dhcp_line(out, payload, udp_len, detail),
         Some(AppProto::Dhcpv6) => dhcpv6_line(out, payload),
         // tcpdump leaves LLMNR as plain UDP.
         Some(AppProto::Llmnr) | None => return false,
-        Some(p) => dns_line(out, payload, p == AppProto::Mdns, verbose),
+        Some(p) => dns_line(out, payload, p == AppProto::Mdns, detail > 0),
     }
     true
 }
@@ -774,5 +1027,37 @@ fn dhcp_tree(out: &mut String, d: &Dhcp) {
     }
     if let Some(h) = &d.domain {
         field(out, "Domain name", h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DHCP message cut at every length, and with every option length byte set past the end,
+    /// prints what is there and stops: no panic.
+    #[test]
+    fn verbose_dhcp_survives_cut_and_lying_messages() {
+        let mut m = vec![0u8; 240];
+        m[0] = 1;
+        m[1] = 1;
+        m[2] = 6;
+        m[236..240].copy_from_slice(&[0x63, 0x82, 0x53, 0x63]);
+        m.extend_from_slice(&[53, 1, 1, 55, 3, 1, 3, 6, 61, 7, 1, 2, 3, 4, 5, 6, 7, 12, 3, b'a', b'b', b'c', 255]);
+        let mut full = String::new();
+        dhcp_line(&mut full, &m, m.len(), 2);
+        assert!(full.contains("DHCP-Message (53), length 1: Discover"), "{full}");
+        assert!(full.contains("Client-ID (61), length 7: ether 02:03:04:05:06:07"), "{full}");
+        assert!(full.contains("Hostname (12), length 3: \"abc\""), "{full}");
+        for cut in 0..m.len() {
+            let mut out = String::new();
+            dhcp_line(&mut out, &m[..cut], cut, 2);
+        }
+        for at in 240..m.len() {
+            let mut lying = m.clone();
+            lying[at] = 0xff;
+            let mut out = String::new();
+            dhcp_line(&mut out, &lying, lying.len(), 1);
+        }
     }
 }

@@ -276,6 +276,15 @@ impl LineFormatter {
                     };
                     end = end.min(e.offset as usize + total);
                     out.push_str(if e.kind == Kind::Ipv4 { "IP " } else { "IP6 " });
+                    if self.detail > 0 {
+                        if e.kind == Kind::Ipv4 {
+                            if let Ok(h) = etherparse::Ipv4HeaderSlice::from_slice(b) {
+                                ip4_detail(out, &h);
+                            }
+                        } else if let Ok(h) = etherparse::Ipv6HeaderSlice::from_slice(b) {
+                            ip6_detail(out, &h);
+                        }
+                    }
                     match list.get(i + 1) {
                         Some(u) if u.kind == Kind::Udp => {
                             let ub = u.bytes(data);
@@ -295,7 +304,7 @@ impl LineFormatter {
                 Kind::Udp => {}
                 Kind::Gre => {
                     let h = e.bytes(data);
-                    gre_text(out, h, end.saturating_sub(e.offset as usize));
+                    gre_text(out, h, end.saturating_sub(e.offset as usize), self.detail);
                     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     let proto = h.get(2..4).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                     if proto == 0x88be && flags & 0x1000 == 0 {
@@ -340,7 +349,7 @@ impl LineFormatter {
                     if opts > 0 {
                         let _ = write!(out, ", options [{opts} bytes]");
                     }
-                    out.push_str(": ");
+                    out.push_str(if self.detail > 0 { "\n\t" } else { ": " });
                 }
                 Kind::Gtpu => {
                     let h = e.bytes(data);
@@ -354,14 +363,18 @@ impl LineFormatter {
                     let h = e.bytes(data);
                     let v = h.get(..4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
                     let first = i == 0 || list.get(i - 1).is_none_or(|x| x.kind != Kind::Mpls);
-                    out.push_str(if first { "MPLS (label " } else { " (label " });
+                    out.push_str(match (first, self.detail > 0) {
+                        (true, _) => "MPLS (label ",
+                        (false, false) => " (label ",
+                        (false, true) => "\n\t(label ",
+                    });
                     let _ = write!(out, "{}, tc {}", v >> 12, (v >> 9) & 7);
                     if v & 0x100 != 0 {
                         out.push_str(", [S]");
                     }
                     let _ = write!(out, ", ttl {})", v & 0xff);
                     if v & 0x100 != 0 {
-                        out.push(' ');
+                        out.push_str(if self.detail > 0 { "\n\t" } else { " " });
                     }
                 }
                 Kind::Pppoe => {
@@ -526,17 +539,21 @@ impl LineFormatter {
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
-                if self.detail > 1 && fragment.is_none() && u.checksum() != 0 {
+                if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
+                    out.push_str("[no cksum] ");
+                }
+                // tcpdump checks an IPv6 datagram's sum from -v on, an IPv4 one's from -vv.
+                if self.detail > u8::from(!v6) && fragment.is_none() && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
                             let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
-                        } else if self.detail > 1 {
+                        } else {
                             out.push_str("[udp sum ok] ");
                         }
                     }
                 }
                 let len = u.length().saturating_sub(8) as usize;
-                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail > 0) {
+                if !crate::output::app::udp_line(out, u.source_port(), u.destination_port(), u.payload(), len, self.detail) {
                     out.push_str("UDP, length ");
                     push_uint(out, len);
                 }
@@ -576,12 +593,32 @@ impl LineFormatter {
                 let _ = write!(out, ", length {}", p.ip_payload_len());
             }
             Some(TransportSlice::Icmpv6(i)) => {
-                let _ = write!(out, "{src} > {dst}: ICMP6, {}", names::icmpv6(i.type_u8(), i.code_u8()));
-                if matches!(i.type_u8(), 128 | 129) {
-                    let rest = i.bytes5to8();
-                    let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+                let _ = write!(out, "{src} > {dst}: ");
+                // A hop-by-hop options header (MLD's router alert) is named before the message.
+                if let Some(LaxNetSlice::Ipv6(v6)) = &p.net {
+                    if v6.header().next_header().0 == 0 {
+                        out.push_str("HBH ");
+                        if self.detail > 0 {
+                            hbh_options(out, v6.extensions().slice());
+                        }
+                    }
                 }
-                let _ = write!(out, ", length {}", i.slice().len());
+                if self.detail > 0 {
+                    if let Some((field, right)) = transport_checksum(p, i.slice(), 2) {
+                        if field == right {
+                            out.push_str("[icmp6 sum ok] ");
+                        } else {
+                            let _ = write!(out, "[bad icmp6 cksum {field:#06x} -> {right:#06x}!] ");
+                        }
+                    }
+                }
+                out.push_str("ICMP6, ");
+                let len = i.slice().len();
+                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload(), (self.detail > 0).then_some(len));
+                // tcpdump -v gives the length of neighbour discovery in its text, none of the others'.
+                if self.detail == 0 {
+                    let _ = write!(out, ", length {len}");
+                }
             }
             Some(TransportSlice::Igmp(_)) => {
                 let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
@@ -593,7 +630,7 @@ impl LineFormatter {
                 if proto == 47 && payload.len() >= 4 {
                     // A GRE packet whose payload is not followed: tcpdump's header and protocol.
                     let length = p.ip_payload_len();
-                    gre_text(out, payload, length);
+                    gre_text(out, payload, length, self.detail);
                     let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
                     return;
                 }
@@ -648,7 +685,11 @@ impl LineFormatter {
                 self.ip_line(&mut line, &q);
             }
             None => {
-                let _ = write!(line, "{} {src} > {dst}: ", if v6_frag.is_some() { "IP6" } else { "IP" });
+                line.push_str(if v6_frag.is_some() { "IP6 " } else { "IP " });
+                if self.detail > 0 {
+                    ip_detail(&mut line, p);
+                }
+                let _ = write!(line, "{src} > {dst}: ");
                 if v6_frag.is_none() {
                     let _ = write!(line, "ip-proto-{proto}");
                 }
@@ -706,46 +747,243 @@ impl LineFormatter {
 /// flags [DF], proto TCP (6), length 60)` and a new indented line for IPv4, `(hlim 64,
 /// next-header TCP (6) payload length: 40) ` for IPv6.
 fn ip_detail(out: &mut String, p: &Packet<'_>) {
-    let proto_name = |n: u8| names::ip_proto(n).map_or_else(|| format!("unknown ({n})"), |s| format!("{} ({n})", s.to_uppercase()));
     match &p.net {
-        Some(LaxNetSlice::Ipv4(v4)) => {
-            let h = v4.header();
-            let tos = (h.dcp().value() << 2) | h.ecn().value();
-            let flags = match (h.dont_fragment(), h.more_fragments()) {
-                (true, true) => "DF+",
-                (true, false) => "DF",
-                (false, true) => "+",
-                (false, false) => "none",
-            };
-            let _ = write!(
-                out,
-                "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
-                h.ttl(),
-                h.identification(),
-                h.fragments_offset().value() as u32 * 8,
-                proto_name(h.protocol().0),
-                h.total_len()
-            );
-        }
-        Some(LaxNetSlice::Ipv6(v6)) => {
-            let h = v6.header();
-            out.push('(');
-            if h.traffic_class() != 0 {
-                let _ = write!(out, "class {:#04x}, ", h.traffic_class());
-            }
-            if h.flow_label().value() != 0 {
-                let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
-            }
-            let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
-        }
+        Some(LaxNetSlice::Ipv4(v4)) => ip4_detail(out, &v4.header()),
+        Some(LaxNetSlice::Ipv6(v6)) => ip6_detail(out, &v6.header()),
         _ => {}
     }
+}
+
+/// An IP protocol's name and number as tcpdump -v prints them (`proto TCP (6)`, `next-header
+/// ICMPv6 (58)`).
+fn proto_name(n: u8) -> String {
+    let name = match n {
+        0 => "Options",
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        33 => "DCCP",
+        41 => "IPv6",
+        43 => "Routing",
+        44 => "Fragment",
+        46 => "RSVP",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        88 => "EIGRP",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        113 => "PGM",
+        132 => "SCTP",
+        135 => "Mobility",
+        _ => "unknown",
+    };
+    format!("{name} ({n})")
+}
+
+/// tcpdump -v's options of a hop-by-hop header (the first extension header in `exts`):
+/// `(rtalert: 0x0000) (padn) `.
+fn hbh_options(out: &mut String, exts: &[u8]) {
+    let len = exts.get(1).map_or(0, |&l| (l as usize + 1) * 8);
+    let mut opts = exts.get(2..len).unwrap_or_default();
+    while let Some((&t, rest)) = opts.split_first() {
+        if t == 0 {
+            out.push_str("(pad1) ");
+            opts = rest;
+            continue;
+        }
+        let Some((&l, rest)) = rest.split_first() else { break };
+        let Some(v) = rest.get(..l as usize) else { break };
+        match (t, v) {
+            (1, _) => out.push_str("(padn) "),
+            (5, [a, b]) => {
+                let _ = write!(out, "(rtalert: {:#06x}) ", u16::from_be_bytes([*a, *b]));
+            }
+            _ => {
+                let _ = write!(out, "(opt_type {t:#04x}: len={l}) ");
+            }
+        }
+        opts = rest.get(l as usize..).unwrap_or_default();
+    }
+}
+
+/// tcpdump's text of an ICMPv6 message: its type, then what the message is about (the
+/// destination of the packet an error quotes, the path MTU, the address neighbour discovery
+/// asks for or announces, the number of MLDv2 records).
+/// With `verbose` (tcpdump -v, holding the message's length), neighbour discovery shows its
+/// length, flags and options, and MLDv2 its records.
+fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], verbose: Option<usize>) {
+    // The quoted packet's IPv6 header: its next header and destination, and the destination
+    // port after it.
+    let quoted_dst = body.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let ip6_at = |at: usize| body.get(at..at + 16).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
+    let id_seq = |out: &mut String| {
+        let _ = write!(out, ", id {}, seq {}", u16::from_be_bytes([rest[0], rest[1]]), u16::from_be_bytes([rest[2], rest[3]]));
+    };
+    match (t, code, quoted_dst) {
+        (1, 0, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable route {d}");
+        }
+        (1, 3, Some(d)) => {
+            let _ = write!(out, "destination unreachable, unreachable address {d}");
+        }
+        (1, 4, Some(d)) => {
+            let proto = match body.get(6) {
+                Some(6) => "tcp",
+                Some(17) => "udp",
+                _ => "",
+            };
+            match (proto, body.get(42..44)) {
+                ("", _) | (_, None) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d}");
+                }
+                (proto, Some(p)) => {
+                    let _ = write!(out, "destination unreachable, unreachable port, {d} {proto} port {}", u16::from_be_bytes([p[0], p[1]]));
+                }
+            }
+        }
+        (2, _, _) => {
+            let _ = write!(out, "packet too big, mtu {}", u32::from_be_bytes(rest));
+        }
+        (3, 0, Some(d)) => {
+            let _ = write!(out, "time exceeded in-transit for {d}");
+        }
+        (128 | 129, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            id_seq(out);
+        }
+        (133 | 134, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            if let Some(len) = verbose {
+                let _ = write!(out, ", length {len}");
+                // A router advertisement's own fields come first; only a solicitation's
+                // options are shown.
+                if t == 133 {
+                    nd_options(out, body);
+                }
+            }
+        }
+        (135, _, _) | (136, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            if let Some(len) = verbose {
+                let _ = write!(out, ", length {len}");
+            }
+            if let Some(a) = ip6_at(0) {
+                let _ = write!(out, ", {} {a}", if t == 135 { "who has" } else { "tgt is" });
+            }
+            if verbose.is_some() {
+                if t == 136 {
+                    let names = [(0x80, "router"), (0x40, "solicited"), (0x20, "override")];
+                    let set: Vec<&str> = names.iter().filter(|(bit, _)| rest[0] & bit != 0).map(|(_, n)| *n).collect();
+                    let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+                }
+                nd_options(out, body.get(16..).unwrap_or_default());
+            }
+        }
+        (143, _, _) => {
+            let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
+            if verbose.is_some() {
+                mld2_records(out, body, u16::from_be_bytes([rest[2], rest[3]]));
+            }
+        }
+        _ => out.push_str(names::icmpv6(t, code)),
+    }
+}
+
+/// Neighbour discovery's options as tcpdump -v prints them, each on an indented line:
+/// `source link-address option (1), length 8 (1): 02:00:00:00:01:01`.
+fn nd_options(out: &mut String, mut opts: &[u8]) {
+    while let (Some(&t), Some(&units)) = (opts.first(), opts.get(1)) {
+        let len = units as usize * 8;
+        let Some(body) = opts.get(2..len.max(2)) else { break };
+        let name = match t {
+            1 => "source link-address",
+            2 => "destination link-address",
+            3 => "prefix info",
+            4 => "redirected header",
+            5 => "mtu",
+            25 => "rdnss",
+            31 => "dnssl",
+            _ => "unknown",
+        };
+        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units})");
+        if matches!(t, 1 | 2) && body.len() == 6 {
+            out.push_str(": ");
+            push_mac(out, body);
+        }
+        if units == 0 {
+            break;
+        }
+        opts = opts.get(len..).unwrap_or_default();
+    }
+}
+
+/// MLDv2's group records as tcpdump -v prints them: ` [gaddr ff02::2 to_ex, 0 source(s)]`.
+fn mld2_records(out: &mut String, body: &[u8], n: u16) {
+    let mut at = 0;
+    for _ in 0..n {
+        let (Some(&kind), Some(&aux), Some(ns)) = (body.get(at), body.get(at + 1), body.get(at + 2..at + 4)) else { return };
+        let Some(addr) = body.get(at + 4..at + 20).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from) else { return };
+        let sources = u16::from_be_bytes([ns[0], ns[1]]);
+        let kind = match kind {
+            1 => "is_in",
+            2 => "is_ex",
+            3 => "to_in",
+            4 => "to_ex",
+            5 => "allow",
+            6 => "block",
+            _ => "unknown",
+        };
+        let _ = write!(out, " [gaddr {addr} {kind}, {sources} source(s)]");
+        at += 20 + sources as usize * 16 + aux as usize * 4;
+    }
+}
+
+/// tcpdump -v's IPv4 header text (see [`ip_detail`]).
+fn ip4_detail(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>) {
+    let tos = (h.dcp().value() << 2) | h.ecn().value();
+    let flags = match (h.dont_fragment(), h.more_fragments()) {
+        (true, true) => "DF+",
+        (true, false) => "DF",
+        (false, true) => "+",
+        (false, false) => "none",
+    };
+    let _ = write!(
+        out,
+        "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
+        h.ttl(),
+        h.identification(),
+        h.fragments_offset().value() as u32 * 8,
+        proto_name(h.protocol().0),
+        h.total_len()
+    );
+}
+
+/// tcpdump -v's IPv6 header text (see [`ip_detail`]).
+fn ip6_detail(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>) {
+    out.push('(');
+    if h.traffic_class() != 0 {
+        let _ = write!(out, "class {:#04x}, ", h.traffic_class());
+    }
+    if h.flow_label().value() != 0 {
+        let _ = write!(out, "flowlabel {:#07x}, ", h.flow_label().value());
+    }
+    let _ = write!(out, "hlim {}, next-header {} payload length: {}) ", h.hop_limit(), proto_name(h.next_header().0), h.payload_length());
 }
 
 /// The checksum field of a TCP or UDP segment `seg` (the field at `at`) and the value it should
 /// hold, when the whole segment was captured.
 fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16)> {
-    let proto: u32 = if at == 16 { 6 } else { 17 };
+    // The checksum's place names the protocol: TCP's at 16, UDP's at 6, ICMPv6's at 2.
+    let proto: u32 = match at {
+        16 => 6,
+        6 => 17,
+        _ => 58,
+    };
     let mut sum: u32 = 0;
     let mut add = |b: &[u8]| {
         for c in b.chunks(2) {
@@ -764,8 +1002,12 @@ fn transport_checksum(p: &Packet<'_>, seg: &[u8], at: usize) -> Option<(u16, u16
             let h = v6.header();
             add(&h.source());
             add(&h.destination());
-            // The segment runs to the end of the payload (no extension headers counted here).
-            usize::from(h.payload_length())
+            // The segment runs to the end of the payload, after any extension headers.
+            let pl = v6.payload();
+            if pl.incomplete {
+                return None;
+            }
+            pl.payload.len()
         }
         _ => return None,
     };
@@ -827,11 +1069,17 @@ fn ppp_control(out: &mut String, proto: u16, b: &[u8], length: usize) {
 
 /// A GRE header as tcpdump prints it: `GREv0, key=0x2, seq 7, length N: ` (version 1, PPTP's:
 /// `GREv1, call 0, seq 1, ack 2, length N: `), `length` being the GRE packet's.
-fn gre_text(out: &mut String, h: &[u8], length: usize) {
+fn gre_text(out: &mut String, h: &[u8], length: usize, detail: u8) {
     let be = |at: usize| h.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
     let flags = h.get(..2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
     let version = flags & 7;
     let _ = write!(out, "GREv{version}");
+    if detail > 0 {
+        // tcpdump -v names the header's flags.
+        let names = [(0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"), (0x1000, "sequence# present"), (0x0800, "strict source route"), (0x0080, "acknowledgment# present")];
+        let set: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, n)| *n).collect();
+        let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+    }
     let mut at = 4;
     if version == 1 {
         if flags & 0x2000 != 0 {
@@ -861,7 +1109,7 @@ fn gre_text(out: &mut String, h: &[u8], length: usize) {
             let _ = write!(out, ", seq {}", be(at));
         }
     }
-    let _ = write!(out, ", length {length}: ");
+    let _ = write!(out, ", length {length}{}", if detail > 0 { "\n\t" } else { ": " });
 }
 
 /// HTTP ports on which, like tcpdump, the first line of a request or response is shown.
@@ -1233,4 +1481,35 @@ fn dns_over_tcp(out: &mut String, payload: &[u8], len: usize, verbose: bool) {
     }
     out.push(' ');
     crate::output::app::dns_line(out, payload.get(2..).unwrap_or(&[]), false, verbose);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ICMPv6 text over bodies cut at every length and records that claim more than is there:
+    /// what is present is printed, nothing panics.
+    #[test]
+    fn icmp6_text_survives_cut_and_lying_messages() {
+        let mut body: Vec<u8> = (0..120u8).map(|b| b.wrapping_mul(37)).collect();
+        body[1] = 0xff;
+        for t in [1, 2, 3, 4, 128, 129, 133, 134, 135, 136, 143, 200] {
+            for code in 0..5 {
+                for cut in 0..body.len() {
+                    let mut out = String::new();
+                    icmp6_text(&mut out, t, code, [0xff, 0xff, 0xff, 0xff], &body[..cut], Some(cut + 8));
+                    icmp6_text(&mut out, t, code, [0, 1, 0, 2], &body[..cut], None);
+                }
+            }
+        }
+        for cut in 0..body.len() {
+            let mut out = String::new();
+            hbh_options(&mut out, &body[..cut]);
+            nd_options(&mut out, &body[..cut]);
+            mld2_records(&mut out, &body[..cut], u16::MAX);
+        }
+        let mut out = String::new();
+        nd_options(&mut out, &[1, 1, 2, 0, 0, 0, 1, 1]);
+        assert_eq!(out, "\n\t  source link-address option (1), length 8 (1): 02:00:00:00:01:01");
+    }
 }

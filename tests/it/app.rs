@@ -21,6 +21,8 @@ pub fn tests() -> Vec<Test> {
         trial!(lines_match_tcpdump_on_the_corpus, Need::Corpus),
         trial!(verbose_dns_lines_match_tcpdump),
         trial!(verbose_dns_lines_match_tcpdump_on_the_corpus, Need::Corpus),
+        trial!(verbose_dhcp_lines_match_tcpdump),
+        trial!(verbose_dhcp_lines_match_tcpdump_on_the_corpus, Need::Corpus),
         trial!(dns_queries_pair_with_their_answers),
         trial!(dns_over_tcp_pairs_across_segments),
         trial!(dhcp_exchange_gives_the_lease),
@@ -254,6 +256,55 @@ fn verbose_dns_lines_match(files: &[(String, Option<String>)]) -> usize {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     compared
+}
+
+/// Each BOOTP/DHCP line and the indented lines under it (the header's fields and the options).
+fn dhcp_blocks(text: &str) -> Vec<&str> {
+    let mut inside = false;
+    let mut kept = Vec::new();
+    for l in text.lines() {
+        if l.contains("BOOTP/DHCP") {
+            inside = true;
+        } else if !(inside && l.starts_with("\t  ")) {
+            inside = false;
+            continue;
+        }
+        kept.push(l);
+    }
+    kept
+}
+
+/// `read -v` and `-vv` print tcpdump's BOOTP fields and options on the DHCP (v4) files.
+fn verbose_dhcp_lines_match(files: &[(String, Option<String>)]) -> usize {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    let dhcp = |f: &str| f.rsplit('/').next().is_some_and(|n| n.starts_with("dhcp") && !n.starts_with("dhcpv6"));
+    for (file, decode_as) in files.iter().filter(|(f, _)| dhcp(f)) {
+        for (flag, ext) in [("-v", "v.txt"), ("-vv", "vv.txt")] {
+            let want = golden(file, ext);
+            let out = inspect_ok(read_args(file, decode_as, &[flag]));
+            let (theirs, ours) = (dhcp_blocks(&want), dhcp_blocks(&out));
+            assert_eq!(ours.len(), theirs.len(), "{file} {flag}: DHCP lines\n{}", ours.join("\n"));
+            for (i, (g, w)) in ours.iter().zip(&theirs).enumerate() {
+                compared += 1;
+                if g != w {
+                    problems.push(format!("{file} {flag} DHCP line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    compared
+}
+
+fn verbose_dhcp_lines_match_tcpdump() {
+    let n = verbose_dhcp_lines_match(&recorded());
+    assert!(n >= 100, "only {n} lines compared");
+}
+
+fn verbose_dhcp_lines_match_tcpdump_on_the_corpus() {
+    let n = verbose_dhcp_lines_match(&corpus());
+    assert!(n >= 800, "only {n} lines compared");
 }
 
 fn verbose_dns_lines_match_tcpdump() {
