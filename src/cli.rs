@@ -768,7 +768,8 @@ pub struct StatsArgs {
     pub files: Vec<String>,
     /// A statistic as tshark's -z names it: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
     /// endpoints,eth|ip|ipv6|tcp|udp[,FILTER]; io,stat,INTERVAL[,FILTER...] (one column per
-    /// display filter). May be given more than once.
+    /// display filter); service (connections, packets and IP bytes per application service, as
+    /// the connections' records name it). May be given more than once.
     #[arg(short = 'z', value_name = "WHAT")]
     pub z: Vec<String>,
     /// Only the N busiest rows of each conversation and endpoint table (most frames first), and
@@ -781,6 +782,11 @@ pub struct StatsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Threads: one reads, decodes and counts all but the conversations, which the others
+    /// count (sharded by conversation) and then write; 1 does everything on one. Every value
+    /// gives the same output.
+    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub threads: u64,
     #[command(flatten)]
     pub plot: PlotArgs,
     #[command(flatten)]
