@@ -380,9 +380,11 @@ pub struct ConnArgs {
     /// retries 7, 15, 31 s after the first each make one).
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = positive_secs)]
     pub syn_timeout: f64,
-    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle
-    /// (Linux: SYN-ACK retries span about 63 s, tcp_fin_timeout is 60 s).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
+    /// Seconds a half-open (handshake incomplete) or half-closed connection may stay idle. As
+    /// in Zeek, whose tcp_inactivity_timeout ends them: its ExpireTimer ends none whose ends
+    /// are both active, and its PartialCloseTimer runs only for a connection_partial_close
+    /// handler, which its base scripts do not have.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
     pub half_open_timeout: f64,
     /// Seconds an established TCP connection may stay idle (Zeek's tcp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = positive_secs)]
@@ -390,6 +392,11 @@ pub struct ConnArgs {
     /// Seconds a UDP flow may stay idle (Zeek's udp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub udp_timeout: f64,
+    /// Seconds after which a UDP flow on a DNS port (53, 137, 5353, 5355) is checked for having
+    /// gone quiet, and again as long as it has not (Zeek's dns_session_timeout): it ends at the
+    /// first check that finds it idle for a second less than that.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
+    pub dns_timeout: f64,
     /// Seconds an ICMP flow may stay idle (Zeek's icmp_inactivity_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = positive_secs)]
     pub icmp_timeout: f64,
@@ -761,7 +768,8 @@ pub struct StatsArgs {
     pub files: Vec<String>,
     /// A statistic as tshark's -z names it: io,phs; conv,eth|ip|ipv6|tcp|udp[,FILTER];
     /// endpoints,eth|ip|ipv6|tcp|udp[,FILTER]; io,stat,INTERVAL[,FILTER...] (one column per
-    /// display filter). May be given more than once.
+    /// display filter); service (connections, packets and IP bytes per application service, as
+    /// the connections' records name it). May be given more than once.
     #[arg(short = 'z', value_name = "WHAT")]
     pub z: Vec<String>,
     /// Only the N busiest rows of each conversation and endpoint table (most frames first), and
@@ -774,6 +782,11 @@ pub struct StatsArgs {
     /// Stop after this many packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub count: Option<u64>,
+    /// Threads: one reads, decodes and counts all but the conversations, which the others
+    /// count (sharded by conversation) and then write; 1 does everything on one. Every value
+    /// gives the same output.
+    #[arg(long, value_name = "N", default_value_t = default_threads(), value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub threads: u64,
     #[command(flatten)]
     pub plot: PlotArgs,
     #[command(flatten)]

@@ -298,9 +298,7 @@ impl Config {
             Command::Stats(a) => {
                 use crate::command::stats;
                 let z = a.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
-                if z.iter().any(|z| matches!(z, stats::Z::Service)) {
-                    return Err(RunError::Usage("-z service: per-service counts come from the connections `read` tracks: inspect read FILE -q -z service".into()));
-                }
+                let services = z.iter().any(|z| matches!(z, stats::Z::Service));
                 // The overview shows the busiest rows; a table asked for with -z shows them all.
                 let top = a.top.or(z.is_empty().then_some(10));
                 Config::Stats(Box::new(stats::StatsConfig {
@@ -309,6 +307,8 @@ impl Config {
                     top,
                     format: a.format,
                     limit: a.count.unwrap_or(u64::MAX),
+                    threads: a.threads as usize,
+                    services,
                     plot: a.plot.options(),
                     sandbox: a.sandbox,
                 }))
@@ -541,6 +541,7 @@ pub fn analysis(c: &ConnArgs, f: &FloodArgs, a: &ArpOptions, view: &ViewOptions,
             idle_timeout: c.idle_timeout,
             udp_timeout: c.udp_timeout,
             icmp_timeout: c.icmp_timeout,
+            dns_timeout: c.dns_timeout,
             // The five-layer view shows each connection's state changes.
             timeline: view.verbose,
             max_rows: c.max_rows,

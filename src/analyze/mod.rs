@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod arp;
+pub mod conv_shards;
 pub mod flood;
 pub mod flow;
 pub mod stats;

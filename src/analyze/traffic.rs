@@ -21,6 +21,7 @@ use crate::decode::encap::Kind;
 use crate::decode::{Link, Packet};
 use crate::filter::{DisplayFilter, Note};
 use crate::source::Ts;
+use super::conv_shards::{Rec, Spread};
 
 /// A protocol as tshark's `frame.protocols` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -462,7 +463,7 @@ fn mix(mut x: u64) -> u64 {
 }
 
 /// The hash of an unordered pair, the same either way round.
-fn pair_hash<K: Fold>(a: &K, b: &K) -> u32 {
+pub(crate) fn pair_hash<K: Fold>(a: &K, b: &K) -> u32 {
     let (x, y) = (a.fold(), b.fold());
     let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
     (mix(lo ^ mix(hi)) >> 32) as u32
@@ -502,8 +503,16 @@ impl<K> Default for Convs<K> {
     }
 }
 
+impl<K> Convs<K> {
+    /// Conversations counted elsewhere (see [`conv_shards`](super::conv_shards)), without an
+    /// index: nothing more is counted into them.
+    pub(crate) fn of_list(list: Vec<Conv<K>>) -> Convs<K> {
+        Convs { index: HashTable::new(), list }
+    }
+}
+
 impl<K: Fold> Convs<K> {
-    fn add(&mut self, src: K, dst: K, len: u64, ts: Ts) {
+    pub(crate) fn add(&mut self, src: K, dst: K, len: u64, ts: Ts) {
         let list = &mut self.list;
         let hash = pair_hash(&src, &dst);
         let same = |&(i, h): &Slot| h == hash && list.get(i as usize).is_some_and(|c| (c.a == src && c.b == dst) || (c.a == dst && c.b == src));
@@ -556,9 +565,14 @@ pub struct TcpConvs {
 }
 
 impl TcpConvs {
+    /// Conversations counted elsewhere, as [`Convs::of_list`].
+    pub(crate) fn of_list(list: Vec<Conv<Sock>>) -> TcpConvs {
+        TcpConvs { list, ..TcpConvs::default() }
+    }
+
     /// Counts a segment from `src` to `dst`; `seg` is its flags and sequence number when it
     /// has a stream.
-    fn add(&mut self, src: Sock, dst: Sock, seg: Option<(u8, u32)>, len: u64, ts: Ts) {
+    pub(crate) fn add(&mut self, src: Sock, dst: Sock, seg: Option<(u8, u32)>, len: u64, ts: Ts) {
         let TcpConvs { streams, loose, list, state } = self;
         let hash = pair_hash(&src, &dst);
         let streamed = seg.is_some();
@@ -788,11 +802,13 @@ pub struct Traffic {
     filtered: bool,
     /// IP fragment reassembly, with Linux's limits (as `read` has them by default).
     defrag: Defrag,
+    /// The threads counting the conversation tables, when they are counted apart.
+    spread: Option<Spread>,
 }
 
 /// One layer of a frame that a conversation table counts.
 #[derive(Debug, Clone, Copy)]
-enum Tap {
+pub(crate) enum Tap {
     Eth([u8; 6], [u8; 6]),
     Ip(IpAddr, IpAddr),
     Tcp(Sock, Sock),
@@ -883,6 +899,45 @@ impl Traffic {
         Traffic { wanted, conv_on, end_on, filtered, tcp_ports: ports.clone(), udp_ports: ports, defrag, ..Traffic::default() }
     }
 
+    /// Counts the conversation tables on `shards` threads of their own (see
+    /// [`conv_shards`](super::conv_shards)) until [`Traffic::finish`]; nothing is started when
+    /// no conversation table is asked for.
+    pub fn spread(&mut self, shards: usize) -> std::io::Result<()> {
+        if self.spread.is_none() && shards > 0 && self.conv_on.iter().any(|&b| b) {
+            self.spread = Some(Spread::new(shards)?);
+        }
+        Ok(())
+    }
+
+    /// Takes the conversation tables back from their threads, when they were counted apart:
+    /// the tables are whole only after this.
+    pub fn finish(&mut self) {
+        if let Some(s) = self.spread.take() {
+            (self.conv_eth, self.conv_ip, self.conv_tcp, self.conv_udp) = s.finish();
+        }
+    }
+
+    /// Makes the IP endpoint table out of the IP conversations counted (each end's frames sent
+    /// and received, in the order the ends were first seen), instead of counting it beside
+    /// them: the same table, for the memory of the conversations alone. For tables counted
+    /// without a filter; the endpoints must not have been counted as well.
+    pub fn ip_ends_of_convs(&mut self) {
+        let mut ends = Ends::default();
+        for c in &self.conv_ip.list {
+            // An end's first conversation is the one its first frame started: the same order.
+            for (k, tx, rx) in [(c.a, c.ab, c.ba), (c.b, c.ba, c.ab)] {
+                if let Some(e) = ends.at(k) {
+                    e.tx.frames += tx.frames;
+                    e.tx.bytes += tx.bytes;
+                    e.rx.frames += rx.frames;
+                    e.rx.bytes += rx.bytes;
+                }
+            }
+        }
+        self.end_ip = ends;
+        self.wanted.endpoints.push((TableKind::Ip, None));
+    }
+
     /// Counts one decoded frame.
     pub fn packet(&mut self, p: &Packet<'_>) {
         let len = p.len as u64;
@@ -939,9 +994,17 @@ impl Traffic {
         let on = |t: [bool; 5], k: TableKind| t[k.index()];
         // The segment's stream: only a TCP header of the frame itself has one.
         let seg = if on(conv_on, TableKind::Tcp) && p.ip_addrs().is_some() { p.tcp().map(|t| (t.flags, t.seq)) } else { None };
+        let spread = &mut self.spread;
+        let mut apart = |tap: Tap, seg: Option<(u8, u32)>| match spread {
+            Some(s) => {
+                s.push(Rec { tap, seg, len, ts });
+                true
+            }
+            None => false,
+        };
         taps(p, whole, |tap| match tap {
             Tap::Eth(s, d) => {
-                if on(conv_on, TableKind::Eth) {
+                if on(conv_on, TableKind::Eth) && !apart(tap, None) {
                     self.conv_eth.add(s, d, len, ts);
                 }
                 if on(end_on, TableKind::Eth) {
@@ -950,7 +1013,7 @@ impl Traffic {
             }
             Tap::Ip(s, d) => {
                 let k = if s.is_ipv4() { TableKind::Ip } else { TableKind::Ipv6 };
-                if on(conv_on, k) {
+                if on(conv_on, k) && !apart(tap, None) {
                     self.conv_ip.add(s, d, len, ts);
                 }
                 if on(end_on, k) {
@@ -958,7 +1021,7 @@ impl Traffic {
                 }
             }
             Tap::Tcp(s, d) => {
-                if on(conv_on, TableKind::Tcp) {
+                if on(conv_on, TableKind::Tcp) && !apart(tap, seg) {
                     self.conv_tcp.add(s, d, seg, len, ts);
                 }
                 if on(end_on, TableKind::Tcp) {
@@ -966,7 +1029,7 @@ impl Traffic {
                 }
             }
             Tap::Udp(s, d) => {
-                if on(conv_on, TableKind::Udp) {
+                if on(conv_on, TableKind::Udp) && !apart(tap, None) {
                     self.conv_udp.add(s, d, len, ts);
                 }
                 if on(end_on, TableKind::Udp) {
@@ -998,6 +1061,42 @@ mod test {
             ("eth:ethertype:arp", 1, 42),
         ];
         assert_eq!(rows, want.map(|(p, f, b)| (p.to_string(), f, b)).to_vec());
+    }
+
+    /// The endpoints made from the conversations are those counted frame by frame, in the
+    /// same order: an address talking to itself, ends first seen as the receiver, both
+    /// directions and frames of several lengths.
+    #[test]
+    fn ip_endpoints_of_the_conversations_are_those_counted() {
+        use crate::decode::decode;
+        use crate::source::Frame;
+        let ip = |n: u8| [10, 0, n / 4, n];
+        let mut frames = Vec::new();
+        for i in 0u8..60 {
+            let (s, d) = if i % 3 == 0 { (ip(i % 7), ip(i % 5 + 1)) } else { (ip(i % 5 + 1), ip(i % 7)) };
+            let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(s, d, 64).udp(1000, 53);
+            let mut out = Vec::new();
+            b.write(&mut out, &vec![0; usize::from(i)]).unwrap();
+            frames.push(out);
+        }
+        let itself = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6]).ipv4(ip(9), ip(9), 64).udp(4, 4);
+        let mut out = Vec::new();
+        itself.write(&mut out, &[0; 8]).unwrap();
+        frames.push(out);
+        let counted = |wanted: Wanted| {
+            let mut t = Traffic::new(wanted);
+            for (k, data) in frames.iter().enumerate() {
+                let f = Frame { number: k as u64 + 1, ts: Ts::from_parts(k as i64, 0, 1), linktype: crate::decode::linktype::ETHERNET, len: data.len() as u32 + 4, data, interface: 0, ts_known: true };
+                t.packet(&decode(&f));
+            }
+            t
+        };
+        let both = counted(Wanted { conv: vec![(TableKind::Ip, None)], endpoints: vec![(TableKind::Ip, None)], ..Wanted::default() });
+        let mut made = counted(Wanted { conv: vec![(TableKind::Ip, None)], ..Wanted::default() });
+        made.ip_ends_of_convs();
+        let rows = |t: &Traffic| t.end_ip.list.iter().map(|e| (e.key, e.tx, e.rx)).collect::<Vec<_>>();
+        assert_eq!(rows(&made), rows(&both));
+        assert_eq!(both.end_ip.list.len(), 8);
     }
 
     #[test]

@@ -58,10 +58,15 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
     let plan = crate::sandbox::Plan { read, write, create_in };
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
     let inputs = Inputs { files: &c.files, limit: c.limit, filter: c.filter.as_deref(), snaplen: c.snaplen, early, defrag: c.analysis.defrag, continued_from: c.continued_from };
-    let tables = stat_tables(c)?;
+    // `-z io,stat` with `--plot`: the I/O graph draws the table's columns (one series per
+    // filter, at its interval), as `stats --plot` does.
+    let io = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let tables = stat_tables(c, c.plot.is_some().then(|| io.clone()))?;
     let ran = shards::read(&inputs, Printer::new(out, c.view.clone()).with_logs(logs), stages, c.threads, Output { late, writer, needs, tables })?;
     if let (Some(opts), Some(r)) = (&c.plot, &ran.report) {
-        let data = crate::command::stats::plot_data(&crate::report::traffic::TrafficReport::default(), r);
+        let io = io.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let counted = crate::report::traffic::TrafficReport { io, ..Default::default() };
+        let data = crate::command::stats::plot_data(&counted, r);
         crate::output::plot::write(&data, opts).map_err(RunError::Input)?;
     }
     if ran.errors.is_empty() {
@@ -72,8 +77,9 @@ pub fn run<W: Write>(c: &ReadConfig, out: W) -> Result<Leftovers, RunError> {
 }
 
 /// `-z`: the counters of the tables asked for, and how they are written after the report
-/// (nothing when standard output carries a capture).
-fn stat_tables(c: &ReadConfig) -> Result<Option<StatTables>, RunError> {
+/// (nothing when standard output carries a capture); the I/O table, when counted, is left in
+/// `io` too.
+fn stat_tables(c: &ReadConfig, io: Option<IoSlot>) -> Result<Option<StatTables>, RunError> {
     use crate::command::stats;
     if c.z.is_empty() || c.view.muted {
         return Ok(None);
@@ -82,8 +88,17 @@ fn stat_tables(c: &ReadConfig) -> Result<Option<StatTables>, RunError> {
     let counted = z.iter().any(|z| !matches!(z, stats::Z::Service));
     let traffic = counted.then(|| crate::analyze::traffic::Traffic::new(stats::wanted(z)));
     let format = c.view.format;
-    Ok(Some(StatTables { traffic, write: Box::new(move |t, services, out| stats::write_after_read(out, t, services, format)) }))
+    let write = move |t: Option<&crate::analyze::traffic::Traffic>, services: Option<&crate::report::traffic::Services>, out: &mut dyn Write| {
+        if let (Some(slot), Some(t)) = (&io, t) {
+            *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = stats::io_table(t);
+        }
+        stats::write_after_read(out, t, services, format)
+    };
+    Ok(Some(StatTables { traffic, write: Box::new(write) }))
 }
+
+/// Where `read -z io,stat` leaves its table for the pictures.
+type IoSlot = std::sync::Arc<std::sync::Mutex<Option<crate::report::traffic::IoTable>>>;
 
 /// The `-w` file (or standard output for `-`): pcapng when its name ends in .pcapng or an
 /// input is pcapng, else pcap.

@@ -38,18 +38,21 @@ pub fn run<W: Write>(c: &ReportConfig, mut out: W) -> Result<(), RunError> {
         ..Default::default()
     };
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
+    // The IP endpoints are made from the conversations once the analyzers are done: counted
+    // beside them, their table held as much memory again while the analyzers held theirs.
     let wanted = Wanted {
         conv: vec![(TableKind::Ip, None)],
-        endpoints: vec![(TableKind::Ip, None)],
         io: Some(IoStat::new(1_000_000_000, vec![None])),
         ports: true,
         ..Wanted::default()
     };
-    let mut sc = StatsConfig { files: c.files.clone(), wanted, top: Some(c.top), format: Format::Text, limit: c.limit, plot: None, sandbox: c.sandbox.clone() };
+    let mut sc = StatsConfig { files: c.files.clone(), wanted, top: Some(c.top), format: Format::Text, limit: c.limit, threads: 1, services: false, plot: None, sandbox: c.sandbox.clone() };
     let mut side = stats::beside(&c.analysis);
-    let (t, failed) = stats::count_with(&mut sc, Some(&mut side));
-    let r = stats::report(&t, Some(c.top));
+    let (mut t, failed) = stats::count_with(&mut sc, Some(&mut side));
     let (analyzed, _) = side.finish(&[])?;
+    t.ip_ends_of_convs();
+    let r = stats::report(&t, Some(c.top));
+    drop(t);
     let pics = pictures(&stats::plot_data(&r, &analyzed), PlotFormat::Svg).map_err(RunError::Input)?;
     let mut w = std::io::BufWriter::new(file);
     crate::output::html::page(&mut w, &c.files, &r, &analyzed, &pics).and_then(|()| w.flush()).map_err(|e| RunError::Input(format!("{path}: cannot write: {e}")))?;

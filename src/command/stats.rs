@@ -29,6 +29,12 @@ pub struct StatsConfig {
     pub format: Format,
     /// At most this many frames.
     pub limit: u64,
+    /// Threads: beside the reading one, those counting the conversation tables and then
+    /// drawing the tables' rows.
+    pub threads: usize,
+    /// `-z service`: the connections per application service, counted from the records of the
+    /// connection tracker, which then runs beside the counters.
+    pub services: bool,
     /// Pictures (`--plot`): the pipeline's analyzers then run beside the counters.
     pub plot: Option<crate::output::plot::PlotOptions>,
     /// The sandbox entered once the files are open.
@@ -46,8 +52,8 @@ pub enum Z {
     Endpoints(TableKind, Option<DisplayFilter>),
     /// `io,stat,INTERVAL[,FILTER...]`.
     IoStat(u64, Vec<Option<DisplayFilter>>),
-    /// `service`: connections, packets and bytes per application service (`read` only: it
-    /// counts the connection tracker's records).
+    /// `service`: connections, packets and bytes per application service, from the connection
+    /// tracker's records (`stats` then runs the analyzers beside the counters).
     Service,
 }
 
@@ -111,7 +117,7 @@ pub fn wanted(z: Vec<Z>) -> Wanted {
             Z::Conv(k, f) => w.conv.push((k, f)),
             Z::Endpoints(k, f) => w.endpoints.push((k, f)),
             Z::IoStat(ns, f) => w.io = Some(IoStat::new(ns, f)),
-            // Counted by `read`'s connection tracker, not here.
+            // Counted from the connection tracker's records, not by these counters.
             Z::Service => {}
         }
     }
@@ -129,15 +135,30 @@ pub type Beside = crate::pipeline::session::Session<std::io::Sink>;
 
 /// A [`Beside`] keeping the series, with the analyzers' settings of `cfg`.
 pub fn beside(cfg: &crate::pipeline::AnalysisConfig) -> Beside {
+    beside_counting(cfg, false)
+}
+
+/// [`beside`], counting the connections per service when `services`.
+fn beside_counting(cfg: &crate::pipeline::AnalysisConfig, services: bool) -> Beside {
     let mut stages = crate::pipeline::Stages::new(cfg, 1);
     stages.keep_series();
-    let view = crate::output::ViewOptions { quiet: true, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
+    let view = crate::output::ViewOptions { quiet: true, services, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
     crate::pipeline::session::Session::new(std::io::sink(), view, stages)
 }
 
 /// [`count`], each frame going to `beside` as well.
-pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traffic, Option<RunError>) {
+pub fn count_with(c: &mut StatsConfig, beside: Option<&mut Beside>) -> (Traffic, Option<RunError>) {
     let mut t = Traffic::new(std::mem::take(&mut c.wanted));
+    if let Err(e) = t.spread(c.threads.saturating_sub(1)) {
+        return (t, Some(RunError::Input(format!("cannot start the counting threads: {e}"))));
+    }
+    let failed = read_into(c, &mut t, beside);
+    t.finish();
+    (t, failed)
+}
+
+/// Reads every file into `t` (and `beside`); the error of an unreadable one.
+fn read_into(c: &StatsConfig, t: &mut Traffic, mut beside: Option<&mut Beside>) -> Option<RunError> {
     let mut left = c.limit;
     for file in &c.files {
         if left == 0 {
@@ -145,7 +166,7 @@ pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traf
         }
         let mut source = match FileSource::open(file) {
             Ok(s) => s,
-            Err(e) => return (t, Some(RunError::Input(e.to_string()))),
+            Err(e) => return Some(RunError::Input(e.to_string())),
         };
         let read = source.for_each(|frame| {
             let p = decode(&frame);
@@ -162,10 +183,10 @@ pub fn count_with(c: &mut StatsConfig, mut beside: Option<&mut Beside>) -> (Traf
             }
         });
         if let Err(e) = read {
-            return (t, Some(RunError::Input(e.to_string())));
+            return Some(RunError::Input(e.to_string()));
         }
     }
-    (t, None)
+    None
 }
 
 /// Writes an Ethernet address as tshark does.
@@ -333,8 +354,12 @@ impl Tables for Streamed<'_> {
         self.conv.iter().map(|(k, _)| k.name()).collect()
     }
 
-    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        let Some((k, rows)) = self.conv.get(table) else { return Ok(()) };
+    fn conv_rows(&self, table: usize) -> usize {
+        self.conv.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_conv_in(&self, table: usize, rows: std::ops::Range<usize>, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.conv.get(table).and_then(|(k, all)| Some((k, all.get(rows)?))) else { return Ok(()) };
         let t = self.t;
         match k {
             TableKind::Eth => self.convs(*k, &t.conv_eth.list, rows, f),
@@ -348,8 +373,12 @@ impl Tables for Streamed<'_> {
         self.ends.iter().map(|(k, _)| k.name()).collect()
     }
 
-    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        let Some((k, rows)) = self.ends.get(table) else { return Ok(()) };
+    fn endpoint_rows(&self, table: usize) -> usize {
+        self.ends.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_endpoint_in(&self, table: usize, rows: std::ops::Range<usize>, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        let Some((k, rows)) = self.ends.get(table).and_then(|(k, all)| Some((k, all.get(rows)?))) else { return Ok(()) };
         let t = self.t;
         match k {
             TableKind::Eth => ends(*k, &t.end_eth.list, rows, f),
@@ -417,30 +446,7 @@ pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
             Ok(())
         });
     }
-    if let Some(io) = &t.wanted.io {
-        // As tshark: the intervals cover the capture's duration, from its first frame to its
-        // last, so a frame right on the last interval's end (the last of a capture whose
-        // duration is a whole number of intervals, or the one frame of a capture without
-        // duration) falls outside them.
-        let span = match (t.first, t.last) {
-            (Some(a), Some(b)) => u64::try_from(b.as_nanos() - a.as_nanos()).unwrap_or(0),
-            _ => 0,
-        };
-        let n = usize::try_from(span.div_ceil(io.interval_ns)).unwrap_or(usize::MAX);
-        r.io = Some(IoTable {
-            interval: io.interval_ns as f64 / 1e9,
-            filters: io.filters.iter().map(|f| f.as_ref().map(|f| f.text().to_string()).unwrap_or_default()).collect(),
-            columns: io
-                .columns
-                .iter()
-                .map(|c| {
-                    let mut col: Vec<(u64, u64)> = c.iter().take(n).map(|x| (x.frames, x.bytes)).collect();
-                    col.resize(n.min(50_000_000), (0, 0));
-                    col
-                })
-                .collect(),
-        });
-    }
+    r.io = io_table(t);
     if t.wanted.ports {
         let mut ports: Vec<PortRow> = Vec::new();
         for (transport, table) in [("tcp", &t.tcp_ports), ("udp", &t.udp_ports)] {
@@ -454,6 +460,33 @@ pub fn head(t: &Traffic, top: Option<usize>) -> TrafficReport {
         r.ports = ports;
     }
     r
+}
+
+/// The `-z io,stat` table of what was counted, when it was asked for.
+pub fn io_table(t: &Traffic) -> Option<IoTable> {
+    let io = t.wanted.io.as_ref()?;
+    // As tshark: the intervals cover the capture's duration, from its first frame to its
+    // last, so a frame right on the last interval's end (the last of a capture whose
+    // duration is a whole number of intervals, or the one frame of a capture without
+    // duration) falls outside them.
+    let span = match (t.first, t.last) {
+        (Some(a), Some(b)) => u64::try_from(b.as_nanos() - a.as_nanos()).unwrap_or(0),
+        _ => 0,
+    };
+    let n = usize::try_from(span.div_ceil(io.interval_ns)).unwrap_or(usize::MAX);
+    Some(IoTable {
+        interval: io.interval_ns as f64 / 1e9,
+        filters: io.filters.iter().map(|f| f.as_ref().map(|f| f.text().to_string()).unwrap_or_default()).collect(),
+        columns: io
+            .columns
+            .iter()
+            .map(|c| {
+                let mut col: Vec<(u64, u64)> = c.iter().take(n).map(|x| (x.frames, x.bytes)).collect();
+                col.resize(n.min(50_000_000), (0, 0));
+                col
+            })
+            .collect(),
+    })
 }
 
 /// The analyzers' default settings, as `read` runs them without options.
@@ -500,7 +533,7 @@ pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Opti
     if let Some(t) = t {
         let mut r = head(t, None);
         r.after_read = true;
-        crate::output::traffic::render_tables(out, &r, &Streamed::new(t, None), format)?;
+        crate::output::traffic::render_tables(out, &r, &Streamed::new(t, None), format, 1)?;
     }
     if let Some(s) = services {
         crate::output::traffic::render_services(out, &s.rows(None), format)?;
@@ -516,12 +549,24 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
         plan.create_in.push(p.dir.clone());
     }
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
-    let mut side = c.plot.as_ref().map(|_| beside(&default_analysis()));
+    let mut analysis = default_analysis();
+    // Per-service counts are made of every connection's record.
+    analysis.conn.records |= c.services;
+    let mut side = (c.plot.is_some() || c.services).then(|| beside_counting(&analysis, c.services));
     let (t, failed) = count_with(&mut c, side.as_mut());
     let head = head(&t, c.top);
-    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format)?;
-    if let (Some(side), Some(opts)) = (side, &c.plot) {
-        let (analyzed, _) = side.finish(&[])?;
+    crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format, c.threads)?;
+    let (analyzed, services) = match side {
+        Some(side) => {
+            let (r, s) = side.finish_with_services(&[])?;
+            (Some(r), s)
+        }
+        None => (None, None),
+    };
+    if let Some(s) = services.filter(|_| c.services) {
+        crate::output::traffic::render_services(&mut out, &s.rows(c.top), c.format)?;
+    }
+    if let (Some(analyzed), Some(opts)) = (analyzed, &c.plot) {
         if c.format != Format::Json {
             if let Some(s) = &analyzed.series {
                 writeln!(out)?;

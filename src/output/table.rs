@@ -188,6 +188,15 @@ impl Lines {
         }
     }
 
+    /// Takes the widths `part` measured (rows measured apart, on another thread).
+    pub fn absorb(&mut self, part: &Lines) {
+        self.rows += part.rows;
+        self.multiline |= part.multiline;
+        for (w, p) in self.widths.iter_mut().zip(&part.widths) {
+            *w = (*w).max(*p);
+        }
+    }
+
     /// Which columns are drawn (false: dropped to fit the terminal), or None when comfy-table
     /// must draw the table.
     pub fn streams(&self) -> Option<Vec<bool>> {
@@ -287,19 +296,30 @@ impl Lines {
             let c = c.as_ref();
             let room = w.max(&1).saturating_sub(width(c));
             if aligned && right {
-                s.extend(std::iter::repeat_n(' ', room + 1));
+                spaces(&mut s, room + 1);
                 s.push_str(c);
                 s.push(' ');
             } else {
                 s.push(' ');
                 s.push_str(c);
-                s.extend(std::iter::repeat_n(' ', room + 1));
+                spaces(&mut s, room + 1);
             }
         }
         s.push_str("│\n");
         let written = out.write_all(s.as_bytes());
         self.buf = s;
         written
+    }
+}
+
+/// Pushes `n` spaces, a run at a time rather than a character at a time (tables may have
+/// millions of lines).
+fn spaces(s: &mut String, mut n: usize) {
+    const RUN: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(RUN.len());
+        s.push_str(RUN.get(..k).unwrap_or(""));
+        n -= k;
     }
 }
 

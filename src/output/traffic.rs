@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::mpsc::sync_channel;
 
 use comfy_table::Cell;
 
@@ -78,6 +80,91 @@ fn draw(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[usize]
 /// Hands a table's rows, as cells, to a function; told whether they are only measured.
 type Each<'a> = dyn Fn(&mut dyn FnMut(&[String]) -> io::Result<()>, bool) -> io::Result<()> + 'a;
 
+/// Hands some rows of a table (those of the range), as cells, to a function; told whether they
+/// are only measured. Parts of the table can so be made on several threads at once.
+type EachIn<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(&[String]) -> io::Result<()>, bool) -> io::Result<()> + Sync + 'a;
+
+/// Rows from which a table is made on several threads: a smaller one is made on one.
+const PARALLEL_ROWS: usize = 16_384;
+/// Rows a thread makes into one buffer, which the writing thread writes whole.
+const BLOCK_ROWS: usize = 4096;
+
+/// [`draw`] for a table of `n` rows, made on `threads` threads when it is long (a conversation
+/// table may have millions of rows, each needing numbers and times written): each measures a
+/// part, the widths are merged, then each draws blocks of rows that are written in order.
+fn draw_rows(out: &mut dyn Write, head: &[&str], right: &[bool], expendable: &[usize], n: usize, threads: usize, each: &EachIn<'_>) -> io::Result<bool> {
+    if threads < 2 || n < PARALLEL_ROWS {
+        return draw(out, head, right, expendable, false, &|f, measuring| each(0..n, f, measuring));
+    }
+    let per = n.div_ceil(threads);
+    let parts = std::thread::scope(|s| {
+        let measuring: Vec<_> = (0..threads)
+            .map(|k| {
+                std::thread::Builder::new().name(format!("measure-{k}")).spawn_scoped(s, move || {
+                    let mut part = Lines::new(head, right);
+                    let rows = (k * per).min(n)..((k + 1) * per).min(n);
+                    each(rows, &mut |cells| {
+                        part.measure(cells);
+                        Ok(())
+                    }, true)
+                    .map(|()| part)
+                })
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        // A panic while measuring is a bug, as it is on one thread: let it out.
+        measuring.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect::<io::Result<Vec<Lines>>>()
+    })?;
+    let mut lines = Lines::new(head, right).expendable(expendable);
+    for p in &parts {
+        lines.absorb(p);
+    }
+    let Some(shown) = lines.streams() else {
+        // Left to comfy-table, which holds every row anyway.
+        return draw(out, head, right, expendable, false, &|f, measuring| each(0..n, f, measuring));
+    };
+    lines.begin(out, &shown)?;
+    in_blocks(out, n, threads, &|rows, buf| {
+        let mut l = lines.clone();
+        each(rows, &mut |cells| l.row(buf, &shown, cells), false)
+    })?;
+    lines.end(out, &shown)?;
+    Ok(true)
+}
+
+/// Makes the rows of a range into a buffer, as text.
+type Fill<'a> = dyn Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
+
+/// Writes `n` rows that `fill` makes a block at a time, on `threads` threads (block `b` on
+/// thread `b % threads`), in order. At most two blocks wait per thread: memory stays flat
+/// however long the table.
+fn in_blocks(out: &mut dyn Write, n: usize, threads: usize, fill: &Fill<'_>) -> io::Result<()> {
+    let blocks = n.div_ceil(BLOCK_ROWS);
+    std::thread::scope(|s| {
+        let mut made = Vec::new();
+        for k in 0..threads {
+            let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(2);
+            made.push(rx);
+            std::thread::Builder::new().name(format!("draw-{k}")).spawn_scoped(s, move || {
+                for b in (k..blocks).step_by(threads) {
+                    let mut buf = Vec::with_capacity(BLOCK_ROWS * 160);
+                    let block = fill(b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n), &mut buf).map(|()| buf);
+                    let failed = block.is_err();
+                    // Sending fails once the writer has stopped (its output failed).
+                    if tx.send(block).is_err() || failed {
+                        return;
+                    }
+                }
+            })?;
+        }
+        for b in 0..blocks {
+            // A thread gone before its blocks were sent panicked; the scope lets its panic out.
+            let block = made.get(b % threads).and_then(|rx| rx.recv().ok()).ok_or_else(|| io::Error::other("a drawing thread stopped"))?;
+            out.write_all(&block?)?;
+        }
+        Ok(())
+    })
+}
+
 /// The width of `v` written with `places` decimals (Rust's exact rounding), where it is plain
 /// without writing it: None near a carry into the whole part, which only writing settles.
 fn fixed_width(v: f64, places: usize) -> Option<usize> {
@@ -125,6 +212,24 @@ impl Cells {
         }
     }
 
+    /// Sets cell `i` to `v`.
+    fn text(&mut self, i: usize, v: &str) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            c.push_str(v);
+        }
+    }
+
+    /// Sets cell `i` to a port, or nothing.
+    fn port(&mut self, i: usize, v: Option<u16>) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.clear();
+            if let Some(p) = v {
+                c.push_str(itoa::Buffer::new().format(p));
+            }
+        }
+    }
+
     /// Sets cell `i` to `v`'s text.
     fn set(&mut self, i: usize, v: impl std::fmt::Display) {
         if let Some(c) = self.0.get_mut(i) {
@@ -149,26 +254,22 @@ fn conv_head(kind: &str) -> Vec<&'static str> {
 }
 
 /// Draws conversation table `i`; false when it has no rows.
-fn conv_table(out: &mut dyn Write, kind: &str, tables: &dyn Tables, i: usize) -> io::Result<bool> {
+fn conv_table(out: &mut dyn Write, kind: &str, tables: &(dyn Tables + Sync), i: usize, threads: usize) -> io::Result<bool> {
     let ports = matches!(kind, "tcp" | "udp");
     let head = conv_head(kind);
     let n = head.len();
     let right: Vec<bool> = head.iter().map(|h| !h.starts_with("address")).collect();
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, measuring: bool| {
+    let each = |rows: Range<usize>, f: &mut dyn FnMut(&[String]) -> io::Result<()>, measuring: bool| {
         let mut cells = Cells::new(n);
-        tables.each_conv(i, &mut |r| {
+        tables.each_conv_in(i, rows, &mut |r| {
             let mut k = 0;
-            let mut put = |v: &dyn std::fmt::Display| {
-                cells.set(k, v);
+            for (addr, port) in [(&r.addr_a, r.port_a), (&r.addr_b, r.port_b)] {
+                cells.text(k, addr);
                 k += 1;
-            };
-            put(&r.addr_a);
-            if ports {
-                put(&Port(r.port_a));
-            }
-            put(&r.addr_b);
-            if ports {
-                put(&Port(r.port_b));
+                if ports {
+                    cells.port(k, port);
+                    k += 1;
+                }
             }
             for v in [r.frames_ab, r.bytes_ab, r.frames_ba, r.bytes_ba, r.frames(), r.bytes()] {
                 cells.num(k, v);
@@ -187,26 +288,14 @@ fn conv_table(out: &mut dyn Write, kind: &str, tables: &dyn Tables, i: usize) ->
             f(&cells.0)
         })
     };
-    draw(out, &head, &right, &[n - 1, n - 2, n - 3, n - 4], false, &each)
+    draw_rows(out, &head, &right, &[n - 1, n - 2, n - 3, n - 4], tables.conv_rows(i), threads, &each)
 }
 
-/// A port, or nothing.
-struct Port(Option<u16>);
+/// Hands some endpoint rows (those of the range) to a function.
+type Visit<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()> + Sync + 'a;
 
-impl std::fmt::Display for Port {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(p) => write!(f, "{p}"),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Hands endpoint rows to a function.
-type Visit<'a> = dyn Fn(&mut dyn FnMut(&EndpointRow) -> io::Result<()>) -> io::Result<()> + 'a;
-
-/// Draws endpoint rows (`visit` hands them over); false when there are none.
-fn end_table(out: &mut dyn Write, kind: &str, visit: &Visit<'_>) -> io::Result<bool> {
+/// Draws `n` endpoint rows (`visit` hands them over); false when there are none.
+fn end_table(out: &mut dyn Write, kind: &str, n_rows: usize, threads: usize, visit: &Visit<'_>) -> io::Result<bool> {
     let ports = matches!(kind, "tcp" | "udp");
     let mut head = vec!["address"];
     if ports {
@@ -215,17 +304,15 @@ fn end_table(out: &mut dyn Write, kind: &str, visit: &Visit<'_>) -> io::Result<b
     head.extend(["frames", "bytes", "tx frames", "tx bytes", "rx frames", "rx bytes"]);
     let n = head.len();
     let right: Vec<bool> = head.iter().map(|h| *h != "address").collect();
-    let each = |f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
+    let each = |rows: Range<usize>, f: &mut dyn FnMut(&[String]) -> io::Result<()>, _: bool| {
         let mut cells = Cells::new(n);
-        visit(&mut |r| {
+        visit(rows, &mut |r| {
             let mut k = 0;
-            let mut put = |v: &dyn std::fmt::Display| {
-                cells.set(k, v);
-                k += 1;
-            };
-            put(&r.addr);
+            cells.text(k, &r.addr);
+            k += 1;
             if ports {
-                put(&Port(r.port));
+                cells.port(k, r.port);
+                k += 1;
             }
             for v in [r.frames(), r.bytes(), r.tx_frames, r.tx_bytes, r.rx_frames, r.rx_bytes] {
                 cells.num(k, v);
@@ -234,7 +321,7 @@ fn end_table(out: &mut dyn Write, kind: &str, visit: &Visit<'_>) -> io::Result<b
             f(&cells.0)
         })
     };
-    draw(out, &head, &right, &[], false, &each)
+    draw_rows(out, &head, &right, &[], n_rows, threads, &each)
 }
 
 fn io_table(out: &mut dyn Write, io: &IoTable, duration: f64) -> io::Result<bool> {
@@ -276,14 +363,14 @@ fn trim(v: f64) -> String {
 
 /// Writes the report in `format`.
 pub fn render(out: &mut dyn Write, r: &TrafficReport, format: Format) -> io::Result<()> {
-    render_tables(out, r, r, format)
+    render_tables(out, r, r, format, 1)
 }
 
 /// Writes the report in `format`, its conversation and endpoint tables from `tables` (which
-/// makes their rows one at a time, however many there are).
-pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables, format: Format) -> io::Result<()> {
+/// makes their rows one at a time, however many there are), long ones on `threads` threads.
+pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &(dyn Tables + Sync), format: Format, threads: usize) -> io::Result<()> {
     if format == Format::Json {
-        return json(out, r, tables);
+        return json(out, r, tables, threads);
     }
     let tsv = format == Format::Tsv;
     if !r.after_read {
@@ -316,7 +403,7 @@ pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables
     }
     if !r.talkers.is_empty() {
         writeln!(out, "\nTop talkers (IPv4, by bytes)")?;
-        end_table(out, "ip", &|f| r.talkers.iter().try_for_each(&mut *f))?;
+        end_table(out, "ip", r.talkers.len(), 1, &|rows, f| r.talkers.get(rows).unwrap_or(&[]).iter().try_for_each(&mut *f))?;
     }
     if !r.ports.is_empty() {
         writeln!(out, "\nTop ports (the lower port of each packet, by frames)")?;
@@ -328,7 +415,7 @@ pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables
     }
     for (i, kind) in tables.conv_kinds().into_iter().enumerate() {
         writeln!(out, "\n{} conversations", title(kind))?;
-        if !conv_table(out, kind, tables, i)? {
+        if !conv_table(out, kind, tables, i, threads)? {
             writeln!(out, "none")?;
         }
     }
@@ -338,7 +425,7 @@ pub fn render_tables(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables
             continue;
         }
         writeln!(out, "\n{} endpoints", title(kind))?;
-        if !end_table(out, kind, &|f| tables.each_endpoint(i, f))? {
+        if !end_table(out, kind, tables.endpoint_rows(i), threads, &|rows, f| tables.each_endpoint_in(i, rows, f))? {
             writeln!(out, "none")?;
         }
     }
@@ -416,7 +503,7 @@ fn title(kind: &str) -> &'static str {
     }
 }
 
-fn json(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables) -> io::Result<()> {
+fn json(out: &mut dyn Write, r: &TrafficReport, tables: &(dyn Tables + Sync), threads: usize) -> io::Result<()> {
     for row in &r.phs {
         json_line(out, row)?;
     }
@@ -428,11 +515,24 @@ fn json(out: &mut dyn Write, r: &TrafficReport, tables: &dyn Tables) -> io::Resu
         buf.push(b'\n');
         out.write_all(&buf)
     };
+    // Long tables are made a block of rows at a time on several threads.
+    let parallel = |n: usize| threads > 1 && n >= PARALLEL_ROWS;
+    let line_into = |buf: &mut Vec<u8>, row: &dyn JsonRow| {
+        row.write(buf)?;
+        buf.push(b'\n');
+        Ok(())
+    };
     for i in 0..tables.conv_kinds().len() {
-        tables.each_conv(i, &mut |row| buffered(out, row))?;
+        match tables.conv_rows(i) {
+            n if parallel(n) => in_blocks(out, n, threads, &|rows, buf| tables.each_conv_in(i, rows, &mut |row| line_into(buf, row)))?,
+            _ => tables.each_conv(i, &mut |row| buffered(out, row))?,
+        }
     }
     for i in 0..tables.endpoint_kinds().len() {
-        tables.each_endpoint(i, &mut |row| buffered(out, row))?;
+        match tables.endpoint_rows(i) {
+            n if parallel(n) => in_blocks(out, n, threads, &|rows, buf| tables.each_endpoint_in(i, rows, &mut |row| line_into(buf, row)))?,
+            _ => tables.each_endpoint(i, &mut |row| buffered(out, row))?,
+        }
     }
     let mut line = |v: &dyn JsonRow| json_line(out, v);
     if let Some(io) = &r.io {

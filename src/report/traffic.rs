@@ -2,6 +2,8 @@
 //! against (`{"event_type":"phs",...}`, `"conv"`, `"endpoint"`, `"io"`), so text, TSV, JSON,
 //! plots and the HTML report all read the same numbers.
 
+use std::ops::Range;
+
 use serde::Serialize;
 
 /// One node of the protocol hierarchy.
@@ -191,12 +193,25 @@ pub struct TrafficReport {
 pub trait Tables {
     /// The kinds of the conversation tables, in the order asked for.
     fn conv_kinds(&self) -> Vec<&'static str>;
-    /// Hands the rows of conversation table `table` to `f` in order, stopping at an error.
-    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()>;
+    /// How many rows conversation table `table` has.
+    fn conv_rows(&self, table: usize) -> usize;
+    /// Hands rows `rows` of conversation table `table` to `f` in order, stopping at an error
+    /// (parts of a table can so be made on several threads).
+    fn each_conv_in(&self, table: usize, rows: Range<usize>, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()>;
+    /// Hands every row of conversation table `table` to `f` in order.
+    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.each_conv_in(table, 0..self.conv_rows(table), f)
+    }
     /// The kinds of the endpoint tables.
     fn endpoint_kinds(&self) -> Vec<&'static str>;
-    /// Hands the rows of endpoint table `table` to `f` in order.
-    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()>;
+    /// How many rows endpoint table `table` has.
+    fn endpoint_rows(&self, table: usize) -> usize;
+    /// Hands rows `rows` of endpoint table `table` to `f` in order.
+    fn each_endpoint_in(&self, table: usize, rows: Range<usize>, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()>;
+    /// Hands every row of endpoint table `table` to `f` in order.
+    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.each_endpoint_in(table, 0..self.endpoint_rows(table), f)
+    }
 }
 
 impl Tables for TrafficReport {
@@ -204,16 +219,24 @@ impl Tables for TrafficReport {
         self.conv.iter().map(|(k, _)| *k).collect()
     }
 
-    fn each_conv(&self, table: usize, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        self.conv.get(table).map_or(Ok(()), |(_, rows)| rows.iter().try_for_each(f))
+    fn conv_rows(&self, table: usize) -> usize {
+        self.conv.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_conv_in(&self, table: usize, rows: Range<usize>, f: &mut dyn FnMut(&ConvRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.conv.get(table).and_then(|(_, all)| all.get(rows)).map_or(Ok(()), |rows| rows.iter().try_for_each(f))
     }
 
     fn endpoint_kinds(&self) -> Vec<&'static str> {
         self.endpoints.iter().map(|(k, _)| *k).collect()
     }
 
-    fn each_endpoint(&self, table: usize, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
-        self.endpoints.get(table).map_or(Ok(()), |(_, rows)| rows.iter().try_for_each(f))
+    fn endpoint_rows(&self, table: usize) -> usize {
+        self.endpoints.get(table).map_or(0, |(_, rows)| rows.len())
+    }
+
+    fn each_endpoint_in(&self, table: usize, rows: Range<usize>, f: &mut dyn FnMut(&EndpointRow) -> std::io::Result<()>) -> std::io::Result<()> {
+        self.endpoints.get(table).and_then(|(_, all)| all.get(rows)).map_or(Ok(()), |rows| rows.iter().try_for_each(f))
     }
 }
 

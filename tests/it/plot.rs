@@ -14,6 +14,7 @@ use crate::support::{capture_files, inspect_ok, json_lines, of_type, s, Need, Te
 pub fn tests() -> Vec<Test> {
     vec![
         trial!(io_lines_have_a_point_per_interval_of_stats),
+        trial!(read_draws_a_series_per_io_stat_filter),
         trial!(read_plots_the_capture_s_span_and_its_conn_states),
         trial!(alert_spans_are_shaded_exactly_where_alerts_were_raised),
         trial!(every_thread_count_draws_the_same_pictures),
@@ -120,6 +121,57 @@ fn io_lines_have_a_point_per_interval_of_stats() {
             assert!((last - (start + f(&summary["duration"]))).abs() < 2e-6, "{input}: {last}");
         }
     }
+}
+
+/// `read -z io,stat,INTERVAL,FILTER... --plot`: one line per filter in each panel (frames, then
+/// bytes), a point per interval, each point where `stats -z io,stat` puts its value: within a
+/// panel every line's y is the same linear function of the counts (the panel's scale) to a
+/// pixel and a half (the points are whole pixels, as are the two the scale is taken from), and
+/// the picture is the one `stats --plot` draws.
+fn read_draws_a_series_per_io_stat_filter() {
+    let dir = TempDir::new("plot-read-io");
+    let mut drawn = 0;
+    for input in ["captures/flood-v4.pcap", "captures/mixed.pcapng", "captures/dns.pcap", "captures/web.pcap"] {
+        let z = "io,stat,0.25,tcp,udp,tcp.flags.syn == 1";
+        let name = Path::new(input).file_name().unwrap().to_string_lossy().to_string();
+        let (ours, theirs) = (dir.join(&format!("read-{name}")), dir.join(&format!("stats-{name}")));
+        inspect_ok(["read", input, "-q", "-z", z, "--plot", ours.to_str().unwrap()]);
+        inspect_ok(["stats", input, "-z", z, "--plot", theirs.to_str().unwrap()]);
+        let text = svg(&ours.join("io.svg"));
+        assert_eq!(text, svg(&theirs.join("io.svg")), "{input}");
+        let rows = json_lines(&inspect_ok(["stats", input, "-z", z, "--format", "json"]));
+        let io = of_type(&rows, "io");
+        let filters = ["tcp", "udp", "tcp.flags.syn == 1"];
+        // Each column's counts per interval, frames then bytes.
+        let column = |k: usize, field: &str| -> Vec<f64> {
+            io.iter().filter(|r| s(&r["filter"]) == filters[k]).map(|r| f(&r[field])).collect()
+        };
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let l = lines(&doc);
+        assert_eq!(l.len(), 2 * filters.len(), "{input}");
+        for (panel, field) in ["frames", "bytes"].into_iter().enumerate() {
+            let mut points: Vec<(f64, f64)> = Vec::new();
+            for k in 0..filters.len() {
+                let want = column(k, field);
+                let (_, pts) = &l[panel * filters.len() + k];
+                assert_eq!(pts.len(), want.len(), "{input} {field} {}", filters[k]);
+                points.extend(want.iter().zip(pts).map(|(v, p)| (*v, p.1)));
+            }
+            // y = a + b·value through the lowest and highest count, then every point on it.
+            let lo = points.iter().copied().fold((f64::MAX, 0.0), |m, p| if p.0 < m.0 { p } else { m });
+            let hi = points.iter().copied().fold((f64::MIN, 0.0), |m, p| if p.0 > m.0 { p } else { m });
+            if hi.0 <= lo.0 {
+                continue;
+            }
+            let b = (hi.1 - lo.1) / (hi.0 - lo.0);
+            assert!(b < 0.0, "{input} {field}: larger counts are drawn higher");
+            for (v, y) in &points {
+                assert!((lo.1 + b * (v - lo.0) - y).abs() <= 1.5, "{input} {field}: {v} drawn at {y}");
+            }
+            drawn += 1;
+        }
+    }
+    assert!(drawn >= 4, "{drawn}");
 }
 
 fn read_plots_the_capture_s_span_and_its_conn_states() {

@@ -28,6 +28,7 @@ pub fn tests() -> Vec<Test> {
         trial!(service_counts_equal_tsharks_dns_and_dhcp_frames),
         trial!(service_counts_equal_tsharks_dns_and_dhcp_frames_on_the_corpus, Need::Corpus),
         trial!(stats_tables_stream_as_comfy_table_draws_them),
+        trial!(every_thread_count_writes_the_same_tables),
     ]
 }
 
@@ -70,7 +71,8 @@ fn goldens(kind: &str, corpus: bool) -> Vec<(String, Vec<Vec<String>>)> {
 }
 
 fn stats_json(input: &str, z: &[&str]) -> Vec<Value> {
-    let mut args = vec!["stats", input, "--format", "json"];
+    // Three threads: the conversations are counted on two shards and merged.
+    let mut args = vec!["stats", input, "--format", "json", "--threads", "3"];
     for w in z {
         args.extend(["-z", w]);
     }
@@ -376,8 +378,17 @@ fn service_counts_equal_the_conn_records() {
     for s in ["dns", "dhcp", "http", "-"] {
         assert!(services.contains(s), "no {s} connections in the captures: {services:?}");
     }
-    let run = inspect(["stats", "captures/web.pcap", "-z", "service"]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    // `stats -z service` counts the same records, beside its own tables.
+    for input in ["captures/web.pcap", "captures/app.pcap", "captures/mixed.pcapng"] {
+        let read = inspect_ok(["read", "-q", input, "-z", "service"]);
+        let stats = inspect_ok(["stats", input, "-z", "service", "-z", "io,phs"]);
+        let table = |t: &str| t.split_once("\nConnections per service\n").map(|(_, t)| t.to_string()).unwrap_or_else(|| panic!("{t}"));
+        assert_eq!(table(&stats), table(&read), "{input}");
+        assert!(stats.contains("\nProtocol hierarchy\n"), "{stats}");
+        let json = json_lines(&inspect_ok(["stats", input, "-z", "service", "--format", "json"]));
+        let rows: Vec<Value> = json.into_iter().filter(|v| v["event_type"] == "service").collect();
+        assert_eq!(rows, service_json(input), "{input}");
+    }
 }
 
 /// Where every packet of a service's connections is one of its messages (DNS and DHCP over
@@ -443,4 +454,59 @@ fn stats_tables_stream_as_comfy_table_draws_them() {
     }
     assert!(t.row_count() > 10);
     assert!(text.contains(&format!("\nTCP conversations\n{t}\n\nEthernet conversations\n")), "{text}");
+}
+
+/// Conversations counted on shards and tables made on several threads print what one thread
+/// prints, in every format: on a capture of more conversations than a table needs to be made
+/// in parts, with ports reused (a new TCP conversation on the same pair), IPv6, UDP, ties in
+/// frames (first seen first) and conversations whose A side answers first.
+fn every_thread_count_writes_the_same_tables() {
+    use crate::support::frames::{tcp, tcp_ip, udp, SYN, ACK};
+    use crate::support::pcap::{micros, Pcap};
+    let mut p = Pcap::micro();
+    let mut t = 1_700_000_000_000_000u64;
+    let mut add = |frame: &[u8]| {
+        t += 37;
+        p.add(micros(t), frame);
+    };
+    for i in 0u32..24_000 {
+        let (a, b) = ([10, 1, (i >> 8) as u8, i as u8], [10, 2, 0, (i % 7) as u8]);
+        let sport = 1024 + (i % 50_000) as u16;
+        add(&tcp(a, sport, b, 80).flags(SYN).seq(i).frame());
+        if i % 3 != 0 {
+            add(&tcp(b, 80, a, sport).flags(SYN | ACK).seq(7).ack(i + 1).frame());
+        }
+        if i % 5 == 0 {
+            // The pair again, a new connection: tshark starts a new conversation.
+            add(&tcp(a, sport, b, 80).flags(SYN).seq(i + 1000).frame());
+        }
+        if i % 11 == 0 {
+            add(&udp(b, 53, a, 5000 + (i % 9) as u16, b"answer"));
+        }
+        if i % 13 == 0 {
+            let v6 = |x: u16| std::net::IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, x, (i % 17) as u16));
+            add(&tcp_ip(v6(1), sport, v6(2), 443).flags(SYN).seq(i).frame());
+        }
+    }
+    let dir = crate::support::TempDir::new("stats-threads");
+    let input = p.write(&dir, "many.pcap");
+    let input = input.to_str().unwrap();
+    let tables = ["conv,tcp", "conv,ip", "conv,ipv6", "conv,udp", "conv,eth", "endpoints,tcp", "endpoints,ip", "conv,tcp,tcp.dstport == 80"];
+    for format in ["text", "json", "tsv"] {
+        let run = |threads: &str| {
+            let mut args = vec!["stats", input, "--format", format, "--threads", threads];
+            for z in tables {
+                args.extend(["-z", z]);
+            }
+            inspect_ok(&args)
+        };
+        let one = run("1");
+        assert!(one.lines().count() > 2 * 24_000, "{format}: {} lines", one.lines().count());
+        for threads in ["2", "5"] {
+            let many = run(threads);
+            // The first line that differs, rather than two outputs of megabytes.
+            let differs = one.lines().zip(many.lines()).position(|(a, b)| a != b);
+            assert!(one == many, "{format}, --threads {threads}: line {differs:?} differs ({} and {} lines)", one.lines().count(), many.lines().count());
+        }
+    }
 }

@@ -39,6 +39,9 @@ pub fn tests() -> Vec<Test> {
         trial!(connections_over_802_11_are_those_of_ethernet),
         trial!(a_packet_five_seconds_after_the_close_starts_a_new_connection),
         trial!(syns_five_seconds_after_the_first_start_a_new_attempt),
+        trial!(a_half_closed_connection_lasts_zeeks_inactivity_timeout),
+        trial!(a_rst_after_its_own_fin_ends_by_zeeks_expire_timer),
+        trial!(dns_over_udp_ends_by_zeeks_dns_session_timer),
         trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(fragmented_datagrams_count_once_whole),
@@ -621,6 +624,126 @@ fn syns_five_seconds_after_the_first_start_a_new_attempt() {
     let long = conns(&["--syn-timeout", "60", &p]);
     assert_eq!(long.len(), 1, "{long:?}");
     assert_eq!(n(&long[0]["orig_pkts"]), 5);
+}
+
+/// The port-80 connection of `captures/web.pcap` (frames 3 to 14) written with the frames after
+/// frame 12 (the client's FIN) replaced by `later_s` (a frame of it, seconds after frame 12) and
+/// `extra` (bytes, ns after frame 12); returns the file's path.
+fn web_with_pause(dir: &TempDir, name: &str, later_s: &[(u64, u64)], extra: &[(u64, Vec<u8>)]) -> String {
+    let frames = frames_of("captures/web.pcap");
+    let conn: Vec<&(u64, u64, Vec<u8>)> = frames.iter().filter(|f| (3..=14).contains(&f.0)).collect();
+    let fin_ns = conn.iter().find(|f| f.0 == 12).expect("frame 12").1;
+    let mut pcap = Pcap::micro();
+    for (no, ns, b) in &conn {
+        if *no <= 12 {
+            pcap.add(*ns, b);
+        }
+    }
+    let mut late: Vec<(u64, Vec<u8>)> = extra.iter().map(|(dt, b)| (fin_ns + dt, b.clone())).collect();
+    for &(no, dt_s) in later_s {
+        let f = conn.iter().find(|f| f.0 == no).expect("a frame of the connection");
+        late.push((fin_ns + dt_s * 1_000_000_000, f.2.clone()));
+    }
+    late.sort_by_key(|l| l.0);
+    for (ns, b) in &late {
+        pcap.add(*ns, b);
+    }
+    pcap.write(dir, name).to_string_lossy().to_string()
+}
+
+/// Zeek's `tcp_inactivity_timeout` (5 min, `init-bare.zeek`; `Session::InactivityTimer`) is what
+/// ends a half-closed connection: `TCPSessionAdapter::ExpireTimer` removes one only when an end
+/// closed and the other was reset or never sent anything, and `PartialCloseTimer` runs only for
+/// a `connection_partial_close` handler, which Zeek's base scripts lack. The port-80 connection
+/// of `captures/web.pcap` with the server's FIN and the client's last ACK two minutes after the
+/// client's FIN is still the one connection, `SF`; five minutes and a second after it, they
+/// make a connection of their own.
+fn a_half_closed_connection_lasts_zeeks_inactivity_timeout() {
+    let dir = TempDir::new("zeek-half-closed");
+    let base = conns(&["captures/web.pcap"]);
+    let base = on_port(&base, 80)[0].clone();
+    let p = web_with_pause(&dir, "two-minutes.pcap", &[(13, 120), (14, 120)], &[]);
+    let list = conns(&[&p]);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["uid"], base["uid"]);
+    assert_eq!(summary(&list[0]), summary(&base), "{}", list[0]);
+    assert_eq!((n(&list[0]["orig_ip_bytes"]), n(&list[0]["resp_ip_bytes"])), (n(&base["orig_ip_bytes"]), n(&base["resp_ip_bytes"])));
+    // A shorter timeout than Zeek's splits it.
+    assert_eq!(conns(&["--half-open-timeout", "60", &p]).len(), 2);
+    let p = web_with_pause(&dir, "five-minutes.pcap", &[(13, 301), (14, 301)], &[]);
+    let list = conns(&[&p]);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["uid"], base["uid"]);
+    assert_eq!((s(&list[0]["end"]), n(&list[0]["orig_pkts"]), n(&list[0]["resp_pkts"])), ("half_open_timeout", 6, 4), "{}", list[0]);
+    assert_eq!((n(&list[1]["orig_pkts"]), n(&list[1]["resp_pkts"])), (1, 1), "{}", list[1]);
+}
+
+/// Zeek's `TCPSessionAdapter::ConnectionClosed` runs for an end's first FIN or RST only: a RST
+/// from the client after its own FIN, while the server is still open, completes no close, so no
+/// `ConnDeleteTimer` runs; the `ExpireTimer` ends the connection once nothing came for
+/// `tcp_connection_linger` (5 s). The port-80 connection of `captures/web.pcap` to the client's
+/// FIN, a RST from the client, then the server's last data segment again 4, 8 and 12 s after the
+/// FIN: one connection (with the delete timer it would have ended 5 s after the RST); the same
+/// segment 30 s after the FIN starts another.
+fn a_rst_after_its_own_fin_ends_by_zeeks_expire_timer() {
+    let dir = TempDir::new("zeek-expire-timer");
+    let rst = tcp([10, 0, 0, 1], 41710, [10, 0, 0, 2], 80).flags(RST).seq(827_377_063).frame();
+    let data = [(10, 4), (10, 8), (10, 12)];
+    let p = web_with_pause(&dir, "fin-rst.pcap", &data, &[(1_000_000, rst.clone())]);
+    let list = conns(&[&p]);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((n(&list[0]["orig_pkts"]), n(&list[0]["resp_pkts"])), (7, 7), "{}", list[0]);
+    let p = web_with_pause(&dir, "fin-rst-late.pcap", &[(10, 4), (10, 30)], &[(1_000_000, rst)]);
+    let list = conns(&[&p]);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!((n(&list[0]["orig_pkts"]), n(&list[0]["resp_pkts"])), (7, 5), "{}", list[0]);
+    assert_eq!((n(&list[1]["orig_pkts"]), n(&list[1]["resp_pkts"])), (0, 1), "{}", list[1]);
+}
+
+/// Zeek's DNS analyzer, on a UDP connection whose responder port is one of `DNS::ports`, runs
+/// `DNS_Analyzer::ExpireTimer` `dns_session_timeout` (10 s, `init-bare.zeek`) after the start
+/// and 10 s after each run; a run that finds the connection idle for 9 s removes it. Timers run
+/// when a frame's time passes them, before that frame (`dispatch_packet`). The first query and
+/// response of `captures/dns.pcap` (port 53076) sent again 8 s and 19 s later: alone in the
+/// file, the run due at 10 s comes with the 19 s query, 11 s after the last packet, and the
+/// third exchange is a connection of its own. With an ARP frame every half second the run at
+/// 10 s finds 2 s idle, the next is due at 20 s, and an exchange at 17.5 s still belongs to
+/// the connection. `--dns-timeout` sets the delay (Zeek's redef).
+fn dns_over_udp_ends_by_zeeks_dns_session_timer() {
+    let frames = frames_of("captures/dns.pcap");
+    let pair: Vec<&(u64, u64, Vec<u8>)> = frames.iter().filter(|f| f.0 == 3 || f.0 == 4).collect();
+    let arp = &frames.first().expect("an ARP frame").2;
+    let t0 = pair[0].1;
+    let write = |name: &str, at: &[u64], arp_every: Option<u64>| {
+        let mut all: Vec<(u64, Vec<u8>)> = Vec::new();
+        for &dt in at {
+            for f in &pair {
+                all.push((f.1 + dt, f.2.clone()));
+            }
+        }
+        if let Some(step) = arp_every {
+            let end = at.iter().max().copied().unwrap_or(0);
+            all.extend((1..).map(|i| t0 + i * step).take_while(|t| *t < t0 + end).map(|t| (t, arp.clone())));
+        }
+        all.sort_by_key(|f| f.0);
+        let mut pcap = Pcap::micro();
+        for (ns, b) in &all {
+            pcap.add(*ns, b);
+        }
+        let dir = TempDir::new("zeek-dns-timer");
+        let p = pcap.write(&dir, name).to_string_lossy().to_string();
+        (dir, p)
+    };
+    let pkts = |list: &[Value]| -> Vec<(u64, u64)> { list.iter().map(|c| (n(&c["orig_pkts"]), n(&c["resp_pkts"]))).collect() };
+    let (_d, alone) = write("alone.pcap", &[0, secs(8.0), secs(19.0)], None);
+    let list = conns(&[&alone]);
+    assert_eq!(pkts(&list), [(2, 2), (1, 1)], "{list:?}");
+    assert_ne!(list[0]["uid"], list[1]["uid"]);
+    let late = list[1]["ts"].as_f64().expect("ts") - t0 as f64 / 1e9;
+    assert!((late - 19.0).abs() < 1e-5, "{late}");
+    assert_eq!(pkts(&conns(&["--dns-timeout", "60", &alone])), [(3, 3)]);
+    let (_d, busy) = write("busy.pcap", &[0, secs(8.0), secs(17.5)], Some(secs(0.5)));
+    assert_eq!(pkts(&conns(&[&busy])), [(3, 3)]);
 }
 
 /// Zeek's DNS analyzer (`DNS_Interpreter::ParseMessage`): when the first DNS message of a

@@ -322,6 +322,11 @@ impl<V> FlowTable<V> {
         })
     }
 
+    /// When the flow in `slot` last had a packet, ns.
+    pub fn last_ns(&self, slot: u32) -> Option<i64> {
+        self.nodes.get(slot as usize).map(|n| n.last_ns)
+    }
+
     /// The key and value in `slot`, to read.
     pub fn get(&self, slot: u32) -> Option<(&FlowKey, &V)> {
         let n = self.nodes.get(slot as usize)?;

@@ -499,9 +499,6 @@ impl Conn {
 
         // Handshake timing.
         let now_us = us_since(self.start_ns, now_ns);
-        if self.close_us == u32::MAX && self.zeek_close_complete() {
-            self.close_us = now_us;
-        }
         if syn && !ack && !from_resp && self.syn_us == u32::MAX {
             self.syn_us = now_us;
         }
@@ -580,6 +577,8 @@ impl Conn {
             }
         }
 
+        // Zeek's `ConnectionClosed` runs at an end's first FIN or RST only.
+        let first_close = (fin || rst) && !self.end(from_resp).did_close();
         // Remember what this side sent, for the rules above and for Zeek's view.
         let e = self.end_mut(from_resp);
         if syn {
@@ -593,6 +592,9 @@ impl Conn {
         if rst {
             e.flags |= SENT_RST;
             e.rst_seq = seg.seq;
+        }
+        if first_close && self.close_us == u32::MAX && self.zeek_close_complete(from_resp, rst) {
+            self.close_us = now_us;
         }
     }
 
@@ -830,16 +832,15 @@ impl Conn {
             .collect()
     }
 
-    /// Whether the close is complete as Zeek's `TCPSessionAdapter::ConnectionClosed` decides it
-    /// when an end closes (`close_complete`): an end was reset, or both sent a FIN (or RST), or
-    /// one closed while the other never sent anything.
-    fn zeek_close_complete(&self) -> bool {
-        let (o, r) = (&self.orig, &self.resp);
-        o.has(SENT_RST)
-            || r.has(SENT_RST)
-            || (o.did_close() && r.did_close())
-            || (o.did_close() && r.z() == ZState::Inactive)
-            || (r.did_close() && o.z() == ZState::Inactive)
+    /// Whether the first FIN or RST of one end (the responder's when `from_resp`), a RST when
+    /// `rst`, completes the close as Zeek's `TCPSessionAdapter::ConnectionClosed` decides it
+    /// (`close_complete`): that end was reset, or its peer closed already or never sent
+    /// anything. A RST from an end whose FIN came earlier is no first close, so it completes
+    /// nothing: Zeek's `ExpireTimer` ends that connection once it is idle for
+    /// `tcp_connection_linger` (5 s, the closed class's timeout here).
+    fn zeek_close_complete(&self, from_resp: bool, rst: bool) -> bool {
+        let peer = self.end(!from_resp);
+        rst || peer.did_close() || peer.z() == ZState::Inactive
     }
 
     /// When Zeek's TCP timers remove this connection, ns since the epoch (i64::MAX: none runs),

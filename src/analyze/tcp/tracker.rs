@@ -80,6 +80,8 @@ pub struct ConnConfig {
     pub udp_timeout: f64,
     /// How long an ICMP flow may stay idle, seconds.
     pub icmp_timeout: f64,
+    /// Zeek's `dns_session_timeout` for UDP flows on a DNS port, seconds.
+    pub dns_timeout: f64,
     /// Keep each connection's state timeline.
     pub timeline: bool,
     /// Rows kept for the table.
@@ -245,6 +247,15 @@ fn closing_state(c: &mut Conn, end: End, last_ns: i64, timeout: i64) -> ConnStat
         c.time_wait_over(last_ns.saturating_add(timeout));
     }
     c.conn_state()
+}
+
+/// Whether Zeek's DNS analyzer removed the UDP flow `x` of `slot` before `now`
+/// ([`zeek::dns_session_over`]; the frame before this one came at `prev`), when it has a DNS
+/// port.
+#[inline]
+fn dns_over(table: &FlowTable<Tracked>, slot: u32, x: &FlowSeg, prev: i64, now: i64, timeout_ns: i64) -> bool {
+    zeek::dns_ports(x.key.a_port, x.key.b_port)
+        && table.get(slot).zip(table.last_ns(slot)).is_some_and(|((_, t), last)| zeek::dns_session_over(t.start_ns(), last, prev, now, timeout_ns))
 }
 
 /// A connection as the table keeps it. Until its second packet only the first is kept, from
@@ -432,6 +443,8 @@ pub struct ConnTracker {
     shards: usize,
     next_sweep_ns: Option<i64>,
     last_ns: i64,
+    /// `last_ns` before the frame at hand: when the frame before it came.
+    prev_ns: i64,
     /// Frames seen: each flow remembers the last one that touched it.
     seq: u64,
     tally: Tally,
@@ -584,6 +597,7 @@ impl ConnTracker {
             shards: shards.max(1),
             next_sweep_ns: None,
             last_ns: i64::MIN,
+            prev_ns: i64::MIN,
             seq: 0,
             tally: Tally::default(),
             live: 0,
@@ -884,6 +898,7 @@ impl ConnTracker {
                 && table.get(s).is_some_and(|(k, t)| {
                     now.saturating_sub(t.start_ns()) >= attempt_ns.min(close_ns) && t.zeek_end_ns(k, attempt_ns, close_ns) <= now
                 });
+            let zeek_over = zeek_over || (x.key.proto == IPPROTO_UDP && dns_over(table, s, x, self.prev_ns, now, secs_ns(self.cfg.dns_timeout)));
             let gone = if zeek_over || table.is_stale(s, now) {
                 table.remove(s).map(|g| {
                     let end = expiry_end(g.class);
@@ -1140,6 +1155,7 @@ impl ConnTracker {
         if self.continuing && self.main_end_ns.is_none() {
             self.main_end_ns = Some(self.last_ns);
         }
+        self.prev_ns = self.last_ns;
         self.last_ns = self.last_ns.max(now);
         match self.next_sweep_ns {
             Some(t) if now < t => {}
@@ -1710,6 +1726,8 @@ mod test {
             idle_timeout: 300.0,
             udp_timeout: 60.0,
             icmp_timeout: 60.0,
+            // The script's UDP flow (ports 5353 and 53) lasts to its second query, a minute on.
+            dns_timeout: 120.0,
             timeline: false,
             max_rows: 1000,
             state: None,

@@ -115,6 +115,35 @@ pub fn likely_server_port(proto: u8, port: u16) -> bool {
     }
 }
 
+/// Whether a UDP flow between ports `a` and `b` gets Zeek's DNS analyzer, and with it the DNS
+/// session timer: its responder's port is one of `DNS::ports` (53, 137, 5353, 5355,
+/// `Analyzer::register_for_ports` in `base/protocols/dns/main.zeek`). Either port is taken: a
+/// flow from one of them is flipped so that it is the responder's ([`flip_first`]).
+pub fn dns_ports(a: u16, b: u16) -> bool {
+    matches!(a, 53 | 137 | 5353 | 5355) || matches!(b, 53 | 137 | 5353 | 5355)
+}
+
+/// Whether Zeek's DNS analyzer has removed a UDP connection that began at `start_ns` and last
+/// had a packet at `last_ns` by the time a packet of it comes at `now_ns`, the frame before that
+/// one at `prev_ns` (`DNS_Analyzer::ExpireTimer`): its timer runs `timeout_ns`
+/// (`dns_session_timeout`) after the start and again `timeout_ns` after each run, and a run that
+/// finds the connection idle for `timeout_ns` less a second removes it. Zeek runs the timers due
+/// when a frame's time passes them, before the frame (`dispatch_packet`), at that frame's time:
+/// here the runs up to `prev_ns` are taken on time (frames of other flows kept the clock going)
+/// and the one due after it at `now_ns`.
+pub fn dns_session_over(start_ns: i64, last_ns: i64, prev_ns: i64, now_ns: i64, timeout_ns: i64) -> bool {
+    if timeout_ns <= 0 {
+        return false;
+    }
+    let idle = timeout_ns.saturating_sub(1_000_000_000).max(0);
+    // The first run at or after `at`.
+    let run = |at: i64| {
+        let k = (at.saturating_sub(start_ns).max(1) + timeout_ns - 1) / timeout_ns;
+        start_ns.saturating_add(k.saturating_mul(timeout_ns))
+    };
+    run(last_ns.saturating_add(idle)) <= prev_ns || (run(prev_ns.saturating_add(1)) <= now_ns && now_ns.saturating_sub(last_ns) >= idle)
+}
+
 /// Whether Zeek makes the receiver of a connection's first packet its originator (and notes
 /// `^` in the history): the packet came from a likely server port (`WantConnection`). For TCP
 /// only a packet other than a plain SYN can be flipped, and when both ports are likely server
@@ -144,6 +173,22 @@ pub fn flip_first(proto: u8, tcp_flags: u8, sport: u16, dport: u16, to_broadcast
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// `DNS_Analyzer::ExpireTimer` with Zeek's 10 s: runs at 10, 20, 30 s after the start.
+    #[test]
+    fn dns_session_timer_runs() {
+        let s = 1_000_000_000i64;
+        // Alone in the trace: the run due at 10 s comes with the packet, which is 9 s late.
+        assert!(!dns_session_over(0, s / 100, s / 100, 8 * s, 10 * s));
+        assert!(dns_session_over(0, 8 * s, 8 * s, 19 * s, 10 * s));
+        assert!(!dns_session_over(0, 8 * s, 8 * s, 16 * s, 10 * s));
+        // With frames all along, the run at 10 s found 2 s idle and the next is due at 20 s.
+        assert!(!dns_session_over(0, 8 * s, 17 * s, 17 * s + s / 2, 10 * s));
+        assert!(dns_session_over(0, 8 * s, 20 * s, 20 * s + s / 2, 10 * s));
+        // Not before the first run.
+        assert!(!dns_session_over(0, 0, 0, 9 * s, 10 * s));
+        assert!(dns_session_over(0, 0, 0, 10 * s, 10 * s));
+    }
 
     #[test]
     fn zeek_states_table() {
