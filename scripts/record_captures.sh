@@ -560,6 +560,59 @@ record_app() {
     stop_bg "$tls"; stop_bg "$app"
 }
 
+# ---------------------------------------------------------------- tls12.pcap
+# Every handshake message TLS sends in clear: TLS 1.2 full handshakes (ECDHE: Certificate,
+# ServerKeyExchange, ServerHelloDone, ClientKeyExchange, NewSessionTicket; RSA key exchange:
+# no ServerKeyExchange), one resumed from the first's ticket (-sess_out/-sess_in), one with a
+# client certificate (CertificateRequest, the client's Certificate and CertificateVerify) sent in
+# 512-byte records so messages span records and segments, a TLS 1.3 HelloRetryRequest (the
+# client's key share is P-256, the server takes only X25519), and application data both ways.
+record_tls12() {
+    setup_pair
+    # A 4096-bit key: the certificate and key exchange span TCP segments.
+    openssl req -x509 -newkey rsa:4096 -nodes -days 2 -subj "/CN=www.example.test" \
+        -keyout "$TMP/tls12.key" -out "$TMP/tls12.crt" >/dev/null 2>&1 || die "openssl req failed"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=client.example.test" \
+        -keyout "$TMP/cli.key" -out "$TMP/cli.crt" >/dev/null 2>&1 || die "openssl req failed"
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:443" -cert "$TMP/tls12.crt" -key "$TMP/tls12.key" \
+        -alpn http/1.1 -naccept 4; local www=$BGPID
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:4433" -cert "$TMP/tls12.crt" -key "$TMP/tls12.key" \
+        -Verify 1 -CAfile "$TMP/cli.crt" -max_send_frag 512 -naccept 1; local mutual=$BGPID
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:8443" -cert "$TMP/tls12.crt" -key "$TMP/tls12.key" \
+        -groups X25519 -naccept 1; local hrr=$BGPID
+    # Segments of at most one MTU, so that the server's first flight spans several.
+    nsx "$CLI" ethtool -K "$CLI_IF" tso off gso off gro off >/dev/null
+    nsx "$SRV" ethtool -K "$SRV_IF" tso off gso off gro off >/dev/null
+    wait_listen "$SRV" tcp 443; wait_listen "$SRV" tcp 4433; wait_listen "$SRV" tcp 8443
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" tls12.pcap
+    local get='GET / HTTP/1.0\r\n\r\n'
+    # 1. TLS 1.2, ECDHE-RSA, ALPN; the session (with its ticket) saved.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername www.example.test -alpn h2,http/1.1 \
+        -tls1_2 -sess_out "$TMP/sess.pem" >/dev/null 2>&1 || true
+    sleep 0.2
+    # 2. The same session resumed.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername www.example.test \
+        -tls1_2 -sess_in "$TMP/sess.pem" >/dev/null 2>&1 || true
+    sleep 0.2
+    # 3. TLS 1.2 with RSA key exchange: no ServerKeyExchange.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername rsa.example.test \
+        -tls1_2 -cipher AES128-GCM-SHA256 >/dev/null 2>&1 || true
+    sleep 0.2
+    # 4. TLS 1.3 with application data both ways.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername www.example.test >/dev/null 2>&1 || true
+    sleep 0.2
+    # 5. TLS 1.2 with a client certificate, 512-byte records.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:4433" -servername mutual.example.test -tls1_2 \
+        -cert "$TMP/cli.crt" -key "$TMP/cli.key" -max_send_frag 512 >/dev/null 2>&1 || true
+    sleep 0.2
+    # 6. TLS 1.3 HelloRetryRequest.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:8443" -servername hrr.example.test \
+        -groups P-256:X25519 >/dev/null 2>&1 || true
+    cap_stop
+    stop_bg "$www"; stop_bg "$mutual"; stop_bg "$hrr"
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -1017,7 +1070,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dhcp.pcap icmp-errors.pcap; do
+        streams.pcap streams-gap.pcap app.pcap tls12.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dhcp.pcap icmp-errors.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -1102,6 +1155,14 @@ check_all() {
     expect app.pcap 2 2 'tcp.port == 8081 && http.request'
     expect app.pcap 2 2 'tcp.port == 8081 && http.response.code >= 200'
     expect app.pcap 1 1 'http.transfer_encoding == "chunked"'
+    # tls12.pcap: six handshakes; the clear messages of TLS 1.2 and a HelloRetryRequest.
+    expect tls12.pcap 7 7 'tls.handshake.type == 1'
+    expect tls12.pcap 1 1 'tls.handshake.type == 13'
+    expect tls12.pcap 1 1 'tls.handshake.type == 15'
+    expect tls12.pcap 3 3 'tls.handshake.type == 16'
+    expect tls12.pcap 2 2 'tls.handshake.type == 12'
+    expect tls12.pcap 1 1 'tls.handshake.extensions_key_share_group == 23 && tls.handshake.type == 1'
+    expect tls12.pcap 1 1 'tcp.port == 8443 && tls.handshake.type == 2 && tls.handshake.extensions_key_share_selected_group'
     # vxlan.pcap: every IP frame is VXLAN (VNI 42) carrying the overlay's pings and HTTP.
     expect vxlan.pcap 0 0 'ip && !vxlan'
     expect vxlan.pcap 4 4 'vxlan.vni == 42 && icmp'
@@ -1174,6 +1235,7 @@ if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app
+want tls12.pcap && record_tls12
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

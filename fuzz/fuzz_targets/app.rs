@@ -2,7 +2,7 @@
 //! on their own (every answer and name rendered; HTTP and TLS bytes through their parsers, a
 //! direction's bytes in order), then as a conversation through the decoder's views and the
 //! analyzers, so the application layer pairs queries with answers, DHCP messages into leases,
-//! HTTP requests with responses and TLS hellos on reassembled streams, and the reports render.
+//! HTTP requests with responses and TLS handshakes on reassembled streams, and the reports render.
 //!
 //! Input: a byte that picks the view, then messages, each a kind byte, a 2-byte length and the
 //! message. The kind picks the protocol and the direction ([`KINDS`]); a new application
@@ -214,7 +214,8 @@ fuzz_target!(|data: &[u8]| {
         frames_of(c, msg, &mut seq, &mut frames);
     }
     parsers.http.finish(&mut |d| drop(format!("{d:?}")));
-    let _ = (parsers.tls.client.as_ref(), parsers.tls.server.as_ref(), parsers.tls.error());
+    let _ = (parsers.tls.client.as_ref(), parsers.tls.server.as_ref(), parsers.tls.error(), parsers.tls.established, parsers.tls.resumed());
+    drop(parsers.tls.curve().map(inspect::analyze::app::tls::curve_name));
     let view = ViewOptions {
         format: if mode & 1 == 0 { Format::Text } else { Format::Json },
         verbose: mode & 2 != 0,

@@ -97,7 +97,7 @@ pub enum F {
     DhcpOptionServerId, DhcpOptionHostname,
     Http, HttpRequest, HttpResponse, HttpRequestMethod, HttpRequestUri, HttpRequestVersion, HttpHost, HttpUserAgent,
     HttpResponseVersion, HttpResponseCode, HttpResponsePhrase, HttpContentType, HttpContentLength,
-    TlsHandshakeType, TlsServerName, TlsAlpn,
+    TlsHandshakeType, TlsServerName, TlsAlpn, TlsHandshakeVersion, TlsSupportedVersion, TlsCiphersuite,
     ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
 }
 
@@ -236,6 +236,9 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("tls.handshake.type", F::TlsHandshakeType, Kind::Uint(8)),
     ("tls.handshake.extensions_server_name", F::TlsServerName, Kind::Str),
     ("tls.handshake.extensions_alpn_str", F::TlsAlpn, Kind::Str),
+    ("tls.handshake.version", F::TlsHandshakeVersion, Kind::Uint(16)),
+    ("tls.handshake.extensions.supported_version", F::TlsSupportedVersion, Kind::Uint(16)),
+    ("tls.handshake.ciphersuite", F::TlsCiphersuite, Kind::Uint(16)),
     ("conn.uid", F::ConnUid, Kind::Str),
     ("conn.state", F::ConnState, Kind::Str),
     ("conn.history", F::ConnHistory, Kind::Str),
@@ -283,7 +286,10 @@ impl F {
             | F::HttpContentLength
             | F::TlsHandshakeType
             | F::TlsServerName
-            | F::TlsAlpn => Source::App,
+            | F::TlsAlpn
+            | F::TlsHandshakeVersion
+            | F::TlsSupportedVersion
+            | F::TlsCiphersuite => Source::App,
             _ => Source::Packet,
         }
     }
@@ -663,9 +669,16 @@ fn message_values(field: F, m: &crate::report::web::Message, f: &mut Visit<'_>) 
         (F::HttpContentLength, HttpResponse(r)) => r.content_length.is_some_and(|n| f(U(n))),
         (F::TlsHandshakeType, ClientHello(_)) => f(U(1)),
         (F::TlsHandshakeType, ServerHello(_)) => f(U(2)),
+        (F::TlsHandshakeType, TlsHandshake(t)) => f(U((*t).into())),
         (F::TlsServerName, ClientHello(h)) => text(&h.server_name, f),
         (F::TlsAlpn, ClientHello(h)) => h.alpn.iter().any(|a| f(S(a))),
         (F::TlsAlpn, ServerHello(h)) => text(&h.alpn, f),
+        (F::TlsHandshakeVersion, ClientHello(h)) => f(U(h.legacy_version.into())),
+        (F::TlsHandshakeVersion, ServerHello(h)) => f(U(h.legacy_version.into())),
+        (F::TlsSupportedVersion, ClientHello(h)) => h.versions.iter().any(|v| f(U((*v).into()))),
+        (F::TlsSupportedVersion, ServerHello(h)) => h.supported_version.is_some_and(|v| f(U(v.into()))),
+        (F::TlsCiphersuite, ClientHello(h)) => h.ciphers.iter().any(|c| f(U((*c).into()))),
+        (F::TlsCiphersuite, ServerHello(h)) => f(U(h.cipher_id.into())),
         _ => false,
     }
 }

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use comfy_table::Cell;
 
 use super::table::{count, num_cell, table};
-use crate::report::web::{tls_version_name, Message, WebSummary};
+use crate::report::web::{tls_handshake_name, tls_version_name, Message, WebSummary};
 
 /// HTTP ports on which the line already shows a message's first line, as tcpdump does.
 const HTTP_PORTS: [u16; 4] = [80, 3128, 8000, 8080];
@@ -46,12 +46,21 @@ pub fn line(out: &mut String, ports: Option<(u16, u16)>, msgs: &[&Message]) {
                 }
             }
             Message::ServerHello(h) => {
-                let _ = write!(out, ": ServerHello {} {}", tls_version_name(h.version), h.cipher);
+                let kind = if h.retry { "HelloRetryRequest" } else { "ServerHello" };
+                let _ = write!(out, ": {kind} {} {}", tls_version_name(h.version), h.cipher);
                 if let Some(a) = &h.alpn {
                     out.push_str(" ALPN=");
                     printable(out, a);
                 }
             }
+            Message::TlsHandshake(t) => match tls_handshake_name(*t) {
+                Some(name) => {
+                    let _ = write!(out, ": {name}");
+                }
+                None => {
+                    let _ = write!(out, ": TLS handshake type {t}");
+                }
+            },
         }
     }
 }
@@ -105,6 +114,7 @@ pub fn json(out: &mut String, msgs: &[&Message]) {
             }
             Message::ClientHello(h) => {
                 push(&mut fields, "tls.handshake.type", Val::Num(1));
+                push(&mut fields, "tls.handshake.version", Val::Num(u64::from(h.legacy_version)));
                 if let Some(n) = &h.server_name {
                     push(&mut fields, "tls.handshake.extensions_server_name", Val::Str(n));
                 }
@@ -114,18 +124,23 @@ pub fn json(out: &mut String, msgs: &[&Message]) {
                 for v in &h.versions {
                     push(&mut fields, "tls.handshake.extensions.supported_version", Val::Num(u64::from(*v)));
                 }
+                for c in &h.ciphers {
+                    push(&mut fields, "tls.handshake.ciphersuite", Val::Num(u64::from(*c)));
+                }
             }
             Message::ServerHello(h) => {
                 push(&mut fields, "tls.handshake.type", Val::Num(2));
+                push(&mut fields, "tls.handshake.version", Val::Num(u64::from(h.legacy_version)));
                 push(&mut fields, "tls.handshake.ciphersuite", Val::Num(u64::from(h.cipher_id)));
-                if h.version == 0x0304 {
+                if let Some(v) = h.supported_version {
                     // TLS 1.3 says its version only in supported_versions.
-                    push(&mut fields, "tls.handshake.extensions.supported_version", Val::Num(u64::from(h.version)));
+                    push(&mut fields, "tls.handshake.extensions.supported_version", Val::Num(u64::from(v)));
                 }
                 if let Some(a) = &h.alpn {
                     push(&mut fields, "tls.handshake.extensions_alpn_str", Val::Str(a));
                 }
             }
+            Message::TlsHandshake(t) => push(&mut fields, "tls.handshake.type", Val::Num(u64::from(*t))),
             Message::Dns(_) => {}
         }
     }
@@ -190,13 +205,26 @@ pub fn tree(out: &mut String, msgs: &[&Message]) {
                 field(out, "Server name (SNI)", h.server_name.as_deref().unwrap_or("(none)"));
                 field(out, "ALPN offered", if h.alpn.is_empty() { "(none)".to_string() } else { h.alpn.join(", ") });
                 let names: Vec<&str> = h.versions.iter().map(|v| tls_version_name(*v)).collect();
-                field(out, "Versions offered", names.join(", "));
+                if names.is_empty() {
+                    field(out, "Versions offered", format!("up to {} (the hello's version)", tls_version_name(h.legacy_version)));
+                } else {
+                    field(out, "Versions offered", names.join(", "));
+                }
+            }
+            Message::ServerHello(h) if h.retry => {
+                let _ = writeln!(out, "  Application: TLS HelloRetryRequest (the server asks for another key share)");
+                field(out, "Version", tls_version_name(h.version));
+                field(out, "Cipher suite", format!("{} (0x{:04x})", h.cipher, h.cipher_id));
             }
             Message::ServerHello(h) => {
                 let _ = writeln!(out, "  Application: TLS ServerHello (the server's choice)");
                 field(out, "Version", tls_version_name(h.version));
                 field(out, "Cipher suite", format!("{} (0x{:04x})", h.cipher, h.cipher_id));
                 field(out, "ALPN chosen", h.alpn.as_deref().unwrap_or("(none, or sent encrypted)"));
+            }
+            Message::TlsHandshake(t) => {
+                let name = tls_handshake_name(*t).unwrap_or("(no name)");
+                let _ = writeln!(out, "  Application: TLS {name} (handshake message type {t}, in clear)");
             }
             Message::Dns(d) => {
                 let _ = writeln!(out, "  Application: DNS message (whole, read from the TCP stream)");

@@ -53,9 +53,13 @@ pub struct ClientHello {
     pub server_name: Option<String>,
     /// Protocols offered (ALPN), in order.
     pub alpn: Vec<String>,
-    /// Versions offered (the supported_versions extension, else the hello's version), as
-    /// numbers (`0x0304`: TLS 1.3).
+    /// Versions offered in the supported_versions extension (GREASE values too, as tshark
+    /// lists them), as numbers (`0x0304`: TLS 1.3); empty without the extension.
     pub versions: Vec<u16>,
+    /// The hello's own version field (`tls.handshake.version`).
+    pub legacy_version: u16,
+    /// Cipher suites offered, by number, in order.
+    pub ciphers: Vec<u16>,
 }
 
 /// A TLS ServerHello's choices.
@@ -63,6 +67,12 @@ pub struct ClientHello {
 pub struct ServerHello {
     /// The version chosen (supported_versions, else the hello's version).
     pub version: u16,
+    /// The hello's own version field (`tls.handshake.version`).
+    pub legacy_version: u16,
+    /// The version in the supported_versions extension, when the server sent one.
+    pub supported_version: Option<u16>,
+    /// The hello is a HelloRetryRequest (TLS 1.3: the server asks for another key share).
+    pub retry: bool,
     /// The cipher suite chosen, by number.
     pub cipher_id: u16,
     /// And by its IANA name (`0x1302` when unknown).
@@ -82,6 +92,8 @@ pub enum Message {
     ClientHello(ClientHello),
     /// A TLS ServerHello.
     ServerHello(ServerHello),
+    /// Another TLS handshake message sent in the clear, by type (11: Certificate, ...).
+    TlsHandshake(u8),
     /// A DNS message read from a TCP stream.
     Dns(DnsMessage),
 }
@@ -189,12 +201,19 @@ pub struct TlsRecord {
     /// Cipher suite chosen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher: Option<String>,
+    /// The key exchange's group (Zeek's name: `x25519`, `secp256r1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
     /// The server name asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
+    /// The session resumed an earlier one (Zeek's rules).
+    pub resumed: bool,
     /// The protocol the server chose (ALPN).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_protocol: Option<String>,
+    /// The handshake completed: a record came after both sides encrypted (Zeek's rule).
+    pub established: bool,
     /// Where the handshake's bytes stopped making sense.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -278,6 +297,30 @@ impl WebSummary {
         }
         self.dropped += o.dropped;
     }
+}
+
+/// A handshake message type's name, as the lines show it (`ServerKeyExchange`); None for types
+/// without one.
+pub fn tls_handshake_name(t: u8) -> Option<&'static str> {
+    Some(match t {
+        0 => "HelloRequest",
+        1 => "ClientHello",
+        2 => "ServerHello",
+        4 => "NewSessionTicket",
+        5 => "EndOfEarlyData",
+        8 => "EncryptedExtensions",
+        11 => "Certificate",
+        12 => "ServerKeyExchange",
+        13 => "CertificateRequest",
+        14 => "ServerHelloDone",
+        15 => "CertificateVerify",
+        16 => "ClientKeyExchange",
+        20 => "Finished",
+        21 => "CertificateURL",
+        22 => "CertificateStatus",
+        24 => "KeyUpdate",
+        _ => return None,
+    })
 }
 
 /// A TLS version number's name as Wireshark writes it (`TLSv1.3`).

@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
         trial!(responses_pair_with_requests_as_tshark_pairs_them),
         trial!(tls_handshakes_name_what_tshark_names),
+        trial!(tls_records_say_established_resumed_and_curve_by_zeeks_rules),
         trial!(conn_service_comes_from_content),
         trial!(lines_and_tree_show_the_messages),
         trial!(text_tables_only_when_present),
@@ -53,7 +54,21 @@ const FIELDS: &[&str] = &[
     "tls.handshake.type",
     "tls.handshake.extensions_server_name",
     "tls.handshake.extensions_alpn_str",
+    "tls.handshake.version",
+    "tls.handshake.extensions.supported_version",
+    "tls.handshake.ciphersuite",
 ];
+
+/// Fields tshark writes in hexadecimal and inspect's JSON as numbers.
+const HEX: &[&str] = &["tls.handshake.version", "tls.handshake.extensions.supported_version", "tls.handshake.ciphersuite"];
+
+/// tshark's `0x0303,0x0304` as inspect's JSON writes it (`771,772`).
+fn unhex(v: &str) -> String {
+    v.split(',')
+        .map(|x| x.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok()).map_or_else(|| x.to_string(), |n| n.to_string()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 fn golden_files() -> Vec<String> {
     let list = std::fs::read_to_string(root().join("tests/golden/web/FILES")).expect("tests/golden/web/FILES");
@@ -97,11 +112,7 @@ fn check_fields(file: &str) -> Vec<String> {
             if !FIELDS.contains(name) {
                 continue;
             }
-            let mut want = want.to_string();
-            if *name == "tls.handshake.type" {
-                // Only the hellos are read: the other handshake messages of the frame are not.
-                want = want.split(',').filter(|t| *t == "1" || *t == "2").collect::<Vec<_>>().join(",");
-            }
+            let want = if HEX.contains(name) { unhex(want) } else { want.to_string() };
             let got = p.get(*name).map(as_field).unwrap_or_default();
             if got != want {
                 differs.push(format!("{name}: inspect {got:?}, tshark {want:?}"));
@@ -222,6 +233,61 @@ fn tls_handshakes_name_what_tshark_names() {
     assert_eq!(names, want);
 }
 
+/// Zeek's name of the groups these captures use (Zeek's `SSL::ec_curves`).
+fn zeek_curve(n: u64) -> &'static str {
+    match n {
+        23 => "secp256r1",
+        24 => "secp384r1",
+        29 => "x25519",
+        other => panic!("group {other}: add its Zeek name"),
+    }
+}
+
+/// The tls records' `established`, `resumed` and `curve` follow Zeek's rules applied to what
+/// tshark read of each connection (`NAME.ssl`): established once both sides changed cipher spec
+/// (TLS 1.2) or sent application data (TLS 1.3); resumed when the server echoed a non-empty
+/// session id before TLS 1.3; the curve of the ServerKeyExchange or the server's key share.
+/// tls12.pcap holds one resumed session (`-sess_in`) among six established ones.
+fn tls_records_say_established_resumed_and_curve_by_zeeks_rules() {
+    let mut checked = 0;
+    for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
+        let Ok(golden) = std::fs::read_to_string(root().join("tests/golden/web").join(format!("{}.ssl", golden_name(&file)))) else { continue };
+        let out = inspect_ok(["read", "-q", "--format", "json", root().join(&file).to_str().unwrap_or("")]);
+        let objs = json_lines(&out);
+        let tls = of_type(&objs, "tls");
+        assert_eq!(tls.len(), golden.lines().count(), "{file}");
+        for line in golden.lines() {
+            let c: Vec<&str> = line.split('\t').collect();
+            let port: u64 = c[0].parse().expect("port");
+            let t = tls.iter().find(|t| t["id.orig_p"].as_u64() == Some(port)).unwrap_or_else(|| panic!("{file}: no tls record for port {port}"));
+            assert_eq!(s(&t["server_name"]), c[1], "{file} {port}");
+            let tls13 = c[5] == "0x0304";
+            let resumed = !c[2].is_empty() && c[2] != "0".repeat(64) && c[2] == c[3] && !tls13;
+            assert_eq!(t["resumed"].as_bool(), Some(resumed), "{file} {port}: {t}");
+            let established = if tls13 { c[8] == "1" && c[9] == "1" } else { c[6] == "1" && c[7] == "1" };
+            assert_eq!(t["established"].as_bool(), Some(established), "{file} {port}: {t}");
+            let curve = (!c[4].is_empty()).then(|| zeek_curve(unhex(c[4]).parse().expect("group")));
+            assert_eq!(t.get("curve").map(s), curve, "{file} {port}: {t}");
+            checked += 1;
+        }
+        if file == "captures/tls12.pcap" {
+            let flags: Vec<(bool, bool)> = tls.iter().map(|t| (t["established"] == true, t["resumed"] == true)).collect();
+            assert_eq!(flags, [(true, false), (true, true), (true, false), (true, false), (true, false), (true, false)]);
+        }
+    }
+    assert!(checked >= 8, "only {checked} handshakes");
+    // ssl.log carries them in Zeek's columns.
+    let dir = TempDir::new("ssl-log");
+    let path = root().join("captures/tls12.pcap");
+    inspect_ok(["read", "-q", "--log-dir", dir.path().to_str().unwrap_or(""), "--log-format", "zeek", path.to_str().unwrap_or("")]);
+    let log = std::fs::read_to_string(dir.path().join("ssl.log")).expect("ssl.log");
+    let fields: Vec<&str> = log.lines().find_map(|l| l.strip_prefix("#fields\t")).expect("#fields").split('\t').collect();
+    let col = |name: &str| fields.iter().position(|f| *f == name).expect(name);
+    let rows: Vec<Vec<&str>> = log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect()).collect();
+    let got: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[col("curve")], r[col("resumed")], r[col("established")])).collect();
+    assert_eq!(got, [("x25519", "F", "T"), ("-", "T", "T"), ("-", "F", "T"), ("x25519", "F", "T"), ("x25519", "F", "T"), ("x25519", "F", "T")]);
+}
+
 /// Conn records say `http` and `ssl` where the content showed them, whatever the port.
 fn conn_service_comes_from_content() {
     let out = inspect_ok(["read", "-q", "--format", "json", root().join("captures/app.pcap").to_str().unwrap_or("")]);
@@ -329,26 +395,25 @@ fn hostile_payloads_are_errors_in_the_record() {
 }
 
 /// `-Y` on the HTTP and TLS fields picks the frames tshark's filter picked into the golden files,
-/// and `-T fields -e` prints their values as tshark did. tshark lists every handshake message of
-/// a record in `tls.handshake.type` (a TLS 1.2 ServerHello with its Certificate, ...); inspect
-/// reads the hellos only, so that field is compared by its first value.
+/// and `-T fields -e` prints their values as tshark did, every handshake message of a frame
+/// included. tshark's `tls.handshake` also takes frames whose only handshake record is encrypted
+/// (a Finished): they carry none of the fields, and `tls.handshake.type` does not pick them.
 fn display_filter_and_dash_e_take_http_and_tls_fields() {
     let mut compared = 0;
     for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
         let golden = std::fs::read_to_string(root().join("tests/golden/web").join(format!("{}.tsv", golden_name(&file)))).expect("golden tsv");
         let header: Vec<&str> = golden.lines().next().unwrap_or("").split('\t').collect();
-        let mut args = vec!["read", "-Y", "http.request || http.response || tls.handshake.type == 1 || tls.handshake.type == 2", "-T", "fields"];
+        let mut args = vec!["read", "-Y", "http.request || http.response || tls.handshake.type", "-T", "fields"];
         for h in &header {
             args.extend(["-e", h]);
         }
         args.push(&file);
         let out = inspect_ok(args);
         let ours: Vec<&str> = out.lines().collect();
-        let theirs: Vec<&str> = golden.lines().skip(1).collect();
+        let theirs: Vec<&str> = golden.lines().skip(1).filter(|l| l.split('\t').skip(1).any(|v| !v.is_empty())).collect();
         assert_eq!(ours.len(), theirs.len(), "{file}: frames\n{out}");
         for (mine, row) in ours.iter().zip(theirs) {
             for ((field, got), want) in header.iter().zip(mine.split('\t')).zip(row.split('\t')) {
-                let want = if *field == "tls.handshake.type" { want.split(',').next().unwrap_or("") } else { want };
                 assert_eq!(got, want, "{file} frame {}: {field}", row.split('\t').next().unwrap_or("?"));
                 compared += usize::from(!want.is_empty());
             }

@@ -35,7 +35,8 @@ pub struct DnsSession {
     confirmed: bool,
 }
 
-/// A TLS handshake, and when its ClientHello came.
+/// A TLS handshake, and when its ClientHello came. Its record goes out when the handshake is
+/// established or the connection ends, as Zeek logs it.
 #[derive(Debug, Clone, Default)]
 pub struct TlsSession {
     tls: Tls,
@@ -52,7 +53,7 @@ pub enum Found {
     /// An HTTP transaction, with the seconds from its request's start to its response's end
     /// (None: not answered); the connection's names are filled in by the caller.
     Http(Box<HttpRecord>, Option<f64>),
-    /// A TLS handshake's names.
+    /// A TLS handshake's names and outcome.
     Tls(Box<TlsRecord>),
     /// A whole DNS message (without its length prefix), completed by the current frame.
     Dns(Vec<u8>),
@@ -124,15 +125,12 @@ impl Session {
                         t.tls.data(from_resp, bytes, &mut |d| {
                             out(Found::Message(match d {
                                 tls::Done::Client(h) => Message::ClientHello(h),
-                                tls::Done::Server(h, _) => Message::ServerHello(h),
+                                tls::Done::Server(h) => Message::ServerHello(h),
+                                tls::Done::Other(k) => Message::TlsHandshake(k),
                             }))
                         });
                     }
                     Chunk::Gap { len, .. } => t.tls.gap(from_resp, len),
-                }
-                if t.tls.server.is_some() && !t.told {
-                    t.told = true;
-                    out(Found::Tls(Box::new(tls_record(t))));
                 }
             }
             Session::Dns(d) => match c {
@@ -211,10 +209,13 @@ fn tls_record(t: &TlsSession) -> TlsRecord {
         ts: t.ts.map_or(0.0, |t| t.as_secs_f64()),
         uid: String::new(),
         id: crate::report::web::Ends::unknown(),
-        version: s.map(|(_, v)| crate::report::web::zeek_version(*v)),
-        cipher: s.map(|(h, _)| h.cipher.clone()),
+        version: s.map(|h| crate::report::web::zeek_version(h.version)),
+        cipher: s.map(|h| h.cipher.clone()),
+        curve: t.tls.curve().map(tls::curve_name),
         server_name: c.and_then(|h| h.server_name.clone()),
-        next_protocol: s.and_then(|(h, _)| h.alpn.clone()),
+        resumed: t.tls.resumed(),
+        next_protocol: s.and_then(|h| h.alpn.clone()),
+        established: t.tls.established,
         error: t.tls.error().map(str::to_string),
     }
 }

@@ -1,55 +1,114 @@
-//! The names a TLS handshake shows before encryption starts: the ClientHello's server name
-//! (SNI), offered protocols (ALPN) and versions, and the ServerHello's chosen version, cipher
-//! suite and protocol. Nothing is decrypted.
+//! What a TLS connection shows before and around encryption: every handshake message sent in
+//! the clear (its type, as tshark lists it in `tls.handshake.type`), the ClientHello's server
+//! name (SNI), offered protocols (ALPN) and versions, the ServerHello's chosen version, cipher
+//! suite and protocol, and what Zeek's ssl.log says of the handshake: whether it completed
+//! (`established`), whether it resumed an earlier session (`resumed`) and the key exchange's
+//! group (`curve`). Nothing is decrypted.
 //!
-//! Each direction's records are read from its reassembled stream until its hello message is
-//! whole (a hello may span records, and a record segments); the message is kept only up to
-//! [`MAX_HELLO`] bytes, and parsed by `tls-parser`. After both hellos nothing more is read.
+//! Each direction's records are read from its reassembled stream. Handshake records are read
+//! until that direction encrypts (its ChangeCipherSpec before TLS 1.3; TLS 1.3 sends its own as a
+//! courtesy and encrypts in application-data records); a message may span records and a record
+//! segments. Messages are told when the record that completes them ends, which is the frame
+//! tshark shows them on. Only the hellos are kept whole (up to [`MAX_HELLO`] bytes, parsed by
+//! `tls-parser`) and a ServerKeyExchange's first bytes; other messages are counted past, so a
+//! message of any claimed size costs nothing. Reading ends when the handshake is established
+//! (Zeek stops there too) or the bytes stop making sense.
 
-use tls_parser::{TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake};
+use tls_parser::{TlsCipherKx, TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake};
 
 use crate::report::web::{ClientHello, ServerHello};
 
 /// Most bytes of one hello message.
 pub const MAX_HELLO: usize = 64 << 10;
 
-/// What the parser found.
+/// The random of a ServerHello that is a HelloRetryRequest (RFC 8446, 4.1.3).
+const HRR_RANDOM: [u8; 32] = [
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91, 0xC2, 0xA2, 0x11, 0x16, 0x7A,
+    0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+];
+
+/// Record content types.
+const CHANGE_CIPHER_SPEC: u8 = 20;
+const HANDSHAKE: u8 = 22;
+const APPLICATION_DATA: u8 = 23;
+
+/// What the parser found: a handshake message read in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Done {
     /// The client's hello.
     Client(ClientHello),
-    /// The server's hello.
-    Server(ServerHello, u16),
+    /// The server's hello (or HelloRetryRequest).
+    Server(ServerHello),
+    /// Another handshake message, by type (a hello sent the wrong way included).
+    Other(u8),
 }
 
-/// One direction: the record being read and the hello gathered so far.
+/// One direction: the record and handshake message being read.
 #[derive(Debug, Clone, Default)]
 struct Dir {
     /// The record header being read, and how much of it came.
     hdr: [u8; 5],
     hdr_len: u8,
-    /// Bytes of the current record's body still to come.
+    /// The current record's content type and the bytes of its body still to come.
+    kind: u8,
     left: u16,
-    /// The handshake bytes gathered.
+    /// The handshake message header being read, and how much of it came.
+    mhdr: [u8; 4],
+    mhdr_len: u8,
+    /// Bytes of the current message's body still to come.
+    mleft: u32,
+    /// Bytes of the body kept (whole hellos; a ServerKeyExchange's first three).
+    keep: usize,
+    /// The message as kept: its header, then its body's first `keep` bytes.
     msg: Vec<u8>,
-    /// Its hello was parsed, or its bytes stopped making sense.
-    done: bool,
+    /// Messages the current record completed, told when it ends.
+    pending: Vec<Done>,
+    /// Its records are encrypted from here on.
+    encrypted: bool,
+    /// Bytes of this direction went missing after the hellos: nothing more is read from it.
+    lost: bool,
     /// Bytes of this direction read.
     offset: u64,
+    /// Its hello was read.
+    hello: bool,
+}
+
+/// What the handshake said that Zeek's ssl.log needs beyond the hellos' names.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    /// The version the server chose is TLS 1.3 (or a draft of it).
+    tls13: bool,
+    /// The client's session id, when it is one Zeek counts (not empty, not 32 zero bytes).
+    session_id: Option<Vec<u8>>,
+    /// The client sent a non-empty session ticket with no session id.
+    ticket_no_id: bool,
+    /// The client offered a pre-shared key (TLS 1.3 resumption).
+    client_psk: bool,
+    /// The client sent its key exchange.
+    client_key_exchange: bool,
+    /// The cipher suite chosen exchanges keys by (EC)DH, so a ServerKeyExchange names a curve.
+    ecdh: bool,
+    /// See [`Tls::resumed`].
+    resumed: bool,
+    /// See [`Tls::curve`].
+    curve: Option<u16>,
 }
 
 /// The TLS side of one connection.
 #[derive(Debug, Clone, Default)]
 pub struct Tls {
     dirs: [Dir; 2],
+    seen: Seen,
     /// Why reading stopped early.
     stopped: Option<String>,
-    /// The hellos.
+    /// The client's hello (the last one, after a HelloRetryRequest).
     pub client: Option<ClientHello>,
-    /// The server's hello and its version number.
-    pub server: Option<(ServerHello, u16)>,
+    /// The server's hello.
+    pub server: Option<ServerHello>,
     /// Whether the server's first bytes started a handshake record (None: none came yet).
     server_first: Option<bool>,
+    /// A record came once both directions had encrypted (Zeek's `established`).
+    pub established: bool,
 }
 
 /// Whether `b` starts like a TLS handshake record (content type 22, version 3.x).
@@ -57,11 +116,71 @@ pub fn looks_like_handshake(b: &[u8]) -> bool {
     matches!(b, [22, 3, 0..=4, ..])
 }
 
+/// Zeek's name of a named group (`ec_curves` in Zeek's ssl consts), `unknown-N` otherwise.
+pub fn curve_name(g: u16) -> String {
+    let name = match g {
+        1 => "sect163k1",
+        2 => "sect163r1",
+        3 => "sect163r2",
+        4 => "sect193r1",
+        5 => "sect193r2",
+        6 => "sect233k1",
+        7 => "sect233r1",
+        8 => "sect239k1",
+        9 => "sect283k1",
+        10 => "sect283r1",
+        11 => "sect409k1",
+        12 => "sect409r1",
+        13 => "sect571k1",
+        14 => "sect571r1",
+        15 => "secp160k1",
+        16 => "secp160r1",
+        17 => "secp160r2",
+        18 => "secp192k1",
+        19 => "secp192r1",
+        20 => "secp224k1",
+        21 => "secp224r1",
+        22 => "secp256k1",
+        23 => "secp256r1",
+        24 => "secp384r1",
+        25 => "secp521r1",
+        26 => "brainpoolP256r1",
+        27 => "brainpoolP384r1",
+        28 => "brainpoolP512r1",
+        29 => "x25519",
+        30 => "x448",
+        31 => "brainpoolP256r1tls13",
+        32 => "brainpoolP384r1tls13",
+        33 => "brainpoolP512r1tls13",
+        256 => "ffdhe2048",
+        257 => "ffdhe3072",
+        258 => "ffdhe4096",
+        259 => "ffdhe6144",
+        260 => "ffdhe8192",
+        512 => "MLKEM512",
+        513 => "MLKEM768",
+        514 => "MLKEM1024",
+        4587 => "SecP256r1MLKEM768",
+        4588 => "X25519MLKEM768",
+        4589 => "SecP384r1MLKEM1024",
+        25497 => "X25519Kyber768Draft00",
+        0xFF01 => "arbitrary_explicit_prime_curves",
+        0xFF02 => "arbitrary_explicit_char2_curves",
+        _ if g & 0x0f0f == 0x0a0a => return format!("grease_0x{g:04X}"),
+        _ => return format!("unknown-{g}"),
+    };
+    name.to_string()
+}
+
 impl Tls {
-    /// Whether nothing more is to be learnt: both hellos read, or bytes that are not TLS once
-    /// the server's first bytes have come.
+    /// Whether nothing more is to be learnt: the handshake is established, the server's first
+    /// bytes were not TLS, reading stopped once the server's first bytes have come, or both
+    /// directions are lost.
     pub fn finished(&self) -> bool {
-        (self.stopped.is_some() && self.server_first.is_some()) || self.dirs.iter().all(|d| d.done)
+        self.established
+            || self.server_first == Some(false)
+            || (self.stopped.is_some() && self.server_first.is_some())
+            || self.dirs.iter().all(|d| d.lost)
     }
 
     /// Whether the server's first bytes started a handshake record (Zeek's rule: only then is
@@ -77,21 +196,23 @@ impl Tls {
 
     /// Bytes of the client (`from_resp` false) or server, in order.
     pub fn data(&mut self, from_resp: bool, mut b: &[u8], out: &mut dyn FnMut(Done)) {
-        let side = if from_resp { "server" } else { "client" };
         if from_resp && self.server_first.is_none() && !b.is_empty() {
             let n = b.len().min(2);
             self.server_first = Some(b.get(..n) == [22u8, 3].get(..n));
         }
-        while !b.is_empty() && self.stopped.is_none() {
-            let Some(d) = self.dirs.get_mut(usize::from(from_resp)) else { return };
-            if d.done {
+        let i = usize::from(from_resp);
+        let side = if from_resp { "server" } else { "client" };
+        while !b.is_empty() && self.stopped.is_none() && !self.established {
+            let other_encrypted = self.dirs.get(1 - i).is_some_and(|d| d.encrypted);
+            let Some(d) = self.dirs.get_mut(i) else { return };
+            if d.lost {
                 return;
             }
-            if d.left == 0 {
+            if d.left == 0 && d.hdr_len < 5 {
                 // A record header.
-                let want = 5 - usize::from(d.hdr_len);
-                let take = want.min(b.len());
-                if let (Some(dst), Some(src)) = (d.hdr.get_mut(usize::from(d.hdr_len)..usize::from(d.hdr_len) + take), b.get(..take)) {
+                let at = usize::from(d.hdr_len);
+                let take = (5 - at).min(b.len());
+                if let (Some(dst), Some(src)) = (d.hdr.get_mut(at..at + take), b.get(..take)) {
                     dst.copy_from_slice(src);
                 }
                 d.hdr_len += take as u8;
@@ -100,181 +221,424 @@ impl Tls {
                 if d.hdr_len < 5 {
                     return;
                 }
-                d.hdr_len = 0;
                 let [kind, major, _, hi, lo] = d.hdr;
-                if kind != 22 || major != 3 {
+                if major != 3 || !(20..=24).contains(&kind) {
                     let at = d.offset - 5;
-                    let why = format!("the {side}'s record at offset {at} is not a TLS handshake record (type {kind}, version {major}.x)");
-                    self.stopped = Some(why);
+                    self.stopped = Some(format!("the {side}'s record at offset {at} is not a TLS record (type {kind}, version {major}.x)"));
                     return;
                 }
+                d.kind = kind;
                 d.left = u16::from_be_bytes([hi, lo]);
-                continue;
+                // Zeek's rule: a record read once both directions encrypt establishes the
+                // session; under TLS 1.3 a direction encrypts with its first application data.
+                if kind == APPLICATION_DATA && self.seen.tls13 && d.left > 0 {
+                    d.encrypted = true;
+                }
+                if d.encrypted && other_encrypted {
+                    self.established = true;
+                }
             }
             let take = usize::from(d.left).min(b.len());
-            if d.msg.len() + take > MAX_HELLO {
-                self.stopped = Some(format!("the {side}'s hello runs past {MAX_HELLO} bytes"));
-                return;
-            }
-            d.msg.extend_from_slice(b.get(..take).unwrap_or(b));
+            let (now, rest) = b.split_at(take);
+            b = rest;
             d.left -= take as u16;
             d.offset += take as u64;
-            b = b.get(take..).unwrap_or(&[]);
-            // A handshake message: type, 3-byte length, body.
-            let Some(&[_, a, bb, c]) = d.msg.get(..4) else { continue };
-            let need = 4 + (usize::from(a) << 16 | usize::from(bb) << 8 | usize::from(c));
-            if need > MAX_HELLO {
-                self.stopped = Some(format!("the {side}'s hello claims {need} bytes, more than {MAX_HELLO}"));
-                return;
-            }
-            if d.msg.len() < need {
-                continue;
-            }
-            d.done = true;
-            let parsed = parse(d.msg.get(..need).unwrap_or(&[]), from_resp);
-            d.msg = Vec::new();
-            match parsed {
-                Ok(done) => {
-                    match &done {
-                        Done::Client(h) => self.client = Some(h.clone()),
-                        Done::Server(h, v) => self.server = Some((h.clone(), *v)),
-                    }
-                    out(done);
+            if d.kind == HANDSHAKE && !d.encrypted {
+                if let Err(why) = handshake(d, &mut self.seen, from_resp, now) {
+                    self.stopped = Some(format!("the {side}'s {why}"));
+                    return;
                 }
-                Err(why) => self.stopped = Some(format!("the {side}'s hello: {why}")),
             }
-            return;
+            if d.left == 0 {
+                // The record ended.
+                d.hdr_len = 0;
+                if d.kind == CHANGE_CIPHER_SPEC && !self.seen.tls13 {
+                    d.encrypted = true;
+                    // Zeek's rule: a session ticket offered without a session id, and a
+                    // ChangeCipherSpec from the client with no key exchange before it.
+                    if !from_resp && self.seen.ticket_no_id && !self.seen.client_key_exchange {
+                        self.seen.resumed = true;
+                    }
+                }
+                for m in std::mem::take(&mut d.pending) {
+                    match &m {
+                        Done::Client(h) => {
+                            d.hello = true;
+                            self.client = Some(h.clone());
+                        }
+                        Done::Server(h) => {
+                            d.hello = true;
+                            self.server = Some(h.clone());
+                        }
+                        Done::Other(_) => {}
+                    }
+                    out(m);
+                }
+            }
         }
     }
 
-    /// `len` bytes of a direction were never seen: before its hello, they end the reading.
+    /// Whether the session resumed an earlier one, by Zeek's rules: the server echoed the
+    /// client's session id (before TLS 1.3), accepted its pre-shared key (TLS 1.3), or the client
+    /// sent a session ticket without a session id and changed cipher spec without a key exchange.
+    pub fn resumed(&self) -> bool {
+        self.seen.resumed
+    }
+
+    /// The key exchange's named group: the ServerKeyExchange's curve (ECDHE suites) or the
+    /// server's key share (TLS 1.3), the last one seen.
+    pub fn curve(&self) -> Option<u16> {
+        self.seen.curve
+    }
+
+    /// `len` bytes of a direction were never seen: before its hello, they end the reading;
+    /// after, that direction is no longer read.
     pub fn gap(&mut self, from_resp: bool, len: u64) {
-        if self.dirs.get(usize::from(from_resp)).is_some_and(|d| !d.done) && self.stopped.is_none() {
+        let Some(d) = self.dirs.get_mut(usize::from(from_resp)) else { return };
+        if !d.hello && self.stopped.is_none() {
             self.stopped = Some(format!("{len} bytes of the {} missing before its hello", if from_resp { "server" } else { "client" }));
+        }
+        d.lost = true;
+    }
+}
+
+/// Most messages one record lists (a record of empty messages could hold 16,000 of them).
+const MAX_PENDING: usize = 256;
+
+/// Handshake record bytes `b` of direction `d`, from the client (`from_resp` false) or server.
+fn handshake(d: &mut Dir, seen: &mut Seen, from_resp: bool, mut b: &[u8]) -> Result<(), String> {
+    loop {
+        if d.mhdr_len < 4 {
+            if b.is_empty() {
+                return Ok(());
+            }
+            let at = usize::from(d.mhdr_len);
+            let take = (4 - at).min(b.len());
+            if let (Some(dst), Some(src)) = (d.mhdr.get_mut(at..at + take), b.get(..take)) {
+                dst.copy_from_slice(src);
+            }
+            d.mhdr_len += take as u8;
+            b = b.get(take..).unwrap_or(&[]);
+            if d.mhdr_len < 4 {
+                return Ok(());
+            }
+            let [t, x, y, z] = d.mhdr;
+            d.mleft = u32::from_be_bytes([0, x, y, z]);
+            let len = d.mleft as usize;
+            d.keep = match t {
+                1 | 2 if len + 4 > MAX_HELLO => return Err(format!("hello claims {} bytes, more than {MAX_HELLO}", len + 4)),
+                1 | 2 => len,
+                12 => len.min(3),
+                _ => 0,
+            };
+            d.msg.clear();
+            if d.keep > 0 {
+                d.msg.extend_from_slice(&d.mhdr);
+            }
+        }
+        let take = (d.mleft as usize).min(b.len());
+        let (now, rest) = b.split_at(take);
+        b = rest;
+        let room = (d.keep + 4).saturating_sub(d.msg.len()).min(take);
+        if d.keep > 0 {
+            d.msg.extend_from_slice(now.get(..room).unwrap_or(now));
+        }
+        d.mleft -= take as u32;
+        if d.mleft == 0 {
+            d.mhdr_len = 0;
+            let m = message(d, seen, from_resp)?;
+            if d.msg.capacity() > 64 {
+                d.msg = Vec::new();
+            }
+            if d.pending.len() < MAX_PENDING {
+                d.pending.push(m);
+            }
+        }
+        if b.is_empty() {
+            return Ok(());
         }
     }
 }
 
-/// A hello message, whole.
-fn parse(msg: &[u8], from_resp: bool) -> Result<Done, String> {
+/// The message just completed in `d` (its header in `d.mhdr`, what was kept in `d.msg`).
+fn message(d: &Dir, seen: &mut Seen, from_resp: bool) -> Result<Done, String> {
+    let [t, ..] = d.mhdr;
+    match (t, from_resp) {
+        (1, false) => parse_client(&d.msg, seen).map(Done::Client).map_err(|e| format!("hello: {e}")),
+        (2, true) => parse_server(&d.msg, seen).map(Done::Server).map_err(|e| format!("hello: {e}")),
+        (12, true) => {
+            // ECParameters: curve type 3 (named_curve), then the curve (RFC 8422, 5.4).
+            if let (true, Some(&[3, hi, lo])) = (seen.ecdh, d.msg.get(4..7)) {
+                seen.curve = Some(u16::from_be_bytes([hi, lo]));
+            }
+            Ok(Done::Other(t))
+        }
+        (16, false) => {
+            seen.client_key_exchange = true;
+            Ok(Done::Other(t))
+        }
+        _ => Ok(Done::Other(t)),
+    }
+}
+
+fn hello_of(msg: &[u8]) -> Result<TlsMessageHandshake<'_>, String> {
     let (_, m) = tls_parser::parse_tls_message_handshake(msg).map_err(|e| format!("not a handshake message ({e:?})"))?;
     let TlsMessage::Handshake(h) = m else { return Err("not a handshake message".into()) };
-    match (h, from_resp) {
-        (TlsMessageHandshake::ClientHello(ch), false) => {
-            let mut hello = ClientHello::default();
-            let mut versions = Vec::new();
-            if let Some(ext) = ch.ext {
-                let (_, exts) = tls_parser::parse_tls_client_hello_extensions(ext).map_err(|e| format!("bad extensions ({e:?})"))?;
-                for e in exts {
-                    match e {
-                        TlsExtension::SNI(names) => {
-                            if let Some((_, n)) = names.first() {
-                                hello.server_name = Some(String::from_utf8_lossy(n).into_owned());
-                            }
-                        }
-                        TlsExtension::ALPN(ps) => hello.alpn = ps.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect(),
-                        TlsExtension::SupportedVersions(vs) => versions = vs.iter().map(|v| v.0).filter(|v| v & 0x0f0f != 0x0a0a).collect(),
-                        _ => {}
+    Ok(h)
+}
+
+/// A ClientHello, whole.
+fn parse_client(msg: &[u8], seen: &mut Seen) -> Result<ClientHello, String> {
+    let TlsMessageHandshake::ClientHello(ch) = hello_of(msg)? else { return Err("not a ClientHello".into()) };
+    let mut hello = ClientHello { legacy_version: ch.version.0, ciphers: ch.ciphers.iter().map(|c| c.0).collect(), ..ClientHello::default() };
+    let mut ticket = false;
+    if let Some(ext) = ch.ext {
+        let (_, exts) = tls_parser::parse_tls_client_hello_extensions(ext).map_err(|e| format!("bad extensions ({e:?})"))?;
+        for e in exts {
+            match e {
+                TlsExtension::SNI(names) => {
+                    if let Some((_, n)) = names.first() {
+                        hello.server_name = Some(String::from_utf8_lossy(n).into_owned());
                     }
                 }
+                TlsExtension::ALPN(ps) => hello.alpn = ps.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect(),
+                TlsExtension::SupportedVersions(vs) => hello.versions = vs.iter().map(|v| v.0).collect(),
+                TlsExtension::SessionTicket(t) => ticket = !t.is_empty(),
+                TlsExtension::PreSharedKey(_) => seen.client_psk = true,
+                _ => {}
             }
-            if versions.is_empty() {
-                versions.push(ch.version.0);
-            }
-            hello.versions = versions;
-            Ok(Done::Client(hello))
         }
-        (TlsMessageHandshake::ServerHello(sh), true) => {
-            let mut version = sh.version.0;
-            let mut alpn = None;
-            if let Some(ext) = sh.ext {
-                let (_, exts) = tls_parser::parse_tls_server_hello_extensions(ext).map_err(|e| format!("bad extensions ({e:?})"))?;
-                for e in exts {
-                    match e {
-                        TlsExtension::SupportedVersions(vs) => {
-                            if let Some(v) = vs.first() {
-                                version = v.0;
-                            }
-                        }
-                        TlsExtension::ALPN(ps) => alpn = ps.first().map(|p| String::from_utf8_lossy(p).into_owned()),
-                        _ => {}
-                    }
-                }
-            }
-            let id = sh.cipher.0;
-            let cipher = TlsCipherSuite::from_id(id).map_or_else(|| format!("0x{id:04x}"), |c| c.name.to_string());
-            Ok(Done::Server(ServerHello { version, cipher_id: id, cipher, alpn }, version))
-        }
-        (_, false) => Err("the first handshake message is not a ClientHello".into()),
-        (_, true) => Err("the first handshake message is not a ServerHello".into()),
     }
+    // Zeek keeps a session id that is neither empty nor 32 zero bytes.
+    seen.session_id = ch.session_id.filter(|s| !s.is_empty() && *s != [0u8; 32]).map(<[u8]>::to_vec);
+    seen.ticket_no_id = ticket && seen.session_id.is_none();
+    Ok(hello)
+}
+
+/// A ServerHello (or HelloRetryRequest), whole.
+fn parse_server(msg: &[u8], seen: &mut Seen) -> Result<ServerHello, String> {
+    let TlsMessageHandshake::ServerHello(sh) = hello_of(msg)? else { return Err("not a ServerHello".into()) };
+    let mut supported = None;
+    let mut alpn = None;
+    let mut psk = false;
+    if let Some(ext) = sh.ext {
+        let (_, exts) = tls_parser::parse_tls_server_hello_extensions(ext).map_err(|e| format!("bad extensions ({e:?})"))?;
+        for e in exts {
+            match e {
+                TlsExtension::SupportedVersions(vs) => supported = vs.first().map(|v| v.0),
+                TlsExtension::ALPN(ps) => alpn = ps.first().map(|p| String::from_utf8_lossy(p).into_owned()),
+                TlsExtension::PreSharedKey(_) => psk = true,
+                // The server's key share (a HelloRetryRequest's is the group alone).
+                TlsExtension::KeyShare(&[hi, lo, ..]) => seen.curve = Some(u16::from_be_bytes([hi, lo])),
+                _ => {}
+            }
+        }
+    }
+    let version = supported.unwrap_or(sh.version.0);
+    seen.tls13 = version == 0x0304 || version >> 8 == 0x7f;
+    if !seen.tls13 && seen.session_id.is_some() && seen.session_id.as_deref() == sh.session_id {
+        seen.resumed = true;
+    }
+    if psk && seen.client_psk {
+        seen.resumed = true;
+    }
+    let id = sh.cipher.0;
+    let suite = TlsCipherSuite::from_id(id);
+    seen.ecdh = suite.is_some_and(|c| matches!(c.kx, TlsCipherKx::Ecdhe | TlsCipherKx::Ecdh));
+    let cipher = suite.map_or_else(|| format!("0x{id:04x}"), |c| c.name.to_string());
+    Ok(ServerHello {
+        version,
+        legacy_version: sh.version.0,
+        supported_version: supported,
+        retry: sh.random == HRR_RANDOM,
+        cipher_id: id,
+        cipher,
+        alpn,
+    })
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
 
-    /// A ClientHello for `name`, offering h2 and http/1.1, TLS 1.3 and 1.2.
-    fn client_hello(name: &str) -> Vec<u8> {
-        let mut ext = Vec::new();
-        let sni_list = [&[0u8][..], &(name.len() as u16).to_be_bytes(), name.as_bytes()].concat();
-        let sni = [&(sni_list.len() as u16).to_be_bytes()[..], &sni_list].concat();
-        ext.extend([0, 0]);
-        ext.extend((sni.len() as u16).to_be_bytes());
-        ext.extend(&sni);
-        let alpn_list = [&[2u8][..], b"h2", &[8], b"http/1.1"].concat();
-        let alpn = [&(alpn_list.len() as u16).to_be_bytes()[..], &alpn_list].concat();
-        ext.extend([0, 16]);
-        ext.extend((alpn.len() as u16).to_be_bytes());
-        ext.extend(&alpn);
-        ext.extend([0, 43, 0, 5, 4, 3, 4, 3, 3]);
-        let mut body = vec![3, 3];
-        body.extend([7u8; 32]);
-        body.push(0);
-        body.extend([0, 2, 0x13, 0x01, 1, 0]);
-        body.extend((ext.len() as u16).to_be_bytes());
-        body.extend(&ext);
-        let mut msg = vec![1, 0, (body.len() >> 8) as u8, body.len() as u8];
-        msg.extend(&body);
-        msg
+    /// A handshake message of type `t`.
+    fn hs(t: u8, body: &[u8]) -> Vec<u8> {
+        let n = body.len() as u32;
+        let mut m = vec![t, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+        m.extend(body);
+        m
     }
 
+    /// One record of content type `kind`.
+    fn rec(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![kind, 3, 3];
+        r.extend((body.len() as u16).to_be_bytes());
+        r.extend(body);
+        r
+    }
+
+    /// Handshake records of at most `size` bytes each.
     fn records(msg: &[u8], size: usize) -> Vec<u8> {
-        let mut out = Vec::new();
-        for part in msg.chunks(size) {
-            out.extend([22, 3, 1]);
-            out.extend((part.len() as u16).to_be_bytes());
-            out.extend(part);
-        }
-        out
+        msg.chunks(size).flat_map(|c| rec(HANDSHAKE, c)).collect()
+    }
+
+    fn ext(t: u16, body: &[u8]) -> Vec<u8> {
+        [&t.to_be_bytes()[..], &(body.len() as u16).to_be_bytes(), body].concat()
+    }
+
+    /// A ClientHello for `name` with session id `sid`, offering h2 and http/1.1, TLS 1.3 and
+    /// 1.2, and `more` extensions.
+    fn client_hello(name: &str, sid: &[u8], more: &[u8]) -> Vec<u8> {
+        let sni_list = [&[0u8][..], &(name.len() as u16).to_be_bytes(), name.as_bytes()].concat();
+        let mut exts = ext(0, &[&(sni_list.len() as u16).to_be_bytes()[..], &sni_list].concat());
+        let alpn_list = [&[2u8][..], b"h2", &[8], b"http/1.1"].concat();
+        exts.extend(ext(16, &[&(alpn_list.len() as u16).to_be_bytes()[..], &alpn_list].concat()));
+        exts.extend(ext(43, &[4, 3, 4, 3, 3]));
+        exts.extend(more);
+        let mut body = vec![3, 3];
+        body.extend([7u8; 32]);
+        body.push(sid.len() as u8);
+        body.extend(sid);
+        body.extend([0, 4, 0x13, 0x01, 0xc0, 0x2f, 1, 0]);
+        body.extend((exts.len() as u16).to_be_bytes());
+        body.extend(&exts);
+        hs(1, &body)
+    }
+
+    /// A ServerHello choosing `cipher` with session id `sid`, `random` and extensions `exts`.
+    fn server_hello(random: [u8; 32], sid: &[u8], cipher: u16, exts: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend(random);
+        body.push(sid.len() as u8);
+        body.extend(sid);
+        body.extend(cipher.to_be_bytes());
+        body.push(0);
+        body.extend((exts.len() as u16).to_be_bytes());
+        body.extend(exts);
+        hs(2, &body)
+    }
+
+    /// Feeds `wire` from one side in pieces of `seg` bytes; the messages told after each piece.
+    fn feed(t: &mut Tls, from_resp: bool, wire: &[u8], seg: usize) -> Vec<Vec<Done>> {
+        wire.chunks(seg.max(1))
+            .map(|s| {
+                let mut got = Vec::new();
+                t.data(from_resp, s, &mut |d| got.push(d));
+                got
+            })
+            .collect()
+    }
+
+    fn types(got: &[Done]) -> Vec<u8> {
+        got.iter()
+            .map(|d| match d {
+                Done::Client(_) => 1,
+                Done::Server(_) => 2,
+                Done::Other(t) => *t,
+            })
+            .collect()
     }
 
     #[test]
     fn a_client_hello_spread_over_records_and_segments() {
-        let wire = records(&client_hello("www.example.test"), 50);
+        let wire = records(&client_hello("www.example.test", &[], &[]), 50);
         for seg in [1usize, 7, wire.len()] {
             let mut t = Tls::default();
-            let mut got = Vec::new();
-            for s in wire.chunks(seg) {
-                t.data(false, s, &mut |d| got.push(d));
-            }
+            let got: Vec<Done> = feed(&mut t, false, &wire, seg).concat();
             assert_eq!(t.error(), None);
             let Some(Done::Client(h)) = got.first() else { panic!("{got:?}") };
             assert_eq!(h.server_name.as_deref(), Some("www.example.test"));
             assert_eq!(h.alpn, ["h2", "http/1.1"]);
             assert_eq!(h.versions, [0x0304, 0x0303]);
+            assert_eq!(h.legacy_version, 0x0303);
         }
     }
 
+    /// A TLS 1.2 full handshake: several messages in one record, a message across records, the
+    /// Finished messages encrypted after ChangeCipherSpec, each record's messages told when it
+    /// ends; established once a record comes after both sides changed cipher spec.
     #[test]
-    fn hostile_hellos_are_errors() {
-        // A claimed length past the cap, a record that is not a handshake, garbage in a hello.
+    fn a_tls12_handshake_lists_every_clear_message() {
+        let ske = hs(12, &[3, 0, 29, 32, 9, 9, 9]);
+        let flight = [server_hello([1; 32], &[5; 32], 0xc02f, &[]), hs(11, &[0; 3000]), ske, hs(14, &[])].concat();
+        let server1 = [records(&flight, 1000)].concat();
+        let client2 = [rec(HANDSHAKE, &hs(16, &[1; 33])), rec(CHANGE_CIPHER_SPEC, &[1]), rec(HANDSHAKE, &[20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])].concat();
+        let server2 = [rec(HANDSHAKE, &hs(4, &[0; 200])), rec(CHANGE_CIPHER_SPEC, &[1]), rec(HANDSHAKE, &[0xaa; 40])].concat();
+        for seg in [1usize, 100, 1500, 100_000] {
+            let mut t = Tls::default();
+            let c1 = feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[], &[])), seg);
+            assert_eq!(types(&c1.concat()), [1]);
+            let s1 = feed(&mut t, true, &server1, seg);
+            assert_eq!(types(&s1.concat()), [2, 11, 12, 14], "{seg}");
+            // Told at the ends of records: the Certificate with the third record, not before.
+            let firsts: Vec<usize> = s1.iter().enumerate().filter(|(_, g)| !g.is_empty()).map(|(i, _)| i).collect();
+            if seg == 1 {
+                assert_eq!(firsts.first(), Some(&(1000 + 5 - 1)), "the hello's record ends at byte 1005");
+            }
+            let c2 = feed(&mut t, false, &client2, seg);
+            assert_eq!(types(&c2.concat()), [16]);
+            assert!(!t.established);
+            let s2 = feed(&mut t, true, &server2, seg);
+            assert_eq!(types(&s2.concat()), [4]);
+            assert!(t.established && t.finished(), "{seg}");
+            assert_eq!(t.curve(), Some(29));
+            assert_eq!(curve_name(29), "x25519");
+            assert!(!t.resumed());
+            assert_eq!(t.error(), None);
+        }
+    }
+
+    /// Resumption by Zeek's three rules; TLS 1.3's courtesy ChangeCipherSpec encrypts nothing;
+    /// a HelloRetryRequest is a ServerHello; application data both ways establishes TLS 1.3.
+    #[test]
+    fn resumption_and_tls13() {
+        // The server echoes the client's session id.
+        let mut t = Tls::default();
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[5; 32], &[])), 9999);
+        feed(&mut t, true, &rec(HANDSHAKE, &server_hello([1; 32], &[5; 32], 0xc02f, &[])), 9999);
+        assert!(t.resumed());
+        // An all-zero id does not count.
+        let mut t = Tls::default();
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[0; 32], &[])), 9999);
+        feed(&mut t, true, &rec(HANDSHAKE, &server_hello([1; 32], &[0; 32], 0xc02f, &[])), 9999);
+        assert!(!t.resumed());
+        // A ticket without a session id, and ChangeCipherSpec with no key exchange.
+        let mut t = Tls::default();
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[], &ext(35, &[1, 2, 3]))), 9999);
+        feed(&mut t, true, &rec(HANDSHAKE, &server_hello([1; 32], &[], 0xc02f, &[])), 9999);
+        assert!(!t.resumed());
+        feed(&mut t, false, &rec(CHANGE_CIPHER_SPEC, &[1]), 9999);
+        assert!(t.resumed());
+        // TLS 1.3: a HelloRetryRequest, a second ClientHello after the client's courtesy
+        // ChangeCipherSpec, a pre-shared key accepted, then application data both ways.
+        let mut t = Tls::default();
+        let psk = ext(41, &[0, 0]);
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[5; 32], &psk)), 9999);
+        let hrr = server_hello(HRR_RANDOM, &[5; 32], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 29])].concat());
+        let got = feed(&mut t, true, &[rec(HANDSHAKE, &hrr), rec(CHANGE_CIPHER_SPEC, &[1])].concat(), 9999).concat();
+        let Some(Done::Server(h)) = got.first() else { panic!("{got:?}") };
+        assert!(h.retry && h.version == 0x0304 && h.supported_version == Some(0x0304));
+        assert_eq!(t.curve(), Some(29));
+        let got = feed(&mut t, false, &[rec(CHANGE_CIPHER_SPEC, &[1]), rec(HANDSHAKE, &client_hello("a.test", &[5; 32], &psk))].concat(), 9999);
+        assert_eq!(types(&got.concat()), [1]);
+        let sh = server_hello([2; 32], &[5; 32], 0x1301, &[ext(43, &[3, 4]), ext(51, &[0, 23, 0, 1, 4]), ext(41, &[0, 0])].concat());
+        feed(&mut t, true, &[rec(HANDSHAKE, &sh), rec(APPLICATION_DATA, &[9; 50])].concat(), 9999);
+        assert!(t.resumed(), "the pre-shared key was accepted; the echoed session id alone does not count in TLS 1.3");
+        assert_eq!(t.curve(), Some(23));
+        assert!(!t.established);
+        feed(&mut t, false, &rec(APPLICATION_DATA, &[9; 50]), 9999);
+        assert!(t.established && t.error().is_none());
+    }
+
+    #[test]
+    fn hostile_handshakes_are_errors_or_bounded() {
+        // A hello's claimed length past the cap, a record that is not TLS, garbage in a hello.
         let mut t = Tls::default();
         t.data(false, &[22, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff], &mut |_| {});
         assert!(t.error().is_some_and(|e| e.contains("claims")));
         let mut t = Tls::default();
-        t.data(true, &[23, 3, 3, 0, 1, 0], &mut |_| {});
-        assert!(t.error().is_some_and(|e| e.contains("not a TLS handshake")));
+        t.data(true, &[99, 3, 3, 0, 1, 0], &mut |_| {});
+        assert!(t.error().is_some_and(|e| e.contains("not a TLS record")));
         let mut t = Tls::default();
         t.data(false, &records(&[1, 0, 0, 3, 1, 2, 3], 100), &mut |_| {});
         assert!(t.error().is_some_and(|e| e.contains("hello")), "{:?}", t.error());
@@ -282,5 +646,25 @@ mod test {
         assert!(!t.finished());
         t.data(true, &[22, 3, 3, 0, 1, 2], &mut |_| {});
         assert!(t.finished() && t.server_seen());
+        // A 1 MB Certificate in 16 KB records, and a length past the end of the stream: counted
+        // past, nothing kept, no error.
+        let mut t = Tls::default();
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[], &[])), 9999);
+        let big = hs(11, &vec![0u8; 1 << 20]);
+        let got = feed(&mut t, true, &records(&big, 16384), 70_000).concat();
+        assert_eq!(types(&got), [11]);
+        assert!(t.dirs[1].msg.capacity() <= 64 && t.error().is_none());
+        t.data(true, &rec(HANDSHAKE, &[11, 0xff, 0xff, 0xff, 1, 2]), &mut |_| panic!("incomplete"));
+        assert!(t.error().is_none() && !t.finished());
+        // A record of empty messages lists at most MAX_PENDING.
+        let mut t = Tls::default();
+        let mut n = 0;
+        t.data(true, &rec(HANDSHAKE, &[14, 0, 0, 0].repeat(4000)), &mut |_| n += 1);
+        assert_eq!(n, MAX_PENDING);
+        // Bytes missing after the hellos stop that direction only, with no error.
+        let mut t = Tls::default();
+        feed(&mut t, false, &rec(HANDSHAKE, &client_hello("a.test", &[], &[])), 9999);
+        t.gap(false, 10);
+        assert!(t.error().is_none() && !t.finished());
     }
 }

@@ -392,15 +392,16 @@ fn ssl<'a>(t: &'a TlsRecord, out: &mut Vec<Val<'a>>) {
         Val::N(t.id.resp_p.into()),
         text(&t.version),
         text(&t.cipher),
-        Val::Unset,
+        text(&t.curve),
         text(&t.server_name),
-        Val::Unset,
+        Val::B(t.resumed),
         Val::Unset,
         text(&t.next_protocol),
+        Val::B(t.established),
     ]);
-    // What the handshake analysis does not follow (its end, the curve, the certificates) is
-    // unset rather than guessed.
-    out.extend(std::iter::repeat_n(Val::Unset, 5));
+    // What the handshake analysis does not follow (alerts, the history letters, the
+    // certificates) is unset rather than guessed.
+    out.extend(std::iter::repeat_n(Val::Unset, 4));
 }
 
 fn dhcp<'a>(d: &'a DhcpRecord, out: &mut Vec<Val<'a>>) {
