@@ -73,7 +73,7 @@ done
 # tcpdump -v's lines too, where they show what the plain lines do not: the datagram an ICMP
 # error quotes, indented on a line of its own; a tunnel's outer and inner IP headers.
 rm -f tests/golden/lines/*.v.txt
-for f in captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
+for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
   TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
 done
 # tcpdump -e's lines for the captures over 802.11: the 802.11 and LLC/SNAP headers.

@@ -453,6 +453,7 @@ impl LineFormatter {
                 (h.more_fragments() || h.fragments_offset().value() != 0)
                     .then(|| (h.identification(), h.fragments_offset().value() as u32 * 8, h.more_fragments()))
             }
+            Some(LaxNetSlice::Ipv6(_)) => crate::decode::defrag::v6_fragment(p).map(|(offset, more, id)| (id as u16, offset, more)),
             _ => None,
         };
         match &p.transport {
@@ -603,7 +604,7 @@ impl LineFormatter {
                         }
                     }
                 }
-                if self.detail > 0 {
+                if self.detail > 0 && crate::decode::defrag::v6_fragment(p).is_none() {
                     if let Some((field, right)) = transport_checksum(p, i.slice(), 2) {
                         if field == right {
                             out.push_str("[icmp6 sum ok] ");
@@ -659,9 +660,9 @@ impl LineFormatter {
                 (h.fragments_offset().value() as u32 * 8, h.protocol().0, v4.payload().payload, None)
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
-                let (offset, _, _) = crate::decode::defrag::v6_fragment(p)?;
+                let (offset, _, id) = crate::decode::defrag::v6_fragment(p)?;
                 let pl = v6.payload();
-                (offset, pl.ip_number.0, pl.payload, Some((offset, pl.payload.len())))
+                (offset, pl.ip_number.0, pl.payload, Some((offset, pl.payload.len(), id)))
             }
             _ => return None,
         };
@@ -695,10 +696,12 @@ impl LineFormatter {
                 }
             }
         }
-        if let Some((offset, len)) = v6_frag {
-            // tcpdump's IPv6 fragment header, before what the fragment carries.
-            let at = line.find(": ").map_or(line.len(), |i| i + 2);
-            let tag = format!("frag ({offset}|{len})");
+        if let Some((offset, len, id)) = v6_frag {
+            // tcpdump's IPv6 fragment header (with -v its identification), before what the
+            // fragment carries: after the addresses, past -v's header detail.
+            let after = line.find(" > ").map_or(0, |i| i + 3);
+            let at = line.get(after..).and_then(|rest| rest.find(": ")).map_or(line.len(), |i| after + i + 2);
+            let tag = if self.detail > 0 { format!("frag ({id:#010x}:{offset}|{len})") } else { format!("frag ({offset}|{len})") };
             if at >= line.len() {
                 line.push_str(&tag);
             } else {

@@ -261,12 +261,13 @@ fn lines_match_tcpdump_on_captures() {
         }
     }
     // tcpdump -v's lines where the golden script wrote them: the datagram an ICMP error quotes,
-    // ICMPv6's checksums and neighbour discovery's options, a tunnel's outer and inner headers.
+    // ICMPv6's checksums and neighbour discovery's options, each fragment's IP header (IPv6's
+    // fragment identification), a tunnel's outer and inner headers.
     let mut verbose = 0;
     let tunnels = golden_files().into_iter().filter(|f| f.starts_with("captures/tunnels/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()));
-    let plain = ["captures/icmp-errors.pcap", "captures/icmp6-errors.pcap", "captures/udp-unreach.pcap", "captures/vxlan.pcap"];
+    let plain = ["captures/fragments.pcap", "captures/icmp-errors.pcap", "captures/icmp6-errors.pcap", "captures/udp-unreach.pcap", "captures/vxlan.pcap"];
     let files: Vec<String> = plain.map(String::from).into_iter().chain(tunnels).collect();
-    assert_eq!(files.len(), 4 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 5 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in &files {
         let file = file.as_str();
         let name = file.rsplit('/').next().unwrap_or(file);
