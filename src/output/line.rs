@@ -447,14 +447,14 @@ impl LineFormatter {
         if self.detail > 0 {
             ip_detail(out, p);
         }
-        let fragment = match &p.net {
+        // A fragment's transport checksum cannot be checked: it covers the whole datagram.
+        let fragmented = match &p.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
                 let h = v4.header();
-                (h.more_fragments() || h.fragments_offset().value() != 0)
-                    .then(|| (h.identification(), h.fragments_offset().value() as u32 * 8, h.more_fragments()))
+                h.more_fragments() || h.fragments_offset().value() != 0
             }
-            Some(LaxNetSlice::Ipv6(_)) => crate::decode::defrag::v6_fragment(p).map(|(offset, more, id)| (id as u16, offset, more)),
-            _ => None,
+            Some(LaxNetSlice::Ipv6(_)) => crate::decode::defrag::v6_fragment(p).is_some(),
+            _ => false,
         };
         match &p.transport {
             Some(TransportSlice::Tcp(t)) => {
@@ -463,7 +463,7 @@ impl LineFormatter {
                 let Some(info) = p.tcp() else { return };
                 tcp_flags(out, info.flags);
                 out.push(']');
-                if self.detail > 0 && fragment.is_none() {
+                if self.detail > 0 && !fragmented {
                     if let Some((field, right)) = transport_checksum(p, t.slice(), 16) {
                         let _ = write!(out, ", cksum {field:#06x} ");
                         if field == right {
@@ -540,11 +540,11 @@ impl LineFormatter {
             Some(TransportSlice::Udp(u)) => {
                 push_ports(out, src, u.source_port(), dst, u.destination_port());
                 out.push_str(": ");
-                if self.detail > 1 && fragment.is_none() && u.checksum() == 0 && !v6 {
+                if self.detail > 1 && !fragmented && u.checksum() == 0 && !v6 {
                     out.push_str("[no cksum] ");
                 }
                 // tcpdump checks an IPv6 datagram's sum from -v on, an IPv4 one's from -vv.
-                if self.detail > u8::from(!v6) && fragment.is_none() && u.checksum() != 0 {
+                if self.detail > u8::from(!v6) && !fragmented && u.checksum() != 0 {
                     if let Some((field, right)) = transport_checksum(p, u.slice(), 6) {
                         if field != right {
                             let _ = write!(out, "[bad udp cksum {field:#06x} -> {right:#06x}!] ");
@@ -604,7 +604,7 @@ impl LineFormatter {
                         }
                     }
                 }
-                if self.detail > 0 && crate::decode::defrag::v6_fragment(p).is_none() {
+                if self.detail > 0 && !fragmented {
                     if let Some((field, right)) = transport_checksum(p, i.slice(), 2) {
                         if field == right {
                             out.push_str("[icmp6 sum ok] ");
@@ -880,9 +880,7 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
             }
             if verbose.is_some() {
                 if t == 136 {
-                    let names = [(0x80, "router"), (0x40, "solicited"), (0x20, "override")];
-                    let set: Vec<&str> = names.iter().filter(|(bit, _)| rest[0] & bit != 0).map(|(_, n)| *n).collect();
-                    let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+                    push_flag_names(out, u16::from(rest[0]), &[(0x80, "router"), (0x40, "solicited"), (0x20, "override")]);
                 }
                 nd_options(out, body.get(16..).unwrap_or_default());
             }
@@ -895,6 +893,20 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
         }
         _ => out.push_str(names::icmpv6(t, code)),
     }
+}
+
+/// tcpdump's `, Flags [a, b]` (`[none]` when no named bit is set).
+fn push_flag_names(out: &mut String, bits: u16, names: &[(u16, &str)]) {
+    out.push_str(", Flags [");
+    let mut any = false;
+    for (_, name) in names.iter().filter(|(bit, _)| bits & bit != 0) {
+        if any {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        any = true;
+    }
+    out.push_str(if any { "]" } else { "none]" });
 }
 
 /// Neighbour discovery's options as tcpdump -v prints them, each on an indented line:
@@ -1080,8 +1092,7 @@ fn gre_text(out: &mut String, h: &[u8], length: usize, detail: u8) {
     if detail > 0 {
         // tcpdump -v names the header's flags.
         let names = [(0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"), (0x1000, "sequence# present"), (0x0800, "strict source route"), (0x0080, "acknowledgment# present")];
-        let set: Vec<&str> = names.iter().filter(|(bit, _)| flags & bit != 0).map(|(_, n)| *n).collect();
-        let _ = write!(out, ", Flags [{}]", if set.is_empty() { "none".to_string() } else { set.join(", ") });
+        push_flag_names(out, flags, &names);
     }
     let mut at = 4;
     if version == 1 {

@@ -247,15 +247,21 @@ fn verbose_dns_lines_match(files: &[(String, Option<String>)]) -> usize {
         let theirs: Vec<&str> = want.lines().filter(dns).collect();
         let ours: Vec<&str> = out.lines().filter(dns).collect();
         assert_eq!(ours.len(), theirs.len(), "{file}: DNS lines");
-        for (i, (g, w)) in ours.iter().zip(&theirs).enumerate() {
-            compared += 1;
-            if g != w {
-                problems.push(format!("{file} DNS line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
-            }
-        }
+        compared += differing_lines(&format!("{file} DNS"), &ours, &theirs, &mut problems);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     compared
+}
+
+/// Compares our lines with tcpdump's, one by one, noting each that differs under `what`;
+/// returns how many were compared.
+fn differing_lines(what: &str, ours: &[&str], theirs: &[&str], problems: &mut Vec<String>) -> usize {
+    for (i, (g, w)) in ours.iter().zip(theirs).enumerate() {
+        if g != w {
+            problems.push(format!("{what} line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
+        }
+    }
+    ours.len().min(theirs.len())
 }
 
 /// Each BOOTP/DHCP line and the indented lines under it (the header's fields and the options).
@@ -285,12 +291,7 @@ fn verbose_dhcp_lines_match(files: &[(String, Option<String>)]) -> usize {
             let out = inspect_ok(read_args(file, decode_as, &[flag]));
             let (theirs, ours) = (dhcp_blocks(&want), dhcp_blocks(&out));
             assert_eq!(ours.len(), theirs.len(), "{file} {flag}: DHCP lines\n{}", ours.join("\n"));
-            for (i, (g, w)) in ours.iter().zip(&theirs).enumerate() {
-                compared += 1;
-                if g != w {
-                    problems.push(format!("{file} {flag} DHCP line {}:\n  ours    {g}\n  tcpdump {w}", i + 1));
-                }
-            }
+            compared += differing_lines(&format!("{file} {flag} DHCP"), &ours, &theirs, &mut problems);
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
