@@ -587,6 +587,10 @@ impl LineFormatter {
                             u16::from_be_bytes([rest[2], rest[3]])
                         );
                     }
+                    // RFC 8335's probe: a 16-bit identifier and an 8-bit sequence number.
+                    42 | 43 => {
+                        let _ = write!(out, "{}, id {}, seq {}", names::icmp(t, c), u16::from_be_bytes([rest[0], rest[1]]), rest[2]);
+                    }
                     3 => unreachable_detail(out, c, u16::from_be_bytes([rest[2], rest[3]]), i.payload()),
                     11 if c == 0 => out.push_str("time exceeded in-transit"),
                     11 if c == 1 => out.push_str("ip reassembly time exceeded"),
