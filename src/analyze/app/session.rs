@@ -72,7 +72,8 @@ impl Session {
         if http::looks_like_request(first) {
             Some(Session::Http(Box::new(Http::new(lazy))))
         } else if tls::looks_like_handshake(first) {
-            Some(Session::Tls(Box::default()))
+            // Every record's version is shown on its frame when frames are shown.
+            Some(Session::Tls(Box::new(TlsSession { tls: Tls::new(!lazy), ..TlsSession::default() })))
         } else {
             None
         }
@@ -105,6 +106,12 @@ impl Session {
         }
     }
 
+    /// Whether a session that shows no frames would have finished by now: only a TLS session
+    /// followed past its establishment for its records' versions goes on.
+    pub fn past_lazy_end(&self) -> bool {
+        matches!(self, Session::Tls(t) if t.tls.established)
+    }
+
     /// A piece of the originator's (`from_resp` false) or responder's reassembled stream, at
     /// time `now` (the current frame's).
     pub fn chunk(&mut self, from_resp: bool, c: Chunk<'_>, now: Ts, out: &mut dyn FnMut(Found)) {
@@ -127,8 +134,15 @@ impl Session {
                                 tls::Done::Client(h) => Message::ClientHello(h),
                                 tls::Done::Server(h) => Message::ServerHello(h),
                                 tls::Done::Other(k) => Message::TlsHandshake(k),
+                                tls::Done::Record(v) => Message::TlsRecord(v),
                             }))
                         });
+                        // When records are followed past the handshake, its record goes out
+                        // when it is established, as Zeek logs it.
+                        if t.tls.established && !t.told {
+                            t.told = true;
+                            out(Found::Tls(Box::new(tls_record(t))));
+                        }
                     }
                     Chunk::Gap { len, .. } => t.tls.gap(from_resp, len),
                 }
@@ -205,6 +219,7 @@ fn http_found(d: http::Done, now: Ts, out: &mut dyn FnMut(Found)) {
 fn tls_record(t: &TlsSession) -> TlsRecord {
     let c = t.tls.client.as_ref();
     let s = t.tls.server.as_ref();
+    let fps = fps(&t.tls);
     TlsRecord {
         ts: t.ts.map_or(0.0, |t| t.as_secs_f64()),
         uid: String::new(),
@@ -216,8 +231,22 @@ fn tls_record(t: &TlsSession) -> TlsRecord {
         resumed: t.tls.resumed(),
         next_protocol: s.and_then(|h| h.alpn.clone()),
         established: t.tls.established,
+        last_alert: t.tls.last_alert().map(crate::report::web::alert_name),
+        ssl_history: t.tls.history().to_string(),
+        cert_chain_fps: fps.as_ref().map(|f| f[0].clone()),
+        client_cert_chain_fps: fps.map(|[_, c]| c),
         error: t.tls.error().map(str::to_string),
     }
+}
+
+/// Zeek's `cert_chain_fps` and `client_cert_chain_fps`: both set (empty or not) once either side
+/// sent a certificate, both unset otherwise.
+fn fps(t: &Tls) -> Option<[Vec<String>; 2]> {
+    let hex = |fps: &[[u8; 32]]| -> Vec<String> {
+        fps.iter().map(|f| f.iter().map(|b| format!("{b:02x}")).collect()).collect()
+    };
+    let (server, client) = (t.fingerprints(true), t.fingerprints(false));
+    (!server.is_empty() || !client.is_empty()).then(|| [hex(server), hex(client)])
 }
 
 /// How a run's application layer works.
