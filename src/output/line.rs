@@ -972,9 +972,10 @@ fn nd_options(out: &mut String, mut opts: &[u8]) {
             31 => "dnssl",
             _ => "unknown",
         };
-        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units}): ");
-        // The option whole, its type and length included.
+        // The option whole, its type and length included; as in tcpdump, one of no length or
+        // past the end ends the list unprinted.
         let Some(o) = opts.get(..len).filter(|_| units > 0) else { break };
+        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units}): ");
         match t {
             1 | 2 => push_mac(out, o.get(2..).unwrap_or_default()),
             3 => {
