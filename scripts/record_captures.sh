@@ -1058,6 +1058,28 @@ record_dns_tcp() {
     for i in "${pids[@]}"; do stop_bg "$i"; done
 }
 
+# ---------------------------------------------------------------- dns-tcp-mdns.pcap
+# DNS over TCP on mDNS's port 5353 (Wireshark reads it as DNS) and on LLMNR's 5355 (Wireshark
+# does not): dig +tcp against dnsmasq answering on each port.
+record_dns_tcp_mdns() {
+    setup_pair
+    local port pids=()
+    for port in 5353 5355; do
+        bg "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+            --listen-address="$SRV_IP" --except-interface=lo --port=$port --pid-file="$TMP/dnsmasq-mdns$port.pid" \
+            --local=/local/ --host-record=printer.local,10.0.0.90,fd00::90
+        pids+=("$BGPID")
+        wait_listen "$SRV" tcp $port
+    done
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" dns-tcp-mdns.pcap "tcp"
+    C dig +tcp +tries=1 +time=2 -p 5353 @"$SRV_IP" printer.local A >/dev/null
+    C dig +tcp +tries=1 +time=2 -p 5353 @"$SRV_IP" printer.local AAAA >/dev/null
+    C dig +tcp +tries=1 +time=2 -p 5355 @"$SRV_IP" printer.local A >/dev/null
+    cap_stop
+    for port in "${pids[@]}"; do stop_bg "$port"; done
+}
+
 # ---------------------------------------------------------------- 17. dhcp.pcap
 # ISC dhclient against dnsmasq: discover, offer, request, ack, then a release; the client sends
 # its host name, the server a router, a DNS server and a lease time.
@@ -1114,7 +1136,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap tls12.pcap tls-alert.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dhcp.pcap icmp-errors.pcap; do
+        streams.pcap streams-gap.pcap app.pcap tls12.pcap tls-alert.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dns-tcp-mdns.pcap dhcp.pcap icmp-errors.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -1253,6 +1275,10 @@ check_all() {
     expect dns-tcp.pcap 1 1 'dns.id == 0x1004 && dns.flags.response == 0 && tcp.reassembled.length > 0'
     expect dns-tcp-5300.pcap 0 0 'dns'
     expect dns-tcp-5300.pcap 3 99 'tcp.srcport == 5300 && tcp.len > 0'
+    # dns-tcp-mdns.pcap: two answered queries over TCP to 5353 (DNS to tshark), one to 5355 (not).
+    expect dns-tcp-mdns.pcap 2 2 'tcp.port == 5353 && dns.flags.response == 1'
+    expect dns-tcp-mdns.pcap 0 0 'tcp.port == 5355 && dns'
+    expect dns-tcp-mdns.pcap 1 99 'tcp.srcport == 5355 && tcp.len > 0'
     # dhcp.pcap: the four messages of a lease, then a release.
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 1'
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 2'
@@ -1283,6 +1309,7 @@ want icmp-errors.pcap && record_icmp_errors
 want icmp6-errors.pcap && record_icmp6_errors
 want dns.pcap && record_dns
 if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
+want dns-tcp-mdns.pcap && record_dns_tcp_mdns
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app

@@ -28,11 +28,13 @@ pub enum Session {
     Dns(Box<DnsSession>),
 }
 
-/// DNS over TCP, and whether a message parsed (Zeek's confirmation of the protocol).
+/// DNS over TCP, whether a message parsed (Zeek's confirmation of the protocol), and whether
+/// Zeek logs DNS on this connection's port (see [`crate::decode::app::tcp_logged`]).
 #[derive(Debug, Clone, Default)]
 pub struct DnsSession {
     dns: DnsTcp,
     confirmed: bool,
+    logged: bool,
 }
 
 /// A TLS handshake, and when its ClientHello came. Its record goes out when the handshake is
@@ -55,8 +57,9 @@ pub enum Found {
     Http(Box<HttpRecord>, Option<f64>),
     /// A TLS handshake's names and outcome.
     Tls(Box<TlsRecord>),
-    /// A whole DNS message (without its length prefix), completed by the current frame.
-    Dns(Vec<u8>),
+    /// A whole DNS message (without its length prefix), completed by the current frame, and
+    /// whether Zeek logs it (dns.log).
+    Dns(Vec<u8>, bool),
 }
 
 impl Session {
@@ -79,9 +82,9 @@ impl Session {
         }
     }
 
-    /// The session of a connection on a DNS port.
-    pub fn dns() -> Session {
-        Session::Dns(Box::default())
+    /// The session of a connection on a DNS port; `logged` when Zeek logs DNS on it.
+    pub fn dns(logged: bool) -> Session {
+        Session::Dns(Box::new(DnsSession { logged, ..DnsSession::default() }))
     }
 
     /// Zeek's name for the service, once the bytes have shown it (a whole request or response,
@@ -90,7 +93,7 @@ impl Session {
         match self {
             Session::Http(h) => (h.confirmed() && h.server_confirmed()).then_some("http"),
             Session::Tls(t) => (t.tls.client.is_some() && t.tls.server_seen()).then_some("ssl"),
-            Session::Dns(d) => d.confirmed.then_some("dns"),
+            Session::Dns(d) => (d.confirmed && d.logged).then_some("dns"),
         }
     }
 
@@ -149,10 +152,10 @@ impl Session {
             }
             Session::Dns(d) => match c {
                 Chunk::Data { bytes, .. } => {
-                    let confirmed = &mut d.confirmed;
+                    let (confirmed, logged) = (&mut d.confirmed, d.logged);
                     d.dns.data(from_resp, bytes, &mut |m| {
                         *confirmed |= crate::decode::app::dns::parse(&m).is_ok();
-                        out(Found::Dns(m))
+                        out(Found::Dns(m, logged))
                     });
                 }
                 Chunk::Gap { .. } => d.dns.gap(from_resp),
