@@ -2,7 +2,8 @@
 //! first bytes the connection carries (either way) start an HTTP request or a TLS handshake
 //! record, or the connection is left alone. DNS is the exception: as in tcpdump, Wireshark and
 //! Zeek, a connection on its port (53, or one named with `--decode-as tcp.port==N,dns`) is
-//! read as DNS. Only connections so chosen have their streams
+//! read as DNS, and on mDNS's 5353 as in Wireshark (its messages' fields only: Zeek logs no
+//! DNS there). Only connections so chosen have their streams
 //! reassembled for the application layer, which keeps `read` as fast for the rest (see
 //! docs/APPLICATION.md).
 //!
