@@ -1346,7 +1346,7 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     if s.app.is_none() && !bytes.is_empty() && !c.app_off() {
         // The connection's first bytes choose its protocol, once.
         s.app = if dns_port(ctx.cfg, key) {
-            Some(Session::dns())
+            Some(Session::dns(crate::decode::app::tcp_logged(key.a().1, key.b().1)))
         } else if ctx.cfg.app.is_some() && !from_resp {
             Session::detect(bytes, !ctx.messages)
         } else {
@@ -1358,6 +1358,9 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     }
     let mut app = s.app.take();
     let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    // Past the point where a run showing no frames stops reading (a TLS session followed for its
+    // records' versions), the bytes are not compared, so that every view reports the same.
+    let compared = all.is_some() || !app.as_ref().is_some_and(Session::past_lazy_end);
     let mut found: Vec<(Found, bool)> = Vec::new();
     {
         let now = origin.ts;
@@ -1377,7 +1380,7 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     }
     let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
     let ends = ends(key, c);
-    if before == 0 && after > 0 {
+    if before == 0 && after > 0 && compared {
         out(Event::Weird(Box::new(Weird {
             ts: origin.ts.as_secs_f64(),
             uid: uid(key, c.start_ns),
@@ -1519,8 +1522,8 @@ fn ends(key: &FlowKey, c: &Conn) -> Ends {
 /// `origin`, as an event (and in the counts).
 fn tell(f: Found, (key, uid, ends, origin): (&FlowKey, &str, Ends, Origin), ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
     match f {
-        Found::Dns(bytes) => {
-            if let Some(app) = ctx.app.as_deref_mut() {
+        Found::Dns(bytes, logged) => {
+            if let Some(app) = ctx.app.as_deref_mut().filter(|_| logged) {
                 let c = app::ConnRef {
                     uid: uid.to_string(),
                     orig: (ends.orig_h, ends.orig_p),
@@ -1593,7 +1596,7 @@ fn end_streams(
         let ends = ends(key, c);
         for f in found {
             // No frame completed these: only the transactions go out.
-            if !matches!(f, Found::Message(_) | Found::Dns(_)) {
+            if !matches!(f, Found::Message(_) | Found::Dns(..)) {
                 tell(f, (key, &id, ends, Origin { frame: 0, ts: now }), ctx, out);
             }
         }
