@@ -26,7 +26,7 @@ FIELDS=(frame.number frame.encap_type
 
 CORPUS=../shared/corpus/tcpdump
 # FILE [DECODE-AS]: the captures recorded for this project, then the corpus's DNS and DHCP files.
-FILES=("captures/dns.pcap" "captures/dns-tcp.pcap" "captures/dns-tcp-5300.pcap tcp.port==5300,dns" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
+FILES=("captures/dns.pcap" "captures/dns-tcp.pcap" "captures/dns-tcp-5300.pcap tcp.port==5300,dns" "captures/dns-tcp-mdns.pcap" "captures/dhcp.pcap" "captures/ping.pcap" "captures/udp-unreach.pcap" "captures/icmp-errors.pcap"
   "$CORPUS/dns_udp.pcap" "$CORPUS/dns-uri.pcap" "$CORPUS/dns-zlip-1.pcap" "$CORPUS/dns-zlip-2.pcap"
   "$CORPUS/dns_udp_8053.pcap udp.port==8053,dns"
   "$CORPUS/dhcp-rfc4388.pcap" "$CORPUS/dhcp-rfc5859.pcap" "$CORPUS/dhcp-option-108.pcapng"

@@ -79,6 +79,12 @@ rm -f tests/golden/lines/*.v.txt
 for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/igmp.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
   TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
 done
+# tcpdump -v's router advertisements (hop limit, flags, preference, timers and options) in the
+# corpus files that carry them.
+for f in $CORPUS/tcpdump/icmpv6.pcap $CORPUS/tcpdump/icmpv6-ra-pref64.pcap $CORPUS/tcpdump/icmpv6_opt24.pcap; do
+  [ -f "$f" ] || continue
+  TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(echo "${f#"$CORPUS"/}" | tr / _).v.txt" 2>/dev/null || true
+done
 # tcpdump -e's lines for the captures over 802.11: the 802.11 and LLC/SNAP headers.
 rm -f tests/golden/lines/*.e.txt
 for f in captures/wlan/*.pcap; do

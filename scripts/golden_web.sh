@@ -11,8 +11,14 @@
 #                                and server's session ids, the server's group (ServerKeyExchange
 #                                curve or key share), the version chosen, and whether each side
 #                                sent ChangeCipherSpec and application data, as tshark reads them
+#   tests/golden/web/NAME.rec    every frame with TLS records and their versions (tls.record.version,
+#                                encrypted records included), as tshark reads them
+#   tests/golden/web/NAME.zeekssl each TLS connection (by client port): Zeek's ssl_history,
+#                                last_alert and certificate fingerprints (openssl x509 -fingerprint
+#                                -sha256 of the certificates tshark shows), by Zeek's rules
+#                                (scripts/zeek_ssl_golden.py)
 # tshark reassembles out-of-order segments (tcp.reassemble_out_of_order:TRUE), as inspect does.
-# Needs tshark (Debian package). Run from anywhere: scripts/golden_web.sh
+# Needs tshark, python3 and openssl (Debian packages). Run from anywhere: scripts/golden_web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tshark >/dev/null || { echo "golden_web.sh: tshark is not installed (apt-get install tshark)" >&2; exit 1; }
@@ -24,7 +30,7 @@ FIELDS=(frame.number http.request.method http.request.uri http.request.version h
 FILTER='http.request || http.response || tls.handshake'
 CORPUS=../shared/corpus
 FILES=(captures/app.pcap captures/streams.pcap captures/web.pcap captures/web.pcapng captures/handshake-nano.pcap
-  captures/synflood.pcap captures/reuse.pcap captures/tls12.pcap)
+  captures/synflood.pcap captures/reuse.pcap captures/tls12.pcap captures/tls-alert.pcap)
 for f in $CORPUS/tcpdump/ipv4_tcp_http_xml.pcap; do
   [ -f "$f" ] && FILES+=("$f")
 done
@@ -32,7 +38,8 @@ done
 args=()
 for f in "${FIELDS[@]}"; do args+=(-e "$f"); done
 mkdir -p tests/golden/web
-rm -f tests/golden/web/*.tsv tests/golden/web/*.pairs tests/golden/web/*.tls tests/golden/web/*.ssl
+rm -f tests/golden/web/*.tsv tests/golden/web/*.pairs tests/golden/web/*.tls tests/golden/web/*.ssl \
+  tests/golden/web/*.rec tests/golden/web/*.zeekssl
 TMPF=$(mktemp)
 list=tests/golden/web/FILES
 : > "$list"
@@ -63,6 +70,8 @@ for f in "${FILES[@]}"; do
       if (!(s in cport) && has($4, 1)) { cport[s] = $2; order[++n] = s }
       if (!(s in cport)) next
       cli = ($2 == cport[s])
+      # A connection is TLS when the server'"'"'s first record is a handshake record.
+      if (!cli && !(s in sfirst)) { split($3 "," $11, t, ","); sfirst[s] = (t[1] != "" ? t[1] : t[2]) }
       if (has($3, 20)) { if (cli) ccs_c[s] = 1; else ccs_s[s] = 1 }
       # TLS 1.3 names an encrypted record'"'"'s outer type tls.record.opaque_type.
       if (has($3, 23) || has($11, 23)) { if (cli) app_c[s] = 1; else app_s[s] = 1 }
@@ -73,11 +82,17 @@ for f in "${FILES[@]}"; do
     END {
       for (i = 1; i <= n; i++) {
         s = order[i]
+        if (sfirst[s] != 22) continue
         printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", cport[s], sni[s], csid[s], ssid[s], curve[s], ver[s], ccs_c[s], ccs_s[s], app_c[s], app_s[s]
       }
     }' > "$TMPF.ssl"
   if [ -s "$TMPF.ssl" ]; then mv "$TMPF.ssl" "tests/golden/web/$name.ssl"; fi
+  tshark -n -r "$f" -o tcp.reassemble_out_of_order:TRUE -Y 'tls.record.version' -T fields -E separator=/t \
+    -E occurrence=a -E aggregator=, -e frame.number -e tls.record.version 2>/dev/null > "$TMPF.rec"
+  if [ -s "$TMPF.rec" ]; then mv "$TMPF.rec" "tests/golden/web/$name.rec"; fi
+  tshark -n -r "$f" -o tcp.reassemble_out_of_order:TRUE -T pdml 2>/dev/null | python3 scripts/zeek_ssl_golden.py > "$TMPF.zeek"
+  if [ -s "$TMPF.zeek" ]; then mv "$TMPF.zeek" "tests/golden/web/$name.zeekssl"; fi
 done
-rm -f "$TMPF" "$TMPF.names" "$TMPF.ssl"
+rm -f "$TMPF" "$TMPF.names" "$TMPF.ssl" "$TMPF.rec" "$TMPF.zeek"
 tshark --version | head -1 > tests/golden/web/VERSIONS
 echo "wrote $(wc -l < "$list") files' golden data into tests/golden/web"

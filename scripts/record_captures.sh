@@ -613,6 +613,50 @@ record_tls12() {
     stop_bg "$www"; stop_bg "$mutual"; stop_bg "$hrr"
 }
 
+# ---------------------------------------------------------------- tls-alert.pcap
+# TLS handshakes that fail with an alert sent in clear, and one that succeeds with a chain of
+# two certificates: 1. no cipher suite in common (the server's handshake_failure alert right
+# after the ClientHello); 2. a client that does not trust the server's certificate (its
+# unknown_ca alert); 3. a server that asks for a client certificate and gets none (its alert
+# after the client has encrypted); 4. TLS 1.2 established, the server sending its certificate
+# and the CA's.
+record_tls_alert() {
+    setup_pair
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Example Test CA" \
+        -keyout "$TMP/ca.key" -out "$TMP/ca.crt" >/dev/null 2>&1 || die "openssl req failed"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=chain.example.test" \
+        -keyout "$TMP/leaf.key" -out "$TMP/leaf.csr" >/dev/null 2>&1 || die "openssl req failed"
+    openssl x509 -req -in "$TMP/leaf.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial -days 2 \
+        -out "$TMP/leaf.crt" >/dev/null 2>&1 || die "openssl x509 -req failed"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=other.example.test" \
+        -keyout "$TMP/other.key" -out "$TMP/other.crt" >/dev/null 2>&1 || die "openssl req failed"
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:443" -cert "$TMP/leaf.crt" -key "$TMP/leaf.key" \
+        -cert_chain "$TMP/ca.crt" -tls1_2 -cipher AES256-GCM-SHA384 -naccept 3; local www=$BGPID
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:4433" -cert "$TMP/leaf.crt" -key "$TMP/leaf.key" \
+        -Verify 1 -CAfile "$TMP/ca.crt" -tls1_2 -naccept 1; local mutual=$BGPID
+    wait_listen "$SRV" tcp 443; wait_listen "$SRV" tcp 4433
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" tls-alert.pcap
+    local get='GET / HTTP/1.0\r\n\r\n'
+    # 1. No cipher suite in common.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername nocipher.example.test \
+        -tls1_2 -cipher AES128-GCM-SHA256 >/dev/null 2>&1 || true
+    sleep 0.2
+    # 2. The client trusts another CA only.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername untrusted.example.test \
+        -tls1_2 -CAfile "$TMP/other.crt" -verify_return_error >/dev/null 2>&1 || true
+    sleep 0.2
+    # 3. The server wants a client certificate; none is sent.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:4433" -servername mutual.example.test \
+        -tls1_2 >/dev/null 2>&1 || true
+    sleep 0.2
+    # 4. Established, with the server's chain of two certificates.
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername chain.example.test \
+        -tls1_2 -CAfile "$TMP/ca.crt" >/dev/null 2>&1 || true
+    cap_stop
+    stop_bg "$www"; stop_bg "$mutual"
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -1068,6 +1112,28 @@ record_dns_tcp() {
     for i in "${pids[@]}"; do stop_bg "$i"; done
 }
 
+# ---------------------------------------------------------------- dns-tcp-mdns.pcap
+# DNS over TCP on mDNS's port 5353 (Wireshark reads it as DNS) and on LLMNR's 5355 (Wireshark
+# does not): dig +tcp against dnsmasq answering on each port.
+record_dns_tcp_mdns() {
+    setup_pair
+    local port pids=()
+    for port in 5353 5355; do
+        bg "$SRV" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
+            --listen-address="$SRV_IP" --except-interface=lo --port=$port --pid-file="$TMP/dnsmasq-mdns$port.pid" \
+            --local=/local/ --host-record=printer.local,10.0.0.90,fd00::90
+        pids+=("$BGPID")
+        wait_listen "$SRV" tcp $port
+    done
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" dns-tcp-mdns.pcap "tcp"
+    C dig +tcp +tries=1 +time=2 -p 5353 @"$SRV_IP" printer.local A >/dev/null
+    C dig +tcp +tries=1 +time=2 -p 5353 @"$SRV_IP" printer.local AAAA >/dev/null
+    C dig +tcp +tries=1 +time=2 -p 5355 @"$SRV_IP" printer.local A >/dev/null
+    cap_stop
+    for port in "${pids[@]}"; do stop_bg "$port"; done
+}
+
 # ---------------------------------------------------------------- 17. dhcp.pcap
 # ISC dhclient against dnsmasq: discover, offer, request, ack, then a release; the client sends
 # its host name, the server a router, a DNS server and a lease time.
@@ -1124,7 +1190,7 @@ check_all() {
     local f
     for f in web.pcap refused.pcap udp-unreach.pcap arp.pcap synflood.pcap handshake-nano.pcap web.pcapng mixed.pcapng \
         reuse.pcap keepalive.pcap half-duplex.pcap midstream.pcap ping.pcap vxlan.pcap fragments.pcap web6.pcap \
-        streams.pcap streams-gap.pcap app.pcap tls12.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dhcp.pcap icmp-errors.pcap; do
+        streams.pcap streams-gap.pcap app.pcap tls12.pcap tls-alert.pcap dns.pcap dns-tcp.pcap dns-tcp-5300.pcap dns-tcp-mdns.pcap dhcp.pcap icmp-errors.pcap; do
         want "$f" || continue
         [ -s "$OUT/$f" ] || { echo "record_captures: CHECK FAILED: $f missing" >&2; FAILED=1; continue; }
         [ "$(stat -c %s "$OUT/$f")" -lt 204800 ] || { echo "record_captures: CHECK FAILED: $f larger than 200 KB" >&2; FAILED=1; }
@@ -1217,6 +1283,13 @@ check_all() {
     expect tls12.pcap 2 2 'tls.handshake.type == 12'
     expect tls12.pcap 1 1 'tls.handshake.extensions_key_share_group == 23 && tls.handshake.type == 1'
     expect tls12.pcap 1 1 'tcp.port == 8443 && tls.handshake.type == 2 && tls.handshake.extensions_key_share_selected_group'
+    # tls-alert.pcap: three handshakes ended by an alert in clear, one established with a chain
+    # of two certificates.
+    expect tls-alert.pcap 4 4 'tls.handshake.type == 1'
+    expect tls-alert.pcap 3 3 'tls.alert_message.desc'
+    expect tls-alert.pcap 1 1 'tls.alert_message.desc == 40 && tcp.srcport == 443'
+    expect tls-alert.pcap 1 1 'tls.alert_message.desc == 48 && tcp.dstport == 443'
+    expect tls-alert.pcap 2 2 'tls.handshake.certificate_length && tcp.srcport == 443'
     # vxlan.pcap: every IP frame is VXLAN (VNI 42) carrying the overlay's pings and HTTP.
     expect vxlan.pcap 0 0 'ip && !vxlan'
     expect vxlan.pcap 4 4 'vxlan.vni == 42 && icmp'
@@ -1266,6 +1339,10 @@ check_all() {
     expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.version == 3'
     expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.version == 2'
     expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.maddr != 0.0.0.0'
+    # dns-tcp-mdns.pcap: two answered queries over TCP to 5353 (DNS to tshark), one to 5355 (not).
+    expect dns-tcp-mdns.pcap 2 2 'tcp.port == 5353 && dns.flags.response == 1'
+    expect dns-tcp-mdns.pcap 0 0 'tcp.port == 5355 && dns'
+    expect dns-tcp-mdns.pcap 1 99 'tcp.srcport == 5355 && tcp.len > 0'
     # dhcp.pcap: the four messages of a lease, then a release.
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 1'
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 2'
@@ -1297,10 +1374,12 @@ want icmp6-errors.pcap && record_icmp6_errors
 want igmp.pcap && record_igmp
 want dns.pcap && record_dns
 if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
+want dns-tcp-mdns.pcap && record_dns_tcp_mdns
 want dhcp.pcap && record_dhcp
 if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app
 want tls12.pcap && record_tls12
+want tls-alert.pcap && record_tls_alert
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

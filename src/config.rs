@@ -160,12 +160,8 @@ impl Config {
                 analysis.conn.records |= logs.any();
                 // A part of a split capture also writes what its alerts are made of.
                 analysis.flood.feed = logs.partial;
-                let z = a.z.iter().map(|s| crate::command::stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
-                // Per-service counts are made of every connection's record.
-                if z.iter().any(|z| matches!(z, crate::command::stats::Z::Service)) {
-                    analysis.conn.records = true;
-                    view.services = true;
-                }
+                // Checked here; `-z service` is counted by the tracker, which needs no records.
+                a.z.iter().map(|s| crate::command::stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
                 Config::Read(Box::new(ReadConfig {
                     files,
                     filter,
@@ -468,7 +464,6 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         _ => Stamp::SinceFirst,
     };
     Ok(ViewOptions {
-        services: false,
         format,
         verbose: v.verbose,
         dump,

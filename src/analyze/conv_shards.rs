@@ -171,33 +171,47 @@ impl Spread {
     }
 }
 
+/// Conversations a shard's list gives back to the allocator at once while it is merged.
+const GIVE_BACK: usize = if cfg!(test) { 64 } else { 1 << 16 };
+
 /// The shards' lists as one, by the place of each conversation's first record. One shard's
-/// list is taken as it is; several are copied into a new one (the rows are then held twice for
-/// a moment).
+/// list is taken as it is; several are moved into a new one, each giving back its room as it
+/// empties, so the rows are not held twice.
 fn merge<K: Copy>(mut parts: Vec<(Vec<Conv<K>>, Vec<u64>)>) -> Vec<Conv<K>> {
     parts.retain(|(l, _)| !l.is_empty());
     if parts.len() <= 1 {
         return parts.pop().map(|(l, _)| l).unwrap_or_default();
     }
     let total = parts.iter().map(|(l, _)| l.len()).sum();
+    // Reversed, a list's next conversation is its last: taking it shortens the list, which can
+    // then be shrunk in place.
+    for (list, seqs) in &mut parts {
+        list.reverse();
+        seqs.reverse();
+        list.shrink_to_fit();
+        seqs.shrink_to_fit();
+    }
     let mut out = Vec::with_capacity(total);
-    let mut at = vec![0usize; parts.len()];
     loop {
         // Few shards: a scan for the least place beats a heap.
         let mut best: Option<(u64, usize)> = None;
         for (k, (_, seqs)) in parts.iter().enumerate() {
-            if let Some(&s) = at.get(k).and_then(|&i| seqs.get(i)) {
+            if let Some(&s) = seqs.last() {
                 if best.is_none_or(|(b, _)| s < b) {
                     best = Some((s, k));
                 }
             }
         }
         let Some((_, k)) = best else { break };
-        if let (Some((list, _)), Some(i)) = (parts.get(k), at.get_mut(k)) {
-            if let Some(c) = list.get(*i) {
-                out.push(*c);
+        if let Some((list, seqs)) = parts.get_mut(k) {
+            seqs.pop();
+            if let Some(c) = list.pop() {
+                out.push(c);
             }
-            *i += 1;
+            if list.capacity() - list.len() >= GIVE_BACK {
+                list.shrink_to_fit();
+                seqs.shrink_to_fit();
+            }
         }
     }
     out

@@ -45,7 +45,7 @@ pub fn run(config: Config) -> Result<Leftovers, RunError> {
         Config::Capture(c) => capture::run(&c, out).map(|()| Leftovers::default()),
         Config::ArpScan(a) => arp_scan::run(&a, out).map(|()| Leftovers::default()),
         Config::Subnet { query, format } => subnet::run(&query, format, out).map(|()| Leftovers::default()),
-        Config::Stats(c) => stats::run(*c, out).map(|()| Leftovers::default()),
+        Config::Stats(c) => stats::run(*c, out),
         Config::Report(c) => report::run(&c, out).map(|()| Leftovers::default()),
         Config::Ladder(c) => ladder::run(&c, out).map(|()| Leftovers::default()),
         Config::Follow(c) => follow::run(&c, out).map(|()| Leftovers::default()),

@@ -86,13 +86,14 @@ fn stat_tables(c: &ReadConfig, io: Option<IoSlot>) -> Result<Option<StatTables>,
     }
     let z = c.z.iter().map(|s| stats::parse_z(s)).collect::<Result<Vec<_>, _>>()?;
     let counted = z.iter().any(|z| !matches!(z, stats::Z::Service));
+    let services = z.iter().any(|z| matches!(z, stats::Z::Service));
     let traffic = counted.then(|| crate::analyze::traffic::Traffic::new(stats::wanted(z)));
     let format = c.view.format;
-    let write = move |t: Option<&crate::analyze::traffic::Traffic>, services: Option<&crate::report::traffic::Services>, out: &mut dyn Write| {
+    let write = move |t: Option<&crate::analyze::traffic::Traffic>, counted: Option<&crate::report::traffic::Services>, out: &mut dyn Write| {
         if let (Some(slot), Some(t)) = (&io, t) {
             *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = stats::io_table(t);
         }
-        stats::write_after_read(out, t, services, format)
+        stats::write_after_read(out, t, counted.filter(|_| services), format)
     };
     Ok(Some(StatTables { traffic, write: Box::new(write) }))
 }

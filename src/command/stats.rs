@@ -32,8 +32,8 @@ pub struct StatsConfig {
     /// Threads: beside the reading one, those counting the conversation tables and then
     /// drawing the tables' rows.
     pub threads: usize,
-    /// `-z service`: the connections per application service, counted from the records of the
-    /// connection tracker, which then runs beside the counters.
+    /// `-z service`: the connections per application service, counted by the connection
+    /// tracker, which then runs beside the counters.
     pub services: bool,
     /// Pictures (`--plot`): the pipeline's analyzers then run beside the counters.
     pub plot: Option<crate::output::plot::PlotOptions>,
@@ -52,8 +52,8 @@ pub enum Z {
     Endpoints(TableKind, Option<DisplayFilter>),
     /// `io,stat,INTERVAL[,FILTER...]`.
     IoStat(u64, Vec<Option<DisplayFilter>>),
-    /// `service`: connections, packets and bytes per application service, from the connection
-    /// tracker's records (`stats` then runs the analyzers beside the counters).
+    /// `service`: connections, packets and bytes per application service, as the connection
+    /// tracker counts them (`stats` then runs the analyzers beside the counters).
     Service,
 }
 
@@ -117,7 +117,7 @@ pub fn wanted(z: Vec<Z>) -> Wanted {
             Z::Conv(k, f) => w.conv.push((k, f)),
             Z::Endpoints(k, f) => w.endpoints.push((k, f)),
             Z::IoStat(ns, f) => w.io = Some(IoStat::new(ns, f)),
-            // Counted from the connection tracker's records, not by these counters.
+            // Counted by the connection tracker, not by these counters.
             Z::Service => {}
         }
     }
@@ -135,14 +135,17 @@ pub type Beside = crate::pipeline::session::Session<std::io::Sink>;
 
 /// A [`Beside`] keeping the series, with the analyzers' settings of `cfg`.
 pub fn beside(cfg: &crate::pipeline::AnalysisConfig) -> Beside {
-    beside_counting(cfg, false)
+    beside_keeping(cfg, true)
 }
 
-/// [`beside`], counting the connections per service when `services`.
-fn beside_counting(cfg: &crate::pipeline::AnalysisConfig, services: bool) -> Beside {
+/// A [`Beside`] with the analyzers' settings of `cfg`, keeping the series when `series`
+/// (pictures draw them; the per-service counts need none).
+fn beside_keeping(cfg: &crate::pipeline::AnalysisConfig, series: bool) -> Beside {
     let mut stages = crate::pipeline::Stages::new(cfg, 1);
-    stages.keep_series();
-    let view = crate::output::ViewOptions { quiet: true, services, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
+    if series {
+        stages.keep_series();
+    }
+    let view = crate::output::ViewOptions { quiet: true, defrag: cfg.defrag, ..crate::output::ViewOptions::default() };
     crate::pipeline::session::Session::new(std::io::sink(), view, stages)
 }
 
@@ -541,30 +544,29 @@ pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Opti
     Ok(())
 }
 
-/// Runs `stats`.
-pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
+/// Runs `stats`; the analyzers that ran beside the counters are left to the caller.
+pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<crate::pipeline::Leftovers, RunError> {
     let mut plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
     if let Some(p) = &c.plot {
         crate::output::plot::make_dir(&p.dir).map_err(RunError::Input)?;
         plan.create_in.push(p.dir.clone());
     }
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
-    let mut analysis = default_analysis();
-    // Per-service counts are made of every connection's record.
-    analysis.conn.records |= c.services;
-    let mut side = (c.plot.is_some() || c.services).then(|| beside_counting(&analysis, c.services));
+    // The tracker counts the connections per service itself: no record is made.
+    let analysis = default_analysis();
+    let mut side = (c.plot.is_some() || c.services).then(|| beside_keeping(&analysis, c.plot.is_some()));
     let (t, failed) = count_with(&mut c, side.as_mut());
     let head = head(&t, c.top);
     crate::output::traffic::render_tables(&mut out, &head, &Streamed::new(&t, c.top), c.format, c.threads)?;
-    let (analyzed, services) = match side {
+    let (analyzed, leftovers) = match side {
         Some(side) => {
-            let (r, s) = side.finish_with_services(&[])?;
-            (Some(r), s)
+            let (r, left) = side.finish(&[])?;
+            (Some(r), left)
         }
-        None => (None, None),
+        None => (None, crate::pipeline::Leftovers::default()),
     };
-    if let Some(s) = services.filter(|_| c.services) {
-        crate::output::traffic::render_services(&mut out, &s.rows(c.top), c.format)?;
+    if let Some(s) = analyzed.as_ref().and_then(|r| r.conns.as_ref()).filter(|_| c.services) {
+        crate::output::traffic::render_services(&mut out, &s.services.rows(c.top), c.format)?;
     }
     if let (Some(analyzed), Some(opts)) = (analyzed, &c.plot) {
         if c.format != Format::Json {
@@ -578,6 +580,6 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<(), RunError> {
     out.flush()?;
     match failed {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(leftovers),
     }
 }

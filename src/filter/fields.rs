@@ -99,7 +99,7 @@ pub enum F {
     Http, HttpRequest, HttpResponse, HttpRequestMethod, HttpRequestUri, HttpRequestVersion, HttpHost, HttpUserAgent,
     HttpResponseVersion, HttpResponseCode, HttpResponsePhrase, HttpContentType, HttpContentLength,
     TlsHandshakeType, TlsServerName, TlsAlpn, TlsHandshakeVersion, TlsSupportedVersion, TlsCiphersuite,
-    ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
+    TlsRecordVersion, ConnUid, ConnState, ConnHistory, TcpState, TcpRetransmission, Alert,
 }
 
 /// Every field: its name, what it holds, where it comes from.
@@ -248,6 +248,7 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("tls.handshake.version", F::TlsHandshakeVersion, Kind::Uint(16)),
     ("tls.handshake.extensions.supported_version", F::TlsSupportedVersion, Kind::Uint(16)),
     ("tls.handshake.ciphersuite", F::TlsCiphersuite, Kind::Uint(16)),
+    ("tls.record.version", F::TlsRecordVersion, Kind::Uint(16)),
     ("conn.uid", F::ConnUid, Kind::Str),
     ("conn.state", F::ConnState, Kind::Str),
     ("conn.history", F::ConnHistory, Kind::Str),
@@ -298,7 +299,8 @@ impl F {
             | F::TlsAlpn
             | F::TlsHandshakeVersion
             | F::TlsSupportedVersion
-            | F::TlsCiphersuite => Source::App,
+            | F::TlsCiphersuite
+            | F::TlsRecordVersion => Source::App,
             _ => Source::Packet,
         }
     }
@@ -708,6 +710,7 @@ fn message_values(field: F, m: &crate::report::web::Message, f: &mut Visit<'_>) 
         (F::TlsSupportedVersion, ServerHello(h)) => h.supported_version.is_some_and(|v| f(U(v.into()))),
         (F::TlsCiphersuite, ClientHello(h)) => h.ciphers.iter().any(|c| f(U((*c).into()))),
         (F::TlsCiphersuite, ServerHello(h)) => f(U(h.cipher_id.into())),
+        (F::TlsRecordVersion, TlsRecord(v)) => f(U((*v).into())),
         _ => false,
     }
 }

@@ -37,7 +37,7 @@ fn hex_digits(f: F) -> Option<usize> {
     Some(match f {
         F::IpDsfield => 2,
         F::EthType | F::VlanEtype | F::SllEtype | F::IpId | F::IpChecksum | F::TcpFlags | F::UdpChecksum | F::DnsId => 4,
-        F::TlsHandshakeVersion | F::TlsSupportedVersion | F::TlsCiphersuite => 4,
+        F::TlsHandshakeVersion | F::TlsSupportedVersion | F::TlsCiphersuite | F::TlsRecordVersion => 4,
         F::DhcpId => 8,
         _ => return None,
     })

@@ -888,10 +888,22 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
             out.push_str(names::icmpv6_type(t));
             if let Some(len) = verbose {
                 let _ = write!(out, ", length {len}");
-                // A router advertisement's own fields come first; only a solicitation's
-                // options are shown.
                 if t == 133 {
                     nd_options(out, body);
+                } else if let (Some(reach), Some(retrans)) = (body.get(0..4), body.get(4..8)) {
+                    // A router advertisement's own fields, then its options.
+                    let [hops, flags, hi, lo] = rest;
+                    let _ = write!(out, "\n\thop limit {hops}");
+                    push_flag_names(out, u16::from(flags), &[(0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent")]);
+                    let _ = write!(
+                        out,
+                        ", pref {}, router lifetime {}s, reachable time {}ms, retrans timer {}ms",
+                        route_pref(flags),
+                        u16::from_be_bytes([hi, lo]),
+                        u32::from_be_bytes([reach[0], reach[1], reach[2], reach[3]]),
+                        u32::from_be_bytes([retrans[0], retrans[1], retrans[2], retrans[3]])
+                    );
+                    nd_options(out, body.get(8..).unwrap_or_default());
                 }
             }
         }
@@ -934,31 +946,149 @@ fn push_flag_names(out: &mut String, bits: u16, names: &[(u16, &str)]) {
     out.push_str(if any { "]" } else { "none]" });
 }
 
+/// A router preference (RFC 4191) in bits 3 and 4 of `flags`, as tcpdump names it.
+fn route_pref(flags: u8) -> &'static str {
+    match (flags >> 3) & 3 {
+        0 => "medium",
+        1 => "high",
+        2 => "rsv",
+        _ => "low",
+    }
+}
+
+/// A lifetime in seconds as tcpdump prints it (all ones: `infinity`).
+fn lifetime(out: &mut String, b: &[u8]) {
+    match b {
+        [0xff, 0xff, 0xff, 0xff] => out.push_str("infinity"),
+        &[a, b, c, d] => {
+            let _ = write!(out, "{}s", u32::from_be_bytes([a, b, c, d]));
+        }
+        _ => {}
+    }
+}
+
+/// The 32-bit number at `at` of `b`.
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+/// The IPv6 address at `at` of `b`.
+fn ip6_in(b: &[u8], at: usize) -> Option<std::net::Ipv6Addr> {
+    b.get(at..at + 16).and_then(|x| <[u8; 16]>::try_from(x).ok()).map(std::net::Ipv6Addr::from)
+}
+
 /// Neighbour discovery's options as tcpdump -v prints them, each on an indented line:
-/// `source link-address option (1), length 8 (1): 02:00:00:00:01:01`.
+/// `source link-address option (1), length 8 (1): 02:00:00:00:01:01`, then what each says
+/// (prefix, MTU, DNS servers and search domains, route, advertisement interval, home agent);
+/// an option it does not know as a hex dump. A cut or lying option ends the list.
 fn nd_options(out: &mut String, mut opts: &[u8]) {
     while let (Some(&t), Some(&units)) = (opts.first(), opts.get(1)) {
         let len = units as usize * 8;
-        let Some(body) = opts.get(2..len.max(2)) else { break };
         let name = match t {
             1 => "source link-address",
             2 => "destination link-address",
             3 => "prefix info",
             4 => "redirected header",
             5 => "mtu",
+            7 => "advertisement interval",
+            8 => "homeagent information",
+            24 => "route info",
             25 => "rdnss",
             31 => "dnssl",
             _ => "unknown",
         };
-        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units})");
-        if matches!(t, 1 | 2) && body.len() == 6 {
-            out.push_str(": ");
-            push_mac(out, body);
-        }
-        if units == 0 {
-            break;
+        // The option whole, its type and length included; as in tcpdump, one of no length or
+        // past the end ends the list unprinted.
+        let Some(o) = opts.get(..len).filter(|_| units > 0) else { break };
+        let _ = write!(out, "\n\t  {name} option ({t}), length {len} ({units}): ");
+        match t {
+            1 | 2 => push_mac(out, o.get(2..).unwrap_or_default()),
+            3 => {
+                let (Some(&plen), Some(&flags), Some(prefix)) = (o.get(2), o.get(3), ip6_in(o, 16)) else { break };
+                let _ = write!(out, "{prefix}/{plen}{}", if units != 4 { "badlen" } else { "" });
+                push_flag_names(out, u16::from(flags), &[(0x80, "onlink"), (0x40, "auto"), (0x20, "router")]);
+                out.push_str(", valid time ");
+                lifetime(out, o.get(4..8).unwrap_or_default());
+                out.push_str(", pref. time ");
+                lifetime(out, o.get(8..12).unwrap_or_default());
+            }
+            5 => {
+                let Some(mtu) = be32(o, 4) else { break };
+                let _ = write!(out, " {mtu}");
+            }
+            7 => {
+                let Some(ms) = be32(o, 4) else { break };
+                let _ = write!(out, " {ms}ms");
+            }
+            8 => {
+                let Some(x) = o.get(4..8) else { break };
+                let _ = write!(out, " preference {}, lifetime {}", u16::from_be_bytes([x[0], x[1]]), u16::from_be_bytes([x[2], x[3]]));
+            }
+            24 => {
+                let (Some(&plen), Some(&flags), Some(life)) = (o.get(2), o.get(3), o.get(4..8)) else { break };
+                let mut prefix = [0u8; 16];
+                let have = o.get(8..).unwrap_or_default();
+                let n = have.len().min(16);
+                prefix[..n].copy_from_slice(&have[..n]);
+                let _ = write!(out, " {}/{plen}, pref={}, lifetime=", std::net::Ipv6Addr::from(prefix), route_pref(flags));
+                lifetime(out, life);
+            }
+            25 => {
+                let Some(life) = be32(o, 4) else { break };
+                let _ = write!(out, " lifetime {life}s,");
+                let mut at = 8;
+                while let Some(a) = ip6_in(o, at) {
+                    let _ = write!(out, " addr: {a}");
+                    at += 16;
+                }
+            }
+            31 => {
+                let Some(life) = be32(o, 4) else { break };
+                let _ = write!(out, " lifetime {life}s, domain(s):");
+                dnssl_names(out, o.get(8..).unwrap_or_default());
+            }
+            // tcpdump prints a redirect's quoted header only with -vv.
+            4 => {}
+            _ => hex_words(out, o.get(2..).unwrap_or_default()),
         }
         opts = opts.get(len..).unwrap_or_default();
+    }
+}
+
+/// The search domains of a DNSSL option, each as its labels and dots (`example.com.`), up to
+/// the padding.
+fn dnssl_names(out: &mut String, mut b: &[u8]) {
+    while let Some(&n) = b.first().filter(|n| **n != 0) {
+        out.push(' ');
+        let mut n = n;
+        loop {
+            let Some(label) = b.get(1..1 + usize::from(n)).filter(|_| n < 64) else { return };
+            out.extend(label.iter().map(|&c| if c.is_ascii_graphic() { c as char } else { '.' }));
+            out.push('.');
+            b = b.get(1 + usize::from(n)..).unwrap_or_default();
+            match b.first() {
+                Some(0) => {
+                    b = b.get(1..).unwrap_or_default();
+                    break;
+                }
+                Some(&next) => n = next,
+                None => return,
+            }
+        }
+    }
+}
+
+/// tcpdump's hex dump of data it does not decode: lines of eight 16-bit words after
+/// `\n\t  0x0000: `.
+fn hex_words(out: &mut String, b: &[u8]) {
+    for (i, pair) in b.chunks(2).enumerate() {
+        if i % 8 == 0 {
+            let _ = write!(out, "\n\t  0x{:04x}: ", i * 2);
+        }
+        out.push(' ');
+        for byte in pair {
+            let _ = write!(out, "{byte:02x}");
+        }
     }
 }
 
@@ -1552,5 +1682,20 @@ mod tests {
         let mut out = String::new();
         nd_options(&mut out, &[1, 1, 2, 0, 0, 0, 1, 1]);
         assert_eq!(out, "\n\t  source link-address option (1), length 8 (1): 02:00:00:00:01:01");
+        // Every option type with every small length, cut anywhere; DNSSL labels that run past
+        // the option or claim 63+ bytes.
+        for t in 0..=40u8 {
+            for units in 0..6u8 {
+                let mut opt = vec![t, units];
+                opt.extend((0..60u8).map(|b| b.wrapping_mul(53)));
+                for cut in 0..opt.len() {
+                    nd_options(&mut String::new(), &opt[..cut]);
+                }
+            }
+        }
+        let mut out = String::new();
+        nd_options(&mut out, &[31, 2, 0, 0, 0, 0, 0, 5, 3, b'l', b'a', b'n', 0xc0, 9, 0, 0]);
+        nd_options(&mut out, &[31, 2, 0, 0, 0, 0, 0, 5, 9, b'l', b'a', b'n', 0, 0, 0, 0]);
+        assert!(out.contains("domain(s): lan.") && !out.contains("lan.."), "{out}");
     }
 }

@@ -85,8 +85,6 @@ pub enum Stamp {
 /// What to show, resolved from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ViewOptions {
-    /// Count connections per application service (`read -z service`).
-    pub services: bool,
     /// Text or JSON.
     pub format: Format,
     /// Five-layer tree per packet (`-V`).
@@ -165,8 +163,6 @@ pub struct Printer<W: Write> {
     defrag: Defrag,
     /// The record files (`--log-dir`, `--parquet`): every record event goes there too.
     logs: Option<logs::Logs>,
-    /// Connections per service (`read -z service`).
-    services: Option<crate::report::traffic::Services>,
 }
 
 impl<W: Write> Printer<W> {
@@ -175,7 +171,6 @@ impl<W: Write> Printer<W> {
         let line = line::LineFormatter::with(&opts);
         let header = opts.fields.as_ref().is_some_and(|f| f.header);
         let defrag = Defrag::new(opts.defrag);
-        let services = opts.services.then(Default::default);
         let rows = opts.conn_rows.map(|max| conns::RowStream::new(max, opts.format == Format::Tsv, table::fit_width()));
         Printer {
             w,
@@ -192,7 +187,6 @@ impl<W: Write> Printer<W> {
             echo: app::EchoPairs::default(),
             defrag,
             logs: None,
-            services,
         }
     }
 
@@ -339,9 +333,6 @@ impl<W: Write> Printer<W> {
         if let Some(l) = self.logs.as_mut() {
             l.event(e)?;
         }
-        if let (Some(s), Event::Conn(r)) = (self.services.as_mut(), e) {
-            s.add(r);
-        }
         if matches!(e, Event::Message(_) | Event::FloodSeg(_)) {
             // Shown with its packet; or only for the record files.
             return Ok(());
@@ -450,11 +441,6 @@ impl<W: Write> Printer<W> {
             Some(f) => writeln!(self.w, "Display filter {f:?}: {} of {} shown", self.shown, count(r.stats.packets, "packet", "packets")),
             None => Ok(()),
         }
-    }
-
-    /// The connections counted per service (`read -z service`).
-    pub fn take_services(&mut self) -> Option<crate::report::traffic::Services> {
-        self.services.take()
     }
 
     /// The output itself, for what a live capture writes besides packets and events.

@@ -32,8 +32,9 @@ pub fn line(out: &mut String, ports: Option<(u16, u16)>, msgs: &[&Message]) {
                 out.push_str(": HTTP: ");
                 printable(out, &format!("{} {} {}", r.version, r.code, r.phrase));
             }
-            // tcpdump reads DNS segment by segment: the packet's line shows it so.
-            Message::HttpRequest(_) | Message::HttpResponse(_) | Message::Dns(_) => {}
+            // tcpdump reads DNS segment by segment: the packet's line shows it so. A record's
+            // version is for the JSON fields and filters only.
+            Message::HttpRequest(_) | Message::HttpResponse(_) | Message::Dns(_) | Message::TlsRecord(_) => {}
             Message::ClientHello(h) => {
                 out.push_str(": ClientHello");
                 if let Some(n) = &h.server_name {
@@ -141,6 +142,7 @@ pub fn json(out: &mut String, msgs: &[&Message]) {
                 }
             }
             Message::TlsHandshake(t) => push(&mut fields, "tls.handshake.type", Val::Num(u64::from(*t))),
+            Message::TlsRecord(v) => push(&mut fields, "tls.record.version", Val::Num(u64::from(*v))),
             Message::Dns(_) => {}
         }
     }
@@ -226,6 +228,7 @@ pub fn tree(out: &mut String, msgs: &[&Message]) {
                 let name = tls_handshake_name(*t).unwrap_or("(no name)");
                 let _ = writeln!(out, "  Application: TLS {name} (handshake message type {t}, in clear)");
             }
+            Message::TlsRecord(_) => {}
             Message::Dns(d) => {
                 let _ = writeln!(out, "  Application: DNS message (whole, read from the TCP stream)");
                 crate::output::app::dns_tree(out, crate::decode::app::AppProto::Dns, &d.bytes, true);

@@ -174,18 +174,6 @@ impl<W: Write> Session<W> {
         self.printer.flush()
     }
 
-    /// [`Session::finish`], with the connections counted per service when the view asked
-    /// for them (`stats -z service`).
-    pub fn finish_with_services(self, errors: &[InputError]) -> io::Result<(Report, Option<crate::report::traffic::Services>)> {
-        let Session { mut printer, mut stages, peak, show, maker, .. } = self;
-        stages.stats.reassembly = maker.defrag_stats();
-        let (report, _) = match show {
-            None => finish(&mut printer, stages, peak, errors)?,
-            Some(show) => finish_live(&mut printer, stages, peak, show)?,
-        };
-        Ok((report, printer.take_services()))
-    }
-
     /// Ends the run: final events, then the report.
     pub fn finish(self, errors: &[InputError]) -> io::Result<(Report, Leftovers)> {
         let Session { mut printer, mut stages, peak, show, maker, .. } = self;

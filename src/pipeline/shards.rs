@@ -95,9 +95,9 @@ pub struct Output {
 /// Statistics counted where the frames are read (`read -z`), and how to write them once the
 /// report is out.
 pub struct StatTables {
-    /// The counters (None: only the printer's per-service counts are asked for).
+    /// The counters (None: only the tracker's per-service counts are asked for).
     pub traffic: Option<Traffic>,
-    /// Writes them, and the connections the printer counted per service.
+    /// Writes them, and the connections per service when asked for.
     pub write: Box<WriteTables>,
 }
 
@@ -651,8 +651,8 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
     }
     let (report, leftovers) = finish(&mut printer, stages, peak, &errors)?;
     if let Some(write) = write_tables {
-        let services = printer.take_services();
-        write(front.traffic.as_ref(), services.as_ref(), printer.writer())?;
+        let services = report.conns.as_ref().map(|c| &c.services);
+        write(front.traffic.as_ref(), services, printer.writer())?;
         printer.flush()?;
     }
     Ok(Ran { report: Some(report), errors, leftovers })

@@ -449,4 +449,8 @@ pub struct ConnSummary {
     pub max_rows: usize,
     /// The filters in force, as the user gave them (empty when none).
     pub filter: String,
+    /// The connections that passed the filters, per service (`-z service`; in a live
+    /// snapshot, only those that have left the table).
+    #[serde(skip)]
+    pub services: crate::report::traffic::Services,
 }

@@ -256,16 +256,17 @@ pub struct ServiceRow {
     pub bytes: u64,
 }
 
-/// The per-service counts of the connections reported so far.
+/// The per-service counts of a run's connections.
 #[derive(Debug, Clone, Default)]
 pub struct Services {
     rows: Vec<ServiceRow>,
 }
 
 impl Services {
-    /// Counts one connection's record.
-    pub fn add(&mut self, c: &crate::report::conn::ConnRecord) {
-        let service = c.service.unwrap_or("-");
+    /// Counts `conns` connections of service `service` (None: none found), with their
+    /// packets and IP bytes both ways.
+    pub fn add_counts(&mut self, service: Option<&'static str>, conns: u64, packets: u64, bytes: u64) {
+        let service = service.unwrap_or("-");
         let i = match self.rows.iter().position(|r| r.service == service) {
             Some(i) => i,
             None => {
@@ -274,9 +275,9 @@ impl Services {
             }
         };
         if let Some(r) = self.rows.get_mut(i) {
-            r.conns += 1;
-            r.packets += c.orig_pkts + c.resp_pkts;
-            r.bytes += c.orig_ip_bytes + c.resp_ip_bytes;
+            r.conns += conns;
+            r.packets += packets;
+            r.bytes += bytes;
         }
     }
 

@@ -94,6 +94,8 @@ pub enum Message {
     ServerHello(ServerHello),
     /// Another TLS handshake message sent in the clear, by type (11: Certificate, ...).
     TlsHandshake(u8),
+    /// A TLS record ended, with the version in its header (`tls.record.version`).
+    TlsRecord(u16),
     /// A DNS message read from a TCP stream.
     Dns(DnsMessage),
 }
@@ -212,8 +214,21 @@ pub struct TlsRecord {
     /// The protocol the server chose (ALPN).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_protocol: Option<String>,
+    /// The description of the last alert sent in clear (Zeek's name: `handshake_failure`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_alert: Option<String>,
     /// The handshake completed: a record came after both sides encrypted (Zeek's rule).
     pub established: bool,
+    /// Zeek's history letters: each handshake message, ChangeCipherSpec and alert read in
+    /// clear, the client's in capitals (`CsxknGIti`).
+    pub ssl_history: String,
+    /// SHA-256 fingerprints of the server's certificates, in the order sent (set, maybe empty,
+    /// once either side sent one, as Zeek logs them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_chain_fps: Option<Vec<String>>,
+    /// And of the client's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cert_chain_fps: Option<Vec<String>>,
     /// Where the handshake's bytes stopped making sense.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -335,6 +350,50 @@ pub fn tls_version_name(v: u16) -> &'static str {
         _ if v & 0x0f0f == 0x0a0a => "GREASE",
         _ => "unknown",
     }
+}
+
+/// Zeek's name of a TLS alert's description (`alert_descriptions` in Zeek's ssl consts),
+/// `unknown-N` otherwise.
+pub fn alert_name(d: u8) -> String {
+    let name = match d {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        117 => "general_error",
+        120 => "no_application_protocol",
+        121 => "ech_required",
+        _ => return format!("unknown-{d}"),
+    };
+    name.to_string()
 }
 
 /// The same as Zeek's ssl.log writes it (`TLSv13`, `TLSv10`).

@@ -193,7 +193,7 @@ fn corpus() -> Vec<(String, Option<String>)> {
 
 fn fields_match_tshark_on_captures() {
     let files = recorded();
-    assert_eq!(files.len(), 7, "{files:?}");
+    assert_eq!(files.len(), 8, "{files:?}");
     let n = fields_match(&files);
     note!("compared {n} application field values with tshark's");
     assert!(n > 300, "only {n} values compared");
@@ -375,6 +375,13 @@ fn dns_over_tcp_pairs_across_segments() {
         // The service comes from the content, on the decoded port too.
         assert!(conns(&objs).values().all(|c| c["service"] == "dns"), "{file}: {objs:?}");
     }
+    // DNS over TCP on mDNS's port 5353: tshark reads it (its fields are compared with the other
+    // files'), Zeek's DNS analyzer does not take the port: no dns.log, no service. On LLMNR's
+    // 5355 neither reads it.
+    let objs = json_lines(&inspect_ok(["read", "--format", "json", "captures/dns-tcp-mdns.pcap"]));
+    assert!(of_type(&objs, "dns").is_empty() && conns(&objs).values().all(|c| c.get("service").is_none()), "{objs:?}");
+    let with_dns: Vec<u64> = of_type(&objs, "packet").iter().filter(|p| p.get("dns.id").is_some()).map(|p| n(&p["frame.number"])).collect();
+    assert_eq!(with_dns, [4, 6, 14, 16]);
     // Without the application layer no stream is read: a segment is read alone, so answers
     // that span segments and queries that share one are not paired.
     let objs = json_lines(&inspect_ok(["read", "-q", "--no-app", "--format", "json", "captures/dns-tcp.pcap"]));

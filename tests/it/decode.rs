@@ -30,6 +30,7 @@ pub fn tests() -> Vec<Test> {
         trial!(stats_count_each_frame_under_its_top_protocol, Need::Corpus),
         trial!(input_keys_equal_the_packet_keys, Need::Corpus),
         trial!(input_of_a_frame_equals_input_of_its_packet, Need::Corpus),
+        trial!(router_advertisements_match_tcpdump_v, Need::Corpus),
         trial!(verbose_names_icmp_port_unreachable_by_type_and_code),
         trial!(verbose_names_icmpv6_port_unreachable_by_type_and_code),
     ]
@@ -207,7 +208,7 @@ fn fields_match_tshark_on_captures() {
     let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/")).collect();
     // Every capture but the floods (their own golden files), every wrapped tunnel and every
     // capture carried over 802.11.
-    assert_eq!(files.len(), 27 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
+    assert_eq!(files.len(), 29 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
     let packets = fields_match_tshark(&files);
     assert_eq!(packets, PACKETS_OF_CAPTURES, "packets compared");
 }
@@ -221,7 +222,7 @@ fn fields_match_tshark_on_the_corpus() {
 }
 
 /// Packets in the captures with golden files (`capinfos -c` of each, summed).
-const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 20 + 163;
+const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 163 + 54 + 30 + 20;
 
 /// Wrapped tunnels whose encapsulation tcpdump does not decode (it prints the outer UDP
 /// datagram, GRE protocol number or EtherType and stops), so its lines cannot be compared.
@@ -246,7 +247,7 @@ fn lines_match_tcpdump_on_captures() {
         .into_iter()
         .filter(|f| f.starts_with("captures/") && !f.starts_with("captures/wlan/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
-    assert_eq!(files.len(), 27 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 29 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
         let path = root().join("tests/golden/lines").join(format!("{}.txt", golden_name(&file)));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -318,6 +319,46 @@ fn igmp_lines_match_tcpdump_on_the_corpus() {
         assert_eq!(g, w, "{file} line {}", i + 1);
     }
     assert_eq!(got.lines().count(), want.lines().count());
+}
+
+/// `read -v` prints router advertisements as tcpdump -v does (the corpus files that carry them):
+/// hop limit, flags, router preference, lifetime and timers, then each option (source
+/// link-address, prefix info, MTU, RDNSS, DNSSL, route info, advertisement interval, home agent
+/// information, an unknown one as a hex dump). Each router advertisement's text, its lines
+/// included, is compared; the other packets of these files are not this test's.
+fn router_advertisements_match_tcpdump_v() {
+    let mut compared = 0;
+    let mut options = 0;
+    for name in ["icmpv6.pcap", "icmpv6-ra-pref64.pcap", "icmpv6_opt24.pcap"] {
+        let file = format!("{CORPUS}/tcpdump/{name}");
+        let path = root().join("tests/golden/lines").join(format!("tcpdump_{name}.v.txt"));
+        let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let got = inspect_ok(["read", "-v", "--lines-only", &file]);
+        // Each packet's text: its line and the indented lines after it.
+        let packets = |text: &str| -> Vec<String> {
+            let mut v: Vec<String> = Vec::new();
+            for l in text.lines() {
+                match v.last_mut() {
+                    Some(p) if l.starts_with('\t') => {
+                        p.push('\n');
+                        p.push_str(l);
+                    }
+                    _ => v.push(l.to_string()),
+                }
+            }
+            v
+        };
+        let (want, got) = (packets(&want), packets(&got));
+        assert_eq!(got.len(), want.len(), "{file}: packets");
+        for (g, w) in got.iter().zip(&want) {
+            if w.contains("ICMP6, router advertisement") {
+                assert_eq!(g, w, "{file}");
+                compared += 1;
+                options += w.matches(" option (").count();
+            }
+        }
+    }
+    assert_eq!((compared, options), (7, 31));
 }
 
 /// The packet lines of `inspect read` (and `read -e`) equal `tcpdump -n` (and `-e -n`) on the

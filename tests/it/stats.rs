@@ -340,10 +340,11 @@ fn read_z_in_json_is_one_stream() {
     assert_eq!(read[plain.len()..].iter().collect::<Vec<_>>(), rows);
 }
 
-/// Per service, the connections, packets and IP bytes of the conn records `read` writes.
-fn by_service(input: &str) -> BTreeMap<String, (u64, u64, u64)> {
+/// Per service, the connections, packets and IP bytes of the conn records `read` writes (with
+/// the options `more`).
+fn by_service(input: &str, more: &[&str]) -> BTreeMap<String, (u64, u64, u64)> {
     let mut want: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for v in json_lines(&inspect_ok(["read", input, "--format", "json"])).iter().filter(|v| v["event_type"] == "conn") {
+    for v in json_lines(&inspect_ok([&["read", input, "--format", "json"], more].concat())).iter().filter(|v| v["event_type"] == "conn") {
         let service = v["service"].as_str().unwrap_or("-").to_string();
         let e = want.entry(service).or_default();
         e.0 += 1;
@@ -354,17 +355,48 @@ fn by_service(input: &str) -> BTreeMap<String, (u64, u64, u64)> {
 }
 
 fn service_json(input: &str) -> Vec<Value> {
-    json_lines(&inspect_ok(["read", "-q", input, "--format", "json", "-z", "service"])).into_iter().filter(|v| v["event_type"] == "service").collect()
+    service_json_with(input, &[])
+}
+
+fn service_json_with(input: &str, more: &[&str]) -> Vec<Value> {
+    json_lines(&inspect_ok([&["read", "-q", input, "--format", "json", "-z", "service"], more].concat())).into_iter().filter(|v| v["event_type"] == "service").collect()
+}
+
+fn service_map(rows: &[Value]) -> BTreeMap<String, (u64, u64, u64)> {
+    rows.iter().map(|v| (v["service"].as_str().unwrap().to_string(), (u(&v["conns"]), u(&v["packets"]), u(&v["bytes"])))).collect()
 }
 
 fn service_counts_equal_the_conn_records() {
     let mut services = std::collections::BTreeSet::new();
-    for input in ["captures/web.pcap", "captures/dns.pcap", "captures/dhcp.pcap", "captures/app.pcap", "captures/flood-v4.pcap", "captures/mixed.pcapng"] {
-        let want = by_service(input);
+    let inputs = [
+        "captures/web.pcap",
+        "captures/dns.pcap",
+        "captures/dns-tcp.pcap",
+        "captures/dhcp.pcap",
+        "captures/app.pcap",
+        "captures/tls12.pcap",
+        "captures/flood-v4.pcap",
+        "captures/mixed.pcapng",
+    ];
+    for input in inputs {
+        let want = by_service(input, &[]);
         let rows = service_json(input);
-        let got: BTreeMap<String, (u64, u64, u64)> =
-            rows.iter().map(|v| (v["service"].as_str().unwrap().to_string(), (u(&v["conns"]), u(&v["packets"]), u(&v["bytes"])))).collect();
+        let got = service_map(&rows);
         assert_eq!(got, want, "{input}");
+        // The tracker counts them without making records (quiet text makes none) as with them,
+        // on any number of threads.
+        let text = inspect_ok(["read", "-q", input, "-z", "service", "--format", "tsv"]);
+        let tsv: BTreeMap<String, (u64, u64, u64)> = text
+            .lines()
+            .skip_while(|l| *l != "service\tconnections\tpackets\tbytes")
+            .skip(1)
+            .map(|l| {
+                let c: Vec<&str> = l.split('\t').collect();
+                (c[0].to_string(), (c[1].parse().unwrap(), c[2].parse().unwrap(), c[3].parse().unwrap()))
+            })
+            .collect();
+        assert_eq!(tsv, want, "{input}: {text}");
+        assert_eq!(service_map(&service_json_with(input, &["--threads", "3"])), want, "{input}");
         assert!(rows.windows(2).all(|w| u(&w[0]["conns"]) >= u(&w[1]["conns"])), "{input}: {rows:?}");
         services.extend(got.into_keys());
         // The text table has the same rows.
@@ -375,11 +407,17 @@ fn service_counts_equal_the_conn_records() {
             assert!(table.lines().any(|l| l.starts_with(cells.trim_end()) && l.contains(&format!(" {} ", u(&v["packets"])))), "{input}: {v}\n{table}");
         }
     }
-    for s in ["dns", "dhcp", "http", "-"] {
+    for s in ["dns", "dhcp", "http", "ssl", "-"] {
         assert!(services.contains(s), "no {s} connections in the captures: {services:?}");
     }
-    // `stats -z service` counts the same records, beside its own tables.
-    for input in ["captures/web.pcap", "captures/app.pcap", "captures/mixed.pcapng"] {
+    // With the table's filters, only the connections that pass them, as the records shown.
+    for (input, more) in [("captures/dns.pcap", &["--port", "53"][..]), ("captures/app.pcap", &["--state", "SF"]), ("captures/app.pcap", &["--port", "443"])] {
+        let want = by_service(input, more);
+        assert!(!want.is_empty(), "{input} {more:?}");
+        assert_eq!(service_map(&service_json_with(input, more)), want, "{input} {more:?}");
+    }
+    // `stats -z service` counts the same connections, beside its own tables.
+    for input in ["captures/web.pcap", "captures/app.pcap", "captures/tls12.pcap", "captures/dns-tcp.pcap", "captures/dhcp.pcap", "captures/mixed.pcapng"] {
         let read = inspect_ok(["read", "-q", input, "-z", "service"]);
         let stats = inspect_ok(["stats", input, "-z", "service", "-z", "io,phs"]);
         let table = |t: &str| t.split_once("\nConnections per service\n").map(|(_, t)| t.to_string()).unwrap_or_else(|| panic!("{t}"));

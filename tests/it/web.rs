@@ -16,6 +16,8 @@ pub fn tests() -> Vec<Test> {
         trial!(responses_pair_with_requests_as_tshark_pairs_them),
         trial!(tls_handshakes_name_what_tshark_names),
         trial!(tls_records_say_established_resumed_and_curve_by_zeeks_rules),
+        trial!(tls_record_versions_on_the_frames_tshark_gives_them),
+        trial!(ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules),
         trial!(conn_service_comes_from_content),
         trial!(lines_and_tree_show_the_messages),
         trial!(text_tables_only_when_present),
@@ -286,6 +288,78 @@ fn tls_records_say_established_resumed_and_curve_by_zeeks_rules() {
     let rows: Vec<Vec<&str>> = log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect()).collect();
     let got: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[col("curve")], r[col("resumed")], r[col("established")])).collect();
     assert_eq!(got, [("x25519", "F", "T"), ("-", "T", "T"), ("-", "F", "T"), ("x25519", "F", "T"), ("x25519", "F", "T"), ("x25519", "F", "T")]);
+}
+
+/// `tls.record.version` on every frame that ends TLS records, one value per record (encrypted
+/// records included), on the frames tshark gives them (`NAME.rec`), in JSON and through `-Y`
+/// and `-T fields`.
+fn tls_record_versions_on_the_frames_tshark_gives_them() {
+    let mut frames = 0;
+    for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
+        let golden = std::fs::read_to_string(root().join("tests/golden/web").join(format!("{}.rec", golden_name(&file)))).unwrap_or_default();
+        let want: Vec<(u64, String)> = golden
+            .lines()
+            .map(|l| {
+                let (n, v) = l.split_once('\t').expect("frame and versions");
+                (n.parse().expect("frame"), unhex(v))
+            })
+            .collect();
+        let out = inspect_ok(["read", "--format", "json", root().join(&file).to_str().unwrap_or("")]);
+        let got: Vec<(u64, String)> = json_lines(&out)
+            .iter()
+            .filter(|v| v["event_type"] == "packet")
+            .filter_map(|p| Some((p["frame.number"].as_u64()?, as_field(p.get("tls.record.version")?))))
+            .collect();
+        assert_eq!(got, want, "{file}");
+        frames += want.len();
+        // The filter picks the frames with a TLS 1.0 record (ClientHellos), -T fields prints
+        // every record's version as tshark does.
+        let out = inspect_ok(["read", "-Y", "tls.record.version == 0x0301", "-T", "fields", "-e", "frame.number", "-e", "tls.record.version", &file]);
+        let want: Vec<&str> = golden.lines().filter(|l| l.contains("0x0301")).collect();
+        assert_eq!(out.lines().collect::<Vec<_>>(), want, "{file}");
+    }
+    assert!(frames > 90, "only {frames} frames");
+}
+
+/// The tls records' `ssl_history`, `last_alert`, `cert_chain_fps` and `client_cert_chain_fps`
+/// equal what Zeek's rules make of tshark's dissection (`NAME.zeekssl`, fingerprints by
+/// `openssl x509`): tls-alert.pcap holds an unknown_ca alert from the client, a
+/// handshake_failure from the server after the client encrypted, and a chain of two certificates;
+/// tls12.pcap a client certificate and a HelloRetryRequest. In ssl.log too.
+fn ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules() {
+    let mut checked = 0;
+    for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
+        let Ok(golden) = std::fs::read_to_string(root().join("tests/golden/web").join(format!("{}.zeekssl", golden_name(&file)))) else { continue };
+        let out = inspect_ok(["read", "-q", "--format", "json", root().join(&file).to_str().unwrap_or("")]);
+        let objs = json_lines(&out);
+        let tls = of_type(&objs, "tls");
+        assert_eq!(tls.len(), golden.lines().count(), "{file}");
+        for line in golden.lines() {
+            let c: Vec<&str> = line.split('\t').collect();
+            let port: u64 = c[0].parse().expect("port");
+            let t = tls.iter().find(|t| t["id.orig_p"].as_u64() == Some(port)).unwrap_or_else(|| panic!("{file}: no tls record for port {port}"));
+            assert_eq!(s(&t["ssl_history"]), c[1], "{file} {port}");
+            assert_eq!(t.get("last_alert").map_or("-", s), c[2], "{file} {port}");
+            for (key, want) in [("cert_chain_fps", c[3]), ("client_cert_chain_fps", c.get(4).copied().unwrap_or(""))] {
+                let got = t.get(key).map_or("-".to_string(), as_field);
+                assert_eq!(got, want, "{file} {port} {key}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "only {checked} handshakes");
+    let dir = TempDir::new("ssl-log-alert");
+    let path = root().join("captures/tls-alert.pcap");
+    inspect_ok(["read", "-q", "--log-dir", dir.path().to_str().unwrap_or(""), "--log-format", "zeek", path.to_str().unwrap_or("")]);
+    let log = std::fs::read_to_string(dir.path().join("ssl.log")).expect("ssl.log");
+    let fields: Vec<&str> = log.lines().find_map(|l| l.strip_prefix("#fields\t")).expect("#fields").split('\t').collect();
+    let col = |name: &str| fields.iter().position(|f| *f == name).expect(name);
+    let rows: Vec<Vec<&str>> = log.lines().filter(|l| !l.starts_with('#')).map(|l| l.split('\t').collect()).collect();
+    let got: Vec<(&str, &str, usize, &str)> = rows
+        .iter()
+        .map(|r| (r[col("last_alert")], r[col("ssl_history")], r[col("cert_chain_fps")].split(',').count(), r[col("client_cert_chain_fps")]))
+        .collect();
+    assert_eq!(got, [("-", "CsxnGIti", 2, "(empty)"), ("unknown_ca", "CsxnL", 2, "(empty)"), ("handshake_failure", "CsxkrnXGIl", 2, "(empty)")]);
 }
 
 /// Conn records say `http` and `ssl` where the content showed them, whatever the port.

@@ -2,7 +2,8 @@
 //! first bytes the connection carries (either way) start an HTTP request or a TLS handshake
 //! record, or the connection is left alone. DNS is the exception: as in tcpdump, Wireshark and
 //! Zeek, a connection on its port (53, or one named with `--decode-as tcp.port==N,dns`) is
-//! read as DNS. Only connections so chosen have their streams
+//! read as DNS, and on mDNS's 5353 as in Wireshark (its messages' fields only: Zeek logs no
+//! DNS there). Only connections so chosen have their streams
 //! reassembled for the application layer, which keeps `read` as fast for the rest (see
 //! docs/APPLICATION.md).
 //!
@@ -28,11 +29,13 @@ pub enum Session {
     Dns(Box<DnsSession>),
 }
 
-/// DNS over TCP, and whether a message parsed (Zeek's confirmation of the protocol).
+/// DNS over TCP, whether a message parsed (Zeek's confirmation of the protocol), and whether
+/// Zeek logs DNS on this connection's port (see [`crate::decode::app::tcp_logged`]).
 #[derive(Debug, Clone, Default)]
 pub struct DnsSession {
     dns: DnsTcp,
     confirmed: bool,
+    logged: bool,
 }
 
 /// A TLS handshake, and when its ClientHello came. Its record goes out when the handshake is
@@ -55,8 +58,9 @@ pub enum Found {
     Http(Box<HttpRecord>, Option<f64>),
     /// A TLS handshake's names and outcome.
     Tls(Box<TlsRecord>),
-    /// A whole DNS message (without its length prefix), completed by the current frame.
-    Dns(Vec<u8>),
+    /// A whole DNS message (without its length prefix), completed by the current frame, and
+    /// whether Zeek logs it (dns.log).
+    Dns(Vec<u8>, bool),
 }
 
 impl Session {
@@ -72,15 +76,16 @@ impl Session {
         if http::looks_like_request(first) {
             Some(Session::Http(Box::new(Http::new(lazy))))
         } else if tls::looks_like_handshake(first) {
-            Some(Session::Tls(Box::default()))
+            // Every record's version is shown on its frame when frames are shown.
+            Some(Session::Tls(Box::new(TlsSession { tls: Tls::new(!lazy), ..TlsSession::default() })))
         } else {
             None
         }
     }
 
-    /// The session of a connection on a DNS port.
-    pub fn dns() -> Session {
-        Session::Dns(Box::default())
+    /// The session of a connection on a DNS port; `logged` when Zeek logs DNS on it.
+    pub fn dns(logged: bool) -> Session {
+        Session::Dns(Box::new(DnsSession { logged, ..DnsSession::default() }))
     }
 
     /// Zeek's name for the service, once the bytes have shown it (a whole request or response,
@@ -89,7 +94,7 @@ impl Session {
         match self {
             Session::Http(h) => (h.confirmed() && h.server_confirmed()).then_some("http"),
             Session::Tls(t) => (t.tls.client.is_some() && t.tls.server_seen()).then_some("ssl"),
-            Session::Dns(d) => d.confirmed.then_some("dns"),
+            Session::Dns(d) => (d.confirmed && d.logged).then_some("dns"),
         }
     }
 
@@ -103,6 +108,12 @@ impl Session {
             // Read to the end: a connection may carry any number of messages.
             Session::Dns(_) => false,
         }
+    }
+
+    /// Whether a session that shows no frames would have finished by now: only a TLS session
+    /// followed past its establishment for its records' versions goes on.
+    pub fn past_lazy_end(&self) -> bool {
+        matches!(self, Session::Tls(t) if t.tls.established)
     }
 
     /// A piece of the originator's (`from_resp` false) or responder's reassembled stream, at
@@ -127,18 +138,25 @@ impl Session {
                                 tls::Done::Client(h) => Message::ClientHello(h),
                                 tls::Done::Server(h) => Message::ServerHello(h),
                                 tls::Done::Other(k) => Message::TlsHandshake(k),
+                                tls::Done::Record(v) => Message::TlsRecord(v),
                             }))
                         });
+                        // When records are followed past the handshake, its record goes out
+                        // when it is established, as Zeek logs it.
+                        if t.tls.established && !t.told {
+                            t.told = true;
+                            out(Found::Tls(Box::new(tls_record(t))));
+                        }
                     }
                     Chunk::Gap { len, .. } => t.tls.gap(from_resp, len),
                 }
             }
             Session::Dns(d) => match c {
                 Chunk::Data { bytes, .. } => {
-                    let confirmed = &mut d.confirmed;
+                    let (confirmed, logged) = (&mut d.confirmed, d.logged);
                     d.dns.data(from_resp, bytes, &mut |m| {
                         *confirmed |= crate::decode::app::dns::parse(&m).is_ok();
-                        out(Found::Dns(m))
+                        out(Found::Dns(m, logged))
                     });
                 }
                 Chunk::Gap { .. } => d.dns.gap(from_resp),
@@ -205,6 +223,7 @@ fn http_found(d: http::Done, now: Ts, out: &mut dyn FnMut(Found)) {
 fn tls_record(t: &TlsSession) -> TlsRecord {
     let c = t.tls.client.as_ref();
     let s = t.tls.server.as_ref();
+    let fps = fps(&t.tls);
     TlsRecord {
         ts: t.ts.map_or(0.0, |t| t.as_secs_f64()),
         uid: String::new(),
@@ -216,8 +235,22 @@ fn tls_record(t: &TlsSession) -> TlsRecord {
         resumed: t.tls.resumed(),
         next_protocol: s.and_then(|h| h.alpn.clone()),
         established: t.tls.established,
+        last_alert: t.tls.last_alert().map(crate::report::web::alert_name),
+        ssl_history: t.tls.history().to_string(),
+        cert_chain_fps: fps.as_ref().map(|f| f[0].clone()),
+        client_cert_chain_fps: fps.map(|[_, c]| c),
         error: t.tls.error().map(str::to_string),
     }
+}
+
+/// Zeek's `cert_chain_fps` and `client_cert_chain_fps`: both set (empty or not) once either side
+/// sent a certificate, both unset otherwise.
+fn fps(t: &Tls) -> Option<[Vec<String>; 2]> {
+    let hex = |fps: &[[u8; 32]]| -> Vec<String> {
+        fps.iter().map(|f| f.iter().map(|b| format!("{b:02x}")).collect()).collect()
+    };
+    let (server, client) = (t.fingerprints(true), t.fingerprints(false));
+    (!server.is_empty() || !client.is_empty()).then(|| [hex(server), hex(client)])
 }
 
 /// How a run's application layer works.

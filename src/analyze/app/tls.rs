@@ -2,8 +2,11 @@
 //! the clear (its type, as tshark lists it in `tls.handshake.type`), the ClientHello's server
 //! name (SNI), offered protocols (ALPN) and versions, the ServerHello's chosen version, cipher
 //! suite and protocol, and what Zeek's ssl.log says of the handshake: whether it completed
-//! (`established`), whether it resumed an earlier session (`resumed`) and the key exchange's
-//! group (`curve`). Nothing is decrypted.
+//! (`established`), whether it resumed an earlier session (`resumed`), the key exchange's
+//! group (`curve`), the last alert sent in clear (`last_alert`), the history of handshake
+//! messages, cipher changes and alerts (`ssl_history`, Zeek's letters, the client's in capitals)
+//! and the SHA-256 fingerprints of the certificates each side sent (`cert_chain_fps`,
+//! `client_cert_chain_fps`). Nothing is decrypted.
 //!
 //! Each direction's records are read from its reassembled stream. Handshake records are read
 //! until that direction encrypts (its ChangeCipherSpec before TLS 1.3; TLS 1.3 sends its own as a
@@ -11,9 +14,12 @@
 //! segments. Messages are told when the record that completes them ends, which is the frame
 //! tshark shows them on. Only the hellos are kept whole (up to [`MAX_HELLO`] bytes, parsed by
 //! `tls-parser`) and a ServerKeyExchange's first bytes; other messages are counted past, so a
-//! message of any claimed size costs nothing. Reading ends when the handshake is established
-//! (Zeek stops there too) or the bytes stop making sense.
+//! message of any claimed size costs nothing; certificates are hashed as their bytes pass.
+//! Reading ends when the handshake is established (Zeek stops there too) or the bytes stop
+//! making sense, unless every record's version is wanted (tshark's `tls.record.version`, on the
+//! frame that ends the record): then record headers are followed to the end of the stream.
 
+use sha2::{Digest, Sha256};
 use tls_parser::{TlsCipherKx, TlsCipherSuite, TlsExtension, TlsMessage, TlsMessageHandshake};
 
 use crate::report::web::{ClientHello, ServerHello};
@@ -29,8 +35,19 @@ const HRR_RANDOM: [u8; 32] = [
 
 /// Record content types.
 const CHANGE_CIPHER_SPEC: u8 = 20;
+const ALERT: u8 = 21;
 const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
+const HEARTBEAT: u8 = 24;
+
+/// Handshake message type of a Certificate.
+const CERTIFICATE: u8 = 11;
+
+/// Most letters of the history (Zeek's `SSL::max_ssl_history_length`).
+pub const MAX_HISTORY: usize = 100;
+
+/// Most certificates fingerprinted per side.
+const MAX_CERTS: usize = 32;
 
 /// What the parser found: a handshake message read in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +58,84 @@ pub enum Done {
     Server(ServerHello),
     /// Another handshake message, by type (a hello sent the wrong way included).
     Other(u8),
+    /// A record ended (told only when every record is wanted), with its version; before the
+    /// messages it completed.
+    Record(u16),
+}
+
+/// The certificates of a Certificate message being read: each is hashed as its bytes pass.
+#[derive(Debug, Clone, Default)]
+struct Certs {
+    /// Bytes of the list's length still to pass.
+    skip: u8,
+    /// The current certificate's length, as much of it as came.
+    len: [u8; 3],
+    len_have: u8,
+    /// Bytes of the current certificate still to come.
+    left: u32,
+    hasher: Option<Sha256>,
+    /// The fingerprints of the certificates read whole, in order.
+    fps: Vec<[u8; 32]>,
+}
+
+impl Certs {
+    /// A Certificate message starts.
+    fn start(&mut self) {
+        self.skip = 3;
+        self.len_have = 0;
+        self.left = 0;
+        self.hasher = None;
+    }
+
+    /// Bytes of the message's body.
+    fn data(&mut self, mut b: &[u8]) {
+        while !b.is_empty() {
+            if self.skip > 0 {
+                let n = usize::from(self.skip).min(b.len());
+                self.skip -= n as u8;
+                b = b.get(n..).unwrap_or(&[]);
+                continue;
+            }
+            if self.hasher.is_none() {
+                let at = usize::from(self.len_have);
+                let n = (3 - at).min(b.len());
+                if let (Some(dst), Some(src)) = (self.len.get_mut(at..at + n), b.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.len_have += n as u8;
+                b = b.get(n..).unwrap_or(&[]);
+                if self.len_have < 3 {
+                    return;
+                }
+                self.len_have = 0;
+                let [x, y, z] = self.len;
+                self.left = u32::from_be_bytes([0, x, y, z]);
+                self.hasher = Some(Sha256::new());
+            }
+            let n = (self.left as usize).min(b.len());
+            if let (Some(h), Some(now)) = (self.hasher.as_mut(), b.get(..n)) {
+                h.update(now);
+            }
+            self.left -= n as u32;
+            b = b.get(n..).unwrap_or(&[]);
+            if self.left == 0 {
+                self.done();
+            }
+        }
+        if self.left == 0 {
+            // A certificate of no bytes at the end.
+            self.done();
+        }
+    }
+
+    /// The current certificate came whole.
+    fn done(&mut self) {
+        if let Some(h) = self.hasher.take() {
+            if self.fps.len() < MAX_CERTS {
+                self.fps.push(h.finalize().into());
+            }
+        }
+    }
 }
 
 /// One direction: the record and handshake message being read.
@@ -49,8 +144,9 @@ struct Dir {
     /// The record header being read, and how much of it came.
     hdr: [u8; 5],
     hdr_len: u8,
-    /// The current record's content type and the bytes of its body still to come.
+    /// The current record's content type, its body's length and the bytes of it still to come.
     kind: u8,
+    len: u16,
     left: u16,
     /// The handshake message header being read, and how much of it came.
     mhdr: [u8; 4],
@@ -71,6 +167,8 @@ struct Dir {
     offset: u64,
     /// Its hello was read.
     hello: bool,
+    /// The certificates it sent.
+    certs: Certs,
 }
 
 /// What the handshake said that Zeek's ssl.log needs beyond the hellos' names.
@@ -109,6 +207,12 @@ pub struct Tls {
     server_first: Option<bool>,
     /// A record came once both directions had encrypted (Zeek's `established`).
     pub established: bool,
+    /// Every record's end is told ([`Done::Record`]), to the end of the stream.
+    records: bool,
+    /// Zeek's `ssl_history` until the handshake was established.
+    history: String,
+    /// The description of the last alert read in clear.
+    last_alert: Option<u8>,
 }
 
 /// Whether `b` starts like a TLS handshake record (content type 22, version 3.x).
@@ -173,11 +277,16 @@ pub fn curve_name(g: u16) -> String {
 }
 
 impl Tls {
-    /// Whether nothing more is to be learnt: the handshake is established, the server's first
-    /// bytes were not TLS, reading stopped once the server's first bytes have come, or both
-    /// directions are lost.
+    /// A connection's TLS; with `records`, every record's end is told, to the end of the stream.
+    pub fn new(records: bool) -> Tls {
+        Tls { records, ..Tls::default() }
+    }
+
+    /// Whether nothing more is to be learnt: the handshake is established (and records are not
+    /// followed), the server's first bytes were not TLS, reading stopped once the server's first
+    /// bytes have come, or both directions are lost.
     pub fn finished(&self) -> bool {
-        self.established
+        (self.established && !self.records)
             || self.server_first == Some(false)
             || (self.stopped.is_some() && self.server_first.is_some())
             || self.dirs.iter().all(|d| d.lost)
@@ -202,7 +311,7 @@ impl Tls {
         }
         let i = usize::from(from_resp);
         let side = if from_resp { "server" } else { "client" };
-        while !b.is_empty() && self.stopped.is_none() && !self.established {
+        while !b.is_empty() && self.stopped.is_none() && (self.records || !self.established) {
             let other_encrypted = self.dirs.get(1 - i).is_some_and(|d| d.encrypted);
             let Some(d) = self.dirs.get_mut(i) else { return };
             if d.lost {
@@ -228,7 +337,8 @@ impl Tls {
                     return;
                 }
                 d.kind = kind;
-                d.left = u16::from_be_bytes([hi, lo]);
+                d.len = u16::from_be_bytes([hi, lo]);
+                d.left = d.len;
                 // Zeek's rule: a record read once both directions encrypt establishes the
                 // session; under TLS 1.3 a direction encrypts with its first application data.
                 if kind == APPLICATION_DATA && self.seen.tls13 && d.left > 0 {
@@ -241,17 +351,39 @@ impl Tls {
             let take = usize::from(d.left).min(b.len());
             let (now, rest) = b.split_at(take);
             b = rest;
+            let at = d.len - d.left;
             d.left -= take as u16;
             d.offset += take as u64;
+            // What Zeek's history and alert say stops with the handshake's establishment.
+            let open = !self.established;
             if d.kind == HANDSHAKE && !d.encrypted {
-                if let Err(why) = handshake(d, &mut self.seen, from_resp, now) {
+                if let Err(why) = handshake(d, &mut self.seen, from_resp, now, &mut self.history) {
                     self.stopped = Some(format!("the {side}'s {why}"));
                     return;
+                }
+            }
+            if d.kind == ALERT && !d.encrypted && open {
+                // Each alert is two bytes, its level and description.
+                for (k, desc) in now.iter().enumerate() {
+                    if (usize::from(at) + k) % 2 == 1 {
+                        self.last_alert = Some(*desc);
+                        add_history(&mut self.history, from_resp, 'l');
+                    }
                 }
             }
             if d.left == 0 {
                 // The record ended.
                 d.hdr_len = 0;
+                if open && !d.encrypted && d.kind == HEARTBEAT {
+                    add_history(&mut self.history, from_resp, 'b');
+                }
+                if open && d.kind == CHANGE_CIPHER_SPEC {
+                    add_history(&mut self.history, from_resp, 'i');
+                }
+                if self.records {
+                    let [_, major, minor, ..] = d.hdr;
+                    out(Done::Record(u16::from_be_bytes([major, minor])));
+                }
                 if d.kind == CHANGE_CIPHER_SPEC && !self.seen.tls13 {
                     d.encrypted = true;
                     // Zeek's rule: a session ticket offered without a session id, and a
@@ -270,7 +402,7 @@ impl Tls {
                             d.hello = true;
                             self.server = Some(h.clone());
                         }
-                        Done::Other(_) => {}
+                        Done::Other(_) | Done::Record(_) => {}
                     }
                     out(m);
                 }
@@ -291,6 +423,22 @@ impl Tls {
         self.seen.curve
     }
 
+    /// Zeek's `ssl_history`: a letter for each handshake message, ChangeCipherSpec, alert and
+    /// heartbeat read in clear until the handshake was established, the client's in capitals.
+    pub fn history(&self) -> &str {
+        &self.history
+    }
+
+    /// The description of the last alert read in clear (before establishment).
+    pub fn last_alert(&self) -> Option<u8> {
+        self.last_alert
+    }
+
+    /// The SHA-256 fingerprints of the certificates the server (`from_resp`) or client sent.
+    pub fn fingerprints(&self, from_resp: bool) -> &[[u8; 32]] {
+        self.dirs.get(usize::from(from_resp)).map_or(&[], |d| &d.certs.fps[..])
+    }
+
     /// `len` bytes of a direction were never seen: before its hello, they end the reading;
     /// after, that direction is no longer read.
     pub fn gap(&mut self, from_resp: bool, len: u64) {
@@ -305,8 +453,46 @@ impl Tls {
 /// Most messages one record lists (a record of empty messages could hold 16,000 of them).
 const MAX_PENDING: usize = 256;
 
-/// Handshake record bytes `b` of direction `d`, from the client (`from_resp` false) or server.
-fn handshake(d: &mut Dir, seen: &mut Seen, from_resp: bool, mut b: &[u8]) -> Result<(), String> {
+/// Adds the letter of something the client (`from_resp` false: in capitals) or server sent to
+/// Zeek's history, up to [`MAX_HISTORY`] letters.
+fn add_history(history: &mut String, from_resp: bool, letter: char) {
+    if history.len() < MAX_HISTORY {
+        history.push(if from_resp { letter } else { letter.to_ascii_uppercase() });
+    }
+}
+
+/// Zeek's history letter of a handshake message of type `t` (`retry`: a ServerHello that is a
+/// HelloRetryRequest).
+fn history_letter(t: u8, retry: bool) -> char {
+    match t {
+        0 => 'h',
+        1 => 'c',
+        2 if retry => 'j',
+        2 => 's',
+        3 => 'v',
+        4 => 't',
+        5 => 'e',
+        6 => 'j',
+        8 => 'o',
+        11 => 'x',
+        12 => 'k',
+        13 => 'r',
+        14 => 'n',
+        15 => 'y',
+        16 => 'g',
+        20 => 'f',
+        21 => 'w',
+        22 => 'u',
+        23 => 'a',
+        24 => 'p',
+        254 => 'm',
+        _ => 'z',
+    }
+}
+
+/// Handshake record bytes `b` of direction `d`, from the client (`from_resp` false) or server;
+/// each message completed adds its letter to `history`.
+fn handshake(d: &mut Dir, seen: &mut Seen, from_resp: bool, mut b: &[u8], history: &mut String) -> Result<(), String> {
     loop {
         if d.mhdr_len < 4 {
             if b.is_empty() {
@@ -335,6 +521,9 @@ fn handshake(d: &mut Dir, seen: &mut Seen, from_resp: bool, mut b: &[u8]) -> Res
             if d.keep > 0 {
                 d.msg.extend_from_slice(&d.mhdr);
             }
+            if t == CERTIFICATE {
+                d.certs.start();
+            }
         }
         let take = (d.mleft as usize).min(b.len());
         let (now, rest) = b.split_at(take);
@@ -343,10 +532,15 @@ fn handshake(d: &mut Dir, seen: &mut Seen, from_resp: bool, mut b: &[u8]) -> Res
         if d.keep > 0 {
             d.msg.extend_from_slice(now.get(..room).unwrap_or(now));
         }
+        if d.mhdr[0] == CERTIFICATE {
+            d.certs.data(now);
+        }
         d.mleft -= take as u32;
         if d.mleft == 0 {
             d.mhdr_len = 0;
             let m = message(d, seen, from_resp)?;
+            let retry = matches!(&m, Done::Server(h) if h.retry);
+            add_history(history, from_resp, history_letter(d.mhdr[0], retry));
             if d.msg.capacity() > 64 {
                 d.msg = Vec::new();
             }
@@ -535,6 +729,7 @@ mod test {
                 Done::Client(_) => 1,
                 Done::Server(_) => 2,
                 Done::Other(t) => *t,
+                Done::Record(_) => 0,
             })
             .collect()
     }
@@ -628,6 +823,59 @@ mod test {
         assert!(!t.established);
         feed(&mut t, false, &rec(APPLICATION_DATA, &[9; 50]), 9999);
         assert!(t.established && t.error().is_none());
+    }
+
+    /// Zeek's history letters, the last clear alert, each certificate's SHA-256 as its bytes
+    /// pass one at a time, and (when wanted) every record's version past the handshake.
+    #[test]
+    fn history_alerts_fingerprints_and_records() {
+        let certs = [vec![0x30u8; 700], vec![0x31u8; 300]];
+        let list: Vec<u8> = certs.iter().flat_map(|c| [&(c.len() as u32).to_be_bytes()[1..], c].concat()).collect();
+        let cert_msg = hs(11, &[&(list.len() as u32).to_be_bytes()[1..], &list[..]].concat());
+        let flight = [server_hello([1; 32], &[], 0xc02f, &[]), cert_msg, hs(14, &[])].concat();
+        for seg in [1usize, 9999] {
+            let mut t = Tls::new(true);
+            let mut recs = Vec::new();
+            let mut each = |d: Done| {
+                if let Done::Record(v) = d {
+                    recs.push(v)
+                }
+            };
+            t.data(false, &records(&client_hello("a.test", &[], &[]), 9999), &mut each);
+            for piece in records(&flight, 400).chunks(seg) {
+                t.data(true, piece, &mut each);
+            }
+            let want: Vec<[u8; 32]> = certs.iter().map(|c| Sha256::digest(c).into()).collect();
+            assert_eq!(t.fingerprints(true), &want[..]);
+            assert!(t.fingerprints(false).is_empty());
+            let client2 = [rec(HANDSHAKE, &hs(16, &[1; 33])), rec(CHANGE_CIPHER_SPEC, &[1]), rec(HANDSHAKE, &[0xaa; 40])].concat();
+            t.data(false, &client2, &mut each);
+            // The server's alert in clear (it has not encrypted), then its records go on.
+            t.data(true, &[rec(ALERT, &[2, 40]), rec(CHANGE_CIPHER_SPEC, &[1]), rec(HANDSHAKE, &[0xbb; 40])].concat(), &mut each);
+            assert_eq!((t.history(), t.last_alert()), ("CsxnGIli", Some(40)));
+            assert!(t.established && !t.finished(), "records are followed past the handshake");
+            t.data(false, &rec(APPLICATION_DATA, &[1; 30]), &mut each);
+            t.data(false, &[23, 3, 3, 0, 1], &mut each);
+            // Records: the ClientHello's, the flight's 6, the client's 3, the server's 3, one of
+            // application data; the last not ended yet. The history stops at establishment.
+            assert_eq!(recs.len(), 1 + flight.len().div_ceil(400) + 3 + 3 + 1, "{seg}");
+            assert_eq!(t.history(), "CsxnGIli");
+        }
+        // Without records wanted, establishment ends the reading.
+        let mut t = Tls::new(false);
+        t.data(false, &rec(HANDSHAKE, &client_hello("a.test", &[], &[])), &mut |d| assert!(!matches!(d, Done::Record(_))));
+        assert!(!t.finished());
+        // The history holds at most MAX_HISTORY letters; a certificate claiming more bytes than
+        // its message holds is not fingerprinted; at most MAX_CERTS are.
+        let mut t = Tls::default();
+        t.data(true, &rec(HANDSHAKE, &[14, 0, 0, 0].repeat(300)), &mut |_| {});
+        assert_eq!(t.history().len(), MAX_HISTORY);
+        let mut t = Tls::default();
+        t.data(true, &rec(HANDSHAKE, &hs(11, &[0, 0, 9, 0xff, 0xff, 0xff, 1, 2, 3])), &mut |_| {});
+        assert!(t.fingerprints(true).is_empty() && t.error().is_none());
+        let mut t = Tls::default();
+        t.data(true, &rec(HANDSHAKE, &hs(11, &[&[0u8, 1, 44][..], &[0, 0, 0].repeat(100)].concat())), &mut |_| {});
+        assert_eq!(t.fingerprints(true).len(), MAX_CERTS);
     }
 
     #[test]

@@ -34,6 +34,7 @@ use crate::decode::input::Tunnel;
 use crate::decode::{tcpflag, FlowKey, FlowSeg, Input, Seg};
 use crate::filter::ConnNote;
 use crate::report::conn::{ConnRecord, ConnState, ConnSummary, End, TcpState, Transition, TunnelAction, TunnelRecord};
+use crate::report::traffic::Services;
 use crate::report::{Event, Report, Weird};
 use rustc_hash::FxHashMap;
 use crate::source::Ts;
@@ -368,6 +369,16 @@ impl Tracked {
         }
     }
 
+    /// The connection's service bits, packets and IP bytes both ways, as its record gives
+    /// them; one packet so far has no service yet and is counted without making the
+    /// connection (`first_packet_totals_are_the_connections`).
+    fn totals(&self) -> (u8, u64, u64) {
+        match self {
+            Tracked::First(f) => (0, 1, u64::from(f.seg.ip_len)),
+            Tracked::Conn(c) => conn_totals(c),
+        }
+    }
+
     /// The connection, kept whole from now on (always Some).
     fn conn_mut(&mut self, key: &FlowKey, timeline: bool) -> Option<&mut Conn> {
         if let Tracked::First(f) = self {
@@ -378,6 +389,19 @@ impl Tracked {
             Tracked::First(_) => None,
         }
     }
+}
+
+/// [`Tracked::totals`] of a whole connection.
+fn conn_totals(c: &Conn) -> (u8, u64, u64) {
+    (c.service, u64::from(c.orig.pkts) + u64::from(c.resp.pkts), c.orig.ip_bytes + c.resp.ip_bytes)
+}
+
+/// Connections, packets and IP bytes of the connections of one set of service bits.
+#[derive(Debug, Clone, Copy, Default)]
+struct ServiceTally {
+    conns: u64,
+    packets: u64,
+    bytes: u64,
 }
 
 /// What the tracker counts of the connections that left its table.
@@ -392,6 +416,9 @@ struct Tally {
     matched: u64,
     /// What their reassembled streams counted.
     streams: StreamTally,
+    /// Those that passed the filters, per set of service bits (`-z service`): counted here
+    /// so that no record needs to be made for them.
+    services: [ServiceTally; 16],
 }
 
 impl Tally {
@@ -408,6 +435,30 @@ impl Tally {
         for (a, b) in self.by_end.iter_mut().zip(other.by_end) {
             *a += b;
         }
+        for (a, b) in self.services.iter_mut().zip(other.services) {
+            a.conns += b.conns;
+            a.packets += b.packets;
+            a.bytes += b.bytes;
+        }
+    }
+
+    /// Counts one connection that passed the filters, of [`Tracked::totals`] `totals`.
+    fn matched(&mut self, (service, packets, bytes): (u8, u64, u64)) {
+        self.matched += 1;
+        if let Some(s) = self.services.get_mut(usize::from(service & 15)) {
+            s.conns += 1;
+            s.packets += packets;
+            s.bytes += bytes;
+        }
+    }
+
+    /// The per-service counts, named as the records name the services.
+    fn services(&self) -> Services {
+        let mut out = Services::default();
+        for (bits, s) in self.services.iter().enumerate().filter(|(_, s)| s.conns > 0) {
+            out.add_counts(super::conn::service_name(bits as u8), s.conns, s.packets, s.bytes);
+        }
+        out
     }
 
     /// Counts one connection of protocol `proto`, in state `state`, that ended by `end`.
@@ -754,7 +805,7 @@ impl ConnTracker {
         let timeout = self.parts.get(p).map_or(i64::MAX, |t| t.timeout(class));
         if self.counts_only() {
             self.tally.add(flow.proto, val.closing_state(&flow, end, last_ns, timeout), end);
-            self.tally.matched += 1;
+            self.tally.matched(val.totals());
             return;
         }
         let mut c = val.into_conn(&flow, self.cfg.timeline);
@@ -770,7 +821,7 @@ impl ConnTracker {
         // A tunnel over UDP closes with its outer connection (Zeek's `finalize_tunnel` hook).
         let closed = if self.tunnels.is_empty() { None } else { self.close_tunnel(&flow, c.start_ns) };
         if self.cfg.matches(&rec) {
-            self.tally.matched += 1;
+            self.tally.matched(conn_totals(&c));
             self.keep_row(rec.clone());
             out(key, Event::Conn(Box::new(rec)));
         }
@@ -993,7 +1044,7 @@ impl ConnTracker {
                     let timeout = timeouts.get(class as usize).copied().unwrap_or(i64::MAX);
                     let end = if outlived(now, last_ns, timeout) { expiry_end(class) } else { End::EndOfInput };
                     tally.add(key.proto, tracked.closing_state(key, end, last_ns, timeout), end);
-                    tally.matched += 1;
+                    tally.matched(tracked.totals());
                 });
             }
             (tally, web)
@@ -1295,7 +1346,7 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     if s.app.is_none() && !bytes.is_empty() && !c.app_off() {
         // The connection's first bytes choose its protocol, once.
         s.app = if dns_port(ctx.cfg, key) {
-            Some(Session::dns())
+            Some(Session::dns(crate::decode::app::tcp_logged(key.a().1, key.b().1)))
         } else if ctx.cfg.app.is_some() && !from_resp {
             Session::detect(bytes, !ctx.messages)
         } else {
@@ -1307,6 +1358,9 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     }
     let mut app = s.app.take();
     let before = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
+    // Past the point where a run showing no frames stops reading (a TLS session followed for its
+    // records' versions), the bytes are not compared, so that every view reports the same.
+    let compared = all.is_some() || !app.as_ref().is_some_and(Session::past_lazy_end);
     let mut found: Vec<(Found, bool)> = Vec::new();
     {
         let now = origin.ts;
@@ -1326,7 +1380,7 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     }
     let after = s.stats().iter().map(|d| d.inconsistent).sum::<u64>();
     let ends = ends(key, c);
-    if before == 0 && after > 0 {
+    if before == 0 && after > 0 && compared {
         out(Event::Weird(Box::new(Weird {
             ts: origin.ts.as_secs_f64(),
             uid: uid(key, c.start_ns),
@@ -1468,8 +1522,8 @@ fn ends(key: &FlowKey, c: &Conn) -> Ends {
 /// `origin`, as an event (and in the counts).
 fn tell(f: Found, (key, uid, ends, origin): (&FlowKey, &str, Ends, Origin), ctx: &mut AppCtx<'_>, out: &mut dyn FnMut(Event)) {
     match f {
-        Found::Dns(bytes) => {
-            if let Some(app) = ctx.app.as_deref_mut() {
+        Found::Dns(bytes, logged) => {
+            if let Some(app) = ctx.app.as_deref_mut().filter(|_| logged) {
                 let c = app::ConnRef {
                     uid: uid.to_string(),
                     orig: (ends.orig_h, ends.orig_p),
@@ -1542,7 +1596,7 @@ fn end_streams(
         let ends = ends(key, c);
         for f in found {
             // No frame completed these: only the transactions go out.
-            if !matches!(f, Found::Message(_) | Found::Dns(_)) {
+            if !matches!(f, Found::Message(_) | Found::Dns(..)) {
                 tell(f, (key, &id, ends, Origin { frame: 0, ts: now }), ctx, out);
             }
         }
@@ -1658,6 +1712,7 @@ impl ConnTracker {
             rows,
             max_rows: self.cfg.max_rows,
             filter: self.cfg.describe(),
+            services: tally.services(),
         }
     }
 }
@@ -1874,6 +1929,32 @@ mod test {
     }
 
     #[test]
+    fn first_packet_totals_are_the_connections() {
+        // The per-service counts take one packet's connection from the packet alone: for every
+        // flag combination, either way, TCP, UDP and ICMP, flipped or not, they are the record's.
+        let keys: Vec<FlowKey> = [(IPPROTO_TCP, 80, 40000), (IPPROTO_TCP, 40000, 40001), (IPPROTO_UDP, 53, 5353), (IPPROTO_UDP, 67, 68), (1, 8, 0)]
+            .into_iter()
+            .map(|(proto, a, b)| FlowKey::new(proto, CLIENT.into(), a, SERVER.into(), b).0)
+            .collect();
+        for flags in 0..=u8::MAX {
+            for len in [0, 7] {
+                for from_a in [false, true] {
+                    for key in &keys {
+                        let seg = Seg { flags, seq: 1000, ack: 77, len, window: 512, ip_len: 40 + len, frame_len: 54 + len };
+                        let f = First { seg, now: 5_000, from_a };
+                        let c = f.conn(key, false);
+                        let r = record(key, &c, 5_000, End::EndOfInput, Vec::new());
+                        let want = (c.service, r.orig_pkts + r.resp_pkts, r.orig_ip_bytes + r.resp_ip_bytes);
+                        assert_eq!(want, (0, 1, u64::from(40 + len)), "flags {flags:#04x} len {len} proto {}", key.proto);
+                        assert_eq!(Tracked::First(f).totals(), want, "flags {flags:#04x} len {len} proto {}", key.proto);
+                        assert_eq!(conn_totals(&c), want);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_first_packet_takes_less_room_than_a_connection() {
         // What the table keeps of a connection until its second packet (a scan's or a flood's
         // connections never have one): the packet, not the 176-byte connection.
@@ -1951,11 +2032,21 @@ mod test {
             }
             let mut r = Report::default();
             a.finish(&mut r, &mut events);
-            (events.len(), r.conns.unwrap_or_default())
+            (events, r.conns.unwrap_or_default())
         };
         let (with_events, with) = run(true);
         let (without_events, without) = run(false);
-        assert_eq!((with_events, without_events), (2, 0));
+        assert_eq!((with_events.len(), without_events.len()), (2, 0));
+        // The per-service counts are the records' either way.
+        let mut want = Services::default();
+        for e in &with_events {
+            if let Event::Conn(r) = e {
+                want.add_counts(r.service, 1, r.orig_pkts + r.resp_pkts, r.orig_ip_bytes + r.resp_ip_bytes);
+            }
+        }
+        assert_eq!(want.rows(None).len(), 1);
+        assert_eq!(with.services.rows(None), want.rows(None));
+        assert_eq!(without.services.rows(None), want.rows(None));
         // The closed TCP connection (SF, swept after TIME_WAIT) and the unanswered UDP flow
         // (S0, still open at the end).
         let by_state = vec![(ConnState::S0, 1), (ConnState::SF, 1)];

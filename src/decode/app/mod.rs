@@ -122,14 +122,25 @@ pub fn udp(sport: u16, dport: u16) -> Option<AppProto> {
     of(dport).or_else(|| of(sport))
 }
 
-/// The protocol of a TCP segment between these ports: DNS on port 53 or a port named with
-/// `--decode-as tcp.port==N,dns`.
+/// The protocol of a TCP segment between these ports: DNS on port 53, on mDNS's port 5353
+/// (Wireshark reads DNS over TCP there; LLMNR's 5355 over TCP it does not), or on a port named
+/// with `--decode-as tcp.port==N,dns`.
 #[inline]
 pub fn tcp(sport: u16, dport: u16) -> Option<AppProto> {
-    if sport == 53 || dport == 53 {
+    if sport == 53 || dport == 53 || sport == MDNS || dport == MDNS {
         return Some(AppProto::Dns);
     }
     decode_as(true, sport, dport)
+}
+
+/// mDNS's port.
+const MDNS: u16 = 5353;
+
+/// Whether Zeek logs the DNS over TCP between these ports (dns.log, the connection's service):
+/// its DNS analyzer takes TCP port 53 and the ports the user names, not 5353.
+#[inline]
+pub fn tcp_logged(sport: u16, dport: u16) -> bool {
+    sport == 53 || dport == 53 || decode_as(true, sport, dport).is_some()
 }
 
 /// The application message one packet carries.

@@ -395,13 +395,19 @@ fn ssl<'a>(t: &'a TlsRecord, out: &mut Vec<Val<'a>>) {
         text(&t.curve),
         text(&t.server_name),
         Val::B(t.resumed),
-        Val::Unset,
+        text(&t.last_alert),
         text(&t.next_protocol),
         Val::B(t.established),
+        Val::s(&t.ssl_history),
+        fps(&t.cert_chain_fps),
+        fps(&t.client_cert_chain_fps),
+        // Whether the server name matches the certificate needs X.509 parsing, not done here.
+        Val::Unset,
     ]);
-    // What the handshake analysis does not follow (alerts, the history letters, the
-    // certificates) is unset rather than guessed.
-    out.extend(std::iter::repeat_n(Val::Unset, 4));
+}
+
+fn fps(v: &Option<Vec<String>>) -> Val<'_> {
+    Val::opt(v.as_ref(), |v| Val::L(v.iter().map(|s| Cow::Borrowed(s.as_str())).collect()))
 }
 
 fn dhcp<'a>(d: &'a DhcpRecord, out: &mut Vec<Val<'a>>) {
