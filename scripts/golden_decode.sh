@@ -18,6 +18,8 @@ FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
   tcp.options.mss_val tcp.options.wscale.shift
   udp.srcport udp.dstport udp.length
   icmp.type icmp.code icmpv6.type icmpv6.code
+  igmp.version igmp.type igmp.max_resp igmp.checksum igmp.s igmp.qrv igmp.qqic igmp.num_grp_recs igmp.record_type
+  igmp.aux_data_len igmp.maddr igmp.num_src igmp.saddr
   gre.flags_and_version gre.proto gre.key gre.sequence_number gre.key.call_id gre.ack_number ppp.protocol
   erspan.version erspan.spanid vxlan.flags vxlan.vni geneve.version geneve.proto_type geneve.vni
   gtp.flags gtp.message gtp.teid ayiya.opcode ayiya.nextheader mpls.label mpls.exp mpls.bottom mpls.ttl
@@ -71,9 +73,10 @@ for f in "${FILES[@]}"; do
   TZ=UTC tcpdump -n -r "$f" > "tests/golden/lines/$name.txt" 2>/dev/null || true
 done
 # tcpdump -v's lines too, where they show what the plain lines do not: the datagram an ICMP
-# error quotes, indented on a line of its own; a tunnel's outer and inner IP headers.
+# error quotes, indented on a line of its own; a tunnel's outer and inner IP headers; IGMPv3's
+# group records and the IP options (Router Alert) IGMP travels with.
 rm -f tests/golden/lines/*.v.txt
-for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
+for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/igmp.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
   TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
 done
 # tcpdump -v's router advertisements (hop limit, flags, preference, timers and options) in the

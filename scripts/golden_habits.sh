@@ -10,7 +10,7 @@ mkdir -p "$out"
 rm -f "$out"/*.txt
 for f in captures/web.pcap captures/udp-unreach.pcap captures/refused.pcap captures/arp.pcap; do
   name=$(basename "$f")
-  for flags in -nn -t -tt -ttt -tttt -ttttt -x -xx -X -XX -A -v -vv -e -S; do
+  for flags in -nn -t -tt -ttt -tttt -ttttt -x -xx -X -XX -A -v -vv -e -S -#; do
     TZ=UTC tcpdump -n $flags -r "$f" > "$out/$name$flags.txt" 2>/dev/null
   done
 done

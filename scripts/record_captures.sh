@@ -951,6 +951,60 @@ record_icmp6_errors() {
     cap_stop
 }
 
+# ---------------------------------------------------------------- igmp.pcap
+# IGMP as a LAN shows it: the client joins and leaves groups as IGMPv3, v2 and v1 hosts in turn
+# (the kernel's force_igmp_version), one group source-specific, and a bridge in the third
+# namespace is the querier (general and group-specific queries, v3 then v2).
+record_igmp() {
+    teardown
+    ns_new "$CLI"; ns_new "$BR"
+    ip link add "$CLI_IF" netns "$CLI" address "$CLI_MAC" type veth peer name br-cli netns "$BR" address 02:00:00:00:01:01
+    nsx "$BR" ip link add br0 address 02:00:00:00:01:fe type bridge mcast_snooping 1 mcast_querier 1 \
+        mcast_query_use_ifaddr 1 mcast_igmp_version 3 mcast_startup_query_interval 100 \
+        mcast_query_response_interval 200 mcast_last_member_interval 50
+    nsx "$BR" ip link set br-cli master br0
+    nsx "$BR" ip addr add 10.0.0.254/24 dev br0
+    nsx "$CLI" ip addr add "$CLI_IP/24" dev "$CLI_IF"
+    nsx "$CLI" ip link set "$CLI_IF" up
+    nsx "$BR" ip link set br-cli up
+    tcpdump_start "$CLI" "$CLI_IF" igmp.pcap igmp
+    nsx "$BR" ip link set br0 up
+    cat >"$TMP/igmp_member.py" <<'PYEOF'
+# Join groups (a source-specific one when a source is given), hold them, leave them.
+import socket, struct, sys, time, signal
+signal.alarm(20)
+# Linux's values (Python names them only on some systems).
+ADD_SOURCE, DROP_SOURCE = getattr(socket, "IP_ADD_SOURCE_MEMBERSHIP", 39), getattr(socket, "IP_DROP_SOURCE_MEMBERSHIP", 40)
+me, hold = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+joined = []
+for g in sys.argv[3:]:
+    if "@" in g:
+        grp, src = g.split("@")
+        # struct ip_mreq_source: group, interface, source
+        m = socket.inet_aton(grp) + socket.inet_aton(me) + socket.inet_aton(src)
+        s.setsockopt(socket.IPPROTO_IP, ADD_SOURCE, m)
+        joined.append((DROP_SOURCE, m))
+    else:
+        m = struct.pack("4s4s", socket.inet_aton(g), socket.inet_aton(me))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, m)
+        joined.append((socket.IP_DROP_MEMBERSHIP, m))
+    time.sleep(0.3)
+time.sleep(hold)
+for opt, m in joined:
+    s.setsockopt(socket.IPPROTO_IP, opt, m)
+    time.sleep(0.3)
+time.sleep(1.5)
+PYEOF
+    C "$PY" "$TMP/igmp_member.py" "$CLI_IP" 2.5 239.1.2.3 232.1.1.1@10.0.0.9
+    nsx "$BR" ip link set br0 type bridge mcast_igmp_version 2
+    nsx "$CLI" sysctl -qw "net.ipv4.conf.$CLI_IF.force_igmp_version=2"
+    C "$PY" "$TMP/igmp_member.py" "$CLI_IP" 2.5 239.1.2.4
+    nsx "$CLI" sysctl -qw "net.ipv4.conf.$CLI_IF.force_igmp_version=1"
+    C "$PY" "$TMP/igmp_member.py" "$CLI_IP" 0.5 239.1.2.5
+    cap_stop
+}
+
 # ---------------------------------------------------------------- 14. fragments.pcap
 # IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
 # (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
@@ -1275,6 +1329,16 @@ check_all() {
     expect dns-tcp.pcap 1 1 'dns.id == 0x1004 && dns.flags.response == 0 && tcp.reassembled.length > 0'
     expect dns-tcp-5300.pcap 0 0 'dns'
     expect dns-tcp-5300.pcap 3 99 'tcp.srcport == 5300 && tcp.len > 0'
+    # igmp.pcap: v3 reports with and without sources, v2 reports and a leave, a v1 report,
+    # v3 and v2 queries, general and group-specific.
+    expect igmp.pcap 2 99 'igmp.type == 0x22'
+    expect igmp.pcap 1 99 'igmp.type == 0x22 && igmp.num_src > 0'
+    expect igmp.pcap 1 99 'igmp.type == 0x16'
+    expect igmp.pcap 1 99 'igmp.type == 0x17'
+    expect igmp.pcap 1 99 'igmp.type == 0x12'
+    expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.version == 3'
+    expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.version == 2'
+    expect igmp.pcap 1 99 'igmp.type == 0x11 && igmp.maddr != 0.0.0.0'
     # dns-tcp-mdns.pcap: two answered queries over TCP to 5353 (DNS to tshark), one to 5355 (not).
     expect dns-tcp-mdns.pcap 2 2 'tcp.port == 5353 && dns.flags.response == 1'
     expect dns-tcp-mdns.pcap 0 0 'tcp.port == 5355 && dns'
@@ -1307,6 +1371,7 @@ want fragments.pcap && record_fragments
 want web6.pcap && record_web6
 want icmp-errors.pcap && record_icmp_errors
 want icmp6-errors.pcap && record_icmp6_errors
+want igmp.pcap && record_igmp
 want dns.pcap && record_dns
 if want dns-tcp.pcap || want dns-tcp-5300.pcap; then record_dns_tcp; fi
 want dns-tcp-mdns.pcap && record_dns_tcp_mdns

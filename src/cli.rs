@@ -127,6 +127,9 @@ pub struct ViewArgs {
     /// Times in the local time zone (TZ) instead of UTC.
     #[arg(long)]
     pub local_time: bool,
+    /// Begin each packet line with its number among the packets shown, as tcpdump's -#.
+    #[arg(short = '#', long = "number")]
+    pub number: bool,
     /// Print no packets, only the summary counts (no tables).
     #[arg(short = 'q', long)]
     pub quiet: bool,

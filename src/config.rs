@@ -474,6 +474,7 @@ fn view(v: &ViewArgs, display: Option<&DisplayFilter>) -> Result<ViewOptions, Ru
         detail: v.detail,
         stamp,
         local_time: v.local_time,
+        number: v.number,
         quiet: v.quiet,
         lines_only: v.lines_only,
         line_buffered: v.line_buffered,

@@ -9,6 +9,7 @@ pub mod app;
 pub mod checksum;
 pub mod defrag;
 pub mod encap;
+pub mod igmp;
 pub mod input;
 pub mod key;
 pub mod names;

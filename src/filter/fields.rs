@@ -90,6 +90,7 @@ pub enum F {
     TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum, UdpChecksumStatus,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
+    IgmpVersion, IgmpType, IgmpMaxResp, IgmpChecksum, IgmpMaddr, IgmpSaddr, IgmpRecordType, IgmpNumGrpRecs,
     IcmpIdent, IcmpSeq, IcmpRespTo, IcmpResptime,
     Dns, DnsId, DnsFlagsResponse, DnsFlagsOpcode, DnsFlagsRcode, DnsCountQueries, DnsCountAnswers, DnsCountAuthRr,
     DnsCountAddRr, DnsQryName, DnsQryType, DnsA, DnsAaaa, DnsCname, DnsRespTtl,
@@ -191,6 +192,14 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("icmpv6.type", F::Icmpv6Type, Kind::Uint(8)),
     ("icmpv6.code", F::Icmpv6Code, Kind::Uint(8)),
     ("igmp", F::Igmp, Kind::Proto),
+    ("igmp.version", F::IgmpVersion, Kind::Uint(8)),
+    ("igmp.type", F::IgmpType, Kind::Uint(8)),
+    ("igmp.max_resp", F::IgmpMaxResp, Kind::Uint(32)),
+    ("igmp.checksum", F::IgmpChecksum, Kind::Uint(16)),
+    ("igmp.maddr", F::IgmpMaddr, Kind::Ipv4),
+    ("igmp.saddr", F::IgmpSaddr, Kind::Ipv4),
+    ("igmp.record_type", F::IgmpRecordType, Kind::Uint(8)),
+    ("igmp.num_grp_recs", F::IgmpNumGrpRecs, Kind::Uint(16)),
     ("icmp.ident", F::IcmpIdent, Kind::Uint(16)),
     ("icmp.seq", F::IcmpSeq, Kind::Uint(16)),
     ("icmp.resp_to", F::IcmpRespTo, Kind::Uint(32)),
@@ -518,6 +527,26 @@ impl F {
                 Some(TransportSlice::Igmp(i)) => f(Bytes(i.slice())),
                 _ => false,
             },
+            F::IgmpVersion
+            | F::IgmpType
+            | F::IgmpMaxResp
+            | F::IgmpChecksum
+            | F::IgmpMaddr
+            | F::IgmpSaddr
+            | F::IgmpRecordType
+            | F::IgmpNumGrpRecs => {
+                let Some(g) = crate::decode::igmp::Igmp::of(p) else { return false };
+                match self {
+                    F::IgmpVersion => one(g.version().map(|v| U(v.into())), f),
+                    F::IgmpType => one(g.kind().map(|v| U(v.into())), f),
+                    F::IgmpMaxResp => one(g.max_resp().map(|v| U(v.into())), f),
+                    F::IgmpChecksum => one(g.checksum().map(|v| U(v.into())), f),
+                    F::IgmpMaddr => g.groups().any(|a| f(V4(a.into()))),
+                    F::IgmpSaddr => g.sources().any(|a| f(V4(a.into()))),
+                    F::IgmpRecordType => g.records().any(|r| f(U(r.kind.into()))),
+                    _ => one(g.record_count().map(|v| U(v.into())), f),
+                }
+            }
             // An echo request or reply's identifier and sequence number.
             F::IcmpIdent | F::IcmpSeq => match &p.transport {
                 Some(TransportSlice::Icmpv4(i)) if matches!(i.type_u8(), 0 | 8) => {

@@ -324,8 +324,9 @@ fn transport_fields(out: &mut String, p: &Packet<'_>) {
             num(out, "icmpv6.type", i.type_u8());
             num(out, "icmpv6.code", i.code_u8());
         }
-        Some(TransportSlice::Igmp(_)) => {}
+        Some(TransportSlice::Igmp(_)) => igmp_fields(out, p),
         None => {
+            igmp_fields(out, p);
             // A GRE packet whose payload is not followed: its header still has its fields.
             let pl = p.net.as_ref().and_then(|n| n.ip_payload_ref());
             if let Some(pl) = pl.filter(|pl| pl.ip_number.0 == 47 && !pl.fragmented) {
@@ -333,6 +334,63 @@ fn transport_fields(out: &mut String, p: &Packet<'_>) {
             }
         }
     }
+}
+
+/// A JSON array of `items`, each written by `each`; nothing when there are none.
+fn array<T>(out: &mut String, k: &str, items: impl Iterator<Item = T>, each: impl Fn(&mut String, T)) {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
+        return;
+    }
+    key(out, k);
+    out.push('[');
+    for (i, v) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, v);
+    }
+    out.push(']');
+}
+
+/// IGMP's fields, as Wireshark names them; those of a v3 report's records are arrays, one value
+/// per record (the group, the source count, and every source address).
+fn igmp_fields(out: &mut String, p: &Packet<'_>) {
+    let Some(g) = crate::decode::igmp::Igmp::of(p) else { return };
+    let Some(kind) = g.kind() else { return };
+    if let Some(v) = g.version() {
+        num(out, "igmp.version", v);
+    }
+    num(out, "igmp.type", kind);
+    if let Some(t) = g.max_resp() {
+        num(out, "igmp.max_resp", t);
+    }
+    if let Some(c) = g.checksum() {
+        num(out, "igmp.checksum", c);
+    }
+    if let Some((s, qrv, qqic)) = g.query_flags() {
+        boolean(out, "igmp.s", s);
+        num(out, "igmp.qrv", qrv);
+        num(out, "igmp.qqic", qqic);
+    }
+    if let Some(n) = g.record_count() {
+        num(out, "igmp.num_grp_recs", n);
+    }
+    array(out, "igmp.record_type", g.records(), |o, r| {
+        let _ = write!(o, "{}", r.kind);
+    });
+    array(out, "igmp.aux_data_len", g.records(), |o, r| {
+        let _ = write!(o, "{}", r.aux_words);
+    });
+    array(out, "igmp.maddr", g.groups(), |o, a| {
+        let _ = write!(o, "\"{a}\"");
+    });
+    array(out, "igmp.num_src", g.query_source_count().into_iter().chain(g.records().map(|r| r.source_count)), |o, n| {
+        let _ = write!(o, "{n}");
+    });
+    array(out, "igmp.saddr", g.sources(), |o, a| {
+        let _ = write!(o, "\"{a}\"");
+    });
 }
 
 fn malformed(out: &mut String, p: &Packet<'_>) {

@@ -311,7 +311,10 @@ pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled
             field(out, "Code", format!("{} ({})", i.code_u8(), names::icmpv6(i.type_u8(), i.code_u8())));
             field(out, "Checksum", format!("{:#06x}", i.checksum()));
         }
-        Some(TransportSlice::Igmp(_)) => branch(out, "Transport: IGMP", None),
+        Some(TransportSlice::Igmp(i)) => {
+            branch(out, "Transport: IGMP", Some(offset_of(up.data, i.slice())));
+            igmp_fields(out, up);
+        }
         None => {}
     }
     if let Some((sp, dp)) = app_ports {
@@ -603,4 +606,54 @@ pub fn ascii(out: &mut String, data: &[u8]) {
         }
     }
     out.push('\n');
+}
+
+/// IGMP's fields: the version (from type and length), the message, the groups and sources.
+fn igmp_fields(out: &mut String, p: &Packet<'_>) {
+    let Some(g) = crate::decode::igmp::Igmp::of(p) else { return };
+    if let Some(v) = g.version() {
+        field(out, "Version", v);
+    }
+    let kind = g.kind().unwrap_or(0);
+    let name = match kind {
+        0x11 => "membership query",
+        0x12 => "v1 membership report",
+        0x16 => "v2 membership report",
+        0x17 => "leave group",
+        0x22 => "v3 membership report",
+        _ => "other",
+    };
+    field(out, "Type", format!("{kind:#04x} ({name})"));
+    if let Some(t) = g.max_resp() {
+        field(out, "Max response time", format!("{}.{} s", t / 10, t % 10));
+    }
+    if let Some(c) = g.checksum() {
+        field(out, "Checksum", format!("{c:#06x}"));
+    }
+    if let Some((s, qrv, qqi)) = g.query_flags() {
+        field(out, "S flag", s);
+        field(out, "Robustness (QRV)", qrv);
+        field(out, "Query interval", format!("{qqi} s"));
+    }
+    if g.record_count().is_none() {
+        for a in g.groups() {
+            field(out, "Group address", a);
+        }
+        for a in g.sources() {
+            field(out, "Source address", a);
+        }
+    }
+    for r in g.records() {
+        let kind = match r.kind {
+            1 => "mode is include",
+            2 => "mode is exclude",
+            3 => "change to include",
+            4 => "change to exclude",
+            5 => "allow new sources",
+            6 => "block old sources",
+            _ => "unknown",
+        };
+        let sources: Vec<String> = r.sources.chunks_exact(4).map(|a| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])).collect();
+        field(out, "Group record", format!("{} {kind} ({}), sources [{}]", r.group, r.kind, sources.join(", ")));
+    }
 }

@@ -143,17 +143,26 @@ pub struct LineFormatter {
     /// The second of the last timestamp and its `HH:MM:SS.` text: the civil-time computation
     /// runs once per second of capture, not once per packet.
     clock: Option<(i64, [u8; 9])>,
+    /// With `-#`, the lines written so far: tcpdump numbers the packets it prints, not the
+    /// frames of the file.
+    shown: Option<u64>,
 }
 
 impl LineFormatter {
     /// A formatter; `absolute` for `-S`, `link` for `-e`.
     pub fn new(absolute: bool, link: bool) -> Self {
-        LineFormatter { absolute, link, detail: 0, stamp: Stamp::Clock, local: false, prev: None, first: None, seqs: FxHashMap::default(), clock: None }
+        LineFormatter { absolute, link, detail: 0, stamp: Stamp::Clock, local: false, prev: None, first: None, seqs: FxHashMap::default(), clock: None, shown: None }
     }
 
     /// A formatter for the view `v`.
     pub fn with(v: &ViewOptions) -> Self {
-        LineFormatter { detail: v.detail, stamp: v.stamp, local: v.local_time, ..LineFormatter::new(v.absolute, v.link) }
+        LineFormatter {
+            detail: v.detail,
+            stamp: v.stamp,
+            local: v.local_time,
+            shown: v.number.then_some(0),
+            ..LineFormatter::new(v.absolute, v.link)
+        }
     }
 
     /// Seconds to add to UTC for the zone times are shown in, at `sec`.
@@ -223,6 +232,11 @@ impl LineFormatter {
 
     /// Appends the line for `p` (without a newline) to `out`.
     pub fn format(&mut self, out: &mut String, p: &Packet<'_>) {
+        if let Some(n) = self.shown.as_mut() {
+            *n += 1;
+            // tcpdump's `%5u  `.
+            let _ = write!(out, "{n:>5}  ");
+        }
         self.stamp(out, p.ts, p.ts_known);
         if let Link::Wlan(w) = p.link {
             // tcpdump prints the radio header's fields with or without -e.
@@ -573,6 +587,10 @@ impl LineFormatter {
                             u16::from_be_bytes([rest[2], rest[3]])
                         );
                     }
+                    // RFC 8335's probe: a 16-bit identifier and an 8-bit sequence number.
+                    42 | 43 => {
+                        let _ = write!(out, "{}, id {}, seq {}", names::icmp(t, c), u16::from_be_bytes([rest[0], rest[1]]), rest[2]);
+                    }
                     3 => unreachable_detail(out, c, u16::from_be_bytes([rest[2], rest[3]]), i.payload()),
                     11 if c == 0 => out.push_str("time exceeded in-transit"),
                     11 if c == 1 => out.push_str("ip reassembly time exceeded"),
@@ -622,7 +640,9 @@ impl LineFormatter {
                 }
             }
             Some(TransportSlice::Igmp(_)) => {
-                let _ = write!(out, "{src} > {dst}: IGMP, length {}", p.ip_len());
+                let _ = write!(out, "{src} > {dst}: ");
+                let msg = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map_or(&[][..], |pl| pl.payload);
+                super::igmp::text(out, msg, p.ip_payload_len(), self.detail);
             }
             None => {
                 let proto = p.net.as_ref().and_then(|n| n.ip_payload_ref()).map(|pl| pl.ip_number.0).unwrap_or(0);
@@ -633,6 +653,11 @@ impl LineFormatter {
                     let length = p.ip_payload_len();
                     gre_text(out, payload, length, self.detail);
                     let _ = write!(out, "gre-proto-{:#x}", u16::from_be_bytes([payload[2], payload[3]]));
+                    return;
+                }
+                if proto == 2 {
+                    // An IGMP message too short for the decoder's view.
+                    super::igmp::text(out, payload, p.ip_payload_len(), self.detail);
                     return;
                 }
                 match names::ip_proto(proto) {
@@ -1099,13 +1124,15 @@ fn ip4_detail(out: &mut String, h: &etherparse::Ipv4HeaderSlice<'_>) {
     };
     let _ = write!(
         out,
-        "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {})\n    ",
+        "(tos {tos:#x}, ttl {}, id {}, offset {}, flags [{flags}], proto {}, length {}",
         h.ttl(),
         h.identification(),
         h.fragments_offset().value() as u32 * 8,
         proto_name(h.protocol().0),
         h.total_len()
     );
+    super::igmp::ip4_options(out, h.options());
+    out.push_str(")\n    ");
 }
 
 /// tcpdump -v's IPv6 header text (see [`ip_detail`]).

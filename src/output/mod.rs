@@ -10,6 +10,7 @@ pub mod arp;
 pub mod conns;
 pub mod fields;
 pub mod html;
+pub mod igmp;
 pub mod follow;
 pub mod json;
 pub mod ladder;
@@ -107,6 +108,8 @@ pub struct ViewOptions {
     /// No per-packet output, only the summary counts (`-q`).
     pub quiet: bool,
     /// Packet lines only: no events, no summary (`-L`).
+    /// Packet lines begin with their number among the packets shown (tcpdump's `-#`).
+    pub number: bool,
     pub lines_only: bool,
     /// Flush after each packet (`-l`).
     pub line_buffered: bool,

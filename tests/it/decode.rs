@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         trial!(fields_match_tshark_on_captures),
         trial!(fields_match_tshark_on_the_corpus, Need::Corpus),
         trial!(lines_match_tcpdump_on_captures),
+        trial!(igmp_lines_match_tcpdump_on_the_corpus, Need::Corpus),
         trial!(wlan_lines_match_tcpdump),
         trial!(fast_path_equals_general_path, Need::Corpus),
         trial!(stats_count_each_frame_under_its_top_protocol, Need::Corpus),
@@ -46,10 +47,20 @@ fn golden_name(file: &str) -> String {
 }
 
 /// tshark fields that hold a list of every occurrence (tags), compared whole.
-const LISTS: [&str; 4] = ["vlan.id", "ieee8021ad.id", "ip.fragment", "ipv6.fragment"];
+const LISTS: [&str; 9] = [
+    "vlan.id",
+    "ieee8021ad.id",
+    "ip.fragment",
+    "ipv6.fragment",
+    "igmp.maddr",
+    "igmp.num_src",
+    "igmp.record_type",
+    "igmp.aux_data_len",
+    "igmp.saddr",
+];
 
 /// Fields whose value is a boolean in Wireshark.
-const BOOLEAN: [&str; 2] = ["ip.flags.df", "ip.flags.mf"];
+const BOOLEAN: [&str; 3] = ["ip.flags.df", "ip.flags.mf", "igmp.s"];
 
 /// tshark's text for one field, normalized to a JSON value comparable with ours.
 fn normalize(field: &str, raw: &str) -> Value {
@@ -197,7 +208,7 @@ fn fields_match_tshark_on_captures() {
     let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/")).collect();
     // Every capture but the floods (their own golden files), every wrapped tunnel and every
     // capture carried over 802.11.
-    assert_eq!(files.len(), 28 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
+    assert_eq!(files.len(), 29 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
     let packets = fields_match_tshark(&files);
     assert_eq!(packets, PACKETS_OF_CAPTURES, "packets compared");
 }
@@ -211,7 +222,7 @@ fn fields_match_tshark_on_the_corpus() {
 }
 
 /// Packets in the captures with golden files (`capinfos -c` of each, summed).
-const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 163 + 54 + 30;
+const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 163 + 54 + 30 + 20;
 
 /// Wrapped tunnels whose encapsulation tcpdump does not decode (it prints the outer UDP
 /// datagram, GRE protocol number or EtherType and stops), so its lines cannot be compared.
@@ -236,7 +247,7 @@ fn lines_match_tcpdump_on_captures() {
         .into_iter()
         .filter(|f| f.starts_with("captures/") && !f.starts_with("captures/wlan/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
-    assert_eq!(files.len(), 28 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 29 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
         let path = root().join("tests/golden/lines").join(format!("{}.txt", golden_name(&file)));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -266,9 +277,16 @@ fn lines_match_tcpdump_on_captures() {
     // fragment identification), a tunnel's outer and inner headers.
     let mut verbose = 0;
     let tunnels = golden_files().into_iter().filter(|f| f.starts_with("captures/tunnels/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()));
-    let plain = ["captures/fragments.pcap", "captures/icmp-errors.pcap", "captures/icmp6-errors.pcap", "captures/udp-unreach.pcap", "captures/vxlan.pcap"];
+    let plain = [
+        "captures/fragments.pcap",
+        "captures/icmp-errors.pcap",
+        "captures/icmp6-errors.pcap",
+        "captures/igmp.pcap",
+        "captures/udp-unreach.pcap",
+        "captures/vxlan.pcap",
+    ];
     let files: Vec<String> = plain.map(String::from).into_iter().chain(tunnels).collect();
-    assert_eq!(files.len(), 5 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 6 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in &files {
         let file = file.as_str();
         let name = file.rsplit('/').next().unwrap_or(file);
@@ -287,6 +305,20 @@ fn lines_match_tcpdump_on_captures() {
     }
     assert!(verbose >= 1000, "only {verbose} -v lines compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// IGMP's lines equal tcpdump's on the corpus's IGMPv1 trace too: v1 queries (no response
+/// time) and v1 reports, which a Linux host no longer sends unasked (`captures/igmp.pcap` holds
+/// the v2 and v3 messages).
+fn igmp_lines_match_tcpdump_on_the_corpus() {
+    let file = format!("{CORPUS}/tcpdump/IGMP_V1.pcap");
+    let want = std::fs::read_to_string(root().join("tests/golden/lines/tcpdump_IGMP_V1.pcap.txt")).unwrap_or_else(|e| panic!("{e}"));
+    let got = inspect_ok(["read", "--lines-only", &file]);
+    assert!(want.lines().count() >= 20 && want.contains("igmp query v1"), "{want}");
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "{file} line {}", i + 1);
+    }
+    assert_eq!(got.lines().count(), want.lines().count());
 }
 
 /// `read -v` prints router advertisements as tcpdump -v does (the corpus files that carry them):

@@ -22,7 +22,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 const FILES: [&str; 4] = ["web.pcap", "udp-unreach.pcap", "refused.pcap", "arp.pcap"];
-const FLAGS: [&str; 15] = ["-nn", "-t", "-tt", "-ttt", "-tttt", "-ttttt", "-x", "-xx", "-X", "-XX", "-A", "-v", "-vv", "-e", "-S"];
+const FLAGS: [&str; 16] = ["-nn", "-t", "-tt", "-ttt", "-tttt", "-ttttt", "-x", "-xx", "-X", "-XX", "-A", "-v", "-vv", "-e", "-S", "-#"];
 
 fn habit_flags_print_what_tcpdump_prints() {
     let mut compared = 0;

@@ -1,0 +1,244 @@
+//! IGMP (RFC 1112, 2236 and 3376) and the IPv4 header's options, in tcpdump's words.
+//!
+//! Every host on a LAN speaks IGMP (joining the mDNS and SSDP groups, answering a querier), so
+//! it is in most captures people look at; a line that said only `IGMP, length 32` hid which
+//! group was joined or left. IGMP's version is not a field: a query of 8 bytes is v1 (no
+//! response time) or v2, one of 12 or more is v3, and each version's report has its own type.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+/// The text after `src > dst: ` for the IGMP message `msg` (the bytes captured) of `len` bytes
+/// (the IP payload's length), at tcpdump's `-v` level `detail`.
+pub fn text(out: &mut String, msg: &[u8], len: usize, detail: u8) {
+    let (Some(&kind), Some(&code), Some(group)) = (msg.first(), msg.get(1), msg.get(4..8)) else {
+        out.push_str(" [|igmp]");
+        return;
+    };
+    let group = Ipv4Addr::new(group[0], group[1], group[2], group[3]);
+    match kind {
+        0x11 if len < 12 => {
+            if code == 0 {
+                out.push_str("igmp query v1");
+            } else {
+                out.push_str("igmp query v2");
+                // 10 s (100 tenths) is RFC 2236's default, left unsaid.
+                if code != 100 {
+                    let _ = write!(out, " [max resp time {code}]");
+                }
+            }
+            if !group.is_unspecified() {
+                let _ = write!(out, " [gaddr {group}]");
+            }
+            if len != 8 {
+                let _ = write!(out, " [len {len}]");
+            }
+        }
+        0x11 => {
+            out.push_str("igmp query v3");
+            if code != 100 {
+                out.push_str(" [max resp time ");
+                response_time(out, code);
+                out.push(']');
+            }
+            if !group.is_unspecified() {
+                let _ = write!(out, " [gaddr {group}");
+                let sources = msg.get(10..12).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                if sources > 0 {
+                    addresses(out, msg.get(12..).unwrap_or_default(), sources, detail);
+                }
+                out.push(']');
+            }
+        }
+        0x12 => {
+            let _ = write!(out, "igmp v1 report {group}");
+            if len != 8 {
+                let _ = write!(out, " [len {len}]");
+            }
+        }
+        0x16 => {
+            let _ = write!(out, "igmp v2 report {group}");
+        }
+        0x17 => {
+            let _ = write!(out, "igmp leave {group}");
+        }
+        0x22 => {
+            let records = msg.get(6..8).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+            let _ = write!(out, "igmp v3 report, {records} group record(s)");
+            if detail > 0 {
+                report_records(out, msg.get(..len.min(msg.len())).unwrap_or(msg), records, detail);
+            }
+        }
+        _ => {
+            let _ = write!(out, "igmp-{kind}");
+        }
+    }
+    // The checksum covers the whole message, so only a message captured whole is checked.
+    if detail > 0 {
+        if let Some(whole) = msg.get(..len) {
+            if checksum(whole) != 0 {
+                let field = msg.get(2..4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                let _ = write!(out, " bad igmp cksum {field:x}!");
+            }
+        }
+    }
+}
+
+/// A v3 report's group records (RFC 3376 4.2.4): group, record type and sources each.
+fn report_records(out: &mut String, msg: &[u8], records: u16, detail: u8) {
+    let mut at = 8usize;
+    for _ in 0..records {
+        let Some(head) = msg.get(at..at + 8) else {
+            out.push_str(" [invalid number of groups]");
+            return;
+        };
+        let (kind, aux, sources) = (head[0], head[1], u16::from_be_bytes([head[2], head[3]]));
+        let group = Ipv4Addr::new(head[4], head[5], head[6], head[7]);
+        let end = at + 8 + 4 * usize::from(sources) + 4 * usize::from(aux);
+        if end > msg.len() {
+            out.push_str(" [invalid number of groups]");
+            return;
+        }
+        let _ = write!(out, " [gaddr {group} ");
+        match kind {
+            1 => out.push_str("is_in"),
+            2 => out.push_str("is_ex"),
+            3 => out.push_str("to_in"),
+            4 => out.push_str("to_ex"),
+            5 => out.push_str("allow"),
+            6 => out.push_str("block"),
+            other => {
+                let _ = write!(out, " [v3-report-#{other}]");
+            }
+        }
+        if detail == 1 {
+            let _ = write!(out, ", {sources} source(s)");
+        } else {
+            out.push_str(" {");
+            for a in msg.get(at + 8..).unwrap_or_default().chunks_exact(4).take(usize::from(sources)) {
+                let _ = write!(out, " {}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+            }
+            out.push_str(" }");
+        }
+        out.push(']');
+        at = end;
+    }
+}
+
+/// A query's source list: its count, or with `-vv` the addresses.
+fn addresses(out: &mut String, list: &[u8], count: u16, detail: u8) {
+    if detail < 2 {
+        let _ = write!(out, ", {count} source(s)");
+        return;
+    }
+    out.push_str(" {");
+    let mut shown = 0u16;
+    for a in list.chunks_exact(4).take(usize::from(count)) {
+        let _ = write!(out, " {}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+        shown += 1;
+    }
+    if shown < count {
+        out.push_str(" [|igmp]");
+    }
+    out.push_str(" }");
+}
+
+/// IGMPv3's Max Resp Code as a time (RFC 3376 4.1.1: from 128 on, a floating-point value in
+/// tenths of a second): under a minute with its tenth, longer ones in minutes and seconds.
+fn response_time(out: &mut String, code: u8) {
+    let tenths = if code < 128 {
+        u32::from(code)
+    } else {
+        (u32::from(code & 0x0f) | 0x10) << (((code >> 4) & 0x07) + 3)
+    };
+    if tenths < 600 {
+        let _ = write!(out, "{}.{}s", tenths / 10, tenths % 10);
+    } else {
+        let secs = tenths / 10;
+        let _ = write!(out, "{}m", secs / 60);
+        if secs % 60 != 0 {
+            let _ = write!(out, "{}s", secs % 60);
+        }
+    }
+}
+
+/// The Internet checksum of `b` (RFC 1071): zero when the message carries the right one.
+fn checksum(b: &[u8]) -> u16 {
+    let mut sum: u32 = b.chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)]))).sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// tcpdump -v's `, options (...)` of an IPv4 header whose options are `opts`: each option by
+/// name, a route's addresses (a comma after those already passed), Router Alert's value.
+pub fn ip4_options(out: &mut String, opts: &[u8]) {
+    if opts.is_empty() {
+        return;
+    }
+    out.push_str(", options (");
+    let mut rest = opts;
+    let mut first = true;
+    while let Some(&kind) = rest.first() {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        match kind {
+            0 => {
+                out.push_str("EOL");
+                break;
+            }
+            1 => {
+                out.push_str("NOP");
+                rest = rest.get(1..).unwrap_or_default();
+                continue;
+            }
+            _ => {}
+        }
+        let len = rest.get(1).map_or(0, |&l| usize::from(l));
+        let name = match kind {
+            7 => "RR",
+            68 => "timestamp",
+            130 => "security",
+            131 => "LSRR",
+            137 => "SSRR",
+            148 => "RA",
+            _ => "",
+        };
+        if name.is_empty() {
+            let _ = write!(out, "unknown {kind}");
+        } else {
+            out.push_str(name);
+        }
+        let Some(body) = rest.get(..len).filter(|_| len >= 2) else {
+            let _ = write!(out, " [bad length {len}]");
+            break;
+        };
+        match kind {
+            148 if len != 4 => {
+                let _ = write!(out, " [bad length {len}]");
+            }
+            148 => {
+                let value = u16::from_be_bytes([body[2], body[3]]);
+                if value != 0 {
+                    let _ = write!(out, " value {value}");
+                }
+            }
+            7 | 131 | 137 if len >= 3 => {
+                let pointer = usize::from(body[2]);
+                for (i, a) in body.get(3..).unwrap_or_default().chunks_exact(4).enumerate() {
+                    let _ = write!(out, " {}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+                    // Option offsets count from 1: an address before the pointer is filled.
+                    if 3 + 4 * i + 1 < pointer {
+                        out.push(',');
+                    }
+                }
+            }
+            _ => {}
+        }
+        rest = rest.get(len..).unwrap_or_default();
+    }
+    out.push(')');
+}
