@@ -69,6 +69,63 @@ pub fn text(out: &mut String, msg: &[u8], len: usize, detail: u8) {
                 report_records(out, msg.get(..len.min(msg.len())).unwrap_or(msg), records, detail);
             }
         }
+        // DVMRP (RFC 1075) and PIM version 1 ride in IGMP: named by their code (the fields of
+        // some codes are left out).
+        0x13 => {
+            let name = match code {
+                1 => "Probe",
+                2 => "Report",
+                3 => "Ask-neighbors(old)",
+                4 => "Neighbors(old)",
+                5 => "Ask-neighbors2",
+                6 => "Neighbors2",
+                7 => "Prune",
+                8 => "Graft",
+                9 => "Graft-ACK",
+                _ => "",
+            };
+            if name.is_empty() {
+                let _ = write!(out, "igmp dvmrp [type {code}]");
+            } else {
+                let _ = write!(out, "igmp dvmrp {name}");
+            }
+        }
+        0x14 => {
+            let name = match code {
+                0 => "Query",
+                1 => "Register",
+                2 => "Register-Stop",
+                3 => "Join/Prune",
+                4 => "RP-reachable",
+                5 => "Assert",
+                6 => "Graft",
+                7 => "Graft-ACK",
+                _ => "",
+            };
+            if name.is_empty() {
+                let _ = write!(out, "igmp pimv1 [type {code}]");
+            } else {
+                let _ = write!(out, "igmp pimv1 {name}");
+            }
+            let version = msg.get(4).map_or(1, |v| v >> 4);
+            if version != 1 {
+                let _ = write!(out, " [v{version}]");
+            }
+        }
+        // Multicast traceroute: a query or request (0x1f) and its response (0x1e).
+        0x1e | 0x1f => {
+            let Some(m) = msg.get(..24) else {
+                let _ = write!(out, " [invalid len {len}]");
+                return;
+            };
+            let addr = |at: usize| Ipv4Addr::new(m[at], m[at + 1], m[at + 2], m[at + 3]);
+            let query = u32::from_be_bytes([0, m[21], m[22], m[23]]);
+            let name = if kind == 0x1f { "mtrace" } else { "mresp" };
+            let _ = write!(out, "{name} {query}: {} to {} reply-to {}", addr(8), addr(12), addr(16));
+            if addr(16).is_multicast() {
+                let _ = write!(out, " with-ttl {}", m[20]);
+            }
+        }
         _ => {
             let _ = write!(out, "igmp-{kind}");
         }
