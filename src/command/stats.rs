@@ -544,6 +544,44 @@ pub fn write_after_read(out: &mut dyn Write, t: Option<&Traffic>, services: Opti
     Ok(())
 }
 
+/// `stats -z service` without pictures: the frames go through `read`'s pipeline, whose
+/// connection tracker counts the services on its own thread while the reading thread counts the
+/// other tables, as `read -q -z` does; on one thread beside the counters the tracker made the
+/// run twice as long. Nothing but the tables is written.
+fn run_piped<W: Write>(mut c: StatsConfig, mut out: W) -> Result<crate::pipeline::Leftovers, RunError> {
+    use crate::pipeline::shards::{self, Inputs, Output, StatTables};
+    let analysis = default_analysis();
+    let traffic = Traffic::new(std::mem::take(&mut c.wanted));
+    let (top, format, threads) = (c.top, c.format, c.threads);
+    let write = move |t: Option<&Traffic>, s: Option<&crate::report::traffic::Services>, out: &mut dyn Write| {
+        if let Some(t) = t {
+            crate::output::traffic::render_tables(out, &head(t, top), &Streamed::new(t, top), format, threads)?;
+        }
+        match s {
+            Some(s) => crate::output::traffic::render_services(out, &s.rows(top), format),
+            None => Ok(()),
+        }
+    };
+    // Muted: the printer writes no packet and no report, only what `write` does.
+    let view = crate::output::ViewOptions { quiet: true, muted: true, defrag: analysis.defrag, ..crate::output::ViewOptions::default() };
+    let inputs = Inputs { files: &c.files, limit: c.limit, filter: None, snaplen: None, early: None, defrag: analysis.defrag, continued_from: c.files.len() };
+    let tables = Some(StatTables { traffic: Some(traffic), write: Box::new(write) });
+    let output = Output { late: None, writer: None, needs: Default::default(), tables };
+    let printer = crate::output::Printer::new(&mut out, view);
+    let ran = shards::read(&inputs, printer, crate::pipeline::Stages::new(&analysis, 1), 2, output)?;
+    if ran.report.is_none() {
+        // No input could be read: the counts are zero, as the other tables say then.
+        let empty = Traffic::new(Wanted::default());
+        crate::output::traffic::render_tables(&mut out, &head(&empty, top), &Streamed::new(&empty, top), format, threads)?;
+        crate::output::traffic::render_services(&mut out, &[], format)?;
+        out.flush()?;
+    }
+    match ran.errors.into_iter().next() {
+        Some(e) => Err(RunError::Input(e.message)),
+        None => Ok(ran.leftovers),
+    }
+}
+
 /// Runs `stats`; the analyzers that ran beside the counters are left to the caller.
 pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<crate::pipeline::Leftovers, RunError> {
     let mut plan = crate::sandbox::Plan { read: c.files.iter().filter(|f| *f != "-").map(Into::into).collect(), ..Default::default() };
@@ -552,6 +590,9 @@ pub fn run<W: Write>(mut c: StatsConfig, mut out: W) -> Result<crate::pipeline::
         plan.create_in.push(p.dir.clone());
     }
     crate::sandbox::setup(&c.sandbox, &plan).map_err(RunError::Input)?;
+    if c.services && c.plot.is_none() {
+        return run_piped(c, out);
+    }
     // The tracker counts the connections per service itself: no record is made.
     let analysis = default_analysis();
     let mut side = (c.plot.is_some() || c.services).then(|| beside_keeping(&analysis, c.plot.is_some()));
