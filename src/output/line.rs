@@ -922,6 +922,49 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
                 nd_options(out, body.get(16..).unwrap_or_default());
             }
         }
+        // An MLDv2 query (RFC 3810 5.1) is 28 bytes or more; v1's messages are 24.
+        (130, _, _) if body.len() >= 20 => {
+            out.push_str("multicast listener query v2");
+            let code = u16::from_be_bytes([rest[0], rest[1]]);
+            if verbose.is_some() {
+                // Max Resp Code: from 32768 on, a small float (RFC 3810 5.1.3).
+                let delay = if code < 0x8000 {
+                    u32::from(code)
+                } else {
+                    (u32::from(code & 0x0fff) | 0x1000) << (((code >> 12) & 0x07) + 3)
+                };
+                let _ = write!(out, " [max resp delay={delay}]");
+            }
+            if let Some(g) = ip6_at(0) {
+                let _ = write!(out, " [gaddr {g}");
+                if verbose.is_some() {
+                    let flags = body.get(16).copied().unwrap_or(0);
+                    if flags & 0x08 != 0 {
+                        out.push_str(" sflag");
+                    }
+                    if flags & 0x07 != 0 {
+                        let _ = write!(out, " robustness={}", flags & 0x07);
+                    }
+                    let qqi = crate::decode::igmp::code_value(body.get(17).copied().unwrap_or(0));
+                    let _ = write!(out, " qqi={qqi}");
+                }
+                let sources = body.get(18..20).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                if sources > 0 {
+                    let _ = write!(out, ", {sources} source(s)");
+                }
+                out.push(']');
+            }
+        }
+        (130..=132, _, _) => {
+            out.push_str(names::icmpv6_type(t));
+            let _ = write!(out, "max resp delay: {} addr: ", u16::from_be_bytes([rest[0], rest[1]]));
+            match ip6_at(0) {
+                Some(a) => {
+                    let _ = write!(out, "{a}");
+                }
+                None => out.push_str("[|icmp6]"),
+            }
+        }
         (143, _, _) => {
             let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
             if verbose.is_some() {

@@ -31,6 +31,7 @@ pub fn tests() -> Vec<Test> {
         trial!(input_keys_equal_the_packet_keys, Need::Corpus),
         trial!(input_of_a_frame_equals_input_of_its_packet, Need::Corpus),
         trial!(router_advertisements_match_tcpdump_v, Need::Corpus),
+        trial!(icmpv6_lines_match_tcpdump_v, Need::Corpus),
         trial!(verbose_names_icmp_port_unreachable_by_type_and_code),
         trial!(verbose_names_icmpv6_port_unreachable_by_type_and_code),
     ]
@@ -317,6 +318,20 @@ fn igmp_lines_match_tcpdump_on_the_corpus() {
     assert!(want.lines().count() >= 20 && want.contains("igmp query v1"), "{want}");
     for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
         assert_eq!(g, w, "{file} line {}", i + 1);
+    }
+    assert_eq!(got.lines().count(), want.lines().count());
+}
+
+/// The whole of the corpus's ICMPv6 trace under `read -v` equals tcpdump -v: echo, neighbour
+/// and router discovery with their options, MLDv1 and MLDv2 reports and an MLDv2 query (its
+/// response delay, querier's robustness and interval), after a hop-by-hop header.
+fn icmpv6_lines_match_tcpdump_v() {
+    let file = format!("{CORPUS}/tcpdump/icmpv6.pcap");
+    let want = std::fs::read_to_string(root().join("tests/golden/lines/tcpdump_icmpv6.pcap.v.txt")).unwrap_or_else(|e| panic!("{e}"));
+    let got = inspect_ok(["read", "-v", "--lines-only", &file]);
+    assert!(want.contains("multicast listener query v2 [max resp delay="), "{want}");
+    for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "{file} -v line {}", i + 1);
     }
     assert_eq!(got.lines().count(), want.lines().count());
 }
