@@ -633,7 +633,7 @@ impl LineFormatter {
                 }
                 out.push_str("ICMP6, ");
                 let len = i.slice().len();
-                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload(), (self.detail > 0).then_some(len));
+                icmp6_text(out, i.type_u8(), i.code_u8(), i.bytes5to8(), i.payload(), (self.detail > 0).then_some(len), self.detail > 1);
                 // tcpdump -v gives the length of neighbour discovery in its text, none of the others'.
                 if self.detail == 0 {
                     let _ = write!(out, ", length {len}");
@@ -843,8 +843,8 @@ fn hbh_options(out: &mut String, exts: &[u8]) {
 /// destination of the packet an error quotes, the path MTU, the address neighbour discovery
 /// asks for or announces, the number of MLDv2 records).
 /// With `verbose` (tcpdump -v, holding the message's length), neighbour discovery shows its
-/// length, flags and options, and MLDv2 its records.
-fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], verbose: Option<usize>) {
+/// length, flags and options, and MLDv2 its records; `vv` (-vv) lists MLDv2's sources.
+fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], verbose: Option<usize>, vv: bool) {
     // The quoted packet's IPv6 header: its next header and destination, and the destination
     // port after it.
     let quoted_dst = body.get(24..40).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(std::net::Ipv6Addr::from);
@@ -950,7 +950,7 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
                 }
                 let sources = body.get(18..20).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
                 if sources > 0 {
-                    let _ = write!(out, ", {sources} source(s)");
+                    mld_sources(out, body.get(20..).unwrap_or_default(), sources, vv);
                 }
                 out.push(']');
             }
@@ -968,7 +968,7 @@ fn icmp6_text(out: &mut String, t: u8, code: u8, rest: [u8; 4], body: &[u8], ver
         (143, _, _) => {
             let _ = write!(out, "multicast listener report v2, {} group record(s)", u16::from_be_bytes([rest[2], rest[3]]));
             if verbose.is_some() {
-                mld2_records(out, body, u16::from_be_bytes([rest[2], rest[3]]));
+                mld2_records(out, body, u16::from_be_bytes([rest[2], rest[3]]), vv);
             }
         }
         _ => out.push_str(names::icmpv6(t, code)),
@@ -1136,7 +1136,7 @@ fn hex_words(out: &mut String, b: &[u8]) {
 }
 
 /// MLDv2's group records as tcpdump -v prints them: ` [gaddr ff02::2 to_ex, 0 source(s)]`.
-fn mld2_records(out: &mut String, body: &[u8], n: u16) {
+fn mld2_records(out: &mut String, body: &[u8], n: u16, vv: bool) {
     let mut at = 0;
     for _ in 0..n {
         let (Some(&kind), Some(&aux), Some(ns)) = (body.get(at), body.get(at + 1), body.get(at + 2..at + 4)) else { return };
@@ -1151,9 +1151,25 @@ fn mld2_records(out: &mut String, body: &[u8], n: u16) {
             6 => "block",
             _ => "unknown",
         };
-        let _ = write!(out, " [gaddr {addr} {kind}, {sources} source(s)]");
+        let _ = write!(out, " [gaddr {addr} {kind}");
+        mld_sources(out, body.get(at + 20..).unwrap_or_default(), sources, vv);
+        out.push(']');
         at += 20 + sources as usize * 16 + aux as usize * 4;
     }
+}
+
+/// An MLDv2 source list: its count, or with -vv the addresses (`{ }` when there are none).
+fn mld_sources(out: &mut String, list: &[u8], count: u16, vv: bool) {
+    if !vv {
+        let _ = write!(out, ", {count} source(s)");
+        return;
+    }
+    out.push_str(" {");
+    for a in list.chunks_exact(16).take(usize::from(count)) {
+        let a: [u8; 16] = a.try_into().unwrap_or([0; 16]);
+        let _ = write!(out, " {}", std::net::Ipv6Addr::from(a));
+    }
+    out.push_str(" }");
 }
 
 /// tcpdump -v's IPv4 header text (see [`ip_detail`]).
@@ -1711,8 +1727,8 @@ mod tests {
             for code in 0..5 {
                 for cut in 0..body.len() {
                     let mut out = String::new();
-                    icmp6_text(&mut out, t, code, [0xff, 0xff, 0xff, 0xff], &body[..cut], Some(cut + 8));
-                    icmp6_text(&mut out, t, code, [0, 1, 0, 2], &body[..cut], None);
+                    icmp6_text(&mut out, t, code, [0xff, 0xff, 0xff, 0xff], &body[..cut], Some(cut + 8), true);
+                    icmp6_text(&mut out, t, code, [0, 1, 0, 2], &body[..cut], None, false);
                 }
             }
         }
@@ -1720,7 +1736,7 @@ mod tests {
             let mut out = String::new();
             hbh_options(&mut out, &body[..cut]);
             nd_options(&mut out, &body[..cut]);
-            mld2_records(&mut out, &body[..cut], u16::MAX);
+            mld2_records(&mut out, &body[..cut], u16::MAX, true);
         }
         let mut out = String::new();
         nd_options(&mut out, &[1, 1, 2, 0, 0, 0, 1, 1]);
