@@ -123,6 +123,8 @@ fn corpus_files_with_flipped_bytes_go_through_every_view() {
         ViewOptions { format: Format::Json, verbose: true, ..ViewOptions::default() },
         ViewOptions { quiet: true, ..ViewOptions::default() },
         ViewOptions { quiet: true, format: Format::Json, conns_only: true, ..ViewOptions::default() },
+        // tcpdump's -vv lines: options, records and quoted packets the plain lines leave out.
+        ViewOptions { detail: 2, number: true, ..ViewOptions::default() },
     ];
     let dir = crate::support::TempDir::new("flipped");
     let mut next = xorshift(0x5eed_f11b_5eed_f11b);
