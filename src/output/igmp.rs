@@ -203,11 +203,7 @@ fn addresses(out: &mut String, list: &[u8], count: u16, detail: u8) {
 /// IGMPv3's Max Resp Code as a time (RFC 3376 4.1.1: from 128 on, a floating-point value in
 /// tenths of a second): under a minute with its tenth, longer ones in minutes and seconds.
 fn response_time(out: &mut String, code: u8) {
-    let tenths = if code < 128 {
-        u32::from(code)
-    } else {
-        (u32::from(code & 0x0f) | 0x10) << (((code >> 4) & 0x07) + 3)
-    };
+    let tenths = crate::decode::igmp::code_value(code);
     if tenths < 600 {
         let _ = write!(out, "{}.{}s", tenths / 10, tenths % 10);
     } else {
