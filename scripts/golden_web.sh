@@ -70,8 +70,6 @@ for f in "${FILES[@]}"; do
       if (!(s in cport) && has($4, 1)) { cport[s] = $2; order[++n] = s }
       if (!(s in cport)) next
       cli = ($2 == cport[s])
-      # A connection is TLS when the server'"'"'s first record is a handshake record.
-      if (!cli && !(s in sfirst)) { split($3 "," $11, t, ","); sfirst[s] = (t[1] != "" ? t[1] : t[2]) }
       if (has($3, 20)) { if (cli) ccs_c[s] = 1; else ccs_s[s] = 1 }
       # TLS 1.3 names an encrypted record'"'"'s outer type tls.record.opaque_type.
       if (has($3, 23) || has($11, 23)) { if (cli) app_c[s] = 1; else app_s[s] = 1 }
@@ -82,7 +80,6 @@ for f in "${FILES[@]}"; do
     END {
       for (i = 1; i <= n; i++) {
         s = order[i]
-        if (sfirst[s] != 22) continue
         printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", cport[s], sni[s], csid[s], ssid[s], curve[s], ver[s], ccs_c[s], ccs_s[s], app_c[s], app_s[s]
       }
     }' > "$TMPF.ssl"

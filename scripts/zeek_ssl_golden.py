@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Reads tshark's PDML of a capture (stdin) and writes, for each TLS connection whose server's
-first record is a handshake record, what Zeek's ssl.log says of it by Zeek's rules
+"""Reads tshark's PDML of a capture (stdin) and writes, for each TCP connection whose client sent
+a ClientHello (from Zeek 5.0 on, dpd.sig enables the SSL analyzer on the client's hello alone,
+whatever the server answers), what Zeek's ssl.log says of it by Zeek's rules
 (scripts/base/protocols/ssl/main.zeek and files.zeek) applied to what tshark dissected:
 
     client port, ssl_history, last_alert, cert_chain_fps, client_cert_chain_fps
@@ -57,12 +58,10 @@ for _, pkt in ET.iterparse(sys.stdin.buffer, events=('end',)):
             if 1 not in types:
                 continue
             c = conns[stream] = {'cport': sport, 'hist': '', 'alert': '-', 'enc': [False, False], 'tls13': False,
-                                 'est': False, 'sfirst': None, 'fps': [[], []], 'certs': False}
+                                 'est': False, 'fps': [[], []], 'certs': False}
             order.append(stream)
         cli = sport == c['cport']
         d = 0 if cli else 1
-        if not cli and c['sfirst'] is None:
-            c['sfirst'] = ctype
         length = int(first(rec, 'tls.record.length') or 0)
         if ctype == 23 and c['tls13'] and length > 0:
             c['enc'][d] = True
@@ -99,7 +98,5 @@ for _, pkt in ET.iterparse(sys.stdin.buffer, events=('end',)):
 
 for s in order:
     c = conns[s]
-    if c['sfirst'] != 22:
-        continue
     fps = [','.join(f) if c['certs'] else '-' for f in (c['fps'][1], c['fps'][0])]
     print('\t'.join([c['cport'], c['hist'], c['alert'], fps[0], fps[1]]))

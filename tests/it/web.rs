@@ -323,9 +323,11 @@ fn tls_record_versions_on_the_frames_tshark_gives_them() {
 
 /// The tls records' `ssl_history`, `last_alert`, `cert_chain_fps` and `client_cert_chain_fps`
 /// equal what Zeek's rules make of tshark's dissection (`NAME.zeekssl`, fingerprints by
-/// `openssl x509`): tls-alert.pcap holds an unknown_ca alert from the client, a
-/// handshake_failure from the server after the client encrypted, and a chain of two certificates;
-/// tls12.pcap a client certificate and a HelloRetryRequest. In ssl.log too.
+/// `openssl x509`): tls-alert.pcap holds a hello the server refuses with an alert alone (Zeek
+/// 5.0 on logs it: its analyzer is enabled by the client's hello), an unknown_ca alert from the
+/// client, a handshake_failure from the server after the client encrypted, and a chain of two
+/// certificates; tls12.pcap a client certificate and a HelloRetryRequest. In ssl.log too, and
+/// the refused connection's service is `ssl` (confirmed by the client's hello).
 fn ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules() {
     let mut checked = 0;
     for file in golden_files().into_iter().filter(|f| !f.starts_with("../")) {
@@ -359,7 +361,18 @@ fn ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules() {
         .iter()
         .map(|r| (r[col("last_alert")], r[col("ssl_history")], r[col("cert_chain_fps")].split(',').count(), r[col("client_cert_chain_fps")]))
         .collect();
-    assert_eq!(got, [("-", "CsxnGIti", 2, "(empty)"), ("unknown_ca", "CsxnL", 2, "(empty)"), ("handshake_failure", "CsxkrnXGIl", 2, "(empty)")]);
+    assert_eq!(
+        got,
+        [
+            ("-", "CsxnGIti", 2, "(empty)"),
+            ("handshake_failure", "Cl", 1, "-"),
+            ("unknown_ca", "CsxnL", 2, "(empty)"),
+            ("handshake_failure", "CsxkrnXGIl", 2, "(empty)")
+        ]
+    );
+    let conn = std::fs::read_to_string(dir.path().join("conn.log")).expect("conn.log");
+    let refused = conn.lines().find(|l| l.contains("\t45446\t")).expect("the refused connection");
+    assert!(refused.split('\t').any(|f| f == "ssl"), "{refused}");
 }
 
 /// Conn records say `http` and `ssl` where the content showed them, whatever the port.

@@ -93,8 +93,16 @@ impl Session {
     pub fn service(&self) -> Option<&'static str> {
         match self {
             Session::Http(h) => (h.confirmed() && h.server_confirmed()).then_some("http"),
-            Session::Tls(t) => (t.tls.client.is_some() && t.tls.server_seen()).then_some("ssl"),
+            Session::Tls(t) => (t.tls.confirmed() == Some(true)).then_some("ssl"),
             Session::Dns(d) => (d.confirmed && d.logged).then_some("dns"),
+        }
+    }
+
+    /// The service the bytes first confirmed and then broke (Zeek takes it back then).
+    pub fn failed_service(&self) -> Option<&'static str> {
+        match self {
+            Session::Tls(t) => (t.tls.confirmed() == Some(false)).then_some("ssl"),
+            _ => None,
         }
     }
 
@@ -176,8 +184,9 @@ impl Session {
         match self {
             Session::Http(h) => h.finish(&mut |d| http_found(d, now, out)),
             Session::Tls(t) => {
-                // Only a handshake both sides took part in is reported (Zeek's rule).
-                if !t.told && t.tls.server_seen() && (t.tls.client.is_some() || t.tls.error().is_some()) {
+                // Zeek logs every connection whose client sent a hello (from 5.0 on its analyzer
+                // is enabled by the client's hello alone), whatever the server answered.
+                if !t.told && (t.tls.client.is_some() || (t.tls.server_seen() && t.tls.error().is_some())) {
                     t.told = true;
                     out(Found::Tls(Box::new(tls_record(t))));
                 }

@@ -203,7 +203,7 @@ pub struct Tls {
     pub client: Option<ClientHello>,
     /// The server's hello.
     pub server: Option<ServerHello>,
-    /// Whether the server's first bytes started a handshake record (None: none came yet).
+    /// Whether the server's first bytes started a TLS record (None: none came yet).
     server_first: Option<bool>,
     /// A record came once both directions had encrypted (Zeek's `established`).
     pub established: bool,
@@ -292,10 +292,19 @@ impl Tls {
             || self.dirs.iter().all(|d| d.lost)
     }
 
-    /// Whether the server's first bytes started a handshake record (Zeek's rule: only then is
-    /// the connection TLS).
+    /// Whether the server's first bytes started a TLS record: an alert refusing the hello, as
+    /// well as the handshake.
     pub fn server_seen(&self) -> bool {
         self.server_first == Some(true)
+    }
+
+    /// Whether the connection is TLS as Zeek (5.0 on) decides it: the analyzer confirms a
+    /// client's hello of a known version and takes the service back when the bytes that
+    /// follow break the protocol (the server's first bytes not a record, a record it cannot
+    /// read) — `Some(false)` then; `None` before any hello.
+    pub fn confirmed(&self) -> Option<bool> {
+        self.client.as_ref()?;
+        Some(self.server_first != Some(false) && self.stopped.is_none())
     }
 
     /// Why reading stopped early.
@@ -307,7 +316,11 @@ impl Tls {
     pub fn data(&mut self, from_resp: bool, mut b: &[u8], out: &mut dyn FnMut(Done)) {
         if from_resp && self.server_first.is_none() && !b.is_empty() {
             let n = b.len().min(2);
-            self.server_first = Some(b.get(..n) == [22u8, 3].get(..n));
+            self.server_first = Some(match b.get(..n) {
+                Some([t, v]) => (20..=24).contains(t) && *v == 3,
+                Some([t]) => (20..=24).contains(t),
+                _ => false,
+            });
         }
         let i = usize::from(from_resp);
         let side = if from_resp { "server" } else { "client" };
@@ -876,6 +889,24 @@ mod test {
         let mut t = Tls::default();
         t.data(true, &rec(HANDSHAKE, &hs(11, &[&[0u8, 1, 44][..], &[0, 0, 0].repeat(100)].concat())), &mut |_| {});
         assert_eq!(t.fingerprints(true).len(), MAX_CERTS);
+    }
+
+    #[test]
+    fn the_clients_hello_confirms_and_broken_answers_take_it_back() {
+        // Zeek 5.0 on: the client's hello confirms TLS; an alert in answer keeps it (history
+        // `Cl`), bytes that are not a record take it back.
+        let hello = rec(HANDSHAKE, &client_hello("a.test", &[], &[]));
+        let mut t = Tls::default();
+        assert_eq!(t.confirmed(), None);
+        feed(&mut t, false, &hello, 9999);
+        assert_eq!(t.confirmed(), Some(true));
+        t.data(true, &rec(ALERT, &[2, 40]), &mut |_| {});
+        assert_eq!((t.confirmed(), t.history(), t.last_alert()), (Some(true), "Cl", Some(40)));
+        let mut t = Tls::default();
+        feed(&mut t, false, &hello, 9999);
+        t.data(true, b"HTTP/1.1 400 Bad Request\r\n", &mut |_| {});
+        assert_eq!(t.confirmed(), Some(false));
+        assert!(t.finished());
     }
 
     #[test]

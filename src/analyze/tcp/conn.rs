@@ -208,6 +208,13 @@ impl Conn {
         };
     }
 
+    /// Takes back a service the bytes broke after confirming it (Zeek's `analyzer_failed`).
+    pub fn clear_service(&mut self, name: &str) {
+        if name == "ssl" {
+            self.service &= !SERVICE_SSL;
+        }
+    }
+
     fn push_hist(&mut self, c: u8) {
         if let Some(slot) = self.hist.get_mut(self.hist_len as usize) {
             *slot = c;

@@ -1400,6 +1400,8 @@ fn feed_streams_now(key: &FlowKey, c: &mut Conn, sent: Sent<'_>, ctx: &mut AppCt
     }
     if let Some(name) = app.as_ref().and_then(Session::service) {
         c.set_service(name);
+    } else if let Some(name) = app.as_ref().and_then(Session::failed_service) {
+        c.clear_service(name);
     }
     let finished = app.as_ref().is_some_and(Session::finished);
     if finished {
@@ -1582,6 +1584,8 @@ fn end_streams(
     });
     if let Some(name) = app.as_ref().and_then(Session::service) {
         c.set_service(name);
+    } else if let Some(name) = app.as_ref().and_then(Session::failed_service) {
+        c.clear_service(name);
     }
     if let Some(a) = app.as_mut() {
         for dir in [false, true] {
