@@ -1,12 +1,12 @@
-//! One frame of any link type from fuzz input (the first byte picks the link type): decoded,
-//! rendered in every per-packet view, and held to the decoder's two promises — the fast path
+//! One frame of any link type from fuzz input (the first byte picks the link type and the
+//! lines' `-v` level): decoded, rendered in every per-packet view, and held to the decoder's two promises — the fast path
 //! and the general path make the same packet, and the compact input made from the frame is the
 //! one made from its packet.
 
 #![no_main]
 
 use inspect::decode::{decode, decode_general, input, Input};
-use inspect::output::{json, layers, line::LineFormatter};
+use inspect::output::{json, layers, line::LineFormatter, ViewOptions};
 use inspect::source::{Frame, Ts};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
     let mut out = String::new();
     LineFormatter::new(false, true).format(&mut out, &p);
     LineFormatter::new(true, false).format(&mut out, &p);
+    // tcpdump's -v, -vv and -vvv text (options, group records, sources) on top of the plain line.
+    let detail = (pick as usize / LINKTYPES.len() % 3 + 1) as u8;
+    LineFormatter::with(&ViewOptions { detail, number: pick & 1 == 0, ..ViewOptions::default() }).format(&mut out, &p);
     json::packet(&mut out, &p);
     layers::packet(&mut out, &p);
 });
