@@ -74,9 +74,10 @@ for f in "${FILES[@]}"; do
 done
 # tcpdump -v's lines too, where they show what the plain lines do not: the datagram an ICMP
 # error quotes, indented on a line of its own; a tunnel's outer and inner IP headers; IGMPv3's
-# group records and the IP options (Router Alert) IGMP travels with.
+# group records and the IP options (Router Alert) IGMP travels with; ping's timestamp and
+# record-route options.
 rm -f tests/golden/lines/*.v.txt
-for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/igmp.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
+for f in captures/fragments.pcap captures/icmp-errors.pcap captures/icmp6-errors.pcap captures/igmp.pcap captures/ip-options.pcap captures/udp-unreach.pcap captures/vxlan.pcap captures/tunnels/*.pcap; do
   TZ=UTC tcpdump -v -n -r "$f" > "tests/golden/lines/$(basename "$f").v.txt" 2>/dev/null || true
 done
 # tcpdump -v's router advertisements (hop limit, flags, preference, timers and options) in the

@@ -684,6 +684,21 @@ record_tls_names() {
     stop_bg "$srv"
 }
 
+# ---------------------------------------------------------------- ip-options.pcap
+# IPv4 options as ping sets them (RFC 791), each echo answered with the option the server's
+# kernel filled in: timestamps only (-T tsonly), each after its host's address (-T tsandaddr),
+# at prespecified addresses (-T tsprespec, the server's and the client's), and the route
+# recorded (-R).
+record_ip_options() {
+    setup_pair
+    tcpdump_start "$CLI" "$CLI_IF" ip-options.pcap
+    C ping -q -c 1 -W 1 -T tsonly "$SRV_IP" >/dev/null
+    C ping -q -c 1 -W 1 -T tsandaddr "$SRV_IP" >/dev/null
+    C ping -q -c 1 -W 1 -T tsprespec "$SRV_IP" "$CLI_IP" "$SRV_IP" >/dev/null
+    C ping -q -c 1 -W 1 -R "$SRV_IP" >/dev/null
+    cap_stop
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -1294,6 +1309,10 @@ check_all() {
     # port unreachable.
     expect ping.pcap 6 6 'icmp.type == 8'
     expect ping.pcap 6 6 'icmp.type == 0'
+    # ip-options.pcap: four echoes and their replies, each with an IPv4 option.
+    expect ip-options.pcap 4 4 'icmp.type == 8 && ip.opt.type'
+    expect ip-options.pcap 4 4 'icmp.type == 0 && ip.opt.type'
+    expect ip-options.pcap 3 3 'icmp.type == 0 && ip.options.timestamp'
     expect_distinct ping.pcap 3 3 'icmp.type == 8' icmp.ident
     expect ping.pcap 1 1 'icmp.type == 3 && icmp.code == 3'
     # app.pcap: two TLS handshakes with SNI, two HTTP requests on port 8081 (one chunked reply).
@@ -1397,6 +1416,7 @@ want keepalive.pcap && record_keepalive
 want half-duplex.pcap && record_half_duplex
 want midstream.pcap && record_midstream
 want ping.pcap && record_ping
+want ip-options.pcap && record_ip_options
 want vxlan.pcap && record_vxlan
 want fragments.pcap && record_fragments
 want web6.pcap && record_web6

@@ -224,6 +224,62 @@ fn checksum(b: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+/// The Internet Timestamp option (RFC 791) as tcpdump -v writes it, after its name: ` TS{`, the
+/// kind (timestamps only, each after an address, or at prespecified addresses), each slot as
+/// `TIME@ADDRESS` (no address for timestamps only), ` ^ ` where the pointer says the next
+/// one goes, and the hosts that could not add theirs.
+fn timestamps(out: &mut String, body: &[u8]) {
+    let [_, len, ptr, flags, slots @ ..] = body else {
+        let _ = write!(out, "[bad length {}]", body.len());
+        return;
+    };
+    out.push_str(" TS{");
+    let kind = flags & 0x0f;
+    let hop = if kind == 0 { 4 } else { 8 };
+    if usize::from(len.saturating_sub(4)) % hop != 0 {
+        let _ = write!(out, "[bad length {len}]");
+    }
+    // The pointer counts octets of the option from 1: the first slot is at 5.
+    let next = usize::from(*ptr).wrapping_sub(1);
+    if next < 4 || (next - 4) % hop != 0 || next > usize::from(*len) + 1 {
+        let _ = write!(out, "[bad ptr {ptr}]");
+    }
+    let name = match kind {
+        0 => "TSONLY",
+        1 => "TS+ADDR",
+        3 => "PRESPEC",
+        _ => "",
+    };
+    // Where the slots ended (tcpdump marks the pointer there too); 0 when none were read.
+    let mut at = 0;
+    if name.is_empty() {
+        let _ = write!(out, "[bad ts type {kind}]");
+    } else {
+        out.push_str(name);
+        at = 4;
+        for slot in slots.chunks_exact(hop) {
+            out.push_str(if next == at { " ^ " } else { " " });
+            let (addr, time) = slot.split_at(hop - 4);
+            if let [a, b, c, d] = *time {
+                let _ = write!(out, "{}@", u32::from_be_bytes([a, b, c, d]));
+            }
+            if let [a, b, c, d] = *addr {
+                let _ = write!(out, "{}", Ipv4Addr::new(a, b, c, d));
+            }
+            at += hop;
+        }
+    }
+    if next == at {
+        out.push_str(" ^ ");
+    }
+    match flags >> 4 {
+        0 => out.push('}'),
+        n => {
+            let _ = write!(out, " [{n} hops not recorded]}} ");
+        }
+    }
+}
+
 /// tcpdump -v's `, options (...)` of an IPv4 header whose options are `opts`: each option by
 /// name, a route's addresses (a comma after those already passed), Router Alert's value.
 pub fn ip4_options(out: &mut String, opts: &[u8]) {
@@ -289,6 +345,7 @@ pub fn ip4_options(out: &mut String, opts: &[u8]) {
                     }
                 }
             }
+            68 => timestamps(out, body),
             _ => {}
         }
         rest = rest.get(len..).unwrap_or_default();

@@ -209,7 +209,7 @@ fn fields_match_tshark_on_captures() {
     let files: Vec<String> = golden_files().into_iter().filter(|f| f.starts_with("captures/")).collect();
     // Every capture but the floods (their own golden files), every wrapped tunnel and every
     // capture carried over 802.11.
-    assert_eq!(files.len(), 29 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
+    assert_eq!(files.len(), 31 + 18 + 3, "every capture of captures/ has golden fields: {files:?}");
     let packets = fields_match_tshark(&files);
     assert_eq!(packets, PACKETS_OF_CAPTURES, "packets compared");
 }
@@ -223,7 +223,7 @@ fn fields_match_tshark_on_the_corpus() {
 }
 
 /// Packets in the captures with golden files (`capinfos -c` of each, summed).
-const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 163 + 54 + 30 + 20;
+const PACKETS_OF_CAPTURES: usize = 1466 + 102 + 59 + 16 + 19 + 163 + 54 + 30 + 20 + 87 + 10;
 
 /// Wrapped tunnels whose encapsulation tcpdump does not decode (it prints the outer UDP
 /// datagram, GRE protocol number or EtherType and stops), so its lines cannot be compared.
@@ -248,7 +248,7 @@ fn lines_match_tcpdump_on_captures() {
         .into_iter()
         .filter(|f| f.starts_with("captures/") && !f.starts_with("captures/wlan/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
-    assert_eq!(files.len(), 29 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 31 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
         let path = root().join("tests/golden/lines").join(format!("{}.txt", golden_name(&file)));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -275,7 +275,8 @@ fn lines_match_tcpdump_on_captures() {
     }
     // tcpdump -v's lines where the golden script wrote them: the datagram an ICMP error quotes,
     // ICMPv6's checksums and neighbour discovery's options, each fragment's IP header (IPv6's
-    // fragment identification), a tunnel's outer and inner headers.
+    // fragment identification), a tunnel's outer and inner headers, IPv4 options (ping's
+    // timestamps and recorded route).
     let mut verbose = 0;
     let tunnels = golden_files().into_iter().filter(|f| f.starts_with("captures/tunnels/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()));
     let plain = [
@@ -283,11 +284,12 @@ fn lines_match_tcpdump_on_captures() {
         "captures/icmp-errors.pcap",
         "captures/icmp6-errors.pcap",
         "captures/igmp.pcap",
+        "captures/ip-options.pcap",
         "captures/udp-unreach.pcap",
         "captures/vxlan.pcap",
     ];
     let files: Vec<String> = plain.map(String::from).into_iter().chain(tunnels).collect();
-    assert_eq!(files.len(), 6 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 7 + 18 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in &files {
         let file = file.as_str();
         let name = file.rsplit('/').next().unwrap_or(file);
