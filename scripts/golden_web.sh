@@ -30,7 +30,8 @@ FIELDS=(frame.number http.request.method http.request.uri http.request.version h
 FILTER='http.request || http.response || tls.handshake'
 CORPUS=../shared/corpus
 FILES=(captures/app.pcap captures/streams.pcap captures/web.pcap captures/web.pcapng captures/handshake-nano.pcap
-  captures/synflood.pcap captures/reuse.pcap captures/tls12.pcap captures/tls-alert.pcap)
+  captures/synflood.pcap captures/reuse.pcap captures/tls12.pcap captures/tls-alert.pcap
+  captures/tls-names.pcap)
 for f in $CORPUS/tcpdump/ipv4_tcp_http_xml.pcap; do
   [ -f "$f" ] && FILES+=("$f")
 done

@@ -657,6 +657,33 @@ record_tls_alert() {
     stop_bg "$www"; stop_bg "$mutual"
 }
 
+# ---------------------------------------------------------------- tls-names.pcap
+# Which names a server's certificate covers (ssl.log's sni_matches_cert): TLS 1.2, so the
+# certificate goes in clear; its subject's CN is cn.example.test and its subjectAltName lists
+# *.wild.example.test, alt.example.test and an IP address. The clients name: 1. a host under
+# the wildcard; 2. the SAN's other name, in capitals; 3. the CN only (not covered: a SAN is
+# there); 4. two labels under the wildcard (not covered); 5. no name at all.
+record_tls_names() {
+    setup_pair
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=cn.example.test" \
+        -addext "subjectAltName=DNS:*.wild.example.test,DNS:alt.example.test,IP:$SRV_IP" \
+        -keyout "$TMP/names.key" -out "$TMP/names.crt" >/dev/null 2>&1 || die "openssl req failed"
+    bg "$SRV" openssl s_server -quiet -www -accept "$SRV_IP:443" -cert "$TMP/names.crt" -key "$TMP/names.key" \
+        -tls1_2 -naccept 5; local srv=$BGPID
+    wait_listen "$SRV" tcp 443
+    flush_neigh
+    tcpdump_start "$CLI" "$CLI_IF" tls-names.pcap
+    local get='GET / HTTP/1.0\r\n\r\n' name
+    for name in a.wild.example.test ALT.EXAMPLE.TEST cn.example.test x.y.wild.example.test; do
+        printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -servername "$name" -tls1_2 \
+            >/dev/null 2>&1 || true
+        sleep 0.2
+    done
+    printf "$get" | C openssl s_client -quiet -connect "$SRV_IP:443" -noservername -tls1_2 >/dev/null 2>&1 || true
+    cap_stop
+    stop_bg "$srv"
+}
+
 # ---------------------------------------------------------------- 2. refused.pcap
 record_refused() {
     setup_pair
@@ -1290,6 +1317,10 @@ check_all() {
     expect tls-alert.pcap 1 1 'tls.alert_message.desc == 40 && tcp.srcport == 443'
     expect tls-alert.pcap 1 1 'tls.alert_message.desc == 48 && tcp.dstport == 443'
     expect tls-alert.pcap 2 2 'tls.handshake.certificate_length && tcp.srcport == 443'
+    # tls-names.pcap: five handshakes, four with a server name, each with the certificate.
+    expect tls-names.pcap 5 5 'tls.handshake.type == 1'
+    expect tls-names.pcap 4 4 'tls.handshake.extensions_server_name'
+    expect tls-names.pcap 5 5 'x509ce.dNSName == "alt.example.test"'
     # vxlan.pcap: every IP frame is VXLAN (VNI 42) carrying the overlay's pings and HTTP.
     expect vxlan.pcap 0 0 'ip && !vxlan'
     expect vxlan.pcap 4 4 'vxlan.vni == 42 && icmp'
@@ -1380,6 +1411,7 @@ if want streams.pcap || want streams-gap.pcap; then record_streams; fi
 want app.pcap && record_app
 want tls12.pcap && record_tls12
 want tls-alert.pcap && record_tls_alert
+want tls-names.pcap && record_tls_names
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

@@ -4,13 +4,15 @@ a ClientHello (from Zeek 5.0 on, dpd.sig enables the SSL analyzer on the client'
 whatever the server answers), what Zeek's ssl.log says of it by Zeek's rules
 (scripts/base/protocols/ssl/main.zeek and files.zeek) applied to what tshark dissected:
 
-    client port, ssl_history, last_alert, cert_chain_fps, client_cert_chain_fps
+    client port, ssl_history, last_alert, cert_chain_fps, client_cert_chain_fps, sni_matches_cert
 
 ssl_history: a letter for each handshake message, ChangeCipherSpec, alert and heartbeat tshark
 reads in clear, the client's in capitals, until the handshake is established (a record comes
 once both sides encrypted: after ChangeCipherSpec before TLS 1.3, after application data in
 TLS 1.3). The fingerprints are `openssl x509 -fingerprint -sha256` of each certificate tshark
-shows in the Certificate messages, unset (-) when neither side sent one. Used by golden_web.sh.
+shows in the Certificate messages, unset (-) when neither side sent one. sni_matches_cert
+(files.zeek: set when the client named a server and the server sent a certificate) is
+`openssl x509 -checkhost NAME` on the server's first certificate: T or F. Used by golden_web.sh.
 """
 import subprocess
 import sys
@@ -29,6 +31,13 @@ def fingerprint(hexder):
     out = subprocess.run(['openssl', 'x509', '-inform', 'DER', '-noout', '-fingerprint', '-sha256'],
                          input=der, capture_output=True, check=True).stdout.decode()
     return out.strip().split('=', 1)[1].replace(':', '').lower()
+
+
+def checkhost(hexder, name):
+    der = bytes.fromhex(hexder)
+    out = subprocess.run(['openssl', 'x509', '-inform', 'DER', '-noout', '-checkhost', name],
+                         input=der, capture_output=True, check=True).stdout.decode()
+    return 'F' if 'does NOT match' in out else 'T'
 
 
 def fields(el, name):
@@ -58,7 +67,8 @@ for _, pkt in ET.iterparse(sys.stdin.buffer, events=('end',)):
             if 1 not in types:
                 continue
             c = conns[stream] = {'cport': sport, 'hist': '', 'alert': '-', 'enc': [False, False], 'tls13': False,
-                                 'est': False, 'fps': [[], []], 'certs': False}
+                                 'est': False, 'fps': [[], []], 'certs': False,
+                                 'sni': None, 'first': None}
             order.append(stream)
         cli = sport == c['cport']
         d = 0 if cli else 1
@@ -82,7 +92,11 @@ for _, pkt in ET.iterparse(sys.stdin.buffer, events=('end',)):
             add('j' if retry else LETTERS.get(t, 'z'))
             if t == 2 and first(hs, 'tls.handshake.extensions.supported_version') == '0x0304':
                 c['tls13'] = True
+            if cli and t == 1:
+                c['sni'] = first(hs, 'tls.handshake.extensions_server_name')
             for cert in fields(hs, 'tls.handshake.certificate'):
+                if not cli and c['first'] is None:
+                    c['first'] = cert.get('value')
                 c['certs'] = True
                 c['fps'][d].append(fingerprint(cert.get('value')))
         for desc in fields(rec, 'tls.alert_message.desc'):
@@ -99,4 +113,5 @@ for _, pkt in ET.iterparse(sys.stdin.buffer, events=('end',)):
 for s in order:
     c = conns[s]
     fps = [','.join(f) if c['certs'] else '-' for f in (c['fps'][1], c['fps'][0])]
-    print('\t'.join([c['cport'], c['hist'], c['alert'], fps[0], fps[1]]))
+    match = checkhost(c['first'], c['sni']) if c['sni'] and c['first'] else '-'
+    print('\t'.join([c['cport'], c['hist'], c['alert'], fps[0], fps[1], match]))

@@ -229,6 +229,9 @@ pub struct TlsRecord {
     /// And of the client's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_cert_chain_fps: Option<Vec<String>>,
+    /// Whether the server name asked for is one the server's first certificate is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sni_matches_cert: Option<bool>,
     /// Where the handshake's bytes stopped making sense.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

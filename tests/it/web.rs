@@ -326,7 +326,9 @@ fn tls_record_versions_on_the_frames_tshark_gives_them() {
 /// `openssl x509`): tls-alert.pcap holds a hello the server refuses with an alert alone (Zeek
 /// 5.0 on logs it: its analyzer is enabled by the client's hello), an unknown_ca alert from the
 /// client, a handshake_failure from the server after the client encrypted, and a chain of two
-/// certificates; tls12.pcap a client certificate and a HelloRetryRequest. In ssl.log too, and
+/// certificates; tls12.pcap a client certificate and a HelloRetryRequest; tls-names.pcap names
+/// a certificate covers or not (`sni_matches_cert`, held to `openssl x509 -checkhost`: its SAN's
+/// wildcard, a name in capitals, the CN a SAN overrides). In ssl.log too, and
 /// the refused connection's service is `ssl` (confirmed by the client's hello).
 fn ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules() {
     let mut checked = 0;
@@ -346,10 +348,16 @@ fn ssl_history_alert_and_certificate_fingerprints_follow_zeeks_rules() {
                 let got = t.get(key).map_or("-".to_string(), as_field);
                 assert_eq!(got, want, "{file} {port} {key}");
             }
+            let matches = match t.get("sni_matches_cert").and_then(|v| v.as_bool()) {
+                Some(true) => "T",
+                Some(false) => "F",
+                None => "-",
+            };
+            assert_eq!(matches, c.get(5).copied().unwrap_or("?"), "{file} {port} sni_matches_cert");
             checked += 1;
         }
     }
-    assert!(checked >= 11, "only {checked} handshakes");
+    assert!(checked >= 16, "only {checked} handshakes");
     let dir = TempDir::new("ssl-log-alert");
     let path = root().join("captures/tls-alert.pcap");
     inspect_ok(["read", "-q", "--log-dir", dir.path().to_str().unwrap_or(""), "--log-format", "zeek", path.to_str().unwrap_or("")]);

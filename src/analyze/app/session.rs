@@ -248,6 +248,7 @@ fn tls_record(t: &TlsSession) -> TlsRecord {
         ssl_history: t.tls.history().to_string(),
         cert_chain_fps: fps.as_ref().map(|f| f[0].clone()),
         client_cert_chain_fps: fps.map(|[_, c]| c),
+        sni_matches_cert: t.tls.sni_matches_cert(),
         error: t.tls.error().map(str::to_string),
     }
 }

@@ -48,6 +48,9 @@ pub const MAX_HISTORY: usize = 100;
 
 /// Most certificates fingerprinted per side.
 const MAX_CERTS: usize = 32;
+/// The longest first certificate whose names are read (`sni_matches_cert`); longer ones are
+/// hashed only.
+const MAX_NAMED_CERT: usize = 16 << 10;
 
 /// What the parser found: a handshake message read in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +79,10 @@ struct Certs {
     hasher: Option<Sha256>,
     /// The fingerprints of the certificates read whole, in order.
     fps: Vec<[u8; 32]>,
+    /// The bytes of the first certificate while it comes (when short enough).
+    first: Option<Vec<u8>>,
+    /// The names the first certificate is for (None: none came, or it could not be read).
+    names: Option<Vec<String>>,
 }
 
 impl Certs {
@@ -111,10 +118,16 @@ impl Certs {
                 let [x, y, z] = self.len;
                 self.left = u32::from_be_bytes([0, x, y, z]);
                 self.hasher = Some(Sha256::new());
+                if self.fps.is_empty() && self.first.is_none() && self.left as usize <= MAX_NAMED_CERT {
+                    self.first = Some(Vec::with_capacity(self.left as usize));
+                }
             }
             let n = (self.left as usize).min(b.len());
             if let (Some(h), Some(now)) = (self.hasher.as_mut(), b.get(..n)) {
                 h.update(now);
+                if let Some(f) = self.first.as_mut() {
+                    f.extend_from_slice(now);
+                }
             }
             self.left -= n as u32;
             b = b.get(n..).unwrap_or(&[]);
@@ -131,11 +144,50 @@ impl Certs {
     /// The current certificate came whole.
     fn done(&mut self) {
         if let Some(h) = self.hasher.take() {
+            if self.fps.is_empty() {
+                if let Some(der) = self.first.take() {
+                    self.names = cert_names(&der);
+                }
+            }
             if self.fps.len() < MAX_CERTS {
                 self.fps.push(h.finalize().into());
             }
         }
     }
+}
+
+/// The names a certificate is for, as Zeek's `x509_check_cert_hostname` reads them (RFC 2818):
+/// the DNS names of its subjectAltName when it has one, else the last CN of its subject. None
+/// when the bytes are not a certificate.
+fn cert_names(der: &[u8]) -> Option<Vec<String>> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        let dns = san.value.general_names.iter().filter_map(|g| match g {
+            GeneralName::DNSName(n) => Some(n.to_string()),
+            _ => None,
+        });
+        return Some(dns.collect());
+    }
+    let cn = cert.subject().iter_common_name().filter_map(|a| a.as_str().ok()).last();
+    Some(cn.map(str::to_string).into_iter().collect())
+}
+
+/// Whether `host` is `name`, a certificate's name, by Zeek's `x509_check_hostname` (RFC 6125's
+/// wildcards as Zeek reads them): ASCII case aside; a `*` only at the end of the leftmost
+/// label, standing for the rest of that one label, and only with two labels or more after it.
+pub fn host_matches(host: &str, name: &str) -> bool {
+    let Some(star) = name.find('*') else { return host.eq_ignore_ascii_case(name) };
+    let (label, rest) = name.split_once('.').unwrap_or((name, ""));
+    let prefix = label.strip_suffix('*');
+    let Some(prefix) = prefix.filter(|p| !p.contains('*') && star == p.len()) else { return false };
+    if rest.contains('*') || !rest.contains('.') {
+        return false;
+    }
+    let Some((hl, hrest)) = host.split_once('.') else { return false };
+    hl.len() >= prefix.len()
+        && hl.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        && hrest.eq_ignore_ascii_case(rest)
 }
 
 /// One direction: the record and handshake message being read.
@@ -445,6 +497,14 @@ impl Tls {
     /// The description of the last alert read in clear (before establishment).
     pub fn last_alert(&self) -> Option<u8> {
         self.last_alert
+    }
+
+    /// Zeek's `sni_matches_cert`: whether the server name the client asked for is one the
+    /// server's first certificate is for; None without a name or a readable certificate.
+    pub fn sni_matches_cert(&self) -> Option<bool> {
+        let name = self.client.as_ref()?.server_name.as_deref()?;
+        let names = self.dirs.get(1)?.certs.names.as_ref()?;
+        Some(names.iter().any(|n| host_matches(name, n)))
     }
 
     /// The SHA-256 fingerprints of the certificates the server (`from_resp`) or client sent.
@@ -889,6 +949,29 @@ mod test {
         let mut t = Tls::default();
         t.data(true, &rec(HANDSHAKE, &hs(11, &[&[0u8, 1, 44][..], &[0, 0, 0].repeat(100)].concat())), &mut |_| {});
         assert_eq!(t.fingerprints(true).len(), MAX_CERTS);
+    }
+
+    #[test]
+    fn certificate_names_match_as_zeek_reads_them() {
+        for (host, name, want) in [
+            ("a.wild.example.test", "*.wild.example.test", true),
+            ("A.Wild.Example.Test", "*.wild.example.test", true),
+            ("x.y.wild.example.test", "*.wild.example.test", false),
+            ("wild.example.test", "*.wild.example.test", false),
+            ("www.example.test", "WWW.example.test", true),
+            ("foobar.example.test", "foo*.example.test", true),
+            ("barfoo.example.test", "foo*.example.test", false),
+            // Not in the leftmost label, not at its end, or too high up.
+            ("a.b.example.test", "a.*.example.test", false),
+            ("fab.example.test", "f*b.example.test", false),
+            ("a.test", "*.test", false),
+            ("a", "*", false),
+        ] {
+            assert_eq!(host_matches(host, name), want, "{host} {name}");
+        }
+        // Bytes that are not a certificate give no names, hence no verdict.
+        assert_eq!(cert_names(&[0x30, 0x82, 0xff, 0xff, 1, 2, 3]), None);
+        assert_eq!(cert_names(&[]), None);
     }
 
     #[test]

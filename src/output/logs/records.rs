@@ -401,8 +401,7 @@ fn ssl<'a>(t: &'a TlsRecord, out: &mut Vec<Val<'a>>) {
         Val::s(&t.ssl_history),
         fps(&t.cert_chain_fps),
         fps(&t.client_cert_chain_fps),
-        // Whether the server name matches the certificate needs X.509 parsing, not done here.
-        Val::Unset,
+        Val::opt(t.sni_matches_cert, Val::B),
     ]);
 }
 
