@@ -91,6 +91,63 @@ def gre(proto, payload, key=None, seq=None):
     return h + payload
 
 
+# Aruba's access points tunnel their stations' 802.11 frames to the controller in GRE (protocol
+# 0x8200 to 0x8370 in steps of 0x10, or 0x9000), the frame as the radio carried it without its
+# FCS. No Aruba controller here: the recorded Ethernet frames of web.pcap become QoS data frames
+# of the access point AP_BSSID (the client's to the distribution system, the server's from it),
+# some of them A-MSDUs.
+AP_BSSID = bytes.fromhex("02000000ab00")
+AP_PEER = bytes.fromhex("02000000ab01")
+SNAP = b"\xaa\xaa\x03\x00\x00\x00"
+
+
+def qos_data(ds, addrs, seq, qos, body):
+    """An 802.11 QoS data frame (IEEE 802.11-2020 9.3.2.1): frame control (type 2, subtype 8,
+    To DS / From DS), duration 0, three or four addresses, sequence control, QoS control."""
+    h = struct.pack("<BBH", 0x88, ds, 0) + b"".join(addrs[:3]) + struct.pack("<H", seq << 4)
+    if ds == 3:
+        h += addrs[3]
+    return h + struct.pack("<H", qos) + body
+
+
+def amsdu(subframes):
+    """A-MSDU subframes (9.3.2.2.2): DA, SA, length of the MSDU (big-endian), LLC/SNAP and the
+    packet, each but the last padded to a multiple of 4 bytes."""
+    out = b""
+    for n, (da, sa, et, pkt) in enumerate(subframes):
+        msdu = SNAP + struct.pack("!H", et) + pkt
+        sub = da + sa + struct.pack("!H", len(msdu)) + msdu
+        if n + 1 < len(subframes):
+            sub += bytes(-len(sub) % 4)
+        out += sub
+    return out
+
+
+def aruba(frames):
+    """(time, from the client, GRE protocol, 802.11 frame) for each Ethernet frame: frame 2 (the
+    ARP reply) under protocol 0x9000, the others 0x8210; frame 3 (the first SYN) an A-MSDU of two
+    subframes (the SYN, then the ARP request again), frames 5, 10 and 17 A-MSDUs of one; frame 8
+    relayed between two access points (four addresses)."""
+    frames = list(frames)
+    arp_request = frames[0][3]
+    for i, (s, u, f, b) in enumerate(frames):
+        da, sa, et, pkt = b[0:6], b[6:12], struct.unpack("!H", b[12:14])[0], b[14:]
+        if i == 7:
+            ds, addrs = 3, [AP_BSSID, AP_PEER, da, sa]
+        elif f:
+            ds, addrs = 1, [AP_BSSID, sa, da]
+        else:
+            ds, addrs = 2, [da, AP_BSSID, sa]
+        if i == 2:
+            body = amsdu([(da, sa, et, pkt), (arp_request[0:6], arp_request[6:12], 0x0806, arp_request[14:])])
+            qos = 0x80
+        elif i in (4, 9, 16):
+            body, qos = amsdu([(da, sa, et, pkt)]), 0x80
+        else:
+            body, qos = SNAP + struct.pack("!H", et) + pkt, 0
+        yield s, u, f, 0x9000 if i == 1 else 0x8210, qos_data(ds, addrs, i, qos, body)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     web = read_pcap(os.path.join(ROOT, "captures", "web.pcap"))
@@ -192,6 +249,8 @@ def main():
         (s, u, (lambda fr: fr + fcs(fr))(eth(bytes.fromhex("020000001001"), bytes.fromhex("020000001002"), 0x8903,
                                                struct.pack("!H", (1 << 6) | 32) + b)))
         for s, u, f, b in frames]
+
+    files["aruba-gre.pcap"] = [(s, u, outer4(f, 47, gre(proto, wlan))) for s, u, f, proto, wlan in aruba(frames)]
 
     for name, fr in sorted(files.items()):
         write_pcap(os.path.join(OUT, name), fr)

@@ -235,6 +235,7 @@ pub fn path(p: &Packet<'_>, whole: Option<&Packet<'_>>) -> Path {
             Kind::VnTag => &[Name::Vntag, Name::Ethertype],
             Kind::FabricPath => &[Name::Cfp],
             Kind::Ethernet => &[Name::Eth, Name::Ethertype],
+            Kind::Wlan => &[Name::Wlan, Name::Llc],
             Kind::Vlan => &[Name::Vlan, Name::Ethertype],
         };
         // ERSPAN type I has no header of its own, but tshark names it between GRE and Ethernet.

@@ -5,7 +5,7 @@
 //! - shims of the link layer (MPLS label stacks, PPPoE sessions, Cisco's VN-Tag and FabricPath),
 //!   which carry the frame's one IP packet;
 //! - tunnels, an IP packet carrying another: IP in IP (4in4, 6in4, 4in6, 6in6), GRE (with PPTP's
-//!   enhanced GRE, ERSPAN types I to III, GRE in GRE), and over UDP: VXLAN, Geneve, Teredo, AYIYA,
+//!   enhanced GRE, ERSPAN types I to III, Aruba's 802.11 frames, GRE in GRE), and over UDP: VXLAN, Geneve, Teredo, AYIYA,
 //!   GTP-U, GRE (RFC 8086) and MPLS (RFC 7510). The tunnel is a connection of its own (Zeek's
 //!   tunnel.log), and the packet inside is the one whose connection is tracked.
 //!
@@ -81,6 +81,9 @@ pub enum Kind {
     FabricPath,
     /// An Ethernet header inside a tunnel or shim.
     Ethernet,
+    /// An 802.11 MAC header inside a tunnel (Aruba's GRE), up to and with its LLC/SNAP header
+    /// (and an A-MSDU's first subframe header between them).
+    Wlan,
     /// A VLAN tag inside a tunnel or shim.
     Vlan,
 }
@@ -230,6 +233,8 @@ enum Next {
     Ppp(usize),
     /// An MPLS label stack.
     Mpls(usize),
+    /// An 802.11 frame without radio header or FCS (Aruba's GRE).
+    Wlan(usize),
 }
 
 /// EtherType of an MPLS unicast label stack.
@@ -283,6 +288,7 @@ pub fn descend(p: &mut Packet<'_>) {
             Next::Ip(at) => ip(p, at),
             Next::Ppp(at) => ppp(p, at),
             Next::Mpls(at) => mpls(p, at),
+            Next::Wlan(at) => wlan(p, at),
         };
         match step {
             Some(n) => next = n,
@@ -354,6 +360,20 @@ fn frame(p: &mut Packet<'_>, at: usize) -> Option<Next> {
         return Some(Next::Ether(et, end));
     }
     tunnel_of(p)
+}
+
+/// An 802.11 frame at `at`, read as the outer 802.11 link layer is (`wlan::decode`): a data
+/// frame whose LLC/SNAP header names the packet it carries (an A-MSDU's first subframe) goes on
+/// to that packet; any other frame ends the descent at the GRE header, as Zeek's `IEEE802_11`
+/// analyzer forwards none of them.
+fn wlan(p: &mut Packet<'_>, at: usize) -> Option<Next> {
+    let rest = p.data.get(at..)?;
+    let w = super::wlan::decode(super::linktype::IEEE802_11, rest).ok()?;
+    if w.ethertype == 0 {
+        return None;
+    }
+    let len = w.llc_offset() + 8;
+    p.encaps.push(Kind::Wlan, at, len).then_some(Next::Ether(w.ethertype, at + len))
 }
 
 /// An IP header at `at` (IPv4 or IPv6 by its first nibble).
@@ -529,9 +549,18 @@ fn erspan_or(p: &mut Packet<'_>, gre: &[u8], at: usize, len: usize, next: Next) 
     }
 }
 
+/// Whether GRE protocol `proto` is one of Aruba's, whose payload is an 802.11 frame, by Zeek's
+/// test (`GREAnalyzer::AnalyzePacket`): bits 0x8200 set and the low nibble clear, or 0x9000.
+/// (Zeek's second clause, 0x8300 up to 0x8370, lies inside the first.) Wireshark names 0x8200
+/// to 0x8370 and 0x9000 "ARUBA WLAN".
+pub fn aruba(proto: u16) -> bool {
+    (proto & 0x8200 == 0x8200 && proto & 0xf == 0) || proto == 0x9000
+}
+
 /// A GRE header at the start of `b` (at `at` in the frame): its length and what follows it.
-/// Version 0 carries IPv4, IPv6, Ethernet (bridging), ERSPAN or MPLS; version 1 (PPTP) carries
-/// PPP. Routing (the R bit, obsolete) and other protocols are not followed.
+/// Version 0 carries IPv4, IPv6, Ethernet (bridging), ERSPAN, MPLS or Aruba's 802.11 frames;
+/// version 1 (PPTP) carries PPP. Routing (the R bit, obsolete) and other protocols are not
+/// followed.
 fn gre(b: &[u8], at: usize) -> Option<(usize, Next)> {
     let flags = be16(b, 0)?;
     let proto = be16(b, 2)?;
@@ -572,6 +601,7 @@ fn gre(b: &[u8], at: usize) -> Option<(usize, Next)> {
         PPP => Next::Ppp(body),
         // ERSPAN: see erspan_or.
         ERSPAN_2 | ERSPAN_3 => Next::Frame(body),
+        _ if aruba(proto) => Next::Wlan(body),
         // Shown as a GRE packet with its protocol number, as tcpdump shows it.
         _ => return None,
     };
@@ -684,6 +714,18 @@ mod test {
         assert!(matches!(gre(&pptp, 0), Some((16, Next::Ppp(16)))));
         for n in 0..pptp.len() {
             let _ = gre(&pptp[..n], 0);
+        }
+    }
+
+    /// Aruba's protocol types carry an 802.11 frame; IPv6, ERSPAN, MPLS and PPP are not theirs.
+    #[test]
+    fn aruba_protocols() {
+        for proto in [0x8200, 0x8210, 0x8300, 0x8370, 0x9000] {
+            assert!(aruba(proto), "{proto:#x}");
+            assert!(matches!(gre(&[0, 0, (proto >> 8) as u8, proto as u8], 10), Some((4, Next::Wlan(14)))));
+        }
+        for proto in [0x8201, 0x86dd, 0x88be, 0x8847, 0x880b, 0x8100, 0x9001] {
+            assert!(!aruba(proto), "{proto:#x}");
         }
     }
 

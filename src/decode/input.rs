@@ -217,10 +217,12 @@ impl Input {
                 flow(p.data, ends, p.transport.as_ref(), p.tcp(), (p.ip_len(), icmp_payload_len(p)), p.len)
             }
             Some(LaxNetSlice::Arp(_)) => {
-                // Inside a tunnel the ARP packet's own frame is the innermost Ethernet header.
-                let inner = p.encaps.as_slice().iter().rev().find(|e| e.kind == Kind::Ethernet);
+                // Inside a tunnel the ARP packet's own frame is the innermost Ethernet header; an
+                // 802.11 frame (Aruba's GRE) gives none, as an 802.11 link layer gives none.
+                let inner = p.encaps.as_slice().iter().rev().find(|e| matches!(e.kind, Kind::Ethernet | Kind::Wlan));
                 let src = match inner {
-                    Some(e) => e.bytes(p.data).get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok()),
+                    Some(e) if e.kind == Kind::Ethernet => e.bytes(p.data).get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok()),
+                    Some(_) => None,
                     None => link_src(&p.link),
                 };
                 Net::Arp { arp: p.arp(), link_src: src }

@@ -189,7 +189,13 @@ fn wlan_fields(out: &mut String, p: &Packet<'_>, w: &Wlan) {
         Radio::Avs => num(out, "wlancap.length", w.radio_len),
         Radio::None => {}
     }
-    let Some(m) = Mac::parse(w.mac(p.data)) else { return };
+    mac_fields(out, w.mac(p.data), w.ethertype);
+}
+
+/// The 802.11 header's fields at the start of `mac` (an outer link layer or a frame inside
+/// Aruba's GRE), and the EtherType its LLC/SNAP header names (0 for none).
+fn mac_fields(out: &mut String, mac: &[u8], ethertype: u16) {
+    let Some(m) = Mac::parse(mac) else { return };
     num(out, "wlan.fc.type_subtype", m.type_subtype());
     num(out, "wlan.fc.ds", m.ds());
     num(out, "wlan.fc.protected", u8::from(m.protected()));
@@ -210,8 +216,8 @@ fn wlan_fields(out: &mut String, p: &Packet<'_>, w: &Wlan) {
     if let Some(h) = m.htc {
         num(out, "wlan.htc", h);
     }
-    if w.ethertype != 0 {
-        num(out, "llc.type", w.ethertype);
+    if ethertype != 0 {
+        num(out, "llc.type", ethertype);
     }
 }
 
@@ -575,6 +581,8 @@ fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
             mac_field(out, "eth.src", b.get(6..12).unwrap_or(&[]));
             num(out, "eth.type", be16(b, 12));
         }
+        // The header ends with LLC/SNAP, its EtherType last.
+        Kind::Wlan => mac_fields(out, b, be16(b, b.len().saturating_sub(2))),
         Kind::Vlan => {
             key(out, "vlan.id");
             let _ = write!(out, "[{}]", be16(b, 0) & 0x0fff);

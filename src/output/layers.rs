@@ -68,12 +68,21 @@ fn wlan_layers(out: &mut String, p: &Packet<'_>, w: &Wlan) {
         Radio::Avs => field(out, "AVS header", format!("{} bytes", w.radio_len)),
         Radio::None => {}
     }
-    let off = w.radio_len as usize;
-    let Some(m) = Mac::parse(w.mac(p.data)) else {
-        branch(out, "Data link: IEEE 802.11 (header cut short)", Some(off));
+    mac_layer(out, w.mac(p.data), w.radio_len as usize, "", w.ethertype, w.llc_offset());
+    if w.fcs {
+        field(out, "FCS", format!("last 4 bytes @{}", p.data.len().saturating_sub(4)));
+    }
+}
+
+/// The 802.11 header at the start of `mac`, at `off` in the frame (an outer link layer, or a
+/// frame inside Aruba's GRE: `inside` says so), and its LLC/SNAP header at `llc_at` when it
+/// names an EtherType (`ethertype` not 0).
+fn mac_layer(out: &mut String, mac: &[u8], off: usize, inside: &str, ethertype: u16, llc_at: usize) {
+    let Some(m) = Mac::parse(mac) else {
+        branch(out, &format!("Data link: IEEE 802.11{inside} (header cut short)"), Some(off));
         return;
     };
-    branch(out, "Data link: IEEE 802.11", Some(off));
+    branch(out, &format!("Data link: IEEE 802.11{inside}"), Some(off));
     field(out, "Type/subtype", format!("{:#06x} ({})", m.type_subtype(), wlan_names::subtype(m.ftype(), m.subtype())));
     let ds = match m.ds() {
         0 => "not to or from a distribution system",
@@ -108,15 +117,8 @@ fn wlan_layers(out: &mut String, p: &Packet<'_>, w: &Wlan) {
     if m.protected() {
         field(out, "Body", "encrypted: not decoded");
     }
-    if w.ethertype != 0 {
-        field(
-            out,
-            "LLC/SNAP",
-            format!("EtherType {:#06x} ({}) @{}", w.ethertype, names::ethertype(w.ethertype).unwrap_or("unknown"), w.llc_offset()),
-        );
-    }
-    if w.fcs {
-        field(out, "FCS", format!("last 4 bytes @{}", p.data.len().saturating_sub(4)));
+    if ethertype != 0 {
+        field(out, "LLC/SNAP", format!("EtherType {ethertype:#06x} ({}) @{llc_at}", names::ethertype(ethertype).unwrap_or("unknown")));
     }
 }
 
@@ -534,6 +536,12 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
                 field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
             }
         }
+        Kind::Wlan => {
+            let inside = if tunnel.is_empty() { String::new() } else { format!(" (inside the {tunnel} tunnel)") };
+            // The header ends with LLC/SNAP, its EtherType last.
+            let llc_at = (e.offset as usize + b.len()).saturating_sub(8);
+            mac_layer(out, b, e.offset as usize, &inside, be16(b, b.len().saturating_sub(2)), llc_at);
+        }
         Kind::Vlan => {
             let tci = be16(b, 0);
             let et = be16(b, 2);
@@ -552,6 +560,7 @@ fn gre_proto(p: u16) -> &'static str {
         0x88be => "ERSPAN type I or II",
         0x22eb => "ERSPAN type III",
         0x880b => "PPP",
+        p if crate::decode::encap::aruba(p) => "Aruba WLAN (802.11)",
         other => names::ethertype(other).unwrap_or("unknown"),
     }
 }

@@ -420,6 +420,14 @@ impl LineFormatter {
                         }
                     }
                 }
+                Kind::Wlan => {
+                    if self.link {
+                        let h = e.bytes(data);
+                        // The header ends with LLC/SNAP, its EtherType last.
+                        let et = h.len().checked_sub(2).and_then(|at| h.get(at..at + 2)).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                        mac_prefix(out, h, et, end.saturating_sub((e.offset + e.len) as usize));
+                    }
+                }
                 Kind::Vlan => {}
             }
             i += 1;
@@ -431,7 +439,7 @@ impl LineFormatter {
             return;
         }
         match list.last().map(|e| e.kind) {
-            Some(Kind::Ethernet) | Some(Kind::Vlan) => {
+            Some(Kind::Ethernet) | Some(Kind::Vlan) | Some(Kind::Wlan) => {
                 let et = list.last().and_then(|e| data.get(e.offset as usize + e.len as usize - 2..e.offset as usize + e.len as usize));
                 let et = et.map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
                 let _ = write!(out, "ethertype {} ({et:#06x}), length {}", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(last_end));
@@ -1622,7 +1630,14 @@ fn radiotap_prefix(out: &mut String, data: &[u8]) {
 /// tcpdump -e's 802.11 header: the data frame's kind, the addresses by To DS and From DS,
 /// then the LLC/SNAP header when it names a protocol.
 fn wlan_prefix(out: &mut String, p: &Packet<'_>, w: &Wlan) {
-    let Some(m) = Mac::parse(w.mac(p.data)) else { return };
+    mac_prefix(out, w.mac(p.data), w.ethertype, wlan_body_len(p, w));
+}
+
+/// tcpdump -e's text for the 802.11 header at the start of `mac` (a link layer, or a frame
+/// inside Aruba's GRE) and its LLC/SNAP header when it names `ethertype` (not 0), before a
+/// packet of `len` bytes.
+fn mac_prefix(out: &mut String, mac: &[u8], ethertype: u16, len: usize) {
+    let Some(m) = Mac::parse(mac) else { return };
     let addr = |out: &mut String, name: &str, a: Option<&[u8; 6]>| {
         if let Some(a) = a {
             out.push_str(name);
@@ -1681,13 +1696,12 @@ fn wlan_prefix(out: &mut String, p: &Packet<'_>, w: &Wlan) {
             addr(out, "TA:", r.ta);
         }
     }
-    if w.ethertype != 0 {
-        let et = w.ethertype;
+    if ethertype != 0 {
+        let et = ethertype;
         let _ = write!(
             out,
-            "LLC, dsap SNAP (0xaa) Individual, ssap SNAP (0xaa) Command, ctrl 0x03: oui Ethernet (0x000000), ethertype {} ({et:#06x}), length {}: ",
+            "LLC, dsap SNAP (0xaa) Individual, ssap SNAP (0xaa) Command, ctrl 0x03: oui Ethernet (0x000000), ethertype {} ({et:#06x}), length {len}: ",
             names::ethertype(et).unwrap_or("Unknown"),
-            wlan_body_len(p, w)
         );
     }
 }

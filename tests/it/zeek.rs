@@ -44,6 +44,7 @@ pub fn tests() -> Vec<Test> {
         trial!(dns_over_udp_ends_by_zeeks_dns_session_timer),
         trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
+        trial!(arubas_gre_carries_its_stations_connections),
         trial!(fragmented_datagrams_count_once_whole),
     ]
 }
@@ -481,7 +482,7 @@ fn tunnel_captures() -> Vec<(String, String)> {
 /// over UDP alike, with as many packets; and nothing else is a connection.
 fn tunneled_connections_are_tshark_conversations() {
     let files = tunnel_captures();
-    assert_eq!(files.len(), 18 + 2, "{files:?}");
+    assert_eq!(files.len(), 19 + 2, "{files:?}");
     for (name, file) in files {
         let want: BTreeSet<(String, String, String, u64)> = golden_rows(&format!("tests/golden/tunnels/{name}.tsv"))
             .into_iter()
@@ -796,6 +797,7 @@ fn a_dns_response_first_flips_the_roles() {
 /// `tunnel_parents`. Link shims (MPLS, PPPoE, VN-Tag, FabricPath) are no tunnels to Zeek.
 fn tunnels_are_logged_as_zeek_tunnel_log_does() {
     let kinds = [
+        ("aruba-gre", "Tunnel::GRE"),
         ("ayiya", "Tunnel::AYIYA"),
         ("erspan-ii", "Tunnel::GRE"),
         ("erspan-iii", "Tunnel::GRE"),
@@ -854,6 +856,57 @@ fn tunnels_are_logged_as_zeek_tunnel_log_does() {
             assert_eq!(t["action"], "Tunnel::DISCOVER", "{name}: {t}");
         }
     }
+}
+
+/// Aruba's GRE (Zeek's `GREAnalyzer`, protocol types 0x8200 to 0x8370 and 0x9000, then its
+/// `IEEE802_11` analyzer; baseline `core.tunnels.gre-aruba`): `captures/tunnels/aruba-gre.pcap`
+/// carries web.pcap's frames as 802.11 QoS data, A-MSDUs among them. Each TCP connection inside
+/// is one of tshark's conversations with its frames (the SYN in an A-MSDU's first subframe
+/// too), its parent the one GRE tunnel between the outer addresses tshark reads; the ARP reply
+/// under protocol 0x9000 (which tshark 4.0 does not dissect) is read as Zeek reads it.
+fn arubas_gre_carries_its_stations_connections() {
+    let file = "captures/tunnels/aruba-gre.pcap";
+    let all = json_lines(&inspect_ok(["conns", "--format", "json", "--max-rows", "0", file]));
+    // The outer addresses of the first frame carrying TCP, as tshark reads them (outer first).
+    let rows = golden_rows("tests/golden/decode/captures_tunnels_aruba-gre.pcap.tsv");
+    let tcp_row = rows.iter().find(|r| r.get("tcp.srcport").is_some_and(|v| !v.is_empty())).expect("a TCP frame");
+    let outer = |f: &str| tcp_row[f].split(',').next().unwrap_or("").to_string();
+    let (src, dst) = (outer("ip.src"), outer("ip.dst"));
+    assert_eq!(tcp_row["gre.proto"], "0x8210", "{tcp_row:?}");
+    let tunnels: Vec<&Value> = all.iter().filter(|v| v["event_type"] == "tunnel").collect();
+    assert_eq!(tunnels.len(), 1, "one GRE tunnel, discovered: {tunnels:?}");
+    let t = tunnels[0];
+    assert_eq!(
+        (s(&t["id.orig_h"]), n(&t["id.orig_p"]), s(&t["id.resp_h"]), n(&t["id.resp_p"])),
+        (src.as_str(), 0, dst.as_str(), 0),
+        "{t}"
+    );
+    assert_eq!((s(&t["tunnel_type"]), s(&t["action"])), ("Tunnel::GRE", "Tunnel::DISCOVER"), "{t}");
+    let want: BTreeSet<(String, String, u64)> = golden_rows("tests/golden/tunnels/aruba-gre.tsv")
+        .into_iter()
+        .map(|r| (r["a"].clone(), r["b"].clone(), r["frames"].parse().unwrap()))
+        .collect();
+    assert_eq!(want.len(), 2, "{want:?}");
+    let conns: Vec<&Value> = all.iter().filter(|v| v["event_type"] == "conn").collect();
+    let got: BTreeSet<(String, String, u64)> = conns
+        .iter()
+        .map(|c| {
+            assert_eq!(c["tunnel_parents"], serde_json::json!([s(&t["uid"])]), "{c}");
+            assert_eq!((s(&c["proto"]), s(&c["conn_state"])), ("tcp", "SF"), "{c}");
+            let end = |h: &str, p: &str| format!("{}:{}", s(&c[h]), n(&c[p]));
+            (end("id.orig_h", "id.orig_p"), end("id.resp_h", "id.resp_p"), n(&c["orig_pkts"]) + n(&c["resp_pkts"]))
+        })
+        .collect();
+    assert_eq!(got, want);
+    // web.pcap's ARP request and reply, the reply under protocol 0x9000.
+    let web: Vec<String> = golden_rows("tests/golden/decode/captures_web.pcap.tsv")
+        .into_iter()
+        .filter_map(|r| r.get("arp.opcode").filter(|v| !v.is_empty()).cloned())
+        .collect();
+    assert_eq!(web, ["1", "2"]);
+    assert_eq!(rows.iter().filter(|r| r["gre.proto"] == "0x9000").count(), 1);
+    let arp = all.iter().find(|v| v["event_type"] == "arp_summary").expect("arp summary");
+    assert_eq!((n(&arp["requests"]), n(&arp["replies"])), (1, 1), "{arp}");
 }
 
 /// IP fragments reassembled before the connection tracker (issue 28 rule 8; Zeek's
