@@ -1,7 +1,7 @@
 //! Decoding: a raw frame becomes a [`Packet`], a borrowed, layer-by-layer view of its bytes.
 //!
-//! The link layer is read here (Ethernet, Linux cooked, BSD loopback, raw IP, NFLOG); everything above
-//! it is sliced by etherparse's lax slicer, which keeps whatever decoded and says where and why
+//! The link layer is read here (Ethernet, Linux cooked, BSD loopback, raw IP, NFLOG); everything
+//! above it is sliced by etherparse's lax slicer, which keeps whatever decoded and says where and why
 //! it stopped. Nothing is copied and nothing is allocated per packet: a `Packet` holds slices
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 

@@ -257,7 +257,7 @@ fn lines_match_tcpdump_on_captures() {
         .into_iter()
         .filter(|f| f.starts_with("captures/") && !f.starts_with("captures/wlan/") && !TCPDUMP_STOPS_AT.contains(&f.as_str()))
         .collect();
-    assert_eq!(files.len(), 31 + 19 - TCPDUMP_STOPS_AT.len(), "{files:?}");
+    assert_eq!(files.len(), 32 + 19 - TCPDUMP_STOPS_AT.len(), "{files:?}");
     for file in files {
         let path = root().join("tests/golden/lines").join(format!("{}.txt", golden_name(&file)));
         let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
