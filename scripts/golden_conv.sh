@@ -19,7 +19,7 @@ mkdir -p "$out"
 if [ "$#" -eq 0 ]; then
     set -- captures/web.pcap captures/refused.pcap captures/synflood.pcap captures/handshake-nano.pcap \
         captures/web.pcapng captures/mixed.pcapng captures/reuse.pcap captures/keepalive.pcap \
-        captures/half-duplex.pcap captures/midstream.pcap \
+        captures/half-duplex.pcap captures/midstream.pcap captures/nflog.pcap \
         ../shared/corpus/tcpdump/mptcp-v0.pcap ../shared/corpus/tcpdump/mptcp-fclose.pcap \
         ../shared/corpus/tcpdump/mptcp-tcprst.pcap ../shared/corpus/tcpdump/mptcp-aa-echo.pcap \
         ../shared/corpus/tcpdump/tcp-handshake-nano.pcap ../shared/corpus/tcpdump/ipv4_tcp_http_xml.pcap \

@@ -1090,6 +1090,35 @@ record_web6() {
     stop_bg "$http"
 }
 
+# ---------------------------------------------------------------- nflog.pcap
+# Link type NFLOG (239), as `tcpdump -i nflog:N` writes what iptables' NFLOG target sends: the
+# client logs every IPv4 packet it sends and receives to group 5 (two pings and one HTTP fetch)
+# and, through ip6tables, one IPv6 echo request and its reply. ARP is not seen by iptables.
+record_nflog() {
+    setup_pair
+    for ns in "$CLI" "$SRV"; do
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+            "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
+    done
+    nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
+    nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+    nsx "$CLI" iptables -A OUTPUT -j NFLOG --nflog-group 5
+    nsx "$CLI" iptables -A INPUT -j NFLOG --nflog-group 5
+    nsx "$CLI" ip6tables -A OUTPUT -p ipv6-icmp --icmpv6-type echo-request -j NFLOG --nflog-group 5
+    nsx "$CLI" ip6tables -A INPUT -p ipv6-icmp --icmpv6-type echo-reply -j NFLOG --nflog-group 5
+    bg "$SRV" "$PY" -m http.server -b "$SRV_IP" -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
+    wait_listen "$SRV" tcp 80
+    flush_neigh
+    tcpdump_start "$CLI" nflog:5 nflog.pcap
+    C ping -q -c 2 -i 0.2 -W 1 "$SRV_IP" >/dev/null
+    C curl -sS -o /dev/null "http://$SRV_IP/hello.txt"
+    C ping -6 -q -c 1 -W 1 fd00::2 >/dev/null
+    # The kernel hands logged packets to the NFLOG socket in batches, a second apart at most.
+    sleep 2
+    cap_stop
+    stop_bg "$http"
+}
+
 # ---------------------------------------------------------------- 16. dns.pcap
 # dig against dnsmasq, over UDP and then TCP: the record types the application layer names,
 # a CNAME chain, a name that does not exist (NXDOMAIN) and a reverse lookup.
@@ -1399,6 +1428,15 @@ check_all() {
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 3'
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 5'
     expect dhcp.pcap 1 1 'dhcp.option.dhcp == 7'
+    # nflog.pcap: link type NFLOG, both directions of two pings, one HTTP exchange and one
+    # IPv6 ping, nothing else (no ARP: iptables does not see it).
+    expect nflog.pcap 2 2 'nflog && icmp.type == 8'
+    expect nflog.pcap 2 2 'nflog && icmp.type == 0'
+    expect nflog.pcap 1 1 'tcp.flags.syn == 1 && tcp.flags.ack == 0'
+    expect nflog.pcap 1 1 'http.response.code == 200'
+    expect nflog.pcap 1 1 'icmpv6.type == 128'
+    expect nflog.pcap 1 1 'icmpv6.type == 129'
+    expect nflog.pcap 0 0 '!nflog'
     [ "$FAILED" -eq 0 ] || die "some captures do not hold what they should; $DEST left unchanged"
 }
 
@@ -1432,6 +1470,7 @@ want app.pcap && record_app
 want tls12.pcap && record_tls12
 want tls-alert.pcap && record_tls_alert
 want tls-names.pcap && record_tls_names
+want nflog.pcap && record_nflog
 teardown
 check_all
 cp -p "$OUT"/*.pcap* "$DEST"/

@@ -11,7 +11,7 @@ use inspect::source::{Frame, Ts};
 use libfuzzer_sys::fuzz_target;
 
 /// The link types the decoder reads, and one it does not.
-const LINKTYPES: [u32; 11] = [1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 147];
+const LINKTYPES: [u32; 12] = [1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 239, 147];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else { return };

@@ -32,6 +32,7 @@ pub enum Name {
     Ieee8021ad,
     Sll,
     Null,
+    Nflog,
     Raw,
     Arp,
     Ip,
@@ -80,6 +81,7 @@ impl Name {
             Name::Ieee8021ad => "ieee8021ad",
             Name::Sll => "sll",
             Name::Null => "null",
+            Name::Nflog => "nflog",
             Name::Raw => "raw",
             Name::Arp => "arp",
             Name::Ip => "ip",
@@ -195,6 +197,7 @@ pub fn path(p: &Packet<'_>, whole: Option<&Packet<'_>>) -> Path {
             }
         }
         Link::Loopback { .. } => path.push(Name::Null),
+        Link::Nflog { .. } => path.push(Name::Nflog),
         Link::Wlan(w) => {
             // tshark puts its `wlan_radio` pseudo-layer (the radio information) after a radio
             // header; AVS headers are its `wlancap`, not counted here.

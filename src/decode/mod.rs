@@ -1,7 +1,7 @@
 //! Decoding: a raw frame becomes a [`Packet`], a borrowed, layer-by-layer view of its bytes.
 //!
-//! The link layer is read here (Ethernet, Linux cooked, BSD loopback, raw IP); everything above
-//! it is sliced by etherparse's lax slicer, which keeps whatever decoded and says where and why
+//! The link layer is read here (Ethernet, Linux cooked, BSD loopback, raw IP, NFLOG); everything
+//! above it is sliced by etherparse's lax slicer, which keeps whatever decoded and says where and why
 //! it stopped. Nothing is copied and nothing is allocated per packet: a `Packet` holds slices
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
@@ -53,6 +53,8 @@ pub mod linktype {
     pub const IEEE802_11_RADIO: u32 = 127;
     /// IEEE 802.11 behind an AVS monitoring header.
     pub const IEEE802_11_AVS: u32 = 163;
+    /// Linux netfilter NFLOG messages (`tcpdump -i nflog:N`): a 4-byte header, then TLVs.
+    pub const NFLOG: u32 = 239;
 }
 
 /// The data-link header, as read from the frame.
@@ -68,6 +70,9 @@ pub enum Link {
     RawIp,
     /// IEEE 802.11 (Wi-Fi), with its radio header if any, and LLC/SNAP.
     Wlan(wlan::Wlan),
+    /// Linux NFLOG: the header's address family (2 IPv4, 10 IPv6), version and resource id
+    /// (the NFLOG group); the packet is the payload TLV's.
+    Nflog { family: u8, version: u8, resource_id: u16 },
     /// A link type the decoder does not read; the frame is counted and shown undecoded.
     Unsupported,
 }
@@ -106,6 +111,8 @@ pub enum Cause {
     UnknownFamily(u32),
     /// The frame's link type is not decoded.
     UnsupportedLinkType,
+    /// An NFLOG TLV whose length does not cover its own 4-byte header.
+    TlvLength(u16),
 }
 
 /// Where and why decoding stopped: the layer, the header, its byte offset and the cause.
@@ -140,6 +147,7 @@ impl std::fmt::Display for Stop {
             },
             Cause::UnknownFamily(fam) => write!(f, "unknown address family {fam}"),
             Cause::UnsupportedLinkType => write!(f, "link type not decoded"),
+            Cause::TlvLength(n) => write!(f, "TLV length {n} is less than its 4-byte header"),
         }
     }
 }
@@ -426,8 +434,62 @@ fn decode_outer<'a>(frame: &Frame<'a>, p: &mut Packet<'a>) {
                 }
             }
         }
+        linktype::NFLOG => decode_nflog(data, frame.len, p),
         _ => {
             p.stop = Some(Stop { layer: Layer::DataLink, header: "frame", offset: 0, cause: Cause::UnsupportedLinkType });
+        }
+    }
+}
+
+/// NFLOG (tcpdump.org/linktypes/LINKTYPE_NFLOG.html), read as Zeek's NFLOG analyzer and
+/// tcpdump read it: after the 4-byte header, TLVs (length and type in the capturing host's
+/// byte order, little-endian on every Linux machine that captures in practice; the length
+/// counts the TLV's own header and is padded to 4) up to the payload TLV (type 9), whose
+/// packet runs to the end of the frame and is IP of the header's family. A frame without a
+/// payload TLV carries no packet (unless the capture cut it off). Every step moves forward by
+/// at least 4 bytes, so the walk ends within a quarter of the frame's length.
+fn decode_nflog<'a>(data: &'a [u8], wire_len: u32, p: &mut Packet<'a>) {
+    const PAYLOAD: u16 = 9;
+    let (Some(&family), Some(&version), Some(resource_id)) = (data.first(), data.get(1), be16(data, 2)) else {
+        p.stop = Some(Stop { layer: Layer::DataLink, header: "NFLOG header", offset: 0, cause: Cause::Short { needed: 4, present: data.len() } });
+        return;
+    };
+    p.link = Link::Nflog { family, version, resource_id };
+    let le16 = |at: usize| data.get(at..at.checked_add(2)?).and_then(|b| <[u8; 2]>::try_from(b).ok()).map(u16::from_le_bytes);
+    let tlv_stop = |offset: usize, cause: Cause| Some(Stop { layer: Layer::DataLink, header: "NFLOG TLV", offset, cause });
+    let mut at = 4usize;
+    let start = loop {
+        if at >= data.len() {
+            // Cut by the snapshot length between two TLVs: the rest, perhaps the packet, is lost.
+            if wire_len as usize > data.len() {
+                p.stop = tlv_stop(at, Cause::Short { needed: at + 4, present: data.len() });
+            }
+            return;
+        }
+        let (Some(len), Some(typ)) = (le16(at), le16(at + 2)) else {
+            p.stop = tlv_stop(at, Cause::Short { needed: at + 4, present: data.len() });
+            return;
+        };
+        if typ == PAYLOAD {
+            break at + 4;
+        }
+        if len < 4 {
+            p.stop = tlv_stop(at, Cause::TlvLength(len));
+            return;
+        }
+        let padded = (len as usize).div_ceil(4) * 4;
+        if at + padded > data.len() {
+            p.stop = tlv_stop(at, Cause::Short { needed: at + padded, present: data.len() });
+            return;
+        }
+        at += padded;
+    };
+    let rest = data.get(start..).unwrap_or(&[]);
+    match family {
+        2 => fill_from_lax(p, &LaxSlicedPacket::from_ether_type(EtherType::IPV4, rest), start),
+        10 => fill_from_lax(p, &LaxSlicedPacket::from_ether_type(EtherType::IPV6, rest), start),
+        other => {
+            p.stop = Some(Stop { layer: Layer::DataLink, header: "NFLOG header", offset: 0, cause: Cause::UnknownFamily(other as u32) })
         }
     }
 }
@@ -917,7 +979,7 @@ mod test {
                 assert!(p.stop.is_some() || p.tcp().is_some(), "cut at {n}");
             }
         }
-        for lt in [0u32, 1, 101, 108, 113, 228, 229, 276, 9999] {
+        for lt in [0u32, 1, 101, 108, 113, 228, 229, 239, 276, 9999] {
             for n in 0..SYN.len() {
                 let _ = decode(&frame(&SYN[..n], lt));
             }
@@ -940,5 +1002,56 @@ mod test {
         let p = decode(&frame(&SYN, 147));
         assert_eq!(p.top(), Top::Undecoded);
         assert_eq!(p.stop.map(|s| s.cause), Some(Cause::UnsupportedLinkType));
+    }
+
+    /// An NFLOG frame: header (family, version 0, resource id 5), then `tlvs`, then the
+    /// payload TLV holding `packet`.
+    fn nflog(family: u8, tlvs: &[u8], packet: &[u8]) -> Vec<u8> {
+        let mut v = vec![family, 0, 0, 5];
+        v.extend_from_slice(tlvs);
+        v.extend_from_slice(&((packet.len() + 4) as u16).to_le_bytes());
+        v.extend_from_slice(&[9, 0]);
+        v.extend_from_slice(packet);
+        v
+    }
+
+    #[test]
+    fn nflog_payload_after_padded_tlvs() {
+        // A prefix TLV of length 5 (padded to 8), then a hook TLV of length 8.
+        let tlvs = [5, 0, 10, 0, 0, 0, 0, 0, 8, 0, 1, 0, 8, 0, 3, 0];
+        let data = nflog(2, &tlvs, &SYN[14..]);
+        let p = decode(&frame(&data, linktype::NFLOG));
+        assert_eq!(p.link, Link::Nflog { family: 2, version: 0, resource_id: 5 });
+        assert_eq!(p.net_offset, 4 + 16 + 4);
+        assert!(p.tcp().is_some() && p.stop.is_none(), "{:?}", p.stop);
+        assert_eq!(format!("{p:?}"), format!("{:?}", decode_general(&frame(&data, linktype::NFLOG))));
+    }
+
+    #[test]
+    fn nflog_hostile_tlvs_stop() {
+        // Zero length: a stop, not an endless walk.
+        let zero = nflog(2, &[0, 0, 1, 0], &SYN[14..]);
+        let p = decode(&frame(&zero, linktype::NFLOG));
+        assert_eq!(p.stop.map(|s| (s.offset, s.cause)), Some((4, Cause::TlvLength(0))));
+        assert!(p.net.is_none());
+        // A length past the end of the frame.
+        let long = nflog(2, &[0xff, 0xff, 1, 0], &[]);
+        let p = decode(&frame(&long, linktype::NFLOG));
+        assert!(matches!(p.stop.map(|s| s.cause), Some(Cause::Short { needed, .. }) if needed == 4 + 0x1_0000));
+        // A family that is not IP, and a header cut short.
+        let other = nflog(7, &[], &SYN[14..]);
+        let p = decode(&frame(&other, linktype::NFLOG));
+        assert_eq!(p.stop.map(|s| s.cause), Some(Cause::UnknownFamily(7)));
+        let p = decode(&frame(&[2, 0, 0], linktype::NFLOG));
+        assert_eq!(p.link, Link::Unsupported);
+        assert!(matches!(p.stop.map(|s| s.cause), Some(Cause::Short { needed: 4, present: 3 })));
+    }
+
+    #[test]
+    fn nflog_without_payload_carries_no_packet() {
+        let data = [2, 0, 0, 5, 8, 0, 1, 0, 8, 0, 3, 0];
+        let p = decode(&frame(&data, linktype::NFLOG));
+        assert!(p.net.is_none() && p.stop.is_none(), "{:?}", p.stop);
+        assert_eq!(p.link, Link::Nflog { family: 2, version: 0, resource_id: 5 });
     }
 }

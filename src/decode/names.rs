@@ -213,6 +213,7 @@ pub fn linktype(l: u32) -> &'static str {
         127 => "IEEE802_11_RADIOTAP",
         119 => "IEEE802_11_PRISM",
         163 => "IEEE802_11_AVS",
+        239 => "NFLOG",
         9 => "PPP",
         104 => "C_HDLC",
         _ => "unsupported",

@@ -116,6 +116,11 @@ pub fn compile(e: &Expr, lt: u32) -> Result<Program, String> {
         linktype::IPV6 => Link::V6,
         linktype::NULL => Link::Null,
         linktype::LOOP => Link::Loop,
+        // libpcap compiles no filter for NFLOG either ("NFLOG link-layer type filtering not
+        // implemented"): pointing to the libpcap build would send the user nowhere.
+        linktype::NFLOG => {
+            return Err("link type 239 (NFLOG) cannot be filtered: neither this build nor libpcap compiles capture filters for it".to_string())
+        }
         other => {
             return Err(format!(
                 "link type {other} ({}) is not filtered by this build (Ethernet, Linux cooked, raw IP and loopback are); {LIBPCAP_HINT}",

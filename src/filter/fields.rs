@@ -81,6 +81,7 @@ pub enum F {
     Vlan, VlanId, VlanEtype, Ieee8021ad, Ieee8021adId,
     Sll, SllPkttype, SllHatype, SllEtype,
     Null, NullFamily,
+    Nflog, NflogFamily, NflogVersion, NflogResId,
     Ip, IpVersion, IpHdrLen, IpDsfield, IpLen, IpId, IpFlagsDf, IpFlagsMf, IpFragOffset, IpTtl, IpProto,
     IpChecksum, IpSrc, IpDst, IpAddr,
     Ipv6, Ipv6Src, Ipv6Dst, Ipv6Addr, Ipv6Nxt, Ipv6Hlim, Ipv6Plen,
@@ -126,6 +127,10 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("sll.etype", F::SllEtype, Kind::Uint(16)),
     ("null", F::Null, Kind::Proto),
     ("null.family", F::NullFamily, Kind::Uint(32)),
+    ("nflog", F::Nflog, Kind::Proto),
+    ("nflog.family", F::NflogFamily, Kind::Uint(8)),
+    ("nflog.version", F::NflogVersion, Kind::Uint(8)),
+    ("nflog.res_id", F::NflogResId, Kind::Uint(16)),
     ("ip", F::Ip, Kind::Proto),
     ("ip.version", F::IpVersion, Kind::Uint(4)),
     ("ip.hdr_len", F::IpHdrLen, Kind::Uint(8)),
@@ -355,6 +360,7 @@ impl F {
             self,
             Frame | FrameNumber | FrameTimeEpoch | FrameLen | FrameCapLen | Eth | EthDst | EthSrc | EthAddr | EthType | EthLen | Vlan
                 | VlanId | VlanEtype | Ieee8021ad | Ieee8021adId | Sll | SllPkttype | SllHatype | SllEtype | Null | NullFamily | Arp
+                | Nflog | NflogFamily | NflogVersion | NflogResId
                 | ArpOpcode | ArpSrcHwMac | ArpSrcProtoIpv4 | ArpDstHwMac | ArpDstProtoIpv4
         )
     }
@@ -433,6 +439,15 @@ impl F {
             },
             F::Null | F::NullFamily => match p.link {
                 Link::Loopback { family } => f(if self == F::Null { Bytes(data) } else { U(family.into()) }),
+                _ => false,
+            },
+            F::Nflog | F::NflogFamily | F::NflogVersion | F::NflogResId => match p.link {
+                Link::Nflog { family, version, resource_id } => f(match self {
+                    F::NflogFamily => U(family.into()),
+                    F::NflogVersion => U(version.into()),
+                    F::NflogResId => U(resource_id.into()),
+                    _ => Bytes(data),
+                }),
                 _ => false,
             },
             F::Ip => v4.is_some() && f(Bytes(data.get(p.net_offset..).unwrap_or(&[]))),

@@ -140,6 +140,11 @@ fn link_fields(out: &mut String, p: &Packet<'_>) {
             num(out, "sll.etype", protocol);
         }
         Link::Loopback { family } => num(out, "null.family", family),
+        Link::Nflog { family, version, resource_id } => {
+            num(out, "nflog.family", family);
+            num(out, "nflog.version", version);
+            num(out, "nflog.res_id", resource_id);
+        }
         Link::Wlan(w) => wlan_fields(out, p, &w),
         Link::RawIp | Link::Unsupported => {}
     }

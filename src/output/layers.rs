@@ -213,6 +213,17 @@ pub fn packet_whole(out: &mut String, p: &Packet<'_>, whole: Option<&Reassembled
             };
             field(out, "Address family", format!("{family} ({fam})"));
         }
+        Link::Nflog { family, version, resource_id } => {
+            branch(out, "Data link: NFLOG", Some(0));
+            let fam = match family {
+                2 => "IPv4",
+                10 => "IPv6",
+                _ => "unknown",
+            };
+            field(out, "Address family", format!("{family} ({fam})"));
+            field(out, "Version", version);
+            field(out, "Resource id", resource_id);
+        }
         Link::Wlan(w) => wlan_layers(out, p, &w),
         Link::RawIp => branch(out, "Data link: none (raw IP)", None),
         Link::Unsupported => branch(out, &format!("Data link: link type {} not decoded", p.linktype), Some(0)),

@@ -262,6 +262,8 @@ impl LineFormatter {
         match &p.net {
             Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => self.ip_line(out, p),
             Some(LaxNetSlice::Arp(_)) => arp_line(out, p, self.link && names_protocol(&p.link), self.detail),
+            // With -e the NFLOG header, already printed, is all there is.
+            None if self.link && matches!(p.link, Link::Nflog { .. }) => {}
             None => other_line(out, p),
         }
     }
@@ -1496,6 +1498,7 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
         Link::Sll { protocol, .. } => {
             let _ = write!(out, "Linux cooked, protocol {protocol:#06x}, length {}", p.len);
         }
+        Link::Nflog { family, version, resource_id } => nflog_header(out, family, version, resource_id, p.len),
         // A link header of a decoded type that is cut short: the stop says where.
         Link::Unsupported if p.stop.as_ref().is_some_and(|s| s.cause != crate::decode::Cause::UnsupportedLinkType) => {
             let _ = write!(out, "{}, length {}", names::linktype(p.linktype), p.len);
@@ -1519,6 +1522,16 @@ fn other_line(out: &mut String, p: &Packet<'_>) {
             let _ = write!(out, "length {}", p.len);
         }
     }
+}
+
+/// The NFLOG header as tcpdump prints it (with -e, or for a frame without an IP packet).
+fn nflog_header(out: &mut String, family: u8, version: u8, resource_id: u16, len: u32) {
+    let name = match family {
+        2 => "IPv4",
+        10 => "IPv6",
+        _ => "Unknown",
+    };
+    let _ = write!(out, "version {version}, resource ID {resource_id}, family {name} ({family}), length {len}");
 }
 
 fn link_prefix(out: &mut String, p: &Packet<'_>) {
@@ -1552,6 +1565,10 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
         Link::Loopback { family } => {
             let _ = write!(out, "AF {family}, length {}: ", p.len);
         }
+        Link::Nflog { family, version, resource_id } => {
+            nflog_header(out, family, version, resource_id, p.len);
+            out.push_str(": ");
+        }
         Link::Wlan(w) => wlan_prefix(out, p, &w),
         Link::RawIp | Link::Unsupported => {}
     }
@@ -1560,7 +1577,7 @@ fn link_prefix(out: &mut String, p: &Packet<'_>) {
 /// Whether the link header named the network protocol, so that tcpdump -e leaves out "IP".
 fn names_protocol(link: &Link) -> bool {
     match link {
-        Link::Ethernet { .. } => true,
+        Link::Ethernet { .. } | Link::Nflog { .. } => true,
         Link::Wlan(w) => w.ethertype != 0,
         _ => false,
     }

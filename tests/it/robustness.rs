@@ -251,7 +251,7 @@ fn pcapng_cut_at_every_offset() {
 /// Every frame of a few real captures (and of web.pcap inside Aruba's GRE and 802.11) cut at
 /// every length decodes without a panic, and a cut frame says where decoding stopped.
 fn frames_cut_at_every_length() {
-    for name in ["captures/web.pcap", "captures/arp.pcap", "captures/udp-unreach.pcap", "captures/tunnels/aruba-gre.pcap"] {
+    for name in ["captures/web.pcap", "captures/arp.pcap", "captures/udp-unreach.pcap", "captures/tunnels/aruba-gre.pcap", "captures/nflog.pcap"] {
         let mut src = FileSource::open(root().join(name).to_str().expect("path")).expect("open");
         let mut checked = 0;
         src.for_each(|frame| {

@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         trial!(matches_tshark_conversations_on_captures),
         trial!(matches_tshark_conversations_on_the_corpus, Need::Corpus),
         trial!(web_capture_both_close_orders),
+        trial!(nflog_conns_equal_the_same_traffic_on_ethernet),
         trial!(mixed_pcapng_counts_each_copy_once_as_data),
         trial!(time_wait_expires_on_packet_time),
         trial!(refused_connections_are_rej),
@@ -93,7 +94,7 @@ fn conv_goldens(dir: &str) -> Vec<(std::path::PathBuf, String, String)> {
 
 fn matches_tshark_conversations_on_captures() {
     let checked = matches_tshark_conversations(&conv_goldens("captures/"));
-    assert_eq!(checked, 10, "golden conversation tables of captures/");
+    assert_eq!(checked, 11, "golden conversation tables of captures/");
 }
 
 fn matches_tshark_conversations_on_the_corpus() {
@@ -194,6 +195,36 @@ fn web_capture_both_close_orders() {
     ] {
         assert!(!c[k].is_null(), "field {k}");
     }
+}
+
+/// `nflog.pcap` logs, through iptables' NFLOG target, the same `curl http://10.0.0.2/hello.txt`
+/// that `web.pcap` captures on Ethernet as its first connection, and pings like `ping.pcap`'s
+/// (captures/README.md): the link layer differs, the connections must not (but for the client's
+/// port). The TCP conversation is also held to tshark's by `matches_tshark_conversations`.
+fn nflog_conns_equal_the_same_traffic_on_ethernet() {
+    let (nflog, _) = conns(&["captures/nflog.pcap"]);
+    let (web, _) = conns(&["captures/web.pcap"]);
+    let (ping, _) = conns(&["captures/ping.pcap"]);
+    assert_eq!(nflog.len(), 3, "one TCP connection, an IPv4 and an IPv6 ping: {nflog:?}");
+    let tcp: Vec<&Value> = nflog.iter().filter(|c| c["proto"] == "tcp").collect();
+    assert_eq!(tcp.len(), 1);
+    let same = [
+        "id.orig_h", "id.resp_h", "id.resp_p", "conn_state", "history", "orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes",
+        "orig_ip_bytes", "resp_ip_bytes", "orig_state", "resp_state",
+    ];
+    for k in same {
+        assert_eq!(tcp[0][k], web[0][k], "{k}: NFLOG {} vs Ethernet {}", tcp[0][k], web[0][k]);
+    }
+    // Two echo requests and replies (the recorder checks them with tshark), each an IP packet
+    // of the size ping.pcap's are.
+    let v4 = nflog.iter().find(|c| c["proto"] == "icmp" && c["id.orig_h"] == "10.0.0.1").expect("IPv4 ping");
+    let theirs = ping.iter().find(|c| c["proto"] == "icmp" && c["id.orig_p"] == 8).expect("ping.pcap's echo flow");
+    assert_eq!((n(&v4["orig_pkts"]), n(&v4["resp_pkts"])), (2, 2));
+    let per = |c: &Value, k: &str, pk: &str| n(&c[k]) / n(&c[pk]).max(1);
+    assert_eq!(per(v4, "orig_ip_bytes", "orig_pkts"), per(theirs, "orig_ip_bytes", "orig_pkts"));
+    assert_eq!(per(v4, "resp_ip_bytes", "resp_pkts"), per(theirs, "resp_ip_bytes", "resp_pkts"));
+    let v6 = nflog.iter().find(|c| c["id.orig_h"] == "fd00::1").expect("IPv6 ping");
+    assert_eq!((s(&v6["proto"]), n(&v6["orig_pkts"]), n(&v6["resp_pkts"]), n(&v6["orig_ip_bytes"])), ("icmp", 1, 1, 40 + 64));
 }
 
 /// `mixed.pcapng` holds one `curl http://10.0.0.2/hello.txt` seen on both ports of a bridge:
