@@ -1047,18 +1047,23 @@ PYEOF
     cap_stop
 }
 
-# ---------------------------------------------------------------- 14. fragments.pcap
-# IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
-# (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
-# a 1500-byte link, echoed back (two fragments each way).
-record_fragments() {
-    setup_pair
+# pair_ipv6: IPv6 on the pair's two ends (client fd00::1, server fd00::2, no DAD wait).
+pair_ipv6() {
     for ns in "$CLI" "$SRV"; do
         nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
             "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
     done
     nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
     nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+}
+
+# ---------------------------------------------------------------- 14. fragments.pcap
+# IP fragments, as a path MTU makes them: a 3000-byte ping each way over IPv4 and over IPv6
+# (three fragments each), and a UDP datagram whose 1473-byte payload is one byte too many for
+# a 1500-byte link, echoed back (two fragments each way).
+record_fragments() {
+    setup_pair
+    pair_ipv6
     bg "$SRV" "$PY" "$TMP/udpecho.py" "$SRV_IP" 7 1; local echo=$BGPID
     wait_listen "$SRV" udp 7
     flush_neigh
@@ -1076,12 +1081,7 @@ record_fragments() {
 # Teredo): scripts/wrap_tunnels.py wraps its packets.
 record_web6() {
     setup_pair
-    for ns in "$CLI" "$SRV"; do
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-            "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
-    done
-    nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
-    nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+    pair_ipv6
     bg "$SRV" "$PY" -m http.server -b fd00::2 -d "$TMP/www" -p HTTP/1.1 80; local http=$BGPID
     wait_listen "$SRV" tcp 80
     tcpdump_start "$CLI" "$CLI_IF" web6.pcap "ip6 and tcp"
@@ -1096,12 +1096,7 @@ record_web6() {
 # and, through ip6tables, one IPv6 echo request and its reply. ARP is not seen by iptables.
 record_nflog() {
     setup_pair
-    for ns in "$CLI" "$SRV"; do
-        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
-            "net.ipv6.conf.$([ "$ns" = "$CLI" ] && echo "$CLI_IF" || echo "$SRV_IF").disable_ipv6=0"
-    done
-    nsx "$CLI" ip addr add fd00::1/64 dev "$CLI_IF" nodad
-    nsx "$SRV" ip addr add fd00::2/64 dev "$SRV_IF" nodad
+    pair_ipv6
     nsx "$CLI" iptables -A OUTPUT -j NFLOG --nflog-group 5
     nsx "$CLI" iptables -A INPUT -j NFLOG --nflog-group 5
     nsx "$CLI" ip6tables -A OUTPUT -p ipv6-icmp --icmpv6-type echo-request -j NFLOG --nflog-group 5
