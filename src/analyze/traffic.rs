@@ -18,6 +18,7 @@ use hashbrown::HashTable;
 use crate::decode::wlan::Radio;
 use crate::decode::defrag::Defrag;
 use crate::decode::encap::Kind;
+use crate::decode::bytes::be16;
 use crate::decode::{Link, Packet};
 use crate::filter::{DisplayFilter, Note};
 use crate::source::Ts;
@@ -833,10 +834,6 @@ fn v6(b: &[u8], at: usize) -> Option<IpAddr> {
     Some(IpAddr::V6(Ipv6Addr::from(a)))
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let a: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-    Some(u16::from_be_bytes(a))
-}
 
 /// Calls `f` for every layer of `p` a conversation table counts: every Ethernet header, every
 /// IP header (tunnels' outer ones too), every UDP header (a tunnel's too) and the TCP header.

@@ -107,6 +107,16 @@ impl Encap {
         data.get(start..end).unwrap_or(&[])
     }
 
+    /// The EtherType an Ethernet, VLAN or 802.11 header ends with (the 802.11 one's LLC/SNAP
+    /// header's); 0 for other headers and when it was not captured.
+    pub fn ethertype(&self, data: &[u8]) -> u16 {
+        if !matches!(self.kind, Kind::Ethernet | Kind::Vlan | Kind::Wlan) {
+            return 0;
+        }
+        let end = self.offset as usize + self.len as usize;
+        end.checked_sub(2).and_then(|at| super::bytes::be16(data, at)).unwrap_or(0)
+    }
+
     /// The bytes from its start to the end of the frame.
     pub fn rest<'a>(&self, data: &'a [u8]) -> &'a [u8] {
         data.get(self.offset as usize..).unwrap_or(&[])

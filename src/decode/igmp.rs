@@ -6,6 +6,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::bytes::be16;
 use super::Packet;
 
 /// The IGMP message of a packet: the bytes captured and its length by the IP header.
@@ -21,8 +22,31 @@ pub struct Record<'a> {
     pub kind: u8,
     pub aux_words: u8,
     pub group: Ipv4Addr,
+    /// The source addresses captured (4 bytes each; fewer than `source_count` when cut).
     pub sources: &'a [u8],
     pub source_count: u16,
+    /// Whether the message holds all of the record: its sources and auxiliary data.
+    pub whole: bool,
+}
+
+/// The group records (RFC 3376 4.2.4) of the v3 report `msg` that says it has `count`: each
+/// whose 8-byte head `msg` holds, in order.
+pub fn v3_records(msg: &[u8], count: u16) -> impl Iterator<Item = Record<'_>> {
+    let mut left = count;
+    let mut at = 8usize;
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let head = msg.get(at..at + 8)?;
+        let source_count = u16::from_be_bytes([head[2], head[3]]);
+        let aux_words = head[1];
+        let sources_end = at + 8 + 4 * usize::from(source_count);
+        let sources = msg.get(at + 8..sources_end.min(msg.len())).unwrap_or_default();
+        at = sources_end + 4 * usize::from(aux_words);
+        Some(Record { kind: head[0], aux_words, group: v4(&head[4..8]), sources, source_count, whole: at <= msg.len() })
+    })
 }
 
 fn v4(b: &[u8]) -> Ipv4Addr {
@@ -30,10 +54,6 @@ fn v4(b: &[u8]) -> Ipv4Addr {
         [a, b, c, d, ..] => Ipv4Addr::new(*a, *b, *c, *d),
         _ => Ipv4Addr::UNSPECIFIED,
     }
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    b.get(at..at + 2).map(|w| u16::from_be_bytes([w[0], w[1]]))
 }
 
 /// RFC 3376 4.1.1's time code (Max Resp Code, QQIC): from 128 on a small float.
@@ -108,22 +128,7 @@ impl<'a> Igmp<'a> {
 
     /// A v3 report's records, as far as they were captured.
     pub fn records(&self) -> impl Iterator<Item = Record<'a>> + 'a {
-        let msg = self.msg;
-        let mut left = self.record_count().unwrap_or(0);
-        let mut at = 8usize;
-        std::iter::from_fn(move || {
-            if left == 0 {
-                return None;
-            }
-            left -= 1;
-            let head = msg.get(at..at + 8)?;
-            let source_count = u16::from_be_bytes([head[2], head[3]]);
-            let aux_words = head[1];
-            let sources_end = at + 8 + 4 * usize::from(source_count);
-            let sources = msg.get(at + 8..sources_end.min(msg.len())).unwrap_or_default();
-            at = sources_end + 4 * usize::from(aux_words);
-            Some(Record { kind: head[0], aux_words, group: v4(&head[4..8]), sources, source_count })
-        })
+        v3_records(self.msg, self.record_count().unwrap_or(0))
     }
 
     /// A v3 query's source count.

@@ -6,6 +6,7 @@
 //! into the frame, and every field is read from those bytes only when someone asks for it.
 
 pub mod app;
+pub mod bytes;
 pub mod checksum;
 pub mod defrag;
 pub mod encap;
@@ -26,6 +27,7 @@ use etherparse::err::Layer as EpLayer;
 use etherparse::{EtherType, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use crate::source::{Frame, Ts};
+use bytes::{be16, be32};
 
 /// LINKTYPE_ values (tcpdump.org/linktypes.html) understood by the decoder.
 pub mod linktype {
@@ -225,14 +227,6 @@ pub struct Packet<'a> {
 /// Byte offset of `inner` within `outer` (both slices of one frame).
 pub fn offset_of(outer: &[u8], inner: &[u8]) -> usize {
     (inner.as_ptr() as usize).wrapping_sub(outer.as_ptr() as usize).min(outer.len())
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// Decodes one frame. Never fails: what cannot be decoded is described in `Packet::stop`.

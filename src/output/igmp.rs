@@ -133,7 +133,7 @@ pub fn text(out: &mut String, msg: &[u8], len: usize, detail: u8) {
     // The checksum covers the whole message, so only a message captured whole is checked.
     if detail > 0 {
         if let Some(whole) = msg.get(..len) {
-            if checksum(whole) != 0 {
+            if crate::decode::internet_checksum(whole) != 0 {
                 let field = msg.get(2..4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
                 let _ = write!(out, " bad igmp cksum {field:x}!");
             }
@@ -143,21 +143,14 @@ pub fn text(out: &mut String, msg: &[u8], len: usize, detail: u8) {
 
 /// A v3 report's group records (RFC 3376 4.2.4): group, record type and sources each.
 fn report_records(out: &mut String, msg: &[u8], records: u16, detail: u8) {
-    let mut at = 8usize;
-    for _ in 0..records {
-        let Some(head) = msg.get(at..at + 8) else {
-            out.push_str(" [invalid number of groups]");
-            return;
-        };
-        let (kind, aux, sources) = (head[0], head[1], u16::from_be_bytes([head[2], head[3]]));
-        let group = Ipv4Addr::new(head[4], head[5], head[6], head[7]);
-        let end = at + 8 + 4 * usize::from(sources) + 4 * usize::from(aux);
-        if end > msg.len() {
-            out.push_str(" [invalid number of groups]");
-            return;
+    let mut read = 0u16;
+    for r in crate::decode::igmp::v3_records(msg, records) {
+        if !r.whole {
+            break;
         }
-        let _ = write!(out, " [gaddr {group} ");
-        match kind {
+        read += 1;
+        let _ = write!(out, " [gaddr {} ", r.group);
+        match r.kind {
             1 => out.push_str("is_in"),
             2 => out.push_str("is_ex"),
             3 => out.push_str("to_in"),
@@ -169,16 +162,18 @@ fn report_records(out: &mut String, msg: &[u8], records: u16, detail: u8) {
             }
         }
         if detail == 1 {
-            let _ = write!(out, ", {sources} source(s)");
+            let _ = write!(out, ", {} source(s)", r.source_count);
         } else {
             out.push_str(" {");
-            for a in msg.get(at + 8..).unwrap_or_default().chunks_exact(4).take(usize::from(sources)) {
+            for a in r.sources.chunks_exact(4) {
                 let _ = write!(out, " {}", Ipv4Addr::new(a[0], a[1], a[2], a[3]));
             }
             out.push_str(" }");
         }
         out.push(']');
-        at = end;
+    }
+    if read < records {
+        out.push_str(" [invalid number of groups]");
     }
 }
 
@@ -213,15 +208,6 @@ fn response_time(out: &mut String, code: u8) {
             let _ = write!(out, "{}s", secs % 60);
         }
     }
-}
-
-/// The Internet checksum of `b` (RFC 1071): zero when the message carries the right one.
-fn checksum(b: &[u8]) -> u16 {
-    let mut sum: u32 = b.chunks(2).map(|w| u32::from(u16::from_be_bytes([w[0], w.get(1).copied().unwrap_or(0)]))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// The Internet Timestamp option (RFC 791) as tcpdump -v writes it, after its name: ` TS{`, the

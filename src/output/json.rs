@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use etherparse::{LaxNetSlice, TransportSlice};
 
+use crate::decode::bytes::{be16_or0, be32_or0};
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::defrag::Reassembled;
 use crate::decode::encap::{Encap, Kind};
@@ -421,14 +422,6 @@ fn malformed(out: &mut String, p: &Packet<'_>) {
     }
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]))
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
-}
-
 /// The fields of a frame with shims or tunnels: every layer's, outermost first, under
 /// Wireshark's names; a field that occurs in more than one layer (the outer and inner `ip.src`)
 /// is an array of its values, outermost first, as `tshark -T json --no-duplicate-keys` gives it.
@@ -489,28 +482,28 @@ fn gre_fields(out: &mut String, b: &[u8]) {
     if b.len() < 4 {
         return;
     }
-    let flags = be16(b, 0);
+    let flags = be16_or0(b, 0);
     num(out, "gre.flags_and_version", flags);
-    num(out, "gre.proto", be16(b, 2));
+    num(out, "gre.proto", be16_or0(b, 2));
     let mut o = 4;
     if flags & 7 == 0 && flags & 0x8000 != 0 {
         o += 4;
     }
     if flags & 0x2000 != 0 {
         if flags & 7 == 1 {
-            num(out, "gre.key.payload_length", be16(b, o));
-            num(out, "gre.key.call_id", be16(b, o + 2));
+            num(out, "gre.key.payload_length", be16_or0(b, o));
+            num(out, "gre.key.call_id", be16_or0(b, o + 2));
         } else {
-            num(out, "gre.key", be32(b, o));
+            num(out, "gre.key", be32_or0(b, o));
         }
         o += 4;
     }
     if flags & 0x1000 != 0 {
-        num(out, "gre.sequence_number", be32(b, o));
+        num(out, "gre.sequence_number", be32_or0(b, o));
         o += 4;
     }
     if flags & 7 == 1 && flags & 0x0080 != 0 {
-        num(out, "gre.ack_number", be32(b, o));
+        num(out, "gre.ack_number", be32_or0(b, o));
     }
 }
 
@@ -529,35 +522,35 @@ fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
             }
         }
         Kind::Udp => {
-            num(out, "udp.srcport", be16(b, 0));
-            num(out, "udp.dstport", be16(b, 2));
-            num(out, "udp.length", be16(b, 4));
-            num(out, "udp.checksum", be16(b, 6));
+            num(out, "udp.srcport", be16_or0(b, 0));
+            num(out, "udp.dstport", be16_or0(b, 2));
+            num(out, "udp.length", be16_or0(b, 4));
+            num(out, "udp.checksum", be16_or0(b, 6));
         }
         Kind::Gre => gre_fields(out, b),
         Kind::Ppp => {
             let skip = if b.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
-            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16(b, skip) };
+            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16_or0(b, skip) };
             num(out, "ppp.protocol", proto);
         }
         Kind::Erspan => {
             num(out, "erspan.version", b.first().map_or(0, |v| v >> 4));
-            num(out, "erspan.vlan", be16(b, 0) & 0x0fff);
-            num(out, "erspan.spanid", be16(b, 2) & 0x03ff);
+            num(out, "erspan.vlan", be16_or0(b, 0) & 0x0fff);
+            num(out, "erspan.spanid", be16_or0(b, 2) & 0x03ff);
         }
         Kind::Vxlan => {
-            num(out, "vxlan.flags", be16(b, 0));
-            num(out, "vxlan.vni", be32(b, 4) >> 8);
+            num(out, "vxlan.flags", be16_or0(b, 0));
+            num(out, "vxlan.vni", be32_or0(b, 4) >> 8);
         }
         Kind::Geneve => {
             num(out, "geneve.version", b.first().map_or(0, |v| v >> 6));
-            num(out, "geneve.proto_type", be16(b, 2));
-            num(out, "geneve.vni", be32(b, 4) >> 8);
+            num(out, "geneve.proto_type", be16_or0(b, 2));
+            num(out, "geneve.vni", be32_or0(b, 4) >> 8);
         }
         Kind::Gtpu => {
             num(out, "gtp.flags", b.first().copied().unwrap_or(0));
             num(out, "gtp.message", b.get(1).copied().unwrap_or(0));
-            num(out, "gtp.teid", be32(b, 4));
+            num(out, "gtp.teid", be32_or0(b, 4));
         }
         Kind::Ayiya => {
             num(out, "ayiya.opcode", b.get(2).map_or(0, |v| v & 0x0f));
@@ -565,7 +558,7 @@ fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
         }
         Kind::Teredo => {}
         Kind::Mpls => {
-            let v = be32(b, 0);
+            let v = be32_or0(b, 0);
             num(out, "mpls.label", v >> 12);
             num(out, "mpls.exp", (v >> 9) & 7);
             num(out, "mpls.bottom", (v >> 8) & 1);
@@ -573,25 +566,24 @@ fn encap_fields(out: &mut String, p: &Packet<'_>, e: &Encap) {
         }
         Kind::Pppoe => {
             num(out, "pppoe.code", b.get(1).copied().unwrap_or(0));
-            num(out, "pppoe.session_id", be16(b, 2));
+            num(out, "pppoe.session_id", be16_or0(b, 2));
         }
-        Kind::VnTag => num(out, "vntag.etype", be16(b, 4)),
+        Kind::VnTag => num(out, "vntag.etype", be16_or0(b, 4)),
         Kind::FabricPath => {
-            let v = be16(b, 0);
+            let v = be16_or0(b, 0);
             num(out, "cfp.ftag", v >> 6);
             num(out, "cfp.ttl", v & 0x3f);
         }
         Kind::Ethernet => {
             mac_field(out, "eth.dst", b.get(0..6).unwrap_or(&[]));
             mac_field(out, "eth.src", b.get(6..12).unwrap_or(&[]));
-            num(out, "eth.type", be16(b, 12));
+            num(out, "eth.type", e.ethertype(p.data));
         }
-        // The header ends with LLC/SNAP, its EtherType last.
-        Kind::Wlan => mac_fields(out, b, be16(b, b.len().saturating_sub(2))),
+        Kind::Wlan => mac_fields(out, b, e.ethertype(p.data)),
         Kind::Vlan => {
             key(out, "vlan.id");
-            let _ = write!(out, "[{}]", be16(b, 0) & 0x0fff);
-            num(out, "vlan.etype", be16(b, 2));
+            let _ = write!(out, "[{}]", be16_or0(b, 0) & 0x0fff);
+            num(out, "vlan.etype", e.ethertype(p.data));
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use etherparse::{LaxNetSlice, TransportSlice};
 
+use crate::decode::bytes::{be16_or0, be32_or0};
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::defrag::Reassembled;
@@ -400,14 +401,6 @@ fn ipv6(out: &mut String, h: &etherparse::Ipv6HeaderSlice<'_>, offset: usize, no
     field(out, "Destination", std::net::Ipv6Addr::from(h.destination()));
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]))
-}
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4).map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
-}
-
 /// One header between the link layer and the innermost packet, as its own branch: outer IP and
 /// UDP headers under the network and transport layers they are, tunnel headers and shims
 /// under what they carry.
@@ -428,38 +421,38 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
         }
         Kind::Udp => {
             branch(out, "Transport: UDP (outer)", at);
-            field(out, "Source port", be16(b, 0));
-            field(out, "Destination port", be16(b, 2));
-            field(out, "Length", be16(b, 4));
-            field(out, "Checksum", format!("{:#06x}", be16(b, 6)));
+            field(out, "Source port", be16_or0(b, 0));
+            field(out, "Destination port", be16_or0(b, 2));
+            field(out, "Length", be16_or0(b, 4));
+            field(out, "Checksum", format!("{:#06x}", be16_or0(b, 6)));
         }
         Kind::Gre => {
-            let flags = be16(b, 0);
+            let flags = be16_or0(b, 0);
             let version = flags & 7;
             branch(out, &format!("Tunnel: GRE version {version}{}", if version == 1 { " (PPTP)" } else { "" }), at);
             field(out, "Flags", format!("{flags:#06x}"));
-            let proto = be16(b, 2);
+            let proto = be16_or0(b, 2);
             field(out, "Protocol", format!("{proto:#06x} ({})", gre_proto(proto)));
             let mut o = 4;
             if version == 0 && flags & 0x8000 != 0 {
-                field(out, "Checksum", format!("{:#06x}", be16(b, o)));
+                field(out, "Checksum", format!("{:#06x}", be16_or0(b, o)));
                 o += 4;
             }
             if flags & 0x2000 != 0 {
                 if version == 1 {
-                    field(out, "Payload length", be16(b, o));
-                    field(out, "Call id", be16(b, o + 2));
+                    field(out, "Payload length", be16_or0(b, o));
+                    field(out, "Call id", be16_or0(b, o + 2));
                 } else {
-                    field(out, "Key", format!("{0:#x} ({0})", be32(b, o)));
+                    field(out, "Key", format!("{0:#x} ({0})", be32_or0(b, o)));
                 }
                 o += 4;
             }
             if flags & 0x1000 != 0 {
-                field(out, "Sequence number", be32(b, o));
+                field(out, "Sequence number", be32_or0(b, o));
                 o += 4;
             }
             if version == 1 && flags & 0x0080 != 0 {
-                field(out, "Acknowledgment number", be32(b, o));
+                field(out, "Acknowledgment number", be32_or0(b, o));
             }
             if proto == 0x88be && flags & 0x1000 == 0 {
                 field(out, "ERSPAN", "type I (no header of its own): a mirrored frame follows");
@@ -467,7 +460,7 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
         }
         Kind::Ppp => {
             let skip = if b.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
-            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16(b, skip) };
+            let proto = if b.get(skip).is_some_and(|x| x & 1 == 1) { b.get(skip).copied().unwrap_or(0) as u16 } else { be16_or0(b, skip) };
             branch(out, "Data link: PPP", at);
             field(out, "Protocol", format!("{proto:#06x} ({})", names::ppp(proto)));
         }
@@ -475,22 +468,22 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
             let version = b.first().map_or(0, |v| v >> 4);
             branch(out, &format!("Tunnel: ERSPAN type {}", if version == 2 { "III" } else { "II" }), at);
             field(out, "Version", version);
-            field(out, "VLAN", be16(b, 0) & 0x0fff);
-            field(out, "Session id", be16(b, 2) & 0x03ff);
+            field(out, "VLAN", be16_or0(b, 0) & 0x0fff);
+            field(out, "Session id", be16_or0(b, 2) & 0x03ff);
         }
         Kind::Vxlan => {
             branch(out, "Tunnel: VXLAN", at);
             let flags = b.first().copied().unwrap_or(0);
             field(out, "Flags", format!("{flags:#04x}{}", if flags & 0x08 != 0 { " (VNI valid)" } else { "" }));
-            field(out, "VNI", be32(b, 4) >> 8);
+            field(out, "VNI", be32_or0(b, 4) >> 8);
         }
         Kind::Geneve => {
             branch(out, "Tunnel: Geneve", at);
             field(out, "Version", b.first().map_or(0, |v| v >> 6));
             field(out, "Options length", format!("{} bytes", e.len.saturating_sub(8)));
-            let proto = be16(b, 2);
+            let proto = be16_or0(b, 2);
             field(out, "Protocol", format!("{proto:#06x} ({})", gre_proto(proto)));
-            field(out, "VNI", be32(b, 4) >> 8);
+            field(out, "VNI", be32_or0(b, 4) >> 8);
         }
         Kind::Teredo => {
             branch(out, "Tunnel: Teredo", at);
@@ -505,11 +498,11 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
         Kind::Gtpu => {
             branch(out, "Tunnel: GTP-U (GTPv1 user plane)", at);
             field(out, "Message type", format!("{} (G-PDU)", b.get(1).copied().unwrap_or(0)));
-            field(out, "Length", be16(b, 2));
-            field(out, "TEID", format!("{0:#x} ({0})", be32(b, 4)));
+            field(out, "Length", be16_or0(b, 2));
+            field(out, "TEID", format!("{0:#x} ({0})", be32_or0(b, 4)));
         }
         Kind::Mpls => {
-            let v = be32(b, 0);
+            let v = be32_or0(b, 0);
             branch(out, "Data link: MPLS label stack entry", at);
             field(out, "Label", v >> 12);
             field(out, "Traffic class", (v >> 9) & 7);
@@ -518,20 +511,20 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
         }
         Kind::Pppoe => {
             branch(out, "Data link: PPPoE session", at);
-            field(out, "Session id", format!("{:#06x}", be16(b, 2)));
-            field(out, "Payload length", be16(b, 4));
+            field(out, "Session id", format!("{:#06x}", be16_or0(b, 2)));
+            field(out, "Payload length", be16_or0(b, 4));
         }
         Kind::VnTag => {
-            let v = be32(b, 0);
+            let v = be32_or0(b, 0);
             branch(out, "Data link: VN-Tag", at);
             field(out, "Direction", if v & 0x8000_0000 != 0 { "to the bridge" } else { "from the bridge" });
             field(out, "Destination VIF", (v >> 16) & 0x3fff);
             field(out, "Source VIF", v & 0x0fff);
-            let et = be16(b, 4);
+            let et = be16_or0(b, 4);
             field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
         }
         Kind::FabricPath => {
-            let v = be16(b, 0);
+            let v = be16_or0(b, 0);
             branch(out, "Data link: Cisco FabricPath", at);
             field(out, "FTag", v >> 6);
             field(out, "TTL", v & 0x3f);
@@ -543,19 +536,19 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
             field(out, "Source", mac_str(b.get(6..12).unwrap_or(&[])));
             // The EtherType follows any VLAN tags, which are their own headers.
             if p.encaps.as_slice().get(i + 1).is_none_or(|n| n.kind != Kind::Vlan) {
-                let et = be16(b, 12);
+                let et = e.ethertype(p.data);
                 field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));
             }
         }
         Kind::Wlan => {
             let inside = if tunnel.is_empty() { String::new() } else { format!(" (inside the {tunnel} tunnel)") };
-            // The header ends with LLC/SNAP, its EtherType last.
+            // The header ends with LLC/SNAP.
             let llc_at = (e.offset as usize + b.len()).saturating_sub(8);
-            mac_layer(out, b, e.offset as usize, &inside, be16(b, b.len().saturating_sub(2)), llc_at);
+            mac_layer(out, b, e.offset as usize, &inside, e.ethertype(p.data), llc_at);
         }
         Kind::Vlan => {
-            let tci = be16(b, 0);
-            let et = be16(b, 2);
+            let tci = be16_or0(b, 0);
+            let et = e.ethertype(p.data);
             field(out, "VLAN tag", format!("id {}, priority {} (TCI @{})", tci & 0x0fff, tci >> 13, e.offset));
             if p.encaps.as_slice().get(i + 1).is_none_or(|n| n.kind != Kind::Vlan) {
                 field(out, "EtherType", format!("{et:#06x} ({})", names::ethertype(et).unwrap_or("unknown")));

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use etherparse::{LaxNetSlice, TransportSlice};
 
+use crate::decode::bytes::be32;
 use crate::decode::names;
 use crate::decode::tcpopt::{TcpOpt, TcpOpts};
 use crate::decode::encap::Kind;
@@ -417,7 +418,7 @@ impl LineFormatter {
                             push_mac(out, s);
                             out.push_str(" > ");
                             push_mac(out, d);
-                            let et = h.get(12..14).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                            let et = e.ethertype(data);
                             let _ = write!(out, ", ethertype {} ({et:#06x}), length {}: ", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(e.offset as usize));
                         }
                     }
@@ -425,9 +426,7 @@ impl LineFormatter {
                 Kind::Wlan => {
                     if self.link {
                         let h = e.bytes(data);
-                        // The header ends with LLC/SNAP, its EtherType last.
-                        let et = h.len().checked_sub(2).and_then(|at| h.get(at..at + 2)).map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
-                        mac_prefix(out, h, et, end.saturating_sub((e.offset + e.len) as usize));
+                        mac_prefix(out, h, e.ethertype(data), end.saturating_sub((e.offset + e.len) as usize));
                     }
                 }
                 Kind::Vlan => {}
@@ -442,8 +441,7 @@ impl LineFormatter {
         }
         match list.last().map(|e| e.kind) {
             Some(Kind::Ethernet) | Some(Kind::Vlan) | Some(Kind::Wlan) => {
-                let et = list.last().and_then(|e| data.get(e.offset as usize + e.len as usize - 2..e.offset as usize + e.len as usize));
-                let et = et.map_or(0, |x| u16::from_be_bytes([x[0], x[1]]));
+                let et = list.last().map_or(0, |e| e.ethertype(data));
                 let _ = write!(out, "ethertype {} ({et:#06x}), length {}", names::ethertype(et).unwrap_or("Unknown"), end.saturating_sub(last_end));
             }
             Some(Kind::Gre) => {
@@ -1021,10 +1019,6 @@ fn lifetime(out: &mut String, b: &[u8]) {
 }
 
 /// The 32-bit number at `at` of `b`.
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    b.get(at..at + 4).map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
-}
-
 /// The IPv6 address at `at` of `b`.
 fn ip6_in(b: &[u8], at: usize) -> Option<std::net::Ipv6Addr> {
     b.get(at..at + 16).and_then(|x| <[u8; 16]>::try_from(x).ok()).map(std::net::Ipv6Addr::from)
