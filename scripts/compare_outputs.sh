@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares two builds of inspect on every capture in captures/ and ../shared/corpus, in nine
+# Compares two builds of inspect on every capture under captures/ and ../shared/corpus, in nine
 # views (lines, -q, JSON, the five-layer view, link and hex, conns, arp): the outputs and exit
 # statuses must be byte for byte the same. Lists each difference; exits 1 if there is any.
 #   scripts/compare_outputs.sh OLD_BINARY NEW_BINARY [EXTRA ARGS FOR NEW...]
@@ -18,7 +18,7 @@ VIEWS=(
   "conns --format json"
   "arp"
 )
-mapfile -t FILES < <( { ls captures/*.pcap captures/*.pcapng; find ../shared/corpus -name '*.pcap' -o -name '*.pcapng'; } 2>/dev/null | sort)
+mapfile -t FILES < <(find captures ../shared/corpus \( -name '*.pcap' -o -name '*.pcapng' \) 2>/dev/null | sort)
 n=0 d=0
 for f in "${FILES[@]}"; do
   for v in "${VIEWS[@]}"; do

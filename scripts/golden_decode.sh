@@ -28,7 +28,7 @@ FIELDS=(frame.number frame.encap_type frame.time_epoch frame.len frame.cap_len
   radiotap.length radiotap.mactime radiotap.flags radiotap.datarate radiotap.channel.freq radiotap.channel.flags
   radiotap.dbm_antsignal radiotap.dbm_antnoise radiotap.antenna prism.msgcode prism.msglen
   wlan.fc.type_subtype wlan.fc.ds wlan.fc.protected wlan.fc.order wlan.duration
-  wlan.ra wlan.ta wlan.da wlan.sa wlan.bssid wlan.seq wlan.qos.tid wlan.htc llc.type)
+  wlan.ra wlan.ta wlan.da wlan.sa wlan.bssid wlan.seq wlan.qos.tid wlan.qos.amsdupresent wlan.htc llc.type)
 
 CORPUS=../shared/corpus
 # Real captures of the link types and protocols inspect decodes, plus malformed ones.

@@ -148,6 +148,24 @@ def aruba(frames):
         yield s, u, f, 0x9000 if i == 1 else 0x8210, qos_data(ds, addrs, i, qos, body)
 
 
+def aruba_amsdu(frames):
+    """(time, from the client, 802.11 frame): each run of web.pcap's frames from one sender (up
+    to three) aggregated into one A-MSDU, sent at the time of its last frame, as an access point
+    aggregates what it has queued for a station."""
+    runs = []
+    for s, u, f, b in frames:
+        if runs and runs[-1][0][2] == f and len(runs[-1]) < 3:
+            runs[-1].append((s, u, f, b))
+        else:
+            runs.append([(s, u, f, b)])
+    for seq, run in enumerate(runs):
+        s, u, f, _ = run[-1]
+        subs = [(b[0:6], b[6:12], struct.unpack("!H", b[12:14])[0], b[14:]) for _, _, _, b in run]
+        da, sa = subs[0][0], subs[0][1]
+        ds, addrs = (1, [AP_BSSID, sa, da]) if f else (2, [da, AP_BSSID, sa])
+        yield s, u, f, qos_data(ds, addrs, seq, 0x80, amsdu(subs))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     web = read_pcap(os.path.join(ROOT, "captures", "web.pcap"))
@@ -251,6 +269,7 @@ def main():
         for s, u, f, b in frames]
 
     files["aruba-gre.pcap"] = [(s, u, outer4(f, 47, gre(proto, wlan))) for s, u, f, proto, wlan in aruba(frames)]
+    files["aruba-amsdu.pcap"] = [(s, u, outer4(f, 47, gre(0x8210, wlan))) for s, u, f, wlan in aruba_amsdu(frames)]
 
     for name, fr in sorted(files.items()):
         write_pcap(os.path.join(OUT, name), fr)

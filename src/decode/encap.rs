@@ -147,6 +147,11 @@ impl Encaps {
         self.n == 0
     }
 
+    /// Keeps the `n` outermost.
+    fn truncate(&mut self, n: usize) {
+        self.n = self.n.min(u8::try_from(n).unwrap_or(u8::MAX));
+    }
+
     fn push(&mut self, kind: Kind, offset: usize, len: usize) -> bool {
         match self.items.get_mut(self.n as usize) {
             Some(slot) => {
@@ -275,7 +280,7 @@ fn shim(et: u16) -> bool {
 /// transport layers become that packet's, and every header passed is listed in `p.encaps`.
 /// Leaves a packet without one as it is.
 pub fn descend(p: &mut Packet<'_>) {
-    let mut next = match (&p.net, p.stop.is_some()) {
+    let next = match (&p.net, p.stop.is_some()) {
         (None, false) => match p.link {
             Link::Ethernet { ethertype, .. } if shim(ethertype) => Next::Ether(ethertype, last_link_end(p, 0)),
             Link::Sll { protocol, version, .. } if shim(protocol) => {
@@ -290,6 +295,11 @@ pub fn descend(p: &mut Packet<'_>) {
         },
         _ => return,
     };
+    walk(p, next);
+}
+
+/// Reads on from `next` to the innermost packet.
+fn walk(p: &mut Packet<'_>, mut next: Next) {
     // Each step moves forward in the frame, so this ends; the bound keeps a hostile nesting short.
     for _ in 0..MAX {
         let step = match next {
@@ -305,6 +315,39 @@ pub fn descend(p: &mut Packet<'_>) {
             None => return,
         }
     }
+}
+
+/// Where `p`'s innermost 802.11 frame lies: the place of its header among the encapsulations
+/// (None when it is the link layer), and its start and end in the frame (an FCS left out).
+fn wlan_frame(p: &Packet<'_>) -> Option<(Option<usize>, usize, usize)> {
+    let inner = p.encaps.as_slice().iter().rposition(|e| e.kind == Kind::Wlan);
+    match (inner, p.link) {
+        (Some(i), _) => Some((inner, p.encaps.as_slice().get(i)?.offset as usize, p.data.len())),
+        (None, Link::Wlan(w)) => Some((None, w.radio_len as usize, p.data.len().saturating_sub(if w.fcs { 4 } else { 0 }))),
+        _ => None,
+    }
+}
+
+/// How many A-MSDU subframes `p`'s innermost 802.11 frame carries, as [`amsdu_subframe`] reads
+/// them (0 when it is not an A-MSDU).
+pub fn amsdu_count(p: &Packet<'_>) -> usize {
+    wlan_frame(p).and_then(|(_, at, end)| p.data.get(at..end)).map_or(0, |mac| super::wlan::amsdu(mac).len())
+}
+
+/// The packet that subframe `n` (0 the first) of the A-MSDU in `first`'s innermost 802.11
+/// frame carries, as Zeek's IEEE802_11 analyzer forwards each subframe as a packet of its own
+/// ([`super::wlan::amsdu`]): `first` (the frame decoded, which reads the first subframe) as far
+/// as its 802.11 header, then the subframe's packet. None when there is no such subframe.
+pub fn amsdu_subframe<'a>(first: &Packet<'a>, n: usize) -> Option<Packet<'a>> {
+    let data = first.data;
+    let (inner, mac_at, mac_end) = wlan_frame(first)?;
+    let sub = *super::wlan::amsdu(data.get(mac_at..mac_end)?).get(n)?;
+    let mut p = first.clone();
+    p.encaps.truncate(inner.map_or(0, |i| i + 1));
+    p.data = data.get(..mac_at + sub.end)?;
+    reset(&mut p);
+    walk(&mut p, Next::Ether(sub.ethertype, mac_at + sub.llc + 8));
+    Some(p)
 }
 
 /// Clears the network and transport layers before the inner packet's are read.

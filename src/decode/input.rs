@@ -95,6 +95,9 @@ pub const BAD_CHECKSUM: u8 = 0x20;
 /// before it (`read --partial --next`): it moves their records and the clock on, and nothing
 /// else sees it.
 pub const CONTINUED: u8 = 0x40;
+/// Frame flag: an 802.11 A-MSDU whose further subframes carry packets too: the input is its
+/// first subframe's, and [`super::encap::amsdu_subframe`] gives the others.
+pub const AMSDU: u8 = 0x80;
 
 /// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
 /// and its tunnel record need. For a tunnel over UDP the key is the outer UDP flow, which is
@@ -191,6 +194,9 @@ impl Input {
         }
         if p.vlan_count > 0 {
             flags |= VLAN;
+        }
+        if (matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty()) && super::encap::amsdu_count(p) > 1 {
+            flags |= AMSDU;
         }
         let top = p.top();
         let net = match &p.net {

@@ -343,6 +343,46 @@ pub fn decode(linktype: u32, data: &[u8]) -> Result<Wlan, &'static str> {
     Ok(w)
 }
 
+/// One A-MSDU subframe's packet: where its LLC/SNAP header starts and where its MSDU ends
+/// (offsets in the 802.11 frame), and the EtherType the LLC/SNAP header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subframe {
+    pub llc: usize,
+    pub end: usize,
+    pub ethertype: u16,
+}
+
+/// The subframes of the A-MSDU that the 802.11 frame `mac` (from its MAC header on, without
+/// FCS) carries: each a 14-byte subframe header (destination, source, length), then that many
+/// bytes starting with LLC/SNAP, then padding. Empty unless `mac` is an unprotected QoS data
+/// frame with data whose QoS control has the A-MSDU bit.
+///
+/// Zeek's IEEE802_11 analyzer skips `length % 4` bytes of padding; IEEE 802.11-2020 9.3.2.2.2
+/// (and tshark) pad the whole subframe, header included, to 4 bytes. The two agree when the
+/// length is odd. The next subframe is looked for where Zeek looks first, then where the
+/// standard puts it; the walk ends at a subframe that is in neither place whole with LLC/SNAP
+/// of the Ethernet OUI (where Zeek's ends too).
+pub fn amsdu(mac: &[u8]) -> Vec<Subframe> {
+    let mut subs = Vec::new();
+    let Some(m) = Mac::parse(mac) else { return subs };
+    if m.ftype() != ftype::DATA || m.subtype() & 0x4 != 0 || m.protected() || m.qos.is_none_or(|q| q & 0x80 == 0) {
+        return subs;
+    }
+    let subframe = |at: usize| -> Option<Subframe> {
+        let len = usize::from(be16(mac, at.checked_add(12)?)?);
+        let (llc, end) = (at + 14, at + 14 + len);
+        let ethertype = snap_ethertype(mac.get(llc..end)?)?;
+        Some(Subframe { llc, end, ethertype })
+    };
+    let mut next = subframe(m.len);
+    while let Some(sub) = next.take() {
+        subs.push(sub);
+        let len = sub.end - sub.llc;
+        next = subframe(sub.end + len % 4).or_else(|| subframe(sub.end + (4 - (14 + len) % 4) % 4));
+    }
+    subs
+}
+
 /// Names of frame subtypes, as tcpdump prints them.
 pub mod names {
     /// The name of subtype `sub` of frame type `ftype`.
@@ -378,6 +418,63 @@ pub mod names {
             (1, _) => "Control",
             _ => "802.11",
         }
+    }
+}
+
+#[cfg(test)]
+mod amsdu_test {
+    use super::{amsdu, Subframe};
+
+    /// A QoS data frame to the distribution system with the A-MSDU bit, carrying `subs`
+    /// (EtherType, packet), each but the last padded by `pad(length)`.
+    fn frame(subs: &[(u16, &[u8])], pad: impl Fn(usize) -> usize) -> Vec<u8> {
+        let mut f = vec![0x88, 0x01, 0, 0];
+        f.extend_from_slice(&[2; 18]);
+        f.extend_from_slice(&[0x10, 0, 0x80, 0]);
+        for (i, (et, pkt)) in subs.iter().enumerate() {
+            let len = 8 + pkt.len();
+            f.extend_from_slice(&[1; 12]);
+            f.extend_from_slice(&(len as u16).to_be_bytes());
+            f.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0]);
+            f.extend_from_slice(&et.to_be_bytes());
+            f.extend_from_slice(pkt);
+            if i + 1 < subs.len() {
+                f.resize(f.len() + pad(len), 0);
+            }
+        }
+        f
+    }
+
+    #[test]
+    fn subframes_are_found_with_either_padding() {
+        let subs: [(u16, &[u8]); 3] = [(0x0800, &[0x45; 60]), (0x0806, &[7; 28]), (0x86dd, &[0x60; 41])];
+        let standard = frame(&subs, |len| (4 - (14 + len) % 4) % 4);
+        let zeeks = frame(&subs, |len| len % 4);
+        for f in [standard, zeeks] {
+            let got = amsdu(&f);
+            assert_eq!(got.iter().map(|s| s.ethertype).collect::<Vec<_>>(), [0x0800, 0x0806, 0x86dd]);
+            assert_eq!(got.iter().map(|s| s.end - s.llc).collect::<Vec<_>>(), [68, 36, 49]);
+            assert_eq!(got.last().map(|s| s.end), Some(f.len()));
+        }
+    }
+
+    #[test]
+    fn the_walk_ends_where_a_subframe_does_not_fit_or_is_not_snap() {
+        let f = frame(&[(0x0800, &[0x45; 20]), (0x0800, &[0x45; 20])], |_| 2);
+        assert_eq!(amsdu(&f).len(), 2);
+        // The second cut short: only the first.
+        assert_eq!(amsdu(&f[..f.len() - 1]), vec![Subframe { llc: 40, end: 68, ethertype: 0x0800 }]);
+        // The first's LLC is not SNAP: none.
+        let mut g = f.clone();
+        g[40] = 0x42;
+        assert!(amsdu(&g).is_empty());
+        // Without the A-MSDU bit, or protected: none.
+        let mut h = f.clone();
+        h[24] = 0;
+        assert!(amsdu(&h).is_empty());
+        let mut k = f;
+        k[1] |= 0x40;
+        assert!(amsdu(&k).is_empty());
     }
 }
 

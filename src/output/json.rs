@@ -218,6 +218,7 @@ fn mac_fields(out: &mut String, mac: &[u8], ethertype: u16) {
     }
     if let Some(q) = m.qos {
         num(out, "wlan.qos.tid", q & 0xf);
+        num(out, "wlan.qos.amsdupresent", (q >> 7) & 1);
     }
     if let Some(h) = m.htc {
         num(out, "wlan.htc", h);

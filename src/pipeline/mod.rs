@@ -90,6 +90,16 @@ impl Stages {
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));
     }
 
+    /// A further A-MSDU subframe's packet of the frame `packet` was given last: the analyzers
+    /// of packets see it, as Zeek's do; the statistics count frames and do not.
+    pub fn subframe(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut merge::FrameEvents) {
+        for c in &mut self.conns {
+            out.stage(Pos::Conns, |e| c.packet_with(x, payload, tunnels, e));
+        }
+        out.stage(Pos::Flood, |e| self.flood.packet(x, e));
+        out.stage(Pos::Arp, |e| self.arp.packet(x, e));
+    }
+
     /// Moves the clock of the analyzers that keep timers on packet time (connections, ARP) to
     /// `ts` without a frame; statistics count no frame. Events go to `out` as at a frame.
     pub fn advance(&mut self, ts: crate::source::Ts, out: &mut merge::FrameEvents) {

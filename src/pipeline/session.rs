@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use crate::analyze::Sink;
 use crate::filter::{DisplayFilter, Note};
-use crate::decode::input::{InputMaker, Tunnel};
-use crate::decode::{decode, Input};
+use crate::decode::encap::amsdu_subframe;
+use crate::decode::input::{InputMaker, Tunnel, AMSDU};
+use crate::decode::{decode, Input, Packet};
 use crate::output::live::{self, LiveTables};
 use crate::output::{Format, Printer, ViewOptions};
 use crate::report::alert::ClosedBy;
@@ -99,6 +100,9 @@ impl<W: Write> Session<W> {
             self.tunnels.clear();
             let x = self.maker.of_packet(&p, &mut self.tunnels);
             self.analyze(&x, frame);
+            if x.has(AMSDU) {
+                self.subframes(&p, frame);
+            }
             let field_needs = self.printer.options().fields.as_ref().map(|f| f.needs()).unwrap_or_default();
             let needs = self.display.as_ref().map(|d| d.needs()).unwrap_or_default().or(field_needs);
             let note = Note {
@@ -117,6 +121,9 @@ impl<W: Write> Session<W> {
             self.tunnels.clear();
             let x = self.maker.input(frame, &mut self.tunnels);
             self.analyze(&x, frame);
+            if x.has(AMSDU) {
+                self.subframes(&decode(frame), frame);
+            }
         }
         for (.., e) in self.events.sorted().drain(..) {
             match self.show {
@@ -128,14 +135,20 @@ impl<W: Write> Session<W> {
     }
 
     fn analyze(&mut self, x: &Input, frame: &Frame<'_>) {
-        // TCP payloads for the streams, and the bytes the application layer reads.
-        let span = match x.flow() {
-            Some(f) if f.tcp && self.stages.wants_payloads() => Some((f.payload.0 as usize, f.payload.1 as usize)),
-            Some(f) => crate::analyze::app::span(f),
-            None => None,
-        };
-        let payload = span.map(|(at, n)| frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[]));
+        let payload = payload(x, frame.data, self.stages.wants_payloads());
         self.stages.packet(x, payload, &self.tunnels, &mut self.events);
+        self.peak = self.peak.max(self.stages.tracked());
+    }
+
+    /// The packets of an A-MSDU's further subframes (`first` is the frame decoded).
+    fn subframes(&mut self, first: &Packet<'_>, frame: &Frame<'_>) {
+        for n in 1.. {
+            let Some(p) = amsdu_subframe(first, n) else { break };
+            let mut x = self.maker.of_packet(&p, &mut self.tunnels);
+            x.flags &= !AMSDU;
+            let payload = payload(&x, frame.data, self.stages.wants_payloads());
+            self.stages.subframe(&x, payload, &self.tunnels, &mut self.events);
+        }
         self.peak = self.peak.max(self.stages.tracked());
     }
 
@@ -186,6 +199,17 @@ impl<W: Write> Session<W> {
 }
 
 /// One event of a live run, shown as `show` says.
+/// The bytes of `x`'s payload in its frame's `data` that the analyzers read: a TCP payload for
+/// the streams (`streams`), and what the application layer reads.
+pub fn payload<'d>(x: &Input, data: &'d [u8], streams: bool) -> Option<&'d [u8]> {
+    let (at, n) = match x.flow() {
+        Some(f) if f.tcp && streams => (f.payload.0 as usize, f.payload.1 as usize),
+        Some(f) => crate::analyze::app::span(f)?,
+        None => return None,
+    };
+    Some(data.get(at..at.saturating_add(n)).or_else(|| data.get(at..)).unwrap_or(&[]))
+}
+
 fn live_event<W: Write>(printer: &mut Printer<W>, show: LiveShow, e: &Event) -> io::Result<()> {
     if show.screen {
         return Ok(());

@@ -36,7 +36,8 @@ use crate::report::traffic::Services;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::defrag::DefragConfig;
-use crate::decode::input::{InputMaker, Tunnel};
+use crate::decode::encap::amsdu_subframe;
+use crate::decode::input::{InputMaker, Tunnel, AMSDU};
 use crate::decode::{decode, Input};
 use crate::output::Printer;
 use crate::report::{InputError, Report};
@@ -131,8 +132,18 @@ struct Batch {
     /// not reassembled).
     payloads: Vec<u8>,
     spans: Vec<(u32, u32)>,
+    /// The inputs of A-MSDU subframes after the first, in frame order (see [`Sub`]).
+    subs: Vec<Sub>,
     /// Events of the keyed stages, once they have run over the batch.
     keyed: OnceLock<KeyedOut>,
+}
+
+/// The input of a further A-MSDU subframe of frame `frame` (its place in the batch), which the
+/// analyzers of packets see right after the frame's own input, and its payload's span.
+struct Sub {
+    frame: u32,
+    input: Input,
+    span: (u32, u32),
 }
 
 /// What the keyed stages made of a batch.
@@ -160,6 +171,7 @@ impl Batch {
         self.pass.clear();
         self.payloads.clear();
         self.spans.clear();
+        self.subs.clear();
         self.keyed.take();
     }
 
@@ -170,6 +182,22 @@ impl Batch {
     /// Input `i`'s TCP payload, when payloads travel with the batch.
     fn payload(&self, i: usize) -> Option<&[u8]> {
         let &(at, n) = self.spans.get(i)?;
+        Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
+    }
+
+    /// The inputs of frame `i`'s further A-MSDU subframes.
+    fn subs_of(&self, i: usize) -> &[Sub] {
+        if self.subs.is_empty() {
+            return &[];
+        }
+        let from = self.subs.partition_point(|s| (s.frame as usize) < i);
+        let to = self.subs.partition_point(|s| (s.frame as usize) <= i);
+        self.subs.get(from..to).unwrap_or(&[])
+    }
+
+    /// A subframe's TCP payload, when payloads travel with the batch.
+    fn sub_payload(&self, s: &Sub) -> Option<&[u8]> {
+        let (at, n) = s.span;
         Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
     }
 
@@ -184,6 +212,19 @@ impl Batch {
             interface: m.interface,
             ts_known: m.ts_known,
         })
+    }
+}
+
+/// Copies the payload of `x` in its frame's `data` that the analyzers read into the batch;
+/// where it lies there.
+fn keep_payload(batch: &mut Batch, x: &Input, data: &[u8], streams: bool) -> (u32, u32) {
+    match super::session::payload(x, data, streams) {
+        Some(bytes) => {
+            let start = batch.payloads.len() as u32;
+            batch.payloads.extend_from_slice(bytes);
+            (start, bytes.len() as u32)
+        }
+        None => (0, 0),
     }
 }
 
@@ -297,23 +338,20 @@ impl Front {
         if self.continuing {
             x.flags |= crate::decode::input::CONTINUED;
         }
-        // TCP payloads for the streams, and the bytes the application layer reads.
-        let span = match x.flow() {
-            Some(f) if f.tcp && self.payloads => Some((f.payload.0 as usize, f.payload.1 as usize)),
-            Some(f) => crate::analyze::app::span(f),
-            None => None,
-        };
-        let span = match span {
-            Some((at, n)) => {
-                let bytes = frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[]);
-                let start = batch.payloads.len() as u32;
-                batch.payloads.extend_from_slice(bytes);
-                (start, bytes.len() as u32)
-            }
-            None => (0, 0),
-        };
+        let span = keep_payload(batch, &x, frame.data, self.payloads);
         batch.spans.push(span);
         batch.inputs.push(x);
+        if x.has(AMSDU) {
+            let first = decode(frame);
+            let at = batch.inputs.len() as u32 - 1;
+            for n in 1.. {
+                let Some(p) = amsdu_subframe(&first, n) else { break };
+                let mut input = self.maker.of_packet(&p, &mut batch.tunnels);
+                input.flags = (input.flags & !AMSDU) | (x.flags & crate::decode::input::CONTINUED);
+                let span = keep_payload(batch, &input, frame.data, self.payloads);
+                batch.subs.push(Sub { frame: at, input, span });
+            }
+        }
         if let Some(t) = &mut self.traffic {
             t.packet(&decode(frame));
         }
@@ -356,8 +394,15 @@ impl Keyed {
         look_ahead(flood, &b.inputs, |flood, i, x| {
             events.frame = i as u32;
             events.stage(Pos::Stats, |e| stats.packet(x, e));
-            events.stage(Pos::Flood, |e| flood.packet(x, e));
-            events.stage(Pos::Arp, |e| arp.packet(x, e));
+            let subs = b.subs_of(i);
+            events.stage(Pos::Flood, |e| {
+                flood.packet(x, e);
+                subs.iter().for_each(|s| flood.packet(&s.input, e));
+            });
+            events.stage(Pos::Arp, |e| {
+                arp.packet(x, e);
+                subs.iter().for_each(|s| arp.packet(&s.input, e));
+            });
             if *alerts {
                 open.push(flood.alert_for(x));
             }
@@ -425,7 +470,12 @@ struct ShardOut {
 fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: &mut [u32], mut notes: Option<&mut Vec<(u32, ConnNote)>>) {
     look_ahead(c, &b.inputs, |c, i, x| {
         events.frame = i as u32;
-        events.stage(Pos::Conns, |e| c.packet_with(x, b.payload(i), &b.tunnels, e));
+        events.stage(Pos::Conns, |e| {
+            c.packet_with(x, b.payload(i), &b.tunnels, e);
+            for s in b.subs_of(i) {
+                c.packet_with(&s.input, b.sub_payload(s), &b.tunnels, e);
+            }
+        });
         if let Some(t) = tracked.get_mut(i) {
             *t = t.saturating_add(c.tracked() as u32);
         }

@@ -45,6 +45,7 @@ pub fn tests() -> Vec<Test> {
         trial!(a_dns_response_first_flips_the_roles),
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(arubas_gre_carries_its_stations_connections),
+        trial!(each_a_msdu_subframe_is_a_packet),
         trial!(fragmented_datagrams_count_once_whole),
     ]
 }
@@ -482,7 +483,7 @@ fn tunnel_captures() -> Vec<(String, String)> {
 /// over UDP alike, with as many packets; and nothing else is a connection.
 fn tunneled_connections_are_tshark_conversations() {
     let files = tunnel_captures();
-    assert_eq!(files.len(), 19 + 2, "{files:?}");
+    assert_eq!(files.len(), 20 + 2, "{files:?}");
     for (name, file) in files {
         let want: BTreeSet<(String, String, String, u64)> = golden_rows(&format!("tests/golden/tunnels/{name}.tsv"))
             .into_iter()
@@ -797,6 +798,7 @@ fn a_dns_response_first_flips_the_roles() {
 /// `tunnel_parents`. Link shims (MPLS, PPPoE, VN-Tag, FabricPath) are no tunnels to Zeek.
 fn tunnels_are_logged_as_zeek_tunnel_log_does() {
     let kinds = [
+        ("aruba-amsdu", "Tunnel::GRE"),
         ("aruba-gre", "Tunnel::GRE"),
         ("ayiya", "Tunnel::AYIYA"),
         ("erspan-ii", "Tunnel::GRE"),
@@ -898,15 +900,63 @@ fn arubas_gre_carries_its_stations_connections() {
         })
         .collect();
     assert_eq!(got, want);
-    // web.pcap's ARP request and reply, the reply under protocol 0x9000.
-    let web: Vec<String> = golden_rows("tests/golden/decode/captures_web.pcap.tsv")
-        .into_iter()
-        .filter_map(|r| r.get("arp.opcode").filter(|v| !v.is_empty()).cloned())
-        .collect();
-    assert_eq!(web, ["1", "2"]);
+    // The ARP requests tshark reads (web.pcap's, and again in the A-MSDU's second subframe),
+    // and web.pcap's reply, which goes under protocol 0x9000.
+    let opcodes = |rows: &[BTreeMap<String, String>], op: &str| -> usize {
+        rows.iter().filter_map(|r| r.get("arp.opcode")).flat_map(|v| v.split(',')).filter(|v| *v == op).count()
+    };
+    let web = golden_rows("tests/golden/decode/captures_web.pcap.tsv");
+    assert_eq!((opcodes(&web, "1"), opcodes(&web, "2")), (1, 1));
     assert_eq!(rows.iter().filter(|r| r["gre.proto"] == "0x9000").count(), 1);
     let arp = all.iter().find(|v| v["event_type"] == "arp_summary").expect("arp summary");
-    assert_eq!((n(&arp["requests"]), n(&arp["replies"])), (1, 1), "{arp}");
+    assert_eq!((n(&arp["requests"]), n(&arp["replies"])), (opcodes(&rows, "1") as u64, 1), "{arp}");
+    assert_eq!(opcodes(&rows, "1"), 2);
+}
+
+/// A-MSDUs (Zeek's `IEEE802_11` analyzer forwards each subframe's packet as a packet of its own;
+/// baseline `core.tunnels.gre-aruba-amsdu`, whose one connection counts both subframes of its
+/// frame): `captures/tunnels/aruba-amsdu.pcap` carries web.pcap's frames over Aruba's GRE, each
+/// run of one sender's frames (up to three) as one A-MSDU, padded as IEEE 802.11 pads them.
+/// Each connection's packets and IP bytes per direction are those of the inner IP packets
+/// tshark reads in every subframe (its `ip.src`, `ip.dst`, `ip.len` and ports, the outer
+/// header's first); and the records equal those of the same frames one to a frame.
+fn each_a_msdu_subframe_is_a_packet() {
+    let file = "captures/tunnels/aruba-amsdu.pcap";
+    let mut want: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut aggregated = 0;
+    for r in golden_rows("tests/golden/decode/captures_tunnels_aruba-amsdu.pcap.tsv") {
+        let list = |f: &str| r.get(f).map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+        let (src, dst, len) = (list("ip.src"), list("ip.dst"), list("ip.len"));
+        let (sport, dport) = (list("tcp.srcport"), list("tcp.dstport"));
+        let inner = src.len().saturating_sub(1);
+        if inner > 1 {
+            aggregated += 1;
+        }
+        for i in 0..inner {
+            let end = |a: &[String], p: &[String]| format!("{}:{}", a[i + 1], p.get(i).map_or("", String::as_str));
+            let e = want.entry((end(&src, &sport), end(&dst, &dport))).or_default();
+            e.0 += 1;
+            e.1 += len[i + 1].parse::<u64>().expect("ip.len");
+        }
+    }
+    assert!(aggregated >= 4, "{aggregated} frames with more than one packet");
+    let records = conns(&[file]);
+    let mut got: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for c in &records {
+        let (o, r) = (format!("{}:{}", s(&c["id.orig_h"]), n(&c["id.orig_p"])), format!("{}:{}", s(&c["id.resp_h"]), n(&c["id.resp_p"])));
+        got.insert((o.clone(), r.clone()), (n(&c["orig_pkts"]), n(&c["orig_ip_bytes"])));
+        got.insert((r, o), (n(&c["resp_pkts"]), n(&c["resp_ip_bytes"])));
+    }
+    assert_eq!(got, want, "packets and IP bytes each way (left) and tshark's (right)");
+    let fields = ["proto", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "conn_state", "history", "orig_pkts", "resp_pkts",
+        "orig_ip_bytes", "resp_ip_bytes", "orig_bytes", "resp_bytes", "service"];
+    let project = |list: &[Value]| -> Vec<Vec<Value>> { list.iter().map(|c| fields.iter().map(|f| c[*f].clone()).collect()).collect() };
+    assert_eq!(project(&records), project(&conns(&["captures/tunnels/aruba-gre.pcap"])));
+    for threads in ["1", "2", "4"] {
+        let all = json_lines(&inspect_ok(["read", "-q", "--format", "json", "--threads", threads, file]));
+        let conns: Vec<Value> = all.into_iter().filter(|v| v["event_type"] == "conn").collect();
+        assert_eq!(project(&conns), project(&records), "--threads {threads}");
+    }
 }
 
 /// IP fragments reassembled before the connection tracker (issue 28 rule 8; Zeek's
