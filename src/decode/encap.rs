@@ -328,26 +328,29 @@ fn wlan_frame(p: &Packet<'_>) -> Option<(Option<usize>, usize, usize)> {
     }
 }
 
-/// How many A-MSDU subframes `p`'s innermost 802.11 frame carries, as [`amsdu_subframe`] reads
-/// them (0 when it is not an A-MSDU).
-pub fn amsdu_count(p: &Packet<'_>) -> usize {
-    wlan_frame(p).and_then(|(_, at, end)| p.data.get(at..end)).map_or(0, |mac| super::wlan::amsdu(mac).len())
+/// Whether `p`'s innermost 802.11 frame is an A-MSDU of more than one subframe, as
+/// [`amsdu_rest`] reads them.
+pub fn amsdu_more(p: &Packet<'_>) -> bool {
+    wlan_frame(p).and_then(|(_, at, end)| p.data.get(at..end)).is_some_and(|mac| super::wlan::amsdu(mac).nth(1).is_some())
 }
 
-/// The packet that subframe `n` (0 the first) of the A-MSDU in `first`'s innermost 802.11
-/// frame carries, as Zeek's IEEE802_11 analyzer forwards each subframe as a packet of its own
-/// ([`super::wlan::amsdu`]): `first` (the frame decoded, which reads the first subframe) as far
-/// as its 802.11 header, then the subframe's packet. None when there is no such subframe.
-pub fn amsdu_subframe<'a>(first: &Packet<'a>, n: usize) -> Option<Packet<'a>> {
+/// The packets that the second and further subframes of the A-MSDU in `first`'s innermost
+/// 802.11 frame carry, as Zeek's IEEE802_11 analyzer forwards each subframe as a packet of its
+/// own ([`super::wlan::amsdu`]): each is `first` (the frame decoded, which reads the first
+/// subframe) as far as its 802.11 header, then the subframe's packet.
+pub fn amsdu_rest<'p, 'a>(first: &'p Packet<'a>) -> impl Iterator<Item = Packet<'a>> + 'p {
     let data = first.data;
-    let (inner, mac_at, mac_end) = wlan_frame(first)?;
-    let sub = *super::wlan::amsdu(data.get(mac_at..mac_end)?).get(n)?;
-    let mut p = first.clone();
-    p.encaps.truncate(inner.map_or(0, |i| i + 1));
-    p.data = data.get(..mac_at + sub.end)?;
-    reset(&mut p);
-    walk(&mut p, Next::Ether(sub.ethertype, mac_at + sub.llc + 8));
-    Some(p)
+    let found = wlan_frame(first).and_then(|(inner, at, end)| Some((inner, at, data.get(at..end)?)));
+    found.into_iter().flat_map(move |(inner, mac_at, mac)| {
+        super::wlan::amsdu(mac).skip(1).map(move |sub| {
+            let mut p = first.clone();
+            p.encaps.truncate(inner.map_or(0, |i| i + 1));
+            p.data = data.get(..mac_at + sub.end).unwrap_or(data);
+            reset(&mut p);
+            walk(&mut p, Next::Ether(sub.ethertype, mac_at + sub.llc + 8));
+            p
+        })
+    })
 }
 
 /// Clears the network and transport layers before the inner packet's are read.

@@ -96,7 +96,7 @@ pub const BAD_CHECKSUM: u8 = 0x20;
 /// else sees it.
 pub const CONTINUED: u8 = 0x40;
 /// Frame flag: an 802.11 A-MSDU whose further subframes carry packets too: the input is its
-/// first subframe's, and [`super::encap::amsdu_subframe`] gives the others.
+/// first subframe's, and [`super::encap::amsdu_rest`] gives the others.
 pub const AMSDU: u8 = 0x80;
 
 /// The tunnel a frame came through (its innermost, when tunnels nest): what its connection
@@ -195,7 +195,7 @@ impl Input {
         if p.vlan_count > 0 {
             flags |= VLAN;
         }
-        if (matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty()) && super::encap::amsdu_count(p) > 1 {
+        if (matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty()) && super::encap::amsdu_more(p) {
             flags |= AMSDU;
         }
         let top = p.top();

@@ -362,25 +362,26 @@ pub struct Subframe {
 /// length is odd. The next subframe is looked for where Zeek looks first, then where the
 /// standard puts it; the walk ends at a subframe that is in neither place whole with LLC/SNAP
 /// of the Ethernet OUI (where Zeek's ends too).
-pub fn amsdu(mac: &[u8]) -> Vec<Subframe> {
-    let mut subs = Vec::new();
-    let Some(m) = Mac::parse(mac) else { return subs };
-    if m.ftype() != ftype::DATA || m.subtype() & 0x4 != 0 || m.protected() || m.qos.is_none_or(|q| q & 0x80 == 0) {
-        return subs;
-    }
-    let subframe = |at: usize| -> Option<Subframe> {
-        let len = usize::from(be16(mac, at.checked_add(12)?)?);
-        let (llc, end) = (at + 14, at + 14 + len);
-        let ethertype = snap_ethertype(mac.get(llc..end)?)?;
-        Some(Subframe { llc, end, ethertype })
-    };
-    let mut next = subframe(m.len);
-    while let Some(sub) = next.take() {
-        subs.push(sub);
+pub fn amsdu(mac: &[u8]) -> impl Iterator<Item = Subframe> + '_ {
+    let data = Mac::parse(mac).filter(|m| {
+        m.ftype() == ftype::DATA && m.subtype() & 0x4 == 0 && !m.protected() && m.qos.is_some_and(|q| q & 0x80 != 0)
+    });
+    let mut next = data.and_then(|m| subframe_at(mac, m.len));
+    std::iter::from_fn(move || {
+        let sub = next.take()?;
         let len = sub.end - sub.llc;
-        next = subframe(sub.end + len % 4).or_else(|| subframe(sub.end + (4 - (14 + len) % 4) % 4));
-    }
-    subs
+        next = subframe_at(mac, sub.end + len % 4).or_else(|| subframe_at(mac, sub.end + (4 - (14 + len) % 4) % 4));
+        Some(sub)
+    })
+}
+
+/// The A-MSDU subframe whose header is at `at` in `mac`, if it is there whole with LLC/SNAP of
+/// the Ethernet OUI.
+fn subframe_at(mac: &[u8], at: usize) -> Option<Subframe> {
+    let len = usize::from(be16(mac, at.checked_add(12)?)?);
+    let (llc, end) = (at + 14, at + 14 + len);
+    let ethertype = snap_ethertype(mac.get(llc..end)?)?;
+    Some(Subframe { llc, end, ethertype })
 }
 
 /// Names of frame subtypes, as tcpdump prints them.
@@ -451,7 +452,7 @@ mod amsdu_test {
         let standard = frame(&subs, |len| (4 - (14 + len) % 4) % 4);
         let zeeks = frame(&subs, |len| len % 4);
         for f in [standard, zeeks] {
-            let got = amsdu(&f);
+            let got: Vec<Subframe> = amsdu(&f).collect();
             assert_eq!(got.iter().map(|s| s.ethertype).collect::<Vec<_>>(), [0x0800, 0x0806, 0x86dd]);
             assert_eq!(got.iter().map(|s| s.end - s.llc).collect::<Vec<_>>(), [68, 36, 49]);
             assert_eq!(got.last().map(|s| s.end), Some(f.len()));
@@ -461,20 +462,20 @@ mod amsdu_test {
     #[test]
     fn the_walk_ends_where_a_subframe_does_not_fit_or_is_not_snap() {
         let f = frame(&[(0x0800, &[0x45; 20]), (0x0800, &[0x45; 20])], |_| 2);
-        assert_eq!(amsdu(&f).len(), 2);
+        assert_eq!(amsdu(&f).count(), 2);
         // The second cut short: only the first.
-        assert_eq!(amsdu(&f[..f.len() - 1]), vec![Subframe { llc: 40, end: 68, ethertype: 0x0800 }]);
+        assert_eq!(amsdu(&f[..f.len() - 1]).collect::<Vec<_>>(), vec![Subframe { llc: 40, end: 68, ethertype: 0x0800 }]);
         // The first's LLC is not SNAP: none.
         let mut g = f.clone();
         g[40] = 0x42;
-        assert!(amsdu(&g).is_empty());
+        assert_eq!(amsdu(&g).count(), 0);
         // Without the A-MSDU bit, or protected: none.
         let mut h = f.clone();
         h[24] = 0;
-        assert!(amsdu(&h).is_empty());
+        assert_eq!(amsdu(&h).count(), 0);
         let mut k = f;
         k[1] |= 0x40;
-        assert!(amsdu(&k).is_empty());
+        assert_eq!(amsdu(&k).count(), 0);
     }
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::analyze::Sink;
 use crate::filter::{DisplayFilter, Note};
-use crate::decode::encap::amsdu_subframe;
+use crate::decode::encap::amsdu_rest;
 use crate::decode::input::{InputMaker, Tunnel, AMSDU};
 use crate::decode::{decode, Input, Packet};
 use crate::output::live::{self, LiveTables};
@@ -142,8 +142,7 @@ impl<W: Write> Session<W> {
 
     /// The packets of an A-MSDU's further subframes (`first` is the frame decoded).
     fn subframes(&mut self, first: &Packet<'_>, frame: &Frame<'_>) {
-        for n in 1.. {
-            let Some(p) = amsdu_subframe(first, n) else { break };
+        for p in amsdu_rest(first) {
             let mut x = self.maker.of_packet(&p, &mut self.tunnels);
             x.flags &= !AMSDU;
             let payload = payload(&x, frame.data, self.stages.wants_payloads());

@@ -36,7 +36,7 @@ use crate::report::traffic::Services;
 use crate::analyze::tcp::ConnTracker;
 use crate::analyze::{Analyzer, LookAhead};
 use crate::decode::defrag::DefragConfig;
-use crate::decode::encap::amsdu_subframe;
+use crate::decode::encap::amsdu_rest;
 use crate::decode::input::{InputMaker, Tunnel, AMSDU};
 use crate::decode::{decode, Input};
 use crate::output::Printer;
@@ -176,7 +176,7 @@ impl Batch {
     }
 
     fn is_full(&self) -> bool {
-        self.inputs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES || self.payloads.len() >= BATCH_BYTES
+        self.inputs.len() + self.subs.len() >= BATCH_FRAMES || self.bytes.len() >= BATCH_BYTES || self.payloads.len() >= BATCH_BYTES
     }
 
     /// Input `i`'s TCP payload, when payloads travel with the batch.
@@ -344,8 +344,7 @@ impl Front {
         if x.has(AMSDU) {
             let first = decode(frame);
             let at = batch.inputs.len() as u32 - 1;
-            for n in 1.. {
-                let Some(p) = amsdu_subframe(&first, n) else { break };
+            for p in amsdu_rest(&first) {
                 let mut input = self.maker.of_packet(&p, &mut batch.tunnels);
                 input.flags = (input.flags & !AMSDU) | (x.flags & crate::decode::input::CONTINUED);
                 let span = keep_payload(batch, &input, frame.data, self.payloads);

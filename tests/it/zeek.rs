@@ -46,6 +46,7 @@ pub fn tests() -> Vec<Test> {
         trial!(tunnels_are_logged_as_zeek_tunnel_log_does),
         trial!(arubas_gre_carries_its_stations_connections),
         trial!(each_a_msdu_subframe_is_a_packet),
+        trial!(an_a_msdu_of_a_thousand_subframes_is_read_to_its_end),
         trial!(fragmented_datagrams_count_once_whole),
     ]
 }
@@ -911,6 +912,35 @@ fn arubas_gre_carries_its_stations_connections() {
     let arp = all.iter().find(|v| v["event_type"] == "arp_summary").expect("arp summary");
     assert_eq!((n(&arp["requests"]), n(&arp["replies"])), (opcodes(&rows, "1") as u64, 1), "{arp}");
     assert_eq!(opcodes(&rows, "1"), 2);
+}
+
+/// One 802.11 frame (LINKTYPE_IEEE802_11) whose A-MSDU holds 1,000 SYNs from as many sources,
+/// padded as IEEE 802.11 pads subframes: 1,000 half-open connections, one packet each, the
+/// walk neither stopping early nor going over a subframe twice.
+fn an_a_msdu_of_a_thousand_subframes_is_read_to_its_end() {
+    let mut frame = vec![0x88, 0x01, 0, 0];
+    frame.extend_from_slice(&[2; 18]);
+    frame.extend_from_slice(&[0x10, 0, 0x80, 0]);
+    for i in 0..1000u16 {
+        let ip = tcp([10, 1, (i >> 8) as u8, i as u8], 40000, [10, 0, 0, 2], 80).flags(SYN).frame().split_off(14);
+        let msdu = [&[0xaa, 0xaa, 3, 0, 0, 0, 8, 0][..], &ip].concat();
+        frame.extend_from_slice(&[1; 12]);
+        frame.extend_from_slice(&(msdu.len() as u16).to_be_bytes());
+        frame.extend_from_slice(&msdu);
+        frame.resize(frame.len() + (4 - (14 + msdu.len()) % 4) % 4, 0);
+    }
+    let mut pcap = Vec::new();
+    for w in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 105, 100, 0, frame.len() as u32, frame.len() as u32] {
+        pcap.extend_from_slice(&w.to_le_bytes());
+    }
+    pcap.extend_from_slice(&frame);
+    let dir = TempDir::new("amsdu-many");
+    let file = dir.write("many.pcap", &pcap);
+    let c = conns(&[&file.to_string_lossy()]);
+    assert_eq!(c.len(), 1000);
+    assert!(c.iter().all(|c| s(&c["conn_state"]) == "S0" && n(&c["orig_pkts"]) == 1), "{:?}", c.first());
+    let sources: BTreeSet<&str> = c.iter().map(|c| s(&c["id.orig_h"])).collect();
+    assert_eq!(sources.len(), 1000);
 }
 
 /// A-MSDUs (Zeek's `IEEE802_11` analyzer forwards each subframe's packet as a packet of its own;
