@@ -75,7 +75,7 @@ fn wlan_layers(out: &mut String, p: &Packet<'_>, w: &Wlan) {
     }
 }
 
-/// The 802.11 header at the start of `mac`, at `off` in the frame (an outer link layer, or a
+/// The 802.11 header at the start of `mac` (the frame from there on), at `off` in the frame (an outer link layer, or a
 /// frame inside Aruba's GRE: `inside` says so), and its LLC/SNAP header at `llc_at` when it
 /// names an EtherType (`ethertype` not 0).
 fn mac_layer(out: &mut String, mac: &[u8], off: usize, inside: &str, ethertype: u16, llc_at: usize) {
@@ -111,6 +111,13 @@ fn mac_layer(out: &mut String, mac: &[u8], off: usize, inside: &str, ethertype: 
     }
     if let Some(q) = m.qos {
         field(out, "QoS control", format!("{q:#06x} (TID {}{})", q & 0xf, if q & 0x80 != 0 { ", A-MSDU" } else { "" }));
+        if q & 0x80 != 0 && !m.protected() {
+            let n = crate::decode::wlan::amsdu(mac).count();
+            field(out, "A-MSDU", match n {
+                1 => "1 subframe".to_string(),
+                n => format!("{n} subframes: the first one's packet is shown, the analyzers read each"),
+            });
+        }
     }
     if let Some(h) = m.htc {
         field(out, "HT control", format!("{h:#010x}"));
@@ -544,7 +551,7 @@ fn encap(out: &mut String, p: &Packet<'_>, i: usize, e: &Encap) {
             let inside = if tunnel.is_empty() { String::new() } else { format!(" (inside the {tunnel} tunnel)") };
             // The header ends with LLC/SNAP.
             let llc_at = (e.offset as usize + b.len()).saturating_sub(8);
-            mac_layer(out, b, e.offset as usize, &inside, e.ethertype(p.data), llc_at);
+            mac_layer(out, e.rest(p.data), e.offset as usize, &inside, e.ethertype(p.data), llc_at);
         }
         Kind::Vlan => {
             let tci = be16_or0(b, 0);

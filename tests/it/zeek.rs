@@ -970,6 +970,17 @@ fn each_a_msdu_subframe_is_a_packet() {
         }
     }
     assert!(aggregated >= 4, "{aggregated} frames with more than one packet");
+    // -V says how many subframes each frame holds: tshark's LLC/SNAP headers in it.
+    let subframes: Vec<usize> = golden_rows("tests/golden/decode/captures_tunnels_aruba-amsdu.pcap.tsv")
+        .iter()
+        .map(|r| r.get("llc.type").map_or(0, |v| v.split(',').count()))
+        .collect();
+    let said: Vec<usize> = inspect_ok(["read", "-V", file])
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("A-MSDU"))
+        .map(|rest| rest.split_whitespace().next().and_then(|n| n.parse().ok()).expect("a count"))
+        .collect();
+    assert_eq!(said, subframes);
     let records = conns(&[file]);
     let mut got: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
     for c in &records {
