@@ -90,8 +90,8 @@ impl Stages {
         out.stage(Pos::Arp, |e| self.arp.packet(x, e));
     }
 
-    /// A further A-MSDU subframe's packet of the frame `packet` was given last: the analyzers
-    /// of packets see it, as Zeek's do; the statistics count frames and do not.
+    /// The packet of a further A-MSDU subframe of the frame last given to [`Self::packet`]: the
+    /// analyzers of packets see it, as Zeek's do; the statistics count frames and do not.
     pub fn subframe(&mut self, x: &Input, payload: Option<&[u8]>, tunnels: &[Tunnel], out: &mut merge::FrameEvents) {
         for c in &mut self.conns {
             out.stage(Pos::Conns, |e| c.packet_with(x, payload, tunnels, e));

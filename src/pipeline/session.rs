@@ -197,7 +197,6 @@ impl<W: Write> Session<W> {
     }
 }
 
-/// One event of a live run, shown as `show` says.
 /// The bytes of `x`'s payload in its frame's `data` that the analyzers read: a TCP payload for
 /// the streams (`streams`), and what the application layer reads.
 pub fn payload<'d>(x: &Input, data: &'d [u8], streams: bool) -> Option<&'d [u8]> {
@@ -209,6 +208,7 @@ pub fn payload<'d>(x: &Input, data: &'d [u8], streams: bool) -> Option<&'d [u8]>
     Some(data.get(at..at.saturating_add(n)).or_else(|| data.get(at..)).unwrap_or(&[]))
 }
 
+/// One event of a live run, shown as `show` says.
 fn live_event<W: Write>(printer: &mut Printer<W>, show: LiveShow, e: &Event) -> io::Result<()> {
     if show.screen {
         return Ok(());
