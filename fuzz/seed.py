@@ -103,7 +103,7 @@ def main():
     out = sys.argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
-    files = sorted(glob.glob(os.path.join(root, 'captures', '*.pcap*')) +
+    files = sorted(glob.glob(os.path.join(root, 'captures', '**', '*.pcap*'), recursive=True) +
                    glob.glob(os.path.join(root, '..', 'shared', 'corpus', '**', '*.pcap*'), recursive=True))
     for p in files:
         size = os.path.getsize(p)
