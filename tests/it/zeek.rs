@@ -929,13 +929,9 @@ fn an_a_msdu_of_a_thousand_subframes_is_read_to_its_end() {
         frame.extend_from_slice(&msdu);
         frame.resize(frame.len() + (4 - (14 + msdu.len()) % 4) % 4, 0);
     }
-    let mut pcap = Vec::new();
-    for w in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 262_144, 105, 100, 0, frame.len() as u32, frame.len() as u32] {
-        pcap.extend_from_slice(&w.to_le_bytes());
-    }
-    pcap.extend_from_slice(&frame);
     let dir = TempDir::new("amsdu-many");
-    let file = dir.write("many.pcap", &pcap);
+    // LINKTYPE_IEEE802_11.
+    let file = Pcap::micro().linktype(105).add(secs(100.0), &frame).write(&dir, "many.pcap");
     let c = conns(&[&file.to_string_lossy()]);
     assert_eq!(c.len(), 1000);
     assert!(c.iter().all(|c| s(&c["conn_state"]) == "S0" && n(&c["orig_pkts"]) == 1), "{:?}", c.first());

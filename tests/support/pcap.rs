@@ -1,4 +1,4 @@
-//! Classic pcap files (little-endian, version 2.4, Ethernet) written from frames: microsecond
+//! Classic pcap files (little-endian, version 2.4, Ethernet unless set) written from frames: microsecond
 //! timestamps as tcpdump writes them, or nanosecond ones (magic `0xa1b23c4d`).
 
 use std::path::PathBuf;
@@ -48,6 +48,12 @@ impl Pcap {
     /// Sets the snap length the header announces (262,144 unless set).
     pub fn snaplen(&mut self, snaplen: u32) -> &mut Pcap {
         self.bytes[16..20].copy_from_slice(&snaplen.to_le_bytes());
+        self
+    }
+
+    /// Sets the link type the header announces (LINKTYPE_ETHERNET unless set).
+    pub fn linktype(&mut self, linktype: u32) -> &mut Pcap {
+        self.bytes[20..24].copy_from_slice(&linktype.to_le_bytes());
         self
     }
 
