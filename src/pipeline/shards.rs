@@ -181,8 +181,12 @@ impl Batch {
 
     /// Input `i`'s TCP payload, when payloads travel with the batch.
     fn payload(&self, i: usize) -> Option<&[u8]> {
-        let &(at, n) = self.spans.get(i)?;
-        Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
+        Some(self.kept(*self.spans.get(i)?))
+    }
+
+    /// The payload bytes kept at `span` ([`keep_payload`]).
+    fn kept(&self, (at, n): (u32, u32)) -> &[u8] {
+        self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[])
     }
 
     /// The inputs of frame `i`'s further A-MSDU subframes.
@@ -193,12 +197,6 @@ impl Batch {
         let from = self.subs.partition_point(|s| (s.frame as usize) < i);
         let to = self.subs.partition_point(|s| (s.frame as usize) <= i);
         self.subs.get(from..to).unwrap_or(&[])
-    }
-
-    /// A subframe's TCP payload, when payloads travel with the batch.
-    fn sub_payload(&self, s: &Sub) -> Option<&[u8]> {
-        let (at, n) = s.span;
-        Some(self.payloads.get(at as usize..at as usize + n as usize).unwrap_or(&[]))
     }
 
     fn frame(&self, i: usize) -> Option<Frame<'_>> {
@@ -472,7 +470,7 @@ fn run_shard(c: &mut ConnTracker, b: &Batch, events: &mut FrameEvents, tracked: 
         events.stage(Pos::Conns, |e| {
             c.packet_with(x, b.payload(i), &b.tunnels, e);
             for s in b.subs_of(i) {
-                c.packet_with(&s.input, b.sub_payload(s), &b.tunnels, e);
+                c.packet_with(&s.input, Some(b.kept(s.span)), &b.tunnels, e);
             }
         });
         if let Some(t) = tracked.get_mut(i) {
