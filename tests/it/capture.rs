@@ -22,7 +22,8 @@ use crate::support::{json_lines, sh, Need, Test, TempDir, BIN};
 pub fn tests() -> Vec<Test> {
     use Need::{Netns as Ns, Tool};
     vec![
-        trial!(flood_is_captured_or_counted_and_kept_as_well_as_tcpdump, Ns, Tool("hping3"), Tool("tcpdump"), Tool("timeout"), Tool("sysctl")),
+        trial!(flood_is_captured_or_counted, Ns, Tool("hping3"), Tool("timeout"), Tool("sysctl")),
+        trial!(flood_is_kept_as_well_as_tcpdump, Ns, Tool("hping3"), Tool("tcpdump"), Tool("timeout"), Tool("sysctl"), Need::Optimized),
         trial!(loopback_gives_tcpdumps_frames_exactly, Ns, Tool("tcpdump"), Tool("python3"), Tool("curl"), Tool("ss"), Tool("timeout"), Tool("sysctl")),
         trial!(any_sees_two_interfaces_and_direction_keeps_one_way, Ns, Tool("ping"), Tool("sysctl")),
         trial!(rotated_files_together_equal_tcpdumps_capture, Ns, Tool("tcpdump"), Tool("ping"), Tool("sysctl")),
@@ -105,15 +106,13 @@ fn flood_once(net: &Netns, tool: &str, file: &Path) -> (u64, u64, Vec<String>) {
     (after - before, frames(file).len() as u64, stderr)
 }
 
-fn flood_is_captured_or_counted_and_kept_as_well_as_tcpdump() {
-    let net = Netns::new(11);
-    let dir = TempDir::new("ring-flood");
-    let (ours, theirs) = (dir.join("inspect.pcap"), dir.join("tcpdump.pcap"));
-    let (sent, kept, stderr) = flood_once(&net, "inspect", &ours);
+/// One flood captured by inspect, its accounting checked: every frame the interface carried was
+/// captured or counted as dropped by the kernel. Returns (frames carried, frames kept).
+fn flood_counted(net: &Netns, file: &Path) -> (u64, u64) {
+    let (sent, kept, stderr) = flood_once(net, "inspect", file);
     // hping3 shares the cores with the capture and the other tests: the rate varies, but two
     // seconds of it are always tens of thousands of frames.
     assert!(sent > 10_000, "the flood carried only {sent} frames");
-    // Every frame the interface carried was captured or counted as dropped by the kernel.
     let captured = captured_count(&stderr);
     let dropped = closing(&stderr, "dropped by kernel");
     let received = closing(&stderr, "received by filter");
@@ -123,8 +122,25 @@ fn flood_is_captured_or_counted_and_kept_as_well_as_tcpdump() {
     assert_eq!(captured + dropped, received, "{stderr:?}");
     let off = ((captured + dropped) as f64 - sent as f64).abs() / sent as f64;
     assert!(off <= 0.01, "captured {captured} + dropped {dropped} (received {received}) vs carried {sent}");
-    let our_share = kept as f64 / sent as f64;
+    (sent, kept)
+}
 
+fn flood_is_captured_or_counted() {
+    let net = Netns::new(11);
+    let dir = TempDir::new("ring-flood");
+    let (sent, kept) = flood_counted(&net, &dir.join("inspect.pcap"));
+    note(format_args!("flood: inspect kept {kept} of {sent} frames ({:.0} frames/s)", sent as f64 / 2.0));
+}
+
+/// The share of a flood kept against tcpdump's on the same flood, run in turn. Only in an
+/// optimised build (`Need::Optimized`): an unoptimised one keeps about 220,000 frames a second
+/// here, where hping3 sends 450,000 and the release build and tcpdump keep them all.
+fn flood_is_kept_as_well_as_tcpdump() {
+    let net = Netns::new(18);
+    let dir = TempDir::new("ring-flood-share");
+    let (ours, theirs) = (dir.join("inspect.pcap"), dir.join("tcpdump.pcap"));
+    let (sent, kept) = flood_counted(&net, &ours);
+    let our_share = kept as f64 / sent as f64;
     let (t_sent, t_kept, _) = flood_once(&net, "tcpdump", &theirs);
     let their_share = t_kept as f64 / t_sent as f64;
     note(format_args!(

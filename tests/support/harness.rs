@@ -34,6 +34,9 @@ pub enum Need {
     Parquet,
     /// `python3` imports these modules (comma-separated), as `duckdb,pyarrow`.
     Python(&'static str),
+    /// An optimised build (`cargo test --release`): for a test whose result is the build's speed
+    /// against another tool's, which an unoptimised build would only measure as its own profile.
+    Optimized,
 }
 
 impl Need {
@@ -50,6 +53,8 @@ impl Need {
                 Ok(false) => Some("needs the libpcap build (cargo test --features libpcap)".into()),
                 Err(e) => Some(format!("needs the libpcap build, and {e}")),
             },
+            Need::Optimized => cfg!(debug_assertions)
+                .then(|| "needs an optimised build (cargo test --release): it races tcpdump".to_string()),
             Need::Parquet => (!cfg!(feature = "parquet")).then(|| "needs the parquet build (cargo test --features parquet)".to_string()),
             Need::Python(modules) => {
                 let ok = Command::new("python3").args(["-c", &format!("import {modules}")]).output().is_ok_and(|o| o.status.success());
@@ -66,12 +71,13 @@ impl Need {
     /// Whether this cargo run asked for the other build than the one this need wants: then the
     /// need is a choice of build, not something the machine lacks, and stays a skip even under
     /// `INSPECT_REQUIRE_ALL=1` (CI runs `cargo test` and `cargo test --features libpcap`, and
-    /// each build's tests run in one of the two).
+    /// each build's tests run in one of the two; the optimised build's in a `--release` run).
     fn other_build_asked(self) -> bool {
         match self {
             Need::Libpcap => !cfg!(feature = "libpcap"),
             Need::PureRust => cfg!(feature = "libpcap"),
             Need::Parquet => !cfg!(feature = "parquet"),
+            Need::Optimized => cfg!(debug_assertions),
             _ => false,
         }
     }
