@@ -329,16 +329,18 @@ pub fn decode(linktype: u32, data: &[u8]) -> Result<Wlan, &'static str> {
     if m.ftype() != ftype::DATA || m.subtype() & 0x4 != 0 || m.protected() {
         return Ok(w);
     }
-    let mut body = mac_bytes.get(m.len..).unwrap_or(&[]);
-    let mut llc_at = m.len;
     if m.qos.is_some_and(|q| q & 0x80 != 0) {
-        // A-MSDU: each subframe has its own destination, source and length before its LLC.
-        body = body.get(14..).unwrap_or(&[]);
-        llc_at += 14;
+        // A-MSDU: each subframe has its own destination, source and length before its LLC. The
+        // first is read only when it is there whole, as [`amsdu`] reads them all.
+        let mac = if fcs { mac_bytes.get(..mac_bytes.len().saturating_sub(4)).unwrap_or(&[]) } else { mac_bytes };
+        if let Some(sub) = subframe_at(mac, m.len) {
+            w.ethertype = sub.ethertype;
+            w.mac_len = u8::try_from(sub.llc).map_err(|_| "802.11 header")?;
+        }
+        return Ok(w);
     }
-    if let Some(et) = snap_ethertype(body) {
+    if let Some(et) = snap_ethertype(mac_bytes.get(m.len..).unwrap_or(&[])) {
         w.ethertype = et;
-        w.mac_len = u8::try_from(llc_at).map_err(|_| "802.11 header")?;
     }
     Ok(w)
 }
@@ -424,7 +426,7 @@ pub mod names {
 
 #[cfg(test)]
 mod amsdu_test {
-    use super::{amsdu, Subframe};
+    use super::{amsdu, decode, Subframe};
 
     /// A QoS data frame to the distribution system with the A-MSDU bit, carrying `subs`
     /// (EtherType, packet), each but the last padded by `pad(length)`.
@@ -476,6 +478,20 @@ mod amsdu_test {
         let mut k = f;
         k[1] |= 0x40;
         assert_eq!(amsdu(&k).count(), 0);
+    }
+
+    #[test]
+    fn the_first_subframe_is_read_only_when_whole() {
+        const IEEE802_11: u32 = crate::decode::linktype::IEEE802_11;
+        let f = frame(&[(0x0800, &[0x45; 20])], |_| 0);
+        let w = decode(IEEE802_11, &f).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((w.ethertype, w.mac_len), (0x0800, 40));
+        // Its length says one byte more than the frame holds: no packet, as `amsdu` finds none.
+        let mut g = f.clone();
+        g[39] += 1;
+        assert_eq!(amsdu(&g).count(), 0);
+        let w = decode(IEEE802_11, &g).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((w.ethertype, w.mac_len), (0, 26));
     }
 }
 
