@@ -4,7 +4,8 @@
 # usage: scripts/golden_follow.sh     (run from the crate root, with ../shared/corpus beside it)
 #
 # Writes tests/golden/follow/index.tsv, one line per TCP or UDP stream of each capture of
-# captures/ and of the corpus (at most 40 streams of each protocol per file) and per mode:
+# captures/ (its tunnel and 802.11 folders too) and of the corpus (at most 40 streams of each
+# protocol per file) and per mode:
 #   file  proto  stream  mode  sha256-of-tshark's-output
 # (paths relative to the crate root), and tshark's whole ascii output for a few small streams
 # as tests/golden/follow/<file>.<proto>.<N>.txt, to read. The first line of index.tsv names
@@ -61,7 +62,7 @@ for n, _, mode, h in sorted(rows):
 '
 
 printf '# %s -q -z follow,PROTO,MODE,N -r FILE | sha256sum\n' "$ver" > "$index"
-for f in captures/*.pcap captures/*.pcapng ../shared/corpus/tcpdump/*.pcap ../shared/corpus/tcpdump/*.pcapng ../shared/corpus/pcapng-le/*/*.pcapng; do
+for f in captures/*.pcap captures/*.pcapng captures/*/*.pcap ../shared/corpus/tcpdump/*.pcap ../shared/corpus/tcpdump/*.pcapng ../shared/corpus/pcapng-le/*/*.pcapng; do
     [ -f "$f" ] || continue
     for proto in tcp udp; do
         last=$(timeout 60 tshark -r "$f" -T fields -e "$proto.stream" 2>/dev/null | tr ',' '\n' | grep -v '^$' | sort -n | tail -1 || true)

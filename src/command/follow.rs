@@ -11,7 +11,9 @@ use crate::analyze::stream::reassembly::Caps;
 use crate::analyze::tcp::conn::Conn;
 use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Events};
-use crate::decode::{decode, input, FlowSeg, Input};
+use crate::decode::encap::amsdu_rest;
+use crate::decode::input::Inputs;
+use crate::decode::{decode, FlowSeg, Input};
 use crate::error::RunError;
 use crate::report::Event;
 use crate::filter::{DisplayFilter, Note};
@@ -103,37 +105,41 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
     let mut events = Events::default();
     let mut walked = Walked::default();
     let mut failed: Option<io::Error> = None;
+    let mut inputs = Inputs::default();
     let read = source.for_each(|frame| {
         walked.frames += 1;
-        let x = input(&frame);
-        tracker.packet(&x, &mut events);
-        events.drain();
-        let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
-        let stream = match index.of(f) {
-            Some(Stream::Tcp(n)) if !udp => n,
-            Some(Stream::Udp(n)) if udp => n,
-            _ => return ControlFlow::Continue(()),
-        };
-        walked.streams = walked.streams.max(stream + 1);
-        let Some((uid, c)) = tracker.current(f) else { return ControlFlow::Continue(()) };
-        let hit = match pick {
-            Pick::Stream(n) => *n == stream,
-            Pick::Uid(u) => *u == uid,
-            Pick::Filter(_) => false,
-        };
-        if !hit {
-            return ControlFlow::Continue(());
-        }
-        walked.picked.get_or_insert(stream);
-        let (at, n) = f.payload;
-        let payload = frame.data.get(at as usize..).and_then(|d| d.get(..n as usize)).unwrap_or(&[]);
-        match each(Step { frame: &frame, flow: f, payload, stream, uid: &uid, conn: &c }) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                ControlFlow::Break(())
+        // An 802.11 A-MSDU carries a packet in each subframe: each is a step of its own. A
+        // fragmented datagram is one when whole.
+        inputs.each(&frame, |x, data| {
+            tracker.packet(x, &mut events);
+            events.drain();
+            let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
+            let stream = match index.of(f) {
+                Some(Stream::Tcp(n)) if !udp => n,
+                Some(Stream::Udp(n)) if udp => n,
+                _ => return ControlFlow::Continue(()),
+            };
+            walked.streams = walked.streams.max(stream + 1);
+            let Some((uid, c)) = tracker.current(f) else { return ControlFlow::Continue(()) };
+            let hit = match pick {
+                Pick::Stream(n) => *n == stream,
+                Pick::Uid(u) => *u == uid,
+                Pick::Filter(_) => false,
+            };
+            if !hit {
+                return ControlFlow::Continue(());
             }
-        }
+            walked.picked.get_or_insert(stream);
+            let (at, n) = f.payload;
+            let payload = data.get(at as usize..).and_then(|d| d.get(..n as usize)).unwrap_or(&[]);
+            match each(Step { frame: &frame, flow: f, payload, stream, uid: &uid, conn: &c }) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })
     });
     if let Some(e) = failed {
         return Err(RunError::Output(e));
@@ -159,32 +165,36 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
     let mut found = None;
     let read = source.for_each(|frame| {
         let p = decode(&frame);
-        let x = Input::of_packet(&p);
-        // HTTP and TLS fields come from the reassembled stream: the tracker takes the payload.
-        let payload = x.flow().filter(|_| needs.app).map(|f| {
-            let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
-            frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
-        });
-        tracker.packet_with(&x, payload, &[], &mut events);
-        // The frame's messages, for a filter on their fields (moved out, not copied).
-        let msgs: Vec<_> = events
-            .drain()
-            .filter_map(|(_, e)| match e {
-                Event::Message(m) if needs.app => Some(*m),
-                _ => None,
-            })
-            .collect();
-        let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
-        let stream = match index.of(f) {
-            Some(Stream::Tcp(n)) if !udp => n,
-            Some(Stream::Udp(n)) if udp => n,
-            _ => return ControlFlow::Continue(()),
-        };
-        streams = streams.max(stream + 1);
-        let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs, echo: None };
-        if filter.matches(&p, &note) {
-            found = Some(stream);
-            return ControlFlow::Break(());
+        // An 802.11 A-MSDU's further subframes are packets of their own.
+        let rest: Vec<_> = amsdu_rest(&p).collect();
+        for p in std::iter::once(&p).chain(&rest) {
+            let x = Input::of_packet(p);
+            // HTTP and TLS fields come from the reassembled stream: the tracker takes the payload.
+            let payload = x.flow().filter(|_| needs.app).map(|f| {
+                let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
+                frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
+            });
+            tracker.packet_with(&x, payload, &[], &mut events);
+            // The packet's messages, for a filter on their fields (moved out, not copied).
+            let msgs: Vec<_> = events
+                .drain()
+                .filter_map(|(_, e)| match e {
+                    Event::Message(m) if needs.app => Some(*m),
+                    _ => None,
+                })
+                .collect();
+            let Some(f) = x.flow() else { continue };
+            let stream = match index.of(f) {
+                Some(Stream::Tcp(n)) if !udp => n,
+                Some(Stream::Udp(n)) if udp => n,
+                _ => continue,
+            };
+            streams = streams.max(stream + 1);
+            let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs, echo: None };
+            if filter.matches(p, &note) {
+                found = Some(stream);
+                return ControlFlow::Break(());
+            }
         }
         ControlFlow::Continue(())
     });
@@ -271,26 +281,28 @@ fn list<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
     let mut tracker = ConnTracker::new(c.conn.clone(), 0, 1);
     let mut events = Events::default();
     let mut source = FileSource::open(&c.file).map_err(|e| RunError::Input(e.to_string()))?;
+    let mut inputs = Inputs::default();
     let read = source.for_each(|frame| {
-        let x = input(&frame);
-        tracker.packet(&x, &mut events);
-        events.drain();
-        let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
-        let n = match index.of(f) {
-            Some(Stream::Tcp(n)) if !c.udp => n,
-            Some(Stream::Udp(n)) if c.udp => n,
-            _ => return ControlFlow::Continue(()),
-        };
-        if n as usize == rows.len() {
-            let uid = tracker.current(f).map(|(u, _)| u).unwrap_or_default();
-            rows.push(Row { stream: n, uid, client: endpoint(f.src()), server: endpoint(f.dst()), frames: 0, bytes: [0, 0] });
-        }
-        if let Some(r) = rows.get_mut(n as usize) {
-            r.frames += 1;
-            let side = usize::from(endpoint(f.src()) != r.client);
-            r.bytes[side] += u64::from(f.seg.len);
-        }
-        ControlFlow::Continue(())
+        inputs.each(&frame, |x, _| {
+            tracker.packet(x, &mut events);
+            events.drain();
+            let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
+            let n = match index.of(f) {
+                Some(Stream::Tcp(n)) if !c.udp => n,
+                Some(Stream::Udp(n)) if c.udp => n,
+                _ => return ControlFlow::Continue(()),
+            };
+            if n as usize == rows.len() {
+                let uid = tracker.current(f).map(|(u, _)| u).unwrap_or_default();
+                rows.push(Row { stream: n, uid, client: endpoint(f.src()), server: endpoint(f.dst()), frames: 0, bytes: [0, 0] });
+            }
+            if let Some(r) = rows.get_mut(n as usize) {
+                r.frames += 1;
+                let side = usize::from(endpoint(f.src()) != r.client);
+                r.bytes[side] += u64::from(f.seg.len);
+            }
+            ControlFlow::Continue(())
+        })
     });
     let proto = if c.udp { "udp" } else { "tcp" };
     if c.json {

@@ -7,6 +7,8 @@
 //! from a packet already decoded. The two agree on every frame (`tests/it/decode.rs` holds them
 //! equal on the whole corpus).
 
+use std::ops::ControlFlow;
+
 use etherparse::{LaxNetSlice, TransportSlice};
 
 use super::key::{icmp_counterpart, wide_v4, Dir, FlowKey, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP};
@@ -242,6 +244,16 @@ impl Input {
     /// datagram's network and transport layers (its flow counts the datagram once, with the
     /// wire bytes of every frame that carried a piece of it).
     pub fn of_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
+        let mut x = Input::within_whole(p, whole);
+        if let Net::Flow(f) = &mut x.net {
+            // The payload is not in this frame's bytes.
+            f.payload = (0, 0);
+        }
+        x
+    }
+
+    /// [`Input::of_whole`], its payload's place given in `whole.bytes`.
+    fn within_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
         let frame = Frame {
             number: p.number,
             ts: p.ts,
@@ -258,8 +270,6 @@ impl Input {
         x.flags |= FRAGMENT | (Input::of_packet(p).flags & (VLAN | MALFORMED));
         if let Net::Flow(f) = &mut x.net {
             f.seg.frame_len = whole.frame_bytes.min(u32::MAX as u64) as u32;
-            // The payload is not in this frame's bytes.
-            f.payload = (0, 0);
         }
         x
     }
@@ -428,6 +438,49 @@ pub fn input(frame: &Frame<'_>) -> Input {
         Some(f) => Input::of_fast(frame, &f),
         None => Input::of_packet(&decode_general(frame)),
     }
+}
+
+/// Frames into inputs for a command that reads a file on its own (`follow`, `segments`,
+/// `ladder`), as the pipeline reads them: after a frame's input, one for each further subframe
+/// of an 802.11 A-MSDU; IP fragments reassembled, the frame completing a datagram giving the
+/// whole datagram's input.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    defrag: Defrag,
+}
+
+impl Inputs {
+    /// Calls `each` with each input of `frame` and the bytes its payload's place is given in
+    /// (the frame's, or a reassembled datagram's), until it breaks.
+    pub fn each(&mut self, frame: &Frame<'_>, mut each: impl FnMut(&Input, &[u8]) -> ControlFlow<()>) -> ControlFlow<()> {
+        let x = input(frame);
+        if x.has(FRAGMENT) {
+            let p = super::decode(frame);
+            let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+            return match self.defrag.packet(&p, now) {
+                Some(whole) => each(&Input::within_whole(&p, &whole), whole.bytes),
+                None => each(&x, frame.data),
+            };
+        }
+        each(&x, frame.data)?;
+        if x.has(AMSDU) {
+            for s in subframe_inputs(&super::decode(frame)) {
+                each(&s, frame.data)?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The inputs of the further subframes of the A-MSDU that `first` (a frame decoded) holds.
+pub fn subframe_inputs(first: &Packet<'_>) -> Vec<Input> {
+    super::encap::amsdu_rest(first)
+        .map(|p| {
+            let mut x = Input::of_packet(&p);
+            x.flags &= !AMSDU;
+            x
+        })
+        .collect()
 }
 
 /// The flow of a packet from address `s` to `d` (IPv6 or not) whose transport is `transport`

@@ -124,11 +124,11 @@ impl<W: Write> FollowPrinter<W> {
                         }
                         self.line.push(if printable(b) { b as char } else { '.' });
                     }
-                    // Wireshark ends a full line at its last character that is not a space
-                    // (and keeps a short last line's spaces).
-                    if row.len() == 16 {
-                        let end = self.line.trim_end_matches(' ').len();
-                        self.line.truncate(end);
+                    // Wireshark drops one space at the end of a line: on a line of eight
+                    // characters the one it puts after the eighth, else a last character that
+                    // is a space.
+                    if row.len() != 8 && self.line.ends_with(' ') {
+                        self.line.pop();
                     }
                     self.line.push('\n');
                     at += row.len() as u64;
@@ -211,6 +211,14 @@ mod test {
         assert_eq!(lines[0], "00000000  61 62 63 64 65 66 67 68  69 6a 6b 6c 6d 6e 6f 70  abcdefgh ijklmnop");
         assert_eq!(lines[1], "00000010  71 72 73 74 75 76 77 78  79 7a                    qrstuvwx yz");
         assert_eq!(lines[2], format!("0000001A  21{}!", " ".repeat(48)));
+        // A space character ends a line of 8 characters, but one of 2 or 16 ends before its
+        // last, as in tshark's output.
+        let s = show(Mode::Hex, &[rec(false, b"a ")]);
+        assert_eq!(s.lines().nth(6), Some(format!("00000000  61 20{}a", " ".repeat(45)).as_str()));
+        let s = show(Mode::Hex, &[rec(false, b"any TCP ")]);
+        assert_eq!(s.lines().nth(6), Some(format!("00000000  61 6e 79 20 54 43 50 20{}any TCP ", " ".repeat(27)).as_str()));
+        let s = show(Mode::Hex, &[rec(false, b"r: test message ")]);
+        assert!(s.lines().nth(6).is_some_and(|l| l.ends_with("r: test  message")), "{s}");
     }
 
     #[test]
