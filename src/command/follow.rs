@@ -11,9 +11,8 @@ use crate::analyze::stream::reassembly::Caps;
 use crate::analyze::tcp::conn::Conn;
 use crate::analyze::tcp::{ConnConfig, ConnTracker};
 use crate::analyze::{Analyzer, Events};
-use crate::decode::encap::amsdu_rest;
 use crate::decode::input::Inputs;
-use crate::decode::{decode, FlowSeg, Input};
+use crate::decode::FlowSeg;
 use crate::error::RunError;
 use crate::report::Event;
 use crate::filter::{DisplayFilter, Note};
@@ -110,7 +109,7 @@ pub fn walk(file: &str, udp: bool, pick: &Pick, conn: &ConnConfig, each: &mut dy
         walked.frames += 1;
         // An 802.11 A-MSDU carries a packet in each subframe: each is a step of its own. A
         // fragmented datagram is one when whole.
-        inputs.each(&frame, |x, data| {
+        inputs.each(&frame, |x, data, _| {
             tracker.packet(x, &mut events);
             events.drain();
             let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
@@ -163,18 +162,17 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
     let needs = filter.needs();
     let mut streams = 0;
     let mut found = None;
+    let mut inputs = Inputs::default();
     let read = source.for_each(|frame| {
-        let p = decode(&frame);
-        // An 802.11 A-MSDU's further subframes are packets of their own.
-        let rest: Vec<_> = amsdu_rest(&p).collect();
-        for p in std::iter::once(&p).chain(&rest) {
-            let x = Input::of_packet(p);
+        // As the walk numbers streams: tunnels' outer datagrams, A-MSDU subframes, datagrams
+        // reassembled.
+        inputs.each(&frame, |x, data, p| {
             // HTTP and TLS fields come from the reassembled stream: the tracker takes the payload.
             let payload = x.flow().filter(|_| needs.app).map(|f| {
                 let (at, n) = (f.payload.0 as usize, f.payload.1 as usize);
-                frame.data.get(at..at.saturating_add(n)).or_else(|| frame.data.get(at..)).unwrap_or(&[])
+                data.get(at..at.saturating_add(n)).or_else(|| data.get(at..)).unwrap_or(&[])
             });
-            tracker.packet_with(&x, payload, &[], &mut events);
+            tracker.packet_with(x, payload, &[], &mut events);
             // The packet's messages, for a filter on their fields (moved out, not copied).
             let msgs: Vec<_> = events
                 .drain()
@@ -183,20 +181,20 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
                     _ => None,
                 })
                 .collect();
-            let Some(f) = x.flow() else { continue };
+            let Some(f) = x.flow() else { return ControlFlow::Continue(()) };
             let stream = match index.of(f) {
                 Some(Stream::Tcp(n)) if !udp => n,
                 Some(Stream::Udp(n)) if udp => n,
-                _ => continue,
+                _ => return ControlFlow::Continue(()),
             };
             streams = streams.max(stream + 1);
-            let note = Note { conn: if needs.conn { tracker.note(&x) } else { None }, alert: false, msgs, echo: None };
+            let note = Note { conn: if needs.conn { tracker.note(x) } else { None }, alert: false, msgs, echo: None };
             if filter.matches(p, &note) {
                 found = Some(stream);
                 return ControlFlow::Break(());
             }
-        }
-        ControlFlow::Continue(())
+            ControlFlow::Continue(())
+        })
     });
     if let Some(n) = found {
         return Ok(Ok(n));
@@ -283,7 +281,7 @@ fn list<W: Write>(c: &FollowConfig, mut out: W) -> Result<(), RunError> {
     let mut source = FileSource::open(&c.file).map_err(|e| RunError::Input(e.to_string()))?;
     let mut inputs = Inputs::default();
     let read = source.for_each(|frame| {
-        inputs.each(&frame, |x, _| {
+        inputs.each(&frame, |x, _, _| {
             tracker.packet(x, &mut events);
             events.drain();
             let Some(f) = x.flow() else { return ControlFlow::Continue(()) };

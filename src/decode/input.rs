@@ -254,16 +254,12 @@ impl Input {
 
     /// [`Input::of_whole`], its payload's place given in `whole.bytes`.
     fn within_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
-        let frame = Frame {
-            number: p.number,
-            ts: p.ts,
-            linktype: super::linktype::RAW,
-            len: whole.bytes.len() as u32,
-            data: whole.bytes,
-            interface: 0,
-            ts_known: p.ts_known,
-        };
-        let mut x = Input::of_packet(&decode_general(&frame));
+        Input::of_whole_packet(p, &decode_general(&whole_frame(p, whole)), whole)
+    }
+
+    /// The input of the datagram `whole` (decoded: `wp`) that `p`'s frame completed.
+    fn of_whole_packet(p: &Packet<'_>, wp: &Packet<'_>, whole: &Whole<'_>) -> Input {
+        let mut x = Input::of_packet(wp);
         x.len = p.len;
         x.caplen = p.data.len() as u32;
         x.linktype = p.linktype;
@@ -450,37 +446,63 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Calls `each` with each input of `frame` and the bytes its payload's place is given in
-    /// (the frame's, or a reassembled datagram's), until it breaks.
-    pub fn each(&mut self, frame: &Frame<'_>, mut each: impl FnMut(&Input, &[u8]) -> ControlFlow<()>) -> ControlFlow<()> {
-        let x = input(frame);
+    /// Calls `each` with each input of `frame`, the bytes its payload's place is given in (the
+    /// frame's, or a reassembled datagram's) and its packet, until it breaks.
+    pub fn each(&mut self, frame: &Frame<'_>, mut each: impl FnMut(&Input, &[u8], &Packet<'_>) -> ControlFlow<()>) -> ControlFlow<()> {
+        let p = super::decode(frame);
+        // A tunnel over UDP: its outer datagram first, as tshark numbers it.
+        if let Some(outer) = outer_udp(&p) {
+            each(&Input::of_packet(&outer), frame.data, &outer)?;
+        }
+        let x = Input::of_packet(&p);
         if x.has(FRAGMENT) {
-            let p = super::decode(frame);
             let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
             return match self.defrag.packet(&p, now) {
-                Some(whole) => each(&Input::within_whole(&p, &whole), whole.bytes),
-                None => each(&x, frame.data),
+                Some(whole) => {
+                    let wp = decode_general(&whole_frame(&p, &whole));
+                    each(&Input::of_whole_packet(&p, &wp, &whole), whole.bytes, &wp)
+                }
+                None => each(&x, frame.data, &p),
             };
         }
-        each(&x, frame.data)?;
+        each(&x, frame.data, &p)?;
         if x.has(AMSDU) {
-            for s in subframe_inputs(&super::decode(frame)) {
-                each(&s, frame.data)?;
+            for sub in super::encap::amsdu_rest(&p) {
+                let mut s = Input::of_packet(&sub);
+                s.flags &= !AMSDU;
+                each(&s, frame.data, &sub)?;
             }
         }
         ControlFlow::Continue(())
     }
 }
 
-/// The inputs of the further subframes of the A-MSDU that `first` (a frame decoded) holds.
-pub fn subframe_inputs(first: &Packet<'_>) -> Vec<Input> {
-    super::encap::amsdu_rest(first)
-        .map(|p| {
-            let mut x = Input::of_packet(&p);
-            x.flags &= !AMSDU;
-            x
-        })
-        .collect()
+/// The datagram `whole` that `p`'s frame completed, as a frame of raw IP.
+fn whole_frame<'w>(p: &Packet<'_>, whole: &Whole<'w>) -> Frame<'w> {
+    Frame {
+        number: p.number,
+        ts: p.ts,
+        linktype: super::linktype::RAW,
+        len: whole.bytes.len() as u32,
+        data: whole.bytes,
+        interface: 0,
+        ts_known: p.ts_known,
+    }
+}
+
+/// The outermost packet of `p`'s frame when `p` came out of a tunnel whose outer headers are
+/// the frame's IP and UDP (VXLAN, Geneve, GTP-U, Teredo, AYIYA, GRE or MPLS in UDP): a UDP
+/// datagram of its own, as tshark numbers it among the UDP streams.
+pub fn outer_udp<'a>(p: &Packet<'a>) -> Option<Packet<'a>> {
+    let list = p.encaps.as_slice();
+    let outermost = matches!(list.first()?.kind, Kind::Ipv4 | Kind::Ipv6) && list.get(1)?.kind == Kind::Udp;
+    // The packet inside was read (else `p`'s layers are the outer ones already).
+    if !outermost || p.net_offset <= list.get(1)?.offset as usize {
+        return None;
+    }
+    let frame = Frame { number: p.number, ts: p.ts, linktype: p.linktype, len: p.len, data: p.data, interface: 0, ts_known: p.ts_known };
+    let outer = super::decode_outermost(&frame);
+    matches!(outer.transport, Some(TransportSlice::Udp(_))).then_some(outer)
 }
 
 /// The flow of a packet from address `s` to `d` (IPv6 or not) whose transport is `transport`

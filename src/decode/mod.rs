@@ -257,6 +257,14 @@ pub fn decode_general<'a>(frame: &Frame<'a>) -> Packet<'a> {
     p
 }
 
+/// The frame's outermost packet: [`decode`] without following any encapsulation (a tunnel's
+/// outer IP and UDP headers are its network and transport layers).
+pub fn decode_outermost<'a>(frame: &Frame<'a>) -> Packet<'a> {
+    let mut p = Packet::blank(frame);
+    decode_outer(frame, &mut p);
+    p
+}
+
 impl<'a> Packet<'a> {
     /// The packet of a frame before any header is read.
     #[inline]

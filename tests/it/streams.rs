@@ -70,9 +70,9 @@ const UNDECODED: &[(&str, &str)] = &[
     ("../shared/corpus/tcpdump/vxlan.pcap", "udp"),
     ("../shared/corpus/tcpdump/pim-packet-assortment.pcap", "udp"),
     ("../shared/corpus/tcpdump/of13_ericsson.pcapng", "udp"),
-    // Tunnels over UDP (VXLAN, AYIYA, Geneve, GRE in UDP, GTP-U, Teredo): tshark numbers the
-    // outer UDP flow as a stream and follows the tunnel's bytes; inspect follows the packets
-    // inside (here TCP) and numbers no UDP stream.
+    // Tunnels over UDP (VXLAN, AYIYA, Geneve, GRE in UDP, GTP-U, Teredo): both number the
+    // outer UDP flow as a stream, but tshark names its nodes (and tells its directions apart)
+    // by the addresses of the packet inside, with the outer ports.
     ("captures/vxlan.pcap", "udp"),
     ("captures/tunnels/ayiya.pcap", "udp"),
     ("captures/tunnels/geneve.pcap", "udp"),
