@@ -35,6 +35,7 @@ DISPLAY=(
   'ipv6.addr == fe80::/10' 'ipv6.src == ::1' 'ipv6.hlim == 255' 'vlan.id == 100' 'ieee8021ad.id'
   'udp.length > 100' 'eth.type == 0x0800' 'tcp.window_size_value < 1000' 'tcp.hdr_len > 20'
   'tcp.analysis.retransmission' 'tcp.analysis.retransmission && tcp.flags.syn == 1'
+  'tcp.stream eq 1' 'tcp.stream in {0 2}' 'udp.stream == 0' 'udp.stream >= 1'
 )
 CAPTURE=(
   'tcp' 'udp' 'arp' 'icmp' 'ip' 'ip6' 'vlan' 'icmp6' 'igmp'

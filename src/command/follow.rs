@@ -188,7 +188,8 @@ fn first_match(file: &str, udp: bool, filter: &DisplayFilter, conn: &ConnConfig)
                 _ => return ControlFlow::Continue(()),
             };
             streams = streams.max(stream + 1);
-            let note = Note { conn: if needs.conn { tracker.note(x) } else { None }, alert: false, msgs, echo: None };
+            let streams = if udp { (Vec::new(), vec![stream]) } else { (vec![stream], Vec::new()) };
+            let note = Note { conn: if needs.conn { tracker.note(x) } else { None }, alert: false, msgs, echo: None, streams };
             if filter.matches(p, &note) {
                 found = Some(stream);
                 return ControlFlow::Break(());

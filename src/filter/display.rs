@@ -37,17 +37,25 @@ pub struct Needs {
     pub app: bool,
     /// `icmp.resptime`, `icmp.resp_to`: echo replies paired with their requests.
     pub echo: bool,
+    /// `tcp.stream`, `udp.stream`: streams numbered in frame order.
+    pub stream: bool,
 }
 
 impl Needs {
     /// Whether any analyzer note is needed.
     pub fn any(self) -> bool {
-        self.conn || self.alert || self.app || self.echo
+        self.conn || self.alert || self.app || self.echo || self.stream
     }
 
     /// The notes either needs.
     pub fn or(self, other: Needs) -> Needs {
-        Needs { conn: self.conn || other.conn, alert: self.alert || other.alert, app: self.app || other.app, echo: self.echo || other.echo }
+        Needs {
+            conn: self.conn || other.conn,
+            alert: self.alert || other.alert,
+            app: self.app || other.app,
+            echo: self.echo || other.echo,
+            stream: self.stream || other.stream,
+        }
     }
 
     /// What field `f` adds: its source's notes, and the application layer's messages for the
@@ -64,6 +72,7 @@ impl Needs {
             Source::Flood => self.alert = true,
             Source::App => self.app = true,
             Source::Echo => self.echo = true,
+            Source::Stream => self.stream = true,
             Source::Packet => {}
         }
     }
@@ -640,7 +649,7 @@ mod test {
     #[test]
     fn needs_follow_the_fields() {
         assert_eq!(DisplayFilter::new("tcp").unwrap().needs(), Needs::default());
-        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false, echo: false });
+        assert_eq!(DisplayFilter::new("conn.state == S0 || alert").unwrap().needs(), Needs { conn: true, alert: true, app: false, echo: false, stream: false });
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub enum Source {
     App,
     /// Echo requests paired with their replies, frame by frame in order (`icmp.resptime`).
     Echo,
+    /// Streams numbered frame by frame in order (`tcp.stream`, `udp.stream`).
+    Stream,
 }
 
 /// The fields, by name.
@@ -88,7 +90,7 @@ pub enum F {
     Arp, ArpOpcode, ArpSrcHwMac, ArpSrcProtoIpv4, ArpDstHwMac, ArpDstProtoIpv4,
     Tcp, TcpSrcport, TcpDstport, TcpPort, TcpSeqRaw, TcpAckRaw, TcpFlags,
     TcpFlagsFin, TcpFlagsSyn, TcpFlagsReset, TcpFlagsPush, TcpFlagsAck, TcpFlagsUrg, TcpFlagsEce, TcpFlagsCwr,
-    TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
+    TcpStream, UdpStream, TcpWindowSizeValue, TcpHdrLen, TcpLen, TcpMss, TcpWscale, TcpSackPerm, TcpTsval, TcpTsecr, TcpChecksumStatus,
     Udp, UdpSrcport, UdpDstport, UdpPort, UdpLength, UdpChecksum, UdpChecksumStatus,
     Icmp, IcmpType, IcmpCode, Icmpv6, Icmpv6Type, Icmpv6Code, Igmp,
     IgmpVersion, IgmpType, IgmpMaxResp, IgmpChecksum, IgmpMaddr, IgmpSaddr, IgmpRecordType, IgmpNumGrpRecs,
@@ -160,6 +162,7 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("arp.dst.hw_mac", F::ArpDstHwMac, Kind::Mac),
     ("arp.dst.proto_ipv4", F::ArpDstProtoIpv4, Kind::Ipv4),
     ("tcp", F::Tcp, Kind::Proto),
+    ("tcp.stream", F::TcpStream, Kind::Uint(32)),
     ("tcp.srcport", F::TcpSrcport, Kind::Uint(16)),
     ("tcp.dstport", F::TcpDstport, Kind::Uint(16)),
     ("tcp.port", F::TcpPort, Kind::Uint(16)),
@@ -184,6 +187,7 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
     ("tcp.options.timestamp.tsecr", F::TcpTsecr, Kind::Uint(32)),
     ("tcp.checksum.status", F::TcpChecksumStatus, Kind::Uint(8)),
     ("udp", F::Udp, Kind::Proto),
+    ("udp.stream", F::UdpStream, Kind::Uint(32)),
     ("udp.srcport", F::UdpSrcport, Kind::Uint(16)),
     ("udp.dstport", F::UdpDstport, Kind::Uint(16)),
     ("udp.port", F::UdpPort, Kind::Uint(16)),
@@ -263,7 +267,7 @@ pub const FIELDS: &[(&str, F, Kind)] = &[
 ];
 
 /// The IP datagram an ICMP or ICMPv6 error quotes, decoded.
-fn quoted<'a>(p: &Packet<'a>) -> Option<Packet<'a>> {
+pub fn quoted<'a>(p: &Packet<'a>) -> Option<Packet<'a>> {
     let data = match &p.transport {
         Some(TransportSlice::Icmpv4(i)) if matches!(i.type_u8(), 3 | 4 | 5 | 11 | 12) => i.payload(),
         Some(TransportSlice::Icmpv6(i)) if matches!(i.type_u8(), 1..=4) => i.payload(),
@@ -286,6 +290,7 @@ impl F {
             F::ConnUid | F::ConnState | F::ConnHistory | F::TcpState | F::TcpRetransmission => Source::Conn,
             F::Alert => Source::Flood,
             F::IcmpRespTo | F::IcmpResptime => Source::Echo,
+            F::TcpStream | F::UdpStream => Source::Stream,
             F::Http
             | F::HttpRequest
             | F::HttpResponse
@@ -610,6 +615,8 @@ impl F {
             F::TcpRetransmission => conn.is_some_and(|c| c.retransmission) && f(Present),
             F::Alert => note.alert && f(Present),
             F::IcmpRespTo => note.echo.is_some_and(|(frame, _)| f(U(frame))),
+            F::TcpStream => note.streams.0.iter().any(|&n| f(U(u64::from(n)))),
+            F::UdpStream => note.streams.1.iter().any(|&n| f(U(u64::from(n)))),
             // Milliseconds, to the nanosecond, as tshark gives them.
             F::IcmpResptime => note.echo.is_some_and(|(_, ns)| f(Float(ns as f64 / 1e6))),
             _ => note.msgs.iter().any(|m| message_values(self, m, f)),

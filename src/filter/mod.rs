@@ -34,6 +34,8 @@ pub struct Note {
     /// For an ICMP echo reply whose request was seen: the request's frame and the round trip
     /// in nanoseconds.
     pub echo: Option<(u64, i64)>,
+    /// Its packets' `tcp.stream` and `udp.stream` numbers ([`crate::analyze::stream::index::StreamNotes`]).
+    pub streams: (Vec<u32>, Vec<u32>),
 }
 
 /// A connection as the tracker had it right after a frame.

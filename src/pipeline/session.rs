@@ -54,13 +54,15 @@ pub struct Session<W: Write> {
     show: Option<LiveShow>,
     /// Echo requests waiting for replies, for `icmp.resptime` in filters and fields.
     echo: crate::output::app::EchoPairs,
+    /// Stream numbers in frame order, for `tcp.stream` and `udp.stream`.
+    streams: crate::analyze::stream::index::StreamNotes,
 }
 
 impl<W: Write> Session<W> {
     /// A session writing to `out` with the given view and analyzers.
     pub fn new(out: W, view: ViewOptions, stages: Stages) -> Self {
         let maker = InputMaker::new(view.defrag);
-        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, display: None, maker, tunnels: Vec::new(), show: None, echo: Default::default() }
+        Session { printer: Printer::new(out, view), stages, events: FrameEvents::default(), seen: 0, peak: 0, display: None, maker, tunnels: Vec::new(), show: None, echo: Default::default(), streams: Default::default() }
     }
 
     /// Shows (and lets `-w` write) only the packets `filter` matches, on what the analyzers
@@ -110,6 +112,7 @@ impl<W: Write> Session<W> {
                 alert: needs.alert && self.stages.flood.alert_for(&x),
                 msgs: if needs.app { super::shards::messages(self.events.sorted().iter().map(|(.., e)| e)) } else { Vec::new() },
                 echo: if needs.echo { crate::output::app::echo_note(&mut self.echo, &p) } else { None },
+                streams: if needs.stream { self.streams.note(frame) } else { Default::default() },
             };
             shown = self.display.as_ref().is_none_or(|d| d.matches(&p, &note));
             if shown && screen {

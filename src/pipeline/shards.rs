@@ -504,6 +504,8 @@ struct Back<W: Write> {
     shard_notes: Vec<(u32, ConnNote)>,
     /// Echo requests waiting for replies, for `icmp.resptime` in filters and fields.
     echo: crate::output::app::EchoPairs,
+    /// Stream numbers in frame order, for `tcp.stream` and `udp.stream`.
+    streams: crate::analyze::stream::index::StreamNotes,
 }
 
 impl<W: Write> Back<W> {
@@ -566,10 +568,11 @@ impl<W: Write> Back<W> {
                 let mine = evs.get(k..).unwrap_or(&[]).iter().take_while(|(f, ..)| *f as usize == i);
                 let mut note = self.notes.get(i).unwrap_or(&blank);
                 let with_msgs;
-                if self.out.needs.app || self.out.needs.echo {
+                if self.out.needs.app || self.out.needs.echo || self.out.needs.stream {
                     let msgs = if self.out.needs.app { messages(mine.clone().map(|(.., e)| e)) } else { Vec::new() };
                     let echo = if self.out.needs.echo { crate::output::app::echo_note(&mut self.echo, &p) } else { None };
-                    with_msgs = Note { msgs, echo, ..note.clone() };
+                    let streams = if self.out.needs.stream { self.streams.note(&f) } else { Default::default() };
+                    with_msgs = Note { msgs, echo, streams, ..note.clone() };
                     note = &with_msgs;
                 }
                 let shown = match &self.out.late {
@@ -654,6 +657,7 @@ pub fn read<W: Write>(inputs: &Inputs<'_>, printer: Printer<W>, stages: Stages, 
         notes: Vec::new(),
         shard_notes: Vec::new(),
         echo: Default::default(),
+        streams: Default::default(),
     };
 
     let (errors, remote) = if threads <= 1 {

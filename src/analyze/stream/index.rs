@@ -7,8 +7,10 @@
 //! with: the ports were reused for a new connection, which gets the next number.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
-use crate::decode::input::FlowSeg;
+use crate::decode::input::{FlowSeg, Input, Inputs};
+use crate::source::Frame;
 use crate::decode::key::{FlowKey, IPPROTO_UDP};
 
 /// The start of one TCP stream.
@@ -80,3 +82,33 @@ impl StreamIndex {
         }
     }
 }
+/// Each frame's `tcp.stream` and `udp.stream` values, numbered in frame order as `follow`
+/// numbers them (a tunnel's outer UDP flow, every A-MSDU subframe, datagrams reassembled), for
+/// the display filter's and `-e`'s fields; as in tshark, the datagram an ICMP error quotes has
+/// its stream too.
+#[derive(Debug, Default)]
+pub struct StreamNotes {
+    inputs: Inputs,
+    index: StreamIndex,
+}
+
+impl StreamNotes {
+    /// The TCP and UDP streams of `frame`'s packets, in the order they lie in it.
+    pub fn note(&mut self, frame: &Frame<'_>) -> (Vec<u32>, Vec<u32>) {
+        let (mut tcp, mut udp) = (Vec::new(), Vec::new());
+        let index = &mut self.index;
+        let _ = self.inputs.each(frame, |x, _, p| {
+            let quoted = crate::filter::fields::quoted(p).map(|q| Input::of_packet(&q));
+            for x in std::iter::once(x).chain(quoted.as_ref()) {
+                match x.flow().and_then(|f| index.of(f)) {
+                    Some(Stream::Tcp(n)) => tcp.push(n),
+                    Some(Stream::Udp(n)) => udp.push(n),
+                    None => {}
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        (tcp, udp)
+    }
+}
+

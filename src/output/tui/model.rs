@@ -356,6 +356,7 @@ pub fn conn_matches(f: &DisplayFilter, r: &ConnRecord) -> bool {
             alert: false,
             msgs: Vec::new(),
             echo: None,
+            streams: Default::default(),
         };
         f.matches(&p, &note)
     })
