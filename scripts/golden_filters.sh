@@ -8,6 +8,7 @@
 # depend on which frames were printed). Needs tshark, tcpdump, python3.
 #   scripts/golden_filters.sh --add-display FILTER...   appends tshark's rows for new display
 #   filters alone (every file), leaving the rest as it is (a whole run takes over an hour).
+#   scripts/golden_filters.sh --add-streams   appends the STREAM_FILES' fields sections alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for t in tshark tcpdump python3; do
@@ -55,8 +56,23 @@ FIELDS=(frame.number ip.addr ipv6.addr eth.addr tcp.port udp.port tcp.flags tcp.
   tcp.flags.reset tcp.flags.push tcp.flags.urg ip.ttl ip.id ip.dsfield eth.type tcp.len vlan.id arp.opcode
   icmp.type frame.time_epoch)
 
+# The tunnel and 802.11 captures, in fields.tsv with the stream numbers only (tunnels' outer UDP
+# flows, A-MSDU subframes: several values in a frame).
+STREAM_FILES=(captures/tunnels/*.pcap captures/wlan/*.pcap)
+STREAM_FIELDS=(-e frame.number -e tcp.stream -e udp.stream)
+streams() {
+  for f in "${STREAM_FILES[@]}"; do
+    { printf '%s\n' "#FILE $f"; tshark -n -r "$f" -T fields -E header=y "${STREAM_FIELDS[@]}" 2>/dev/null; } >> "$out/fields.tsv"
+  done
+}
+
 out=tests/golden/filters
 mkdir -p "$out"
+if [ "${1:-}" = --add-streams ]; then
+  streams
+  echo "added ${#STREAM_FILES[@]} files' stream fields to $out/fields.tsv"
+  exit 0
+fi
 if [ "${1:-}" = --add-display ]; then
   shift
   for f in "${FILES[@]}"; do
@@ -109,5 +125,6 @@ for f in "${FILES[@]}"; do
   done
   { printf '%s\n' "#FILE $f"; tshark -n -r "$f" -T fields -E header=y "${fargs[@]}" 2>/dev/null; } >> "$out/fields.tsv"
 done
+streams
 { tshark --version | head -1; tcpdump --version 2>&1 | head -1; } > "$out/VERSIONS"
 echo "wrote $(wc -l < "$out/display.tsv") display and $(wc -l < "$out/capture.tsv") capture cases into $out"
