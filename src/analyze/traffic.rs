@@ -69,6 +69,7 @@ pub enum Name {
     Prism,
     WlanRadio,
     Wlan,
+    WlanAggregate,
     Llc,
 }
 
@@ -118,6 +119,7 @@ impl Name {
             Name::Prism => "prism",
             Name::WlanRadio => "wlan_radio",
             Name::Wlan => "wlan",
+            Name::WlanAggregate => "wlan_aggregate",
             Name::Llc => "llc",
         }
     }
@@ -211,6 +213,11 @@ pub fn path(p: &Packet<'_>, whole: Option<&Packet<'_>>) -> Path {
                 path.push(Name::WlanRadio);
             }
             path.push(Name::Wlan);
+            // tshark's hierarchy ends an A-MSDU at its `wlan_aggregate`.
+            if crate::decode::wlan::is_amsdu(p.data.get(w.radio_len as usize..).unwrap_or(&[])) {
+                path.push(Name::WlanAggregate);
+                return path;
+            }
             if w.ethertype != 0 {
                 path.push(Name::Llc);
             }
@@ -245,6 +252,11 @@ pub fn path(p: &Packet<'_>, whole: Option<&Packet<'_>>) -> Path {
         // ERSPAN type I has no header of its own, but tshark names it between GRE and Ethernet.
         if e.kind == Kind::Ethernet && last == Some(Kind::Gre) && erspan_one(p, e) {
             path.push(Name::Erspan);
+        }
+        if e.kind == Kind::Wlan && crate::decode::wlan::is_amsdu(e.rest(p.data)) {
+            path.push(Name::Wlan);
+            path.push(Name::WlanAggregate);
+            return path;
         }
         for &n in names {
             path.push(n);
@@ -727,8 +739,14 @@ impl IoStat {
     fn add(&mut self, p: &Packet<'_>, at: u64, len: u64) {
         let note = Note::default();
         let slot = usize::try_from(at / self.interval_ns).unwrap_or(usize::MAX);
+        // A frame passes a column's filter when one of its packets does: an A-MSDU's later
+        // subframes are tried only when the first fails.
+        let wlan = matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty();
+        let passes = |f: &DisplayFilter| {
+            f.matches(p, &note) || (wlan && crate::decode::encap::amsdu_rest(p).any(|sub| f.matches(&sub, &note)))
+        };
         for (f, col) in self.filters.iter().zip(self.columns.iter_mut()) {
-            if f.as_ref().is_some_and(|f| !f.matches(p, &note)) {
+            if f.as_ref().is_some_and(|f| !passes(f)) {
                 continue;
             }
             if col.len() <= slot {
@@ -870,6 +888,11 @@ fn taps(p: &Packet<'_>, whole: Option<&Packet<'_>>, mut f: impl FnMut(Tap)) {
             _ => {}
         }
     }
+    inner_taps(p, whole, f);
+}
+
+/// The taps of `p`'s own packet (not of the headers around it): its IP and TCP or UDP header.
+fn inner_taps(p: &Packet<'_>, whole: Option<&Packet<'_>>, mut f: impl FnMut(Tap)) {
     let Some((s, d)) = p.ip_addrs() else { return };
     // tshark counts an IPv6 fragment only once its datagram is whole (an IPv4 one always).
     let v6_part = matches!(p.net, Some(LaxNetSlice::Ipv6(_))) && whole.is_none() && p.fragmented();
@@ -1003,7 +1026,7 @@ impl Traffic {
             }
             None => false,
         };
-        taps(p, whole, |tap| match tap {
+        let mut count = |tap: Tap, seg: Option<(u8, u32)>| match tap {
             Tap::Eth(s, d) => {
                 if on(conv_on, TableKind::Eth) && !apart(tap, None) {
                     self.conv_eth.add(s, d, len, ts);
@@ -1037,7 +1060,15 @@ impl Traffic {
                     self.end_udp.add(s, d, len);
                 }
             }
-        });
+        };
+        taps(p, whole, |tap| count(tap, seg));
+        // tshark's taps run for each A-MSDU subframe's IP and TCP or UDP header too.
+        if matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty() {
+            for sub in crate::decode::encap::amsdu_rest(p) {
+                let seg = if on(conv_on, TableKind::Tcp) { sub.tcp().map(|t| (t.flags, t.seq)) } else { None };
+                inner_taps(&sub, None, |tap| count(tap, seg));
+            }
+        }
     }
 }
 

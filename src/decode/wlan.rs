@@ -365,9 +365,7 @@ pub struct Subframe {
 /// standard puts it; the walk ends at a subframe that is in neither place whole with LLC/SNAP
 /// of the Ethernet OUI (where Zeek's ends too).
 pub fn amsdu(mac: &[u8]) -> impl Iterator<Item = Subframe> + '_ {
-    let data = Mac::parse(mac).filter(|m| {
-        m.ftype() == ftype::DATA && m.subtype() & 0x4 == 0 && !m.protected() && m.qos.is_some_and(|q| q & 0x80 != 0)
-    });
+    let data = Mac::parse(mac).filter(a_msdu);
     let mut next = data.and_then(|m| subframe_at(mac, m.len));
     std::iter::from_fn(move || {
         let sub = next.take()?;
@@ -375,6 +373,18 @@ pub fn amsdu(mac: &[u8]) -> impl Iterator<Item = Subframe> + '_ {
         next = subframe_at(mac, sub.end + len % 4).or_else(|| subframe_at(mac, sub.end + (4 - (14 + len) % 4) % 4));
         Some(sub)
     })
+}
+
+/// Whether the 802.11 frame is an unprotected QoS data frame with data whose QoS control has
+/// the A-MSDU bit.
+fn a_msdu(m: &Mac) -> bool {
+    m.ftype() == ftype::DATA && m.subtype() & 0x4 == 0 && !m.protected() && m.qos.is_some_and(|q| q & 0x80 != 0)
+}
+
+/// Whether the 802.11 frame `mac` (from its MAC header on) carries an A-MSDU, as [`amsdu`]
+/// reads them: tshark's `wlan_aggregate`.
+pub fn is_amsdu(mac: &[u8]) -> bool {
+    Mac::parse(mac).is_some_and(|m| a_msdu(&m))
 }
 
 /// The A-MSDU subframe whose header is at `at` in `mac`, if it is there whole with LLC/SNAP of

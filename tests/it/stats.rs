@@ -37,7 +37,7 @@ pub fn tests() -> Vec<Test> {
 const DECODED: &[&str] = &[
     "eth", "vlan", "ieee8021ad", "sll", "null", "raw", "arp", "ip", "ipv6", "ipv6.hopopts", "ipv6.routing",
     "ipv6.fraghdr", "ipv6.dstopts", "tcp", "udp", "icmp", "icmpv6", "igmp", "gre", "erspan", "vxlan", "geneve",
-    "teredo", "ayiya", "gtp", "mpls", "pppoes", "ppp", "vntag", "cfp",
+    "teredo", "ayiya", "gtp", "mpls", "pppoes", "ppp", "vntag", "cfp", "wlan", "wlan_aggregate", "llc",
 ];
 const APPS: &[&str] = &["dns", "mdns", "llmnr", "dhcp", "dhcpv6"];
 
