@@ -741,10 +741,7 @@ impl IoStat {
         let slot = usize::try_from(at / self.interval_ns).unwrap_or(usize::MAX);
         // A frame passes a column's filter when one of its packets does: an A-MSDU's later
         // subframes are tried only when the first fails.
-        let wlan = matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty();
-        let passes = |f: &DisplayFilter| {
-            f.matches(p, &note) || (wlan && crate::decode::encap::amsdu_rest(p).any(|sub| f.matches(&sub, &note)))
-        };
+        let passes = |f: &DisplayFilter| f.matches(p, &note) || crate::decode::encap::amsdu_rest(p).any(|sub| f.matches(&sub, &note));
         for (f, col) in self.filters.iter().zip(self.columns.iter_mut()) {
             if f.as_ref().is_some_and(|f| !passes(f)) {
                 continue;
@@ -1063,11 +1060,9 @@ impl Traffic {
         };
         taps(p, whole, |tap| count(tap, seg));
         // tshark's taps run for each A-MSDU subframe's IP and TCP or UDP header too.
-        if matches!(p.link, Link::Wlan(_)) || !p.encaps.is_empty() {
-            for sub in crate::decode::encap::amsdu_rest(p) {
-                let seg = if on(conv_on, TableKind::Tcp) { sub.tcp().map(|t| (t.flags, t.seq)) } else { None };
-                inner_taps(&sub, None, |tap| count(tap, seg));
-            }
+        for sub in crate::decode::encap::amsdu_rest(p) {
+            let seg = if on(conv_on, TableKind::Tcp) { sub.tcp().map(|t| (t.flags, t.seq)) } else { None };
+            inner_taps(&sub, None, |tap| count(tap, seg));
         }
     }
 }

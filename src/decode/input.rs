@@ -244,17 +244,12 @@ impl Input {
     /// datagram's network and transport layers (its flow counts the datagram once, with the
     /// wire bytes of every frame that carried a piece of it).
     pub fn of_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
-        let mut x = Input::within_whole(p, whole);
+        let mut x = Input::of_whole_packet(p, &whole.decode(p).packet, whole);
         if let Net::Flow(f) = &mut x.net {
             // The payload is not in this frame's bytes.
             f.payload = (0, 0);
         }
         x
-    }
-
-    /// [`Input::of_whole`], its payload's place given in `whole.bytes`.
-    fn within_whole(p: &Packet<'_>, whole: &Whole<'_>) -> Input {
-        Input::of_whole_packet(p, &decode_general(&whole_frame(p, whole)), whole)
     }
 
     /// The input of the datagram `whole` (decoded: `wp`) that `p`'s frame completed.
@@ -459,7 +454,7 @@ impl Inputs {
             let now = p.ts.as_nanos().clamp(i64::MIN as i128, i64::MAX as i128) as i64;
             return match self.defrag.packet(&p, now) {
                 Some(whole) => {
-                    let wp = decode_general(&whole_frame(&p, &whole));
+                    let wp = whole.decode(&p).packet;
                     each(&Input::of_whole_packet(&p, &wp, &whole), whole.bytes, &wp)
                 }
                 None => each(&x, frame.data, &p),
@@ -474,19 +469,6 @@ impl Inputs {
             }
         }
         ControlFlow::Continue(())
-    }
-}
-
-/// The datagram `whole` that `p`'s frame completed, as a frame of raw IP.
-fn whole_frame<'w>(p: &Packet<'_>, whole: &Whole<'w>) -> Frame<'w> {
-    Frame {
-        number: p.number,
-        ts: p.ts,
-        linktype: super::linktype::RAW,
-        len: whole.bytes.len() as u32,
-        data: whole.bytes,
-        interface: 0,
-        ts_known: p.ts_known,
     }
 }
 
